@@ -1,0 +1,61 @@
+/**
+ * The backend abstraction: the same op calls run on `webgpu` (WGSL kernels) or `cpu` (the reference
+ * twins), and the caller is told which one it got. Ops on webgpu only encode; `read`/`flush` submit.
+ */
+import type { AdapterSummary } from '../gpu/device.js';
+import type { PoolStats } from '../gpu/buffer-pool.js';
+import type { ElementwiseOp } from '../reference/elementwise.js';
+import type { MatmulOptions, RngOptions, SampleOptions } from './shapes.js';
+import type { BackendName, DType, HostArray, Tensor } from './tensor.js';
+
+export interface BackendInfo {
+  name: BackendName;
+  /** the adapter, for webgpu */
+  adapter?: AdapterSummary;
+  /** why a webgpu request ended on cpu */
+  fallbackReason?: string;
+}
+
+export interface OutOption {
+  /** write into this preallocated tensor (no allocation) */
+  out?: Tensor;
+}
+
+export interface Backend {
+  readonly name: BackendName;
+  readonly info: BackendInfo;
+
+  /** Upload host data as a tensor of the given shape (dtype from the array type). */
+  tensor(data: HostArray, shape: readonly number[]): Tensor;
+  /** An uninitialised tensor (zeros on cpu; pooled memory on webgpu). */
+  empty(shape: readonly number[], dtype?: DType): Tensor;
+  /** Overwrite a tensor's contents from the host. */
+  write(t: Tensor, data: HostArray): void;
+  /** Read a tensor back. Throws (never returns zeros) if the device failed. */
+  read(t: Tensor): Promise<HostArray>;
+  free(t: Tensor): void;
+  /** Wait for all encoded work; surfaces pending GPU errors. */
+  flush(): Promise<void>;
+
+  matmul(a: Tensor, b: Tensor, o?: MatmulOptions): Tensor;
+  layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, o?: { eps?: number } & OutOption): Tensor;
+  rmsNorm(x: Tensor, gamma: Tensor, o?: { eps?: number } & OutOption): Tensor;
+  softmax(x: Tensor, o?: { log?: boolean } & OutOption): Tensor;
+  embedding(ids: Tensor, table: Tensor, o?: OutOption): Tensor;
+  /** table: ropeTable(P, D, base) uploaded as (P, D/2, 2) */
+  rope(x: Tensor, positions: Tensor, table: Tensor, o?: OutOption): Tensor;
+  /** mask (B|1, Tq, Tk) u32, 1 = attend; scale defaults to 1/√D */
+  attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, o?: { scale?: number } & OutOption): Tensor;
+  elementwise(op: ElementwiseOp, a: Tensor, b: Tensor | null, o?: { scalar?: number } & OutOption): Tensor;
+  add(a: Tensor, b: Tensor, o?: OutOption): Tensor;
+  mul(a: Tensor, b: Tensor, o?: OutOption): Tensor;
+  scale(a: Tensor, s: number, o?: OutOption): Tensor;
+  gelu(a: Tensor, o?: OutOption): Tensor;
+  rng(o: RngOptions & OutOption): Tensor;
+  /** one draw per row of (rows, V) logits → (rows) u32 */
+  categorical(logits: Tensor, o: SampleOptions): Tensor;
+
+  /** buffer accounting (webgpu) — for leak and no-allocation tests */
+  stats(): { buffersCreated: number; pool?: PoolStats };
+  destroy(): void;
+}

@@ -1,0 +1,164 @@
+/** The CPU backend: every op is its reference twin (src/reference), run eagerly. */
+import { InvalidLogitsError, OpInputError } from '../errors.js';
+import { attentionRef } from '../reference/attention.js';
+import { categoricalRef, INVALID_SAMPLE } from '../reference/categorical.js';
+import { elementwiseRef, type ElementwiseOp } from '../reference/elementwise.js';
+import { embeddingRef } from '../reference/embedding.js';
+import { layerNormRef } from '../reference/layer_norm.js';
+import { matmulRef } from '../reference/matmul.js';
+import { rmsNormRef } from '../reference/rms_norm.js';
+import { rngRef, seedToKey } from '../reference/rng.js';
+import { ropeRef } from '../reference/rope.js';
+import { softmaxRef } from '../reference/softmax.js';
+import type { Backend, BackendInfo, OutOption } from './backend.js';
+import {
+  expect, expectOut, planAttention, planBinary, planCategorical, planEmbedding, planMatmul, planNorm,
+  planRng, planRope, planRows, type MatmulOptions, type RngOptions, type SampleOptions,
+} from './shapes.js';
+import { assertLive, checkShape, dtypeOf, hostArray, sizeOf, type DType, type HostArray, type Tensor } from './tensor.js';
+
+export class CpuTensor implements Tensor {
+  readonly backend = 'cpu' as const;
+  readonly size: number;
+  freed = false;
+  constructor(readonly data: HostArray, readonly shape: readonly number[], readonly dtype: DType, public role?: 'samples') {
+    this.size = sizeOf(shape);
+  }
+}
+
+export class CpuBackend implements Backend {
+  readonly name = 'cpu' as const;
+  readonly info: BackendInfo;
+
+  constructor(fallbackReason?: string) {
+    this.info = { name: 'cpu', fallbackReason };
+  }
+
+  private data(t: Tensor): HostArray {
+    return (t as CpuTensor).data;
+  }
+
+  private emit(data: HostArray, shape: readonly number[], out?: Tensor, role?: 'samples'): Tensor {
+    if (out) {
+      (out as CpuTensor).data.set(data);
+      if (role) (out as { role?: 'samples' }).role = role;
+      return out;
+    }
+    return new CpuTensor(data, [...shape], dtypeOf(data), role);
+  }
+
+  tensor(data: HostArray, shape: readonly number[]): Tensor {
+    checkShape(shape);
+    if (sizeOf(shape) !== data.length) throw new OpInputError('tensor', `shape [${shape.join(', ')}] needs ${sizeOf(shape)} elements, data has ${data.length}`);
+    return new CpuTensor(data.slice(), [...shape], dtypeOf(data));
+  }
+
+  empty(shape: readonly number[], dtype: DType = 'f32'): Tensor {
+    checkShape(shape);
+    return new CpuTensor(hostArray(dtype, sizeOf(shape)), [...shape], dtype);
+  }
+
+  write(t: Tensor, data: HostArray): void {
+    expect('write', 't', t, 'cpu', [t.dtype]);
+    if (data.length !== t.size || dtypeOf(data) !== t.dtype) throw new OpInputError('write', `expected ${t.size} ${t.dtype} values`);
+    (t as CpuTensor).data.set(data);
+  }
+
+  async read(t: Tensor): Promise<HostArray> {
+    assertLive(t, 'read');
+    const d = this.data(t).slice();
+    if (t.role === 'samples') {
+      const bad: number[] = [];
+      d.forEach((v, i) => v === INVALID_SAMPLE && bad.push(i));
+      if (bad.length) throw new InvalidLogitsError(bad);
+    }
+    return d;
+  }
+
+  free(t: Tensor): void {
+    (t as CpuTensor).freed = true;
+  }
+
+  async flush(): Promise<void> {}
+
+  matmul(a: Tensor, b: Tensor, o: MatmulOptions = {}): Tensor {
+    const p = planMatmul(a, b, o, 'cpu');
+    const c = matmulRef(this.data(a) as Float32Array, this.data(b) as Float32Array,
+      { batch: p.batch, M: p.M, K: p.K, N: p.N, transB: o.transB, bBatched: p.bBatched, activation: o.activation },
+      o.bias ? (this.data(o.bias) as Float32Array) : null);
+    return this.emit(c, p.outShape, o.out);
+  }
+
+  layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, o: { eps?: number } & OutOption = {}): Tensor {
+    const eps = o.eps ?? 1e-5;
+    const { rows, C } = planNorm('layerNorm', x, gamma, beta, eps, 'cpu');
+    expectOut('layerNorm', o.out, x.shape, 'f32', 'cpu');
+    return this.emit(layerNormRef(this.data(x) as Float32Array, rows, C, this.data(gamma) as Float32Array, this.data(beta) as Float32Array, eps), x.shape, o.out);
+  }
+
+  rmsNorm(x: Tensor, gamma: Tensor, o: { eps?: number } & OutOption = {}): Tensor {
+    const eps = o.eps ?? 1e-6;
+    const { rows, C } = planNorm('rmsNorm', x, gamma, null, eps, 'cpu');
+    expectOut('rmsNorm', o.out, x.shape, 'f32', 'cpu');
+    return this.emit(rmsNormRef(this.data(x) as Float32Array, rows, C, this.data(gamma) as Float32Array, eps), x.shape, o.out);
+  }
+
+  softmax(x: Tensor, o: { log?: boolean } & OutOption = {}): Tensor {
+    const { rows, C } = planRows('softmax', x, 'cpu');
+    expectOut('softmax', o.out, x.shape, 'f32', 'cpu');
+    return this.emit(softmaxRef(this.data(x) as Float32Array, rows, C, !!o.log), x.shape, o.out);
+  }
+
+  embedding(ids: Tensor, table: Tensor, o: OutOption = {}): Tensor {
+    const p = planEmbedding(ids, table, 'cpu');
+    expectOut('embedding', o.out, p.outShape, 'f32', 'cpu');
+    return this.emit(embeddingRef(this.data(ids) as Uint32Array, this.data(table) as Float32Array, p.V, p.C), p.outShape, o.out);
+  }
+
+  rope(x: Tensor, positions: Tensor, table: Tensor, o: OutOption = {}): Tensor {
+    const p = planRope(x, positions, table, 'cpu');
+    expectOut('rope', o.out, x.shape, 'f32', 'cpu');
+    return this.emit(ropeRef(this.data(x) as Float32Array, this.data(positions) as Uint32Array, p.H, p.D, this.data(table) as Float32Array), x.shape, o.out);
+  }
+
+  attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, o: { scale?: number } & OutOption = {}): Tensor {
+    const p = planAttention(q, k, v, mask, o.scale, 'cpu');
+    expectOut('attention', o.out, q.shape, 'f32', 'cpu');
+    const r = attentionRef(this.data(q) as Float32Array, this.data(k) as Float32Array, this.data(v) as Float32Array, this.data(mask) as Uint32Array, p);
+    return this.emit(r, q.shape, o.out);
+  }
+
+  elementwise(op: ElementwiseOp, a: Tensor, b: Tensor | null, o: { scalar?: number } & OutOption = {}): Tensor {
+    if (op === 'add' || op === 'mul') planBinary(op, a, b!, 'cpu');
+    else expect(op, 'a', a, 'cpu', ['f32']);
+    if (op === 'scale' && !Number.isFinite(o.scalar ?? NaN)) throw new OpInputError('scale', `scalar must be finite, got ${o.scalar}`);
+    expectOut(op, o.out, a.shape, 'f32', 'cpu');
+    return this.emit(elementwiseRef(op, this.data(a) as Float32Array, b ? (this.data(b) as Float32Array) : null, o.scalar), a.shape, o.out);
+  }
+
+  add(a: Tensor, b: Tensor, o: OutOption = {}): Tensor { return this.elementwise('add', a, b, o); }
+  mul(a: Tensor, b: Tensor, o: OutOption = {}): Tensor { return this.elementwise('mul', a, b, o); }
+  scale(a: Tensor, s: number, o: OutOption = {}): Tensor { return this.elementwise('scale', a, null, { ...o, scalar: s }); }
+  gelu(a: Tensor, o: OutOption = {}): Tensor { return this.elementwise('gelu', a, null, o); }
+
+  rng(o: RngOptions & OutOption): Tensor {
+    const p = planRng(o);
+    expectOut('rng', o.out, p.outShape, p.dtype, 'cpu');
+    const r = rngRef({ count: p.count, key: seedToKey(o.seed), stream: p.stream, output: p.output, tailSlice: p.tailSlice });
+    return this.emit(r, p.outShape, o.out);
+  }
+
+  categorical(logits: Tensor, o: SampleOptions): Tensor {
+    const p = planCategorical(logits, o, 'cpu');
+    const r = categoricalRef(this.data(logits) as Float32Array, p.rows, p.V, {
+      temperature: p.temperature, topK: p.topK, topP: p.topP, precision: p.precision, key: seedToKey(o.seed), counter: p.counter,
+    });
+    return this.emit(r, [p.rows], o.out, 'samples');
+  }
+
+  stats(): { buffersCreated: number } {
+    return { buffersCreated: 0 };
+  }
+
+  destroy(): void {}
+}

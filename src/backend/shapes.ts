@@ -1,0 +1,214 @@
+/**
+ * Shape and option validation shared by both backends, so a bad call fails the same way (OpInputError
+ * naming the op and the rule) whether it runs on the GPU or the CPU.
+ */
+import { OpInputError } from '../errors.js';
+import { assertLive, sizeOf, type BackendName, type DType, type Tensor } from './tensor.js';
+import type { Precision } from '../reference/categorical.js';
+import type { RngOutput } from '../reference/rng.js';
+
+export const MAX_HEAD_DIM = 128;
+
+function fail(op: string, msg: string): never {
+  throw new OpInputError(op, msg);
+}
+
+export function expect(op: string, name: string, t: Tensor, backend: BackendName, dtypes: DType[], rank?: number[]): void {
+  if (!t || typeof t !== 'object' || !('shape' in t)) fail(op, `${name} must be a Tensor`);
+  assertLive(t, op);
+  if (t.backend !== backend) fail(op, `${name} lives on the ${t.backend} backend, not ${backend}`);
+  if (!dtypes.includes(t.dtype)) fail(op, `${name} must be ${dtypes.join(' or ')}, got ${t.dtype}`);
+  if (rank && !rank.includes(t.shape.length)) fail(op, `${name} must have rank ${rank.join(' or ')}, got [${t.shape.join(', ')}]`);
+}
+
+export function expectOut(op: string, out: Tensor | undefined, shape: readonly number[], dtype: DType, backend: BackendName): void {
+  if (!out) return;
+  expect(op, 'out', out, backend, [dtype]);
+  if (out.shape.length !== shape.length || out.shape.some((d, i) => d !== shape[i])) {
+    fail(op, `out has shape [${out.shape.join(', ')}], expected [${shape.join(', ')}]`);
+  }
+}
+
+export interface MatmulOptions {
+  transB?: boolean;
+  bias?: Tensor | null;
+  activation?: 'none' | 'gelu';
+  out?: Tensor;
+}
+
+export interface MatmulPlan {
+  batch: number;
+  M: number;
+  K: number;
+  N: number;
+  bBatched: boolean;
+  outShape: number[];
+}
+
+export function planMatmul(a: Tensor, b: Tensor, o: MatmulOptions, be: BackendName): MatmulPlan {
+  const op = 'matmul';
+  expect(op, 'a', a, be, ['f32']);
+  expect(op, 'b', b, be, ['f32'], [2, 3]);
+  if (a.shape.length < 2) fail(op, `a must have rank ≥ 2, got [${a.shape.join(', ')}]`);
+  const M = a.shape[a.shape.length - 2];
+  const K = a.shape[a.shape.length - 1];
+  const lead = a.shape.slice(0, -2);
+  const batch = sizeOf(lead);
+  const bBatched = b.shape.length === 3;
+  const bK = o.transB ? b.shape[b.shape.length - 1] : b.shape[b.shape.length - 2];
+  const N = o.transB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
+  if (bK !== K) fail(op, `inner dimensions differ: a [${a.shape.join(', ')}] vs b [${b.shape.join(', ')}]${o.transB ? ' (transB)' : ''}`);
+  if (bBatched && b.shape[0] !== batch) fail(op, `b has batch ${b.shape[0]} but a has batch ${batch}`);
+  if (o.bias) {
+    expect(op, 'bias', o.bias, be, ['f32'], [1]);
+    if (o.bias.shape[0] !== N) fail(op, `bias has length ${o.bias.shape[0]}, expected N = ${N}`);
+  }
+  if (o.activation && o.activation !== 'none' && o.activation !== 'gelu') fail(op, `unknown activation "${o.activation}"`);
+  const outShape = [...lead, M, N];
+  expectOut(op, o.out, outShape, 'f32', be);
+  return { batch, M, K, N, bBatched, outShape };
+}
+
+export function planRows(op: string, x: Tensor, be: BackendName, C?: number): { rows: number; C: number } {
+  expect(op, 'x', x, be, ['f32']);
+  if (x.shape.length < 1) fail(op, 'x must have rank ≥ 1');
+  const c = x.shape[x.shape.length - 1];
+  if (C !== undefined && c !== C) fail(op, `last dimension ${c} does not match parameter length ${C}`);
+  return { rows: c === 0 ? 0 : x.size / c, C: c };
+}
+
+export function planNorm(op: string, x: Tensor, gamma: Tensor, beta: Tensor | null, eps: number, be: BackendName): { rows: number; C: number } {
+  expect(op, 'gamma', gamma, be, ['f32'], [1]);
+  if (beta) expect(op, 'beta', beta, be, ['f32'], [1]);
+  if (beta && beta.shape[0] !== gamma.shape[0]) fail(op, 'gamma and beta differ in length');
+  if (!(eps >= 0) || !Number.isFinite(eps)) fail(op, `eps must be finite and ≥ 0, got ${eps}`);
+  return planRows(op, x, be, gamma.shape[0]);
+}
+
+export function planEmbedding(ids: Tensor, table: Tensor, be: BackendName): { N: number; V: number; C: number; outShape: number[] } {
+  const op = 'embedding';
+  expect(op, 'ids', ids, be, ['u32', 'i32']);
+  expect(op, 'table', table, be, ['f32'], [2]);
+  const [V, C] = table.shape;
+  return { N: ids.size, V, C, outShape: [...ids.shape, C] };
+}
+
+export function planRope(x: Tensor, pos: Tensor, table: Tensor, be: BackendName): { tokens: number; H: number; D: number; P: number } {
+  const op = 'rope';
+  expect(op, 'x', x, be, ['f32'], [3, 4]);
+  expect(op, 'positions', pos, be, ['u32', 'i32']);
+  expect(op, 'table', table, be, ['f32'], [3]);
+  const D = x.shape[x.shape.length - 1];
+  const H = x.shape[x.shape.length - 2];
+  const tokens = x.size / Math.max(1, H * D);
+  if (D % 2 !== 0) fail(op, `head dim ${D} must be even`);
+  if (pos.size !== tokens) fail(op, `positions has ${pos.size} entries, x has ${tokens} tokens`);
+  if (table.shape[1] !== D / 2 || table.shape[2] !== 2) fail(op, `table must be (P, ${D / 2}, 2), got [${table.shape.join(', ')}]`);
+  return { tokens, H, D, P: table.shape[0] };
+}
+
+export interface AttentionPlan {
+  B: number;
+  Tq: number;
+  Tk: number;
+  H: number;
+  D: number;
+  scale: number;
+  maskBatched: boolean;
+}
+
+export function planAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, scale: number | undefined, be: BackendName): AttentionPlan {
+  const op = 'attention';
+  expect(op, 'q', q, be, ['f32'], [4]);
+  expect(op, 'k', k, be, ['f32'], [4]);
+  expect(op, 'v', v, be, ['f32'], [4]);
+  expect(op, 'mask', mask, be, ['u32'], [2, 3]);
+  const [B, Tq, H, D] = q.shape;
+  const [kB, Tk, kH, kD] = k.shape;
+  if (kB !== B || kH !== H || kD !== D) fail(op, `k [${k.shape.join(', ')}] does not match q [${q.shape.join(', ')}] in batch/heads/dim`);
+  if (v.shape.some((d, i) => d !== k.shape[i])) fail(op, `v [${v.shape.join(', ')}] must match k [${k.shape.join(', ')}]`);
+  if (D > MAX_HEAD_DIM) fail(op, `head dim ${D} exceeds the kernel's maximum ${MAX_HEAD_DIM}`);
+  const ms = mask.shape;
+  const mTq = ms[ms.length - 2], mTk = ms[ms.length - 1];
+  if (mTq !== Tq || mTk !== Tk) fail(op, `mask [${ms.join(', ')}] must end in (${Tq}, ${Tk})`);
+  const maskBatched = ms.length === 3 && ms[0] !== 1;
+  if (maskBatched && ms[0] !== B) fail(op, `mask batch ${ms[0]} must be 1 or ${B}`);
+  const s = scale ?? 1 / Math.sqrt(D);
+  if (!Number.isFinite(s)) fail(op, `scale must be finite, got ${scale}`);
+  return { B, Tq, Tk, H, D, scale: s, maskBatched };
+}
+
+export function planBinary(op: string, a: Tensor, b: Tensor, be: BackendName): void {
+  expect(op, 'a', a, be, ['f32']);
+  expect(op, 'b', b, be, ['f32']);
+  if (b.size === 0 || a.size % b.size !== 0) fail(op, `b has ${b.size} elements, which must divide a's ${a.size} (broadcast by repetition)`);
+}
+
+export interface RngOptions {
+  /** Philox counters; 'u32' yields 4 words each, the other outputs 2 values each */
+  count: number;
+  seed: number | bigint;
+  /** counter words 1..3 */
+  stream?: [number, number, number];
+  output?: RngOutput;
+  tailSlice?: number;
+}
+
+export function planRng(o: RngOptions): { count: number; output: RngOutput; stream: [number, number, number]; tailSlice: number; outShape: number[]; dtype: DType } {
+  const op = 'rng';
+  const output = o.output ?? 'u32';
+  if (!['u32', 'uniform', 'uniform-naive', 'gumbel', 'gumbel-naive'].includes(output)) fail(op, `unknown output "${output}"`);
+  if (!Number.isInteger(o.count) || o.count < 0 || o.count > 2 ** 31) fail(op, `count must be an integer in [0, 2^31], got ${o.count}`);
+  const stream = o.stream ?? [0, 0, 0];
+  if (stream.length !== 3 || stream.some((s) => !Number.isInteger(s) || s < 0 || s > 0xffffffff)) fail(op, 'stream must be 3 u32 words');
+  const tailSlice = o.tailSlice ?? 0;
+  if (!Number.isInteger(tailSlice) || tailSlice < 0 || tailSlice > 63) fail(op, `tailSlice must be an integer in [0, 63], got ${tailSlice}`);
+  const u = output === 'u32';
+  return { count: o.count, output, stream, tailSlice, outShape: [o.count, u ? 4 : 2], dtype: u ? 'u32' : 'f32' };
+}
+
+export interface SampleOptions {
+  /** ≥ 0, finite; 0 = greedy. Default 1. */
+  temperature?: number;
+  /** integer ≥ 0; 0 = off. Default 0. */
+  topK?: number;
+  /** in (0, 1]; 1 = off. Default 1. */
+  topP?: number;
+  /** Default 'precise'. */
+  precision?: Precision;
+  /** 64-bit seed (Philox key). */
+  seed: number | bigint;
+  /** per-call counter, e.g. the sampling step; 0 ≤ counter < 2^53. Default 0. */
+  counter?: number;
+  out?: Tensor;
+}
+
+export interface SamplePlan {
+  rows: number;
+  V: number;
+  temperature: number;
+  topK: number;
+  topP: number;
+  precision: Precision;
+  counter: [number, number];
+}
+
+export function planCategorical(logits: Tensor, o: SampleOptions, be: BackendName): SamplePlan {
+  const op = 'categorical';
+  expect(op, 'logits', logits, be, ['f32'], [1, 2]);
+  const V = logits.shape[logits.shape.length - 1];
+  const rows = logits.shape.length === 2 ? logits.shape[0] : 1;
+  if (V < 1) fail(op, 'vocabulary must have at least one entry');
+  const temperature = o.temperature ?? 1;
+  if (!(temperature >= 0) || !Number.isFinite(temperature)) fail(op, `temperature must be finite and ≥ 0, got ${o.temperature}`);
+  const topK = o.topK ?? 0;
+  if (!Number.isInteger(topK) || topK < 0) fail(op, `topK must be an integer ≥ 0 (0 = off), got ${o.topK}`);
+  const topP = o.topP ?? 1;
+  if (!(topP > 0 && topP <= 1)) fail(op, `topP must be in (0, 1], got ${o.topP}`);
+  const precision = o.precision ?? 'precise';
+  if (precision !== 'precise' && precision !== 'naive-f32') fail(op, `precision must be 'precise' or 'naive-f32', got ${String(precision)}`);
+  const c = o.counter ?? 0;
+  if (!Number.isInteger(c) || c < 0 || c > Number.MAX_SAFE_INTEGER) fail(op, `counter must be an integer in [0, 2^53), got ${o.counter}`);
+  expectOut(op, o.out, [rows], 'u32', be);
+  return { rows, V, temperature, topK, topP, precision, counter: [c % 2 ** 32, Math.floor(c / 2 ** 32)] };
+}

@@ -1,0 +1,270 @@
+/** The WebGPU backend: each op validates its inputs, then encodes one kernel dispatch. */
+import { InvalidLogitsError, OpInputError } from '../errors.js';
+import { grid1d, GpuRuntime } from '../gpu/runtime.js';
+import { INVALID_SAMPLE, PRECISION_CODES } from '../reference/categorical.js';
+import { ELEMENTWISE_CODES, type ElementwiseOp } from '../reference/elementwise.js';
+import { RNG_OUTPUT_CODES, seedToKey } from '../reference/rng.js';
+import type { Backend, BackendInfo, OutOption } from './backend.js';
+import {
+  expect, expectOut, planAttention, planBinary, planCategorical, planEmbedding, planMatmul, planNorm,
+  planRng, planRope, planRows, type MatmulOptions, type RngOptions, type SampleOptions,
+} from './shapes.js';
+import { assertLive, checkShape, dtypeOf, hostArray, sizeOf, type DType, type HostArray, type Tensor } from './tensor.js';
+
+const STORAGE = 0x80 | 0x04 | 0x08; // STORAGE | COPY_SRC | COPY_DST (constants, so this module loads without WebGPU globals)
+
+export class GpuTensor implements Tensor {
+  readonly backend = 'webgpu' as const;
+  readonly size: number;
+  freed = false;
+  role?: 'samples';
+  constructor(readonly buffer: GPUBuffer, readonly shape: readonly number[], readonly dtype: DType) {
+    this.size = sizeOf(shape);
+  }
+}
+
+/** Row-kernel workgroup size: a power of two that roughly fits the row. */
+function rowWG(C: number): number {
+  return C >= 256 ? 256 : C >= 128 ? 128 : 64;
+}
+
+export class WebGPUBackend implements Backend {
+  readonly name = 'webgpu' as const;
+  readonly info: BackendInfo;
+  /** scratch for uniform parameters (copied into the runtime's arena at dispatch) */
+  private readonly scratch = new DataView(new ArrayBuffer(256));
+
+  constructor(readonly runtime: GpuRuntime) {
+    this.info = { name: 'webgpu', adapter: runtime.ctx.adapter };
+  }
+
+  private buf(t: Tensor): GPUBuffer {
+    return (t as GpuTensor).buffer;
+  }
+
+  private alloc(shape: readonly number[], dtype: DType, label: string, out?: Tensor): GpuTensor {
+    if (out) return out as GpuTensor;
+    const bytes = Math.max(4, sizeOf(shape) * 4);
+    return new GpuTensor(this.runtime.pool.acquire(bytes, STORAGE, label), [...shape], dtype);
+  }
+
+  /** Fill the scratch with u32/f32 words: numbers given as ['u', v] or ['f', v]. */
+  private params(words: (['u' | 'f', number])[]): DataView {
+    const s = this.scratch;
+    let o = 0;
+    for (const [t, v] of words) {
+      if (t === 'u') s.setUint32(o, v >>> 0, true);
+      else s.setFloat32(o, v, true);
+      o += 4;
+    }
+    while (o % 16) s.setUint32((o += 4) - 4, 0, true);
+    return new DataView(s.buffer, 0, o);
+  }
+
+  tensor(data: HostArray, shape: readonly number[]): Tensor {
+    checkShape(shape);
+    if (sizeOf(shape) !== data.length) throw new OpInputError('tensor', `shape [${shape.join(', ')}] needs ${sizeOf(shape)} elements, data has ${data.length}`);
+    const t = this.alloc(shape, dtypeOf(data), 'tensor:data');
+    if (data.length) this.runtime.write(t.buffer, data);
+    return t;
+  }
+
+  empty(shape: readonly number[], dtype: DType = 'f32'): Tensor {
+    checkShape(shape);
+    return this.alloc(shape, dtype, 'tensor:empty');
+  }
+
+  write(t: Tensor, data: HostArray): void {
+    expect('write', 't', t, 'webgpu', [t.dtype]);
+    if (data.length !== t.size || dtypeOf(data) !== t.dtype) throw new OpInputError('write', `expected ${t.size} ${t.dtype} values`);
+    if (data.length) this.runtime.write(this.buf(t), data);
+  }
+
+  async read(t: Tensor): Promise<HostArray> {
+    assertLive(t, 'read');
+    if (t.backend !== 'webgpu') throw new OpInputError('read', `tensor lives on ${t.backend}`);
+    if (t.size === 0) return hostArray(t.dtype, 0);
+    const bytes = await this.runtime.read(this.buf(t), 0, t.size * 4);
+    const d = hostArray(t.dtype, bytes);
+    if (t.role === 'samples') {
+      const bad: number[] = [];
+      d.forEach((v, i) => v === INVALID_SAMPLE && bad.push(i));
+      if (bad.length) throw new InvalidLogitsError(bad);
+    }
+    return d;
+  }
+
+  free(t: Tensor): void {
+    const g = t as GpuTensor;
+    if (g.freed) return;
+    g.freed = true;
+    this.runtime.pool.release(g.buffer);
+  }
+
+  flush(): Promise<void> {
+    return this.runtime.flush();
+  }
+
+  matmul(a: Tensor, b: Tensor, o: MatmulOptions = {}): Tensor {
+    const p = planMatmul(a, b, o, 'webgpu');
+    const out = this.alloc(p.outShape, 'f32', 'matmul:out', o.out);
+    if (p.batch * p.M * p.N === 0) return out;
+    if (p.batch > 65535) throw new OpInputError('matmul', `batch ${p.batch} exceeds 65535`);
+    this.runtime.dispatch({
+      kernel: 'matmul',
+      label: 'matmul:dispatch',
+      constants: { TRANS_B: !!o.transB, B_BATCHED: p.bBatched, HAS_BIAS: !!o.bias, ACT: o.activation === 'gelu' ? 1 : 0 },
+      params: this.params([['u', p.M], ['u', p.N], ['u', p.K], ['u', 0]]),
+      bindings: [this.buf(a), this.buf(b), o.bias ? this.buf(o.bias) : this.runtime.dummyBuffer, out.buffer],
+      grid: [Math.ceil(p.N / 64), Math.ceil(p.M / 64), p.batch],
+    });
+    return out;
+  }
+
+  private rowKernel(kernel: string, rows: number, C: number, extra: (['u' | 'f', number])[], bindings: GPUBuffer[], constants: Record<string, number | boolean> = {}): void {
+    if (rows === 0 || C === 0) return;
+    const { grid, groupsX } = grid1d(rows);
+    const WG = rowWG(C);
+    this.runtime.dispatch({
+      kernel,
+      label: `${kernel}:dispatch`,
+      constants: { WG, ...constants },
+      params: this.params([['u', rows], ['u', C], ...extra, ['u', groupsX]]),
+      bindings,
+      grid,
+    });
+  }
+
+  layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, o: { eps?: number } & OutOption = {}): Tensor {
+    const eps = o.eps ?? 1e-5;
+    const { rows, C } = planNorm('layerNorm', x, gamma, beta, eps, 'webgpu');
+    expectOut('layerNorm', o.out, x.shape, 'f32', 'webgpu');
+    const out = this.alloc(x.shape, 'f32', 'layer_norm:out', o.out);
+    this.rowKernel('layer_norm', rows, C, [['f', eps]], [this.buf(x), this.buf(gamma), this.buf(beta), out.buffer]);
+    return out;
+  }
+
+  rmsNorm(x: Tensor, gamma: Tensor, o: { eps?: number } & OutOption = {}): Tensor {
+    const eps = o.eps ?? 1e-6;
+    const { rows, C } = planNorm('rmsNorm', x, gamma, null, eps, 'webgpu');
+    expectOut('rmsNorm', o.out, x.shape, 'f32', 'webgpu');
+    const out = this.alloc(x.shape, 'f32', 'rms_norm:out', o.out);
+    this.rowKernel('rms_norm', rows, C, [['f', eps]], [this.buf(x), this.buf(gamma), out.buffer]);
+    return out;
+  }
+
+  softmax(x: Tensor, o: { log?: boolean } & OutOption = {}): Tensor {
+    const { rows, C } = planRows('softmax', x, 'webgpu');
+    expectOut('softmax', o.out, x.shape, 'f32', 'webgpu');
+    const out = this.alloc(x.shape, 'f32', 'softmax:out', o.out);
+    if (rows === 0 || C === 0) return out;
+    const { grid, groupsX } = grid1d(rows);
+    this.runtime.dispatch({
+      kernel: 'softmax',
+      label: 'softmax:dispatch',
+      constants: { WG: rowWG(C), LOG: !!o.log },
+      params: this.params([['u', rows], ['u', C], ['u', groupsX], ['u', 0]]),
+      bindings: [this.buf(x), out.buffer],
+      grid,
+    });
+    return out;
+  }
+
+  private flat(kernel: string, n: number, words: (['u' | 'f', number])[], bindings: GPUBuffer[], constants: Record<string, number | boolean> = {}): void {
+    if (n === 0) return;
+    const { grid, groupsX } = grid1d(Math.ceil(n / 64));
+    this.runtime.dispatch({
+      kernel,
+      label: `${kernel}:dispatch`,
+      constants: { WG: 64, ...constants },
+      params: this.params(words.map((w) => (w[0] === 'u' && w[1] === -1 ? ['u', groupsX] : w))),
+      bindings,
+      grid,
+    });
+  }
+
+  embedding(ids: Tensor, table: Tensor, o: OutOption = {}): Tensor {
+    const p = planEmbedding(ids, table, 'webgpu');
+    expectOut('embedding', o.out, p.outShape, 'f32', 'webgpu');
+    const out = this.alloc(p.outShape, 'f32', 'embedding:out', o.out);
+    this.flat('embedding', p.N * p.C, [['u', p.N], ['u', p.C], ['u', p.V], ['u', -1]], [this.buf(ids), this.buf(table), out.buffer]);
+    return out;
+  }
+
+  rope(x: Tensor, positions: Tensor, table: Tensor, o: OutOption = {}): Tensor {
+    const p = planRope(x, positions, table, 'webgpu');
+    expectOut('rope', o.out, x.shape, 'f32', 'webgpu');
+    const out = this.alloc(x.shape, 'f32', 'rope:out', o.out);
+    this.flat('rope', (p.tokens * p.H * p.D) / 2,
+      [['u', p.tokens], ['u', p.H], ['u', p.D], ['u', p.P], ['u', -1], ['u', 0], ['u', 0], ['u', 0]],
+      [this.buf(x), this.buf(positions), this.buf(table), out.buffer]);
+    return out;
+  }
+
+  attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, o: { scale?: number } & OutOption = {}): Tensor {
+    const p = planAttention(q, k, v, mask, o.scale, 'webgpu');
+    expectOut('attention', o.out, q.shape, 'f32', 'webgpu');
+    const out = this.alloc(q.shape, 'f32', 'attention:out', o.out);
+    this.flat('attention', p.B * p.Tq * p.H,
+      [['u', p.B], ['u', p.Tq], ['u', p.Tk], ['u', p.H], ['u', p.D], ['f', p.scale], ['u', -1], ['u', 0]],
+      [this.buf(q), this.buf(k), this.buf(v), this.buf(mask), out.buffer],
+      { MASK_BATCHED: p.maskBatched });
+    return out;
+  }
+
+  elementwise(op: ElementwiseOp, a: Tensor, b: Tensor | null, o: { scalar?: number } & OutOption = {}): Tensor {
+    if (op === 'add' || op === 'mul') planBinary(op, a, b!, 'webgpu');
+    else expect(op, 'a', a, 'webgpu', ['f32']);
+    if (op === 'scale' && !Number.isFinite(o.scalar ?? NaN)) throw new OpInputError('scale', `scalar must be finite, got ${o.scalar}`);
+    expectOut(op, o.out, a.shape, 'f32', 'webgpu');
+    const out = this.alloc(a.shape, 'f32', `elementwise:${op}`, o.out);
+    this.flat('elementwise', a.size, [['u', a.size], ['u', b ? b.size : 1], ['f', o.scalar ?? 1], ['u', -1]],
+      [this.buf(a), b ? this.buf(b) : this.runtime.dummyBuffer, out.buffer], { OP: ELEMENTWISE_CODES[op] });
+    return out;
+  }
+
+  add(a: Tensor, b: Tensor, o: OutOption = {}): Tensor { return this.elementwise('add', a, b, o); }
+  mul(a: Tensor, b: Tensor, o: OutOption = {}): Tensor { return this.elementwise('mul', a, b, o); }
+  scale(a: Tensor, s: number, o: OutOption = {}): Tensor { return this.elementwise('scale', a, null, { ...o, scalar: s }); }
+  gelu(a: Tensor, o: OutOption = {}): Tensor { return this.elementwise('gelu', a, null, o); }
+
+  rng(o: RngOptions & OutOption): Tensor {
+    const p = planRng(o);
+    const key = seedToKey(o.seed);
+    expectOut('rng', o.out, p.outShape, p.dtype, 'webgpu');
+    const out = this.alloc(p.outShape, p.dtype, 'rng:out', o.out);
+    this.flat('rng', p.count,
+      [['u', p.count], ['u', -1], ['u', key[0]], ['u', key[1]], ['u', p.stream[0]], ['u', p.stream[1]], ['u', p.stream[2]], ['u', 0]],
+      [out.buffer], { OUTPUT: RNG_OUTPUT_CODES[p.output], TAIL_SLICE: p.tailSlice });
+    return out;
+  }
+
+  categorical(logits: Tensor, o: SampleOptions): Tensor {
+    const p = planCategorical(logits, o, 'webgpu');
+    const key = seedToKey(o.seed);
+    const out = this.alloc([p.rows], 'u32', 'categorical:out', o.out);
+    out.role = 'samples';
+    const { grid, groupsX } = grid1d(p.rows);
+    this.runtime.dispatch({
+      kernel: 'categorical',
+      label: 'categorical:dispatch',
+      constants: { WG: 256, PRECISION: PRECISION_CODES[p.precision] },
+      params: this.params([
+        ['u', p.rows], ['u', p.V], ['u', p.topK], ['u', groupsX],
+        ['f', p.temperature], ['f', p.topP], ['u', key[0]], ['u', key[1]],
+        ['u', p.counter[0]], ['u', p.counter[1]], ['u', 0], ['u', 0],
+      ]),
+      bindings: [this.buf(logits), out.buffer],
+      grid,
+    });
+    return out;
+  }
+
+  stats(): { buffersCreated: number; pool: ReturnType<GpuRuntime['pool']['stats']> } {
+    return { buffersCreated: this.runtime.buffersCreated, pool: this.runtime.pool.stats() };
+  }
+
+  destroy(): void {
+    this.runtime.destroy();
+  }
+}

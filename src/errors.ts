@@ -1,0 +1,80 @@
+/**
+ * Typed errors. Every failure a caller can meet is one of these, with the facts needed to act on it
+ * (which limit, which kernel, which row). They survive the worker boundary by `name` + fields.
+ */
+
+export class SamplescopeError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** No WebGPU implementation or no adapter could be obtained. */
+export class WebGPUUnavailableError extends SamplescopeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('webgpu-unavailable', message, options);
+  }
+}
+
+/** A requested resource exceeds what the adapter/device supports. Raised before any allocation. */
+export class LimitExceededError extends SamplescopeError {
+  constructor(readonly limit: string, readonly requested: number, readonly available: number, context = '') {
+    super('limit-exceeded', `${context ? context + ': ' : ''}needs ${limit} = ${requested}, but the adapter allows ${available}`);
+  }
+}
+
+export interface ShaderMessage { type: string; message: string; line: number; column: number }
+
+/** WGSL failed to compile or a pipeline failed to build; carries the compiler's messages. */
+export class ShaderCompileError extends SamplescopeError {
+  constructor(readonly kernel: string, readonly messages: ShaderMessage[], detail = '') {
+    const first = messages.map((m) => `${m.line}:${m.column} ${m.message}`).join('\n');
+    super('shader-compile', `kernel "${kernel}" failed to compile${detail ? ` (${detail})` : ''}:\n${first || '(no message)'}`);
+  }
+}
+
+/** The GPU device was lost (destroyed, driver reset, …). Work in flight is not trusted. */
+export class DeviceLostError extends SamplescopeError {
+  constructor(readonly reason: string, message: string) {
+    super('device-lost', `GPU device lost (${reason}): ${message || 'no message'}`);
+  }
+}
+
+/** WebGPU reported a validation or out-of-memory error for submitted work. */
+export class GpuValidationError extends SamplescopeError {
+  constructor(readonly kind: 'validation' | 'out-of-memory' | 'internal', message: string) {
+    super('gpu-' + kind, `GPU ${kind} error: ${message}`);
+  }
+}
+
+/** Copying a GPU result back to the host failed; no data is returned in its place. */
+export class ReadbackError extends SamplescopeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('readback', message, options);
+  }
+}
+
+/** An op was called with tensors of the wrong shape, dtype, backend or with bad options. */
+export class OpInputError extends SamplescopeError {
+  constructor(readonly op: string, message: string) {
+    super('op-input', `${op}: ${message}`);
+  }
+}
+
+/** Logits that define no distribution (NaN, +inf, or no finite entry) reached the sampler. */
+export class InvalidLogitsError extends SamplescopeError {
+  constructor(readonly rows: number[]) {
+    super('invalid-logits', `rows ${rows.slice(0, 8).join(', ')}${rows.length > 8 ? ', …' : ''} hold NaN/+inf logits or no finite logit`);
+  }
+}
+
+/** A tensor was used after it was freed, or on the wrong backend. */
+export class TensorStateError extends SamplescopeError {
+  constructor(message: string) {
+    super('tensor-state', message);
+  }
+}

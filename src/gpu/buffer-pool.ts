@@ -1,0 +1,85 @@
+/**
+ * Size-bucketed buffer pool: storage buffers are rounded up to a power of two (≥ 256 bytes) and
+ * recycled by (bucket, usage), so steady-state sampling allocates nothing. Sizes are checked against
+ * the device limits before any allocation (LimitExceededError).
+ */
+import { LimitExceededError } from '../errors.js';
+
+export interface PoolStats {
+  /** buffers ever created through the pool */
+  created: number;
+  /** buffers handed out and not yet released */
+  live: number;
+  /** buffers waiting in the pool */
+  pooled: number;
+  /** bytes held by the pool (live + pooled) */
+  bytes: number;
+}
+
+export function bucketSize(bytes: number): number {
+  return Math.max(256, 2 ** Math.ceil(Math.log2(Math.max(1, bytes))));
+}
+
+export class BufferPool {
+  private readonly free = new Map<string, GPUBuffer[]>();
+  private readonly sizeOf = new WeakMap<GPUBuffer, number>();
+  private stats_: PoolStats = { created: 0, live: 0, pooled: 0, bytes: 0 };
+
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly create: (d: GPUBufferDescriptor) => GPUBuffer,
+  ) {}
+
+  /** A buffer of at least `bytes` bytes with exactly `usage`. */
+  acquire(bytes: number, usage: number, label: string): GPUBuffer {
+    const limits = this.device.limits;
+    if (bytes > limits.maxBufferSize) throw new LimitExceededError('maxBufferSize', bytes, limits.maxBufferSize, label);
+    if (usage & GPUBufferUsage.STORAGE && bytes > limits.maxStorageBufferBindingSize) {
+      throw new LimitExceededError('maxStorageBufferBindingSize', bytes, limits.maxStorageBufferBindingSize, label);
+    }
+    let size = bucketSize(bytes);
+    if (size > limits.maxBufferSize) size = Math.ceil(bytes / 4) * 4; // no room to round up
+    const key = `${size}:${usage}`;
+    const list = this.free.get(key);
+    const reused = list?.pop();
+    if (reused) {
+      this.stats_.pooled--;
+      this.stats_.live++;
+      reused.label = label;
+      return reused;
+    }
+    const buf = this.create({ label, size, usage });
+    this.sizeOf.set(buf, size);
+    this.stats_.created++;
+    this.stats_.live++;
+    this.stats_.bytes += size;
+    return buf;
+  }
+
+  release(buf: GPUBuffer): void {
+    const size = this.sizeOf.get(buf);
+    if (size === undefined) return; // not ours
+    const key = `${size}:${buf.usage}`;
+    let list = this.free.get(key);
+    if (!list) this.free.set(key, (list = []));
+    list.push(buf);
+    this.stats_.live--;
+    this.stats_.pooled++;
+  }
+
+  stats(): PoolStats {
+    return { ...this.stats_ };
+  }
+
+  /** Destroy pooled (not live) buffers. */
+  trim(): void {
+    for (const list of this.free.values()) {
+      for (const b of list) {
+        this.stats_.bytes -= this.sizeOf.get(b) ?? 0;
+        b.destroy();
+      }
+    }
+    this.stats_.pooled = 0;
+    this.free.clear();
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * CPU twin of shaders/categorical.wgsl: batched categorical draws from softmax(logits / T) with
+ * top-k and top-p, by Gumbel-max (argmax_i z_i + G_i is a draw from softmax(z); Gumbel 1954,
+ * Maddison et al. arXiv 1411.0030). Same Philox counters as the GPU, so both backends draw the same
+ * tokens except where f32 and f64 rounding split a near-tie.
+ *
+ * precision 'precise' (default) builds each Gumbel from 64 bits with extended-range uniforms (exact
+ * in both tails); 'naive-f32' uses a 24-bit fp32 uniform, capping G at ≈16.64 — the truncation
+ * studied in arXiv 2409.02908, kept as a knob so its lower entropy can be shown.
+ */
+import { gumbelNaive, gumbelPrecise, philox4x32 } from './rng.js';
+
+export type Precision = 'precise' | 'naive-f32';
+export const PRECISION_CODES: Record<Precision, number> = { precise: 0, 'naive-f32': 1 };
+/** Written for a row whose logits define no distribution. */
+export const INVALID_SAMPLE = 0xffffffff;
+
+export interface CategoricalOptions {
+  /** ≥ 0; 0 = greedy */
+  temperature: number;
+  /** 0 = off */
+  topK: number;
+  /** (0, 1]; 1 = off */
+  topP: number;
+  precision: Precision;
+  /** Philox key (lo, hi) */
+  key: [number, number];
+  /** per-call counter (lo, hi): the sampler's step */
+  counter: [number, number];
+}
+
+const F32 = new Float32Array(1);
+const U32 = new Uint32Array(F32.buffer);
+
+/** Order-preserving u32 key of an f32 (same as ss_sortable). */
+export function sortableKey(x: number): number {
+  F32[0] = x;
+  const b = U32[0];
+  return (b & 0x80000000) !== 0 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
+}
+
+export function categoricalRef(logits: Float32Array, rows: number, V: number, o: CategoricalOptions): Uint32Array {
+  const out = new Uint32Array(rows);
+  const greedy = o.temperature === 0;
+  const w = new Uint32Array(4);
+  const z = new Float32Array(V);
+  const idx: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    const off = r * V;
+    let bad = false;
+    idx.length = 0;
+    for (let i = 0; i < V; i++) {
+      const l = logits[off + i];
+      if (Number.isNaN(l) || l === Infinity) bad = true;
+      else if (l !== -Infinity) {
+        z[i] = greedy ? l : Math.fround(l / o.temperature);
+        idx.push(i);
+      }
+    }
+    if (bad || idx.length === 0) {
+      out[r] = INVALID_SAMPLE;
+      continue;
+    }
+    // thresholds on z (ties at a boundary are kept)
+    const sorted = idx.map((i) => z[i]).sort((a, b) => b - a);
+    let thr = -Infinity;
+    if (o.topK > 0 && o.topK < sorted.length) thr = sorted[o.topK - 1];
+    if (!greedy && o.topP < 1) {
+      const zmax = sorted[0];
+      const kept = sorted.filter((v) => v >= thr);
+      let total = 0;
+      for (const v of kept) total += Math.exp(v - zmax);
+      const target = o.topP * total;
+      let cum = 0;
+      for (let j = 0; j < kept.length; j++) {
+        cum += Math.exp(kept[j] - zmax);
+        // include all ties of kept[j] before testing the mass
+        if (j + 1 < kept.length && kept[j + 1] === kept[j]) continue;
+        if (cum >= target) {
+          thr = Math.max(thr, kept[j]);
+          break;
+        }
+      }
+    }
+    let best = -Infinity;
+    let bestI = INVALID_SAMPLE;
+    for (const i of idx) {
+      if (z[i] < thr) continue;
+      let score = z[i];
+      if (!greedy) {
+        philox4x32(i >>> 1, r, o.counter[0], o.counter[1], o.key[0], o.key[1], w);
+        const hi = w[(i & 1) * 2], lo = w[(i & 1) * 2 + 1];
+        score += o.precision === 'naive-f32' ? gumbelNaive(hi) : gumbelPrecise(hi, lo);
+      }
+      if (bestI === INVALID_SAMPLE || score > best) {
+        best = score;
+        bestI = i;
+      }
+    }
+    out[r] = bestI;
+  }
+  return out;
+}
