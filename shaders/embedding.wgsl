@@ -2,6 +2,7 @@
 // bad id can never pass for a real embedding (the CPU twin throws instead).
 // Dispatch: (ceil(N·C / WG), 1, 1) workgroups (2-D split above 65535 via params.groups_x);
 // workgroup size WG. Twin: src/reference/embedding.ts.
+// requires: special
 
 override WG: u32 = 64u;
 
@@ -25,7 +26,7 @@ fn embedding(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
   let c = i % params.C;
   let id = ids[n];
   if (id >= params.V) {
-    out[i] = bitcast<f32>(0x7FC00000u);
+    out[i] = ss_nan(id);
     return;
   }
   out[i] = table[id * params.C + c];

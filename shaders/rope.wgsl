@@ -6,6 +6,7 @@
 // (needed by two-stream / any-order models). A position ≥ P writes NaN.
 // Dispatch: (ceil(B·T·H·D/2 / WG), 1, 1) (2-D split via params.groups_x); workgroup size WG.
 // Twin: src/reference/rope.ts.
+// requires: special
 
 override WG: u32 = 64u;
 
@@ -37,7 +38,7 @@ fn rope(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let base = th * params.D;
   let p = pos[t];
   if (p >= params.P) {
-    let nan = bitcast<f32>(0x7FC00000u);
+    let nan = ss_nan(p);
     y[base + j] = nan;
     y[base + j + half] = nan;
     return;

@@ -4,6 +4,7 @@
 // One workgroup per row: max reduction, then sum reduction.
 // Dispatch: (min(rows, 65535), ceil(rows / 65535), 1); workgroup size WG.
 // Twin: src/reference/softmax.ts.
+// requires: special
 
 override WG: u32 = 64u;
 override LOG: bool = false;
@@ -64,7 +65,7 @@ fn softmax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
   let total = red[0];
   let is_bad = atomicLoad(&bad) != 0u;
   // total == 0 only when every entry is -inf: no distribution, write NaN
-  let nan = bitcast<f32>(0x7FC00000u);
+  let nan = ss_nan(C);
   let log_total = log(total);
   for (var i = lid; i < C; i = i + WG) {
     let v = x[off + i];
@@ -74,7 +75,7 @@ fn softmax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
     } else if (v >= NEG_MAX) {
       if (LOG) { r = v - row_max - log_total; } else { r = exp(v - row_max) / total; }
     } else {
-      if (LOG) { r = bitcast<f32>(0xFF800000u); } else { r = 0.0; }
+      if (LOG) { r = ss_neg_inf(C); } else { r = 0.0; }
     }
     y[off + i] = r;
   }

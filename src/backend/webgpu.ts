@@ -28,6 +28,11 @@ function rowWG(C: number): number {
   return C >= 256 ? 256 : C >= 128 ? 128 : 64;
 }
 
+/** Sampler workgroup: ~2 tokens per thread, between one warp (32) and 256 threads. */
+function sampleWG(V: number): number {
+  return Math.min(256, Math.max(32, 2 ** Math.ceil(Math.log2(Math.max(1, V / 2)))));
+}
+
 export class WebGPUBackend implements Backend {
   readonly name = 'webgpu' as const;
   readonly info: BackendInfo;
@@ -248,7 +253,7 @@ export class WebGPUBackend implements Backend {
     this.runtime.dispatch({
       kernel: 'categorical',
       label: 'categorical:dispatch',
-      constants: { WG: 256, PRECISION: PRECISION_CODES[p.precision] },
+      constants: { WG: sampleWG(p.V), PRECISION: PRECISION_CODES[p.precision] },
       params: this.params([
         ['u', p.rows], ['u', p.V], ['u', p.topK], ['u', groupsX],
         ['f', p.temperature], ['f', p.topP], ['u', key[0]], ['u', key[1]],

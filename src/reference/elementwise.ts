@@ -15,6 +15,7 @@ export const ELEMENTWISE_CODES: Record<ElementwiseOp, number> = { add: 0, mul: 1
 export function elementwiseRef(op: ElementwiseOp, a: Float32Array, b: Float32Array | null, s = 1): Float32Array {
   const y = new Float32Array(a.length);
   const nb = b ? b.length : 1;
+  s = Math.fround(s); // the GPU receives the scalar as f32
   for (let i = 0; i < a.length; i++) {
     switch (op) {
       case 'add': y[i] = a[i] + b![i % nb]; break;
