@@ -1,0 +1,104 @@
+/**
+ * The one typed worker boundary. `EngineApi` is what the worker exposes (Comlink.expose) and what the
+ * main thread gets back from `createEngine()` (Comlink.wrap). Typed arrays cross with
+ * Comlink.transfer; failures cross as the same typed Error subclasses (see `installErrorTransfer`).
+ */
+import * as Comlink from 'comlink';
+import * as errors from '../errors.js';
+import type { BackendInfo } from '../backend/backend.js';
+import type { SampleOptions } from '../backend/shapes.js';
+
+export type BackendPreference = 'webgpu' | 'cpu' | 'auto';
+
+export interface MatmulRequest {
+  /** (M, K) row-major */
+  a: Float32Array;
+  /** (K, N) row-major */
+  b: Float32Array;
+  M: number;
+  K: number;
+  N: number;
+}
+
+export interface MatmulResult {
+  /** (M, N) */
+  c: Float32Array;
+  /** wall time inside the worker, including readback */
+  ms: number;
+  backend: BackendInfo['name'];
+}
+
+export interface SampleRequest {
+  /** (rows, V) */
+  logits: Float32Array;
+  rows: number;
+  V: number;
+  options: Omit<SampleOptions, 'out'>;
+}
+
+export interface EngineApi {
+  /** Acquire a backend (once); returns which one is in use and why. */
+  init(prefer?: BackendPreference): Promise<BackendInfo>;
+  info(): Promise<BackendInfo>;
+  matmul(req: MatmulRequest): Promise<MatmulResult>;
+  sample(req: SampleRequest): Promise<Uint32Array>;
+}
+
+type ErrorClass = new (...args: never[]) => Error;
+const ERROR_CLASSES: Record<string, ErrorClass> = {};
+for (const [name, value] of Object.entries(errors)) {
+  if (typeof value === 'function' && value.prototype instanceof Error) ERROR_CLASSES[name] = value as ErrorClass;
+}
+
+interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+  fields: Record<string, unknown>;
+}
+
+/** Rebuild a typed error from its serialised form (unknown names become plain Errors). */
+export function reviveError(s: SerializedError): Error {
+  const cls = ERROR_CLASSES[s.name];
+  const e: Error = cls ? Object.create(cls.prototype) : new Error(s.message);
+  Object.assign(e, s.fields, { name: s.name, message: s.message, stack: s.stack });
+  return e;
+}
+
+export function serializeError(e: Error): SerializedError {
+  const fields: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(e)) {
+    try {
+      structuredClone(v);
+      fields[k] = v;
+    } catch {
+      fields[k] = String(v);
+    }
+  }
+  return { name: e.name, message: e.message, stack: e.stack, fields };
+}
+
+let installed = false;
+
+/**
+ * Make thrown SamplescopeErrors cross the boundary with their class and fields (Comlink's default
+ * keeps only name/message/stack). Call on both sides; idempotent.
+ */
+export function installErrorTransfer(): void {
+  if (installed) return;
+  installed = true;
+  const base = Comlink.transferHandlers.get('throw')!;
+  Comlink.transferHandlers.set('throw', {
+    canHandle: base.canHandle,
+    serialize(thrown: unknown) {
+      const value = (thrown as { value: unknown }).value;
+      if (value instanceof errors.SamplescopeError) return [{ typed: true, error: serializeError(value) }, []];
+      return base.serialize(thrown);
+    },
+    deserialize(data: unknown) {
+      const d = data as { typed?: boolean; error?: SerializedError };
+      if (d && d.typed && d.error) throw reviveError(d.error);
+      return base.deserialize(data);
+    },
+  });
+}
