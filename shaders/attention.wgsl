@@ -24,7 +24,7 @@ struct Params {
   _pad: u32,
 };
 
-@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(0) var<uniform> params: Params;             // (Params) uniform
 @group(0) @binding(1) var<storage, read> q: array<f32>;          // (B, Tq, H, D)
 @group(0) @binding(2) var<storage, read> k: array<f32>;          // (B, Tk, H, D)
 @group(0) @binding(3) var<storage, read> v: array<f32>;          // (B, Tk, H, D)

@@ -32,7 +32,7 @@ struct Params {
   _pad: vec2<u32>,
 };
 
-@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(0) var<uniform> params: Params;             // (Params) uniform
 @group(0) @binding(1) var<storage, read> logits: array<f32>;     // (rows, V)
 @group(0) @binding(2) var<storage, read_write> out: array<u32>;  // (rows)
 

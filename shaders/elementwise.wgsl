@@ -15,7 +15,7 @@ struct Params {
   groups_x: u32,
 };
 
-@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(0) var<uniform> params: Params;             // (Params) uniform
 @group(0) @binding(1) var<storage, read> a: array<f32>;          // (n)
 @group(0) @binding(2) var<storage, read> b: array<f32>;          // (nb), nb divides n
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;    // (n)

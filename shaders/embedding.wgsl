@@ -13,7 +13,7 @@ struct Params {
   groups_x: u32,
 };
 
-@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(0) var<uniform> params: Params;             // (Params) uniform
 @group(0) @binding(1) var<storage, read> ids: array<u32>;        // (N)
 @group(0) @binding(2) var<storage, read> table: array<f32>;      // (V, C)
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;  // (N, C)

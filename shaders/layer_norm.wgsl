@@ -12,7 +12,7 @@ struct Params {
   groups_x: u32,
 };
 
-@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(0) var<uniform> params: Params;             // (Params) uniform
 @group(0) @binding(1) var<storage, read> x: array<f32>;          // (rows, C)
 @group(0) @binding(2) var<storage, read> gamma: array<f32>;      // (C)
 @group(0) @binding(3) var<storage, read> beta: array<f32>;       // (C)

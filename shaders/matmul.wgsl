@@ -20,7 +20,7 @@ struct Params {
   _pad: u32,
 };
 
-@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(0) var<uniform> params: Params;             // (Params) uniform
 @group(0) @binding(1) var<storage, read> a: array<f32>;          // (batch, M, K)
 @group(0) @binding(2) var<storage, read> b: array<f32>;          // (batch | 1, K, N) or (batch | 1, N, K) if TRANS_B
 @group(0) @binding(3) var<storage, read> bias: array<f32>;       // (N) (one dummy element when !HAS_BIAS)

@@ -19,7 +19,7 @@ struct Params {
   stream: vec4<u32>, // (.x, .y, .z) used
 };
 
-@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(0) var<uniform> params: Params;             // (Params) uniform
 // OUTPUT == 0: (count, 4) u32 words; OUTPUT > 0: (count, 2) f32 values stored as their bits
 @group(0) @binding(1) var<storage, read_write> out: array<u32>; // (count, 4) or (count, 2)
 

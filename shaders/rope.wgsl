@@ -21,7 +21,7 @@ struct Params {
   _p2: u32,
 };
 
-@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(0) var<uniform> params: Params;             // (Params) uniform
 @group(0) @binding(1) var<storage, read> x: array<f32>;          // (B, T, H, D)
 @group(0) @binding(2) var<storage, read> pos: array<u32>;        // (B, T)
 @group(0) @binding(3) var<storage, read> table: array<f32>;      // (P, D/2, 2): (cos, sin)

@@ -16,7 +16,7 @@ struct Params {
   _pad: u32,
 };
 
-@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(0) var<uniform> params: Params;             // (Params) uniform
 @group(0) @binding(1) var<storage, read> x: array<f32>;          // (rows, C)
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;    // (rows, C)
 
