@@ -1,7 +1,7 @@
 /** The CPU backend: every op is its reference twin (src/reference), run eagerly. */
-import { InvalidLogitsError, OpInputError } from '../errors.js';
+import { OpInputError } from '../errors.js';
 import { attentionRef } from '../reference/attention.js';
-import { categoricalRef, INVALID_SAMPLE } from '../reference/categorical.js';
+import { categoricalRef } from '../reference/categorical.js';
 import { elementwiseRef, type ElementwiseOp } from '../reference/elementwise.js';
 import { embeddingRef } from '../reference/embedding.js';
 import { layerNormRef } from '../reference/layer_norm.js';
@@ -13,7 +13,7 @@ import { softmaxRef } from '../reference/softmax.js';
 import type { Backend, BackendInfo, OutOption } from './backend.js';
 import {
   expect, expectOut, planAttention, planBinary, planCategorical, planEmbedding, planMatmul, planNorm,
-  planRng, planRope, planRows, type MatmulOptions, type RngOptions, type SampleOptions,
+  planRng, planRope, planRows, planWrite, checkSamples, type MatmulOptions, type RngOptions, type SampleOptions,
 } from './shapes.js';
 import { assertLive, checkShape, dtypeOf, hostArray, sizeOf, type DType, type HostArray, type Tensor } from './tensor.js';
 
@@ -59,20 +59,14 @@ export class CpuBackend implements Backend {
   }
 
   write(t: Tensor, data: HostArray): void {
-    expect('write', 't', t, 'cpu', [t.dtype]);
-    if (data.length !== t.size || dtypeOf(data) !== t.dtype) throw new OpInputError('write', `expected ${t.size} ${t.dtype} values`);
+    planWrite(t, data, 'cpu');
     (t as CpuTensor).data.set(data);
   }
 
   async read(t: Tensor): Promise<HostArray> {
     assertLive(t, 'read');
     const d = this.data(t).slice();
-    if (t.role === 'samples') {
-      const bad: number[] = [];
-      d.forEach((v, i) => v === INVALID_SAMPLE && bad.push(i));
-      if (bad.length) throw new InvalidLogitsError(bad);
-    }
-    return d;
+    return checkSamples(t, d);
   }
 
   free(t: Tensor): void {

@@ -4,7 +4,10 @@
  */
 import { OpInputError } from '../errors.js';
 import { assertLive, sizeOf, type BackendName, type DType, type Tensor } from './tensor.js';
-import type { Precision } from '../reference/categorical.js';
+import { INVALID_SAMPLE, type Precision } from '../reference/categorical.js';
+import { InvalidLogitsError } from '../errors.js';
+import type { AttentionDims } from '../reference/attention.js';
+import { dtypeOf, type HostArray } from './tensor.js';
 import type { RngOutput } from '../reference/rng.js';
 
 export const MAX_HEAD_DIM = 128;
@@ -107,17 +110,7 @@ export function planRope(x: Tensor, pos: Tensor, table: Tensor, be: BackendName)
   return { tokens, H, D, P: table.shape[0] };
 }
 
-export interface AttentionPlan {
-  B: number;
-  Tq: number;
-  Tk: number;
-  H: number;
-  D: number;
-  scale: number;
-  maskBatched: boolean;
-}
-
-export function planAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, scale: number | undefined, be: BackendName): AttentionPlan {
+export function planAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, scale: number | undefined, be: BackendName): AttentionDims {
   const op = 'attention';
   expect(op, 'q', q, be, ['f32'], [4]);
   expect(op, 'k', k, be, ['f32'], [4]);
@@ -211,4 +204,19 @@ export function planCategorical(logits: Tensor, o: SampleOptions, be: BackendNam
   if (!Number.isInteger(c) || c < 0 || c > Number.MAX_SAFE_INTEGER) fail(op, `counter must be an integer in [0, 2^53), got ${o.counter}`);
   expectOut(op, o.out, [rows], 'u32', be);
   return { rows, V, temperature, topK, topP, precision, counter: [c % 2 ** 32, Math.floor(c / 2 ** 32)] };
+}
+
+/** Validate a host write into `t`. */
+export function planWrite(t: Tensor, data: HostArray, be: BackendName): void {
+  expect('write', 't', t, be, [t.dtype]);
+  if (data.length !== t.size || dtypeOf(data) !== t.dtype) fail('write', `expected ${t.size} ${t.dtype} values`);
+}
+
+/** A categorical result read back: rows the kernel marked invalid become InvalidLogitsError. */
+export function checkSamples(t: Tensor, d: HostArray): HostArray {
+  if (t.role !== 'samples') return d;
+  const bad: number[] = [];
+  d.forEach((v, i) => v === INVALID_SAMPLE && bad.push(i));
+  if (bad.length) throw new InvalidLogitsError(bad);
+  return d;
 }

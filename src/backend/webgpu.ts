@@ -1,13 +1,13 @@
 /** The WebGPU backend: each op validates its inputs, then encodes one kernel dispatch. */
-import { InvalidLogitsError, OpInputError } from '../errors.js';
+import { OpInputError } from '../errors.js';
 import { grid1d, GpuRuntime } from '../gpu/runtime.js';
-import { INVALID_SAMPLE, PRECISION_CODES } from '../reference/categorical.js';
+import { PRECISION_CODES } from '../reference/categorical.js';
 import { ELEMENTWISE_CODES, type ElementwiseOp } from '../reference/elementwise.js';
 import { RNG_OUTPUT_CODES, seedToKey } from '../reference/rng.js';
 import type { Backend, BackendInfo, OutOption } from './backend.js';
 import {
   expect, expectOut, planAttention, planBinary, planCategorical, planEmbedding, planMatmul, planNorm,
-  planRng, planRope, planRows, type MatmulOptions, type RngOptions, type SampleOptions,
+  planRng, planRope, planRows, planWrite, checkSamples, type MatmulOptions, type RngOptions, type SampleOptions,
 } from './shapes.js';
 import { assertLive, checkShape, dtypeOf, hostArray, sizeOf, type DType, type HostArray, type Tensor } from './tensor.js';
 
@@ -80,8 +80,7 @@ export class WebGPUBackend implements Backend {
   }
 
   write(t: Tensor, data: HostArray): void {
-    expect('write', 't', t, 'webgpu', [t.dtype]);
-    if (data.length !== t.size || dtypeOf(data) !== t.dtype) throw new OpInputError('write', `expected ${t.size} ${t.dtype} values`);
+    planWrite(t, data, 'webgpu');
     if (data.length) this.runtime.write(this.buf(t), data);
   }
 
@@ -91,12 +90,7 @@ export class WebGPUBackend implements Backend {
     if (t.size === 0) return hostArray(t.dtype, 0);
     const bytes = await this.runtime.read(this.buf(t), 0, t.size * 4);
     const d = hostArray(t.dtype, bytes);
-    if (t.role === 'samples') {
-      const bad: number[] = [];
-      d.forEach((v, i) => v === INVALID_SAMPLE && bad.push(i));
-      if (bad.length) throw new InvalidLogitsError(bad);
-    }
-    return d;
+    return checkSamples(t, d);
   }
 
   free(t: Tensor): void {
