@@ -78,3 +78,24 @@ export class TensorStateError extends SamplescopeError {
     super('tensor-state', message);
   }
 }
+
+/** A model file or manifest breaks a format rule; names the tensor (if any) and the rule. */
+export class ModelFormatError extends SamplescopeError {
+  constructor(readonly rule: string, message: string, readonly tensor?: string, readonly file?: string) {
+    super('model-format', `${file ? file + ': ' : ''}${tensor ? `tensor "${tensor}": ` : ''}${message} [${rule}]`);
+  }
+}
+
+/** A downloaded or read file does not have the sha256 its manifest promises; nothing was loaded. */
+export class IntegrityError extends SamplescopeError {
+  constructor(readonly file: string, readonly expected: string, readonly actual: string) {
+    super('integrity', `${file}: sha256 ${actual} does not match the manifest's ${expected}`);
+  }
+}
+
+/** A model could not be fetched or read. */
+export class ModelLoadError extends SamplescopeError {
+  constructor(readonly source: string, message: string, options?: { cause?: unknown }) {
+    super('model-load', `${source}: ${message}`, options);
+  }
+}

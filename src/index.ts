@@ -11,3 +11,4 @@ export { GpuRuntime } from './gpu/runtime.js';
 export { ropeTable } from './reference/rope.js';
 export { philox4x32, seedToKey } from './reference/rng.js';
 export type { Precision } from './reference/categorical.js';
+export * from './models/index.js';

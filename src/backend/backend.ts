@@ -33,6 +33,11 @@ export interface Backend {
   write(t: Tensor, data: HostArray): void;
   /** Read a tensor back. Throws (never returns zeros) if the device failed. */
   read(t: Tensor): Promise<HostArray>;
+  /**
+   * The same storage under another shape (same element count). Views never own storage: free the
+   * original, not the view.
+   */
+  reshape(t: Tensor, shape: readonly number[]): Tensor;
   free(t: Tensor): void;
   /** Wait for all encoded work; surfaces pending GPU errors. */
   flush(): Promise<void>;

@@ -13,7 +13,7 @@ import { softmaxRef } from '../reference/softmax.js';
 import type { Backend, BackendInfo, OutOption } from './backend.js';
 import {
   expect, expectOut, planAttention, planBinary, planCategorical, planEmbedding, planMatmul, planNorm,
-  planRng, planRope, planRows, planWrite, checkSamples, type MatmulOptions, type RngOptions, type SampleOptions,
+  planRng, planRope, planRows, planWrite, checkSamples, planReshape, type MatmulOptions, type RngOptions, type SampleOptions,
 } from './shapes.js';
 import { assertLive, checkShape, dtypeOf, hostArray, sizeOf, type DType, type HostArray, type Tensor } from './tensor.js';
 
@@ -21,6 +21,7 @@ export class CpuTensor implements Tensor {
   readonly backend = 'cpu' as const;
   readonly size: number;
   freed = false;
+  view = false;
   constructor(readonly data: HostArray, readonly shape: readonly number[], readonly dtype: DType, public role?: 'samples') {
     this.size = sizeOf(shape);
   }
@@ -69,7 +70,15 @@ export class CpuBackend implements Backend {
     return checkSamples(t, d);
   }
 
+  reshape(t: Tensor, shape: readonly number[]): Tensor {
+    planReshape(t, shape, 'cpu');
+    const v = new CpuTensor((t as CpuTensor).data, [...shape], t.dtype, t.role);
+    v.view = true;
+    return v;
+  }
+
   free(t: Tensor): void {
+    if ((t as CpuTensor).view) return;
     (t as CpuTensor).freed = true;
   }
 

@@ -220,3 +220,10 @@ export function checkSamples(t: Tensor, d: HostArray): HostArray {
   if (bad.length) throw new InvalidLogitsError(bad);
   return d;
 }
+
+export function planReshape(t: Tensor, shape: readonly number[], be: BackendName): void {
+  expect('reshape', 't', t, be, ['f32', 'u32', 'i32']);
+  if (shape.some((d) => !Number.isInteger(d) || d < 0) || shape.reduce((a, b) => a * b, 1) !== t.size) {
+    fail('reshape', `cannot view [${t.shape.join(', ')}] as [${shape.join(', ')}]`);
+  }
+}

@@ -7,7 +7,7 @@ import { RNG_OUTPUT_CODES, seedToKey } from '../reference/rng.js';
 import type { Backend, BackendInfo, OutOption } from './backend.js';
 import {
   expect, expectOut, planAttention, planBinary, planCategorical, planEmbedding, planMatmul, planNorm,
-  planRng, planRope, planRows, planWrite, checkSamples, type MatmulOptions, type RngOptions, type SampleOptions,
+  planRng, planRope, planRows, planWrite, checkSamples, planReshape, type MatmulOptions, type RngOptions, type SampleOptions,
 } from './shapes.js';
 import { assertLive, checkShape, dtypeOf, hostArray, sizeOf, type DType, type HostArray, type Tensor } from './tensor.js';
 
@@ -17,6 +17,7 @@ export class GpuTensor implements Tensor {
   readonly backend = 'webgpu' as const;
   readonly size: number;
   freed = false;
+  view = false;
   role?: 'samples';
   constructor(readonly buffer: GPUBuffer, readonly shape: readonly number[], readonly dtype: DType) {
     this.size = sizeOf(shape);
@@ -93,9 +94,17 @@ export class WebGPUBackend implements Backend {
     return checkSamples(t, d);
   }
 
+  reshape(t: Tensor, shape: readonly number[]): Tensor {
+    planReshape(t, shape, 'webgpu');
+    const v = new GpuTensor(this.buf(t), [...shape], t.dtype);
+    v.role = t.role;
+    v.view = true;
+    return v;
+  }
+
   free(t: Tensor): void {
     const g = t as GpuTensor;
-    if (g.freed) return;
+    if (g.freed || g.view) return;
     g.freed = true;
     this.runtime.pool.release(g.buffer);
   }

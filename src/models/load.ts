@@ -1,0 +1,177 @@
+/**
+ * Loading a model: manifest → every file fetched (browser: streaming fetch, cached in the Cache API;
+ * Node: the file system) → sha256 checked against the manifest before any parsing → safetensors
+ * parsed and checked. Failures are typed: ModelLoadError (cannot get it), IntegrityError (sha256),
+ * ModelFormatError (manifest or safetensors rules).
+ */
+import { IntegrityError, ModelFormatError, ModelLoadError } from '../errors.js';
+import { parseStrictJson } from './json.js';
+import { validateManifest, type ManifestFile, type ModelManifest } from './manifest.js';
+import { parseSafetensors, tensorData, type SafetensorsFile } from './safetensors.js';
+
+export interface LoadedTensor {
+  shape: number[];
+  data: Float32Array | Int32Array | Uint32Array;
+}
+
+export interface LoadedModelFiles {
+  manifest: ModelManifest;
+  /** weights by name */
+  weights: Map<string, LoadedTensor>;
+  /** parsed files by manifest path (golden vectors, …) */
+  files: Map<string, SafetensorsFile>;
+}
+
+export interface LoadProgress {
+  file: string;
+  loaded: number;
+  total: number;
+}
+
+export interface LoadOptions {
+  /** Use the Cache API in browsers (default true). */
+  cache?: boolean;
+  onProgress?: (p: LoadProgress) => void;
+  /** also load files with these roles (default: weights only) */
+  roles?: string[];
+}
+
+const CACHE_NAME = 'samplescope-models-v1';
+
+function isNode(): boolean {
+  return typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string' &&
+    typeof (globalThis as { window?: unknown }).window === 'undefined';
+}
+
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const subtle = globalThis.crypto?.subtle;
+  if (subtle) {
+    const d = await subtle.digest('SHA-256', bytes as unknown as ArrayBuffer);
+    return [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  }
+  const spec = 'node:crypto';
+  const { createHash } = (await import(/* @vite-ignore */ spec)) as typeof import('node:crypto');
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** A source is a URL (http(s):, blob:, relative to the page) or, in Node, a folder path. */
+function resolve(source: string, file: string): string {
+  if (isNode() && !/^[a-z]+:/i.test(source)) return source.replace(/\/?$/, '/') + file;
+  const base = typeof location !== 'undefined' ? location.href : undefined;
+  return new URL(file, new URL(source.replace(/\/?$/, '/'), base)).href;
+}
+
+async function readBytes(url: string, name: string, expectedBytes: number | undefined, opts: LoadOptions): Promise<Uint8Array> {
+  if (isNode() && !/^[a-z]+:/i.test(url)) {
+    const spec = 'node:fs/promises';
+    const fs = (await import(/* @vite-ignore */ spec)) as typeof import('node:fs/promises');
+    try {
+      return new Uint8Array(await fs.readFile(url));
+    } catch (e) {
+      throw new ModelLoadError(url, `cannot read: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  let res: Response | undefined;
+  const useCache = opts.cache !== false && typeof caches !== 'undefined';
+  let cache: Cache | undefined;
+  if (useCache) {
+    try {
+      cache = await caches.open(CACHE_NAME);
+      res = await cache.match(url);
+    } catch {
+      cache = undefined; // the Cache API can be unavailable (opaque origins, private mode)
+    }
+  }
+  const fromCache = !!res;
+  if (!res) {
+    try {
+      res = await fetch(url);
+    } catch (e) {
+      throw new ModelLoadError(url, `fetch failed: ${(e as Error).message}`, { cause: e });
+    }
+    if (!res.ok) throw new ModelLoadError(url, `HTTP ${res.status} ${res.statusText}`);
+  }
+  const total = Number(res.headers.get('content-length')) || expectedBytes || 0;
+  if (expectedBytes !== undefined && total && total > expectedBytes && !res.headers.get('content-encoding')) {
+    throw new ModelLoadError(url, `server announces ${total} bytes, the manifest ${expectedBytes}`);
+  }
+  const chunks: Uint8Array[] = [];
+  let loaded = 0;
+  const reader = res.clone().body?.getReader();
+  if (!reader) throw new ModelLoadError(url, 'response has no body');
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    loaded += value.byteLength;
+    if (expectedBytes !== undefined && loaded > expectedBytes) {
+      await reader.cancel();
+      throw new ModelLoadError(url, `more than the manifest's ${expectedBytes} bytes arrived`);
+    }
+    chunks.push(value);
+    opts.onProgress?.({ file: name, loaded, total });
+  }
+  const out = new Uint8Array(loaded);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  if (cache && !fromCache) {
+    try {
+      await cache.put(url, res);
+    } catch {
+      /* caching is best effort */
+    }
+  }
+  return out;
+}
+
+/** Fetch one listed file and check its size and sha256 (nothing is parsed before that passes). */
+async function loadVerified(source: string, f: ManifestFile, opts: LoadOptions): Promise<Uint8Array> {
+  const url = resolve(source, f.path);
+  const bytes = await readBytes(url, f.path, f.bytes, opts);
+  if (bytes.byteLength !== f.bytes) throw new IntegrityError(f.path, `${f.bytes} bytes`, `${bytes.byteLength} bytes`);
+  const got = await sha256Hex(bytes);
+  if (got !== f.sha256) {
+    if (typeof caches !== 'undefined' && opts.cache !== false) {
+      try { await (await caches.open(CACHE_NAME)).delete(url); } catch { /* ignore */ }
+    }
+    throw new IntegrityError(f.path, f.sha256, got);
+  }
+  return bytes;
+}
+
+/** Read and validate a manifest only. */
+export async function loadManifest(source: string, opts: LoadOptions = {}): Promise<ModelManifest> {
+  const url = resolve(source, 'manifest.json');
+  const bytes = await readBytes(url, 'manifest.json', undefined, { ...opts, cache: false });
+  let json: unknown;
+  try {
+    json = parseStrictJson(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch (e) {
+    throw new ModelFormatError('manifest-json', `manifest.json is not strict JSON: ${(e as Error).message}`, undefined, 'manifest.json');
+  }
+  return validateManifest(json);
+}
+
+/**
+ * Load a model folder/URL: the manifest, then its weights (and files of `opts.roles`), verified.
+ */
+export async function loadModelFiles(source: string, opts: LoadOptions = {}): Promise<LoadedModelFiles> {
+  const manifest = await loadManifest(source, opts);
+  const roles = new Set(['weights', ...(opts.roles ?? [])]);
+  const files = new Map<string, SafetensorsFile>();
+  const weights = new Map<string, LoadedTensor>();
+  for (const f of manifest.files.filter((x) => roles.has(x.role))) {
+    const bytes = await loadVerified(source, f, opts);
+    const st = parseSafetensors(bytes, { file: f.path });
+    files.set(f.path, st);
+    if (f.role === 'weights') {
+      for (const [name, info] of st.tensors) {
+        if (weights.has(name)) throw new ModelFormatError('duplicate-name', 'tensor appears in two weight files', name, f.path);
+        weights.set(name, { shape: info.shape, data: tensorData(st, name, f.path) });
+      }
+    }
+  }
+  return { manifest, weights, files };
+}

@@ -1,0 +1,93 @@
+/**
+ * models/<name>/manifest.json: what a model is (architecture, tokenizer, classes), which files make it
+ * (with sha256), how it was trained and how well it does. Validated before anything else is read.
+ */
+import { ModelFormatError } from '../errors.js';
+
+export interface ManifestFile {
+  path: string;
+  role: 'weights' | 'golden' | string;
+  bytes: number;
+  sha256: string;
+}
+
+export interface TransformerArchitecture {
+  type: 'transformer';
+  attention: 'bidirectional' | 'two-stream';
+  norm: 'layernorm';
+  activation: 'gelu_tanh';
+  norm_eps: number;
+  positional: 'rope-half-split';
+  vocab_size: number;
+  d_model: number;
+  n_layers: number;
+  n_heads: number;
+  d_ff: number;
+  max_len: number;
+  n_classes: number;
+  rope_base: number;
+  two_stream: boolean;
+  marginal_head: boolean;
+}
+
+export interface ModelManifest {
+  format: 'samplescope-model/1';
+  name: string;
+  family: string;
+  description?: string;
+  architecture: TransformerArchitecture;
+  tokenizer: { type: 'char'; vocab: string[]; mask_id?: number; normalisation?: string };
+  classes: string[];
+  null_class: number;
+  files: ManifestFile[];
+  training?: unknown;
+  metrics?: Record<string, number>;
+  weights_dtype?: string;
+}
+
+const SHA = /^[0-9a-f]{64}$/;
+const SAFE_PATH = /^[A-Za-z0-9._-]+$/;
+
+function fail(rule: string, msg: string): never {
+  throw new ModelFormatError(rule, msg, undefined, 'manifest.json');
+}
+
+function posInt(v: unknown, name: string, max = 1 << 20): number {
+  if (!Number.isSafeInteger(v) || (v as number) < 1 || (v as number) > max) fail('manifest-architecture', `${name} must be an integer in [1, ${max}], got ${JSON.stringify(v)}`);
+  return v as number;
+}
+
+/** Validate a parsed manifest; returns it typed. */
+export function validateManifest(m: unknown): ModelManifest {
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) fail('manifest-json', 'manifest is not a JSON object');
+  const o = m as Record<string, unknown>;
+  if (o.format !== 'samplescope-model/1') fail('manifest-format', `format must be "samplescope-model/1", got ${JSON.stringify(o.format)}`);
+  if (typeof o.name !== 'string' || !o.name) fail('manifest-name', 'name must be a non-empty string');
+  const a = o.architecture as Record<string, unknown> | undefined;
+  if (!a || a.type !== 'transformer') fail('manifest-architecture', 'architecture.type must be "transformer"');
+  for (const k of ['vocab_size', 'd_model', 'n_layers', 'n_heads', 'd_ff', 'max_len']) posInt(a[k], `architecture.${k}`);
+  if (!Number.isSafeInteger(a.n_classes) || (a.n_classes as number) < 0) fail('manifest-architecture', 'architecture.n_classes must be an integer ≥ 0');
+  if ((a.d_model as number) % (a.n_heads as number) !== 0) fail('manifest-architecture', 'd_model must be a multiple of n_heads');
+  const D = (a.d_model as number) / (a.n_heads as number);
+  if (D % 2 !== 0 || D > 128) fail('manifest-architecture', `head dim ${D} must be even and ≤ 128`);
+  if (a.attention !== 'bidirectional' && a.attention !== 'two-stream') fail('manifest-architecture', `attention must be "bidirectional" or "two-stream"`);
+  if (a.norm !== 'layernorm' || a.activation !== 'gelu_tanh' || a.positional !== 'rope-half-split') {
+    fail('manifest-architecture', 'only layernorm / gelu_tanh / rope-half-split transformers are supported');
+  }
+  if (typeof a.norm_eps !== 'number' || !(a.norm_eps > 0)) fail('manifest-architecture', 'norm_eps must be a positive number');
+  if (typeof a.rope_base !== 'number' || !(a.rope_base > 1)) fail('manifest-architecture', 'rope_base must be > 1');
+  const tok = o.tokenizer as Record<string, unknown> | undefined;
+  if (!tok || tok.type !== 'char' || !Array.isArray(tok.vocab) || tok.vocab.some((c) => typeof c !== 'string')) fail('manifest-tokenizer', 'tokenizer must be {type: "char", vocab: string[]}');
+  if ((tok.vocab as string[]).length !== a.vocab_size) fail('manifest-tokenizer', `tokenizer has ${(tok.vocab as string[]).length} entries but vocab_size is ${a.vocab_size}`);
+  if (tok.mask_id !== undefined && (!Number.isSafeInteger(tok.mask_id) || (tok.mask_id as number) < 0 || (tok.mask_id as number) >= (a.vocab_size as number))) fail('manifest-tokenizer', 'mask_id out of range');
+  if (!Array.isArray(o.classes) || o.classes.length !== (a.n_classes as number) + 1) fail('manifest-classes', `classes must list n_classes + 1 names (the last is "no class")`);
+  if (o.null_class !== a.n_classes) fail('manifest-classes', `null_class must be n_classes (${a.n_classes})`);
+  if (!Array.isArray(o.files) || o.files.length === 0) fail('manifest-files', 'files must be a non-empty list');
+  for (const f of o.files as Record<string, unknown>[]) {
+    if (typeof f.path !== 'string' || !SAFE_PATH.test(f.path)) fail('manifest-files', `file path ${JSON.stringify(f.path)} must be a plain file name (no folders, no "..")`);
+    if (typeof f.sha256 !== 'string' || !SHA.test(f.sha256)) fail('manifest-files', `${f.path}: sha256 must be 64 lowercase hex digits`);
+    if (!Number.isSafeInteger(f.bytes) || (f.bytes as number) < 0) fail('manifest-files', `${f.path}: bytes must be a non-negative integer`);
+  }
+  if (!(o.files as ManifestFile[]).some((f) => f.role === 'weights')) fail('manifest-files', 'no file has role "weights"');
+  return o as unknown as ModelManifest;
+}

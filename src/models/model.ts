@@ -1,0 +1,42 @@
+/**
+ * The Model interface: all a sampler may use. Samplers never touch src/gpu; they hand token ids and
+ * conditioning in, get logits (or log-marginals) back as backend tensors, and decide when to read.
+ */
+import type { Backend } from '../backend/backend.js';
+import type { Tensor } from '../backend/tensor.js';
+import type { ModelManifest } from './manifest.js';
+
+export interface ForwardInput {
+  /** (batch, length) token ids; [MASK] = `maskId` where the model has one */
+  tokens: Uint32Array;
+  batch: number;
+  length: number;
+  /** (batch) class ids; `nullClass` means "no class" (classifier-free guidance). Default: nullClass. */
+  classes?: Uint32Array;
+  /**
+   * Two-stream models: (batch, length) order σ, a permutation of 0..length-1 per row
+   * (order[i] = the position generated i-th). Default: left to right.
+   */
+  order?: Uint32Array;
+}
+
+export interface Model {
+  readonly name: string;
+  readonly manifest: ModelManifest;
+  readonly backend: Backend;
+  readonly vocabSize: number;
+  readonly maxLength: number;
+  /** id of [MASK], if the vocabulary has one */
+  readonly maskId: number | undefined;
+  readonly numClasses: number;
+  readonly nullClass: number;
+  /** 'bidirectional' (MDM): logits p(x_i | visible tokens); 'two-stream' (AS-ARM): p(x_σ(i) | x_σ(<i)) */
+  readonly attention: 'bidirectional' | 'two-stream';
+  readonly hasMarginalHead: boolean;
+
+  /** Logits (batch, length, vocab) on `backend`. The caller frees the tensor. */
+  forward(input: ForwardInput): Tensor;
+  /** MaM head: log p(observed tokens), unobserved positions = [MASK]; (batch) on `backend`. */
+  logMarginal(input: ForwardInput): Tensor;
+  dispose(): void;
+}

@@ -1,0 +1,185 @@
+/**
+ * A safetensors reader written to the format's rules (huggingface/safetensors, "Format"):
+ *   8 bytes   little-endian u64 N — the header's length (capped here, default 16 MiB)
+ *   N bytes   UTF-8 JSON object: {"__metadata__": {str: str}?, name: {dtype, shape, data_offsets: [b, e]}}
+ *             (may be padded with trailing spaces)
+ *   rest      the byte buffer; offsets are relative to its start
+ * Enforced: the header fits the file; strict JSON with no duplicate keys; known dtypes; shapes of
+ * non-negative safe integers; offsets integers with b ≤ e inside the buffer; entries that tile the
+ * buffer exactly — contiguous, non-overlapping, no holes, no trailing bytes (the spec's guard against
+ * polyglot files); shape × itemsize = e − b. Every violation is a ModelFormatError naming the tensor
+ * and the rule. Nothing is allocated beyond the file's own size.
+ */
+import { ModelFormatError } from '../errors.js';
+import { parseStrictJson, StrictJsonError } from './json.js';
+
+export type SafetensorsDType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'U32' | 'I16' | 'U16' | 'I8' | 'U8' | 'BOOL';
+
+export const ITEMSIZE: Record<SafetensorsDType, number> = {
+  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, U32: 4, I16: 2, U16: 2, I8: 1, U8: 1, BOOL: 1,
+};
+
+export interface TensorInfo {
+  name: string;
+  dtype: SafetensorsDType;
+  shape: number[];
+  /** byte offsets in the data buffer */
+  begin: number;
+  end: number;
+}
+
+export interface SafetensorsFile {
+  metadata: Record<string, string>;
+  tensors: Map<string, TensorInfo>;
+  /** the data section (a view into the file) */
+  data: Uint8Array;
+}
+
+export interface ParseOptions {
+  /** largest header accepted, bytes (default 16 MiB) */
+  maxHeaderBytes?: number;
+  /** file name for messages */
+  file?: string;
+}
+
+export function parseSafetensors(bytes: Uint8Array, opts: ParseOptions = {}): SafetensorsFile {
+  const file = opts.file;
+  const maxHeader = opts.maxHeaderBytes ?? 16 * 1024 * 1024;
+  const err = (rule: string, msg: string, tensor?: string): never => {
+    throw new ModelFormatError(rule, msg, tensor, file);
+  };
+  if (bytes.byteLength < 8) err('header-length', `file has ${bytes.byteLength} bytes, fewer than the 8-byte header length`);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const lo = dv.getUint32(0, true), hi = dv.getUint32(4, true);
+  const n = hi * 2 ** 32 + lo;
+  if (n > maxHeader) err('header-length', `header length ${n} exceeds the cap of ${maxHeader} bytes`);
+  if (8 + n > bytes.byteLength) err('header-length', `header length ${n} runs past the end of the ${bytes.byteLength}-byte file`);
+  if (n < 2) err('header-json', 'header is shorter than "{}"');
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n));
+  } catch {
+    return err('header-utf8', 'header is not valid UTF-8');
+  }
+  if (text[0] !== '{') err('header-json', 'header does not start with "{"');
+  let header: unknown;
+  try {
+    header = parseStrictJson(text.replace(/ +$/, ''));
+  } catch (e) {
+    return err(e instanceof StrictJsonError && e.message.startsWith('duplicate') ? 'duplicate-name' : 'header-json', `header is not strict JSON: ${(e as Error).message}`);
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) return err('header-json', 'header is not a JSON object');
+  const dataLen = bytes.byteLength - 8 - n;
+  const metadata: Record<string, string> = {};
+  const tensors = new Map<string, TensorInfo>();
+  for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) err('metadata', '__metadata__ must be an object of strings');
+      for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+        if (typeof v !== 'string') err('metadata', `__metadata__["${k}"] must be a string`);
+        metadata[k] = v as string;
+      }
+      continue;
+    }
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) err('entry', 'entry must be an object', name);
+    const e = raw as Record<string, unknown>;
+    for (const k of Object.keys(e)) if (!['dtype', 'shape', 'data_offsets'].includes(k)) err('entry', `unknown field "${k}"`, name);
+    const dtype = e.dtype as SafetensorsDType;
+    if (typeof dtype !== 'string' || !(dtype in ITEMSIZE)) err('dtype', `unknown dtype ${JSON.stringify(e.dtype)}`, name);
+    const shape = e.shape;
+    if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || (d as number) < 0)) {
+      err('shape', `shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`, name);
+    }
+    const offs = e.data_offsets;
+    if (!Array.isArray(offs) || offs.length !== 2 || offs.some((o) => !Number.isSafeInteger(o) || (o as number) < 0)) {
+      err('offsets', `data_offsets must be two non-negative integers, got ${JSON.stringify(offs)}`, name);
+    }
+    const [begin, end] = offs as [number, number];
+    if (begin > end) err('offsets', `data_offsets [${begin}, ${end}] are reversed`, name);
+    if (end > dataLen) err('offsets', `data_offsets end ${end} is past the ${dataLen}-byte buffer`, name);
+    let count = 1;
+    for (const d of shape as number[]) {
+      count *= d;
+      if (count * ITEMSIZE[dtype] > dataLen) err('shape-size', `shape ${JSON.stringify(shape)} needs more bytes than the buffer holds`, name);
+    }
+    if (count * ITEMSIZE[dtype] !== end - begin) {
+      err('shape-size', `shape ${JSON.stringify(shape)} × ${ITEMSIZE[dtype]} bytes = ${count * ITEMSIZE[dtype]}, but data_offsets span ${end - begin}`, name);
+    }
+    tensors.set(name, { name, dtype, shape: shape as number[], begin, end });
+  }
+  // the entries must tile the buffer: sorted by begin, each starts where the last ended
+  const sorted = [...tensors.values()].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let at = 0;
+  for (const t of sorted) {
+    if (t.begin < at) err('overlap', `bytes [${t.begin}, ${t.end}) overlap the previous tensor (which ends at ${at})`, t.name);
+    if (t.begin > at) err('hole', `bytes [${at}, ${t.begin}) before it belong to no tensor`, t.name);
+    at = t.end;
+  }
+  if (at !== dataLen) err('hole', `the buffer has ${dataLen - at} trailing bytes that belong to no tensor`);
+  return { metadata, tensors, data: bytes.subarray(8 + n) };
+}
+
+/** IEEE half → f32. */
+function f16ToF32(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const f = h & 0x3ff;
+  if (e === 0) return s * f * 2 ** -24;
+  if (e === 31) return f ? NaN : s * Infinity;
+  return s * (1 + f / 1024) * 2 ** (e - 15);
+}
+
+/**
+ * A tensor's values: floating dtypes as Float32Array (F16/BF16/F64 converted), I32/U32 as-is,
+ * small integer types widened to Int32Array. I64 is refused (ModelFormatError) rather than truncated.
+ */
+export function tensorData(f: SafetensorsFile, name: string, file?: string): Float32Array | Int32Array | Uint32Array {
+  const t = f.tensors.get(name);
+  if (!t) throw new ModelFormatError('missing', 'no such tensor in the file', name, file);
+  const bytes = f.data.subarray(t.begin, t.end);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = (t.end - t.begin) / ITEMSIZE[t.dtype];
+  switch (t.dtype) {
+    case 'F32': { const o = new Float32Array(n); for (let i = 0; i < n; i++) o[i] = dv.getFloat32(4 * i, true); return o; }
+    case 'F64': { const o = new Float32Array(n); for (let i = 0; i < n; i++) o[i] = dv.getFloat64(8 * i, true); return o; }
+    case 'F16': { const o = new Float32Array(n); for (let i = 0; i < n; i++) o[i] = f16ToF32(dv.getUint16(2 * i, true)); return o; }
+    case 'BF16': {
+      const o = new Float32Array(n);
+      const u = new Uint32Array(o.buffer);
+      for (let i = 0; i < n; i++) u[i] = dv.getUint16(2 * i, true) << 16;
+      return o;
+    }
+    case 'I32': { const o = new Int32Array(n); for (let i = 0; i < n; i++) o[i] = dv.getInt32(4 * i, true); return o; }
+    case 'U32': { const o = new Uint32Array(n); for (let i = 0; i < n; i++) o[i] = dv.getUint32(4 * i, true); return o; }
+    case 'I16': { const o = new Int32Array(n); for (let i = 0; i < n; i++) o[i] = dv.getInt16(2 * i, true); return o; }
+    case 'U16': { const o = new Int32Array(n); for (let i = 0; i < n; i++) o[i] = dv.getUint16(2 * i, true); return o; }
+    case 'I8': { const o = new Int32Array(n); for (let i = 0; i < n; i++) o[i] = dv.getInt8(i); return o; }
+    case 'U8': case 'BOOL': { const o = new Int32Array(n); for (let i = 0; i < n; i++) o[i] = dv.getUint8(i); return o; }
+    default:
+      throw new ModelFormatError('dtype', `dtype ${t.dtype} is not supported for loading`, name, file);
+  }
+}
+
+/** Serialise tensors (F32/I32/U32) as safetensors, entries in the given order (tests, exports). */
+export function writeSafetensors(entries: { name: string; dtype: 'F32' | 'I32' | 'U32' | 'F16'; shape: number[]; data: ArrayBufferView }[], metadata?: Record<string, string>): Uint8Array {
+  const header: Record<string, unknown> = {};
+  if (metadata) header.__metadata__ = metadata;
+  let off = 0;
+  for (const e of entries) {
+    header[e.name] = { dtype: e.dtype, shape: e.shape, data_offsets: [off, off + e.data.byteLength] };
+    off += e.data.byteLength;
+  }
+  const raw = new TextEncoder().encode(JSON.stringify(header));
+  const pad = (8 - ((8 + raw.length) % 8)) % 8; // data section 8-byte aligned
+  const hb = new Uint8Array(raw.length + pad).fill(0x20);
+  hb.set(raw);
+  const out = new Uint8Array(8 + hb.length + off);
+  new DataView(out.buffer).setUint32(0, hb.length, true);
+  out.set(hb, 8);
+  let p = 8 + hb.length;
+  for (const e of entries) {
+    out.set(new Uint8Array(e.data.buffer, e.data.byteOffset, e.data.byteLength), p);
+    p += e.data.byteLength;
+  }
+  return out;
+}

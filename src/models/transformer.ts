@@ -1,0 +1,271 @@
+/**
+ * The transformer over the backend's ops — the same computation as training/model.py, op for op:
+ *   h = tok_emb[x] + cls_emb[c];  per block: h += Wo·attn(RoPE(Wq·LN1 h), RoPE(Wk·LN1 h), Wv·LN1 h | mask)
+ *   h += W2·gelu(W1·LN2 h);  logits = head(LN_f h)
+ * Two-stream (XLNet, arXiv 1906.08237): a query stream g (q_emb + class) attends to the content
+ * stream's keys/values at σ-earlier positions; logits from g give p(x_σ(i) | x_σ(<i)) for all i.
+ * MaM head (arXiv 2310.12920): log p(x_S) = mam · mean_t LN_f(h_t) + b.
+ */
+import type { Backend } from '../backend/backend.js';
+import type { Tensor } from '../backend/tensor.js';
+import { OpInputError, ModelFormatError } from '../errors.js';
+import { ropeTable } from '../reference/rope.js';
+import type { LoadedTensor } from './load.js';
+import type { ModelManifest, TransformerArchitecture } from './manifest.js';
+import type { ForwardInput, Model } from './model.js';
+
+interface BlockWeights {
+  ln1w: Tensor; ln1b: Tensor;
+  wq: Tensor; bq: Tensor; wk: Tensor; bk: Tensor; wv: Tensor; bv: Tensor; wo: Tensor; bo: Tensor;
+  ln2w: Tensor; ln2b: Tensor;
+  w1: Tensor; b1: Tensor; w2: Tensor; b2: Tensor;
+}
+
+export class TransformerModel implements Model {
+  readonly name: string;
+  readonly vocabSize: number;
+  readonly maxLength: number;
+  readonly maskId: number | undefined;
+  readonly numClasses: number;
+  readonly nullClass: number;
+  readonly attention: 'bidirectional' | 'two-stream';
+  readonly hasMarginalHead: boolean;
+  private readonly arch: TransformerArchitecture;
+  private readonly w: Map<string, Tensor> = new Map();
+  private readonly blocks: BlockWeights[] = [];
+  private readonly rope: Tensor;
+  private disposed = false;
+
+  constructor(readonly manifest: ModelManifest, weights: Map<string, LoadedTensor>, readonly backend: Backend) {
+    const a = manifest.architecture;
+    this.arch = a;
+    this.name = manifest.name;
+    this.vocabSize = a.vocab_size;
+    this.maxLength = a.max_len;
+    this.maskId = manifest.tokenizer.mask_id;
+    this.numClasses = a.n_classes;
+    this.nullClass = manifest.null_class;
+    this.attention = a.attention;
+    this.hasMarginalHead = a.marginal_head;
+    const d = a.d_model, V = a.vocab_size, ff = a.d_ff;
+    const need = (name: string, shape: number[]): Tensor => {
+      const t = weights.get(name);
+      if (!t) throw new ModelFormatError('missing-weight', `the architecture needs it but the weights lack it`, name);
+      if (t.shape.length !== shape.length || t.shape.some((s, i) => s !== shape[i])) {
+        throw new ModelFormatError('weight-shape', `shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`, name);
+      }
+      if (!(t.data instanceof Float32Array)) throw new ModelFormatError('weight-dtype', 'weights must be floating point', name);
+      const g = backend.tensor(t.data, shape);
+      this.w.set(name, g);
+      return g;
+    };
+    need('tok_emb.weight', [V, d]);
+    need('cls_emb.weight', [a.n_classes + 1, d]);
+    for (let l = 0; l < a.n_layers; l++) {
+      const p = `blocks.${l}.`;
+      this.blocks.push({
+        ln1w: need(p + 'ln1.weight', [d]), ln1b: need(p + 'ln1.bias', [d]),
+        wq: need(p + 'wq.weight', [d, d]), bq: need(p + 'wq.bias', [d]),
+        wk: need(p + 'wk.weight', [d, d]), bk: need(p + 'wk.bias', [d]),
+        wv: need(p + 'wv.weight', [d, d]), bv: need(p + 'wv.bias', [d]),
+        wo: need(p + 'wo.weight', [d, d]), bo: need(p + 'wo.bias', [d]),
+        ln2w: need(p + 'ln2.weight', [d]), ln2b: need(p + 'ln2.bias', [d]),
+        w1: need(p + 'w1.weight', [ff, d]), b1: need(p + 'w1.bias', [ff]),
+        w2: need(p + 'w2.weight', [d, ff]), b2: need(p + 'w2.bias', [d]),
+      });
+    }
+    need('ln_f.weight', [d]);
+    need('ln_f.bias', [d]);
+    need('head.weight', [V, d]);
+    need('head.bias', [V]);
+    if (a.two_stream) need('q_emb', [d]);
+    if (a.marginal_head) {
+      need('mam.weight', [1, d]);
+      need('mam.bias', [1]);
+    }
+    const D = d / a.n_heads;
+    this.rope = backend.tensor(ropeTable(a.max_len, D, a.rope_base), [a.max_len, D / 2, 2]);
+  }
+
+  private W(name: string): Tensor {
+    return this.w.get(name)!;
+  }
+
+  private check(input: ForwardInput, op: string): { B: number; T: number; classes: Uint32Array } {
+    if (this.disposed) throw new OpInputError(op, `model ${this.name} was disposed`);
+    const { batch: B, length: T, tokens } = input;
+    if (!Number.isInteger(B) || B < 1) throw new OpInputError(op, `batch must be a positive integer, got ${B}`);
+    if (!Number.isInteger(T) || T < 1 || T > this.maxLength) throw new OpInputError(op, `length must be in [1, ${this.maxLength}], got ${T}`);
+    if (tokens.length !== B * T) throw new OpInputError(op, `tokens has ${tokens.length} ids, expected batch·length = ${B * T}`);
+    for (let i = 0; i < tokens.length; i++) {
+      if (tokens[i] >= this.vocabSize) throw new OpInputError(op, `token id ${tokens[i]} at ${i} is outside the vocabulary [0, ${this.vocabSize})`);
+    }
+    const classes = input.classes ?? new Uint32Array(B).fill(this.nullClass);
+    if (classes.length !== B) throw new OpInputError(op, `classes has ${classes.length} entries, expected ${B}`);
+    for (const c of classes) if (c > this.nullClass) throw new OpInputError(op, `class ${c} is outside [0, ${this.nullClass}] (${this.manifest.classes.join(', ')})`);
+    return { B, T, classes };
+  }
+
+  /** Content-stream embedding tok_emb[x] + cls_emb[c] → h (B, T, d), and the class embedding per token. */
+  private embed(tokens: Uint32Array, classes: Uint32Array, B: number, T: number): { h: Tensor; cls: Tensor } {
+    const be = this.backend;
+    const ids = be.tensor(tokens, [B, T]);
+    const perTok = new Uint32Array(B * T);
+    for (let b = 0; b < B; b++) perTok.fill(classes[b], b * T, (b + 1) * T);
+    const cids = be.tensor(perTok, [B, T]);
+    const e = be.embedding(ids, this.W('tok_emb.weight'));
+    const c = be.embedding(cids, this.W('cls_emb.weight'));
+    const h = be.add(e, c);
+    for (const t of [ids, e, cids]) be.free(t);
+    return { h, cls: c };
+  }
+
+  private attnBlock(blk: BlockWeights, xq: Tensor, xkv: Tensor, pos: Tensor, mask: Tensor, B: number, T: number): Tensor {
+    const be = this.backend;
+    const d = this.arch.d_model, H = this.arch.n_heads, D = d / H;
+    const proj = (x: Tensor, w: Tensor, b: Tensor) => be.matmul(x, w, { transB: true, bias: b });
+    const q0 = proj(xq, blk.wq, blk.bq), k0 = proj(xkv, blk.wk, blk.bk), v0 = proj(xkv, blk.wv, blk.bv);
+    const q = be.rope(be.reshape(q0, [B, T, H, D]), pos, this.rope);
+    const k = be.rope(be.reshape(k0, [B, T, H, D]), pos, this.rope);
+    const o = be.attention(q, k, be.reshape(v0, [B, T, H, D]), mask);
+    const out = proj(be.reshape(o, [B, T, d]), blk.wo, blk.bo);
+    for (const t of [q0, k0, v0, q, k, o]) be.free(t);
+    return out;
+  }
+
+  private mlp(blk: BlockWeights, x: Tensor): Tensor {
+    const be = this.backend;
+    const a = be.layerNorm(x, blk.ln2w, blk.ln2b, { eps: this.arch.norm_eps });
+    const u = be.matmul(a, blk.w1, { transB: true, bias: blk.b1, activation: 'gelu' });
+    const y = be.matmul(u, blk.w2, { transB: true, bias: blk.b2 });
+    const out = be.add(x, y);
+    for (const t of [a, u, y]) be.free(t);
+    return out;
+  }
+
+  /** residual + attention, then residual + MLP, for one stream; frees its inputs' temporaries. */
+  private stream(blk: BlockWeights, x: Tensor, lnKv: Tensor, lnQ: Tensor, pos: Tensor, mask: Tensor, B: number, T: number): Tensor {
+    const be = this.backend;
+    const a = this.attnBlock(blk, lnQ, lnKv, pos, mask, B, T);
+    const x2 = be.add(x, a);
+    be.free(a);
+    const x3 = this.mlp(blk, x2);
+    be.free(x2);
+    return x3;
+  }
+
+  private positions(B: number, T: number): Tensor {
+    const p = new Uint32Array(B * T);
+    for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) p[b * T + t] = t;
+    return this.backend.tensor(p, [B, T]);
+  }
+
+  /** Final hidden states LN_f(h) (B, T, d) of the content stream under `mask` (bidirectional when absent). */
+  private contentHidden(input: ForwardInput, op: string): { hf: Tensor; B: number; T: number } {
+    const be = this.backend;
+    const { B, T, classes } = this.check(input, op);
+    const pos = this.positions(B, T);
+    const mask = be.tensor(new Uint32Array(T * T).fill(1), [1, T, T]);
+    const emb = this.embed(input.tokens, classes, B, T);
+    be.free(emb.cls);
+    let h = emb.h;
+    for (const blk of this.blocks) {
+      const a = be.layerNorm(h, blk.ln1w, blk.ln1b, { eps: this.arch.norm_eps });
+      const h2 = this.stream(blk, h, a, a, pos, mask, B, T);
+      be.free(a);
+      be.free(h);
+      h = h2;
+    }
+    const hf = be.layerNorm(h, this.W('ln_f.weight'), this.W('ln_f.bias'), { eps: this.arch.norm_eps });
+    for (const t of [h, pos, mask]) be.free(t);
+    return { hf, B, T };
+  }
+
+  forward(input: ForwardInput): Tensor {
+    if (this.attention === 'two-stream') return this.forwardTwoStream(input);
+    const be = this.backend;
+    const { hf } = this.contentHidden(input, 'forward');
+    const logits = be.matmul(hf, this.W('head.weight'), { transB: true, bias: this.W('head.bias') });
+    be.free(hf);
+    return logits;
+  }
+
+  /** Masks for σ: content (rank j ≤ rank i) and query (rank j < rank i), (B, T, T). */
+  static orderMasks(order: Uint32Array, B: number, T: number): { content: Uint32Array; query: Uint32Array } {
+    const content = new Uint32Array(B * T * T), query = new Uint32Array(B * T * T);
+    const rank = new Uint32Array(T);
+    for (let b = 0; b < B; b++) {
+      const seen = new Uint8Array(T);
+      for (let i = 0; i < T; i++) {
+        const p = order[b * T + i];
+        if (p >= T || seen[p]) throw new OpInputError('forward', `order row ${b} is not a permutation of 0..${T - 1}`);
+        seen[p] = 1;
+        rank[p] = i;
+      }
+      for (let i = 0; i < T; i++) {
+        for (let j = 0; j < T; j++) {
+          const o = (b * T + i) * T + j;
+          content[o] = rank[j] <= rank[i] ? 1 : 0;
+          query[o] = rank[j] < rank[i] ? 1 : 0;
+        }
+      }
+    }
+    return { content, query };
+  }
+
+  private forwardTwoStream(input: ForwardInput): Tensor {
+    const be = this.backend;
+    const { B, T, classes } = this.check(input, 'forward');
+    const order = input.order ?? (() => {
+      const o = new Uint32Array(B * T);
+      for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) o[b * T + t] = t;
+      return o;
+    })();
+    if (order.length !== B * T) throw new OpInputError('forward', `order has ${order.length} entries, expected ${B * T}`);
+    const m = TransformerModel.orderMasks(order, B, T);
+    const maskC = be.tensor(m.content, [B, T, T]);
+    const maskQ = be.tensor(m.query, [B, T, T]);
+    const pos = this.positions(B, T);
+    const emb = this.embed(input.tokens, classes, B, T);
+    let h = emb.h;
+    // g0 = q_emb + cls_emb[c] at every position
+    let g = be.add(emb.cls, this.W('q_emb'));
+    be.free(emb.cls);
+    for (const blk of this.blocks) {
+      const a = be.layerNorm(h, blk.ln1w, blk.ln1b, { eps: this.arch.norm_eps });
+      const bq = be.layerNorm(g, blk.ln1w, blk.ln1b, { eps: this.arch.norm_eps });
+      const h2 = this.stream(blk, h, a, a, pos, maskC, B, T);
+      const g2 = this.stream(blk, g, a, bq, pos, maskQ, B, T);
+      for (const t of [a, bq, h, g]) be.free(t);
+      h = h2;
+      g = g2;
+    }
+    const gf = be.layerNorm(g, this.W('ln_f.weight'), this.W('ln_f.bias'), { eps: this.arch.norm_eps });
+    const logits = be.matmul(gf, this.W('head.weight'), { transB: true, bias: this.W('head.bias') });
+    for (const t of [h, g, gf, pos, maskC, maskQ]) be.free(t);
+    return logits;
+  }
+
+  logMarginal(input: ForwardInput): Tensor {
+    if (!this.hasMarginalHead) throw new OpInputError('logMarginal', `model ${this.name} has no marginal head`);
+    const be = this.backend;
+    // mean over positions as a batched matmul: (B, 1, T) · (B, T, d) → (B, 1, d); uploaded first so
+    // the whole pass stays one command list
+    const { batch: B, length: T } = input;
+    this.check(input, 'logMarginal');
+    const pool = be.tensor(new Float32Array(B * T).fill(1 / T), [B, 1, T]);
+    const { hf } = this.contentHidden(input, 'logMarginal');
+    const pooled = be.matmul(pool, hf);
+    const out = be.empty([B]);
+    be.matmul(pooled, this.W('mam.weight'), { transB: true, bias: this.W('mam.bias'), out: be.reshape(out, [B, 1, 1]) });
+    for (const t of [hf, pool, pooled]) be.free(t);
+    return out;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const t of this.w.values()) this.backend.free(t);
+    this.backend.free(this.rope);
+  }
+}
