@@ -61,12 +61,17 @@ function resolve(source: string, file: string): string {
   return new URL(file, new URL(source.replace(/\/?$/, '/'), base)).href;
 }
 
-async function readBytes(url: string, name: string, expectedBytes: number | undefined, opts: LoadOptions): Promise<Uint8Array> {
+/**
+ * Bytes of a file. For fetched files, `keep()` stores the response in the Cache API — called only
+ * after the bytes passed verification, so a bad download is never cached.
+ */
+async function readBytes(url: string, name: string, expectedBytes: number | undefined, opts: LoadOptions): Promise<{ bytes: Uint8Array; keep: () => Promise<void> }> {
+  const none = async () => {};
   if (isNode() && !/^[a-z]+:/i.test(url)) {
     const spec = 'node:fs/promises';
     const fs = (await import(/* @vite-ignore */ spec)) as typeof import('node:fs/promises');
     try {
-      return new Uint8Array(await fs.readFile(url));
+      return { bytes: new Uint8Array(await fs.readFile(url)), keep: none };
     } catch (e) {
       throw new ModelLoadError(url, `cannot read: ${(e as Error).message}`, { cause: e });
     }
@@ -116,35 +121,39 @@ async function readBytes(url: string, name: string, expectedBytes: number | unde
     out.set(c, at);
     at += c.byteLength;
   }
-  if (cache && !fromCache) {
+  const response = res;
+  const keep = async () => {
+    if (!cache || fromCache) return;
     try {
-      await cache.put(url, res);
+      await cache.put(url, response);
     } catch {
       /* caching is best effort */
     }
-  }
-  return out;
+  };
+  return { bytes: out, keep };
 }
 
 /** Fetch one listed file and check its size and sha256 (nothing is parsed before that passes). */
 async function loadVerified(source: string, f: ManifestFile, opts: LoadOptions): Promise<Uint8Array> {
   const url = resolve(source, f.path);
-  const bytes = await readBytes(url, f.path, f.bytes, opts);
+  const { bytes, keep } = await readBytes(url, f.path, f.bytes, opts);
   if (bytes.byteLength !== f.bytes) throw new IntegrityError(f.path, `${f.bytes} bytes`, `${bytes.byteLength} bytes`);
   const got = await sha256Hex(bytes);
   if (got !== f.sha256) {
     if (typeof caches !== 'undefined' && opts.cache !== false) {
+      // a cached copy that no longer verifies (e.g. the model was updated) must not be served again
       try { await (await caches.open(CACHE_NAME)).delete(url); } catch { /* ignore */ }
     }
     throw new IntegrityError(f.path, f.sha256, got);
   }
+  await keep();
   return bytes;
 }
 
 /** Read and validate a manifest only. */
 export async function loadManifest(source: string, opts: LoadOptions = {}): Promise<ModelManifest> {
   const url = resolve(source, 'manifest.json');
-  const bytes = await readBytes(url, 'manifest.json', undefined, { ...opts, cache: false });
+  const { bytes } = await readBytes(url, 'manifest.json', undefined, { ...opts, cache: false });
   let json: unknown;
   try {
     json = parseStrictJson(new TextDecoder('utf-8', { fatal: true }).decode(bytes));

@@ -1,0 +1,80 @@
+// In Chromium: load a model by URL (streaming fetch, sha256 via WebCrypto, Cache API), run its
+// forward pass on the page's WebGPU adapter and compare with the PyTorch golden vectors
+// (atol 2e-4 + rtol 2e-4); a second load is served from the Cache API; a corrupted response is an
+// IntegrityError.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'puppeteer-core';
+import type { ViteDevServer } from 'vite';
+import { launchBrowser, startServer } from '../util/browser.js';
+
+let server: ViteDevServer;
+let url: string;
+let browser: Browser;
+
+beforeAll(async () => {
+  ({ server, url } = await startServer());
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe('model loading in the browser', () => {
+  it('fetches, verifies, caches and runs a model on WebGPU with golden parity', async () => {
+    const page = await browser.newPage();
+    await page.goto(url);
+    const r = (await page.evaluate(`(async () => {
+      const { createBackend } = await import('/src/backend/create.ts');
+      const { loadModel, loadModelFiles, tensorData } = await import('/src/models/index.ts');
+      const be = await createBackend({ prefer: 'webgpu' });
+      const src = '/test/fixtures/tiny-twostream/';
+      const m = await loadModel(src, be);
+      const g = (await loadModelFiles(src, { roles: ['golden'] })).files.get('golden.safetensors');
+      const get = (n) => tensorData(g, n);
+      const input = { tokens: Uint32Array.from(get('x')), batch: 3, length: 12, classes: Uint32Array.from(get('cls')), order: Uint32Array.from(get('order')) };
+      const logits = await be.read(m.forward(input));
+      const want = get('logits_two_stream');
+      let worst = 0;
+      for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(logits[i] - want[i]) - (2e-4 + 2e-4 * Math.abs(want[i])));
+      const cache = await caches.open('samplescope-models-v1');
+      const cached = (await cache.keys()).map((k) => new URL(k.url).pathname).sort();
+      return { backend: be.name, n: want.length, worst, cached };
+    })()`)) as { backend: string; n: number; worst: number; cached: string[] };
+    expect(r.backend).toBe('webgpu');
+    expect(r.n).toBe(3 * 12 * 11);
+    expect(r.worst).toBeLessThanOrEqual(0);
+    expect(r.cached).toEqual(['/test/fixtures/tiny-twostream/golden.safetensors', '/test/fixtures/tiny-twostream/model.safetensors']);
+    await page.close();
+  });
+
+  it('a response whose bytes differ from the manifest is an IntegrityError and is not cached', async () => {
+    const page = await browser.newPage();
+    await page.setRequestInterception(true);
+    page.on('request', (req) => {
+      if (req.url().endsWith('/tiny-bidir/model.safetensors')) {
+        void (async () => {
+          const res = await fetch(req.url());
+          const body = Buffer.from(await res.arrayBuffer());
+          body[body.length - 1] ^= 0xff;
+          await req.respond({ status: 200, contentType: 'application/octet-stream', body });
+        })();
+      } else void req.continue();
+    });
+    await page.goto(url);
+    const r = (await page.evaluate(`(async () => {
+      const { loadModelFiles } = await import('/src/models/load.ts');
+      try {
+        await loadModelFiles('/test/fixtures/tiny-bidir/');
+        return { ok: true };
+      } catch (e) {
+        const cache = await caches.open('samplescope-models-v1');
+        const hit = await cache.match(new URL('/test/fixtures/tiny-bidir/model.safetensors', location.href).href);
+        return { ok: false, name: e.name, file: e.file, cached: !!hit };
+      }
+    })()`)) as Record<string, unknown>;
+    expect(r).toEqual({ ok: false, name: 'IntegrityError', file: 'model.safetensors', cached: false });
+    await page.close();
+  });
+});
