@@ -156,8 +156,12 @@ class Transformer(nn.Module):
 
     def log_marginal(self, x, cls):
         """MaM head: x with unobserved positions = [MASK]; returns (B,) log p(x_observed)."""
-        _, hf = self.forward(x, cls)
-        return self.mam(hf.mean(dim=1)).squeeze(-1)
+        return self.forward_with_marginal(x, cls)[1]
+
+    def forward_with_marginal(self, x, cls):
+        """One content pass: token logits (B, T, V) and the MaM head's log-marginal (B,)."""
+        logits, hf = self.forward(x, cls)
+        return logits, self.mam(hf.mean(dim=1)).squeeze(-1)
 
 
 def export_tensors(model, dtype=torch.float16):
