@@ -1,7 +1,14 @@
 // The transformer on WebGPU against the same PyTorch golden vectors as the CPU test (all kernels
 // composed: embedding, layer norm, matmul+bias+GELU, RoPE, masked two-stream attention, add).
 // Tolerance atol 2e-4 + rtol 2e-4 (f32 kernels vs f32 PyTorch through 2 layers).
-import { describe, it } from 'vitest';
+// Then golden parity of every committed model (models/<name>/) on cpu and webgpu: atol 2e-3 +
+// rtol 2e-3 on logits and log-marginals (fp16 weights, identical in both; f32 arithmetic through up
+// to 6 layers in a different order).
+import { existsSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { CpuBackend } from '../../src/backend/cpu.js';
+import type { Backend } from '../../src/backend/backend.js';
 import { loadModel } from '../../src/models/index.js';
 import { expectClose, gpuBackend } from '../util/gpu.js';
 import { FIXTURES, golden } from '../util/models.js';
@@ -25,5 +32,28 @@ describe('transformer (webgpu) vs PyTorch golden', () => {
     expectClose(await gpu.read(m.forward(input)), g.logits_two_stream, 2e-4, 2e-4, 'two-stream logits');
     expectClose(await gpu.read(m.logMarginal(input)), g.log_marginal, 2e-4, 2e-4, 'log marginal');
     m.dispose();
+  });
+});
+
+const MODELS = fileURLToPath(new URL('../../models/', import.meta.url));
+const names = existsSync(MODELS) ? readdirSync(MODELS).filter((n) => existsSync(`${MODELS}${n}/manifest.json`)).sort() : [];
+
+async function check(dir: string, be: Backend) {
+  const m = await loadModel(dir, be);
+  const g = await golden(dir);
+  const [B, T] = [g.cls.length, g.x.length / g.cls.length];
+  const input = { tokens: Uint32Array.from(g.x), batch: B, length: T, classes: Uint32Array.from(g.cls), order: g.order ? Uint32Array.from(g.order) : undefined };
+  if (g.logits) expectClose(await be.read(m.forward(input)), g.logits, 2e-3, 2e-3, `${m.name} logits on ${be.name}`);
+  if (g.log_marginal) expectClose(await be.read(m.logMarginal(input)), g.log_marginal, 2e-3, 2e-3, `${m.name} log-marginal on ${be.name}`);
+  expect(g.logits ?? g.log_marginal).toBeDefined();
+  m.dispose();
+}
+
+describe.each(names)('model %s', (name) => {
+  it('matches its PyTorch golden vectors on cpu', async () => {
+    await check(MODELS + name, new CpuBackend());
+  });
+  it('matches its PyTorch golden vectors on webgpu', async () => {
+    await check(MODELS + name, await gpuBackend());
   });
 });
