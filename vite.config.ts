@@ -22,6 +22,7 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node' } },
       { extends: true, test: { name: 'gpu', include: ['test/gpu/**/*.test.ts'], environment: 'node', pool: 'forks' } },
+      { extends: true, test: { name: 'samplers', include: ['test/samplers/**/*.test.ts'], environment: 'node', pool: 'forks' } },
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], environment: 'node', pool: 'forks' } },
     ],
   },

@@ -99,3 +99,10 @@ export class ModelLoadError extends SamplescopeError {
     super('model-load', `${source}: ${message}`, options);
   }
 }
+
+/** A sampler knob is out of its allowed range; names the knob, the range and the value given. */
+export class SamplerConfigError extends SamplescopeError {
+  constructor(readonly knob: string, readonly allowed: string, readonly value: unknown) {
+    super('sampler-config', `knob "${knob}" must be ${allowed}, got ${typeof value === 'bigint' ? value.toString() : JSON.stringify(value)}`);
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * Random-weight transformers built in memory (no files): the toy models whose distributions the
+ * sampler tests enumerate exactly, and a quick way to exercise a backend. Deterministic per seed.
+ */
+import type { Backend } from '../backend/backend.js';
+import { rngRef } from '../reference/rng.js';
+import type { LoadedTensor } from './load.js';
+import type { ModelManifest } from './manifest.js';
+import { TransformerModel } from './transformer.js';
+
+export interface RandomModelSpec {
+  name?: string;
+  /** real tokens; a [MASK] token is appended (id = vocab) */
+  vocab: number;
+  length: number;
+  dModel?: number;
+  layers?: number;
+  heads?: number;
+  classes?: number;
+  twoStream?: boolean;
+  marginalHead?: boolean;
+  /** weight scale (larger = sharper, more structured conditionals) */
+  scale?: number;
+  seed?: number;
+}
+
+export function randomModel(spec: RandomModelSpec, backend: Backend): TransformerModel {
+  const d = spec.dModel ?? 8, layers = spec.layers ?? 1, heads = spec.heads ?? 2, nc = spec.classes ?? 0;
+  const V = spec.vocab + 1, ff = 2 * d, scale = spec.scale ?? 1;
+  const manifest: ModelManifest = {
+    format: 'samplescope-model/1',
+    name: spec.name ?? 'random',
+    family: spec.twoStream ? 'asarm' : 'mdm',
+    architecture: {
+      type: 'transformer', attention: spec.twoStream ? 'two-stream' : 'bidirectional', norm: 'layernorm', activation: 'gelu_tanh',
+      norm_eps: 1e-5, positional: 'rope-half-split', vocab_size: V, d_model: d, n_layers: layers, n_heads: heads, d_ff: ff,
+      max_len: spec.length, n_classes: nc, rope_base: 10000, two_stream: !!spec.twoStream, marginal_head: !!spec.marginalHead,
+    },
+    tokenizer: { type: 'char', vocab: [...Array.from({ length: spec.vocab }, (_, i) => String.fromCharCode(97 + i)), '[MASK]'], mask_id: spec.vocab },
+    classes: [...Array.from({ length: nc }, (_, i) => `c${i}`), 'none'],
+    null_class: nc,
+    files: [{ path: 'model.safetensors', role: 'weights', bytes: 0, sha256: '0'.repeat(64) }],
+  };
+  let stream = 0;
+  const rand = (shape: number[], s: number, offset = 0): LoadedTensor => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const u = rngRef({ count: Math.ceil(n / 2), key: [spec.seed ?? 1, 0], stream: [stream++, 0, 0], output: 'uniform' }) as Float32Array;
+    return { shape, data: Float32Array.from({ length: n }, (_, i) => offset + (u[i] * 2 - 1) * s) };
+  };
+  const w = new Map<string, LoadedTensor>();
+  const lin = (name: string, out: number, inp: number) => {
+    w.set(`${name}.weight`, rand([out, inp], scale / Math.sqrt(inp)));
+    w.set(`${name}.bias`, rand([out], 0.1 * scale));
+  };
+  const ln = (name: string) => {
+    w.set(`${name}.weight`, rand([d], 0.3, 1));
+    w.set(`${name}.bias`, rand([d], 0.1));
+  };
+  w.set('tok_emb.weight', rand([V, d], scale));
+  w.set('cls_emb.weight', rand([nc + 1, d], scale));
+  for (let l = 0; l < layers; l++) {
+    const p = `blocks.${l}.`;
+    ln(p + 'ln1');
+    lin(p + 'wq', d, d); lin(p + 'wk', d, d); lin(p + 'wv', d, d); lin(p + 'wo', d, d);
+    ln(p + 'ln2');
+    lin(p + 'w1', ff, d); lin(p + 'w2', d, ff);
+  }
+  ln('ln_f');
+  lin('head', V, d);
+  if (spec.twoStream) w.set('q_emb', rand([d], scale));
+  if (spec.marginalHead) lin('mam', 1, d);
+  return new TransformerModel(manifest, w, backend);
+}

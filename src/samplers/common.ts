@@ -1,0 +1,192 @@
+/**
+ * What every sampler shares: knob validation (SamplerConfigError naming the knob and its range),
+ * host-side counter-based randomness for position choices (Philox, so a seed fixes everything), the
+ * token-draw step on the backend (guidance, [MASK] exclusion, temperature/top-k/top-p, precision), and
+ * the result record (samples, NFE, per-step timings, backend, knobs).
+ */
+import type { Backend } from '../backend/backend.js';
+import type { BackendName, Tensor } from '../backend/tensor.js';
+import { SamplerConfigError } from '../errors.js';
+import type { Model } from '../models/model.js';
+import type { Precision } from '../reference/categorical.js';
+import { philox4x32, seedToKey } from '../reference/rng.js';
+
+export interface DrawKnobs {
+  /** ≥ 0; 0 = greedy. Default 1. */
+  temperature?: number;
+  /** integer ≥ 0; 0 = off. */
+  topK?: number;
+  /** (0, 1]; 1 = off. */
+  topP?: number;
+  /** 'precise' (default) or 'naive-f32' (reproduces the fp32 Gumbel truncation). */
+  precision?: Precision;
+}
+
+export interface CommonOptions extends DrawKnobs {
+  /** samples drawn in parallel (rows) */
+  batch: number;
+  /** sequence length, ≤ the model's max length */
+  length: number;
+  /** 64-bit seed: the same seed and knobs give the same samples on the same backend */
+  seed: number | bigint;
+  /** class id in [0, numClasses); omitted = unconditional (the model's null class) */
+  classId?: number;
+  /**
+   * Classifier-free guidance scale s: logits = l_uncond + s·(l_cond − l_uncond). s = 1 is the plain
+   * conditional model (no extra pass), s = 0 the unconditional model, s > 1 amplifies the class.
+   * Needs `classId`. Default 1.
+   */
+  guidance?: number;
+  /** (length) or (batch, length) token ids fixed in advance (prompt / infill); −1 = to be sampled */
+  prompt?: Int32Array;
+  /** called after every model pass */
+  onStep?: (p: StepProgress) => void;
+}
+
+export interface StepProgress {
+  step: number;
+  nfe: number;
+  /** current tokens (batch, length); [MASK] where not yet decided (a copy) */
+  tokens: Uint32Array;
+}
+
+export interface SampleResult {
+  /** (batch, length) token ids */
+  samples: Uint32Array;
+  batch: number;
+  length: number;
+  /** network function evaluations: model passes over the batch */
+  nfe: number;
+  /** wall time of each step (model pass(es) + draw + readback), ms */
+  stepTimesMs: number[];
+  backend: BackendName;
+  /** the knob values used, defaults filled in */
+  knobs: Record<string, unknown>;
+}
+
+export function checkInt(knob: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) {
+    throw new SamplerConfigError(knob, max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer in [${min}, ${max}]`, v);
+  }
+  return v as number;
+}
+
+export interface ResolvedCommon {
+  batch: number;
+  length: number;
+  seed: number | bigint;
+  key: [number, number];
+  temperature: number;
+  topK: number;
+  topP: number;
+  precision: Precision;
+  classes: Uint32Array;
+  uncond: Uint32Array;
+  guidance: number;
+  /** (batch, length): −1 free, else the fixed token */
+  fixed: Int32Array;
+}
+
+/** Validate the shared knobs against the model. */
+export function resolveCommon(model: Model, o: CommonOptions): ResolvedCommon {
+  const batch = checkInt('batch', o.batch, 1, 1 << 20);
+  const length = checkInt('length', o.length, 1, model.maxLength);
+  if (typeof o.seed === 'number' ? !Number.isSafeInteger(o.seed) || o.seed < 0 : typeof o.seed !== 'bigint' || o.seed < 0n || o.seed >= 1n << 64n) {
+    throw new SamplerConfigError('seed', 'an integer in [0, 2^64)', o.seed);
+  }
+  const temperature = o.temperature ?? 1;
+  if (!(temperature >= 0) || !Number.isFinite(temperature)) throw new SamplerConfigError('temperature', 'a finite number ≥ 0 (0 = greedy)', o.temperature);
+  const topK = o.topK ?? 0;
+  if (!Number.isInteger(topK) || topK < 0) throw new SamplerConfigError('topK', 'an integer ≥ 0 (0 = off)', o.topK);
+  const topP = o.topP ?? 1;
+  if (!(topP > 0 && topP <= 1)) throw new SamplerConfigError('topP', 'in (0, 1] (1 = off)', o.topP);
+  const precision = o.precision ?? 'precise';
+  if (precision !== 'precise' && precision !== 'naive-f32') throw new SamplerConfigError('precision', "'precise' or 'naive-f32'", o.precision);
+  const guidance = o.guidance ?? 1;
+  if (!Number.isFinite(guidance)) throw new SamplerConfigError('guidance', 'a finite number (1 = plain conditional)', o.guidance);
+  let cls = model.nullClass;
+  if (o.classId !== undefined) {
+    if (!Number.isInteger(o.classId) || o.classId < 0 || o.classId >= model.numClasses) {
+      throw new SamplerConfigError('classId', model.numClasses ? `an integer in [0, ${model.numClasses - 1}] (${model.manifest.classes.slice(0, -1).join(', ')})` : 'absent (the model has no classes)', o.classId);
+    }
+    cls = o.classId;
+  } else if (guidance !== 1) {
+    throw new SamplerConfigError('guidance', '1 when no classId is given (guidance needs a class)', guidance);
+  }
+  const fixed = new Int32Array(batch * length).fill(-1);
+  if (o.prompt !== undefined) {
+    const p = o.prompt;
+    if (!(p instanceof Int32Array) || (p.length !== length && p.length !== batch * length)) {
+      throw new SamplerConfigError('prompt', `an Int32Array of length ${length} or ${batch * length} (−1 = free)`, p?.length);
+    }
+    const realVocab = model.maskId !== undefined ? model.vocabSize - 1 : model.vocabSize;
+    for (let i = 0; i < p.length; i++) {
+      if (p[i] !== -1 && !(p[i] >= 0 && p[i] < realVocab && p[i] !== model.maskId)) {
+        throw new SamplerConfigError('prompt', `token ids in [0, ${realVocab}) or −1`, p[i]);
+      }
+    }
+    for (let b = 0; b < batch; b++) fixed.set(p.length === length ? p : p.subarray(b * length, (b + 1) * length), b * length);
+  }
+  return {
+    batch, length, seed: o.seed, key: seedToKey(o.seed), temperature, topK, topP, precision, guidance,
+    classes: new Uint32Array(batch).fill(cls), uncond: new Uint32Array(batch).fill(model.nullClass), fixed,
+  };
+}
+
+/**
+ * Host-side uniform in [0, 1) for position choices: Philox counter (a, b, 0x5eed, purpose) under the
+ * seed's key — a different counter space from the token draws (which use the categorical kernel's
+ * (i/2, row, step) counters), so choices and draws never share random bits.
+ */
+export class PositionRng {
+  private readonly w = new Uint32Array(4);
+  constructor(private readonly key: [number, number], private readonly purpose: number) {}
+  uniform(a: number, b: number): number {
+    philox4x32(a >>> 0, b >>> 0, 0x5eed, this.purpose, this.key[0], this.key[1], this.w);
+    return (this.w[0] * 2 ** 21 + (this.w[1] >>> 11)) / 2 ** 53;
+  }
+}
+
+/**
+ * Logits for one step: the model's pass (two with guidance ≠ 1: conditional and unconditional,
+ * combined as l_u + s·(l_c − l_u)), plus a bias that excludes [MASK] from being drawn.
+ * Returns the tensor (caller frees) and the number of passes made.
+ */
+export function stepLogits(model: Model, tokens: Uint32Array, r: ResolvedCommon, maskBias: Tensor | null, extra: { order?: Uint32Array } = {}): { logits: Tensor; passes: number } {
+  const be: Backend = model.backend;
+  const input = { tokens, batch: r.batch, length: r.length, classes: r.classes, order: extra.order };
+  const lc = model.forward(input);
+  let logits = lc;
+  let passes = 1;
+  if (r.guidance !== 1) {
+    const lu = model.forward({ ...input, classes: r.uncond });
+    passes = 2;
+    const a = be.scale(lu, 1 - r.guidance);
+    const b = be.scale(lc, r.guidance);
+    logits = be.add(a, b);
+    for (const t of [lu, lc, a, b]) be.free(t);
+  }
+  if (maskBias) {
+    const biased = be.add(logits, maskBias);
+    be.free(logits);
+    logits = biased;
+  }
+  return { logits, passes };
+}
+
+/** (V) bias with −inf at [MASK], so it is never drawn; null when the model has no [MASK]. */
+export function makeMaskBias(model: Model): Tensor | null {
+  if (model.maskId === undefined) return null;
+  const b = new Float32Array(model.vocabSize);
+  b[model.maskId] = -Infinity;
+  return model.backend.tensor(b, [model.vocabSize]);
+}
+
+export function knobsOf(r: ResolvedCommon, extra: Record<string, unknown>): Record<string, unknown> {
+  return {
+    batch: r.batch, length: r.length, seed: typeof r.seed === 'bigint' ? r.seed.toString() : r.seed, temperature: r.temperature, topK: r.topK, topP: r.topP,
+    precision: r.precision, guidance: r.guidance, classId: r.classes[0], ...extra,
+  };
+}
+
+export const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
