@@ -18,6 +18,12 @@ export interface ForwardInput {
    * (order[i] = the position generated i-th). Default: left to right.
    */
   order?: Uint32Array;
+  /**
+   * Two-stream models, draft mode: (batch) prefix lengths n. The query stream at every position whose
+   * rank in σ is ≥ n sees only the content at ranks < n, so one pass gives p(x_σ(j) | x_σ(<n)) for
+   * all j ≥ n at once (any-subset parallel drafts). Default: ordinary σ-causal queries.
+   */
+  queryPrefix?: Uint32Array;
 }
 
 export interface Model {

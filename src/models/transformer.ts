@@ -191,7 +191,7 @@ export class TransformerModel implements Model {
   }
 
   /** Masks for σ: content (rank j ≤ rank i) and query (rank j < rank i), (B, T, T). */
-  static orderMasks(order: Uint32Array, B: number, T: number): { content: Uint32Array; query: Uint32Array } {
+  static orderMasks(order: Uint32Array, B: number, T: number, queryPrefix?: Uint32Array): { content: Uint32Array; query: Uint32Array } {
     const content = new Uint32Array(B * T * T), query = new Uint32Array(B * T * T);
     const rank = new Uint32Array(T);
     for (let b = 0; b < B; b++) {
@@ -202,11 +202,13 @@ export class TransformerModel implements Model {
         seen[p] = 1;
         rank[p] = i;
       }
+      const n = queryPrefix ? queryPrefix[b] : T;
       for (let i = 0; i < T; i++) {
+        const limit = Math.min(rank[i], n); // queries see ranks < limit
         for (let j = 0; j < T; j++) {
           const o = (b * T + i) * T + j;
           content[o] = rank[j] <= rank[i] ? 1 : 0;
-          query[o] = rank[j] < rank[i] ? 1 : 0;
+          query[o] = rank[j] < limit ? 1 : 0;
         }
       }
     }
@@ -222,7 +224,10 @@ export class TransformerModel implements Model {
       return o;
     })();
     if (order.length !== B * T) throw new OpInputError('forward', `order has ${order.length} entries, expected ${B * T}`);
-    const m = TransformerModel.orderMasks(order, B, T);
+    if (input.queryPrefix && (input.queryPrefix.length !== B || input.queryPrefix.some((n) => n > T))) {
+      throw new OpInputError('forward', `queryPrefix must hold ${B} prefix lengths in [0, ${T}]`);
+    }
+    const m = TransformerModel.orderMasks(order, B, T, input.queryPrefix);
     const maskC = be.tensor(m.content, [B, T, T]);
     const maskQ = be.tensor(m.query, [B, T, T]);
     const pos = this.positions(B, T);

@@ -152,9 +152,9 @@ export class PositionRng {
  * combined as l_u + s·(l_c − l_u)), plus a bias that excludes [MASK] from being drawn.
  * Returns the tensor (caller frees) and the number of passes made.
  */
-export function stepLogits(model: Model, tokens: Uint32Array, r: ResolvedCommon, maskBias: Tensor | null, extra: { order?: Uint32Array } = {}): { logits: Tensor; passes: number } {
+export function stepLogits(model: Model, tokens: Uint32Array, r: ResolvedCommon, maskBias: Tensor | null, extra: { order?: Uint32Array; queryPrefix?: Uint32Array } = {}): { logits: Tensor; passes: number } {
   const be: Backend = model.backend;
-  const input = { tokens, batch: r.batch, length: r.length, classes: r.classes, order: extra.order };
+  const input = { tokens, batch: r.batch, length: r.length, classes: r.classes, order: extra.order, queryPrefix: extra.queryPrefix };
   const lc = model.forward(input);
   let logits = lc;
   let passes = 1;

@@ -93,3 +93,32 @@ export function sequenceIndex(samples: Uint32Array, b: number, L: number, R: num
   for (let i = 0; i < L; i++) idx = idx * R + samples[b * L + i];
   return idx;
 }
+
+/**
+ * The exact distribution of sequential sampling in order σ from a two-stream model:
+ * p(x) = Π_i p_T(x_σ(i) | x_σ(<i)), for every x (one batched pass over all R^L sequences).
+ */
+export async function sequentialDistribution(model: Model, L: number, order: Uint32Array, o: { temperature?: number; classId?: number } = {}): Promise<Float64Array> {
+  const R = model.vocabSize - 1, V = model.vocabSize, n = R ** L;
+  const tokens = new Uint32Array(n * L);
+  for (let idx = 0; idx < n; idx++) for (let i = 0; i < L; i++) tokens[idx * L + i] = Math.floor(idx / R ** (L - 1 - i)) % R;
+  const orders = new Uint32Array(n * L);
+  for (let idx = 0; idx < n; idx++) orders.set(order, idx * L);
+  const cls = o.classId ?? model.nullClass;
+  const logits = (await model.backend.read(model.forward({ tokens, batch: n, length: L, classes: new Uint32Array(n).fill(cls), order: orders }))) as Float32Array;
+  const T = o.temperature ?? 1;
+  const out = new Float64Array(n);
+  for (let idx = 0; idx < n; idx++) {
+    let lp = 0;
+    for (let i = 0; i < L; i++) {
+      const row = logits.subarray((idx * L + i) * V, (idx * L + i + 1) * V);
+      let m = -Infinity;
+      for (let v = 0; v < R; v++) m = Math.max(m, row[v] / T);
+      let z = 0;
+      for (let v = 0; v < R; v++) z += Math.exp(row[v] / T - m);
+      lp += row[tokens[idx * L + i]] / T - m - Math.log(z);
+    }
+    out[idx] = Math.exp(lp);
+  }
+  return out;
+}

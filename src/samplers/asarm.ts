@@ -1,0 +1,191 @@
+/**
+ * Any-subset autoregressive samplers for two-stream models (AS-ARM; Guo & Ermon, arXiv 2504.20456).
+ *
+ * - 'sequential': one pass per token in order σ, drawing x_σ(i) ~ p(· | x_σ(<i)). NFE = free positions.
+ * - 'assd' (Any-Subset Speculative Decoding) with draft length k: at prefix n, one draft pass (query
+ *   prefix n) gives q_j = p(x_σ(n+j) | x_σ(<n)) for j < k and drafts x̃_j ~ q_j independently; x̃_0 is
+ *   exact and kept. One verify pass in σ order with the drafts filled in gives p_j = p(x_σ(n+j) |
+ *   x_σ(<n+j)); for j = 1, 2, … accept x̃_j with probability min(1, p_j(x̃_j)/q_j(x̃_j)); at the first
+ *   rejection draw from normalize(max(p_j − q_j, 0)) and stop; if all are accepted, draw a bonus token
+ *   at n+k from the same verify pass. Each round costs 2 passes and yields ≥ 2 tokens (1 when a single
+ *   position remains, for 1 pass), so NFE ≤ tokens, and the output is distributed exactly as
+ *   'sequential' (speculative sampling, Leviathan et al. arXiv 2211.17192; Chen et al. 2302.01318).
+ * σ is given per row or drawn uniformly; prompt positions come first in σ. Temperature, top-k/top-p
+ * define the target distribution of every conditional; ASSD computes them on the host in f64
+ * (categoricalProbs) for accept/reject.
+ */
+import { OpInputError, SamplerConfigError } from '../errors.js';
+import type { Model } from '../models/model.js';
+import { categoricalProbs } from '../reference/categorical.js';
+import {
+  checkInt, knobsOf, makeMaskBias, now, PositionRng, resolveCommon, stepLogits, type CommonOptions, type SampleResult,
+} from './common.js';
+
+export interface AsarmOptions extends CommonOptions {
+  sampler: 'sequential' | 'assd';
+  /** ASSD draft length k ≥ 2 (default 4) */
+  draft?: number;
+  /** (length) or (batch, length) orders σ (permutations); default: prompt positions first, the rest uniformly shuffled per row */
+  order?: Uint32Array;
+}
+
+export interface AsarmResult extends SampleResult {
+  /** the order σ of each row (batch, length) */
+  order: Uint32Array;
+  /** per row: model passes that worked on it, and tokens it generated (ASSD: NFE ≤ tokens) */
+  rowNfe: Uint32Array;
+  rowTokens: Uint32Array;
+  /** ASSD: drafted tokens proposed for verification (j ≥ 1) and accepted */
+  proposed?: number;
+  accepted?: number;
+}
+
+function drawFrom(p: Float64Array, u: number): number {
+  let c = 0;
+  for (let v = 0; v < p.length; v++) {
+    c += p[v];
+    if (u < c) return v;
+  }
+  for (let v = p.length - 1; v >= 0; v--) if (p[v] > 0) return v; // u ≥ Σp by rounding
+  return 0;
+}
+
+export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmResult> {
+  if (model.attention !== 'two-stream') throw new OpInputError('sampleAsarm', `model ${model.name} is not a two-stream (AS-ARM) model`);
+  const r = resolveCommon(model, o);
+  const { batch: B, length: L } = r;
+  const V = model.vocabSize, be = model.backend;
+  if (o.sampler !== 'sequential' && o.sampler !== 'assd') throw new SamplerConfigError('sampler', "'sequential' or 'assd'", o.sampler);
+  const k = o.sampler === 'assd' ? checkInt('draft', o.draft ?? 4, 2, L) : 1;
+  const filler = model.maskId ?? 0;
+  const rng = new PositionRng(r.key, 2);
+  // orders: prompt positions first (their content is known), then the free ones
+  const order = new Uint32Array(B * L);
+  const nPrompt = new Uint32Array(B);
+  for (let b = 0; b < B; b++) {
+    const fixed = r.fixed.subarray(b * L, (b + 1) * L);
+    let row: number[];
+    if (o.order) {
+      if (o.order.length !== L && o.order.length !== B * L) throw new SamplerConfigError('order', `a Uint32Array of length ${L} or ${B * L}`, o.order.length);
+      row = Array.from(o.order.length === L ? o.order : o.order.subarray(b * L, (b + 1) * L));
+      const seen = new Set(row);
+      if (seen.size !== L || row.some((p) => p >= L)) throw new SamplerConfigError('order', `a permutation of 0..${L - 1} per row`, row);
+      const firstFree = row.findIndex((p) => fixed[p] < 0);
+      if (firstFree >= 0 && row.slice(firstFree).some((p) => fixed[p] >= 0)) throw new SamplerConfigError('order', 'one that puts every prompt position before the free ones', row);
+    } else {
+      const free = [...Array(L).keys()].filter((p) => fixed[p] < 0);
+      for (let i = free.length - 1; i > 0; i--) {
+        const j = Math.floor(rng.uniform(b, 1_000_000 + i) * (i + 1));
+        [free[i], free[j]] = [free[j], free[i]];
+      }
+      row = [...[...Array(L).keys()].filter((p) => fixed[p] >= 0), ...free];
+    }
+    order.set(row, b * L);
+    nPrompt[b] = row.filter((p) => fixed[p] >= 0).length;
+  }
+  const tokens = new Uint32Array(B * L);
+  for (let i = 0; i < B * L; i++) tokens[i] = r.fixed[i] >= 0 ? r.fixed[i] : filler;
+  const n = Uint32Array.from(nPrompt); // decided prefix length per row
+  const rowNfe = new Uint32Array(B), rowTokens = new Uint32Array(B);
+  const maskBias = makeMaskBias(model);
+  const stepTimesMs: number[] = [];
+  const knobs = { temperature: r.temperature, topK: r.topK, topP: r.topP };
+  let nfe = 0, step = 0, proposed = 0, accepted = 0;
+  const drawn = be.empty([B * L], 'u32');
+  const probsAt = (logits: Float32Array, b: number, pos: number) => categoricalProbs(logits.subarray((b * L + pos) * V, (b * L + pos + 1) * V), knobs);
+  try {
+    while ([...n].some((x) => x < L)) {
+      const t0 = now();
+      const active = [...Array(B).keys()].filter((b) => n[b] < L);
+      if (o.sampler === 'sequential') {
+        const { logits, passes } = stepLogits(model, tokens, r, maskBias, { order });
+        nfe += passes;
+        be.categorical(be.reshape(logits, [B * L, V]), { seed: r.seed, counter: step, temperature: r.temperature, topK: r.topK, topP: r.topP, precision: r.precision, out: drawn });
+        be.free(logits);
+        const d = (await be.read(drawn)) as Uint32Array;
+        for (const b of active) {
+          const pos = order[b * L + n[b]];
+          tokens[b * L + pos] = d[b * L + pos];
+          n[b]++;
+          rowNfe[b] += passes;
+          rowTokens[b]++;
+        }
+      } else {
+        // draft pass: q_j for ranks n..n+k−1, all conditioned on the prefix only
+        const draft = stepLogits(model, tokens, r, maskBias, { order, queryPrefix: n });
+        nfe += draft.passes;
+        const ql = (await be.read(draft.logits)) as Float32Array;
+        be.free(draft.logits);
+        const q: Float64Array[][] = [];
+        const kb = new Uint32Array(B);
+        for (const b of active) {
+          kb[b] = Math.min(k, L - n[b]);
+          const qs: Float64Array[] = [];
+          for (let j = 0; j < kb[b]; j++) {
+            const pos = order[b * L + n[b] + j];
+            const qj = probsAt(ql, b, pos);
+            qs.push(qj);
+            tokens[b * L + pos] = drawFrom(qj, rng.uniform(b, 4 * (step * L + n[b] + j)));
+          }
+          q[b] = qs;
+          rowNfe[b] += draft.passes;
+        }
+        const verifyRows = active.filter((b) => kb[b] >= 2);
+        let pl: Float32Array | null = null;
+        if (verifyRows.length) {
+          const verify = stepLogits(model, tokens, r, maskBias, { order });
+          nfe += verify.passes;
+          pl = (await be.read(verify.logits)) as Float32Array;
+          be.free(verify.logits);
+          for (const b of verifyRows) rowNfe[b] += verify.passes;
+        }
+        for (const b of active) {
+          const base = n[b];
+          let made = 1; // x̃_0 is an exact draw
+          let rejected = false;
+          for (let j = 1; j < kb[b]; j++) {
+            const pos = order[b * L + base + j];
+            const p = probsAt(pl!, b, pos);
+            const x = tokens[b * L + pos];
+            proposed++;
+            const ratio = q[b][j][x] > 0 ? p[x] / q[b][j][x] : 0;
+            if (rng.uniform(b, 4 * (step * L + base + j) + 1) < Math.min(1, ratio)) {
+              accepted++;
+              made++;
+              continue;
+            }
+            const res = new Float64Array(V);
+            let z = 0;
+            for (let v = 0; v < V; v++) z += (res[v] = Math.max(p[v] - q[b][j][v], 0));
+            for (let v = 0; v < V; v++) res[v] /= z;
+            tokens[b * L + pos] = drawFrom(res, rng.uniform(b, 4 * (step * L + base + j) + 2));
+            made++;
+            rejected = true;
+            break;
+          }
+          if (!rejected && kb[b] >= 2 && base + kb[b] < L) {
+            // all drafts accepted: a bonus token from the verify pass
+            const pos = order[b * L + base + kb[b]];
+            tokens[b * L + pos] = drawFrom(probsAt(pl!, b, pos), rng.uniform(b, 4 * (step * L + base + kb[b]) + 3));
+            made++;
+          }
+          // positions drafted beyond the stopping point go back to the filler (not decided)
+          for (let j = made; j < kb[b]; j++) tokens[b * L + order[b * L + base + j]] = filler;
+          n[b] += made;
+          rowTokens[b] += made;
+        }
+      }
+      step++;
+      stepTimesMs.push(now() - t0);
+      o.onStep?.({ step, nfe, tokens: tokens.slice() });
+    }
+  } finally {
+    be.free(drawn);
+    if (maskBias) be.free(maskBias);
+  }
+  return {
+    samples: tokens, batch: B, length: L, nfe, stepTimesMs, backend: be.name, order, rowNfe, rowTokens,
+    proposed: o.sampler === 'assd' ? proposed : undefined, accepted: o.sampler === 'assd' ? accepted : undefined,
+    knobs: knobsOf(r, { sampler: o.sampler, draft: o.sampler === 'assd' ? k : undefined }),
+  };
+}
