@@ -1,0 +1,163 @@
+/**
+ * Marginalization-model operations (Liu et al., arXiv 2310.12920) for models with a marginal head:
+ * - `logMarginals`: log p(x_S | class) of any batch of partial inputs ([MASK] = unobserved) in ONE pass;
+ * - `sampleMam`: sampling in an order σ through marginal ratios, p(x_j = v | x_S) ∝ exp(log p(x_S ∪ {j = v})),
+ *   one pass per position over the batch × V candidates;
+ * - `selfConsistency`: how far the head is from a consistent distribution along a chain,
+ *   mean |log p(x_S) + log p_cond(x_j | x_S) − log p(x_S ∪ {j})| with the token head's conditionals,
+ *   plus |log p(∅)|.
+ */
+import { OpInputError, SamplerConfigError } from '../errors.js';
+import type { Model } from '../models/model.js';
+import { categoricalProbs } from '../reference/categorical.js';
+import { checkInt, knobsOf, now, PositionRng, resolveCommon, type CommonOptions, type SampleResult } from './common.js';
+
+function needHead(model: Model, op: string): number {
+  if (!model.hasMarginalHead || model.maskId === undefined) throw new OpInputError(op, `model ${model.name} has no marginal head / [MASK]`);
+  return model.maskId;
+}
+
+/** (batch) log p(x_S | class) in one pass; tokens (batch, length) with [MASK] where unobserved. */
+export async function logMarginals(model: Model, tokens: Uint32Array, batch: number, length: number, classId?: number): Promise<Float32Array> {
+  needHead(model, 'logMarginals');
+  if (classId !== undefined && !(Number.isInteger(classId) && classId >= 0 && classId < model.numClasses)) {
+    throw new SamplerConfigError('classId', `an integer in [0, ${model.numClasses - 1}]`, classId);
+  }
+  const cls = new Uint32Array(batch).fill(classId ?? model.nullClass);
+  const t = model.logMarginal({ tokens, batch, length, classes: cls });
+  try {
+    return (await model.backend.read(t)) as Float32Array;
+  } finally {
+    model.backend.free(t);
+  }
+}
+
+export interface MamSampleOptions extends CommonOptions {
+  /** (length) order σ of the free positions' reveal; default uniformly random per row */
+  order?: Uint32Array;
+}
+
+export async function sampleMam(model: Model, o: MamSampleOptions): Promise<SampleResult> {
+  const mask = needHead(model, 'sampleMam');
+  const r = resolveCommon(model, o);
+  if (r.guidance !== 1) throw new SamplerConfigError('guidance', '1 for marginal-ratio sampling', r.guidance);
+  const { batch: B, length: L } = r;
+  const R = model.vocabSize - 1; // real tokens (mask is the last id in our vocabularies)
+  if (mask !== R) throw new OpInputError('sampleMam', '[MASK] must be the last vocabulary id');
+  const rng = new PositionRng(r.key, 3);
+  const tokens = new Uint32Array(B * L);
+  const free: number[][] = [];
+  for (let b = 0; b < B; b++) {
+    const f: number[] = [];
+    for (let i = 0; i < L; i++) {
+      const v = r.fixed[b * L + i];
+      tokens[b * L + i] = v >= 0 ? v : mask;
+      if (v < 0) f.push(i);
+    }
+    if (o.order) {
+      if (o.order.length !== L) throw new SamplerConfigError('order', `a Uint32Array of length ${L}`, o.order.length);
+      free.push(Array.from(o.order).filter((p) => f.includes(p)));
+    } else {
+      for (let i = f.length - 1; i > 0; i--) {
+        const j = Math.floor(rng.uniform(b, i) * (i + 1));
+        [f[i], f[j]] = [f[j], f[i]];
+      }
+      free.push(f);
+    }
+  }
+  const steps = Math.max(...free.map((f) => f.length));
+  const cand = new Uint32Array(B * R * L);
+  const stepTimesMs: number[] = [];
+  let nfe = 0;
+  for (let s = 0; s < steps; s++) {
+    const t0 = now();
+    for (let b = 0; b < B; b++) {
+      for (let v = 0; v < R; v++) {
+        const row = cand.subarray((b * R + v) * L, (b * R + v + 1) * L);
+        row.set(tokens.subarray(b * L, (b + 1) * L));
+        if (s < free[b].length) row[free[b][s]] = v;
+      }
+    }
+    const lm = model.logMarginal({ tokens: cand, batch: B * R, length: L, classes: Uint32Array.from({ length: B * R }, (_, i) => r.classes[Math.floor(i / R)]) });
+    const vals = (await model.backend.read(lm)) as Float32Array;
+    model.backend.free(lm);
+    nfe++;
+    for (let b = 0; b < B; b++) {
+      if (s >= free[b].length) continue;
+      const p = categoricalProbs(vals.subarray(b * R, (b + 1) * R), { temperature: r.temperature, topK: r.topK, topP: r.topP });
+      const u = rng.uniform(b, 1_000_000 + s);
+      let c = 0, pick = R - 1;
+      for (let v = 0; v < R; v++) {
+        c += p[v];
+        if (u < c) { pick = v; break; }
+      }
+      tokens[b * L + free[b][s]] = pick;
+    }
+    stepTimesMs.push(now() - t0);
+    o.onStep?.({ step: s, nfe, tokens: tokens.slice() });
+  }
+  return { samples: tokens, batch: B, length: L, nfe, stepTimesMs, backend: model.backend.name, knobs: knobsOf(r, { sampler: 'mam-marginals' }) };
+}
+
+export interface SelfConsistencyReport {
+  /** mean over rows and chain steps of |log p(x_S) + log p(x_j | x_S) − log p(x_S ∪ {j})| */
+  meanAbsError: number;
+  maxAbsError: number;
+  /** mean |log p(∅)| (should be 0) */
+  emptyAbsLogProb: number;
+  steps: number;
+}
+
+/** Self-consistency of the marginal head against the token head along a random chain per row. */
+export async function selfConsistency(model: Model, x: Uint32Array, batch: number, length: number, opts: { seed?: number; steps?: number; classId?: number } = {}): Promise<SelfConsistencyReport> {
+  const mask = needHead(model, 'selfConsistency');
+  const L = length, B = batch;
+  const steps = checkInt('steps', opts.steps ?? L, 1, L);
+  const rng = new PositionRng([opts.seed ?? 0, 0], 4);
+  const cls = new Uint32Array(B).fill(opts.classId ?? model.nullClass);
+  const be = model.backend;
+  const cur = new Uint32Array(B * L).fill(mask);
+  const orders = [...Array(B)].map((_, b) => {
+    const p = [...Array(L).keys()];
+    for (let i = L - 1; i > 0; i--) {
+      const j = Math.floor(rng.uniform(b, i) * (i + 1));
+      [p[i], p[j]] = [p[j], p[i]];
+    }
+    return p;
+  });
+  const readFree = async (t: ReturnType<Model['forward']>) => {
+    try {
+      return (await be.read(t)) as Float32Array;
+    } finally {
+      be.free(t);
+    }
+  };
+  let sum = 0, max = 0, n = 0;
+  const lm0 = await readFree(model.logMarginal({ tokens: cur, batch: B, length: L, classes: cls }));
+  const empty = lm0.reduce((a, v) => a + Math.abs(v), 0) / B;
+  let prev = lm0;
+  for (let s = 0; s < steps; s++) {
+    const logits = await readFree(model.forward({ tokens: cur, batch: B, length: L, classes: cls }));
+    const V = model.vocabSize;
+    const cond = new Float64Array(B);
+    for (let b = 0; b < B; b++) {
+      const j = orders[b][s];
+      const row = logits.subarray((b * L + j) * V, (b * L + j + 1) * V);
+      let m = -Infinity;
+      for (let v = 0; v < V; v++) if (v !== mask) m = Math.max(m, row[v]);
+      let z = 0;
+      for (let v = 0; v < V; v++) if (v !== mask) z += Math.exp(row[v] - m);
+      cond[b] = row[x[b * L + j]] - m - Math.log(z);
+      cur[b * L + j] = x[b * L + j];
+    }
+    const next = await readFree(model.logMarginal({ tokens: cur, batch: B, length: L, classes: cls }));
+    for (let b = 0; b < B; b++) {
+      const e = Math.abs(prev[b] + cond[b] - next[b]);
+      sum += e;
+      max = Math.max(max, e);
+      n++;
+    }
+    prev = next;
+  }
+  return { meanAbsError: sum / n, maxAbsError: max, emptyAbsLogProb: empty, steps };
+}
