@@ -1,9 +1,12 @@
 // layer_norm — y = (x − mean) / sqrt(var + eps) · gamma + beta over the last dimension (biased var).
-// One workgroup per row; two reductions (mean, then centred sum of squares) in workgroup memory.
-// Dispatch: (min(rows, 65535), ceil(rows / 65535), 1); workgroup size WG.
+// Default: one workgroup per row; two reductions (mean, then centred sum of squares) in workgroup
+// memory. PER_THREAD: one invocation per row, serial loops, no barriers (short rows, many of them).
+// Dispatch: (min(G, 65535), ceil(G / 65535), 1) with G = rows, or ceil(rows / WG) when PER_THREAD;
+// workgroup size WG.
 // Twin: src/reference/layer_norm.ts.
 
 override WG: u32 = 64u;
+override PER_THREAD: bool = false;
 
 struct Params {
   rows: u32,
@@ -32,8 +35,25 @@ fn wg_sum(v: f32, lid: u32) -> f32 {
   return r;
 }
 
+fn row_serial(row: u32) {
+  let C = params.C;
+  let off = row * C;
+  var s = 0.0;
+  for (var i = 0u; i < C; i = i + 1u) { s = s + x[off + i]; }
+  let mean = s / f32(C);
+  var q = 0.0;
+  for (var i = 0u; i < C; i = i + 1u) { let d = x[off + i] - mean; q = q + d * d; }
+  let inv = inverseSqrt(q / f32(C) + params.eps);
+  for (var i = 0u; i < C; i = i + 1u) { y[off + i] = (x[off + i] - mean) * inv * gamma[i] + beta[i]; }
+}
+
 @compute @workgroup_size(WG)
 fn layer_norm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  if (PER_THREAD) {
+    let r = (wid.x + wid.y * params.groups_x) * WG + lid;
+    if (r < params.rows) { row_serial(r); }
+    return;
+  }
   let row = wid.x + wid.y * params.groups_x;
   if (row >= params.rows) { return; } // uniform per workgroup
   let C = params.C;

@@ -1,7 +1,10 @@
 // matmul — C[b] = act(A[b] · op(B[b]) + bias), op(B) = B or Bᵀ, batched; f32 in, f32 accumulate.
 // Tiled: each workgroup computes a 64×64 tile of C with 16×16 threads, 4×4 outputs per thread,
 // staging 64×16 of A and 16×64 of B in workgroup memory per K step. Ragged edges are bounds-checked.
-// Dispatch: (ceil(N / 64), ceil(M / 64), batch); workgroup size (16, 16, 1).
+// SIMPLE: one output per invocation, no workgroup memory or barriers — for narrow products
+// (small N or K), where a 64×64 tile would sit mostly idle.
+// Dispatch: (ceil(N / 64), ceil(M / 64), batch), or (ceil(N / 16), ceil(M / 16), batch) when SIMPLE;
+// workgroup size (16, 16, 1).
 // Twin: src/reference/matmul.ts.
 // requires: activations
 
@@ -9,6 +12,7 @@ override TRANS_B: bool = false;   // B stored as (N, K) (PyTorch nn.Linear weigh
 override B_BATCHED: bool = false; // B has a batch dimension; otherwise one B is shared by all batches
 override HAS_BIAS: bool = false;
 override ACT: u32 = 0u;           // 0 none, 1 GELU (tanh form, as torch approximate='tanh')
+override SIMPLE: bool = false;
 
 const TILE: u32 = 64u;
 const TK: u32 = 16u;
@@ -29,8 +33,38 @@ struct Params {
 var<workgroup> As: array<f32, 1024>; // [TILE rows][TK]
 var<workgroup> Bs: array<f32, 1024>; // [TK][TILE cols]
 
+fn b_at(b_off: u32, k: u32, n: u32) -> f32 {
+  if (TRANS_B) { return b[b_off + n * params.K + k]; }
+  return b[b_off + k * params.N + n];
+}
+
+fn finish(v0: f32, col: u32) -> f32 {
+  var v = v0;
+  if (HAS_BIAS) { v = v + bias[col]; }
+  if (ACT == 1u) { v = ss_gelu_tanh(v); }
+  return v;
+}
+
+// SIMPLE path: one output per invocation (no barriers, so its early exit may be non-uniform).
+fn matmul_simple(wid: vec3<u32>, lid: vec3<u32>) {
+  let row = wid.y * 16u + lid.y;
+  let col = wid.x * 16u + lid.x;
+  if (row >= params.M || col >= params.N) { return; }
+  let batch = wid.z;
+  let a_off = batch * params.M * params.K + row * params.K;
+  var b_off = 0u;
+  if (B_BATCHED) { b_off = batch * params.K * params.N; }
+  var acc = 0.0;
+  for (var k = 0u; k < params.K; k = k + 1u) { acc = fma(a[a_off + k], b_at(b_off, k, col), acc); }
+  c[batch * params.M * params.N + row * params.N + col] = finish(acc, col);
+}
+
 @compute @workgroup_size(16, 16, 1)
 fn matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  if (SIMPLE) {
+    matmul_simple(wid, lid);
+    return;
+  }
   let M = params.M;
   let N = params.N;
   let K = params.K;
@@ -94,10 +128,7 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l
     for (var j = 0u; j < 4u; j = j + 1u) {
       let gc = col0 + lid.x * 4u + j;
       if (gc >= N) { continue; }
-      var v = acc[i * 4u + j];
-      if (HAS_BIAS) { v = v + bias[gc]; }
-      if (ACT == 1u) { v = ss_gelu_tanh(v); }
-      c[batch * M * N + gr * N + gc] = v;
+      c[batch * M * N + gr * N + gc] = finish(acc[i * 4u + j], gc);
     }
   }
 }

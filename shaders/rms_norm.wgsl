@@ -1,9 +1,12 @@
 // rms_norm — y = x / sqrt(mean(x²) + eps) · gamma over the last dimension.
-// One workgroup per row; one reduction in workgroup memory.
-// Dispatch: (min(rows, 65535), ceil(rows / 65535), 1); workgroup size WG.
+// Default: one workgroup per row, one reduction in workgroup memory. PER_THREAD: one invocation
+// per row, serial loops, no barriers.
+// Dispatch: (min(G, 65535), ceil(G / 65535), 1) with G = rows, or ceil(rows / WG) when PER_THREAD;
+// workgroup size WG.
 // Twin: src/reference/rms_norm.ts.
 
 override WG: u32 = 64u;
+override PER_THREAD: bool = false;
 
 struct Params {
   rows: u32,
@@ -19,8 +22,22 @@ struct Params {
 
 var<workgroup> red: array<f32, WG>;
 
+fn row_serial(row: u32) {
+  let C = params.C;
+  let off = row * C;
+  var q = 0.0;
+  for (var i = 0u; i < C; i = i + 1u) { let v = x[off + i]; q = q + v * v; }
+  let inv = inverseSqrt(q / f32(C) + params.eps);
+  for (var i = 0u; i < C; i = i + 1u) { y[off + i] = x[off + i] * inv * gamma[i]; }
+}
+
 @compute @workgroup_size(WG)
 fn rms_norm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  if (PER_THREAD) {
+    let r = (wid.x + wid.y * params.groups_x) * WG + lid;
+    if (r < params.rows) { row_serial(r); }
+    return;
+  }
   let row = wid.x + wid.y * params.groups_x;
   if (row >= params.rows) { return; }
   let C = params.C;

@@ -117,26 +117,37 @@ export class WebGPUBackend implements Backend {
     const p = planMatmul(a, b, o, 'webgpu');
     const out = this.alloc(p.outShape, 'f32', 'matmul:out', o.out);
     if (p.batch * p.M * p.N === 0) return out;
-    if (p.batch > 65535) throw new OpInputError('matmul', `batch ${p.batch} exceeds 65535`);
+    // a shared B lets the batch fold into M: (batch·M, K)·(K, N) fills 64-row tiles instead of
+    // launching one mostly idle tile per batch element
+    const batch = p.bBatched ? p.batch : 1;
+    const M = p.bBatched ? p.M : p.batch * p.M;
+    if (batch > 65535) throw new OpInputError('matmul', `batch ${batch} exceeds 65535`);
+    const simple = p.N < 32 || p.K < 32; // a 64×64 tile would be mostly idle
+    if (Math.ceil(M / 16) > 65535) throw new OpInputError('matmul', `M = ${M} exceeds 16·65535 rows`);
     this.runtime.dispatch({
       kernel: 'matmul',
       label: 'matmul:dispatch',
-      constants: { TRANS_B: !!o.transB, B_BATCHED: p.bBatched, HAS_BIAS: !!o.bias, ACT: o.activation === 'gelu' ? 1 : 0 },
-      params: this.params([['u', p.M], ['u', p.N], ['u', p.K], ['u', 0]]),
+      constants: { TRANS_B: !!o.transB, B_BATCHED: p.bBatched, HAS_BIAS: !!o.bias, ACT: o.activation === 'gelu' ? 1 : 0, SIMPLE: simple },
+      params: this.params([['u', M], ['u', p.N], ['u', p.K], ['u', 0]]),
       bindings: [this.buf(a), this.buf(b), o.bias ? this.buf(o.bias) : this.runtime.dummyBuffer, out.buffer],
-      grid: [Math.ceil(p.N / 64), Math.ceil(p.M / 64), p.batch],
+      grid: simple ? [Math.ceil(p.N / 16), Math.ceil(M / 16), batch] : [Math.ceil(p.N / 64), Math.ceil(M / 64), batch],
     });
     return out;
   }
 
+  /**
+   * Row kernels (norms): a workgroup per row for long rows; for short rows (C ≤ 128) one invocation
+   * per row, which avoids a barrier-heavy reduction per tiny row.
+   */
   private rowKernel(kernel: string, rows: number, C: number, extra: (['u' | 'f', number])[], bindings: GPUBuffer[], constants: Record<string, number | boolean> = {}): void {
     if (rows === 0 || C === 0) return;
-    const { grid, groupsX } = grid1d(rows);
-    const WG = rowWG(C);
+    const perThread = C <= 128;
+    const { grid, groupsX } = grid1d(perThread ? Math.ceil(rows / 64) : rows);
+    const WG = perThread ? 64 : rowWG(C);
     this.runtime.dispatch({
       kernel,
       label: `${kernel}:dispatch`,
-      constants: { WG, ...constants },
+      constants: { WG, PER_THREAD: perThread, ...constants },
       params: this.params([['u', rows], ['u', C], ...extra, ['u', groupsX]]),
       bindings,
       grid,
