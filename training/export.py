@@ -45,3 +45,19 @@ def round_weights_(model, dtype=torch.float16):
     with torch.no_grad():
         for p in model.parameters():
             p.copy_(p.to(dtype).float())
+
+
+def read_safetensors(path):
+    """name -> float32 tensor (F32/F16 files written by write_safetensors)."""
+    with open(path, 'rb') as f:
+        n = struct.unpack('<Q', f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    out = {}
+    for name, e in header.items():
+        if name == '__metadata__':
+            continue
+        b, end = e['data_offsets']
+        dt = {'F32': np.float32, 'F16': np.float16}[e['dtype']]
+        out[name] = torch.from_numpy(np.frombuffer(data[b:end], dtype=dt).reshape(e['shape']).astype(np.float32))
+    return out

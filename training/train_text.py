@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from model import Transformer, export_tensors
-from export import write_safetensors, file_entry, round_weights_
+from export import write_safetensors, read_safetensors, file_entry, round_weights_
 from prep_text import VOCAB, MASK_ID, CLASSES
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -112,6 +112,7 @@ def main():
     ap.add_argument('--ckpt-every', type=int, default=200)
     ap.add_argument('--eval-every', type=int, default=1000)
     ap.add_argument('--export', action='store_true', help='export after training (or now, with --minutes 0)')
+    ap.add_argument('--init-from-export', action='store_true', help='without a checkpoint, start from models/<name>/model.safetensors')
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     kind = 'mdm' if args.model == 'text-mdm' else 'asarm'
@@ -131,6 +132,14 @@ def main():
         state = c['state']
         gen.set_state(c['gen'])
         print(f'resumed at step {state["step"]}', flush=True)
+    elif args.init_from_export and os.path.exists(os.path.join(ROOT, 'models', args.model, 'manifest.json')):
+        # no checkpoint on this machine: warm-start from the committed fp16 export (fresh optimizer)
+        m = json.load(open(os.path.join(ROOT, 'models', args.model, 'manifest.json')))
+        model.load_state_dict(read_safetensors(os.path.join(ROOT, 'models', args.model, 'model.safetensors')), strict=False)
+        state['step'] = m['training']['recipe']['steps']
+        state['seconds'] = m['training']['seconds']
+        state['log'] = m['training'].get('log', [])
+        print(f'warm start from models/{args.model} at step {state["step"]}', flush=True)
 
     def save():
         torch.save({'model': model.state_dict(), 'opt': opt.state_dict(), 'state': state, 'gen': gen.get_state()}, ckpt + '.tmp')
