@@ -12,3 +12,5 @@ export { ropeTable } from './reference/rope.js';
 export { philox4x32, seedToKey } from './reference/rng.js';
 export type { Precision } from './reference/categorical.js';
 export * from './models/index.js';
+export * from './samplers/index.js';
+export { randomModel, type RandomModelSpec } from './models/random.js';
