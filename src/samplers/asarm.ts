@@ -18,7 +18,7 @@ import { OpInputError, SamplerConfigError } from '../errors.js';
 import type { Model } from '../models/model.js';
 import { categoricalProbs } from '../reference/categorical.js';
 import {
-  checkInt, knobsOf, makeMaskBias, now, PositionRng, resolveCommon, stepLogits, type CommonOptions, type SampleResult,
+  checkInt, initialTokens, knobsOf, makeMaskBias, now, PositionRng, resolveCommon, stepLogits, type CommonOptions, type SampleResult,
 } from './common.js';
 
 export interface AsarmOptions extends CommonOptions {
@@ -83,8 +83,7 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
     order.set(row, b * L);
     nPrompt[b] = row.filter((p) => fixed[p] >= 0).length;
   }
-  const tokens = new Uint32Array(B * L);
-  for (let i = 0; i < B * L; i++) tokens[i] = r.fixed[i] >= 0 ? r.fixed[i] : filler;
+  const { tokens } = initialTokens(r, filler);
   const n = Uint32Array.from(nPrompt); // decided prefix length per row
   const rowNfe = new Uint32Array(B), rowTokens = new Uint32Array(B);
   const maskBias = makeMaskBias(model);

@@ -190,3 +190,20 @@ export function knobsOf(r: ResolvedCommon, extra: Record<string, unknown>): Reco
 }
 
 export const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+/** Starting tokens (prompt where fixed, `filler` elsewhere) and each row's free positions. */
+export function initialTokens(r: ResolvedCommon, filler: number): { tokens: Uint32Array; free: number[][] } {
+  const { batch: B, length: L } = r;
+  const tokens = new Uint32Array(B * L);
+  const free: number[][] = [];
+  for (let b = 0; b < B; b++) {
+    const f: number[] = [];
+    for (let i = 0; i < L; i++) {
+      const v = r.fixed[b * L + i];
+      tokens[b * L + i] = v >= 0 ? v : filler;
+      if (v < 0) f.push(i);
+    }
+    free.push(f);
+  }
+  return { tokens, free };
+}

@@ -10,7 +10,7 @@
 import { OpInputError, SamplerConfigError } from '../errors.js';
 import type { Model } from '../models/model.js';
 import { categoricalProbs } from '../reference/categorical.js';
-import { checkInt, knobsOf, now, PositionRng, resolveCommon, type CommonOptions, type SampleResult } from './common.js';
+import { checkInt, initialTokens, knobsOf, now, PositionRng, resolveCommon, type CommonOptions, type SampleResult } from './common.js';
 
 function needHead(model: Model, op: string): number {
   if (!model.hasMarginalHead || model.maskId === undefined) throw new OpInputError(op, `model ${model.name} has no marginal head / [MASK]`);
@@ -45,15 +45,11 @@ export async function sampleMam(model: Model, o: MamSampleOptions): Promise<Samp
   const R = model.vocabSize - 1; // real tokens (mask is the last id in our vocabularies)
   if (mask !== R) throw new OpInputError('sampleMam', '[MASK] must be the last vocabulary id');
   const rng = new PositionRng(r.key, 3);
-  const tokens = new Uint32Array(B * L);
+  const init = initialTokens(r, mask);
+  const tokens = init.tokens;
   const free: number[][] = [];
   for (let b = 0; b < B; b++) {
-    const f: number[] = [];
-    for (let i = 0; i < L; i++) {
-      const v = r.fixed[b * L + i];
-      tokens[b * L + i] = v >= 0 ? v : mask;
-      if (v < 0) f.push(i);
-    }
+    const f = init.free[b];
     if (o.order) {
       if (o.order.length !== L) throw new SamplerConfigError('order', `a Uint32Array of length ${L}`, o.order.length);
       free.push(Array.from(o.order).filter((p) => f.includes(p)));

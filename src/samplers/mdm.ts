@@ -19,7 +19,7 @@ import type { Tensor } from '../backend/tensor.js';
 import { OpInputError, SamplerConfigError } from '../errors.js';
 import type { Model } from '../models/model.js';
 import {
-  checkInt, knobsOf, makeMaskBias, now, PositionRng, resolveCommon, stepLogits, type CommonOptions, type SampleResult,
+  checkInt, initialTokens, knobsOf, makeMaskBias, now, PositionRng, resolveCommon, stepLogits, type CommonOptions, type SampleResult,
 } from './common.js';
 
 export interface MdmOptions extends CommonOptions {
@@ -62,17 +62,7 @@ export async function sampleMdm(model: Model, o: MdmOptions): Promise<MdmResult>
     throw new SamplerConfigError('sampler', "'fhs' or 'ancestral'", o.sampler);
   }
 
-  const tokens = new Uint32Array(B * L);
-  const free: number[][] = [];
-  for (let b = 0; b < B; b++) {
-    const f: number[] = [];
-    for (let i = 0; i < L; i++) {
-      const v = r.fixed[b * L + i];
-      tokens[b * L + i] = v >= 0 ? v : mask;
-      if (v < 0) f.push(i);
-    }
-    free.push(f);
-  }
+  const { tokens, free } = initialTokens(r, mask);
   const maxFree = Math.max(...free.map((f) => f.length));
   const passes = mode === 'fhs' ? maxFree : mode === 'k' ? Math.ceil(maxFree / k) : N;
   const rng = new PositionRng(r.key, 1);
