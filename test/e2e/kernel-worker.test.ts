@@ -2,35 +2,21 @@
 // which acquires WebGPU (SwiftShader here), runs the matmul kernel and the categorical sampler. The
 // test rebuilds the same inputs in Node, recomputes with the CPU twin and checks the numbers
 // (atol 1e-4 + rtol 1e-4), and checks the sampler's χ² (p > 0.001).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'puppeteer-core';
-import type { ViteDevServer } from 'vite';
-import { launchBrowser, startServer } from '../util/browser.js';
+import { describe, expect, it } from 'vitest';
+import { useBrowserAndServer } from '../util/browser.js';
 import { demoMatrix, DEMO_SIZE } from '../../demos/kernel/inputs.js';
 import { matmulRef } from '../../src/reference/matmul.js';
 import { expectClose } from '../util/gpu.js';
 
-let server: ViteDevServer;
-let url: string;
-let browser: Browser;
-
-beforeAll(async () => {
-  ({ server, url } = await startServer());
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const ctx = useBrowserAndServer();
 
 describe('demo page in Chromium', () => {
   it('runs kernels in a module worker on WebGPU and gets the right numbers', async () => {
-    const page = await browser.newPage();
+    const page = await ctx.browser.newPage();
     const errors: string[] = [];
     page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
     page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(`${url}?seed=3`);
+    await page.goto(`${ctx.url}?seed=3`);
     await page.waitForFunction(() => window.__samplescope?.status === 'done' || window.__samplescope?.status === 'error', { timeout: 180_000 });
     const s = await page.evaluate(() => window.__samplescope!);
     expect(s.error).toBeUndefined();
@@ -52,8 +38,8 @@ describe('demo page in Chromium', () => {
   });
 
   it('typed errors cross the worker boundary with their class and fields', async () => {
-    const page = await browser.newPage();
-    await page.goto(url);
+    const page = await ctx.browser.newPage();
+    await page.goto(ctx.url);
     await page.waitForFunction(() => window.__samplescope?.status === 'done', { timeout: 180_000 });
     // a string, so that vitest does not rewrite the page's dynamic import
     const r = await page.evaluate(`(async () => {

@@ -1,30 +1,16 @@
 // In Chromium: load a model by URL (streaming fetch, sha256 via WebCrypto, Cache API), run its
 // forward pass on the page's WebGPU adapter and compare with the PyTorch golden vectors
-// (atol 2e-4 + rtol 2e-4); a second load is served from the Cache API; a corrupted response is an
-// IntegrityError.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'puppeteer-core';
-import type { ViteDevServer } from 'vite';
-import { launchBrowser, startServer } from '../util/browser.js';
+// (atol 2e-4 + rtol 2e-4); the verified files are stored in the Cache API; a corrupted response is
+// an IntegrityError and is not cached.
+import { describe, expect, it } from 'vitest';
+import { useBrowserAndServer } from '../util/browser.js';
 
-let server: ViteDevServer;
-let url: string;
-let browser: Browser;
-
-beforeAll(async () => {
-  ({ server, url } = await startServer());
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const ctx = useBrowserAndServer();
 
 describe('model loading in the browser', () => {
   it('fetches, verifies, caches and runs a model on WebGPU with golden parity', async () => {
-    const page = await browser.newPage();
-    await page.goto(url);
+    const page = await ctx.browser.newPage();
+    await page.goto(ctx.url);
     const r = (await page.evaluate(`(async () => {
       const { createBackend } = await import('/src/backend/create.ts');
       const { loadModel, loadModelFiles, tensorData } = await import('/src/models/index.ts');
@@ -50,7 +36,7 @@ describe('model loading in the browser', () => {
   });
 
   it('a response whose bytes differ from the manifest is an IntegrityError and is not cached', async () => {
-    const page = await browser.newPage();
+    const page = await ctx.browser.newPage();
     await page.setRequestInterception(true);
     page.on('request', (req) => {
       if (req.url().endsWith('/tiny-bidir/model.safetensors')) {
@@ -62,7 +48,7 @@ describe('model loading in the browser', () => {
         })();
       } else void req.continue();
     });
-    await page.goto(url);
+    await page.goto(ctx.url);
     const r = (await page.evaluate(`(async () => {
       const { loadModelFiles } = await import('/src/models/load.ts');
       try {

@@ -3,6 +3,7 @@
  * 127.0.0.1 (WebGPU needs a secure context: localhost, not about:blank).
  */
 import puppeteer, { type Browser } from 'puppeteer-core';
+import { afterAll, beforeAll } from 'vitest';
 import { createServer, type ViteDevServer } from 'vite';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -33,4 +34,23 @@ export async function launchBrowser(): Promise<Browser> {
       '--no-first-run',
     ],
   });
+}
+
+/** Start a dev server and a browser for the test file (closed after it); read them via the getters. */
+export function useBrowserAndServer(): { readonly url: string; readonly browser: Browser } {
+  let server: ViteDevServer | undefined;
+  let browser: Browser | undefined;
+  let url = '';
+  beforeAll(async () => {
+    ({ server, url } = await startServer());
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  return {
+    get url() { return url; },
+    get browser() { return browser!; },
+  };
 }
