@@ -61,3 +61,10 @@ def read_safetensors(path):
         dt = {'F32': np.float32, 'F16': np.float16}[e['dtype']]
         out[name] = torch.from_numpy(np.frombuffer(data[b:end], dtype=dt).reshape(e['shape']).astype(np.float32))
     return out
+
+
+def ckpt_dir():
+    """Where training checkpoints live: $SAMPLESCOPE_CKPT, default ~/.cache/samplescope/ckpt (outside the work tree)."""
+    d = os.environ.get('SAMPLESCOPE_CKPT', os.path.expanduser('~/.cache/samplescope/ckpt'))
+    os.makedirs(d, exist_ok=True)
+    return d

@@ -172,3 +172,14 @@ def export_tensors(model, dtype=torch.float16):
             continue
         out[k] = v.detach().to(dtype).contiguous()
     return out
+
+
+def random_chain_step(B, n, gen):
+    """For MaM self-consistency: a random order σ and step d per row; returns boolean masks (B, n) of
+    S = σ(<d) and S ∪ {σ(d)}, and the added position j = σ(d)."""
+    order = torch.argsort(torch.rand(B, n, generator=gen), dim=1)
+    d = torch.randint(0, n, (B,), generator=gen)
+    rank = torch.empty_like(order)
+    rank.scatter_(1, order, torch.arange(n)[None, :].expand(B, n))
+    in_s = rank < d[:, None]
+    return in_s, in_s | (rank == d[:, None]), order[torch.arange(B), d]

@@ -20,8 +20,8 @@ import torch
 import torch.nn.functional as F
 
 from ising import Ising, UNOBSERVED
-from model import Transformer, export_tensors
-from export import write_safetensors, file_entry, round_weights_
+from model import Transformer, export_tensors, random_chain_step
+from export import write_safetensors, file_entry, round_weights_, ckpt_dir
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -35,20 +35,9 @@ def mask_tokens(x, keep):
     return torch.where(keep, x, torch.full_like(x, UNOBSERVED))
 
 
-def random_subsets(B, gen):
-    """S = σ(<d), j = σ(d) for random σ, d ~ U{0..N-1}: masks (B, N) for S and S ∪ {j}, and j."""
-    order = torch.argsort(torch.rand(B, N, generator=gen), dim=1)
-    d = torch.randint(0, N, (B,), generator=gen)
-    rank = torch.empty_like(order)
-    rank.scatter_(1, order, torch.arange(N)[None, :].expand(B, N))
-    in_s = rank < d[:, None]
-    j = order[torch.arange(B), d]
-    return in_s, in_s | (rank == d[:, None]), j
-
-
 def losses(model, x, gen):
     B = x.shape[0]
-    in_s, in_sj, j = random_subsets(B, gen)
+    in_s, in_sj, j = random_chain_step(B, N, gen)
     xs, xsj = mask_tokens(x, in_s), mask_tokens(x, in_sj)
     empty = torch.full((1, N), UNOBSERVED)
     inp = torch.cat([xs, xsj, empty])
@@ -106,9 +95,7 @@ def main():
     model = Transformer(3, marginal_head=True, **ARCH)
     opt = torch.optim.AdamW(model.parameters(), lr=2e-3, betas=(0.9, 0.98), weight_decay=0.0)
     gen = torch.Generator().manual_seed(1)
-    ckpt_dir = os.environ.get('SAMPLESCOPE_CKPT', os.path.expanduser('~/.cache/samplescope/ckpt'))
-    os.makedirs(ckpt_dir, exist_ok=True)
-    ckpt = os.path.join(ckpt_dir, 'ising-mam.pt')
+    ckpt = os.path.join(ckpt_dir(), 'ising-mam.pt')
     state = {'step': 0, 'seconds': 0.0, 'log': []}
     if os.path.exists(ckpt):
         c = torch.load(ckpt)

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from model import Transformer, export_tensors
-from export import write_safetensors, read_safetensors, file_entry, round_weights_
+from export import write_safetensors, read_safetensors, file_entry, round_weights_, ckpt_dir
 from prep_text import VOCAB, MASK_ID, CLASSES
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -120,9 +120,7 @@ def main():
     torch.manual_seed(0)
     model = Transformer(len(VOCAB) + 1, two_stream=(kind == 'asarm'), **ARCH)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.98), weight_decay=0.01)
-    ckpt_dir = os.environ.get('SAMPLESCOPE_CKPT', os.path.expanduser('~/.cache/samplescope/ckpt'))
-    os.makedirs(ckpt_dir, exist_ok=True)
-    ckpt = os.path.join(ckpt_dir, f'{args.model}.pt')
+    ckpt = os.path.join(ckpt_dir(), f'{args.model}.pt')
     state = {'step': 0, 'seconds': 0.0, 'log': []}
     gen = torch.Generator().manual_seed(42)
     if os.path.exists(ckpt):

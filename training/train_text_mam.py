@@ -16,8 +16,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from model import Transformer, export_tensors
-from export import write_safetensors, file_entry, round_weights_
+from model import Transformer, export_tensors, random_chain_step
+from export import write_safetensors, file_entry, round_weights_, ckpt_dir
 from prep_text import VOCAB, MASK_ID, CLASSES
 from train_text import ARCH, T, NULL_CLASS, load_data, batch, mdm_loss
 
@@ -26,18 +26,9 @@ ROOT = os.path.dirname(HERE)
 SCALE = float(T)
 
 
-def subsets(B, gen):
-    order = torch.argsort(torch.rand(B, T, generator=gen), dim=1)
-    d = torch.randint(0, T, (B,), generator=gen)
-    rank = torch.empty_like(order)
-    rank.scatter_(1, order, torch.arange(T)[None, :].expand(B, T))
-    in_s = rank < d[:, None]
-    return in_s, in_s | (rank == d[:, None]), order[torch.arange(B), d]
-
-
 def sc_loss(model, x, cls, gen):
     B = x.shape[0]
-    in_s, in_sj, j = subsets(B, gen)
+    in_s, in_sj, j = random_chain_step(B, T, gen)
     xs = torch.where(in_s, x, torch.full_like(x, MASK_ID))
     xsj = torch.where(in_sj, x, torch.full_like(x, MASK_ID))
     empty = torch.full((len(CLASSES) + 1, T), MASK_ID)
@@ -84,8 +75,7 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     data = load_data()
-    ckpt_dir = os.environ.get('SAMPLESCOPE_CKPT', os.path.expanduser('~/.cache/samplescope/ckpt'))
-    ckpt = os.path.join(ckpt_dir, 'text-mam.pt')
+    ckpt = os.path.join(ckpt_dir(), 'text-mam.pt')
     torch.manual_seed(0)
     model = Transformer(len(VOCAB) + 1, marginal_head=True, **ARCH)
     opt = torch.optim.AdamW(model.parameters(), lr=3e-4, betas=(0.9, 0.98), weight_decay=0.01)
@@ -95,7 +85,7 @@ def main():
         c = torch.load(ckpt)
         model.load_state_dict(c['model']); opt.load_state_dict(c['opt']); state = c['state']; gen.set_state(c['gen'])
     else:
-        base = torch.load(os.path.join(ckpt_dir, 'text-mdm.pt'))
+        base = torch.load(os.path.join(ckpt_dir(), 'text-mdm.pt'))
         missing = model.load_state_dict(base['model'], strict=False)
         assert set(missing.missing_keys) == {'mam.weight', 'mam.bias'}, missing
         state['base_step'] = base['state']['step']
