@@ -145,6 +145,10 @@ def main():
 
     t_start = time.time()
     seconds0 = state['seconds']
+    # each run's lr schedule length is kept, so a resumed run with a shorter schedule stays reproducible
+    runs = state.setdefault('schedule', [])
+    if not runs or runs[-1]['schedule_steps'] != args.steps:
+        runs.append({'from_step': state['step'], 'schedule_steps': args.steps})
     run_loss, n_loss = 0.0, 0
     while state['step'] < args.steps and (time.time() - t_start) < args.minutes * 60:
         step = state['step']
@@ -221,6 +225,7 @@ def export(model, kind, data, state, args):
                      'split': 'last 5% of each corpus is validation', 'sequence_length': T},
             'recipe': {'optimizer': 'AdamW(0.9, 0.98), wd 0.01', 'lr': '1e-3 peak, 200 warm-up, cosine to 1e-4', 'batch': args.batch,
                        'condition_dropout': 0.1, 'steps': state['step'], 'schedule_steps': args.steps,
+                       'schedule_runs': state.get('schedule', []),
                        'objective': 'MDM NELBO (linear schedule)' if kind == 'mdm' else 'σ-causal NLL, σ left-to-right w.p. 1/2 else uniform'},
             'seconds': round(state['seconds']), 'machine': '2 CPU cores, PyTorch (Debian python3-torch) fp32 with OpenBLAS',
             'command': f'OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 training/train_text.py --model {name} --steps {args.steps} --export',

@@ -9,7 +9,9 @@
  *   The sample is then a draw from the any-order mixture E_σ Π_i p(x_σ(i) | x_σ(<i)).
  * - 'ancestral' with `steps: N` — the classic sampler on the grid t_i = (N − i)/N: each masked position
  *   is revealed at a step with probability (t − s)/t, all from the same pass (so several tokens are
- *   drawn conditionally independently — the source of its error at small N).
+ *   drawn conditionally independently — the source of its error at small N). A step that reveals
+ *   nothing leaves the input unchanged, so the next step reuses the logits (\`reuseLogits\`, default on):
+ *   NFE = number of steps that changed something, at most min(N, free positions) for one row.
  * - 'ancestral' with `tokensPerStep: k` — exactly k positions per pass (the last pass takes the rest),
  *   chosen uniformly ('random') or by the drawn token's probability ('confidence', MaskGIT-style).
  *   k = 1 with 'random' is the any-order mixture again.
@@ -30,6 +32,12 @@ export interface MdmOptions extends CommonOptions {
   tokensPerStep?: number;
   /** ancestral with tokensPerStep: which positions ('random' default, or 'confidence') */
   order?: 'random' | 'confidence';
+  /**
+   * ancestral with steps: skip the network when no token changed since the last pass and reuse its
+   * logits (exact: the network is time-agnostic; fresh randomness is drawn every step). Default true;
+   * false gives the classic one-pass-per-step cost (NFE = steps).
+   */
+  reuseLogits?: boolean;
 }
 
 export interface MdmResult extends SampleResult {
@@ -49,6 +57,8 @@ export async function sampleMdm(model: Model, o: MdmOptions): Promise<MdmResult>
   let mode: 'fhs' | 'grid' | 'k';
   let N = 0, k = 0;
   const order = o.order ?? 'random';
+  const reuse = o.reuseLogits ?? true;
+  if (typeof reuse !== 'boolean') throw new SamplerConfigError('reuseLogits', 'true or false', reuse);
   if (o.sampler === 'fhs') {
     mode = 'fhs';
     if (o.steps !== undefined || o.tokensPerStep !== undefined) throw new SamplerConfigError('steps', 'absent for fhs (one pass per token)', o.steps ?? o.tokensPerStep);
@@ -72,18 +82,24 @@ export async function sampleMdm(model: Model, o: MdmOptions): Promise<MdmResult>
   const t = new Float64Array(B).fill(1);
   const stepTimesMs: number[] = [];
   let nfe = 0;
+  let logits: Tensor | null = null;
+  let changed = true; // did any token change since \`logits\` was computed
   try {
     for (let step = 0; step < passes; step++) {
       if (free.every((f) => f.length === 0)) break;
       const t0 = now();
-      const { logits, passes: p } = stepLogits(model, tokens, r, maskBias);
-      nfe += p;
-      const flat = be.reshape(logits, [B * L, V]);
+      if (changed || !(reuse && mode === 'grid')) {
+        if (logits) be.free(logits);
+        const s = stepLogits(model, tokens, r, maskBias);
+        logits = s.logits;
+        nfe += s.passes;
+      }
+      changed = false;
+      const flat = be.reshape(logits!, [B * L, V]);
       be.categorical(flat, { seed: r.seed, counter: step, temperature: r.temperature, topK: r.topK, topP: r.topP, precision: r.precision, out: drawn });
       const draws = (await be.read(drawn)) as Uint32Array;
       let conf: Float32Array | null = null;
-      if (mode === 'k' && order === 'confidence') conf = (await be.read(logits)) as Float32Array;
-      be.free(logits);
+      if (mode === 'k' && order === 'confidence') conf = (await be.read(logits!)) as Float32Array;
       for (let b = 0; b < B; b++) {
         const f = free[b];
         if (f.length === 0) continue;
@@ -120,6 +136,7 @@ export async function sampleMdm(model: Model, o: MdmOptions): Promise<MdmResult>
             reveal = pool.slice(0, n);
           }
         }
+        if (reveal.length > 0) changed = true;
         const set = new Set(reveal);
         for (const i of reveal) tokens[b * L + i] = draws[b * L + i];
         free[b] = f.filter((i) => !set.has(i));
@@ -128,11 +145,12 @@ export async function sampleMdm(model: Model, o: MdmOptions): Promise<MdmResult>
       o.onStep?.({ step, nfe, tokens: tokens.slice() });
     }
   } finally {
+    if (logits) be.free(logits);
     be.free(drawn);
     if (maskBias) be.free(maskBias);
   }
   return {
     samples: tokens, batch: B, length: L, nfe, stepTimesMs, backend: be.name, revealTimes: times,
-    knobs: knobsOf(r, { sampler: o.sampler, steps: mode === 'grid' ? N : undefined, tokensPerStep: mode === 'k' ? k : undefined, order: mode === 'k' ? order : undefined }),
+    knobs: knobsOf(r, { sampler: o.sampler, steps: mode === 'grid' ? N : undefined, reuseLogits: mode === 'grid' ? reuse : undefined, tokensPerStep: mode === 'k' ? k : undefined, order: mode === 'k' ? order : undefined }),
   };
 }

@@ -80,6 +80,20 @@ describe('MDM samplers match the exact any-order mixture', () => {
     expect(res.knobs).toMatchObject({ sampler: 'ancestral', steps: 3, temperature: 1, precision: 'precise' });
   });
 
+  it('a fine time grid reuses logits across steps that reveal nothing: same samples, fewer passes', async () => {
+    const o = { batch: 1, length: L, seed: 9, sampler: 'ancestral' as const, steps: 200 };
+    for (const seed of [9, 10, 11]) {
+      const cached = await sampleMdm(model, { ...o, seed });
+      const plain = await sampleMdm(model, { ...o, seed, reuseLogits: false });
+      expect(cached.samples).toEqual(plain.samples);
+      expect(plain.nfe).toBe(plain.stepTimesMs.length); // one pass per step until the last reveal
+      expect(plain.nfe).toBeGreaterThan(L);
+      expect(cached.nfe).toBeLessThanOrEqual(L); // one pass per distinct partial sequence
+      expect(cached.nfe).toBeGreaterThanOrEqual(1);
+      expect(cached.knobs).toMatchObject({ steps: 200, reuseLogits: true });
+    }
+  });
+
   it('confidence order reveals the most probable draws first', async () => {
     const res = await sampleMdm(model, { batch: 32, length: L, seed: 2, sampler: 'ancestral', tokensPerStep: 2, order: 'confidence' });
     expect(res.nfe).toBe(2);
