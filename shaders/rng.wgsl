@@ -1,7 +1,8 @@
 // rng — fill a buffer from the Philox4x32-10 stream, raw or transformed.
 // Counter i = (i, stream.x, stream.y, stream.z) under key = (key.x, key.y).
 // OUTPUT 0: 4 u32 words per counter. 1..4: 2 f32 values per counter, from words (0,1) and (2,3)
-// read as (hi, lo): 1 extended-range uniform, 2 naive fp32 uniform, 3 precise Gumbel, 4 naive Gumbel.
+// read as (hi, lo): 1 extended-range uniform, 2 naive fp32 uniform, 3 precise Gumbel, 4 naive Gumbel;
+// 5: the two Box-Muller standard normals of the whole block.
 // TAIL_SLICE s > 0 conditions each 64-bit draw on the 2^-s fraction of bit patterns that give the
 // largest Gumbels (importance sampling for rare-event tests).
 // Dispatch: (ceil(count / WG), 1, 1) workgroups (2-D split above 65535, see params.groups_x);
@@ -57,6 +58,10 @@ fn rng(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) l
     out[4u * i + 1u] = w.y;
     out[4u * i + 2u] = w.z;
     out[4u * i + 3u] = w.w;
+  } else if (OUTPUT == 5u) {
+    let z = ss_normal_pair(w);
+    out[2u * i] = bitcast<u32>(z.x);
+    out[2u * i + 1u] = bitcast<u32>(z.y);
   } else {
     out[2u * i] = bitcast<u32>(transform(w.x, w.y));
     out[2u * i + 1u] = bitcast<u32>(transform(w.z, w.w));

@@ -104,6 +104,14 @@ fn ss_exponential(hi: u32, lo: u32) -> f32 {
   return -log(w);
 }
 
+// Two standard normals from one Philox block (Box–Muller): r = sqrt(2E), E the precise exponential
+// of words (x, y); theta = 2 pi U, U the extended uniform of words (z, w).
+fn ss_normal_pair(w: vec4<u32>) -> vec2<f32> {
+  let r = sqrt(2.0 * ss_exponential(w.x, w.y));
+  let th = 6.283185307179586 * ss_ext_uniform(w.z, w.w);
+  return vec2<f32>(r * cos(th), r * sin(th));
+}
+
 fn ss_gumbel_precise(hi: u32, lo: u32) -> f32 {
   return -log(ss_exponential(hi, lo));
 }

@@ -150,12 +150,13 @@ export interface RngOptions {
 export function planRng(o: RngOptions): { count: number; output: RngOutput; stream: [number, number, number]; tailSlice: number; outShape: number[]; dtype: DType } {
   const op = 'rng';
   const output = o.output ?? 'u32';
-  if (!['u32', 'uniform', 'uniform-naive', 'gumbel', 'gumbel-naive'].includes(output)) fail(op, `unknown output "${output}"`);
+  if (!['u32', 'uniform', 'uniform-naive', 'gumbel', 'gumbel-naive', 'normal'].includes(output)) fail(op, `unknown output "${output}"`);
   if (!Number.isInteger(o.count) || o.count < 0 || o.count > 2 ** 31) fail(op, `count must be an integer in [0, 2^31], got ${o.count}`);
   const stream = o.stream ?? [0, 0, 0];
   if (stream.length !== 3 || stream.some((s) => !Number.isInteger(s) || s < 0 || s > 0xffffffff)) fail(op, 'stream must be 3 u32 words');
   const tailSlice = o.tailSlice ?? 0;
   if (!Number.isInteger(tailSlice) || tailSlice < 0 || tailSlice > 63) fail(op, `tailSlice must be an integer in [0, 63], got ${tailSlice}`);
+  if (tailSlice && output === 'normal') fail(op, 'tailSlice applies to uniform and Gumbel outputs, not normal');
   const u = output === 'u32';
   return { count: o.count, output, stream, tailSlice, outShape: [o.count, u ? 4 : 2], dtype: u ? 'u32' : 'f32' };
 }

@@ -39,6 +39,12 @@ describe('rng (webgpu vs twin)', () => {
     }
   });
 
+  it('normal output agrees with the twin (atol 2e-5 + rtol 2e-5: WGSL log/cos/sin vs f64)', async () => {
+    const gpu = await gpuBackend();
+    const o: RngOptions = { count: 5000, seed: 7, stream: [4, 5, 6], output: 'normal' };
+    expectClose(await gpu.read(gpu.rng(o)), await cpu.read(cpu.rng(o)), 2e-5, 2e-5, 'normal');
+  });
+
   it('precise Gumbels hit the 1e-8 tail at the right rate; naive-f32 never does', async () => {
     const gpu = await gpuBackend();
     const n = 20000; // values (10000 counters × 2)

@@ -97,3 +97,26 @@ describe('Gumbel tails (exact, by inversion)', () => {
     expect(applyTailSlice(0xffffffff, 0xffffffff, 40, false)).toEqual([0, 0xffffff]);
   });
 });
+
+describe('normal output (Box–Muller over the precise exponential)', () => {
+  it('has the moments and tail frequencies of N(0, 1) over 200,000 draws (5-sigma bounds)', () => {
+    const z = rngRef({ count: 100000, key: [3, 1], stream: [9, 0, 0], output: 'normal' }) as Float32Array;
+    const n = z.length;
+    let m1 = 0, m2 = 0, m4 = 0, tail3 = 0;
+    for (const v of z) { m1 += v; m2 += v * v; m4 += v ** 4; if (Math.abs(v) > 3) tail3++; }
+    m1 /= n; m2 /= n; m4 /= n;
+    expect(Math.abs(m1)).toBeLessThan(5 / Math.sqrt(n)); // sd of the mean 1/√n
+    expect(Math.abs(m2 - 1)).toBeLessThan(5 * Math.sqrt(2 / n)); // var of z² is 2
+    expect(Math.abs(m4 - 3)).toBeLessThan(5 * Math.sqrt(96 / n)); // var of z⁴ is 105 − 9 = 96
+    const p3 = 0.0026997960632601866; // P(|Z| > 3)
+    expect(Math.abs(tail3 - n * p3)).toBeLessThan(5 * Math.sqrt(n * p3));
+  });
+
+  it('reaches far tails: max |z| over 2^20 draws is beyond 4.5', () => {
+    const z = rngRef({ count: 1 << 19, key: [5, 0], stream: [1, 0, 0], output: 'normal' }) as Float32Array;
+    let mx = 0;
+    for (const v of z) mx = Math.max(mx, Math.abs(v));
+    expect(mx).toBeGreaterThan(4.5); // P(max < 4.5) = (1 − 6.8e-6)^(2^20) ≈ 8e-4
+    expect(Number.isFinite(mx)).toBe(true);
+  });
+});
