@@ -6,3 +6,24 @@ fn ss_gelu_tanh(x: f32) -> f32 {
   let u = clamp(0.7978845608028654 * (x + 0.044715 * x * x * x), -15.0, 15.0);
   return 0.5 * x * (1.0 + tanh(u));
 }
+
+fn ss_relu(x: f32) -> f32 {
+  return max(x, 0.0);
+}
+
+// SiLU x·sigmoid(x), computed from exp(−|x|) so neither tail overflows.
+fn ss_silu(x: f32) -> f32 {
+  let e = exp(-abs(x));
+  if (x >= 0.0) { return x / (1.0 + e); }
+  return x * e / (1.0 + e);
+}
+
+// ACT codes shared by kernels with a fused activation: 0 none, 1 gelu (tanh), 2 relu, 3 silu.
+fn ss_activate(x: f32, act: u32) -> f32 {
+  switch (act) {
+    case 1u: { return ss_gelu_tanh(x); }
+    case 2u: { return ss_relu(x); }
+    case 3u: { return ss_silu(x); }
+    default: { return x; }
+  }
+}

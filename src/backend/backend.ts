@@ -5,7 +5,7 @@
 import type { AdapterSummary } from '../gpu/device.js';
 import type { PoolStats } from '../gpu/buffer-pool.js';
 import type { ElementwiseOp } from '../reference/elementwise.js';
-import type { MatmulOptions, RngOptions, SampleOptions } from './shapes.js';
+import type { Conv2dOptions, DiffusionStepOptions, MatmulOptions, Pool2dOptions, RngOptions, SampleOptions, UnpatchifyOptions } from './shapes.js';
 import type { BackendName, DType, HostArray, Tensor } from './tensor.js';
 
 export interface BackendInfo {
@@ -56,9 +56,25 @@ export interface Backend {
   mul(a: Tensor, b: Tensor, o?: OutOption): Tensor;
   scale(a: Tensor, s: number, o?: OutOption): Tensor;
   gelu(a: Tensor, o?: OutOption): Tensor;
+  relu(a: Tensor, o?: OutOption): Tensor;
+  silu(a: Tensor, o?: OutOption): Tensor;
   rng(o: RngOptions & OutOption): Tensor;
+  /** x (B, H, W, Cin), w (KH, KW, Cin, Cout) → (B, Ho, Wo, Cout), channels-last */
+  conv2d(x: Tensor, w: Tensor, o?: Conv2dOptions & OutOption): Tensor;
+  /** x (B, H, W, C) → (B, Ho, Wo, C) */
+  pool2d(x: Tensor, o: Pool2dOptions & OutOption): Tensor;
+  /** (B, H, W, C) → (B, (H/p)(W/p), p·p·C), patch vector order (py, px, c) */
+  patchify(x: Tensor, p: number, o?: OutOption): Tensor;
+  /** the inverse of patchify */
+  unpatchify(t: Tensor, o: UnpatchifyOptions & OutOption): Tensor;
+  /** x (B, T, C) · (1 + scale (B, C)) + shift (B, C) */
+  modulate(x: Tensor, shift: Tensor, scale: Tensor, o?: OutOption): Tensor;
+  /** res (B, T, C) + gate (B, C) · y (B, T, C) */
+  gatedAdd(res: Tensor, y: Tensor, gate: Tensor, o?: OutOption): Tensor;
   /** one draw per row of (rows, V) logits → (rows) u32 */
   categorical(logits: Tensor, o: SampleOptions): Tensor;
+  /** one reverse-diffusion update: writes o.out (x'), o.x0Out (x̂0) and, if given, o.dupOut */
+  diffusionStep(x: Tensor, eps: Tensor, o: DiffusionStepOptions): void;
 
   /** buffer accounting (webgpu) — for leak and no-allocation tests */
   stats(): { buffersCreated: number; pool?: PoolStats };

@@ -2,6 +2,11 @@
 import { OpInputError } from '../errors.js';
 import { attentionRef } from '../reference/attention.js';
 import { categoricalRef } from '../reference/categorical.js';
+import { conv2dRef } from '../reference/conv2d.js';
+import { diffusionStepRef } from '../reference/diffusion_step.js';
+import { gatedAddRef, modulateRef } from '../reference/modulate.js';
+import { patchifyRef, unpatchifyRef } from '../reference/patchify.js';
+import { pool2dRef } from '../reference/pool2d.js';
 import { elementwiseRef, type ElementwiseOp } from '../reference/elementwise.js';
 import { embeddingRef } from '../reference/embedding.js';
 import { layerNormRef } from '../reference/layer_norm.js';
@@ -13,7 +18,7 @@ import { softmaxRef } from '../reference/softmax.js';
 import type { Backend, BackendInfo, OutOption } from './backend.js';
 import {
   expect, expectOut, planAttention, planBinary, planCategorical, planEmbedding, planMatmul, planNorm,
-  planRng, planRope, planRows, planWrite, checkSamples, planReshape, type MatmulOptions, type RngOptions, type SampleOptions,
+  planRng, planRope, planRows, planWrite, checkSamples, planReshape, planDiffusionStep, planConv2d, planPool2d, planPatch, planModulate, type Conv2dOptions, type Pool2dOptions, type UnpatchifyOptions, type DiffusionStepOptions, type MatmulOptions, type RngOptions, type SampleOptions,
 } from './shapes.js';
 import { assertLive, checkShape, dtypeOf, hostArray, sizeOf, type DType, type HostArray, type Tensor } from './tensor.js';
 
@@ -143,12 +148,65 @@ export class CpuBackend implements Backend {
   mul(a: Tensor, b: Tensor, o: OutOption = {}): Tensor { return this.elementwise('mul', a, b, o); }
   scale(a: Tensor, s: number, o: OutOption = {}): Tensor { return this.elementwise('scale', a, null, { ...o, scalar: s }); }
   gelu(a: Tensor, o: OutOption = {}): Tensor { return this.elementwise('gelu', a, null, o); }
+  relu(a: Tensor, o: OutOption = {}): Tensor { return this.elementwise('relu', a, null, o); }
+  silu(a: Tensor, o: OutOption = {}): Tensor { return this.elementwise('silu', a, null, o); }
 
   rng(o: RngOptions & OutOption): Tensor {
     const p = planRng(o);
     expectOut('rng', o.out, p.outShape, p.dtype, 'cpu');
     const r = rngRef({ count: p.count, key: seedToKey(o.seed), stream: p.stream, output: p.output, tailSlice: p.tailSlice });
     return this.emit(r, p.outShape, o.out);
+  }
+
+  conv2d(x: Tensor, w: Tensor, o: Conv2dOptions & OutOption = {}): Tensor {
+    const p = planConv2d(x, w, o, 'cpu');
+    expectOut('conv2d', o.out, p.outShape, 'f32', 'cpu');
+    const y = conv2dRef(this.data(x) as Float32Array, this.data(w) as Float32Array, o.bias ? (this.data(o.bias) as Float32Array) : null, p, p.activation as 'none');
+    return this.emit(y, p.outShape, o.out);
+  }
+
+  pool2d(x: Tensor, o: Pool2dOptions & OutOption): Tensor {
+    const p = planPool2d(x, o, 'cpu');
+    expectOut('pool2d', o.out, p.outShape, 'f32', 'cpu');
+    return this.emit(pool2dRef(this.data(x) as Float32Array, p, p.kind), p.outShape, o.out);
+  }
+
+  patchify(x: Tensor, p: number, o: OutOption = {}): Tensor {
+    const s = planPatch(x, { p }, false, 'cpu');
+    expectOut('patchify', o.out, s.outShape, 'f32', 'cpu');
+    return this.emit(patchifyRef(this.data(x) as Float32Array, s), s.outShape, o.out);
+  }
+
+  unpatchify(t: Tensor, o: UnpatchifyOptions & OutOption): Tensor {
+    const s = planPatch(t, o, true, 'cpu');
+    expectOut('unpatchify', o.out, s.outShape, 'f32', 'cpu');
+    return this.emit(unpatchifyRef(this.data(t) as Float32Array, s), s.outShape, o.out);
+  }
+
+  modulate(x: Tensor, shift: Tensor, scale: Tensor, o: OutOption = {}): Tensor {
+    const { T, C } = planModulate('modulate', x, null, shift, scale, 'cpu');
+    expectOut('modulate', o.out, x.shape, 'f32', 'cpu');
+    return this.emit(modulateRef(this.data(x) as Float32Array, this.data(shift) as Float32Array, this.data(scale) as Float32Array, T, C), x.shape, o.out);
+  }
+
+  gatedAdd(res: Tensor, y: Tensor, gate: Tensor, o: OutOption = {}): Tensor {
+    const { T, C } = planModulate('gatedAdd', res, y, gate, null, 'cpu');
+    expectOut('gatedAdd', o.out, res.shape, 'f32', 'cpu');
+    return this.emit(gatedAddRef(this.data(res) as Float32Array, this.data(y) as Float32Array, this.data(gate) as Float32Array, T, C), res.shape, o.out);
+  }
+
+  diffusionStep(x: Tensor, eps: Tensor, o: DiffusionStepOptions): void {
+    const { cfg } = planDiffusionStep(x, eps, o, 'cpu');
+    const r = diffusionStepRef(this.data(x) as Float32Array, this.data(eps) as Float32Array, {
+      seed: o.seed, step: o.step, w: o.guidance ?? 0, cfg, clip: o.clip, s0: o.s0, s1: o.s1, cX0: o.cX0, cX: o.cX, cE: o.cE, sigma: o.sigma,
+    });
+    (this.data(o.out) as Float32Array).set(r.x);
+    (this.data(o.x0Out) as Float32Array).set(r.x0);
+    if (o.dupOut) {
+      const d = this.data(o.dupOut) as Float32Array;
+      d.set(r.x);
+      d.set(r.x, r.x.length);
+    }
   }
 
   categorical(logits: Tensor, o: SampleOptions): Tensor {

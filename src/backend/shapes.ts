@@ -228,3 +228,137 @@ export function planReshape(t: Tensor, shape: readonly number[], be: BackendName
     fail('reshape', `cannot view [${t.shape.join(', ')}] as [${shape.join(', ')}]`);
   }
 }
+
+/** One reverse-diffusion update (shaders/diffusion_step.wgsl); see src/samplers/diffusion.ts. */
+export interface DiffusionStepOptions {
+  seed: number | bigint;
+  /** Philox counter word 1 for the noise z (the sampler's step index) */
+  step: number;
+  /** guidance w: eps holds (2, n) — conditional then unconditional — and e = ε_c + w(ε_c − ε_u) */
+  guidance?: number;
+  clip: boolean;
+  s0: number;
+  s1: number;
+  cX0: number;
+  cX: number;
+  cE: number;
+  sigma: number;
+  /** x' (same shape as x); must not be x */
+  out: Tensor;
+  /** x̂0 (same shape as x) */
+  x0Out: Tensor;
+  /** optional (2·B, …): x' written to both halves (the next guided pass's input) */
+  dupOut?: Tensor;
+}
+
+export function planDiffusionStep(x: Tensor, eps: Tensor, o: DiffusionStepOptions, backend: BackendName): { n: number; cfg: boolean } {
+  const op = 'diffusionStep';
+  expect(op, 'x', x, backend, ['f32']);
+  expect(op, 'eps', eps, backend, ['f32']);
+  const n = x.size;
+  const cfg = o.guidance !== undefined;
+  if (eps.size !== (cfg ? 2 * n : n)) fail(op, `eps has ${eps.size} values, expected ${cfg ? `2·${n} (conditional then unconditional)` : n}`);
+  if (!Number.isInteger(o.step) || o.step < 0 || o.step > 0xffffffff) fail(op, `step must be a u32, got ${o.step}`);
+  for (const [k, v] of [['guidance', o.guidance ?? 0], ['s0', o.s0], ['s1', o.s1], ['cX0', o.cX0], ['cX', o.cX], ['cE', o.cE], ['sigma', o.sigma]] as const) {
+    if (!Number.isFinite(v)) fail(op, `${k} must be finite, got ${v}`);
+  }
+  if (!(o.s0 > 0) || !(o.s1 > 0)) fail(op, `s0 and s1 must be > 0, got ${o.s0}, ${o.s1}`);
+  if (o.sigma < 0) fail(op, `sigma must be ≥ 0, got ${o.sigma}`);
+  expectOut(op, o.out, x.shape, 'f32', backend);
+  expectOut(op, o.x0Out, x.shape, 'f32', backend);
+  if (!o.out || !o.x0Out) fail(op, 'out and x0Out are required');
+  if (o.dupOut) {
+    expect(op, 'dupOut', o.dupOut, backend, ['f32']);
+    if (o.dupOut.size !== 2 * n) fail(op, `dupOut has ${o.dupOut.size} values, expected 2·${n}`);
+  }
+  if (new Set([o.out, o.x0Out, o.dupOut].filter(Boolean)).size !== [o.out, o.x0Out, o.dupOut].filter(Boolean).length) fail(op, 'out, x0Out and dupOut must be distinct tensors');
+  for (const w of [o.out, o.x0Out, o.dupOut]) if (w && (w === x || w === eps)) fail(op, 'outputs must not alias x or eps');
+  return { n, cfg };
+}
+
+export interface Conv2dOptions {
+  /** (Cout) */
+  bias?: Tensor;
+  /** default 1 */
+  stride?: number;
+  /** zero padding on every side, default 0 */
+  pad?: number;
+  activation?: 'none' | 'gelu' | 'relu' | 'silu';
+}
+
+export function planConv2d(x: Tensor, w: Tensor, o: Conv2dOptions, backend: BackendName) {
+  const op = 'conv2d';
+  expect(op, 'x', x, backend, ['f32'], [4]);
+  expect(op, 'w', w, backend, ['f32'], [4]);
+  const [B, H, W, Cin] = x.shape;
+  const [KH, KW, wCin, Cout] = w.shape;
+  if (wCin !== Cin) fail(op, `w has ${wCin} input channels, x has ${Cin}`);
+  const stride = o.stride ?? 1, pad = o.pad ?? 0;
+  if (!Number.isInteger(stride) || stride < 1) fail(op, `stride must be an integer ≥ 1, got ${stride}`);
+  if (!Number.isInteger(pad) || pad < 0) fail(op, `pad must be an integer ≥ 0, got ${pad}`);
+  const Ho = Math.floor((H + 2 * pad - KH) / stride) + 1, Wo = Math.floor((W + 2 * pad - KW) / stride) + 1;
+  if (Ho < 1 || Wo < 1) fail(op, `output would be ${Ho}×${Wo}: kernel ${KH}×${KW} does not fit ${H}×${W} with pad ${pad}`);
+  if (o.bias) {
+    expect(op, 'bias', o.bias, backend, ['f32'], [1]);
+    if (o.bias.shape[0] !== Cout) fail(op, `bias has ${o.bias.shape[0]} entries, expected ${Cout}`);
+  }
+  const activation = o.activation ?? 'none';
+  if (!['none', 'gelu', 'relu', 'silu'].includes(activation)) fail(op, `unknown activation "${activation}"`);
+  return { B, H, W, Cin, KH, KW, Cout, stride, pad, Ho, Wo, activation, outShape: [B, Ho, Wo, Cout] };
+}
+
+export interface Pool2dOptions {
+  kind: 'max' | 'avg';
+  size: number;
+  /** default size */
+  stride?: number;
+}
+
+export function planPool2d(x: Tensor, o: Pool2dOptions, backend: BackendName) {
+  const op = 'pool2d';
+  expect(op, 'x', x, backend, ['f32'], [4]);
+  if (o.kind !== 'max' && o.kind !== 'avg') fail(op, `kind must be "max" or "avg", got ${JSON.stringify(o.kind)}`);
+  const size = o.size, stride = o.stride ?? o.size;
+  if (!Number.isInteger(size) || size < 1) fail(op, `size must be an integer ≥ 1, got ${size}`);
+  if (!Number.isInteger(stride) || stride < 1) fail(op, `stride must be an integer ≥ 1, got ${stride}`);
+  const [B, H, W, C] = x.shape;
+  const Ho = Math.floor((H - size) / stride) + 1, Wo = Math.floor((W - size) / stride) + 1;
+  if (Ho < 1 || Wo < 1) fail(op, `window ${size} does not fit ${H}×${W}`);
+  return { B, H, W, C, size, stride, Ho, Wo, kind: o.kind, outShape: [B, Ho, Wo, C] };
+}
+
+export interface UnpatchifyOptions { p: number; H: number; W: number; C: number }
+
+export function planPatch(t: Tensor, o: { p: number; H?: number; W?: number; C?: number }, inverse: boolean, backend: BackendName) {
+  const op = inverse ? 'unpatchify' : 'patchify';
+  expect(op, 'x', t, backend, ['f32'], [inverse ? 3 : 4]);
+  const p = o.p;
+  if (!Number.isInteger(p) || p < 1) fail(op, `patch size must be an integer ≥ 1, got ${p}`);
+  let B: number, H: number, W: number, C: number;
+  if (inverse) {
+    ({ H, W, C } = o as UnpatchifyOptions);
+    for (const [k, v] of [['H', H], ['W', W], ['C', C]] as const) if (!Number.isInteger(v) || v < 1) fail(op, `${k} must be an integer ≥ 1, got ${v}`);
+    B = t.shape[0];
+  } else {
+    [B, H, W, C] = t.shape;
+  }
+  if (H % p || W % p) fail(op, `image ${H}×${W} is not divisible by the patch size ${p}`);
+  const N = (H / p) * (W / p), P = p * p * C;
+  if (inverse && (t.shape[1] !== N || t.shape[2] !== P)) fail(op, `patches must be (B, ${N}, ${P}) for a ${H}×${W}×${C} image, got [${t.shape.join(', ')}]`);
+  return { B, H, W, C, p, outShape: inverse ? [B, H, W, C] : [B, N, P] };
+}
+
+export function planModulate(op: 'modulate' | 'gatedAdd', a: Tensor, r: Tensor | null, u: Tensor, v: Tensor | null, backend: BackendName) {
+  expect(op, 'x', a, backend, ['f32'], [3]);
+  const [B, T, C] = a.shape;
+  if (r) {
+    expect(op, 'y', r, backend, ['f32'], [3]);
+    if (r.shape.some((d, i) => d !== a.shape[i])) fail(op, `y has shape [${r.shape.join(', ')}], expected [${a.shape.join(', ')}]`);
+  }
+  for (const [name, t] of [[op === 'modulate' ? 'shift' : 'gate', u], ['scale', v]] as const) {
+    if (!t) continue;
+    expect(op, name, t, backend, ['f32'], [2]);
+    if (t.shape[0] !== B || t.shape[1] !== C) fail(op, `${name} must be (${B}, ${C}), got [${t.shape.join(', ')}]`);
+  }
+  return { B, T, C };
+}

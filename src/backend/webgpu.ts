@@ -2,12 +2,12 @@
 import { OpInputError } from '../errors.js';
 import { grid1d, GpuRuntime } from '../gpu/runtime.js';
 import { PRECISION_CODES } from '../reference/categorical.js';
-import { ELEMENTWISE_CODES, type ElementwiseOp } from '../reference/elementwise.js';
+import { ACTIVATION_CODES, ELEMENTWISE_CODES, type ElementwiseOp } from '../reference/elementwise.js';
 import { RNG_OUTPUT_CODES, seedToKey } from '../reference/rng.js';
 import type { Backend, BackendInfo, OutOption } from './backend.js';
 import {
   expect, expectOut, planAttention, planBinary, planCategorical, planEmbedding, planMatmul, planNorm,
-  planRng, planRope, planRows, planWrite, checkSamples, planReshape, type MatmulOptions, type RngOptions, type SampleOptions,
+  planRng, planRope, planRows, planWrite, checkSamples, planReshape, planDiffusionStep, planConv2d, planPool2d, planPatch, planModulate, type Conv2dOptions, type Pool2dOptions, type UnpatchifyOptions, type DiffusionStepOptions, type MatmulOptions, type RngOptions, type SampleOptions,
 } from './shapes.js';
 import { assertLive, checkShape, dtypeOf, hostArray, sizeOf, type DType, type HostArray, type Tensor } from './tensor.js';
 
@@ -246,6 +246,8 @@ export class WebGPUBackend implements Backend {
   mul(a: Tensor, b: Tensor, o: OutOption = {}): Tensor { return this.elementwise('mul', a, b, o); }
   scale(a: Tensor, s: number, o: OutOption = {}): Tensor { return this.elementwise('scale', a, null, { ...o, scalar: s }); }
   gelu(a: Tensor, o: OutOption = {}): Tensor { return this.elementwise('gelu', a, null, o); }
+  relu(a: Tensor, o: OutOption = {}): Tensor { return this.elementwise('relu', a, null, o); }
+  silu(a: Tensor, o: OutOption = {}): Tensor { return this.elementwise('silu', a, null, o); }
 
   rng(o: RngOptions & OutOption): Tensor {
     const p = planRng(o);
@@ -256,6 +258,63 @@ export class WebGPUBackend implements Backend {
       [['u', p.count], ['u', -1], ['u', key[0]], ['u', key[1]], ['u', p.stream[0]], ['u', p.stream[1]], ['u', p.stream[2]], ['u', 0]],
       [out.buffer], { OUTPUT: RNG_OUTPUT_CODES[p.output], TAIL_SLICE: p.tailSlice });
     return out;
+  }
+
+  conv2d(x: Tensor, w: Tensor, o: Conv2dOptions & OutOption = {}): Tensor {
+    const p = planConv2d(x, w, o, 'webgpu');
+    expectOut('conv2d', o.out, p.outShape, 'f32', 'webgpu');
+    const out = this.alloc(p.outShape, 'f32', 'conv2d:out', o.out);
+    this.flat('conv2d', p.B * p.Ho * p.Wo * p.Cout,
+      [['u', p.B], ['u', p.H], ['u', p.W], ['u', p.Cin], ['u', p.Ho], ['u', p.Wo], ['u', p.Cout], ['u', p.KH], ['u', p.KW], ['u', p.stride], ['u', p.pad], ['u', -1]],
+      [this.buf(x), this.buf(w), o.bias ? this.buf(o.bias) : this.runtime.dummyBuffer, out.buffer],
+      { HAS_BIAS: !!o.bias, ACT: ACTIVATION_CODES[p.activation as 'none'] });
+    return out;
+  }
+
+  pool2d(x: Tensor, o: Pool2dOptions & OutOption): Tensor {
+    const p = planPool2d(x, o, 'webgpu');
+    expectOut('pool2d', o.out, p.outShape, 'f32', 'webgpu');
+    const out = this.alloc(p.outShape, 'f32', 'pool2d:out', o.out);
+    this.flat('pool2d', p.B * p.Ho * p.Wo * p.C,
+      [['u', p.B], ['u', p.H], ['u', p.W], ['u', p.C], ['u', p.Ho], ['u', p.Wo], ['u', p.size], ['u', p.stride], ['u', -1]],
+      [this.buf(x), out.buffer], { KIND: p.kind === 'max' ? 0 : 1 });
+    return out;
+  }
+
+  private patchOp(t: Tensor, o: { p: number; H?: number; W?: number; C?: number } & OutOption, inverse: boolean): Tensor {
+    const s = planPatch(t, o, inverse, 'webgpu');
+    const op = inverse ? 'unpatchify' : 'patchify';
+    expectOut(op, o.out, s.outShape, 'f32', 'webgpu');
+    const out = this.alloc(s.outShape, 'f32', `${op}:out`, o.out);
+    this.flat('patchify', s.B * s.H * s.W * s.C, [['u', s.B], ['u', s.H], ['u', s.W], ['u', s.C], ['u', s.p], ['u', -1]],
+      [this.buf(t), out.buffer], { PATCHIFY: !inverse });
+    return out;
+  }
+
+  patchify(x: Tensor, p: number, o: OutOption = {}): Tensor { return this.patchOp(x, { ...o, p }, false); }
+  unpatchify(t: Tensor, o: UnpatchifyOptions & OutOption): Tensor { return this.patchOp(t, o, true); }
+
+  private modulateOp(op: 'modulate' | 'gatedAdd', a: Tensor, r: Tensor | null, u: Tensor, v: Tensor | null, o: OutOption): Tensor {
+    const { T, C } = planModulate(op, a, r, u, v, 'webgpu');
+    expectOut(op, o.out, a.shape, 'f32', 'webgpu');
+    const out = this.alloc(a.shape, 'f32', `${op}:out`, o.out);
+    const d = this.runtime.dummyBuffer;
+    this.flat('modulate', a.size, [['u', a.size], ['u', T * C], ['u', C], ['u', -1]],
+      [this.buf(a), r ? this.buf(r) : d, this.buf(u), v ? this.buf(v) : d, out.buffer], { MODE: op === 'modulate' ? 0 : 1 });
+    return out;
+  }
+
+  modulate(x: Tensor, shift: Tensor, scale: Tensor, o: OutOption = {}): Tensor { return this.modulateOp('modulate', x, null, shift, scale, o); }
+  gatedAdd(res: Tensor, y: Tensor, gate: Tensor, o: OutOption = {}): Tensor { return this.modulateOp('gatedAdd', res, y, gate, null, o); }
+
+  diffusionStep(x: Tensor, eps: Tensor, o: DiffusionStepOptions): void {
+    const { n, cfg } = planDiffusionStep(x, eps, o, 'webgpu');
+    const key = seedToKey(o.seed);
+    this.flat('diffusion_step', n,
+      [['u', n], ['u', -1], ['u', key[0]], ['u', key[1]], ['u', o.step], ['f', o.guidance ?? 0], ['f', o.s0], ['f', o.s1],
+        ['f', o.cX0], ['f', o.cX], ['f', o.cE], ['f', o.sigma]],
+      [this.buf(x), this.buf(eps), this.buf(o.out), this.buf(o.x0Out), o.dupOut ? this.buf(o.dupOut) : this.runtime.dummyBuffer],
+      { CFG: cfg, CLIP: o.clip, DUP: !!o.dupOut });
   }
 
   categorical(logits: Tensor, o: SampleOptions): Tensor {

@@ -1,5 +1,5 @@
 /**
- * CPU twin of shaders/elementwise.wgsl (add, mul, scale, gelu) and of shaders/lib/activations.wgsl.
+ * CPU twin of shaders/elementwise.wgsl (add, mul, scale, gelu, relu, silu) and of shaders/lib/activations.wgsl.
  * `b` broadcasts by repetition: b[i mod b.length].
  */
 
@@ -9,8 +9,23 @@ export function geluTanh(x: number): number {
   return 0.5 * x * (1 + Math.tanh(u));
 }
 
-export type ElementwiseOp = 'add' | 'mul' | 'scale' | 'gelu';
-export const ELEMENTWISE_CODES: Record<ElementwiseOp, number> = { add: 0, mul: 1, scale: 2, gelu: 3 };
+export const relu = (x: number): number => Math.max(x, 0);
+
+/** SiLU x·σ(x) (Elfwing et al., arXiv 1702.03118), stable in both tails. */
+export function silu(x: number): number {
+  const e = Math.exp(-Math.abs(x));
+  return x >= 0 ? x / (1 + e) : (x * e) / (1 + e);
+}
+
+/** Fused-activation codes (shaders/lib/activations.wgsl ss_activate). */
+export type Activation = 'none' | 'gelu' | 'relu' | 'silu';
+export const ACTIVATION_CODES: Record<Activation, number> = { none: 0, gelu: 1, relu: 2, silu: 3 };
+export function activate(x: number, act: Activation): number {
+  return act === 'gelu' ? geluTanh(x) : act === 'relu' ? relu(x) : act === 'silu' ? silu(x) : x;
+}
+
+export type ElementwiseOp = 'add' | 'mul' | 'scale' | 'gelu' | 'relu' | 'silu';
+export const ELEMENTWISE_CODES: Record<ElementwiseOp, number> = { add: 0, mul: 1, scale: 2, gelu: 3, relu: 4, silu: 5 };
 
 export function elementwiseRef(op: ElementwiseOp, a: Float32Array, b: Float32Array | null, s = 1): Float32Array {
   const y = new Float32Array(a.length);
@@ -22,6 +37,8 @@ export function elementwiseRef(op: ElementwiseOp, a: Float32Array, b: Float32Arr
       case 'mul': y[i] = a[i] * b![i % nb]; break;
       case 'scale': y[i] = a[i] * s; break;
       case 'gelu': y[i] = geluTanh(a[i]); break;
+      case 'relu': y[i] = relu(a[i]); break;
+      case 'silu': y[i] = silu(a[i]); break;
     }
   }
   return y;

@@ -1,26 +1,27 @@
 // elementwise kernel vs twin: add/mul/scale are exact (one f32 rounding on both sides) up to
 // subnormal results, which WGSL lets a GPU flush to zero (atol 2e-38); GELU within
-// atol 1e-6 + rtol 1e-5 (tanh implementations differ in the last bits). Broadcast by repetition.
+// atol 1e-6 + rtol 1e-5 (tanh implementations differ in the last bits), SiLU likewise (exp);
+// ReLU exact. Broadcast by repetition.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cpu, expectClose, gpuBackend, randomF32 } from '../util/gpu.js';
 import { OpInputError } from '../../src/errors.js';
 
 describe('elementwise (webgpu vs twin)', () => {
-  it('matches for add, mul, scale, gelu', async () => {
+  it('matches for add, mul, scale, gelu, relu, silu', async () => {
     const gpu = await gpuBackend();
     await fc.assert(fc.asyncProperty(
-      fc.record({ rows: fc.integer({ min: 1, max: 50 }), C: fc.integer({ min: 1, max: 300 }), bcast: fc.boolean(), op: fc.constantFrom('add', 'mul', 'scale', 'gelu'), seed: fc.nat(), s: fc.double({ min: -3, max: 3, noNaN: true }) }),
+      fc.record({ rows: fc.integer({ min: 1, max: 50 }), C: fc.integer({ min: 1, max: 300 }), bcast: fc.boolean(), op: fc.constantFrom('add', 'mul', 'scale', 'gelu', 'relu', 'silu'), seed: fc.nat(), s: fc.double({ min: -3, max: 3, noNaN: true }) }),
       async ({ rows, C, bcast, op, seed, s }) => {
         const a = randomF32(rows * C, seed, 6);
         const b = randomF32(bcast ? C : rows * C, seed + 1);
         const bShape = bcast ? [C] : [rows, C];
         const run = async (be: typeof cpu) => {
           const ta = be.tensor(a, [rows, C]), tb = be.tensor(b, bShape);
-          const t = op === 'add' ? be.add(ta, tb) : op === 'mul' ? be.mul(ta, tb) : op === 'scale' ? be.scale(ta, s) : be.gelu(ta);
+          const t = op === 'add' ? be.add(ta, tb) : op === 'mul' ? be.mul(ta, tb) : op === 'scale' ? be.scale(ta, s) : op === 'gelu' ? be.gelu(ta) : op === 'relu' ? be.relu(ta) : be.silu(ta);
           return be.read(t);
         };
-        const tol = op === 'gelu' ? [1e-6, 1e-5] : [2e-38, 0];
+        const tol = op === 'gelu' || op === 'silu' ? [1e-6, 1e-5] : [2e-38, 0];
         expectClose(await run(gpu), await run(cpu), tol[0], tol[1], op);
       }), { numRuns: 20, seed: 17 });
   });
