@@ -5,14 +5,20 @@
  *                      [--steps N | --tokens-per-step k] [--draft k] [--temperature T] [--top-k K]
  *                      [--top-p P] [--guidance s] [--precision precise|naive-f32] [--backend auto|webgpu|cpu]
  *   samplescope score  --model text-mam "partial text with ? for unknown characters" [--class jargon]
+ *   samplescope sample --model digits-diffusion --sampler ddim|ddpm [--steps 50] [--eta 0] [--n 16]
+ *                      [--class 3] [--guidance w] [--guidance-interval lo,hi] [--noise-temperature τ]
+ *                      [--seed 1] [--out grid.png] [--classifier digits-classifier]
  *   samplescope info   --model NAME
  * --model takes a name under models/ or a folder path.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createBackend } from '../backend/create.js';
 import { SamplescopeError } from '../errors.js';
-import { loadModel } from '../models/index.js';
+import { loadClassifier, loadDenoiser, loadManifest, loadModel } from '../models/index.js';
+import type { Backend } from '../backend/backend.js';
+import { sampleDiffusion } from '../samplers/diffusion.js';
+import { encodeGreyPng, gridPixels } from './png.js';
 import type { Model } from '../models/model.js';
 import { sampleAsarm } from '../samplers/asarm.js';
 import { logMarginals } from '../samplers/mam.js';
@@ -81,8 +87,11 @@ async function main(argv: string[]): Promise<number> {
   const prefer = (flags.get('backend') ?? 'auto') as 'auto' | 'webgpu' | 'cpu';
   if (!['auto', 'webgpu', 'cpu'].includes(prefer)) throw new UsageError('--backend must be auto, webgpu or cpu');
   const be = await createBackend({ prefer });
+  const dir = modelDir(name);
+  const manifest = await loadManifest(dir);
+  if (manifest.architecture.type === 'dit') return imageCommand(cmd, dir, be, flags);
   const t0 = performance.now();
-  const model = await loadModel(modelDir(name), be);
+  const model = await loadModel(dir, be);
   const loadMs = performance.now() - t0;
   const a = be.info.adapter;
   console.error(`# model ${model.name} on ${be.name}${a ? ` (${a.description || a.vendor + ' ' + a.architecture})` : ''}${be.info.fallbackReason ? ` — ${be.info.fallbackReason}` : ''}; loaded in ${loadMs.toFixed(0)} ms`);
@@ -133,6 +142,57 @@ async function main(argv: string[]): Promise<number> {
     const ms = performance.now() - t1;
     for (let b = 0; b < res.batch; b++) console.log(decode(model, res.samples, b, res.length));
     console.error(`# ${res.batch} samples × ${res.length}; NFE ${res.nfe}; ${ms.toFixed(0)} ms (${(ms / res.nfe).toFixed(1)} ms per pass); backend ${res.backend}; knobs ${JSON.stringify(res.knobs)}`);
+    return 0;
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Image denoisers: `sample` writes a PNG grid (and prints the classifier's verdicts when asked). */
+async function imageCommand(cmd: string, dir: string, be: Backend, flags: Map<string, string>): Promise<number> {
+  const t0 = performance.now();
+  const model = await loadDenoiser(dir, be);
+  console.error(`# model ${model.name} on ${be.name}; loaded in ${(performance.now() - t0).toFixed(0)} ms`);
+  try {
+    if (cmd === 'info') {
+      console.log(JSON.stringify({ ...model.manifest, training: undefined }, null, 1));
+      return 0;
+    }
+    if (cmd !== 'sample') throw new UsageError(`"${cmd}" is not available for image models (sample, info)`);
+    const c = flags.get('class');
+    let classId: number | undefined;
+    if (c !== undefined) {
+      classId = model.manifest.classes.indexOf(c);
+      if (classId < 0 || classId >= model.numClasses) throw new UsageError(`--class must be one of ${model.manifest.classes.slice(0, model.numClasses).join(', ')}`);
+    }
+    const gi = flags.get('guidance-interval');
+    const interval = gi ? (gi.split(',').map(Number) as [number, number]) : undefined;
+    const n = num(flags, 'n') ?? 16;
+    const t1 = performance.now();
+    const res = await sampleDiffusion(model, {
+      sampler: (flags.get('sampler') ?? 'ddim') as 'ddim' | 'ddpm', steps: num(flags, 'steps'), eta: num(flags, 'eta'),
+      batch: n, seed: num(flags, 'seed') ?? 0, classId, guidance: num(flags, 'guidance'), guidanceInterval: interval,
+      noiseTemperature: num(flags, 'noise-temperature'), previewEvery: 0,
+    });
+    const ms = performance.now() - t1;
+    const [H, W] = res.shape;
+    const out = flags.get('out') ?? 'samples.png';
+    const g = gridPixels(res.images, n, H, W);
+    writeFileSync(out, encodeGreyPng(g.width, g.height, g.pixels));
+    console.log(`wrote ${out} (${n} images, ${g.width}×${g.height})`);
+    const clfName = flags.get('classifier');
+    if (clfName) {
+      const clf = await loadClassifier(modelDir(clfName), be);
+      const x = be.tensor(res.images, [n, H, W, 1]);
+      const { features, logits } = clf.run(x);
+      const l = (await be.read(logits)) as Float32Array;
+      for (const t of [x, features, logits]) be.free(t);
+      clf.dispose();
+      const pred = Array.from({ length: n }, (_, b) => { let k = 0; for (let j = 1; j < clf.numClasses; j++) if (l[b * clf.numClasses + j] > l[b * clf.numClasses + k]) k = j; return k; });
+      const acc = classId === undefined ? undefined : pred.filter((p) => p === classId).length / n;
+      console.log(`classifier ${clf.name}: ${pred.join(' ')}${acc === undefined ? '' : `; accuracy on class ${classId}: ${(100 * acc).toFixed(1)}%`}`);
+    }
+    console.error(`# ${n} images; NFE ${res.nfe} per image; ${ms.toFixed(0)} ms (${(ms / res.stepTimesMs.length).toFixed(1)} ms per step); backend ${res.backend}; knobs ${JSON.stringify(res.knobs)}`);
     return 0;
   } finally {
     model.dispose();

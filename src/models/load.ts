@@ -6,7 +6,7 @@
  */
 import { IntegrityError, ModelFormatError, ModelLoadError } from '../errors.js';
 import { parseStrictJson } from './json.js';
-import { validateManifest, type ManifestFile, type ModelManifest } from './manifest.js';
+import { validateManifest, type AnyManifest, type ManifestFile } from './manifest.js';
 import { parseSafetensors, tensorData, type SafetensorsFile } from './safetensors.js';
 
 export interface LoadedTensor {
@@ -15,7 +15,7 @@ export interface LoadedTensor {
 }
 
 export interface LoadedModelFiles {
-  manifest: ModelManifest;
+  manifest: AnyManifest;
   /** weights by name */
   weights: Map<string, LoadedTensor>;
   /** parsed files by manifest path (golden vectors, …) */
@@ -151,7 +151,7 @@ async function loadVerified(source: string, f: ManifestFile, opts: LoadOptions):
 }
 
 /** Read and validate a manifest only. */
-export async function loadManifest(source: string, opts: LoadOptions = {}): Promise<ModelManifest> {
+export async function loadManifest(source: string, opts: LoadOptions = {}): Promise<AnyManifest> {
   const url = resolve(source, 'manifest.json');
   const { bytes } = await readBytes(url, 'manifest.json', undefined, { ...opts, cache: false });
   let json: unknown;

@@ -30,6 +30,69 @@ export interface TransformerArchitecture {
   marginal_head: boolean;
 }
 
+/** DiT ε-prediction denoiser (training/image_models.py DiT). */
+export interface DitArchitecture {
+  type: 'dit';
+  image_size: number;
+  channels: number;
+  patch: number;
+  d_model: number;
+  layers: number;
+  heads: number;
+  d_ff: number;
+  n_classes: number;
+  t_dim: number;
+  norm_eps: number;
+}
+
+/** The digits CNN (training/image_models.py DigitsClassifier). */
+export interface CnnArchitecture {
+  type: 'cnn';
+  c1: number;
+  c2: number;
+  hidden: number;
+  n_classes: number;
+  image_size: number;
+  channels: number;
+}
+
+export interface DiffusionSpec {
+  prediction: 'epsilon';
+  timesteps: number;
+  beta_schedule: 'linear';
+  beta_start: number;
+  beta_end: number;
+  image_range: [number, number];
+  null_class: number;
+}
+
+interface ManifestCommon {
+  format: 'samplescope-model/1';
+  name: string;
+  family: string;
+  description?: string;
+  files: ManifestFile[];
+  training?: unknown;
+  metrics?: Record<string, unknown>;
+  weights_dtype?: string;
+}
+
+export interface DitManifest extends ManifestCommon {
+  architecture: DitArchitecture;
+  diffusion: DiffusionSpec;
+  classes: string[];
+  null_class: number;
+}
+
+export interface CnnManifest extends ManifestCommon {
+  architecture: CnnArchitecture;
+  classes: string[];
+}
+
+/** Any manifest this package loads; `architecture.type` tells them apart. */
+export type AnyManifest = ModelManifest | DitManifest | CnnManifest;
+
+/** A text transformer's manifest. */
 export interface ModelManifest {
   format: 'samplescope-model/1';
   name: string;
@@ -45,6 +108,11 @@ export interface ModelManifest {
   weights_dtype?: string;
 }
 
+/** Narrowing helpers. */
+export const isTextManifest = (m: AnyManifest): m is ModelManifest => m.architecture.type === 'transformer';
+export const isDitManifest = (m: AnyManifest): m is DitManifest => m.architecture.type === 'dit';
+export const isCnnManifest = (m: AnyManifest): m is CnnManifest => m.architecture.type === 'cnn';
+
 const SHA = /^[0-9a-f]{64}$/;
 const SAFE_PATH = /^[A-Za-z0-9._-]+$/;
 
@@ -57,14 +125,60 @@ function posInt(v: unknown, name: string, max = 1 << 20): number {
   return v as number;
 }
 
-/** Validate a parsed manifest; returns it typed. */
-export function validateManifest(m: unknown): ModelManifest {
+function validateFiles(o: Record<string, unknown>): void {
+  if (!Array.isArray(o.files) || o.files.length === 0) fail('manifest-files', 'files must be a non-empty list');
+  for (const f of o.files as Record<string, unknown>[]) {
+    if (typeof f.path !== 'string' || !SAFE_PATH.test(f.path)) fail('manifest-files', `file path ${JSON.stringify(f.path)} must be a plain file name (no folders, no "..")`);
+    if (typeof f.sha256 !== 'string' || !SHA.test(f.sha256)) fail('manifest-files', `${f.path}: sha256 must be 64 lowercase hex digits`);
+    if (!Number.isSafeInteger(f.bytes) || (f.bytes as number) < 0) fail('manifest-files', `${f.path}: bytes must be a non-negative integer`);
+  }
+  if (!(o.files as ManifestFile[]).some((f) => f.role === 'weights')) fail('manifest-files', 'no file has role "weights"');
+}
+
+function validateClasses(o: Record<string, unknown>, n: number, withNull: boolean): void {
+  const want = withNull ? n + 1 : n;
+  if (!Array.isArray(o.classes) || o.classes.length !== want || o.classes.some((c) => typeof c !== 'string')) {
+    fail('manifest-classes', `classes must list ${want} names${withNull ? ' (the last is "no class")' : ''}`);
+  }
+  if (withNull && o.null_class !== n) fail('manifest-classes', `null_class must be n_classes (${n})`);
+}
+
+function validateDit(o: Record<string, unknown>, a: Record<string, unknown>): DitManifest {
+  for (const k of ['image_size', 'channels', 'patch', 'd_model', 'layers', 'heads', 'd_ff', 'n_classes', 't_dim']) posInt(a[k], `architecture.${k}`, 4096);
+  if ((a.image_size as number) % (a.patch as number) !== 0) fail('manifest-architecture', `image_size ${a.image_size} must be a multiple of patch ${a.patch}`);
+  if ((a.d_model as number) % (a.heads as number) !== 0) fail('manifest-architecture', 'd_model must be a multiple of heads');
+  if ((a.t_dim as number) % 2 !== 0) fail('manifest-architecture', 't_dim must be even');
+  if (a.norm_eps !== undefined && (typeof a.norm_eps !== 'number' || !(a.norm_eps > 0))) fail('manifest-architecture', 'norm_eps must be a positive number');
+  a.norm_eps ??= 1e-5;
+  const d = o.diffusion as Record<string, unknown> | undefined;
+  if (!d || d.prediction !== 'epsilon' || d.beta_schedule !== 'linear') fail('manifest-diffusion', 'diffusion must be {prediction: "epsilon", beta_schedule: "linear", ...}');
+  posInt(d.timesteps, 'diffusion.timesteps', 100000);
+  const b0 = d.beta_start as number, b1 = d.beta_end as number;
+  if (typeof b0 !== 'number' || typeof b1 !== 'number' || !(b0 > 0 && b0 <= b1 && b1 < 1)) fail('manifest-diffusion', `need 0 < beta_start ≤ beta_end < 1, got ${b0}, ${b1}`);
+  validateClasses(o, a.n_classes as number, true);
+  if (d.null_class !== o.null_class) fail('manifest-diffusion', 'diffusion.null_class must equal null_class');
+  validateFiles(o);
+  return o as unknown as DitManifest;
+}
+
+function validateCnn(o: Record<string, unknown>, a: Record<string, unknown>): CnnManifest {
+  for (const k of ['c1', 'c2', 'hidden', 'n_classes', 'image_size', 'channels']) posInt(a[k], `architecture.${k}`, 4096);
+  if ((a.image_size as number) % 4 !== 0) fail('manifest-architecture', `image_size ${a.image_size} must be a multiple of 4 (two 2×2 pools)`);
+  validateClasses(o, a.n_classes as number, false);
+  validateFiles(o);
+  return o as unknown as CnnManifest;
+}
+
+/** Validate a parsed manifest of any model type; returns it typed. */
+export function validateManifest(m: unknown): AnyManifest {
   if (typeof m !== 'object' || m === null || Array.isArray(m)) fail('manifest-json', 'manifest is not a JSON object');
   const o = m as Record<string, unknown>;
   if (o.format !== 'samplescope-model/1') fail('manifest-format', `format must be "samplescope-model/1", got ${JSON.stringify(o.format)}`);
   if (typeof o.name !== 'string' || !o.name) fail('manifest-name', 'name must be a non-empty string');
   const a = o.architecture as Record<string, unknown> | undefined;
-  if (!a || a.type !== 'transformer') fail('manifest-architecture', 'architecture.type must be "transformer"');
+  if (a && typeof a === 'object' && a.type === 'dit') return validateDit(o, a);
+  if (a && typeof a === 'object' && a.type === 'cnn') return validateCnn(o, a);
+  if (!a || a.type !== 'transformer') fail('manifest-architecture', 'architecture.type must be "transformer", "dit" or "cnn"');
   for (const k of ['vocab_size', 'd_model', 'n_layers', 'n_heads', 'd_ff', 'max_len']) posInt(a[k], `architecture.${k}`);
   if (!Number.isSafeInteger(a.n_classes) || (a.n_classes as number) < 0) fail('manifest-architecture', 'architecture.n_classes must be an integer ≥ 0');
   if ((a.d_model as number) % (a.n_heads as number) !== 0) fail('manifest-architecture', 'd_model must be a multiple of n_heads');
@@ -80,14 +194,7 @@ export function validateManifest(m: unknown): ModelManifest {
   if (!tok || tok.type !== 'char' || !Array.isArray(tok.vocab) || tok.vocab.some((c) => typeof c !== 'string')) fail('manifest-tokenizer', 'tokenizer must be {type: "char", vocab: string[]}');
   if ((tok.vocab as string[]).length !== a.vocab_size) fail('manifest-tokenizer', `tokenizer has ${(tok.vocab as string[]).length} entries but vocab_size is ${a.vocab_size}`);
   if (tok.mask_id !== undefined && (!Number.isSafeInteger(tok.mask_id) || (tok.mask_id as number) < 0 || (tok.mask_id as number) >= (a.vocab_size as number))) fail('manifest-tokenizer', 'mask_id out of range');
-  if (!Array.isArray(o.classes) || o.classes.length !== (a.n_classes as number) + 1) fail('manifest-classes', `classes must list n_classes + 1 names (the last is "no class")`);
-  if (o.null_class !== a.n_classes) fail('manifest-classes', `null_class must be n_classes (${a.n_classes})`);
-  if (!Array.isArray(o.files) || o.files.length === 0) fail('manifest-files', 'files must be a non-empty list');
-  for (const f of o.files as Record<string, unknown>[]) {
-    if (typeof f.path !== 'string' || !SAFE_PATH.test(f.path)) fail('manifest-files', `file path ${JSON.stringify(f.path)} must be a plain file name (no folders, no "..")`);
-    if (typeof f.sha256 !== 'string' || !SHA.test(f.sha256)) fail('manifest-files', `${f.path}: sha256 must be 64 lowercase hex digits`);
-    if (!Number.isSafeInteger(f.bytes) || (f.bytes as number) < 0) fail('manifest-files', `${f.path}: bytes must be a non-negative integer`);
-  }
-  if (!(o.files as ManifestFile[]).some((f) => f.role === 'weights')) fail('manifest-files', 'no file has role "weights"');
+  validateClasses(o, a.n_classes as number, true);
+  validateFiles(o);
   return o as unknown as ModelManifest;
 }

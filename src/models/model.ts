@@ -4,7 +4,7 @@
  */
 import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../backend/tensor.js';
-import type { ModelManifest } from './manifest.js';
+import type { CnnManifest, DitManifest, ModelManifest } from './manifest.js';
 
 export interface ForwardInput {
   /** (batch, length) token ids; [MASK] = `maskId` where the model has one */
@@ -44,5 +44,47 @@ export interface Model {
   forward(input: ForwardInput): Tensor;
   /** MaM head: log p(observed tokens), unobserved positions = [MASK]; (batch) on `backend`. */
   logMarginal(input: ForwardInput): Tensor;
+  dispose(): void;
+}
+
+/** Input of an image denoiser: noisy images and their integer timesteps. */
+export interface DenoiserInput {
+  /** (batch, H, W, C) noisy images x_t on the model's backend */
+  x: Tensor;
+  /** (batch) timesteps in [0, timesteps) */
+  t: Uint32Array;
+  /** (batch) class ids; `nullClass` = no class (the unconditional model for guidance). Default: nullClass. */
+  classes?: Uint32Array;
+}
+
+/** An ε-prediction image denoiser (DDPM family). What the diffusion samplers may use. */
+export interface DenoiserModel {
+  readonly kind: 'denoiser';
+  readonly name: string;
+  readonly manifest: DitManifest;
+  readonly backend: Backend;
+  readonly imageSize: number;
+  readonly channels: number;
+  readonly numClasses: number;
+  readonly nullClass: number;
+  /** training timesteps T and ᾱ_t for t = 0..T-1 (f64) */
+  readonly timesteps: number;
+  readonly alphasCumprod: Float64Array;
+  /** ε̂(x_t, t, c) (batch, H, W, C) on `backend`. The caller frees it. */
+  forward(input: DenoiserInput): Tensor;
+  dispose(): void;
+}
+
+/** An image classifier whose penultimate layer serves as a feature space for metrics. */
+export interface ClassifierModel {
+  readonly kind: 'classifier';
+  readonly name: string;
+  readonly manifest: CnnManifest;
+  readonly backend: Backend;
+  readonly imageSize: number;
+  readonly numClasses: number;
+  readonly featureDim: number;
+  /** images (batch, H, W) or (batch, H, W, 1) in [0, 1] → features (batch, featureDim) and logits (batch, numClasses); the caller frees both */
+  run(images: Tensor): { features: Tensor; logits: Tensor };
   dispose(): void;
 }

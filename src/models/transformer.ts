@@ -8,11 +8,12 @@
  */
 import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../backend/tensor.js';
-import { OpInputError, ModelFormatError } from '../errors.js';
+import { OpInputError } from '../errors.js';
 import { ropeTable } from '../reference/rope.js';
 import type { LoadedTensor } from './load.js';
 import type { ModelManifest, TransformerArchitecture } from './manifest.js';
 import type { ForwardInput, Model } from './model.js';
+import { WeightSet } from './weights.js';
 
 interface BlockWeights {
   ln1w: Tensor; ln1b: Tensor;
@@ -31,7 +32,7 @@ export class TransformerModel implements Model {
   readonly attention: 'bidirectional' | 'two-stream';
   readonly hasMarginalHead: boolean;
   private readonly arch: TransformerArchitecture;
-  private readonly w: Map<string, Tensor> = new Map();
+  private readonly w: WeightSet;
   private readonly blocks: BlockWeights[] = [];
   private readonly rope: Tensor;
   private disposed = false;
@@ -39,6 +40,7 @@ export class TransformerModel implements Model {
   constructor(readonly manifest: ModelManifest, weights: Map<string, LoadedTensor>, readonly backend: Backend) {
     const a = manifest.architecture;
     this.arch = a;
+    this.w = new WeightSet(weights, backend);
     this.name = manifest.name;
     this.vocabSize = a.vocab_size;
     this.maxLength = a.max_len;
@@ -48,17 +50,7 @@ export class TransformerModel implements Model {
     this.attention = a.attention;
     this.hasMarginalHead = a.marginal_head;
     const d = a.d_model, V = a.vocab_size, ff = a.d_ff;
-    const need = (name: string, shape: number[]): Tensor => {
-      const t = weights.get(name);
-      if (!t) throw new ModelFormatError('missing-weight', `the architecture needs it but the weights lack it`, name);
-      if (t.shape.length !== shape.length || t.shape.some((s, i) => s !== shape[i])) {
-        throw new ModelFormatError('weight-shape', `shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`, name);
-      }
-      if (!(t.data instanceof Float32Array)) throw new ModelFormatError('weight-dtype', 'weights must be floating point', name);
-      const g = backend.tensor(t.data, shape);
-      this.w.set(name, g);
-      return g;
-    };
+    const need = (name: string, shape: number[]): Tensor => this.w.need(name, shape);
     need('tok_emb.weight', [V, d]);
     need('cls_emb.weight', [a.n_classes + 1, d]);
     for (let l = 0; l < a.n_layers; l++) {
@@ -88,7 +80,7 @@ export class TransformerModel implements Model {
   }
 
   private W(name: string): Tensor {
-    return this.w.get(name)!;
+    return this.w.get(name);
   }
 
   private check(input: ForwardInput, op: string): { B: number; T: number; classes: Uint32Array } {
@@ -270,7 +262,7 @@ export class TransformerModel implements Model {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const t of this.w.values()) this.backend.free(t);
+    this.w.dispose();
     this.backend.free(this.rope);
   }
 }

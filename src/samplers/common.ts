@@ -87,13 +87,19 @@ export interface ResolvedCommon {
   fixed: Int32Array;
 }
 
+/** A seed: a safe integer ≥ 0 or a bigint in [0, 2^64). */
+export function checkSeed(seed: unknown): number | bigint {
+  if (typeof seed === 'number' ? !Number.isSafeInteger(seed) || seed < 0 : typeof seed !== 'bigint' || seed < 0n || seed >= 1n << 64n) {
+    throw new SamplerConfigError('seed', 'an integer in [0, 2^64)', seed);
+  }
+  return seed as number | bigint;
+}
+
 /** Validate the shared knobs against the model. */
 export function resolveCommon(model: Model, o: CommonOptions): ResolvedCommon {
   const batch = checkInt('batch', o.batch, 1, 1 << 20);
   const length = checkInt('length', o.length, 1, model.maxLength);
-  if (typeof o.seed === 'number' ? !Number.isSafeInteger(o.seed) || o.seed < 0 : typeof o.seed !== 'bigint' || o.seed < 0n || o.seed >= 1n << 64n) {
-    throw new SamplerConfigError('seed', 'an integer in [0, 2^64)', o.seed);
-  }
+  checkSeed(o.seed);
   const temperature = o.temperature ?? 1;
   if (!(temperature >= 0) || !Number.isFinite(temperature)) throw new SamplerConfigError('temperature', 'a finite number ≥ 0 (0 = greedy)', o.temperature);
   const topK = o.topK ?? 0;

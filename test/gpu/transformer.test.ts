@@ -4,14 +4,12 @@
 // Then golden parity of every committed model (models/<name>/) on cpu and webgpu: atol 2e-3 +
 // rtol 2e-3 on logits and log-marginals (fp16 weights, identical in both; f32 arithmetic through up
 // to 6 layers in a different order).
-import { existsSync, readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/backend/cpu.js';
 import type { Backend } from '../../src/backend/backend.js';
 import { loadModel } from '../../src/models/index.js';
 import { expectClose, gpuBackend } from '../util/gpu.js';
-import { FIXTURES, golden } from '../util/models.js';
+import { FIXTURES, MODELS, golden, modelNames } from '../util/models.js';
 
 describe('transformer (webgpu) vs PyTorch golden', () => {
   it('bidirectional logits and log-marginal', async () => {
@@ -35,8 +33,7 @@ describe('transformer (webgpu) vs PyTorch golden', () => {
   });
 });
 
-const MODELS = fileURLToPath(new URL('../../models/', import.meta.url));
-const names = existsSync(MODELS) ? readdirSync(MODELS).filter((n) => existsSync(`${MODELS}${n}/manifest.json`)).sort() : [];
+const names = modelNames('transformer');
 
 async function check(dir: string, be: Backend) {
   const m = await loadModel(dir, be);

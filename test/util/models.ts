@@ -1,3 +1,4 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadModelFiles } from '../../src/models/load.js';
 import { tensorData } from '../../src/models/safetensors.js';
@@ -11,4 +12,15 @@ export async function golden(dir: string): Promise<Record<string, Float32Array |
   const out: Record<string, Float32Array | Int32Array | Uint32Array> = {};
   for (const name of g.tensors.keys()) out[name] = tensorData(g, name);
   return out;
+}
+
+export const MODELS = fileURLToPath(new URL('../../models/', import.meta.url));
+
+/** Names of the committed models (models/<name>/manifest.json) of one architecture type. */
+export function modelNames(type: 'transformer' | 'dit' | 'cnn'): string[] {
+  if (!existsSync(MODELS)) return [];
+  return readdirSync(MODELS)
+    .filter((n) => existsSync(`${MODELS}${n}/manifest.json`))
+    .filter((n) => JSON.parse(readFileSync(`${MODELS}${n}/manifest.json`, 'utf8')).architecture?.type === type)
+    .sort();
 }
