@@ -1,10 +1,10 @@
 /** Load a model folder/URL onto a backend. */
 import type { Backend } from '../backend/backend.js';
-import { ModelFormatError } from '../errors.js';
+import { ModelFormatError, SamplerConfigError } from '../errors.js';
 import { CnnClassifier } from './classifier.js';
 import { DitDenoiser } from './denoiser.js';
-import { loadModelFiles, type LoadOptions } from './load.js';
-import { isCnnManifest, isDitManifest, isTextManifest, type AnyManifest } from './manifest.js';
+import { loadModelFiles, type LoadedTensor, type LoadOptions } from './load.js';
+import { isCnnManifest, isDitManifest, isTextManifest, type AnyManifest, type DitManifest } from './manifest.js';
 import type { ClassifierModel, DenoiserModel, Model } from './model.js';
 import { TransformerModel } from './transformer.js';
 
@@ -26,6 +26,31 @@ export async function loadDenoiser(source: string, backend: Backend, opts: LoadO
   const { manifest, weights } = await loadModelFiles(source, opts);
   if (!isDitManifest(manifest)) wrongKind(manifest, 'an image denoiser', loaderFor(manifest));
   return new DitDenoiser(manifest, weights, backend);
+}
+
+/**
+ * A denoiser whose weights are (1 − λ)·A + λ·B of two checkpoints of the same architecture and
+ * schedule (e.g. digits-diffusion and its few-step student digits-fewstep): the λ knob.
+ */
+export async function loadInterpolatedDenoiser(a: string, b: string, lambda: number, backend: Backend, opts: LoadOptions = {}): Promise<DenoiserModel> {
+  if (!(lambda >= 0 && lambda <= 1)) throw new SamplerConfigError('lambda', 'in [0, 1]', lambda);
+  const [fa, fb] = [await loadModelFiles(a, opts), await loadModelFiles(b, opts)];
+  for (const f of [fa, fb]) if (!isDitManifest(f.manifest)) wrongKind(f.manifest, 'an image denoiser', loaderFor(f.manifest));
+  const [ma, mb] = [fa.manifest as DitManifest, fb.manifest as DitManifest];
+  const same = (x: unknown, y: unknown) => JSON.stringify(x) === JSON.stringify(y);
+  const { sampler: _sa, recommended_steps: _ra, ...da } = ma.diffusion as DitManifest['diffusion'] & Record<string, unknown>;
+  const { sampler: _sb, recommended_steps: _rb, ...db } = mb.diffusion as DitManifest['diffusion'] & Record<string, unknown>;
+  if (!same(ma.architecture, mb.architecture) || !same(da, db) || !same(ma.classes, mb.classes)) {
+    throw new ModelFormatError('model-kind', `${ma.name} and ${mb.name} differ in architecture, schedule or classes; only like models interpolate`, undefined, 'manifest.json');
+  }
+  const mixed = new Map<string, LoadedTensor>();
+  for (const [name, ta] of fa.weights) {
+    const tb = fb.weights.get(name);
+    if (!tb || !same(ta.shape, tb.shape)) throw new ModelFormatError('weight-shape', `missing or differently shaped in ${mb.name}`, name);
+    const x = ta.data as Float32Array, y = tb.data as Float32Array;
+    mixed.set(name, { shape: ta.shape, data: Float32Array.from(x, (v, i) => (1 - lambda) * v + lambda * y[i]) });
+  }
+  return new DitDenoiser({ ...ma, name: `${ma.name}×${mb.name}@${lambda}` }, mixed, backend);
 }
 
 /** An image classifier (CNN). */

@@ -5,7 +5,8 @@
 import type { Backend } from '../backend/backend.js';
 import { rngRef } from '../reference/rng.js';
 import type { LoadedTensor } from './load.js';
-import type { ModelManifest } from './manifest.js';
+import type { DitManifest, ModelManifest } from './manifest.js';
+import { DitDenoiser } from './denoiser.js';
 import { TransformerModel } from './transformer.js';
 
 export interface RandomModelSpec {
@@ -70,4 +71,43 @@ export function randomModel(spec: RandomModelSpec, backend: Backend): Transforme
   if (spec.twoStream) w.set('q_emb', rand([d], scale));
   if (spec.marginalHead) lin('mam', 1, d);
   return new TransformerModel(manifest, w, backend);
+}
+
+/**
+ * A DiT denoiser with random weights (tests and benchmarks of the image path without a trained
+ * model): the architecture of training/image_models.py at a chosen size.
+ */
+export function randomDenoiser(spec: { imageSize?: number; patch?: number; d?: number; layers?: number; heads?: number; classes?: number; timesteps?: number; seed?: number }, backend: Backend): DitDenoiser {
+  const S = spec.imageSize ?? 8, p = spec.patch ?? 4, d = spec.d ?? 16, layers = spec.layers ?? 1, heads = spec.heads ?? 2, nc = spec.classes ?? 3;
+  const T = spec.timesteps ?? 100, tDim = 8, ff = 2 * d, P = p * p, N = (S / p) ** 2;
+  const manifest: DitManifest = {
+    format: 'samplescope-model/1', name: 'random-dit', family: 'image-diffusion',
+    architecture: { type: 'dit', image_size: S, channels: 1, patch: p, d_model: d, layers, heads, d_ff: ff, n_classes: nc, t_dim: tDim, norm_eps: 1e-5 },
+    diffusion: { prediction: 'epsilon', timesteps: T, beta_schedule: 'linear', beta_start: 1e-4, beta_end: 0.02, image_range: [-1, 1], null_class: nc },
+    classes: [...Array.from({ length: nc }, (_, i) => `c${i}`), 'none'], null_class: nc,
+    files: [{ path: 'model.safetensors', role: 'weights', bytes: 0, sha256: '0'.repeat(64) }],
+  };
+  let stream = 100;
+  const rand = (shape: number[], s: number): LoadedTensor => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const u = rngRef({ count: Math.ceil(n / 2), key: [spec.seed ?? 1, 0], stream: [stream++, 0, 0], output: 'uniform' }) as Float32Array;
+    return { shape, data: Float32Array.from({ length: n }, (_, i) => (u[i] * 2 - 1) * s) };
+  };
+  const w = new Map<string, LoadedTensor>();
+  const lin = (name: string, out: number, inp: number) => {
+    w.set(`${name}.weight`, rand([out, inp], 1 / Math.sqrt(inp)));
+    w.set(`${name}.bias`, rand([out], 0.1));
+  };
+  lin('patch_in', d, P);
+  w.set('pos', rand([N, d], 0.1));
+  lin('t1', d, tDim);
+  lin('t2', d, d);
+  w.set('cls.weight', rand([nc + 1, d], 1));
+  for (let l = 0; l < layers; l++) {
+    const q = `blocks.${l}.`;
+    lin(q + 'ada', 6 * d, d); lin(q + 'qkv', 3 * d, d); lin(q + 'proj', d, d); lin(q + 'fc1', ff, d); lin(q + 'fc2', d, ff);
+  }
+  lin('final_ada', 2 * d, d);
+  lin('out', P, d);
+  return new DitDenoiser(manifest, w, backend);
 }
