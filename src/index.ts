@@ -13,4 +13,5 @@ export { philox4x32, seedToKey } from './reference/rng.js';
 export type { Precision } from './reference/categorical.js';
 export * from './models/index.js';
 export * from './samplers/index.js';
-export { randomModel, type RandomModelSpec } from './models/random.js';
+export { randomModel, randomDenoiser, type RandomModelSpec } from './models/random.js';
+export * from './metrics/index.js';

@@ -2,3 +2,7 @@ export { sampleMdm, type MdmOptions, type MdmResult } from './mdm.js';
 export { sampleAsarm, type AsarmOptions, type AsarmResult } from './asarm.js';
 export { logMarginals, sampleMam, selfConsistency, type MamSampleOptions, type SelfConsistencyReport } from './mam.js';
 export type { CommonOptions, DrawKnobs, SampleResult, StepProgress } from './common.js';
+export {
+  sampleDiffusion, timestepGrid, consistencyGrid, stepCoefficients,
+  type DiffusionOptions, type DiffusionProgress, type DiffusionResult, type StepCoefficients,
+} from './diffusion.js';
