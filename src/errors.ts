@@ -106,3 +106,24 @@ export class SamplerConfigError extends SamplescopeError {
     super('sampler-config', `knob "${knob}" must be ${allowed}, got ${typeof value === 'bigint' ? value.toString() : JSON.stringify(value)}`);
   }
 }
+
+/** A request was cancelled (its cancel token fired); thrown within one model call of the cancel. */
+export class AbortError extends SamplescopeError {
+  constructor(readonly requestId: string, readonly step: number) {
+    super('aborted', `request ${requestId} was cancelled at step ${step}`);
+  }
+}
+
+/** The engine worker died (uncaught error or terminated) with this call pending; the next call starts a new worker. */
+export class WorkerCrashedError extends SamplescopeError {
+  constructor(readonly reason: string) {
+    super('worker-crashed', `the engine worker stopped: ${reason}`);
+  }
+}
+
+/** An engine call named a model handle that is not loaded. */
+export class UnknownModelError extends SamplescopeError {
+  constructor(readonly model: string, readonly loaded: string[]) {
+    super('unknown-model', `no loaded model "${model}" (loaded: ${loaded.join(', ') || 'none'})`);
+  }
+}

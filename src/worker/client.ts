@@ -1,21 +1,115 @@
-/** Main-thread side of the worker boundary: a typed Comlink proxy to the engine worker. */
+/**
+ * Main-thread side of the worker boundary: `createEngine()` starts the engine in a module worker
+ * and returns a typed client.
+ * - Progress callbacks cross as Comlink proxies; results' arrays are transferred.
+ * - Cancellation: pass `{ signal }` (an AbortSignal) to a sampling call; aborting it cancels the
+ *   request in the worker, which rejects with `AbortError` after the model call in flight.
+ * - Crashes: if the worker dies (an uncaught error, or it is terminated), every pending call rejects
+ *   at once with `WorkerCrashedError`; the next call starts a fresh worker (models must be loaded again).
+ */
 import * as Comlink from 'comlink';
-import { installErrorTransfer, type EngineApi } from './protocol.js';
+import { WorkerCrashedError } from '../errors.js';
+import { installErrorTransfer, type EngineApi, type ImageSampleRequest, type ProgressFn, type TextSampleRequest } from './protocol.js';
 
-export type Engine = Comlink.Remote<EngineApi> & {
+export interface CallOptions {
+  /** aborting it cancels the request (AbortError) */
+  signal?: AbortSignal;
+  /** request id (default: generated) */
+  requestId?: string;
+}
+
+type Api = Omit<EngineApi, 'sampleText' | 'sampleImage'>;
+
+export interface Engine {
+  init: Api['init'];
+  info: Api['info'];
+  matmul: Api['matmul'];
+  sample: Api['sample'];
+  loadModel: Api['loadModel'];
+  listModels: Api['listModels'];
+  unload: Api['unload'];
+  score: Api['score'];
+  classify: Api['classify'];
+  cancel: Api['cancel'];
+  crashForTest: Api['crashForTest'];
+  sampleText(req: TextSampleRequest, onProgress?: ProgressFn, o?: CallOptions): ReturnType<EngineApi['sampleText']>;
+  sampleImage(req: ImageSampleRequest, onProgress?: ProgressFn, o?: CallOptions): ReturnType<EngineApi['sampleImage']>;
+  /** how many workers this client has started (1 + restarts after crashes) */
+  readonly workersStarted: number;
   /** terminate the worker */
   dispose(): void;
-};
+}
 
-/** Start the engine in a module worker and return its typed proxy. */
+let ids = 0;
+
+/** Start the engine in a module worker and return its typed client. */
 export function createEngine(): Engine {
   installErrorTransfer();
-  const worker = new Worker(new URL('./sampler.worker.ts', import.meta.url), { type: 'module', name: 'samplescope-engine' });
-  const remote = Comlink.wrap<EngineApi>(worker) as Engine;
-  return new Proxy(remote, {
-    get(target, prop, receiver) {
-      if (prop === 'dispose') return () => { target[Comlink.releaseProxy](); worker.terminate(); };
-      return Reflect.get(target, prop, receiver);
+  let worker: Worker | null = null;
+  let remote: Comlink.Remote<EngineApi> | null = null;
+  let started = 0;
+  const pending = new Set<(e: Error) => void>();
+
+  const crash = (reason: string) => {
+    const err = new WorkerCrashedError(reason);
+    for (const reject of [...pending]) reject(err);
+    pending.clear();
+    worker?.terminate();
+    worker = null;
+    remote = null;
+  };
+
+  const ensure = (): Comlink.Remote<EngineApi> => {
+    if (remote) return remote;
+    const w = new Worker(new URL('./sampler.worker.ts', import.meta.url), { type: 'module', name: 'samplescope-engine' });
+    w.addEventListener('error', (ev) => { ev.preventDefault(); if (worker === w) crash(ev.message || 'uncaught error in the worker'); });
+    w.addEventListener('messageerror', () => { if (worker === w) crash('a message could not be deserialised'); });
+    worker = w;
+    started++;
+    remote = Comlink.wrap<EngineApi>(w);
+    return remote;
+  };
+
+  /** Run a remote call; reject with WorkerCrashedError if the worker dies first. */
+  const call = <T>(f: (r: Comlink.Remote<EngineApi>) => Promise<T>): Promise<T> => {
+    const r = ensure();
+    return new Promise<T>((resolve, reject) => {
+      pending.add(reject);
+      f(r).then(resolve, reject).finally(() => pending.delete(reject));
+    });
+  };
+
+  const sampling = <Req>(method: 'sampleText' | 'sampleImage') => (req: Req, onProgress?: ProgressFn, o: CallOptions = {}) => {
+    const requestId = o.requestId ?? `req-${++ids}`;
+    const abort = () => { void remote?.cancel(requestId); };
+    if (o.signal?.aborted) abort();
+    o.signal?.addEventListener('abort', abort, { once: true });
+    return call((r) => (r[method] as unknown as (q: Req, p?: ProgressFn, id?: string) => Promise<never>)(req, onProgress ? Comlink.proxy(onProgress) : undefined, requestId))
+      .finally(() => o.signal?.removeEventListener('abort', abort));
+  };
+
+  const passthrough = <K extends keyof Api>(k: K) => ((...args: unknown[]) => call((r) => (r[k] as (...a: unknown[]) => Promise<unknown>)(...args))) as unknown as Api[K];
+
+  return {
+    init: passthrough('init'),
+    info: passthrough('info'),
+    matmul: passthrough('matmul'),
+    sample: passthrough('sample'),
+    loadModel: passthrough('loadModel'),
+    listModels: passthrough('listModels'),
+    unload: passthrough('unload'),
+    score: passthrough('score'),
+    classify: passthrough('classify'),
+    cancel: passthrough('cancel'),
+    crashForTest: passthrough('crashForTest'),
+    sampleText: sampling<TextSampleRequest>('sampleText'),
+    sampleImage: sampling<ImageSampleRequest>('sampleImage'),
+    get workersStarted() { return started; },
+    dispose() {
+      remote?.[Comlink.releaseProxy]();
+      worker?.terminate();
+      worker = null;
+      remote = null;
     },
-  }) as Engine;
+  };
 }

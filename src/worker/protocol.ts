@@ -7,6 +7,9 @@ import * as Comlink from 'comlink';
 import * as errors from '../errors.js';
 import type { BackendInfo } from '../backend/backend.js';
 import type { SampleOptions } from '../backend/shapes.js';
+import type { ImageSampleRequest, ImageSampleResult, ModelInfo, ProgressFn, TextSampleRequest, TextSampleResult } from './engine.js';
+
+export type { EngineProgress, ImageSampleRequest, ImageSampleResult, ModelInfo, ProgressFn, TextSampleRequest, TextSampleResult } from './engine.js';
 
 export type BackendPreference = 'webgpu' | 'cpu' | 'auto';
 
@@ -40,8 +43,21 @@ export interface EngineApi {
   /** Acquire a backend (once); returns which one is in use and why. */
   init(prefer?: BackendPreference): Promise<BackendInfo>;
   info(): Promise<BackendInfo>;
+  /** kernel-level calls (the kernel demo) */
   matmul(req: MatmulRequest): Promise<MatmulResult>;
   sample(req: SampleRequest): Promise<Uint32Array>;
+  /** models by handle (see src/worker/engine.ts) */
+  loadModel(source: string, opts?: { id?: string }): Promise<ModelInfo>;
+  listModels(): Promise<ModelInfo[]>;
+  unload(id: string): Promise<void>;
+  sampleText(req: TextSampleRequest, onProgress?: ProgressFn, requestId?: string): Promise<TextSampleResult>;
+  sampleImage(req: ImageSampleRequest, onProgress?: ProgressFn, requestId?: string): Promise<ImageSampleResult>;
+  score(model: string, tokens: Uint32Array, batch: number, length: number, classId?: number): Promise<Float32Array>;
+  classify(model: string, images: Float32Array, n: number): Promise<{ features: Float32Array; logits: Float32Array }>;
+  /** cancel a running request by id: it rejects with AbortError after the model call in flight */
+  cancel(requestId: string): Promise<void>;
+  /** fault injection for tests: throw an uncaught error inside the worker after `ms` */
+  crashForTest(ms: number): Promise<void>;
 }
 
 type ErrorClass = new (...args: never[]) => Error;

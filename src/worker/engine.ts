@@ -1,0 +1,216 @@
+/**
+ * The engine: models by handle, sampling / scoring / metrics requests with progress and
+ * cancellation, on one backend. It is the same object in Node (used directly, no worker) and in the
+ * browser's module worker (src/worker/sampler.worker.ts exposes it through Comlink).
+ *
+ * Cancellation: `cancel(requestId)` marks the request; the sampler's per-step callback sees the mark
+ * after the model call in flight and throws `AbortError`, so a cancelled request settles within one
+ * model call (the samplers free their buffers on the way out).
+ */
+import type { Backend, BackendInfo } from '../backend/backend.js';
+import { createBackend } from '../backend/create.js';
+import { AbortError, OpInputError, UnknownModelError } from '../errors.js';
+import { loadClassifier, loadDenoiser, loadManifest, loadModel, type LoadOptions } from '../models/index.js';
+import type { AnyManifest } from '../models/manifest.js';
+import type { ClassifierModel, DenoiserModel, Model } from '../models/model.js';
+import { sampleAsarm, type AsarmOptions } from '../samplers/asarm.js';
+import { sampleDiffusion, type DiffusionOptions } from '../samplers/diffusion.js';
+import { logMarginals } from '../samplers/mam.js';
+import { sampleMdm, type MdmOptions } from '../samplers/mdm.js';
+import type { SampleResult } from '../samplers/common.js';
+import type { BackendPreference } from './protocol.js';
+
+export interface ModelInfo {
+  /** handle for later calls */
+  id: string;
+  name: string;
+  kind: 'text' | 'denoiser' | 'classifier';
+  family: string;
+  classes: string[];
+  /** text: vocabulary and [MASK]; images: (H, W, C) */
+  vocab?: string[];
+  maskId?: number;
+  maxLength?: number;
+  attention?: 'bidirectional' | 'two-stream';
+  hasMarginalHead?: boolean;
+  imageShape?: [number, number, number];
+  timesteps?: number;
+  metrics?: Record<string, unknown>;
+}
+
+/** Per-step progress of a request (cloneable: crosses the worker boundary). */
+export interface EngineProgress {
+  requestId: string;
+  step: number;
+  /** total steps when known in advance */
+  steps?: number;
+  nfe: number;
+  /** text: current tokens (batch, length), [MASK] where undecided */
+  tokens?: Uint32Array;
+  /** images: x̂0 preview (batch, H, W, C) in [0, 1] */
+  x0?: Float32Array;
+}
+
+export type ProgressFn = (p: EngineProgress) => void;
+
+type TextKnobs = Omit<MdmOptions, 'onStep' | 'sampler'> & Omit<AsarmOptions, 'onStep' | 'sampler'>;
+
+export interface TextSampleRequest {
+  model: string;
+  sampler: 'fhs' | 'ancestral' | 'sequential' | 'assd';
+  options: Omit<TextKnobs, 'prompt'> & { prompt?: Int32Array };
+}
+
+export interface ImageSampleRequest {
+  model: string;
+  options: Omit<DiffusionOptions, 'onStep' | 'hybrid'>;
+  /** base → student switch: handle of the student denoiser */
+  hybrid?: { student: string; baseSteps: number; studentSteps: number };
+}
+
+export type TextSampleResult = SampleResult & { texts: string[] };
+export type ImageSampleResult = Awaited<ReturnType<typeof sampleDiffusion>>;
+
+type Loaded =
+  | { kind: 'text'; model: Model; info: ModelInfo }
+  | { kind: 'denoiser'; model: DenoiserModel; info: ModelInfo }
+  | { kind: 'classifier'; model: ClassifierModel; info: ModelInfo };
+
+let nextRequest = 0;
+
+export class Engine {
+  private backend: Promise<Backend> | null = null;
+  private readonly models = new Map<string, Loaded>();
+  private readonly cancelled = new Set<string>();
+  private readonly active = new Set<string>();
+
+  /** Acquire the backend (once); returns which one is in use and why. */
+  async init(prefer: BackendPreference = 'auto'): Promise<BackendInfo> {
+    this.backend ??= createBackend({ prefer });
+    return (await this.backend).info;
+  }
+
+  /** the backend (acquired on first use with 'auto') */
+  async be(): Promise<Backend> {
+    return (await (this.backend ??= createBackend({ prefer: 'auto' })));
+  }
+
+  /** Load a model folder / manifest URL; returns its handle and description. */
+  async loadModel(source: string, opts: LoadOptions & { id?: string } = {}): Promise<ModelInfo> {
+    const be = await this.be();
+    const manifest: AnyManifest = await loadManifest(source, opts);
+    const id = opts.id ?? manifest.name;
+    if (this.models.has(id)) this.unload(id);
+    let entry: Loaded;
+    const base = { id, name: manifest.name, family: manifest.family, metrics: manifest.metrics as Record<string, unknown> | undefined };
+    if (manifest.architecture.type === 'dit') {
+      const m = await loadDenoiser(source, be, opts);
+      entry = { kind: 'denoiser', model: m, info: { ...base, kind: 'denoiser', classes: m.manifest.classes, imageShape: [m.imageSize, m.imageSize, m.channels], timesteps: m.timesteps } };
+    } else if (manifest.architecture.type === 'cnn') {
+      const m = await loadClassifier(source, be, opts);
+      entry = { kind: 'classifier', model: m, info: { ...base, kind: 'classifier', classes: m.manifest.classes, imageShape: [m.imageSize, m.imageSize, m.manifest.architecture.channels] } };
+    } else {
+      const m = await loadModel(source, be, opts);
+      entry = {
+        kind: 'text', model: m,
+        info: { ...base, kind: 'text', classes: m.manifest.classes, vocab: m.manifest.tokenizer.vocab, maskId: m.maskId, maxLength: m.maxLength, attention: m.attention, hasMarginalHead: m.hasMarginalHead },
+      };
+    }
+    this.models.set(id, entry);
+    return entry.info;
+  }
+
+  listModels(): ModelInfo[] {
+    return [...this.models.values()].map((m) => m.info);
+  }
+
+  unload(id: string): void {
+    const m = this.models.get(id);
+    if (!m) return;
+    m.model.dispose();
+    this.models.delete(id);
+  }
+
+  private get<K extends Loaded['kind']>(id: string, kind: K): Extract<Loaded, { kind: K }> {
+    const m = this.models.get(id);
+    if (!m) throw new UnknownModelError(id, [...this.models.keys()]);
+    if (m.kind !== kind) throw new OpInputError('engine', `model "${id}" is a ${m.kind} model, this call needs a ${kind} model`);
+    return m as Extract<Loaded, { kind: K }>;
+  }
+
+  /** Cancel a running request: it rejects with AbortError after the model call in flight. */
+  cancel(requestId: string): void {
+    if (this.active.has(requestId)) this.cancelled.add(requestId);
+  }
+
+  private async run<T>(requestId: string | undefined, f: (check: (step: number) => void, id: string) => Promise<T>): Promise<T> {
+    const id = requestId ?? `r${++nextRequest}`;
+    this.active.add(id);
+    try {
+      return await f((step) => {
+        if (this.cancelled.has(id)) throw new AbortError(id, step);
+      }, id);
+    } finally {
+      this.active.delete(id);
+      this.cancelled.delete(id);
+    }
+  }
+
+  async sampleText(req: TextSampleRequest, onProgress?: ProgressFn, requestId?: string): Promise<TextSampleResult> {
+    const { model } = this.get(req.model, 'text');
+    return this.run(requestId, async (check, rid) => {
+      const onStep = (p: { step: number; nfe: number; tokens: Uint32Array }) => {
+        check(p.step);
+        onProgress?.({ requestId: rid, step: p.step, nfe: p.nfe, tokens: p.tokens });
+      };
+      let res: SampleResult;
+      if (req.sampler === 'fhs' || req.sampler === 'ancestral') res = await sampleMdm(model, { ...req.options, sampler: req.sampler, onStep });
+      else if (req.sampler === 'sequential' || req.sampler === 'assd') res = await sampleAsarm(model, { ...req.options, sampler: req.sampler, onStep });
+      else throw new OpInputError('engine', `unknown text sampler "${String(req.sampler)}" (fhs, ancestral, sequential, assd)`);
+      const vocab = model.manifest.tokenizer.vocab;
+      const texts = Array.from({ length: res.batch }, (_, b) => Array.from(res.samples.subarray(b * res.length, (b + 1) * res.length), (t) => (t === model.maskId ? '_' : vocab[t])).join(''));
+      return { ...res, texts };
+    });
+  }
+
+  async sampleImage(req: ImageSampleRequest, onProgress?: ProgressFn, requestId?: string): Promise<ImageSampleResult> {
+    const { model } = this.get(req.model, 'denoiser');
+    const hybrid = req.hybrid ? { ...req.hybrid, student: this.get(req.hybrid.student, 'denoiser').model } : undefined;
+    return this.run(requestId, (check, rid) => sampleDiffusion(model, {
+      ...req.options, hybrid,
+      onStep: (p) => {
+        check(p.step);
+        onProgress?.({ requestId: rid, step: p.step, steps: p.steps, nfe: p.nfe, x0: p.x0 });
+      },
+    }));
+  }
+
+  /** MaM: log p of partial texts (unknown characters = maskId) in one pass; (batch). */
+  async score(modelId: string, tokens: Uint32Array, batch: number, length: number, classId?: number): Promise<Float32Array> {
+    const { model } = this.get(modelId, 'text');
+    return logMarginals(model, tokens, batch, length, classId);
+  }
+
+  /** Classifier features and logits of images (n, H, W) in [0, 1]. */
+  async classify(modelId: string, images: Float32Array, n: number): Promise<{ features: Float32Array; logits: Float32Array }> {
+    const { model } = this.get(modelId, 'classifier');
+    const be = model.backend;
+    const x = be.tensor(images, [n, model.imageSize, model.imageSize, model.manifest.architecture.channels]);
+    const out = model.run(x);
+    try {
+      return { features: (await be.read(out.features)) as Float32Array, logits: (await be.read(out.logits)) as Float32Array };
+    } finally {
+      for (const t of [x, out.features, out.logits]) be.free(t);
+    }
+  }
+
+  async info(): Promise<BackendInfo> {
+    return (await this.be()).info;
+  }
+
+  dispose(): void {
+    for (const id of [...this.models.keys()]) this.unload(id);
+    void this.backend?.then((b) => b.destroy());
+    this.backend = null;
+  }
+}

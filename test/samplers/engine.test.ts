@@ -1,0 +1,64 @@
+// The engine in-process (as Node uses it; the worker exposes the same object): models by handle,
+// text sampling with per-step progress, cancellation that lands after the model call in flight
+// (AbortError at the next step, within one step's time + 50 ms), typed errors for unknown handles
+// and wrong model kinds, and classification through a loaded classifier.
+import { describe, expect, it } from 'vitest';
+import { AbortError, OpInputError, UnknownModelError } from '../../src/errors.js';
+import { Engine, type EngineProgress } from '../../src/worker/engine.js';
+import { FIXTURES, MODELS, golden } from '../util/models.js';
+
+describe('engine (in-process, cpu)', () => {
+  it('loads by handle, samples with progress, lists and unloads', async () => {
+    const e = new Engine();
+    expect((await e.init('cpu')).name).toBe('cpu');
+    const info = await e.loadModel(FIXTURES + 'tiny-bidir', { id: 'mdm' });
+    expect(info).toMatchObject({ id: 'mdm', kind: 'text', attention: 'bidirectional' });
+    const seen: EngineProgress[] = [];
+    const L = Math.min(8, info.maxLength!);
+    const r = await e.sampleText({ model: 'mdm', sampler: 'fhs', options: { batch: 3, length: L, seed: 1 } }, (p) => seen.push(p), 'req-1');
+    expect(r.nfe).toBe(L);
+    expect(seen.map((p) => p.step)).toEqual(Array.from({ length: L }, (_, i) => i));
+    expect(seen.every((p) => p.requestId === 'req-1' && p.tokens!.length === 3 * L)).toBe(true);
+    expect(r.texts).toHaveLength(3);
+    expect(r.texts.every((t) => t.length >= L && !t.includes('_'))).toBe(true);
+    expect(e.listModels().map((m) => m.id)).toEqual(['mdm']);
+    e.unload('mdm');
+    await expect(e.sampleText({ model: 'mdm', sampler: 'fhs', options: { batch: 1, length: 4, seed: 1 } })).rejects.toBeInstanceOf(UnknownModelError);
+    e.dispose();
+  });
+
+  it('cancel lands at the next step, within one step + 50 ms', async () => {
+    const e = new Engine();
+    await e.init('cpu');
+    const info = await e.loadModel(FIXTURES + 'tiny-bidir', { id: 'mdm' });
+    const L = Math.min(16, info.maxLength!);
+    let cancelAt = 0, stepMs = 0, last = 0;
+    const err = await e.sampleText({ model: 'mdm', sampler: 'fhs', options: { batch: 64, length: L, seed: 2 } }, (p) => {
+      const now = performance.now();
+      if (p.step > 0) stepMs = Math.max(stepMs, now - last);
+      last = now;
+      if (p.step === 3) { e.cancel('c1'); cancelAt = now; }
+    }, 'c1').catch((x) => x);
+    const elapsed = performance.now() - cancelAt;
+    expect(err).toBeInstanceOf(AbortError);
+    expect(err.step).toBe(4);
+    expect(err.requestId).toBe('c1');
+    expect(elapsed).toBeLessThan(stepMs + 50);
+    // the engine is usable afterwards and a late cancel of a finished request is a no-op
+    e.cancel('c1');
+    const ok = await e.sampleText({ model: 'mdm', sampler: 'fhs', options: { batch: 2, length: 4, seed: 3 } }, undefined, 'c1');
+    expect(ok.nfe).toBe(4);
+    e.dispose();
+  });
+
+  it('wrong kinds are typed errors; a classifier classifies', async () => {
+    const e = new Engine();
+    await e.init('cpu');
+    await e.loadModel(MODELS + 'digits-classifier', { id: 'clf' });
+    await expect(e.sampleText({ model: 'clf', sampler: 'fhs', options: { batch: 1, length: 4, seed: 1 } })).rejects.toBeInstanceOf(OpInputError);
+    const g = await golden(MODELS + 'digits-classifier');
+    const { logits } = await e.classify('clf', g.x as Float32Array, 6);
+    for (let i = 0; i < logits.length; i++) expect(Math.abs(logits[i] - g.logits[i])).toBeLessThan(2e-3 + 2e-3 * Math.abs(g.logits[i]));
+    e.dispose();
+  });
+});
