@@ -1,5 +1,5 @@
 // pool2d — max or average pooling, channels-last, no padding:
-//   y[b, oy, ox, c] = max / mean over x[b, oy·s + ky, ox·s + kx, c], ky, kx < size
+//   y[b, oy, ox, c] = max / mean over x[b, oy·sh + ky, ox·sw + kx, c], ky < kh, kx < kw
 // Dispatch: (ceil(B·Ho·Wo·C / WG), 1, 1) workgroups (2-D split above 65535, see params.groups_x);
 // workgroup size WG. Twin: src/reference/pool2d.ts.
 
@@ -8,8 +8,8 @@ override KIND: u32 = 0u; // 0 max, 1 average
 
 struct Params {
   B: u32, H: u32, W: u32, C: u32,
-  Ho: u32, Wo: u32, size: u32, stride: u32,
-  groups_x: u32,
+  Ho: u32, Wo: u32, kh: u32, kw: u32,
+  sh: u32, sw: u32, groups_x: u32,
 };
 
 @group(0) @binding(0) var<uniform> params: Params;             // (Params) uniform
@@ -27,9 +27,9 @@ fn pool2d(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
   let b = i / (p.C * p.Wo * p.Ho);
   var acc = 0.0;
   var first = true;
-  for (var ky = 0u; ky < p.size; ky++) {
-    for (var kx = 0u; kx < p.size; kx++) {
-      let v = x[((b * p.H + oy * p.stride + ky) * p.W + ox * p.stride + kx) * p.C + c];
+  for (var ky = 0u; ky < p.kh; ky++) {
+    for (var kx = 0u; kx < p.kw; kx++) {
+      let v = x[((b * p.H + oy * p.sh + ky) * p.W + ox * p.sw + kx) * p.C + c];
       if (KIND == 0u) {
         if (first || v > acc) { acc = v; }
         first = false;
@@ -38,6 +38,6 @@ fn pool2d(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
       }
     }
   }
-  if (KIND == 1u) { acc = acc / f32(p.size * p.size); }
+  if (KIND == 1u) { acc = acc / f32(p.kh * p.kw); }
   y[i] = acc;
 }

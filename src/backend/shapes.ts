@@ -309,22 +309,26 @@ export function planConv2d(x: Tensor, w: Tensor, o: Conv2dOptions, backend: Back
 
 export interface Pool2dOptions {
   kind: 'max' | 'avg';
-  size: number;
-  /** default size */
-  stride?: number;
+  /** window: n×n, or [height, width] */
+  size: number | [number, number];
+  /** default: the window size */
+  stride?: number | [number, number];
 }
 
 export function planPool2d(x: Tensor, o: Pool2dOptions, backend: BackendName) {
   const op = 'pool2d';
   expect(op, 'x', x, backend, ['f32'], [4]);
   if (o.kind !== 'max' && o.kind !== 'avg') fail(op, `kind must be "max" or "avg", got ${JSON.stringify(o.kind)}`);
-  const size = o.size, stride = o.stride ?? o.size;
-  if (!Number.isInteger(size) || size < 1) fail(op, `size must be an integer ≥ 1, got ${size}`);
-  if (!Number.isInteger(stride) || stride < 1) fail(op, `stride must be an integer ≥ 1, got ${stride}`);
+  const pair = (v: number | [number, number], name: string): [number, number] => {
+    const p: [number, number] = Array.isArray(v) ? [v[0], v[1]] : [v, v];
+    if (!p.every((q) => Number.isInteger(q) && q >= 1)) fail(op, `${name} must be an integer ≥ 1 or a pair of them, got ${JSON.stringify(v)}`);
+    return p;
+  };
+  const [kh, kw] = pair(o.size, 'size'), [sh, sw] = pair(o.stride ?? o.size, 'stride');
   const [B, H, W, C] = x.shape;
-  const Ho = Math.floor((H - size) / stride) + 1, Wo = Math.floor((W - size) / stride) + 1;
-  if (Ho < 1 || Wo < 1) fail(op, `window ${size} does not fit ${H}×${W}`);
-  return { B, H, W, C, size, stride, Ho, Wo, kind: o.kind, outShape: [B, Ho, Wo, C] };
+  const Ho = Math.floor((H - kh) / sh) + 1, Wo = Math.floor((W - kw) / sw) + 1;
+  if (Ho < 1 || Wo < 1) fail(op, `window ${kh}×${kw} does not fit ${H}×${W}`);
+  return { B, H, W, C, kh, kw, sh, sw, Ho, Wo, kind: o.kind, outShape: [B, Ho, Wo, C] };
 }
 
 export interface UnpatchifyOptions { p: number; H: number; W: number; C: number }

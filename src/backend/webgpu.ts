@@ -276,7 +276,7 @@ export class WebGPUBackend implements Backend {
     expectOut('pool2d', o.out, p.outShape, 'f32', 'webgpu');
     const out = this.alloc(p.outShape, 'f32', 'pool2d:out', o.out);
     this.flat('pool2d', p.B * p.Ho * p.Wo * p.C,
-      [['u', p.B], ['u', p.H], ['u', p.W], ['u', p.C], ['u', p.Ho], ['u', p.Wo], ['u', p.size], ['u', p.stride], ['u', -1]],
+      [['u', p.B], ['u', p.H], ['u', p.W], ['u', p.C], ['u', p.Ho], ['u', p.Wo], ['u', p.kh], ['u', p.kw], ['u', p.sh], ['u', p.sw], ['u', -1]],
       [this.buf(x), out.buffer], { KIND: p.kind === 'max' ? 0 : 1 });
     return out;
   }

@@ -4,15 +4,16 @@ import { ModelFormatError, SamplerConfigError } from '../errors.js';
 import { CnnClassifier } from './classifier.js';
 import { DitDenoiser } from './denoiser.js';
 import { loadModelFiles, type LoadedTensor, type LoadOptions } from './load.js';
-import { isCnnManifest, isDitManifest, isTextManifest, type AnyManifest, type DitManifest } from './manifest.js';
-import type { ClassifierModel, DenoiserModel, Model } from './model.js';
+import { isCnnManifest, isDitManifest, isTextCnnManifest, isTextManifest, type AnyManifest, type DitManifest } from './manifest.js';
+import type { ClassifierModel, DenoiserModel, Model, TextClassifierModel } from './model.js';
+import { TextCnnClassifier } from './text_classifier.js';
 import { TransformerModel } from './transformer.js';
 
 function wrongKind(m: AnyManifest, want: string, use: string): never {
   throw new ModelFormatError('model-kind', `${m.name} is a ${m.architecture.type} model, not ${want}; load it with ${use}`, undefined, 'manifest.json');
 }
 
-const loaderFor = (m: AnyManifest) => (isTextManifest(m) ? 'loadModel' : isDitManifest(m) ? 'loadDenoiser' : 'loadClassifier');
+const loaderFor = (m: AnyManifest) => (isTextManifest(m) ? 'loadModel' : isDitManifest(m) ? 'loadDenoiser' : isTextCnnManifest(m) ? 'loadTextClassifier' : 'loadClassifier');
 
 /** A text model (transformer: MDM, AS-ARM, MaM). */
 export async function loadModel(source: string, backend: Backend, opts: LoadOptions = {}): Promise<Model> {
@@ -60,8 +61,16 @@ export async function loadClassifier(source: string, backend: Backend, opts: Loa
   return new CnnClassifier(manifest, weights, backend);
 }
 
-export type { Model, ForwardInput, DenoiserModel, DenoiserInput, ClassifierModel } from './model.js';
-export type { ModelManifest, AnyManifest, DitManifest, CnnManifest } from './manifest.js';
+/** A text classifier (character CNN). */
+export async function loadTextClassifier(source: string, backend: Backend, opts: LoadOptions = {}): Promise<TextClassifierModel> {
+  const { manifest, weights } = await loadModelFiles(source, opts);
+  if (!isTextCnnManifest(manifest)) wrongKind(manifest, 'a text classifier', loaderFor(manifest));
+  return new TextCnnClassifier(manifest, weights, backend);
+}
+
+export type { Model, ForwardInput, DenoiserModel, DenoiserInput, ClassifierModel, TextClassifierModel } from './model.js';
+export type { ModelManifest, AnyManifest, DitManifest, CnnManifest, TextCnnManifest } from './manifest.js';
+export { TextCnnClassifier } from './text_classifier.js';
 export { loadModelFiles, loadManifest, sha256Hex, type LoadOptions, type LoadedModelFiles } from './load.js';
 export { parseSafetensors, tensorData, writeSafetensors } from './safetensors.js';
 export { TransformerModel } from './transformer.js';

@@ -56,6 +56,18 @@ export interface CnnArchitecture {
   channels: number;
 }
 
+/** The character CNN text classifier (training/train_text_classifier.py TextCNN). */
+export interface TextCnnArchitecture {
+  type: 'textcnn';
+  vocab_size: number;
+  emb: number;
+  channels: number;
+  hidden: number;
+  kernel: number;
+  n_classes: number;
+  length: number;
+}
+
 export interface DiffusionSpec {
   prediction: 'epsilon';
   timesteps: number;
@@ -89,8 +101,14 @@ export interface CnnManifest extends ManifestCommon {
   classes: string[];
 }
 
+export interface TextCnnManifest extends ManifestCommon {
+  architecture: TextCnnArchitecture;
+  tokenizer: { type: 'char'; vocab: string[]; mask_id?: number };
+  classes: string[];
+}
+
 /** Any manifest this package loads; `architecture.type` tells them apart. */
-export type AnyManifest = ModelManifest | DitManifest | CnnManifest;
+export type AnyManifest = ModelManifest | DitManifest | CnnManifest | TextCnnManifest;
 
 /** A text transformer's manifest. */
 export interface ModelManifest {
@@ -112,6 +130,7 @@ export interface ModelManifest {
 export const isTextManifest = (m: AnyManifest): m is ModelManifest => m.architecture.type === 'transformer';
 export const isDitManifest = (m: AnyManifest): m is DitManifest => m.architecture.type === 'dit';
 export const isCnnManifest = (m: AnyManifest): m is CnnManifest => m.architecture.type === 'cnn';
+export const isTextCnnManifest = (m: AnyManifest): m is TextCnnManifest => m.architecture.type === 'textcnn';
 
 const SHA = /^[0-9a-f]{64}$/;
 const SAFE_PATH = /^[A-Za-z0-9._-]+$/;
@@ -169,6 +188,16 @@ function validateCnn(o: Record<string, unknown>, a: Record<string, unknown>): Cn
   return o as unknown as CnnManifest;
 }
 
+function validateTextCnn(o: Record<string, unknown>, a: Record<string, unknown>): TextCnnManifest {
+  for (const k of ['vocab_size', 'emb', 'channels', 'hidden', 'kernel', 'n_classes', 'length']) posInt(a[k], `architecture.${k}`, 1 << 16);
+  if ((a.length as number) < 2 * (a.kernel as number) - 1) fail('manifest-architecture', `length ${a.length} is too short for two valid convolutions of width ${a.kernel}`);
+  const tok = o.tokenizer as Record<string, unknown> | undefined;
+  if (!tok || tok.type !== 'char' || !Array.isArray(tok.vocab) || tok.vocab.length !== a.vocab_size) fail('manifest-tokenizer', `tokenizer must be {type: "char", vocab: string[${a.vocab_size}]}`);
+  validateClasses(o, a.n_classes as number, false);
+  validateFiles(o);
+  return o as unknown as TextCnnManifest;
+}
+
 /** Validate a parsed manifest of any model type; returns it typed. */
 export function validateManifest(m: unknown): AnyManifest {
   if (typeof m !== 'object' || m === null || Array.isArray(m)) fail('manifest-json', 'manifest is not a JSON object');
@@ -178,7 +207,8 @@ export function validateManifest(m: unknown): AnyManifest {
   const a = o.architecture as Record<string, unknown> | undefined;
   if (a && typeof a === 'object' && a.type === 'dit') return validateDit(o, a);
   if (a && typeof a === 'object' && a.type === 'cnn') return validateCnn(o, a);
-  if (!a || a.type !== 'transformer') fail('manifest-architecture', 'architecture.type must be "transformer", "dit" or "cnn"');
+  if (a && typeof a === 'object' && a.type === 'textcnn') return validateTextCnn(o, a);
+  if (!a || a.type !== 'transformer') fail('manifest-architecture', 'architecture.type must be "transformer", "dit", "cnn" or "textcnn"');
   for (const k of ['vocab_size', 'd_model', 'n_layers', 'n_heads', 'd_ff', 'max_len']) posInt(a[k], `architecture.${k}`);
   if (!Number.isSafeInteger(a.n_classes) || (a.n_classes as number) < 0) fail('manifest-architecture', 'architecture.n_classes must be an integer ≥ 0');
   if ((a.d_model as number) % (a.n_heads as number) !== 0) fail('manifest-architecture', 'd_model must be a multiple of n_heads');

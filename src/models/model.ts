@@ -4,7 +4,7 @@
  */
 import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../backend/tensor.js';
-import type { CnnManifest, DitManifest, ModelManifest } from './manifest.js';
+import type { CnnManifest, DitManifest, ModelManifest, TextCnnManifest } from './manifest.js';
 
 export interface ForwardInput {
   /** (batch, length) token ids; [MASK] = `maskId` where the model has one */
@@ -86,5 +86,20 @@ export interface ClassifierModel {
   readonly featureDim: number;
   /** images (batch, H, W) or (batch, H, W, 1) in [0, 1] → features (batch, featureDim) and logits (batch, numClasses); the caller frees both */
   run(images: Tensor): { features: Tensor; logits: Tensor };
+  dispose(): void;
+}
+
+/** A text classifier whose penultimate layer serves as a feature space for text metrics. */
+export interface TextClassifierModel {
+  readonly kind: 'text-classifier';
+  readonly name: string;
+  readonly manifest: TextCnnManifest;
+  readonly backend: Backend;
+  /** the snippet length it reads */
+  readonly length: number;
+  readonly numClasses: number;
+  readonly featureDim: number;
+  /** token ids (batch, length) → features (batch, featureDim) and logits (batch, numClasses); the caller frees both */
+  run(tokens: Uint32Array, batch: number): { features: Tensor; logits: Tensor };
   dispose(): void;
 }

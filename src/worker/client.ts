@@ -30,6 +30,7 @@ export interface Engine {
   unload: Api['unload'];
   score: Api['score'];
   classify: Api['classify'];
+  classifyText: Api['classifyText'];
   cancel: Api['cancel'];
   crashForTest: Api['crashForTest'];
   sampleText(req: TextSampleRequest, onProgress?: ProgressFn, o?: CallOptions): ReturnType<EngineApi['sampleText']>;
@@ -100,6 +101,7 @@ export function createEngine(): Engine {
     unload: passthrough('unload'),
     score: passthrough('score'),
     classify: passthrough('classify'),
+    classifyText: passthrough('classifyText'),
     cancel: passthrough('cancel'),
     crashForTest: passthrough('crashForTest'),
     sampleText: sampling<TextSampleRequest>('sampleText'),

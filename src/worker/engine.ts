@@ -10,9 +10,9 @@
 import type { Backend, BackendInfo } from '../backend/backend.js';
 import { createBackend } from '../backend/create.js';
 import { AbortError, OpInputError, UnknownModelError } from '../errors.js';
-import { loadClassifier, loadDenoiser, loadManifest, loadModel, type LoadOptions } from '../models/index.js';
+import { loadClassifier, loadDenoiser, loadManifest, loadModel, loadTextClassifier, type LoadOptions } from '../models/index.js';
 import type { AnyManifest } from '../models/manifest.js';
-import type { ClassifierModel, DenoiserModel, Model } from '../models/model.js';
+import type { ClassifierModel, DenoiserModel, Model, TextClassifierModel } from '../models/model.js';
 import { sampleAsarm, type AsarmOptions } from '../samplers/asarm.js';
 import { sampleDiffusion, type DiffusionOptions } from '../samplers/diffusion.js';
 import { logMarginals } from '../samplers/mam.js';
@@ -24,7 +24,7 @@ export interface ModelInfo {
   /** handle for later calls */
   id: string;
   name: string;
-  kind: 'text' | 'denoiser' | 'classifier';
+  kind: 'text' | 'denoiser' | 'classifier' | 'text-classifier';
   family: string;
   classes: string[];
   /** text: vocabulary and [MASK]; images: (H, W, C) */
@@ -74,7 +74,8 @@ export type ImageSampleResult = Awaited<ReturnType<typeof sampleDiffusion>>;
 type Loaded =
   | { kind: 'text'; model: Model; info: ModelInfo }
   | { kind: 'denoiser'; model: DenoiserModel; info: ModelInfo }
-  | { kind: 'classifier'; model: ClassifierModel; info: ModelInfo };
+  | { kind: 'classifier'; model: ClassifierModel; info: ModelInfo }
+  | { kind: 'text-classifier'; model: TextClassifierModel; info: ModelInfo };
 
 let nextRequest = 0;
 
@@ -109,6 +110,9 @@ export class Engine {
     } else if (manifest.architecture.type === 'cnn') {
       const m = await loadClassifier(source, be, opts);
       entry = { kind: 'classifier', model: m, info: { ...base, kind: 'classifier', classes: m.manifest.classes, imageShape: [m.imageSize, m.imageSize, m.manifest.architecture.channels] } };
+    } else if (manifest.architecture.type === 'textcnn') {
+      const m = await loadTextClassifier(source, be, opts);
+      entry = { kind: 'text-classifier', model: m, info: { ...base, kind: 'text-classifier', classes: m.manifest.classes, vocab: m.manifest.tokenizer.vocab, maxLength: m.length } };
     } else {
       const m = await loadModel(source, be, opts);
       entry = {
@@ -201,6 +205,19 @@ export class Engine {
       return { features: (await be.read(out.features)) as Float32Array, logits: (await be.read(out.logits)) as Float32Array };
     } finally {
       for (const t of [x, out.features, out.logits]) be.free(t);
+    }
+  }
+
+  /** Text classifier features and logits of token rows (batch, its length). */
+  async classifyText(modelId: string, tokens: Uint32Array, batch: number): Promise<{ features: Float32Array; logits: Float32Array }> {
+    const { model } = this.get(modelId, 'text-classifier');
+    const be = model.backend;
+    const out = model.run(tokens, batch);
+    try {
+      return { features: (await be.read(out.features)) as Float32Array, logits: (await be.read(out.logits)) as Float32Array };
+    } finally {
+      be.free(out.features);
+      be.free(out.logits);
     }
   }
 

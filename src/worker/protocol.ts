@@ -54,6 +54,7 @@ export interface EngineApi {
   sampleImage(req: ImageSampleRequest, onProgress?: ProgressFn, requestId?: string): Promise<ImageSampleResult>;
   score(model: string, tokens: Uint32Array, batch: number, length: number, classId?: number): Promise<Float32Array>;
   classify(model: string, images: Float32Array, n: number): Promise<{ features: Float32Array; logits: Float32Array }>;
+  classifyText(model: string, tokens: Uint32Array, batch: number): Promise<{ features: Float32Array; logits: Float32Array }>;
   /** cancel a running request by id: it rejects with AbortError after the model call in flight */
   cancel(requestId: string): Promise<void>;
   /** fault injection for tests: throw an uncaught error inside the worker after `ms` */

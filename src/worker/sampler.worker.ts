@@ -58,6 +58,10 @@ const api: EngineApi = {
     const r = await engine.classify(model, images, n);
     return Comlink.transfer(r, [r.features.buffer, r.logits.buffer]);
   },
+  async classifyText(model, tokens, batch) {
+    const r = await engine.classifyText(model, tokens, batch);
+    return Comlink.transfer(r, [r.features.buffer, r.logits.buffer]);
+  },
   cancel: async (id) => engine.cancel(id),
   async crashForTest(ms) {
     setTimeout(() => { throw new Error('injected worker crash'); }, ms);

@@ -3,12 +3,13 @@
 //   class), atol 2e-3 + rtol 2e-3 (fp16 weights, f32 arithmetic in both);
 // - every committed CNN classifier: penultimate features and logits for 6 held-out digits, same
 //   tolerance, and the argmax of the logits equal to PyTorch's.
+// - every committed text classifier: features and logits of 4 held-out snippets, same tolerance.
 // Plus shape / timestep / class errors are typed.
 import { describe, expect, it } from 'vitest';
 import type { Backend } from '../../src/backend/backend.js';
 import { CpuBackend } from '../../src/backend/cpu.js';
 import { ModelFormatError, OpInputError } from '../../src/errors.js';
-import { loadClassifier, loadDenoiser, loadModel } from '../../src/models/index.js';
+import { loadClassifier, loadDenoiser, loadModel, loadTextClassifier } from '../../src/models/index.js';
 import { expectClose, gpuBackend } from '../util/gpu.js';
 import { MODELS, golden, modelNames } from '../util/models.js';
 
@@ -49,6 +50,22 @@ describe.each(modelNames('dit'))('denoiser %s', (name) => {
 describe.each(modelNames('cnn'))('classifier %s', (name) => {
   it('matches its PyTorch golden vectors on cpu', async () => checkClassifier(MODELS + name, new CpuBackend()));
   it('matches its PyTorch golden vectors on webgpu', async () => checkClassifier(MODELS + name, await gpuBackend()));
+});
+
+async function checkTextClassifier(dir: string, be: Backend) {
+  const m = await loadTextClassifier(dir, be);
+  const g = await golden(dir);
+  const B = g.cls.length;
+  const { features, logits } = m.run(Uint32Array.from(g.x), B);
+  expectClose(await be.read(features), g.features, 2e-3, 2e-3, `${m.name} features on ${be.name}`);
+  expectClose(await be.read(logits), g.logits, 2e-3, 2e-3, `${m.name} logits on ${be.name}`);
+  expect(() => m.run(new Uint32Array(10), 1)).toThrow(OpInputError);
+  m.dispose();
+}
+
+describe.each(modelNames('textcnn'))('text classifier %s', (name) => {
+  it('matches its PyTorch golden vectors on cpu', async () => checkTextClassifier(MODELS + name, new CpuBackend()));
+  it('matches its PyTorch golden vectors on webgpu', async () => checkTextClassifier(MODELS + name, await gpuBackend()));
 });
 
 describe('loaders check the model kind', () => {

@@ -1,4 +1,5 @@
-// pool2d kernel vs twin: max is exact; average within atol 1e-6 + rtol 1e-6. Bad shapes are OpInputError.
+// pool2d kernel vs twin (square and rectangular windows): max is exact; average within atol 1e-6 +
+// rtol 1e-6. Bad shapes are OpInputError.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { OpInputError } from '../../src/errors.js';
@@ -9,13 +10,14 @@ describe('pool2d (webgpu vs twin)', () => {
     const gpu = await gpuBackend();
     await fc.assert(fc.asyncProperty(
       fc.record({ B: fc.integer({ min: 1, max: 3 }), H: fc.integer({ min: 2, max: 15 }), W: fc.integer({ min: 2, max: 15 }), C: fc.integer({ min: 1, max: 17 }),
-        size: fc.integer({ min: 1, max: 3 }), stride: fc.integer({ min: 1, max: 3 }), kind: fc.constantFrom('max', 'avg'), seed: fc.nat() }),
-      async ({ B, H, W, C, size, stride, kind, seed }) => {
-        if (size > Math.min(H, W)) return;
+        kh: fc.integer({ min: 1, max: 3 }), kw: fc.integer({ min: 1, max: 4 }), stride: fc.integer({ min: 1, max: 3 }), kind: fc.constantFrom('max', 'avg'), seed: fc.nat() }),
+      async ({ B, H, W, C, kh, kw, stride, kind, seed }) => {
+        if (kh > H || kw > W) return;
+        const size: [number, number] = [kh, kw];
         const x = randomF32(B * H * W * C, seed, 3);
         const run = async (be: typeof cpu) => be.read(be.pool2d(be.tensor(x, [B, H, W, C]), { kind: kind as 'max', size, stride }));
         const tol = kind === 'max' ? 0 : 1e-6;
-        expectClose(await run(gpu), await run(cpu), tol, tol, `${kind} ${size}/${stride}`);
+        expectClose(await run(gpu), await run(cpu), tol, tol, `${kind} ${kh}×${kw}/${stride}`);
       }), { numRuns: 15, seed: 4 });
   });
 

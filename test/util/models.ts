@@ -17,7 +17,7 @@ export async function golden(dir: string): Promise<Record<string, Float32Array |
 export const MODELS = fileURLToPath(new URL('../../models/', import.meta.url));
 
 /** Names of the committed models (models/<name>/manifest.json) of one architecture type. */
-export function modelNames(type: 'transformer' | 'dit' | 'cnn'): string[] {
+export function modelNames(type: 'transformer' | 'dit' | 'cnn' | 'textcnn'): string[] {
   if (!existsSync(MODELS)) return [];
   return readdirSync(MODELS)
     .filter((n) => existsSync(`${MODELS}${n}/manifest.json`))
