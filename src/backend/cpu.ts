@@ -161,7 +161,7 @@ export class CpuBackend implements Backend {
   conv2d(x: Tensor, w: Tensor, o: Conv2dOptions & OutOption = {}): Tensor {
     const p = planConv2d(x, w, o, 'cpu');
     expectOut('conv2d', o.out, p.outShape, 'f32', 'cpu');
-    const y = conv2dRef(this.data(x) as Float32Array, this.data(w) as Float32Array, o.bias ? (this.data(o.bias) as Float32Array) : null, p, p.activation as 'none');
+    const y = conv2dRef(this.data(x) as Float32Array, this.data(w) as Float32Array, o.bias ? (this.data(o.bias) as Float32Array) : null, p, p.activation);
     return this.emit(y, p.outShape, o.out);
   }
 

@@ -9,6 +9,7 @@ import { InvalidLogitsError } from '../errors.js';
 import type { AttentionDims } from '../reference/attention.js';
 import { dtypeOf, type HostArray } from './tensor.js';
 import type { RngOutput } from '../reference/rng.js';
+import { ACTIVATION_CODES, type Activation } from '../reference/elementwise.js';
 
 export const MAX_HEAD_DIM = 128;
 
@@ -283,7 +284,8 @@ export interface Conv2dOptions {
   stride?: number;
   /** zero padding on every side, default 0 */
   pad?: number;
-  activation?: 'none' | 'gelu' | 'relu' | 'silu';
+  /** fused after the bias; default 'none' */
+  activation?: Activation;
 }
 
 export function planConv2d(x: Tensor, w: Tensor, o: Conv2dOptions, backend: BackendName) {
@@ -293,6 +295,7 @@ export function planConv2d(x: Tensor, w: Tensor, o: Conv2dOptions, backend: Back
   const [B, H, W, Cin] = x.shape;
   const [KH, KW, wCin, Cout] = w.shape;
   if (wCin !== Cin) fail(op, `w has ${wCin} input channels, x has ${Cin}`);
+  if (KH < 1 || KW < 1 || Cin < 1 || Cout < 1) fail(op, `kernel [${w.shape.join(', ')}] must have every dimension ≥ 1`);
   const stride = o.stride ?? 1, pad = o.pad ?? 0;
   if (!Number.isInteger(stride) || stride < 1) fail(op, `stride must be an integer ≥ 1, got ${stride}`);
   if (!Number.isInteger(pad) || pad < 0) fail(op, `pad must be an integer ≥ 0, got ${pad}`);
@@ -302,8 +305,8 @@ export function planConv2d(x: Tensor, w: Tensor, o: Conv2dOptions, backend: Back
     expect(op, 'bias', o.bias, backend, ['f32'], [1]);
     if (o.bias.shape[0] !== Cout) fail(op, `bias has ${o.bias.shape[0]} entries, expected ${Cout}`);
   }
-  const activation = o.activation ?? 'none';
-  if (!['none', 'gelu', 'relu', 'silu'].includes(activation)) fail(op, `unknown activation "${activation}"`);
+  const activation: Activation = o.activation ?? 'none';
+  if (!Object.hasOwn(ACTIVATION_CODES, activation)) fail(op, `unknown activation "${activation}"`);
   return { B, H, W, Cin, KH, KW, Cout, stride, pad, Ho, Wo, activation, outShape: [B, Ho, Wo, Cout] };
 }
 

@@ -267,7 +267,7 @@ export class WebGPUBackend implements Backend {
     this.flat('conv2d', p.B * p.Ho * p.Wo * p.Cout,
       [['u', p.B], ['u', p.H], ['u', p.W], ['u', p.Cin], ['u', p.Ho], ['u', p.Wo], ['u', p.Cout], ['u', p.KH], ['u', p.KW], ['u', p.stride], ['u', p.pad], ['u', -1]],
       [this.buf(x), this.buf(w), o.bias ? this.buf(o.bias) : this.runtime.dummyBuffer, out.buffer],
-      { HAS_BIAS: !!o.bias, ACT: ACTIVATION_CODES[p.activation as 'none'] });
+      { HAS_BIAS: !!o.bias, ACT: ACTIVATION_CODES[p.activation] });
     return out;
   }
 
