@@ -1,7 +1,8 @@
 // elementwise kernel vs twin: add/mul/scale are exact (one f32 rounding on both sides) up to
 // subnormal results, which WGSL lets a GPU flush to zero (atol 2e-38); GELU within
 // atol 1e-6 + rtol 1e-5 (tanh implementations differ in the last bits), SiLU likewise (exp);
-// ReLU exact. Broadcast by repetition.
+// ReLU exact; the same tolerances in the tails (|x| up to 1e30, where a naive sigmoid or tanh
+// overflows). Broadcast by repetition.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cpu, expectClose, gpuBackend, randomF32 } from '../util/gpu.js';
@@ -24,6 +25,16 @@ describe('elementwise (webgpu vs twin)', () => {
         const tol = op === 'gelu' || op === 'silu' ? [1e-6, 1e-5] : [2e-38, 0];
         expectClose(await run(gpu), await run(cpu), tol[0], tol[1], op);
       }), { numRuns: 20, seed: 17 });
+  });
+
+  it('gelu, relu and silu stay finite and match the twin in the tails', async () => {
+    const gpu = await gpuBackend();
+    const x = Float32Array.from([-1e30, -3e4, -100, -20, -1e-30, 0, 1e-30, 20, 100, 3e4, 1e30]);
+    for (const op of ['gelu', 'relu', 'silu'] as const) {
+      const got = await gpu.read(gpu[op](gpu.tensor(x, [x.length])));
+      expect(Array.from(got).every(Number.isFinite), `${op} is finite`).toBe(true);
+      expectClose(got, await cpu.read(cpu[op](cpu.tensor(x, [x.length]))), 1e-6, 1e-5, `${op} tails`);
+    }
   });
 
   it('rejects a b that does not divide a', async () => {

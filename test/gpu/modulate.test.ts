@@ -1,5 +1,5 @@
 // modulate and gatedAdd (DiT adaLN-Zero) kernel vs twin over ragged (B, T, C): atol 1e-6 + rtol 1e-6
-// (one or two f32 roundings on both sides). Bad shapes are OpInputError.
+// (one or two f32 roundings on both sides). Bad shapes, dtypes and out tensors are OpInputError.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { OpInputError } from '../../src/errors.js';
@@ -27,5 +27,12 @@ describe('modulate (webgpu vs twin)', () => {
     const x = gpu.tensor(randomF32(24, 1), [2, 3, 4]);
     expect(() => gpu.modulate(x, gpu.tensor(randomF32(8, 1), [2, 4]), gpu.tensor(randomF32(6, 1), [2, 3]))).toThrow(OpInputError);
     expect(() => gpu.gatedAdd(x, gpu.tensor(randomF32(12, 1), [1, 3, 4]), gpu.tensor(randomF32(8, 1), [2, 4]))).toThrow(OpInputError);
+    const bc = gpu.tensor(randomF32(8, 1), [2, 4]);
+    expect(() => gpu.modulate(gpu.tensor(randomF32(12, 1), [3, 4]), bc, bc)).toThrow(/rank 3/);
+    expect(() => gpu.modulate(x, gpu.tensor(randomF32(8, 1), [8]), bc)).toThrow(/rank 2/);
+    expect(() => gpu.modulate(x, bc, gpu.tensor(new Uint32Array(8), [2, 4]))).toThrow(/f32/);
+    expect(() => gpu.gatedAdd(x, x, gpu.tensor(randomF32(8, 1), [4, 2]))).toThrow(OpInputError);
+    expect(() => gpu.modulate(x, bc, bc, { out: gpu.empty([2, 4, 3]) })).toThrow(/out has shape/);
+    expect(() => gpu.gatedAdd(x, x, bc, { out: cpu.empty([2, 3, 4]) })).toThrow(/cpu backend/);
   });
 });

@@ -1,5 +1,6 @@
 // patchify / unpatchify kernel vs twin: exact (pure gathers); unpatchify ∘ patchify = identity; the
-// patch vector order (py, px, c) checked on a hand-made case. Bad shapes are OpInputError.
+// patch vector order (py, px, c) checked on a hand-made case. Bad shapes, dtypes, patch sizes and out
+// tensors are OpInputError.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { OpInputError } from '../../src/errors.js';
@@ -31,5 +32,12 @@ describe('patchify (webgpu vs twin)', () => {
     const gpu = await gpuBackend();
     expect(() => gpu.patchify(gpu.tensor(randomF32(30, 1), [1, 5, 6, 1]), 2)).toThrow(OpInputError);
     expect(() => gpu.unpatchify(gpu.tensor(randomF32(16, 1), [1, 4, 4]), { p: 2, H: 4, W: 2, C: 1 })).toThrow(OpInputError);
+    const x = gpu.tensor(randomF32(32, 1), [2, 4, 4, 1]);
+    expect(() => gpu.patchify(gpu.tensor(randomF32(16, 1), [4, 4, 1]), 2)).toThrow(/rank 4/);
+    expect(() => gpu.patchify(gpu.tensor(new Uint32Array(32), [2, 4, 4, 1]), 2)).toThrow(/f32/);
+    expect(() => gpu.patchify(x, 0)).toThrow(OpInputError);
+    expect(() => gpu.patchify(x, 2, { out: gpu.empty([2, 4, 5]) })).toThrow(/out has shape/);
+    expect(() => gpu.unpatchify(gpu.tensor(randomF32(32, 1), [2, 4, 4]), { p: 2, H: 4, W: 4, C: 2 })).toThrow(OpInputError); // p·p·C = 8
+    expect(() => gpu.unpatchify(gpu.tensor(randomF32(32, 1), [2, 4, 4]), { p: 2, H: 4, W: 4, C: 1, out: gpu.empty([2, 4, 4]) })).toThrow(/out has shape/);
   });
 });
