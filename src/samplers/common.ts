@@ -48,6 +48,25 @@ export interface StepProgress {
   nfe: number;
   /** current tokens (batch, length); [MASK] where not yet decided (a copy) */
   tokens: Uint32Array;
+  /** samplers that can resume: everything needed to continue after this step (structured-cloneable) */
+  checkpoint?: SamplerCheckpoint;
+}
+
+/**
+ * A sampler's state after a completed step. Randomness is counter-based (seed, step), so resuming
+ * from a checkpoint with the same options gives exactly the samples of an uninterrupted run.
+ */
+export interface SamplerCheckpoint {
+  sampler: string;
+  /** the next step to run */
+  next: number;
+  nfe: number;
+  /** text samplers: tokens (batch, length) */
+  tokens?: Uint32Array;
+  /** images: the current x (batch, H, W, C) */
+  x?: Float32Array;
+  /** sampler-specific numbers (FHS reveal times per row, total passes, …) */
+  extra?: Record<string, number | number[]>;
 }
 
 export interface SampleResult {

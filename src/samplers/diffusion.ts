@@ -25,7 +25,7 @@
 import type { Tensor, BackendName } from '../backend/tensor.js';
 import { SamplerConfigError } from '../errors.js';
 import type { DenoiserModel } from '../models/model.js';
-import { checkInt, checkSeed, now } from './common.js';
+import { checkInt, checkSeed, now, type SamplerCheckpoint } from './common.js';
 
 export interface DiffusionOptions {
   sampler: 'ddpm' | 'ddim' | 'consistency';
@@ -53,6 +53,10 @@ export interface DiffusionOptions {
   onStep?: (p: DiffusionProgress) => void | Promise<void>;
   /** read x̂0 back for onStep every k steps (and always at the last). Default 1. 0 = never. */
   previewEvery?: number;
+  /** also read the current x back after every step and hand it to onStep as a checkpoint (for resume) */
+  checkpoint?: boolean;
+  /** continue from a checkpoint taken by a run with the same options (e.g. after device loss) */
+  resume?: SamplerCheckpoint;
 }
 
 export interface DiffusionProgress {
@@ -62,6 +66,8 @@ export interface DiffusionProgress {
   nfe: number;
   /** x̂0 mapped to [0, 1], when this step was a preview step */
   x0?: Float32Array;
+  /** with `checkpoint: true`: the state after this step */
+  checkpoint?: SamplerCheckpoint;
 }
 
 export interface DiffusionResult {
@@ -177,6 +183,11 @@ export async function sampleDiffusion(model: DenoiserModel, o: DiffusionOptions)
   }
   const ts = Uint32Array.from(plan, (p) => p.t);
   const steps = plan.length;
+  const rs = o.resume;
+  if (rs !== undefined && (rs.sampler !== `diffusion:${o.sampler}` || !(rs.x instanceof Float32Array) || rs.x.length !== n || !Number.isInteger(rs.next) || rs.next < 1 || rs.next > steps
+    || rs.extra?.steps !== steps)) {
+    throw new SamplerConfigError('resume', `a checkpoint of this sampler ('diffusion:${o.sampler}', ${n} values, ${steps} steps)`, rs.sampler);
+  }
   const guidedAt = (t: number) => w !== 0 && t >= lo && t <= hi;
   const anyGuided = Array.from(ts).some(guidedAt);
   const both = new Uint32Array(2 * B);
@@ -190,13 +201,24 @@ export async function sampleDiffusion(model: DenoiserModel, o: DiffusionOptions)
   const x2 = anyGuided ? be.empty([2 * B, Sz, Sz, C]) : null;
   const x0 = be.empty([...shape]);
   const stepTimesMs: number[] = [];
-  let nfe = 0, calls = 0;
+  let nfe = rs ? rs.nfe : 0, calls = 0;
   let cur = xb, other = xa;
+  const start = rs ? rs.next : 0;
   try {
-    // x_T = τ z: the update kernel with x = ε = 0, s0 = s1 = 1, no clipping and σ = τ
-    const dupFirst = guidedAt(ts[0]);
-    be.diffusionStep(xa, xa, { seed: o.seed, step: 0xffffffff, clip: false, s0: 1, s1: 1, cX0: 0, cX: 0, cE: 0, sigma: tau, out: xb, x0Out: x0, dupOut: dupFirst ? x2! : undefined });
-    for (let i = 0; i < steps; i++) {
+    if (rs) {
+      be.write(xb, rs.x!);
+      if (guidedAt(ts[start]) && x2) {
+        const d = new Float32Array(2 * n);
+        d.set(rs.x!);
+        d.set(rs.x!, n);
+        be.write(x2, d);
+      }
+    } else {
+      // x_T = τ z: the update kernel with x = ε = 0, s0 = s1 = 1, no clipping and σ = τ
+      const dupFirst = guidedAt(ts[0]);
+      be.diffusionStep(xa, xa, { seed: o.seed, step: 0xffffffff, clip: false, s0: 1, s1: 1, cX0: 0, cX: 0, cE: 0, sigma: tau, out: xb, x0Out: x0, dupOut: dupFirst ? x2! : undefined });
+    }
+    for (let i = start; i < steps; i++) {
       const t0 = now();
       const { m: net, t, k } = plan[i];
       const guided = guidedAt(t);
@@ -223,8 +245,11 @@ export async function sampleDiffusion(model: DenoiserModel, o: DiffusionOptions)
       } else {
         await be.flush(); // one submit per step: per-step times are real, and errors surface at their step
       }
+      const checkpoint: SamplerCheckpoint | undefined = o.checkpoint
+        ? { sampler: `diffusion:${o.sampler}`, next: i + 1, nfe, x: (await be.read(cur)) as Float32Array, extra: { steps } }
+        : undefined;
       stepTimesMs.push(now() - t0);
-      await o.onStep?.({ step: i, steps, t, nfe, x0: preview });
+      await o.onStep?.({ step: i, steps, t, nfe, x0: preview, checkpoint });
     }
     const images = toUnit((await be.read(cur)) as Float32Array);
     return {

@@ -21,7 +21,7 @@ import type { Tensor } from '../backend/tensor.js';
 import { OpInputError, SamplerConfigError } from '../errors.js';
 import type { Model } from '../models/model.js';
 import {
-  checkInt, initialTokens, knobsOf, makeMaskBias, now, PositionRng, resolveCommon, stepLogits, type CommonOptions, type SampleResult,
+  checkInt, initialTokens, knobsOf, makeMaskBias, now, PositionRng, resolveCommon, stepLogits, type CommonOptions, type SampleResult, type SamplerCheckpoint,
 } from './common.js';
 
 export interface MdmOptions extends CommonOptions {
@@ -38,6 +38,8 @@ export interface MdmOptions extends CommonOptions {
    * false gives the classic one-pass-per-step cost (NFE = steps).
    */
   reuseLogits?: boolean;
+  /** continue from a checkpoint taken by onStep of a run with the same options (e.g. after device loss) */
+  resume?: SamplerCheckpoint;
 }
 
 export interface MdmResult extends SampleResult {
@@ -75,17 +77,28 @@ export async function sampleMdm(model: Model, o: MdmOptions): Promise<MdmResult>
   const { tokens, free } = initialTokens(r, mask);
   const maxFree = Math.max(...free.map((f) => f.length));
   const passes = mode === 'fhs' ? maxFree : mode === 'k' ? Math.ceil(maxFree / k) : N;
+  let start = 0;
+  const rs = o.resume;
+  if (rs !== undefined) {
+    if (rs.sampler !== `mdm:${mode}` || !(rs.tokens instanceof Uint32Array) || rs.tokens.length !== B * L || !Number.isInteger(rs.next) || rs.next < 0 || rs.next > passes
+      || rs.extra?.passes !== passes || !Array.isArray(rs.extra?.t) || (rs.extra.t as number[]).length !== B) {
+      throw new SamplerConfigError('resume', `a checkpoint of this sampler ('mdm:${mode}', ${B}×${L}, ${passes} passes)`, rs.sampler);
+    }
+    tokens.set(rs.tokens);
+    for (let b = 0; b < B; b++) free[b] = free[b].filter((i) => tokens[b * L + i] === mask); // still undecided, in the original order
+    start = rs.next;
+  }
   const rng = new PositionRng(r.key, 1);
   const maskBias = makeMaskBias(model);
   const drawn: Tensor = be.empty([B * L], 'u32');
   const times = mode === 'fhs' ? new Float32Array(B * passes) : undefined;
-  const t = new Float64Array(B).fill(1);
+  const t = rs ? Float64Array.from(rs.extra!.t as number[]) : new Float64Array(B).fill(1);
   const stepTimesMs: number[] = [];
-  let nfe = 0;
+  let nfe = rs ? rs.nfe : 0;
   let logits: Tensor | null = null;
   let changed = true; // did any token change since \`logits\` was computed
   try {
-    for (let step = 0; step < passes; step++) {
+    for (let step = start; step < passes; step++) {
       if (free.every((f) => f.length === 0)) break;
       const t0 = now();
       if (changed || !(reuse && mode === 'grid')) {
@@ -142,7 +155,10 @@ export async function sampleMdm(model: Model, o: MdmOptions): Promise<MdmResult>
         free[b] = f.filter((i) => !set.has(i));
       }
       stepTimesMs.push(now() - t0);
-      o.onStep?.({ step, nfe, tokens: tokens.slice() });
+      o.onStep?.({
+        step, nfe, tokens: tokens.slice(),
+        checkpoint: { sampler: `mdm:${mode}`, next: step + 1, nfe, tokens: tokens.slice(), extra: { passes, t: Array.from(t) } },
+      });
     }
   } finally {
     if (logits) be.free(logits);

@@ -9,7 +9,7 @@
  */
 import * as Comlink from 'comlink';
 import { WorkerCrashedError } from '../errors.js';
-import { installErrorTransfer, type EngineApi, type ImageSampleRequest, type ProgressFn, type TextSampleRequest } from './protocol.js';
+import { installErrorTransfer, type EngineApi, type ImageSampleRequest, type ImageSampleResult, type ProgressFn, type TextSampleRequest, type TextSampleResult } from './protocol.js';
 
 export interface CallOptions {
   /** aborting it cancels the request (AbortError) */
@@ -32,6 +32,8 @@ export interface Engine {
   classify: Api['classify'];
   classifyText: Api['classifyText'];
   cancel: Api['cancel'];
+  interruptedRequests: Api['interruptedRequests'];
+  resume(requestId: string, onProgress?: ProgressFn): ReturnType<EngineApi['resume']>;
   crashForTest: Api['crashForTest'];
   sampleText(req: TextSampleRequest, onProgress?: ProgressFn, o?: CallOptions): ReturnType<EngineApi['sampleText']>;
   sampleImage(req: ImageSampleRequest, onProgress?: ProgressFn, o?: CallOptions): ReturnType<EngineApi['sampleImage']>;
@@ -103,6 +105,8 @@ export function createEngine(): Engine {
     classify: passthrough('classify'),
     classifyText: passthrough('classifyText'),
     cancel: passthrough('cancel'),
+    interruptedRequests: passthrough('interruptedRequests'),
+    resume: (id: string, onProgress?: ProgressFn) => call((r) => r.resume(id, onProgress ? Comlink.proxy(onProgress) : undefined) as Promise<TextSampleResult | ImageSampleResult>),
     crashForTest: passthrough('crashForTest'),
     sampleText: sampling<TextSampleRequest>('sampleText'),
     sampleImage: sampling<ImageSampleRequest>('sampleImage'),

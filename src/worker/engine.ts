@@ -6,10 +6,15 @@
  * Cancellation: `cancel(requestId)` marks the request; the sampler's per-step callback sees the mark
  * after the model call in flight and throws `AbortError`, so a cancelled request settles within one
  * model call (the samplers free their buffers on the way out).
+ *
+ * Device loss: a request whose device is lost rejects with `DeviceLostError`; the engine keeps the
+ * request and its last checkpoint (samplers hand one to every step; randomness is counter-based),
+ * and `resume(requestId)` acquires a new device, reloads the models and continues from the last
+ * completed step — giving exactly the samples of an uninterrupted run.
  */
 import type { Backend, BackendInfo } from '../backend/backend.js';
 import { createBackend } from '../backend/create.js';
-import { AbortError, OpInputError, UnknownModelError } from '../errors.js';
+import { AbortError, DeviceLostError, OpInputError, UnknownModelError } from '../errors.js';
 import { loadClassifier, loadDenoiser, loadManifest, loadModel, loadTextClassifier, type LoadOptions } from '../models/index.js';
 import type { AnyManifest } from '../models/manifest.js';
 import type { ClassifierModel, DenoiserModel, Model, TextClassifierModel } from '../models/model.js';
@@ -17,7 +22,7 @@ import { sampleAsarm, type AsarmOptions } from '../samplers/asarm.js';
 import { sampleDiffusion, type DiffusionOptions } from '../samplers/diffusion.js';
 import { logMarginals } from '../samplers/mam.js';
 import { sampleMdm, type MdmOptions } from '../samplers/mdm.js';
-import type { SampleResult } from '../samplers/common.js';
+import type { SampleResult, SamplerCheckpoint } from '../samplers/common.js';
 import type { BackendPreference } from './protocol.js';
 
 export interface ModelInfo {
@@ -84,16 +89,22 @@ export class Engine {
   private readonly models = new Map<string, Loaded>();
   private readonly cancelled = new Set<string>();
   private readonly active = new Set<string>();
+  /** how each loaded model was loaded, to reload after device loss */
+  private readonly sources = new Map<string, { source: string; opts: LoadOptions }>();
+  private prefer: BackendPreference = 'auto';
+  /** requests interrupted by device loss: what they asked and how far they got */
+  private readonly interrupted = new Map<string, { kind: 'text'; req: TextSampleRequest; checkpoint?: SamplerCheckpoint } | { kind: 'image'; req: ImageSampleRequest; checkpoint?: SamplerCheckpoint }>();
 
   /** Acquire the backend (once); returns which one is in use and why. */
   async init(prefer: BackendPreference = 'auto'): Promise<BackendInfo> {
+    this.prefer = prefer;
     this.backend ??= createBackend({ prefer });
     return (await this.backend).info;
   }
 
   /** the backend (acquired on first use with 'auto') */
   async be(): Promise<Backend> {
-    return (await (this.backend ??= createBackend({ prefer: 'auto' })));
+    return (await (this.backend ??= createBackend({ prefer: this.prefer })));
   }
 
   /** Load a model folder / manifest URL; returns its handle and description. */
@@ -121,6 +132,7 @@ export class Engine {
       };
     }
     this.models.set(id, entry);
+    this.sources.set(id, { source, opts });
     return entry.info;
   }
 
@@ -133,6 +145,7 @@ export class Engine {
     if (!m) return;
     m.model.dispose();
     this.models.delete(id);
+    this.sources.delete(id);
   }
 
   private get<K extends Loaded['kind']>(id: string, kind: K): Extract<Loaded, { kind: K }> {
@@ -160,33 +173,86 @@ export class Engine {
     }
   }
 
+  /** The device died under a request: forget the backend and the models' device copies (sources are kept). */
+  private onLost(rid: string, entry: { kind: 'text'; req: TextSampleRequest; checkpoint?: SamplerCheckpoint } | { kind: 'image'; req: ImageSampleRequest; checkpoint?: SamplerCheckpoint }): void {
+    this.interrupted.set(rid, entry);
+    this.backend = null;
+    this.models.clear();
+  }
+
+  /** After device loss: a new backend and every model reloaded under its handle. */
+  private async recover(): Promise<void> {
+    if (this.backend && this.models.size === this.sources.size) return;
+    await this.be();
+    for (const [id, { source, opts }] of [...this.sources]) if (!this.models.has(id)) await this.loadModel(source, { ...opts, id });
+  }
+
+  /** Continue a request interrupted by device loss from its last completed step. */
+  async resume(requestId: string, onProgress?: ProgressFn): Promise<TextSampleResult | ImageSampleResult> {
+    const it = this.interrupted.get(requestId);
+    if (!it) throw new OpInputError('resume', `no interrupted request "${requestId}" (interrupted: ${[...this.interrupted.keys()].join(', ') || 'none'})`);
+    await this.recover();
+    this.interrupted.delete(requestId);
+    if (it.kind === 'text') return this.sampleText({ ...it.req, options: { ...it.req.options, resume: it.checkpoint } }, onProgress, requestId);
+    return this.sampleImage({ ...it.req, options: { ...it.req.options, resume: it.checkpoint } }, onProgress, requestId);
+  }
+
+  /** ids of requests interrupted by device loss (resumable) */
+  interruptedRequests(): string[] {
+    return [...this.interrupted.keys()];
+  }
+
   async sampleText(req: TextSampleRequest, onProgress?: ProgressFn, requestId?: string): Promise<TextSampleResult> {
     const { model } = this.get(req.model, 'text');
     return this.run(requestId, async (check, rid) => {
-      const onStep = (p: { step: number; nfe: number; tokens: Uint32Array }) => {
+      let checkpoint: SamplerCheckpoint | undefined = req.options.resume;
+      const onStep = (p: { step: number; nfe: number; tokens: Uint32Array; checkpoint?: SamplerCheckpoint }) => {
+        checkpoint = p.checkpoint ?? checkpoint;
         check(p.step);
         onProgress?.({ requestId: rid, step: p.step, nfe: p.nfe, tokens: p.tokens });
       };
       let res: SampleResult;
-      if (req.sampler === 'fhs' || req.sampler === 'ancestral') res = await sampleMdm(model, { ...req.options, sampler: req.sampler, onStep });
-      else if (req.sampler === 'sequential' || req.sampler === 'assd') res = await sampleAsarm(model, { ...req.options, sampler: req.sampler, onStep });
-      else throw new OpInputError('engine', `unknown text sampler "${String(req.sampler)}" (fhs, ancestral, sequential, assd)`);
+      try {
+        res = await this.textSample(model, req, onStep);
+      } catch (e) {
+        if (e instanceof DeviceLostError) this.onLost(rid, { kind: 'text', req, checkpoint });
+        throw e;
+      }
       const vocab = model.manifest.tokenizer.vocab;
       const texts = Array.from({ length: res.batch }, (_, b) => Array.from(res.samples.subarray(b * res.length, (b + 1) * res.length), (t) => (t === model.maskId ? '_' : vocab[t])).join(''));
       return { ...res, texts };
     });
   }
 
+  private textSample(model: Model, req: TextSampleRequest, onStep: (p: { step: number; nfe: number; tokens: Uint32Array; checkpoint?: SamplerCheckpoint }) => void): Promise<SampleResult> {
+    if (req.sampler === 'fhs' || req.sampler === 'ancestral') return sampleMdm(model, { ...req.options, sampler: req.sampler, onStep });
+    if (req.sampler === 'sequential' || req.sampler === 'assd') {
+      const { resume, ...rest } = req.options;
+      if (resume) throw new OpInputError('resume', 'AS-ARM samplers restart from the beginning (no checkpoints yet)');
+      return sampleAsarm(model, { ...rest, sampler: req.sampler, onStep });
+    }
+    throw new OpInputError('engine', `unknown text sampler "${String(req.sampler)}" (fhs, ancestral, sequential, assd)`);
+  }
+
   async sampleImage(req: ImageSampleRequest, onProgress?: ProgressFn, requestId?: string): Promise<ImageSampleResult> {
     const { model } = this.get(req.model, 'denoiser');
     const hybrid = req.hybrid ? { ...req.hybrid, student: this.get(req.hybrid.student, 'denoiser').model } : undefined;
-    return this.run(requestId, (check, rid) => sampleDiffusion(model, {
-      ...req.options, hybrid,
-      onStep: (p) => {
-        check(p.step);
-        onProgress?.({ requestId: rid, step: p.step, steps: p.steps, nfe: p.nfe, x0: p.x0 });
-      },
-    }));
+    return this.run(requestId, async (check, rid) => {
+      let checkpoint: SamplerCheckpoint | undefined = req.options.resume;
+      try {
+        return await sampleDiffusion(model, {
+          ...req.options, hybrid, checkpoint: true,
+          onStep: (p) => {
+            checkpoint = p.checkpoint ?? checkpoint;
+            check(p.step);
+            onProgress?.({ requestId: rid, step: p.step, steps: p.steps, nfe: p.nfe, x0: p.x0 });
+          },
+        });
+      } catch (e) {
+        if (e instanceof DeviceLostError) this.onLost(rid, { kind: 'image', req, checkpoint });
+        throw e;
+      }
+    });
   }
 
   /** MaM: log p of partial texts (unknown characters = maskId) in one pass; (batch). */

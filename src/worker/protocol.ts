@@ -55,6 +55,9 @@ export interface EngineApi {
   score(model: string, tokens: Uint32Array, batch: number, length: number, classId?: number): Promise<Float32Array>;
   classify(model: string, images: Float32Array, n: number): Promise<{ features: Float32Array; logits: Float32Array }>;
   classifyText(model: string, tokens: Uint32Array, batch: number): Promise<{ features: Float32Array; logits: Float32Array }>;
+  /** continue a request that failed with DeviceLostError from its last completed step (new device, models reloaded) */
+  resume(requestId: string, onProgress?: ProgressFn): Promise<TextSampleResult | ImageSampleResult>;
+  interruptedRequests(): Promise<string[]>;
   /** cancel a running request by id: it rejects with AbortError after the model call in flight */
   cancel(requestId: string): Promise<void>;
   /** fault injection for tests: throw an uncaught error inside the worker after `ms` */

@@ -62,6 +62,11 @@ const api: EngineApi = {
     const r = await engine.classifyText(model, tokens, batch);
     return Comlink.transfer(r, [r.features.buffer, r.logits.buffer]);
   },
+  async resume(id, onProgress) {
+    const r = await engine.resume(id, onProgress);
+    return Comlink.transfer(r, ['images' in r ? r.images.buffer : r.samples.buffer]);
+  },
+  interruptedRequests: async () => engine.interruptedRequests(),
   cancel: async (id) => engine.cancel(id),
   async crashForTest(ms) {
     setTimeout(() => { throw new Error('injected worker crash'); }, ms);

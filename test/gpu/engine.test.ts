@@ -1,0 +1,35 @@
+// Device loss mid-sample on WebGPU (Node + Dawn): the device is destroyed inside the progress
+// callback at a random step (3 trials, fixed seeds); the request rejects with DeviceLostError, the
+// engine keeps it, and resume() — on a freshly acquired device with the models reloaded —
+// returns exactly the samples of an uninterrupted run.
+import { describe, expect, it } from 'vitest';
+import type { WebGPUBackend } from '../../src/backend/webgpu.js';
+import { DeviceLostError } from '../../src/errors.js';
+import { Engine, type TextSampleResult } from '../../src/worker/engine.js';
+import { FIXTURES } from '../util/models.js';
+import { gpuBackend } from '../util/gpu.js';
+
+describe('engine: device loss and resume', () => {
+  it('resumes FHS from the last completed step with identical samples', async () => {
+    await gpuBackend(); // fails (never skips) without an adapter
+    const e = new Engine();
+    expect((await e.init('webgpu')).name).toBe('webgpu');
+    await e.loadModel(FIXTURES + 'tiny-bidir', { id: 'm' });
+    const req = { model: 'm', sampler: 'fhs' as const, options: { batch: 4, length: 12, seed: 9, classId: 0 } };
+    const full = await e.sampleText(req);
+    for (const [trial, killAt] of [[1, 2], [2, 6], [3, 10]]) {
+      const id = `lost-${trial}`;
+      const err = await e.sampleText(req, (p) => {
+        if (p.step === killAt) void e.be().then((b) => (b as WebGPUBackend).runtime.device.destroy());
+      }, id).catch((x) => x);
+      expect(err, `trial ${trial}`).toBeInstanceOf(DeviceLostError);
+      expect(e.interruptedRequests()).toContain(id);
+      const r = (await e.resume(id)) as TextSampleResult;
+      expect(r.samples).toEqual(full.samples);
+      expect(r.stepTimesMs.length, 'continued after the last completed step, not restarted').toBe(12 - (killAt + 1));
+      expect(r.backend).toBe('webgpu');
+      expect(e.interruptedRequests()).not.toContain(id);
+    }
+    e.dispose();
+  });
+});
