@@ -40,6 +40,14 @@ export interface AsarmResult extends SampleResult {
   accepted?: number;
 }
 
+/**
+ * ASSD, per position in `StepProgress.drafts` (batch, length): what the last round did there.
+ * EXACT: x̃_0 (an exact draw); ACCEPTED: a draft kept by the accept test; REJECTED: a draft rejected
+ * and replaced by a draw from the residual; BONUS: the extra token after all drafts were accepted;
+ * DISCARDED: drafted past a rejection, back to undecided. 0: untouched this round.
+ */
+export const DRAFT_MARK = { EXACT: 1, ACCEPTED: 2, REJECTED: 3, BONUS: 4, DISCARDED: 5 } as const;
+
 function drawFrom(p: Float64Array, u: number): number {
   let c = 0;
   for (let v = 0; v < p.length; v++) {
@@ -96,6 +104,7 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
     while ([...n].some((x) => x < L)) {
       const t0 = now();
       const active = [...Array(B).keys()].filter((b) => n[b] < L);
+      const marks = o.onStep && o.sampler === 'assd' ? new Uint8Array(B * L) : undefined;
       if (o.sampler === 'sequential') {
         const { logits, passes } = stepLogits(model, tokens, r, maskBias, { order });
         nfe += passes;
@@ -142,6 +151,7 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
           const base = n[b];
           let made = 1; // x̃_0 is an exact draw
           let rejected = false;
+          if (marks) marks[b * L + order[b * L + base]] = DRAFT_MARK.EXACT;
           for (let j = 1; j < kb[b]; j++) {
             const pos = order[b * L + base + j];
             const p = probsAt(pl!, b, pos);
@@ -151,6 +161,7 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
             if (rng.uniform(b, 4 * (step * L + base + j) + 1) < Math.min(1, ratio)) {
               accepted++;
               made++;
+              if (marks) marks[b * L + pos] = DRAFT_MARK.ACCEPTED;
               continue;
             }
             const res = new Float64Array(V);
@@ -158,6 +169,7 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
             for (let v = 0; v < V; v++) z += (res[v] = Math.max(p[v] - q[b][j][v], 0));
             for (let v = 0; v < V; v++) res[v] /= z;
             tokens[b * L + pos] = drawFrom(res, rng.uniform(b, 4 * (step * L + base + j) + 2));
+            if (marks) marks[b * L + pos] = DRAFT_MARK.REJECTED;
             made++;
             rejected = true;
             break;
@@ -166,17 +178,21 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
             // all drafts accepted: a bonus token from the verify pass
             const pos = order[b * L + base + kb[b]];
             tokens[b * L + pos] = drawFrom(probsAt(pl!, b, pos), rng.uniform(b, 4 * (step * L + base + kb[b]) + 3));
+            if (marks) marks[b * L + pos] = DRAFT_MARK.BONUS;
             made++;
           }
           // positions drafted beyond the stopping point go back to the filler (not decided)
-          for (let j = made; j < kb[b]; j++) tokens[b * L + order[b * L + base + j]] = filler;
+          for (let j = made; j < kb[b]; j++) {
+            tokens[b * L + order[b * L + base + j]] = filler;
+            if (marks) marks[b * L + order[b * L + base + j]] = DRAFT_MARK.DISCARDED;
+          }
           n[b] += made;
           rowTokens[b] += made;
         }
       }
       step++;
       stepTimesMs.push(now() - t0);
-      o.onStep?.({ step, nfe, tokens: tokens.slice() });
+      o.onStep?.({ step, nfe, tokens: tokens.slice(), drafts: marks });
     }
   } finally {
     be.free(drawn);

@@ -48,6 +48,8 @@ export interface StepProgress {
   nfe: number;
   /** current tokens (batch, length); [MASK] where not yet decided (a copy) */
   tokens: Uint32Array;
+  /** ASSD: what the last round did at each position (batch, length), values of asarm's DRAFT_MARK */
+  drafts?: Uint8Array;
   /** samplers that can resume: everything needed to continue after this step (structured-cloneable) */
   checkpoint?: SamplerCheckpoint;
 }

@@ -52,6 +52,8 @@ export interface EngineProgress {
   nfe: number;
   /** text: current tokens (batch, length), [MASK] where undecided */
   tokens?: Uint32Array;
+  /** text, ASSD: what the last round did at each position (batch, length), asarm's DRAFT_MARK values */
+  drafts?: Uint8Array;
   /** images: x̂0 preview (batch, H, W, C) in [0, 1] */
   x0?: Float32Array;
 }
@@ -206,10 +208,10 @@ export class Engine {
     const { model } = this.get(req.model, 'text');
     return this.run(requestId, async (check, rid) => {
       let checkpoint: SamplerCheckpoint | undefined = req.options.resume;
-      const onStep = (p: { step: number; nfe: number; tokens: Uint32Array; checkpoint?: SamplerCheckpoint }) => {
+      const onStep = (p: { step: number; nfe: number; tokens: Uint32Array; drafts?: Uint8Array; checkpoint?: SamplerCheckpoint }) => {
         checkpoint = p.checkpoint ?? checkpoint;
         check(p.step);
-        onProgress?.({ requestId: rid, step: p.step, nfe: p.nfe, tokens: p.tokens });
+        onProgress?.({ requestId: rid, step: p.step, nfe: p.nfe, tokens: p.tokens, drafts: p.drafts });
       };
       let res: SampleResult;
       try {
@@ -224,7 +226,7 @@ export class Engine {
     });
   }
 
-  private textSample(model: Model, req: TextSampleRequest, onStep: (p: { step: number; nfe: number; tokens: Uint32Array; checkpoint?: SamplerCheckpoint }) => void): Promise<SampleResult> {
+  private textSample(model: Model, req: TextSampleRequest, onStep: (p: { step: number; nfe: number; tokens: Uint32Array; drafts?: Uint8Array; checkpoint?: SamplerCheckpoint }) => void): Promise<SampleResult> {
     if (req.sampler === 'fhs' || req.sampler === 'ancestral') return sampleMdm(model, { ...req.options, sampler: req.sampler, onStep });
     if (req.sampler === 'sequential' || req.sampler === 'assd') {
       const { resume, ...rest } = req.options;
