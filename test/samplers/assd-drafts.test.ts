@@ -19,7 +19,7 @@ describe('ASSD draft marks', () => {
     const res = await sampleAsarm(model, { sampler: 'assd', draft: K, batch: B, length: L, seed: 5, onStep: (p) => steps.push(p) });
     const mask = model.maskId!;
     let accepted = 0, rejected = 0;
-    let prev = new Uint32Array(B * L).fill(mask);
+    let prev: Uint32Array = new Uint32Array(B * L).fill(mask);
     for (const p of steps) {
       expect(p.drafts).toBeInstanceOf(Uint8Array);
       const d = p.drafts!;
