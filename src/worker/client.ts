@@ -35,6 +35,7 @@ export interface Engine {
   interruptedRequests: Api['interruptedRequests'];
   resume(requestId: string, onProgress?: ProgressFn): ReturnType<EngineApi['resume']>;
   crashForTest: Api['crashForTest'];
+  loseDeviceForTest: Api['loseDeviceForTest'];
   sampleText(req: TextSampleRequest, onProgress?: ProgressFn, o?: CallOptions): ReturnType<EngineApi['sampleText']>;
   sampleImage(req: ImageSampleRequest, onProgress?: ProgressFn, o?: CallOptions): ReturnType<EngineApi['sampleImage']>;
   /** how many workers this client has started (1 + restarts after crashes) */
@@ -108,6 +109,7 @@ export function createEngine(): Engine {
     interruptedRequests: passthrough('interruptedRequests'),
     resume: (id: string, onProgress?: ProgressFn) => call((r) => r.resume(id, onProgress ? Comlink.proxy(onProgress) : undefined) as Promise<TextSampleResult | ImageSampleResult>),
     crashForTest: passthrough('crashForTest'),
+    loseDeviceForTest: passthrough('loseDeviceForTest'),
     sampleText: sampling<TextSampleRequest>('sampleText'),
     sampleImage: sampling<ImageSampleRequest>('sampleImage'),
     get workersStarted() { return started; },

@@ -14,6 +14,7 @@
  */
 import type { Backend, BackendInfo } from '../backend/backend.js';
 import { createBackend } from '../backend/create.js';
+import { WebGPUBackend } from '../backend/webgpu.js';
 import { AbortError, DeviceLostError, OpInputError, UnknownModelError } from '../errors.js';
 import { loadClassifier, loadDenoiser, loadManifest, loadModel, loadTextClassifier, type LoadOptions } from '../models/index.js';
 import type { AnyManifest } from '../models/manifest.js';
@@ -202,6 +203,16 @@ export class Engine {
   /** ids of requests interrupted by device loss (resumable) */
   interruptedRequests(): string[] {
     return [...this.interrupted.keys()];
+  }
+
+  /**
+   * Fault injection for tests: destroy the current WebGPU device, as a driver reset would lose it.
+   * A request in flight then rejects with DeviceLostError at its next GPU read and can be resumed.
+   */
+  async loseDeviceForTest(): Promise<void> {
+    const be = await this.backend;
+    if (!(be instanceof WebGPUBackend)) throw new OpInputError('loseDeviceForTest', `needs a webgpu backend (current: ${be ? be.name : 'none acquired'})`);
+    be.runtime.device.destroy();
   }
 
   async sampleText(req: TextSampleRequest, onProgress?: ProgressFn, requestId?: string): Promise<TextSampleResult> {

@@ -62,6 +62,8 @@ export interface EngineApi {
   cancel(requestId: string): Promise<void>;
   /** fault injection for tests: throw an uncaught error inside the worker after `ms` */
   crashForTest(ms: number): Promise<void>;
+  /** fault injection for tests: destroy the worker's WebGPU device (OpInputError on the cpu backend) */
+  loseDeviceForTest(): Promise<void>;
 }
 
 type ErrorClass = new (...args: never[]) => Error;

@@ -68,6 +68,7 @@ const api: EngineApi = {
   },
   interruptedRequests: async () => engine.interruptedRequests(),
   cancel: async (id) => engine.cancel(id),
+  loseDeviceForTest: () => engine.loseDeviceForTest(),
   async crashForTest(ms) {
     setTimeout(() => { throw new Error('injected worker crash'); }, ms);
   },

@@ -3,8 +3,7 @@
 // engine keeps it, and resume() — on a freshly acquired device with the models reloaded —
 // returns exactly the samples of an uninterrupted run.
 import { describe, expect, it } from 'vitest';
-import type { WebGPUBackend } from '../../src/backend/webgpu.js';
-import { DeviceLostError } from '../../src/errors.js';
+import { DeviceLostError, OpInputError } from '../../src/errors.js';
 import { Engine, type TextSampleResult } from '../../src/worker/engine.js';
 import { FIXTURES } from '../util/models.js';
 import { gpuBackend } from '../util/gpu.js';
@@ -20,7 +19,7 @@ describe('engine: device loss and resume', () => {
     for (const [trial, killAt] of [[1, 2], [2, 6], [3, 10]]) {
       const id = `lost-${trial}`;
       const err = await e.sampleText(req, (p) => {
-        if (p.step === killAt) void e.be().then((b) => (b as WebGPUBackend).runtime.device.destroy());
+        if (p.step === killAt) void e.loseDeviceForTest();
       }, id).catch((x) => x);
       expect(err, `trial ${trial}`).toBeInstanceOf(DeviceLostError);
       expect(e.interruptedRequests()).toContain(id);
@@ -30,6 +29,14 @@ describe('engine: device loss and resume', () => {
       expect(r.backend).toBe('webgpu');
       expect(e.interruptedRequests()).not.toContain(id);
     }
+    e.dispose();
+  });
+
+  it('loseDeviceForTest needs a webgpu backend', async () => {
+    const e = new Engine();
+    await expect(e.loseDeviceForTest()).rejects.toBeInstanceOf(OpInputError); // nothing acquired yet
+    await e.init('cpu');
+    await expect(e.loseDeviceForTest()).rejects.toThrow(/needs a webgpu backend \(current: cpu\)/);
     e.dispose();
   });
 });
