@@ -9,9 +9,16 @@
  *                      [--class 3] [--guidance w] [--guidance-interval lo,hi] [--noise-temperature τ]
  *                      [--seed 1] [--out grid.png] [--classifier digits-classifier]
  *   samplescope info   --model NAME
+ *   samplescope sweep  --spec sweep.json [--shard i/n] [--out part.jsonl] [--backend …]
+ *       runs a knob grid (src/metrics/sweep.ts SweepSpec; model fields are names under models/),
+ *       appending one JSON line per finished setting; rerun to continue (settings already in --out are skipped)
+ *   samplescope merge  part0.jsonl part1.jsonl … [--spec sweep.json] [--out sweep.jsonl] [--fronts fronts.json]
+ *       joins shards (same spec; with --spec every setting must be present) and prints the Pareto fronts
  * --model takes a name under models/ or a folder path.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { AXES, expandGrid, mergeSweeps, parseJsonLines, parseShard, specHash, sweepFronts, toJsonLine, type SweepRecord, type SweepSpec } from '../metrics/sweep.js';
+import { Engine } from '../worker/engine.js';
 import { fileURLToPath } from 'node:url';
 import { createBackend } from '../backend/create.js';
 import { SamplescopeError } from '../errors.js';
@@ -82,6 +89,8 @@ async function main(argv: string[]): Promise<number> {
     console.log('usage: samplescope sample|score|info --model NAME [options]  (see src/cli/main.ts)');
     return 0;
   }
+  if (cmd === 'sweep') return sweepCommand(flags);
+  if (cmd === 'merge') return mergeCommand(flags, rest);
   const name = flags.get('model');
   if (!name) throw new UsageError('--model is required');
   const prefer = (flags.get('backend') ?? 'auto') as 'auto' | 'webgpu' | 'cpu';
@@ -146,6 +155,70 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     model.dispose();
   }
+}
+
+function readSpec(path: string | undefined): SweepSpec {
+  if (!path) throw new UsageError('--spec sweep.json is required');
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as SweepSpec;
+  } catch (e) {
+    throw new UsageError(`cannot read the sweep spec ${path}: ${(e as Error).message}`);
+  }
+}
+
+function printFronts(records: SweepRecord[]): Record<string, number[]> {
+  const fronts = sweepFronts(records);
+  console.log(['index', 'knobs', ...AXES, 'nfe', 'ms'].join('\t'));
+  for (const r of records) console.log([r.index, JSON.stringify(r.knobs), ...AXES.map((a) => r.axes[a].toFixed(4)), r.nfe.toFixed(1), r.ms.toFixed(0)].join('\t'));
+  for (const [k, idx] of Object.entries(fronts)) console.log(`front ${k}: ${idx.map((i) => `#${records[i].index} ${JSON.stringify(records[i].knobs)}`).join('; ')}`);
+  return Object.fromEntries(Object.entries(fronts).map(([k, idx]) => [k, idx.map((i) => records[i].index)]));
+}
+
+/** Run a sweep spec (or a shard), appending each finished setting to --out as a JSON line. */
+async function sweepCommand(flags: Map<string, string>): Promise<number> {
+  const spec = readSpec(flags.get('spec'));
+  const shard = flags.has('shard') ? parseShard(flags.get('shard')!) : undefined;
+  const out = flags.get('out');
+  const hash = specHash(spec);
+  const done = out && existsSync(out) ? parseJsonLines(readFileSync(out, 'utf8')).filter((r) => r.spec === hash).map((r) => r.index) : [];
+  const engine = new Engine();
+  const prefer = (flags.get('backend') ?? 'auto') as 'auto' | 'webgpu' | 'cpu';
+  const info = await engine.init(prefer);
+  try {
+    for (const name of new Set([spec.model, spec.classifier, spec.evaluator, spec.student].filter((x): x is string => !!x))) {
+      await engine.loadModel(modelDir(name), { id: name });
+    }
+    const total = shard ? expandGrid(spec.grid).filter((s) => s.index % shard.count === shard.index).length : expandGrid(spec.grid).length;
+    console.error(`# sweep ${spec.name ?? ''} ${hash} on ${info.name}: ${total} settings${shard ? ` (shard ${shard.index}/${shard.count})` : ''}, ${done.length} already in ${out}`);
+    const records = await engine.sweep(spec, { shard, skip: done }, (r) => {
+      if (out) appendFileSync(out, toJsonLine(r) + '\n');
+      console.error(`# setting ${r.index} ${JSON.stringify(r.knobs)}: ${AXES.map((a) => `${a} ${r.axes[a].toFixed(3)}`).join(', ')} (${(r.ms / 1000).toFixed(1)} s)`);
+    });
+    if (!out) for (const r of records) console.log(toJsonLine(r));
+    return 0;
+  } finally {
+    engine.dispose();
+  }
+}
+
+/** Merge shard files, check them, print the table and fronts. */
+async function mergeCommand(flags: Map<string, string>, files: string[]): Promise<number> {
+  if (files.length === 0) throw new UsageError('merge needs the JSON-lines files to merge');
+  const parts = files.map((f) => parseJsonLines(readFileSync(f, 'utf8')));
+  let expected: number | undefined;
+  if (flags.has('spec')) {
+    const spec = readSpec(flags.get('spec'));
+    expected = expandGrid(spec.grid).length;
+    const hash = specHash(spec);
+    for (const [i, p] of parts.entries()) if (p.some((r) => r.spec !== hash)) throw new UsageError(`${files[i]} holds records of another spec than ${flags.get('spec')}`);
+  }
+  const records = mergeSweeps(parts, expected);
+  const out = flags.get('out');
+  if (out) writeFileSync(out, records.map(toJsonLine).join('\n') + '\n');
+  const fronts = printFronts(records);
+  const fr = flags.get('fronts');
+  if (fr) writeFileSync(fr, JSON.stringify({ spec: records[0]?.spec, axes: AXES, fronts }, null, 1) + '\n');
+  return 0;
 }
 
 /** Image denoisers: `sample` writes a PNG grid (and prints the classifier's verdicts when asked). */

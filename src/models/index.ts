@@ -71,7 +71,7 @@ export async function loadTextClassifier(source: string, backend: Backend, opts:
 export type { Model, ForwardInput, DenoiserModel, DenoiserInput, ClassifierModel, TextClassifierModel } from './model.js';
 export type { ModelManifest, AnyManifest, DitManifest, CnnManifest, TextCnnManifest } from './manifest.js';
 export { TextCnnClassifier } from './text_classifier.js';
-export { loadModelFiles, loadManifest, sha256Hex, type LoadOptions, type LoadedModelFiles } from './load.js';
+export { loadModelFiles, loadRoleFiles, loadManifest, sha256Hex, type LoadOptions, type LoadedModelFiles } from './load.js';
 export { parseSafetensors, tensorData, writeSafetensors } from './safetensors.js';
 export { TransformerModel } from './transformer.js';
 export { DitDenoiser, linearAlphasCumprod, timestepEmbedding } from './denoiser.js';

@@ -164,6 +164,19 @@ export async function loadManifest(source: string, opts: LoadOptions = {}): Prom
 }
 
 /**
+ * The files of one role (e.g. "reference": a classifier's real-data set), verified and parsed, by
+ * manifest path. A manifest with no file of that role is a ModelFormatError.
+ */
+export async function loadRoleFiles(source: string, role: string, opts: LoadOptions = {}): Promise<Map<string, SafetensorsFile>> {
+  const manifest = await loadManifest(source, opts);
+  const wanted = manifest.files.filter((f) => f.role === role);
+  if (wanted.length === 0) throw new ModelFormatError('manifest-files', `${manifest.name} has no file of role "${role}"`, undefined, 'manifest.json');
+  const out = new Map<string, SafetensorsFile>();
+  for (const f of wanted) out.set(f.path, parseSafetensors(await loadVerified(source, f, opts), { file: f.path }));
+  return out;
+}
+
+/**
  * Load a model folder/URL: the manifest, then its weights (and files of `opts.roles`), verified.
  */
 export async function loadModelFiles(source: string, opts: LoadOptions = {}): Promise<LoadedModelFiles> {

@@ -9,6 +9,7 @@
  */
 import * as Comlink from 'comlink';
 import { WorkerCrashedError } from '../errors.js';
+import type { SweepRecord, SweepSpec } from '../metrics/sweep.js';
 import { installErrorTransfer, type EngineApi, type ImageSampleRequest, type ImageSampleResult, type ProgressFn, type TextSampleRequest, type TextSampleResult } from './protocol.js';
 
 export interface CallOptions {
@@ -18,7 +19,7 @@ export interface CallOptions {
   requestId?: string;
 }
 
-type Api = Omit<EngineApi, 'sampleText' | 'sampleImage'>;
+type Api = Omit<EngineApi, 'sampleText' | 'sampleImage' | 'sweep'>;
 
 export interface Engine {
   init: Api['init'];
@@ -31,6 +32,11 @@ export interface Engine {
   score: Api['score'];
   classify: Api['classify'];
   classifyText: Api['classifyText'];
+  nll: Api['nll'];
+  evaluateText: Api['evaluateText'];
+  evaluateImages: Api['evaluateImages'];
+  /** run a sweep in the worker; each finished setting reaches onRecord; `{ signal }` cancels, `{ shard }` runs a part */
+  sweep(spec: SweepSpec, onRecord?: (r: SweepRecord) => void, o?: CallOptions & { shard?: { index: number; count: number } }): ReturnType<EngineApi['sweep']>;
   cancel: Api['cancel'];
   interruptedRequests: Api['interruptedRequests'];
   resume(requestId: string, onProgress?: ProgressFn): ReturnType<EngineApi['resume']>;
@@ -105,6 +111,17 @@ export function createEngine(): Engine {
     score: passthrough('score'),
     classify: passthrough('classify'),
     classifyText: passthrough('classifyText'),
+    nll: passthrough('nll'),
+    evaluateText: passthrough('evaluateText'),
+    evaluateImages: passthrough('evaluateImages'),
+    sweep: (spec: SweepSpec, onRecord?: (r: SweepRecord) => void, o: CallOptions & { shard?: { index: number; count: number } } = {}) => {
+      const requestId = o.requestId ?? `sweep-${++ids}`;
+      const abort = () => { void remote?.cancel(requestId); };
+      if (o.signal?.aborted) abort();
+      o.signal?.addEventListener('abort', abort, { once: true });
+      return call((r) => r.sweep(spec, { shard: o.shard }, onRecord ? Comlink.proxy(onRecord) : undefined, requestId))
+        .finally(() => o.signal?.removeEventListener('abort', abort));
+    },
     cancel: passthrough('cancel'),
     interruptedRequests: passthrough('interruptedRequests'),
     resume: (id: string, onProgress?: ProgressFn) => call((r) => r.resume(id, onProgress ? Comlink.proxy(onProgress) : undefined) as Promise<TextSampleResult | ImageSampleResult>),

@@ -16,7 +16,10 @@ import type { Backend, BackendInfo } from '../backend/backend.js';
 import { createBackend } from '../backend/create.js';
 import { WebGPUBackend } from '../backend/webgpu.js';
 import { AbortError, DeviceLostError, OpInputError, UnknownModelError } from '../errors.js';
-import { loadClassifier, loadDenoiser, loadManifest, loadModel, loadTextClassifier, type LoadOptions } from '../models/index.js';
+import { loadClassifier, loadDenoiser, loadManifest, loadModel, loadRoleFiles, loadTextClassifier, type LoadOptions } from '../models/index.js';
+import { nllLeftToRight } from '../metrics/nll.js';
+import type { SweepRecord, SweepSpec } from '../metrics/sweep.js';
+import { computeReferenceSet, evaluateImages, evaluateText, runSweep, type EvalOptions, type Metrics, type ReferenceSet } from './sweep.js';
 import type { AnyManifest } from '../models/manifest.js';
 import type { ClassifierModel, DenoiserModel, Model, TextClassifierModel } from '../models/model.js';
 import { sampleAsarm, type AsarmOptions } from '../samplers/asarm.js';
@@ -95,6 +98,8 @@ export class Engine {
   /** how each loaded model was loaded, to reload after device loss */
   private readonly sources = new Map<string, { source: string; opts: LoadOptions }>();
   private prefer: BackendPreference = 'auto';
+  /** classifiers' real reference sets in their feature spaces, by classifier handle */
+  private readonly references = new Map<string, Promise<ReferenceSet>>();
   /** requests interrupted by device loss: what they asked and how far they got */
   private readonly interrupted = new Map<string, { kind: 'text'; req: TextSampleRequest; checkpoint?: SamplerCheckpoint } | { kind: 'image'; req: ImageSampleRequest; checkpoint?: SamplerCheckpoint }>();
 
@@ -149,6 +154,14 @@ export class Engine {
     m.model.dispose();
     this.models.delete(id);
     this.sources.delete(id);
+    this.references.delete(id);
+  }
+
+  /** The description of a loaded model. */
+  modelInfo(id: string): ModelInfo {
+    const m = this.models.get(id);
+    if (!m) throw new UnknownModelError(id, [...this.models.keys()]);
+    return m.info;
   }
 
   private get<K extends Loaded['kind']>(id: string, kind: K): Extract<Loaded, { kind: K }> {
@@ -163,12 +176,19 @@ export class Engine {
     if (this.active.has(requestId)) this.cancelled.add(requestId);
   }
 
+  /** cancelled: the request itself, or the request it is part of ("parent/child" ids, e.g. a sweep's sampler calls) */
+  private isCancelled(id: string): boolean {
+    if (this.cancelled.has(id)) return true;
+    const slash = id.indexOf('/');
+    return slash > 0 && this.cancelled.has(id.slice(0, slash));
+  }
+
   private async run<T>(requestId: string | undefined, f: (check: (step: number) => void, id: string) => Promise<T>): Promise<T> {
     const id = requestId ?? `r${++nextRequest}`;
     this.active.add(id);
     try {
       return await f((step) => {
-        if (this.cancelled.has(id)) throw new AbortError(id, step);
+        if (this.isCancelled(id)) throw new AbortError(id, step);
       }, id);
     } finally {
       this.active.delete(id);
@@ -181,6 +201,7 @@ export class Engine {
     this.interrupted.set(rid, entry);
     this.backend = null;
     this.models.clear();
+    this.references.clear();
   }
 
   /** After device loss: a new backend and every model reloaded under its handle. */
@@ -272,6 +293,53 @@ export class Engine {
   async score(modelId: string, tokens: Uint32Array, batch: number, length: number, classId?: number): Promise<Float32Array> {
     const { model } = this.get(modelId, 'text');
     return logMarginals(model, tokens, batch, length, classId);
+  }
+
+  /** Left-to-right NLL per token (nats) of each row under a two-stream (AS-ARM) model; (batch). */
+  async nll(modelId: string, tokens: Uint32Array, batch: number, length: number, classId?: number): Promise<Float64Array> {
+    const { model } = this.get(modelId, 'text');
+    return nllLeftToRight(model, tokens, batch, length, classId);
+  }
+
+  /** A classifier's real reference set (its manifest's "reference" file) in its feature space; computed once. */
+  referenceSet(classifierId: string): Promise<ReferenceSet> {
+    const m = this.models.get(classifierId);
+    if (!m) return Promise.reject(new UnknownModelError(classifierId, [...this.models.keys()]));
+    if (m.kind !== 'classifier' && m.kind !== 'text-classifier') return Promise.reject(new OpInputError('engine', `model "${classifierId}" is a ${m.kind} model; reference sets belong to classifiers`));
+    let r = this.references.get(classifierId);
+    if (!r) {
+      const { source, opts } = this.sources.get(classifierId)!;
+      r = loadRoleFiles(source, 'reference', opts).then((files) => computeReferenceSet(this, classifierId, files));
+      r.catch(() => this.references.delete(classifierId));
+      this.references.set(classifierId, r);
+    }
+    return r;
+  }
+
+  /** Every metric of token rows (n, L), row i asked for class requested[i] (see src/worker/sweep.ts). */
+  evaluateText(tokens: Uint32Array, n: number, requested: Uint32Array, o: EvalOptions): Promise<Metrics> {
+    return evaluateText(this, tokens, n, requested, o);
+  }
+
+  /** Every metric of images (n, H, W, C) in [0, 1], image i asked for class requested[i]. */
+  evaluateImages(images: Float32Array, n: number, requested: Uint32Array, o: EvalOptions): Promise<Metrics> {
+    return evaluateImages(this, images, n, requested, o);
+  }
+
+  /**
+   * Run a sweep (or one shard of it): each finished setting goes to `onRecord` (a JSON line's worth)
+   * and the list is returned. Cancel with `cancel(requestId)`: it stops after the model call in flight.
+   */
+  async sweep(spec: SweepSpec, opts: { shard?: { index: number; count: number }; skip?: number[] } = {}, onRecord?: (r: SweepRecord) => void, requestId?: string): Promise<SweepRecord[]> {
+    const id = requestId ?? `sweep${++nextRequest}`;
+    return this.run(id, async (check) => {
+      let calls = 0;
+      return runSweep(this, spec, {
+        shard: opts.shard, skip: opts.skip,
+        onRecord: (r) => { check(r.index); onRecord?.(r); },
+        childId: () => `${id}/${++calls}`,
+      });
+    });
   }
 
   /** Classifier features and logits of images (n, H, W) in [0, 1]. */

@@ -8,6 +8,8 @@ import * as errors from '../errors.js';
 import type { BackendInfo } from '../backend/backend.js';
 import type { SampleOptions } from '../backend/shapes.js';
 import type { ImageSampleRequest, ImageSampleResult, ModelInfo, ProgressFn, TextSampleRequest, TextSampleResult } from './engine.js';
+import type { SweepRecord, SweepSpec } from '../metrics/sweep.js';
+import type { EvalOptions, Metrics } from './sweep.js';
 
 export type { EngineProgress, ImageSampleRequest, ImageSampleResult, ModelInfo, ProgressFn, TextSampleRequest, TextSampleResult } from './engine.js';
 
@@ -55,6 +57,13 @@ export interface EngineApi {
   score(model: string, tokens: Uint32Array, batch: number, length: number, classId?: number): Promise<Float32Array>;
   classify(model: string, images: Float32Array, n: number): Promise<{ features: Float32Array; logits: Float32Array }>;
   classifyText(model: string, tokens: Uint32Array, batch: number): Promise<{ features: Float32Array; logits: Float32Array }>;
+  /** left-to-right NLL per token of each row under a two-stream (AS-ARM) model */
+  nll(model: string, tokens: Uint32Array, batch: number, length: number, classId?: number): Promise<Float64Array>;
+  /** every metric (consistency, Vendi, PRDC vs the classifier's reference set, entropy, distinct-2, NLL) of samples */
+  evaluateText(tokens: Uint32Array, n: number, requested: Uint32Array, o: EvalOptions): Promise<Metrics>;
+  evaluateImages(images: Float32Array, n: number, requested: Uint32Array, o: EvalOptions): Promise<Metrics>;
+  /** run a sweep (or a shard of it); every finished setting reaches onRecord; cancel(requestId) stops it */
+  sweep(spec: SweepSpec, opts?: { shard?: { index: number; count: number }; skip?: number[] }, onRecord?: (r: SweepRecord) => void, requestId?: string): Promise<SweepRecord[]>;
   /** continue a request that failed with DeviceLostError from its last completed step (new device, models reloaded) */
   resume(requestId: string, onProgress?: ProgressFn): Promise<TextSampleResult | ImageSampleResult>;
   interruptedRequests(): Promise<string[]>;

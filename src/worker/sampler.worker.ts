@@ -66,6 +66,13 @@ const api: EngineApi = {
     const r = await engine.resume(id, onProgress);
     return Comlink.transfer(r, ['images' in r ? r.images.buffer : r.samples.buffer]);
   },
+  async nll(model, tokens, batch, length, classId) {
+    const r = await engine.nll(model, tokens, batch, length, classId);
+    return Comlink.transfer(r, [r.buffer]);
+  },
+  evaluateText: (tokens, n, requested, o) => engine.evaluateText(tokens, n, requested, o),
+  evaluateImages: (images, n, requested, o) => engine.evaluateImages(images, n, requested, o),
+  sweep: (spec, opts, onRecord, requestId) => engine.sweep(spec, opts, onRecord, requestId),
   interruptedRequests: async () => engine.interruptedRequests(),
   cancel: async (id) => engine.cancel(id),
   loseDeviceForTest: () => engine.loseDeviceForTest(),
