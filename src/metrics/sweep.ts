@@ -64,7 +64,7 @@ export interface SweepRecord extends SweepSetting {
   axes: Record<Axis, number>;
   /** every metric computed for this setting (PRDC, Vendi, entropy, NLL, …) */
   metrics: Record<string, number>;
-  /** generator passes per sampler call (mean over the requested classes; one call per class) */
+  /** generator passes per sample: text runs one sampler call per class (mean over them), images one call for all */
   nfe: number;
   ms: number;
   backend: string;

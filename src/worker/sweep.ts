@@ -203,28 +203,25 @@ export async function runSweep(engine: Engine, spec: SweepSpec, opts: { shard?: 
       }
       metrics = await evaluateText(engine, tokens, C * B, requested, { classifier: spec.classifier, evaluator: spec.evaluator, k: spec.k });
     } else {
-      const [H, W, Ch] = gen.imageShape!;
-      const images = new Float32Array(C * B * H * W * Ch);
+      // one call for every requested image: the sampler takes a class per image
       const { hybridBaseSteps, studentSteps, guidanceLo, guidanceHi, ...rest } = knobs;
-      for (let i = 0; i < C; i++) {
-        const r = await engine.sampleImage({
-          model: spec.model,
-          options: {
-            ...(rest as object), sampler: spec.sampler as 'ddim', batch: B, seed: spec.seed + i, classId: spec.classes[i], previewEvery: 0,
-            ...(guidanceLo !== undefined || guidanceHi !== undefined ? { guidanceInterval: [Number(guidanceLo ?? 0), Number(guidanceHi ?? gen.timesteps! - 1)] as [number, number] } : {}),
-          },
-          ...(hybridBaseSteps !== undefined ? { hybrid: { student: spec.student!, baseSteps: Number(hybridBaseSteps), studentSteps: Number(studentSteps ?? 1) } } : {}),
-        }, undefined, opts.childId?.() ?? opts.requestId);
-        images.set(r.images, i * B * H * W * Ch);
-        nfe += r.nfe;
-        backend = r.backend;
-      }
+      const r = await engine.sampleImage({
+        model: spec.model,
+        options: {
+          ...(rest as object), sampler: spec.sampler as 'ddim', batch: C * B, seed: spec.seed, classes: requested, previewEvery: 0,
+          ...(guidanceLo !== undefined || guidanceHi !== undefined ? { guidanceInterval: [Number(guidanceLo ?? 0), Number(guidanceHi ?? gen.timesteps! - 1)] as [number, number] } : {}),
+        },
+        ...(hybridBaseSteps !== undefined ? { hybrid: { student: spec.student!, baseSteps: Number(hybridBaseSteps), studentSteps: Number(studentSteps ?? 1) } } : {}),
+      }, undefined, opts.childId?.() ?? opts.requestId);
+      const images = r.images;
+      nfe = r.nfe;
+      backend = r.backend;
       metrics = await evaluateImages(engine, images, C * B, requested, { classifier: spec.classifier, k: spec.k });
     }
     const rec: SweepRecord = {
       spec: hash, ...(spec.name ? { name: spec.name } : {}), index: s.index, knobs: s.knobs,
       axes: { consistency: metrics.consistency, diversity: metrics.diversity, realism: metrics.realism },
-      metrics, nfe: nfe / C, ms: performance.now() - t0, backend,
+      metrics, nfe: spec.kind === 'text' ? nfe / C : nfe, ms: performance.now() - t0, backend,
     };
     out.push(rec);
     opts.onRecord?.(rec);
