@@ -24,6 +24,7 @@ type Api = Omit<EngineApi, 'sampleText' | 'sampleImage' | 'sweep'>;
 export interface Engine {
   init: Api['init'];
   info: Api['info'];
+  backends: Api['backends'];
   matmul: Api['matmul'];
   sample: Api['sample'];
   loadModel: Api['loadModel'];
@@ -103,6 +104,7 @@ export function createEngine(): Engine {
   return {
     init: passthrough('init'),
     info: passthrough('info'),
+    backends: passthrough('backends'),
     matmul: passthrough('matmul'),
     sample: passthrough('sample'),
     loadModel: passthrough('loadModel'),

@@ -372,6 +372,27 @@ export class Engine {
     return (await this.be()).info;
   }
 
+  /**
+   * The backends this engine could run on: webgpu (with its adapter, or why not — probed once with a
+   * throw-away device when the engine runs on cpu by choice) and cpu (always).
+   */
+  async backends(): Promise<{ name: 'webgpu' | 'cpu'; available: boolean; detail: string; active: boolean }[]> {
+    const cur = await this.be();
+    let gpu: { available: boolean; detail: string };
+    if (cur.name === 'webgpu') gpu = { available: true, detail: cur.info.adapter?.description || cur.info.adapter?.vendor || 'adapter' };
+    else if (cur.info.fallbackReason) gpu = { available: false, detail: cur.info.fallbackReason };
+    else {
+      try {
+        const probe = await createBackend({ prefer: 'webgpu' });
+        gpu = { available: true, detail: probe.info.adapter?.description || probe.info.adapter?.vendor || 'adapter' };
+        probe.destroy();
+      } catch (e) {
+        gpu = { available: false, detail: (e as Error).message };
+      }
+    }
+    return [{ name: 'webgpu', ...gpu, active: cur.name === 'webgpu' }, { name: 'cpu', available: true, detail: 'the f64 reference twins (src/reference)', active: cur.name === 'cpu' }];
+  }
+
   dispose(): void {
     for (const id of [...this.models.keys()]) this.unload(id);
     void this.backend?.then((b) => b.destroy());

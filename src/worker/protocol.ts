@@ -45,6 +45,8 @@ export interface EngineApi {
   /** Acquire a backend (once); returns which one is in use and why. */
   init(prefer?: BackendPreference): Promise<BackendInfo>;
   info(): Promise<BackendInfo>;
+  /** the backends available here (webgpu with its adapter or the reason it is missing; cpu) */
+  backends(): Promise<{ name: 'webgpu' | 'cpu'; available: boolean; detail: string; active: boolean }[]>;
   /** kernel-level calls (the kernel demo) */
   matmul(req: MatmulRequest): Promise<MatmulResult>;
   sample(req: SampleRequest): Promise<Uint32Array>;

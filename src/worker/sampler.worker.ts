@@ -16,6 +16,7 @@ const be = () => engine.be();
 const api: EngineApi = {
   init: (prefer) => engine.init(prefer),
   info: () => engine.info(),
+  backends: () => engine.backends(),
   async matmul({ a, b, M, K, N }: MatmulRequest) {
     if (a.length !== M * K || b.length !== K * N) throw new OpInputError('matmul', `a must hold M·K = ${M * K} and b K·N = ${K * N} values`);
     const b_ = await be();

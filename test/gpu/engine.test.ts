@@ -40,3 +40,19 @@ describe('engine: device loss and resume', () => {
     e.dispose();
   });
 });
+
+describe('engine: backends', () => {
+  it('lists webgpu (with its adapter) and cpu, and which is active', async () => {
+    await gpuBackend();
+    const g = new Engine();
+    await g.init('webgpu');
+    const onGpu = await g.backends();
+    expect(onGpu.map((b) => [b.name, b.available, b.active])).toEqual([['webgpu', true, true], ['cpu', true, false]]);
+    expect(onGpu[0].detail.length).toBeGreaterThan(0);
+    g.dispose();
+    const c = new Engine();
+    await c.init('cpu'); // cpu by choice: webgpu is probed with a throw-away device
+    expect((await c.backends()).map((b) => [b.name, b.available, b.active])).toEqual([['webgpu', true, false], ['cpu', true, true]]);
+    c.dispose();
+  });
+});
