@@ -14,7 +14,7 @@
  */
 import { OpInputError } from '../errors.js';
 import type { Engine } from './engine.js';
-import { prdc, type FeatureSet } from '../metrics/prdc.js';
+import { knnRadiiSq, prdc, type FeatureSet } from '../metrics/prdc.js';
 import { vendiScore } from '../metrics/vendi.js';
 import { distinctN, tokenEntropy } from '../metrics/text.js';
 import { classConsistency } from '../metrics/nll.js';
@@ -29,6 +29,8 @@ export interface ReferenceSet {
   features: Float32Array;
   /** (n) class of each real sample */
   labels: Uint32Array;
+  /** the reals' squared k-NN radii by k, computed on first use */
+  radiiSq?: Map<number, Float64Array>;
 }
 
 export interface EvalOptions {
@@ -68,7 +70,10 @@ function classifierMetrics(features: Float32Array, logits: Float32Array, n: numb
   out.vendi = vendis.length ? mean(vendis) : NaN;
   out.vendiAll = vendiScore({ data: features, n, d });
   if (n <= k) throw new OpInputError('evaluate', `PRDC with k = ${k} needs more than ${k} samples, got ${n}`);
-  const p = prdc({ data: ref.features, n: ref.n, d }, { data: features, n, d }, k);
+  const real = { data: ref.features, n: ref.n, d };
+  const radii = (ref.radiiSq ??= new Map());
+  if (!radii.has(k)) radii.set(k, knnRadiiSq(real, k));
+  const p = prdc(real, { data: features, n, d }, k, radii.get(k));
   Object.assign(out, p);
   return out;
 }
