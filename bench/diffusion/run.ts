@@ -23,11 +23,8 @@ import { sampleDiffusion, type DiffusionOptions } from '../../src/samplers/diffu
 import { encodeGreyPng, gridPixels } from '../../src/cli/png.js';
 import { tensorData } from '../../src/models/safetensors.js';
 import { loadModelFiles } from '../../src/models/load.js';
+import { arg, median, sum } from '../util.js';
 
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
-}
 const runs = Number(arg('runs', '3'));
 const perClass = Number(arg('per-class', '5'));
 const steps = Number(arg('steps', '10'));
@@ -39,8 +36,6 @@ const cpu = new CpuBackend();
 const adapter = be.info.adapter ? be.info.adapter.description || be.info.adapter.vendor : 'cpu';
 const slug = adapter.replace(/[^a-z0-9]+/gi, '-').toLowerCase().slice(0, 40);
 console.log(`backend ${be.name} (${adapter})`);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
 async function validate(dir: string): Promise<DenoiserModel> {
   const m = await loadDenoiser(dir, be);

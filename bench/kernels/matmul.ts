@@ -12,23 +12,13 @@ import { execSync } from 'node:child_process';
 import { createBackend } from '../../src/backend/create.js';
 import { CpuBackend } from '../../src/backend/cpu.js';
 import type { WebGPUBackend } from '../../src/backend/webgpu.js';
-import { rngRef } from '../../src/reference/rng.js';
+import { arg, median, uniformData } from '../util.js';
 
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
-}
 
 const sizes = arg('sizes', '256,512').split(',').map(Number);
 const runs = Number(arg('runs', '5'));
 const ATOL = 1e-4, RTOL = 1e-4;
 
-function data(n: number, stream: number): Float32Array {
-  const u = rngRef({ count: Math.ceil(n / 2), key: [1, 0], stream: [stream, 0, 0], output: 'uniform' }) as Float32Array;
-  return Float32Array.from(u.subarray(0, n), (v) => v * 2 - 1);
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const be = await createBackend({ prefer: 'webgpu' });
 const gpu = be as WebGPUBackend;
@@ -38,7 +28,7 @@ const adapterName = adapter.description || `${adapter.vendor} ${adapter.architec
 console.log(`adapter: ${adapterName}${adapter.software ? ' (software)' : ''}`);
 const results = [];
 for (const n of sizes) {
-  const a = data(n * n, 1), b = data(n * n, 2);
+  const a = uniformData(n * n, 1), b = uniformData(n * n, 2);
   const ta = gpu.tensor(a, [n, n]), tb = gpu.tensor(b, [n, n]), tc = gpu.empty([n, n]);
   // 1. validate
   gpu.matmul(ta, tb, { out: tc });

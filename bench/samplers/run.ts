@@ -26,11 +26,8 @@ import type { Model } from '../../src/models/model.js';
 import { sampleMdm, type MdmOptions } from '../../src/samplers/mdm.js';
 import { sampleAsarm, type AsarmOptions } from '../../src/samplers/asarm.js';
 import { logMarginals } from '../../src/samplers/mam.js';
+import { arg, stats, sum } from '../util.js';
 
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
-}
 const quick = process.argv.includes('--quick');
 const L = Number(arg('length', quick ? '16' : '64'));
 const runs = Number(arg('runs', quick ? '1' : '3'));
@@ -44,12 +41,6 @@ const cpu = new CpuBackend();
 const adapter = be.info.adapter ? be.info.adapter.description || be.info.adapter.vendor : 'cpu';
 console.log(`backend ${be.name} (${adapter}); length ${L}, ${runs} run(s) after a warm-up`);
 
-const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-function stats(xs: number[]) {
-  const s = [...xs].sort((a, b) => a - b);
-  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
-  return { median: q(0.5), iqr: q(0.75) - q(0.25), runs: s.length };
-}
 
 async function validate(dir: string, kind: 'bidirectional' | 'two-stream'): Promise<Model> {
   const m = await loadModel(dir, be);
