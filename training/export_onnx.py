@@ -1,0 +1,159 @@
+"""Export the committed text-mdm and digits-diffusion weights to ONNX for the benchmark's peers
+(onnxruntime-web, WebGPU and wasm EPs; bench/run.ts). Build outputs, not committed: they go to
+bench/.onnx/ (which gets its own `*` .gitignore), one file per fixed shape, and the bench creates
+the ones it needs when they are missing:
+
+  text-mdm-b<B>-l<L>.onnx          tokens (B, L) int64, cls (B,) int64 → logits (B, L, V)
+  digits-diffusion-b<B>.onnx       x (B, 28, 28, 1) f32, temb (B, t_dim) f32, cls (B,) int64 → ε̂ (B, 28, 28, 1)
+
+The graphs compute what src/models/transformer.ts (bidirectional forward) and src/models/denoiser.ts
+compute, from the same fp16-stored weights widened to fp32. They are written with plain ops (MatMul,
+Softmax, LayerNormalization, Gather, Tanh) so every execution provider runs them whole: the
+bidirectional mask is all-ones, so attention is a plain softmax; RoPE tables for the fixed length are
+constants; the DiT's sinusoidal timestep embedding is an input computed on the host in f64, exactly
+as the TypeScript forward does (timestepEmbedding in src/models/denoiser.ts), so no f64 op enters the
+graph. Before writing, each wrapper is checked against the PyTorch model it wraps (max |Δ| printed).
+
+  OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 training/export_onnx.py --text-mdm 1x32,64x32 --digits 1,16
+"""
+import argparse, json, math, os, sys
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from model import Transformer, rope_table, gelu_tanh  # noqa: E402
+from image_models import DiT, patchify, unpatchify, modulate, timestep_embedding  # noqa: E402
+from export import read_safetensors  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OPSET = 17
+
+
+def load(name, cls, arch_keys):
+    d = os.path.join(ROOT, 'models', name)
+    with open(os.path.join(d, 'manifest.json')) as f:
+        arch = json.load(f)['architecture']
+    m = cls(**{k: arch[a] for k, a in arch_keys.items()})
+    m.load_state_dict(read_safetensors(os.path.join(d, 'model.safetensors')), strict=False)
+    return m.eval()
+
+
+class MdmOnnx(nn.Module):
+    """Bidirectional content-stream forward of Transformer (mask all-ones) for a fixed length T."""
+
+    def __init__(self, m: Transformer, T):
+        super().__init__()
+        self.m = m
+        self.h = m.cfg['n_heads']
+        D = m.cfg['d_model'] // self.h
+        cos, sin = rope_table(T, D, m.cfg['rope_base'])
+        self.register_buffer('cos', cos[None, :, None, :])  # (1, T, 1, D/2)
+        self.register_buffer('sin', sin[None, :, None, :])
+
+    def rope(self, x):
+        half = x.shape[-1] // 2
+        x0, x1 = x[..., :half], x[..., half:]
+        return torch.cat([x0 * self.cos - x1 * self.sin, x0 * self.sin + x1 * self.cos], dim=-1)
+
+    def forward(self, tokens, cls):
+        m = self.m
+        B, T = tokens.shape
+        d = m.cfg['d_model']
+        D = d // self.h
+        x = m.tok_emb(tokens) + m.cls_emb(cls)[:, None, :]
+        for blk in m.blocks:
+            a = blk.ln1(x)
+            q = self.rope(blk.wq(a).reshape(B, T, self.h, D)).permute(0, 2, 1, 3)
+            k = self.rope(blk.wk(a).reshape(B, T, self.h, D)).permute(0, 2, 3, 1)
+            v = blk.wv(a).reshape(B, T, self.h, D).permute(0, 2, 1, 3)
+            p = torch.softmax(torch.matmul(q, k) * (1.0 / math.sqrt(D)), dim=-1)
+            o = torch.matmul(p, v).permute(0, 2, 1, 3).reshape(B, T, d)
+            x = x + blk.wo(o)
+            x = x + blk.w2(gelu_tanh(blk.w1(blk.ln2(x))))
+        return m.head(m.ln_f(x))
+
+
+class DitOnnx(nn.Module):
+    """DiT.forward with the sinusoidal timestep embedding as an input (the host computes it)."""
+
+    def __init__(self, m: DiT):
+        super().__init__()
+        self.m = m
+        d = m.cfg['d_model']
+        # LayerNormalization needs its scale and bias as inputs (the DiT's norms have no affine part)
+        self.register_buffer('ones', torch.ones(d))
+        self.register_buffer('zeros', torch.zeros(d))
+
+    def ln(self, h):
+        return F.layer_norm(h, (h.shape[-1],), self.ones, self.zeros)
+
+    def forward(self, x, temb, cls):
+        m = self.m
+        c = m.t2(F.silu(m.t1(temb))) + m.cls(cls)
+        h = m.patch_in(patchify(x, m.p)) + m.pos
+        for b in m.blocks:
+            B, N, d = h.shape
+            sh1, sc1, g1, sh2, sc2, g2 = b.ada(F.silu(c)).chunk(6, dim=-1)
+            y = modulate(self.ln(h), sh1, sc1)
+            q, k, v = b.qkv(y).reshape(B, N, 3, b.h, d // b.h).permute(2, 0, 3, 1, 4)
+            a = torch.softmax(torch.matmul(q, k.transpose(-1, -2)) * (1.0 / math.sqrt(d // b.h)), dim=-1)
+            h = h + g1[:, None] * b.proj(torch.matmul(a, v).transpose(1, 2).reshape(B, N, d))
+            y = modulate(self.ln(h), sh2, sc2)
+            h = h + g2[:, None] * b.fc2(gelu_tanh(b.fc1(y)))
+        sh, sc = m.final_ada(F.silu(c)).chunk(2, dim=-1)
+        h = m.out(modulate(self.ln(h), sh, sc))
+        return unpatchify(h, m.p, m.S, m.S, m.C)
+
+
+def export(module, args, names, out_name, path):
+    torch.onnx.export(module, args, path, input_names=names, output_names=[out_name], opset_version=OPSET,
+                      do_constant_folding=True)
+    print(f'wrote {os.path.relpath(path, ROOT)} ({os.path.getsize(path) / 1e6:.1f} MB)')
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--text-mdm', default='', help='comma-separated BxL shapes, e.g. 1x32,64x32')
+    ap.add_argument('--digits', default='', help='comma-separated batch sizes')
+    ap.add_argument('--out', default=os.path.join(ROOT, 'bench', '.onnx'))
+    a = ap.parse_args()
+    torch.set_num_threads(1)
+    os.makedirs(a.out, exist_ok=True)
+    with open(os.path.join(a.out, '.gitignore'), 'w') as f:
+        f.write('# build outputs of training/export_onnx.py\n*\n')
+    g = torch.Generator().manual_seed(0)
+    if a.text_mdm:
+        keys = {k: k for k in ('vocab_size', 'n_classes', 'rope_base', 'two_stream', 'marginal_head')}
+        keys.update(vocab='vocab_size', d='d_model', layers='n_layers', heads='n_heads', ff='d_ff', max_len='max_len')
+        del keys['vocab_size']
+        m = load('text-mdm', Transformer, keys)
+        for shape in a.text_mdm.split(','):
+            B, T = (int(s) for s in shape.split('x'))
+            w = MdmOnnx(m, T).eval()
+            tokens = torch.randint(0, m.cfg['vocab_size'], (B, T), generator=g)
+            cls = torch.randint(0, m.cfg['n_classes'] + 1, (B,), generator=g)
+            with torch.no_grad():
+                diff = (w(tokens, cls) - m(tokens, cls)[0]).abs().max().item()
+            print(f'text-mdm B={B} L={T}: wrapper vs Transformer.forward max |Δ| {diff:.2e}')
+            assert diff < 1e-4, diff
+            export(w, (tokens, cls), ['tokens', 'cls'], 'logits', os.path.join(a.out, f'text-mdm-b{B}-l{T}.onnx'))
+    if a.digits:
+        keys = dict(image_size='image_size', channels='channels', patch='patch', d='d_model', layers='layers',
+                    heads='heads', ff='d_ff', n_classes='n_classes', t_dim='t_dim')
+        m = load('digits-diffusion', DiT, keys)
+        for B in (int(s) for s in a.digits.split(',')):
+            w = DitOnnx(m).eval()
+            x = torch.randn(B, m.S, m.S, m.C, generator=g)
+            t = torch.randint(0, 1000, (B,), generator=g)
+            cls = torch.randint(0, m.cfg['n_classes'] + 1, (B,), generator=g)
+            temb = timestep_embedding(t, m.t_dim)
+            with torch.no_grad():
+                diff = (w(x, temb, cls) - m(x, t, cls)).abs().max().item()
+            print(f'digits-diffusion B={B}: wrapper vs DiT.forward max |Δ| {diff:.2e}')
+            assert diff < 1e-4, diff
+            export(w, (x, temb, cls), ['x', 'temb', 'cls'], 'eps', os.path.join(a.out, f'digits-diffusion-b{B}.onnx'))
+
+
+if __name__ == '__main__':
+    main()
