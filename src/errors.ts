@@ -79,10 +79,10 @@ export class TensorStateError extends SamplescopeError {
   }
 }
 
-/** A model file or manifest breaks a format rule; names the tensor (if any) and the rule. */
+/** A model file or manifest breaks a format rule; names the tensor (if any — a tensor may be named "") and the rule. */
 export class ModelFormatError extends SamplescopeError {
   constructor(readonly rule: string, message: string, readonly tensor?: string, readonly file?: string) {
-    super('model-format', `${file ? file + ': ' : ''}${tensor ? `tensor "${tensor}": ` : ''}${message} [${rule}]`);
+    super('model-format', `${file ? file + ': ' : ''}${tensor !== undefined ? `tensor "${tensor}": ` : ''}${message} [${rule}]`);
   }
 }
 

@@ -9,6 +9,8 @@ export class StrictJsonError extends Error {
   }
 }
 
+const LITERAL = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
+
 export function parseStrictJson(text: string, maxDepth = 64): unknown {
   let i = 0;
   const ws = () => {
@@ -77,7 +79,10 @@ export function parseStrictJson(text: string, maxDepth = 64): unknown {
       }
     }
     if (c === '"') return str();
-    const m = /^(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i, i + 400));
+    // sticky, on the whole text: a literal of any length is read whole (a 400-character window used
+    // to split a long number and report valid JSON as broken)
+    LITERAL.lastIndex = i;
+    const m = LITERAL.exec(text);
     if (!m) return fail('unexpected character');
     i += m[0].length;
     return JSON.parse(m[0]);

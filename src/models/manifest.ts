@@ -147,7 +147,9 @@ function posInt(v: unknown, name: string, max = 1 << 20): number {
 function validateFiles(o: Record<string, unknown>): void {
   if (!Array.isArray(o.files) || o.files.length === 0) fail('manifest-files', 'files must be a non-empty list');
   for (const f of o.files as Record<string, unknown>[]) {
-    if (typeof f.path !== 'string' || !SAFE_PATH.test(f.path)) fail('manifest-files', `file path ${JSON.stringify(f.path)} must be a plain file name (no folders, no "..")`);
+    if (typeof f !== 'object' || f === null || Array.isArray(f)) fail('manifest-files', `files entries must be objects, got ${JSON.stringify(f)}`);
+    // "." and ".." match SAFE_PATH but name folders (this one, its parent), not files
+    if (typeof f.path !== 'string' || !SAFE_PATH.test(f.path) || f.path === '.' || f.path === '..') fail('manifest-files', `file path ${JSON.stringify(f.path)} must be a plain file name (no folders, no "..")`);
     if (typeof f.sha256 !== 'string' || !SHA.test(f.sha256)) fail('manifest-files', `${f.path}: sha256 must be 64 lowercase hex digits`);
     if (!Number.isSafeInteger(f.bytes) || (f.bytes as number) < 0) fail('manifest-files', `${f.path}: bytes must be a non-negative integer`);
   }
@@ -173,7 +175,7 @@ function validateDit(o: Record<string, unknown>, a: Record<string, unknown>): Di
   if (!d || d.prediction !== 'epsilon' || d.beta_schedule !== 'linear') fail('manifest-diffusion', 'diffusion must be {prediction: "epsilon", beta_schedule: "linear", ...}');
   posInt(d.timesteps, 'diffusion.timesteps', 100000);
   const b0 = d.beta_start as number, b1 = d.beta_end as number;
-  if (typeof b0 !== 'number' || typeof b1 !== 'number' || !(b0 > 0 && b0 <= b1 && b1 < 1)) fail('manifest-diffusion', `need 0 < beta_start ≤ beta_end < 1, got ${b0}, ${b1}`);
+  if (typeof b0 !== 'number' || typeof b1 !== 'number' || !(b0 > 0 && b0 <= b1 && b1 < 1)) fail('manifest-diffusion', `need 0 < beta_start ≤ beta_end < 1, got ${JSON.stringify(b0)}, ${JSON.stringify(b1)}`);
   validateClasses(o, a.n_classes as number, true);
   if (d.null_class !== o.null_class) fail('manifest-diffusion', 'diffusion.null_class must equal null_class');
   validateFiles(o);
@@ -192,7 +194,9 @@ function validateTextCnn(o: Record<string, unknown>, a: Record<string, unknown>)
   for (const k of ['vocab_size', 'emb', 'channels', 'hidden', 'kernel', 'n_classes', 'length']) posInt(a[k], `architecture.${k}`, 1 << 16);
   if ((a.length as number) < 2 * (a.kernel as number) - 1) fail('manifest-architecture', `length ${a.length} is too short for two valid convolutions of width ${a.kernel}`);
   const tok = o.tokenizer as Record<string, unknown> | undefined;
-  if (!tok || tok.type !== 'char' || !Array.isArray(tok.vocab) || tok.vocab.length !== a.vocab_size) fail('manifest-tokenizer', `tokenizer must be {type: "char", vocab: string[${a.vocab_size}]}`);
+  if (!tok || tok.type !== 'char' || !Array.isArray(tok.vocab) || tok.vocab.length !== a.vocab_size || tok.vocab.some((c) => typeof c !== 'string')) {
+    fail('manifest-tokenizer', `tokenizer must be {type: "char", vocab: string[${a.vocab_size}]}`);
+  }
   validateClasses(o, a.n_classes as number, false);
   validateFiles(o);
   return o as unknown as TextCnnManifest;

@@ -2,13 +2,15 @@
  * A safetensors reader written to the format's rules (huggingface/safetensors, "Format"):
  *   8 bytes   little-endian u64 N — the header's length (capped here, default 16 MiB)
  *   N bytes   UTF-8 JSON object: {"__metadata__": {str: str}?, name: {dtype, shape, data_offsets: [b, e]}}
- *             (may be padded with trailing spaces)
+ *             (may be padded with trailing spaces; no byte-order mark)
  *   rest      the byte buffer; offsets are relative to its start
  * Enforced: the header fits the file; strict JSON with no duplicate keys; known dtypes; shapes of
  * non-negative safe integers; offsets integers with b ≤ e inside the buffer; entries that tile the
  * buffer exactly — contiguous, non-overlapping, no holes, no trailing bytes (the spec's guard against
  * polyglot files); shape × itemsize = e − b. Every violation is a ModelFormatError naming the tensor
- * and the rule. Nothing is allocated beyond the file's own size.
+ * and the rule. Parsing allocates no buffers (the result holds views into the file), so a header
+ * declaring a huge tensor is refused before anything is sized from it. test/unit/safetensors-fuzz.test.ts
+ * checks all of this against an independent oracle over mutated files.
  */
 import { ModelFormatError } from '../errors.js';
 import { parseStrictJson, StrictJsonError } from './json.js';
@@ -57,14 +59,18 @@ export function parseSafetensors(bytes: Uint8Array, opts: ParseOptions = {}): Sa
   if (n < 2) err('header-json', 'header is shorter than "{}"');
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n));
+    // ignoreBOM: a byte-order mark is kept (and then refused: the header must start with "{"), not
+    // silently stripped — the reference reader rejects such a header, and so must this one
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, 8 + n));
   } catch {
     return err('header-utf8', 'header is not valid UTF-8');
   }
   if (text[0] !== '{') err('header-json', 'header does not start with "{"');
   let header: unknown;
   try {
-    header = parseStrictJson(text.replace(/ +$/, ''));
+    // trailing padding is JSON whitespace, which the parser skips (no regex over the padding: / +$/
+    // backtracks quadratically on a long run of spaces that is not at the end)
+    header = parseStrictJson(text);
   } catch (e) {
     return err(e instanceof StrictJsonError && e.message.startsWith('duplicate') ? 'duplicate-name' : 'header-json', `header is not strict JSON: ${(e as Error).message}`);
   }
@@ -76,8 +82,9 @@ export function parseSafetensors(bytes: Uint8Array, opts: ParseOptions = {}): Sa
     if (name === '__metadata__') {
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) err('metadata', '__metadata__ must be an object of strings');
       for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
-        if (typeof v !== 'string') err('metadata', `__metadata__["${k}"] must be a string`);
-        metadata[k] = v as string;
+        if (typeof v !== 'string') err('metadata', `__metadata__[${JSON.stringify(k)}] must be a string`);
+        // defineProperty, not assignment: a key "__proto__" must become an entry, not a prototype
+        Object.defineProperty(metadata, k, { value: v, enumerable: true, writable: true, configurable: true });
       }
       continue;
     }
@@ -85,7 +92,7 @@ export function parseSafetensors(bytes: Uint8Array, opts: ParseOptions = {}): Sa
     const e = raw as Record<string, unknown>;
     for (const k of Object.keys(e)) if (!['dtype', 'shape', 'data_offsets'].includes(k)) err('entry', `unknown field "${k}"`, name);
     const dtype = e.dtype as SafetensorsDType;
-    if (typeof dtype !== 'string' || !(dtype in ITEMSIZE)) err('dtype', `unknown dtype ${JSON.stringify(e.dtype)}`, name);
+    if (typeof dtype !== 'string' || !Object.hasOwn(ITEMSIZE, dtype)) err('dtype', `unknown dtype ${JSON.stringify(e.dtype)}`, name);
     const shape = e.shape;
     if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || (d as number) < 0)) {
       err('shape', `shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`, name);
@@ -97,8 +104,10 @@ export function parseSafetensors(bytes: Uint8Array, opts: ParseOptions = {}): Sa
     const [begin, end] = offs as [number, number];
     if (begin > end) err('offsets', `data_offsets [${begin}, ${end}] are reversed`, name);
     if (end > dataLen) err('offsets', `data_offsets end ${end} is past the ${dataLen}-byte buffer`, name);
-    let count = 1;
-    for (const d of shape as number[]) {
+    // the element count, stopping as soon as it needs more bytes than the buffer holds (so it stays
+    // exact); a shape with a 0 holds nothing whatever its other dimensions
+    let count = (shape as number[]).includes(0) ? 0 : 1;
+    for (const d of count === 0 ? [] : (shape as number[])) {
       count *= d;
       if (count * ITEMSIZE[dtype] > dataLen) err('shape-size', `shape ${JSON.stringify(shape)} needs more bytes than the buffer holds`, name);
     }

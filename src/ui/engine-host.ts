@@ -1,0 +1,82 @@
+/**
+ * One engine worker per page and backend preference, shared by every element on the page: the
+ * backend is acquired once, and each model (by resolved URL) is loaded once. A crashed worker
+ * (WorkerCrashedError) forgets both, so the next call starts a fresh worker and loads again.
+ * Nothing here touches the GPU: the worker does (`ui/` never imports `gpu/`).
+ */
+import type { BackendInfo } from '../backend/backend.js';
+import { createEngine, type Engine } from '../worker/client.js';
+import type { BackendPreference, ModelInfo } from '../worker/protocol.js';
+
+interface Host {
+  engine: Engine;
+  init?: Promise<BackendInfo>;
+  models: Map<string, Promise<ModelInfo>>;
+}
+
+const hosts = new Map<BackendPreference, Host>();
+
+function host(prefer: BackendPreference): Host {
+  let h = hosts.get(prefer);
+  if (!h) {
+    h = { engine: createEngine(), models: new Map() };
+    hosts.set(prefer, h);
+  }
+  return h;
+}
+
+/** Forget what a crashed worker held (the client starts a new worker on the next call). */
+function onFailure(h: Host, e: unknown): never {
+  if ((e as Error)?.name === 'WorkerCrashedError') {
+    h.init = undefined;
+    h.models.clear();
+  }
+  throw e;
+}
+
+/** The page's engine for this backend preference, its backend acquired. */
+export async function engineFor(prefer: BackendPreference): Promise<{ engine: Engine; backend: BackendInfo }> {
+  const h = host(prefer);
+  const init = (h.init ??= h.engine.init(prefer));
+  try {
+    return { engine: h.engine, backend: await init };
+  } catch (e) {
+    if (h.init === init) h.init = undefined;
+    return onFailure(h, e);
+  }
+}
+
+/** Load a model once per engine; its handle is the model folder's URL. */
+export async function modelFor(prefer: BackendPreference, url: string): Promise<ModelInfo> {
+  const { engine } = await engineFor(prefer);
+  const h = host(prefer);
+  let p = h.models.get(url);
+  if (!p) {
+    p = engine.loadModel(url, { id: url });
+    h.models.set(url, p);
+  }
+  try {
+    return await p;
+  } catch (e) {
+    if (h.models.get(url) === p) h.models.delete(url);
+    return onFailure(h, e);
+  }
+}
+
+/** Call after a request failed: drops cached state if the worker crashed, then rethrows. */
+export function rethrow(prefer: BackendPreference, e: unknown): never {
+  return onFailure(host(prefer), e);
+}
+
+/**
+ * The folder URL of a model: a name ("text-mdm") is looked up under `base` (default "/models/");
+ * anything with a "/" is a URL of the model folder or of its manifest.json, relative to the page.
+ */
+export function resolveModelUrl(model: string, base = '/models/'): string {
+  const page = typeof document !== 'undefined' ? document.baseURI : 'http://localhost/';
+  const m = model.trim();
+  if (!m.includes('/')) return new URL(`${encodeURIComponent(m)}/`, new URL(base.replace(/\/?$/, '/'), page)).href;
+  const u = new URL(m, page);
+  u.pathname = u.pathname.replace(/manifest\.json$/, '').replace(/\/?$/, '/');
+  return u.href;
+}

@@ -1,0 +1,173 @@
+/**
+ * `<mam-scorer>`: type any partial text ("?" marks an unknown character) and see its
+ * log-likelihood under a marginalization model (MaM) for every class, each in one model pass
+ * (`engine.score`), updated as you type. The text is laid out as the first characters of a window of
+ * `length` characters (default: the model's maximum); the rest of the window is unknown, as in the
+ * CLI's `score` command. User text is rendered as text only.
+ *
+ * Events: `score-done` {scores: [{label, classId?, logp, perChar}], observed, ms}, `score-error` {name, message}.
+ */
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import type { BackendInfo } from '../backend/backend.js';
+import type { BackendPreference, ModelInfo } from '../worker/protocol.js';
+import { engineFor, modelFor, resolveModelUrl, rethrow } from './engine-host.js';
+import { conditionalClasses } from './knobs.js';
+
+export interface ScoreLine {
+  label: string;
+  classId?: number;
+  logp: number;
+  perChar: number;
+}
+
+/** Characters → token ids; '?' = unknown (mask); returns the first offending character otherwise. */
+export function tokenizePartial(text: string, vocab: string[], maskId: number, length: number): { tokens: Uint32Array; observed: number } | { bad: string; index: number } {
+  const tokens = new Uint32Array(length).fill(maskId);
+  let observed = 0;
+  const chars = [...text];
+  if (chars.length > length) return { bad: `the text is longer than the window of ${length} characters`, index: length };
+  for (let i = 0; i < chars.length; i++) {
+    if (chars[i] === '?') continue;
+    const id = vocab.indexOf(chars[i]);
+    if (id < 0 || id === maskId) return { bad: `character ${JSON.stringify(chars[i])} (position ${i + 1}) is not in the model's vocabulary`, index: i };
+    tokens[i] = id;
+    observed++;
+  }
+  return { tokens, observed };
+}
+
+@customElement('mam-scorer')
+export class MamScorer extends LitElement {
+  /** A MaM text model: a name under `models-base` or a model folder URL. */
+  @property() model = 'text-mam';
+  /** Where model names are looked up. */
+  @property({ attribute: 'models-base' }) modelsBase = '/models/';
+  /** Window length scored (default: the model's maximum). */
+  @property({ type: Number }) length?: number;
+  /** The text to score ("?" = unknown character). */
+  @property() text = 'Call me Ishmael. Some years ago - never mind how long prec?sely - having l?ttle or no money';
+  /** Backend preference: auto | webgpu | cpu. */
+  @property() backend: BackendPreference = 'auto';
+  /** Milliseconds to wait after typing before scoring. */
+  @property({ type: Number }) debounce = 300;
+  /** (read-only) loading | scoring | done | error */
+  @property({ reflect: true }) state: 'loading' | 'scoring' | 'done' | 'error' = 'loading';
+
+  @state() private info?: ModelInfo;
+  @state() private backendInfo?: BackendInfo;
+  @state() private scores?: ScoreLine[];
+  @state() private observed = 0;
+  @state() private ms = 0;
+  @state() private error?: { name: string; message: string };
+  private pending?: ReturnType<typeof setTimeout>;
+  private running = false;
+  private again = false;
+
+  static override styles = css`
+    :host { display: block; font: 14px/1.4 system-ui, sans-serif; color: #1d2430; }
+    textarea { width: 100%; box-sizing: border-box; font: 0.95rem ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; padding: 0.4rem; min-height: 4.5rem; }
+    table { border-collapse: collapse; font-variant-numeric: tabular-nums; margin: 0.4rem 0; }
+    th, td { padding: 0.2rem 0.8rem; text-align: right; border-bottom: 1px solid #eef0f4; }
+    th:first-child, td:first-child { text-align: left; }
+    tr.best td { font-weight: 600; color: #17803d; }
+    .meta { color: #556; font-size: 0.85rem; }
+    .error { background: #fdecea; border: 1px solid #e4a29b; color: #8a1c12; border-radius: 6px; padding: 0.4rem 0.6rem; white-space: pre-wrap; }
+    .notice { background: #fff7e0; border: 1px solid #e8c35a; border-radius: 6px; padding: 0.4rem 0.6rem; }
+  `;
+
+  protected override firstUpdated(): void {
+    void this.load();
+  }
+
+  private async load(): Promise<void> {
+    try {
+      this.backendInfo = (await engineFor(this.backend)).backend;
+      const info = await modelFor(this.backend, resolveModelUrl(this.model, this.modelsBase));
+      if (info.kind !== 'text' || !info.hasMarginalHead) throw new TypeError(`model "${info.name}" has no marginal head: <mam-scorer> needs a MaM model (text-mam)`);
+      this.info = info;
+      void this.score();
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private fail(e: unknown): void {
+    const err = e instanceof Error ? e : new Error(String(e));
+    this.error = { name: err.name, message: err.message };
+    this.state = 'error';
+    this.dispatchEvent(new CustomEvent('score-error', { detail: { name: err.name, message: err.message }, bubbles: true, composed: true }));
+  }
+
+  private onInput(e: Event): void {
+    this.text = (e.target as HTMLTextAreaElement).value;
+    clearTimeout(this.pending);
+    this.pending = setTimeout(() => void this.score(), this.debounce);
+  }
+
+  /** Score the current text under every class (and unconditionally); one pass each. */
+  async score(): Promise<void> {
+    const info = this.info;
+    if (!info) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    const L = this.length ?? info.maxLength!;
+    const tok = tokenizePartial(this.text, info.vocab!, info.maskId!, L);
+    if ('bad' in tok) {
+      this.error = { name: 'InputError', message: tok.bad };
+      this.state = 'error';
+      return;
+    }
+    this.running = true;
+    this.state = 'scoring';
+    this.error = undefined;
+    try {
+      const { engine } = await engineFor(this.backend);
+      const t0 = performance.now();
+      const lines: ScoreLine[] = [];
+      const classes = conditionalClasses(info);
+      for (const [label, classId] of [...classes.map((c): [string, number | undefined] => [c, info.classes.indexOf(c)]), ['unconditional', undefined] as [string, undefined]]) {
+        const [logp] = await engine.score(info.id, tok.tokens.slice(), 1, L, classId);
+        lines.push({ label, classId, logp, perChar: logp / Math.max(1, tok.observed) });
+      }
+      this.ms = performance.now() - t0;
+      this.scores = lines;
+      this.observed = tok.observed;
+      this.state = 'done';
+      this.dispatchEvent(new CustomEvent('score-done', { detail: { scores: lines, observed: tok.observed, ms: this.ms }, bubbles: true, composed: true }));
+    } catch (e) {
+      try { rethrow(this.backend, e); } catch { /* forgets a crashed worker */ }
+      this.fail(e);
+    } finally {
+      this.running = false;
+      if (this.again) {
+        this.again = false;
+        void this.score();
+      }
+    }
+  }
+
+  protected override render() {
+    const info = this.info, b = this.backendInfo;
+    const best = this.scores?.filter((s) => s.classId !== undefined).reduce((a, s) => (s.logp > a.logp ? s : a));
+    return html`
+      ${b?.name === 'cpu' ? html`<p class="notice" role="status">WebGPU is not available here, so scoring runs on the CPU backend. ${b.fallbackReason ?? ''}</p>` : nothing}
+      <label for="t">Text (<code>?</code> = unknown character${info ? `, window ${this.length ?? info.maxLength} characters` : ''})</label>
+      <textarea id="t" spellcheck="false" maxlength=${this.length ?? info?.maxLength ?? 128} .value=${this.text} @input=${(e: Event) => this.onInput(e)}></textarea>
+      ${this.error ? html`<p class="error" role="alert"><strong>${this.error.name}</strong>: ${this.error.message}</p>` : nothing}
+      ${this.scores ? html`<table aria-label="log-likelihood">
+          <thead><tr><th scope="col">class</th><th scope="col">log p (nats)</th><th scope="col">per observed char</th></tr></thead>
+          <tbody>${this.scores.map((s) => html`<tr class=${s === best ? 'best' : ''}><td>${s.label}</td><td>${s.logp.toFixed(2)}</td><td>${s.perChar.toFixed(3)}</td></tr>`)}</tbody>
+        </table>
+        <div class="meta">${this.observed} observed characters · ${this.scores.length} passes in ${this.ms.toFixed(0)} ms${this.state === 'scoring' ? ' · scoring…' : ''}</div>` : html`<div class="meta">${this.state === 'loading' ? 'loading model…' : this.state === 'scoring' ? 'scoring…' : ''}</div>`}
+    `;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'mam-scorer': MamScorer;
+  }
+}

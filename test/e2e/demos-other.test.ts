@@ -1,0 +1,117 @@
+// The other demo pages of the built site (static server, strict CSP), in Chromium on WebGPU
+// (SwiftShader). Landing page: links to every demo, each of which answers 200, the kernel demo
+// included. MaM: the text scorer shows log p per class and changes when the text changes (typed
+// markup stays text: no element is created from it); the Ising grid's exact log p of the all-+
+// configuration equals β·180 − log Z and the MaM's one-pass value lies within 0.2 nats per spin of it.
+// Digits: a 2-image, 4-step guided DDIM run draws ink on the canvas, ends at 100% and 4 / 4 steps;
+// the hybrid control is enabled only when models/digits-fewstep exists. No console errors or CSP
+// violations. Screenshots: bench/results/screenshots/demo-home.png, demo-mam.png, demo-digits.png.
+import { describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isingExactLogp } from '../../src/ui/ising-grid.js';
+import { openPage, ROOT, SCREENSHOTS, useBuiltSite } from '../util/site.js';
+
+const site = useBuiltSite();
+
+describe('other demo pages (built site)', () => {
+  it('landing page links every demo', async () => {
+    const { page, errors, csp } = await openPage(site.browser, site.url);
+    const links = await page.$$eval('.cards a', (as) => as.map((a) => new URL((a as HTMLAnchorElement).href).pathname));
+    expect(links).toEqual(['/demos/text-mdm/', '/demos/asarm/', '/demos/mam/', '/demos/digits/', '/demos/kernel/']);
+    for (const l of links) expect((await fetch(new URL(l, site.url))).status, l).toBe(200);
+    await page.screenshot({ path: join(SCREENSHOTS, 'demo-home.png'), fullPage: true });
+    expect(await csp()).toEqual([]);
+    expect(errors, errors.join('\n')).toEqual([]);
+    await page.close();
+  });
+
+  it('MaM: live log-likelihood of partial text and of Ising configurations', async () => {
+    const { page, errors, csp } = await openPage(site.browser, `${site.url}demos/mam/?length=32&text=${encodeURIComponent('Call me Ishmael. Some ye?rs ago')}`);
+    const scores = () => page.evaluate(() => [...document.querySelector('mam-scorer')!.shadowRoot!.querySelectorAll('tbody tr')].map((tr) => [...tr.children].map((c) => c.textContent)));
+    await page.waitForFunction(() => document.querySelector('mam-scorer')!.state === 'done', { timeout: 180_000, polling: 200 });
+    const first = await scores();
+    expect(first.map((r) => r[0])).toEqual(['moby', 'jargon', 'unconditional']);
+    for (const r of first) expect(Number(r[1])).toBeLessThan(0);
+    // type new text (with markup in it): the scores change, the markup stays text
+    await page.evaluate(() => {
+      const ta = document.querySelector('mam-scorer')!.shadowRoot!.querySelector('textarea')!;
+      ta.value = '<b>the ?ha?e</b> and sea';
+      ta.dispatchEvent(new Event('input'));
+    });
+    await page.waitForFunction((before) => {
+      const s = document.querySelector('mam-scorer')!;
+      const now = [...s.shadowRoot!.querySelectorAll('tbody tr td:nth-child(2)')].map((c) => c.textContent).join();
+      return s.state === 'done' && now !== before;
+    }, { timeout: 180_000, polling: 200 }, first.map((r) => r[1]).join());
+    const second = await scores();
+    expect(second.map((r) => r[1])).not.toEqual(first.map((r) => r[1]));
+    expect(await page.evaluate(() => document.querySelector('mam-scorer')!.shadowRoot!.querySelectorAll('b').length)).toBe(0);
+
+    // Ising: the all-+ configuration
+    await page.waitForFunction(() => document.querySelector('ising-grid')!.state === 'done', { timeout: 180_000, polling: 200 });
+    await page.evaluate(() => {
+      const g = document.querySelector('ising-grid')!;
+      ([...g.shadowRoot!.querySelectorAll('.tools button')].find((b) => b.textContent === 'all +') as HTMLButtonElement).click();
+    });
+    await page.waitForFunction(() => {
+      const g = document.querySelector('ising-grid')!;
+      return g.state === 'done' && g.shadowRoot!.querySelectorAll('.grid .s1').length === 100;
+    }, { timeout: 180_000, polling: 200 });
+    await page.waitForFunction(() => document.querySelector('ising-grid')!.state === 'done', { timeout: 180_000, polling: 200 });
+    const ising = await page.evaluate(() => {
+      const sr = document.querySelector('ising-grid')!.shadowRoot!;
+      return { mam: parseFloat(sr.querySelector('.logp')!.textContent!), exact: parseFloat(sr.querySelector('.exact')!.textContent!) };
+    });
+    const m = JSON.parse(readFileSync(join(ROOT, 'models/ising-mam/manifest.json'), 'utf8')).ising as { L: number; beta: number; log_z: number };
+    const want = isingExactLogp(new Array(m.L * m.L).fill(1), m.L, m.beta, m.log_z);
+    expect(want).toBeCloseTo(m.beta * 2 * m.L * (m.L - 1) - m.log_z, 9);
+    expect(ising.exact).toBeCloseTo(want, 3);
+    expect(Math.abs(ising.mam - ising.exact)).toBeLessThan(0.2 * m.L * m.L);
+    await page.screenshot({ path: join(SCREENSHOTS, 'demo-mam.png'), fullPage: true });
+    expect(await csp()).toEqual([]);
+    expect(errors, errors.join('\n')).toEqual([]);
+    await page.close();
+  }, 300_000);
+
+  it('digits: guided DDIM draws on the canvas; hybrid only with a student model', async () => {
+    const { page, errors, csp } = await openPage(site.browser, `${site.url}demos/digits/?n=2&steps=4&guidance=2`);
+    await page.waitForFunction(() => document.querySelector('sample-scope')!.state === 'ready', { timeout: 180_000, polling: 200 });
+    const ink = () => page.evaluate(() => {
+      const c = document.querySelector('sample-scope')!.shadowRoot!.querySelector('canvas')!;
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let dark = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i + 3] === 255 && d[i] < 128) dark++;
+      return { w: c.width, h: c.height, dark };
+    });
+    expect((await ink()).dark).toBe(0);
+    await page.click('#run');
+    await page.waitForFunction(() => ['done', 'error'].includes(document.querySelector('sample-scope')!.state), { timeout: 240_000, polling: 200 });
+    const v = await page.evaluate(() => {
+      const s = document.querySelector('sample-scope')!, sr = s.shadowRoot!;
+      return { state: s.state, guidance: s.guidance, progress: (sr.querySelector('progress') as HTMLProgressElement).value, stats: sr.querySelector('.stats')!.textContent, footer: sr.querySelector('footer')?.textContent ?? '', alert: sr.querySelector('.error')?.textContent ?? '' };
+    });
+    expect(v.alert).toBe('');
+    expect(v.state).toBe('done');
+    expect(v.guidance).toBe(2);
+    expect(v.progress).toBe(100);
+    expect(v.stats).toMatch(/^step 4 \/ 4 · NFE 8 /);
+    expect(v.footer).toMatch(/^NFE 8 · [\d.]+ s · webgpu/);
+    const after = await ink();
+    expect([after.w, after.h]).toEqual([2 * 28 + 2, 28]);
+    expect(after.dark).toBeGreaterThan(20);
+    const ev = await page.evaluate(() => window.__demo!.events.filter((e) => e.type === 'sample-progress').map((e) => e.detail.step));
+    expect(ev).toEqual([0, 1, 2, 3]);
+
+    const hybrid = await page.evaluate(() => ({ disabled: (document.getElementById('hybrid') as HTMLFieldSetElement).disabled, note: document.getElementById('hybrid-note')!.textContent }));
+    if (existsSync(join(ROOT, 'models/digits-fewstep/manifest.json'))) {
+      expect(hybrid.disabled).toBe(false);
+    } else {
+      expect(hybrid).toEqual({ disabled: true, note: expect.stringContaining('still being trained') });
+    }
+    await page.screenshot({ path: join(SCREENSHOTS, 'demo-digits.png'), fullPage: true });
+    expect(await csp()).toEqual([]);
+    expect(errors, errors.join('\n')).toEqual([]);
+    await page.close();
+  }, 300_000);
+});

@@ -1,0 +1,83 @@
+// UI conventions and the knob rules <sample-scope> enforces before a request: every src/ui element
+// file defines the tag it is named after and declares it in HTMLElementTagNameMap; nothing in
+// src/ui imports src/gpu; knob ranges reject what the samplers would reject (top-p 0, draft 1,
+// fractional steps, an unknown class) and accept their defaults; partial text maps '?' to [MASK]
+// and names a character outside the vocabulary; the exact Ising log p matches a hand count.
+import { describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
+import { SamplerConfigError } from '../../src/errors.js';
+import { checkKnob, knobsFor, parseKnob } from '../../src/ui/knobs.js';
+import { tokenizePartial } from '../../src/ui/mam-scorer.js';
+import { isingExactLogp } from '../../src/ui/ising-grid.js';
+import type { ModelInfo } from '../../src/worker/protocol.js';
+
+const dir = new URL('../../src/ui/', import.meta.url);
+const files = readdirSync(dir).filter((f) => f.endsWith('.ts'));
+
+describe('src/ui conventions', () => {
+  const elements = files.filter((f) => readFileSync(new URL(f, dir), 'utf8').includes('@customElement('));
+  it('has the three elements', () => expect(elements.sort()).toEqual(['ising-grid.ts', 'mam-scorer.ts', 'sample-scope.ts']));
+  it.each(elements)('%s defines and declares the tag it is named after', (f) => {
+    const src = readFileSync(new URL(f, dir), 'utf8');
+    const tag = f.replace(/\.ts$/, '');
+    expect(src).toContain(`@customElement('${tag}')`);
+    expect(src).toMatch(new RegExp(`interface HTMLElementTagNameMap \\{\\s*'${tag}':`));
+    expect(src).not.toContain('unsafeHTML');
+  });
+  it.each(files)('%s does not import src/gpu', (f) => {
+    expect(readFileSync(new URL(f, dir), 'utf8')).not.toMatch(/from '\.\.\/gpu\//);
+  });
+});
+
+const mdm: ModelInfo = { id: 'm', name: 'text-mdm', kind: 'text', family: 'mdm', classes: ['moby', 'jargon', 'none'], vocab: ['a', 'b', '[MASK]'], maskId: 2, maxLength: 128, attention: 'bidirectional' };
+const asarm: ModelInfo = { ...mdm, name: 'text-asarm', attention: 'two-stream' };
+const digits: ModelInfo = { id: 'd', name: 'digits', kind: 'denoiser', family: 'image-diffusion', classes: ['0', '1', 'none'], imageShape: [28, 28, 1], timesteps: 1000 };
+const spec = (info: ModelInfo, sampler: string, name: string) => knobsFor(info, sampler).find((k) => k.name === name)!;
+
+describe('knob rules', () => {
+  it('offer the knobs of each model and sampler', () => {
+    const names = (i: ModelInfo, s: string) => knobsFor(i, s).map((k) => k.name);
+    expect(names(mdm, 'fhs')).not.toContain('steps');
+    expect(names(mdm, 'ancestral')).toEqual(expect.arrayContaining(['steps', 'tokensPerStep']));
+    expect(names(asarm, 'assd')).toContain('draftK');
+    expect(names(asarm, 'sequential')).not.toContain('draftK');
+    expect(names(digits, 'ddim')).toEqual(['sampler', 'n', 'seed', 'classLabel', 'guidance', 'steps', 'eta']);
+    expect(spec(mdm, 'fhs', 'classLabel').options!.map(([v]) => v)).toEqual(['', 'moby', 'jargon']);
+  });
+  it('reject out-of-range values with a SamplerConfigError naming the attribute', () => {
+    const bad: [ModelInfo, string, string, unknown][] = [
+      [mdm, 'fhs', 'topP', 0], [mdm, 'fhs', 'topP', 1.5], [mdm, 'fhs', 'temperature', -1], [mdm, 'fhs', 'length', 129], [mdm, 'fhs', 'n', 0],
+      [mdm, 'fhs', 'seed', 1.5], [mdm, 'ancestral', 'steps', 2.5], [asarm, 'assd', 'draftK', 1], [mdm, 'fhs', 'classLabel', 'poetry'],
+      [digits, 'ddim', 'eta', 2], [digits, 'ddim', 'steps', 1001], [mdm, 'fhs', 'n', NaN], [mdm, 'fhs', 'precision', 'fp16'],
+    ];
+    for (const [info, sampler, name, value] of bad) {
+      const e = checkKnob(spec(info, sampler, name), value);
+      expect(e, `${name} = ${String(value)}`).toBeInstanceOf(SamplerConfigError);
+      expect(e!.knob).toBe(spec(info, sampler, name).attribute);
+    }
+  });
+  it('accept valid values and empty optional ones', () => {
+    const good: [ModelInfo, string, string, unknown][] = [
+      [mdm, 'fhs', 'topP', 1], [mdm, 'fhs', 'topP', 0.05], [mdm, 'fhs', 'temperature', 0], [mdm, 'fhs', 'length', 128], [mdm, 'fhs', 'guidance', undefined],
+      [mdm, 'ancestral', 'tokensPerStep', undefined], [asarm, 'assd', 'draftK', 2], [mdm, 'fhs', 'classLabel', ''], [digits, 'ddim', 'steps', 20],
+    ];
+    for (const [info, sampler, name, value] of good) expect(checkKnob(spec(info, sampler, name), value), `${name} = ${String(value)}`).toBeNull();
+    expect(parseKnob(spec(mdm, 'fhs', 'guidance'), '')).toBeUndefined();
+    expect(parseKnob(spec(mdm, 'fhs', 'n'), '')).toBeNaN();
+    expect(parseKnob(spec(mdm, 'fhs', 'topP'), ' 0.9 ')).toBe(0.9);
+  });
+});
+
+describe('partial text and Ising helpers', () => {
+  it("maps '?' to [MASK], pads the window and names a bad character", () => {
+    const r = tokenizePartial('a?b', ['a', 'b', '[MASK]'], 2, 5);
+    expect(r).toEqual({ tokens: Uint32Array.from([0, 2, 1, 2, 2]), observed: 2 });
+    expect(tokenizePartial('abz', ['a', 'b', '[MASK]'], 2, 5)).toEqual({ bad: expect.stringContaining('"z" (position 3)'), index: 2 });
+    expect(tokenizePartial('aaaaaa', ['a', 'b', '[MASK]'], 2, 5)).toHaveProperty('bad');
+  });
+  it('exact Ising log p: 2×2 grid, hand-counted bonds', () => {
+    // + + / + −: bonds (0,1)=+1, (2,3)=−1, (0,2)=+1, (1,3)=−1 → Σ = 0; all + → Σ = 4
+    expect(isingExactLogp([1, 1, 1, -1], 2, 0.5, 3)).toBeCloseTo(-3, 12);
+    expect(isingExactLogp([1, 1, 1, 1], 2, 0.5, 3)).toBeCloseTo(0.5 * 4 - 3, 12);
+  });
+});
