@@ -35,6 +35,7 @@ export interface BenchOptions {
   cpuRuns: number;
   samplerLength: number;
   samplerRuns: number;
+  ancestralSteps: number;
   ttfsLength: number;
   diffusionBatch: number;
   steps: number;
@@ -62,7 +63,7 @@ function ints(flag: string, value: string, min = 1): number[] {
 }
 
 const KNOWN_FLAGS = new Set(['quick', 'env', 'only', 'browser-only', 'models', 'batches', 'length', 'sizes', 'runs', 'warmup', 'peers', 'cpu-runs',
-  'sampler-length', 'sampler-runs', 'ttfs-length', 'diffusion-batch', 'steps', 'ttfs-repeats', 'shard', 'chromium', 'out', 'list', 'verbose']);
+  'sampler-length', 'sampler-runs', 'ancestral-steps', 'ttfs-length', 'diffusion-batch', 'steps', 'ttfs-repeats', 'shard', 'chromium', 'out', 'list', 'verbose']);
 const BOOLEAN_FLAGS = new Set(['quick', 'list', 'verbose']);
 
 /** Parse the bench's argv (after `--`). Throws BenchConfigError for anything it does not know. */
@@ -89,7 +90,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     quick,
     envs: list('env', get('env', 'node,browser', 'node,browser'), ENVS),
     sections,
-    browserSections: list('section', get('browser-only', 'forward,ttfs', SECTIONS.join(',')), SECTIONS),
+    browserSections: list('section', get('browser-only', 'forward', SECTIONS.join(',')), SECTIONS),
     models,
     batches: ints('batches', get('batches', '1', '1,64')),
     length,
@@ -100,6 +101,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     cpuRuns: ints('cpu-runs', get('cpu-runs', '1', '3'), 0)[0],
     samplerLength,
     samplerRuns: ints('sampler-runs', get('sampler-runs', '2', '5'))[0],
+    ancestralSteps: ints('ancestral-steps', get('ancestral-steps', '0', '256'), 0)[0],
     ttfsLength: ints('ttfs-length', get('ttfs-length', '8', '16'))[0],
     diffusionBatch: ints('diffusion-batch', get('diffusion-batch', '1', '16'))[0],
     steps: ints('steps', get('steps', '4', '20'))[0],
@@ -137,7 +139,7 @@ export function buildConfigs(o: BenchOptions): BenchConfig[] {
           }
         }
       }
-      if (section === 'samplers') add({ batch: 1, length: o.samplerLength, runs: o.samplerRuns }, `/l${o.samplerLength}`);
+      if (section === 'samplers') add({ batch: 1, length: o.samplerLength, runs: o.samplerRuns, steps: o.ancestralSteps }, `/l${o.samplerLength}`);
       if (section === 'diffusion') add({ batch: o.diffusionBatch, steps: o.steps }, `/b${o.diffusionBatch}-s${o.steps}`);
       if (section === 'ttfs') {
         for (let r = 0; r < o.ttfsRepeats; r++) add({ length: o.ttfsLength, runs: 1, warmup: 0 }, `/text-mdm-l${o.ttfsLength}#${r}`);

@@ -56,16 +56,17 @@ export function ratios(results: readonly ConfigResult[]): Ratio[] {
       }
     }
     if (r.config.section === 'samplers') {
-      const by = (model: string, prefix: string) => f.find((x) => x.model === model && x.setting?.startsWith(prefix));
+      const by = (model: string, prefix: string) => f.filter((x) => x.model === model && x.setting?.startsWith(prefix));
       for (const [model, a, b, label] of [
-        ['text-mdm', 'fhs', 'ancestral', 'FHS vs ancestral'],
-        ['text-asarm', 'assd', 'sequential', 'ASSD vs sequential'],
-        ['text-mam', 'marginal', 'chain', 'MaM one-pass marginal vs chain'],
+        ['text-mdm', 'fhs', 'ancestral', 'FHS vs'],
+        ['text-asarm', 'assd', 'sequential', 'ASSD vs'],
+        ['text-mam', 'marginal', 'chain', 'MaM one-pass marginal vs'],
       ] as const) {
-        const x = by(model, a), y = by(model, b);
-        if (!x || !y) continue;
-        push(`${model} L=${x.length}: ${label}, tokens/s`, 'tokens/s ÷ tokens/s', x.value / y.value, x, y);
-        if (x.nfe && y.nfe) push(`${model} L=${x.length}: ${label}, NFE`, 'their NFE ÷ our NFE (> 1: fewer passes)', y.nfe / x.nfe, x, y);
+        const x = by(model, a)[0];
+        for (const y of x ? by(model, b) : []) {
+          push(`${model} L=${x.length}: ${label} ${y.setting}, tokens/s`, 'tokens/s ÷ tokens/s', x.value / y.value, x, y);
+          if (x.nfe && y.nfe) push(`${model} L=${x.length}: ${label} ${y.setting}, NFE`, 'their NFE ÷ this NFE (> 1: fewer passes)', y.nfe / x.nfe, x, y);
+        }
       }
     }
   }

@@ -2,7 +2,9 @@
  * The measurements of `npm run bench`, written once for both places they run: Node on Dawn
  * (bench/node.ts) and the Chromium page (bench/browser/page.ts, through Vite). Each section first
  * validates its outputs against the CPU reference backend (a failure throws BenchValidationError:
- * no number is reported), then times: `warmup` untimed runs, then the median and IQR of `runs`.
+ * no number is reported), then times: the validation run is the first warm-up (it compiles the
+ * pipelines), then `warmup` more untimed runs (samplers and diffusion: at least one, since their
+ * sampling kernels are not in the validated forward), then the median and IQR of `runs`.
  *
  *   kernels    matmul n×n×n, webgpu vs the CPU twin: GFLOP/s
  *   forward    one model forward (text-mdm logits or digits-diffusion ε̂) incl. input upload and
@@ -21,7 +23,7 @@ import { loadDenoiser, loadModel } from '../src/models/index.js';
 import type { DenoiserModel, Model } from '../src/models/model.js';
 import { sampleAsarm } from '../src/samplers/asarm.js';
 import { logMarginals } from '../src/samplers/mam.js';
-import { sampleMdm } from '../src/samplers/mdm.js';
+import { sampleMdm, type MdmOptions } from '../src/samplers/mdm.js';
 import { sampleDiffusion } from '../src/samplers/diffusion.js';
 import { assertClose, BenchValidationError, stats, sum, uniformData, type Stats } from './util.js';
 
@@ -44,7 +46,7 @@ export interface BenchConfig {
   length?: number;
   /** kernels: matmul sizes */
   sizes?: number[];
-  /** diffusion: DDIM steps */
+  /** diffusion: DDIM steps; samplers: steps of the classic (one pass per step) ancestral sampler, 0 = not run */
   steps?: number;
   /** forward: implementations beside ours-webgpu (ort-* only in the browser) */
   peers?: Impl[];
@@ -245,12 +247,15 @@ async function validModel(c: Ctx, name: string, twoStream = false): Promise<Mode
 
 async function samplers(c: Ctx): Promise<void> {
   const { config, host, be } = c;
-  const L = config.length ?? 16, B = config.batch ?? 1, runs = config.runs;
+  const L = config.length ?? 16, B = config.batch ?? 1, runs = config.runs, warm = Math.max(1, config.warmup);
   const row = (model: string, setting: string, ms: number[], nfe: number) =>
     fig(c, { metric: 'tokens/s', unit: 'tok/s', impl: 'ours-webgpu', model, setting, batch: B, length: L, nfe, peakGpuBytes: host.peakBytes(be) }, rate(ms, B * L));
   const mdm = await validModel(c, 'text-mdm');
-  for (const [setting, o] of [['fhs', { sampler: 'fhs' }], [`ancestral N=${L}`, { sampler: 'ancestral', steps: L }]] as const) {
-    for (let i = 0; i < config.warmup; i++) await sampleMdm(mdm, { ...o, batch: B, length: L, seed: 1, classId: 0 });
+  const mdmSettings: [string, Omit<MdmOptions, 'batch' | 'length' | 'seed'>][] = [['fhs', { sampler: 'fhs' }], [`ancestral N=${L}`, { sampler: 'ancestral', steps: L }]];
+  // the classic sampler: a fine time grid, one network pass per step
+  if (config.steps) mdmSettings.push([`ancestral N=${config.steps} classic`, { sampler: 'ancestral', steps: config.steps, reuseLogits: false }]);
+  for (const [setting, o] of mdmSettings) {
+    for (let i = 0; i < warm; i++) await sampleMdm(mdm, { ...o, batch: B, length: L, seed: 1, classId: 0 });
     const ms: number[] = [];
     let nfe = 0;
     for (let i = 0; i < runs; i++) {
@@ -263,7 +268,7 @@ async function samplers(c: Ctx): Promise<void> {
   mdm.dispose();
   const asarm = await validModel(c, 'text-asarm', true);
   for (const [setting, o] of [['sequential', { sampler: 'sequential' }], ['assd k=4', { sampler: 'assd', draft: 4 }]] as const) {
-    for (let i = 0; i < config.warmup; i++) await sampleAsarm(asarm, { ...o, batch: B, length: L, seed: 1 });
+    for (let i = 0; i < warm; i++) await sampleAsarm(asarm, { ...o, batch: B, length: L, seed: 1 });
     const ms: number[] = [];
     let nfe = 0;
     for (let i = 0; i < runs; i++) {
@@ -290,7 +295,7 @@ async function samplers(c: Ctx): Promise<void> {
     }
   };
   for (const [setting, fn, nfe] of [['marginal (one pass)', one, 1], [`chain (${observed.length} passes)`, chain, observed.length]] as const) {
-    const ms = await timeRuns(fn, runs, config.warmup);
+    const ms = await timeRuns(fn, runs, warm);
     fig(c, { metric: 'observed tokens/s', unit: 'tok/s', impl: 'ours-webgpu', model: 'text-mam', setting, batch: 1, length: L, nfe, peakGpuBytes: host.peakBytes(be) }, rate(ms, observed.length));
   }
   mam.dispose();
@@ -312,7 +317,7 @@ async function diffusion(c: Ctx): Promise<void> {
   validated(c, `digits-diffusion B=${inputs.batch}: ours webgpu vs ours cpu`, got, want, TOL.forward);
   r.dispose();
   const o = { sampler: 'ddim' as const, steps, batch: B, classId: 3, previewEvery: 0 };
-  for (let i = 0; i < config.warmup; i++) await sampleDiffusion(m, { ...o, seed: 1 });
+  for (let i = 0; i < Math.max(1, config.warmup); i++) await sampleDiffusion(m, { ...o, seed: 1 });
   const perStep: number[] = [], perSample: number[] = [];
   for (let i = 0; i < config.runs; i++) {
     const res = await sampleDiffusion(m, { ...o, seed: 2 + i });
