@@ -80,3 +80,18 @@ export function resolveModelUrl(model: string, base = '/models/'): string {
   u.pathname = u.pathname.replace(/manifest\.json$/, '').replace(/\/?$/, '/');
   return u.href;
 }
+
+/** Acquire the backend and load a MaM model (one with a marginal head) for a scoring element. */
+export async function loadMam(prefer: BackendPreference, model: string, base: string, what: string): Promise<{ backend: BackendInfo; info: ModelInfo; url: string }> {
+  const { backend } = await engineFor(prefer);
+  const url = resolveModelUrl(model, base);
+  const info = await modelFor(prefer, url);
+  if (info.kind !== 'text' || !info.hasMarginalHead || !info.maxLength) throw new TypeError(`model "${info.name}" has no marginal head: ${what} needs a MaM model`);
+  return { backend, info, url };
+}
+
+/** An error as shown and dispatched by the elements. */
+export function errorDetail(e: unknown): { name: string; code?: string; message: string } {
+  const err = e instanceof Error ? e : new Error(String(e));
+  return { name: err.name, code: (err as { code?: string }).code, message: err.message };
+}

@@ -11,7 +11,8 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { BackendInfo } from '../backend/backend.js';
 import type { BackendPreference, ModelInfo } from '../worker/protocol.js';
-import { engineFor, modelFor, resolveModelUrl, rethrow } from './engine-host.js';
+import { engineFor, errorDetail, loadMam, rethrow } from './engine-host.js';
+import { boxes } from './styles.js';
 
 /** spin tokens of ising-mam: 0 = −1, 1 = +1, 2 = unobserved */
 const DOWN = 0, UP = 1, UNK = 2;
@@ -55,7 +56,7 @@ export class IsingGrid extends LitElement {
   private running = false;
   private again = false;
 
-  static override styles = css`
+  static override styles = [boxes, css`
     :host { display: block; font: 14px/1.4 system-ui, sans-serif; color: #1d2430; }
     .grid { display: grid; gap: 2px; width: max-content; margin: 0.4rem 0; }
     .grid button { width: 1.6rem; height: 1.6rem; padding: 0; border: 1px solid #aab2c0; border-radius: 3px; font: 600 0.9rem ui-monospace, monospace; cursor: pointer; }
@@ -67,9 +68,7 @@ export class IsingGrid extends LitElement {
     dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.2rem 0.8rem; font-variant-numeric: tabular-nums; }
     dt { color: #667; }
     dd { margin: 0; }
-    .error { background: #fdecea; border: 1px solid #e4a29b; color: #8a1c12; border-radius: 6px; padding: 0.4rem 0.6rem; }
-    .notice { background: #fff7e0; border: 1px solid #e8c35a; border-radius: 6px; padding: 0.4rem 0.6rem; }
-  `;
+  `];
 
   protected override firstUpdated(): void {
     void this.load();
@@ -77,10 +76,8 @@ export class IsingGrid extends LitElement {
 
   private async load(): Promise<void> {
     try {
-      this.backendInfo = (await engineFor(this.backend)).backend;
-      const url = resolveModelUrl(this.model, this.modelsBase);
-      const info = await modelFor(this.backend, url);
-      if (info.kind !== 'text' || !info.hasMarginalHead || !info.maxLength) throw new TypeError(`model "${info.name}" is not an Ising MaM model`);
+      const { backend, info, url } = await loadMam(this.backend, this.model, this.modelsBase, '<ising-grid>');
+      this.backendInfo = backend;
       const manifest = (await (await fetch(new URL('manifest.json', url))).json()) as { ising?: { L: number; beta: number; log_z: number } };
       if (!manifest.ising) throw new TypeError(`model "${info.name}" has no "ising" section in its manifest`);
       this.side = manifest.ising.L;
@@ -94,10 +91,9 @@ export class IsingGrid extends LitElement {
   }
 
   private fail(e: unknown): void {
-    const err = e instanceof Error ? e : new Error(String(e));
-    this.error = { name: err.name, message: err.message };
+    this.error = errorDetail(e);
     this.state = 'error';
-    this.dispatchEvent(new CustomEvent('score-error', { detail: { name: err.name, message: err.message }, bubbles: true, composed: true }));
+    this.dispatchEvent(new CustomEvent('score-error', { detail: this.error, bubbles: true, composed: true }));
   }
 
   /** Fill the grid: 'unknown', 'up', 'checker', 'random' (full) or 'half' (random, half unobserved). */

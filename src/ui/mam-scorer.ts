@@ -11,7 +11,8 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { BackendInfo } from '../backend/backend.js';
 import type { BackendPreference, ModelInfo } from '../worker/protocol.js';
-import { engineFor, modelFor, resolveModelUrl, rethrow } from './engine-host.js';
+import { engineFor, errorDetail, loadMam, rethrow } from './engine-host.js';
+import { boxes } from './styles.js';
 import { conditionalClasses } from './knobs.js';
 
 export interface ScoreLine {
@@ -64,7 +65,7 @@ export class MamScorer extends LitElement {
   private running = false;
   private again = false;
 
-  static override styles = css`
+  static override styles = [boxes, css`
     :host { display: block; font: 14px/1.4 system-ui, sans-serif; color: #1d2430; }
     textarea { width: 100%; box-sizing: border-box; font: 0.95rem ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; padding: 0.4rem; min-height: 4.5rem; }
     table { border-collapse: collapse; font-variant-numeric: tabular-nums; margin: 0.4rem 0; }
@@ -72,9 +73,7 @@ export class MamScorer extends LitElement {
     th:first-child, td:first-child { text-align: left; }
     tr.best td { font-weight: 600; color: #17803d; }
     .meta { color: #556; font-size: 0.85rem; }
-    .error { background: #fdecea; border: 1px solid #e4a29b; color: #8a1c12; border-radius: 6px; padding: 0.4rem 0.6rem; white-space: pre-wrap; }
-    .notice { background: #fff7e0; border: 1px solid #e8c35a; border-radius: 6px; padding: 0.4rem 0.6rem; }
-  `;
+  `];
 
   protected override firstUpdated(): void {
     void this.load();
@@ -82,9 +81,8 @@ export class MamScorer extends LitElement {
 
   private async load(): Promise<void> {
     try {
-      this.backendInfo = (await engineFor(this.backend)).backend;
-      const info = await modelFor(this.backend, resolveModelUrl(this.model, this.modelsBase));
-      if (info.kind !== 'text' || !info.hasMarginalHead) throw new TypeError(`model "${info.name}" has no marginal head: <mam-scorer> needs a MaM model (text-mam)`);
+      const { backend, info } = await loadMam(this.backend, this.model, this.modelsBase, '<mam-scorer>');
+      this.backendInfo = backend;
       this.info = info;
       void this.score();
     } catch (e) {
@@ -93,10 +91,9 @@ export class MamScorer extends LitElement {
   }
 
   private fail(e: unknown): void {
-    const err = e instanceof Error ? e : new Error(String(e));
-    this.error = { name: err.name, message: err.message };
+    this.error = errorDetail(e);
     this.state = 'error';
-    this.dispatchEvent(new CustomEvent('score-error', { detail: { name: err.name, message: err.message }, bubbles: true, composed: true }));
+    this.dispatchEvent(new CustomEvent('score-error', { detail: this.error, bubbles: true, composed: true }));
   }
 
   private onInput(e: Event): void {

@@ -22,7 +22,8 @@ import type { BackendInfo } from '../backend/backend.js';
 import { DRAFT_MARK } from '../samplers/asarm.js';
 import type { EngineProgress, ImageSampleRequest, ImageSampleResult, ModelInfo, TextSampleRequest, TextSampleResult } from '../worker/protocol.js';
 import type { BackendPreference } from '../worker/protocol.js';
-import { engineFor, modelFor, resolveModelUrl, rethrow } from './engine-host.js';
+import { engineFor, errorDetail, modelFor, resolveModelUrl, rethrow } from './engine-host.js';
+import { boxes } from './styles.js';
 import { checkKnob, conditionalClasses, knobsFor, modelKind, parseKnob, SAMPLERS, type KnobName, type KnobSpec, type ModelKind } from './knobs.js';
 
 export type ScopeState = 'loading' | 'ready' | 'running' | 'done' | 'stopped' | 'error';
@@ -122,13 +123,11 @@ export class SampleScope extends LitElement {
   private canvas?: HTMLCanvasElement;
   private lastImages?: Float32Array;
 
-  static override styles = css`
+  static override styles = [boxes, css`
     :host { display: block; font: 14px/1.4 system-ui, sans-serif; color: #1d2430; border: 1px solid #dde1e8; border-radius: 8px; padding: 0.8rem 1rem; background: #fff; }
     :host([hidden]) { display: none; }
     h3 { margin: 0 0 0.4rem; font-size: 1rem; }
     .meta { color: #556; font-size: 0.85rem; }
-    .notice { background: #fff7e0; border: 1px solid #e8c35a; border-radius: 6px; padding: 0.4rem 0.6rem; margin: 0.4rem 0; }
-    .error { background: #fdecea; border: 1px solid #e4a29b; color: #8a1c12; border-radius: 6px; padding: 0.4rem 0.6rem; margin: 0.4rem 0; white-space: pre-wrap; }
     .knobs { display: grid; grid-template-columns: repeat(auto-fill, minmax(9.5rem, 1fr)); gap: 0.4rem 0.8rem; margin: 0.5rem 0; }
     .knobs label { display: flex; flex-direction: column; font-size: 0.8rem; color: #445; }
     .knobs input, .knobs select { font: inherit; font-size: 0.9rem; padding: 0.15rem 0.3rem; }
@@ -154,7 +153,7 @@ export class SampleScope extends LitElement {
     .legend span { padding: 0 0.3rem; border-radius: 2px; }
     canvas { image-rendering: pixelated; background: #fff; border: 1px solid #dde1e8; max-width: 100%; display: block; margin: 0.4rem 0; }
     footer { font-size: 0.85rem; color: #334; border-top: 1px solid #eef0f4; padding-top: 0.35rem; margin-top: 0.35rem; font-variant-numeric: tabular-nums; }
-  `;
+  `];
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
@@ -211,10 +210,9 @@ export class SampleScope extends LitElement {
   }
 
   private fail(e: unknown): void {
-    const err = e instanceof Error ? e : new Error(String(e));
-    this.error = { name: err.name, message: err.message };
+    this.error = errorDetail(e);
     this.state = 'error';
-    this.emit('sample-error', { name: err.name, code: (err as { code?: string }).code, message: err.message });
+    this.emit('sample-error', this.error);
   }
 
   private emit(type: string, detail: unknown): void {
