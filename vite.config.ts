@@ -25,7 +25,8 @@ function models(): Plugin {
   let outDir = '';
   return {
     name: 'samplescope-models',
-    configResolved(c) { outDir = resolve(c.root, c.build.outDir); },
+    // only a build writes (vite and vitest servers also call closeBundle when they close)
+    configResolved(c) { outDir = c.command === 'build' ? resolve(c.root, c.build.outDir) : ''; },
     configureServer(server) {
       server.middlewares.use('/models/index.json', (_req, res) => {
         res.setHeader('content-type', 'application/json');

@@ -27,12 +27,14 @@ const syncHybrid = () => {
   scope.studentSteps = Number(studentSteps.value);
 };
 for (const el of [on, baseSteps, studentSteps]) el.addEventListener('input', syncHybrid);
+on.disabled = true; // a control in a fieldset's legend stays enabled with the fieldset: disable it explicitly
 void (async () => {
   // models/index.json lists the served models (vite.config.ts writes it; no 404 probing)
   const res = await fetch(new URL(`${scope.modelsBase.replace(/\/?$/, '/')}index.json`, document.baseURI)).catch(() => null);
   const listed = res?.ok ? ((await res.json()) as { models?: string[] }).models ?? [] : [];
   if (listed.includes(STUDENT)) {
     fieldset.disabled = false;
+    on.disabled = false;
     note.textContent = `The first base steps run digits-diffusion on its DDIM grid; from the timestep reached, the consistency-distilled student (${STUDENT}) finishes in a few steps.`;
   } else {
     note.textContent = `Unavailable: the few-step student (${STUDENT}) is still being trained and is not in models/ yet.`;

@@ -4,7 +4,8 @@
 // markup stays text: no element is created from it); the Ising grid's exact log p of the all-+
 // configuration equals β·180 − log Z and the MaM's one-pass value lies within 0.2 nats per spin of it.
 // Digits: a 2-image, 4-step guided DDIM run draws ink on the canvas, ends at 100% and 4 / 4 steps;
-// the hybrid control is enabled only when models/digits-fewstep exists. No console errors or CSP
+// the hybrid control is enabled only when models/digits-fewstep exists, and then a 2 + 2-step
+// base → student run finishes. No console errors or CSP
 // violations. Screenshots: bench/results/screenshots/demo-home.png, demo-mam.png, demo-digits.png.
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
@@ -106,8 +107,30 @@ describe('other demo pages (built site)', () => {
     const hybrid = await page.evaluate(() => ({ disabled: (document.getElementById('hybrid') as HTMLFieldSetElement).disabled, note: document.getElementById('hybrid-note')!.textContent }));
     if (existsSync(join(ROOT, 'models/digits-fewstep/manifest.json'))) {
       expect(hybrid.disabled).toBe(false);
+      // base → student: 2 DDIM steps of the base, then 2 consistency steps of the student
+      await page.evaluate(() => {
+        const set = (id: string, v: string) => {
+          const el = document.getElementById(id) as HTMLInputElement;
+          if (el.type === 'checkbox') el.checked = true; else el.value = v;
+          el.dispatchEvent(new Event('input'));
+        };
+        set('hybrid-on', '');
+        set('base-steps', '2');
+        set('student-steps', '2');
+      });
+      await page.click('#run');
+      await page.waitForFunction(() => ['done', 'error'].includes(document.querySelector('sample-scope')!.state), { timeout: 240_000, polling: 200 });
+      const h = await page.evaluate(() => {
+        const s = document.querySelector('sample-scope')!, sr = s.shadowRoot!;
+        return { state: s.state, student: s.student, progress: (sr.querySelector('progress') as HTMLProgressElement).value, stats: sr.querySelector('.stats')!.textContent, alert: sr.querySelector('.error')?.textContent ?? '' };
+      });
+      expect(h.alert).toBe('');
+      expect([h.state, h.student, h.progress]).toEqual(['done', 'digits-fewstep', 100]);
+      expect(h.stats).toMatch(/^step 4 \/ 4 · /);
+      expect((await ink()).dark).toBeGreaterThan(20);
     } else {
       expect(hybrid).toEqual({ disabled: true, note: expect.stringContaining('still being trained') });
+      expect(await page.$eval('#hybrid-on', (e) => (e as HTMLInputElement).disabled)).toBe(true);
     }
     await page.screenshot({ path: join(SCREENSHOTS, 'demo-digits.png'), fullPage: true });
     expect(await csp()).toEqual([]);
