@@ -124,6 +124,11 @@ if (only.has('fewstep')) {
       ['student 4 steps', student, { sampler: 'consistency', steps: 4, batch: classes.length, seed: 12, classes }],
       ['base 1 consistency step', base, { sampler: 'consistency', steps: 1, batch: classes.length, seed: 12, classes }],
       ['hybrid 2 base + 2 student', base, { sampler: 'ddim', steps: 20, batch: classes.length, seed: 12, classes, hybrid: { student, baseSteps: 2, studentSteps: 2 } }],
+      // the same with classifier-free guidance w = 3 (the student keeps the teacher's null class)
+      ['base ddim 20 w3', base, { sampler: 'ddim', steps: 20, batch: classes.length, seed: 12, classes, guidance: 3 }],
+      ['student 2 steps w3', student, { sampler: 'consistency', steps: 2, batch: classes.length, seed: 12, classes, guidance: 3 }],
+      ['student 4 steps w3', student, { sampler: 'consistency', steps: 4, batch: classes.length, seed: 12, classes, guidance: 3 }],
+      ['hybrid 2 base + 2 student w3', base, { sampler: 'ddim', steps: 20, batch: classes.length, seed: 12, classes, guidance: 3, hybrid: { student, baseSteps: 2, studentSteps: 2 } }],
     ];
     for (const [label, m, o] of cases) {
       const r = await sampleDiffusion(m, { ...o, previewEvery: 0 });
@@ -139,7 +144,8 @@ if (only.has('fewstep')) {
 
 let commit = 'unknown';
 try { commit = execSync('git rev-parse --short HEAD').toString().trim(); } catch { /* not a checkout */ }
-const file = `bench/results/diffusion-${slug}.json`;
+// a run of some sections only keeps its own file, so it never overwrites a full run's figures
+const file = `bench/results/diffusion-${slug}${only.size < 3 ? '-' + [...only].sort().join('-') : ''}.json`;
 writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), commit, backend: be.name, adapter: be.info.adapter, runs, perClass, steps, rows }, null, 2) + '\n');
 console.log(`\nwrote ${file}`);
 base.dispose();
