@@ -29,6 +29,7 @@ export interface Engine {
   sample: Api['sample'];
   loadModel: Api['loadModel'];
   listModels: Api['listModels'];
+  loadInterpolated: Api['loadInterpolated'];
   unload: Api['unload'];
   score: Api['score'];
   classify: Api['classify'];
@@ -109,6 +110,7 @@ export function createEngine(): Engine {
     sample: passthrough('sample'),
     loadModel: passthrough('loadModel'),
     listModels: passthrough('listModels'),
+    loadInterpolated: passthrough('loadInterpolated'),
     unload: passthrough('unload'),
     score: passthrough('score'),
     classify: passthrough('classify'),

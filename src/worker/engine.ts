@@ -16,7 +16,7 @@ import type { Backend, BackendInfo } from '../backend/backend.js';
 import { createBackend } from '../backend/create.js';
 import { WebGPUBackend } from '../backend/webgpu.js';
 import { AbortError, DeviceLostError, OpInputError, UnknownModelError } from '../errors.js';
-import { loadClassifier, loadDenoiser, loadManifest, loadModel, loadRoleFiles, loadTextClassifier, type LoadOptions } from '../models/index.js';
+import { loadClassifier, loadDenoiser, loadInterpolatedDenoiser, loadManifest, loadModel, loadRoleFiles, loadTextClassifier, type LoadOptions } from '../models/index.js';
 import { nllLeftToRight } from '../metrics/nll.js';
 import type { SweepRecord, SweepSpec } from '../metrics/sweep.js';
 import { computeReferenceSet, evaluateImages, evaluateText, runSweep, type EvalOptions, type Metrics, type ReferenceSet } from './sweep.js';
@@ -96,7 +96,7 @@ export class Engine {
   private readonly cancelled = new Set<string>();
   private readonly active = new Set<string>();
   /** how each loaded model was loaded, to reload after device loss */
-  private readonly sources = new Map<string, { source: string; opts: LoadOptions }>();
+  private readonly sources = new Map<string, { source: string; opts: LoadOptions; interpolate?: { b: string; lambda: number } }>();
   private prefer: BackendPreference = 'auto';
   /** classifiers' real reference sets in their feature spaces, by classifier handle */
   private readonly references = new Map<string, Promise<ReferenceSet>>();
@@ -142,6 +142,31 @@ export class Engine {
     this.models.set(id, entry);
     this.sources.set(id, { source, opts });
     return entry.info;
+  }
+
+  /**
+   * The λ knob: a denoiser with weights (1 − λ)·A + λ·B of two loaded denoisers of the same
+   * architecture and schedule (e.g. digits-diffusion and digits-fewstep), under a new handle
+   * (default "A×B@λ"). Loading it again with another λ replaces nothing else.
+   */
+  async loadInterpolated(a: string, b: string, lambda: number, opts: { id?: string } = {}): Promise<ModelInfo> {
+    const [sa, sb] = [a, b].map((x) => {
+      const m = this.models.get(x);
+      if (!m) throw new UnknownModelError(x, [...this.models.keys()]);
+      if (m.kind !== 'denoiser') throw new OpInputError('loadInterpolated', `model "${x}" is a ${m.kind} model; only denoisers interpolate`);
+      return this.sources.get(x)!;
+    });
+    return this.loadInterpolatedFrom(sa.source, sb.source, lambda, sa.opts, opts.id ?? `${a}×${b}@${lambda}`);
+  }
+
+  private async loadInterpolatedFrom(a: string, b: string, lambda: number, opts: LoadOptions, id: string): Promise<ModelInfo> {
+    const be = await this.be();
+    const m = await loadInterpolatedDenoiser(a, b, lambda, be, opts);
+    if (this.models.has(id)) this.unload(id);
+    const info: ModelInfo = { id, name: m.name, family: m.manifest.family, kind: 'denoiser', classes: m.manifest.classes, imageShape: [m.imageSize, m.imageSize, m.channels], timesteps: m.timesteps };
+    this.models.set(id, { kind: 'denoiser', model: m, info });
+    this.sources.set(id, { source: a, opts, interpolate: { b, lambda } });
+    return info;
   }
 
   listModels(): ModelInfo[] {
@@ -208,7 +233,11 @@ export class Engine {
   private async recover(): Promise<void> {
     if (this.backend && this.models.size === this.sources.size) return;
     await this.be();
-    for (const [id, { source, opts }] of [...this.sources]) if (!this.models.has(id)) await this.loadModel(source, { ...opts, id });
+    for (const [id, { source, opts, interpolate }] of [...this.sources]) {
+      if (this.models.has(id)) continue;
+      if (interpolate) await this.loadInterpolatedFrom(source, interpolate.b, interpolate.lambda, opts, id);
+      else await this.loadModel(source, { ...opts, id });
+    }
   }
 
   /** Continue a request interrupted by device loss from its last completed step. */

@@ -53,6 +53,8 @@ export interface EngineApi {
   /** models by handle (see src/worker/engine.ts) */
   loadModel(source: string, opts?: { id?: string }): Promise<ModelInfo>;
   listModels(): Promise<ModelInfo[]>;
+  /** the λ knob: weights (1 − λ)·A + λ·B of two loaded denoisers, under a new handle */
+  loadInterpolated(a: string, b: string, lambda: number, opts?: { id?: string }): Promise<ModelInfo>;
   unload(id: string): Promise<void>;
   sampleText(req: TextSampleRequest, onProgress?: ProgressFn, requestId?: string): Promise<TextSampleResult>;
   sampleImage(req: ImageSampleRequest, onProgress?: ProgressFn, requestId?: string): Promise<ImageSampleResult>;

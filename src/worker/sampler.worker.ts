@@ -42,6 +42,7 @@ const api: EngineApi = {
   },
   loadModel: (source, opts) => engine.loadModel(new URL(source, self.location.href).href, opts),
   listModels: async () => engine.listModels(),
+  loadInterpolated: (a, b, lambda, opts) => engine.loadInterpolated(a, b, lambda, opts),
   unload: async (id) => engine.unload(id),
   async sampleText(req, onProgress, requestId) {
     const r = await engine.sampleText(req, onProgress, requestId);

@@ -2,13 +2,15 @@
 // few-step student digits-fewstep), on the cpu backend:
 // - λ = 0 and λ = 1 give exactly the end models' ε̂ (the mix (1 − λ)a + λb is exact at the ends);
 // - λ = 0.3 gives exactly the ε̂ of a DiT built from weights mixed independently here;
-// - λ outside [0, 1], or a pair of models that are not alike, are typed errors.
+// - λ outside [0, 1], or a pair of models that are not alike, are typed errors;
+// - through the engine (the worker API): λ = 0 / 1 sample exactly like the end models (same seed).
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/backend/cpu.js';
 import { ModelFormatError, SamplerConfigError } from '../../src/errors.js';
 import { DitDenoiser, loadDenoiser, loadInterpolatedDenoiser, loadModelFiles } from '../../src/models/index.js';
 import type { DitManifest } from '../../src/models/manifest.js';
 import type { DenoiserModel } from '../../src/models/model.js';
+import { Engine } from '../../src/worker/engine.js';
 import { MODELS } from '../util/models.js';
 
 const A = MODELS + 'digits-diffusion', B = MODELS + 'digits-fewstep';
@@ -50,5 +52,20 @@ describe('weight interpolation (λ) between digits-diffusion and digits-fewstep'
   it('rejects λ outside [0, 1] and unlike models', async () => {
     for (const lam of [-0.1, 1.5, NaN]) await expect(loadInterpolatedDenoiser(A, B, lam, be)).rejects.toBeInstanceOf(SamplerConfigError);
     await expect(loadInterpolatedDenoiser(A, MODELS + 'digits-classifier', 0.5, be)).rejects.toBeInstanceOf(ModelFormatError);
+  });
+
+  it('the engine serves λ models under their own handle', async () => {
+    const e = new Engine();
+    await e.init('cpu');
+    await e.loadModel(A, { id: 'a' });
+    await e.loadModel(B, { id: 'b' });
+    const opts = { sampler: 'ddim' as const, steps: 2, batch: 2, seed: 3, classId: 4, previewEvery: 0 };
+    const [ia, ib] = [await e.sampleImage({ model: 'a', options: opts }), await e.sampleImage({ model: 'b', options: opts })];
+    expect((await e.loadInterpolated('a', 'b', 0)).id).toBe('a×b@0');
+    await e.loadInterpolated('a', 'b', 1, { id: 'one' });
+    expect((await e.sampleImage({ model: 'a×b@0', options: opts })).images).toEqual(ia.images);
+    expect((await e.sampleImage({ model: 'one', options: opts })).images).toEqual(ib.images);
+    await expect(e.loadInterpolated('a', 'nope', 0.5)).rejects.toThrow(/nope/);
+    e.dispose();
   });
 });
