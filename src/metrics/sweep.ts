@@ -50,7 +50,25 @@ export interface SweepSpec {
   student?: string;
   /** PRDC neighbourhood size (default 5) */
   k?: number;
+  /**
+   * keep this many samples of each setting in its record (`SweepRecord.samples`, for display: the
+   * Pareto explorer's thumbnails); default 0. Not part of the spec hash: it changes no result.
+   */
+  keepSamples?: number;
 }
+
+/** A few samples of one setting, for display; the j-th kept sample is sample ⌊j / classes⌋ of class j mod classes. */
+export interface SweepSamples {
+  /** the class each kept sample was asked for */
+  classes: number[];
+  /** text: the first `SAMPLE_CHARS` characters of each */
+  texts?: string[];
+  /** images: (n, h, w) grey levels, 0 = blank, 255 = full ink (channels averaged), base64 */
+  images?: { n: number; h: number; w: number; data: string };
+}
+
+/** characters kept of a text sample */
+export const SAMPLE_CHARS = 64;
 
 export interface SweepSetting {
   index: number;
@@ -68,6 +86,8 @@ export interface SweepRecord extends SweepSetting {
   nfe: number;
   ms: number;
   backend: string;
+  /** only with `spec.keepSamples` */
+  samples?: SweepSamples;
 }
 
 function fail(msg: string): never {
@@ -89,6 +109,7 @@ export function validateSpec(s: SweepSpec): void {
   if (!Number.isInteger(s.perClass) || s.perClass < 2) fail(`perClass must be an integer ≥ 2 (Vendi and PRDC need several samples), got ${s.perClass}`);
   if (!Number.isSafeInteger(s.seed) || s.seed < 0) fail(`seed must be a non-negative integer, got ${s.seed}`);
   if (s.k !== undefined && (!Number.isInteger(s.k) || s.k < 1)) fail(`k must be a positive integer, got ${s.k}`);
+  if (s.keepSamples !== undefined && (!Number.isInteger(s.keepSamples) || s.keepSamples < 0 || s.keepSamples > 64)) fail(`keepSamples must be an integer in [0, 64], got ${s.keepSamples}`);
   if ('hybridBaseSteps' in s.grid && !s.student) fail('grid.hybridBaseSteps needs a student model');
   if (s.kind === 'text' && !s.evaluator) fail('text sweeps need an evaluator (an AS-ARM model) for the realism axis');
   if (s.classes.length * s.perClass <= (s.k ?? 5)) fail(`PRDC needs more than k = ${s.k ?? 5} samples per setting, got ${s.classes.length * s.perClass}`);
@@ -126,11 +147,26 @@ export function canonicalJson(v: unknown): string {
 /**
  * FNV-1a 64-bit of the canonical spec, hex: identifies a sweep across processes. Object keys are
  * sorted, except the grid's: its knob order fixes the settings' numbering, so it is kept.
+ * `keepSamples` is left out (it changes no result).
  */
 export function specHash(s: SweepSpec): string {
+  const { keepSamples: _keep, ...measured } = s;
   let h = 0xcbf29ce484222325n;
-  for (const c of new TextEncoder().encode(canonicalJson({ ...s, grid: Object.entries(s.grid) }))) h = ((h ^ BigInt(c)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  for (const c of new TextEncoder().encode(canonicalJson({ ...measured, grid: Object.entries(s.grid) }))) h = ((h ^ BigInt(c)) * 0x100000001b3n) & 0xffffffffffffffffn;
   return h.toString(16).padStart(16, '0');
+}
+
+/** Bytes as base64 (btoa: browsers, workers and Node). */
+export function toBase64(bytes: Uint8Array): string {
+  let bin = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(bin);
+}
+
+/** base64 → bytes (atob). */
+export function fromBase64(text: string): Uint8Array {
+  const bin = atob(text);
+  return Uint8Array.from(bin, (c) => c.charCodeAt(0));
 }
 
 export function toJsonLine(r: SweepRecord): string {

@@ -18,7 +18,7 @@ import { knnRadiiSq, prdc, type FeatureSet } from '../metrics/prdc.js';
 import { vendiScore } from '../metrics/vendi.js';
 import { distinctN, tokenEntropy } from '../metrics/text.js';
 import { classConsistency } from '../metrics/nll.js';
-import { expandGrid, shardSettings, specHash, validateSpec, type KnobValue, type SweepRecord, type SweepSpec } from '../metrics/sweep.js';
+import { expandGrid, SAMPLE_CHARS, shardSettings, specHash, toBase64, validateSpec, type KnobValue, type SweepRecord, type SweepSamples, type SweepSpec } from '../metrics/sweep.js';
 
 /** A classifier's real reference set in its own feature space. */
 export interface ReferenceSet {
@@ -168,6 +168,27 @@ export async function evaluateText(engine: Engine, tokens: Uint32Array, n: numbe
   return m;
 }
 
+/** Which samples a record keeps: round-robin over the classes (sample ⌊j / C⌋ of class j mod C), at most `keep`. */
+export function keptSamples(keep: number, C: number, B: number): { row: number; cls: number }[] {
+  const out: { row: number; cls: number }[] = [];
+  for (let j = 0; j < Math.min(keep, C * B); j++) out.push({ row: (j % C) * B + Math.floor(j / C), cls: j % C });
+  return out;
+}
+
+/** Kept images (n, H, W, C) in [0, 1] → (k, H, W) grey levels (channels averaged), base64. */
+function keepImages(images: Float32Array, shape: [number, number, number], rows: number[]): SweepSamples['images'] {
+  const [H, W, Ch] = shape;
+  const out = new Uint8Array(rows.length * H * W);
+  rows.forEach((r, j) => {
+    for (let i = 0; i < H * W; i++) {
+      let v = 0;
+      for (let c = 0; c < Ch; c++) v += images[(r * H * W + i) * Ch + c];
+      out[j * H * W + i] = Math.round(255 * Math.min(1, Math.max(0, v / Ch)));
+    }
+  });
+  return { n: rows.length, h: H, w: W, data: toBase64(out) };
+}
+
 const TEXT_KNOBS = new Set(['guidance', 'temperature', 'topK', 'topP', 'precision', 'steps', 'tokensPerStep', 'order', 'draft', 'length', 'reuseLogits']);
 const IMAGE_KNOBS = new Set(['guidance', 'steps', 'eta', 'noiseTemperature', 'clip', 'guidanceLo', 'guidanceHi', 'hybridBaseSteps', 'studentSteps']);
 
@@ -196,17 +217,22 @@ export async function runSweep(engine: Engine, spec: SweepSpec, opts: { shard?: 
     const t0 = performance.now();
     let nfe = 0, backend = '';
     let metrics: Metrics;
+    let samples: SweepSamples | undefined;
+    const keep = keptSamples(spec.keepSamples ?? 0, C, B);
     if (spec.kind === 'text') {
       const L = (knobs.length as number | undefined) ?? engine.modelInfo(spec.classifier).maxLength!;
       const tokens = new Uint32Array(C * B * L);
+      const texts: string[] = [];
       for (let i = 0; i < C; i++) {
         const { length: _l, ...rest } = knobs;
         const r = await engine.sampleText({ model: spec.model, sampler: spec.sampler as 'fhs', options: { ...(rest as object), length: L, batch: B, seed: spec.seed + i, classId: spec.classes[i] } }, undefined, opts.childId?.() ?? opts.requestId);
         tokens.set(r.samples, i * B * L);
+        texts.push(...r.texts);
         nfe += r.nfe;
         backend = r.backend;
       }
       metrics = await evaluateText(engine, tokens, C * B, requested, { classifier: spec.classifier, evaluator: spec.evaluator, k: spec.k });
+      if (keep.length) samples = { classes: keep.map((s) => spec.classes[s.cls]), texts: keep.map((s) => texts[s.row].slice(0, SAMPLE_CHARS)) };
     } else {
       // one call for every requested image: the sampler takes a class per image
       const { hybridBaseSteps, studentSteps, guidanceLo, guidanceHi, ...rest } = knobs;
@@ -222,11 +248,13 @@ export async function runSweep(engine: Engine, spec: SweepSpec, opts: { shard?: 
       nfe = r.nfe;
       backend = r.backend;
       metrics = await evaluateImages(engine, images, C * B, requested, { classifier: spec.classifier, k: spec.k });
+      if (keep.length) samples = { classes: keep.map((s) => spec.classes[s.cls]), images: keepImages(images, gen.imageShape!, keep.map((s) => s.row)) };
     }
     const rec: SweepRecord = {
       spec: hash, ...(spec.name ? { name: spec.name } : {}), index: s.index, knobs: s.knobs,
       axes: { consistency: metrics.consistency, diversity: metrics.diversity, realism: metrics.realism },
       metrics, nfe: spec.kind === 'text' ? nfe / C : nfe, ms: performance.now() - t0, backend,
+      ...(samples ? { samples } : {}),
     };
     out.push(rec);
     opts.onRecord?.(rec);

@@ -109,3 +109,24 @@ describe('sweep JSON lines and merging', () => {
     expect(f['consistency×diversity×realism']).toEqual([0, 1, 3]);
   });
 });
+
+describe('kept samples (spec.keepSamples, for display)', () => {
+  it('change no hash, are range-checked, and pick classes round-robin', async () => {
+    const { keptSamples } = await import('../../src/worker/sweep.js');
+    expect(specHash({ ...spec, keepSamples: 4 })).toBe(specHash(spec));
+    for (const k of [-1, 1.5, 65]) expect(() => validateSpec({ ...spec, keepSamples: k }), String(k)).toThrow(/keepSamples/);
+    // 2 classes × 3 samples: rows 0..2 are class 0, rows 3..5 class 1
+    expect(keptSamples(5, 2, 3)).toEqual([{ row: 0, cls: 0 }, { row: 3, cls: 1 }, { row: 1, cls: 0 }, { row: 4, cls: 1 }, { row: 2, cls: 0 }]);
+    expect(keptSamples(9, 2, 3)).toHaveLength(6);
+    expect(keptSamples(0, 2, 3)).toEqual([]);
+  });
+
+  it('base64 round-trips bytes', async () => {
+    const { fromBase64, toBase64 } = await import('../../src/metrics/sweep.js');
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 70_000 }), (b) => {
+      const t = toBase64(b);
+      expect(t).toBe(Buffer.from(b).toString('base64'));
+      expect(fromBase64(t)).toEqual(b);
+    }), { numRuns: 30 });
+  });
+});
