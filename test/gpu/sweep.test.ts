@@ -4,13 +4,16 @@
 //   class consistency = the classifier's accuracy on held-out data (≥ 95% digits, ≥ 85% text);
 // - an image sweep (guidance × classes) gives one record per setting with the NFE the knobs imply,
 //   and running it as two shards and merging gives exactly the unsharded records (fixed seeds);
+// - with keepSamples the record carries a few of its own samples (round-robin over the classes: the
+//   same grey levels as the same draw outside the sweep; text: the first 64 characters) and the
+//   spec hash does not change;
 // - a text sweep runs end to end with NLL under text-asarm as realism;
 // - cancelling a sweep by its request id stops it with AbortError after the setting in flight.
 import { describe, expect, it } from 'vitest';
 import { AbortError, OpInputError } from '../../src/errors.js';
 import { loadRoleFiles } from '../../src/models/load.js';
 import { tensorData } from '../../src/models/safetensors.js';
-import { mergeSweeps, type SweepSpec } from '../../src/metrics/sweep.js';
+import { fromBase64, mergeSweeps, specHash, type SweepSpec } from '../../src/metrics/sweep.js';
 import { Engine } from '../../src/worker/engine.js';
 import { gpuBackend } from '../util/gpu.js';
 import { MODELS } from '../util/models.js';
@@ -96,6 +99,27 @@ describe('sweeps', () => {
     e.dispose();
   });
 
+  it('keepSamples: the record carries the setting’s own samples (grey levels), the hash is unchanged', async () => {
+    const e = await engineWith('digits-diffusion', 'digits-classifier');
+    const spec: SweepSpec = { ...imageSpec, grid: { guidance: [4] }, keepSamples: 3 };
+    const [r] = await e.sweep(spec);
+    expect(r.spec).toBe(specHash({ ...spec, keepSamples: undefined }));
+    expect(r.samples!.classes).toEqual([1, 7, 1]); // round-robin over the classes
+    const img = r.samples!.images!;
+    expect([img.n, img.h, img.w]).toEqual([3, 28, 28]);
+    const kept = fromBase64(img.data);
+    // the same draw outside the sweep: rows 0 (class 1, #0), 3 (class 7, #0), 1 (class 1, #1)
+    const direct = await e.sampleImage({ model: 'digits-diffusion', options: { steps: 3, guidance: 4, sampler: 'ddim', batch: 6, seed: 5, classes: Uint32Array.of(1, 1, 1, 7, 7, 7), previewEvery: 0 } });
+    const want = new Uint8Array(3 * 784);
+    [0, 3, 1].forEach((row, j) => { for (let i = 0; i < 784; i++) want[j * 784 + i] = Math.round(255 * Math.min(1, Math.max(0, direct.images[row * 784 + i]))); });
+    expect(kept).toEqual(want);
+    let ink = 0;
+    for (const v of kept) if (v > 128) ink++;
+    expect(ink).toBeGreaterThan(30); // digits, not blanks
+    expect((await e.sweep({ ...spec, keepSamples: 0 }))[0].samples).toBeUndefined();
+    e.dispose();
+  });
+
   it('cancelling a sweep stops it with AbortError', async () => {
     const e = await engineWith('digits-diffusion', 'digits-classifier');
     const got: number[] = [];
@@ -109,9 +133,11 @@ describe('sweeps', () => {
     const e = await engineWith('text-mdm', 'text-classifier', 'text-asarm');
     const spec: SweepSpec = {
       kind: 'text', model: 'text-mdm', sampler: 'ancestral', base: { steps: 2 }, grid: { temperature: [1] },
-      classes: [0, 1], perClass: 3, seed: 2, classifier: 'text-classifier', evaluator: 'text-asarm',
+      classes: [0, 1], perClass: 3, seed: 2, classifier: 'text-classifier', evaluator: 'text-asarm', keepSamples: 2,
     };
     const [r] = await e.sweep(spec);
+    expect(r.samples!.classes).toEqual([0, 1]);
+    expect(r.samples!.texts!.map((t) => t.length)).toEqual([64, 64]); // the first 64 of 128 characters
     expect(r.metrics.nll).toBeGreaterThan(0);
     expect(r.axes.realism).toBe(-r.metrics.nll);
     expect(r.nfe).toBeLessThanOrEqual(2);
