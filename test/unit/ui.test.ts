@@ -16,7 +16,7 @@ const files = readdirSync(dir).filter((f) => f.endsWith('.ts'));
 
 describe('src/ui conventions', () => {
   const elements = files.filter((f) => readFileSync(new URL(f, dir), 'utf8').includes('@customElement('));
-  it('has the three elements', () => expect(elements.sort()).toEqual(['ising-grid.ts', 'mam-scorer.ts', 'sample-scope.ts']));
+  it('has the four elements', () => expect(elements.sort()).toEqual(['ising-grid.ts', 'mam-scorer.ts', 'pareto-explorer.ts', 'sample-scope.ts']));
   it.each(elements)('%s defines and declares the tag it is named after', (f) => {
     const src = readFileSync(new URL(f, dir), 'utf8');
     const tag = f.replace(/\.ts$/, '');
@@ -79,5 +79,31 @@ describe('partial text and Ising helpers', () => {
     // + + / + −: bonds (0,1)=+1, (2,3)=−1, (0,2)=+1, (1,3)=−1 → Σ = 0; all + → Σ = 4
     expect(isingExactLogp([1, 1, 1, -1], 2, 0.5, 3)).toBeCloseTo(-3, 12);
     expect(isingExactLogp([1, 1, 1, 1], 2, 0.5, 3)).toBeCloseTo(0.5 * 4 - 3, 12);
+  });
+});
+
+describe('<pareto-explorer> grid editor and axes', () => {
+  it('parses comma-separated knob values with the knob ranges; the offered knobs follow the sampler', async () => {
+    const { gridKnobs, parseValues, SCOPE_ATTRIBUTE } = await import('../../src/ui/pareto-explorer.js');
+    const knob = (kind: 'image' | 'text', sampler: string, name: string) => gridKnobs(kind, sampler).find((k) => k.name === name)!;
+    expect(gridKnobs('image', 'ddim').map((k) => k.name)).toEqual(['guidance', 'steps', 'eta']);
+    expect(gridKnobs('image', 'ddpm').map((k) => k.name)).toEqual(['guidance', 'steps']);
+    expect(gridKnobs('text', 'fhs').map((k) => k.name)).not.toContain('steps');
+    expect(gridKnobs('text', 'ancestral').map((k) => k.name)).toContain('tokensPerStep');
+    expect(parseValues(knob('image', 'ddim', 'guidance'), ' 0, 1.5 ,3,')).toEqual({ values: [0, 1.5, 3] });
+    expect(parseValues(knob('image', 'ddim', 'steps'), '')).toEqual({ values: [] });
+    for (const [k, text] of [[knob('image', 'ddim', 'steps'), '2, 0'], [knob('image', 'ddim', 'steps'), '2.5'], [knob('text', 'fhs', 'topP'), '0'],
+      [knob('image', 'ddim', 'eta'), '1.1'], [knob('image', 'ddim', 'guidance'), '1, 1'], [knob('image', 'ddim', 'guidance'), 'abc']] as const) {
+      expect(parseValues(k, text), `${k.name} ${text}`).toHaveProperty('error');
+    }
+    // every offered knob reaches <sample-scope> under one of its attributes
+    for (const kind of ['image', 'text'] as const) for (const s of ['ddim', 'ancestral']) for (const k of gridKnobs(kind, s)) expect(SCOPE_ATTRIBUTE[k.name]).toBe(k.attribute);
+  });
+  it('ticks are round numbers covering the range', async () => {
+    const { niceTicks } = await import('../../src/ui/pareto-explorer.js');
+    expect(niceTicks(0.37, 1.04)).toEqual([0.4, 0.6, 0.8, 1]);
+    expect(niceTicks(1.2, 1.7)).toEqual([1.2, 1.3, 1.4, 1.5, 1.6, 1.7]);
+    expect(niceTicks(-2.1, -1.45)).toEqual([-2, -1.8, -1.6]);
+    expect(niceTicks(-2.1, -1.4)).toEqual([-2, -1.8, -1.6, -1.4]);
   });
 });
