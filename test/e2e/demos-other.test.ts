@@ -19,7 +19,7 @@ describe('other demo pages (built site)', () => {
   it('landing page links every demo', async () => {
     const { page, errors, csp } = await openPage(site.browser, site.url);
     const links = await page.$$eval('.cards a', (as) => as.map((a) => new URL((a as HTMLAnchorElement).href).pathname));
-    expect(links).toEqual(['/demos/text-mdm/', '/demos/asarm/', '/demos/mam/', '/demos/digits/', '/demos/kernel/']);
+    expect(links).toEqual(['/demos/text-mdm/', '/demos/asarm/', '/demos/mam/', '/demos/digits/', '/demos/pareto/', '/demos/kernel/']);
     for (const l of links) expect((await fetch(new URL(l, site.url))).status, l).toBe(200);
     await page.screenshot({ path: join(SCREENSHOTS, 'demo-home.png'), fullPage: true });
     expect(await csp()).toEqual([]);

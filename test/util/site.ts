@@ -49,6 +49,7 @@ export interface OpenPage {
 export async function openPage(browser: Browser, url: string): Promise<OpenPage> {
   const page = await browser.newPage();
   await page.setViewport({ width: 1200, height: 900 });
+  page.setDefaultNavigationTimeout(120_000); // the load event can take over 30 s on a loaded 2-core machine
   const errors: string[] = [];
   page.on('console', (m) => { if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) errors.push(m.text()); });
   page.on('pageerror', (e) => errors.push(String(e)));
