@@ -127,3 +127,13 @@ export class UnknownModelError extends SamplescopeError {
     super('unknown-model', `no loaded model "${model}" (loaded: ${loaded.join(', ') || 'none'})`);
   }
 }
+
+/**
+ * A model URL is outside the origins the embedding page allows (default: the page's own origin);
+ * refused before anything is fetched.
+ */
+export class OriginNotAllowedError extends SamplescopeError {
+  constructor(readonly url: string, readonly origin: string, readonly allowed: string[]) {
+    super('origin-not-allowed', `${url}: origin ${origin} is not allowed (allowed: ${allowed.join(', ') || 'none'}); the embedding page can extend the list (allowedOrigins / allowed-origins)`);
+  }
+}

@@ -2,9 +2,13 @@
  * Loading a model: manifest → every file fetched (browser: streaming fetch, cached in the Cache API;
  * Node: the file system) → sha256 checked against the manifest before any parsing → safetensors
  * parsed and checked. Failures are typed: ModelLoadError (cannot get it), IntegrityError (sha256),
- * ModelFormatError (manifest or safetensors rules).
+ * ModelFormatError (manifest or safetensors rules), OriginNotAllowedError (a URL outside the allowed
+ * origins, refused before any fetch or cache lookup).
+ *
+ * A model is data only: the manifest is strict JSON and every file is read as safetensors bytes —
+ * nothing from a model is ever imported, evaluated or run as code.
  */
-import { IntegrityError, ModelFormatError, ModelLoadError } from '../errors.js';
+import { IntegrityError, ModelFormatError, ModelLoadError, OriginNotAllowedError } from '../errors.js';
 import { parseStrictJson } from './json.js';
 import { validateManifest, type AnyManifest, type ManifestFile } from './manifest.js';
 import { parseSafetensors, tensorData, type SafetensorsFile } from './safetensors.js';
@@ -34,6 +38,13 @@ export interface LoadOptions {
   onProgress?: (p: LoadProgress) => void;
   /** also load files with these roles (default: weights only) */
   roles?: string[];
+  /**
+   * Origins model URLs may come from, besides the page's (or worker's) own origin, e.g.
+   * `['https://cdn.example.org']`; `'*'` allows any. A URL of any other origin is an
+   * OriginNotAllowedError before anything is fetched. Where there is no page (Node, no `location`)
+   * URLs are unrestricted unless this is given; Node file paths are always allowed.
+   */
+  allowedOrigins?: string[];
 }
 
 const CACHE_NAME = 'samplescope-models-v1';
@@ -61,6 +72,37 @@ function resolve(source: string, file: string): string {
   return new URL(file, new URL(source.replace(/\/?$/, '/'), base)).href;
 }
 
+/** The origins a URL may come from: the page's own (if any) and `allowedOrigins`; null = unrestricted. */
+export function allowedOriginsFor(opts: Pick<LoadOptions, 'allowedOrigins'>): string[] | null {
+  const own = typeof location !== 'undefined' && location.origin && location.origin !== 'null' ? [location.origin] : [];
+  if (!opts.allowedOrigins) return own.length ? own : null;
+  if (opts.allowedOrigins.includes('*')) return null;
+  return [...own, ...opts.allowedOrigins.map((o) => normalizeOrigin(o))];
+}
+
+/** "https://Example.org:443/" → "https://example.org" (an origin as URL.origin writes it). */
+function normalizeOrigin(o: string): string {
+  try {
+    const u = new URL(o);
+    return u.origin !== 'null' ? u.origin : o;
+  } catch {
+    return o;
+  }
+}
+
+/** Refuse a URL whose origin is not allowed (OriginNotAllowedError), before any fetch. */
+export function checkOrigin(url: string, opts: Pick<LoadOptions, 'allowedOrigins'>): void {
+  const allowed = allowedOriginsFor(opts);
+  if (allowed === null) return;
+  let origin: string;
+  try {
+    origin = new URL(url).origin; // blob: URLs carry their creator's origin; data: and others are "null"
+  } catch {
+    origin = 'null';
+  }
+  if (origin === 'null' || !allowed.includes(origin)) throw new OriginNotAllowedError(url, origin, allowed);
+}
+
 /**
  * Bytes of a file. For fetched files, `keep()` stores the response in the Cache API — called only
  * after the bytes passed verification, so a bad download is never cached.
@@ -76,6 +118,7 @@ async function readBytes(url: string, name: string, expectedBytes: number | unde
       throw new ModelLoadError(url, `cannot read: ${(e as Error).message}`, { cause: e });
     }
   }
+  checkOrigin(url, opts);
   let res: Response | undefined;
   const useCache = opts.cache !== false && typeof caches !== 'undefined';
   let cache: Cache | undefined;

@@ -5,6 +5,7 @@
  * Nothing here touches the GPU: the worker does (`ui/` never imports `gpu/`).
  */
 import type { BackendInfo } from '../backend/backend.js';
+import { checkOrigin } from '../models/load.js';
 import { createEngine, type Engine } from '../worker/client.js';
 import type { BackendPreference, ModelInfo } from '../worker/protocol.js';
 
@@ -46,13 +47,18 @@ export async function engineFor(prefer: BackendPreference): Promise<{ engine: En
   }
 }
 
-/** Load a model once per engine; its handle is the model folder's URL. */
-export async function modelFor(prefer: BackendPreference, url: string): Promise<ModelInfo> {
+/**
+ * Load a model once per engine; its handle is the model folder's URL. `allowedOrigins` extends the
+ * origins it may come from (default: the page's own): checked here, so a model another element loaded
+ * is not handed to one whose list refuses it, and again in the worker before anything is fetched.
+ */
+export async function modelFor(prefer: BackendPreference, url: string, allowedOrigins?: string[]): Promise<ModelInfo> {
+  checkOrigin(url, { allowedOrigins });
   const { engine } = await engineFor(prefer);
   const h = host(prefer);
   let p = h.models.get(url);
   if (!p) {
-    p = engine.loadModel(url, { id: url });
+    p = engine.loadModel(url, allowedOrigins ? { id: url, allowedOrigins } : { id: url });
     h.models.set(url, p);
   }
   try {

@@ -57,6 +57,13 @@ export class SampleScope extends LitElement {
   @property() model = 'text-mdm';
   /** Where model names are looked up (default "/models/", relative to the page). */
   @property({ attribute: 'models-base' }) modelsBase = '/models/';
+  /**
+   * Origins models may be loaded from besides the page's own, space-separated
+   * (`allowed-origins="https://cdn.example.org"`); set by the embedding page. A model URL of any other
+   * origin is refused before it is fetched (OriginNotAllowedError).
+   */
+  @property({ attribute: 'allowed-origins', converter: { fromAttribute: (v) => (v ?? '').split(/\s+/).filter(Boolean), toAttribute: (v: string[]) => v.join(' ') } })
+  allowedOrigins: string[] = [];
   /** Sampler: fhs | ancestral (MDM), assd | sequential (AS-ARM), ddim | ddpm (images); empty = the model's first. */
   @property() sampler = '';
   /** Samples drawn in parallel. */
@@ -165,7 +172,7 @@ export class SampleScope extends LitElement {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     // first update or a new model/backend: (re)load — after attributes set by page scripts have landed
-    const key = `${this.backend}|${resolveModelUrl(this.model, this.modelsBase)}`;
+    const key = `${this.backend}|${resolveModelUrl(this.model, this.modelsBase)}|${this.allowedOrigins.join(' ')}`;
     if (this.isConnected && key !== this.loadedKey) {
       this.loadedKey = key;
       void this.load();
@@ -197,7 +204,7 @@ export class SampleScope extends LitElement {
       const { backend } = await engineFor(this.backend);
       if (seq !== this.loadSeq) return;
       this.backendInfo = backend;
-      const info = await modelFor(this.backend, resolveModelUrl(this.model, this.modelsBase));
+      const info = await modelFor(this.backend, resolveModelUrl(this.model, this.modelsBase), this.origins());
       if (seq !== this.loadSeq) return;
       if (!modelKind(info)) throw new TypeError(`model "${info.name}" is a ${info.kind} model: <sample-scope> samples text (MDM, AS-ARM) and image diffusion models`);
       this.info = info;
@@ -207,6 +214,11 @@ export class SampleScope extends LitElement {
       if (seq !== this.loadSeq) return;
       this.fail(e);
     }
+  }
+
+  /** allowedOrigins for the loader (undefined: the page's origin only) */
+  private origins(): string[] | undefined {
+    return this.allowedOrigins.length ? [...this.allowedOrigins] : undefined;
   }
 
   private fail(e: unknown): void {
@@ -282,7 +294,7 @@ export class SampleScope extends LitElement {
     if (this.guidance !== undefined) o.guidance = this.guidance;
     const req: ImageSampleRequest = { model: info.id, options: o };
     if (this.student) {
-      const s = await modelFor(this.backend, resolveModelUrl(this.student, this.modelsBase));
+      const s = await modelFor(this.backend, resolveModelUrl(this.student, this.modelsBase), this.origins());
       req.hybrid = { student: s.id, baseSteps: this.baseSteps, studentSteps: this.studentSteps };
     }
     return req;

@@ -115,12 +115,15 @@ export class Engine {
     return (await (this.backend ??= createBackend({ prefer: this.prefer })));
   }
 
-  /** Load a model folder / manifest URL; returns its handle and description. */
+  /**
+   * Load a model folder / manifest URL; returns its handle and description. `opts.allowedOrigins`
+   * extends the origins a URL may come from (default: the worker's own; OriginNotAllowedError before
+   * any fetch otherwise); every file's sha256 is checked before parsing (IntegrityError, nothing loaded).
+   */
   async loadModel(source: string, opts: LoadOptions & { id?: string } = {}): Promise<ModelInfo> {
     const be = await this.be();
     const manifest: AnyManifest = await loadManifest(source, opts);
     const id = opts.id ?? manifest.name;
-    if (this.models.has(id)) this.unload(id);
     let entry: Loaded;
     const base = { id, name: manifest.name, family: manifest.family, metrics: manifest.metrics as Record<string, unknown> | undefined };
     if (manifest.architecture.type === 'dit') {
@@ -139,6 +142,9 @@ export class Engine {
         info: { ...base, kind: 'text', classes: m.manifest.classes, vocab: m.manifest.tokenizer.vocab, maskId: m.maskId, maxLength: m.maxLength, attention: m.attention, hasMarginalHead: m.hasMarginalHead },
       };
     }
+    // a model already under this handle is replaced only now: a load that fails (IntegrityError,
+    // OriginNotAllowedError, …) leaves what was loaded as it was
+    if (this.models.has(id)) this.unload(id);
     this.models.set(id, entry);
     this.sources.set(id, { source, opts });
     return entry.info;

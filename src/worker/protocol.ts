@@ -51,7 +51,8 @@ export interface EngineApi {
   matmul(req: MatmulRequest): Promise<MatmulResult>;
   sample(req: SampleRequest): Promise<Uint32Array>;
   /** models by handle (see src/worker/engine.ts) */
-  loadModel(source: string, opts?: { id?: string }): Promise<ModelInfo>;
+  /** `allowedOrigins`: origins the model URL may come from besides the worker's own (OriginNotAllowedError otherwise) */
+  loadModel(source: string, opts?: { id?: string; allowedOrigins?: string[] }): Promise<ModelInfo>;
   listModels(): Promise<ModelInfo[]>;
   /** the λ knob: weights (1 − λ)·A + λ·B of two loaded denoisers, under a new handle */
   loadInterpolated(a: string, b: string, lambda: number, opts?: { id?: string }): Promise<ModelInfo>;
