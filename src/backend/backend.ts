@@ -39,6 +39,12 @@ export interface Backend {
    */
   reshape(t: Tensor, shape: readonly number[]): Tensor;
   free(t: Tensor): void;
+  /**
+   * Run `f` (synchronous encoding, e.g. one model forward). If it throws (LimitExceededError,
+   * OpInputError, device loss, …), every tensor it allocated and did not free is freed, so a failed
+   * call leaves no buffer behind; on success its tensors are the caller's as usual.
+   */
+  scoped<T>(f: () => T): T;
   /** Wait for all encoded work; surfaces pending GPU errors. */
   flush(): Promise<void>;
 

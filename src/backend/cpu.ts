@@ -87,6 +87,11 @@ export class CpuBackend implements Backend {
     (t as CpuTensor).freed = true;
   }
 
+  /** CPU tensors are garbage-collected host arrays: nothing to release when `f` throws. */
+  scoped<T>(f: () => T): T {
+    return f();
+  }
+
   async flush(): Promise<void> {}
 
   matmul(a: Tensor, b: Tensor, o: MatmulOptions = {}): Tensor {

@@ -51,7 +51,25 @@ export class WebGPUBackend implements Backend {
   private alloc(shape: readonly number[], dtype: DType, label: string, out?: Tensor): GpuTensor {
     if (out) return out as GpuTensor;
     const bytes = Math.max(4, sizeOf(shape) * 4);
-    return new GpuTensor(this.runtime.pool.acquire(bytes, STORAGE, label), [...shape], dtype);
+    const t = new GpuTensor(this.runtime.pool.acquire(bytes, STORAGE, label), [...shape], dtype);
+    for (const s of this.scopes) s.add(t);
+    return t;
+  }
+
+  /** tensors allocated inside each open `scoped` call, innermost last */
+  private readonly scopes: Set<GpuTensor>[] = [];
+
+  scoped<T>(f: () => T): T {
+    const s = new Set<GpuTensor>();
+    this.scopes.push(s);
+    try {
+      return f();
+    } catch (e) {
+      for (const t of s) this.free(t);
+      throw e;
+    } finally {
+      this.scopes.splice(this.scopes.lastIndexOf(s), 1);
+    }
   }
 
   /** Fill the scratch with u32/f32 words: numbers given as ['u', v] or ['f', v]. */
@@ -106,6 +124,7 @@ export class WebGPUBackend implements Backend {
     const g = t as GpuTensor;
     if (g.freed || g.view) return;
     g.freed = true;
+    for (const s of this.scopes) s.delete(g);
     this.runtime.pool.release(g.buffer);
   }
 

@@ -38,7 +38,12 @@ export class CnnClassifier implements ClassifierModel {
     w.need('fc2.bias', [a.n_classes]);
   }
 
+  /** (scoped: a call that throws frees what it allocated) */
   run(images: Tensor): { features: Tensor; logits: Tensor } {
+    return this.backend.scoped(() => this.runUnscoped(images));
+  }
+
+  private runUnscoped(images: Tensor): { features: Tensor; logits: Tensor } {
     if (this.disposed) throw new OpInputError('classifier', `model ${this.name} was disposed`);
     const be = this.backend, w = this.w, S = this.imageSize, C = this.manifest.architecture.channels;
     const sh = images.shape;

@@ -138,7 +138,12 @@ export class DitDenoiser implements DenoiserModel {
     return { B, classes };
   }
 
+  /** (scoped: a call that throws frees what it allocated) */
   forward(input: DenoiserInput): Tensor {
+    return this.backend.scoped(() => this.forwardUnscoped(input));
+  }
+
+  private forwardUnscoped(input: DenoiserInput): Tensor {
     const be = this.backend, a = this.arch, w = this.w;
     const { B, classes } = this.check(input);
     const d = a.d_model, H = a.heads, D = d / H, p = a.patch, S = a.image_size, C = a.channels;

@@ -38,7 +38,12 @@ export class TextCnnClassifier implements TextClassifierModel {
     w.need('fc2.bias', [a.n_classes]);
   }
 
+  /** (scoped: a call that throws frees what it allocated) */
   run(tokens: Uint32Array, batch: number): { features: Tensor; logits: Tensor } {
+    return this.backend.scoped(() => this.runUnscoped(tokens, batch));
+  }
+
+  private runUnscoped(tokens: Uint32Array, batch: number): { features: Tensor; logits: Tensor } {
     if (this.disposed) throw new OpInputError('textClassifier', `model ${this.name} was disposed`);
     const a = this.manifest.architecture, be = this.backend, w = this.w, L = this.length;
     if (!Number.isInteger(batch) || batch < 1 || tokens.length !== batch * L) throw new OpInputError('textClassifier', `tokens must be (batch, ${L}): got ${tokens.length} ids for batch ${batch}`);

@@ -173,7 +173,12 @@ export class TransformerModel implements Model {
     return { hf, B, T };
   }
 
+  /** (scoped: a call that throws frees what it allocated) */
   forward(input: ForwardInput): Tensor {
+    return this.backend.scoped(() => this.forwardUnscoped(input));
+  }
+
+  private forwardUnscoped(input: ForwardInput): Tensor {
     if (this.attention === 'two-stream') return this.forwardTwoStream(input);
     const be = this.backend;
     const { hf } = this.contentHidden(input, 'forward');
@@ -243,7 +248,12 @@ export class TransformerModel implements Model {
     return logits;
   }
 
+  /** (scoped: a call that throws frees what it allocated) */
   logMarginal(input: ForwardInput): Tensor {
+    return this.backend.scoped(() => this.logMarginalUnscoped(input));
+  }
+
+  private logMarginalUnscoped(input: ForwardInput): Tensor {
     if (!this.hasMarginalHead) throw new OpInputError('logMarginal', `model ${this.name} has no marginal head`);
     const be = this.backend;
     // mean over positions as a batched matmul: (B, 1, T) · (B, T, d) → (B, 1, d); uploaded first so
