@@ -6,6 +6,8 @@
  *   request in the worker, which rejects with `AbortError` after the model call in flight.
  * - Crashes: if the worker dies (an uncaught error, or it is terminated), every pending call rejects
  *   at once with `WorkerCrashedError`; the next call starts a fresh worker (models must be loaded again).
+ *   `dispose()` terminates the worker and rejects the calls still pending the same way.
+ * - Trusted Types: the worker's script URL goes through the policy "samplescope" (same-origin only).
  */
 import * as Comlink from 'comlink';
 import { WorkerCrashedError } from '../errors.js';
@@ -53,6 +55,35 @@ export interface Engine {
 }
 
 let ids = 0;
+
+interface TrustedTypePolicyLike { createScriptURL(url: string): unknown }
+let scriptUrlPolicy: TrustedTypePolicyLike | null | undefined;
+
+/**
+ * Trusted Types: a page with `require-trusted-types-for 'script'` accepts a worker's script URL only
+ * through a policy. The policy "samplescope" passes same-origin URLs (the bundled worker) and
+ * refuses every other; a page that restricts policy names lists it: `trusted-types lit-html samplescope`.
+ */
+function trustedScriptUrl(url: URL): URL | string {
+  if (url.origin !== location.origin) throw new TypeError(`the engine worker must be same-origin, not ${url.origin}`);
+  const tt = (globalThis as { trustedTypes?: { createPolicy(name: string, rules: { createScriptURL(u: string): string }): TrustedTypePolicyLike } }).trustedTypes;
+  if (!tt) return url;
+  scriptUrlPolicy ??= tt.createPolicy('samplescope', {
+    createScriptURL: (u) => {
+      if (new URL(u, location.href).origin !== location.origin) throw new TypeError(`samplescope: refusing cross-origin script URL ${u}`);
+      return u;
+    },
+  });
+  return scriptUrlPolicy.createScriptURL(url.href) as string;
+}
+
+/**
+ * The page's Worker, its script URL passed through the Trusted Types policy above. Named `Worker`
+ * on purpose: bundlers find the worker entry by the `new Worker(new URL(…, import.meta.url))` form.
+ */
+const Worker = function (url: URL, options?: WorkerOptions): globalThis.Worker {
+  return new globalThis.Worker(trustedScriptUrl(url) as URL, options);
+} as unknown as new (url: URL, options?: WorkerOptions) => globalThis.Worker;
 
 /** Start the engine in a module worker and return its typed client. */
 export function createEngine(): Engine {
@@ -135,6 +166,10 @@ export function createEngine(): Engine {
     sampleImage: sampling<ImageSampleRequest>('sampleImage'),
     get workersStarted() { return started; },
     dispose() {
+      // calls still pending would otherwise never settle: they reject like any other worker death
+      const err = new WorkerCrashedError('the engine was disposed');
+      for (const reject of [...pending]) reject(err);
+      pending.clear();
       remote?.[Comlink.releaseProxy]();
       worker?.terminate();
       worker = null;

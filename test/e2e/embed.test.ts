@@ -4,7 +4,10 @@
 // a 2×16 FHS sample streams one progress event per pass, ends at 100% with NFE = 16 and shows the
 // texts the done event carries, with no [MASK] left; Stop cancels a longer run (AbortError, fewer
 // passes than tokens); an out-of-range knob is refused by the UI before any request, and a knob
-// combination only the engine rejects shows the engine's SamplerConfigError. Without WebGPU the same
+// combination only the engine rejects shows the engine's SamplerConfigError. The page runs under
+// Trusted Types (require-trusted-types-for 'script', policies lit-html and samplescope only); a
+// cross-origin model URL is refused (OriginNotAllowedError) unless allowed-origins lists it; markup
+// in attributes and error messages is rendered as text. Without WebGPU the same
 // page falls back to the CPU backend and says so. No page loads anything outside /lib/ and /models/,
 // no console errors, no CSP violations. Screenshots: bench/results/screenshots/embed*.png.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -154,6 +157,62 @@ describe('<sample-scope> from the built bundle', () => {
     expect(errors, errors.join('\n')).toEqual([]);
     await page.close();
   }, 300_000);
+
+  // Page security (issue 9, parts 2 and 5): the page runs under Trusted Types (an HTML string sink
+  // throws and is reported as a violation, so the listener above would have seen any from the
+  // bundle); a model URL of another origin (localhost vs 127.0.0.1: same server, other origin) is
+  // refused with OriginNotAllowedError before any request, and loads once the embedding page lists
+  // that origin in allowed-origins; markup in attributes and in error messages stays text.
+  it('Trusted Types enforced, model origins allowlisted, user text rendered as text', async () => {
+    const { page, errors } = await open(browser!);
+    const port = new URL(url).port;
+    const other = `http://localhost:${port}`;
+    const settle = (attrs: Record<string, string>) => page.evaluate(async (attrs) => {
+      const el = document.querySelector('sample-scope')!;
+      for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+      await el.updateComplete;
+      for (let i = 0; i < 1800 && el.state === 'loading'; i++) await new Promise((r) => setTimeout(r, 100));
+      await el.updateComplete;
+      const sr = el.shadowRoot!;
+      return { state: el.state, alert: sr.querySelector('.error')?.textContent ?? '', heading: sr.querySelector('h3')?.textContent ?? '', imgs: sr.querySelectorAll('img').length };
+    }, attrs);
+
+    const before = requests.length;
+    const refused = await settle({ model: `${other}/models/text-mdm/` });
+    expect(refused.state).toBe('error');
+    expect(refused.alert).toContain('OriginNotAllowedError');
+    expect(refused.alert).toContain(`origin ${other} is not allowed (allowed: ${new URL(url).origin})`);
+    expect(requests.slice(before), 'nothing fetched for the refused origin').toEqual([]);
+    const allowed = await settle({ 'allowed-origins': `https://cdn.example ${other}` });
+    expect(allowed.alert).toBe('');
+    expect(allowed.state).toBe('ready');
+    expect(requests.slice(before)).toContain('/models/text-mdm/manifest.json');
+
+    // markup as text: a heading and an unknown class label carrying an <img onerror> payload
+    const payload = '<img src=x onerror=window.__xss=1>';
+    const shown = await settle({ model: 'text-mdm', 'allowed-origins': '', heading: payload });
+    expect(shown.heading).toBe(payload);
+    const r = await run(page, { 'class-label': payload });
+    expect(r.state).toBe('error');
+    expect(r.alert).toContain(payload);
+    expect(await page.evaluate(() => document.querySelector('sample-scope')!.shadowRoot!.querySelectorAll('img').length)).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+
+    expect(await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp)).toEqual([]);
+    expect(errors, errors.join('\n')).toEqual([]);
+    // Trusted Types is on: a string into an HTML sink throws and is reported (so none came from the bundle)
+    const sink = await page.evaluate(() => {
+      try {
+        document.createElement('div').innerHTML = '<b>x</b>';
+        return 'accepted';
+      } catch (e) {
+        return (e as Error).name;
+      }
+    });
+    expect(sink).toBe('TypeError');
+    expect(await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp)).toEqual([expect.stringMatching(/^require-trusted-types-for/)]);
+    await page.close();
+  }, 400_000);
 
   it('falls back to the CPU backend with a visible notice when WebGPU is absent', async () => {
     const noGpu = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-features=WebGPU', '--disable-background-networking', '--no-first-run'] });

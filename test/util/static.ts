@@ -24,7 +24,9 @@ export async function serveStatic(mounts: Record<string, string>): Promise<{ url
     if (!file.startsWith(normalize(dir + sep)) && file !== normalize(dir)) { res.writeHead(403).end(); return; }
     if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
     if (!existsSync(file)) { res.writeHead(404).end(); return; }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+    // CORS open, so a page on another origin (e.g. localhost vs 127.0.0.1) could read it: what stops
+    // cross-origin model loads in the e2e tests is the engine's origin allowlist, not the server
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store', 'access-control-allow-origin': '*' });
     createReadStream(file).pipe(res);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
