@@ -48,6 +48,18 @@ describe('other demo pages (built site)', () => {
     const second = await scores();
     expect(second.map((r) => r[1])).not.toEqual(first.map((r) => r[1]));
     expect(await page.evaluate(() => document.querySelector('mam-scorer')!.shadowRoot!.querySelectorAll('b').length)).toBe(0);
+    // an <img onerror> payload (scored, or refused for a character outside the vocabulary) stays text too
+    const xss = await page.evaluate(async () => {
+      const s = document.querySelector('mam-scorer')!;
+      const ta = s.shadowRoot!.querySelector('textarea')!;
+      ta.value = '<img src=x onerror=__xss=1>';
+      ta.dispatchEvent(new Event('input'));
+      await new Promise((r) => setTimeout(r, 300));
+      for (let i = 0; i < 1800 && !['done', 'error'].includes(s.state); i++) await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 500));
+      return { state: s.state, imgs: s.shadowRoot!.querySelectorAll('img').length, value: ta.value, ran: (window as unknown as { __xss?: number }).__xss };
+    });
+    expect(xss).toEqual({ state: expect.stringMatching(/^(done|error)$/), imgs: 0, value: '<img src=x onerror=__xss=1>', ran: undefined });
 
     // Ising: the all-+ configuration
     await page.waitForFunction(() => document.querySelector('ising-grid')!.state === 'done', { timeout: 180_000, polling: 200 });

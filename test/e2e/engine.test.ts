@@ -1,8 +1,9 @@
 // The engine in a real module worker (Chromium, SwiftShader WebGPU): load a model by URL, sample
 // with per-step progress crossing the boundary, cancel through an AbortSignal (AbortError at the
 // next step, settling within one model call + 50 ms, where a model call is the longest step of the
-// same request run to the end, timed in the worker), and a worker crash mid-sample: the pending
-// call rejects with WorkerCrashedError within 2 s and the next call runs on a fresh worker. Device
+// same request run to the end, timed in the worker), and a worker crash mid-sample: the three pending
+// calls reject with WorkerCrashedError within 2 s and the next call runs on a fresh worker; a worker
+// terminated mid-call (dispose) rejects its pending call the same way. Device
 // loss mid-sample (FHS and ancestral): DeviceLostError keeps its class across the boundary and
 // resume() continues after the last completed step with exactly the uninterrupted samples.
 import { describe, expect, it } from 'vitest';
@@ -64,11 +65,20 @@ describe('engine in a module worker', () => {
         }
 
         const t0 = performance.now();
-        const pendingCall = engine.sampleText({ model: 'm', sampler: 'fhs', options: { batch: 64, length: L, seed: 3 } }).then(() => 'resolved', (e) => e.name);
+        const settle = (p) => p.then(() => 'resolved', (e) => ({ name: e.name, ms: performance.now() - t0 }));
+        const pending = [1, 2, 3].map((s) => settle(engine.sampleText({ model: 'm', sampler: 'fhs', options: { batch: 64, length: L, seed: 3 + s } })));
         await engine.crashForTest(30);
-        out.crash = { result: await pendingCall, ms: performance.now() - t0 };
+        out.crash = { results: await Promise.all(pending), ms: performance.now() - t0 };
         out.afterCrash = (await engine.init('auto')).name;
         out.workers = engine.workersStarted;
+
+        // a worker terminated mid-call (dispose) rejects its pending calls the same way
+        const other = createEngine();
+        await other.loadModel('/test/fixtures/tiny-bidir/', { id: 'm' });
+        const t1 = performance.now();
+        const killed = other.sampleText({ model: 'm', sampler: 'fhs', options: { batch: 64, length: L, seed: 9 } }).then(() => 'resolved', (e) => ({ name: e.name, ms: performance.now() - t1 }));
+        setTimeout(() => other.dispose(), 30);
+        out.terminated = await killed;
     `);
     expect(r.backend).toBe('webgpu');
     expect(r.nfe).toBe(r.L);
@@ -77,8 +87,10 @@ describe('engine in a module worker', () => {
     expect(r.cancel.name).toBe('AbortError');
     expect(r.cancel.step).toBe(3);
     expect(r.cancel.elapsed).toBeLessThan(r.cancel.stepMs + 50);
-    expect(r.crash.result).toBe('WorkerCrashedError');
-    expect(r.crash.ms).toBeLessThan(2000);
+    expect(r.crash.results.map((x: any) => x.name)).toEqual(['WorkerCrashedError', 'WorkerCrashedError', 'WorkerCrashedError']);
+    for (const x of r.crash.results) expect(x.ms).toBeLessThan(2000);
+    expect(r.terminated.name).toBe('WorkerCrashedError');
+    expect(r.terminated.ms).toBeLessThan(2000);
     expect(r.afterCrash).toBe('webgpu');
     expect(r.workers).toBe(2);
     expect(errors).toEqual([]);
