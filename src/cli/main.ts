@@ -17,7 +17,7 @@
  * --model takes a name under models/ or a folder path.
  */
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { AXES, expandGrid, mergeSweeps, parseJsonLines, parseShard, specHash, sweepFronts, toJsonLine, type SweepRecord, type SweepSpec } from '../metrics/sweep.js';
+import { AXES, expandGrid, shardSettings, mergeSweeps, parseJsonLines, parseShard, specHash, sweepFronts, toJsonLine, type SweepRecord, type SweepSpec } from '../metrics/sweep.js';
 import { Engine } from '../worker/engine.js';
 import { fileURLToPath } from 'node:url';
 import { createBackend } from '../backend/create.js';
@@ -188,8 +188,8 @@ async function sweepCommand(flags: Map<string, string>): Promise<number> {
     for (const name of new Set([spec.model, spec.classifier, spec.evaluator, spec.student].filter((x): x is string => !!x))) {
       await engine.loadModel(modelDir(name), { id: name });
     }
-    const total = shard ? expandGrid(spec.grid).filter((s) => s.index % shard.count === shard.index).length : expandGrid(spec.grid).length;
-    console.error(`# sweep ${spec.name ?? ''} ${hash} on ${info.name}: ${total} settings${shard ? ` (shard ${shard.index}/${shard.count})` : ''}, ${done.length} already in ${out}`);
+    const total = shardSettings(expandGrid(spec.grid), shard).length;
+    console.error(`# sweep ${spec.name ?? ''} ${hash} on ${info.name}: ${total} settings${shard ? ` (shard ${shard.index}/${shard.count})` : ''}, ${out ? `${done.length} already in ${out}` : 'printing JSON lines (no --out)'}`);
     const records = await engine.sweep(spec, { shard, skip: done }, (r) => {
       if (out) appendFileSync(out, toJsonLine(r) + '\n');
       console.error(`# setting ${r.index} ${JSON.stringify(r.knobs)}: ${AXES.map((a) => `${a} ${r.axes[a].toFixed(3)}`).join(', ')} (${(r.ms / 1000).toFixed(1)} s)`);

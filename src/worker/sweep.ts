@@ -15,6 +15,7 @@
 import { OpInputError } from '../errors.js';
 import type { Engine } from './engine.js';
 import { knnRadiiSq, prdc, type FeatureSet } from '../metrics/prdc.js';
+import { tensorData, type SafetensorsFile } from '../models/safetensors.js';
 import { vendiScore } from '../metrics/vendi.js';
 import { distinctN, tokenEntropy } from '../metrics/text.js';
 import { classConsistency } from '../metrics/nll.js';
@@ -109,8 +110,7 @@ function concat(parts: Float32Array[]): Float32Array {
 }
 
 /** Load a classifier's reference file (role "reference") and map it into the classifier's features. */
-export async function computeReferenceSet(engine: Engine, classifier: string, files: Map<string, import('../models/safetensors.js').SafetensorsFile>): Promise<ReferenceSet> {
-  const { tensorData } = await import('../models/safetensors.js');
+export async function computeReferenceSet(engine: Engine, classifier: string, files: Map<string, SafetensorsFile>): Promise<ReferenceSet> {
   const info = engine.modelInfo(classifier);
   for (const [path, st] of files) {
     if (info.kind === 'classifier' && st.tensors.has('images')) {
