@@ -1,10 +1,14 @@
 // matmul — C[b] = act(A[b] · op(B[b]) + bias), op(B) = B or Bᵀ, batched; f32 in, f32 accumulate.
-// Tiled: each workgroup computes a 64×64 tile of C with 16×16 threads, 4×4 outputs per thread,
-// staging 64×16 of A and 16×64 of B in workgroup memory per K step. Ragged edges are bounds-checked.
-// SIMPLE: one output per invocation, no workgroup memory or barriers — for narrow products
-// (small N or K), where a 64×64 tile would sit mostly idle.
-// Dispatch: (ceil(N / 64), ceil(M / 64), batch), or (ceil(N / 16), ceil(M / 16), batch) when SIMPLE;
-// workgroup size (16, 16, 1).
+// Two entry points, picked by the backend (src/backend/webgpu.ts, `matmulPath`):
+// - `matmul` tiled: each workgroup computes a 64×64 tile of C with 16×16 threads, 4×4 outputs per
+//   thread, staging 64×16 of A and 16×64 of B in workgroup memory per K step. Ragged edges are
+//   bounds-checked. For products with M, N, K ≥ 64, 32, 32 on hardware GPUs.
+// - `matmul_blocked`: 4×4 outputs per invocation straight from storage (no workgroup memory, no
+//   barriers), 8×8 threads. For few rows (M) on any adapter, and for every product on software
+//   adapters (SwiftShader, lavapipe), where a workgroup barrier switches coroutines and costs more
+//   than the loads it saves.
+// Dispatch: tiled (ceil(N / 64), ceil(M / 64), batch), workgroup (16, 16, 1);
+// blocked (ceil(N / 32), ceil(M / 32), batch), workgroup (8, 8, 1).
 // Twin: src/reference/matmul.ts.
 // requires: activations
 
@@ -12,7 +16,6 @@ override TRANS_B: bool = false;   // B stored as (N, K) (PyTorch nn.Linear weigh
 override B_BATCHED: bool = false; // B has a batch dimension; otherwise one B is shared by all batches
 override HAS_BIAS: bool = false;
 override ACT: u32 = 0u;           // 0 none, 1 GELU (tanh form, as torch approximate='tanh')
-override SIMPLE: bool = false;
 
 const TILE: u32 = 64u;
 const TK: u32 = 16u;
@@ -45,26 +48,8 @@ fn finish(v0: f32, col: u32) -> f32 {
   return v;
 }
 
-// SIMPLE path: one output per invocation (no barriers, so its early exit may be non-uniform).
-fn matmul_simple(wid: vec3<u32>, lid: vec3<u32>) {
-  let row = wid.y * 16u + lid.y;
-  let col = wid.x * 16u + lid.x;
-  if (row >= params.M || col >= params.N) { return; }
-  let batch = wid.z;
-  let a_off = batch * params.M * params.K + row * params.K;
-  var b_off = 0u;
-  if (B_BATCHED) { b_off = batch * params.K * params.N; }
-  var acc = 0.0;
-  for (var k = 0u; k < params.K; k = k + 1u) { acc = fma(a[a_off + k], b_at(b_off, k, col), acc); }
-  c[batch * params.M * params.N + row * params.N + col] = finish(acc, col);
-}
-
 @compute @workgroup_size(16, 16, 1)
 fn matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  if (SIMPLE) {
-    matmul_simple(wid, lid);
-    return;
-  }
   let M = params.M;
   let N = params.N;
   let K = params.K;
@@ -131,4 +116,60 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l
       c[batch * M * N + gr * N + gc] = finish(acc[i * 4u + j], gc);
     }
   }
+}
+
+// Blocked path: invocation (x, y) of the grid owns rows 4y..4y+3 and columns 4x..4x+3 of C; rows
+// and columns past the edge are clamped for the loads and skipped for the stores. Written out
+// without private arrays: software adapters keep named values in registers but not indexed arrays.
+@compute @workgroup_size(8, 8, 1)
+fn matmul_blocked(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let M = params.M;
+  let N = params.N;
+  let K = params.K;
+  let r0 = gid.y * 4u;
+  let c0 = gid.x * 4u;
+  if (r0 >= M || c0 >= N) { return; }
+  let batch = gid.z;
+  let a_off = batch * M * K;
+  var b_off = 0u;
+  if (B_BATCHED) { b_off = batch * K * N; }
+  // A rows (clamped) and B columns (clamped), as start offsets and strides along k
+  let ra0 = a_off + min(r0, M - 1u) * K;
+  let ra1 = a_off + min(r0 + 1u, M - 1u) * K;
+  let ra2 = a_off + min(r0 + 2u, M - 1u) * K;
+  let ra3 = a_off + min(r0 + 3u, M - 1u) * K;
+  var bs = params.N; // step between consecutive k
+  var cs = 1u;       // step between consecutive columns
+  if (TRANS_B) { bs = 1u; cs = params.K; }
+  let rb0 = b_off + min(c0, N - 1u) * cs;
+  let rb1 = b_off + min(c0 + 1u, N - 1u) * cs;
+  let rb2 = b_off + min(c0 + 2u, N - 1u) * cs;
+  let rb3 = b_off + min(c0 + 3u, N - 1u) * cs;
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
+  for (var k = 0u; k < K; k = k + 1u) {
+    let kb = k * bs;
+    let bv = vec4<f32>(b[rb0 + kb], b[rb1 + kb], b[rb2 + kb], b[rb3 + kb]);
+    acc0 = fma(vec4<f32>(a[ra0 + k]), bv, acc0);
+    acc1 = fma(vec4<f32>(a[ra1 + k]), bv, acc1);
+    acc2 = fma(vec4<f32>(a[ra2 + k]), bv, acc2);
+    acc3 = fma(vec4<f32>(a[ra3 + k]), bv, acc3);
+  }
+  store_row(batch, r0, c0, acc0);
+  store_row(batch, r0 + 1u, c0, acc1);
+  store_row(batch, r0 + 2u, c0, acc2);
+  store_row(batch, r0 + 3u, c0, acc3);
+}
+
+fn store_row(batch: u32, r: u32, c0: u32, v: vec4<f32>) {
+  let M = params.M;
+  let N = params.N;
+  if (r >= M) { return; }
+  let o = batch * M * N + r * N;
+  c[o + c0] = finish(v.x, c0);
+  if (c0 + 1u < N) { c[o + c0 + 1u] = finish(v.y, c0 + 1u); }
+  if (c0 + 2u < N) { c[o + c0 + 2u] = finish(v.z, c0 + 2u); }
+  if (c0 + 3u < N) { c[o + c0 + 3u] = finish(v.w, c0 + 3u); }
 }

@@ -1,5 +1,6 @@
-// matmul kernel vs its CPU twin over generated shapes, including sizes that are not multiples of
-// the 64×64 tile or the 16-wide K step. Tolerance: atol 1e-5 + rtol 1e-4 (fp32 accumulation over
+// matmul kernel vs its CPU twin over generated shapes, on each path (tiled, blocked and the
+// backend's own pick), including sizes that are not multiples of the 64×64 tile, the 16-wide K step
+// or the blocked kernel's 4×4 outputs per invocation. Tolerance: atol 1e-5 + rtol 1e-4 (fp32 accumulation over
 // K ≤ 150 of values in [-1, 1] errs by ~K·6e-8 ≈ 1e-5 at worst; an indexing bug errs by O(1)).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -9,8 +10,9 @@ import { OpInputError } from '../../src/errors.js';
 const ATOL = 1e-5, RTOL = 1e-4;
 
 describe('matmul (webgpu vs twin)', () => {
-  it('matches over random shapes, transB, batching, bias and GELU', async () => {
+  it.each(['tiled', 'blocked', 'auto'] as const)('%s path matches over random shapes, transB, batching, bias and GELU', async (path) => {
     const gpu = await gpuBackend();
+    gpu.matmulPath = path;
     await fc.assert(
       fc.asyncProperty(
         fc.record({
@@ -42,7 +44,14 @@ describe('matmul (webgpu vs twin)', () => {
         },
       ),
       { numRuns: 25, seed: 20261126 },
-    );
+    ).finally(() => { gpu.matmulPath = 'auto'; });
+  });
+
+  it('auto picks the blocked kernel on a software adapter and for row counts below a tile', async () => {
+    const gpu = await gpuBackend();
+    const soft = gpu.runtime.ctx.adapter.software;
+    expect(gpu.pickMatmulPath(16, 128, 128)).toBe('blocked');
+    expect(gpu.pickMatmulPath(1024, 512, 512)).toBe(soft ? 'blocked' : 'tiled');
   });
 
   it('writes into a preallocated out tensor and rejects bad shapes with OpInputError', async () => {

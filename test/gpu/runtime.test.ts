@@ -124,7 +124,7 @@ describe('gpu runtime', () => {
     await gpu.flush();
     const entries = await gpu.runtime.profiler.take();
     if (gpu.runtime.profiler.available) {
-      expect(entries.map((e) => e.label)).toEqual(['matmul:dispatch', 'softmax:dispatch']);
+      expect(entries.map((e) => e.label)).toEqual([`matmul:${gpu.pickMatmulPath(64, 64, 64)}`, 'softmax:dispatch']);
       for (const e of entries) expect(e.ms).toBeGreaterThanOrEqual(0);
     } else {
       expect(entries).toEqual([]);
