@@ -4,7 +4,7 @@
  * messages of bad configurations.
  */
 import { existsSync } from 'node:fs';
-import { FORWARD_MODELS, SECTIONS, type BenchConfig, type ForwardModel, type Impl, type Section } from './sections.js';
+import { ALL_SECTIONS, FORWARD_MODELS, SECTIONS, type BenchConfig, type ForwardModel, type Impl, type Section } from './sections.js';
 import { arg, parseShard } from './util.js';
 
 /** A bad command line: the runner prints the message and exits 2. */
@@ -80,7 +80,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   }
   const quick = argv.includes('--quick');
   const get = (name: string, quickDefault: string, fullDefault: string) => arg(name, quick ? quickDefault : fullDefault, argv);
-  const sections = list('section', get('only', SECTIONS.join(','), SECTIONS.join(',')), SECTIONS);
+  const sections = list('section', get('only', SECTIONS.join(','), SECTIONS.join(',')), ALL_SECTIONS);
   const models = list('model', get('models', FORWARD_MODELS.join(','), FORWARD_MODELS.join(',')), FORWARD_MODELS);
   const length = ints('length', get('length', '16', '64'))[0];
   if (length > 128) throw new BenchConfigError(`--length ${length} exceeds text-mdm's max_len 128`);
@@ -90,7 +90,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     quick,
     envs: list('env', get('env', 'node,browser', 'node,browser'), ENVS),
     sections,
-    browserSections: list('section', get('browser-only', 'forward', SECTIONS.join(',')), SECTIONS),
+    browserSections: list('section', get('browser-only', 'forward,profile', ALL_SECTIONS.join(',')), ALL_SECTIONS),
     models,
     batches: ints('batches', get('batches', '1', '1,64')),
     length,
@@ -131,11 +131,11 @@ export function buildConfigs(o: BenchOptions): BenchConfig[] {
       const add = (c: Partial<BenchConfig>, tag: string) =>
         all.push({ id: `${env}/${section}${tag}`, env, section, ...base, ...c });
       if (section === 'kernels') add({ sizes: o.sizes }, `/${o.sizes.join(',')}`);
-      if (section === 'forward') {
+      if (section === 'forward' || section === 'profile') {
         for (const model of o.models) {
           for (const batch of o.batches) {
             const length = model === 'text-mdm' ? o.length : undefined;
-            add({ model, batch, ...(length ? { length } : {}), peers }, `/${model}/b${batch}${length ? `-l${length}` : ''}`);
+            add({ model, batch, ...(length ? { length } : {}), ...(section === 'forward' ? { peers } : {}) }, `/${model}/b${batch}${length ? `-l${length}` : ''}`);
           }
         }
       }

@@ -2,6 +2,7 @@
  * The bench report: ratios between figures of one configuration (so both sides were measured in the
  * same process or page, on the same adapter, minutes apart at most) and the Markdown summary.
  */
+import { profileTable } from './profile.js';
 import type { AdapterSummary } from '../src/gpu/device.js';
 import type { ConfigResult, Figure } from './sections.js';
 
@@ -106,5 +107,10 @@ export function markdown(rep: Report): string {
   lines.push('| env | check | max abs diff | atol, rtol |');
   lines.push('| --- | --- | --- | --- |');
   for (const x of v) lines.push(`| ${x.env} | ${x.what} | ${x.maxAbsDiff.toExponential(1)} | ${x.atol}, ${x.rtol} |`);
+  for (const r of rep.results) {
+    if (!r.profile) continue;
+    const c = r.config;
+    lines.push('', profileTable(`profile: ${r.env} (${r.adapter ? adapterText(r.adapter) : 'webgpu'}), ${c.model} B=${c.batch}${c.length ? ` L=${c.length}` : ''}`, r.profile));
+  }
   return lines.join('\n') + '\n';
 }

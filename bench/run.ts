@@ -12,6 +12,7 @@
  *   npm run bench -- --shard 0/2 --out a.json; npm run bench -- --shard 1/2 --out b.json
  *   npm run bench -- merge a.json b.json [--out merged.json]
  *   npm run bench -- --list                         # print the configurations and exit
+ *   npm run bench -- --only profile --quick         # where a forward's time goes, dispatch by dispatch
  *
  * Writes bench/results/<date>-<adapter>[-quick][-shard<i>of<n>].json (adapter info, commit, every
  * figure, every validation, the ratios) and a Markdown table beside it (.md), also printed.
@@ -124,7 +125,8 @@ function outPath(o: BenchOptions | null, results: ConfigResult[], suffix = ''): 
     if (a) names.add(slug(a.description || `${a.vendor}-${a.architecture}`, 24));
   }
   const shard = o && o.shard[1] > 1 ? `-shard${o.shard[0]}of${o.shard[1]}` : '';
-  return `bench/results/${new Date().toISOString().slice(0, 10)}-${[...names].join('+') || 'no-adapter'}${o?.quick ? '-quick' : ''}${shard}${suffix}.json`;
+  const profile = o && o.sections.length === 1 && o.sections[0] === 'profile' ? '-profile' : '';
+  return `bench/results/${new Date().toISOString().slice(0, 10)}-${[...names].join('+') || 'no-adapter'}${o?.quick ? '-quick' : ''}${profile}${shard}${suffix}.json`;
 }
 
 function write(rep: Report, file: string): void {

@@ -14,6 +14,8 @@
  *   diffusion  digits-diffusion DDIM: ms per denoising step and samples/s
  *   ttfs       cold time to first sample: backend + model load (sha256-checked) + pipeline compile +
  *              one FHS sample (text-mdm, batch 1), from a fresh process / browser
+ *   profile    (only when asked: --only profile) the forward's dispatches, each replayed and timed
+ *              (bench/profile.ts): where a forward's time goes, kernel by kernel
  */
 import type { Backend } from '../src/backend/backend.js';
 import { CpuBackend } from '../src/backend/cpu.js';
@@ -25,11 +27,15 @@ import { sampleAsarm } from '../src/samplers/asarm.js';
 import { logMarginals } from '../src/samplers/mam.js';
 import { sampleMdm, type MdmOptions } from '../src/samplers/mdm.js';
 import { sampleDiffusion } from '../src/samplers/diffusion.js';
+import { profileForward, type Profile } from './profile.js';
 import { assertClose, BenchValidationError, stats, sum, uniformData, type Stats } from './util.js';
 
-export type Section = 'kernels' | 'forward' | 'samplers' | 'diffusion' | 'ttfs';
+export type Section = 'kernels' | 'forward' | 'samplers' | 'diffusion' | 'ttfs' | 'profile';
 export type Impl = 'ours-webgpu' | 'ours-cpu' | 'ort-webgpu' | 'ort-wasm';
+/** the sections a plain `npm run bench` runs */
 export const SECTIONS: readonly Section[] = ['kernels', 'forward', 'samplers', 'diffusion', 'ttfs'];
+/** every section `--only` accepts */
+export const ALL_SECTIONS: readonly Section[] = [...SECTIONS, 'profile'];
 /** models the forward section knows how to feed (and training/export_onnx.py can export) */
 export const FORWARD_MODELS = ['text-mdm', 'digits-diffusion'] as const;
 export type ForwardModel = (typeof FORWARD_MODELS)[number];
@@ -84,6 +90,8 @@ export interface ConfigResult {
   peerAdapters?: Record<string, unknown>;
   /** Chromium's version (browser runs) */
   browser?: string;
+  /** the profile section's per-dispatch table */
+  profile?: Profile;
   wallMs: number;
 }
 
@@ -230,6 +238,19 @@ export async function forward(c: Ctx): Promise<{ reference: Float32Array; inputs
   return { reference, inputs: gpu.inputs };
 }
 
+/** The forward's dispatches one by one (bench/profile.ts), after the same validation as `forward`. */
+async function profile(c: Ctx): Promise<Profile> {
+  const { be, cpu, config, host } = c;
+  const name = config.model!, B = config.batch ?? 1, L = config.length ?? 32;
+  const gpu = await forwardFn(host, name, be, B, L);
+  const ref = await forwardFn(host, name, cpu, B, L);
+  validated(c, `${name} B=${B}${name === 'text-mdm' ? ` L=${L}` : ''}: ours webgpu vs ours cpu`, await gpu.run(), await ref.run(), TOL.forward);
+  ref.dispose();
+  const p = await profileForward(be, gpu.run);
+  gpu.dispose();
+  return p;
+}
+
 // ---- samplers ---------------------------------------------------------------------------------
 
 async function validModel(c: Ctx, name: string, twoStream = false): Promise<Model> {
@@ -362,14 +383,16 @@ export async function runSection(host: Host, config: BenchConfig, t0 = now()):
   }
   const ctx: Ctx = { host, config, be, cpu: new CpuBackend(), figures: [], validations: [] };
   let fwd;
+  let prof: Profile | undefined;
   switch (config.section) {
     case 'kernels': await kernels(ctx); break;
     case 'forward': fwd = await forward(ctx); break;
     case 'samplers': await samplers(ctx); break;
     case 'diffusion': await diffusion(ctx); break;
     case 'ttfs': await ttfs(ctx, ttfsMs); break;
+    case 'profile': prof = await profile(ctx); break;
     default: throw new Error(`unknown section ${String(config.section)}`);
   }
-  const result: ConfigResult = { config, env: host.env, adapter: be.info.adapter ?? null, figures: ctx.figures, validations: ctx.validations, wallMs: now() - t0 };
+  const result: ConfigResult = { config, env: host.env, adapter: be.info.adapter ?? null, figures: ctx.figures, validations: ctx.validations, wallMs: now() - t0, ...(prof ? { profile: prof } : {}) };
   return { result, forward: fwd, ctx };
 }

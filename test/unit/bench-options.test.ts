@@ -25,6 +25,16 @@ describe('bench options', () => {
     expect(parts.flat().sort()).toEqual(all.map((c) => c.id).sort());
   });
 
+  it('the profile section runs only when asked, per model in Node and Chromium, without peers', () => {
+    expect(buildConfigs(parseOptions([])).some((c) => c.section === 'profile')).toBe(false);
+    const cs = buildConfigs(parseOptions(['--only', 'profile', '--quick']));
+    expect(cs.map((c) => c.id)).toEqual([
+      'node/profile/text-mdm/b1-l16', 'node/profile/digits-diffusion/b1',
+      'browser/profile/text-mdm/b1-l16', 'browser/profile/digits-diffusion/b1',
+    ]);
+    expect(cs.every((c) => c.peers === undefined)).toBe(true);
+  });
+
   it('bad configurations name the problem', () => {
     const bad: [string[], RegExp][] = [
       [['--models', 'gpt-9'], /unknown model 'gpt-9' \(known: text-mdm, digits-diffusion\)/],
