@@ -59,7 +59,7 @@ function ensureOnnx(configs: BenchConfig[]): void {
     execFileSync(python, args, { stdio: ['ignore', 'inherit', 'pipe'], env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' } });
   } catch (e) {
     const err = (e as { stderr?: Buffer }).stderr?.toString().trim().split('\n').slice(-3).join('\n');
-    throw new Error(`the ONNX export failed (it needs PyTorch; or leave the ORT peers out with --peers ours-cpu):\n${err ?? (e as Error).message}`);
+    throw new Error(`the ONNX export for the ORT peers failed: it needs PyTorch (\`bash scripts/setup.sh --bench\` installs Debian's python3-torch; or set $PYTHON), or leave the ORT peers out with --peers ours-cpu:\n${err ?? (e as Error).message}`);
   }
 }
 

@@ -4,15 +4,24 @@
 #     and the libraries lavapipe needs);
 #   - lavapipe from bookworm-backports (Mesa 25), a CPU Vulkan driver recent enough for Dawn — the
 #     stock bookworm Mesa is rejected by Dawn — unpacked into a private folder, system apt untouched;
-#   - npm dependencies (npm ci).
+#   - npm dependencies (npm ci);
+#   - with --bench: Debian's python3-torch too, which `npm run bench` needs to export the ONNX files
+#     its onnxruntime-web peers run (training/export_onnx.py); the tests do not need it.
 # Prints the Vulkan ICD path; scripts/with-gpu.sh finds it again by itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LVP_DIR=${SAMPLESCOPE_LAVAPIPE_DIR:-$HOME/.cache/samplescope/lavapipe}
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
 
+pkgs=(chromium libvulkan1 mesa-vulkan-drivers)
+for a in "$@"; do
+  case "$a" in
+    --bench) pkgs+=(python3-torch) ;;
+    *) echo "setup: unknown option $a (known: --bench)" >&2; exit 2 ;;
+  esac
+done
 need=()
-for p in chromium libvulkan1 mesa-vulkan-drivers; do
+for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
