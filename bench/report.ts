@@ -28,6 +28,8 @@ export interface Report {
   adapters: Record<string, AdapterSummary | Record<string, unknown> | null>;
   results: ConfigResult[];
   ratios: Ratio[];
+  /** configurations that failed (validation, timeout, crash): reported, never silently dropped */
+  failures?: { id: string; error: string }[];
 }
 
 const bound = (a: Figure, b: Figure): Ratio['adapterBound'] => (a.adapterBound && b.adapterBound ? 'yes' : a.adapterBound || b.adapterBound ? 'partly' : 'no');
@@ -102,6 +104,12 @@ export function markdown(rep: Report): string {
   for (const q of rep.ratios) lines.push(`| ${q.env} | ${q.comparison} | **${num(q.ratio)}×**${q.goal ? ` (${q.goal})` : ''} | ${q.definition} | ${q.adapterBound} |`);
   lines.push('');
   const v = rep.results.flatMap((r) => r.validations.map((x) => ({ env: r.env, ...x })));
+  if (rep.failures?.length) {
+    lines.push(`**${rep.failures.length} configuration(s) failed** (no figures from them; the run exits 1):`);
+    lines.push('');
+    for (const f of rep.failures) lines.push(`- ${f.id}: ${f.error.replace(/\s+/g, ' ')}`);
+    lines.push('');
+  }
   lines.push(`Validated before timing (${v.length} checks, all passed; |Δ| ≤ atol + rtol·|ref|):`);
   lines.push('');
   lines.push('| env | check | max abs diff | atol, rtol |');

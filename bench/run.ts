@@ -16,7 +16,8 @@
  *
  * Writes bench/results/<date>-<adapter>[-quick][-shard<i>of<n>].json (adapter info, commit, every
  * figure, every validation, the ratios) and a Markdown table beside it (.md), also printed.
- * Exit status: 0 done; 1 a run failed (validation, no adapter, a crash); 2 a bad command line.
+ * Exit status: 0 done; 1 a run failed (validation, no adapter, a crash, a timeout: the others still
+ * run and the report lists it); 2 a bad command line.
  */
 import { spawn, execFileSync, execSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -167,6 +168,9 @@ function merge(args: string[]): number {
     }
   }
   const rep: Report = { ...reps[0], date: new Date().toISOString(), shard: `merged ${reps.map((r) => r.shard).join(' + ')}`, argv: ['merge', ...args], results, ratios: ratios(results), adapters: adaptersOf(results) };
+  const failures = reps.flatMap((r) => r.failures ?? []);
+  if (failures.length) rep.failures = failures;
+  else delete rep.failures;
   const i = args.indexOf('--out');
   write(rep, i >= 0 ? args[i + 1] : outPath(null, results, '-merged'));
   return 0;
@@ -185,9 +189,18 @@ async function main(): Promise<number> {
   const limitMs = (o.quick ? 180 : 1200) * 1000;
   const results: ConfigResult[] = [];
   const t0 = performance.now();
+  const failures: { id: string; error: string }[] = [];
   for (const [k, c] of configs.entries()) {
     const t = performance.now();
-    const r = c.env === 'node' ? await runNode(c, o, limitMs) : await runBrowser(c, o, limitMs);
+    let r: ConfigResult;
+    try {
+      r = c.env === 'node' ? await runNode(c, o, limitMs) : await runBrowser(c, o, limitMs);
+    } catch (e) {
+      // one failed configuration must not lose the others' figures: record it, go on, exit 1 at the end
+      failures.push({ id: c.id, error: (e as Error).message });
+      console.error(`[${k + 1}/${configs.length}] ${c.id} FAILED (${((performance.now() - t) / 1000).toFixed(1)} s): ${(e as Error).message}`);
+      continue;
+    }
     results.push(r);
     const figs = r.figures.map((f) => `${f.impl}${f.setting ? ` ${f.setting}` : ''} ${f.value.toPrecision(3)} ${f.unit}`).join('; ');
     console.log(`[${k + 1}/${configs.length}] ${c.id} (${((performance.now() - t) / 1000).toFixed(1)} s): ${figs}`);
@@ -196,10 +209,14 @@ async function main(): Promise<number> {
   const rep: Report = {
     date: new Date().toISOString(), commit: commit(), quick: o.quick, shard: `${o.shard[0]}/${o.shard[1]}`, argv,
     host: { platform: `${process.platform}-${process.arch}`, cpus: cpus().length, node: process.version, loadavg: loadavg() },
-    adapters: adaptersOf(results), results, ratios: ratios(results),
+    adapters: adaptersOf(results), results, ratios: ratios(results), ...(failures.length ? { failures } : {}),
   };
   write(rep, outPath(o, results));
   console.log(`total ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  if (failures.length) {
+    console.error(`bench: ${failures.length} of ${configs.length} configurations failed: ${failures.map((f) => f.id).join(', ')}`);
+    return 1;
+  }
   return 0;
 }
 

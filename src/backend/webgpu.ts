@@ -42,9 +42,10 @@ export class WebGPUBackend implements Backend {
 
   /**
    * Which matmul kernel runs (shaders/matmul.wgsl). 'auto': the barrier-free blocked kernel on
-   * software adapters (SwiftShader, lavapipe: 15–60× faster there than the tiled one at the models'
-   * shapes, `npm run bench -- --profile`) and for products too small to fill 64×64 tiles (M < 64,
-   * N < 32 or K < 32); the tiled workgroup-memory kernel otherwise. Tests force each path.
+   * software adapters (measured 6–30× faster than the tiled one on SwiftShader and 1.5–4× on
+   * lavapipe, M from 16 to 1024; `npm run bench -- --only profile`) and for products too small to
+   * fill 64×64 tiles (M < 64, N < 32 or K < 32); the tiled workgroup-memory kernel otherwise.
+   * Tests force each path.
    */
   matmulPath: 'auto' | 'tiled' | 'blocked' = 'auto';
 
