@@ -6,9 +6,9 @@
 // - `matmul_blocked`: 4×4 outputs per invocation straight from storage (no workgroup memory, no
 //   barriers), 8×8 threads. For few rows (M) on any adapter, and for every product on software
 //   adapters (SwiftShader, lavapipe), which run workgroups on CPU threads: there the tiled kernel
-//   measured 6–20× slower on SwiftShader and 1.5–4× slower on lavapipe, M from 16 to 1024.
-// Dispatch: tiled (ceil(N / 64), ceil(M / 64), batch), workgroup (16, 16, 1);
-// blocked (ceil(N / 32), ceil(M / 32), batch), workgroup (8, 8, 1).
+//   measured 6–30× slower on SwiftShader and 1.5–4× slower on lavapipe, M from 16 to 1024.
+// Dispatch: tiled (ceil(N / 64), ceil(M / 64), batch), workgroup size (16, 16, 1);
+// blocked (ceil(N / 32), ceil(M / 32), batch), workgroup size (8, 8, 1).
 // Twin: src/reference/matmul.ts.
 // requires: activations
 
