@@ -88,13 +88,23 @@ export function resolveModelUrl(model: string, base = '/models/'): string {
 }
 
 /** Acquire the backend and load a MaM model (one with a marginal head) for a scoring element. */
-export async function loadMam(prefer: BackendPreference, model: string, base: string, what: string): Promise<{ backend: BackendInfo; info: ModelInfo; url: string }> {
+export async function loadMam(prefer: BackendPreference, model: string, base: string, what: string, allowedOrigins: string[] = []): Promise<{ backend: BackendInfo; info: ModelInfo; url: string }> {
   const { backend } = await engineFor(prefer);
   const url = resolveModelUrl(model, base);
-  const info = await modelFor(prefer, url);
+  const info = await modelFor(prefer, url, allowedOrigins.length ? [...allowedOrigins] : undefined);
   if (info.kind !== 'text' || !info.hasMarginalHead || !info.maxLength) throw new TypeError(`model "${info.name}" has no marginal head: ${what} needs a MaM model`);
   return { backend, info, url };
 }
+
+/**
+ * The `allowed-origins` attribute of the elements: origins models may be loaded from besides the
+ * page's own, space-separated (`allowed-origins="https://cdn.example.org"`), set by the embedding
+ * page. A model URL of any other origin is refused before it is fetched (OriginNotAllowedError).
+ */
+export const allowedOriginsAttribute = {
+  attribute: 'allowed-origins',
+  converter: { fromAttribute: (v: string | null) => (v ?? '').split(/\s+/).filter(Boolean), toAttribute: (v: string[]) => v.join(' ') },
+};
 
 /** An error as shown and dispatched by the elements. */
 export function errorDetail(e: unknown): { name: string; code?: string; message: string } {

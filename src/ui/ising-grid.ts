@@ -11,7 +11,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { BackendInfo } from '../backend/backend.js';
 import type { BackendPreference, ModelInfo } from '../worker/protocol.js';
-import { engineFor, errorDetail, loadMam, rethrow } from './engine-host.js';
+import { allowedOriginsAttribute, engineFor, errorDetail, loadMam, rethrow } from './engine-host.js';
 import { boxes } from './styles.js';
 
 /** spin tokens of ising-mam: 0 = −1, 1 = +1, 2 = unobserved */
@@ -36,6 +36,9 @@ export class IsingGrid extends LitElement {
   @property() model = 'ising-mam';
   /** Where model names are looked up. */
   @property({ attribute: 'models-base' }) modelsBase = '/models/';
+  /** Origins models may be loaded from besides the page's own (see `allowedOriginsAttribute`). */
+  @property(allowedOriginsAttribute)
+  allowedOrigins: string[] = [];
   /** Backend preference: auto | webgpu | cpu. */
   @property() backend: BackendPreference = 'auto';
   /** Seed of the "Sample" and "random" buttons. */
@@ -76,7 +79,7 @@ export class IsingGrid extends LitElement {
 
   private async load(): Promise<void> {
     try {
-      const { backend, info, url } = await loadMam(this.backend, this.model, this.modelsBase, '<ising-grid>');
+      const { backend, info, url } = await loadMam(this.backend, this.model, this.modelsBase, '<ising-grid>', this.allowedOrigins);
       this.backendInfo = backend;
       const manifest = (await (await fetch(new URL('manifest.json', url))).json()) as { ising?: { L: number; beta: number; log_z: number } };
       if (!manifest.ising) throw new TypeError(`model "${info.name}" has no "ising" section in its manifest`);

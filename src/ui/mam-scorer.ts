@@ -11,7 +11,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { BackendInfo } from '../backend/backend.js';
 import type { BackendPreference, ModelInfo } from '../worker/protocol.js';
-import { engineFor, errorDetail, loadMam, rethrow } from './engine-host.js';
+import { allowedOriginsAttribute, engineFor, errorDetail, loadMam, rethrow } from './engine-host.js';
 import { boxes } from './styles.js';
 import { conditionalClasses } from './knobs.js';
 
@@ -44,6 +44,9 @@ export class MamScorer extends LitElement {
   @property() model = 'text-mam';
   /** Where model names are looked up. */
   @property({ attribute: 'models-base' }) modelsBase = '/models/';
+  /** Origins models may be loaded from besides the page's own (see `allowedOriginsAttribute`). */
+  @property(allowedOriginsAttribute)
+  allowedOrigins: string[] = [];
   /** Window length scored (default: the model's maximum). */
   @property({ type: Number }) length?: number;
   /** The text to score ("?" = unknown character). */
@@ -81,7 +84,7 @@ export class MamScorer extends LitElement {
 
   private async load(): Promise<void> {
     try {
-      const { backend, info } = await loadMam(this.backend, this.model, this.modelsBase, '<mam-scorer>');
+      const { backend, info } = await loadMam(this.backend, this.model, this.modelsBase, '<mam-scorer>', this.allowedOrigins);
       this.backendInfo = backend;
       this.info = info;
       void this.score();

@@ -22,7 +22,7 @@ import type { BackendInfo } from '../backend/backend.js';
 import { DRAFT_MARK } from '../samplers/asarm.js';
 import type { EngineProgress, ImageSampleRequest, ImageSampleResult, ModelInfo, TextSampleRequest, TextSampleResult } from '../worker/protocol.js';
 import type { BackendPreference } from '../worker/protocol.js';
-import { engineFor, errorDetail, modelFor, resolveModelUrl, rethrow } from './engine-host.js';
+import { allowedOriginsAttribute, engineFor, errorDetail, modelFor, resolveModelUrl, rethrow } from './engine-host.js';
 import { boxes } from './styles.js';
 import { checkKnob, conditionalClasses, knobsFor, modelKind, parseKnob, SAMPLERS, type KnobName, type KnobSpec, type ModelKind } from './knobs.js';
 
@@ -57,12 +57,8 @@ export class SampleScope extends LitElement {
   @property() model = 'text-mdm';
   /** Where model names are looked up (default "/models/", relative to the page). */
   @property({ attribute: 'models-base' }) modelsBase = '/models/';
-  /**
-   * Origins models may be loaded from besides the page's own, space-separated
-   * (`allowed-origins="https://cdn.example.org"`); set by the embedding page. A model URL of any other
-   * origin is refused before it is fetched (OriginNotAllowedError).
-   */
-  @property({ attribute: 'allowed-origins', converter: { fromAttribute: (v) => (v ?? '').split(/\s+/).filter(Boolean), toAttribute: (v: string[]) => v.join(' ') } })
+  /** Origins models may be loaded from besides the page's own (see `allowedOriginsAttribute`). */
+  @property(allowedOriginsAttribute)
   allowedOrigins: string[] = [];
   /** Sampler: fhs | ancestral (MDM), assd | sequential (AS-ARM), ddim | ddpm (images); empty = the model's first. */
   @property() sampler = '';

@@ -2,7 +2,8 @@
 // (SwiftShader). Landing page: links to every demo, each of which answers 200, the kernel demo
 // included. MaM: the text scorer shows log p per class and changes when the text changes (typed
 // markup stays text: no element is created from it); the Ising grid's exact log p of the all-+
-// configuration equals β·180 − log Z and the MaM's one-pass value lies within 0.2 nats per spin of it.
+// configuration equals β·180 − log Z and the MaM's one-pass value lies within 0.2 nats per spin of it;
+// an <ising-grid> refuses a model of another origin unless its allowed-origins lists that origin.
 // Digits: a 2-image, 4-step guided DDIM run draws ink on the canvas, ends at 100% and 4 / 4 steps;
 // the hybrid control is enabled only when models/digits-fewstep exists, and then a 2 + 2-step
 // base → student run finishes. No console errors or CSP
@@ -84,6 +85,28 @@ describe('other demo pages (built site)', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'demo-mam.png'), fullPage: true });
     expect(await csp()).toEqual([]);
     expect(errors, errors.join('\n')).toEqual([]);
+
+    // allowed-origins on <ising-grid> (as on <sample-scope>): a model of another origin (localhost vs
+    // 127.0.0.1) is refused before it is fetched unless the attribute lists that origin
+    const other = `http://localhost:${new URL(site.url).port}`;
+    const origins = await page.evaluate(async (other) => {
+      const make = async (attrs: Record<string, string>) => {
+        const el = document.createElement('ising-grid');
+        for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+        document.body.append(el);
+        for (let i = 0; i < 1800 && el.state === 'loading'; i++) await new Promise((r) => setTimeout(r, 100));
+        const r = { state: el.state, alert: el.shadowRoot!.querySelector('.error')?.textContent ?? '' };
+        el.remove();
+        return r;
+      };
+      return [await make({ model: `${other}/models/ising-mam/` }), await make({ model: `${other}/models/ising-mam/`, 'allowed-origins': `https://cdn.example ${other}` })];
+    }, other);
+    expect(origins[0].state).toBe('error');
+    expect(origins[0].alert).toContain('OriginNotAllowedError');
+    // listed, it passes the check and is fetched — which this page's own CSP (connect-src 'self')
+    // then blocks; embed.test.ts loads a listed cross-origin model end to end in <sample-scope>
+    expect(origins[1].alert).not.toContain('OriginNotAllowedError');
+    expect(origins[1].alert).toContain('Failed to fetch');
     await page.close();
   }, 300_000);
 
