@@ -124,6 +124,14 @@ export interface ModelManifest {
   training?: unknown;
   metrics?: Record<string, number>;
   weights_dtype?: string;
+  /** Ising MaM models: the L×L lattice, inverse temperature and exact log Z (training/ising.py) */
+  ising?: IsingSpec;
+}
+
+export interface IsingSpec {
+  L: number;
+  beta: number;
+  log_z: number;
 }
 
 /** Narrowing helpers. */
@@ -230,5 +238,12 @@ export function validateManifest(m: unknown): AnyManifest {
   if (tok.mask_id !== undefined && (!Number.isSafeInteger(tok.mask_id) || (tok.mask_id as number) < 0 || (tok.mask_id as number) >= (a.vocab_size as number))) fail('manifest-tokenizer', 'mask_id out of range');
   validateClasses(o, a.n_classes as number, true);
   validateFiles(o);
+  if (o.ising !== undefined) {
+    const g = o.ising as Record<string, unknown>;
+    if (typeof g !== 'object' || g === null || Array.isArray(g)) fail('manifest-ising', 'ising must be an object {L, beta, log_z}');
+    if (!Number.isSafeInteger(g.L) || (g.L as number) < 1) fail('manifest-ising', `ising.L must be a positive integer, got ${JSON.stringify(g.L)}`);
+    if ((g.L as number) ** 2 !== a.max_len) fail('manifest-ising', `ising.L² = ${(g.L as number) ** 2} must equal max_len ${a.max_len}`);
+    for (const k of ['beta', 'log_z']) if (typeof g[k] !== 'number' || !Number.isFinite(g[k])) fail('manifest-ising', `ising.${k} must be a finite number`);
+  }
   return o as unknown as ModelManifest;
 }

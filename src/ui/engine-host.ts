@@ -88,12 +88,12 @@ export function resolveModelUrl(model: string, base = '/models/'): string {
 }
 
 /** Acquire the backend and load a MaM model (one with a marginal head) for a scoring element. */
-export async function loadMam(prefer: BackendPreference, model: string, base: string, what: string, allowedOrigins: string[] = []): Promise<{ backend: BackendInfo; info: ModelInfo; url: string }> {
+export async function loadMam(prefer: BackendPreference, model: string, base: string, what: string, allowedOrigins: string[] = []): Promise<{ backend: BackendInfo; info: ModelInfo }> {
   const { backend } = await engineFor(prefer);
   const url = resolveModelUrl(model, base);
   const info = await modelFor(prefer, url, allowedOrigins.length ? [...allowedOrigins] : undefined);
   if (info.kind !== 'text' || !info.hasMarginalHead || !info.maxLength) throw new TypeError(`model "${info.name}" has no marginal head: ${what} needs a MaM model`);
-  return { backend, info, url };
+  return { backend, info };
 }
 
 /**

@@ -10,7 +10,6 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { BackendInfo } from '../backend/backend.js';
-import { ModelLoadError } from '../errors.js';
 import type { BackendPreference, ModelInfo } from '../worker/protocol.js';
 import { allowedOriginsAttribute, engineFor, errorDetail, loadMam, rethrow } from './engine-host.js';
 import { boxes } from './styles.js';
@@ -29,26 +28,6 @@ export function isingExactLogp(spins: ArrayLike<number>, L: number, beta: number
     }
   }
   return beta * s - logZ;
-}
-
-/**
- * The page-side read of the manifest's `ising` section (L, β, log Z for the exact log p), after the
- * worker has loaded the model from the same URL: a failed fetch, an HTTP error or unparsable JSON is
- * a ModelLoadError naming the URL, not the browser's bare TypeError.
- */
-async function readManifest(href: string): Promise<{ ising?: { L: number; beta: number; log_z: number } }> {
-  let res: Response;
-  try {
-    res = await fetch(href);
-  } catch (e) {
-    throw new ModelLoadError(href, `fetch failed: ${(e as Error).message}`, { cause: e });
-  }
-  if (!res.ok) throw new ModelLoadError(href, `HTTP ${res.status} ${res.statusText}`);
-  try {
-    return (await res.json()) as { ising?: { L: number; beta: number; log_z: number } };
-  } catch (e) {
-    throw new ModelLoadError(href, `not JSON: ${(e as Error).message}`, { cause: e });
-  }
 }
 
 @customElement('ising-grid')
@@ -100,13 +79,13 @@ export class IsingGrid extends LitElement {
 
   private async load(): Promise<void> {
     try {
-      const { backend, info, url } = await loadMam(this.backend, this.model, this.modelsBase, '<ising-grid>', this.allowedOrigins);
+      const { backend, info } = await loadMam(this.backend, this.model, this.modelsBase, '<ising-grid>', this.allowedOrigins);
       this.backendInfo = backend;
-      const manifest = await readManifest(new URL('manifest.json', url).href);
-      if (!manifest.ising) throw new TypeError(`model "${info.name}" has no "ising" section in its manifest`);
-      this.side = manifest.ising.L;
-      this.beta = manifest.ising.beta;
-      this.logZ = manifest.ising.log_z;
+      // L, β and log Z come with the model from the worker (validated there): no second read here
+      if (!info.ising) throw new TypeError(`model "${info.name}" has no "ising" section in its manifest`);
+      this.side = info.ising.L;
+      this.beta = info.ising.beta;
+      this.logZ = info.ising.logZ;
       this.info = info;
       this.preset('random');
     } catch (e) {

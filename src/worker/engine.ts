@@ -45,6 +45,8 @@ export interface ModelInfo {
   imageShape?: [number, number, number];
   timesteps?: number;
   metrics?: Record<string, unknown>;
+  /** Ising MaM models: lattice side L (tokens = L²), inverse temperature β and exact log Z */
+  ising?: { L: number; beta: number; logZ: number };
 }
 
 /** Per-step progress of a request (cloneable: crosses the worker boundary). */
@@ -139,7 +141,8 @@ export class Engine {
       const m = await loadModel(source, be, opts);
       entry = {
         kind: 'text', model: m,
-        info: { ...base, kind: 'text', classes: m.manifest.classes, vocab: m.manifest.tokenizer.vocab, maskId: m.maskId, maxLength: m.maxLength, attention: m.attention, hasMarginalHead: m.hasMarginalHead },
+        info: { ...base, kind: 'text', classes: m.manifest.classes, vocab: m.manifest.tokenizer.vocab, maskId: m.maskId, maxLength: m.maxLength, attention: m.attention, hasMarginalHead: m.hasMarginalHead,
+          ...(m.manifest.ising ? { ising: { L: m.manifest.ising.L, beta: m.manifest.ising.beta, logZ: m.manifest.ising.log_z } } : {}) },
       };
     }
     // a model already under this handle is replaced only now: a load that fails (IntegrityError,

@@ -3,7 +3,8 @@
 // included. MaM: the text scorer shows log p per class and changes when the text changes (typed
 // markup stays text: no element is created from it); the Ising grid's exact log p of the all-+
 // configuration equals β·180 − log Z and the MaM's one-pass value lies within 0.2 nats per spin of it;
-// an <ising-grid> refuses a model of another origin unless its allowed-origins lists that origin.
+// an <ising-grid> refuses a model of another origin unless its allowed-origins lists that origin,
+// and then loads it.
 // Digits: a 2-image, 4-step guided DDIM run draws ink on the canvas, ends at 100% and 4 / 4 steps;
 // the hybrid control is enabled only when models/digits-fewstep exists, and then a 2 + 2-step
 // base → student run finishes. No console errors or CSP
@@ -94,7 +95,7 @@ describe('other demo pages (built site)', () => {
         const el = document.createElement('ising-grid');
         for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
         document.body.append(el);
-        for (let i = 0; i < 1800 && el.state === 'loading'; i++) await new Promise((r) => setTimeout(r, 100));
+        for (let i = 0; i < 1800 && (el.state === 'loading' || el.state === 'scoring'); i++) await new Promise((r) => setTimeout(r, 100));
         const r = { state: el.state, alert: el.shadowRoot!.querySelector('.error')?.textContent ?? '' };
         el.remove();
         return r;
@@ -103,11 +104,9 @@ describe('other demo pages (built site)', () => {
     }, other);
     expect(origins[0].state).toBe('error');
     expect(origins[0].alert).toContain('OriginNotAllowedError');
-    // listed, it passes the check and the worker loads it; the element's own read of manifest.json
-    // in the page (for the exact log Z) is then blocked by this page's CSP (connect-src 'self') and
-    // says so as a typed ModelLoadError; embed.test.ts loads a listed cross-origin model end to end
-    expect(origins[1].alert).not.toContain('OriginNotAllowedError');
-    expect(origins[1].alert).toMatch(/^ModelLoadError: http:\/\/localhost:\d+\/models\/ising-mam\/manifest\.json: fetch failed/);
+    // listed, it passes the check and loads (L, β, log Z come from the worker: the element does no
+    // fetch of its own, so this page's CSP, connect-src 'self', does not stand in the way)
+    expect(origins[1]).toEqual({ state: 'done', alert: '' });
     await page.close();
   }, 300_000);
 

@@ -234,6 +234,12 @@ describe('bugs the fuzzer found (regressions)', () => {
     // parseStrictJson makes null-prototype objects, which a template literal cannot print
     expect(await bad(manifest('digits-diffusion', (m) => { m.diffusion.beta_start = {}; }))).toBe('manifest-diffusion'); // was TypeError
     expect(await bad(manifest('text-classifier', (m) => { m.tokenizer.vocab[0] = 7; }))).toBe('manifest-tokenizer'); // was accepted
+    // the Ising section <ising-grid> reads through the worker's ModelInfo
+    seeds['ising-mam'] = readFileSync('models/ising-mam/manifest.json', 'utf8');
+    expect(await bad(manifest('ising-mam', () => {}))).toBe('ok');
+    expect(await bad(manifest('ising-mam', (m) => { m.ising.L = 11; }))).toBe('manifest-ising'); // L² ≠ max_len
+    expect(await bad(manifest('ising-mam', (m) => { m.ising.log_z = '89'; }))).toBe('manifest-ising');
+    expect(await bad(manifest('ising-mam', (m) => { m.ising = [10]; }))).toBe('manifest-ising');
   });
 });
 
