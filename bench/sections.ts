@@ -215,23 +215,33 @@ export async function forwardFn(host: Host, name: ForwardModel, be: Backend, bat
   return { run, inputs, dispose: () => m.dispose() };
 }
 
-/** Ours on webgpu and on the CPU backend; returns the CPU reference output and inputs for peers. */
-export async function forward(c: Ctx): Promise<{ reference: Float32Array; inputs: TextInputs | ImageInputs }> {
+/**
+ * The configured model's forward on webgpu and on the CPU backend, the webgpu output validated
+ * against the CPU one (the first run of each: their warm-up). `cpuFirstMs` is that CPU run's time.
+ */
+async function validatedForward(c: Ctx) {
   const { be, cpu, config, host } = c;
   const name = config.model!, B = config.batch ?? 1, L = config.length ?? 32;
   const gpu = await forwardFn(host, name, be, B, L);
   const ref = await forwardFn(host, name, cpu, B, L);
   const t0 = now();
   const reference = await ref.run();
-  const cpuFirst = now() - t0;
+  const cpuFirstMs = now() - t0;
   validated(c, `${name} B=${B}${name === 'text-mdm' ? ` L=${L}` : ''}: ours webgpu vs ours cpu`, await gpu.run(), reference, TOL.forward);
+  return { name, B, L, gpu, ref, reference, cpuFirstMs };
+}
+
+/** Ours on webgpu and on the CPU backend; returns the CPU reference output and inputs for peers. */
+export async function forward(c: Ctx): Promise<{ reference: Float32Array; inputs: TextInputs | ImageInputs }> {
+  const { be, config, host } = c;
+  const { name, B, L, gpu, ref, reference, cpuFirstMs } = await validatedForward(c);
   const base = { metric: 'forward ms', unit: 'ms', model: name, batch: B, ...(name === 'text-mdm' ? { length: L } : {}) };
   const g = await timeRuns(gpu.run, config.runs, config.warmup);
   fig(c, { ...base, impl: 'ours-webgpu', peakGpuBytes: host.peakBytes(be) }, stats(g));
   if (config.peers?.includes('ours-cpu')) {
     // the validation run above was the CPU warm-up; the f64 twins are slow, so `cpuRuns` caps the repeats
     const n = Math.min(config.runs, config.cpuRuns ?? config.runs);
-    fig(c, { ...base, impl: 'ours-cpu' }, stats(n > 0 ? await timeRuns(ref.run, n, 0) : [cpuFirst]));
+    fig(c, { ...base, impl: 'ours-cpu' }, stats(n > 0 ? await timeRuns(ref.run, n, 0) : [cpuFirstMs]));
   }
   gpu.dispose();
   ref.dispose();
@@ -240,13 +250,9 @@ export async function forward(c: Ctx): Promise<{ reference: Float32Array; inputs
 
 /** The forward's dispatches one by one (bench/profile.ts), after the same validation as `forward`. */
 async function profile(c: Ctx): Promise<Profile> {
-  const { be, cpu, config, host } = c;
-  const name = config.model!, B = config.batch ?? 1, L = config.length ?? 32;
-  const gpu = await forwardFn(host, name, be, B, L);
-  const ref = await forwardFn(host, name, cpu, B, L);
-  validated(c, `${name} B=${B}${name === 'text-mdm' ? ` L=${L}` : ''}: ours webgpu vs ours cpu`, await gpu.run(), await ref.run(), TOL.forward);
+  const { gpu, ref } = await validatedForward(c);
   ref.dispose();
-  const p = await profileForward(be, gpu.run);
+  const p = await profileForward(c.be, gpu.run);
   gpu.dispose();
   return p;
 }
