@@ -7,11 +7,11 @@
  *
  * Events: `score-done` {logp, exact?, observed, ms}, `score-error` {name, message}.
  */
-import { LitElement, css, html, nothing } from 'lit';
+import { css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import type { BackendInfo } from '../backend/backend.js';
-import type { BackendPreference, ModelInfo } from '../worker/protocol.js';
-import { allowedOriginsAttribute, engineFor, errorDetail, loadMam, rethrow } from './engine-host.js';
+import type { ModelInfo } from '../worker/protocol.js';
+import { engineFor, rethrow } from './engine-host.js';
+import { MamElement } from './mam-element.js';
 import { boxes } from './styles.js';
 
 /** spin tokens of ising-mam: 0 = −1, 1 = +1, 2 = unobserved */
@@ -31,28 +31,19 @@ export function isingExactLogp(spins: ArrayLike<number>, L: number, beta: number
 }
 
 @customElement('ising-grid')
-export class IsingGrid extends LitElement {
+export class IsingGrid extends MamElement {
   /** An Ising MaM model: a name under `models-base` or a model folder URL. */
+  protected readonly tag = '<ising-grid>';
   @property() model = 'ising-mam';
-  /** Where model names are looked up. */
-  @property({ attribute: 'models-base' }) modelsBase = '/models/';
-  /** Origins models may be loaded from besides the page's own (see `allowedOriginsAttribute`). */
-  @property(allowedOriginsAttribute)
-  allowedOrigins: string[] = [];
-  /** Backend preference: auto | webgpu | cpu. */
-  @property() backend: BackendPreference = 'auto';
   /** Seed of the "Sample" and "random" buttons. */
   @property({ type: Number }) seed = 1;
   /** (read-only) loading | scoring | sampling | done | error */
   @property({ reflect: true }) state: 'loading' | 'scoring' | 'sampling' | 'done' | 'error' = 'loading';
 
-  @state() private info?: ModelInfo;
-  @state() private backendInfo?: BackendInfo;
   @state() private spins?: Uint32Array;
   @state() private logp?: number;
   @state() private exact?: number;
   @state() private ms = 0;
-  @state() private error?: { name: string; message: string };
   private side = 10;
   private beta = 0;
   private logZ = 0;
@@ -73,30 +64,14 @@ export class IsingGrid extends LitElement {
     dd { margin: 0; }
   `];
 
-  protected override firstUpdated(): void {
-    void this.load();
-  }
-
-  private async load(): Promise<void> {
-    try {
-      const { backend, info } = await loadMam(this.backend, this.model, this.modelsBase, '<ising-grid>', this.allowedOrigins);
-      this.backendInfo = backend;
-      // L, β and log Z come with the model from the worker (validated there): no second read here
-      if (!info.ising) throw new TypeError(`model "${info.name}" has no "ising" section in its manifest`);
-      this.side = info.ising.L;
-      this.beta = info.ising.beta;
-      this.logZ = info.ising.logZ;
-      this.info = info;
-      this.preset('random');
-    } catch (e) {
-      this.fail(e);
-    }
-  }
-
-  private fail(e: unknown): void {
-    this.error = errorDetail(e);
-    this.state = 'error';
-    this.dispatchEvent(new CustomEvent('score-error', { detail: this.error, bubbles: true, composed: true }));
+  protected loaded(info: ModelInfo): void {
+    // L, β and log Z come with the model from the worker (validated there): no second read here
+    if (!info.ising) throw new TypeError(`model "${info.name}" has no "ising" section in its manifest`);
+    this.side = info.ising.L;
+    this.beta = info.ising.beta;
+    this.logZ = info.ising.logZ;
+    this.info = info;
+    this.preset('random');
   }
 
   /** Fill the grid: 'unknown', 'up', 'checker', 'random' (full) or 'half' (random, half unobserved). */

@@ -7,11 +7,11 @@
  *
  * Events: `score-done` {scores: [{label, classId?, logp, perChar}], observed, ms}, `score-error` {name, message}.
  */
-import { LitElement, css, html, nothing } from 'lit';
+import { css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import type { BackendInfo } from '../backend/backend.js';
-import type { BackendPreference, ModelInfo } from '../worker/protocol.js';
-import { allowedOriginsAttribute, engineFor, errorDetail, loadMam, rethrow } from './engine-host.js';
+import type { ModelInfo } from '../worker/protocol.js';
+import { engineFor, rethrow } from './engine-host.js';
+import { MamElement } from './mam-element.js';
 import { boxes } from './styles.js';
 import { conditionalClasses } from './knobs.js';
 
@@ -39,31 +39,22 @@ export function tokenizePartial(text: string, vocab: string[], maskId: number, l
 }
 
 @customElement('mam-scorer')
-export class MamScorer extends LitElement {
+export class MamScorer extends MamElement {
   /** A MaM text model: a name under `models-base` or a model folder URL. */
+  protected readonly tag = '<mam-scorer>';
   @property() model = 'text-mam';
-  /** Where model names are looked up. */
-  @property({ attribute: 'models-base' }) modelsBase = '/models/';
-  /** Origins models may be loaded from besides the page's own (see `allowedOriginsAttribute`). */
-  @property(allowedOriginsAttribute)
-  allowedOrigins: string[] = [];
   /** Window length scored (default: the model's maximum). */
   @property({ type: Number }) length?: number;
   /** The text to score ("?" = unknown character). */
   @property() text = 'Call me Ishmael. Some years ago - never mind how long prec?sely - having l?ttle or no money';
-  /** Backend preference: auto | webgpu | cpu. */
-  @property() backend: BackendPreference = 'auto';
   /** Milliseconds to wait after typing before scoring. */
   @property({ type: Number }) debounce = 300;
   /** (read-only) loading | scoring | done | error */
   @property({ reflect: true }) state: 'loading' | 'scoring' | 'done' | 'error' = 'loading';
 
-  @state() private info?: ModelInfo;
-  @state() private backendInfo?: BackendInfo;
   @state() private scores?: ScoreLine[];
   @state() private observed = 0;
   @state() private ms = 0;
-  @state() private error?: { name: string; message: string };
   private pending?: ReturnType<typeof setTimeout>;
   private running = false;
   private again = false;
@@ -78,25 +69,9 @@ export class MamScorer extends LitElement {
     .meta { color: #556; font-size: 0.85rem; }
   `];
 
-  protected override firstUpdated(): void {
-    void this.load();
-  }
-
-  private async load(): Promise<void> {
-    try {
-      const { backend, info } = await loadMam(this.backend, this.model, this.modelsBase, '<mam-scorer>', this.allowedOrigins);
-      this.backendInfo = backend;
-      this.info = info;
-      void this.score();
-    } catch (e) {
-      this.fail(e);
-    }
-  }
-
-  private fail(e: unknown): void {
-    this.error = errorDetail(e);
-    this.state = 'error';
-    this.dispatchEvent(new CustomEvent('score-error', { detail: this.error, bubbles: true, composed: true }));
+  protected loaded(info: ModelInfo): void {
+    this.info = info;
+    void this.score();
   }
 
   private onInput(e: Event): void {
