@@ -1,6 +1,7 @@
 """Tiny random-weight transformers + golden vectors for the TypeScript parity tests
 (test/fixtures/<name>/). They exercise every path of src/models/transformer.ts — bidirectional with
-classes, two-stream with arbitrary orders, the MaM head — independently of the trained models.
+classes, two-stream with arbitrary orders, the MaM head in both forms ('mean-linear' and
+'observed-softplus', the second with partly and wholly unobserved rows) — independently of the trained models.
 Weights are F32 for one fixture and F16 for the other, so both loader paths are covered.
 
   /usr/bin/python3 training/export_test_fixtures.py
@@ -25,10 +26,11 @@ def perturb_(model, gen):
                 p.copy_(torch.randn(p.shape, generator=gen) * 0.5)
 
 
-def make(name, two_stream, dtype):
+def make(name, two_stream, dtype, marginal_form='mean-linear'):
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(1)
-    m = Transformer(V, d=32, layers=2, heads=2, ff=48, max_len=T, n_classes=2, two_stream=two_stream, marginal_head=True)
+    m = Transformer(V, d=32, layers=2, heads=2, ff=48, max_len=T, n_classes=2, two_stream=two_stream, marginal_head=True,
+                    marginal_form=marginal_form, mask_id=V - 1)
     perturb_(m, gen)
     if dtype == torch.float16:
         round_weights_(m)
@@ -38,6 +40,9 @@ def make(name, two_stream, dtype):
     write_safetensors(os.path.join(out, 'model.safetensors'), export_tensors(m, dtype))
     B = 3
     x = torch.randint(0, V, (B, T), generator=gen)
+    if marginal_form == 'observed-softplus':  # row 0 half unobserved, row 1 nothing observed
+        x[0, torch.randperm(T, generator=gen)[:T // 2]] = V - 1
+        x[1] = V - 1
     cls = torch.tensor([0, 1, 2])
     g = {'x': x.int(), 'cls': cls.int()}
     with torch.no_grad():
@@ -66,4 +71,5 @@ def make(name, two_stream, dtype):
 if __name__ == '__main__':
     make('tiny-bidir', False, torch.float32)
     make('tiny-twostream', True, torch.float16)
+    make('tiny-mam-softplus', False, torch.float32, 'observed-softplus')
     print('wrote', OUT)

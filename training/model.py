@@ -14,8 +14,11 @@ Modes
                  position σ(i) sees content σ(≤i); the query stream g (initial value q_emb + class)
                  at σ(i) sees content σ(<i). Logits come from g: p(x_σ(i) | x_σ(<i)) for every i in
                  one pass. Both streams share all weights.
-  marginal head  (MaM)     log p(x_S) = w · mean_t LN_f(h)_t + b over the content stream with
-                 unobserved positions set to [MASK].
+  marginal head  (MaM)     over the content stream with unobserved positions set to [MASK], either
+                 'mean-linear'        log p(x_S) = w · mean_t LN_f(h)_t + b   (unconstrained), or
+                 'observed-softplus'  log p(x_S) = −Σ_{t ∈ S} softplus(w · LN_f(h)_t + b)
+                 — the second is a log-probability by construction: log p(∅) = 0 exactly (empty sum) and
+                 log p ≤ 0 for every input, whatever the weights.
 """
 import math
 import torch
@@ -99,10 +102,15 @@ class Block(nn.Module):
 
 class Transformer(nn.Module):
     def __init__(self, vocab, d=128, layers=6, heads=4, ff=512, max_len=128, n_classes=2, rope_base=10000.0,
-                 two_stream=False, marginal_head=False):
+                 two_stream=False, marginal_head=False, marginal_form='mean-linear', mask_id=None):
         super().__init__()
         self.cfg = dict(vocab_size=vocab, d_model=d, n_layers=layers, n_heads=heads, d_ff=ff, max_len=max_len,
                         n_classes=n_classes, rope_base=rope_base, two_stream=two_stream, marginal_head=marginal_head)
+        if marginal_head and marginal_form != 'mean-linear':
+            assert marginal_form == 'observed-softplus' and mask_id is not None, (marginal_form, mask_id)
+            self.cfg['marginal_form'] = marginal_form
+        self.marginal_form = marginal_form
+        self.mask_id = mask_id
         self.tok_emb = nn.Embedding(vocab, d)
         self.cls_emb = nn.Embedding(n_classes + 1, d)
         self.blocks = nn.ModuleList([Block(d, heads, ff) for _ in range(layers)])
@@ -161,7 +169,13 @@ class Transformer(nn.Module):
     def forward_with_marginal(self, x, cls):
         """One content pass: token logits (B, T, V) and the MaM head's log-marginal (B,)."""
         logits, hf = self.forward(x, cls)
+        if self.marginal_form == 'observed-softplus':
+            return logits, -(self.marginal_costs(hf) * (x != self.mask_id)).sum(dim=1)
         return logits, self.mam(hf.mean(dim=1)).squeeze(-1)
+
+    def marginal_costs(self, hf):
+        """'observed-softplus' head: each position's cost softplus(w · LN_f(h)_t + b) ≥ 0, (B, T)."""
+        return F.softplus(self.mam(hf).squeeze(-1))
 
 
 def export_tensors(model, dtype=torch.float16):

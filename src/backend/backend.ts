@@ -64,6 +64,7 @@ export interface Backend {
   gelu(a: Tensor, o?: OutOption): Tensor;
   relu(a: Tensor, o?: OutOption): Tensor;
   silu(a: Tensor, o?: OutOption): Tensor;
+  softplus(a: Tensor, o?: OutOption): Tensor;
   rng(o: RngOptions & OutOption): Tensor;
   /** x (B, H, W, Cin), w (KH, KW, Cin, Cout) → (B, Ho, Wo, Cout), channels-last */
   conv2d(x: Tensor, w: Tensor, o?: Conv2dOptions & OutOption): Tensor;

@@ -155,6 +155,7 @@ export class CpuBackend implements Backend {
   gelu(a: Tensor, o: OutOption = {}): Tensor { return this.elementwise('gelu', a, null, o); }
   relu(a: Tensor, o: OutOption = {}): Tensor { return this.elementwise('relu', a, null, o); }
   silu(a: Tensor, o: OutOption = {}): Tensor { return this.elementwise('silu', a, null, o); }
+  softplus(a: Tensor, o: OutOption = {}): Tensor { return this.elementwise('softplus', a, null, o); }
 
   rng(o: RngOptions & OutOption): Tensor {
     const p = planRng(o);

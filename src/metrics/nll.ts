@@ -12,6 +12,22 @@ import type { Model } from '../models/model.js';
  * the conditionals are normalised over the data vocabulary ([MASK] excluded), in f64.
  */
 export async function nllLeftToRight(model: Model, tokens: Uint32Array, batch: number, length: number, classId?: number): Promise<Float64Array> {
+  const lp = await logProbsLeftToRight(model, tokens, batch, length, classId);
+  const out = new Float64Array(batch);
+  for (let b = 0; b < batch; b++) {
+    let s = 0;
+    for (let i = 0; i < length; i++) s -= lp[b * length + i];
+    out[b] = s / length;
+  }
+  return out;
+}
+
+/**
+ * log p(x_i | x_<i) (nats) at every position of each row, (batch, length), from one left-to-right pass
+ * of a two-stream (AS-ARM) model: the sum of a row's first k entries is the exact log-probability of
+ * its first k tokens (the query stream at i sees only positions < i, so what follows cannot matter).
+ */
+export async function logProbsLeftToRight(model: Model, tokens: Uint32Array, batch: number, length: number, classId?: number): Promise<Float64Array> {
   if (model.attention !== 'two-stream') throw new OpInputError('nllLeftToRight', `${model.name} is not a two-stream (AS-ARM) model`);
   const be = model.backend, V = model.vocabSize;
   if (tokens.length !== batch * length) throw new OpInputError('nllLeftToRight', `need batch·length = ${batch * length} tokens, got ${tokens.length}`);
@@ -23,18 +39,14 @@ export async function nllLeftToRight(model: Model, tokens: Uint32Array, batch: n
   const l = (await be.read(logits)) as Float32Array;
   be.free(logits);
   const mask = model.maskId;
-  const out = new Float64Array(batch);
-  for (let b = 0; b < batch; b++) {
-    let s = 0;
-    for (let i = 0; i < length; i++) {
-      const row = l.subarray((b * length + i) * V, (b * length + i + 1) * V);
-      let m = -Infinity;
-      for (let v = 0; v < V; v++) if (v !== mask) m = Math.max(m, row[v]);
-      let z = 0;
-      for (let v = 0; v < V; v++) if (v !== mask) z += Math.exp(row[v] - m);
-      s -= row[tokens[b * length + i]] - m - Math.log(z);
-    }
-    out[b] = s / length;
+  const out = new Float64Array(batch * length);
+  for (let i = 0; i < batch * length; i++) {
+    const row = l.subarray(i * V, (i + 1) * V);
+    let m = -Infinity;
+    for (let v = 0; v < V; v++) if (v !== mask) m = Math.max(m, row[v]);
+    let z = 0;
+    for (let v = 0; v < V; v++) if (v !== mask) z += Math.exp(row[v] - m);
+    out[i] = row[tokens[i]] - m - Math.log(z);
   }
   return out;
 }

@@ -28,7 +28,16 @@ export interface TransformerArchitecture {
   rope_base: number;
   two_stream: boolean;
   marginal_head: boolean;
+  /**
+   * The MaM head's form (training/model.py): 'mean-linear' (default; log p = w · mean_t LN_f(h)_t + b,
+   * unconstrained) or 'observed-softplus' (log p = −Σ_{t observed} softplus(w · LN_f(h)_t + b): a
+   * log-probability by construction, 0 with nothing observed, never positive).
+   */
+  marginal_form?: MarginalForm;
 }
+
+export const MARGINAL_FORMS = ['mean-linear', 'observed-softplus'] as const;
+export type MarginalForm = (typeof MARGINAL_FORMS)[number];
 
 /** DiT ε-prediction denoiser (training/image_models.py DiT). */
 export interface DitArchitecture {
@@ -232,10 +241,15 @@ export function validateManifest(m: unknown): AnyManifest {
   }
   if (typeof a.norm_eps !== 'number' || !(a.norm_eps > 0)) fail('manifest-architecture', 'norm_eps must be a positive number');
   if (typeof a.rope_base !== 'number' || !(a.rope_base > 1)) fail('manifest-architecture', 'rope_base must be > 1');
+  if (a.marginal_form !== undefined) {
+    if (!a.marginal_head) fail('manifest-architecture', 'marginal_form is set but marginal_head is false');
+    if (!(MARGINAL_FORMS as readonly unknown[]).includes(a.marginal_form)) fail('manifest-architecture', `marginal_form must be one of ${MARGINAL_FORMS.join(', ')}, got ${JSON.stringify(a.marginal_form)}`);
+  }
   const tok = o.tokenizer as Record<string, unknown> | undefined;
   if (!tok || tok.type !== 'char' || !Array.isArray(tok.vocab) || tok.vocab.some((c) => typeof c !== 'string')) fail('manifest-tokenizer', 'tokenizer must be {type: "char", vocab: string[]}');
   if ((tok.vocab as string[]).length !== a.vocab_size) fail('manifest-tokenizer', `tokenizer has ${(tok.vocab as string[]).length} entries but vocab_size is ${a.vocab_size}`);
   if (tok.mask_id !== undefined && (!Number.isSafeInteger(tok.mask_id) || (tok.mask_id as number) < 0 || (tok.mask_id as number) >= (a.vocab_size as number))) fail('manifest-tokenizer', 'mask_id out of range');
+  if (a.marginal_form === 'observed-softplus' && tok.mask_id === undefined) fail('manifest-tokenizer', 'an observed-softplus marginal head needs tokenizer.mask_id (it sums over the observed positions)');
   validateClasses(o, a.n_classes as number, true);
   validateFiles(o);
   if (o.ising !== undefined) {

@@ -5,7 +5,7 @@
 import type { Backend } from '../backend/backend.js';
 import { rngRef } from '../reference/rng.js';
 import type { LoadedTensor } from './load.js';
-import type { DitManifest, ModelManifest } from './manifest.js';
+import type { DitManifest, MarginalForm, ModelManifest } from './manifest.js';
 import { DitDenoiser } from './denoiser.js';
 import { TransformerModel } from './transformer.js';
 
@@ -20,6 +20,8 @@ export interface RandomModelSpec {
   classes?: number;
   twoStream?: boolean;
   marginalHead?: boolean;
+  /** the marginal head's form (default 'mean-linear') */
+  marginalForm?: MarginalForm;
   /** weight scale (larger = sharper, more structured conditionals) */
   scale?: number;
   seed?: number;
@@ -36,6 +38,7 @@ export function randomModel(spec: RandomModelSpec, backend: Backend): Transforme
       type: 'transformer', attention: spec.twoStream ? 'two-stream' : 'bidirectional', norm: 'layernorm', activation: 'gelu_tanh',
       norm_eps: 1e-5, positional: 'rope-half-split', vocab_size: V, d_model: d, n_layers: layers, n_heads: heads, d_ff: ff,
       max_len: spec.length, n_classes: nc, rope_base: 10000, two_stream: !!spec.twoStream, marginal_head: !!spec.marginalHead,
+      ...(spec.marginalHead && spec.marginalForm ? { marginal_form: spec.marginalForm } : {}),
     },
     tokenizer: { type: 'char', vocab: [...Array.from({ length: spec.vocab }, (_, i) => String.fromCharCode(97 + i)), '[MASK]'], mask_id: spec.vocab },
     classes: [...Array.from({ length: nc }, (_, i) => `c${i}`), 'none'],

@@ -4,14 +4,17 @@
  *   h += W2·gelu(W1·LN2 h);  logits = head(LN_f h)
  * Two-stream (XLNet, arXiv 1906.08237): a query stream g (q_emb + class) attends to the content
  * stream's keys/values at σ-earlier positions; logits from g give p(x_σ(i) | x_σ(<i)) for all i.
- * MaM head (arXiv 2310.12920): log p(x_S) = mam · mean_t LN_f(h_t) + b.
+ * MaM head (arXiv 2310.12920), two forms (manifest `marginal_form`):
+ *   'mean-linear'        log p(x_S) = mam · mean_t LN_f(h_t) + b
+ *   'observed-softplus'  log p(x_S) = −Σ_{t ∈ S} softplus(mam · LN_f(h_t) + b), S = positions not [MASK]:
+ *                        0 with nothing observed and ≤ 0 for every input, whatever the weights.
  */
 import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../backend/tensor.js';
 import { OpInputError } from '../errors.js';
 import { ropeTable } from '../reference/rope.js';
 import type { LoadedTensor } from './load.js';
-import type { ModelManifest, TransformerArchitecture } from './manifest.js';
+import type { MarginalForm, ModelManifest, TransformerArchitecture } from './manifest.js';
 import type { ForwardInput, Model } from './model.js';
 import { WeightSet } from './weights.js';
 
@@ -31,6 +34,7 @@ export class TransformerModel implements Model {
   readonly nullClass: number;
   readonly attention: 'bidirectional' | 'two-stream';
   readonly hasMarginalHead: boolean;
+  readonly marginalForm: MarginalForm | undefined;
   private readonly arch: TransformerArchitecture;
   private readonly w: WeightSet;
   private readonly blocks: BlockWeights[] = [];
@@ -49,6 +53,7 @@ export class TransformerModel implements Model {
     this.nullClass = manifest.null_class;
     this.attention = a.attention;
     this.hasMarginalHead = a.marginal_head;
+    this.marginalForm = a.marginal_head ? (a.marginal_form ?? 'mean-linear') : undefined;
     const d = a.d_model, V = a.vocab_size, ff = a.d_ff;
     const need = (name: string, shape: number[]): Tensor => this.w.need(name, shape);
     need('tok_emb.weight', [V, d]);
@@ -258,8 +263,22 @@ export class TransformerModel implements Model {
     const be = this.backend;
     // mean over positions as a batched matmul: (B, 1, T) · (B, T, d) → (B, 1, d); uploaded first so
     // the whole pass stays one command list
-    const { batch: B, length: T } = input;
+    const { batch: B, length: T, tokens } = input;
     this.check(input, 'logMarginal');
+    if (this.marginalForm === 'observed-softplus') {
+      // −Σ over observed positions as a batched matmul: (B, 1, T) row of −1 (observed) / 0 ([MASK])
+      // times the per-position costs (B, T, 1); uploaded first so the pass stays one command list
+      const neg = new Float32Array(B * T);
+      for (let i = 0; i < B * T; i++) neg[i] = tokens[i] === this.maskId ? 0 : -1;
+      const sel = be.tensor(neg, [B, 1, T]);
+      const { hf } = this.contentHidden(input, 'logMarginal');
+      const z = be.matmul(hf, this.W('mam.weight'), { transB: true, bias: this.W('mam.bias') });
+      const cost = be.softplus(z);
+      const out = be.empty([B]);
+      be.matmul(sel, cost, { out: be.reshape(out, [B, 1, 1]) });
+      for (const t of [hf, sel, z, cost]) be.free(t);
+      return out;
+    }
     const pool = be.tensor(new Float32Array(B * T).fill(1 / T), [B, 1, T]);
     const { hf } = this.contentHidden(input, 'logMarginal');
     const pooled = be.matmul(pool, hf);

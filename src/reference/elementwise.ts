@@ -1,5 +1,5 @@
 /**
- * CPU twin of shaders/elementwise.wgsl (add, mul, scale, gelu, relu, silu) and of shaders/lib/activations.wgsl.
+ * CPU twin of shaders/elementwise.wgsl (add, mul, scale, gelu, relu, silu, softplus) and of shaders/lib/activations.wgsl.
  * `b` broadcasts by repetition: b[i mod b.length].
  */
 
@@ -17,6 +17,9 @@ export function silu(x: number): number {
   return x >= 0 ? x / (1 + e) : (x * e) / (1 + e);
 }
 
+/** softplus log(1 + eˣ), stable in both tails: max(x, 0) + log1p(e^(−|x|)). */
+export const softplus = (x: number): number => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+
 /** Fused-activation codes (shaders/lib/activations.wgsl ss_activate). */
 export type Activation = 'none' | 'gelu' | 'relu' | 'silu';
 export const ACTIVATION_CODES: Record<Activation, number> = { none: 0, gelu: 1, relu: 2, silu: 3 };
@@ -24,8 +27,8 @@ export function activate(x: number, act: Activation): number {
   return act === 'gelu' ? geluTanh(x) : act === 'relu' ? relu(x) : act === 'silu' ? silu(x) : x;
 }
 
-export type ElementwiseOp = 'add' | 'mul' | 'scale' | 'gelu' | 'relu' | 'silu';
-export const ELEMENTWISE_CODES: Record<ElementwiseOp, number> = { add: 0, mul: 1, scale: 2, gelu: 3, relu: 4, silu: 5 };
+export type ElementwiseOp = 'add' | 'mul' | 'scale' | 'gelu' | 'relu' | 'silu' | 'softplus';
+export const ELEMENTWISE_CODES: Record<ElementwiseOp, number> = { add: 0, mul: 1, scale: 2, gelu: 3, relu: 4, silu: 5, softplus: 6 };
 
 export function elementwiseRef(op: ElementwiseOp, a: Float32Array, b: Float32Array | null, s = 1): Float32Array {
   const y = new Float32Array(a.length);
@@ -39,6 +42,7 @@ export function elementwiseRef(op: ElementwiseOp, a: Float32Array, b: Float32Arr
       case 'gelu': y[i] = geluTanh(a[i]); break;
       case 'relu': y[i] = relu(a[i]); break;
       case 'silu': y[i] = silu(a[i]); break;
+      case 'softplus': y[i] = softplus(a[i]); break;
     }
   }
   return y;

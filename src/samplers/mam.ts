@@ -17,14 +17,29 @@ function needHead(model: Model, op: string): number {
   return model.maskId;
 }
 
-/** (batch) log p(x_S | class) in one pass; tokens (batch, length) with [MASK] where unobserved. */
+/**
+ * (batch) log p(x_S | class) in one pass; tokens (batch, length) with [MASK] where unobserved.
+ * A row shorter than the model's window is scored as the start of a full window whose other positions
+ * are unobserved (right-padded with [MASK]): a marginal over the model's own window, so the same text
+ * gets the same score whatever length it was declared with — not a pass at a length the model was
+ * never trained on.
+ */
 export async function logMarginals(model: Model, tokens: Uint32Array, batch: number, length: number, classId?: number): Promise<Float32Array> {
-  needHead(model, 'logMarginals');
+  const mask = needHead(model, 'logMarginals');
   if (classId !== undefined && !(Number.isInteger(classId) && classId >= 0 && classId < model.numClasses)) {
     throw new SamplerConfigError('classId', `an integer in [0, ${model.numClasses - 1}]`, classId);
   }
+  checkInt('batch', batch, 1, Number.MAX_SAFE_INTEGER);
+  checkInt('length', length, 1, model.maxLength);
+  if (tokens.length !== batch * length) throw new OpInputError('logMarginals', `tokens has ${tokens.length} ids, expected batch·length = ${batch * length}`);
+  const W = model.maxLength;
+  let window = tokens;
+  if (length < W) {
+    window = new Uint32Array(batch * W).fill(mask);
+    for (let b = 0; b < batch; b++) window.set(tokens.subarray(b * length, (b + 1) * length), b * W);
+  }
   const cls = new Uint32Array(batch).fill(classId ?? model.nullClass);
-  const t = model.logMarginal({ tokens, batch, length, classes: cls });
+  const t = model.logMarginal({ tokens: window, batch, length: W, classes: cls });
   try {
     return (await model.backend.read(t)) as Float32Array;
   } finally {

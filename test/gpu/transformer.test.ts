@@ -22,6 +22,18 @@ describe('transformer (webgpu) vs PyTorch golden', () => {
     m.dispose();
   });
 
+  it('observed-softplus MaM head (softplus kernel + masked sum): logits and log-marginal, log p(∅) = 0', async () => {
+    const gpu = await gpuBackend();
+    const m = await loadModel(FIXTURES + 'tiny-mam-softplus', gpu);
+    const g = await golden(FIXTURES + 'tiny-mam-softplus');
+    const input = { tokens: Uint32Array.from(g.x), batch: 3, length: 12, classes: Uint32Array.from(g.cls) };
+    expectClose(await gpu.read(m.forward(input)), g.logits, 2e-4, 2e-4, 'logits');
+    const lm = await gpu.read(m.logMarginal(input));
+    expectClose(lm, g.log_marginal, 2e-4, 2e-4, 'log marginal');
+    expect(lm[1]).toBe(0);
+    m.dispose();
+  });
+
   it('two-stream logits for three orders', async () => {
     const gpu = await gpuBackend();
     const m = await loadModel(FIXTURES + 'tiny-twostream', gpu);

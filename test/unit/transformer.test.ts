@@ -27,6 +27,17 @@ describe('transformer (cpu) vs PyTorch golden', () => {
     expectClose(await cpu.read(m.logMarginal(input)), g.log_marginal, 1e-4, 1e-4, 'log marginal');
   });
 
+  it("observed-softplus MaM head: log-marginal of partly and wholly unobserved rows (log p(∅) = 0 exactly)", async () => {
+    const m = await loadModel(FIXTURES + 'tiny-mam-softplus', cpu);
+    const g = await golden(FIXTURES + 'tiny-mam-softplus');
+    const input = { tokens: Uint32Array.from(g.x), batch: 3, length: 12, classes: Uint32Array.from(g.cls) };
+    expectClose(await cpu.read(m.forward(input)), g.logits, 1e-4, 1e-4, 'logits');
+    const lm = await cpu.read(m.logMarginal(input));
+    expectClose(lm, g.log_marginal, 1e-4, 1e-4, 'log marginal');
+    expect(lm[1]).toBe(0); // row 1 observes nothing: an empty sum, not a trained-to-be-small number
+    expect(Math.max(...lm)).toBeLessThanOrEqual(0);
+  });
+
   it('bad inputs are typed errors', async () => {
     const m = await loadModel(FIXTURES + 'tiny-twostream', cpu);
     const ok = { tokens: new Uint32Array(12), batch: 1, length: 12 };

@@ -760,7 +760,7 @@ let manifestCache: { name: string; text: string }[] | undefined;
 export function seedManifests(): { name: string; text: string }[] {
   if (manifestCache) return manifestCache;
   const out: { name: string; text: string }[] = [];
-  for (const dir of ['tiny-bidir', 'tiny-twostream']) out.push({ name: dir, text: readFileSync(`${FIXTURES}${dir}/manifest.json`, 'utf8') });
+  for (const dir of ['tiny-bidir', 'tiny-twostream', 'tiny-mam-softplus']) out.push({ name: dir, text: readFileSync(`${FIXTURES}${dir}/manifest.json`, 'utf8') });
   const types = new Set(['transformer']);
   if (existsSync(MODELS)) {
     for (const d of readdirSync(MODELS).sort()) {
