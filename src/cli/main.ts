@@ -122,10 +122,28 @@ async function main(argv: string[]): Promise<number> {
         if (id < 0) throw new UsageError(`character ${JSON.stringify(text[i])} is not in the vocabulary`);
         tokens[i] = id;
       }
-      const t1 = performance.now();
-      const [lp] = await logMarginals(model, tokens, 1, L, classOf(model, flags));
       const observed = tokens.filter((t) => t !== model.maskId).length;
-      console.log(`log p = ${lp.toFixed(3)} nats (${(lp / Math.max(1, observed)).toFixed(4)} per observed character, ${observed} observed) in one pass, ${(performance.now() - t1).toFixed(0)} ms`);
+      if (observed === 0) {
+        console.log(`nothing observed: all ${L} characters are unknown, so there is nothing to score (the log-probability of an empty observation is 0)`);
+        return 0;
+      }
+      const asked = classOf(model, flags);
+      const classes: [string, number | undefined][] = asked !== undefined ? [[model.manifest.classes[asked], asked]]
+        : [...model.manifest.classes.slice(0, model.numClasses).map((c, i): [string, number] => [c, i]), ['(no class)', undefined]];
+      const t1 = performance.now();
+      console.log(`${observed} of ${L} characters observed; log p under ${model.name}, one pass per class:`);
+      console.log(`  ${'class'.padEnd(12)} ${'log p (nats)'.padStart(13)} ${'per observed char'.padStart(18)}`);
+      for (const [label, c] of classes) {
+        const [lp] = await logMarginals(model, tokens, 1, L, c);
+        console.log(`  ${label.padEnd(12)} ${lp.toFixed(3).padStart(13)} ${(lp / observed).toFixed(4).padStart(18)}`);
+      }
+      console.log(`  (${classes.length} passes, ${(performance.now() - t1).toFixed(0)} ms)`);
+      const cal = model.manifest.calibration;
+      if (cal) {
+        console.log(`calibration (${cal.command ?? 'scripts/calibrate-mam.ts'}): on ${cal.snippets} held-out snippets the one-pass log p is off from ${cal.evaluator}'s exact likelihood by ${cal.vsExact.meanAbsPerChar.toFixed(3)} nats per observed character on average (Spearman ${cal.vsExact.spearman.toFixed(3)}); moving a text within the window changes it by ${cal.padding.meanAbsPerChar.toFixed(3)} nats per character`);
+      } else {
+        console.log(`calibration: not measured for this model${(model.manifest.architecture.marginal_form ?? 'mean-linear') === 'mean-linear' ? '; its marginal head is unconstrained, so these values need not be normalized log-probabilities' : ''}`);
+      }
       return 0;
     }
     if (cmd !== 'sample') throw new UsageError(`unknown command "${cmd}"`);

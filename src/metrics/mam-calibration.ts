@@ -14,6 +14,7 @@
  * Randomness (k, offsets, shuffles) is counter-based from `seed`, so a report is reproducible.
  */
 import { OpInputError } from '../errors.js';
+import type { MamCalibrationFigures } from '../models/manifest.js';
 import type { Model } from '../models/model.js';
 import { logMarginals } from '../samplers/mam.js';
 import { PositionRng } from '../samplers/common.js';
@@ -28,14 +29,8 @@ export interface MamCalibrationOptions {
   chunk?: number;
 }
 
-export interface MamCalibration {
-  snippets: number;
-  emptyAbsMax: number;
-  maxLogp: number;
+export interface MamCalibration extends MamCalibrationFigures {
   inputsScored: number;
-  padding: { meanAbsPerChar: number; maxAbsPerChar: number };
-  vsExact: { spearman: number; meanAbsPerChar: number; meanSignedPerChar: number };
-  shuffledAuc: number;
 }
 
 /** Spearman rank correlation (Pearson on ranks; ties get their average rank). */

@@ -135,6 +135,25 @@ export interface ModelManifest {
   weights_dtype?: string;
   /** Ising MaM models: the L×L lattice, inverse temperature and exact log Z (training/ising.py) */
   ising?: IsingSpec;
+  /** Text MaM models: the measured calibration of the marginal head (scripts/calibrate-mam.ts) */
+  calibration?: MamCalibrationRecord;
+}
+
+/** A MaM head's calibration figures (src/metrics/mam-calibration.ts says what each one measures). */
+export interface MamCalibrationFigures {
+  snippets: number;
+  emptyAbsMax: number;
+  maxLogp: number;
+  padding: { meanAbsPerChar: number; maxAbsPerChar: number };
+  vsExact: { spearman: number; meanAbsPerChar: number; meanSignedPerChar: number };
+  shuffledAuc: number;
+}
+
+/** What scripts/calibrate-mam.ts records in a manifest (the fields read here are checked). */
+export interface MamCalibrationRecord extends MamCalibrationFigures {
+  evaluator: string;
+  seed?: number;
+  command?: string;
 }
 
 export interface IsingSpec {
@@ -252,6 +271,7 @@ export function validateManifest(m: unknown): AnyManifest {
   if (a.marginal_form === 'observed-softplus' && tok.mask_id === undefined) fail('manifest-tokenizer', 'an observed-softplus marginal head needs tokenizer.mask_id (it sums over the observed positions)');
   validateClasses(o, a.n_classes as number, true);
   validateFiles(o);
+  if (o.calibration !== undefined) validateCalibration(o.calibration);
   if (o.ising !== undefined) {
     const g = o.ising as Record<string, unknown>;
     if (typeof g !== 'object' || g === null || Array.isArray(g)) fail('manifest-ising', 'ising must be an object {L, beta, log_z}');
@@ -260,4 +280,29 @@ export function validateManifest(m: unknown): AnyManifest {
     for (const k of ['beta', 'log_z']) if (typeof g[k] !== 'number' || !Number.isFinite(g[k])) fail('manifest-ising', `ising.${k} must be a finite number`);
   }
   return o as unknown as ModelManifest;
+}
+
+function validateCalibration(c: unknown): void {
+  const bad = (what: string) => fail('manifest-calibration', `calibration.${what}`);
+  if (typeof c !== 'object' || c === null || Array.isArray(c)) fail('manifest-calibration', 'calibration must be an object (scripts/calibrate-mam.ts)');
+  const r = c as Record<string, unknown>;
+  const num = (v: unknown, what: string, lo = -Infinity, hi = Infinity) => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi) bad(`${what} must be a finite number in [${lo}, ${hi}], got ${JSON.stringify(v)}`);
+  };
+  const obj = (v: unknown, what: string): Record<string, unknown> => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) bad(`${what} must be an object`);
+    return v as Record<string, unknown>;
+  };
+  if (!Number.isSafeInteger(r.snippets) || (r.snippets as number) < 1) bad(`snippets must be a positive integer, got ${JSON.stringify(r.snippets)}`);
+  num(r.emptyAbsMax, 'emptyAbsMax', 0);
+  num(r.maxLogp, 'maxLogp');
+  const p = obj(r.padding, 'padding');
+  num(p.meanAbsPerChar, 'padding.meanAbsPerChar', 0);
+  num(p.maxAbsPerChar, 'padding.maxAbsPerChar', 0);
+  const v = obj(r.vsExact, 'vsExact');
+  num(v.spearman, 'vsExact.spearman', -1, 1);
+  num(v.meanAbsPerChar, 'vsExact.meanAbsPerChar', 0);
+  num(v.meanSignedPerChar, 'vsExact.meanSignedPerChar');
+  num(r.shuffledAuc, 'shuffledAuc', 0, 1);
+  if (typeof r.evaluator !== 'string' || !r.evaluator) bad('evaluator must be a model name');
 }

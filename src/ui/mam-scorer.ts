@@ -3,7 +3,10 @@
  * log-likelihood under a marginalization model (MaM) for every class, each in one model pass
  * (`engine.score`), updated as you type. The text is laid out as the first characters of a window of
  * `length` characters (default: the model's maximum); the rest of the window is unknown, as in the
- * CLI's `score` command. User text is rendered as text only.
+ * CLI's `score` command. User text is rendered as text only. Nothing observed shows "nothing observed"
+ * (no pass: the log-probability of an empty observation is 0), and the model's measured calibration
+ * error (its manifest's `calibration`, from scripts/calibrate-mam.ts) is shown beside the scores — or
+ * a warning that it was never measured.
  *
  * Events: `score-done` {scores: [{label, classId?, logp, perChar}], observed, ms}, `score-error` {name, message}.
  */
@@ -95,9 +98,17 @@ export class MamScorer extends MamElement {
       this.state = 'error';
       return;
     }
+    this.error = undefined;
+    if (tok.observed === 0) {
+      this.scores = [];
+      this.observed = 0;
+      this.ms = 0;
+      this.state = 'done';
+      this.dispatchEvent(new CustomEvent('score-done', { detail: { scores: [], observed: 0, ms: 0 }, bubbles: true, composed: true }));
+      return;
+    }
     this.running = true;
     this.state = 'scoring';
-    this.error = undefined;
     try {
       const { engine } = await engineFor(this.backend);
       const t0 = performance.now();
@@ -124,19 +135,34 @@ export class MamScorer extends MamElement {
     }
   }
 
+  /** How far to trust the numbers: the manifest's measured calibration, or a warning when there is none. */
+  private calibrationNote() {
+    const c = this.info?.calibration;
+    if (c) {
+      return html`<p class="meta" id="calibration">Calibration: on ${c.snippets} held-out snippets, this one-pass log p differs from
+        ${c.evaluator}'s exact likelihood by <strong>±${c.vsExact.meanAbsPerChar.toFixed(2)} nats per observed character</strong>
+        on average (rank correlation ${c.vsExact.spearman.toFixed(2)}); moving a text within the window changes it by
+        ${c.padding.meanAbsPerChar.toFixed(2)} nats per character.</p>`;
+    }
+    const unconstrained = (this.info?.marginalForm ?? 'mean-linear') === 'mean-linear';
+    return html`<p class="notice" id="calibration">This model's calibration was never measured${unconstrained ? ', and its marginal head is unconstrained: these values need not be normalized log-probabilities' : ''}.</p>`;
+  }
+
   protected override render() {
     const info = this.info, b = this.backendInfo;
-    const best = this.scores?.filter((s) => s.classId !== undefined).reduce((a, s) => (s.logp > a.logp ? s : a));
+    const best = this.scores?.filter((s) => s.classId !== undefined).reduce<ScoreLine | undefined>((a, s) => (!a || s.logp > a.logp ? s : a), undefined);
     return html`
       ${b?.name === 'cpu' ? html`<p class="notice" role="status">WebGPU is not available here, so scoring runs on the CPU backend. ${b.fallbackReason ?? ''}</p>` : nothing}
       <label for="t">Text (<code>?</code> = unknown character${info ? `, window ${this.length ?? info.maxLength} characters` : ''})</label>
       <textarea id="t" spellcheck="false" maxlength=${this.length ?? info?.maxLength ?? 128} .value=${this.text} @input=${(e: Event) => this.onInput(e)}></textarea>
       ${this.error ? html`<p class="error" role="alert"><strong>${this.error.name}</strong>: ${this.error.message}</p>` : nothing}
-      ${this.scores ? html`<table aria-label="log-likelihood">
+      ${this.scores && this.observed === 0 ? html`<p class="meta" role="status" id="nothing">Nothing observed: every character is unknown, so there is nothing to score.</p>` : nothing}
+      ${this.scores && this.observed > 0 ? html`<table aria-label="log-likelihood">
           <thead><tr><th scope="col">class</th><th scope="col">log p (nats)</th><th scope="col">per observed char</th></tr></thead>
           <tbody>${this.scores.map((s) => html`<tr class=${s === best ? 'best' : ''}><td>${s.label}</td><td>${s.logp.toFixed(2)}</td><td>${s.perChar.toFixed(3)}</td></tr>`)}</tbody>
         </table>
-        <div class="meta">${this.observed} observed characters · ${this.scores.length} passes in ${this.ms.toFixed(0)} ms${this.state === 'scoring' ? ' · scoring…' : ''}</div>` : html`<div class="meta">${this.state === 'loading' ? 'loading model…' : this.state === 'scoring' ? 'scoring…' : ''}</div>`}
+        <div class="meta">${this.observed} observed characters · ${this.scores.length} passes in ${this.ms.toFixed(0)} ms${this.state === 'scoring' ? ' · scoring…' : ''}</div>
+        ${this.calibrationNote()}` : this.scores ? nothing : html`<div class="meta">${this.state === 'loading' ? 'loading model…' : this.state === 'scoring' ? 'scoring…' : ''}</div>`}
     `;
   }
 }

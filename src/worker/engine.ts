@@ -20,7 +20,7 @@ import { loadClassifier, loadDenoiser, loadInterpolatedDenoiser, loadManifest, l
 import { nllLeftToRight } from '../metrics/nll.js';
 import type { SweepRecord, SweepSpec } from '../metrics/sweep.js';
 import { computeReferenceSet, evaluateImages, evaluateText, runSweep, type EvalOptions, type Metrics, type ReferenceSet } from './sweep.js';
-import type { AnyManifest } from '../models/manifest.js';
+import type { AnyManifest, MamCalibrationRecord, MarginalForm } from '../models/manifest.js';
 import type { ClassifierModel, DenoiserModel, Model, TextClassifierModel } from '../models/model.js';
 import { sampleAsarm, type AsarmOptions } from '../samplers/asarm.js';
 import { sampleDiffusion, type DiffusionOptions } from '../samplers/diffusion.js';
@@ -47,6 +47,13 @@ export interface ModelInfo {
   metrics?: Record<string, unknown>;
   /** Ising MaM models: lattice side L (tokens = L²), inverse temperature β and exact log Z */
   ising?: { L: number; beta: number; logZ: number };
+  /**
+   * MaM models: the marginal head's form — 'observed-softplus' is a log-probability by construction
+   * (0 with nothing observed, never positive); 'mean-linear' is unconstrained
+   */
+  marginalForm?: MarginalForm;
+  /** Text MaM models: the head's measured calibration, when the manifest records one (scripts/calibrate-mam.ts) */
+  calibration?: MamCalibrationRecord;
 }
 
 /** Per-step progress of a request (cloneable: crosses the worker boundary). */
@@ -142,7 +149,9 @@ export class Engine {
       entry = {
         kind: 'text', model: m,
         info: { ...base, kind: 'text', classes: m.manifest.classes, vocab: m.manifest.tokenizer.vocab, maskId: m.maskId, maxLength: m.maxLength, attention: m.attention, hasMarginalHead: m.hasMarginalHead,
-          ...(m.manifest.ising ? { ising: { L: m.manifest.ising.L, beta: m.manifest.ising.beta, logZ: m.manifest.ising.log_z } } : {}) },
+          ...(m.manifest.ising ? { ising: { L: m.manifest.ising.L, beta: m.manifest.ising.beta, logZ: m.manifest.ising.log_z } } : {}),
+          ...(m.hasMarginalHead ? { marginalForm: m.manifest.architecture.marginal_form ?? 'mean-linear' } : {}),
+          ...(m.manifest.calibration ? { calibration: m.manifest.calibration } : {}) },
       };
     }
     // a model already under this handle is replaced only now: a load that fails (IntegrityError,

@@ -5,7 +5,8 @@
 //   whatever the weights; a window declared shorter than the model's is scored as the start of the
 //   full window (the same numbers, bit for bit);
 // - the softplus twin in both tails; Spearman and ROC AUC against hand-computed values;
-// - manifests: marginal_form must be known and needs marginal_head and a mask id.
+// - manifests: marginal_form must be known and needs marginal_head and a mask id; a recorded calibration
+//   must be complete and in range.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/backend/cpu.js';
@@ -98,5 +99,18 @@ describe('manifest marginal_form', () => {
     expect(rule({ ...base, architecture: { ...base.architecture, marginal_form: 'softmax' } })).toBe('manifest-architecture');
     expect(rule({ ...base, architecture: { ...base.architecture, marginal_head: false } })).toBe('manifest-architecture');
     expect(rule({ ...base, tokenizer: { ...base.tokenizer, mask_id: undefined } })).toBe('manifest-tokenizer');
+  });
+
+  it('a recorded calibration must be complete and in range', () => {
+    const calibration = {
+      snippets: 400, emptyAbsMax: 0, maxLogp: -3, padding: { meanAbsPerChar: 0.03, maxAbsPerChar: 0.2 },
+      vsExact: { spearman: 0.9, meanAbsPerChar: 0.1, meanSignedPerChar: -0.02 }, shuffledAuc: 0.97, evaluator: 'text-asarm',
+    };
+    expect(rule({ ...base, calibration })).toBe('ok');
+    expect(rule({ ...base, calibration: [] })).toBe('manifest-calibration');
+    expect(rule({ ...base, calibration: { ...calibration, vsExact: { ...calibration.vsExact, spearman: 1.5 } } })).toBe('manifest-calibration');
+    expect(rule({ ...base, calibration: { ...calibration, padding: { meanAbsPerChar: -1, maxAbsPerChar: 0 } } })).toBe('manifest-calibration');
+    expect(rule({ ...base, calibration: { ...calibration, shuffledAuc: null } })).toBe('manifest-calibration');
+    expect(rule({ ...base, calibration: { ...calibration, evaluator: '' } })).toBe('manifest-calibration');
   });
 });
