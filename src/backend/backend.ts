@@ -21,9 +21,21 @@ export interface OutOption {
   out?: Tensor;
 }
 
+/** The largest tensor a backend holds, and the limit that sets it (for plans and LimitExceededError). */
+export interface TensorBound {
+  bytes: number;
+  limit: string;
+}
+
 export interface Backend {
   readonly name: BackendName;
   readonly info: BackendInfo;
+  /**
+   * The largest tensor this backend can hold: on webgpu the smaller of maxStorageBufferBindingSize
+   * and maxBufferSize (under a limits cap, the capped one); on cpu its per-tensor budget. Callers
+   * that know a request's sizes check against it before allocating anything.
+   */
+  readonly maxTensor: TensorBound;
 
   /** Upload host data as a tensor of the given shape (dtype from the array type). */
   tensor(data: HostArray, shape: readonly number[]): Tensor;

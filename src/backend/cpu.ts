@@ -1,5 +1,5 @@
 /** The CPU backend: every op is its reference twin (src/reference), run eagerly. */
-import { OpInputError } from '../errors.js';
+import { LimitExceededError, OpInputError } from '../errors.js';
 import { attentionRef } from '../reference/attention.js';
 import { categoricalRef } from '../reference/categorical.js';
 import { conv2dRef } from '../reference/conv2d.js';
@@ -15,7 +15,7 @@ import { rmsNormRef } from '../reference/rms_norm.js';
 import { rngRef, seedToKey } from '../reference/rng.js';
 import { ropeRef } from '../reference/rope.js';
 import { softmaxRef } from '../reference/softmax.js';
-import type { Backend, BackendInfo, OutOption } from './backend.js';
+import type { Backend, BackendInfo, OutOption, TensorBound } from './backend.js';
 import {
   expect, expectOut, planAttention, planBinary, planCategorical, planEmbedding, planMatmul, planNorm,
   planRng, planRope, planRows, planWrite, checkSamples, planReshape, planDiffusionStep, planConv2d, planPool2d, planPatch, planModulate, type Conv2dOptions, type Pool2dOptions, type UnpatchifyOptions, type DiffusionStepOptions, type MatmulOptions, type RngOptions, type SampleOptions,
@@ -35,9 +35,16 @@ export class CpuTensor implements Tensor {
 export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
   readonly info: BackendInfo;
+  readonly maxTensor: TensorBound;
 
-  constructor(fallbackReason?: string) {
+  /** `maxTensorBytes`: the per-tensor budget (default 2 GiB), checked before any allocation it can see. */
+  constructor(fallbackReason?: string, o: { maxTensorBytes?: number } = {}) {
     this.info = { name: 'cpu', fallbackReason };
+    this.maxTensor = { bytes: o.maxTensorBytes ?? 2 ** 31, limit: 'cpuMaxTensorBytes' };
+  }
+
+  private fits(elements: number, what: string): void {
+    if (!(elements * 4 <= this.maxTensor.bytes)) throw new LimitExceededError(this.maxTensor.limit, elements * 4, this.maxTensor.bytes, what);
   }
 
   private data(t: Tensor): HostArray {
@@ -45,6 +52,7 @@ export class CpuBackend implements Backend {
   }
 
   private emit(data: HostArray, shape: readonly number[], out?: Tensor, role?: 'samples'): Tensor {
+    if (!out) this.fits(data.length, 'cpu op output');
     if (out) {
       (out as CpuTensor).data.set(data);
       if (role) (out as { role?: 'samples' }).role = role;
@@ -55,12 +63,14 @@ export class CpuBackend implements Backend {
 
   tensor(data: HostArray, shape: readonly number[]): Tensor {
     checkShape(shape);
+    this.fits(sizeOf(shape), 'tensor');
     if (sizeOf(shape) !== data.length) throw new OpInputError('tensor', `shape [${shape.join(', ')}] needs ${sizeOf(shape)} elements, data has ${data.length}`);
     return new CpuTensor(data.slice(), [...shape], dtypeOf(data));
   }
 
   empty(shape: readonly number[], dtype: DType = 'f32'): Tensor {
     checkShape(shape);
+    this.fits(sizeOf(shape), 'empty');
     return new CpuTensor(hostArray(dtype, sizeOf(shape)), [...shape], dtype);
   }
 

@@ -4,7 +4,7 @@ import { grid1d, GpuRuntime } from '../gpu/runtime.js';
 import { PRECISION_CODES } from '../reference/categorical.js';
 import { ACTIVATION_CODES, ELEMENTWISE_CODES, type ElementwiseOp } from '../reference/elementwise.js';
 import { RNG_OUTPUT_CODES, seedToKey } from '../reference/rng.js';
-import type { Backend, BackendInfo, OutOption } from './backend.js';
+import type { Backend, BackendInfo, OutOption, TensorBound } from './backend.js';
 import {
   expect, expectOut, planAttention, planBinary, planCategorical, planEmbedding, planMatmul, planNorm,
   planRng, planRope, planRows, planWrite, checkSamples, planReshape, planDiffusionStep, planConv2d, planPool2d, planPatch, planModulate, type Conv2dOptions, type Pool2dOptions, type UnpatchifyOptions, type DiffusionStepOptions, type MatmulOptions, type RngOptions, type SampleOptions,
@@ -57,6 +57,15 @@ export class WebGPUBackend implements Backend {
 
   constructor(readonly runtime: GpuRuntime) {
     this.info = { name: 'webgpu', adapter: runtime.ctx.adapter };
+  }
+
+  get maxTensor(): TensorBound {
+    return this.runtime.limits.storageBinding;
+  }
+
+  /** workgroups per grid dimension */
+  private get maxGroups(): number {
+    return this.runtime.limits.maxComputeWorkgroupsPerDimension;
   }
 
   private buf(t: Tensor): GPUBuffer {
@@ -155,10 +164,8 @@ export class WebGPUBackend implements Backend {
     // launching one mostly idle tile per batch element
     const batch = p.bBatched ? p.batch : 1;
     const M = p.bBatched ? p.M : p.batch * p.M;
-    if (batch > 65535) throw new OpInputError('matmul', `batch ${batch} exceeds 65535`);
     const path = this.pickMatmulPath(M, p.N, p.K);
     const blocked = path === 'blocked';
-    if (Math.ceil(M / (blocked ? 32 : 64)) > 65535) throw new OpInputError('matmul', `M = ${M} exceeds ${blocked ? 32 : 64}·65535 rows`);
     this.runtime.dispatch({
       kernel: 'matmul',
       entry: blocked ? 'matmul_blocked' : 'matmul',
@@ -178,7 +185,7 @@ export class WebGPUBackend implements Backend {
   private rowKernel(kernel: string, rows: number, C: number, extra: (['u' | 'f', number])[], bindings: GPUBuffer[], constants: Record<string, number | boolean> = {}): void {
     if (rows === 0 || C === 0) return;
     const perThread = C <= 128;
-    const { grid, groupsX } = grid1d(perThread ? Math.ceil(rows / 64) : rows);
+    const { grid, groupsX } = grid1d(perThread ? Math.ceil(rows / 64) : rows, this.maxGroups);
     const WG = perThread ? 64 : rowWG(C);
     this.runtime.dispatch({
       kernel,
@@ -213,7 +220,7 @@ export class WebGPUBackend implements Backend {
     expectOut('softmax', o.out, x.shape, 'f32', 'webgpu');
     const out = this.alloc(x.shape, 'f32', 'softmax:out', o.out);
     if (rows === 0 || C === 0) return out;
-    const { grid, groupsX } = grid1d(rows);
+    const { grid, groupsX } = grid1d(rows, this.maxGroups);
     this.runtime.dispatch({
       kernel: 'softmax',
       label: 'softmax:dispatch',
@@ -227,7 +234,7 @@ export class WebGPUBackend implements Backend {
 
   private flat(kernel: string, n: number, words: (['u' | 'f', number])[], bindings: GPUBuffer[], constants: Record<string, number | boolean> = {}): void {
     if (n === 0) return;
-    const { grid, groupsX } = grid1d(Math.ceil(n / 64));
+    const { grid, groupsX } = grid1d(Math.ceil(n / 64), this.maxGroups);
     this.runtime.dispatch({
       kernel,
       label: `${kernel}:dispatch`,
@@ -359,7 +366,7 @@ export class WebGPUBackend implements Backend {
     const key = seedToKey(o.seed);
     const out = this.alloc([p.rows], 'u32', 'categorical:out', o.out);
     out.role = 'samples';
-    const { grid, groupsX } = grid1d(p.rows);
+    const { grid, groupsX } = grid1d(p.rows, this.maxGroups);
     this.runtime.dispatch({
       kernel: 'categorical',
       label: 'categorical:dispatch',

@@ -4,6 +4,7 @@
  * the device limits before any allocation (LimitExceededError).
  */
 import { LimitExceededError } from '../errors.js';
+import type { EffectiveLimits } from './limits.js';
 
 export interface PoolStats {
   /** buffers ever created through the pool */
@@ -26,17 +27,19 @@ export class BufferPool {
   private stats_: PoolStats = { created: 0, live: 0, pooled: 0, bytes: 0 };
 
   constructor(
-    private readonly device: GPUDevice,
+    private readonly limits: EffectiveLimits,
     private readonly create: (d: GPUBufferDescriptor) => GPUBuffer,
   ) {}
 
-  /** A buffer of at least `bytes` bytes with exactly `usage`. */
+  /**
+   * A buffer of at least `bytes` bytes with exactly `usage`. A storage buffer must also fit one
+   * binding: its bound is the smaller of maxStorageBufferBindingSize and maxBufferSize, and the
+   * LimitExceededError names whichever that is on this device.
+   */
   acquire(bytes: number, usage: number, label: string): GPUBuffer {
-    const limits = this.device.limits;
-    if (bytes > limits.maxBufferSize) throw new LimitExceededError('maxBufferSize', bytes, limits.maxBufferSize, label);
-    if (usage & GPUBufferUsage.STORAGE && bytes > limits.maxStorageBufferBindingSize) {
-      throw new LimitExceededError('maxStorageBufferBindingSize', bytes, limits.maxStorageBufferBindingSize, label);
-    }
+    const limits = this.limits;
+    const bound = usage & GPUBufferUsage.STORAGE ? limits.storageBinding : { bytes: limits.maxBufferSize, limit: 'maxBufferSize' };
+    if (!(bytes <= bound.bytes)) throw new LimitExceededError(bound.limit, bytes, bound.bytes, label);
     let size = bucketSize(bytes);
     if (size > limits.maxBufferSize) size = Math.ceil(bytes / 4) * 4; // no room to round up
     const key = `${size}:${usage}`;

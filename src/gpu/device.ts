@@ -4,6 +4,7 @@
  * dropping it crashes Node).
  */
 import { LimitExceededError, WebGPUUnavailableError } from '../errors.js';
+import { effectiveLimits, type EffectiveLimits, type LimitsCap } from './limits.js';
 
 let nodeGpu: GPU | undefined;
 
@@ -49,12 +50,20 @@ export interface AcquireOptions {
   requiredLimits?: Partial<Record<keyof GPUSupportedLimits, number>>;
   /** Features used when the adapter has them (e.g. 'timestamp-query', 'shader-f16'). */
   optionalFeatures?: GPUFeatureName[];
+  /**
+   * Plan and refuse as if the device's limits were these (a limits simulator for tests: WebGPU never
+   * grants limits below the spec defaults, so the splitting and refusal paths are otherwise reachable
+   * only at sizes of hundreds of MiB).
+   */
+  limitsCap?: LimitsCap;
 }
 
 export interface GpuContext {
   device: GPUDevice;
   adapter: AdapterSummary;
   features: Set<string>;
+  /** what the runtime plans with: the device's limits, lowered by `limitsCap` */
+  limits: EffectiveLimits;
 }
 
 /** Limits raised to the adapter's maximum when the adapter offers more than the default. */
@@ -113,5 +122,5 @@ export async function acquireDevice(opts: AcquireOptions = {}): Promise<GpuConte
   } catch (e) {
     throw new WebGPUUnavailableError(`requestDevice failed: ${(e as Error).message}`, { cause: e });
   }
-  return { device, adapter: summarizeAdapter(adapter), features: new Set([...device.features] as string[]) };
+  return { device, adapter: summarizeAdapter(adapter), features: new Set([...device.features] as string[]), limits: effectiveLimits(device.limits, opts.limitsCap) };
 }

@@ -6,9 +6,10 @@
  * submit. Readback uses a single reusable staging buffer. Device loss, validation errors and shader
  * compile failures surface as typed errors at the next flush/read — a failed read never returns data.
  */
-import { DeviceLostError, GpuValidationError, ReadbackError } from '../errors.js';
+import { DeviceLostError, GpuValidationError, LimitExceededError, ReadbackError } from '../errors.js';
 import { BufferPool } from './buffer-pool.js';
 import type { GpuContext } from './device.js';
+import type { EffectiveLimits } from './limits.js';
 import { PipelineCache, type Constants } from './pipeline-cache.js';
 import { Profiler } from './profiler.js';
 
@@ -36,11 +37,15 @@ interface ArenaChunk {
   used: number;
 }
 
-/** Split a 1-D workgroup count over x/y so that neither exceeds the per-dimension limit. */
+/**
+ * Split a 1-D workgroup count over x/y so that neither exceeds the per-dimension limit (default: the
+ * spec's 65535, which every device allows); beyond maxPerDim² it is a LimitExceededError.
+ */
 export function grid1d(groups: number, maxPerDim = 65535): { grid: [number, number]; groupsX: number } {
   const g = Math.max(1, groups);
   if (g <= maxPerDim) return { grid: [g, 1], groupsX: g };
   const y = Math.ceil(g / maxPerDim);
+  if (y > maxPerDim) throw new LimitExceededError('maxComputeWorkgroupsPerDimension', y, maxPerDim, `a grid of ${g} workgroups split over x and y`);
   return { grid: [maxPerDim, y], groupsX: maxPerDim };
 }
 
@@ -49,6 +54,8 @@ export class GpuRuntime {
   readonly pipelines: PipelineCache;
   readonly pool: BufferPool;
   readonly profiler: Profiler;
+  /** the limits every plan and refusal uses (the device's, or lower under a limits cap) */
+  readonly limits: EffectiveLimits;
   /** every createBuffer made by this runtime (pool, arena, staging, profiler) */
   buffersCreated = 0;
   profiling = false;
@@ -68,10 +75,11 @@ export class GpuRuntime {
 
   constructor(readonly ctx: GpuContext) {
     this.device = ctx.device;
+    this.limits = ctx.limits;
     this.align = this.device.limits.minUniformBufferOffsetAlignment;
     this.pipelines = new PipelineCache(this.device);
     const create = (d: GPUBufferDescriptor) => this.createBuffer(d);
-    this.pool = new BufferPool(this.device, create);
+    this.pool = new BufferPool(this.limits, create);
     this.profiler = new Profiler(this.device, create);
     this.dummy = this.createBuffer({ label: 'runtime:dummy', size: 16, usage: GPUBufferUsage.STORAGE });
     void this.device.lost.then((info) => {
@@ -164,6 +172,10 @@ export class GpuRuntime {
   /** Encode one kernel dispatch into the current step. */
   dispatch(spec: DispatchSpec): void {
     this.assertAlive();
+    const maxDim = this.limits.maxComputeWorkgroupsPerDimension;
+    for (const n of spec.grid) {
+      if (n !== undefined && n > maxDim) throw new LimitExceededError('maxComputeWorkgroupsPerDimension', n, maxDim, spec.label);
+    }
     const pipeline = this.pipelines.getPipeline({ kernel: spec.kernel, entry: spec.entry, constants: spec.constants });
     const p = spec.params;
     const bytes = new Uint8Array(p.buffer, p.byteOffset, p.byteLength);

@@ -13,7 +13,7 @@
  */
 import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../backend/tensor.js';
-import { OpInputError } from '../errors.js';
+import { LimitExceededError, OpInputError } from '../errors.js';
 import type { LoadedTensor } from './load.js';
 import type { DitArchitecture, DitManifest } from './manifest.js';
 import type { DenoiserInput, DenoiserModel } from './model.js';
@@ -121,6 +121,15 @@ export class DitDenoiser implements DenoiserModel {
     this.mask = backend.tensor(new Uint32Array(N * N).fill(1), [1, N, N]);
   }
 
+  checkFits(batch: number): void {
+    // the widest tensors of a forward: per patch token the FFN hidden, the six adaLN vectors or
+    // q/k/v; per image its pixels
+    const a = this.arch, N = (a.image_size / a.patch) ** 2;
+    const bytes = batch * Math.max(N * Math.max(a.d_ff, 6 * a.d_model, 3 * a.d_model), a.image_size ** 2 * a.channels) * 4;
+    const max = this.backend.maxTensor;
+    if (!(bytes <= max.bytes)) throw new LimitExceededError(max.limit, bytes, max.bytes, `${this.name}: a forward of ${batch} images`);
+  }
+
   private check(input: DenoiserInput): { B: number; classes: Uint32Array } {
     if (this.disposed) throw new OpInputError('denoiser', `model ${this.name} was disposed`);
     const S = this.imageSize, C = this.channels;
@@ -130,6 +139,7 @@ export class DitDenoiser implements DenoiserModel {
     }
     if (x.dtype !== 'f32') throw new OpInputError('denoiser', `x must be f32, got ${x.dtype}`);
     const B = x.shape[0];
+    this.checkFits(B);
     if (input.t.length !== B) throw new OpInputError('denoiser', `t has ${input.t.length} entries, expected ${B}`);
     for (const t of input.t) if (!(t < this.timesteps)) throw new OpInputError('denoiser', `timestep ${t} is outside [0, ${this.timesteps})`);
     const classes = input.classes ?? new Uint32Array(B).fill(this.nullClass);

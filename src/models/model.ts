@@ -40,6 +40,12 @@ export interface Model {
   readonly attention: 'bidirectional' | 'two-stream';
   readonly hasMarginalHead: boolean;
 
+  /**
+   * Throws LimitExceededError (naming the backend's binding limit) when a forward of `batch` rows of
+   * `length` tokens would need a tensor larger than the backend holds; allocates nothing. Samplers
+   * call it before their own host-side allocations, so an impossible request fails at once.
+   */
+  checkFits(batch: number, length: number): void;
   /** Logits (batch, length, vocab) on `backend`. The caller frees the tensor. */
   forward(input: ForwardInput): Tensor;
   /** MaM head: log p(observed tokens), unobserved positions = [MASK]; (batch) on `backend`. */
@@ -70,6 +76,8 @@ export interface DenoiserModel {
   /** training timesteps T and ᾱ_t for t = 0..T-1 (f64) */
   readonly timesteps: number;
   readonly alphasCumprod: Float64Array;
+  /** As Model.checkFits: LimitExceededError when a forward of `batch` images cannot fit; allocates nothing. */
+  checkFits(batch: number): void;
   /** ε̂(x_t, t, c) (batch, H, W, C) on `backend`. The caller frees it. */
   forward(input: DenoiserInput): Tensor;
   dispose(): void;

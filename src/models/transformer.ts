@@ -11,7 +11,7 @@
  */
 import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../backend/tensor.js';
-import { OpInputError } from '../errors.js';
+import { LimitExceededError, OpInputError } from '../errors.js';
 import { ropeTable } from '../reference/rope.js';
 import type { LoadedTensor } from './load.js';
 import type { MarginalForm, ModelManifest, TransformerArchitecture } from './manifest.js';
@@ -88,11 +88,21 @@ export class TransformerModel implements Model {
     return this.w.get(name);
   }
 
+  checkFits(batch: number, length: number): void {
+    // the widest per-token tensor of a forward: logits (V), the FFN hidden (d_ff), the width d, and
+    // the (B, T, T) u32 attention masks (T per token)
+    const a = this.arch;
+    const bytes = batch * length * Math.max(a.vocab_size, a.d_ff, a.d_model, length) * 4;
+    const max = this.backend.maxTensor;
+    if (!(bytes <= max.bytes)) throw new LimitExceededError(max.limit, bytes, max.bytes, `${this.name}: a forward of batch ${batch} × length ${length}`);
+  }
+
   private check(input: ForwardInput, op: string): { B: number; T: number; classes: Uint32Array } {
     if (this.disposed) throw new OpInputError(op, `model ${this.name} was disposed`);
     const { batch: B, length: T, tokens } = input;
     if (!Number.isInteger(B) || B < 1) throw new OpInputError(op, `batch must be a positive integer, got ${B}`);
     if (!Number.isInteger(T) || T < 1 || T > this.maxLength) throw new OpInputError(op, `length must be in [1, ${this.maxLength}], got ${T}`);
+    this.checkFits(B, T);
     if (tokens.length !== B * T) throw new OpInputError(op, `tokens has ${tokens.length} ids, expected batch·length = ${B * T}`);
     for (let i = 0; i < tokens.length; i++) {
       if (tokens[i] >= this.vocabSize) throw new OpInputError(op, `token id ${tokens[i]} at ${i} is outside the vocabulary [0, ${this.vocabSize})`);

@@ -120,6 +120,7 @@ export function checkSeed(seed: unknown): number | bigint {
 export function resolveCommon(model: Model, o: CommonOptions): ResolvedCommon {
   const batch = checkInt('batch', o.batch, 1, 1 << 20);
   const length = checkInt('length', o.length, 1, model.maxLength);
+  model.checkFits(batch, length); // before any allocation sized by the request
   checkSeed(o.seed);
   const temperature = o.temperature ?? 1;
   if (!(temperature >= 0) || !Number.isFinite(temperature)) throw new SamplerConfigError('temperature', 'a finite number ≥ 0 (0 = greedy)', o.temperature);

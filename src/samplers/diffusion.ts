@@ -190,6 +190,8 @@ export async function sampleDiffusion(model: DenoiserModel, o: DiffusionOptions)
   }
   const guidedAt = (t: number) => w !== 0 && t >= lo && t <= hi;
   const anyGuided = Array.from(ts).some(guidedAt);
+  model.checkFits(anyGuided ? 2 * B : B); // before the device memory below (and the student's too)
+  o.hybrid?.student.checkFits(anyGuided ? 2 * B : B);
   const both = new Uint32Array(2 * B);
   both.set(classes);
   both.fill(model.nullClass, B);

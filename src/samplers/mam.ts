@@ -33,6 +33,7 @@ export async function logMarginals(model: Model, tokens: Uint32Array, batch: num
   checkInt('length', length, 1, model.maxLength);
   if (tokens.length !== batch * length) throw new OpInputError('logMarginals', `tokens has ${tokens.length} ids, expected batch·length = ${batch * length}`);
   const W = model.maxLength;
+  model.checkFits(batch, W); // before the padded copy below
   let window = tokens;
   if (length < W) {
     window = new Uint32Array(batch * W).fill(mask);
@@ -59,6 +60,7 @@ export async function sampleMam(model: Model, o: MamSampleOptions): Promise<Samp
   const { batch: B, length: L } = r;
   const R = model.vocabSize - 1; // real tokens (mask is the last id in our vocabularies)
   if (mask !== R) throw new OpInputError('sampleMam', '[MASK] must be the last vocabulary id');
+  model.checkFits(B * R, L); // each step scores B × R candidates in one pass
   const rng = new PositionRng(r.key, 3);
   const init = initialTokens(r, mask);
   const tokens = init.tokens;
@@ -76,7 +78,7 @@ export async function sampleMam(model: Model, o: MamSampleOptions): Promise<Samp
       free.push(f);
     }
   }
-  const steps = Math.max(...free.map((f) => f.length));
+  const steps = free.reduce((m, f) => Math.max(m, f.length), 0); // no spread: B rows can exceed the argument limit
   const cand = new Uint32Array(B * R * L);
   const stepTimesMs: number[] = [];
   let nfe = 0;

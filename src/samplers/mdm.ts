@@ -75,7 +75,7 @@ export async function sampleMdm(model: Model, o: MdmOptions): Promise<MdmResult>
   }
 
   const { tokens, free } = initialTokens(r, mask);
-  const maxFree = Math.max(...free.map((f) => f.length));
+  const maxFree = free.reduce((m, f) => Math.max(m, f.length), 0); // no spread: B rows can exceed the argument limit
   const passes = mode === 'fhs' ? maxFree : mode === 'k' ? Math.ceil(maxFree / k) : N;
   let start = 0;
   const rs = o.resume;

@@ -5,6 +5,7 @@
  * so the optimal ε̂ = −√(1−ᾱ) ∇ log p_t(x) is available in closed form. CPU backend only (it reads
  * the input tensor's host data synchronously).
  */
+import { LimitExceededError } from '../../src/errors.js';
 import type { Backend } from '../../src/backend/backend.js';
 import type { CpuTensor } from '../../src/backend/cpu.js';
 import type { Tensor } from '../../src/backend/tensor.js';
@@ -63,6 +64,12 @@ export class GmmDenoiser implements DenoiserModel {
   readonly alphasCumprod: Float64Array;
   readonly manifest = { name: 'gmm-toy', classes: ['0', '1', 'none'] } as unknown as DitManifest;
   calls = 0;
+
+  /** two floats per image: fits whenever the backend can hold the batch's images */
+  checkFits(batch: number): void {
+    const max = this.backend.maxTensor;
+    if (!(batch * 2 * 4 <= max.bytes)) throw new LimitExceededError(max.limit, batch * 8, max.bytes, 'gmm-toy');
+  }
 
   constructor(readonly backend: Backend, T = 1000) {
     this.timesteps = T;
