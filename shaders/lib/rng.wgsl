@@ -105,11 +105,13 @@ fn ss_exponential(hi: u32, lo: u32) -> f32 {
 }
 
 // Two standard normals from one Philox block (Box–Muller): r = sqrt(2E), E the precise exponential
-// of words (x, y); theta = 2 pi U, U the extended uniform of words (z, w).
+// of words (x, y); (r cos 2πU, r sin 2πU), U the extended uniform of words (z, w), computed as
+// (−r cos φ, −r sin φ) with φ = 2πU − π in [−π, π): WGSL bounds cos/sin's error (2^-11 absolute)
+// only inside [−π, π].
 fn ss_normal_pair(w: vec4<u32>) -> vec2<f32> {
   let r = sqrt(2.0 * ss_exponential(w.x, w.y));
-  let th = 6.283185307179586 * ss_ext_uniform(w.z, w.w);
-  return vec2<f32>(r * cos(th), r * sin(th));
+  let phi = 6.283185307179586 * ss_ext_uniform(w.z, w.w) - 3.141592653589793;
+  return vec2<f32>(-r * cos(phi), -r * sin(phi));
 }
 
 fn ss_gumbel_precise(hi: u32, lo: u32) -> f32 {

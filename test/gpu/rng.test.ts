@@ -2,12 +2,16 @@
 // build the same f32 from integers); the Gumbel transforms agree within atol 1e-5 + rtol 1e-5
 // (WGSL's log is only accurate to ~2^-21 absolute near 1) — except the naive Gumbel, whose
 // −log(u) for u near 1 turns that absolute error into a large relative one (part of why the naive
-// mode is inexact): atol 1e-3 + rtol 1e-4 there. Then the rare-event test: with the
+// mode is inexact): atol 1e-3 + rtol 1e-4 there, which the WGSL spec does not promise (the naive
+// mode follows the driver's log: its far-tail draws may differ between drivers and from the twin).
+// Normals: per value r·(2^-11 + 2^-20) + 1e-6 (test/util/wgsl-accuracy.ts: cos/sin's spec bound on
+// [−π, π], scaled by the radius). Then the rare-event test: with the
 // importance slice of probability 2^-24, the precise Gumbel exceeds the 1e-8 quantile at the right
 // conditional rate (1e-8 / 2^-24 ≈ 0.168) while naive-f32 never does.
 import { describe, expect, it } from 'vitest';
 import { cpu, expectClose, gpuBackend } from '../util/gpu.js';
 import type { RngOptions } from '../../src/backend/shapes.js';
+import { normalPairTolerance } from '../util/wgsl-accuracy.js';
 
 describe('rng (webgpu vs twin)', () => {
   it('u32 Philox stream is bit-identical', async () => {
@@ -39,10 +43,11 @@ describe('rng (webgpu vs twin)', () => {
     }
   });
 
-  it('normal output agrees with the twin (atol 2e-5 + rtol 2e-5: WGSL log/cos/sin vs f64)', async () => {
+  it('normal output agrees with the twin within the WGSL spec bound r·(2^-11 + 2^-20) + 1e-6 per value', async () => {
     const gpu = await gpuBackend();
     const o: RngOptions = { count: 5000, seed: 7, stream: [4, 5, 6], output: 'normal' };
-    expectClose(await gpu.read(gpu.rng(o)), await cpu.read(cpu.rng(o)), 2e-5, 2e-5, 'normal');
+    const want = await cpu.read(cpu.rng(o));
+    expectClose(await gpu.read(gpu.rng(o)), want, normalPairTolerance(want), 1e-6, 'normal');
   });
 
   it('precise Gumbels hit the 1e-8 tail at the right rate; naive-f32 never does', async () => {

@@ -43,7 +43,8 @@ export function randomF32(n: number, seed: number, scale = 1): Float32Array {
 /**
  * Assert |got − want| ≤ atol + rtol·|want| elementwise (NaN must match NaN); reports the worst index.
  */
-export function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, atol: number, rtol: number, what = ''): void {
+/** |got − want| ≤ atol + rtol·|want| elementwise; `atol` may be one value per element (spec-derived bounds). */
+export function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, atol: number | ArrayLike<number>, rtol: number, what = ''): void {
   if (got.length !== want.length) throw new Error(`${what}: length ${got.length} vs ${want.length}`);
   let worst = -1, worstExcess = 0;
   for (let i = 0; i < got.length; i++) {
@@ -53,13 +54,14 @@ export function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, ato
       continue;
     }
     if (g === w) continue; // covers matching infinities
-    const excess = Math.abs(g - w) - (atol + rtol * Math.abs(w));
+    const excess = Math.abs(g - w) - ((typeof atol === 'number' ? atol : atol[i]) + rtol * Math.abs(w));
     if (!(excess <= 0) && (worst < 0 || excess > worstExcess)) {
       worst = i;
       worstExcess = excess;
     }
   }
   if (worst >= 0) {
-    throw new Error(`${what}: index ${worst}: got ${got[worst]}, want ${want[worst]} (|diff| ${Math.abs(got[worst] - want[worst])} > ${atol} + ${rtol}·|want|)`);
+    const a = typeof atol === 'number' ? atol : atol[worst];
+    throw new Error(`${what}: index ${worst}: got ${got[worst]}, want ${want[worst]} (|diff| ${Math.abs(got[worst] - want[worst])} > ${a} + ${rtol}·|want|)`);
   }
 }
