@@ -2,8 +2,8 @@
 // subnormal results, which WGSL lets a GPU flush to zero (atol 2e-38); GELU within
 // atol 1e-6 + rtol 1e-5 (tanh implementations differ in the last bits), SiLU likewise (exp);
 // ReLU exact; the same tolerances in the tails (|x| up to 1e30, where a naive sigmoid or tanh
-// overflows). softplus within atol 1e-6 + rtol 1e-5 (exp and log; f32 rounds log(1 + e^(−|x|)) to 0 below
-// e^(−|x|) ≈ 6e-8, an absolute error under 1e-7). Broadcast by repetition.
+// overflows). softplus within atol 1e-6 + rtol 1e-5: its log is of 1 + e^(−|x|) ∈ (1, 2], where the WGSL
+// spec bounds log's error by 2^-21 ≈ 4.8e-7 absolute (and f32 rounds the term to 0 below e^(−|x|) ≈ 6e-8). Broadcast by repetition.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cpu, expectClose, gpuBackend, randomF32 } from '../util/gpu.js';
