@@ -9,6 +9,8 @@ import { chiSquare } from '../../src/metrics/chi2.js';
 import { InvalidLogitsError, OpInputError } from '../../src/errors.js';
 import type { SampleOptions } from '../../src/backend/shapes.js';
 
+/** FNV-1a of the precise-draw test's tokens: the same on lavapipe, SwiftShader's Vulkan driver and the CPU twin */
+const PINNED_DIGEST = '97f6800d';
 const N = 20000;
 
 function replicate(row: Float32Array, n: number): Float32Array {
@@ -52,6 +54,21 @@ describe('categorical (webgpu)', () => {
     const c = await gpu.read(gpu.categorical(x, { seed: 1, counter: 1 }));
     expect(a).toEqual(b);
     expect(a).not.toEqual(c);
+  });
+
+  it('precise draws are the same tokens on every driver: a pinned digest of 4,000 draws', async () => {
+    // run on lavapipe and on SwiftShader's Vulkan driver by npm test; their exp/log differ in the last
+    // bits, but a precise draw only flips on a near-tie of two scores, which these logits never have
+    const gpu = await gpuBackend();
+    const rows = 4000, V = 50, logits = randomF32(rows * V, 99, 4), o = { seed: 2027, temperature: 0.9, topP: 0.95 };
+    const digest = (t: Uint32Array) => {
+      let h = 0x811c9dc5;
+      for (const v of t) h = Math.imul(h ^ v, 0x01000193) >>> 0;
+      return h.toString(16);
+    };
+    const got = (await gpu.read(gpu.categorical(gpu.tensor(logits, [rows, V]), o))) as Uint32Array;
+    expect(digest(got)).toBe(PINNED_DIGEST);
+    expect(digest((await cpu.read(cpu.categorical(cpu.tensor(logits, [rows, V]), o))) as Uint32Array)).toBe(PINNED_DIGEST); // and the twin
   });
 
   it('greedy (T=0) is the argmax, lowest index on ties', async () => {
