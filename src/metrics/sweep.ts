@@ -15,6 +15,7 @@
  */
 import { OpInputError } from '../errors.js';
 import { paretoFronts } from './pareto.js';
+import { canonicalKnob } from '../knobs/registry.js';
 
 export type KnobValue = number | string | boolean;
 
@@ -33,8 +34,9 @@ export interface SweepSpec {
   base?: Record<string, KnobValue>;
   /**
    * knob → values. Knob names are the sampler's option names (guidance, temperature, topP, steps,
-   * tokensPerStep, draft, precision, …) plus, for images, `hybridBaseSteps` (base → student switch
-   * step; needs `student`).
+   * tokensPerStep, draft, precision, …) plus, for images, `baseSteps` (base → student switch step;
+   * needs `student`; the older spelling `hybridBaseSteps` still reads). The registry
+   * (src/knobs/registry.ts, `sweep: true`) lists them.
    */
   grid: Record<string, KnobValue[]>;
   /** requested classes: each setting draws `perClass` samples for each */
@@ -110,7 +112,7 @@ export function validateSpec(s: SweepSpec): void {
   if (!Number.isSafeInteger(s.seed) || s.seed < 0) fail(`seed must be a non-negative integer, got ${s.seed}`);
   if (s.k !== undefined && (!Number.isInteger(s.k) || s.k < 1)) fail(`k must be a positive integer, got ${s.k}`);
   if (s.keepSamples !== undefined && (!Number.isInteger(s.keepSamples) || s.keepSamples < 0 || s.keepSamples > 64)) fail(`keepSamples must be an integer in [0, 64], got ${s.keepSamples}`);
-  if ('hybridBaseSteps' in s.grid && !s.student) fail('grid.hybridBaseSteps needs a student model');
+  for (const k of Object.keys(s.grid)) if (canonicalKnob(k) === 'baseSteps' && !s.student) fail(`grid.${k} needs a student model`);
   if (s.kind === 'text' && !s.evaluator) fail('text sweeps need an evaluator (an AS-ARM model) for the realism axis');
   if (s.classes.length * s.perClass <= (s.k ?? 5)) fail(`PRDC needs more than k = ${s.k ?? 5} samples per setting, got ${s.classes.length * s.perClass}`);
 }
