@@ -90,13 +90,8 @@ export const KNOBS: readonly KnobDef[] = [
   { name: 'seed', attribute: 'seed', flag: 'seed', label: 'seed', type: 'int', min: 0, max: Number.MAX_SAFE_INTEGER, default: 1, uses: ALL, input: true, help: 'same seed and knobs, same samples' },
   { name: 'classLabel', attribute: 'class-label', flag: 'class', label: 'class', type: 'select', uses: ALL, needsClass: true, input: true, help: 'condition on a class (default: none, unconditional)' },
   {
-    name: 'guidance', attribute: 'guidance', flag: 'guidance', label: 'guidance', type: 'number', min: 0, max: 20, step: 0.5, optional: true, uses: ALL, needsClass: true, input: true, sweep: true,
-    help: 'classifier-free guidance (needs a class)',
-    byKind: {
-      mdm: { label: 'guidance s', default: 1, help: 'l_u + s(l_c − l_u); 1 = the conditional model, 0 = unconditional (needs a class)' },
-      asarm: { label: 'guidance s', default: 1, help: 'l_u + s(l_c − l_u); 1 = the conditional model, 0 = unconditional (needs a class)' },
-      image: { label: 'guidance w', default: 0, help: 'ε_c + w(ε_c − ε_u); 0 = the conditional model (needs a class)' },
-    },
+    name: 'guidance', attribute: 'guidance', flag: 'guidance', label: 'guidance s', type: 'number', min: 0, max: 20, step: 0.5, default: 1, optional: true, uses: ALL, needsClass: true, input: true, sweep: true,
+    help: 'classifier-free guidance scale (diffusers\' guidance_scale): 1 = the conditional model, 0 = unconditional, > 1 sharper; text l_u + s(l_c − l_u), images ε_u + s(ε_c − ε_u) (needs a class)',
   },
   { name: 'temperature', attribute: 'temperature', flag: 'temperature', label: 'temperature', type: 'number', min: 0, max: 5, step: 0.05, default: 1, uses: TEXT, input: true, sweep: true, help: '0 = greedy' },
   { name: 'topP', attribute: 'top-p', flag: 'top-p', label: 'top-p', type: 'number', min: 0, minOpen: true, max: 1, step: 0.05, default: 1, uses: TEXT, input: true, sweep: true, help: 'nucleus mass in (0, 1]; 1 = off' },

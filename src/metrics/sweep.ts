@@ -33,7 +33,8 @@ export interface SweepSpec {
   /** sampler options shared by every setting (length, steps, …); the grid overrides them */
   base?: Record<string, KnobValue>;
   /**
-   * knob → values. Knob names are the sampler's option names (guidance, temperature, topP, steps,
+   * knob → values. Knob names are the sampler's option names (guidance — the scale s for text and
+   * images alike, 1 = the conditional model; image specs written before used w = s − 1 —, temperature, topP, steps,
    * tokensPerStep, draft, precision, …) plus, for images, `baseSteps` (base → student switch step;
    * needs `student`; the older spelling `hybridBaseSteps` still reads). The registry
    * (src/knobs/registry.ts, `sweep: true`) lists them.
@@ -90,6 +91,26 @@ export interface SweepRecord extends SweepSetting {
   backend: string;
   /** only with `spec.keepSamples` */
   samples?: SweepSamples;
+  /** record format: `RECORD_FORMAT` since image guidance is the scale s; absent in records written before (read through `upgradeRecord`) */
+  format?: number;
+}
+
+/**
+ * 2: guidance is the classifier-free guidance scale s for images too (1 = the conditional model, as
+ * for text and diffusers' guidance_scale). Records without a format were written when image guidance
+ * was w = s − 1 (0 = the conditional model).
+ */
+export const RECORD_FORMAT = 2;
+
+/**
+ * A record in the current format: an older image record's guidance w becomes s = w + 1. Image records
+ * are told apart by their metrics: text records always carry the text metrics (tokenEntropy).
+ */
+export function upgradeRecord(r: SweepRecord): SweepRecord {
+  if ((r.format ?? 1) >= RECORD_FORMAT) return r;
+  const image = !('tokenEntropy' in (r.metrics ?? {}));
+  const g = r.knobs.guidance;
+  return { ...r, knobs: image && typeof g === 'number' ? { ...r.knobs, guidance: g + 1 } : r.knobs, format: RECORD_FORMAT };
 }
 
 function fail(msg: string): never {
@@ -175,7 +196,7 @@ export function toJsonLine(r: SweepRecord): string {
   return JSON.stringify(r);
 }
 
-/** Parse JSON lines (blank lines skipped); a malformed line is an error naming its number. */
+/** Parse JSON lines (blank lines skipped; older records upgraded, see `upgradeRecord`); a malformed line is an error naming its number. */
 export function parseJsonLines(text: string): SweepRecord[] {
   const out: SweepRecord[] = [];
   text.split('\n').forEach((line, i) => {
@@ -188,7 +209,7 @@ export function parseJsonLines(text: string): SweepRecord[] {
     }
     if (!r || typeof r !== 'object' || !Number.isInteger(r.index) || typeof r.spec !== 'string' || !r.axes || !r.knobs) fail(`line ${i + 1} is not a sweep record`);
     for (const a of AXES) if (typeof r.axes[a] !== 'number') fail(`line ${i + 1}: axis ${a} is missing`);
-    out.push(r);
+    out.push(upgradeRecord(r));
   });
   return out;
 }

@@ -83,7 +83,7 @@ export const SCOPE_ATTRIBUTE: Record<string, string> = Object.fromEntries(
 );
 
 export const EXPLORER_MODELS: Record<string, ExplorerModel> = {
-  'digits-diffusion': { kind: 'image', classifier: 'digits-classifier', samplers: ['ddim', 'ddpm'], grid: { guidance: '0, 3', steps: '2, 4' }, classes: '1, 7', perClass: 3 },
+  'digits-diffusion': { kind: 'image', classifier: 'digits-classifier', samplers: ['ddim', 'ddpm'], grid: { guidance: '1, 4', steps: '2, 4' }, classes: '1, 7', perClass: 3 },
   'text-mdm': { kind: 'text', classifier: 'text-classifier', evaluator: 'text-asarm', samplers: ['ancestral', 'fhs'], grid: { guidance: '1, 3', steps: '4' }, classes: 'moby, jargon', perClass: 3 },
 };
 
@@ -132,7 +132,7 @@ export class ParetoExplorer extends LitElement {
   @property() sampler = '';
   /** Backend of the engine: 'auto', 'webgpu' or 'cpu' (shared with the page's other elements that ask for the same). */
   @property() backend: BackendPreference = 'auto';
-  /** Initial knob grid, e.g. "guidance=0,3; steps=2,4"; empty = the model's tiny default. */
+  /** Initial knob grid, e.g. "guidance=1,4; steps=2,4"; empty = the model's tiny default. */
   @property() grid = '';
   /** Classes by name or index, comma-separated; empty = the model's default. */
   @property() classes = '';

@@ -72,7 +72,7 @@ export class SampleScope extends LitElement {
   @property({ type: Number }) seed = defaultOf<number>('seed');
   /** The model's class by name or index ("moby", "3"); empty = unconditional. */
   @property({ attribute: 'class-label' }) classLabel = '';
-  /** Guidance: text s (1 = conditional model), images w (0 = conditional model); empty = that default. */
+  /** Classifier-free guidance scale s, text and images alike: 1 = the conditional model (the default when empty), 0 = unconditional, > 1 sharper. */
   @property({ type: Number }) guidance?: number;
   /** Text: softmax temperature (0 = greedy). */
   @property({ type: Number }) temperature = defaultOf<number>('temperature');

@@ -21,7 +21,7 @@ import { tensorData, type SafetensorsFile } from '../models/safetensors.js';
 import { vendiScore } from '../metrics/vendi.js';
 import { distinctN, tokenEntropy } from '../metrics/text.js';
 import { classConsistency } from '../metrics/nll.js';
-import { expandGrid, SAMPLE_CHARS, shardSettings, specHash, toBase64, validateSpec, type KnobValue, type SweepRecord, type SweepSamples, type SweepSpec } from '../metrics/sweep.js';
+import { expandGrid, RECORD_FORMAT, SAMPLE_CHARS, shardSettings, specHash, toBase64, validateSpec, type KnobValue, type SweepRecord, type SweepSamples, type SweepSpec } from '../metrics/sweep.js';
 
 /** A classifier's real reference set in its own feature space. */
 export interface ReferenceSet {
@@ -263,7 +263,7 @@ export async function runSweep(engine: Engine, spec: SweepSpec, opts: { shard?: 
       spec: hash, ...(spec.name ? { name: spec.name } : {}), index: s.index, knobs: s.knobs,
       axes: { consistency: metrics.consistency, diversity: metrics.diversity, realism: metrics.realism },
       metrics, nfe: spec.kind === 'text' ? nfe / C : nfe, ms: performance.now() - t0, backend,
-      ...(samples ? { samples } : {}),
+      ...(samples ? { samples } : {}), format: RECORD_FORMAT,
     };
     out.push(rec);
     opts.onRecord?.(rec);

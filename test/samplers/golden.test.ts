@@ -47,9 +47,9 @@ const TEXT: TextCase[] = [
 ];
 const IMAGE: ImageCase[] = [
   { name: 'ddpm', model: 'digits-diffusion', family: 'diffusion', options: { sampler: 'ddpm', steps: 8, batch: 2, seed: 1, classId: 3 } },
-  { name: 'ddim guided', model: 'digits-diffusion', family: 'diffusion', options: { sampler: 'ddim', steps: 6, batch: 2, seed: 2, classId: 7, guidance: 2 } },
-  { name: 'ddim η 0.5, interval, noise temperature', model: 'digits-diffusion', family: 'diffusion', options: { sampler: 'ddim', steps: 6, eta: 0.5, batch: 2, seed: 3, classes: Uint32Array.of(1, 10), guidance: 0, noiseTemperature: 0.9 } },
-  { name: 'ddim guidance interval', model: 'digits-diffusion', family: 'diffusion', options: { sampler: 'ddim', steps: 6, batch: 2, seed: 4, classId: 5, guidance: 1, guidanceInterval: [200, 800], clip: false } },
+  { name: 'ddim guided', model: 'digits-diffusion', family: 'diffusion', options: { sampler: 'ddim', steps: 6, batch: 2, seed: 2, classId: 7, guidance: 3 } },
+  { name: 'ddim η 0.5, interval, noise temperature', model: 'digits-diffusion', family: 'diffusion', options: { sampler: 'ddim', steps: 6, eta: 0.5, batch: 2, seed: 3, classes: Uint32Array.of(1, 10), guidance: 1, noiseTemperature: 0.9 } },
+  { name: 'ddim guidance interval', model: 'digits-diffusion', family: 'diffusion', options: { sampler: 'ddim', steps: 6, batch: 2, seed: 4, classId: 5, guidance: 2, guidanceInterval: [200, 800], clip: false } },
   { name: 'consistency', model: 'digits-fewstep', family: 'diffusion', options: { sampler: 'consistency', steps: 2, batch: 2, seed: 5, classId: 2 } },
   { name: 'hybrid ddim → consistency', model: 'digits-diffusion', family: 'diffusion', student: 'digits-fewstep', options: { sampler: 'ddim', steps: 6, batch: 2, seed: 6, classId: 4, hybrid: { baseSteps: 3, studentSteps: 1 } } },
 ];
