@@ -77,6 +77,8 @@ export interface KnobDef extends KnobFace {
   byKind?: Partial<Record<ModelKind, Partial<KnobFace>>>;
   /** older spellings still read (persisted sweep specs and records) */
   aliases?: string[];
+  /** what the samplers accept where it is wider than the range a person sets (temperature ≥ 0, not ≤ 5) */
+  valid?: { min?: Bound; max?: Bound };
 }
 
 const TEXT = { mdm: '*', asarm: '*' } as const;
@@ -93,9 +95,9 @@ export const KNOBS: readonly KnobDef[] = [
     name: 'guidance', attribute: 'guidance', flag: 'guidance', label: 'guidance s', type: 'number', min: 0, max: 20, step: 0.5, default: 1, optional: true, uses: ALL, needsClass: true, input: true, sweep: true,
     help: 'classifier-free guidance scale (diffusers\' guidance_scale): 1 = the conditional model, 0 = unconditional, > 1 sharper; text l_u + s(l_c − l_u), images ε_u + s(ε_c − ε_u) (needs a class)',
   },
-  { name: 'temperature', attribute: 'temperature', flag: 'temperature', label: 'temperature', type: 'number', min: 0, max: 5, step: 0.05, default: 1, uses: TEXT, input: true, sweep: true, help: '0 = greedy' },
+  { name: 'temperature', attribute: 'temperature', flag: 'temperature', label: 'temperature', type: 'number', min: 0, max: 5, step: 0.05, default: 1, uses: TEXT, input: true, sweep: true, valid: { max: Infinity }, help: '0 = greedy' },
   { name: 'topP', attribute: 'top-p', flag: 'top-p', label: 'top-p', type: 'number', min: 0, minOpen: true, max: 1, step: 0.05, default: 1, uses: TEXT, input: true, sweep: true, help: 'nucleus mass in (0, 1]; 1 = off' },
-  { name: 'topK', attribute: 'top-k', flag: 'top-k', label: 'top-k', type: 'int', min: 0, max: { model: 'vocab', otherwise: 1000 }, default: 0, uses: TEXT, input: true, sweep: true, help: '0 = off' },
+  { name: 'topK', attribute: 'top-k', flag: 'top-k', label: 'top-k', type: 'int', min: 0, max: { model: 'vocab', otherwise: 1000 }, default: 0, uses: TEXT, input: true, sweep: true, valid: { max: Infinity }, help: '0 = off' },
   {
     name: 'steps', attribute: 'steps', flag: 'steps', label: 'steps', type: 'int', min: 1, optional: true, uses: { mdm: ['ancestral'], image: '*' }, input: true, sweep: true,
     help: 'steps',
@@ -187,6 +189,25 @@ export interface ResolvedKnob {
 export function resolveKnob(k: KnobDef, kind: ModelKind, ctx: KnobContext = {}, key = k.attribute ?? k.flag ?? k.name): ResolvedKnob {
   const f = faceOf(k, kind);
   return { name: k.name, key, label: f.label, type: k.type, min: resolveBound(f.min, ctx), max: resolveBound(f.max, ctx), minOpen: k.minOpen, options: k.options, optional: k.optional };
+}
+
+/**
+ * A sampler option read through its knob: the registry default when absent, else the value checked
+ * against what the samplers accept (`valid`, or the knob's range; model-bound limits from `ctx`, e.g.
+ * the run's length or the model's timesteps) — a SamplerConfigError naming the option otherwise.
+ */
+export function knobOption<T extends number | string | boolean>(name: KnobName, value: T | undefined, kind: ModelKind, sampler: string, ctx: KnobContext = {}): T {
+  const k = BY_NAME.get(name)!;
+  const v = value ?? (knobDefault(name, kind, sampler) as T | undefined);
+  const r = resolveKnob(k, kind, ctx, name);
+  if (k.valid) {
+    if (k.valid.min !== undefined) r.min = resolveBound(k.valid.min, ctx);
+    if (k.valid.max !== undefined) r.max = resolveBound(k.valid.max, ctx);
+  }
+  if (r.max === Infinity) r.max = undefined;
+  const e = checkKnobValue({ ...r, optional: false }, v);
+  if (e) throw e;
+  return v as T;
 }
 
 /** The range of a numeric knob in words: "an integer in [0, 9]", "a number in (0, 1]". */

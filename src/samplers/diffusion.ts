@@ -28,6 +28,7 @@ import type { Tensor, BackendName } from '../backend/tensor.js';
 import { SamplerConfigError } from '../errors.js';
 import type { DenoiserModel } from '../models/model.js';
 import { checkInt, checkSeed, now, type SamplerCheckpoint } from './common.js';
+import { knobDefault, knobOption } from '../knobs/registry.js';
 
 export interface DiffusionOptions {
   sampler: 'ddpm' | 'ddim' | 'consistency';
@@ -130,18 +131,17 @@ export async function sampleDiffusion(model: DenoiserModel, o: DiffusionOptions)
   if (o.sampler !== 'ddpm' && o.sampler !== 'ddim' && o.sampler !== 'consistency') throw new SamplerConfigError('sampler', "'ddpm', 'ddim' or 'consistency'", o.sampler);
   const B = checkInt('batch', o.batch, 1, 1 << 20);
   checkSeed(o.seed);
-  const S = checkInt('steps', o.steps ?? (o.sampler === 'ddpm' ? T : o.sampler === 'ddim' ? 50 : 1), 1, T);
-  const eta = o.eta ?? 0;
+  // ranges and defaults from the knob registry (src/knobs/registry.ts), except the library's steps
+  // default: all T steps for DDPM, 50 for DDIM (the UI and CLI default to fewer: the registry's)
+  const S = knobOption('steps', o.steps ?? (o.sampler === 'ddpm' ? T : o.sampler === 'ddim' ? 50 : 1), 'image', o.sampler, { timesteps: T });
   if (o.sampler !== 'ddim' && o.eta !== undefined) throw new SamplerConfigError('eta', "absent except for 'ddim'", o.eta);
-  if (!(eta >= 0 && eta <= 1)) throw new SamplerConfigError('eta', 'in [0, 1]', o.eta);
-  const scale = o.guidance ?? 1;
+  const eta = knobOption('eta', o.eta, 'image', 'ddim');
+  const scale = o.guidance ?? (knobDefault('guidance', 'image', o.sampler) as number);
   if (!Number.isFinite(scale) || scale < 0) throw new SamplerConfigError('guidance', 'a finite number ≥ 0 (1 = plain conditional model)', o.guidance);
   // the fused update's weight: ε_c + w(ε_c − ε_u) = ε_u + s(ε_c − ε_u)
   const w = scale - 1;
-  const tau = o.noiseTemperature ?? 1;
-  if (!Number.isFinite(tau) || !(tau > 0)) throw new SamplerConfigError('noiseTemperature', 'a finite number > 0', o.noiseTemperature);
-  const clip = o.clip ?? true;
-  if (typeof clip !== 'boolean') throw new SamplerConfigError('clip', 'true or false', clip);
+  const tau = knobOption('noiseTemperature', o.noiseTemperature, 'image', o.sampler);
+  const clip = knobOption('clip', o.clip, 'image', o.sampler);
   const previewEvery = checkInt('previewEvery', o.previewEvery ?? 1, 0, 1 << 20);
   let lo = 0, hi = T - 1;
   if (o.guidanceInterval !== undefined) {
