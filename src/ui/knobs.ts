@@ -5,7 +5,7 @@
  * typed error and is shown as such.
  */
 import { SamplerConfigError } from '../errors.js';
-import { appliesTo, checkKnobValue, faceOf, KNOBS, parseKnobText, resolveKnob, SAMPLERS, type KnobName, type ModelKind } from '../knobs/registry.js';
+import { appliesTo, checkKnobValue, faceOf, knobDef, KNOBS, parseKnobText, resolveKnob, SAMPLERS, type KnobName, type ModelKind } from '../knobs/registry.js';
 import type { ModelInfo } from '../worker/protocol.js';
 
 export { SAMPLERS, type KnobName, type ModelKind };
@@ -58,6 +58,12 @@ export function knobsFor(info: ModelInfo, sampler: string): KnobSpec[] {
       step: face.step, options, optional: k.optional, help,
     };
   });
+}
+
+/** Lit `@property` options of a knob: its attribute, and Number for numeric knobs (src/knobs/registry.ts). */
+export function knobProperty(name: KnobName): { type?: NumberConstructor; attribute: string } {
+  const k = knobDef(name)!;
+  return { ...(k.type === 'int' || k.type === 'number' ? { type: Number } : {}), attribute: k.attribute! };
 }
 
 /** A UI spec as the registry's resolved knob (errors name the attribute). */

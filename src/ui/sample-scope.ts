@@ -25,7 +25,7 @@ import type { BackendPreference } from '../worker/protocol.js';
 import { allowedOriginsAttribute, engineFor, errorDetail, modelFor, resolveModelUrl, rethrow } from './engine-host.js';
 import { boxes } from './styles.js';
 import { defaultOf, KNOBS, knobDefault } from '../knobs/registry.js';
-import { checkKnob, conditionalClasses, knobsFor, modelKind, parseKnob, SAMPLERS, type KnobName, type KnobSpec, type ModelKind } from './knobs.js';
+import { checkKnob, conditionalClasses, knobProperty, knobsFor, modelKind, parseKnob, SAMPLERS, type KnobName, type KnobSpec, type ModelKind } from './knobs.js';
 
 export type ScopeState = 'loading' | 'ready' | 'running' | 'done' | 'stopped' | 'error';
 
@@ -63,42 +63,42 @@ export class SampleScope extends LitElement {
   @property(allowedOriginsAttribute)
   allowedOrigins: string[] = [];
   /** Sampler: fhs | ancestral (MDM), assd | sequential (AS-ARM), ddim | ddpm (images); empty = the model's first. */
-  @property() sampler = '';
+  @property(knobProperty('sampler')) sampler = '';
   /** Samples drawn in parallel. */
-  @property({ type: Number }) n = defaultOf<number>('n');
+  @property(knobProperty('n')) n = defaultOf<number>('n');
   /** Text: characters per sample; empty = the model's maximum. */
-  @property({ type: Number }) length?: number;
+  @property(knobProperty('length')) length?: number;
   /** Seed: the same seed and knobs give the same samples on the same backend. */
-  @property({ type: Number }) seed = defaultOf<number>('seed');
+  @property(knobProperty('seed')) seed = defaultOf<number>('seed');
   /** The model's class by name or index ("moby", "3"); empty = unconditional. */
-  @property({ attribute: 'class-label' }) classLabel = '';
+  @property(knobProperty('classLabel')) classLabel = '';
   /** Classifier-free guidance scale s, text and images alike: 1 = the conditional model (the default when empty), 0 = unconditional, > 1 sharper. */
-  @property({ type: Number }) guidance?: number;
+  @property(knobProperty('guidance')) guidance?: number;
   /** Text: softmax temperature (0 = greedy). */
-  @property({ type: Number }) temperature = defaultOf<number>('temperature');
+  @property(knobProperty('temperature')) temperature = defaultOf<number>('temperature');
   /** Text: nucleus mass in (0, 1]. */
-  @property({ type: Number, attribute: 'top-p' }) topP = defaultOf<number>('topP');
+  @property(knobProperty('topP')) topP = defaultOf<number>('topP');
   /** Text: keep the k most likely tokens (0 = off). */
-  @property({ type: Number, attribute: 'top-k' }) topK = defaultOf<number>('topK');
+  @property(knobProperty('topK')) topK = defaultOf<number>('topK');
   /** MDM ancestral: time-grid steps (default 32); images: denoising steps (default DDIM 20, DDPM 100). */
-  @property({ type: Number }) steps?: number;
+  @property(knobProperty('steps')) steps?: number;
   /** MDM ancestral: reveal exactly k tokens per pass (instead of the time grid). */
-  @property({ type: Number, attribute: 'tokens-per-step' }) tokensPerStep?: number;
+  @property(knobProperty('tokensPerStep')) tokensPerStep?: number;
   /** AS-ARM ASSD: draft length k ≥ 2 (the sampler's `draft`; attribute `draft-k`). */
-  @property({ type: Number, attribute: 'draft-k' }) draft = defaultOf<number>('draft');
+  @property(knobProperty('draft')) draft = defaultOf<number>('draft');
   /** @deprecated the knob is `draft` (attribute `draft-k`) everywhere else; this old property name still works */
   get draftK(): number { return this.draft; }
   set draftK(v: number) { this.draft = v; }
   /** Text: 'precise' or 'naive-f32' categorical draws. */
-  @property() precision = defaultOf<string>('precision');
+  @property(knobProperty('precision')) precision = defaultOf<string>('precision');
   /** Images, DDIM: η ∈ [0, 1]. */
-  @property({ type: Number }) eta = defaultOf<number>('eta');
+  @property(knobProperty('eta')) eta = defaultOf<number>('eta');
   /** Images: a few-step student model (name or URL) for the base → student hybrid; empty = off. */
   @property() student = '';
   /** Hybrid: base-model steps before the switch. */
-  @property({ type: Number, attribute: 'base-steps' }) baseSteps = defaultOf<number>('baseSteps');
+  @property(knobProperty('baseSteps')) baseSteps = defaultOf<number>('baseSteps');
   /** Hybrid: student consistency steps after the switch. */
-  @property({ type: Number, attribute: 'student-steps' }) studentSteps = defaultOf<number>('studentSteps');
+  @property(knobProperty('studentSteps')) studentSteps = defaultOf<number>('studentSteps');
   /** Backend: 'auto' (WebGPU, else the CPU twins), 'webgpu' or 'cpu'. */
   @property() backend: BackendPreference = 'auto';
   /** Start sampling as soon as the model is loaded. */
@@ -269,30 +269,38 @@ export class SampleScope extends LitElement {
     return i >= 0 ? i : undefined;
   }
 
-  private buildText(info: ModelInfo): TextSampleRequest {
-    const sampler = this.effectiveSampler as TextSampleRequest['sampler'];
-    const o: TextSampleRequest['options'] = {
-      batch: this.n, length: this.length ?? info.maxLength!, seed: this.seed, temperature: this.temperature, topP: this.topP, topK: this.topK,
-      precision: this.precision as 'precise' | 'naive-f32',
-    };
+  /**
+   * The sampler options of every knob the registry applies to this model and sampler, under their
+   * option names (n → batch, the class → classId); unset optional knobs are left to the sampler.
+   */
+  private knobRequest(info: ModelInfo, sampler: string): Record<string, unknown> {
+    const o: Record<string, unknown> = {};
+    for (const k of knobsFor(info, sampler)) {
+      if (k.name === 'sampler' || k.name === 'classLabel') continue;
+      const v = this.knobValue(k.name);
+      if (v !== undefined) o[k.name === 'n' ? 'batch' : k.name] = v;
+    }
     const classId = this.classId();
     if (classId !== undefined) o.classId = classId;
-    if (this.guidance !== undefined) o.guidance = this.guidance;
+    return o;
+  }
+
+  private buildText(info: ModelInfo): TextSampleRequest {
+    const sampler = this.effectiveSampler as TextSampleRequest['sampler'];
+    const o = this.knobRequest(info, sampler) as TextSampleRequest['options'];
+    o.length ??= info.maxLength!;
+    // ancestral: tokens/step, when set, replaces the time grid
     if (sampler === 'ancestral') {
-      if (this.tokensPerStep !== undefined) o.tokensPerStep = this.tokensPerStep;
-      else o.steps = this.steps ?? (knobDefault('steps', 'mdm', sampler) as number);
+      if (o.tokensPerStep !== undefined) delete o.steps;
+      else o.steps ??= knobDefault('steps', 'mdm', sampler) as number;
     }
-    if (sampler === 'assd') o.draft = this.draft;
     return { model: info.id, sampler, options: o };
   }
 
   private async buildImage(info: ModelInfo): Promise<ImageSampleRequest> {
     const sampler = this.effectiveSampler as 'ddim' | 'ddpm';
-    const o: ImageSampleRequest['options'] = { sampler, batch: this.n, seed: this.seed, steps: this.steps ?? (knobDefault('steps', 'image', sampler) as number), previewEvery: 1 };
-    if (sampler === 'ddim') o.eta = this.eta;
-    const classId = this.classId();
-    if (classId !== undefined) o.classId = classId;
-    if (this.guidance !== undefined) o.guidance = this.guidance;
+    const o = { ...this.knobRequest(info, sampler), sampler, previewEvery: 1 } as ImageSampleRequest['options'];
+    o.steps ??= knobDefault('steps', 'image', sampler) as number;
     const req: ImageSampleRequest = { model: info.id, options: o };
     if (this.student) {
       const s = await modelFor(this.backend, resolveModelUrl(this.student, this.modelsBase), this.origins());
