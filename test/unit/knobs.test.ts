@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/backend/cpu.js';
-import { readKnobFlags, UsageError } from '../../src/cli/knob-flags.js';
+import { cliHelp, readKnobFlags, UsageError } from '../../src/cli/knob-flags.js';
 import { SamplerConfigError } from '../../src/errors.js';
 import { imageKnobOptions } from '../../src/knobs/options.js';
 import { canonicalKnob, defaultOf, KNOBS, knobDefault, MODEL_KINDS, sweepKnobs } from '../../src/knobs/registry.js';
@@ -73,6 +73,11 @@ describe('CLI knob flags', () => {
       expect(e, `--${f} ${v}`).toBeInstanceOf(SamplerConfigError);
       expect((e as SamplerConfigError).knob).toBe(f);
     }
+  });
+  it('--help lists every knob flag with its default', () => {
+    const help = cliHelp();
+    for (const k of KNOBS.filter((x) => x.flag)) expect(help, k.name).toContain(`--${k.flag} `);
+    expect(help).toMatch(/--seed N .*\(default 1\)/);
   });
   it('refuse a knob the sampler does not use (it would be ignored)', () => {
     expect(() => readKnobFlags(flags({ draft: '3' }), 'mdm', 'fhs', ctx)).toThrow(UsageError);
