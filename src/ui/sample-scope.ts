@@ -80,7 +80,7 @@ export class SampleScope extends LitElement {
   @property(knobProperty('topP')) topP = defaultOf<number>('topP');
   /** Text: keep the k most likely tokens (0 = off). */
   @property(knobProperty('topK')) topK = defaultOf<number>('topK');
-  /** MDM ancestral: time-grid steps (default 32); images: denoising steps (default DDIM 20, DDPM 100). */
+  /** MDM ancestral: time-grid steps; images: denoising steps. Empty = the registry's default for the sampler (src/knobs/registry.ts). */
   @property(knobProperty('steps')) steps?: number;
   /** MDM ancestral: reveal exactly k tokens per pass (instead of the time grid). */
   @property(knobProperty('tokensPerStep')) tokensPerStep?: number;
