@@ -5,7 +5,7 @@
  * on its golden inputs (atol 2e-3 + rtol 2e-3); a mismatch aborts before anything is timed. Then:
  *   step     ms per denoising step (one forward + update) on webgpu and cpu at batch 1 and 16
  *            (median of `--runs` after a warm-up), and their ratio
- *   guidance digits-classifier accuracy on DDIM samples (`--per-class` per digit) at w ∈ {0, 1, 3, 5},
+ *   guidance digits-classifier accuracy on DDIM samples (`--per-class` per digit) at guidance s ∈ {1, 2, 4, 6},
  *            with a PNG grid per w under bench/results/
  *   fewstep  digits-fewstep with 1, 2, 4 consistency steps, the base with DDIM 20 steps, and the
  *            hybrid (2 base steps of a 20-step grid, then 2 student steps): accuracy and time per image
@@ -103,12 +103,13 @@ if (only.has('step')) {
 }
 
 if (only.has('guidance')) {
-  for (const w of [0, 1, 3, 5]) {
-    const r = await sampleDiffusion(base, { sampler: 'ddim', steps, batch: classes.length, seed: 11, classes, guidance: w, previewEvery: 0 });
+  // guidance scale s (1 = the conditional model); results before issue 15 recorded w = s − 1
+  for (const s of [1, 2, 4, 6]) {
+    const r = await sampleDiffusion(base, { sampler: 'ddim', steps, batch: classes.length, seed: 11, classes, guidance: s, previewEvery: 0 });
     const acc = await accuracy(clf, r.images, classes);
-    const file = png(`digits-ddim${steps}-w${w}`, r.images, classes.length, perClass);
-    rows.push({ section: 'guidance', w, steps, images: classes.length, classifierAccuracy: acc, ms: sum(r.stepTimesMs), grid: file });
-    console.log(`guidance w = ${w}: classifier accuracy ${(100 * acc).toFixed(1)}% on ${classes.length} DDIM-${steps} samples (${file})`);
+    const file = png(`digits-ddim${steps}-s${s}`, r.images, classes.length, perClass);
+    rows.push({ section: 'guidance', s, steps, images: classes.length, classifierAccuracy: acc, ms: sum(r.stepTimesMs), grid: file });
+    console.log(`guidance s = ${s}: classifier accuracy ${(100 * acc).toFixed(1)}% on ${classes.length} DDIM-${steps} samples (${file})`);
   }
 }
 
@@ -124,11 +125,11 @@ if (only.has('fewstep')) {
       ['student 4 steps', student, { sampler: 'consistency', steps: 4, batch: classes.length, seed: 12, classes }],
       ['base 1 consistency step', base, { sampler: 'consistency', steps: 1, batch: classes.length, seed: 12, classes }],
       ['hybrid 2 base + 2 student', base, { sampler: 'ddim', steps: 20, batch: classes.length, seed: 12, classes, hybrid: { student, baseSteps: 2, studentSteps: 2 } }],
-      // the same with classifier-free guidance w = 3 (the student keeps the teacher's null class)
-      ['base ddim 20 w3', base, { sampler: 'ddim', steps: 20, batch: classes.length, seed: 12, classes, guidance: 3 }],
-      ['student 2 steps w3', student, { sampler: 'consistency', steps: 2, batch: classes.length, seed: 12, classes, guidance: 3 }],
-      ['student 4 steps w3', student, { sampler: 'consistency', steps: 4, batch: classes.length, seed: 12, classes, guidance: 3 }],
-      ['hybrid 2 base + 2 student w3', base, { sampler: 'ddim', steps: 20, batch: classes.length, seed: 12, classes, guidance: 3, hybrid: { student, baseSteps: 2, studentSteps: 2 } }],
+      // the same with classifier-free guidance s = 4 (the student keeps the teacher's null class)
+      ['base ddim 20 s4', base, { sampler: 'ddim', steps: 20, batch: classes.length, seed: 12, classes, guidance: 4 }],
+      ['student 2 steps s4', student, { sampler: 'consistency', steps: 2, batch: classes.length, seed: 12, classes, guidance: 4 }],
+      ['student 4 steps s4', student, { sampler: 'consistency', steps: 4, batch: classes.length, seed: 12, classes, guidance: 4 }],
+      ['hybrid 2 base + 2 student s4', base, { sampler: 'ddim', steps: 20, batch: classes.length, seed: 12, classes, guidance: 4, hybrid: { student, baseSteps: 2, studentSteps: 2 } }],
     ];
     for (const [label, m, o] of cases) {
       const r = await sampleDiffusion(m, { ...o, previewEvery: 0 });

@@ -9,9 +9,13 @@ import '../../src/ui/mam-scorer.js';
 import '../../src/ui/ising-grid.js';
 import type { SampleScope } from '../../src/ui/sample-scope.js';
 import { engineFor } from '../../src/ui/engine-host.js';
+import { KNOBS } from '../../src/knobs/registry.js';
 
-/** attributes a URL parameter may set on every <sample-scope> of a page */
-export const URL_KNOBS = ['n', 'length', 'seed', 'class-label', 'guidance', 'temperature', 'top-p', 'top-k', 'steps', 'tokens-per-step', 'draft-k', 'precision', 'eta', 'backend', 'base-steps', 'student-steps'];
+/**
+ * attributes a URL parameter may set on every <sample-scope> of a page: every knob attribute of the
+ * registry (src/knobs/registry.ts) but the sampler (pages put different samplers side by side), and the backend
+ */
+export const URL_KNOBS = [...KNOBS.filter((k) => k.attribute && k.name !== 'sampler').map((k) => k.attribute!), 'backend'];
 
 export interface DemoEvent {
   type: string;

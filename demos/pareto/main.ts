@@ -1,6 +1,6 @@
 /**
  * Pareto explorer demo: a <pareto-explorer> whose chosen points set the knobs of the <sample-scope>
- * below it. URL parameters set the explorer's attributes (`?backend=cpu&grid=guidance=0,3;steps=2`,
+ * below it. URL parameters set the explorer's attributes (`?backend=cpu&grid=guidance=1,4;steps=2`,
  * `classes`, `per-class`, `seed`, `model`) as well as the scope's knobs (common/page.ts); the
  * explorer's events are logged on `window.__demo` like the samplers'. "Show the measured digits sweep"
  * plots the committed 12-setting sweep (bench/results/, bundled as an asset) without running anything.

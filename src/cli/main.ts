@@ -1,13 +1,11 @@
 /**
- * samplescope command line (Node; WebGPU through Dawn, or the CPU twins).
+ * samplescope command line (Node; WebGPU through Dawn, or the CPU twins). `samplescope --help` lists the
+ * commands and every knob flag; the knobs, their flags, ranges and defaults come from the knob registry
+ * (src/knobs/registry.ts, read through ./knob-flags.ts).
  *
- *   samplescope sample --model text-mdm --sampler fhs --n 8 --seed 1 [--class moby] [--length 128]
- *                      [--steps N | --tokens-per-step k] [--draft k] [--temperature T] [--top-k K]
- *                      [--top-p P] [--guidance s] [--precision precise|naive-f32] [--backend auto|webgpu|cpu]
+ *   samplescope sample --model text-mdm --sampler fhs --n 8 --seed 1 --class moby
  *   samplescope score  --model text-mam "partial text with ? for unknown characters" [--class jargon]
- *   samplescope sample --model digits-diffusion --sampler ddim|ddpm [--steps 50] [--eta 0] [--n 16]
- *                      [--class 3] [--guidance w] [--guidance-interval lo,hi] [--noise-temperature τ]
- *                      [--seed 1] [--out grid.png] [--classifier digits-classifier]
+ *   samplescope sample --model digits-diffusion --sampler ddim --steps 20 --class 3 --guidance 2 --out grid.png
  *   samplescope info   --model NAME
  *   samplescope sweep  --spec sweep.json [--shard i/n] [--out part.jsonl] [--backend …]
  *       runs a knob grid (src/metrics/sweep.ts SweepSpec; model fields are names under models/),
@@ -27,15 +25,17 @@ import type { Backend } from '../backend/backend.js';
 import { sampleDiffusion } from '../samplers/diffusion.js';
 import { encodeGreyPng, gridPixels } from './png.js';
 import type { Model } from '../models/model.js';
-import { sampleAsarm } from '../samplers/asarm.js';
+import { sampleAsarm, type AsarmOptions } from '../samplers/asarm.js';
 import { logMarginals } from '../samplers/mam.js';
-import { sampleMdm } from '../samplers/mdm.js';
+import { sampleMdm, type MdmOptions } from '../samplers/mdm.js';
 import type { SampleResult } from '../samplers/common.js';
-
-class UsageError extends Error {}
+import { imageKnobOptions } from '../knobs/options.js';
+import { defaultOf, knobDefault, SAMPLERS } from '../knobs/registry.js';
+import { cliHelp, readKnobFlags, UsageError } from './knob-flags.js';
 
 function parse(argv: string[]): { cmd: string; flags: Map<string, string>; rest: string[] } {
-  const [cmd = 'help', ...args] = argv;
+  // `samplescope --help` has no command: the first word is a flag
+  const [cmd = 'help', ...args] = argv[0]?.startsWith('--') ? ['help', ...argv] : argv;
   const flags = new Map<string, string>();
   const rest: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -48,14 +48,6 @@ function parse(argv: string[]): { cmd: string; flags: Map<string, string>; rest:
     } else rest.push(a);
   }
   return { cmd, flags, rest };
-}
-
-function num(flags: Map<string, string>, k: string): number | undefined {
-  const v = flags.get(k);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new UsageError(`--${k} needs a number, got "${v}"`);
-  return n;
 }
 
 function modelDir(name: string): string {
@@ -75,7 +67,7 @@ function decode(model: Model, tokens: Uint32Array, b: number, L: number): string
   return s;
 }
 
-function classOf(model: Model, flags: Map<string, string>): number | undefined {
+function classOf(model: { manifest: { classes: string[] }; numClasses: number }, flags: Map<string, string>): number | undefined {
   const c = flags.get('class');
   if (c === undefined) return undefined;
   const i = model.manifest.classes.indexOf(c);
@@ -86,7 +78,7 @@ function classOf(model: Model, flags: Map<string, string>): number | undefined {
 async function main(argv: string[]): Promise<number> {
   const { cmd, flags, rest } = parse(argv);
   if (cmd === 'help' || flags.has('help')) {
-    console.log('usage: samplescope sample|score|info --model NAME [options]  (see src/cli/main.ts)');
+    console.log(cliHelp());
     return 0;
   }
   if (cmd === 'sweep') return sweepCommand(flags);
@@ -147,25 +139,21 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (cmd !== 'sample') throw new UsageError(`unknown command "${cmd}"`);
+    const kind = model.attention === 'two-stream' ? 'asarm' : 'mdm';
+    const sampler = flags.get('sampler') ?? SAMPLERS[kind][0][0];
+    const { n, ...knobs } = readKnobFlags(flags, kind, sampler, { maxLength: model.maxLength, vocab: model.vocabSize });
     const common = {
-      batch: num(flags, 'n') ?? 4,
-      length: num(flags, 'length') ?? model.maxLength,
-      seed: num(flags, 'seed') ?? 0,
+      ...knobs,
+      batch: (n as number | undefined) ?? defaultOf<number>('n'),
+      length: (knobs.length as number | undefined) ?? model.maxLength,
+      seed: (knobs.seed as number | undefined) ?? defaultOf<number>('seed'),
       classId: classOf(model, flags),
-      guidance: num(flags, 'guidance'),
-      temperature: num(flags, 'temperature'),
-      topK: num(flags, 'top-k'),
-      topP: num(flags, 'top-p'),
-      precision: flags.get('precision') as 'precise' | 'naive-f32' | undefined,
-    };
-    const sampler = flags.get('sampler') ?? (model.attention === 'two-stream' ? 'assd' : 'fhs');
+    } as Omit<MdmOptions, 'sampler' | 'order'> & Pick<AsarmOptions, 'draft'>;
+    if (sampler === 'ancestral' && common.steps === undefined && common.tokensPerStep === undefined) common.steps = knobDefault('steps', kind, sampler) as number;
     let res: SampleResult;
     const t1 = performance.now();
-    if (model.attention === 'two-stream') {
-      res = await sampleAsarm(model, { ...common, sampler: sampler as 'sequential' | 'assd', draft: num(flags, 'draft') });
-    } else {
-      res = await sampleMdm(model, { ...common, sampler: sampler as 'fhs' | 'ancestral', steps: num(flags, 'steps'), tokensPerStep: num(flags, 'tokens-per-step') });
-    }
+    if (kind === 'asarm') res = await sampleAsarm(model, { ...common, sampler: sampler as 'sequential' | 'assd' });
+    else res = await sampleMdm(model, { ...common, sampler: sampler as 'fhs' | 'ancestral' });
     const ms = performance.now() - t1;
     for (let b = 0; b < res.batch; b++) console.log(decode(model, res.samples, b, res.length));
     console.error(`# ${res.batch} samples × ${res.length}; NFE ${res.nfe}; ${ms.toFixed(0)} ms (${(ms / res.nfe).toFixed(1)} ms per pass); backend ${res.backend}; knobs ${JSON.stringify(res.knobs)}`);
@@ -250,20 +238,21 @@ async function imageCommand(cmd: string, dir: string, be: Backend, flags: Map<st
       return 0;
     }
     if (cmd !== 'sample') throw new UsageError(`"${cmd}" is not available for image models (sample, info)`);
-    const c = flags.get('class');
-    let classId: number | undefined;
-    if (c !== undefined) {
-      classId = model.manifest.classes.indexOf(c);
-      if (classId < 0 || classId >= model.numClasses) throw new UsageError(`--class must be one of ${model.manifest.classes.slice(0, model.numClasses).join(', ')}`);
+    const classId = classOf(model, flags);
+    const sampler = flags.get('sampler') ?? SAMPLERS.image[0][0];
+    const gi = flags.get('guidance-interval'); // the older spelling of --guidance-lo/--guidance-hi
+    if (gi !== undefined) {
+      const [lo, hi = ''] = gi.split(',');
+      flags.set('guidance-lo', lo);
+      flags.set('guidance-hi', hi);
     }
-    const gi = flags.get('guidance-interval');
-    const interval = gi ? (gi.split(',').map(Number) as [number, number]) : undefined;
-    const n = num(flags, 'n') ?? 16;
+    const { n: nFlag, ...knobs } = readKnobFlags(flags, 'image', sampler, { timesteps: model.timesteps });
+    const n = (nFlag as number | undefined) ?? defaultOf<number>('n');
+    const im = imageKnobOptions(knobs, model.timesteps);
     const t1 = performance.now();
     const res = await sampleDiffusion(model, {
-      sampler: (flags.get('sampler') ?? 'ddim') as 'ddim' | 'ddpm', steps: num(flags, 'steps'), eta: num(flags, 'eta'),
-      batch: n, seed: num(flags, 'seed') ?? 0, classId, guidance: num(flags, 'guidance'), guidanceInterval: interval,
-      noiseTemperature: num(flags, 'noise-temperature'), previewEvery: 0,
+      ...im.options, sampler: sampler as 'ddim' | 'ddpm' | 'consistency', steps: (knobs.steps as number | undefined) ?? (knobDefault('steps', 'image', sampler) as number | undefined),
+      batch: n, seed: (knobs.seed as number | undefined) ?? defaultOf<number>('seed'), classId, guidanceInterval: im.guidanceInterval, previewEvery: 0,
     });
     const ms = performance.now() - t1;
     const [H, W] = res.shape;

@@ -15,6 +15,7 @@
  */
 import { OpInputError } from '../errors.js';
 import { paretoFronts } from './pareto.js';
+import { canonicalKnob } from '../knobs/registry.js';
 
 export type KnobValue = number | string | boolean;
 
@@ -32,9 +33,11 @@ export interface SweepSpec {
   /** sampler options shared by every setting (length, steps, …); the grid overrides them */
   base?: Record<string, KnobValue>;
   /**
-   * knob → values. Knob names are the sampler's option names (guidance, temperature, topP, steps,
-   * tokensPerStep, draft, precision, …) plus, for images, `hybridBaseSteps` (base → student switch
-   * step; needs `student`).
+   * knob → values. Knob names are the sampler's option names (guidance — the scale s for text and
+   * images alike, 1 = the conditional model; image specs written before used w = s − 1 —, temperature, topP, steps,
+   * tokensPerStep, draft, precision, …) plus, for images, `baseSteps` (base → student switch step;
+   * needs `student`; the older spelling `hybridBaseSteps` still reads). The registry
+   * (src/knobs/registry.ts, `sweep: true`) lists them.
    */
   grid: Record<string, KnobValue[]>;
   /** requested classes: each setting draws `perClass` samples for each */
@@ -88,6 +91,26 @@ export interface SweepRecord extends SweepSetting {
   backend: string;
   /** only with `spec.keepSamples` */
   samples?: SweepSamples;
+  /** record format: `RECORD_FORMAT` since image guidance is the scale s; absent in records written before (read through `upgradeRecord`) */
+  format?: number;
+}
+
+/**
+ * 2: guidance is the classifier-free guidance scale s for images too (1 = the conditional model, as
+ * for text and diffusers' guidance_scale). Records without a format were written when image guidance
+ * was w = s − 1 (0 = the conditional model).
+ */
+export const RECORD_FORMAT = 2;
+
+/**
+ * A record in the current format: an older image record's guidance w becomes s = w + 1. Image records
+ * are told apart by their metrics: text records always carry the text metrics (tokenEntropy).
+ */
+export function upgradeRecord(r: SweepRecord): SweepRecord {
+  if ((r.format ?? 1) >= RECORD_FORMAT) return r;
+  const image = !('tokenEntropy' in (r.metrics ?? {}));
+  const g = r.knobs.guidance;
+  return { ...r, knobs: image && typeof g === 'number' ? { ...r.knobs, guidance: g + 1 } : r.knobs, format: RECORD_FORMAT };
 }
 
 function fail(msg: string): never {
@@ -110,7 +133,7 @@ export function validateSpec(s: SweepSpec): void {
   if (!Number.isSafeInteger(s.seed) || s.seed < 0) fail(`seed must be a non-negative integer, got ${s.seed}`);
   if (s.k !== undefined && (!Number.isInteger(s.k) || s.k < 1)) fail(`k must be a positive integer, got ${s.k}`);
   if (s.keepSamples !== undefined && (!Number.isInteger(s.keepSamples) || s.keepSamples < 0 || s.keepSamples > 64)) fail(`keepSamples must be an integer in [0, 64], got ${s.keepSamples}`);
-  if ('hybridBaseSteps' in s.grid && !s.student) fail('grid.hybridBaseSteps needs a student model');
+  for (const k of Object.keys(s.grid)) if (canonicalKnob(k) === 'baseSteps' && !s.student) fail(`grid.${k} needs a student model`);
   if (s.kind === 'text' && !s.evaluator) fail('text sweeps need an evaluator (an AS-ARM model) for the realism axis');
   if (s.classes.length * s.perClass <= (s.k ?? 5)) fail(`PRDC needs more than k = ${s.k ?? 5} samples per setting, got ${s.classes.length * s.perClass}`);
 }
@@ -173,7 +196,7 @@ export function toJsonLine(r: SweepRecord): string {
   return JSON.stringify(r);
 }
 
-/** Parse JSON lines (blank lines skipped); a malformed line is an error naming its number. */
+/** Parse JSON lines (blank lines skipped; older records upgraded, see `upgradeRecord`); a malformed line is an error naming its number. */
 export function parseJsonLines(text: string): SweepRecord[] {
   const out: SweepRecord[] = [];
   text.split('\n').forEach((line, i) => {
@@ -186,7 +209,7 @@ export function parseJsonLines(text: string): SweepRecord[] {
     }
     if (!r || typeof r !== 'object' || !Number.isInteger(r.index) || typeof r.spec !== 'string' || !r.axes || !r.knobs) fail(`line ${i + 1} is not a sweep record`);
     for (const a of AXES) if (typeof r.axes[a] !== 'number') fail(`line ${i + 1}: axis ${a} is missing`);
-    out.push(r);
+    out.push(upgradeRecord(r));
   });
   return out;
 }

@@ -15,10 +15,11 @@
  * (categoricalProbs) for accept/reject.
  */
 import { OpInputError, SamplerConfigError } from '../errors.js';
+import { knobOption } from '../knobs/registry.js';
 import type { Model } from '../models/model.js';
 import { categoricalProbs } from '../reference/categorical.js';
 import {
-  checkInt, initialTokens, knobsOf, makeMaskBias, now, PositionRng, resolveCommon, stepLogits, type CommonOptions, type SampleResult,
+  initialTokens, knobsOf, makeMaskBias, now, PositionRng, resolveCommon, stepLogits, type CommonOptions, type SampleResult,
 } from './common.js';
 
 export interface AsarmOptions extends CommonOptions {
@@ -64,7 +65,7 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
   const { batch: B, length: L } = r;
   const V = model.vocabSize, be = model.backend;
   if (o.sampler !== 'sequential' && o.sampler !== 'assd') throw new SamplerConfigError('sampler', "'sequential' or 'assd'", o.sampler);
-  const k = o.sampler === 'assd' ? checkInt('draft', o.draft ?? 4, 2, L) : 1;
+  const k = o.sampler === 'assd' ? knobOption('draft', o.draft, 'asarm', 'assd', { maxLength: L }) : 1;
   const filler = model.maskId ?? 0;
   const rng = new PositionRng(r.key, 2);
   // orders: prompt positions first (their content is known), then the free ones

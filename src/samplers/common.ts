@@ -10,6 +10,7 @@ import { SamplerConfigError } from '../errors.js';
 import type { Model } from '../models/model.js';
 import type { Precision } from '../reference/categorical.js';
 import { philox4x32, seedToKey } from '../reference/rng.js';
+import { knobDefault, knobOption } from '../knobs/registry.js';
 
 export interface DrawKnobs {
   /** ≥ 0; 0 = greedy. Default 1. */
@@ -122,15 +123,12 @@ export function resolveCommon(model: Model, o: CommonOptions): ResolvedCommon {
   const length = checkInt('length', o.length, 1, model.maxLength);
   model.checkFits(batch, length); // before any allocation sized by the request
   checkSeed(o.seed);
-  const temperature = o.temperature ?? 1;
-  if (!(temperature >= 0) || !Number.isFinite(temperature)) throw new SamplerConfigError('temperature', 'a finite number ≥ 0 (0 = greedy)', o.temperature);
-  const topK = o.topK ?? 0;
-  if (!Number.isInteger(topK) || topK < 0) throw new SamplerConfigError('topK', 'an integer ≥ 0 (0 = off)', o.topK);
-  const topP = o.topP ?? 1;
-  if (!(topP > 0 && topP <= 1)) throw new SamplerConfigError('topP', 'in (0, 1] (1 = off)', o.topP);
-  const precision = o.precision ?? 'precise';
-  if (precision !== 'precise' && precision !== 'naive-f32') throw new SamplerConfigError('precision', "'precise' or 'naive-f32'", o.precision);
-  const guidance = o.guidance ?? 1;
+  // defaults and accepted ranges: the knob registry (src/knobs/registry.ts); the kind only picks a knob's face
+  const temperature = knobOption('temperature', o.temperature, 'mdm', '');
+  const topK = knobOption('topK', o.topK, 'mdm', '');
+  const topP = knobOption('topP', o.topP, 'mdm', '');
+  const precision = knobOption('precision', o.precision, 'mdm', '') as Precision;
+  const guidance = o.guidance ?? knobDefault('guidance', 'mdm', '') as number;
   if (!Number.isFinite(guidance)) throw new SamplerConfigError('guidance', 'a finite number (1 = plain conditional)', o.guidance);
   let cls = model.nullClass;
   if (o.classId !== undefined) {

@@ -10,8 +10,10 @@
  * - 'ddim' with η ∈ [0, 1] (Song et al., arXiv 2010.02502): x_prev = √ᾱ_prev x̂0 + √(1 − ᾱ_prev − σ²) ε̂ + σ z,
  *   σ = η √((1 − ᾱ_prev)/(1 − ᾱ_t)) √(1 − ᾱ_t/ᾱ_prev). η = 0 is deterministic given x_T; η = 1 has the
  *   DDPM posterior's variance and mean (a different formula for the same chain — the tests check it).
- * Guidance (images): ε̃ = ε_c + w (ε_c − ε_u); **w = 0 is the plain conditional model** (no extra pass),
- * w > 0 strengthens the class. `guidanceInterval` [lo, hi] applies it only at timesteps lo ≤ t ≤ hi
+ * Guidance: the scale s of text and of diffusers' `guidance_scale`, ε̃ = ε_u + s (ε_c − ε_u): **s = 1 is the
+ * plain conditional model** (no extra pass), s = 0 the unconditional model (one pass on the null class),
+ * s > 1 strengthens the class. The fused update takes w = s − 1 (ε̃ = ε_c + w (ε_c − ε_u), the same
+ * number). `guidanceInterval` [lo, hi] applies it only at timesteps lo ≤ t ≤ hi
  * (Kynkäänniemi et al., arXiv 2404.07724); elsewhere the step is conditional only (one pass).
  * - 'consistency' with k steps (Song et al., arXiv 2303.01469) for consistency-distilled students
  *   (digits-fewstep): at t_i = round((T − 1)(1 − i/k)), x̂0 = f(x, t_i), then x = √ᾱ_{t_{i+1}} x̂0 + √(1 − ᾱ_{t_{i+1}}) z.
@@ -26,6 +28,7 @@ import type { Tensor, BackendName } from '../backend/tensor.js';
 import { SamplerConfigError } from '../errors.js';
 import type { DenoiserModel } from '../models/model.js';
 import { checkInt, checkSeed, now, type SamplerCheckpoint } from './common.js';
+import { knobDefault, knobOption } from '../knobs/registry.js';
 
 export interface DiffusionOptions {
   sampler: 'ddpm' | 'ddim' | 'consistency';
@@ -41,7 +44,10 @@ export interface DiffusionOptions {
   /** class in [0, numClasses) for every image, or `classes` per image; omitted = unconditional */
   classId?: number;
   classes?: Uint32Array;
-  /** guidance w ≥ 0 (finite): ε_c + w(ε_c − ε_u); 0 = conditional model. Default 0. Needs a class. */
+  /**
+   * Classifier-free guidance scale s ≥ 0 (finite), as for text: ε_u + s(ε_c − ε_u); 1 = the conditional
+   * model (one pass), 0 = the unconditional model (one pass), > 1 sharper. Default 1. Needs a class.
+   */
   guidance?: number;
   /** [lo, hi] timesteps (integers, 0 ≤ lo ≤ hi < T) where guidance applies. Default: all. */
   guidanceInterval?: [number, number];
@@ -75,7 +81,7 @@ export interface DiffusionResult {
   images: Float32Array;
   batch: number;
   shape: [number, number, number];
-  /** denoiser evaluations per image: 1 per step, 2 on guided steps */
+  /** denoiser evaluations per image: 1 per step, 2 on guided steps (guidance s ∉ {0, 1}) */
   nfe: number;
   /** model calls (a guided step is one call over 2·batch) */
   calls: number;
@@ -125,16 +131,17 @@ export async function sampleDiffusion(model: DenoiserModel, o: DiffusionOptions)
   if (o.sampler !== 'ddpm' && o.sampler !== 'ddim' && o.sampler !== 'consistency') throw new SamplerConfigError('sampler', "'ddpm', 'ddim' or 'consistency'", o.sampler);
   const B = checkInt('batch', o.batch, 1, 1 << 20);
   checkSeed(o.seed);
-  const S = checkInt('steps', o.steps ?? (o.sampler === 'ddpm' ? T : o.sampler === 'ddim' ? 50 : 1), 1, T);
-  const eta = o.eta ?? 0;
+  // ranges and defaults from the knob registry (src/knobs/registry.ts), except the library's steps
+  // default: all T steps for DDPM, 50 for DDIM (the UI and CLI default to fewer: the registry's)
+  const S = knobOption('steps', o.steps ?? (o.sampler === 'ddpm' ? T : o.sampler === 'ddim' ? 50 : 1), 'image', o.sampler, { timesteps: T });
   if (o.sampler !== 'ddim' && o.eta !== undefined) throw new SamplerConfigError('eta', "absent except for 'ddim'", o.eta);
-  if (!(eta >= 0 && eta <= 1)) throw new SamplerConfigError('eta', 'in [0, 1]', o.eta);
-  const w = o.guidance ?? 0;
-  if (!Number.isFinite(w) || w < 0) throw new SamplerConfigError('guidance', 'a finite number ≥ 0 (0 = plain conditional model)', o.guidance);
-  const tau = o.noiseTemperature ?? 1;
-  if (!Number.isFinite(tau) || !(tau > 0)) throw new SamplerConfigError('noiseTemperature', 'a finite number > 0', o.noiseTemperature);
-  const clip = o.clip ?? true;
-  if (typeof clip !== 'boolean') throw new SamplerConfigError('clip', 'true or false', clip);
+  const eta = knobOption('eta', o.eta, 'image', 'ddim');
+  const scale = o.guidance ?? (knobDefault('guidance', 'image', o.sampler) as number);
+  if (!Number.isFinite(scale) || scale < 0) throw new SamplerConfigError('guidance', 'a finite number ≥ 0 (1 = plain conditional model)', o.guidance);
+  // the fused update's weight: ε_c + w(ε_c − ε_u) = ε_u + s(ε_c − ε_u)
+  const w = scale - 1;
+  const tau = knobOption('noiseTemperature', o.noiseTemperature, 'image', o.sampler);
+  const clip = knobOption('clip', o.clip, 'image', o.sampler);
   const previewEvery = checkInt('previewEvery', o.previewEvery ?? 1, 0, 1 << 20);
   let lo = 0, hi = T - 1;
   if (o.guidanceInterval !== undefined) {
@@ -155,7 +162,7 @@ export async function sampleDiffusion(model: DenoiserModel, o: DiffusionOptions)
   for (const c of classes) {
     if (!Number.isInteger(c) || c > model.nullClass) throw new SamplerConfigError('classId', `an integer in [0, ${model.numClasses - 1}] (or ${model.nullClass} = none)`, c);
   }
-  if (w !== 0 && classes.some((c) => c === model.nullClass)) throw new SamplerConfigError('guidance', '0 for unconditional images (guidance needs a class)', w);
+  if (scale !== 1 && classes.some((c) => c === model.nullClass)) throw new SamplerConfigError('guidance', '1 for unconditional images (guidance needs a class)', scale);
 
   const be = model.backend;
   const Sz = model.imageSize, C = model.channels, n = B * Sz * Sz * C;
@@ -188,10 +195,13 @@ export async function sampleDiffusion(model: DenoiserModel, o: DiffusionOptions)
     || rs.extra?.steps !== steps)) {
     throw new SamplerConfigError('resume', `a checkpoint of this sampler ('diffusion:${o.sampler}', ${n} values, ${steps} steps)`, rs.sampler);
   }
-  const guidedAt = (t: number) => w !== 0 && t >= lo && t <= hi;
-  const anyGuided = Array.from(ts).some(guidedAt);
+  // guided steps run the conditional and unconditional passes together (2B); s = 0 is one pass on the null class
+  const guidedAt = (t: number) => scale !== 1 && t >= lo && t <= hi;
+  const pairedAt = (t: number) => scale !== 0 && guidedAt(t);
+  const anyGuided = Array.from(ts).some(pairedAt);
   model.checkFits(anyGuided ? 2 * B : B); // before the device memory below (and the student's too)
   o.hybrid?.student.checkFits(anyGuided ? 2 * B : B);
+  const nulls = new Uint32Array(B).fill(model.nullClass);
   const both = new Uint32Array(2 * B);
   both.set(classes);
   both.fill(model.nullClass, B);
@@ -209,7 +219,7 @@ export async function sampleDiffusion(model: DenoiserModel, o: DiffusionOptions)
   try {
     if (rs) {
       be.write(xb, rs.x!);
-      if (guidedAt(ts[start]) && x2) {
+      if (pairedAt(ts[start]) && x2) {
         const d = new Float32Array(2 * n);
         d.set(rs.x!);
         d.set(rs.x!, n);
@@ -217,13 +227,13 @@ export async function sampleDiffusion(model: DenoiserModel, o: DiffusionOptions)
       }
     } else {
       // x_T = τ z: the update kernel with x = ε = 0, s0 = s1 = 1, no clipping and σ = τ
-      const dupFirst = guidedAt(ts[0]);
+      const dupFirst = pairedAt(ts[0]);
       be.diffusionStep(xa, xa, { seed: o.seed, step: 0xffffffff, clip: false, s0: 1, s1: 1, cX0: 0, cX: 0, cE: 0, sigma: tau, out: xb, x0Out: x0, dupOut: dupFirst ? x2! : undefined });
     }
     for (let i = start; i < steps; i++) {
       const t0 = now();
       const { m: net, t, k } = plan[i];
-      const guided = guidedAt(t);
+      const guided = pairedAt(t);
       let eps: Tensor;
       if (guided) {
         pairT.fill(t);
@@ -231,11 +241,11 @@ export async function sampleDiffusion(model: DenoiserModel, o: DiffusionOptions)
         nfe += 2;
       } else {
         sampleT.fill(t);
-        eps = net.forward({ x: cur, t: sampleT, classes });
+        eps = net.forward({ x: cur, t: sampleT, classes: guidedAt(t) ? nulls : classes });
         nfe += 1;
       }
       calls++;
-      const nextGuided = i + 1 < steps && guidedAt(ts[i + 1]);
+      const nextGuided = i + 1 < steps && pairedAt(ts[i + 1]);
       be.diffusionStep(cur, eps, {
         seed: o.seed, step: i, guidance: guided ? w : undefined, clip, ...k, out: other, x0Out: x0, dupOut: nextGuided ? x2! : undefined,
       });
@@ -259,7 +269,7 @@ export async function sampleDiffusion(model: DenoiserModel, o: DiffusionOptions)
       knobs: {
         sampler: o.sampler, steps: S, eta: o.sampler === 'ddim' ? eta : undefined,
         hybrid: o.hybrid ? { student: o.hybrid.student.name, baseSteps: o.hybrid.baseSteps, studentSteps: o.hybrid.studentSteps } : undefined, batch: B, seed: typeof o.seed === 'bigint' ? o.seed.toString() : o.seed,
-        classes: o.classes ? Array.from(classes) : undefined, classId: o.classes ? undefined : classes[0], guidance: w,
+        classes: o.classes ? Array.from(classes) : undefined, classId: o.classes ? undefined : classes[0], guidance: scale,
         guidanceInterval: [lo, hi], noiseTemperature: tau, clip,
       },
     };

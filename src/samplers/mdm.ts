@@ -19,9 +19,10 @@
  */
 import type { Tensor } from '../backend/tensor.js';
 import { OpInputError, SamplerConfigError } from '../errors.js';
+import { knobDefault, knobOption } from '../knobs/registry.js';
 import type { Model } from '../models/model.js';
 import {
-  checkInt, initialTokens, knobsOf, makeMaskBias, now, PositionRng, resolveCommon, stepLogits, type CommonOptions, type SampleResult, type SamplerCheckpoint,
+  initialTokens, knobsOf, makeMaskBias, now, PositionRng, resolveCommon, stepLogits, type CommonOptions, type SampleResult, type SamplerCheckpoint,
 } from './common.js';
 
 export interface MdmOptions extends CommonOptions {
@@ -58,17 +59,16 @@ export async function sampleMdm(model: Model, o: MdmOptions): Promise<MdmResult>
   const be = model.backend;
   let mode: 'fhs' | 'grid' | 'k';
   let N = 0, k = 0;
-  const order = o.order ?? 'random';
-  const reuse = o.reuseLogits ?? true;
-  if (typeof reuse !== 'boolean') throw new SamplerConfigError('reuseLogits', 'true or false', reuse);
+  const order = o.order ?? (knobDefault('order', 'mdm', 'ancestral') as 'random');
+  const reuse = knobOption('reuseLogits', o.reuseLogits, 'mdm', 'ancestral');
   if (o.sampler === 'fhs') {
     mode = 'fhs';
     if (o.steps !== undefined || o.tokensPerStep !== undefined) throw new SamplerConfigError('steps', 'absent for fhs (one pass per token)', o.steps ?? o.tokensPerStep);
   } else if (o.sampler === 'ancestral') {
     if ((o.steps === undefined) === (o.tokensPerStep === undefined)) throw new SamplerConfigError('steps', 'given, or tokensPerStep given (exactly one of them)', o.steps ?? null);
-    if (o.steps !== undefined) { mode = 'grid'; N = checkInt('steps', o.steps, 1, 100000); }
-    else { mode = 'k'; k = checkInt('tokensPerStep', o.tokensPerStep, 1, L); }
-    if (order !== 'random' && order !== 'confidence') throw new SamplerConfigError('order', "'random' or 'confidence'", order);
+    if (o.steps !== undefined) { mode = 'grid'; N = knobOption('steps', o.steps, 'mdm', 'ancestral'); }
+    else { mode = 'k'; k = knobOption('tokensPerStep', o.tokensPerStep, 'mdm', 'ancestral', { maxLength: L }); }
+    knobOption('order', order, 'mdm', 'ancestral');
     if (order === 'confidence' && mode !== 'k') throw new SamplerConfigError('order', "'random' with steps (confidence needs tokensPerStep)", order);
   } else {
     throw new SamplerConfigError('sampler', "'fhs' or 'ancestral'", o.sampler);

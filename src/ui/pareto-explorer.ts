@@ -33,6 +33,7 @@ import { OpInputError } from '../errors.js';
 import { AXES, expandGrid, fromBase64, mergeSweeps, parseJsonLines, sweepFronts, toJsonLine, type Axis, type KnobValue, type SweepRecord, type SweepSpec } from '../metrics/sweep.js';
 import type { BackendPreference, ModelInfo } from '../worker/protocol.js';
 import { engineFor, errorDetail, modelFor, resolveModelUrl, rethrow } from './engine-host.js';
+import { appliesTo, defaultOf, faceOf, inRange, KNOBS, rangeText, resolveKnob, sweepKnobs, type ModelKind } from '../knobs/registry.js';
 import { conditionalClasses } from './knobs.js';
 import { boxes } from './styles.js';
 
@@ -63,39 +64,26 @@ export interface ExplorerModel {
   perClass: number;
 }
 
-const GUIDANCE_IMAGE: GridKnob = { name: 'guidance', attribute: 'guidance', label: 'guidance w', int: false, min: 0, max: 20, help: 'ε_c + w(ε_c − ε_u); 0 = the conditional model' };
-const GUIDANCE_TEXT: GridKnob = { name: 'guidance', attribute: 'guidance', label: 'guidance s', int: false, min: 0, max: 20, help: 'l_u + s(l_c − l_u); 1 = the conditional model' };
-
-/** Knobs of the grid editor by model kind and sampler. */
+/** Knobs of the grid editor by model kind and sampler: the registry's numeric sweep knobs that `<sample-scope>` takes as inputs. */
 export function gridKnobs(kind: 'image' | 'text', sampler: string): GridKnob[] {
-  if (kind === 'image') {
-    const out = [GUIDANCE_IMAGE, { name: 'steps', attribute: 'steps', label: 'steps', int: true, min: 1, max: 1000, help: 'denoising steps' }];
-    if (sampler === 'ddim') out.push({ name: 'eta', attribute: 'eta', label: 'η', int: false, min: 0, max: 1, help: 'DDIM stochasticity' });
-    return out;
-  }
-  const out: GridKnob[] = [
-    GUIDANCE_TEXT,
-    { name: 'temperature', attribute: 'temperature', label: 'temperature', int: false, min: 0, max: 5, help: '0 = greedy' },
-    { name: 'topP', attribute: 'top-p', label: 'top-p', int: false, min: 0, minOpen: true, max: 1, help: 'nucleus mass in (0, 1]' },
-    { name: 'topK', attribute: 'top-k', label: 'top-k', int: true, min: 0, max: 1000, help: '0 = off' },
-  ];
-  if (sampler === 'ancestral') {
-    out.push(
-      { name: 'steps', attribute: 'steps', label: 'steps', int: true, min: 1, max: 100000, help: 'time-grid steps' },
-      { name: 'tokensPerStep', attribute: 'tokens-per-step', label: 'tokens/step', int: true, min: 1, max: 128, help: 'reveal k tokens per pass (instead of the time grid)' },
-    );
+  const kinds: ModelKind[] = kind === 'image' ? ['image'] : ['mdm', 'asarm'];
+  const out: GridKnob[] = [];
+  for (const k of sweepKnobs(kinds, sampler)) {
+    const on = kinds.find((m) => appliesTo(k, m, sampler))!;
+    if (!k.input || k.grid === false || (k.type !== 'int' && k.type !== 'number')) continue;
+    const r = resolveKnob(k, on);
+    out.push({ name: k.name, attribute: k.attribute!, label: r.label, int: k.type === 'int', min: r.min!, max: r.max!, minOpen: k.minOpen, help: faceOf(k, on).help });
   }
   return out;
 }
 
-/** Sweep knob → `<sample-scope>` attribute, for every knob a scope can take (others are reported as skipped). */
-export const SCOPE_ATTRIBUTE: Record<string, string> = {
-  guidance: 'guidance', steps: 'steps', eta: 'eta', temperature: 'temperature', topP: 'top-p', topK: 'top-k',
-  tokensPerStep: 'tokens-per-step', draft: 'draft-k', precision: 'precision', length: 'length', studentSteps: 'student-steps', hybridBaseSteps: 'base-steps',
-};
+/** Sweep knob (and its older spellings) → `<sample-scope>` attribute, for every knob a scope can take (others are reported as skipped). */
+export const SCOPE_ATTRIBUTE: Record<string, string> = Object.fromEntries(
+  KNOBS.filter((k) => k.sweep && k.attribute).flatMap((k) => [k.name, ...(k.aliases ?? [])].map((n) => [n, k.attribute!])),
+);
 
 export const EXPLORER_MODELS: Record<string, ExplorerModel> = {
-  'digits-diffusion': { kind: 'image', classifier: 'digits-classifier', samplers: ['ddim', 'ddpm'], grid: { guidance: '0, 3', steps: '2, 4' }, classes: '1, 7', perClass: 3 },
+  'digits-diffusion': { kind: 'image', classifier: 'digits-classifier', samplers: ['ddim', 'ddpm'], grid: { guidance: '1, 4', steps: '2, 4' }, classes: '1, 7', perClass: 3 },
   'text-mdm': { kind: 'text', classifier: 'text-classifier', evaluator: 'text-asarm', samplers: ['ancestral', 'fhs'], grid: { guidance: '1, 3', steps: '4' }, classes: 'moby, jargon', perClass: 3 },
 };
 
@@ -103,10 +91,10 @@ export const EXPLORER_MODELS: Record<string, ExplorerModel> = {
 export function parseValues(k: GridKnob, text: string): { values: number[] } | { error: string } {
   const parts = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
   const values: number[] = [];
-  const range = `${k.int ? 'integers' : 'numbers'} in ${k.minOpen ? '(' : '['}${k.min}, ${k.max}]`;
+  const knob = { type: k.int ? 'int' : 'number', min: k.min, max: k.max, minOpen: k.minOpen } as const;
   for (const p of parts) {
     const x = Number(p);
-    if (!Number.isFinite(x) || (k.int && !Number.isInteger(x)) || (k.minOpen ? x <= k.min : x < k.min) || x > k.max) return { error: `${k.label}: "${p}" — need ${range}, comma-separated` };
+    if (!inRange(knob, x)) return { error: `${k.label}: "${p}" — need ${rangeText(knob)}, comma-separated` };
     if (values.includes(x)) return { error: `${k.label}: ${x} is listed twice` };
     values.push(x);
   }
@@ -144,14 +132,14 @@ export class ParetoExplorer extends LitElement {
   @property() sampler = '';
   /** Backend of the engine: 'auto', 'webgpu' or 'cpu' (shared with the page's other elements that ask for the same). */
   @property() backend: BackendPreference = 'auto';
-  /** Initial knob grid, e.g. "guidance=0,3; steps=2,4"; empty = the model's tiny default. */
+  /** Initial knob grid, e.g. "guidance=1,4; steps=2,4"; empty = the model's tiny default. */
   @property() grid = '';
   /** Classes by name or index, comma-separated; empty = the model's default. */
   @property() classes = '';
   /** Samples per class and setting (≥ 2; classes × per-class must exceed PRDC's k = 5). */
   @property({ type: Number, attribute: 'per-class' }) perClass?: number;
   /** The seed of every setting. */
-  @property({ type: Number }) seed = 1;
+  @property({ type: Number }) seed = defaultOf<number>('seed');
   /** Samples kept per setting for the thumbnails (0 = none). */
   @property({ type: Number, attribute: 'keep-samples' }) keepSamples = 4;
   /** A title shown above the form; empty = none. */

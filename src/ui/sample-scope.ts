@@ -24,7 +24,8 @@ import type { EngineProgress, ImageSampleRequest, ImageSampleResult, ModelInfo, 
 import type { BackendPreference } from '../worker/protocol.js';
 import { allowedOriginsAttribute, engineFor, errorDetail, modelFor, resolveModelUrl, rethrow } from './engine-host.js';
 import { boxes } from './styles.js';
-import { checkKnob, conditionalClasses, knobsFor, modelKind, parseKnob, SAMPLERS, type KnobName, type KnobSpec, type ModelKind } from './knobs.js';
+import { defaultOf, KNOBS, knobDefault } from '../knobs/registry.js';
+import { checkKnob, conditionalClasses, knobProperty, knobsFor, modelKind, parseKnob, SAMPLERS, type KnobName, type KnobSpec, type ModelKind } from './knobs.js';
 
 export type ScopeState = 'loading' | 'ready' | 'running' | 'done' | 'stopped' | 'error';
 
@@ -49,7 +50,8 @@ const DRAFT_CLASS: Record<number, string> = {
   [DRAFT_MARK.DISCARDED]: 'd-disc',
 };
 
-const KNOB_PROPS = new Set<string>(['sampler', 'n', 'length', 'seed', 'classLabel', 'guidance', 'temperature', 'topP', 'topK', 'steps', 'tokensPerStep', 'draftK', 'precision', 'eta', 'info']);
+/** properties whose change re-checks the knobs: every knob with an input (src/knobs/registry.ts), and the model info */
+const KNOB_PROPS = new Set<string>([...KNOBS.filter((k) => k.input).map((k) => k.name), 'info']);
 
 @customElement('sample-scope')
 export class SampleScope extends LitElement {
@@ -61,39 +63,42 @@ export class SampleScope extends LitElement {
   @property(allowedOriginsAttribute)
   allowedOrigins: string[] = [];
   /** Sampler: fhs | ancestral (MDM), assd | sequential (AS-ARM), ddim | ddpm (images); empty = the model's first. */
-  @property() sampler = '';
+  @property(knobProperty('sampler')) sampler = '';
   /** Samples drawn in parallel. */
-  @property({ type: Number }) n = 2;
+  @property(knobProperty('n')) n = defaultOf<number>('n');
   /** Text: characters per sample; empty = the model's maximum. */
-  @property({ type: Number }) length?: number;
+  @property(knobProperty('length')) length?: number;
   /** Seed: the same seed and knobs give the same samples on the same backend. */
-  @property({ type: Number }) seed = 1;
+  @property(knobProperty('seed')) seed = defaultOf<number>('seed');
   /** The model's class by name or index ("moby", "3"); empty = unconditional. */
-  @property({ attribute: 'class-label' }) classLabel = '';
-  /** Guidance: text s (1 = conditional model), images w (0 = conditional model); empty = that default. */
-  @property({ type: Number }) guidance?: number;
+  @property(knobProperty('classLabel')) classLabel = '';
+  /** Classifier-free guidance scale s, text and images alike: 1 = the conditional model (the default when empty), 0 = unconditional, > 1 sharper. */
+  @property(knobProperty('guidance')) guidance?: number;
   /** Text: softmax temperature (0 = greedy). */
-  @property({ type: Number }) temperature = 1;
+  @property(knobProperty('temperature')) temperature = defaultOf<number>('temperature');
   /** Text: nucleus mass in (0, 1]. */
-  @property({ type: Number, attribute: 'top-p' }) topP = 1;
+  @property(knobProperty('topP')) topP = defaultOf<number>('topP');
   /** Text: keep the k most likely tokens (0 = off). */
-  @property({ type: Number, attribute: 'top-k' }) topK = 0;
-  /** MDM ancestral: time-grid steps (default 32); images: denoising steps (default DDIM 20, DDPM 100). */
-  @property({ type: Number }) steps?: number;
+  @property(knobProperty('topK')) topK = defaultOf<number>('topK');
+  /** MDM ancestral: time-grid steps; images: denoising steps. Empty = the registry's default for the sampler (src/knobs/registry.ts). */
+  @property(knobProperty('steps')) steps?: number;
   /** MDM ancestral: reveal exactly k tokens per pass (instead of the time grid). */
-  @property({ type: Number, attribute: 'tokens-per-step' }) tokensPerStep?: number;
-  /** AS-ARM ASSD: draft length k ≥ 2. */
-  @property({ type: Number, attribute: 'draft-k' }) draftK = 4;
+  @property(knobProperty('tokensPerStep')) tokensPerStep?: number;
+  /** AS-ARM ASSD: draft length k ≥ 2 (the sampler's `draft`; attribute `draft-k`). */
+  @property(knobProperty('draft')) draft = defaultOf<number>('draft');
+  /** @deprecated the knob is `draft` (attribute `draft-k`) everywhere else; this old property name still works */
+  get draftK(): number { return this.draft; }
+  set draftK(v: number) { this.draft = v; }
   /** Text: 'precise' or 'naive-f32' categorical draws. */
-  @property() precision = 'precise';
+  @property(knobProperty('precision')) precision = defaultOf<string>('precision');
   /** Images, DDIM: η ∈ [0, 1]. */
-  @property({ type: Number }) eta = 0;
+  @property(knobProperty('eta')) eta = defaultOf<number>('eta');
   /** Images: a few-step student model (name or URL) for the base → student hybrid; empty = off. */
   @property() student = '';
   /** Hybrid: base-model steps before the switch. */
-  @property({ type: Number, attribute: 'base-steps' }) baseSteps = 10;
+  @property(knobProperty('baseSteps')) baseSteps = defaultOf<number>('baseSteps');
   /** Hybrid: student consistency steps after the switch. */
-  @property({ type: Number, attribute: 'student-steps' }) studentSteps = 2;
+  @property(knobProperty('studentSteps')) studentSteps = defaultOf<number>('studentSteps');
   /** Backend: 'auto' (WebGPU, else the CPU twins), 'webgpu' or 'cpu'. */
   @property() backend: BackendPreference = 'auto';
   /** Start sampling as soon as the model is loaded. */
@@ -264,30 +269,38 @@ export class SampleScope extends LitElement {
     return i >= 0 ? i : undefined;
   }
 
-  private buildText(info: ModelInfo): TextSampleRequest {
-    const sampler = this.effectiveSampler as TextSampleRequest['sampler'];
-    const o: TextSampleRequest['options'] = {
-      batch: this.n, length: this.length ?? info.maxLength!, seed: this.seed, temperature: this.temperature, topP: this.topP, topK: this.topK,
-      precision: this.precision as 'precise' | 'naive-f32',
-    };
+  /**
+   * The sampler options of every knob the registry applies to this model and sampler, under their
+   * option names (n → batch, the class → classId); unset optional knobs are left to the sampler.
+   */
+  private knobRequest(info: ModelInfo, sampler: string): Record<string, unknown> {
+    const o: Record<string, unknown> = {};
+    for (const k of knobsFor(info, sampler)) {
+      if (k.name === 'sampler' || k.name === 'classLabel') continue;
+      const v = this.knobValue(k.name);
+      if (v !== undefined) o[k.name === 'n' ? 'batch' : k.name] = v;
+    }
     const classId = this.classId();
     if (classId !== undefined) o.classId = classId;
-    if (this.guidance !== undefined) o.guidance = this.guidance;
+    return o;
+  }
+
+  private buildText(info: ModelInfo): TextSampleRequest {
+    const sampler = this.effectiveSampler as TextSampleRequest['sampler'];
+    const o = this.knobRequest(info, sampler) as TextSampleRequest['options'];
+    o.length ??= info.maxLength!;
+    // ancestral: tokens/step, when set, replaces the time grid
     if (sampler === 'ancestral') {
-      if (this.tokensPerStep !== undefined) o.tokensPerStep = this.tokensPerStep;
-      else o.steps = this.steps ?? 32;
+      if (o.tokensPerStep !== undefined) delete o.steps;
+      else o.steps ??= knobDefault('steps', 'mdm', sampler) as number;
     }
-    if (sampler === 'assd') o.draft = this.draftK;
     return { model: info.id, sampler, options: o };
   }
 
   private async buildImage(info: ModelInfo): Promise<ImageSampleRequest> {
     const sampler = this.effectiveSampler as 'ddim' | 'ddpm';
-    const o: ImageSampleRequest['options'] = { sampler, batch: this.n, seed: this.seed, steps: this.steps ?? (sampler === 'ddim' ? 20 : 100), previewEvery: 1 };
-    if (sampler === 'ddim') o.eta = this.eta;
-    const classId = this.classId();
-    if (classId !== undefined) o.classId = classId;
-    if (this.guidance !== undefined) o.guidance = this.guidance;
+    const o = { ...this.knobRequest(info, sampler), sampler, previewEvery: 1 } as ImageSampleRequest['options'];
+    o.steps ??= knobDefault('steps', 'image', sampler) as number;
     const req: ImageSampleRequest = { model: info.id, options: o };
     if (this.student) {
       const s = await modelFor(this.backend, resolveModelUrl(this.student, this.modelsBase), this.origins());

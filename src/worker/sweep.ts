@@ -13,13 +13,15 @@
  *   to `onRecord` as soon as it is done so callers can stream JSON lines.
  */
 import { OpInputError } from '../errors.js';
+import { imageKnobOptions } from '../knobs/options.js';
+import { canonicalKnob, sweepKnobs, type ModelKind } from '../knobs/registry.js';
 import type { Engine } from './engine.js';
 import { knnRadiiSq, prdc, type FeatureSet } from '../metrics/prdc.js';
 import { tensorData, type SafetensorsFile } from '../models/safetensors.js';
 import { vendiScore } from '../metrics/vendi.js';
 import { distinctN, tokenEntropy } from '../metrics/text.js';
 import { classConsistency } from '../metrics/nll.js';
-import { expandGrid, SAMPLE_CHARS, shardSettings, specHash, toBase64, validateSpec, type KnobValue, type SweepRecord, type SweepSamples, type SweepSpec } from '../metrics/sweep.js';
+import { expandGrid, RECORD_FORMAT, SAMPLE_CHARS, shardSettings, specHash, toBase64, validateSpec, type KnobValue, type SweepRecord, type SweepSamples, type SweepSpec } from '../metrics/sweep.js';
 
 /** A classifier's real reference set in its own feature space. */
 export interface ReferenceSet {
@@ -189,8 +191,15 @@ function keepImages(images: Float32Array, shape: [number, number, number], rows:
   return { n: rows.length, h: H, w: W, data: toBase64(out) };
 }
 
-const TEXT_KNOBS = new Set(['guidance', 'temperature', 'topK', 'topP', 'precision', 'steps', 'tokensPerStep', 'order', 'draft', 'length', 'reuseLogits']);
-const IMAGE_KNOBS = new Set(['guidance', 'steps', 'eta', 'noiseTemperature', 'clip', 'guidanceLo', 'guidanceHi', 'hybridBaseSteps', 'studentSteps']);
+/** The knobs a sweep of each kind may set, by their registry names and older spellings (src/knobs/registry.ts). */
+const knobNames = (kinds: ModelKind[]) => new Set(sweepKnobs(kinds).flatMap((k) => [k.name, ...(k.aliases ?? [])]));
+const TEXT_KNOBS = knobNames(['mdm', 'asarm']);
+const IMAGE_KNOBS = knobNames(['image']);
+
+/** A setting's knobs under their registry names (older spellings, e.g. hybridBaseSteps, renamed). */
+function canonicalKnobs(knobs: Record<string, KnobValue>): Record<string, KnobValue> {
+  return Object.fromEntries(Object.entries(knobs).map(([k, v]) => [canonicalKnob(k), v]));
+}
 
 /**
  * Run the settings of a spec (all, or one shard's, less the indices in `skip` — already done) with fixed seeds, evaluate each, hand each
@@ -213,7 +222,7 @@ export async function runSweep(engine: Engine, spec: SweepSpec, opts: { shard?: 
   const requested = new Uint32Array(C * B);
   spec.classes.forEach((c, i) => requested.fill(c, i * B, (i + 1) * B));
   for (const s of settings) {
-    const knobs: Record<string, KnobValue> = { ...(spec.base ?? {}), ...s.knobs };
+    const knobs = canonicalKnobs({ ...(spec.base ?? {}), ...s.knobs });
     const t0 = performance.now();
     let nfe = 0, backend = '';
     let metrics: Metrics;
@@ -235,14 +244,14 @@ export async function runSweep(engine: Engine, spec: SweepSpec, opts: { shard?: 
       if (keep.length) samples = { classes: keep.map((s) => spec.classes[s.cls]), texts: keep.map((s) => texts[s.row].slice(0, SAMPLE_CHARS)) };
     } else {
       // one call for every requested image: the sampler takes a class per image
-      const { hybridBaseSteps, studentSteps, guidanceLo, guidanceHi, ...rest } = knobs;
+      const im = imageKnobOptions(knobs, gen.timesteps!);
       const r = await engine.sampleImage({
         model: spec.model,
         options: {
-          ...(rest as object), sampler: spec.sampler as 'ddim', batch: C * B, seed: spec.seed, classes: requested, previewEvery: 0,
-          ...(guidanceLo !== undefined || guidanceHi !== undefined ? { guidanceInterval: [Number(guidanceLo ?? 0), Number(guidanceHi ?? gen.timesteps! - 1)] as [number, number] } : {}),
+          ...im.options, sampler: spec.sampler as 'ddim', batch: C * B, seed: spec.seed, classes: requested, previewEvery: 0,
+          ...(im.guidanceInterval ? { guidanceInterval: im.guidanceInterval } : {}),
         },
-        ...(hybridBaseSteps !== undefined ? { hybrid: { student: spec.student!, baseSteps: Number(hybridBaseSteps), studentSteps: Number(studentSteps ?? 1) } } : {}),
+        ...(im.hybrid ? { hybrid: { student: spec.student!, ...im.hybrid } } : {}),
       }, undefined, opts.childId?.() ?? opts.requestId);
       const images = r.images;
       nfe = r.nfe;
@@ -254,7 +263,7 @@ export async function runSweep(engine: Engine, spec: SweepSpec, opts: { shard?: 
       spec: hash, ...(spec.name ? { name: spec.name } : {}), index: s.index, knobs: s.knobs,
       axes: { consistency: metrics.consistency, diversity: metrics.diversity, realism: metrics.realism },
       metrics, nfe: spec.kind === 'text' ? nfe / C : nfe, ms: performance.now() - t0, backend,
-      ...(samples ? { samples } : {}),
+      ...(samples ? { samples } : {}), format: RECORD_FORMAT,
     };
     out.push(rec);
     opts.onRecord?.(rec);

@@ -159,7 +159,7 @@ describe('Pareto explorer page (built site)', () => {
     // a bad value is marked and refused before anything runs
     await type('g-steps', '2, 0');
     await page.waitForFunction(() => document.querySelector('pareto-explorer')!.shadowRoot!.querySelector('#g-steps')!.getAttribute('aria-invalid') === 'true', { timeout: 10_000, polling: 100 });
-    await type('g-guidance', '0, 3');
+    await type('g-guidance', '1, 4');
     await type('g-steps', '2');
     await type('classes', '1, 7');
     await type('per-class', '3');
@@ -172,7 +172,7 @@ describe('Pareto explorer page (built site)', () => {
     expect(s.progress).toBe(100);
     expect(s.stats).toMatch(/^2 \/ 2 settings/);
     const records = JSON.parse(s.records) as SweepRecord[];
-    expect(records.map((r) => r.knobs)).toEqual([{ guidance: 0, steps: 2 }, { guidance: 3, steps: 2 }]);
+    expect(records.map((r) => r.knobs)).toEqual([{ guidance: 1, steps: 2 }, { guidance: 4, steps: 2 }]);
     expect(records.map((r) => r.nfe)).toEqual([2, 4]); // guided steps evaluate the denoiser twice
     for (const r of records) {
       expect(r.backend).toBe('cpu');
@@ -210,7 +210,7 @@ describe('Pareto explorer page (built site)', () => {
     // click the guided setting: the scope takes its knobs (and the run's class and seed), then samples them
     await pt.click();
     const knobs = await page.evaluate(() => { const sc = document.querySelector('sample-scope')!; return { guidance: sc.guidance, steps: sc.steps, classLabel: sc.classLabel, seed: sc.seed, n: sc.n }; });
-    expect(knobs).toEqual({ guidance: 3, steps: 2, classLabel: '1', seed: 1, n: 2 });
+    expect(knobs).toEqual({ guidance: 4, steps: 2, classLabel: '1', seed: 1, n: 2 });
     await page.waitForFunction(() => document.querySelector('sample-scope')!.state === 'ready', { timeout: 60_000, polling: 100 });
     await page.evaluate(() => (document.querySelector('sample-scope')!.shadowRoot!.querySelector('[part="start"]') as HTMLButtonElement).click());
     await page.waitForFunction(() => ['done', 'error'].includes(document.querySelector('sample-scope')!.state), { timeout: 60_000, polling: 200 });

@@ -10,7 +10,7 @@ import { expectClose, gpuBackend } from '../util/gpu.js';
 
 describe('diffusion samplers on webgpu', () => {
   it.each([
-    ['ddim η = 0, guided', { sampler: 'ddim', steps: 10, classId: 1, guidance: 2 }],
+    ['ddim η = 0, guided', { sampler: 'ddim', steps: 10, classId: 1, guidance: 3 }],
     ['ddpm, 10 steps', { sampler: 'ddpm', steps: 10, classId: 0 }],
     ['consistency, 3 steps', { sampler: 'consistency', steps: 3 }],
   ] as [string, Partial<DiffusionOptions>][])('%s: same images as the cpu backend', async (_, o) => {
@@ -31,7 +31,7 @@ describe('diffusion samplers on webgpu', () => {
     const gpu = await gpuBackend();
     const m = randomDenoiser({ seed: 4 }, gpu);
     const created: number[] = [];
-    await sampleDiffusion(m, { batch: 4, seed: 1, sampler: 'ddim', steps: 8, classId: 2, guidance: 1.5, guidanceInterval: [30, 70], previewEvery: 3, onStep: () => { created.push(gpu.stats().buffersCreated); } });
+    await sampleDiffusion(m, { batch: 4, seed: 1, sampler: 'ddim', steps: 8, classId: 2, guidance: 2.5, guidanceInterval: [30, 70], previewEvery: 3, onStep: () => { created.push(gpu.stats().buffersCreated); } });
     expect(created.length).toBe(8);
     // step 0 warms the pool; guided and unguided steps (different batch sizes) both occur by step 3
     for (let s = 4; s < created.length; s++) expect(created[s] - created[s - 1]).toBe(0);

@@ -72,7 +72,7 @@ describe('reference sets and evaluation', () => {
 describe('sweeps', () => {
   const imageSpec: SweepSpec = {
     name: 'test-digits', kind: 'image', model: 'digits-diffusion', sampler: 'ddim', base: { steps: 3 },
-    grid: { guidance: [0, 4] }, classes: [1, 7], perClass: 3, seed: 5, classifier: 'digits-classifier',
+    grid: { guidance: [1, 5] }, classes: [1, 7], perClass: 3, seed: 5, classifier: 'digits-classifier',
   };
 
   it('image sweep: records, NFE, shards merge to the whole', async () => {
@@ -80,7 +80,7 @@ describe('sweeps', () => {
     const seen: number[] = [];
     const full = await e.sweep(imageSpec, {}, (r) => seen.push(r.index));
     expect(seen).toEqual([0, 1]);
-    expect(full.map((r) => r.knobs)).toEqual([{ guidance: 0 }, { guidance: 4 }]);
+    expect(full.map((r) => r.knobs)).toEqual([{ guidance: 1 }, { guidance: 5 }]);
     expect(full.map((r) => r.nfe)).toEqual([3, 6]); // guided steps evaluate the denoiser twice
     for (const r of full) {
       for (const v of Object.values(r.axes)) expect(Number.isFinite(v)).toBe(true);
@@ -101,7 +101,7 @@ describe('sweeps', () => {
 
   it('keepSamples: the record carries the setting’s own samples (grey levels), the hash is unchanged', async () => {
     const e = await engineWith('digits-diffusion', 'digits-classifier');
-    const spec: SweepSpec = { ...imageSpec, grid: { guidance: [4] }, keepSamples: 3 };
+    const spec: SweepSpec = { ...imageSpec, grid: { guidance: [5] }, keepSamples: 3 };
     const [r] = await e.sweep(spec);
     expect(r.spec).toBe(specHash({ ...spec, keepSamples: undefined }));
     expect(r.samples!.classes).toEqual([1, 7, 1]); // round-robin over the classes
@@ -109,7 +109,7 @@ describe('sweeps', () => {
     expect([img.n, img.h, img.w]).toEqual([3, 28, 28]);
     const kept = fromBase64(img.data);
     // the same draw outside the sweep: rows 0 (class 1, #0), 3 (class 7, #0), 1 (class 1, #1)
-    const direct = await e.sampleImage({ model: 'digits-diffusion', options: { steps: 3, guidance: 4, sampler: 'ddim', batch: 6, seed: 5, classes: Uint32Array.of(1, 1, 1, 7, 7, 7), previewEvery: 0 } });
+    const direct = await e.sampleImage({ model: 'digits-diffusion', options: { steps: 3, guidance: 5, sampler: 'ddim', batch: 6, seed: 5, classes: Uint32Array.of(1, 1, 1, 7, 7, 7), previewEvery: 0 } });
     const want = new Uint8Array(3 * 784);
     [0, 3, 1].forEach((row, j) => { for (let i = 0; i < 784; i++) want[j * 784 + i] = Math.round(255 * Math.min(1, Math.max(0, direct.images[row * 784 + i]))); });
     expect(kept).toEqual(want);
@@ -123,7 +123,7 @@ describe('sweeps', () => {
   it('cancelling a sweep stops it with AbortError', async () => {
     const e = await engineWith('digits-diffusion', 'digits-classifier');
     const got: number[] = [];
-    const err = await e.sweep({ ...imageSpec, grid: { guidance: [0, 1, 2] } }, {}, (r) => { got.push(r.index); e.cancel('sw'); }, 'sw').catch((x) => x);
+    const err = await e.sweep({ ...imageSpec, grid: { guidance: [1, 2, 3] } }, {}, (r) => { got.push(r.index); e.cancel('sw'); }, 'sw').catch((x) => x);
     expect(err).toBeInstanceOf(AbortError);
     expect(got).toEqual([0]);
     e.dispose();

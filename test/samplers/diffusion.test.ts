@@ -11,7 +11,8 @@
 //   samplers must keep the modes' masses.
 // - DDPM (posterior form) and DDIM with η = 1 use different formulas for the same chain: with the
 //   same seed their sample paths must agree to 1e-3.
-// Guidance w = 0 is the conditional model (one pass per step); guided steps cost two; typed errors.
+// Guidance s = 1 is the conditional model (one pass per step), s = 0 the unconditional one (one pass on the
+// null class); guided steps cost two; typed errors.
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/backend/cpu.js';
 import { SamplerConfigError } from '../../src/errors.js';
@@ -127,22 +128,30 @@ describe('diffusion samplers draw what the discretised chain predicts (exact-sco
 });
 
 describe('guidance, knobs, accounting', () => {
-  it('w = 0 is the conditional model: one pass per step, the same samples as no guidance', async () => {
-    const a = await sampleDiffusion(model, { batch: 64, seed: 1, classId: 1, sampler: 'ddim', steps: 20, guidance: 0 });
+  it('s = 1 is the conditional model: one pass per step, the same samples as no guidance', async () => {
+    const a = await sampleDiffusion(model, { batch: 64, seed: 1, classId: 1, sampler: 'ddim', steps: 20, guidance: 1 });
     const b = await sampleDiffusion(model, { batch: 64, seed: 1, classId: 1, sampler: 'ddim', steps: 20 });
     expect(a.images).toEqual(b.images);
     expect(a.nfe).toBe(20);
     expect(a.calls).toBe(20);
   });
 
+  it('s = 0 is the unconditional model: one pass per step on the null class, the samples of no class', async () => {
+    const a = await sampleDiffusion(model, { batch: 64, seed: 1, classId: 1, sampler: 'ddim', steps: 20, guidance: 0 });
+    const b = await sampleDiffusion(model, { batch: 64, seed: 1, sampler: 'ddim', steps: 20 });
+    expect(a.images).toEqual(b.images);
+    expect(a.nfe).toBe(20);
+    expect(a.knobs.guidance).toBe(0);
+  });
+
   it('guided steps cost two evaluations; the interval limits them; guidance moves samples away from the other class', async () => {
     const steps = 20;
     const ts = timestepGrid(1000, steps);
     const inside = Array.from(ts).filter((t) => t >= 200 && t <= 600).length;
-    const g = await sampleDiffusion(model, { batch: 400, seed: 2, classId: 0, sampler: 'ddim', steps, guidance: 3, guidanceInterval: [200, 600] });
+    const g = await sampleDiffusion(model, { batch: 400, seed: 2, classId: 0, sampler: 'ddim', steps, guidance: 4, guidanceInterval: [200, 600] });
     expect(g.nfe).toBe(steps + inside);
     expect(g.calls).toBe(steps);
-    const full = await sampleDiffusion(model, { batch: 400, seed: 2, classId: 0, sampler: 'ddim', steps, guidance: 3 });
+    const full = await sampleDiffusion(model, { batch: 400, seed: 2, classId: 0, sampler: 'ddim', steps, guidance: 4 });
     expect(full.nfe).toBe(2 * steps);
     const plain = await sampleDiffusion(model, { batch: 400, seed: 2, classId: 0, sampler: 'ddim', steps });
     const meanX = (r: { images: Float32Array }) => points(r.images).reduce((s, p) => s + p[0], 0) / 400;

@@ -33,7 +33,7 @@ describe('resume from a checkpoint', () => {
 
   const img = randomDenoiser({ seed: 2 }, cpu);
   it.each([
-    ['ddim η = 0.5, guided', { sampler: 'ddim', steps: 8, eta: 0.5, classId: 1, guidance: 2, guidanceInterval: [20, 60] }],
+    ['ddim η = 0.5, guided', { sampler: 'ddim', steps: 8, eta: 0.5, classId: 1, guidance: 3, guidanceInterval: [20, 60] }],
     ['ddpm', { sampler: 'ddpm', steps: 8, classId: 0 }],
   ] as [string, Partial<DiffusionOptions>][])('diffusion %s', async (_, o) => {
     const opts = { batch: 3, seed: 6, ...o } as DiffusionOptions;

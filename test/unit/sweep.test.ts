@@ -1,11 +1,13 @@
 // Sweep bookkeeping (src/metrics/sweep.ts): grid numbering, shards that partition the grid, JSON-lines
 // round trip, merging shards (same spec only, contradictions and gaps are errors), spec hashing, and
-// fronts over records on a hand-made point set.
+// fronts over records on a hand-made point set; records from before the one guidance convention read
+// with image guidance converted (w → s = w + 1), once.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { OpInputError } from '../../src/errors.js';
 import {
-  expandGrid, mergeSweeps, parseJsonLines, parseShard, shardSettings, specHash, sweepFronts, toJsonLine, validateSpec,
+  expandGrid, mergeSweeps, parseJsonLines, RECORD_FORMAT, parseShard, shardSettings, specHash, sweepFronts, toJsonLine, validateSpec,
   type SweepRecord, type SweepSpec,
 } from '../../src/metrics/sweep.js';
 
@@ -15,7 +17,7 @@ const spec: SweepSpec = {
 };
 
 function rec(index: number, axes: [number, number, number], s = 'abc'): SweepRecord {
-  return { spec: s, index, knobs: { i: index }, axes: { consistency: axes[0], diversity: axes[1], realism: axes[2] }, metrics: {}, nfe: 1, ms: 1, backend: 'cpu' };
+  return { spec: s, index, knobs: { i: index }, axes: { consistency: axes[0], diversity: axes[1], realism: axes[2] }, metrics: {}, nfe: 1, ms: 1, backend: 'cpu', format: RECORD_FORMAT };
 }
 
 describe('sweep grid and shards', () => {
@@ -128,5 +130,26 @@ describe('kept samples (spec.keepSamples, for display)', () => {
       expect(t).toBe(Buffer.from(b).toString('base64'));
       expect(fromBase64(t)).toEqual(b);
     }), { numRuns: 30 });
+  });
+});
+
+describe('records written before the one guidance convention', () => {
+  const line = (o: object) => JSON.stringify({ spec: 'old', index: 0, axes: { consistency: 1, diversity: 1, realism: 1 }, nfe: 1, ms: 1, backend: 'cpu', ...o });
+  it('read image guidance w as the scale s = w + 1, once; text records and current ones unchanged', () => {
+    const [img, text, now] = parseJsonLines([
+      line({ knobs: { guidance: 0, steps: 5 }, metrics: { density: 1 } }),
+      line({ knobs: { guidance: 0 }, metrics: { tokenEntropy: 2 } }),
+      line({ knobs: { guidance: 3 }, metrics: {}, format: RECORD_FORMAT }),
+    ].join('\n'));
+    expect(img.knobs).toEqual({ guidance: 1, steps: 5 });
+    expect(text.knobs).toEqual({ guidance: 0 });
+    expect(now.knobs).toEqual({ guidance: 3 });
+    // written back and read again: converted once
+    expect(parseJsonLines(toJsonLine(img))[0].knobs).toEqual({ guidance: 1, steps: 5 });
+  });
+  it('the committed digits sweep reads with s: 1 is the conditional model', () => {
+    const rs = parseJsonLines(readFileSync(new URL('../../bench/results/sweep-digits-guidance-steps.jsonl', import.meta.url), 'utf8'));
+    expect([...new Set(rs.map((r) => r.knobs.guidance))].sort()).toEqual([1, 2, 4, 6]);
+    expect(rs.every((r) => r.format === RECORD_FORMAT)).toBe(true);
   });
 });

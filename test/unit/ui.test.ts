@@ -39,15 +39,15 @@ describe('knob rules', () => {
     const names = (i: ModelInfo, s: string) => knobsFor(i, s).map((k) => k.name);
     expect(names(mdm, 'fhs')).not.toContain('steps');
     expect(names(mdm, 'ancestral')).toEqual(expect.arrayContaining(['steps', 'tokensPerStep']));
-    expect(names(asarm, 'assd')).toContain('draftK');
-    expect(names(asarm, 'sequential')).not.toContain('draftK');
+    expect(names(asarm, 'assd')).toContain('draft');
+    expect(names(asarm, 'sequential')).not.toContain('draft');
     expect(names(digits, 'ddim')).toEqual(['sampler', 'n', 'seed', 'classLabel', 'guidance', 'steps', 'eta']);
     expect(spec(mdm, 'fhs', 'classLabel').options!.map(([v]) => v)).toEqual(['', 'moby', 'jargon']);
   });
   it('reject out-of-range values with a SamplerConfigError naming the attribute', () => {
     const bad: [ModelInfo, string, string, unknown][] = [
       [mdm, 'fhs', 'topP', 0], [mdm, 'fhs', 'topP', 1.5], [mdm, 'fhs', 'temperature', -1], [mdm, 'fhs', 'length', 129], [mdm, 'fhs', 'n', 0],
-      [mdm, 'fhs', 'seed', 1.5], [mdm, 'ancestral', 'steps', 2.5], [asarm, 'assd', 'draftK', 1], [mdm, 'fhs', 'classLabel', 'poetry'],
+      [mdm, 'fhs', 'seed', 1.5], [mdm, 'ancestral', 'steps', 2.5], [asarm, 'assd', 'draft', 1], [mdm, 'fhs', 'classLabel', 'poetry'],
       [digits, 'ddim', 'eta', 2], [digits, 'ddim', 'steps', 1001], [mdm, 'fhs', 'n', NaN], [mdm, 'fhs', 'precision', 'fp16'],
     ];
     for (const [info, sampler, name, value] of bad) {
@@ -59,7 +59,7 @@ describe('knob rules', () => {
   it('accept valid values and empty optional ones', () => {
     const good: [ModelInfo, string, string, unknown][] = [
       [mdm, 'fhs', 'topP', 1], [mdm, 'fhs', 'topP', 0.05], [mdm, 'fhs', 'temperature', 0], [mdm, 'fhs', 'length', 128], [mdm, 'fhs', 'guidance', undefined],
-      [mdm, 'ancestral', 'tokensPerStep', undefined], [asarm, 'assd', 'draftK', 2], [mdm, 'fhs', 'classLabel', ''], [digits, 'ddim', 'steps', 20],
+      [mdm, 'ancestral', 'tokensPerStep', undefined], [asarm, 'assd', 'draft', 2], [mdm, 'fhs', 'classLabel', ''], [digits, 'ddim', 'steps', 20],
     ];
     for (const [info, sampler, name, value] of good) expect(checkKnob(spec(info, sampler, name), value), `${name} = ${String(value)}`).toBeNull();
     expect(parseKnob(spec(mdm, 'fhs', 'guidance'), '')).toBeUndefined();
