@@ -195,7 +195,7 @@ export async function forwardFn(host: Host, name: ForwardModel, be: Backend, bat
     const m = await loadModel(host.modelPath(name), be);
     const inputs = textInputs(m, batch, length);
     const run = async () => {
-      const out = m.forward({ tokens: inputs.tokens, classes: inputs.classes, batch, length });
+      const out = await m.forward({ tokens: inputs.tokens, classes: inputs.classes, batch, length });
       const r = (await be.read(out)) as Float32Array;
       be.free(out);
       return r;
@@ -265,8 +265,8 @@ async function validModel(c: Ctx, name: string, twoStream = false): Promise<Mode
   const B = 2, n = Math.min(16, m.maxLength);
   const { tokens, classes } = textInputs(m, B, n);
   const input = { tokens, classes, batch: B, length: n, ...(twoStream ? { order: Uint32Array.from({ length: B * n }, (_, i) => i % n) } : {}) };
-  const got = (await c.be.read(m.forward(input))) as Float32Array;
-  const want = (await c.cpu.read(r.forward(input))) as Float32Array;
+  const got = (await c.be.read(await m.forward(input))) as Float32Array;
+  const want = (await c.cpu.read(await r.forward(input))) as Float32Array;
   validated(c, `${name} B=${B} L=${n}: ours webgpu vs ours cpu`, got, want, TOL.forward);
   r.dispose();
   return m;
@@ -315,7 +315,7 @@ async function samplers(c: Ctx): Promise<void> {
   const chain = async () => {
     const cur = new Uint32Array(L).fill(mam.maskId!);
     for (const i of observed) {
-      const out = mam.forward({ tokens: cur, batch: 1, length: L });
+      const out = await mam.forward({ tokens: cur, batch: 1, length: L });
       await be.read(out);
       be.free(out);
       cur[i] = tokens[i];

@@ -1,6 +1,6 @@
 /** samplescope — sample generative models in the browser on WebGPU. */
 export * from './errors.js';
-export type { Backend, BackendInfo, OutOption } from './backend/backend.js';
+export type { Backend, BackendInfo, OutOption, TensorBound } from './backend/backend.js';
 export type { Tensor, DType, HostArray, BackendName } from './backend/tensor.js';
 export type { Conv2dOptions, DiffusionStepOptions, MatmulOptions, Pool2dOptions, RngOptions, SampleOptions, UnpatchifyOptions } from './backend/shapes.js';
 export type { Activation, ElementwiseOp } from './reference/elementwise.js';
@@ -9,6 +9,7 @@ export { CpuBackend } from './backend/cpu.js';
 export { WebGPUBackend } from './backend/webgpu.js';
 export { acquireDevice, getGPU, checkLimits, type AdapterSummary, type GpuContext } from './gpu/device.js';
 export { GpuRuntime } from './gpu/runtime.js';
+export { effectiveLimits, type EffectiveLimits, type LimitsCap } from './gpu/limits.js';
 export { ropeTable } from './reference/rope.js';
 export { philox4x32, seedToKey } from './reference/rng.js';
 export type { Precision } from './reference/categorical.js';

@@ -15,6 +15,14 @@ as the TypeScript forward does (timestepEmbedding in src/models/denoiser.ts), so
 graph. Before writing, each wrapper is checked against the PyTorch model it wraps (max |Δ| printed).
 
   OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 training/export_onnx.py --text-mdm 1x32,64x32 --digits 1,16
+
+--folder SRC OUT writes a whole samplescope ONNX model folder instead (what `loadOnnxModel` loads, and
+the recipe for bringing your own masked-diffusion LM): model.onnx with dynamic batch and length
+(≤ max_len; the RoPE tables are sliced to the input's length inside the graph), and a manifest with
+architecture.type "onnx" mapping the graph's inputs and outputs to roles, the tokenizer and classes of
+SRC, sha256 of the file.
+
+  OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 training/export_onnx.py --folder models/text-mdm models/text-mdm-onnx
 """
 import argparse, json, math, os, sys
 import torch
@@ -54,7 +62,9 @@ class MdmOnnx(nn.Module):
     def rope(self, x):
         half = x.shape[-1] // 2
         x0, x1 = x[..., :half], x[..., half:]
-        return torch.cat([x0 * self.cos - x1 * self.sin, x0 * self.sin + x1 * self.cos], dim=-1)
+        T = x.shape[1]  # ≤ the table's length; a dynamic Slice in the graph when the length is dynamic
+        cos, sin = self.cos[:, :T], self.sin[:, :T]
+        return torch.cat([x0 * cos - x1 * sin, x0 * sin + x1 * cos], dim=-1)
 
     def forward(self, tokens, cls):
         m = self.m
@@ -112,13 +122,54 @@ def export(module, args, names, out_name, path):
     print(f'wrote {os.path.relpath(path, ROOT)} ({os.path.getsize(path) / 1e6:.1f} MB)')
 
 
+def export_folder(src, out):
+    """A masked-diffusion text model folder → an ONNX model folder (dynamic batch and length)."""
+    from export import file_entry
+    with open(os.path.join(src, 'manifest.json')) as f:
+        man = json.load(f)
+    a = man['architecture']
+    assert a['type'] == 'transformer' and a['attention'] == 'bidirectional', 'only bidirectional (masked-diffusion) transformers'
+    m = Transformer(a['vocab_size'], d=a['d_model'], layers=a['n_layers'], heads=a['n_heads'], ff=a['d_ff'], max_len=a['max_len'],
+                    n_classes=a['n_classes'], rope_base=a['rope_base'], marginal_head=a['marginal_head'],
+                    marginal_form=a.get('marginal_form', 'mean-linear'), mask_id=man['tokenizer'].get('mask_id'))
+    m.load_state_dict(read_safetensors(os.path.join(src, 'model.safetensors')))
+    m.eval()
+    w = MdmOnnx(m, a['max_len']).eval()
+    g = torch.Generator().manual_seed(0)
+    for B, T in ((2, a['max_len']), (3, max(1, a['max_len'] // 2))):
+        tokens = torch.randint(0, a['vocab_size'], (B, T), generator=g)
+        cls = torch.randint(0, a['n_classes'] + 1, (B,), generator=g)
+        with torch.no_grad():
+            diff = (w(tokens, cls) - m(tokens, cls)[0]).abs().max().item()
+        print(f'{man["name"]} B={B} L={T}: wrapper vs Transformer.forward max |Δ| {diff:.2e}')
+        assert diff < 1e-4, diff
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, 'model.onnx')
+    torch.onnx.export(w, (tokens, cls), path, input_names=['tokens', 'cls'], output_names=['logits'], opset_version=OPSET,
+                      do_constant_folding=True, dynamic_axes={'tokens': {0: 'batch', 1: 'length'}, 'cls': {0: 'batch'}, 'logits': {0: 'batch', 1: 'length'}})
+    manifest = {
+        'format': 'samplescope-model/1', 'name': man['name'] + '-onnx', 'family': man['family'],
+        'description': f"{man['name']} exported to ONNX by training/export_onnx.py --folder (same weights, widened to f32)",
+        'architecture': {'type': 'onnx', 'kind': 'masked-diffusion', 'vocab_size': a['vocab_size'], 'max_len': a['max_len'],
+                         'n_classes': a['n_classes'], 'inputs': {'tokens': 'tokens', 'class': 'cls'}, 'outputs': {'logits': 'logits'}},
+        'tokenizer': man['tokenizer'], 'classes': man['classes'], 'null_class': man['null_class'],
+        'files': [file_entry(out, 'model.onnx', 'onnx')],
+    }
+    with open(os.path.join(out, 'manifest.json'), 'w') as f:
+        json.dump(manifest, f, indent=1)
+    print(f'wrote {os.path.relpath(path, ROOT)} ({os.path.getsize(path) / 1e6:.2f} MB) and its manifest')
+
+
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument('--folder', nargs=2, metavar=('SRC', 'OUT'), help='export a model folder as an ONNX model folder')
     ap.add_argument('--text-mdm', default='', help='comma-separated BxL shapes, e.g. 1x32,64x32')
     ap.add_argument('--digits', default='', help='comma-separated batch sizes')
     ap.add_argument('--out', default=os.path.join(ROOT, 'bench', '.onnx'))
     a = ap.parse_args()
     torch.set_num_threads(1)
+    if a.folder:
+        return export_folder(*a.folder)
     os.makedirs(a.out, exist_ok=True)
     with open(os.path.join(a.out, '.gitignore'), 'w') as f:
         f.write('# build outputs of training/export_onnx.py\n*\n')

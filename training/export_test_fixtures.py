@@ -68,8 +68,35 @@ def make(name, two_stream, dtype, marginal_form='mean-linear'):
     json.dump(manifest, open(os.path.join(out, 'manifest.json'), 'w'), indent=1)
 
 
+def make_enum(name='tiny-enum'):
+    """An enumerable masked-diffusion toy (3 tokens + [MASK], length 4, two classes) with sharp random
+    weights, native and — via export_onnx.py --folder — as an ONNX folder: the ONNX adapter's χ² tests."""
+    torch.manual_seed(3)
+    gen = torch.Generator().manual_seed(4)
+    m = Transformer(4, d=8, layers=1, heads=2, ff=16, max_len=4, n_classes=2)
+    with torch.no_grad():
+        for p in m.parameters():
+            p.copy_(torch.randn(p.shape, generator=gen) * (1.5 if p.dim() > 1 else 0.3))
+    m.eval()
+    out = os.path.join(OUT, name)
+    os.makedirs(out, exist_ok=True)
+    write_safetensors(os.path.join(out, 'model.safetensors'), export_tensors(m, torch.float32))
+    manifest = {
+        'format': 'samplescope-model/1', 'name': name, 'family': 'test',
+        'description': 'random weights, enumerable (3 tokens, length 4), for exactness tests only',
+        'architecture': {'type': 'transformer', 'attention': 'bidirectional', 'norm': 'layernorm', 'activation': 'gelu_tanh',
+                         'norm_eps': 1e-5, 'positional': 'rope-half-split', **m.cfg},
+        'tokenizer': {'type': 'char', 'vocab': ['a', 'b', 'c', '[MASK]'], 'mask_id': 3},
+        'classes': ['a', 'b', 'none'], 'null_class': 2,
+        'files': [file_entry(out, 'model.safetensors', 'weights')],
+        'weights_dtype': 'F32',
+    }
+    json.dump(manifest, open(os.path.join(out, 'manifest.json'), 'w'), indent=1)
+
+
 if __name__ == '__main__':
     make('tiny-bidir', False, torch.float32)
     make('tiny-twostream', True, torch.float16)
     make('tiny-mam-softplus', False, torch.float32, 'observed-softplus')
+    make_enum()
     print('wrote', OUT)

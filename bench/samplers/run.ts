@@ -50,8 +50,8 @@ async function validate(dir: string, kind: 'bidirectional' | 'two-stream'): Prom
   const tokens = new Uint32Array(B * n);
   for (let i = 0; i < tokens.length; i++) tokens[i] = i % 3 === 0 ? m.maskId ?? 0 : 1 + ((i * 7) % 60);
   const input = { tokens, batch: B, length: n, ...(kind === 'two-stream' ? { order: Uint32Array.from({ length: B * n }, (_, i) => i % n) } : {}) };
-  const got = (await be.read(m.forward(input))) as Float32Array;
-  const want = (await cpu.read(ref.forward(input))) as Float32Array;
+  const got = (await be.read(await m.forward(input))) as Float32Array;
+  const want = (await cpu.read(await ref.forward(input))) as Float32Array;
   let worst = 0;
   for (let i = 0; i < want.length; i++) {
     const err = Math.abs(got[i] - want[i]) - (ATOL + RTOL * Math.abs(want[i]));
@@ -150,7 +150,7 @@ if (only.has('mam')) {
       const cur = new Uint32Array(len).fill(mam.maskId!);
       lc = 0;
       for (const i of observed) {
-        const logits = (await be.read(mam.forward({ tokens: cur, batch: 1, length: len }))) as Float32Array;
+        const logits = (await be.read(await mam.forward({ tokens: cur, batch: 1, length: len }))) as Float32Array;
         const row = logits.subarray(i * mam.vocabSize, (i + 1) * mam.vocabSize);
         let mx = -Infinity;
         for (let v = 0; v < mam.vocabSize; v++) if (v !== mam.maskId && row[v] > mx) mx = row[v];

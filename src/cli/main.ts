@@ -24,6 +24,7 @@ import { loadClassifier, loadDenoiser, loadManifest, loadModel } from '../models
 import type { Backend } from '../backend/backend.js';
 import { sampleDiffusion } from '../samplers/diffusion.js';
 import { encodeGreyPng, gridPixels } from './png.js';
+import { marginalFormOf } from '../models/manifest.js';
 import type { Model } from '../models/model.js';
 import { sampleAsarm, type AsarmOptions } from '../samplers/asarm.js';
 import { logMarginals } from '../samplers/mam.js';
@@ -134,7 +135,7 @@ async function main(argv: string[]): Promise<number> {
       if (cal) {
         console.log(`calibration (${cal.command ?? 'scripts/calibrate-mam.ts'}): on ${cal.snippets} held-out snippets the one-pass log p is off from ${cal.evaluator}'s exact likelihood by ${cal.vsExact.meanAbsPerChar.toFixed(3)} nats per observed character on average (Spearman ${cal.vsExact.spearman.toFixed(3)}); moving a text within the window changes it by ${cal.padding.meanAbsPerChar.toFixed(3)} nats per character`);
       } else {
-        console.log(`calibration: not measured for this model${(model.manifest.architecture.marginal_form ?? 'mean-linear') === 'mean-linear' ? '; its marginal head is unconstrained, so these values need not be normalized log-probabilities' : ''}`);
+        console.log(`calibration: not measured for this model${marginalFormOf(model.manifest) === 'mean-linear' ? '; its marginal head is unconstrained, so these values need not be normalized log-probabilities' : ''}`);
       }
       return 0;
     }

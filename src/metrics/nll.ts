@@ -35,7 +35,7 @@ export async function logProbsLeftToRight(model: Model, tokens: Uint32Array, bat
   const order = new Uint32Array(batch * length);
   for (let b = 0; b < batch; b++) for (let i = 0; i < length; i++) order[b * length + i] = i;
   const classes = new Uint32Array(batch).fill(classId ?? model.nullClass);
-  const logits = model.forward({ tokens, batch, length, order, classes });
+  const logits = await model.forward({ tokens, batch, length, order, classes });
   const l = (await be.read(logits)) as Float32Array;
   be.free(logits);
   const mask = model.maskId;

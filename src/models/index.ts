@@ -5,7 +5,7 @@ import { CnnClassifier } from './classifier.js';
 import { DitDenoiser } from './denoiser.js';
 import { loadModelFiles, type LoadedTensor, type LoadOptions } from './load.js';
 import { isCnnManifest, isDitManifest, isTextCnnManifest, isTextManifest, type AnyManifest, type DitManifest } from './manifest.js';
-import type { ClassifierModel, DenoiserModel, Model, TextClassifierModel } from './model.js';
+import type { ClassifierModel, DenoiserModel, TextClassifierModel } from './model.js';
 import { TextCnnClassifier } from './text_classifier.js';
 import { TransformerModel } from './transformer.js';
 
@@ -16,7 +16,7 @@ function wrongKind(m: AnyManifest, want: string, use: string): never {
 const loaderFor = (m: AnyManifest) => (isTextManifest(m) ? 'loadModel' : isDitManifest(m) ? 'loadDenoiser' : isTextCnnManifest(m) ? 'loadTextClassifier' : 'loadClassifier');
 
 /** A text model (transformer: MDM, AS-ARM, MaM). */
-export async function loadModel(source: string, backend: Backend, opts: LoadOptions = {}): Promise<Model> {
+export async function loadModel(source: string, backend: Backend, opts: LoadOptions = {}): Promise<TransformerModel> {
   const { manifest, weights } = await loadModelFiles(source, opts);
   if (!isTextManifest(manifest)) wrongKind(manifest, 'a text transformer', loaderFor(manifest));
   return new TransformerModel(manifest, weights, backend);
@@ -69,10 +69,11 @@ export async function loadTextClassifier(source: string, backend: Backend, opts:
 }
 
 export type { Model, ForwardInput, DenoiserModel, DenoiserInput, ClassifierModel, TextClassifierModel } from './model.js';
-export type { ModelManifest, AnyManifest, DitManifest, CnnManifest, TextCnnManifest } from './manifest.js';
+export type { ModelManifest, AnyManifest, DitManifest, CnnManifest, TextCnnManifest, OnnxManifest, OnnxArchitecture, TextManifest, MamCalibrationRecord, MarginalForm } from './manifest.js';
 export { TextCnnClassifier } from './text_classifier.js';
 export { loadModelFiles, loadRoleFiles, loadManifest, sha256Hex, type LoadOptions, type LoadedModelFiles } from './load.js';
 export { parseSafetensors, tensorData, writeSafetensors } from './safetensors.js';
 export { TransformerModel } from './transformer.js';
+export { loadOnnxModel, OnnxTextModel, planOnnx, type OnnxPlan } from './onnx.js';
 export { DitDenoiser, linearAlphasCumprod, timestepEmbedding } from './denoiser.js';
 export { CnnClassifier } from './classifier.js';

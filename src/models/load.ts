@@ -220,6 +220,16 @@ export async function loadRoleFiles(source: string, role: string, opts: LoadOpti
 }
 
 /**
+ * The bytes of a manifest's one file of `role` (e.g. an ONNX graph), verified (size, sha256, origin)
+ * and not parsed here: the caller hands them to the runtime that reads that format.
+ */
+export async function loadRawFile(source: string, manifest: AnyManifest, role: string, opts: LoadOptions = {}): Promise<{ path: string; bytes: Uint8Array }> {
+  const f = manifest.files.filter((x) => x.role === role);
+  if (f.length !== 1) throw new ModelFormatError('manifest-files', `${manifest.name} needs exactly one file of role "${role}", has ${f.length}`, undefined, 'manifest.json');
+  return { path: f[0].path, bytes: await loadVerified(source, f[0], opts) };
+}
+
+/**
  * Load a model folder/URL: the manifest, then its weights (and files of `opts.roles`), verified.
  */
 export async function loadModelFiles(source: string, opts: LoadOptions = {}): Promise<LoadedModelFiles> {

@@ -117,7 +117,41 @@ export interface TextCnnManifest extends ManifestCommon {
 }
 
 /** Any manifest this package loads; `architecture.type` tells them apart. */
-export type AnyManifest = ModelManifest | DitManifest | CnnManifest | TextCnnManifest;
+export type AnyManifest = ModelManifest | DitManifest | CnnManifest | TextCnnManifest | OnnxManifest;
+
+/** The roles a text graph's inputs can play (besides `tokens`, all optional). */
+export const ONNX_TEXT_INPUTS = ['tokens', 'class', 'attention_mask', 'position_ids'] as const;
+export type OnnxTextInput = (typeof ONNX_TEXT_INPUTS)[number];
+
+/**
+ * A network run by onnxruntime (architecture.type "onnx"): its graph is the file of role "onnx"; the
+ * manifest maps the graph's inputs and outputs to roles by name (training/export_onnx.py --folder
+ * writes one). 'masked-diffusion': logits (B, L, V) of every position given tokens with [MASK].
+ */
+export interface OnnxArchitecture {
+  type: 'onnx';
+  kind: 'masked-diffusion';
+  vocab_size: number;
+  max_len: number;
+  n_classes: number;
+  /** role → graph input name */
+  inputs: Partial<Record<OnnxTextInput, string>> & { tokens: string };
+  /** role → graph output name */
+  outputs: { logits: string };
+}
+
+export interface OnnxManifest extends Omit<ModelManifest, 'architecture'> {
+  architecture: OnnxArchitecture;
+}
+
+/** What a text Model's manifest can be: our transformer or an ONNX graph. */
+export type TextManifest = ModelManifest | OnnxManifest;
+
+/** The marginal head's form of a text model (undefined: no head). */
+export function marginalFormOf(m: TextManifest): MarginalForm | undefined {
+  const a = m.architecture;
+  return a.type === 'transformer' && a.marginal_head ? (a.marginal_form ?? 'mean-linear') : undefined;
+}
 
 /** A text transformer's manifest. */
 export interface ModelManifest {
@@ -164,6 +198,7 @@ export interface IsingSpec {
 
 /** Narrowing helpers. */
 export const isTextManifest = (m: AnyManifest): m is ModelManifest => m.architecture.type === 'transformer';
+export const isOnnxManifest = (m: AnyManifest): m is OnnxManifest => m.architecture.type === 'onnx';
 export const isDitManifest = (m: AnyManifest): m is DitManifest => m.architecture.type === 'dit';
 export const isCnnManifest = (m: AnyManifest): m is CnnManifest => m.architecture.type === 'cnn';
 export const isTextCnnManifest = (m: AnyManifest): m is TextCnnManifest => m.architecture.type === 'textcnn';
@@ -180,7 +215,7 @@ function posInt(v: unknown, name: string, max = 1 << 20): number {
   return v as number;
 }
 
-function validateFiles(o: Record<string, unknown>): void {
+function validateFiles(o: Record<string, unknown>, weightsRole = 'weights'): void {
   if (!Array.isArray(o.files) || o.files.length === 0) fail('manifest-files', 'files must be a non-empty list');
   for (const f of o.files as Record<string, unknown>[]) {
     if (typeof f !== 'object' || f === null || Array.isArray(f)) fail('manifest-files', `files entries must be objects, got ${JSON.stringify(f)}`);
@@ -189,7 +224,7 @@ function validateFiles(o: Record<string, unknown>): void {
     if (typeof f.sha256 !== 'string' || !SHA.test(f.sha256)) fail('manifest-files', `${f.path}: sha256 must be 64 lowercase hex digits`);
     if (!Number.isSafeInteger(f.bytes) || (f.bytes as number) < 0) fail('manifest-files', `${f.path}: bytes must be a non-negative integer`);
   }
-  if (!(o.files as ManifestFile[]).some((f) => f.role === 'weights')) fail('manifest-files', 'no file has role "weights"');
+  if (!(o.files as ManifestFile[]).some((f) => f.role === weightsRole)) fail('manifest-files', `no file has role "${weightsRole}"`);
 }
 
 function validateClasses(o: Record<string, unknown>, n: number, withNull: boolean): void {
@@ -248,7 +283,8 @@ export function validateManifest(m: unknown): AnyManifest {
   if (a && typeof a === 'object' && a.type === 'dit') return validateDit(o, a);
   if (a && typeof a === 'object' && a.type === 'cnn') return validateCnn(o, a);
   if (a && typeof a === 'object' && a.type === 'textcnn') return validateTextCnn(o, a);
-  if (!a || a.type !== 'transformer') fail('manifest-architecture', 'architecture.type must be "transformer", "dit", "cnn" or "textcnn"');
+  if (a && typeof a === 'object' && a.type === 'onnx') return validateOnnx(o, a);
+  if (!a || a.type !== 'transformer') fail('manifest-architecture', 'architecture.type must be "transformer", "onnx", "dit", "cnn" or "textcnn"');
   for (const k of ['vocab_size', 'd_model', 'n_layers', 'n_heads', 'd_ff', 'max_len']) posInt(a[k], `architecture.${k}`);
   if (!Number.isSafeInteger(a.n_classes) || (a.n_classes as number) < 0) fail('manifest-architecture', 'architecture.n_classes must be an integer ≥ 0');
   if ((a.d_model as number) % (a.n_heads as number) !== 0) fail('manifest-architecture', 'd_model must be a multiple of n_heads');
@@ -305,4 +341,32 @@ function validateCalibration(c: unknown): void {
   num(v.meanSignedPerChar, 'vsExact.meanSignedPerChar');
   num(r.shuffledAuc, 'shuffledAuc', 0, 1);
   if (typeof r.evaluator !== 'string' || !r.evaluator) bad('evaluator must be a model name');
+}
+
+function validateOnnx(o: Record<string, unknown>, a: Record<string, unknown>): OnnxManifest {
+  if (a.kind !== 'masked-diffusion') fail('manifest-architecture', `an ONNX model's kind must be "masked-diffusion" (causal and denoiser graphs are not supported yet), got ${JSON.stringify(a.kind)}`);
+  for (const k of ['vocab_size', 'max_len']) posInt(a[k], `architecture.${k}`);
+  if (!Number.isSafeInteger(a.n_classes) || (a.n_classes as number) < 0) fail('manifest-architecture', 'architecture.n_classes must be an integer ≥ 0');
+  const names = (v: unknown, what: string, roles: readonly string[], need: string): Record<string, string> => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) fail('manifest-onnx-io', `architecture.${what} must map roles to graph names`);
+    const r = v as Record<string, unknown>;
+    for (const [k, n] of Object.entries(r)) {
+      if (!roles.includes(k)) fail('manifest-onnx-io', `architecture.${what}.${k}: unknown role (known: ${roles.join(', ')})`);
+      if (typeof n !== 'string' || !n) fail('manifest-onnx-io', `architecture.${what}.${k} must be a graph ${what.slice(0, -1)} name`);
+    }
+    if (typeof r[need] !== 'string') fail('manifest-onnx-io', `architecture.${what}.${need} is required`);
+    return r as Record<string, string>;
+  };
+  const inputs = names(a.inputs, 'inputs', ONNX_TEXT_INPUTS, 'tokens');
+  names(a.outputs, 'outputs', ['logits'], 'logits');
+  if (new Set(Object.values(inputs)).size !== Object.values(inputs).length) fail('manifest-onnx-io', 'two input roles name the same graph input');
+  if ((a.n_classes as number) > 0 && !inputs.class) fail('manifest-onnx-io', `a model with ${a.n_classes} classes needs architecture.inputs.class`);
+  const tok = o.tokenizer as Record<string, unknown> | undefined;
+  if (!tok || tok.type !== 'char' || !Array.isArray(tok.vocab) || tok.vocab.some((c) => typeof c !== 'string')) fail('manifest-tokenizer', 'tokenizer must be {type: "char", vocab: string[]}');
+  if ((tok.vocab as string[]).length !== a.vocab_size) fail('manifest-tokenizer', `tokenizer has ${(tok.vocab as string[]).length} entries but vocab_size is ${a.vocab_size}`);
+  if (!Number.isSafeInteger(tok.mask_id) || (tok.mask_id as number) < 0 || (tok.mask_id as number) >= (a.vocab_size as number)) fail('manifest-tokenizer', 'a masked-diffusion model needs tokenizer.mask_id in the vocabulary');
+  validateClasses(o, a.n_classes as number, true);
+  validateFiles(o, 'onnx');
+  if ((o.files as { role: string }[]).filter((f) => f.role === 'onnx').length !== 1) fail('manifest-files', 'an ONNX model lists exactly one file of role "onnx"');
+  return o as unknown as OnnxManifest;
 }

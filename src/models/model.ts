@@ -4,7 +4,8 @@
  */
 import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../backend/tensor.js';
-import type { CnnManifest, DitManifest, ModelManifest, TextCnnManifest } from './manifest.js';
+import type { CnnManifest, DitManifest, TextCnnManifest, TextManifest } from './manifest.js';
+import { OpInputError } from '../errors.js';
 
 export interface ForwardInput {
   /** (batch, length) token ids; [MASK] = `maskId` where the model has one */
@@ -28,7 +29,7 @@ export interface ForwardInput {
 
 export interface Model {
   readonly name: string;
-  readonly manifest: ModelManifest;
+  readonly manifest: TextManifest;
   readonly backend: Backend;
   readonly vocabSize: number;
   readonly maxLength: number;
@@ -46,8 +47,11 @@ export interface Model {
    * call it before their own host-side allocations, so an impossible request fails at once.
    */
   checkFits(batch: number, length: number): void;
-  /** Logits (batch, length, vocab) on `backend`. The caller frees the tensor. */
-  forward(input: ForwardInput): Tensor;
+  /**
+   * Logits (batch, length, vocab) on `backend`. The caller frees the tensor. Native models return at
+   * once (they only encode); a model run by another runtime (ONNX) returns a promise — callers await.
+   */
+  forward(input: ForwardInput): Tensor | Promise<Tensor>;
   /** MaM head: log p(observed tokens), unobserved positions = [MASK]; (batch) on `backend`. */
   logMarginal(input: ForwardInput): Tensor;
   dispose(): void;
@@ -110,4 +114,25 @@ export interface TextClassifierModel {
   /** token ids (batch, length) → features (batch, featureDim) and logits (batch, numClasses); the caller frees both */
   run(tokens: Uint32Array, batch: number): { features: Tensor; logits: Tensor };
   dispose(): void;
+}
+
+/**
+ * The checks every text model's forward makes, in one place: a live model, batch and length in range,
+ * the size against the backend (`checkFits`), token ids in the vocabulary, classes in range. Returns
+ * the classes (default: the null class for every row).
+ */
+export function checkForwardInput(m: Model, input: ForwardInput, op: string, disposed: boolean): Uint32Array {
+  if (disposed) throw new OpInputError(op, `model ${m.name} was disposed`);
+  const { batch: B, length: T, tokens } = input;
+  if (!Number.isInteger(B) || B < 1) throw new OpInputError(op, `batch must be a positive integer, got ${B}`);
+  if (!Number.isInteger(T) || T < 1 || T > m.maxLength) throw new OpInputError(op, `length must be in [1, ${m.maxLength}], got ${T}`);
+  m.checkFits(B, T);
+  if (tokens.length !== B * T) throw new OpInputError(op, `tokens has ${tokens.length} ids, expected batch·length = ${B * T}`);
+  for (let i = 0; i < tokens.length; i++) {
+    if (tokens[i] >= m.vocabSize) throw new OpInputError(op, `token id ${tokens[i]} at ${i} is outside the vocabulary [0, ${m.vocabSize})`);
+  }
+  const classes = input.classes ?? new Uint32Array(B).fill(m.nullClass);
+  if (classes.length !== B) throw new OpInputError(op, `classes has ${classes.length} entries, expected ${B}`);
+  for (const c of classes) if (c > m.nullClass) throw new OpInputError(op, `class ${c} is outside [0, ${m.nullClass}] (${m.manifest.classes.join(', ')})`);
+  return classes;
 }

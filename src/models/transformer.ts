@@ -15,7 +15,7 @@ import { LimitExceededError, OpInputError } from '../errors.js';
 import { ropeTable } from '../reference/rope.js';
 import type { LoadedTensor } from './load.js';
 import type { MarginalForm, ModelManifest, TransformerArchitecture } from './manifest.js';
-import type { ForwardInput, Model } from './model.js';
+import { checkForwardInput, type ForwardInput, type Model } from './model.js';
 import { WeightSet } from './weights.js';
 
 interface BlockWeights {
@@ -98,19 +98,8 @@ export class TransformerModel implements Model {
   }
 
   private check(input: ForwardInput, op: string): { B: number; T: number; classes: Uint32Array } {
-    if (this.disposed) throw new OpInputError(op, `model ${this.name} was disposed`);
-    const { batch: B, length: T, tokens } = input;
-    if (!Number.isInteger(B) || B < 1) throw new OpInputError(op, `batch must be a positive integer, got ${B}`);
-    if (!Number.isInteger(T) || T < 1 || T > this.maxLength) throw new OpInputError(op, `length must be in [1, ${this.maxLength}], got ${T}`);
-    this.checkFits(B, T);
-    if (tokens.length !== B * T) throw new OpInputError(op, `tokens has ${tokens.length} ids, expected batch·length = ${B * T}`);
-    for (let i = 0; i < tokens.length; i++) {
-      if (tokens[i] >= this.vocabSize) throw new OpInputError(op, `token id ${tokens[i]} at ${i} is outside the vocabulary [0, ${this.vocabSize})`);
-    }
-    const classes = input.classes ?? new Uint32Array(B).fill(this.nullClass);
-    if (classes.length !== B) throw new OpInputError(op, `classes has ${classes.length} entries, expected ${B}`);
-    for (const c of classes) if (c > this.nullClass) throw new OpInputError(op, `class ${c} is outside [0, ${this.nullClass}] (${this.manifest.classes.join(', ')})`);
-    return { B, T, classes };
+    const classes = checkForwardInput(this, input, op, this.disposed);
+    return { B: input.batch, T: input.length, classes };
   }
 
   /** Content-stream embedding tok_emb[x] + cls_emb[c] → h (B, T, d), and the class embedding per token. */

@@ -107,7 +107,7 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
       const active = [...Array(B).keys()].filter((b) => n[b] < L);
       const marks = o.onStep && o.sampler === 'assd' ? new Uint8Array(B * L) : undefined;
       if (o.sampler === 'sequential') {
-        const { logits, passes } = stepLogits(model, tokens, r, maskBias, { order });
+        const { logits, passes } = await stepLogits(model, tokens, r, maskBias, { order });
         nfe += passes;
         be.categorical(be.reshape(logits, [B * L, V]), { seed: r.seed, counter: step, temperature: r.temperature, topK: r.topK, topP: r.topP, precision: r.precision, out: drawn });
         be.free(logits);
@@ -121,7 +121,7 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
         }
       } else {
         // draft pass: q_j for ranks n..n+k−1, all conditioned on the prefix only
-        const draft = stepLogits(model, tokens, r, maskBias, { order, queryPrefix: n });
+        const draft = await stepLogits(model, tokens, r, maskBias, { order, queryPrefix: n });
         nfe += draft.passes;
         const ql = (await be.read(draft.logits)) as Float32Array;
         be.free(draft.logits);
@@ -142,7 +142,7 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
         const verifyRows = active.filter((b) => kb[b] >= 2);
         let pl: Float32Array | null = null;
         if (verifyRows.length) {
-          const verify = stepLogits(model, tokens, r, maskBias, { order });
+          const verify = await stepLogits(model, tokens, r, maskBias, { order });
           nfe += verify.passes;
           pl = (await be.read(verify.logits)) as Float32Array;
           be.free(verify.logits);

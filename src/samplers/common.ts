@@ -178,15 +178,15 @@ export class PositionRng {
  * combined as l_u + s·(l_c − l_u); s = 0 is one unconditional pass), plus a bias that excludes [MASK] from being drawn.
  * Returns the tensor (caller frees) and the number of passes made.
  */
-export function stepLogits(model: Model, tokens: Uint32Array, r: ResolvedCommon, maskBias: Tensor | null, extra: { order?: Uint32Array; queryPrefix?: Uint32Array } = {}): { logits: Tensor; passes: number } {
+export async function stepLogits(model: Model, tokens: Uint32Array, r: ResolvedCommon, maskBias: Tensor | null, extra: { order?: Uint32Array; queryPrefix?: Uint32Array } = {}): Promise<{ logits: Tensor; passes: number }> {
   const be: Backend = model.backend;
   const input = { tokens, batch: r.batch, length: r.length, classes: r.classes, order: extra.order, queryPrefix: extra.queryPrefix };
   // s = 0 is the unconditional model alone: one pass (l_u + 0·(l_c − l_u) = l_u exactly)
-  const lc = model.forward(r.guidance === 0 ? { ...input, classes: r.uncond } : input);
+  const lc = await model.forward(r.guidance === 0 ? { ...input, classes: r.uncond } : input);
   let logits = lc;
   let passes = 1;
   if (r.guidance !== 1 && r.guidance !== 0) {
-    const lu = model.forward({ ...input, classes: r.uncond });
+    const lu = await model.forward({ ...input, classes: r.uncond });
     passes = 2;
     const a = be.scale(lu, 1 - r.guidance);
     const b = be.scale(lc, r.guidance);

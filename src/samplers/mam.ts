@@ -9,6 +9,7 @@
  */
 import { OpInputError, SamplerConfigError } from '../errors.js';
 import type { Model } from '../models/model.js';
+import type { Tensor } from '../backend/tensor.js';
 import { categoricalProbs } from '../reference/categorical.js';
 import { checkInt, initialTokens, knobsOf, now, PositionRng, resolveCommon, type CommonOptions, type SampleResult } from './common.js';
 
@@ -138,7 +139,8 @@ export async function selfConsistency(model: Model, x: Uint32Array, batch: numbe
     }
     return p;
   });
-  const readFree = async (t: ReturnType<Model['forward']>) => {
+  const readFree = async (p: Tensor | Promise<Tensor>) => {
+    const t = await p;
     try {
       return (await be.read(t)) as Float32Array;
     } finally {
@@ -150,7 +152,7 @@ export async function selfConsistency(model: Model, x: Uint32Array, batch: numbe
   const empty = lm0.reduce((a, v) => a + Math.abs(v), 0) / B;
   let prev = lm0;
   for (let s = 0; s < steps; s++) {
-    const logits = await readFree(model.forward({ tokens: cur, batch: B, length: L, classes: cls }));
+    const logits = await readFree(await model.forward({ tokens: cur, batch: B, length: L, classes: cls }));
     const V = model.vocabSize;
     const cond = new Float64Array(B);
     for (let b = 0; b < B; b++) {

@@ -103,7 +103,7 @@ export async function sampleMdm(model: Model, o: MdmOptions): Promise<MdmResult>
       const t0 = now();
       if (changed || !(reuse && mode === 'grid')) {
         if (logits) be.free(logits);
-        const s = stepLogits(model, tokens, r, maskBias);
+        const s = await stepLogits(model, tokens, r, maskBias);
         logits = s.logits;
         nfe += s.passes;
       }

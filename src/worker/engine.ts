@@ -20,8 +20,9 @@ import { loadClassifier, loadDenoiser, loadInterpolatedDenoiser, loadManifest, l
 import { nllLeftToRight } from '../metrics/nll.js';
 import type { SweepRecord, SweepSpec } from '../metrics/sweep.js';
 import { computeReferenceSet, evaluateImages, evaluateText, runSweep, type EvalOptions, type Metrics, type ReferenceSet } from './sweep.js';
-import type { AnyManifest, MamCalibrationRecord, MarginalForm } from '../models/manifest.js';
+import { marginalFormOf, type AnyManifest, type MamCalibrationRecord, type MarginalForm } from '../models/manifest.js';
 import type { ClassifierModel, DenoiserModel, Model, TextClassifierModel } from '../models/model.js';
+import { loadOnnxModel } from '../models/onnx.js';
 import { sampleAsarm, type AsarmOptions } from '../samplers/asarm.js';
 import { sampleDiffusion, type DiffusionOptions } from '../samplers/diffusion.js';
 import { logMarginals } from '../samplers/mam.js';
@@ -145,12 +146,13 @@ export class Engine {
       const m = await loadTextClassifier(source, be, opts);
       entry = { kind: 'text-classifier', model: m, info: { ...base, kind: 'text-classifier', classes: m.manifest.classes, vocab: m.manifest.tokenizer.vocab, maxLength: m.length } };
     } else {
-      const m = await loadModel(source, be, opts);
+      // an ONNX graph (onnxruntime-web, imported only now) or our transformer: the same Model to the samplers
+      const m: Model = manifest.architecture.type === 'onnx' ? await loadOnnxModel(source, be, opts) : await loadModel(source, be, opts);
       entry = {
         kind: 'text', model: m,
         info: { ...base, kind: 'text', classes: m.manifest.classes, vocab: m.manifest.tokenizer.vocab, maskId: m.maskId, maxLength: m.maxLength, attention: m.attention, hasMarginalHead: m.hasMarginalHead,
           ...(m.manifest.ising ? { ising: { L: m.manifest.ising.L, beta: m.manifest.ising.beta, logZ: m.manifest.ising.log_z } } : {}),
-          ...(m.hasMarginalHead ? { marginalForm: m.manifest.architecture.marginal_form ?? 'mean-linear' } : {}),
+          ...(m.hasMarginalHead ? { marginalForm: marginalFormOf(m.manifest) } : {}),
           ...(m.manifest.calibration ? { calibration: m.manifest.calibration } : {}) },
       };
     }

@@ -28,9 +28,9 @@ async function conditionals(model: Model, o: MixtureOptions): Promise<Map<string
   const tokens = Uint32Array.from(states.flat());
   const be = model.backend;
   const cls = o.classId ?? model.nullClass;
-  const lc = (await be.read(model.forward({ tokens, batch: B, length: L, classes: new Uint32Array(B).fill(cls) }))) as Float32Array;
+  const lc = (await be.read(await model.forward({ tokens, batch: B, length: L, classes: new Uint32Array(B).fill(cls) }))) as Float32Array;
   const s = o.guidance ?? 1;
-  const lu = s !== 1 ? ((await be.read(model.forward({ tokens, batch: B, length: L, classes: new Uint32Array(B).fill(model.nullClass) }))) as Float32Array) : lc;
+  const lu = s !== 1 ? ((await be.read(await model.forward({ tokens, batch: B, length: L, classes: new Uint32Array(B).fill(model.nullClass) }))) as Float32Array) : lc;
   const T = o.temperature ?? 1;
   const V = model.vocabSize;
   const out = new Map<string, Float64Array[]>();
@@ -105,7 +105,7 @@ export async function sequentialDistribution(model: Model, L: number, order: Uin
   const orders = new Uint32Array(n * L);
   for (let idx = 0; idx < n; idx++) orders.set(order, idx * L);
   const cls = o.classId ?? model.nullClass;
-  const logits = (await model.backend.read(model.forward({ tokens, batch: n, length: L, classes: new Uint32Array(n).fill(cls), order: orders }))) as Float32Array;
+  const logits = (await model.backend.read(await model.forward({ tokens, batch: n, length: L, classes: new Uint32Array(n).fill(cls), order: orders }))) as Float32Array;
   const T = o.temperature ?? 1;
   const out = new Float64Array(n);
   for (let idx = 0; idx < n; idx++) {
