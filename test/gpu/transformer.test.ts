@@ -8,6 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/backend/cpu.js';
 import type { Backend } from '../../src/backend/backend.js';
 import { loadModel } from '../../src/models/index.js';
+import { loadOnnxModel } from '../../src/models/onnx.js';
+import { sampleMdm } from '../../src/samplers/mdm.js';
 import { expectClose, gpuBackend } from '../util/gpu.js';
 import { FIXTURES, MODELS, golden, modelNames } from '../util/models.js';
 
@@ -79,4 +81,26 @@ describe.each(names)('model %s', (name) => {
   it('matches its PyTorch golden vectors on webgpu', async () => {
     await check(MODELS + name, await gpuBackend());
   });
+});
+
+describe('text-mdm through its ONNX form (models/text-mdm-onnx, training/export_onnx.py --folder)', () => {
+  // same weights widened to f32, run by onnxruntime-web's wasm EP, logits uploaded to the GPU backend:
+  // within 2e-3 + 2e-3·|ref| of the native WebGPU forward; FHS with one seed draws the same tokens on
+  // ≥ 99.9 % of positions (a draw can only differ on a near-tie)
+  it('logits and FHS samples agree with the native model', async () => {
+    const gpu = await gpuBackend();
+    const onnx = await loadOnnxModel(MODELS + 'text-mdm-onnx', gpu);
+    const native = await loadModel(MODELS + 'text-mdm', gpu);
+    const B = 2, L = 48;
+    const tokens = Uint32Array.from({ length: B * L }, (_, i) => (i % 3 === 0 ? 95 : (i * 13) % 95));
+    const input = { tokens, batch: B, length: L, classes: Uint32Array.of(0, 2) };
+    expectClose(await gpu.read(await onnx.forward(input)), await gpu.read(native.forward(input)), 2e-3, 2e-3, 'text-mdm logits');
+    const o = { batch: 4, length: 32, seed: 11, sampler: 'fhs' as const, classId: 1 };
+    const [a, b] = [await sampleMdm(onnx, o), await sampleMdm(native, o)];
+    let same = 0;
+    for (let i = 0; i < a.samples.length; i++) if (a.samples[i] === b.samples[i]) same++;
+    expect(same / a.samples.length).toBeGreaterThanOrEqual(0.999);
+    onnx.dispose();
+    native.dispose();
+  }, 300_000);
 });
