@@ -86,10 +86,16 @@ export class ModelFormatError extends SamplescopeError {
   }
 }
 
-/** A downloaded or read file does not have the sha256 its manifest promises; nothing was loaded. */
+/**
+ * A downloaded or read file does not have the size or sha256 its manifest promises; nothing was
+ * loaded. `check` says which: expected/actual are byte counts (exact, as BigInt-safe integers) or
+ * sha256 hex digests.
+ */
 export class IntegrityError extends SamplescopeError {
-  constructor(readonly file: string, readonly expected: string, readonly actual: string) {
-    super('integrity', `${file}: sha256 ${actual} does not match the manifest's ${expected}`);
+  constructor(readonly file: string, readonly expected: string, readonly actual: string, readonly check: 'sha256' | 'bytes' = 'sha256') {
+    super('integrity', check === 'bytes'
+      ? `${file}: expected ${expected} bytes (the manifest's), got ${actual} bytes`
+      : `${file}: expected sha256 ${expected} (the manifest's), got ${actual}`);
   }
 }
 
