@@ -143,3 +143,24 @@ export class OriginNotAllowedError extends SamplescopeError {
     super('origin-not-allowed', `${url}: origin ${origin} is not allowed (allowed: ${allowed.join(', ') || 'none'}); the embedding page can extend the list (allowedOrigins / allowed-origins)`);
   }
 }
+
+/**
+ * A command line that cannot mean what was typed: an unknown option (with the closest known one), a
+ * value out of range, a missing argument, an output that cannot be written. Found before any model
+ * loads; the CLI exits 2.
+ */
+export class UsageError extends SamplescopeError {
+  constructor(message: string) {
+    super('usage', message);
+  }
+}
+
+/**
+ * A finished result could not be written where it was asked to go; `savedTo` is where it went
+ * instead (a file in the temporary folder), so the work is not lost.
+ */
+export class OutputWriteError extends SamplescopeError {
+  constructor(readonly path: string, readonly reason: string, readonly savedTo?: string) {
+    super('output-write', `could not write ${path} (${reason}); ${savedTo ? `the results are safe in ${savedTo}` : 'and saving a copy in the temporary folder failed too'}`);
+  }
+}
