@@ -23,7 +23,7 @@ export class WebGPUUnavailableError extends SamplescopeError {
 /** A requested resource exceeds what the adapter/device supports. Raised before any allocation. */
 export class LimitExceededError extends SamplescopeError {
   constructor(readonly limit: string, readonly requested: number, readonly available: number, context = '') {
-    super('limit-exceeded', `${context ? context + ': ' : ''}needs ${limit} = ${requested}, but the adapter allows ${available}`);
+    super('limit-exceeded', `${context ? context + ': ' : ''}needs ${limit} = ${requested}, but the ${limit.startsWith('cpu') ? 'CPU backend' : 'adapter'} allows ${available}`);
   }
 }
 

@@ -12,7 +12,7 @@
  */
 import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { AbortError, OpInputError, SamplerConfigError, SamplescopeError, UsageError, WebGPUUnavailableError } from '../errors.js';
+import { AbortError, LimitExceededError, OpInputError, SamplerConfigError, SamplescopeError, UsageError, WebGPUUnavailableError } from '../errors.js';
 import { imageKnobOptions } from '../knobs/options.js';
 import { defaultOf, knobDef, knobDefault, KNOBS, SAMPLERS, type KnobContext, type ModelKind } from '../knobs/registry.js';
 import { AXES, expandGrid, mergeSweeps, parseJsonLines, parseShard, shardSettings, specHash, sweepFronts, toJsonLine, type SweepRecord, type SweepSpec } from '../metrics/sweep.js';
@@ -57,7 +57,7 @@ function describe(manifest: AnyManifest, cmd: string): { kind: ModelKind; ctx: K
     return { kind: 'image', ctx: { timesteps: m.diffusion.timesteps }, classes: m.classes.slice(0, a.n_classes) };
   }
   if (a.type === 'transformer') return { kind: a.attention === 'two-stream' ? 'asarm' : 'mdm', ctx: { maxLength: a.max_len, vocab: a.vocab_size }, classes: manifest.classes.slice(0, a.n_classes) };
-  throw new UsageError(`${manifest.name} is a ${a.type === 'cnn' ? 'image' : 'text'} classifier; ${cmd} needs a ${cmd === 'score' ? 'MaM text model (text-mam, ising-mam)' : 'text or image generator'}${a.type === 'cnn' ? ' (an image classifier goes with sample --classifier)' : ''}`);
+  throw new UsageError(`${manifest.name} is ${a.type === 'cnn' ? 'an image' : 'a text'} classifier; ${cmd} needs a ${cmd === 'score' ? 'MaM text model (text-mam, ising-mam)' : 'text or image generator'}${a.type === 'cnn' ? ' (an image classifier goes with sample --classifier)' : ''}`);
 }
 
 function classOf(classes: string[], flags: Flags): number | undefined {
@@ -161,7 +161,14 @@ async function sampleCommand(flags: Flags, msg: Messages): Promise<number> {
     const info = await engine.loadModel(plan.dir, { id: 'model' });
     msg.info(await backendLine(engine, info.name, performance.now() - t0));
     const mode = progressMode({ quiet: flags.has('quiet'), progress: flags.has('progress') });
-    return plan.kind === 'image' ? await sampleImages(engine, plan, msg, mode) : await sampleTexts(engine, plan, info.vocab!, info.maskId, info.maxLength!, msg, mode);
+    try {
+      return plan.kind === 'image' ? await sampleImages(engine, plan, msg, mode) : await sampleTexts(engine, plan, info.vocab!, info.maskId, info.maxLength!, msg, mode);
+    } catch (e) {
+      // the samplers check a request against the backend's largest tensor (model.checkFits) before
+      // allocating anything for it; the bytes needed grow linearly with the batch, so say what fits
+      if (e instanceof LimitExceededError) msg.error(`samplescope: ${plan.n} samples do not fit in one run here; at most ${Math.floor((plan.n * e.available) / e.requested)} would (--n)${plan.kind === 'image' ? '' : ', or more of them with a shorter --length'}`);
+      throw e;
+    }
   } finally {
     engine.dispose();
   }
@@ -271,6 +278,7 @@ async function prepareScore(flags: Flags, rest: string[]): Promise<{ dir: string
   const dir = requireModel(flags, 'score');
   const manifest = await loadManifest(dir);
   const { ctx, classes } = describe(manifest, 'score');
+  if (manifest.architecture.type !== 'transformer' || !manifest.architecture.marginal_head) throw new UsageError(`${manifest.name} has no marginal head; score needs a MaM model (text-mam, ising-mam)`);
   const text = rest.join(' ');
   if (!text) throw new UsageError('score needs the text to score ("?" marks unknown characters), e.g. samplescope score --model text-mam "te?t"');
   const L = ctx.maxLength!;
@@ -301,7 +309,6 @@ async function scoreCommand(flags: Flags, rest: string[], msg: Messages): Promis
     const t0 = performance.now();
     const info = await engine.loadModel(p.dir, { id: 'model' });
     msg.info(await backendLine(engine, info.name, performance.now() - t0));
-    if (!info.hasMarginalHead) throw new UsageError(`${info.name} has no marginal head; score needs a MaM model (text-mam, ising-mam)`);
     const t1 = performance.now();
     console.log(`${p.observed} of ${p.L} characters observed; log p under ${info.name}, one pass per class:`);
     console.log(`  ${'class'.padEnd(12)} ${'log p (nats)'.padStart(13)} ${'per observed char'.padStart(18)}`);

@@ -54,6 +54,19 @@ describe('option parsing (no process)', () => {
     expect(() => parseArgs(['merge', '--shard', '0/2'])).toThrow(/--shard is an option of sweep/);
     expect(COMMANDS.map((c) => c.name)).toEqual(['sample', 'score', 'info', 'sweep', 'merge', 'help']);
   });
+  it('every example in the help parses, and names a shipped model and one of its classes', () => {
+    for (const c of COMMANDS) {
+      for (const ex of c.examples) {
+        const words = [...ex.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]).slice(1);
+        const p = parseArgs(words);
+        expect(p.command.name, ex).toBe(c.name);
+        const model = p.flags.get('model');
+        if (!model) continue;
+        const manifest = JSON.parse(readFileSync(join(ROOT, 'models', model, 'manifest.json'), 'utf8'));
+        if (p.flags.has('class')) expect(manifest.classes, ex).toContain(p.flags.get('class'));
+      }
+    }
+  });
   it('native driver lines are noise; the library\'s own lines and JS stack traces are not', () => {
     const dawn = [
       'error: XDG_RUNTIME_DIR is invalid or not set in the environment.',
@@ -192,6 +205,8 @@ describe('samplescope (the binary)', () => {
     expect(cli(['score', '--model', 'text-mam', '--backend', 'cpu']).code).toBe(2);
     const bad = cli(['score', '--model', 'text-mam', '--backend', 'cpu', 'caf\u00e9']);
     expect([bad.code, bad.stderr]).toEqual([2, expect.stringContaining('is not in text-mam\'s vocabulary')]);
+    const asarm = cli(['score', '--model', 'text-asarm', '--backend', 'cpu', 'the']);
+    expect([asarm.code, asarm.stderr]).toEqual([2, 'samplescope: text-asarm has no marginal head; score needs a MaM model (text-mam, ising-mam)\n']);
     const i = cli(['info', '--model', 'text-mdm']);
     expect(i.code).toBe(0);
     expect(JSON.parse(i.stdout).name).toBe('text-mdm');
