@@ -166,8 +166,10 @@ async function sampleCommand(flags: Flags, msg: Messages): Promise<number> {
     } catch (e) {
       // the samplers check a request against the backend's largest tensor (model.checkFits) before
       // allocating anything for it; the bytes needed grow linearly with the batch, so say what fits
-      if (e instanceof LimitExceededError) msg.error(`samplescope: ${plan.n} samples do not fit in one run here; at most ${Math.floor((plan.n * e.available) / e.requested)} would (--n)${plan.kind === 'image' ? '' : ', or more of them with a shorter --length'}`);
-      throw e;
+      if (!(e instanceof LimitExceededError)) throw e;
+      msg.error(`samplescope: ${e.name}: ${e.message}`);
+      msg.error(`samplescope: ${plan.n} samples do not fit in one run here; at most ${Math.floor((plan.n * e.available) / e.requested)} would (--n)${plan.kind === 'image' ? '' : ', or more of them with a shorter --length'}`);
+      return 1;
     }
   } finally {
     engine.dispose();

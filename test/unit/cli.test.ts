@@ -6,7 +6,7 @@
 // progress appears on a terminal (a pseudo-terminal from `script`) and not in a pipe; Ctrl-C exits
 // 130 with the partial samples; Dawn's native stderr lines are hidden behind one explanation.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -166,6 +166,21 @@ describe('samplescope (the binary)', () => {
     expect(existsSync(target)).toBe(false);
     expect(readdirSync(d)).toEqual([]); // the temporary name was removed
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  }, T);
+
+  it('a request that cannot fit is refused before its buffers exist, with how many samples would fit (exit 1)', () => {
+    // the tiny fixture with a long window: 64 × 8192 tokens need 16 GiB logits-wide tensors, over the
+    // CPU backend's 2 GiB per-tensor budget; the samplers' checkFits refuses it before allocating
+    const d = tmp();
+    cpSync(join(ROOT, 'test/fixtures/tiny-bidir'), d, { recursive: true });
+    const m = JSON.parse(readFileSync(join(d, 'manifest.json'), 'utf8'));
+    m.architecture.max_len = 8192;
+    writeFileSync(join(d, 'manifest.json'), JSON.stringify(m));
+    const r = cli(['sample', '--model', d, '--backend', 'cpu', '--n', '64', '--length', '8192']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('samplescope: LimitExceededError: tiny-bidir: a forward of batch 64 × length 8192: needs cpuMaxTensorBytes = 17179869184, but the CPU backend allows 2147483648');
+    expect(r.stderr).toContain('64 samples do not fit in one run here; at most 8 would (--n)');
+    expect(readdirSync(d).sort()).toEqual(['golden.safetensors', 'manifest.json', 'model.safetensors']);
   }, T);
 
   it('images: a PNG grid and a JSON of the knobs and metrics beside it', () => {
