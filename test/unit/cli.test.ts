@@ -141,6 +141,9 @@ describe('samplescope (the binary)', () => {
     expect(r.stderr).toMatch(/# 2 samples × 8; NFE \d+/);
     expect(r.stderr).not.toContain('\x1b['); // a pipe gets no progress bar
     expect(cli([...TEXT, '--quiet']).stderr).toBe('');
+    const json = cli([...TEXT, '--format', 'jsonl', '--quiet']);
+    expect(json.stdout.trim().split('\n').map((l) => JSON.parse(l).text)).toEqual(r.stdout.trim().split('\n')); // same seed, same samples
+    expect(cli([...TEXT, '--format', 'png']).code).toBe(2);
     const d = tmp();
     const j = cli([...TEXT, '--seed', '7', '--out', join(d, 's.jsonl')]);
     expect(j.code).toBe(0);
