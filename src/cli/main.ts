@@ -490,6 +490,8 @@ export function reportError(e: unknown, msg: Messages, verbose: boolean): number
 
 const argv = process.argv.slice(2);
 const messages = new Messages(false);
+// `samplescope sample … | head -1`: a reader that stops early is not a failure (no EPIPE stack trace)
+process.stdout.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? 0 : 1));
 main(argv).then(
   (code) => process.exit(code),
   (e) => process.exit(reportError(e, messages, argv.includes('--verbose'))),

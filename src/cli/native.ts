@@ -5,9 +5,13 @@
  * that may open a WebGPU device runs as a child: its stderr (where only native code and crashes
  * write) is piped through `isNativeNoise` and the noise dropped unless --verbose; its own messages
  * go to an extra fd that is the real stderr (SAMPLESCOPE_MSG_FD, see ./progress.ts), so progress
- * still sees a terminal and the library's explanation is the first thing shown. What cannot be
- * hidden: noise written after the child exits by the driver's atexit handlers is filtered too, but a
- * driver that aborts the process leaves only its exit code (reported).
+ * still sees a terminal and the library's explanation is the first thing shown.
+ *
+ * What this cannot do: hide the noise when samplescope is used as a library (in-process, native
+ * writes reach fd 2 directly — only a process boundary can catch them); recognise driver lines that
+ * match none of the patterns below (they are shown, never dropped); or explain a driver that kills
+ * the process outright (only the exit code and the hidden-line count are reported). `--backend cpu`
+ * never loads Dawn, so it runs in-process with nothing to hide.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
