@@ -23,7 +23,7 @@ export class WebGPUUnavailableError extends SamplescopeError {
 /** A requested resource exceeds what the adapter/device supports. Raised before any allocation. */
 export class LimitExceededError extends SamplescopeError {
   constructor(readonly limit: string, readonly requested: number, readonly available: number, context = '') {
-    super('limit-exceeded', `${context ? context + ': ' : ''}needs ${limit} = ${requested}, but the adapter allows ${available}`);
+    super('limit-exceeded', `${context ? context + ': ' : ''}needs ${limit} = ${requested}, but the ${limit.startsWith('cpu') ? 'CPU backend' : 'adapter'} allows ${available}`);
   }
 }
 
@@ -86,10 +86,16 @@ export class ModelFormatError extends SamplescopeError {
   }
 }
 
-/** A downloaded or read file does not have the sha256 its manifest promises; nothing was loaded. */
+/**
+ * A downloaded or read file does not have the size or sha256 its manifest promises; nothing was
+ * loaded. `check` says which: expected/actual are byte counts (exact, as BigInt-safe integers) or
+ * sha256 hex digests.
+ */
 export class IntegrityError extends SamplescopeError {
-  constructor(readonly file: string, readonly expected: string, readonly actual: string) {
-    super('integrity', `${file}: sha256 ${actual} does not match the manifest's ${expected}`);
+  constructor(readonly file: string, readonly expected: string, readonly actual: string, readonly check: 'sha256' | 'bytes' = 'sha256') {
+    super('integrity', check === 'bytes'
+      ? `${file}: expected ${expected} bytes (the manifest's), got ${actual} bytes`
+      : `${file}: expected sha256 ${expected} (the manifest's), got ${actual}`);
   }
 }
 
@@ -135,5 +141,26 @@ export class UnknownModelError extends SamplescopeError {
 export class OriginNotAllowedError extends SamplescopeError {
   constructor(readonly url: string, readonly origin: string, readonly allowed: string[]) {
     super('origin-not-allowed', `${url}: origin ${origin} is not allowed (allowed: ${allowed.join(', ') || 'none'}); the embedding page can extend the list (allowedOrigins / allowed-origins)`);
+  }
+}
+
+/**
+ * A command line that cannot mean what was typed: an unknown option (with the closest known one), a
+ * value out of range, a missing argument, an output that cannot be written. Found before any model
+ * loads; the CLI exits 2.
+ */
+export class UsageError extends SamplescopeError {
+  constructor(message: string) {
+    super('usage', message);
+  }
+}
+
+/**
+ * A finished result could not be written where it was asked to go; `savedTo` is where it went
+ * instead (a file in the temporary folder), so the work is not lost.
+ */
+export class OutputWriteError extends SamplescopeError {
+  constructor(readonly path: string, readonly reason: string, readonly savedTo?: string) {
+    super('output-write', `could not write ${path} (${reason}); ${savedTo ? `the results are safe in ${savedTo}` : 'and saving a copy in the temporary folder failed too'}`);
   }
 }

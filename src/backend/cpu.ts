@@ -32,6 +32,16 @@ export class CpuTensor implements Tensor {
   }
 }
 
+/** A macrotask turn (setImmediate in Node; a MessageChannel round trip in browsers and workers, unclamped unlike setTimeout). */
+function yieldToEventLoop(): Promise<void> {
+  if (typeof setImmediate === 'function') return new Promise((r) => setImmediate(r));
+  return new Promise((r) => {
+    const c = new MessageChannel();
+    c.port1.onmessage = () => { c.port1.close(); r(); };
+    c.port2.postMessage(null);
+  });
+}
+
 export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
   readonly info: BackendInfo;
@@ -81,6 +91,10 @@ export class CpuBackend implements Backend {
 
   async read(t: Tensor): Promise<HostArray> {
     assertLive(t, 'read');
+    // a read is where samplers wait once per step: let the event loop run here, or a cancel that
+    // arrives as a message (the worker's Comlink call) or a signal (the CLI's Ctrl-C) would wait until
+    // the whole run had finished — every op on this backend is synchronous, so nothing else yields
+    await yieldToEventLoop();
     const d = this.data(t).slice();
     return checkSamples(t, d);
   }

@@ -6,8 +6,9 @@
 import {
   appliesTo, checkKnobValue, faceOf, KNOBS, MODEL_KINDS, parseKnobText, rangeText, resolveKnob, SAMPLERS, type KnobContext, type KnobDef, type ModelKind,
 } from '../knobs/registry.js';
+import { UsageError } from '../errors.js';
 
-export class UsageError extends Error {}
+export { UsageError };
 
 /** flags that are not knobs, or knobs the command reads itself (sampler, class) */
 const SPECIAL = new Set(['sampler', 'classLabel']);
@@ -54,24 +55,4 @@ export function knobFlagHelp(kind: ModelKind): string[] {
     const only = k.uses[kind] === '*' ? '' : ` [${(k.uses[kind] as string[]).join(', ')}]`;
     return `  --${k.flag} ${value}${only}  ${f.help}${defaultText(k, kind)}${range}`;
   });
-}
-
-/** `samplescope --help`: the commands and every knob flag by model kind. */
-export function cliHelp(): string {
-  const kinds: [ModelKind, string][] = [['mdm', 'masked diffusion text models (text-mdm, text-mam)'], ['asarm', 'AS-ARM text models (text-asarm)'], ['image', 'image denoisers (digits-diffusion, digits-fewstep: --sampler consistency)']];
-  return [
-    'usage: samplescope <command> --model NAME [flags]      (--model: a name under models/ or a folder path)',
-    '',
-    'commands:',
-    '  sample   draw samples (text: one line per sample; images: a PNG grid, --out FILE, default samples.png;',
-    '           --classifier NAME prints a classifier\'s verdicts)',
-    '  score    log p of a partial text under a MaM model ("?" = unknown character), e.g. score --model text-mam "te?t"',
-    '  info     the model\'s manifest',
-    '  sweep    --spec sweep.json [--shard i/n] [--out part.jsonl]: run a knob grid, one JSON line per setting',
-    '  merge    part0.jsonl … [--spec sweep.json] [--out sweep.jsonl] [--fronts fronts.json]: join shards, print the Pareto fronts',
-    '',
-    'flags for every command: --backend auto|webgpu|cpu (default auto)',
-    ...kinds.flatMap(([k, what]) => ['', `sample knobs for ${what}:`, ...knobFlagHelp(k)]),
-    '  --guidance-interval LO,HI  older spelling of --guidance-lo LO --guidance-hi HI',
-  ].join('\n');
 }

@@ -1,168 +1,337 @@
 /**
- * samplescope command line (Node; WebGPU through Dawn, or the CPU twins). `samplescope --help` lists the
- * commands and every knob flag; the knobs, their flags, ranges and defaults come from the knob registry
- * (src/knobs/registry.ts, read through ./knob-flags.ts).
+ * samplescope command line (Node; WebGPU through Dawn, or the CPU twins), over the same `Engine` the
+ * browser's worker runs (src/worker/engine.ts): loading, sampling, scoring, sweeps, progress and
+ * cancellation go through it. `samplescope --help` lists the commands, every knob (from the knob
+ * registry), the shipped models and examples; ./commands.ts declares each command's options.
  *
- *   samplescope sample --model text-mdm --sampler fhs --n 8 --seed 1 --class moby
- *   samplescope score  --model text-mam "partial text with ? for unknown characters" [--class jargon]
- *   samplescope sample --model digits-diffusion --sampler ddim --steps 20 --class 3 --guidance 2 --out grid.png
- *   samplescope info   --model NAME
- *   samplescope sweep  --spec sweep.json [--shard i/n] [--out part.jsonl] [--backend …]
- *       runs a knob grid (src/metrics/sweep.ts SweepSpec; model fields are names under models/),
- *       appending one JSON line per finished setting; rerun to continue (settings already in --out are skipped)
- *   samplescope merge  part0.jsonl part1.jsonl … [--spec sweep.json] [--out sweep.jsonl] [--fronts fronts.json]
- *       joins shards (same spec; with --spec every setting must be present) and prints the Pareto fronts
- * --model takes a name under models/ or a folder path.
+ * Every run checks first and works second: the options are parsed against the command's declared set
+ * (an unknown one names the closest), knob values are range-checked against the model's manifest and
+ * outputs are checked (folder, format) before a backend is acquired or a model loaded.
+ *
+ * Exit codes: 0 done; 1 the run failed (model, driver, write); 2 usage (nothing ran); 130 Ctrl-C.
  */
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { AXES, expandGrid, shardSettings, mergeSweeps, parseJsonLines, parseShard, specHash, sweepFronts, toJsonLine, type SweepRecord, type SweepSpec } from '../metrics/sweep.js';
-import { Engine } from '../worker/engine.js';
+import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createBackend } from '../backend/create.js';
-import { SamplescopeError } from '../errors.js';
-import { loadClassifier, loadDenoiser, loadManifest, loadModel } from '../models/index.js';
-import type { Backend } from '../backend/backend.js';
-import { sampleDiffusion } from '../samplers/diffusion.js';
-import { encodeGreyPng, gridPixels } from './png.js';
-import { marginalFormOf } from '../models/manifest.js';
-import type { Model } from '../models/model.js';
-import { sampleAsarm, type AsarmOptions } from '../samplers/asarm.js';
-import { logMarginals } from '../samplers/mam.js';
-import { sampleMdm, type MdmOptions } from '../samplers/mdm.js';
-import type { SampleResult } from '../samplers/common.js';
+import { AbortError, LimitExceededError, OpInputError, SamplerConfigError, SamplescopeError, UsageError, WebGPUUnavailableError } from '../errors.js';
 import { imageKnobOptions } from '../knobs/options.js';
-import { defaultOf, knobDefault, SAMPLERS } from '../knobs/registry.js';
-import { cliHelp, readKnobFlags, UsageError } from './knob-flags.js';
+import { defaultOf, knobDef, knobDefault, KNOBS, SAMPLERS, type KnobContext, type ModelKind } from '../knobs/registry.js';
+import { AXES, expandGrid, mergeSweeps, parseJsonLines, parseShard, shardSettings, specHash, sweepFronts, toJsonLine, type SweepRecord, type SweepSpec } from '../metrics/sweep.js';
+import { loadManifest } from '../models/index.js';
+import type { AnyManifest } from '../models/manifest.js';
+import { Engine, type TextSampleRequest } from '../worker/engine.js';
+import type { BackendPreference } from '../worker/protocol.js';
+import { closest, cliHelp, commandHelp, commandSpec, parseArgs } from './commands.js';
+import { readKnobFlags } from './knob-flags.js';
+import { IN_CHILD, runFiltered } from './native.js';
+import { planOutput, writeAtomic, type OutputPlan } from './output.js';
+import { encodeGreyPng, gridPixels } from './png.js';
+import { Messages, Progress, progressMode } from './progress.js';
 
-function parse(argv: string[]): { cmd: string; flags: Map<string, string>; rest: string[] } {
-  // `samplescope --help` has no command: the first word is a flag
-  const [cmd = 'help', ...args] = argv[0]?.startsWith('--') ? ['help', ...argv] : argv;
-  const flags = new Map<string, string>();
-  const rest: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a.startsWith('--')) {
-      const [k, v] = a.slice(2).split('=', 2);
-      if (v !== undefined) flags.set(k, v);
-      else if (i + 1 < args.length && !args[i + 1].startsWith('--')) flags.set(k, args[++i]);
-      else flags.set(k, 'true');
-    } else rest.push(a);
-  }
-  return { cmd, flags, rest };
-}
+type Flags = Map<string, string>;
+
+const MODELS_DIRS = ['../../models/', '../../../models/'].map((r) => fileURLToPath(new URL(r, import.meta.url)));
 
 function modelDir(name: string): string {
-  const bundled = fileURLToPath(new URL(`../../models/${name}`, import.meta.url));
-  const bundledDist = fileURLToPath(new URL(`../../../models/${name}`, import.meta.url));
-  for (const d of [name, bundled, bundledDist]) if (existsSync(`${d}/manifest.json`)) return d;
-  throw new UsageError(`no model "${name}" (looked in ./${name}, models/${name})`);
+  for (const d of [name, ...MODELS_DIRS.map((m) => m + name)]) if (existsSync(`${d}/manifest.json`)) return d;
+  const near = closest(name, MODELS_DIRS.flatMap((m) => (existsSync(m) ? readdirSync(m) : [])));
+  throw new UsageError(`no model "${name}" (looked in ./${name} and models/${name})${near ? ` — did you mean ${near}?` : ''}; samplescope --help lists the models`);
 }
 
-function decode(model: Model, tokens: Uint32Array, b: number, L: number): string {
-  const vocab = model.manifest.tokenizer.vocab;
+function backendOf(flags: Flags): BackendPreference {
+  const b = flags.get('backend') ?? 'auto';
+  if (b !== 'auto' && b !== 'webgpu' && b !== 'cpu') throw new UsageError(`--backend must be auto, webgpu or cpu, got ${JSON.stringify(b)}`);
+  return b;
+}
+
+function requireModel(flags: Flags, cmd: string): string {
+  const name = flags.get('model');
+  if (!name) throw new UsageError(`${cmd} needs --model NAME (samplescope ${cmd} --help lists the models)`);
+  return modelDir(name);
+}
+
+/** What a model is, from its manifest alone (nothing loaded): its knob kind and the bounds its knobs take. */
+function describe(manifest: AnyManifest, cmd: string): { kind: ModelKind; ctx: KnobContext; classes: string[] } {
+  const a = manifest.architecture;
+  if (a.type === 'dit') {
+    const m = manifest as Extract<AnyManifest, { diffusion: unknown }>;
+    return { kind: 'image', ctx: { timesteps: m.diffusion.timesteps }, classes: m.classes.slice(0, a.n_classes) };
+  }
+  if (a.type === 'transformer') return { kind: a.attention === 'two-stream' ? 'asarm' : 'mdm', ctx: { maxLength: a.max_len, vocab: a.vocab_size }, classes: manifest.classes.slice(0, a.n_classes) };
+  throw new UsageError(`${manifest.name} is ${a.type === 'cnn' ? 'an image' : 'a text'} classifier; ${cmd} needs a ${cmd === 'score' ? 'MaM text model (text-mam, ising-mam)' : 'text or image generator'}${a.type === 'cnn' ? ' (an image classifier goes with sample --classifier)' : ''}`);
+}
+
+function classOf(classes: string[], flags: Flags): number | undefined {
+  const c = flags.get('class');
+  if (c === undefined) return undefined;
+  const i = classes.indexOf(c);
+  if (i < 0) {
+    const near = closest(c, classes);
+    throw new UsageError(`--class must be one of ${classes.join(', ')}, got ${JSON.stringify(c)}${near ? ` — did you mean ${near}?` : ''}`);
+  }
+  return i;
+}
+
+/** Ctrl-C: the first cancels the run in flight through the engine (AbortError after the model call in flight); a second one a second later quits at once. */
+let cancelRun: (() => void) | undefined;
+let firstInterrupt = 0;
+function onInterrupt(msg: Messages): void {
+  process.on('SIGINT', () => {
+    const now = Date.now();
+    if (firstInterrupt && now - firstInterrupt > 1000) process.exit(130);
+    if (firstInterrupt) return; // the same Ctrl-C seen twice (the terminal's and the launcher's)
+    firstInterrupt = now;
+    if (cancelRun) {
+      msg.info('# cancelling after the model call in flight (Ctrl-C again to quit at once)');
+      cancelRun();
+    } else {
+      msg.error('samplescope: cancelled before sampling started');
+      process.exit(130);
+    }
+  });
+}
+
+/** The engine on the asked backend; one line saying which backend it got and, after a fallback, why. */
+async function startEngine(flags: Flags, msg: Messages): Promise<Engine> {
+  const engine = new Engine();
+  const info = await engine.init(backendOf(flags));
+  if (info.fallbackReason) {
+    msg.info(`# ${info.fallbackReason.replace(/^WebGPU unavailable: /, 'WebGPU is unavailable here: ')}; running on the cpu backend (the reference twins: the same samples, slower). --backend cpu skips the probe; --verbose shows the driver's messages`);
+  }
+  return engine;
+}
+
+function backendLine(engine: Engine, name: string, ms: number): Promise<string> {
+  return engine.info().then((i) => `# model ${name} on ${i.name}${i.adapter ? ` (${i.adapter.description || `${i.adapter.vendor} ${i.adapter.architecture}`})` : ''}; loaded in ${ms.toFixed(0)} ms`);
+}
+
+// ---------------------------------------------------------------------------------------------- sample
+
+interface SamplePlan {
+  dir: string;
+  manifest: AnyManifest;
+  kind: ModelKind;
+  sampler: string;
+  knobs: Record<string, unknown>;
+  n: number;
+  classId?: number;
+  out: OutputPlan;
+  classifier?: string;
+}
+
+async function prepareSample(flags: Flags): Promise<SamplePlan> {
+  const dir = requireModel(flags, 'sample');
+  const manifest = await loadManifest(dir);
+  const { kind, ctx, classes } = describe(manifest, 'sample');
+  const samplers = [...SAMPLERS[kind].map(([s]) => s), ...(kind === 'image' ? ['consistency'] : [])];
+  const sampler = flags.get('sampler') ?? samplers[0];
+  if (!samplers.includes(sampler)) {
+    const near = closest(sampler, samplers);
+    throw new UsageError(`--sampler for ${manifest.name} must be one of ${samplers.join(', ')}, got ${JSON.stringify(sampler)}${near ? ` — did you mean ${near}?` : ''}`);
+  }
+  const gi = flags.get('guidance-interval'); // the older spelling of --guidance-lo/--guidance-hi
+  if (gi !== undefined) {
+    if (kind !== 'image') throw new UsageError('--guidance-interval applies to image models only');
+    if (flags.has('guidance-lo') || flags.has('guidance-hi')) throw new UsageError('give --guidance-interval or --guidance-lo/--guidance-hi, not both');
+    const [lo, hi = ''] = gi.split(',');
+    flags.set('guidance-lo', lo);
+    flags.set('guidance-hi', hi);
+  }
+  const { n, ...knobs } = readKnobFlags(flags, kind, sampler, ctx);
+  const classId = classOf(classes, flags);
+  const clf = flags.get('classifier');
+  if (clf !== undefined && kind !== 'image') throw new UsageError('--classifier applies to image models (text samples are scored by sweeps)');
+  const out = planOutput(flags.get('out') ?? (kind === 'image' ? 'samples.png' : undefined), flags.get('format'), kind === 'image' ? 'image' : 'text');
+  return { dir, manifest, kind, sampler, knobs, n: (n as number | undefined) ?? defaultOf<number>('n'), classId, out, classifier: clf === undefined ? undefined : modelDir(clf) };
+}
+
+function decode(vocab: string[], maskId: number | undefined, tokens: Uint32Array, b: number, L: number): string {
   let s = '';
   for (let i = 0; i < L; i++) {
     const t = tokens[b * L + i];
-    s += t === model.maskId ? '_' : vocab[t].length === 1 ? vocab[t] : `[${vocab[t]}]`;
+    s += t === maskId ? '_' : vocab[t].length === 1 ? vocab[t] : `[${vocab[t]}]`;
   }
   return s;
 }
 
-function classOf(model: { manifest: { classes: string[] }; numClasses: number }, flags: Map<string, string>): number | undefined {
-  const c = flags.get('class');
-  if (c === undefined) return undefined;
-  const i = model.manifest.classes.indexOf(c);
-  if (i < 0 || i >= model.numClasses) throw new UsageError(`--class must be one of ${model.manifest.classes.slice(0, model.numClasses).join(', ')}`);
-  return i;
+async function sampleCommand(flags: Flags, msg: Messages): Promise<number> {
+  const plan = await prepareSample(flags);
+  const engine = await startEngine(flags, msg);
+  try {
+    const t0 = performance.now();
+    const info = await engine.loadModel(plan.dir, { id: 'model' });
+    msg.info(await backendLine(engine, info.name, performance.now() - t0));
+    const mode = progressMode({ quiet: flags.has('quiet'), progress: flags.has('progress') });
+    try {
+      return plan.kind === 'image' ? await sampleImages(engine, plan, msg, mode) : await sampleTexts(engine, plan, info.vocab!, info.maskId, info.maxLength!, msg, mode);
+    } catch (e) {
+      // the samplers check a request against the backend's largest tensor (model.checkFits) before
+      // allocating anything for it; the bytes needed grow linearly with the batch, so say what fits
+      if (!(e instanceof LimitExceededError)) throw e;
+      msg.error(`samplescope: ${e.name}: ${e.message}`);
+      msg.error(`samplescope: ${plan.n} samples do not fit in one run here; at most ${Math.floor((plan.n * e.available) / e.requested)} would (--n)${plan.kind === 'image' ? '' : ', or more of them with a shorter --length'}`);
+      return 1;
+    }
+  } finally {
+    engine.dispose();
+  }
 }
 
-async function main(argv: string[]): Promise<number> {
-  const { cmd, flags, rest } = parse(argv);
-  if (cmd === 'help' || flags.has('help')) {
-    console.log(cliHelp());
+async function sampleTexts(engine: Engine, plan: SamplePlan, vocab: string[], maskId: number | undefined, maxLength: number, msg: Messages, mode: ReturnType<typeof progressMode>): Promise<number> {
+  const { knobs, sampler, kind } = plan;
+  const options = {
+    ...knobs,
+    batch: plan.n,
+    length: (knobs.length as number | undefined) ?? maxLength,
+    seed: (knobs.seed as number | undefined) ?? defaultOf<number>('seed'),
+    classId: plan.classId,
+  } as TextSampleRequest['options'];
+  if (sampler === 'ancestral' && options.steps === undefined && options.tokensPerStep === undefined) options.steps = knobDefault('steps', kind, sampler) as number;
+  const cells = options.batch * options.length;
+  const progress = new Progress(msg, mode, 'tokens');
+  let partial: Uint32Array | undefined;
+  const rid = 'cli-sample';
+  cancelRun = () => engine.cancel(rid);
+  const t1 = performance.now();
+  let res;
+  try {
+    res = await engine.sampleText({ model: 'model', sampler: sampler as TextSampleRequest['sampler'], options }, (p) => {
+      partial = p.tokens;
+      let decided = 0;
+      if (p.tokens) for (const t of p.tokens) if (t !== maskId) decided++;
+      progress.update({ step: p.step, nfe: p.nfe, fraction: decided / cells, done: decided });
+    }, rid);
+  } catch (e) {
+    progress.done();
+    if (!(e instanceof AbortError)) throw e;
+    const at = progress.latest;
+    msg.error(`samplescope: cancelled (Ctrl-C) at step ${e.step}${at ? ` with ${at.done} of ${cells} tokens decided (NFE ${at.nfe})` : ''}; nothing was written. The partial samples ("_" = undecided):`);
+    if (partial) for (let b = 0; b < options.batch; b++) msg.error(`#   ${decode(vocab, maskId, partial, b, options.length)}`);
+    return 130;
+  } finally {
+    cancelRun = undefined;
+  }
+  progress.done();
+  const ms = performance.now() - t1;
+  const texts = Array.from({ length: res.batch }, (_, b) => decode(vocab, maskId, res.samples, b, res.length));
+  const body = plan.out.format === 'jsonl'
+    ? texts.map((text, b) => JSON.stringify({ sample: b, text, model: plan.manifest.name, sampler, seed: options.seed, class: plan.classId === undefined ? null : plan.manifest.classes[plan.classId], nfe: res.nfe, backend: res.backend, knobs: res.knobs })).join('\n') + '\n'
+    : texts.join('\n') + '\n';
+  if (plan.out.path) {
+    writeAtomic(plan.out.path, body);
+    msg.info(`# wrote ${res.batch} samples to ${plan.out.path}`);
+  } else {
+    process.stdout.write(body);
+  }
+  msg.info(`# ${res.batch} samples × ${res.length}; NFE ${res.nfe}; ${ms.toFixed(0)} ms (${(ms / res.nfe).toFixed(1)} ms per pass); backend ${res.backend}; knobs ${JSON.stringify(res.knobs)}`);
+  return 0;
+}
+
+async function sampleImages(engine: Engine, plan: SamplePlan, msg: Messages, mode: ReturnType<typeof progressMode>): Promise<number> {
+  const { knobs, sampler, n } = plan;
+  const timesteps = engine.modelInfo('model').timesteps!;
+  const im = imageKnobOptions(knobs, timesteps);
+  const progress = new Progress(msg, mode, 'steps');
+  const rid = 'cli-sample';
+  cancelRun = () => engine.cancel(rid);
+  const t1 = performance.now();
+  let res;
+  try {
+    res = await engine.sampleImage({
+      model: 'model',
+      options: {
+        ...im.options, sampler: sampler as 'ddim' | 'ddpm' | 'consistency', steps: (knobs.steps as number | undefined) ?? (knobDefault('steps', 'image', sampler) as number | undefined),
+        batch: n, seed: (knobs.seed as number | undefined) ?? defaultOf<number>('seed'), classId: plan.classId, guidanceInterval: im.guidanceInterval, previewEvery: 0,
+      },
+    }, (p) => progress.update({ step: p.step, nfe: p.nfe, fraction: p.steps ? p.step / p.steps : 0, done: p.step }), rid);
+  } catch (e) {
+    progress.done();
+    if (!(e instanceof AbortError)) throw e;
+    const at = progress.latest;
+    msg.error(`samplescope: cancelled (Ctrl-C) at step ${e.step}${at ? ` (${(100 * at.fraction).toFixed(0)}% of the denoising steps, NFE ${at.nfe})` : ''}; no image was written`);
+    return 130;
+  } finally {
+    cancelRun = undefined;
+  }
+  progress.done();
+  const ms = performance.now() - t1;
+  const [H, W] = res.shape;
+  const g = gridPixels(res.images, n, H, W);
+  let verdicts: { classifier: string; predictions: number[]; accuracy?: number } | undefined;
+  if (plan.classifier) {
+    const clf = await engine.loadModel(plan.classifier, { id: 'classifier' });
+    const { logits } = await engine.classify('classifier', res.images, n);
+    const k = logits.length / n;
+    const predictions = Array.from({ length: n }, (_, b) => { let best = 0; for (let j = 1; j < k; j++) if (logits[b * k + j] > logits[b * k + best]) best = j; return best; });
+    verdicts = { classifier: clf.name, predictions, ...(plan.classId === undefined ? {} : { accuracy: predictions.filter((p) => p === plan.classId).length / n }) };
+  }
+  const path = plan.out.path!;
+  const sidecar = path.replace(/\.png$/i, '') + '.json';
+  writeAtomic(path, encodeGreyPng(g.width, g.height, g.pixels));
+  writeAtomic(sidecar, JSON.stringify({ model: plan.manifest.name, sampler, n, shape: res.shape, grid: [g.width, g.height], nfe: res.nfe, ms, backend: res.backend, knobs: res.knobs, ...(verdicts ? { classifier: verdicts } : {}) }, null, 1) + '\n');
+  console.log(`wrote ${path} (${n} images, ${g.width}×${g.height}) and ${sidecar}`);
+  if (verdicts) console.log(`classifier ${verdicts.classifier}: ${verdicts.predictions.join(' ')}${verdicts.accuracy === undefined ? '' : `; accuracy on class ${plan.classId}: ${(100 * verdicts.accuracy).toFixed(1)}%`}`);
+  msg.info(`# ${n} images; NFE ${res.nfe} per image; ${ms.toFixed(0)} ms (${(ms / res.stepTimesMs.length).toFixed(1)} ms per step); backend ${res.backend}; knobs ${JSON.stringify(res.knobs)}`);
+  return 0;
+}
+
+// ----------------------------------------------------------------------------------------------- score
+
+async function prepareScore(flags: Flags, rest: string[]): Promise<{ dir: string; tokens: Uint32Array; observed: number; L: number; classes: [string, number | undefined][]; manifest: AnyManifest }> {
+  const dir = requireModel(flags, 'score');
+  const manifest = await loadManifest(dir);
+  const { ctx, classes } = describe(manifest, 'score');
+  if (manifest.architecture.type !== 'transformer' || !manifest.architecture.marginal_head) throw new UsageError(`${manifest.name} has no marginal head; score needs a MaM model (text-mam, ising-mam)`);
+  const text = rest.join(' ');
+  if (!text) throw new UsageError('score needs the text to score ("?" marks unknown characters), e.g. samplescope score --model text-mam "te?t"');
+  const L = ctx.maxLength!;
+  if (text.length > L) throw new UsageError(`the text has ${text.length} characters, more than the model's ${L}`);
+  const m = manifest as Extract<AnyManifest, { tokenizer: unknown }>;
+  const vocab = m.tokenizer.vocab;
+  const maskId = vocab.indexOf('[MASK]');
+  const tokens = new Uint32Array(L).fill(maskId);
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '?') continue;
+    const id = vocab.indexOf(text[i]);
+    if (id < 0) throw new UsageError(`character ${JSON.stringify(text[i])} (position ${i}) is not in ${manifest.name}'s vocabulary`);
+    tokens[i] = id;
+  }
+  const asked = classOf(classes, flags);
+  const list: [string, number | undefined][] = asked !== undefined ? [[classes[asked], asked]] : [...classes.map((c, i): [string, number] => [c, i]), ['(no class)', undefined]];
+  return { dir, tokens, observed: tokens.filter((t) => t !== maskId).length, L, classes: list, manifest };
+}
+
+async function scoreCommand(flags: Flags, rest: string[], msg: Messages): Promise<number> {
+  const p = await prepareScore(flags, rest);
+  if (p.observed === 0) {
+    console.log(`nothing observed: all ${p.L} characters are unknown, so there is nothing to score (the log-probability of an empty observation is 0)`);
     return 0;
   }
-  if (cmd === 'sweep') return sweepCommand(flags);
-  if (cmd === 'merge') return mergeCommand(flags, rest);
-  const name = flags.get('model');
-  if (!name) throw new UsageError('--model is required');
-  const prefer = (flags.get('backend') ?? 'auto') as 'auto' | 'webgpu' | 'cpu';
-  if (!['auto', 'webgpu', 'cpu'].includes(prefer)) throw new UsageError('--backend must be auto, webgpu or cpu');
-  const be = await createBackend({ prefer });
-  const dir = modelDir(name);
-  const manifest = await loadManifest(dir);
-  if (manifest.architecture.type === 'dit') return imageCommand(cmd, dir, be, flags);
-  const t0 = performance.now();
-  const model = await loadModel(dir, be);
-  const loadMs = performance.now() - t0;
-  const a = be.info.adapter;
-  console.error(`# model ${model.name} on ${be.name}${a ? ` (${a.description || a.vendor + ' ' + a.architecture})` : ''}${be.info.fallbackReason ? ` — ${be.info.fallbackReason}` : ''}; loaded in ${loadMs.toFixed(0)} ms`);
+  const engine = await startEngine(flags, msg);
   try {
-    if (cmd === 'info') {
-      console.log(JSON.stringify({ ...model.manifest, training: undefined }, null, 1));
-      return 0;
-    }
-    if (cmd === 'score') {
-      const text = rest.join(' ');
-      if (!text) throw new UsageError('score needs the text to score ("?" marks unknown characters)');
-      const vocab = model.manifest.tokenizer.vocab;
-      const L = model.maxLength;
-      if (text.length > L) throw new UsageError(`text is longer than the model's ${L} characters`);
-      const tokens = new Uint32Array(L).fill(model.maskId!);
-      for (let i = 0; i < text.length; i++) {
-        if (text[i] === '?') continue;
-        const id = vocab.indexOf(text[i]);
-        if (id < 0) throw new UsageError(`character ${JSON.stringify(text[i])} is not in the vocabulary`);
-        tokens[i] = id;
-      }
-      const observed = tokens.filter((t) => t !== model.maskId).length;
-      if (observed === 0) {
-        console.log(`nothing observed: all ${L} characters are unknown, so there is nothing to score (the log-probability of an empty observation is 0)`);
-        return 0;
-      }
-      const asked = classOf(model, flags);
-      const classes: [string, number | undefined][] = asked !== undefined ? [[model.manifest.classes[asked], asked]]
-        : [...model.manifest.classes.slice(0, model.numClasses).map((c, i): [string, number] => [c, i]), ['(no class)', undefined]];
-      const t1 = performance.now();
-      console.log(`${observed} of ${L} characters observed; log p under ${model.name}, one pass per class:`);
-      console.log(`  ${'class'.padEnd(12)} ${'log p (nats)'.padStart(13)} ${'per observed char'.padStart(18)}`);
-      for (const [label, c] of classes) {
-        const [lp] = await logMarginals(model, tokens, 1, L, c);
-        console.log(`  ${label.padEnd(12)} ${lp.toFixed(3).padStart(13)} ${(lp / observed).toFixed(4).padStart(18)}`);
-      }
-      console.log(`  (${classes.length} passes, ${(performance.now() - t1).toFixed(0)} ms)`);
-      const cal = model.manifest.calibration;
-      if (cal) {
-        console.log(`calibration (${cal.command ?? 'scripts/calibrate-mam.ts'}): on ${cal.snippets} held-out snippets the one-pass log p is off from ${cal.evaluator}'s exact likelihood by ${cal.vsExact.meanAbsPerChar.toFixed(3)} nats per observed character on average (Spearman ${cal.vsExact.spearman.toFixed(3)}); moving a text within the window changes it by ${cal.padding.meanAbsPerChar.toFixed(3)} nats per character`);
-      } else {
-        console.log(`calibration: not measured for this model${marginalFormOf(model.manifest) === 'mean-linear' ? '; its marginal head is unconstrained, so these values need not be normalized log-probabilities' : ''}`);
-      }
-      return 0;
-    }
-    if (cmd !== 'sample') throw new UsageError(`unknown command "${cmd}"`);
-    const kind = model.attention === 'two-stream' ? 'asarm' : 'mdm';
-    const sampler = flags.get('sampler') ?? SAMPLERS[kind][0][0];
-    const { n, ...knobs } = readKnobFlags(flags, kind, sampler, { maxLength: model.maxLength, vocab: model.vocabSize });
-    const common = {
-      ...knobs,
-      batch: (n as number | undefined) ?? defaultOf<number>('n'),
-      length: (knobs.length as number | undefined) ?? model.maxLength,
-      seed: (knobs.seed as number | undefined) ?? defaultOf<number>('seed'),
-      classId: classOf(model, flags),
-    } as Omit<MdmOptions, 'sampler' | 'order'> & Pick<AsarmOptions, 'draft'>;
-    if (sampler === 'ancestral' && common.steps === undefined && common.tokensPerStep === undefined) common.steps = knobDefault('steps', kind, sampler) as number;
-    let res: SampleResult;
+    const t0 = performance.now();
+    const info = await engine.loadModel(p.dir, { id: 'model' });
+    msg.info(await backendLine(engine, info.name, performance.now() - t0));
     const t1 = performance.now();
-    if (kind === 'asarm') res = await sampleAsarm(model, { ...common, sampler: sampler as 'sequential' | 'assd' });
-    else res = await sampleMdm(model, { ...common, sampler: sampler as 'fhs' | 'ancestral' });
-    const ms = performance.now() - t1;
-    for (let b = 0; b < res.batch; b++) console.log(decode(model, res.samples, b, res.length));
-    console.error(`# ${res.batch} samples × ${res.length}; NFE ${res.nfe}; ${ms.toFixed(0)} ms (${(ms / res.nfe).toFixed(1)} ms per pass); backend ${res.backend}; knobs ${JSON.stringify(res.knobs)}`);
+    console.log(`${p.observed} of ${p.L} characters observed; log p under ${info.name}, one pass per class:`);
+    console.log(`  ${'class'.padEnd(12)} ${'log p (nats)'.padStart(13)} ${'per observed char'.padStart(18)}`);
+    for (const [label, c] of p.classes) {
+      const [lp] = await engine.score('model', p.tokens, 1, p.L, c);
+      console.log(`  ${label.padEnd(12)} ${lp.toFixed(3).padStart(13)} ${(lp / p.observed).toFixed(4).padStart(18)}`);
+    }
+    console.log(`  (${p.classes.length} passes, ${(performance.now() - t1).toFixed(0)} ms)`);
+    const cal = info.calibration;
+    if (cal) {
+      console.log(`calibration (${cal.command ?? 'scripts/calibrate-mam.ts'}): on ${cal.snippets} held-out snippets the one-pass log p is off from ${cal.evaluator}'s exact likelihood by ${cal.vsExact.meanAbsPerChar.toFixed(3)} nats per observed character on average (Spearman ${cal.vsExact.spearman.toFixed(3)}); moving a text within the window changes it by ${cal.padding.meanAbsPerChar.toFixed(3)} nats per character`);
+    } else {
+      console.log(`calibration: not measured for this model${(info.marginalForm ?? 'mean-linear') === 'mean-linear' ? '; its marginal head is unconstrained, so these values need not be normalized log-probabilities' : ''}`);
+    }
     return 0;
   } finally {
-    model.dispose();
+    engine.dispose();
   }
 }
+
+// ---------------------------------------------------------------------------------------- sweep, merge
 
 function readSpec(path: string | undefined): SweepSpec {
   if (!path) throw new UsageError('--spec sweep.json is required');
@@ -170,6 +339,15 @@ function readSpec(path: string | undefined): SweepSpec {
     return JSON.parse(readFileSync(path, 'utf8')) as SweepSpec;
   } catch (e) {
     throw new UsageError(`cannot read the sweep spec ${path}: ${(e as Error).message}`);
+  }
+}
+
+function usage<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof OpInputError) throw new UsageError(e.message.replace(/^sweep: /, ''));
+    throw e;
   }
 }
 
@@ -182,36 +360,55 @@ function printFronts(records: SweepRecord[]): Record<string, number[]> {
 }
 
 /** Run a sweep spec (or a shard), appending each finished setting to --out as a JSON line. */
-async function sweepCommand(flags: Map<string, string>): Promise<number> {
+async function sweepCommand(flags: Flags, msg: Messages): Promise<number> {
   const spec = readSpec(flags.get('spec'));
-  const shard = flags.has('shard') ? parseShard(flags.get('shard')!) : undefined;
-  const out = flags.get('out');
+  const shard = flags.has('shard') ? usage(() => parseShard(flags.get('shard')!)) : undefined;
+  const out = planOutput(flags.get('out'), undefined, 'records').path;
+  const names = [...new Set([spec.model, spec.classifier, spec.evaluator, spec.student].filter((x): x is string => !!x))];
+  const dirs = names.map((n) => modelDir(n));
+  const total = usage(() => shardSettings(expandGrid(spec.grid), shard).length);
   const hash = specHash(spec);
   const done = out && existsSync(out) ? parseJsonLines(readFileSync(out, 'utf8')).filter((r) => r.spec === hash).map((r) => r.index) : [];
-  const engine = new Engine();
-  const prefer = (flags.get('backend') ?? 'auto') as 'auto' | 'webgpu' | 'cpu';
-  const info = await engine.init(prefer);
+  const engine = await startEngine(flags, msg);
+  const rid = 'cli-sweep';
+  let finished = 0;
   try {
-    for (const name of new Set([spec.model, spec.classifier, spec.evaluator, spec.student].filter((x): x is string => !!x))) {
-      await engine.loadModel(modelDir(name), { id: name });
-    }
-    const total = shardSettings(expandGrid(spec.grid), shard).length;
-    console.error(`# sweep ${spec.name ?? ''} ${hash} on ${info.name}: ${total} settings${shard ? ` (shard ${shard.index}/${shard.count})` : ''}, ${out ? `${done.length} already in ${out}` : 'printing JSON lines (no --out)'}`);
+    for (const [i, name] of names.entries()) await engine.loadModel(dirs[i], { id: name });
+    const info = await engine.info();
+    msg.info(`# sweep ${spec.name ?? ''} ${hash} on ${info.name}: ${total} settings${shard ? ` (shard ${shard.index}/${shard.count})` : ''}, ${out ? `${done.length} already in ${out}` : 'printing JSON lines (no --out)'}`);
+    cancelRun = () => engine.cancel(rid);
     const records = await engine.sweep(spec, { shard, skip: done }, (r) => {
+      finished++;
       if (out) appendFileSync(out, toJsonLine(r) + '\n');
-      console.error(`# setting ${r.index} ${JSON.stringify(r.knobs)}: ${AXES.map((a) => `${a} ${r.axes[a].toFixed(3)}`).join(', ')} (${(r.ms / 1000).toFixed(1)} s)`);
-    });
-    if (!out) for (const r of records) console.log(toJsonLine(r));
+      else console.log(toJsonLine(r));
+      msg.info(`# setting ${r.index} (${done.length + finished}/${total}) ${JSON.stringify(r.knobs)}: ${AXES.map((a) => `${a} ${r.axes[a].toFixed(3)}`).join(', ')} (${(r.ms / 1000).toFixed(1)} s)`);
+    }, rid);
+    msg.info(`# sweep done: ${records.length} settings run${out ? `, ${done.length + records.length} in ${out}` : ''}`);
     return 0;
+  } catch (e) {
+    if (!(e instanceof AbortError)) throw e;
+    msg.error(`samplescope: sweep cancelled (Ctrl-C): ${finished} settings finished this run${out ? ` and kept in ${out}; rerun the same command to continue` : ''}`);
+    return 130;
   } finally {
+    cancelRun = undefined;
     engine.dispose();
   }
 }
 
 /** Merge shard files, check them, print the table and fronts. */
-async function mergeCommand(flags: Map<string, string>, files: string[]): Promise<number> {
+function mergeCommand(flags: Flags, files: string[]): number {
   if (files.length === 0) throw new UsageError('merge needs the JSON-lines files to merge');
-  const parts = files.map((f) => parseJsonLines(readFileSync(f, 'utf8')));
+  const out = planOutput(flags.get('out'), undefined, 'records').path;
+  const frontsOut = planOutput(flags.get('fronts'), undefined, 'fronts', 'fronts').path;
+  const parts = files.map((f) => {
+    let text: string;
+    try {
+      text = readFileSync(f, 'utf8');
+    } catch (e) {
+      throw new UsageError(`cannot read ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    return usage(() => parseJsonLines(text));
+  });
   let expected: number | undefined;
   if (flags.has('spec')) {
     const spec = readSpec(flags.get('spec'));
@@ -219,73 +416,83 @@ async function mergeCommand(flags: Map<string, string>, files: string[]): Promis
     const hash = specHash(spec);
     for (const [i, p] of parts.entries()) if (p.some((r) => r.spec !== hash)) throw new UsageError(`${files[i]} holds records of another spec than ${flags.get('spec')}`);
   }
-  const records = mergeSweeps(parts, expected);
-  const out = flags.get('out');
-  if (out) writeFileSync(out, records.map(toJsonLine).join('\n') + '\n');
+  const records = usage(() => mergeSweeps(parts, expected));
+  if (out) writeAtomic(out, records.map(toJsonLine).join('\n') + '\n');
   const fronts = printFronts(records);
-  const fr = flags.get('fronts');
-  if (fr) writeFileSync(fr, JSON.stringify({ spec: records[0]?.spec, axes: AXES, fronts }, null, 1) + '\n');
+  if (frontsOut) writeAtomic(frontsOut, JSON.stringify({ spec: records[0]?.spec, axes: AXES, fronts }, null, 1) + '\n');
   return 0;
 }
 
-/** Image denoisers: `sample` writes a PNG grid (and prints the classifier's verdicts when asked). */
-async function imageCommand(cmd: string, dir: string, be: Backend, flags: Map<string, string>): Promise<number> {
-  const t0 = performance.now();
-  const model = await loadDenoiser(dir, be);
-  console.error(`# model ${model.name} on ${be.name}; loaded in ${(performance.now() - t0).toFixed(0)} ms`);
-  try {
-    if (cmd === 'info') {
-      console.log(JSON.stringify({ ...model.manifest, training: undefined }, null, 1));
+// ------------------------------------------------------------------------------------------------ main
+
+async function main(argv: string[]): Promise<number> {
+  const { command, flags, rest } = parseArgs(argv);
+  if (command.name === 'help') {
+    const about = rest[0] === undefined ? undefined : commandSpec(rest[0]);
+    if (rest[0] !== undefined && !about) throw new UsageError(`no command "${rest[0]}" to explain (samplescope --help lists them)`);
+    console.log(about ? commandHelp(about) : cliHelp());
+    return 0;
+  }
+  if (flags.has('help')) {
+    console.log(commandHelp(command));
+    return 0;
+  }
+  const quiet = flags.has('quiet');
+  const m = new Messages(quiet);
+  const backend = backendOf(flags);
+  // Dawn writes its own lines to stderr from native code: run a GPU-capable command as a child whose
+  // stderr is filtered (./native.ts), after the checks that need no model so usage errors stay fast
+  if (command.name === 'sample') await prepareSample(new Map(flags));
+  if (command.name === 'score') await prepareScore(flags, rest);
+  if (['sample', 'score', 'sweep'].includes(command.name) && backend !== 'cpu' && !IN_CHILD) return runFiltered(argv, flags.has('verbose'));
+  onInterrupt(m);
+  switch (command.name) {
+    case 'sample': return sampleCommand(flags, m);
+    case 'score': return scoreCommand(flags, rest, m);
+    case 'info': {
+      const manifest = await loadManifest(requireModel(flags, 'info'));
+      console.log(JSON.stringify({ ...manifest, training: undefined }, null, 1));
       return 0;
     }
-    if (cmd !== 'sample') throw new UsageError(`"${cmd}" is not available for image models (sample, info)`);
-    const classId = classOf(model, flags);
-    const sampler = flags.get('sampler') ?? SAMPLERS.image[0][0];
-    const gi = flags.get('guidance-interval'); // the older spelling of --guidance-lo/--guidance-hi
-    if (gi !== undefined) {
-      const [lo, hi = ''] = gi.split(',');
-      flags.set('guidance-lo', lo);
-      flags.set('guidance-hi', hi);
-    }
-    const { n: nFlag, ...knobs } = readKnobFlags(flags, 'image', sampler, { timesteps: model.timesteps });
-    const n = (nFlag as number | undefined) ?? defaultOf<number>('n');
-    const im = imageKnobOptions(knobs, model.timesteps);
-    const t1 = performance.now();
-    const res = await sampleDiffusion(model, {
-      ...im.options, sampler: sampler as 'ddim' | 'ddpm' | 'consistency', steps: (knobs.steps as number | undefined) ?? (knobDefault('steps', 'image', sampler) as number | undefined),
-      batch: n, seed: (knobs.seed as number | undefined) ?? defaultOf<number>('seed'), classId, guidanceInterval: im.guidanceInterval, previewEvery: 0,
-    });
-    const ms = performance.now() - t1;
-    const [H, W] = res.shape;
-    const out = flags.get('out') ?? 'samples.png';
-    const g = gridPixels(res.images, n, H, W);
-    writeFileSync(out, encodeGreyPng(g.width, g.height, g.pixels));
-    console.log(`wrote ${out} (${n} images, ${g.width}×${g.height})`);
-    const clfName = flags.get('classifier');
-    if (clfName) {
-      const clf = await loadClassifier(modelDir(clfName), be);
-      const x = be.tensor(res.images, [n, H, W, 1]);
-      const { features, logits } = clf.run(x);
-      const l = (await be.read(logits)) as Float32Array;
-      for (const t of [x, features, logits]) be.free(t);
-      clf.dispose();
-      const pred = Array.from({ length: n }, (_, b) => { let k = 0; for (let j = 1; j < clf.numClasses; j++) if (l[b * clf.numClasses + j] > l[b * clf.numClasses + k]) k = j; return k; });
-      const acc = classId === undefined ? undefined : pred.filter((p) => p === classId).length / n;
-      console.log(`classifier ${clf.name}: ${pred.join(' ')}${acc === undefined ? '' : `; accuracy on class ${classId}: ${(100 * acc).toFixed(1)}%`}`);
-    }
-    console.error(`# ${n} images; NFE ${res.nfe} per image; ${ms.toFixed(0)} ms (${(ms / res.stepTimesMs.length).toFixed(1)} ms per step); backend ${res.backend}; knobs ${JSON.stringify(res.knobs)}`);
-    return 0;
-  } finally {
-    model.dispose();
+    case 'sweep': return sweepCommand(flags, m);
+    case 'merge': return mergeCommand(flags, rest);
   }
+  throw new UsageError(`unknown command "${command.name}"`);
 }
 
-main(process.argv.slice(2)).then(
+/** The exit code and message for an error: usage → 2, typed run errors → 1 with their class, anything else → 1 without a stack unless --verbose. */
+export function reportError(e: unknown, msg: Messages, verbose: boolean): number {
+  if (e instanceof UsageError) {
+    msg.error(`samplescope: ${e.message}`);
+    return 2;
+  }
+  if (e instanceof SamplerConfigError) {
+    // named by its flag where it has one (a registry knob name or flag → "--top-p")
+    const flag = knobDef(e.knob)?.flag ?? KNOBS.find((k) => k.flag === e.knob)?.flag;
+    msg.error(`samplescope: ${flag ? `--${flag} must be ${e.allowed}, got ${typeof e.value === 'bigint' ? e.value.toString() : JSON.stringify(e.value)}` : e.message}`);
+    return 2;
+  }
+  if (e instanceof AbortError) {
+    msg.error(`samplescope: ${e.message}`);
+    return 130;
+  }
+  if (e instanceof SamplescopeError) {
+    msg.error(`samplescope: ${e.name}: ${e.message}`);
+    if (e instanceof WebGPUUnavailableError) msg.error('samplescope: no usable WebGPU adapter (Dawn needs a Vulkan driver: scripts/setup.sh installs lavapipe and `npm run cli` uses it); --backend cpu runs on the CPU twins; --verbose shows the driver\'s messages');
+    if (verbose && e.stack) msg.error(e.stack);
+    return 1;
+  }
+  const err = e as NodeJS.ErrnoException;
+  msg.error(`samplescope: ${err?.code ? `${err.code}: ` : ''}${err?.message ?? String(e)}${verbose ? '' : ' (an unexpected failure; --verbose shows where)'}`);
+  if (verbose && err?.stack) msg.error(err.stack);
+  return 1;
+}
+
+const argv = process.argv.slice(2);
+const messages = new Messages(false);
+// `samplescope sample … | head -1`: a reader that stops early is not a failure (no EPIPE stack trace)
+process.stdout.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? 0 : 1));
+main(argv).then(
   (code) => process.exit(code),
-  (e) => {
-    if (e instanceof UsageError) console.error(`samplescope: ${e.message}`);
-    else if (e instanceof SamplescopeError) console.error(`samplescope: ${e.name}: ${e.message}`);
-    else console.error(e);
-    process.exit(e instanceof UsageError ? 2 : 1);
-  },
+  (e) => process.exit(reportError(e, messages, argv.includes('--verbose'))),
 );

@@ -180,7 +180,7 @@ async function readBytes(url: string, name: string, expectedBytes: number | unde
 async function loadVerified(source: string, f: ManifestFile, opts: LoadOptions): Promise<Uint8Array> {
   const url = resolve(source, f.path);
   const { bytes, keep } = await readBytes(url, f.path, f.bytes, opts);
-  if (bytes.byteLength !== f.bytes) throw new IntegrityError(f.path, `${f.bytes} bytes`, `${bytes.byteLength} bytes`);
+  if (bytes.byteLength !== f.bytes) throw new IntegrityError(f.path, String(f.bytes), String(bytes.byteLength), 'bytes');
   const got = await sha256Hex(bytes);
   if (got !== f.sha256) {
     if (typeof caches !== 'undefined' && opts.cache !== false) {

@@ -52,9 +52,11 @@ export function parseSafetensors(bytes: Uint8Array, opts: ParseOptions = {}): Sa
   };
   if (bytes.byteLength < 8) err('header-length', `file has ${bytes.byteLength} bytes, fewer than the 8-byte header length`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const lo = dv.getUint32(0, true), hi = dv.getUint32(4, true);
-  const n = hi * 2 ** 32 + lo;
-  if (n > maxHeader) err('header-length', `header length ${n} exceeds the cap of ${maxHeader} bytes`);
+  // a u64 read as a BigInt: the message prints the length exactly (2^62 is 4611686018427387904, not the
+  // 4611686018427388000 a double prints); past the cap it never becomes a Number
+  const big = dv.getBigUint64(0, true);
+  if (big > BigInt(maxHeader)) err('header-length', `header length ${big} exceeds the cap of ${maxHeader} bytes`);
+  const n = Number(big);
   if (8 + n > bytes.byteLength) err('header-length', `header length ${n} runs past the end of the ${bytes.byteLength}-byte file`);
   if (n < 2) err('header-json', 'header is shorter than "{}"');
   let text: string;

@@ -6,7 +6,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/backend/cpu.js';
-import { cliHelp, readKnobFlags, UsageError } from '../../src/cli/knob-flags.js';
+import { cliHelp } from '../../src/cli/commands.js';
+import { readKnobFlags, UsageError } from '../../src/cli/knob-flags.js';
 import { SamplerConfigError } from '../../src/errors.js';
 import { imageKnobOptions } from '../../src/knobs/options.js';
 import { canonicalKnob, defaultOf, KNOBS, knobDefault, MODEL_KINDS, sweepKnobs } from '../../src/knobs/registry.js';

@@ -34,9 +34,14 @@ describe('model loading', () => {
     const b = readFileSync(p);
     b[b.length - 1] ^= 1;
     writeFileSync(p, b);
+    const want = JSON.parse(readFileSync(join(d, 'manifest.json'), 'utf8')).files.find((f: { path: string }) => f.path === 'model.safetensors');
     await expect(loadModelFiles(d)).rejects.toBeInstanceOf(IntegrityError);
+    await expect(loadModelFiles(d)).rejects.toMatchObject({ check: 'sha256', message: expect.stringMatching(new RegExp(`^model\\.safetensors: expected sha256 ${want.sha256} \\(the manifest's\\), got [0-9a-f]{64}$`)) });
     writeFileSync(p, b.subarray(0, b.length - 10));
-    await expect(loadModelFiles(d)).rejects.toMatchObject({ name: 'IntegrityError', file: 'model.safetensors' });
+    await expect(loadModelFiles(d)).rejects.toMatchObject({
+      name: 'IntegrityError', file: 'model.safetensors', check: 'bytes',
+      message: `model.safetensors: expected ${want.bytes} bytes (the manifest's), got ${want.bytes - 10} bytes`,
+    });
   });
 
   it('a missing file is a ModelLoadError', async () => {

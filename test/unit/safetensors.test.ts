@@ -87,6 +87,16 @@ describe('safetensors reader', () => {
     new DataView(b.buffer).setUint32(4, 256, true); // 256·2^32 = 2^40
     expect(rule(() => parseSafetensors(b))).toBe('header-length');
   });
+  it('a 64-bit header length is printed exactly in the message (BigInt, not through a double)', () => {
+    const b = new Uint8Array(64);
+    new DataView(b.buffer).setBigUint64(0, 2n ** 62n, true);
+    let msg = '';
+    try { parseSafetensors(b); } catch (e) { msg = (e as Error).message; }
+    expect(msg).toContain('header length 4611686018427387904 exceeds');
+    new DataView(b.buffer).setBigUint64(0, 2n ** 64n - 1n, true);
+    try { parseSafetensors(b); } catch (e) { msg = (e as Error).message; }
+    expect(msg).toContain('header length 18446744073709551615 exceeds');
+  });
   it('abuse: overlapping offsets (two names over the same bytes: a polyglot) are refused', () => {
     const b = fileWithHeader({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, 8);
     expect(rule(() => parseSafetensors(b))).toBe('overlap');
