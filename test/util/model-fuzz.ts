@@ -907,6 +907,7 @@ const ARCH_INTS: Record<string, string[]> = {
   dit: ['image_size', 'channels', 'patch', 'd_model', 'layers', 'heads', 'd_ff', 'n_classes', 't_dim'],
   cnn: ['c1', 'c2', 'hidden', 'n_classes', 'image_size', 'channels'],
   textcnn: ['vocab_size', 'emb', 'channels', 'hidden', 'kernel', 'n_classes', 'length'],
+  onnx: ['vocab_size', 'max_len'],
 };
 
 /** Rules an accepted manifest must satisfy, checked independently of validateManifest; returns the first broken one. */
@@ -918,9 +919,18 @@ export function manifestViolation(m: unknown): string | undefined {
   if (!isPlainObject(a) || typeof a.type !== 'string' || !(a.type in ARCH_INTS)) return 'architecture.type';
   for (const k of ARCH_INTS[a.type]) if (!Number.isSafeInteger(a[k]) || (a[k] as number) < 1) return `architecture.${k}`;
   if (!Array.isArray(m.classes) || m.classes.some((c) => typeof c !== 'string')) return 'classes';
-  if (a.type === 'transformer' || a.type === 'textcnn') {
+  if (a.type === 'transformer' || a.type === 'textcnn' || a.type === 'onnx') {
     const tok = m.tokenizer;
     if (!isPlainObject(tok) || tok.type !== 'char' || !Array.isArray(tok.vocab) || tok.vocab.length !== a.vocab_size || tok.vocab.some((c) => typeof c !== 'string')) return 'tokenizer.vocab';
+  }
+  if (a.type === 'onnx') {
+    // an ONNX graph: a known kind, every role mapped to a graph name, tokens and logits present, a mask id
+    const names = (o: unknown) => isPlainObject(o) && Object.values(o).every((n) => typeof n === 'string' && n.length > 0);
+    if (a.kind !== 'masked-diffusion') return 'architecture.kind';
+    if (!names(a.inputs) || typeof (a.inputs as Record<string, unknown>).tokens !== 'string') return 'architecture.inputs';
+    if (!names(a.outputs) || typeof (a.outputs as Record<string, unknown>).logits !== 'string') return 'architecture.outputs';
+    const tok = m.tokenizer as Record<string, unknown>;
+    if (!Number.isSafeInteger(tok.mask_id) || (tok.mask_id as number) < 0 || (tok.mask_id as number) >= (a.vocab_size as number)) return 'tokenizer.mask_id';
   }
   if (!Array.isArray(m.files) || !m.files.length) return 'files';
   for (const f of m.files as unknown[]) {
@@ -930,7 +940,8 @@ export function manifestViolation(m: unknown): string | undefined {
     if (typeof f.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(f.sha256)) return 'files[].sha256';
     if (!Number.isSafeInteger(f.bytes) || (f.bytes as number) < 0) return 'files[].bytes';
   }
-  if (!(m.files as Record<string, unknown>[]).some((f) => f.role === 'weights')) return 'no weights file';
+  const weightsRole = a.type === 'onnx' ? 'onnx' : 'weights';
+  if (!(m.files as Record<string, unknown>[]).some((f) => f.role === weightsRole)) return `no ${weightsRole} file`;
   return undefined;
 }
 
