@@ -2,7 +2,7 @@
  * The knob registry: every sampling knob declared once — its name (the sampler option and sweep key),
  * the `<sample-scope>` attribute, the CLI flag, type, range, default, help, which model kinds and
  * samplers use it, and whether a sweep may vary it. The element's inputs and range checks
- * (src/ui/knobs.ts), the Pareto explorer's grid fields, the sweep knob sets (src/worker/sweep.ts), the
+ * (src/ui/knobs.ts), the Pareto explorer's grid fields, the sweep knob sets (src/sweep/run.ts), the
  * CLI's flags, parsing and `--help` (src/cli/main.ts), the demo pages' URL knobs and the README's knob
  * table (scripts/knob-table.ts) are derived from it. Adding a knob: one entry here, plus the sampler
  * option that reads it.

@@ -8,10 +8,13 @@
  * A model is data only: the manifest is strict JSON and every file is read as safetensors bytes —
  * nothing from a model is ever imported, evaluated or run as code.
  */
-import { IntegrityError, ModelFormatError, ModelLoadError, OriginNotAllowedError } from '../errors.js';
+import { IntegrityError, ModelFormatError, ModelLoadError } from '../errors.js';
+import { checkOrigin } from './origin.js';
 import { parseStrictJson } from './json.js';
 import { validateManifest, type AnyManifest, type ManifestFile } from './manifest.js';
 import { parseSafetensors, tensorData, type SafetensorsFile } from './safetensors.js';
+
+export { allowedOriginsFor, checkOrigin } from './origin.js';
 
 export interface LoadedTensor {
   shape: number[];
@@ -70,37 +73,6 @@ function resolve(source: string, file: string): string {
   if (isNode() && !/^[a-z]+:/i.test(source)) return source.replace(/\/?$/, '/') + file;
   const base = typeof location !== 'undefined' ? location.href : undefined;
   return new URL(file, new URL(source.replace(/\/?$/, '/'), base)).href;
-}
-
-/** The origins a URL may come from: the page's own (if any) and `allowedOrigins`; null = unrestricted. */
-export function allowedOriginsFor(opts: Pick<LoadOptions, 'allowedOrigins'>): string[] | null {
-  const own = typeof location !== 'undefined' && location.origin && location.origin !== 'null' ? [location.origin] : [];
-  if (!opts.allowedOrigins) return own.length ? own : null;
-  if (opts.allowedOrigins.includes('*')) return null;
-  return [...own, ...opts.allowedOrigins.map((o) => normalizeOrigin(o))];
-}
-
-/** "https://Example.org:443/" → "https://example.org" (an origin as URL.origin writes it). */
-function normalizeOrigin(o: string): string {
-  try {
-    const u = new URL(o);
-    return u.origin !== 'null' ? u.origin : o;
-  } catch {
-    return o;
-  }
-}
-
-/** Refuse a URL whose origin is not allowed (OriginNotAllowedError), before any fetch. */
-export function checkOrigin(url: string, opts: Pick<LoadOptions, 'allowedOrigins'>): void {
-  const allowed = allowedOriginsFor(opts);
-  if (allowed === null) return;
-  let origin: string;
-  try {
-    origin = new URL(url).origin; // blob: URLs carry their creator's origin; data: and others are "null"
-  } catch {
-    origin = 'null';
-  }
-  if (origin === 'null' || !allowed.includes(origin)) throw new OriginNotAllowedError(url, origin, allowed);
 }
 
 /**

@@ -17,6 +17,7 @@
 import { OpInputError, SamplerConfigError } from '../errors.js';
 import { knobOption } from '../knobs/registry.js';
 import type { Model } from '../models/model.js';
+import { DRAFT_MARK } from './draft-marks.js';
 import { categoricalProbs } from '../reference/categorical.js';
 import {
   initialTokens, knobsOf, makeMaskBias, now, PositionRng, resolveCommon, stepLogits, type CommonOptions, type SampleResult,
@@ -41,13 +42,7 @@ export interface AsarmResult extends SampleResult {
   accepted?: number;
 }
 
-/**
- * ASSD, per position in `StepProgress.drafts` (batch, length): what the last round did there.
- * EXACT: x̃_0 (an exact draw); ACCEPTED: a draft kept by the accept test; REJECTED: a draft rejected
- * and replaced by a draw from the residual; BONUS: the extra token after all drafts were accepted;
- * DISCARDED: drafted past a rejection, back to undecided. 0: untouched this round.
- */
-export const DRAFT_MARK = { EXACT: 1, ACCEPTED: 2, REJECTED: 3, BONUS: 4, DISCARDED: 5 } as const;
+export { DRAFT_MARK } from './draft-marks.js';
 
 function drawFrom(p: Float64Array, u: number): number {
   let c = 0;

@@ -4,10 +4,8 @@
  * (WorkerCrashedError) forgets both, so the next call starts a fresh worker and loads again.
  * Nothing here touches the GPU: the worker does (`ui/` never imports `gpu/`).
  */
-import type { BackendInfo } from '../backend/backend.js';
-import { checkOrigin } from '../models/load.js';
 import { createEngine, type Engine } from '../worker/client.js';
-import type { BackendPreference, ModelInfo } from '../worker/protocol.js';
+import { checkOrigin, type BackendInfo, type BackendPreference, type ModelInfo } from '../worker/protocol.js';
 
 interface Host {
   engine: Engine;

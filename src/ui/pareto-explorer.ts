@@ -1,7 +1,7 @@
 /**
  * `<pareto-explorer>`: sweep a model's sampler knobs in the engine worker and see the trade-offs.
  * Choose a model, a sampler and a grid of knob values (comma-separated per knob); the sweep runs in
- * the shared engine worker (src/worker/sweep.ts: fixed seeds, the classifier — and for text the
+ * the shared engine worker (src/sweep/run.ts: fixed seeds, the classifier — and for text the
  * AS-ARM evaluator — loaded automatically), with a progress bar and Stop. Every finished setting
  * appears at once as a point in three scatter plots, one per pair of axes (consistency × diversity,
  * consistency × realism, diversity × realism, all higher-is-better), with that pair's non-dominated
@@ -30,7 +30,7 @@ import { LitElement, css, html, nothing, svg, type PropertyValues } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { live } from 'lit/directives/live.js';
 import { OpInputError } from '../errors.js';
-import { AXES, expandGrid, fromBase64, mergeSweeps, parseJsonLines, sweepFronts, toJsonLine, type Axis, type KnobValue, type SweepRecord, type SweepSpec } from '../metrics/sweep.js';
+import { AXES, expandGrid, fromBase64, mergeSweeps, parseJsonLines, sweepFronts, toJsonLine, type Axis, type KnobValue, type SweepRecord, type SweepSpec } from '../sweep/spec.js';
 import type { BackendPreference, ModelInfo } from '../worker/protocol.js';
 import { engineFor, errorDetail, modelFor, resolveModelUrl, rethrow } from './engine-host.js';
 import { appliesTo, defaultOf, faceOf, inRange, KNOBS, rangeText, resolveKnob, sweepKnobs, type ModelKind } from '../knobs/registry.js';
@@ -327,10 +327,10 @@ export class ParetoExplorer extends LitElement {
       this.source = `run: ${spec.name}, classes ${this.shown.classNames!.join(', ')} × ${g.perClass}, seed ${this.seed}`;
       this.state = 'running';
       this.emit('sweep-start', { total: this.total });
-      const records = await engine.sweep(spec, (r) => {
+      const records = await engine.sweep(spec, { signal: controller.signal }, (r) => {
         this.records = [...this.records, r];
         this.emit('sweep-record', { record: r, done: this.records.length, total: this.total });
-      }, { signal: controller.signal });
+      });
       this.records = records;
       this.state = 'done';
       this.emit('sweep-done', { records });

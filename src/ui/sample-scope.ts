@@ -18,10 +18,10 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { live } from 'lit/directives/live.js';
-import type { BackendInfo } from '../backend/backend.js';
-import { DRAFT_MARK } from '../samplers/asarm.js';
-import type { EngineProgress, ImageSampleRequest, ImageSampleResult, ModelInfo, TextSampleRequest, TextSampleResult } from '../worker/protocol.js';
-import type { BackendPreference } from '../worker/protocol.js';
+import {
+  DRAFT_MARK, type BackendInfo, type BackendPreference, type EngineProgress, type ImageSampleRequest, type ImageSampleResult,
+  type ModelInfo, type TextSampleRequest, type TextSampleResult,
+} from '../worker/protocol.js';
 import { allowedOriginsAttribute, engineFor, errorDetail, modelFor, resolveModelUrl, rethrow } from './engine-host.js';
 import { boxes } from './styles.js';
 import { defaultOf, KNOBS, knobDefault } from '../knobs/registry.js';

@@ -18,78 +18,21 @@ import { WebGPUBackend } from '../backend/webgpu.js';
 import { AbortError, DeviceLostError, OpInputError, UnknownModelError } from '../errors.js';
 import { loadClassifier, loadDenoiser, loadInterpolatedDenoiser, loadManifest, loadModel, loadRoleFiles, loadTextClassifier, type LoadOptions } from '../models/index.js';
 import { nllLeftToRight } from '../metrics/nll.js';
-import type { SweepRecord, SweepSpec } from '../metrics/sweep.js';
-import { computeReferenceSet, evaluateImages, evaluateText, runSweep, type EvalOptions, type Metrics, type ReferenceSet } from './sweep.js';
-import type { AnyManifest, MamCalibrationRecord, MarginalForm } from '../models/manifest.js';
+import { computeReferenceSet, evaluateImages, evaluateText, type ReferenceSet } from '../sweep/evaluate.js';
+import { runSweep } from '../sweep/run.js';
+import type { SweepRecord, SweepSpec } from '../sweep/spec.js';
+import type { AnyManifest } from '../models/manifest.js';
 import type { ClassifierModel, DenoiserModel, Model, TextClassifierModel } from '../models/model.js';
-import { sampleAsarm, type AsarmOptions } from '../samplers/asarm.js';
-import { sampleDiffusion, type DiffusionOptions } from '../samplers/diffusion.js';
+import { sampleAsarm } from '../samplers/asarm.js';
+import { sampleDiffusion } from '../samplers/diffusion.js';
 import { logMarginals } from '../samplers/mam.js';
-import { sampleMdm, type MdmOptions } from '../samplers/mdm.js';
+import { sampleMdm } from '../samplers/mdm.js';
 import type { SampleResult, SamplerCheckpoint } from '../samplers/common.js';
-import type { BackendPreference } from './protocol.js';
-
-export interface ModelInfo {
-  /** handle for later calls */
-  id: string;
-  name: string;
-  kind: 'text' | 'denoiser' | 'classifier' | 'text-classifier';
-  family: string;
-  classes: string[];
-  /** text: vocabulary and [MASK]; images: (H, W, C) */
-  vocab?: string[];
-  maskId?: number;
-  maxLength?: number;
-  attention?: 'bidirectional' | 'two-stream';
-  hasMarginalHead?: boolean;
-  imageShape?: [number, number, number];
-  timesteps?: number;
-  metrics?: Record<string, unknown>;
-  /** Ising MaM models: lattice side L (tokens = L²), inverse temperature β and exact log Z */
-  ising?: { L: number; beta: number; logZ: number };
-  /**
-   * MaM models: the marginal head's form — 'observed-softplus' is a log-probability by construction
-   * (0 with nothing observed, never positive); 'mean-linear' is unconstrained
-   */
-  marginalForm?: MarginalForm;
-  /** Text MaM models: the head's measured calibration, when the manifest records one (scripts/calibrate-mam.ts) */
-  calibration?: MamCalibrationRecord;
-}
-
-/** Per-step progress of a request (cloneable: crosses the worker boundary). */
-export interface EngineProgress {
-  requestId: string;
-  step: number;
-  /** total steps when known in advance */
-  steps?: number;
-  nfe: number;
-  /** text: current tokens (batch, length), [MASK] where undecided */
-  tokens?: Uint32Array;
-  /** text, ASSD: what the last round did at each position (batch, length), asarm's DRAFT_MARK values */
-  drafts?: Uint8Array;
-  /** images: x̂0 preview (batch, H, W, C) in [0, 1] */
-  x0?: Float32Array;
-}
-
-export type ProgressFn = (p: EngineProgress) => void;
-
-type TextKnobs = Omit<MdmOptions, 'onStep' | 'sampler'> & Omit<AsarmOptions, 'onStep' | 'sampler'>;
-
-export interface TextSampleRequest {
-  model: string;
-  sampler: 'fhs' | 'ancestral' | 'sequential' | 'assd';
-  options: Omit<TextKnobs, 'prompt'> & { prompt?: Int32Array };
-}
-
-export interface ImageSampleRequest {
-  model: string;
-  options: Omit<DiffusionOptions, 'onStep' | 'hybrid'>;
-  /** base → student switch: handle of the student denoiser */
-  hybrid?: { student: string; baseSteps: number; studentSteps: number };
-}
-
-export type TextSampleResult = SampleResult & { texts: string[] };
-export type ImageSampleResult = Awaited<ReturnType<typeof sampleDiffusion>>;
+import type {
+  BackendAvailability, BackendPreference, EngineApi, EvalOptions, ImageSampleRequest, ImageSampleResult, InterruptedRequest,
+  MatmulRequest, MatmulResult, Metrics, ModelInfo, ProgressFn, RequestOptions, SampleRequest, SweepOptions, TextSampleRequest,
+  TextSampleResult,
+} from './protocol.js';
 
 type Loaded =
   | { kind: 'text'; model: Model; info: ModelInfo }
@@ -99,7 +42,7 @@ type Loaded =
 
 let nextRequest = 0;
 
-export class Engine {
+export class Engine implements EngineApi {
   private backend: Promise<Backend> | null = null;
   private readonly models = new Map<string, Loaded>();
   private readonly cancelled = new Set<string>();
@@ -110,7 +53,7 @@ export class Engine {
   /** classifiers' real reference sets in their feature spaces, by classifier handle */
   private readonly references = new Map<string, Promise<ReferenceSet>>();
   /** requests interrupted by device loss: what they asked and how far they got */
-  private readonly interrupted = new Map<string, { kind: 'text'; req: TextSampleRequest; checkpoint?: SamplerCheckpoint } | { kind: 'image'; req: ImageSampleRequest; checkpoint?: SamplerCheckpoint }>();
+  private readonly interrupted = new Map<string, InterruptedRequest>();
 
   /** Acquire the backend (once); returns which one is in use and why. */
   async init(prefer: BackendPreference = 'auto'): Promise<BackendInfo> {
@@ -130,6 +73,8 @@ export class Engine {
    * any fetch otherwise); every file's sha256 is checked before parsing (IntegrityError, nothing loaded).
    */
   async loadModel(source: string, opts: LoadOptions & { id?: string } = {}): Promise<ModelInfo> {
+    // in a browser worker a relative URL means the page's; in Node it is a file path
+    if (typeof location !== 'undefined') source = new URL(source, location.href).href;
     const be = await this.be();
     const manifest: AnyManifest = await loadManifest(source, opts);
     const id = opts.id ?? manifest.name;
@@ -226,21 +171,25 @@ export class Engine {
     return slash > 0 && this.cancelled.has(id.slice(0, slash));
   }
 
-  private async run<T>(requestId: string | undefined, f: (check: (step: number) => void, id: string) => Promise<T>): Promise<T> {
-    const id = requestId ?? `r${++nextRequest}`;
+  private async run<T>(o: RequestOptions, f: (check: (step: number) => void, id: string) => Promise<T>, prefix = 'r'): Promise<T> {
+    const id = o.requestId ?? `${prefix}${++nextRequest}`;
     this.active.add(id);
+    const abort = () => this.cancel(id);
+    if (o.signal?.aborted) abort();
+    o.signal?.addEventListener('abort', abort, { once: true });
     try {
       return await f((step) => {
         if (this.isCancelled(id)) throw new AbortError(id, step);
       }, id);
     } finally {
+      o.signal?.removeEventListener('abort', abort);
       this.active.delete(id);
       this.cancelled.delete(id);
     }
   }
 
   /** The device died under a request: forget the backend and the models' device copies (sources are kept). */
-  private onLost(rid: string, entry: { kind: 'text'; req: TextSampleRequest; checkpoint?: SamplerCheckpoint } | { kind: 'image'; req: ImageSampleRequest; checkpoint?: SamplerCheckpoint }): void {
+  private onLost(rid: string, entry: InterruptedRequest): void {
     this.interrupted.set(rid, entry);
     this.backend = null;
     this.models.clear();
@@ -264,8 +213,8 @@ export class Engine {
     if (!it) throw new OpInputError('resume', `no interrupted request "${requestId}" (interrupted: ${[...this.interrupted.keys()].join(', ') || 'none'})`);
     await this.recover();
     this.interrupted.delete(requestId);
-    if (it.kind === 'text') return this.sampleText({ ...it.req, options: { ...it.req.options, resume: it.checkpoint } }, onProgress, requestId);
-    return this.sampleImage({ ...it.req, options: { ...it.req.options, resume: it.checkpoint } }, onProgress, requestId);
+    if (it.kind === 'text') return this.sampleText({ ...it.req, options: { ...it.req.options, resume: it.checkpoint } }, onProgress, { requestId });
+    return this.sampleImage({ ...it.req, options: { ...it.req.options, resume: it.checkpoint } }, onProgress, { requestId });
   }
 
   /** ids of requests interrupted by device loss (resumable) */
@@ -283,9 +232,9 @@ export class Engine {
     be.runtime.device.destroy();
   }
 
-  async sampleText(req: TextSampleRequest, onProgress?: ProgressFn, requestId?: string): Promise<TextSampleResult> {
+  async sampleText(req: TextSampleRequest, onProgress?: ProgressFn, o: RequestOptions = {}): Promise<TextSampleResult> {
     const { model } = this.get(req.model, 'text');
-    return this.run(requestId, async (check, rid) => {
+    return this.run(o, async (check, rid) => {
       let checkpoint: SamplerCheckpoint | undefined = req.options.resume;
       const onStep = (p: { step: number; nfe: number; tokens: Uint32Array; drafts?: Uint8Array; checkpoint?: SamplerCheckpoint }) => {
         checkpoint = p.checkpoint ?? checkpoint;
@@ -315,10 +264,10 @@ export class Engine {
     throw new OpInputError('engine', `unknown text sampler "${String(req.sampler)}" (fhs, ancestral, sequential, assd)`);
   }
 
-  async sampleImage(req: ImageSampleRequest, onProgress?: ProgressFn, requestId?: string): Promise<ImageSampleResult> {
+  async sampleImage(req: ImageSampleRequest, onProgress?: ProgressFn, o: RequestOptions = {}): Promise<ImageSampleResult> {
     const { model } = this.get(req.model, 'denoiser');
     const hybrid = req.hybrid ? { ...req.hybrid, student: this.get(req.hybrid.student, 'denoiser').model } : undefined;
-    return this.run(requestId, async (check, rid) => {
+    return this.run(o, async (check, rid) => {
       let checkpoint: SamplerCheckpoint | undefined = req.options.resume;
       try {
         return await sampleDiffusion(model, {
@@ -363,7 +312,7 @@ export class Engine {
     return r;
   }
 
-  /** Every metric of token rows (n, L), row i asked for class requested[i] (see src/worker/sweep.ts). */
+  /** Every metric of token rows (n, L), row i asked for class requested[i] (see src/sweep/evaluate.ts). */
   evaluateText(tokens: Uint32Array, n: number, requested: Uint32Array, o: EvalOptions): Promise<Metrics> {
     return evaluateText(this, tokens, n, requested, o);
   }
@@ -377,16 +326,15 @@ export class Engine {
    * Run a sweep (or one shard of it): each finished setting goes to `onRecord` (a JSON line's worth)
    * and the list is returned. Cancel with `cancel(requestId)`: it stops after the model call in flight.
    */
-  async sweep(spec: SweepSpec, opts: { shard?: { index: number; count: number }; skip?: number[] } = {}, onRecord?: (r: SweepRecord) => void, requestId?: string): Promise<SweepRecord[]> {
-    const id = requestId ?? `sweep${++nextRequest}`;
-    return this.run(id, async (check) => {
+  async sweep(spec: SweepSpec, opts: SweepOptions = {}, onRecord?: (r: SweepRecord) => void): Promise<SweepRecord[]> {
+    return this.run(opts, async (check, id) => {
       let calls = 0;
       return runSweep(this, spec, {
         shard: opts.shard, skip: opts.skip,
         onRecord: (r) => { check(r.index); onRecord?.(r); },
         childId: () => `${id}/${++calls}`,
       });
-    });
+    }, 'sweep');
   }
 
   /** Classifier features and logits of images (n, H, W) in [0, 1]. */
@@ -415,6 +363,37 @@ export class Engine {
     }
   }
 
+  /** Kernel-level call (the kernel demo): c = a·b on the engine's backend, timed including readback. */
+  async matmul({ a, b, M, K, N }: MatmulRequest): Promise<MatmulResult> {
+    if (a.length !== M * K || b.length !== K * N) throw new OpInputError('matmul', `a must hold M·K = ${M * K} and b K·N = ${K * N} values`);
+    const be = await this.be();
+    const t0 = performance.now();
+    const ta = be.tensor(a, [M, K]), tb = be.tensor(b, [K, N]);
+    const tc = be.matmul(ta, tb);
+    const c = (await be.read(tc)) as Float32Array;
+    const ms = performance.now() - t0;
+    for (const t of [ta, tb, tc]) be.free(t);
+    return { c, ms, backend: be.name };
+  }
+
+  /** Kernel-level call: one categorical draw per row of logits (rows, V). */
+  async sample({ logits, rows, V, options }: SampleRequest): Promise<Uint32Array> {
+    const be = await this.be();
+    const t = be.tensor(logits, [rows, V]);
+    const s = be.categorical(t, options);
+    try {
+      return (await be.read(s)) as Uint32Array;
+    } finally {
+      be.free(t);
+      be.free(s);
+    }
+  }
+
+  /** Fault injection for tests: an uncaught error in this thread after `ms` (in the browser, the worker dies). */
+  crashForTest(ms: number): void {
+    setTimeout(() => { throw new Error('injected worker crash'); }, ms);
+  }
+
   async info(): Promise<BackendInfo> {
     return (await this.be()).info;
   }
@@ -423,7 +402,7 @@ export class Engine {
    * The backends this engine could run on: webgpu (with its adapter, or why not — probed once with a
    * throw-away device when the engine runs on cpu by choice) and cpu (always).
    */
-  async backends(): Promise<{ name: 'webgpu' | 'cpu'; available: boolean; detail: string; active: boolean }[]> {
+  async backends(): Promise<BackendAvailability[]> {
     const cur = await this.be();
     let gpu: { available: boolean; detail: string };
     if (cur.name === 'webgpu') gpu = { available: true, detail: cur.info.adapter?.description || cur.info.adapter?.vendor || 'adapter' };

@@ -4,7 +4,8 @@
 // returns exactly the samples of an uninterrupted run.
 import { describe, expect, it } from 'vitest';
 import { DeviceLostError, OpInputError } from '../../src/errors.js';
-import { Engine, type TextSampleResult } from '../../src/worker/engine.js';
+import { Engine } from '../../src/worker/engine.js';
+import type { TextSampleResult } from '../../src/worker/protocol.js';
 import { FIXTURES } from '../util/models.js';
 import { gpuBackend } from '../util/gpu.js';
 
@@ -20,7 +21,7 @@ describe('engine: device loss and resume', () => {
       const id = `lost-${trial}`;
       const err = await e.sampleText(req, (p) => {
         if (p.step === killAt) void e.loseDeviceForTest();
-      }, id).catch((x) => x);
+      }, { requestId: id }).catch((x) => x);
       expect(err, `trial ${trial}`).toBeInstanceOf(DeviceLostError);
       expect(e.interruptedRequests()).toContain(id);
       const r = (await e.resume(id)) as TextSampleResult;

@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { AbortError, OpInputError } from '../../src/errors.js';
 import { loadRoleFiles } from '../../src/models/load.js';
 import { tensorData } from '../../src/models/safetensors.js';
-import { fromBase64, mergeSweeps, specHash, type SweepSpec } from '../../src/metrics/sweep.js';
+import { fromBase64, mergeSweeps, specHash, type SweepSpec } from '../../src/sweep/spec.js';
 import { Engine } from '../../src/worker/engine.js';
 import { gpuBackend } from '../util/gpu.js';
 import { MODELS } from '../util/models.js';
@@ -123,7 +123,7 @@ describe('sweeps', () => {
   it('cancelling a sweep stops it with AbortError', async () => {
     const e = await engineWith('digits-diffusion', 'digits-classifier');
     const got: number[] = [];
-    const err = await e.sweep({ ...imageSpec, grid: { guidance: [1, 2, 3] } }, {}, (r) => { got.push(r.index); e.cancel('sw'); }, 'sw').catch((x) => x);
+    const err = await e.sweep({ ...imageSpec, grid: { guidance: [1, 2, 3] } }, { requestId: 'sw' }, (r) => { got.push(r.index); e.cancel('sw'); }).catch((x) => x);
     expect(err).toBeInstanceOf(AbortError);
     expect(got).toEqual([0]);
     e.dispose();

@@ -4,7 +4,8 @@
 // and wrong model kinds, and classification through a loaded classifier.
 import { describe, expect, it } from 'vitest';
 import { AbortError, OpInputError, UnknownModelError } from '../../src/errors.js';
-import { Engine, type EngineProgress } from '../../src/worker/engine.js';
+import { Engine } from '../../src/worker/engine.js';
+import type { EngineProgress } from '../../src/worker/protocol.js';
 import { FIXTURES, MODELS, golden } from '../util/models.js';
 
 describe('engine (in-process, cpu)', () => {
@@ -15,7 +16,7 @@ describe('engine (in-process, cpu)', () => {
     expect(info).toMatchObject({ id: 'mdm', kind: 'text', attention: 'bidirectional' });
     const seen: EngineProgress[] = [];
     const L = Math.min(8, info.maxLength!);
-    const r = await e.sampleText({ model: 'mdm', sampler: 'fhs', options: { batch: 3, length: L, seed: 1 } }, (p) => seen.push(p), 'req-1');
+    const r = await e.sampleText({ model: 'mdm', sampler: 'fhs', options: { batch: 3, length: L, seed: 1 } }, (p) => seen.push(p), { requestId: 'req-1' });
     expect(r.nfe).toBe(L);
     expect(seen.map((p) => p.step)).toEqual(Array.from({ length: L }, (_, i) => i));
     expect(seen.every((p) => p.requestId === 'req-1' && p.tokens!.length === 3 * L)).toBe(true);
@@ -38,7 +39,7 @@ describe('engine (in-process, cpu)', () => {
       if (p.step > 0) stepMs = Math.max(stepMs, now - last);
       last = now;
       if (p.step === 3) { e.cancel('c1'); cancelAt = now; }
-    }, 'c1').catch((x) => x);
+    }, { requestId: 'c1' }).catch((x) => x);
     const elapsed = performance.now() - cancelAt;
     expect(err).toBeInstanceOf(AbortError);
     expect(err.step).toBe(4);
@@ -46,7 +47,7 @@ describe('engine (in-process, cpu)', () => {
     expect(elapsed).toBeLessThan(stepMs + 50);
     // the engine is usable afterwards and a late cancel of a finished request is a no-op
     e.cancel('c1');
-    const ok = await e.sampleText({ model: 'mdm', sampler: 'fhs', options: { batch: 2, length: 4, seed: 3 } }, undefined, 'c1');
+    const ok = await e.sampleText({ model: 'mdm', sampler: 'fhs', options: { batch: 2, length: 4, seed: 3 } }, undefined, { requestId: 'c1' });
     expect(ok.nfe).toBe(4);
     e.dispose();
   });

@@ -1,4 +1,4 @@
-// Sweep bookkeeping (src/metrics/sweep.ts): grid numbering, shards that partition the grid, JSON-lines
+// Sweep bookkeeping (src/sweep/spec.ts): grid numbering, shards that partition the grid, JSON-lines
 // round trip, merging shards (same spec only, contradictions and gaps are errors), spec hashing, and
 // fronts over records on a hand-made point set; records from before the one guidance convention read
 // with image guidance converted (w → s = w + 1), once.
@@ -9,7 +9,7 @@ import { OpInputError } from '../../src/errors.js';
 import {
   expandGrid, mergeSweeps, parseJsonLines, RECORD_FORMAT, parseShard, shardSettings, specHash, sweepFronts, toJsonLine, validateSpec,
   type SweepRecord, type SweepSpec,
-} from '../../src/metrics/sweep.js';
+} from '../../src/sweep/spec.js';
 
 const spec: SweepSpec = {
   name: 't', kind: 'image', model: 'digits-diffusion', sampler: 'ddim', base: { steps: 10 },
@@ -114,7 +114,7 @@ describe('sweep JSON lines and merging', () => {
 
 describe('kept samples (spec.keepSamples, for display)', () => {
   it('change no hash, are range-checked, and pick classes round-robin', async () => {
-    const { keptSamples } = await import('../../src/worker/sweep.js');
+    const { keptSamples } = await import('../../src/sweep/run.js');
     expect(specHash({ ...spec, keepSamples: 4 })).toBe(specHash(spec));
     for (const k of [-1, 1.5, 65]) expect(() => validateSpec({ ...spec, keepSamples: k }), String(k)).toThrow(/keepSamples/);
     // 2 classes × 3 samples: rows 0..2 are class 0, rows 3..5 class 1
@@ -124,7 +124,7 @@ describe('kept samples (spec.keepSamples, for display)', () => {
   });
 
   it('base64 round-trips bytes', async () => {
-    const { fromBase64, toBase64 } = await import('../../src/metrics/sweep.js');
+    const { fromBase64, toBase64 } = await import('../../src/sweep/spec.js');
     fc.assert(fc.property(fc.uint8Array({ maxLength: 70_000 }), (b) => {
       const t = toBase64(b);
       expect(t).toBe(Buffer.from(b).toString('base64'));

@@ -7,7 +7,8 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { DeviceLostError } from '../../src/errors.js';
 import type { WebGPUBackend } from '../../src/backend/webgpu.js';
-import type { Engine, TextSampleRequest, TextSampleResult } from '../../src/worker/engine.js';
+import type { Engine } from '../../src/worker/engine.js';
+import type { TextSampleRequest, TextSampleResult } from '../../src/worker/protocol.js';
 import { rand } from './gpu.js';
 
 /** A full garbage collection (exposes V8's gc when node was not started with --expose-gc). */
@@ -24,7 +25,7 @@ export function gc(): void {
 /** Run a request to the end, resuming it on a new device as often as the device is lost under it. */
 export async function runToEnd(e: Engine, req: TextSampleRequest, id: string): Promise<TextSampleResult> {
   try {
-    return await e.sampleText(req, undefined, id);
+    return await e.sampleText(req, undefined, { requestId: id });
   } catch (err) {
     if (!(err instanceof DeviceLostError)) throw err;
     for (;;) {
@@ -98,7 +99,7 @@ export async function deviceLossTrials(e: Engine, opts: { model: string; trials:
       const done = await e.sampleText(req, (p) => {
         last = p.step;
         if (p.step === killAt) void e.loseDeviceForTest();
-      }, id);
+      }, { requestId: id });
       trial.outcome = 'finished';
       trial.equal = sameSamples(done, full);
     } catch (err) {
