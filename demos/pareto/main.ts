@@ -6,7 +6,7 @@
  * plots the committed 12-setting sweep (bench/results/, bundled as an asset) without running anything.
  */
 import '../../src/ui/pareto-explorer.js';
-import type { SweepRecord } from '../../src/sweep/spec.js';
+import type { SweepRecord } from '../../src/sweep/records.js';
 import { setupPage } from '../common/page.js';
 import measured from '../../bench/results/sweep-digits-guidance-steps.jsonl?url';
 

@@ -7,7 +7,8 @@ import { imageKnobOptions } from '../knobs/options.js';
 import { canonicalKnob, sweepKnobs, type ModelKind } from '../knobs/registry.js';
 import type { EngineApi, Metrics } from '../worker/protocol.js';
 import { evaluateImages, evaluateText, type EvalEngine } from './evaluate.js';
-import { expandGrid, RECORD_FORMAT, SAMPLE_CHARS, shardSettings, specHash, toBase64, validateSpec, type KnobValue, type SweepRecord, type SweepSamples, type SweepSpec } from './spec.js';
+import { expandGrid, shardSettings, specHash, validateSpec, type KnobValue, type SweepSpec } from './spec.js';
+import { RECORD_FORMAT, SAMPLE_CHARS, toBase64, type SweepRecord, type SweepSamples } from './records.js';
 
 /** What a sweep needs of an engine: the samplers and what evaluating needs. */
 export interface SweepEngine extends EvalEngine, Pick<EngineApi, 'sampleText' | 'sampleImage'> {}

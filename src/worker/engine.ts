@@ -20,7 +20,8 @@ import { loadClassifier, loadDenoiser, loadInterpolatedDenoiser, loadManifest, l
 import { nllLeftToRight } from '../metrics/nll.js';
 import { computeReferenceSet, evaluateImages, evaluateText, type ReferenceSet } from '../sweep/evaluate.js';
 import { runSweep } from '../sweep/run.js';
-import type { SweepRecord, SweepSpec } from '../sweep/spec.js';
+import type { SweepSpec } from '../sweep/spec.js';
+import type { SweepRecord } from '../sweep/records.js';
 import type { AnyManifest } from '../models/manifest.js';
 import type { ClassifierModel, DenoiserModel, Model, TextClassifierModel } from '../models/model.js';
 import { sampleAsarm } from '../samplers/asarm.js';

@@ -19,7 +19,8 @@ import type { AsarmOptions } from '../samplers/asarm.js';
 import type { SampleResult, SamplerCheckpoint } from '../samplers/common.js';
 import type { DiffusionOptions, DiffusionResult } from '../samplers/diffusion.js';
 import type { MdmOptions } from '../samplers/mdm.js';
-import type { SweepRecord, SweepSpec } from '../sweep/spec.js';
+import type { SweepSpec } from '../sweep/spec.js';
+import type { SweepRecord } from '../sweep/records.js';
 
 export type { BackendInfo } from '../backend/backend.js';
 /** ASSD's per-position marks in `EngineProgress.drafts` */

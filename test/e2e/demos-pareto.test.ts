@@ -17,7 +17,7 @@ import type { ElementHandle, Page } from 'puppeteer-core';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AXES, parseJsonLines, sweepFronts, type SweepRecord } from '../../src/sweep/spec.js';
+import { AXES, parseJsonLines, sweepFronts, type SweepRecord } from '../../src/sweep/records.js';
 import { openPage, ROOT, SCREENSHOTS, useBuiltSite } from '../util/site.js';
 
 const site = useBuiltSite();

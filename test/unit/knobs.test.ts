@@ -10,7 +10,7 @@ import { cliHelp, readKnobFlags, UsageError } from '../../src/cli/knob-flags.js'
 import { SamplerConfigError } from '../../src/errors.js';
 import { imageKnobOptions } from '../../src/knobs/options.js';
 import { canonicalKnob, defaultOf, KNOBS, knobDefault, MODEL_KINDS, sweepKnobs } from '../../src/knobs/registry.js';
-import { parseJsonLines } from '../../src/sweep/spec.js';
+import { parseJsonLines } from '../../src/sweep/records.js';
 import { loadModel } from '../../src/models/index.js';
 import { sampleAsarm } from '../../src/samplers/asarm.js';
 import { sampleDiffusion } from '../../src/samplers/diffusion.js';

@@ -1,4 +1,4 @@
-// Sweep bookkeeping (src/sweep/spec.ts): grid numbering, shards that partition the grid, JSON-lines
+// Sweep bookkeeping (src/sweep/: spec.ts, records.ts): grid numbering, shards that partition the grid, JSON-lines
 // round trip, merging shards (same spec only, contradictions and gaps are errors), spec hashing, and
 // fronts over records on a hand-made point set; records from before the one guidance convention read
 // with image guidance converted (w → s = w + 1), once.
@@ -6,10 +6,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { OpInputError } from '../../src/errors.js';
-import {
-  expandGrid, mergeSweeps, parseJsonLines, RECORD_FORMAT, parseShard, shardSettings, specHash, sweepFronts, toJsonLine, validateSpec,
-  type SweepRecord, type SweepSpec,
-} from '../../src/sweep/spec.js';
+import { expandGrid, parseShard, shardSettings, specHash, validateSpec, type SweepSpec } from '../../src/sweep/spec.js';
+import { mergeSweeps, parseJsonLines, RECORD_FORMAT, sweepFronts, toJsonLine, type SweepRecord } from '../../src/sweep/records.js';
 
 const spec: SweepSpec = {
   name: 't', kind: 'image', model: 'digits-diffusion', sampler: 'ddim', base: { steps: 10 },
@@ -124,7 +122,7 @@ describe('kept samples (spec.keepSamples, for display)', () => {
   });
 
   it('base64 round-trips bytes', async () => {
-    const { fromBase64, toBase64 } = await import('../../src/sweep/spec.js');
+    const { fromBase64, toBase64 } = await import('../../src/sweep/records.js');
     fc.assert(fc.property(fc.uint8Array({ maxLength: 70_000 }), (b) => {
       const t = toBase64(b);
       expect(t).toBe(Buffer.from(b).toString('base64'));

@@ -82,9 +82,9 @@ describe('partial text and Ising helpers', () => {
   });
 });
 
-describe('<pareto-explorer> grid editor and axes', () => {
+describe('<pareto-explorer> grid editor (pareto-form.ts) and axes (pareto-plots.ts)', () => {
   it('parses comma-separated knob values with the knob ranges; the offered knobs follow the sampler', async () => {
-    const { gridKnobs, parseValues, SCOPE_ATTRIBUTE } = await import('../../src/ui/pareto-explorer.js');
+    const { gridKnobs, parseValues, SCOPE_ATTRIBUTE } = await import('../../src/ui/pareto-form.js');
     const knob = (kind: 'image' | 'text', sampler: string, name: string) => gridKnobs(kind, sampler).find((k) => k.name === name)!;
     expect(gridKnobs('image', 'ddim').map((k) => k.name)).toEqual(['guidance', 'steps', 'eta']);
     expect(gridKnobs('image', 'ddpm').map((k) => k.name)).toEqual(['guidance', 'steps']);
@@ -100,7 +100,7 @@ describe('<pareto-explorer> grid editor and axes', () => {
     for (const kind of ['image', 'text'] as const) for (const s of ['ddim', 'ancestral']) for (const k of gridKnobs(kind, s)) expect(SCOPE_ATTRIBUTE[k.name]).toBe(k.attribute);
   });
   it('ticks are round numbers covering the range', async () => {
-    const { niceTicks } = await import('../../src/ui/pareto-explorer.js');
+    const { niceTicks } = await import('../../src/ui/pareto-plots.js');
     expect(niceTicks(0.37, 1.04)).toEqual([0.4, 0.6, 0.8, 1]);
     expect(niceTicks(1.2, 1.7)).toEqual([1.2, 1.3, 1.4, 1.5, 1.6, 1.7]);
     expect(niceTicks(-2.1, -1.45)).toEqual([-2, -1.8, -1.6]);
