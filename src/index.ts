@@ -2,7 +2,15 @@
 export * from './errors.js';
 export type { Backend, BackendInfo, OutOption } from './backend/backend.js';
 export type { Tensor, DType, HostArray, BackendName } from './backend/tensor.js';
-export type { Conv2dOptions, DiffusionStepOptions, MatmulOptions, Pool2dOptions, RngOptions, SampleOptions, UnpatchifyOptions } from './backend/shapes.js';
+export type {
+  Conv2dOptions,
+  DiffusionStepOptions,
+  MatmulOptions,
+  Pool2dOptions,
+  RngOptions,
+  SampleOptions,
+  UnpatchifyOptions,
+} from './backend/shapes.js';
 export type { Activation, ElementwiseOp } from './reference/elementwise.js';
 export { createBackend, type CreateBackendOptions } from './backend/create.js';
 export { CpuBackend } from './backend/cpu.js';

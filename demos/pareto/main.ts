@@ -22,7 +22,11 @@ for (const type of ['sweep-start', 'sweep-record', 'sweep-done', 'sweep-error', 
     const d = (ev as CustomEvent).detail as Record<string, unknown>;
     // keep the log small: indices, not records
     const { record, records, ...rest } = d;
-    const detail = { ...rest, ...(record ? { index: (record as SweepRecord).index } : {}), ...(records ? { count: (records as SweepRecord[]).length } : {}) };
+    const detail = {
+      ...rest,
+      ...(record ? { index: (record as SweepRecord).index } : {}),
+      ...(records ? { count: (records as SweepRecord[]).length } : {}),
+    };
     window.__demo!.events.push({ type, id: explorer.id, detail });
   });
 }

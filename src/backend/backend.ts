@@ -5,7 +5,15 @@
 import type { AdapterSummary } from '../gpu/device.js';
 import type { PoolStats } from '../gpu/buffer-pool.js';
 import type { ElementwiseOp } from '../reference/elementwise.js';
-import type { Conv2dOptions, DiffusionStepOptions, MatmulOptions, Pool2dOptions, RngOptions, SampleOptions, UnpatchifyOptions } from './shapes.js';
+import type {
+  Conv2dOptions,
+  DiffusionStepOptions,
+  MatmulOptions,
+  Pool2dOptions,
+  RngOptions,
+  SampleOptions,
+  UnpatchifyOptions,
+} from './shapes.js';
 import type { BackendName, DType, HostArray, Tensor } from './tensor.js';
 
 export interface BackendInfo {

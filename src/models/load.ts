@@ -53,8 +53,10 @@ export interface LoadOptions {
 const CACHE_NAME = 'samplescope-models-v1';
 
 function isNode(): boolean {
-  return typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string' &&
-    typeof (globalThis as { window?: unknown }).window === 'undefined';
+  return (
+    typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string' &&
+    typeof (globalThis as { window?: unknown }).window === 'undefined'
+  );
 }
 
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
@@ -79,7 +81,12 @@ function resolve(source: string, file: string): string {
  * Bytes of a file. For fetched files, `keep()` stores the response in the Cache API — called only
  * after the bytes passed verification, so a bad download is never cached.
  */
-async function readBytes(url: string, name: string, expectedBytes: number | undefined, opts: LoadOptions): Promise<{ bytes: Uint8Array; keep: () => Promise<void> }> {
+async function readBytes(
+  url: string,
+  name: string,
+  expectedBytes: number | undefined,
+  opts: LoadOptions,
+): Promise<{ bytes: Uint8Array; keep: () => Promise<void> }> {
   const none = async () => {};
   if (isNode() && !/^[a-z]+:/i.test(url)) {
     const spec = 'node:fs/promises';
@@ -157,7 +164,11 @@ async function loadVerified(source: string, f: ManifestFile, opts: LoadOptions):
   if (got !== f.sha256) {
     if (typeof caches !== 'undefined' && opts.cache !== false) {
       // a cached copy that no longer verifies (e.g. the model was updated) must not be served again
-      try { await (await caches.open(CACHE_NAME)).delete(url); } catch { /* ignore */ }
+      try {
+        await (await caches.open(CACHE_NAME)).delete(url);
+      } catch {
+        /* ignore */
+      }
     }
     throw new IntegrityError(f.path, f.sha256, got);
   }
@@ -173,7 +184,12 @@ export async function loadManifest(source: string, opts: LoadOptions = {}): Prom
   try {
     json = parseStrictJson(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch (e) {
-    throw new ModelFormatError('manifest-json', `manifest.json is not strict JSON: ${(e as Error).message}`, undefined, 'manifest.json');
+    throw new ModelFormatError(
+      'manifest-json',
+      `manifest.json is not strict JSON: ${(e as Error).message}`,
+      undefined,
+      'manifest.json',
+    );
   }
   return validateManifest(json);
 }
@@ -182,10 +198,20 @@ export async function loadManifest(source: string, opts: LoadOptions = {}): Prom
  * The files of one role (e.g. "reference": a classifier's real-data set), verified and parsed, by
  * manifest path. A manifest with no file of that role is a ModelFormatError.
  */
-export async function loadRoleFiles(source: string, role: string, opts: LoadOptions = {}): Promise<Map<string, SafetensorsFile>> {
+export async function loadRoleFiles(
+  source: string,
+  role: string,
+  opts: LoadOptions = {},
+): Promise<Map<string, SafetensorsFile>> {
   const manifest = await loadManifest(source, opts);
   const wanted = manifest.files.filter((f) => f.role === role);
-  if (wanted.length === 0) throw new ModelFormatError('manifest-files', `${manifest.name} has no file of role "${role}"`, undefined, 'manifest.json');
+  if (wanted.length === 0)
+    throw new ModelFormatError(
+      'manifest-files',
+      `${manifest.name} has no file of role "${role}"`,
+      undefined,
+      'manifest.json',
+    );
   const out = new Map<string, SafetensorsFile>();
   for (const f of wanted) out.set(f.path, parseSafetensors(await loadVerified(source, f, opts), { file: f.path }));
   return out;
@@ -205,7 +231,8 @@ export async function loadModelFiles(source: string, opts: LoadOptions = {}): Pr
     files.set(f.path, st);
     if (f.role === 'weights') {
       for (const [name, info] of st.tensors) {
-        if (weights.has(name)) throw new ModelFormatError('duplicate-name', 'tensor appears in two weight files', name, f.path);
+        if (weights.has(name))
+          throw new ModelFormatError('duplicate-name', 'tensor appears in two weight files', name, f.path);
         weights.set(name, { shape: info.shape, data: tensorData(st, name, f.path) });
       }
     }

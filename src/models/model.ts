@@ -92,7 +92,10 @@ export interface ClassifierModel {
   readonly imageSize: number;
   readonly numClasses: number;
   readonly featureDim: number;
-  /** images (batch, H, W) or (batch, H, W, 1) in [0, 1] → features (batch, featureDim) and logits (batch, numClasses); the caller frees both */
+  /**
+   * images (batch, H, W) or (batch, H, W, 1) in [0, 1] → features (batch, featureDim) and logits (batch, numClasses);
+   * the caller frees both
+   */
   run(images: Tensor): { features: Tensor; logits: Tensor };
   dispose(): void;
 }

@@ -56,13 +56,25 @@ function rowsOf(f: Float32Array, d: number, labels: ArrayLike<number>, c: number
 }
 
 /** Metrics shared by text and images, from classifier features + logits. */
-function classifierMetrics(features: Float32Array, logits: Float32Array, n: number, requested: Uint32Array, ref: ReferenceSet, k: number, numClasses: number): Metrics {
+function classifierMetrics(
+  features: Float32Array,
+  logits: Float32Array,
+  n: number,
+  requested: Uint32Array,
+  ref: ReferenceSet,
+  k: number,
+  numClasses: number,
+): Metrics {
   const d = ref.d;
-  if (features.length !== n * d) throw new OpInputError('evaluate', `classifier features have ${features.length / n} dims, the reference set ${d}`);
+  if (features.length !== n * d)
+    throw new OpInputError('evaluate', `classifier features have ${features.length / n} dims, the reference set ${d}`);
   const out: Metrics = { consistency: classConsistency(logits, numClasses, requested) };
   // Vendi within each requested class (a class-conditional sampler's diversity), averaged over classes
   const classes = [...new Set(requested)];
-  const vendis = classes.map((c) => rowsOf(features, d, requested, c)).filter((s) => s.n >= 2).map((s) => vendiScore(s));
+  const vendis = classes
+    .map((c) => rowsOf(features, d, requested, c))
+    .filter((s) => s.n >= 2)
+    .map((s) => vendiScore(s));
   out.vendi = vendis.length ? mean(vendis) : NaN;
   out.vendiAll = vendiScore({ data: features, n, d });
   if (n <= k) throw new OpInputError('evaluate', `PRDC with k = ${k} needs more than ${k} samples, got ${n}`);
@@ -77,9 +89,15 @@ function classifierMetrics(features: Float32Array, logits: Float32Array, n: numb
 type Classified = { features: Float32Array; logits: Float32Array };
 
 /** Run a classifier over n rows of `x` in chunks of ≤ `chunk` rows; features and logits concatenated. */
-async function inChunks<T extends Float32Array | Uint32Array>(x: T, n: number, run: (rows: T, m: number) => Promise<Classified>, chunk = 128): Promise<Classified> {
+async function inChunks<T extends Float32Array | Uint32Array>(
+  x: T,
+  n: number,
+  run: (rows: T, m: number) => Promise<Classified>,
+  chunk = 128,
+): Promise<Classified> {
   const per = x.length / n;
-  const feats: Float32Array[] = [], logs: Float32Array[] = [];
+  const feats: Float32Array[] = [],
+    logs: Float32Array[] = [];
   for (let i = 0; i < n; i += chunk) {
     const m = Math.min(chunk, n - i);
     const r = await run(x.slice(i * per, (i + m) * per) as T, m);
@@ -100,19 +118,30 @@ const classifyTokens = (engine: EvalEngine, classifier: string, tokens: Uint32Ar
 function concat(parts: Float32Array[]): Float32Array {
   const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }
 
 /** Load a classifier's reference file (role "reference") and map it into the classifier's features. */
-export async function computeReferenceSet(engine: EvalEngine, classifier: string, files: Map<string, SafetensorsFile>): Promise<ReferenceSet> {
+export async function computeReferenceSet(
+  engine: EvalEngine,
+  classifier: string,
+  files: Map<string, SafetensorsFile>,
+): Promise<ReferenceSet> {
   const info = engine.modelInfo(classifier);
   for (const [path, st] of files) {
     if (info.kind === 'classifier' && st.tensors.has('images')) {
       const t = st.tensors.get('images')!;
       const n = t.shape[0];
       const [H, W, C] = info.imageShape!;
-      if (t.shape.length !== 4 || t.shape[1] !== H || t.shape[2] !== W || t.shape[3] !== C) throw new OpInputError('reference', `${path}: images ${JSON.stringify(t.shape)} do not match the classifier's (n, ${H}, ${W}, ${C})`);
+      if (t.shape.length !== 4 || t.shape[1] !== H || t.shape[2] !== W || t.shape[3] !== C)
+        throw new OpInputError(
+          'reference',
+          `${path}: images ${JSON.stringify(t.shape)} do not match the classifier's (n, ${H}, ${W}, ${C})`,
+        );
       const raw = tensorData(st, 'images', path);
       const images = Float32Array.from(raw, (v) => v / 255);
       const labels = Uint32Array.from(tensorData(st, 'labels', path));
@@ -122,19 +151,33 @@ export async function computeReferenceSet(engine: EvalEngine, classifier: string
     if (info.kind === 'text-classifier' && st.tensors.has('tokens')) {
       const t = st.tensors.get('tokens')!;
       const n = t.shape[0];
-      if (t.shape.length !== 2 || t.shape[1] !== info.maxLength) throw new OpInputError('reference', `${path}: tokens ${JSON.stringify(t.shape)} do not match the classifier's (n, ${info.maxLength})`);
+      if (t.shape.length !== 2 || t.shape[1] !== info.maxLength)
+        throw new OpInputError(
+          'reference',
+          `${path}: tokens ${JSON.stringify(t.shape)} do not match the classifier's (n, ${info.maxLength})`,
+        );
       const tokens = Uint32Array.from(tensorData(st, 'tokens', path));
       const labels = Uint32Array.from(tensorData(st, 'labels', path));
       const { features } = await classifyTokens(engine, classifier, tokens, n);
       return { classifier, n, d: features.length / n, features, labels };
     }
   }
-  throw new OpInputError('reference', `${classifier}: no reference file holds ${info.kind === 'classifier' ? '"images"' : '"tokens"'}`);
+  throw new OpInputError(
+    'reference',
+    `${classifier}: no reference file holds ${info.kind === 'classifier' ? '"images"' : '"tokens"'}`,
+  );
 }
 
 /** Every metric of images (n, H, W, C) in [0, 1], each asked for class `requested[i]`. */
-export async function evaluateImages(engine: EvalEngine, images: Float32Array, n: number, requested: Uint32Array, o: EvalOptions): Promise<Metrics> {
-  if (requested.length !== n) throw new OpInputError('evaluate', `need one requested class per image (${n}), got ${requested.length}`);
+export async function evaluateImages(
+  engine: EvalEngine,
+  images: Float32Array,
+  n: number,
+  requested: Uint32Array,
+  o: EvalOptions,
+): Promise<Metrics> {
+  if (requested.length !== n)
+    throw new OpInputError('evaluate', `need one requested class per image (${n}), got ${requested.length}`);
   const ref = await engine.referenceSet(o.classifier);
   const info = engine.modelInfo(o.classifier);
   const { features, logits } = await classifyImages(engine, o.classifier, images, n);
@@ -143,11 +186,19 @@ export async function evaluateImages(engine: EvalEngine, images: Float32Array, n
 }
 
 /** Every metric of token rows (n, L), each asked for class `requested[i]`. */
-export async function evaluateText(engine: EvalEngine, tokens: Uint32Array, n: number, requested: Uint32Array, o: EvalOptions): Promise<Metrics> {
-  if (requested.length !== n) throw new OpInputError('evaluate', `need one requested class per row (${n}), got ${requested.length}`);
+export async function evaluateText(
+  engine: EvalEngine,
+  tokens: Uint32Array,
+  n: number,
+  requested: Uint32Array,
+  o: EvalOptions,
+): Promise<Metrics> {
+  if (requested.length !== n)
+    throw new OpInputError('evaluate', `need one requested class per row (${n}), got ${requested.length}`);
   const L = tokens.length / n;
   const cinfo = engine.modelInfo(o.classifier);
-  if (L !== cinfo.maxLength) throw new OpInputError('evaluate', `${o.classifier} reads ${cinfo.maxLength}-character texts; these have ${L}`);
+  if (L !== cinfo.maxLength)
+    throw new OpInputError('evaluate', `${o.classifier} reads ${cinfo.maxLength}-character texts; these have ${L}`);
   const ref = await engine.referenceSet(o.classifier);
   const { features, logits } = await classifyTokens(engine, o.classifier, tokens, n);
   const m = classifierMetrics(features, logits, n, requested, ref, o.k ?? 5, cinfo.classes.length);
@@ -162,4 +213,3 @@ export async function evaluateText(engine: EvalEngine, tokens: Uint32Array, n: n
   m.diversity = m.vendi;
   return m;
 }
-

@@ -18,6 +18,10 @@ import { canonicalJson, type SweepSetting } from './spec.js';
 export const AXES = ['consistency', 'diversity', 'realism'] as const;
 export type Axis = (typeof AXES)[number];
 
+/**
+ * A few samples of one setting, for display; the j-th kept sample is sample ⌊j / classes⌋ of class j mod
+ * classes.
+ */
 export interface SweepSamples {
   /** the class each kept sample was asked for */
   classes: number[];
@@ -43,7 +47,10 @@ export interface SweepRecord extends SweepSetting {
   backend: string;
   /** only with `spec.keepSamples` */
   samples?: SweepSamples;
-  /** record format: `RECORD_FORMAT` since image guidance is the scale s; absent in records written before (read through `upgradeRecord`) */
+  /**
+   * record format: `RECORD_FORMAT` since image guidance is the scale s; absent in records written before (read through
+   * `upgradeRecord`)
+   */
   format?: number;
 }
 
@@ -62,7 +69,11 @@ export function upgradeRecord(r: SweepRecord): SweepRecord {
   if ((r.format ?? 1) >= RECORD_FORMAT) return r;
   const image = !('tokenEntropy' in (r.metrics ?? {}));
   const g = r.knobs.guidance;
-  return { ...r, knobs: image && typeof g === 'number' ? { ...r.knobs, guidance: g + 1 } : r.knobs, format: RECORD_FORMAT };
+  return {
+    ...r,
+    knobs: image && typeof g === 'number' ? { ...r.knobs, guidance: g + 1 } : r.knobs,
+    format: RECORD_FORMAT,
+  };
 }
 
 function fail(msg: string): never {
@@ -85,7 +96,10 @@ export function toJsonLine(r: SweepRecord): string {
   return JSON.stringify(r);
 }
 
-/** Parse JSON lines (blank lines skipped; older records upgraded, see `upgradeRecord`); a malformed line is an error naming its number. */
+/**
+ * Parse JSON lines (blank lines skipped; older records upgraded, see `upgradeRecord`); a malformed line is an error
+ * naming its number.
+ */
 export function parseJsonLines(text: string): SweepRecord[] {
   const out: SweepRecord[] = [];
   text.split('\n').forEach((line, i) => {
@@ -96,7 +110,8 @@ export function parseJsonLines(text: string): SweepRecord[] {
     } catch (e) {
       fail(`line ${i + 1} is not JSON: ${(e as Error).message}`);
     }
-    if (!r || typeof r !== 'object' || !Number.isInteger(r.index) || typeof r.spec !== 'string' || !r.axes || !r.knobs) fail(`line ${i + 1} is not a sweep record`);
+    if (!r || typeof r !== 'object' || !Number.isInteger(r.index) || typeof r.spec !== 'string' || !r.axes || !r.knobs)
+      fail(`line ${i + 1} is not a sweep record`);
     for (const a of AXES) if (typeof r.axes[a] !== 'number') fail(`line ${i + 1}: axis ${a} is missing`);
     out.push(upgradeRecord(r));
   });
@@ -115,7 +130,10 @@ export function mergeSweeps(parts: SweepRecord[][], expected?: number): SweepRec
   const byIndex = new Map<number, SweepRecord>();
   for (const r of all) {
     const had = byIndex.get(r.index);
-    if (had && (canonicalJson(had.knobs) !== canonicalJson(r.knobs) || canonicalJson(had.axes) !== canonicalJson(r.axes))) {
+    if (
+      had &&
+      (canonicalJson(had.knobs) !== canonicalJson(r.knobs) || canonicalJson(had.axes) !== canonicalJson(r.axes))
+    ) {
       fail(`setting ${r.index} appears twice with different knobs or results`);
     }
     byIndex.set(r.index, r);
@@ -130,5 +148,8 @@ export function mergeSweeps(parts: SweepRecord[][], expected?: number): SweepRec
 
 /** Non-dominated settings (record indices into `records`) per pair of axes and in 3-D. */
 export function sweepFronts(records: readonly SweepRecord[]): Record<string, number[]> {
-  return paretoFronts(records.map((r) => r.axes), AXES);
+  return paretoFronts(
+    records.map((r) => r.axes),
+    AXES,
+  );
 }

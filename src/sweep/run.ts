@@ -45,29 +45,47 @@ function canonicalKnobs(knobs: Record<string, KnobValue>): Record<string, KnobVa
 }
 
 /**
- * Run the settings of a spec (all, or one shard's, less the indices in `skip` — already done) with fixed seeds, evaluate each, hand each
+ * Run the settings of a spec (all, or one shard's, less the indices in `skip` — already done) with fixed seeds,
+ * evaluate each, hand each
  * record to `onRecord` when done, and return them. Each sampler call gets the request id
  * `childId()` ("parent/n"), so cancelling the parent stops the sweep after the model call in flight.
  */
-export async function runSweep(engine: SweepEngine, spec: SweepSpec, opts: { shard?: { index: number; count: number }; skip?: number[]; onRecord?: (r: SweepRecord) => void; requestId?: string; childId?: () => string } = {}): Promise<SweepRecord[]> {
+export async function runSweep(
+  engine: SweepEngine,
+  spec: SweepSpec,
+  opts: {
+    shard?: { index: number; count: number };
+    skip?: number[];
+    onRecord?: (r: SweepRecord) => void;
+    requestId?: string;
+    childId?: () => string;
+  } = {},
+): Promise<SweepRecord[]> {
   validateSpec(spec);
   const known = spec.kind === 'text' ? TEXT_KNOBS : IMAGE_KNOBS;
-  for (const k of [...Object.keys(spec.grid), ...Object.keys(spec.base ?? {})]) if (!known.has(k)) throw new OpInputError('sweep', `unknown ${spec.kind} knob "${k}" (known: ${[...known].join(', ')})`);
+  for (const k of [...Object.keys(spec.grid), ...Object.keys(spec.base ?? {})])
+    if (!known.has(k))
+      throw new OpInputError('sweep', `unknown ${spec.kind} knob "${k}" (known: ${[...known].join(', ')})`);
   const gen = engine.modelInfo(spec.model);
   if (spec.kind === 'text' && gen.kind !== 'text') throw new OpInputError('sweep', `${spec.model} is not a text model`);
-  if (spec.kind === 'image' && gen.kind !== 'denoiser') throw new OpInputError('sweep', `${spec.model} is not a denoiser`);
-  for (const c of spec.classes) if (c >= gen.classes.length - (spec.kind === 'text' ? 1 : 0)) throw new OpInputError('sweep', `class ${c} is out of range for ${spec.model} (${gen.classes.join(', ')})`);
+  if (spec.kind === 'image' && gen.kind !== 'denoiser')
+    throw new OpInputError('sweep', `${spec.model} is not a denoiser`);
+  for (const c of spec.classes)
+    if (c >= gen.classes.length - (spec.kind === 'text' ? 1 : 0))
+      throw new OpInputError('sweep', `class ${c} is out of range for ${spec.model} (${gen.classes.join(', ')})`);
   const hash = specHash(spec);
   const skip = new Set(opts.skip ?? []);
   const settings = shardSettings(expandGrid(spec.grid), opts.shard).filter((s) => !skip.has(s.index));
   const out: SweepRecord[] = [];
-  const C = spec.classes.length, B = spec.perClass;
+  const C = spec.classes.length,
+    B = spec.perClass;
   const requested = new Uint32Array(C * B);
   spec.classes.forEach((c, i) => requested.fill(c, i * B, (i + 1) * B));
   for (const s of settings) {
     const knobs = canonicalKnobs({ ...(spec.base ?? {}), ...s.knobs });
     const t0 = performance.now();
-    let nfe = 0, backend = '';
+    let nfe = 0,
+      backend = '';
     let metrics: Metrics;
     let samples: SweepSamples | undefined;
     const keep = keptSamples(spec.keepSamples ?? 0, C, B);
@@ -77,36 +95,76 @@ export async function runSweep(engine: SweepEngine, spec: SweepSpec, opts: { sha
       const texts: string[] = [];
       for (let i = 0; i < C; i++) {
         const { length: _l, ...rest } = knobs;
-        const r = await engine.sampleText({ model: spec.model, sampler: spec.sampler as 'fhs', options: { ...(rest as object), length: L, batch: B, seed: spec.seed + i, classId: spec.classes[i] } }, undefined, { requestId: opts.childId?.() ?? opts.requestId });
+        const r = await engine.sampleText(
+          {
+            model: spec.model,
+            sampler: spec.sampler as 'fhs',
+            options: { ...(rest as object), length: L, batch: B, seed: spec.seed + i, classId: spec.classes[i] },
+          },
+          undefined,
+          { requestId: opts.childId?.() ?? opts.requestId },
+        );
         tokens.set(r.samples, i * B * L);
         texts.push(...r.texts);
         nfe += r.nfe;
         backend = r.backend;
       }
-      metrics = await evaluateText(engine, tokens, C * B, requested, { classifier: spec.classifier, evaluator: spec.evaluator, k: spec.k });
-      if (keep.length) samples = { classes: keep.map((s) => spec.classes[s.cls]), texts: keep.map((s) => texts[s.row].slice(0, SAMPLE_CHARS)) };
+      metrics = await evaluateText(engine, tokens, C * B, requested, {
+        classifier: spec.classifier,
+        evaluator: spec.evaluator,
+        k: spec.k,
+      });
+      if (keep.length)
+        samples = {
+          classes: keep.map((s) => spec.classes[s.cls]),
+          texts: keep.map((s) => texts[s.row].slice(0, SAMPLE_CHARS)),
+        };
     } else {
       // one call for every requested image: the sampler takes a class per image
       const im = imageKnobOptions(knobs, gen.timesteps!);
-      const r = await engine.sampleImage({
-        model: spec.model,
-        options: {
-          ...im.options, sampler: spec.sampler as 'ddim', batch: C * B, seed: spec.seed, classes: requested, previewEvery: 0,
-          ...(im.guidanceInterval ? { guidanceInterval: im.guidanceInterval } : {}),
+      const r = await engine.sampleImage(
+        {
+          model: spec.model,
+          options: {
+            ...im.options,
+            sampler: spec.sampler as 'ddim',
+            batch: C * B,
+            seed: spec.seed,
+            classes: requested,
+            previewEvery: 0,
+            ...(im.guidanceInterval ? { guidanceInterval: im.guidanceInterval } : {}),
+          },
+          ...(im.hybrid ? { hybrid: { student: spec.student!, ...im.hybrid } } : {}),
         },
-        ...(im.hybrid ? { hybrid: { student: spec.student!, ...im.hybrid } } : {}),
-      }, undefined, { requestId: opts.childId?.() ?? opts.requestId });
+        undefined,
+        { requestId: opts.childId?.() ?? opts.requestId },
+      );
       const images = r.images;
       nfe = r.nfe;
       backend = r.backend;
       metrics = await evaluateImages(engine, images, C * B, requested, { classifier: spec.classifier, k: spec.k });
-      if (keep.length) samples = { classes: keep.map((s) => spec.classes[s.cls]), images: keepImages(images, gen.imageShape!, keep.map((s) => s.row)) };
+      if (keep.length)
+        samples = {
+          classes: keep.map((s) => spec.classes[s.cls]),
+          images: keepImages(
+            images,
+            gen.imageShape!,
+            keep.map((s) => s.row),
+          ),
+        };
     }
     const rec: SweepRecord = {
-      spec: hash, ...(spec.name ? { name: spec.name } : {}), index: s.index, knobs: s.knobs,
+      spec: hash,
+      ...(spec.name ? { name: spec.name } : {}),
+      index: s.index,
+      knobs: s.knobs,
       axes: { consistency: metrics.consistency, diversity: metrics.diversity, realism: metrics.realism },
-      metrics, nfe: spec.kind === 'text' ? nfe / C : nfe, ms: performance.now() - t0, backend,
-      ...(samples ? { samples } : {}), format: RECORD_FORMAT,
+      metrics,
+      nfe: spec.kind === 'text' ? nfe / C : nfe,
+      ms: performance.now() - t0,
+      backend,
+      ...(samples ? { samples } : {}),
+      format: RECORD_FORMAT,
     };
     out.push(rec);
     opts.onRecord?.(rec);

@@ -48,7 +48,8 @@ export interface SweepSpec {
   keepSamples?: number;
 }
 
-/** A few samples of one setting, for display; the j-th kept sample is sample ⌊j / classes⌋ of class j mod classes. */export interface SweepSetting {
+/** One setting of a grid: its number and its knob values. */
+export interface SweepSetting {
   index: number;
   knobs: Record<string, KnobValue>;
 }
@@ -65,17 +66,24 @@ export function validateSpec(s: SweepSpec): void {
   if (!s.grid || typeof s.grid !== 'object') fail('grid must map knob names to lists of values');
   for (const [k, vs] of Object.entries(s.grid)) {
     if (!Array.isArray(vs) || vs.length === 0) fail(`grid.${k} must be a non-empty list`);
-    for (const v of vs) if (!['number', 'string', 'boolean'].includes(typeof v) || (typeof v === 'number' && !Number.isFinite(v))) fail(`grid.${k} has a value that is not a finite number, string or boolean: ${JSON.stringify(v)}`);
+    for (const v of vs)
+      if (!['number', 'string', 'boolean'].includes(typeof v) || (typeof v === 'number' && !Number.isFinite(v)))
+        fail(`grid.${k} has a value that is not a finite number, string or boolean: ${JSON.stringify(v)}`);
     if (new Set(vs.map((v) => JSON.stringify(v))).size !== vs.length) fail(`grid.${k} lists a value twice`);
   }
-  if (!Array.isArray(s.classes) || s.classes.length === 0 || s.classes.some((c) => !Number.isInteger(c) || c < 0)) fail('classes must be a non-empty list of class ids');
-  if (!Number.isInteger(s.perClass) || s.perClass < 2) fail(`perClass must be an integer ≥ 2 (Vendi and PRDC need several samples), got ${s.perClass}`);
+  if (!Array.isArray(s.classes) || s.classes.length === 0 || s.classes.some((c) => !Number.isInteger(c) || c < 0))
+    fail('classes must be a non-empty list of class ids');
+  if (!Number.isInteger(s.perClass) || s.perClass < 2)
+    fail(`perClass must be an integer ≥ 2 (Vendi and PRDC need several samples), got ${s.perClass}`);
   if (!Number.isSafeInteger(s.seed) || s.seed < 0) fail(`seed must be a non-negative integer, got ${s.seed}`);
   if (s.k !== undefined && (!Number.isInteger(s.k) || s.k < 1)) fail(`k must be a positive integer, got ${s.k}`);
-  if (s.keepSamples !== undefined && (!Number.isInteger(s.keepSamples) || s.keepSamples < 0 || s.keepSamples > 64)) fail(`keepSamples must be an integer in [0, 64], got ${s.keepSamples}`);
-  for (const k of Object.keys(s.grid)) if (canonicalKnob(k) === 'baseSteps' && !s.student) fail(`grid.${k} needs a student model`);
+  if (s.keepSamples !== undefined && (!Number.isInteger(s.keepSamples) || s.keepSamples < 0 || s.keepSamples > 64))
+    fail(`keepSamples must be an integer in [0, 64], got ${s.keepSamples}`);
+  for (const k of Object.keys(s.grid))
+    if (canonicalKnob(k) === 'baseSteps' && !s.student) fail(`grid.${k} needs a student model`);
   if (s.kind === 'text' && !s.evaluator) fail('text sweeps need an evaluator (an AS-ARM model) for the realism axis');
-  if (s.classes.length * s.perClass <= (s.k ?? 5)) fail(`PRDC needs more than k = ${s.k ?? 5} samples per setting, got ${s.classes.length * s.perClass}`);
+  if (s.classes.length * s.perClass <= (s.k ?? 5))
+    fail(`PRDC needs more than k = ${s.k ?? 5} samples per setting, got ${s.classes.length * s.perClass}`);
 }
 
 /** Every setting of the grid, numbered; the last knob varies fastest. */
@@ -90,7 +98,8 @@ export function expandGrid(grid: Record<string, KnobValue[]>): SweepSetting[] {
 export function parseShard(s: string): { index: number; count: number } {
   const m = /^(\d+)\/(\d+)$/.exec(s.trim());
   if (!m) fail(`shard must look like "i/n", got ${JSON.stringify(s)}`);
-  const index = Number(m[1]), count = Number(m[2]);
+  const index = Number(m[1]),
+    count = Number(m[2]);
   if (count < 1 || index >= count) fail(`shard ${s}: need 0 ≤ i < n`);
   return { index, count };
 }
@@ -103,7 +112,11 @@ export function shardSettings(settings: SweepSetting[], shard?: { index: number;
 /** A stable JSON text (object keys sorted) — for hashing and comparing. */
 export function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   return JSON.stringify(v);
 }
 
@@ -115,7 +128,8 @@ export function canonicalJson(v: unknown): string {
 export function specHash(s: SweepSpec): string {
   const { keepSamples: _keep, ...measured } = s;
   let h = 0xcbf29ce484222325n;
-  for (const c of new TextEncoder().encode(canonicalJson({ ...measured, grid: Object.entries(s.grid) }))) h = ((h ^ BigInt(c)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  for (const c of new TextEncoder().encode(canonicalJson({ ...measured, grid: Object.entries(s.grid) })))
+    h = ((h ^ BigInt(c)) * 0x100000001b3n) & 0xffffffffffffffffn;
   return h.toString(16).padStart(16, '0');
 }
 

@@ -35,7 +35,17 @@ import { sweepFronts, type SweepRecord } from '../sweep/records.js';
 import type { BackendPreference } from '../worker/protocol.js';
 import { engineFor, errorDetail, modelFor, resolveModelUrl, rethrow } from './engine-host.js';
 import { conditionalClasses } from './knobs.js';
-import { classId, EXPLORER_MODELS, parseGrid, parseValues, renderForm, SCOPE_ATTRIBUTE, type ExplorerModel, type FormView, type GridKnob } from './pareto-form.js';
+import {
+  classId,
+  EXPLORER_MODELS,
+  parseGrid,
+  parseValues,
+  renderForm,
+  SCOPE_ATTRIBUTE,
+  type ExplorerModel,
+  type FormView,
+  type GridKnob,
+} from './pareto-form.js';
 import { download, fileStem, plotsSvg, readRecords, svgToPng, toJsonLines } from './pareto-io.js';
 import { knobText, PAIRS, renderDetail, renderPlot, type FrontView } from './pareto-plots.js';
 import { renderTable } from './pareto-table.js';
@@ -87,11 +97,20 @@ export class ParetoExplorer extends LitElement {
   /** the records shown come from a file, not a run */
   @state() private loaded = false;
   /** classes (ids → names) and seed of the sweep shown, when known (a run; not a loaded file) */
-  private shown?: { model: string; sampler?: string; classIds?: number[]; classNames?: string[]; seed?: number; kind: 'image' | 'text' };
+  private shown?: {
+    model: string;
+    sampler?: string;
+    classIds?: number[];
+    classNames?: string[];
+    seed?: number;
+    kind: 'image' | 'text';
+  };
   private controller?: AbortController;
   private timer?: ReturnType<typeof setInterval>;
 
-  static override styles = [boxes, css`
+  static override styles = [
+    boxes,
+    css`
     :host { display: block; font: 14px/1.4 system-ui, sans-serif; color: #1d2430; border: 1px solid #dde1e8; border-radius: 8px; padding: 0.8rem 1rem; background: #fff; }
     :host([hidden]) { display: none; }
     h3 { margin: 0 0 0.4rem; font-size: 1rem; }
@@ -139,7 +158,8 @@ export class ParetoExplorer extends LitElement {
     .dot.front { background: #2456c9; border-color: #2456c9; }
     .dot.picked { border: 2.5px solid #d9480f; }
     .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
-  `];
+  `,
+  ];
 
   private get info(): ExplorerModel | undefined {
     return EXPLORER_MODELS[this.model];
@@ -163,8 +183,10 @@ export class ParetoExplorer extends LitElement {
       this.gridText = text;
       this.invalid = new Map();
     }
-    if (changed.has('model') || changed.has('classes')) this.classesText = (changed.has('classes') && this.classes) || this.info?.classes || '';
-    if (changed.has('model') || changed.has('perClass')) this.perClassText = String(this.perClass ?? this.info?.perClass ?? 3);
+    if (changed.has('model') || changed.has('classes'))
+      this.classesText = (changed.has('classes') && this.classes) || this.info?.classes || '';
+    if (changed.has('model') || changed.has('perClass'))
+      this.perClassText = String(this.perClass ?? this.info?.perClass ?? 3);
   }
 
   override disconnectedCallback(): void {
@@ -200,11 +222,17 @@ export class ParetoExplorer extends LitElement {
     this.state = 'loading';
     const t0 = performance.now();
     this.elapsedMs = 0;
-    this.timer = setInterval(() => { this.elapsedMs = performance.now() - t0; }, 200);
+    this.timer = setInterval(() => {
+      this.elapsedMs = performance.now() - t0;
+    }, 200);
     try {
       const { engine } = await engineFor(this.backend);
       const load = (name: string) => modelFor(this.backend, resolveModelUrl(name, this.modelsBase));
-      const [gen, cls, ev] = await Promise.all([load(this.model), load(m.classifier), m.evaluator ? load(m.evaluator) : Promise.resolve(undefined)]);
+      const [gen, cls, ev] = await Promise.all([
+        load(this.model),
+        load(m.classifier),
+        m.evaluator ? load(m.evaluator) : Promise.resolve(undefined),
+      ]);
       const names = conditionalClasses(gen);
       const classIds = g.classes.map((c) => classId(gen, names, c));
       const base: Record<string, KnobValue> = {};
@@ -212,10 +240,26 @@ export class ParetoExplorer extends LitElement {
       if (sampler === 'ancestral' && !g.grid.steps && !g.grid.tokensPerStep) base.steps = 16;
       const spec: SweepSpec = {
         name: `${this.model} ${sampler} ${Object.keys(g.grid).join(' × ') || 'defaults'} (explorer)`,
-        kind: m.kind, model: gen.id, sampler, base, grid: g.grid, classes: classIds, perClass: g.perClass, seed: this.seed,
-        classifier: cls.id, ...(ev ? { evaluator: ev.id } : {}), keepSamples: this.keepSamples,
+        kind: m.kind,
+        model: gen.id,
+        sampler,
+        base,
+        grid: g.grid,
+        classes: classIds,
+        perClass: g.perClass,
+        seed: this.seed,
+        classifier: cls.id,
+        ...(ev ? { evaluator: ev.id } : {}),
+        keepSamples: this.keepSamples,
       };
-      this.shown = { model: this.model, sampler, classIds, classNames: classIds.map((c) => gen.classes[c]), seed: this.seed, kind: m.kind };
+      this.shown = {
+        model: this.model,
+        sampler,
+        classIds,
+        classNames: classIds.map((c) => gen.classes[c]),
+        seed: this.seed,
+        kind: m.kind,
+      };
       this.source = `run: ${spec.name}, classes ${this.shown.classNames!.join(', ')} × ${g.perClass}, seed ${this.seed}`;
       this.state = 'running';
       this.emit('sweep-start', { total: this.total });
@@ -232,7 +276,11 @@ export class ParetoExplorer extends LitElement {
         this.state = 'stopped';
         this.emit('sweep-error', errorDetail(e));
       } else {
-        try { rethrow(this.backend, e); } catch { /* a crashed worker's cached state is dropped */ }
+        try {
+          rethrow(this.backend, e);
+        } catch {
+          /* a crashed worker's cached state is dropped */
+        }
         this.fail(e);
       }
       return undefined;
@@ -272,7 +320,9 @@ export class ParetoExplorer extends LitElement {
       this.loaded = true;
       this.hovered = this.selected = undefined;
       this.source = `${sourceName}: ${name || 'unnamed sweep'} — ${merged.length} settings, spec ${merged[0].spec}`;
-      this.note = model ? '' : `The records do not name a model the explorer knows: choosing a point sets its knobs for ${this.model}.`;
+      this.note = model
+        ? ''
+        : `The records do not name a model the explorer knows: choosing a point sets its knobs for ${this.model}.`;
       this.state = 'done';
       this.emit('sweep-loaded', { records: merged });
       return merged;
@@ -340,11 +390,13 @@ export class ParetoExplorer extends LitElement {
     this.selected = pos;
     const { attributes, skipped } = this.scopeAttributes(r);
     const root = this.getRootNode() as Document | ShadowRoot;
-    const el = this.scope ? root.getElementById?.(this.scope) ?? document.getElementById(this.scope) : null;
+    const el = this.scope ? (root.getElementById?.(this.scope) ?? document.getElementById(this.scope)) : null;
     if (el) for (const [k, v] of Object.entries(attributes)) el.setAttribute(k, v);
     this.note = el
       ? `Setting #${r.index} (${knobText(r.knobs)}) is set on the sampler below${skipped.length ? `; it cannot take ${skipped.join(', ')}` : ''}.`
-      : this.scope ? `No element #${this.scope} to set the knobs on.` : '';
+      : this.scope
+        ? `No element #${this.scope} to set the knobs on.`
+        : '';
     this.emit('point-select', { index: r.index, knobs: r.knobs, attributes, skipped });
   }
 
@@ -362,36 +414,66 @@ export class ParetoExplorer extends LitElement {
     ev.preventDefault();
     this.focusPos = { ...this.focusPos, [pair]: next };
     this.hovered = order[next];
-    void this.updateComplete.then(() => this.renderRoot.querySelector<SVGElement>(`svg[data-pair="${pair}"] .pt[data-pos="${order[next]}"]`)?.focus());
+    void this.updateComplete.then(() =>
+      this.renderRoot.querySelector<SVGElement>(`svg[data-pair="${pair}"] .pt[data-pos="${order[next]}"]`)?.focus(),
+    );
   }
 
   private onGridInput(k: GridKnob, text: string): void {
     this.gridText = { ...this.gridText, [k.name]: text };
     const r = parseValues(k, text);
     const invalid = new Map(this.invalid);
-    if ('error' in r) invalid.set(k.name, r.error); else invalid.delete(k.name);
+    if ('error' in r) invalid.set(k.name, r.error);
+    else invalid.delete(k.name);
     this.invalid = invalid;
   }
 
   private formView(): FormView {
     return {
-      model: this.model, sampler: this.effectiveSampler, gridText: this.gridText, classesText: this.classesText,
-      perClassText: this.perClassText, seed: this.seed, invalid: this.invalid, busy: this.state === 'running' || this.state === 'loading',
-      setModel: (model) => { this.model = model; this.sampler = ''; },
-      setSampler: (sampler) => { this.sampler = sampler; },
+      model: this.model,
+      sampler: this.effectiveSampler,
+      gridText: this.gridText,
+      classesText: this.classesText,
+      perClassText: this.perClassText,
+      seed: this.seed,
+      invalid: this.invalid,
+      busy: this.state === 'running' || this.state === 'loading',
+      setModel: (model) => {
+        this.model = model;
+        this.sampler = '';
+      },
+      setSampler: (sampler) => {
+        this.sampler = sampler;
+      },
       gridInput: (k, text) => this.onGridInput(k, text),
-      setClasses: (text) => { this.classesText = text; },
-      setPerClass: (text) => { this.perClassText = text; },
-      setSeed: (seed) => { this.seed = seed; },
+      setClasses: (text) => {
+        this.classesText = text;
+      },
+      setPerClass: (text) => {
+        this.perClassText = text;
+      },
+      setSeed: (seed) => {
+        this.seed = seed;
+      },
     };
   }
 
   private frontView(): FrontView {
     return {
-      records: this.records, kind: this.shown?.kind ?? this.info?.kind, hovered: this.hovered, selected: this.selected,
-      focusPos: this.focusPos, classIds: this.shown?.classIds, classNames: this.shown?.classNames,
-      hover: (pos) => { this.hovered = pos; },
-      focus: (pair, at, pos) => { this.hovered = pos; this.focusPos = { ...this.focusPos, [pair]: at }; },
+      records: this.records,
+      kind: this.shown?.kind ?? this.info?.kind,
+      hovered: this.hovered,
+      selected: this.selected,
+      focusPos: this.focusPos,
+      classIds: this.shown?.classIds,
+      classNames: this.shown?.classNames,
+      hover: (pos) => {
+        this.hovered = pos;
+      },
+      focus: (pair, at, pos) => {
+        this.hovered = pos;
+        this.focusPos = { ...this.focusPos, [pair]: at };
+      },
       choose: (pos) => this.choose(pos),
       key: (ev, pair, order, at) => this.onPointKey(ev, pair, order, at),
     };
@@ -401,10 +483,18 @@ export class ParetoExplorer extends LitElement {
     const busy = this.state === 'running' || this.state === 'loading';
     const done = this.records.length;
     const pct = this.total ? Math.round((100 * done) / this.total) : 0;
-    const status = this.state === 'loading' ? 'loading models…'
-      : this.state === 'running' ? `${done} / ${this.total} settings${done === 0 ? ' (the first also maps the classifier’s reference set)' : ''}`
-        : this.state === 'stopped' ? `stopped after ${done} / ${this.total} settings`
-          : this.state === 'done' ? (this.loaded ? `${done} settings loaded` : `${done} / ${this.total} settings`) : 'no sweep yet';
+    const status =
+      this.state === 'loading'
+        ? 'loading models…'
+        : this.state === 'running'
+          ? `${done} / ${this.total} settings${done === 0 ? ' (the first also maps the classifier’s reference set)' : ''}`
+          : this.state === 'stopped'
+            ? `stopped after ${done} / ${this.total} settings`
+            : this.state === 'done'
+              ? this.loaded
+                ? `${done} settings loaded`
+                : `${done} / ${this.total} settings`
+              : 'no sweep yet';
     return html`<div class="bar">
       <button class="primary" part="run" ?disabled=${busy} @click=${() => void this.run()}>Run sweep</button>
       <button part="stop" ?disabled=${!busy} @click=${() => this.stop()}>Stop</button>
@@ -429,9 +519,13 @@ export class ParetoExplorer extends LitElement {
       ${this.renderBar()}
       ${this.error ? html`<p class="error" role="alert"><strong>${this.error.name}</strong>: ${this.error.message}</p>` : nothing}
       ${this.source ? html`<p class="hint" part="source">${this.source}</p>` : nothing}
-      ${this.records.length ? html`<div class="plots" part="plots">${PAIRS.map((p) => renderPlot(view, p, fronts))}</div>
+      ${
+        this.records.length
+          ? html`<div class="plots" part="plots">${PAIRS.map((p) => renderPlot(view, p, fronts))}</div>
         <p class="legend" aria-hidden="true"><span class="dot front"></span> non-dominated for that pair (joined by the dashed front) <span class="dot"></span> dominated <span class="dot picked"></span> chosen — every axis: higher is better</p>
-        ${renderDetail(view, fronts)}` : nothing}
+        ${renderDetail(view, fronts)}`
+          : nothing
+      }
       ${this.note ? html`<p class="hint" role="status">${this.note}</p>` : nothing}
       ${renderTable(view, fronts)}
     `;

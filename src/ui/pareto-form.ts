@@ -7,7 +7,16 @@
 import { html, nothing } from 'lit';
 import { live } from 'lit/directives/live.js';
 import { OpInputError } from '../errors.js';
-import { appliesTo, faceOf, inRange, KNOBS, rangeText, resolveKnob, sweepKnobs, type ModelKind } from '../knobs/registry.js';
+import {
+  appliesTo,
+  faceOf,
+  inRange,
+  KNOBS,
+  rangeText,
+  resolveKnob,
+  sweepKnobs,
+  type ModelKind,
+} from '../knobs/registry.js';
 import { expandGrid } from '../sweep/spec.js';
 import type { ModelInfo } from '../worker/protocol.js';
 
@@ -36,7 +45,10 @@ export interface ExplorerModel {
   perClass: number;
 }
 
-/** Knobs of the grid editor by model kind and sampler: the registry's numeric sweep knobs that `<sample-scope>` takes as inputs. */
+/**
+ * Knobs of the grid editor by model kind and sampler: the registry's numeric sweep knobs that `<sample-scope>` takes as
+ * inputs.
+ */
 export function gridKnobs(kind: 'image' | 'text', sampler: string): GridKnob[] {
   const kinds: ModelKind[] = kind === 'image' ? ['image'] : ['mdm', 'asarm'];
   const out: GridKnob[] = [];
@@ -44,24 +56,56 @@ export function gridKnobs(kind: 'image' | 'text', sampler: string): GridKnob[] {
     const on = kinds.find((m) => appliesTo(k, m, sampler))!;
     if (!k.input || k.grid === false || (k.type !== 'int' && k.type !== 'number')) continue;
     const r = resolveKnob(k, on);
-    out.push({ name: k.name, attribute: k.attribute!, label: r.label, int: k.type === 'int', min: r.min!, max: r.max!, minOpen: k.minOpen, help: faceOf(k, on).help });
+    out.push({
+      name: k.name,
+      attribute: k.attribute!,
+      label: r.label,
+      int: k.type === 'int',
+      min: r.min!,
+      max: r.max!,
+      minOpen: k.minOpen,
+      help: faceOf(k, on).help,
+    });
   }
   return out;
 }
 
-/** Sweep knob (and its older spellings) → `<sample-scope>` attribute, for every knob a scope can take (others are reported as skipped). */
+/**
+ * Sweep knob (and its older spellings) → `<sample-scope>` attribute, for every knob a scope can take (others are
+ * reported as skipped).
+ */
 export const SCOPE_ATTRIBUTE: Record<string, string> = Object.fromEntries(
-  KNOBS.filter((k) => k.sweep && k.attribute).flatMap((k) => [k.name, ...(k.aliases ?? [])].map((n) => [n, k.attribute!])),
+  KNOBS.filter((k) => k.sweep && k.attribute).flatMap((k) =>
+    [k.name, ...(k.aliases ?? [])].map((n) => [n, k.attribute!]),
+  ),
 );
 
 export const EXPLORER_MODELS: Record<string, ExplorerModel> = {
-  'digits-diffusion': { kind: 'image', classifier: 'digits-classifier', samplers: ['ddim', 'ddpm'], grid: { guidance: '1, 4', steps: '2, 4' }, classes: '1, 7', perClass: 3 },
-  'text-mdm': { kind: 'text', classifier: 'text-classifier', evaluator: 'text-asarm', samplers: ['ancestral', 'fhs'], grid: { guidance: '1, 3', steps: '4' }, classes: 'moby, jargon', perClass: 3 },
+  'digits-diffusion': {
+    kind: 'image',
+    classifier: 'digits-classifier',
+    samplers: ['ddim', 'ddpm'],
+    grid: { guidance: '1, 4', steps: '2, 4' },
+    classes: '1, 7',
+    perClass: 3,
+  },
+  'text-mdm': {
+    kind: 'text',
+    classifier: 'text-classifier',
+    evaluator: 'text-asarm',
+    samplers: ['ancestral', 'fhs'],
+    grid: { guidance: '1, 3', steps: '4' },
+    classes: 'moby, jargon',
+    perClass: 3,
+  },
 };
 
 /** Parse one knob's comma-separated values; range-checked, no duplicates. Empty text = not set. */
 export function parseValues(k: GridKnob, text: string): { values: number[] } | { error: string } {
-  const parts = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const parts = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const values: number[] = [];
   const knob = { type: k.int ? 'int' : 'number', min: k.min, max: k.max, minOpen: k.minOpen } as const;
   for (const p of parts) {
@@ -93,7 +137,9 @@ export interface FormView {
 }
 
 /** The grid the form describes (knobs with values), or its input errors by field. */
-export function parseGrid(v: Pick<FormView, 'model' | 'sampler' | 'gridText' | 'classesText' | 'perClassText'>): { grid: Record<string, number[]>; classes: string[]; perClass: number } | { errors: Map<string, string> } {
+export function parseGrid(
+  v: Pick<FormView, 'model' | 'sampler' | 'gridText' | 'classesText' | 'perClassText'>,
+): { grid: Record<string, number[]>; classes: string[]; perClass: number } | { errors: Map<string, string> } {
   const errors = new Map<string, string>();
   const grid: Record<string, number[]> = {};
   const m = EXPLORER_MODELS[v.model];
@@ -106,11 +152,16 @@ export function parseGrid(v: Pick<FormView, 'model' | 'sampler' | 'gridText' | '
     if ('error' in r) errors.set(k.name, r.error);
     else if (r.values.length) grid[k.name] = r.values;
   }
-  const classes = v.classesText.split(',').map((s) => s.trim()).filter(Boolean);
+  const classes = v.classesText
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (!classes.length) errors.set('classes', 'name at least one class');
   const perClass = Number(v.perClassText);
-  if (!Number.isInteger(perClass) || perClass < 2 || perClass > 64) errors.set('perClass', 'samples per class: an integer in [2, 64]');
-  else if (classes.length * perClass <= 5) errors.set('perClass', `classes × per class must exceed 5 (PRDC's k), got ${classes.length * perClass}`);
+  if (!Number.isInteger(perClass) || perClass < 2 || perClass > 64)
+    errors.set('perClass', 'samples per class: an integer in [2, 64]');
+  else if (classes.length * perClass <= 5)
+    errors.set('perClass', `classes × per class must exceed 5 (PRDC's k), got ${classes.length * perClass}`);
   return errors.size ? { errors } : { grid, classes, perClass };
 }
 
@@ -124,7 +175,8 @@ export function renderForm(v: FormView) {
   const m = EXPLORER_MODELS[v.model];
   const knobs = m ? gridKnobs(m.kind, v.sampler) : [];
   const n = settingsCount(v);
-  const classMsg = v.invalid.get('classes'), perMsg = v.invalid.get('perClass');
+  const classMsg = v.invalid.get('classes'),
+    perMsg = v.invalid.get('perClass');
   return html`<fieldset ?disabled=${v.busy}>
     <legend>Sweep</legend>
     <div class="form">

@@ -26,21 +26,26 @@ export function toJsonLines(records: SweepRecord[]): string {
 /** the plots (the explorer's rendered `svg.plot` panels) as one standalone SVG document titled `name` */
 export function plotsSvg(panels: SVGSVGElement[], name: string): string {
   const ser = new XMLSerializer();
-  const gap = 16, top = 28;
+  const gap = 16,
+    top = 28;
   const width = panels.length * W + (panels.length - 1) * gap;
-  const inner = panels.map((p, i) => {
-    const c = p.cloneNode(true) as SVGSVGElement;
-    for (const a of ['class', 'role', 'aria-labelledby', 'tabindex']) c.removeAttribute(a);
-    c.querySelectorAll('[tabindex]').forEach((el) => el.removeAttribute('tabindex'));
-    c.setAttribute('x', String(i * (W + gap)));
-    c.setAttribute('y', String(top));
-    c.setAttribute('width', String(W));
-    c.setAttribute('height', String(H));
-    return ser.serializeToString(c).replace(/<!--[\s\S]*?-->/g, '');
-  }).join('\n');
+  const inner = panels
+    .map((p, i) => {
+      const c = p.cloneNode(true) as SVGSVGElement;
+      for (const a of ['class', 'role', 'aria-labelledby', 'tabindex']) c.removeAttribute(a);
+      c.querySelectorAll('[tabindex]').forEach((el) => el.removeAttribute('tabindex'));
+      c.setAttribute('x', String(i * (W + gap)));
+      c.setAttribute('y', String(top));
+      c.setAttribute('width', String(W));
+      c.setAttribute('height', String(H));
+      return ser.serializeToString(c).replace(/<!--[\s\S]*?-->/g, '');
+    })
+    .join('\n');
   const title = name.replace(/[<>&]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;' })[c]!);
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${H + top}" viewBox="0 0 ${width} ${H + top}">\n`
-    + `<rect width="100%" height="100%" fill="#ffffff"/>\n<text x="4" y="18" font-family="system-ui, sans-serif" font-size="14" fill="${INK}">${title} — Pareto fronts (filled: non-dominated for that pair)</text>\n${inner}\n</svg>\n`;
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${H + top}" viewBox="0 0 ${width} ${H + top}">\n` +
+    `<rect width="100%" height="100%" fill="#ffffff"/>\n<text x="4" y="18" font-family="system-ui, sans-serif" font-size="14" fill="${INK}">${title} — Pareto fronts (filled: non-dominated for that pair)</text>\n${inner}\n</svg>\n`
+  );
 }
 
 /** An SVG document as a PNG (drawn on a canvas at `scale`). */
@@ -54,7 +59,9 @@ export async function svgToPng(text: string, scale = 2): Promise<Blob> {
   const ctx = c.getContext('2d')!;
   ctx.scale(scale, scale);
   ctx.drawImage(img, 0, 0);
-  return new Promise((resolve, reject) => c.toBlob((b) => (b ? resolve(b) : reject(new Error('the canvas gave no PNG'))), 'image/png'));
+  return new Promise((resolve, reject) =>
+    c.toBlob((b) => (b ? resolve(b) : reject(new Error('the canvas gave no PNG'))), 'image/png'),
+  );
 }
 
 /** A file name for the exports: the sweep's name, made safe. */

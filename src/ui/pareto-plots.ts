@@ -30,23 +30,39 @@ export interface FrontView {
 /** Round-number ticks covering [lo, hi]. */
 export function niceTicks(lo: number, hi: number, n = 4): number[] {
   const span = hi - lo || 1;
-  const raw = span / n, mag = 10 ** Math.floor(Math.log10(raw)), f = raw / mag;
+  const raw = span / n,
+    mag = 10 ** Math.floor(Math.log10(raw)),
+    f = raw / mag;
   const step = (f >= 7.5 ? 10 : f >= 3.5 ? 5 : f >= 1.5 ? 2 : 1) * mag;
   const out: number[] = [];
   for (let v = Math.ceil(lo / step) * step; v <= hi + span * 1e-9; v += step) out.push(Number(v.toFixed(10)));
   return out;
 }
 
-export const fmt = (x: number) => (Number.isFinite(x) ? (Number.isInteger(x) ? String(x) : Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3)) : 'n/a');
+export const fmt = (x: number) =>
+  Number.isFinite(x) ? (Number.isInteger(x) ? String(x) : Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3)) : 'n/a';
 /** tick labels with as many decimals as their spacing needs */
-const tickFmt = (ts: number[]) => (t: number) => t.toFixed(ts.length > 1 ? Math.max(0, Math.ceil(-Math.log10(ts[1] - ts[0]) - 1e-9)) : 2);
-export const knobText = (knobs: Record<string, KnobValue>) => Object.entries(knobs).map(([k, v]) => `${k} ${v}`).join(', ');
+const tickFmt = (ts: number[]) => (t: number) =>
+  t.toFixed(ts.length > 1 ? Math.max(0, Math.ceil(-Math.log10(ts[1] - ts[0]) - 1e-9)) : 2);
+export const knobText = (knobs: Record<string, KnobValue>) =>
+  Object.entries(knobs)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
 
 /** The three panels: x axis, y axis. */
-export const PAIRS: [Axis, Axis][] = [['consistency', 'diversity'], ['consistency', 'realism'], ['diversity', 'realism']];
+export const PAIRS: [Axis, Axis][] = [
+  ['consistency', 'diversity'],
+  ['consistency', 'realism'],
+  ['diversity', 'realism'],
+];
 export const FRONT_3D = AXES.join('×');
-export const W = 340, H = 260, M = { l: 50, r: 14, t: 14, b: 42 };
-export const INK = '#1d2430', ACCENT = '#2456c9', PICK = '#d9480f', GRID = '#e3e7ee';
+export const W = 340,
+  H = 260,
+  M = { l: 50, r: 14, t: 14, b: 42 };
+export const INK = '#1d2430',
+  ACCENT = '#2456c9',
+  PICK = '#d9480f',
+  GRID = '#e3e7ee';
 
 const thumbCache = new WeakMap<SweepRecord, string[]>();
 
@@ -59,23 +75,34 @@ function axisLabel(a: Axis, kind: 'image' | 'text' | undefined): string {
 export function renderPlot(v: FrontView, [xa, ya]: [Axis, Axis], fronts: Record<string, number[]>) {
   const pair = `${xa}×${ya}`;
   const recs = v.records;
-  const pts = recs.map((r, pos) => ({ pos, x: r.axes[xa], y: r.axes[ya] })).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
+  const pts = recs
+    .map((r, pos) => ({ pos, x: r.axes[xa], y: r.axes[ya] }))
+    .filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
   const front = new Set(fronts[pair] ?? []);
   const front3 = new Set(fronts[FRONT_3D] ?? []);
   const dom = (vs: number[]) => {
-    let lo = Math.min(...vs), hi = Math.max(...vs);
-    if (!vs.length) { lo = 0; hi = 1; }
+    let lo = Math.min(...vs),
+      hi = Math.max(...vs);
+    if (!vs.length) {
+      lo = 0;
+      hi = 1;
+    }
     const pad = (hi - lo) * 0.08 || Math.max(Math.abs(hi) * 0.1, 0.05);
     return [lo - pad, hi + pad];
   };
-  const [x0, x1] = dom(pts.map((p) => p.x)), [y0, y1] = dom(pts.map((p) => p.y));
+  const [x0, x1] = dom(pts.map((p) => p.x)),
+    [y0, y1] = dom(pts.map((p) => p.y));
   const sx = (v: number) => M.l + ((v - x0) / (x1 - x0)) * (W - M.l - M.r);
   const sy = (v: number) => H - M.b - ((v - y0) / (y1 - y0)) * (H - M.t - M.b);
   const order = [...pts].sort((a, b) => a.x - b.x || b.y - a.y).map((p) => p.pos);
-  const line = order.filter((p) => front.has(p)).map((p) => `${sx(recs[p].axes[xa]).toFixed(1)},${sy(recs[p].axes[ya]).toFixed(1)}`).join(' ');
+  const line = order
+    .filter((p) => front.has(p))
+    .map((p) => `${sx(recs[p].axes[xa]).toFixed(1)},${sy(recs[p].axes[ya]).toFixed(1)}`)
+    .join(' ');
   const active = Math.min(v.focusPos[pair] ?? 0, Math.max(0, order.length - 1));
   const id = `plot-${xa}-${ya}`;
-  const hot = v.hovered, picked = v.selected;
+  const hot = v.hovered,
+    picked = v.selected;
   const points = order.map((pos, at) => {
     const r = recs[pos];
     const onFront = front.has(pos);
@@ -88,8 +115,10 @@ export function renderPlot(v: FrontView, [xa, ya]: [Axis, Axis], fronts: Record<
       @mouseenter=${() => v.hover(pos)} @focus=${() => v.focus(pair, at, pos)}
       @click=${() => v.choose(pos)} @keydown=${(e: KeyboardEvent) => v.key(e, pair, order, at)}><title>${label}</title></circle>`;
   });
-  const xt = niceTicks(x0, x1), yt = niceTicks(y0, y1);
-  const xf = tickFmt(xt), yf = tickFmt(yt);
+  const xt = niceTicks(x0, x1),
+    yt = niceTicks(y0, y1);
+  const xf = tickFmt(xt),
+    yf = tickFmt(yt);
   return html`<figure>
     <svg class="plot" data-pair=${pair} viewBox="0 0 ${W} ${H}" width=${W} height=${H} role="group" aria-labelledby=${id} xmlns="http://www.w3.org/2000/svg">
       ${svg`<title id=${id}>${ya} against ${xa}: ${pts.length} settings, ${front.size} on the front</title>
@@ -134,7 +163,8 @@ function thumbnails(r: SweepRecord): string[] {
 export function renderDetail(v: FrontView, fronts: Record<string, number[]>) {
   const pos = v.hovered ?? v.selected;
   const r = pos === undefined ? undefined : v.records[pos];
-  if (!r) return html`<div class="detail" role="status" aria-live="polite"><p class="empty">Hover or focus a point to see its knobs and samples; click it (or press Enter) to load that setting into the sampler.</p></div>`;
+  if (!r)
+    return html`<div class="detail" role="status" aria-live="polite"><p class="empty">Hover or focus a point to see its knobs and samples; click it (or press Enter) to load that setting into the sampler.</p></div>`;
   const on = PAIRS.filter(([a, b]) => fronts[`${a}×${b}`]?.includes(pos!)).map(([a, b]) => `${a}×${b}`);
   if (fronts[FRONT_3D]?.includes(pos!)) on.push('3-D');
   const thumbs = thumbnails(r);
@@ -153,9 +183,16 @@ export function renderDetail(v: FrontView, fronts: Record<string, number[]>) {
       <dt>front</dt><dd>${on.length ? on.join(', ') : 'dominated everywhere'}</dd>
     </dl>
     <div class="thumbs" aria-label="samples of this setting">
-      ${thumbs.length ? thumbs.map((u, j) => html`<figure><img src=${u} alt=${`sample ${j + 1}${cls(j) ? `, class ${cls(j)}` : ''}`} width="56" height="56"><figcaption>${cls(j)}</figcaption></figure>`)
-        : r.samples?.texts?.length ? r.samples.texts.map((t, j) => html`<figure><pre>${t}…</pre><figcaption>${cls(j)}</figcaption></figure>`)
-        : html`<p class="empty">No samples kept for this setting (run with keep-samples &gt; 0 to see some).</p>`}
+      ${
+        thumbs.length
+          ? thumbs.map(
+              (u, j) =>
+                html`<figure><img src=${u} alt=${`sample ${j + 1}${cls(j) ? `, class ${cls(j)}` : ''}`} width="56" height="56"><figcaption>${cls(j)}</figcaption></figure>`,
+            )
+          : r.samples?.texts?.length
+            ? r.samples.texts.map((t, j) => html`<figure><pre>${t}…</pre><figcaption>${cls(j)}</figcaption></figure>`)
+            : html`<p class="empty">No samples kept for this setting (run with keep-samples &gt; 0 to see some).</p>`
+      }
     </div>
   </div>`;
 }

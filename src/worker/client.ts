@@ -12,7 +12,13 @@
  */
 import * as Comlink from 'comlink';
 import { WorkerCrashedError } from '../errors.js';
-import { ENGINE_METHODS, installErrorTransfer, type EngineApi, type EngineCalls, type RequestOptions } from './protocol.js';
+import {
+  ENGINE_METHODS,
+  installErrorTransfer,
+  type EngineApi,
+  type EngineCalls,
+  type RequestOptions,
+} from './protocol.js';
 
 /** The main thread's engine: every call of `EngineApi` (each a Promise), and the worker's lifetime. */
 export interface Engine extends EngineCalls {
@@ -24,7 +30,9 @@ export interface Engine extends EngineCalls {
 
 let ids = 0;
 
-interface TrustedTypePolicyLike { createScriptURL(url: string): unknown }
+interface TrustedTypePolicyLike {
+  createScriptURL(url: string): unknown;
+}
 let scriptUrlPolicy: TrustedTypePolicyLike | null | undefined;
 
 /**
@@ -34,11 +42,18 @@ let scriptUrlPolicy: TrustedTypePolicyLike | null | undefined;
  */
 function trustedScriptUrl(url: URL): URL | string {
   if (url.origin !== location.origin) throw new TypeError(`the engine worker must be same-origin, not ${url.origin}`);
-  const tt = (globalThis as { trustedTypes?: { createPolicy(name: string, rules: { createScriptURL(u: string): string }): TrustedTypePolicyLike } }).trustedTypes;
+  const tt = (
+    globalThis as {
+      trustedTypes?: {
+        createPolicy(name: string, rules: { createScriptURL(u: string): string }): TrustedTypePolicyLike;
+      };
+    }
+  ).trustedTypes;
   if (!tt) return url;
   scriptUrlPolicy ??= tt.createPolicy('samplescope', {
     createScriptURL: (u) => {
-      if (new URL(u, location.href).origin !== location.origin) throw new TypeError(`samplescope: refusing cross-origin script URL ${u}`);
+      if (new URL(u, location.href).origin !== location.origin)
+        throw new TypeError(`samplescope: refusing cross-origin script URL ${u}`);
       return u;
     },
   });
@@ -72,9 +87,17 @@ export function createEngine(): Engine {
 
   const ensure = (): Comlink.Remote<EngineApi> => {
     if (remote) return remote;
-    const w = new Worker(new URL('./sampler.worker.ts', import.meta.url), { type: 'module', name: 'samplescope-engine' });
-    w.addEventListener('error', (ev) => { ev.preventDefault(); if (worker === w) crash(ev.message || 'uncaught error in the worker'); });
-    w.addEventListener('messageerror', () => { if (worker === w) crash('a message could not be deserialised'); });
+    const w = new Worker(new URL('./sampler.worker.ts', import.meta.url), {
+      type: 'module',
+      name: 'samplescope-engine',
+    });
+    w.addEventListener('error', (ev) => {
+      ev.preventDefault();
+      if (worker === w) crash(ev.message || 'uncaught error in the worker');
+    });
+    w.addEventListener('messageerror', () => {
+      if (worker === w) crash('a message could not be deserialised');
+    });
     worker = w;
     started++;
     remote = Comlink.wrap<EngineApi>(w);
@@ -86,7 +109,9 @@ export function createEngine(): Engine {
     const r = ensure();
     return new Promise<T>((resolve, reject) => {
       pending.add(reject);
-      f(r).then(resolve, reject).finally(() => pending.delete(reject));
+      f(r)
+        .then(resolve, reject)
+        .finally(() => pending.delete(reject));
     });
   };
 
@@ -94,15 +119,19 @@ export function createEngine(): Engine {
   const method = (name: keyof EngineApi) => {
     const spec = ENGINE_METHODS[name];
     return (...args: unknown[]) => {
-      for (const i of spec.callbacks ?? []) if (typeof args[i] === 'function') args[i] = Comlink.proxy(args[i] as () => void);
-      let signal: AbortSignal | undefined, requestId = '';
+      for (const i of spec.callbacks ?? [])
+        if (typeof args[i] === 'function') args[i] = Comlink.proxy(args[i] as () => void);
+      let signal: AbortSignal | undefined,
+        requestId = '';
       if (spec.request !== undefined) {
         const { signal: s, ...rest } = (args[spec.request] ?? {}) as RequestOptions;
         signal = s;
         requestId = rest.requestId ?? `${name}-${++ids}`;
         args[spec.request] = { ...rest, requestId };
       }
-      const abort = () => { void remote?.cancel(requestId); };
+      const abort = () => {
+        void remote?.cancel(requestId);
+      };
       const p = call((r) => (r[name] as (...a: unknown[]) => Promise<unknown>)(...args));
       // after the call is posted: the worker handles messages in order, so the request is known when cancel arrives
       if (signal?.aborted) abort();
@@ -111,11 +140,15 @@ export function createEngine(): Engine {
     };
   };
 
-  const calls = Object.fromEntries(Object.keys(ENGINE_METHODS).map((k) => [k, method(k as keyof EngineApi)])) as unknown as EngineCalls;
+  const calls = Object.fromEntries(
+    Object.keys(ENGINE_METHODS).map((k) => [k, method(k as keyof EngineApi)]),
+  ) as unknown as EngineCalls;
 
   return {
     ...calls,
-    get workersStarted() { return started; },
+    get workersStarted() {
+      return started;
+    },
     dispose() {
       // calls still pending would otherwise never settle: they reject like any other worker death
       const err = new WorkerCrashedError('the engine was disposed');

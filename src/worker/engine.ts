@@ -16,7 +16,16 @@ import type { Backend, BackendInfo } from '../backend/backend.js';
 import { createBackend } from '../backend/create.js';
 import { WebGPUBackend } from '../backend/webgpu.js';
 import { AbortError, DeviceLostError, OpInputError, UnknownModelError } from '../errors.js';
-import { loadClassifier, loadDenoiser, loadInterpolatedDenoiser, loadManifest, loadModel, loadRoleFiles, loadTextClassifier, type LoadOptions } from '../models/index.js';
+import {
+  loadClassifier,
+  loadDenoiser,
+  loadInterpolatedDenoiser,
+  loadManifest,
+  loadModel,
+  loadRoleFiles,
+  loadTextClassifier,
+  type LoadOptions,
+} from '../models/index.js';
 import { nllLeftToRight } from '../metrics/nll.js';
 import { computeReferenceSet, evaluateImages, evaluateText, type ReferenceSet } from '../sweep/evaluate.js';
 import { runSweep } from '../sweep/run.js';
@@ -30,8 +39,22 @@ import { logMarginals } from '../samplers/mam.js';
 import { sampleMdm } from '../samplers/mdm.js';
 import type { SampleResult, SamplerCheckpoint } from '../samplers/common.js';
 import type {
-  BackendAvailability, BackendPreference, EngineApi, EvalOptions, ImageSampleRequest, ImageSampleResult, InterruptedRequest,
-  MatmulRequest, MatmulResult, Metrics, ModelInfo, ProgressFn, RequestOptions, SampleRequest, SweepOptions, TextSampleRequest,
+  BackendAvailability,
+  BackendPreference,
+  EngineApi,
+  EvalOptions,
+  ImageSampleRequest,
+  ImageSampleResult,
+  InterruptedRequest,
+  MatmulRequest,
+  MatmulResult,
+  Metrics,
+  ModelInfo,
+  ProgressFn,
+  RequestOptions,
+  SampleRequest,
+  SweepOptions,
+  TextSampleRequest,
   TextSampleResult,
 } from './protocol.js';
 
@@ -49,7 +72,10 @@ export class Engine implements EngineApi {
   private readonly cancelled = new Set<string>();
   private readonly active = new Set<string>();
   /** how each loaded model was loaded, to reload after device loss */
-  private readonly sources = new Map<string, { source: string; opts: LoadOptions; interpolate?: { b: string; lambda: number } }>();
+  private readonly sources = new Map<
+    string,
+    { source: string; opts: LoadOptions; interpolate?: { b: string; lambda: number } }
+  >();
   private prefer: BackendPreference = 'auto';
   /** classifiers' real reference sets in their feature spaces, by classifier handle */
   private readonly references = new Map<string, Promise<ReferenceSet>>();
@@ -65,7 +91,7 @@ export class Engine implements EngineApi {
 
   /** the backend (acquired on first use with 'auto') */
   async be(): Promise<Backend> {
-    return (await (this.backend ??= createBackend({ prefer: this.prefer })));
+    return await (this.backend ??= createBackend({ prefer: this.prefer }));
   }
 
   /**
@@ -80,24 +106,70 @@ export class Engine implements EngineApi {
     const manifest: AnyManifest = await loadManifest(source, opts);
     const id = opts.id ?? manifest.name;
     let entry: Loaded;
-    const base = { id, name: manifest.name, family: manifest.family, metrics: manifest.metrics as Record<string, unknown> | undefined };
+    const base = {
+      id,
+      name: manifest.name,
+      family: manifest.family,
+      metrics: manifest.metrics as Record<string, unknown> | undefined,
+    };
     if (manifest.architecture.type === 'dit') {
       const m = await loadDenoiser(source, be, opts);
-      entry = { kind: 'denoiser', model: m, info: { ...base, kind: 'denoiser', classes: m.manifest.classes, imageShape: [m.imageSize, m.imageSize, m.channels], timesteps: m.timesteps } };
+      entry = {
+        kind: 'denoiser',
+        model: m,
+        info: {
+          ...base,
+          kind: 'denoiser',
+          classes: m.manifest.classes,
+          imageShape: [m.imageSize, m.imageSize, m.channels],
+          timesteps: m.timesteps,
+        },
+      };
     } else if (manifest.architecture.type === 'cnn') {
       const m = await loadClassifier(source, be, opts);
-      entry = { kind: 'classifier', model: m, info: { ...base, kind: 'classifier', classes: m.manifest.classes, imageShape: [m.imageSize, m.imageSize, m.manifest.architecture.channels] } };
+      entry = {
+        kind: 'classifier',
+        model: m,
+        info: {
+          ...base,
+          kind: 'classifier',
+          classes: m.manifest.classes,
+          imageShape: [m.imageSize, m.imageSize, m.manifest.architecture.channels],
+        },
+      };
     } else if (manifest.architecture.type === 'textcnn') {
       const m = await loadTextClassifier(source, be, opts);
-      entry = { kind: 'text-classifier', model: m, info: { ...base, kind: 'text-classifier', classes: m.manifest.classes, vocab: m.manifest.tokenizer.vocab, maxLength: m.length } };
+      entry = {
+        kind: 'text-classifier',
+        model: m,
+        info: {
+          ...base,
+          kind: 'text-classifier',
+          classes: m.manifest.classes,
+          vocab: m.manifest.tokenizer.vocab,
+          maxLength: m.length,
+        },
+      };
     } else {
       const m = await loadModel(source, be, opts);
       entry = {
-        kind: 'text', model: m,
-        info: { ...base, kind: 'text', classes: m.manifest.classes, vocab: m.manifest.tokenizer.vocab, maskId: m.maskId, maxLength: m.maxLength, attention: m.attention, hasMarginalHead: m.hasMarginalHead,
-          ...(m.manifest.ising ? { ising: { L: m.manifest.ising.L, beta: m.manifest.ising.beta, logZ: m.manifest.ising.log_z } } : {}),
+        kind: 'text',
+        model: m,
+        info: {
+          ...base,
+          kind: 'text',
+          classes: m.manifest.classes,
+          vocab: m.manifest.tokenizer.vocab,
+          maskId: m.maskId,
+          maxLength: m.maxLength,
+          attention: m.attention,
+          hasMarginalHead: m.hasMarginalHead,
+          ...(m.manifest.ising
+            ? { ising: { L: m.manifest.ising.L, beta: m.manifest.ising.beta, logZ: m.manifest.ising.log_z } }
+            : {}),
           ...(m.hasMarginalHead ? { marginalForm: m.manifest.architecture.marginal_form ?? 'mean-linear' } : {}),
-          ...(m.manifest.calibration ? { calibration: m.manifest.calibration } : {}) },
+          ...(m.manifest.calibration ? { calibration: m.manifest.calibration } : {}),
+        },
       };
     }
     // a model already under this handle is replaced only now: a load that fails (IntegrityError,
@@ -117,17 +189,32 @@ export class Engine implements EngineApi {
     const [sa, sb] = [a, b].map((x) => {
       const m = this.models.get(x);
       if (!m) throw new UnknownModelError(x, [...this.models.keys()]);
-      if (m.kind !== 'denoiser') throw new OpInputError('loadInterpolated', `model "${x}" is a ${m.kind} model; only denoisers interpolate`);
+      if (m.kind !== 'denoiser')
+        throw new OpInputError('loadInterpolated', `model "${x}" is a ${m.kind} model; only denoisers interpolate`);
       return this.sources.get(x)!;
     });
     return this.loadInterpolatedFrom(sa.source, sb.source, lambda, sa.opts, opts.id ?? `${a}×${b}@${lambda}`);
   }
 
-  private async loadInterpolatedFrom(a: string, b: string, lambda: number, opts: LoadOptions, id: string): Promise<ModelInfo> {
+  private async loadInterpolatedFrom(
+    a: string,
+    b: string,
+    lambda: number,
+    opts: LoadOptions,
+    id: string,
+  ): Promise<ModelInfo> {
     const be = await this.be();
     const m = await loadInterpolatedDenoiser(a, b, lambda, be, opts);
     if (this.models.has(id)) this.unload(id);
-    const info: ModelInfo = { id, name: m.name, family: m.manifest.family, kind: 'denoiser', classes: m.manifest.classes, imageShape: [m.imageSize, m.imageSize, m.channels], timesteps: m.timesteps };
+    const info: ModelInfo = {
+      id,
+      name: m.name,
+      family: m.manifest.family,
+      kind: 'denoiser',
+      classes: m.manifest.classes,
+      imageShape: [m.imageSize, m.imageSize, m.channels],
+      timesteps: m.timesteps,
+    };
     this.models.set(id, { kind: 'denoiser', model: m, info });
     this.sources.set(id, { source: a, opts, interpolate: { b, lambda } });
     return info;
@@ -156,7 +243,8 @@ export class Engine implements EngineApi {
   private get<K extends Loaded['kind']>(id: string, kind: K): Extract<Loaded, { kind: K }> {
     const m = this.models.get(id);
     if (!m) throw new UnknownModelError(id, [...this.models.keys()]);
-    if (m.kind !== kind) throw new OpInputError('engine', `model "${id}" is a ${m.kind} model, this call needs a ${kind} model`);
+    if (m.kind !== kind)
+      throw new OpInputError('engine', `model "${id}" is a ${m.kind} model, this call needs a ${kind} model`);
     return m as Extract<Loaded, { kind: K }>;
   }
 
@@ -172,7 +260,11 @@ export class Engine implements EngineApi {
     return slash > 0 && this.cancelled.has(id.slice(0, slash));
   }
 
-  private async run<T>(o: RequestOptions, f: (check: (step: number) => void, id: string) => Promise<T>, prefix = 'r'): Promise<T> {
+  private async run<T>(
+    o: RequestOptions,
+    f: (check: (step: number) => void, id: string) => Promise<T>,
+    prefix = 'r',
+  ): Promise<T> {
     const id = o.requestId ?? `${prefix}${++nextRequest}`;
     this.active.add(id);
     const abort = () => this.cancel(id);
@@ -211,11 +303,20 @@ export class Engine implements EngineApi {
   /** Continue a request interrupted by device loss from its last completed step. */
   async resume(requestId: string, onProgress?: ProgressFn): Promise<TextSampleResult | ImageSampleResult> {
     const it = this.interrupted.get(requestId);
-    if (!it) throw new OpInputError('resume', `no interrupted request "${requestId}" (interrupted: ${[...this.interrupted.keys()].join(', ') || 'none'})`);
+    if (!it)
+      throw new OpInputError(
+        'resume',
+        `no interrupted request "${requestId}" (interrupted: ${[...this.interrupted.keys()].join(', ') || 'none'})`,
+      );
     await this.recover();
     this.interrupted.delete(requestId);
-    if (it.kind === 'text') return this.sampleText({ ...it.req, options: { ...it.req.options, resume: it.checkpoint } }, onProgress, { requestId });
-    return this.sampleImage({ ...it.req, options: { ...it.req.options, resume: it.checkpoint } }, onProgress, { requestId });
+    if (it.kind === 'text')
+      return this.sampleText({ ...it.req, options: { ...it.req.options, resume: it.checkpoint } }, onProgress, {
+        requestId,
+      });
+    return this.sampleImage({ ...it.req, options: { ...it.req.options, resume: it.checkpoint } }, onProgress, {
+      requestId,
+    });
   }
 
   /** ids of requests interrupted by device loss (resumable) */
@@ -229,7 +330,11 @@ export class Engine implements EngineApi {
    */
   async loseDeviceForTest(): Promise<void> {
     const be = await this.backend;
-    if (!(be instanceof WebGPUBackend)) throw new OpInputError('loseDeviceForTest', `needs a webgpu backend (current: ${be ? be.name : 'none acquired'})`);
+    if (!(be instanceof WebGPUBackend))
+      throw new OpInputError(
+        'loseDeviceForTest',
+        `needs a webgpu backend (current: ${be ? be.name : 'none acquired'})`,
+      );
     be.runtime.device.destroy();
   }
 
@@ -237,7 +342,13 @@ export class Engine implements EngineApi {
     const { model } = this.get(req.model, 'text');
     return this.run(o, async (check, rid) => {
       let checkpoint: SamplerCheckpoint | undefined = req.options.resume;
-      const onStep = (p: { step: number; nfe: number; tokens: Uint32Array; drafts?: Uint8Array; checkpoint?: SamplerCheckpoint }) => {
+      const onStep = (p: {
+        step: number;
+        nfe: number;
+        tokens: Uint32Array;
+        drafts?: Uint8Array;
+        checkpoint?: SamplerCheckpoint;
+      }) => {
         checkpoint = p.checkpoint ?? checkpoint;
         check(p.step);
         onProgress?.({ requestId: rid, step: p.step, nfe: p.nfe, tokens: p.tokens, drafts: p.drafts });
@@ -250,29 +361,53 @@ export class Engine implements EngineApi {
         throw e;
       }
       const vocab = model.manifest.tokenizer.vocab;
-      const texts = Array.from({ length: res.batch }, (_, b) => Array.from(res.samples.subarray(b * res.length, (b + 1) * res.length), (t) => (t === model.maskId ? '_' : vocab[t])).join(''));
+      const texts = Array.from({ length: res.batch }, (_, b) =>
+        Array.from(res.samples.subarray(b * res.length, (b + 1) * res.length), (t) =>
+          t === model.maskId ? '_' : vocab[t],
+        ).join(''),
+      );
       return { ...res, texts };
     });
   }
 
-  private textSample(model: Model, req: TextSampleRequest, onStep: (p: { step: number; nfe: number; tokens: Uint32Array; drafts?: Uint8Array; checkpoint?: SamplerCheckpoint }) => void): Promise<SampleResult> {
-    if (req.sampler === 'fhs' || req.sampler === 'ancestral') return sampleMdm(model, { ...req.options, sampler: req.sampler, onStep });
+  private textSample(
+    model: Model,
+    req: TextSampleRequest,
+    onStep: (p: {
+      step: number;
+      nfe: number;
+      tokens: Uint32Array;
+      drafts?: Uint8Array;
+      checkpoint?: SamplerCheckpoint;
+    }) => void,
+  ): Promise<SampleResult> {
+    if (req.sampler === 'fhs' || req.sampler === 'ancestral')
+      return sampleMdm(model, { ...req.options, sampler: req.sampler, onStep });
     if (req.sampler === 'sequential' || req.sampler === 'assd') {
       const { resume, ...rest } = req.options;
       if (resume) throw new OpInputError('resume', 'AS-ARM samplers restart from the beginning (no checkpoints yet)');
       return sampleAsarm(model, { ...rest, sampler: req.sampler, onStep });
     }
-    throw new OpInputError('engine', `unknown text sampler "${String(req.sampler)}" (fhs, ancestral, sequential, assd)`);
+    throw new OpInputError(
+      'engine',
+      `unknown text sampler "${String(req.sampler)}" (fhs, ancestral, sequential, assd)`,
+    );
   }
 
-  async sampleImage(req: ImageSampleRequest, onProgress?: ProgressFn, o: RequestOptions = {}): Promise<ImageSampleResult> {
+  async sampleImage(
+    req: ImageSampleRequest,
+    onProgress?: ProgressFn,
+    o: RequestOptions = {},
+  ): Promise<ImageSampleResult> {
     const { model } = this.get(req.model, 'denoiser');
     const hybrid = req.hybrid ? { ...req.hybrid, student: this.get(req.hybrid.student, 'denoiser').model } : undefined;
     return this.run(o, async (check, rid) => {
       let checkpoint: SamplerCheckpoint | undefined = req.options.resume;
       try {
         return await sampleDiffusion(model, {
-          ...req.options, hybrid, checkpoint: true,
+          ...req.options,
+          hybrid,
+          checkpoint: true,
           onStep: (p) => {
             checkpoint = p.checkpoint ?? checkpoint;
             check(p.step);
@@ -287,13 +422,25 @@ export class Engine implements EngineApi {
   }
 
   /** MaM: log p of partial texts (unknown characters = maskId) in one pass; (batch). */
-  async score(modelId: string, tokens: Uint32Array, batch: number, length: number, classId?: number): Promise<Float32Array> {
+  async score(
+    modelId: string,
+    tokens: Uint32Array,
+    batch: number,
+    length: number,
+    classId?: number,
+  ): Promise<Float32Array> {
     const { model } = this.get(modelId, 'text');
     return logMarginals(model, tokens, batch, length, classId);
   }
 
   /** Left-to-right NLL per token (nats) of each row under a two-stream (AS-ARM) model; (batch). */
-  async nll(modelId: string, tokens: Uint32Array, batch: number, length: number, classId?: number): Promise<Float64Array> {
+  async nll(
+    modelId: string,
+    tokens: Uint32Array,
+    batch: number,
+    length: number,
+    classId?: number,
+  ): Promise<Float64Array> {
     const { model } = this.get(modelId, 'text');
     return nllLeftToRight(model, tokens, batch, length, classId);
   }
@@ -302,7 +449,13 @@ export class Engine implements EngineApi {
   referenceSet(classifierId: string): Promise<ReferenceSet> {
     const m = this.models.get(classifierId);
     if (!m) return Promise.reject(new UnknownModelError(classifierId, [...this.models.keys()]));
-    if (m.kind !== 'classifier' && m.kind !== 'text-classifier') return Promise.reject(new OpInputError('engine', `model "${classifierId}" is a ${m.kind} model; reference sets belong to classifiers`));
+    if (m.kind !== 'classifier' && m.kind !== 'text-classifier')
+      return Promise.reject(
+        new OpInputError(
+          'engine',
+          `model "${classifierId}" is a ${m.kind} model; reference sets belong to classifiers`,
+        ),
+      );
     let r = this.references.get(classifierId);
     if (!r) {
       const { source, opts } = this.sources.get(classifierId)!;
@@ -328,36 +481,58 @@ export class Engine implements EngineApi {
    * and the list is returned. Cancel with `cancel(requestId)`: it stops after the model call in flight.
    */
   async sweep(spec: SweepSpec, opts: SweepOptions = {}, onRecord?: (r: SweepRecord) => void): Promise<SweepRecord[]> {
-    return this.run(opts, async (check, id) => {
-      let calls = 0;
-      return runSweep(this, spec, {
-        shard: opts.shard, skip: opts.skip,
-        onRecord: (r) => { check(r.index); onRecord?.(r); },
-        childId: () => `${id}/${++calls}`,
-      });
-    }, 'sweep');
+    return this.run(
+      opts,
+      async (check, id) => {
+        let calls = 0;
+        return runSweep(this, spec, {
+          shard: opts.shard,
+          skip: opts.skip,
+          onRecord: (r) => {
+            check(r.index);
+            onRecord?.(r);
+          },
+          childId: () => `${id}/${++calls}`,
+        });
+      },
+      'sweep',
+    );
   }
 
   /** Classifier features and logits of images (n, H, W) in [0, 1]. */
-  async classify(modelId: string, images: Float32Array, n: number): Promise<{ features: Float32Array; logits: Float32Array }> {
+  async classify(
+    modelId: string,
+    images: Float32Array,
+    n: number,
+  ): Promise<{ features: Float32Array; logits: Float32Array }> {
     const { model } = this.get(modelId, 'classifier');
     const be = model.backend;
     const x = be.tensor(images, [n, model.imageSize, model.imageSize, model.manifest.architecture.channels]);
     const out = model.run(x);
     try {
-      return { features: (await be.read(out.features)) as Float32Array, logits: (await be.read(out.logits)) as Float32Array };
+      return {
+        features: (await be.read(out.features)) as Float32Array,
+        logits: (await be.read(out.logits)) as Float32Array,
+      };
     } finally {
       for (const t of [x, out.features, out.logits]) be.free(t);
     }
   }
 
   /** Text classifier features and logits of token rows (batch, its length). */
-  async classifyText(modelId: string, tokens: Uint32Array, batch: number): Promise<{ features: Float32Array; logits: Float32Array }> {
+  async classifyText(
+    modelId: string,
+    tokens: Uint32Array,
+    batch: number,
+  ): Promise<{ features: Float32Array; logits: Float32Array }> {
     const { model } = this.get(modelId, 'text-classifier');
     const be = model.backend;
     const out = model.run(tokens, batch);
     try {
-      return { features: (await be.read(out.features)) as Float32Array, logits: (await be.read(out.logits)) as Float32Array };
+      return {
+        features: (await be.read(out.features)) as Float32Array,
+        logits: (await be.read(out.logits)) as Float32Array,
+      };
     } finally {
       be.free(out.features);
       be.free(out.logits);
@@ -366,10 +541,12 @@ export class Engine implements EngineApi {
 
   /** Kernel-level call (the kernel demo): c = a·b on the engine's backend, timed including readback. */
   async matmul({ a, b, M, K, N }: MatmulRequest): Promise<MatmulResult> {
-    if (a.length !== M * K || b.length !== K * N) throw new OpInputError('matmul', `a must hold M·K = ${M * K} and b K·N = ${K * N} values`);
+    if (a.length !== M * K || b.length !== K * N)
+      throw new OpInputError('matmul', `a must hold M·K = ${M * K} and b K·N = ${K * N} values`);
     const be = await this.be();
     const t0 = performance.now();
-    const ta = be.tensor(a, [M, K]), tb = be.tensor(b, [K, N]);
+    const ta = be.tensor(a, [M, K]),
+      tb = be.tensor(b, [K, N]);
     const tc = be.matmul(ta, tb);
     const c = (await be.read(tc)) as Float32Array;
     const ms = performance.now() - t0;
@@ -392,7 +569,9 @@ export class Engine implements EngineApi {
 
   /** Fault injection for tests: an uncaught error in this thread after `ms` (in the browser, the worker dies). */
   crashForTest(ms: number): void {
-    setTimeout(() => { throw new Error('injected worker crash'); }, ms);
+    setTimeout(() => {
+      throw new Error('injected worker crash');
+    }, ms);
   }
 
   async info(): Promise<BackendInfo> {
@@ -406,7 +585,8 @@ export class Engine implements EngineApi {
   async backends(): Promise<BackendAvailability[]> {
     const cur = await this.be();
     let gpu: { available: boolean; detail: string };
-    if (cur.name === 'webgpu') gpu = { available: true, detail: cur.info.adapter?.description || cur.info.adapter?.vendor || 'adapter' };
+    if (cur.name === 'webgpu')
+      gpu = { available: true, detail: cur.info.adapter?.description || cur.info.adapter?.vendor || 'adapter' };
     else if (cur.info.fallbackReason) gpu = { available: false, detail: cur.info.fallbackReason };
     else {
       try {
@@ -417,7 +597,10 @@ export class Engine implements EngineApi {
         gpu = { available: false, detail: (e as Error).message };
       }
     }
-    return [{ name: 'webgpu', ...gpu, active: cur.name === 'webgpu' }, { name: 'cpu', available: true, detail: 'the f64 reference twins (src/reference)', active: cur.name === 'cpu' }];
+    return [
+      { name: 'webgpu', ...gpu, active: cur.name === 'webgpu' },
+      { name: 'cpu', available: true, detail: 'the f64 reference twins (src/reference)', active: cur.name === 'cpu' },
+    ];
   }
 
   dispose(): void {

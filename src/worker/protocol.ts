@@ -183,7 +183,11 @@ export interface EngineApi {
   /** MaM: log p of partial texts (unknown characters = maskId) in one pass; (batch) */
   score(model: string, tokens: Uint32Array, batch: number, length: number, classId?: number): Promise<Float32Array>;
   classify(model: string, images: Float32Array, n: number): Promise<{ features: Float32Array; logits: Float32Array }>;
-  classifyText(model: string, tokens: Uint32Array, batch: number): Promise<{ features: Float32Array; logits: Float32Array }>;
+  classifyText(
+    model: string,
+    tokens: Uint32Array,
+    batch: number,
+  ): Promise<{ features: Float32Array; logits: Float32Array }>;
   /** left-to-right NLL per token of each row under a two-stream (AS-ARM) model */
   nll(model: string, tokens: Uint32Array, batch: number, length: number, classId?: number): Promise<Float64Array>;
   /** every metric (consistency, Vendi, PRDC vs the classifier's reference set, entropy, distinct-2, NLL) of samples */

@@ -51,12 +51,36 @@ describe('model loading', () => {
       return () => validateManifest(c);
     };
     expect(validateManifest(structuredClone(m)).name).toBe('tiny-bidir');
-    expect(bad((c) => { c.format = 'other'; })).toThrow(ModelFormatError);
-    expect(bad((c) => { c.files[0].path = '../../etc/passwd'; })).toThrow(/plain file name/);
-    expect(bad((c) => { c.files[0].sha256 = 'abc'; })).toThrow(/sha256/);
-    expect(bad((c) => { c.architecture.n_heads = 3; })).toThrow(/multiple of n_heads/);
-    expect(bad((c) => { c.tokenizer.vocab.pop(); })).toThrow(/vocab_size/);
-    expect(bad((c) => { c.architecture.attention = 'causal'; })).toThrow(ModelFormatError);
+    expect(
+      bad((c) => {
+        c.format = 'other';
+      }),
+    ).toThrow(ModelFormatError);
+    expect(
+      bad((c) => {
+        c.files[0].path = '../../etc/passwd';
+      }),
+    ).toThrow(/plain file name/);
+    expect(
+      bad((c) => {
+        c.files[0].sha256 = 'abc';
+      }),
+    ).toThrow(/sha256/);
+    expect(
+      bad((c) => {
+        c.architecture.n_heads = 3;
+      }),
+    ).toThrow(/multiple of n_heads/);
+    expect(
+      bad((c) => {
+        c.tokenizer.vocab.pop();
+      }),
+    ).toThrow(/vocab_size/);
+    expect(
+      bad((c) => {
+        c.architecture.attention = 'causal';
+      }),
+    ).toThrow(ModelFormatError);
     const d = copyFixture();
     writeFileSync(join(d, 'manifest.json'), '{"format": "samplescope-model/1", "format": "x"}');
     await expect(loadManifest(d)).rejects.toThrow(/duplicate key/);
