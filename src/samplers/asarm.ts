@@ -8,11 +8,13 @@
  *   x_σ(<n+j)); for j = 1, 2, … accept x̃_j with probability min(1, p_j(x̃_j)/q_j(x̃_j)); at the first
  *   rejection draw from normalize(max(p_j − q_j, 0)) and stop; if all are accepted, draw a bonus token
  *   at n+k from the same verify pass. Each round costs 2 passes and yields ≥ 2 tokens (1 when a single
- *   position remains, for 1 pass), so NFE ≤ tokens, and the output is distributed exactly as
- *   'sequential' (speculative sampling, Leviathan et al. arXiv 2211.17192; Chen et al. 2302.01318).
- * σ is given per row or drawn uniformly; prompt positions come first in σ. Temperature, top-k/top-p
- * define the target distribution of every conditional; ASSD computes them on the host in f64
- * (categoricalProbs) for accept/reject.
+ *   position remains, for 1 pass), so NFE ≤ tokens per row (with guidance s ∉ {0, 1} every pass is two
+ *   model calls: NFE ≤ 2 × tokens; at batch > 1 `nfe` counts passes over the batch, the slowest row's),
+ *   and the output is distributed exactly as 'sequential' (speculative sampling, Leviathan et al.
+ *   arXiv 2211.17192; Chen et al. 2302.01318).
+ * σ is given per row or drawn uniformly at random for each row (then the samples follow the mixture over
+ * orders); prompt positions come first in σ. Temperature, top-k/top-p define the target distribution of
+ * every conditional; ASSD computes them on the host in f64 (categoricalProbs) for accept/reject.
  */
 import { OpInputError, SamplerConfigError } from '../errors.js';
 import { knobOption } from '../knobs/registry.js';
