@@ -4,13 +4,14 @@ export type { Backend, BackendInfo, OutOption } from './backend/backend.js';
 export type { Tensor, DType, HostArray, BackendName } from './backend/tensor.js';
 export type {
   Conv2dOptions,
-  DiffusionStepOptions,
   MatmulOptions,
   Pool2dOptions,
   RngOptions,
   SampleOptions,
   UnpatchifyOptions,
 } from './backend/shapes.js';
+export type { DiffusionStepOptions } from './ops/diffusion_step.js';
+export type { SoftmaxOptions } from './ops/softmax.js';
 export type { Activation, ElementwiseOp } from './reference/elementwise.js';
 export { createBackend, type CreateBackendOptions } from './backend/create.js';
 export { CpuBackend } from './backend/cpu.js';

@@ -7,7 +7,6 @@ import type { PoolStats } from '../gpu/buffer-pool.js';
 import type { ElementwiseOp } from '../reference/elementwise.js';
 import type {
   Conv2dOptions,
-  DiffusionStepOptions,
   MatmulOptions,
   Pool2dOptions,
   RngOptions,
@@ -15,6 +14,8 @@ import type {
   UnpatchifyOptions,
 } from './shapes.js';
 import type { BackendName, DType, HostArray, Tensor } from './tensor.js';
+import type { DiffusionStepOptions } from '../ops/diffusion_step.js';
+import type { SoftmaxOptions } from '../ops/softmax.js';
 
 export interface BackendInfo {
   name: BackendName;
@@ -71,7 +72,7 @@ export interface Backend {
   matmul(a: Tensor, b: Tensor, o?: MatmulOptions): Tensor;
   layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, o?: { eps?: number } & OutOption): Tensor;
   rmsNorm(x: Tensor, gamma: Tensor, o?: { eps?: number } & OutOption): Tensor;
-  softmax(x: Tensor, o?: { log?: boolean } & OutOption): Tensor;
+  softmax(x: Tensor, o?: SoftmaxOptions & OutOption): Tensor;
   embedding(ids: Tensor, table: Tensor, o?: OutOption): Tensor;
   /** table: ropeTable(P, D, base) uploaded as (P, D/2, 2) */
   rope(x: Tensor, positions: Tensor, table: Tensor, o?: OutOption): Tensor;

@@ -31,19 +31,19 @@ import {
   planWrite,
   checkSamples,
   planReshape,
-  planDiffusionStep,
   planConv2d,
   planPool2d,
   planPatch,
-  planModulate,
   type Conv2dOptions,
   type Pool2dOptions,
   type UnpatchifyOptions,
-  type DiffusionStepOptions,
   type MatmulOptions,
   type RngOptions,
   type SampleOptions,
 } from './shapes.js';
+import { planDiffusionStep, type DiffusionStepOptions } from '../ops/diffusion_step.js';
+import { planModulate } from '../ops/modulate.js';
+import type { SoftmaxOptions } from '../ops/softmax.js';
 import {
   assertLive,
   checkShape,
@@ -187,7 +187,7 @@ export class CpuBackend implements Backend {
     );
   }
 
-  softmax(x: Tensor, o: { log?: boolean } & OutOption = {}): Tensor {
+  softmax(x: Tensor, o: SoftmaxOptions & OutOption = {}): Tensor {
     const { rows, C } = planRows('softmax', x, 'cpu');
     expectOut('softmax', o.out, x.shape, 'f32', 'cpu');
     return this.emit(softmaxRef(this.data(x) as Float32Array, rows, C, !!o.log), x.shape, o.out);

@@ -13,7 +13,7 @@ import { ACTIVATION_CODES, type Activation } from '../reference/elementwise.js';
 
 export const MAX_HEAD_DIM = 128;
 
-function fail(op: string, msg: string): never {
+export function fail(op: string, msg: string): never {
   throw new OpInputError(op, msg);
 }
 
@@ -291,69 +291,6 @@ export function planReshape(t: Tensor, shape: readonly number[], be: BackendName
   }
 }
 
-/** One reverse-diffusion update (shaders/diffusion_step.wgsl); see src/samplers/diffusion.ts. */
-export interface DiffusionStepOptions {
-  seed: number | bigint;
-  /** Philox counter word 1 for the noise z (the sampler's step index) */
-  step: number;
-  /** guidance w: eps holds (2, n) — conditional then unconditional — and e = ε_c + w(ε_c − ε_u) */
-  guidance?: number;
-  clip: boolean;
-  s0: number;
-  s1: number;
-  cX0: number;
-  cX: number;
-  cE: number;
-  sigma: number;
-  /** x' (same shape as x); must not be x */
-  out: Tensor;
-  /** x̂0 (same shape as x) */
-  x0Out: Tensor;
-  /** optional (2·B, …): x' written to both halves (the next guided pass's input) */
-  dupOut?: Tensor;
-}
-
-export function planDiffusionStep(
-  x: Tensor,
-  eps: Tensor,
-  o: DiffusionStepOptions,
-  backend: BackendName,
-): { n: number; cfg: boolean } {
-  const op = 'diffusionStep';
-  expect(op, 'x', x, backend, ['f32']);
-  expect(op, 'eps', eps, backend, ['f32']);
-  const n = x.size;
-  const cfg = o.guidance !== undefined;
-  if (eps.size !== (cfg ? 2 * n : n))
-    fail(op, `eps has ${eps.size} values, expected ${cfg ? `2·${n} (conditional then unconditional)` : n}`);
-  if (!Number.isInteger(o.step) || o.step < 0 || o.step > 0xffffffff) fail(op, `step must be a u32, got ${o.step}`);
-  for (const [k, v] of [
-    ['guidance', o.guidance ?? 0],
-    ['s0', o.s0],
-    ['s1', o.s1],
-    ['cX0', o.cX0],
-    ['cX', o.cX],
-    ['cE', o.cE],
-    ['sigma', o.sigma],
-  ] as const) {
-    if (!Number.isFinite(v)) fail(op, `${k} must be finite, got ${v}`);
-  }
-  if (!(o.s0 > 0) || !(o.s1 > 0)) fail(op, `s0 and s1 must be > 0, got ${o.s0}, ${o.s1}`);
-  if (o.sigma < 0) fail(op, `sigma must be ≥ 0, got ${o.sigma}`);
-  expectOut(op, o.out, x.shape, 'f32', backend);
-  expectOut(op, o.x0Out, x.shape, 'f32', backend);
-  if (!o.out || !o.x0Out) fail(op, 'out and x0Out are required');
-  if (o.dupOut) {
-    expect(op, 'dupOut', o.dupOut, backend, ['f32']);
-    if (o.dupOut.size !== 2 * n) fail(op, `dupOut has ${o.dupOut.size} values, expected 2·${n}`);
-  }
-  if (new Set([o.out, o.x0Out, o.dupOut].filter(Boolean)).size !== [o.out, o.x0Out, o.dupOut].filter(Boolean).length)
-    fail(op, 'out, x0Out and dupOut must be distinct tensors');
-  for (const w of [o.out, o.x0Out, o.dupOut])
-    if (w && (w === x || w === eps)) fail(op, 'outputs must not alias x or eps');
-  return { n, cfg };
-}
-
 export interface Conv2dOptions {
   /** (Cout) */
   bias?: Tensor;
@@ -453,30 +390,4 @@ export function planPatch(
   if (inverse && (t.shape[1] !== N || t.shape[2] !== P))
     fail(op, `patches must be (B, ${N}, ${P}) for a ${H}×${W}×${C} image, got [${t.shape.join(', ')}]`);
   return { B, H, W, C, p, outShape: inverse ? [B, H, W, C] : [B, N, P] };
-}
-
-export function planModulate(
-  op: 'modulate' | 'gatedAdd',
-  a: Tensor,
-  r: Tensor | null,
-  u: Tensor,
-  v: Tensor | null,
-  backend: BackendName,
-) {
-  expect(op, 'x', a, backend, ['f32'], [3]);
-  const [B, T, C] = a.shape;
-  if (r) {
-    expect(op, 'y', r, backend, ['f32'], [3]);
-    if (r.shape.some((d, i) => d !== a.shape[i]))
-      fail(op, `y has shape [${r.shape.join(', ')}], expected [${a.shape.join(', ')}]`);
-  }
-  for (const [name, t] of [
-    [op === 'modulate' ? 'shift' : 'gate', u],
-    ['scale', v],
-  ] as const) {
-    if (!t) continue;
-    expect(op, name, t, backend, ['f32'], [2]);
-    if (t.shape[0] !== B || t.shape[1] !== C) fail(op, `${name} must be (${B}, ${C}), got [${t.shape.join(', ')}]`);
-  }
-  return { B, T, C };
 }

@@ -4,6 +4,10 @@ import { grid1d, GpuRuntime } from '../gpu/runtime.js';
 import { PRECISION_CODES } from '../reference/categorical.js';
 import { ACTIVATION_CODES, ELEMENTWISE_CODES, type ElementwiseOp } from '../reference/elementwise.js';
 import { RNG_OUTPUT_CODES, seedToKey } from '../reference/rng.js';
+import { DIFFUSION_STEP_PARAMS, planDiffusionStep, type DiffusionStepOptions } from '../ops/diffusion_step.js';
+import { MODULATE_MODES, MODULATE_PARAMS, planModulate } from '../ops/modulate.js';
+import type { ParamField, ParamsStruct, ParamValues } from '../ops/params.js';
+import { SOFTMAX_PARAMS, type SoftmaxOptions } from '../ops/softmax.js';
 import type { Backend, BackendInfo, OutOption, TensorBound } from './backend.js';
 import {
   expect,
@@ -20,15 +24,12 @@ import {
   planWrite,
   checkSamples,
   planReshape,
-  planDiffusionStep,
   planConv2d,
   planPool2d,
   planPatch,
-  planModulate,
   type Conv2dOptions,
   type Pool2dOptions,
   type UnpatchifyOptions,
-  type DiffusionStepOptions,
   type MatmulOptions,
   type RngOptions,
   type SampleOptions,
@@ -134,7 +135,12 @@ export class WebGPUBackend implements Backend {
     }
   }
 
-  /** Fill the scratch with u32/f32 words: numbers given as ['u', v] or ['f', v]. */
+  /** Pack an op's declared uniform struct (src/ops/params.ts) into the scratch. */
+  private pack<F extends readonly ParamField[]>(s: ParamsStruct<F>, values: ParamValues<F>): DataView {
+    return s.pack(values, this.scratch);
+  }
+
+  /** Fill the scratch with u32/f32 words: numbers given as ['u', v] or ['f', v] (ops not yet declared in src/ops/). */
   private params(words: ['u' | 'f', number][]): DataView {
     const s = this.scratch;
     let o = 0;
@@ -274,7 +280,7 @@ export class WebGPUBackend implements Backend {
     return out;
   }
 
-  softmax(x: Tensor, o: { log?: boolean } & OutOption = {}): Tensor {
+  softmax(x: Tensor, o: SoftmaxOptions & OutOption = {}): Tensor {
     const { rows, C } = planRows('softmax', x, 'webgpu');
     expectOut('softmax', o.out, x.shape, 'f32', 'webgpu');
     const out = this.alloc(x.shape, 'f32', 'softmax:out', o.out);
@@ -284,22 +290,21 @@ export class WebGPUBackend implements Backend {
       kernel: 'softmax',
       label: 'softmax:dispatch',
       constants: { WG: rowWG(C), LOG: !!o.log },
-      params: this.params([
-        ['u', rows],
-        ['u', C],
-        ['u', groupsX],
-        ['u', 0],
-      ]),
+      params: this.pack(SOFTMAX_PARAMS, { rows, C, groups_x: groupsX }),
       bindings: [this.buf(x), out.buffer],
       grid,
     });
     return out;
   }
 
+  /**
+   * One invocation per element, 64 per workgroup, the grid folded into 2-D past the x limit. `params`:
+   * the op's words (['u', -1] stands for groups_x), or a function packing its declared struct.
+   */
   private flat(
     kernel: string,
     n: number,
-    words: ['u' | 'f', number][],
+    params: ['u' | 'f', number][] | ((groupsX: number) => DataView),
     bindings: GPUBuffer[],
     constants: Record<string, number | boolean> = {},
   ): void {
@@ -309,7 +314,10 @@ export class WebGPUBackend implements Backend {
       kernel,
       label: `${kernel}:dispatch`,
       constants: { WG: 64, ...constants },
-      params: this.params(words.map((w) => (w[0] === 'u' && w[1] === -1 ? ['u', groupsX] : w))),
+      params:
+        typeof params === 'function'
+          ? params(groupsX)
+          : this.params(params.map((w) => (w[0] === 'u' && w[1] === -1 ? ['u', groupsX] : w))),
       bindings,
       grid,
     });
@@ -547,14 +555,9 @@ export class WebGPUBackend implements Backend {
     this.flat(
       'modulate',
       a.size,
-      [
-        ['u', a.size],
-        ['u', T * C],
-        ['u', C],
-        ['u', -1],
-      ],
+      (groupsX) => this.pack(MODULATE_PARAMS, { n: a.size, TC: T * C, C, groups_x: groupsX }),
       [this.buf(a), r ? this.buf(r) : d, this.buf(u), v ? this.buf(v) : d, out.buffer],
-      { MODE: op === 'modulate' ? 0 : 1 },
+      { MODE: MODULATE_MODES[op] },
     );
     return out;
   }
@@ -572,20 +575,20 @@ export class WebGPUBackend implements Backend {
     this.flat(
       'diffusion_step',
       n,
-      [
-        ['u', n],
-        ['u', -1],
-        ['u', key[0]],
-        ['u', key[1]],
-        ['u', o.step],
-        ['f', o.guidance ?? 0],
-        ['f', o.s0],
-        ['f', o.s1],
-        ['f', o.cX0],
-        ['f', o.cX],
-        ['f', o.cE],
-        ['f', o.sigma],
-      ],
+      (groupsX) =>
+        this.pack(DIFFUSION_STEP_PARAMS, {
+          n,
+          groups_x: groupsX,
+          key: [key[0], key[1]],
+          step: o.step,
+          w: o.guidance ?? 0,
+          s0: o.s0,
+          s1: o.s1,
+          c_x0: o.cX0,
+          c_x: o.cX,
+          c_e: o.cE,
+          sigma: o.sigma,
+        }),
       [
         this.buf(x),
         this.buf(eps),

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { cpu, expectClose, gpuBackend, randomF32 } from '../util/gpu.js';
 import { OpInputError } from '../../src/errors.js';
 import type { Backend } from '../../src/backend/backend.js';
-import type { DiffusionStepOptions } from '../../src/backend/shapes.js';
+import type { DiffusionStepOptions } from '../../src/ops/diffusion_step.js';
 import { DIFFUSION_STREAM } from '../../src/reference/diffusion_step.js';
 import { normalPair, philox4x32, seedToKey } from '../../src/reference/rng.js';
 import { normalPairTolerance } from '../util/wgsl-accuracy.js';
