@@ -1,5 +1,5 @@
 // ESLint (flat config): the recommended JavaScript and typescript-eslint rules over the package's
-// TypeScript and scripts. Formatting (120 columns) is Prettier's (.prettierrc.json); `npm run lint`
+// TypeScript and scripts. Formatting (120 columns) is Prettier's (prettier.config.js); `npm run lint`
 // runs both, and `npm test`'s static step runs it before vitest. Deliberate choices:
 // - unused names starting with "_" are intended (a rest sibling left out: `const { keep: _k, ...rest }`);
 // - tests may use `any` for data that is untyped by nature (JSON back from page.evaluate, fuzzed
