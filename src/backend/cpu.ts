@@ -23,8 +23,6 @@ import {
   planBinary,
   planCategorical,
   planEmbedding,
-  planMatmul,
-  planNorm,
   planRng,
   planRope,
   planRows,
@@ -37,12 +35,14 @@ import {
   type Conv2dOptions,
   type Pool2dOptions,
   type UnpatchifyOptions,
-  type MatmulOptions,
   type RngOptions,
   type SampleOptions,
 } from './shapes.js';
 import { planDiffusionStep, type DiffusionStepOptions } from '../ops/diffusion_step.js';
+import { planLayerNorm, type NormOptions } from '../ops/layer_norm.js';
+import { planMatmul, type MatmulOptions } from '../ops/matmul.js';
 import { planModulate } from '../ops/modulate.js';
+import { planRmsNorm } from '../ops/rms_norm.js';
 import type { SoftmaxOptions } from '../ops/softmax.js';
 import {
   assertLive,
@@ -158,10 +158,8 @@ export class CpuBackend implements Backend {
     return this.emit(c, p.outShape, o.out);
   }
 
-  layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, o: { eps?: number } & OutOption = {}): Tensor {
-    const eps = o.eps ?? 1e-5;
-    const { rows, C } = planNorm('layerNorm', x, gamma, beta, eps, 'cpu');
-    expectOut('layerNorm', o.out, x.shape, 'f32', 'cpu');
+  layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, o: NormOptions = {}): Tensor {
+    const { rows, C, eps } = planLayerNorm(x, gamma, beta, o, 'cpu');
     return this.emit(
       layerNormRef(
         this.data(x) as Float32Array,
@@ -176,10 +174,8 @@ export class CpuBackend implements Backend {
     );
   }
 
-  rmsNorm(x: Tensor, gamma: Tensor, o: { eps?: number } & OutOption = {}): Tensor {
-    const eps = o.eps ?? 1e-6;
-    const { rows, C } = planNorm('rmsNorm', x, gamma, null, eps, 'cpu');
-    expectOut('rmsNorm', o.out, x.shape, 'f32', 'cpu');
+  rmsNorm(x: Tensor, gamma: Tensor, o: NormOptions = {}): Tensor {
+    const { rows, C, eps } = planRmsNorm(x, gamma, o, 'cpu');
     return this.emit(
       rmsNormRef(this.data(x) as Float32Array, rows, C, this.data(gamma) as Float32Array, eps),
       x.shape,

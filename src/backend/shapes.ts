@@ -3,7 +3,7 @@
  * naming the op and the rule) whether it runs on the GPU or the CPU.
  */
 import { OpInputError } from '../errors.js';
-import { assertLive, sizeOf, type BackendName, type DType, type Tensor } from './tensor.js';
+import { assertLive, type BackendName, type DType, type Tensor } from './tensor.js';
 import { INVALID_SAMPLE, type Precision } from '../reference/categorical.js';
 import { InvalidLogitsError } from '../errors.js';
 import type { AttentionDims } from '../reference/attention.js';
@@ -45,51 +45,6 @@ export function expectOut(
   if (out.shape.length !== shape.length || out.shape.some((d, i) => d !== shape[i])) {
     fail(op, `out has shape [${out.shape.join(', ')}], expected [${shape.join(', ')}]`);
   }
-}
-
-export interface MatmulOptions {
-  transB?: boolean;
-  bias?: Tensor | null;
-  activation?: 'none' | 'gelu';
-  out?: Tensor;
-}
-
-export interface MatmulPlan {
-  batch: number;
-  M: number;
-  K: number;
-  N: number;
-  bBatched: boolean;
-  outShape: number[];
-}
-
-export function planMatmul(a: Tensor, b: Tensor, o: MatmulOptions, be: BackendName): MatmulPlan {
-  const op = 'matmul';
-  expect(op, 'a', a, be, ['f32']);
-  expect(op, 'b', b, be, ['f32'], [2, 3]);
-  if (a.shape.length < 2) fail(op, `a must have rank ≥ 2, got [${a.shape.join(', ')}]`);
-  const M = a.shape[a.shape.length - 2];
-  const K = a.shape[a.shape.length - 1];
-  const lead = a.shape.slice(0, -2);
-  const batch = sizeOf(lead);
-  const bBatched = b.shape.length === 3;
-  const bK = o.transB ? b.shape[b.shape.length - 1] : b.shape[b.shape.length - 2];
-  const N = o.transB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
-  if (bK !== K)
-    fail(
-      op,
-      `inner dimensions differ: a [${a.shape.join(', ')}] vs b [${b.shape.join(', ')}]${o.transB ? ' (transB)' : ''}`,
-    );
-  if (bBatched && b.shape[0] !== batch) fail(op, `b has batch ${b.shape[0]} but a has batch ${batch}`);
-  if (o.bias) {
-    expect(op, 'bias', o.bias, be, ['f32'], [1]);
-    if (o.bias.shape[0] !== N) fail(op, `bias has length ${o.bias.shape[0]}, expected N = ${N}`);
-  }
-  if (o.activation && o.activation !== 'none' && o.activation !== 'gelu')
-    fail(op, `unknown activation "${o.activation}"`);
-  const outShape = [...lead, M, N];
-  expectOut(op, o.out, outShape, 'f32', be);
-  return { batch, M, K, N, bBatched, outShape };
 }
 
 export function planRows(op: string, x: Tensor, be: BackendName, C?: number): { rows: number; C: number } {

@@ -5,7 +5,10 @@ import { PRECISION_CODES } from '../reference/categorical.js';
 import { ACTIVATION_CODES, ELEMENTWISE_CODES, type ElementwiseOp } from '../reference/elementwise.js';
 import { RNG_OUTPUT_CODES, seedToKey } from '../reference/rng.js';
 import { DIFFUSION_STEP_PARAMS, planDiffusionStep, type DiffusionStepOptions } from '../ops/diffusion_step.js';
+import { LAYER_NORM_PARAMS, planLayerNorm, type NormOptions } from '../ops/layer_norm.js';
+import { MATMUL_ACTIVATIONS, MATMUL_PARAMS, planMatmul, type MatmulOptions } from '../ops/matmul.js';
 import { MODULATE_MODES, MODULATE_PARAMS, planModulate } from '../ops/modulate.js';
+import { planRmsNorm, RMS_NORM_PARAMS } from '../ops/rms_norm.js';
 import type { ParamField, ParamsStruct, ParamValues } from '../ops/params.js';
 import { SOFTMAX_PARAMS, type SoftmaxOptions } from '../ops/softmax.js';
 import type { Backend, BackendInfo, OutOption, TensorBound } from './backend.js';
@@ -16,8 +19,6 @@ import {
   planBinary,
   planCategorical,
   planEmbedding,
-  planMatmul,
-  planNorm,
   planRng,
   planRope,
   planRows,
@@ -30,7 +31,6 @@ import {
   type Conv2dOptions,
   type Pool2dOptions,
   type UnpatchifyOptions,
-  type MatmulOptions,
   type RngOptions,
   type SampleOptions,
 } from './shapes.js';
@@ -222,14 +222,9 @@ export class WebGPUBackend implements Backend {
         TRANS_B: !!o.transB,
         B_BATCHED: p.bBatched,
         HAS_BIAS: !!o.bias,
-        ACT: o.activation === 'gelu' ? 1 : 0,
+        ACT: MATMUL_ACTIVATIONS[o.activation ?? 'none'],
       },
-      params: this.params([
-        ['u', M],
-        ['u', p.N],
-        ['u', p.K],
-        ['u', 0],
-      ]),
+      params: this.pack(MATMUL_PARAMS, { M, N: p.N, K: p.K }),
       bindings: [this.buf(a), this.buf(b), o.bias ? this.buf(o.bias) : this.runtime.dummyBuffer, out.buffer],
       grid: blocked ? [Math.ceil(p.N / 32), Math.ceil(M / 32), batch] : [Math.ceil(p.N / 64), Math.ceil(M / 64), batch],
     });
@@ -244,7 +239,7 @@ export class WebGPUBackend implements Backend {
     kernel: string,
     rows: number,
     C: number,
-    extra: ['u' | 'f', number][],
+    params: (groupsX: number) => DataView,
     bindings: GPUBuffer[],
     constants: Record<string, number | boolean> = {},
   ): void {
@@ -256,27 +251,25 @@ export class WebGPUBackend implements Backend {
       kernel,
       label: `${kernel}:dispatch`,
       constants: { WG, PER_THREAD: perThread, ...constants },
-      params: this.params([['u', rows], ['u', C], ...extra, ['u', groupsX]]),
+      params: params(groupsX),
       bindings,
       grid,
     });
   }
 
-  layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, o: { eps?: number } & OutOption = {}): Tensor {
-    const eps = o.eps ?? 1e-5;
-    const { rows, C } = planNorm('layerNorm', x, gamma, beta, eps, 'webgpu');
-    expectOut('layerNorm', o.out, x.shape, 'f32', 'webgpu');
+  layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, o: NormOptions = {}): Tensor {
+    const { rows, C, eps } = planLayerNorm(x, gamma, beta, o, 'webgpu');
     const out = this.alloc(x.shape, 'f32', 'layer_norm:out', o.out);
-    this.rowKernel('layer_norm', rows, C, [['f', eps]], [this.buf(x), this.buf(gamma), this.buf(beta), out.buffer]);
+    const params = (groupsX: number) => this.pack(LAYER_NORM_PARAMS, { rows, C, eps, groups_x: groupsX });
+    this.rowKernel('layer_norm', rows, C, params, [this.buf(x), this.buf(gamma), this.buf(beta), out.buffer]);
     return out;
   }
 
-  rmsNorm(x: Tensor, gamma: Tensor, o: { eps?: number } & OutOption = {}): Tensor {
-    const eps = o.eps ?? 1e-6;
-    const { rows, C } = planNorm('rmsNorm', x, gamma, null, eps, 'webgpu');
-    expectOut('rmsNorm', o.out, x.shape, 'f32', 'webgpu');
+  rmsNorm(x: Tensor, gamma: Tensor, o: NormOptions = {}): Tensor {
+    const { rows, C, eps } = planRmsNorm(x, gamma, o, 'webgpu');
     const out = this.alloc(x.shape, 'f32', 'rms_norm:out', o.out);
-    this.rowKernel('rms_norm', rows, C, [['f', eps]], [this.buf(x), this.buf(gamma), out.buffer]);
+    const params = (groupsX: number) => this.pack(RMS_NORM_PARAMS, { rows, C, eps, groups_x: groupsX });
+    this.rowKernel('rms_norm', rows, C, params, [this.buf(x), this.buf(gamma), out.buffer]);
     return out;
   }
 
