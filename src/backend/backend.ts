@@ -5,7 +5,9 @@
 import type { AdapterSummary } from '../gpu/device.js';
 import type { PoolStats } from '../gpu/buffer-pool.js';
 import type { ElementwiseOp } from '../reference/elementwise.js';
-import type { Conv2dOptions, Pool2dOptions, RngOptions, SampleOptions, UnpatchifyOptions } from './shapes.js';
+import type { Conv2dOptions, RngOptions, SampleOptions } from './shapes.js';
+import type { UnpatchifyOptions } from '../ops/patchify.js';
+import type { Pool2dOptions } from '../ops/pool2d.js';
 import type { BackendName, DType, HostArray, Tensor } from './tensor.js';
 import type { DiffusionStepOptions } from '../ops/diffusion_step.js';
 import type { NormOptions } from '../ops/layer_norm.js';

@@ -22,7 +22,6 @@ import {
   planAttention,
   planBinary,
   planCategorical,
-  planEmbedding,
   planRng,
   planRope,
   planRows,
@@ -30,18 +29,17 @@ import {
   checkSamples,
   planReshape,
   planConv2d,
-  planPool2d,
-  planPatch,
   type Conv2dOptions,
-  type Pool2dOptions,
-  type UnpatchifyOptions,
   type RngOptions,
   type SampleOptions,
 } from './shapes.js';
 import { planDiffusionStep, type DiffusionStepOptions } from '../ops/diffusion_step.js';
 import { planLayerNorm, type NormOptions } from '../ops/layer_norm.js';
 import { planMatmul, type MatmulOptions } from '../ops/matmul.js';
+import { planEmbedding } from '../ops/embedding.js';
 import { planModulate } from '../ops/modulate.js';
+import { planPatch, type UnpatchifyOptions } from '../ops/patchify.js';
+import { planPool2d, type Pool2dOptions } from '../ops/pool2d.js';
 import { planRmsNorm } from '../ops/rms_norm.js';
 import type { SoftmaxOptions } from '../ops/softmax.js';
 import {

@@ -70,18 +70,6 @@ export function planNorm(
   return planRows(op, x, be, gamma.shape[0]);
 }
 
-export function planEmbedding(
-  ids: Tensor,
-  table: Tensor,
-  be: BackendName,
-): { N: number; V: number; C: number; outShape: number[] } {
-  const op = 'embedding';
-  expect(op, 'ids', ids, be, ['u32', 'i32']);
-  expect(op, 'table', table, be, ['f32'], [2]);
-  const [V, C] = table.shape;
-  return { N: ids.size, V, C, outShape: [...ids.shape, C] };
-}
-
 export function planRope(
   x: Tensor,
   pos: Tensor,
@@ -280,69 +268,4 @@ export function planConv2d(x: Tensor, w: Tensor, o: Conv2dOptions, backend: Back
   const activation: Activation = o.activation ?? 'none';
   if (!Object.hasOwn(ACTIVATION_CODES, activation)) fail(op, `unknown activation "${activation}"`);
   return { B, H, W, Cin, KH, KW, Cout, stride, pad, Ho, Wo, activation, outShape: [B, Ho, Wo, Cout] };
-}
-
-export interface Pool2dOptions {
-  kind: 'max' | 'avg';
-  /** window: n×n, or [height, width] */
-  size: number | [number, number];
-  /** default: the window size */
-  stride?: number | [number, number];
-}
-
-export function planPool2d(x: Tensor, o: Pool2dOptions, backend: BackendName) {
-  const op = 'pool2d';
-  expect(op, 'x', x, backend, ['f32'], [4]);
-  if (o.kind !== 'max' && o.kind !== 'avg') fail(op, `kind must be "max" or "avg", got ${JSON.stringify(o.kind)}`);
-  const pair = (v: number | [number, number], name: string): [number, number] => {
-    const p: [number, number] = Array.isArray(v) ? [v[0], v[1]] : [v, v];
-    if (!p.every((q) => Number.isInteger(q) && q >= 1))
-      fail(op, `${name} must be an integer ≥ 1 or a pair of them, got ${JSON.stringify(v)}`);
-    return p;
-  };
-  const [kh, kw] = pair(o.size, 'size'),
-    [sh, sw] = pair(o.stride ?? o.size, 'stride');
-  const [B, H, W, C] = x.shape;
-  const Ho = Math.floor((H - kh) / sh) + 1,
-    Wo = Math.floor((W - kw) / sw) + 1;
-  if (Ho < 1 || Wo < 1) fail(op, `window ${kh}×${kw} does not fit ${H}×${W}`);
-  return { B, H, W, C, kh, kw, sh, sw, Ho, Wo, kind: o.kind, outShape: [B, Ho, Wo, C] };
-}
-
-export interface UnpatchifyOptions {
-  p: number;
-  H: number;
-  W: number;
-  C: number;
-}
-
-export function planPatch(
-  t: Tensor,
-  o: { p: number; H?: number; W?: number; C?: number },
-  inverse: boolean,
-  backend: BackendName,
-) {
-  const op = inverse ? 'unpatchify' : 'patchify';
-  expect(op, 'x', t, backend, ['f32'], [inverse ? 3 : 4]);
-  const p = o.p;
-  if (!Number.isInteger(p) || p < 1) fail(op, `patch size must be an integer ≥ 1, got ${p}`);
-  let B: number, H: number, W: number, C: number;
-  if (inverse) {
-    ({ H, W, C } = o as UnpatchifyOptions);
-    for (const [k, v] of [
-      ['H', H],
-      ['W', W],
-      ['C', C],
-    ] as const)
-      if (!Number.isInteger(v) || v < 1) fail(op, `${k} must be an integer ≥ 1, got ${v}`);
-    B = t.shape[0];
-  } else {
-    [B, H, W, C] = t.shape;
-  }
-  if (H % p || W % p) fail(op, `image ${H}×${W} is not divisible by the patch size ${p}`);
-  const N = (H / p) * (W / p),
-    P = p * p * C;
-  if (inverse && (t.shape[1] !== N || t.shape[2] !== P))
-    fail(op, `patches must be (B, ${N}, ${P}) for a ${H}×${W}×${C} image, got [${t.shape.join(', ')}]`);
-  return { B, H, W, C, p, outShape: inverse ? [B, H, W, C] : [B, N, P] };
 }

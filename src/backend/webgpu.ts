@@ -7,7 +7,10 @@ import { RNG_OUTPUT_CODES, seedToKey } from '../reference/rng.js';
 import { DIFFUSION_STEP_PARAMS, planDiffusionStep, type DiffusionStepOptions } from '../ops/diffusion_step.js';
 import { LAYER_NORM_PARAMS, planLayerNorm, type NormOptions } from '../ops/layer_norm.js';
 import { MATMUL_ACTIVATIONS, MATMUL_PARAMS, planMatmul, type MatmulOptions } from '../ops/matmul.js';
+import { EMBEDDING_PARAMS, planEmbedding } from '../ops/embedding.js';
 import { MODULATE_MODES, MODULATE_PARAMS, planModulate } from '../ops/modulate.js';
+import { PATCHIFY_PARAMS, planPatch, type UnpatchifyOptions } from '../ops/patchify.js';
+import { planPool2d, POOL2D_KINDS, POOL2D_PARAMS, type Pool2dOptions } from '../ops/pool2d.js';
 import { planRmsNorm, RMS_NORM_PARAMS } from '../ops/rms_norm.js';
 import type { ParamField, ParamsStruct, ParamValues } from '../ops/params.js';
 import { SOFTMAX_PARAMS, type SoftmaxOptions } from '../ops/softmax.js';
@@ -18,7 +21,6 @@ import {
   planAttention,
   planBinary,
   planCategorical,
-  planEmbedding,
   planRng,
   planRope,
   planRows,
@@ -26,11 +28,7 @@ import {
   checkSamples,
   planReshape,
   planConv2d,
-  planPool2d,
-  planPatch,
   type Conv2dOptions,
-  type Pool2dOptions,
-  type UnpatchifyOptions,
   type RngOptions,
   type SampleOptions,
 } from './shapes.js';
@@ -323,12 +321,7 @@ export class WebGPUBackend implements Backend {
     this.flat(
       'embedding',
       p.N * p.C,
-      [
-        ['u', p.N],
-        ['u', p.C],
-        ['u', p.V],
-        ['u', -1],
-      ],
+      (groupsX) => this.pack(EMBEDDING_PARAMS, { N: p.N, C: p.C, V: p.V, groups_x: groupsX }),
       [this.buf(ids), this.buf(table), out.buffer],
     );
     return out;
@@ -481,21 +474,9 @@ export class WebGPUBackend implements Backend {
     this.flat(
       'pool2d',
       p.B * p.Ho * p.Wo * p.C,
-      [
-        ['u', p.B],
-        ['u', p.H],
-        ['u', p.W],
-        ['u', p.C],
-        ['u', p.Ho],
-        ['u', p.Wo],
-        ['u', p.kh],
-        ['u', p.kw],
-        ['u', p.sh],
-        ['u', p.sw],
-        ['u', -1],
-      ],
+      (groupsX) => this.pack(POOL2D_PARAMS, { ...p, groups_x: groupsX }),
       [this.buf(x), out.buffer],
-      { KIND: p.kind === 'max' ? 0 : 1 },
+      { KIND: POOL2D_KINDS[p.kind] },
     );
     return out;
   }
@@ -512,14 +493,7 @@ export class WebGPUBackend implements Backend {
     this.flat(
       'patchify',
       s.B * s.H * s.W * s.C,
-      [
-        ['u', s.B],
-        ['u', s.H],
-        ['u', s.W],
-        ['u', s.C],
-        ['u', s.p],
-        ['u', -1],
-      ],
+      (groupsX) => this.pack(PATCHIFY_PARAMS, { B: s.B, H: s.H, W: s.W, C: s.C, p: s.p, groups_x: groupsX }),
       [this.buf(t), out.buffer],
       { PATCHIFY: !inverse },
     );
