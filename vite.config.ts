@@ -21,12 +21,19 @@ function pages(): Record<string, string> {
  */
 function models(): Plugin {
   const dir = resolve(root, 'models');
-  const list = () => JSON.stringify({ models: readdirSync(dir).filter((d) => existsSync(join(dir, d, 'manifest.json'))).sort() });
+  const list = () =>
+    JSON.stringify({
+      models: readdirSync(dir)
+        .filter((d) => existsSync(join(dir, d, 'manifest.json')))
+        .sort(),
+    });
   let outDir = '';
   return {
     name: 'samplescope-models',
     // only a build writes (vite and vitest servers also call closeBundle when they close)
-    configResolved(c) { outDir = c.command === 'build' ? resolve(c.root, c.build.outDir) : ''; },
+    configResolved(c) {
+      outDir = c.command === 'build' ? resolve(c.root, c.build.outDir) : '';
+    },
     configureServer(server) {
       server.middlewares.use('/models/index.json', (_req, res) => {
         res.setHeader('content-type', 'application/json');
@@ -52,19 +59,20 @@ export default defineConfig(({ mode }) => ({
   // that name across the worker boundary; a minifier that renames classes would turn them into Errors
   worker: { format: 'es', rolldownOptions: { output: { keepNames: true } } },
   plugins: mode === 'element' ? [] : [models()],
-  build: mode === 'element'
-    ? {
-      outDir: 'dist/element',
-      target: 'es2022',
-      copyPublicDir: false,
-      lib: { entry: resolve(root, 'src/ui/index.ts'), formats: ['es'], fileName: () => 'sample-scope.js' },
-      rolldownOptions: { output: { keepNames: true } },
-    }
-    : {
-      outDir: 'dist/site',
-      target: 'es2022',
-      rolldownOptions: { input: pages(), output: { keepNames: true } },
-    },
+  build:
+    mode === 'element'
+      ? {
+          outDir: 'dist/element',
+          target: 'es2022',
+          copyPublicDir: false,
+          lib: { entry: resolve(root, 'src/ui/index.ts'), formats: ['es'], fileName: () => 'sample-scope.js' },
+          rolldownOptions: { output: { keepNames: true } },
+        }
+      : {
+          outDir: 'dist/site',
+          target: 'es2022',
+          rolldownOptions: { input: pages(), output: { keepNames: true } },
+        },
   test: {
     // GPU and browser tests share 2 cores and one software adapter: run files one at a time.
     fileParallelism: false,
@@ -73,7 +81,10 @@ export default defineConfig(({ mode }) => ({
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node' } },
       { extends: true, test: { name: 'gpu', include: ['test/gpu/**/*.test.ts'], environment: 'node', pool: 'forks' } },
-      { extends: true, test: { name: 'samplers', include: ['test/samplers/**/*.test.ts'], environment: 'node', pool: 'forks' } },
+      {
+        extends: true,
+        test: { name: 'samplers', include: ['test/samplers/**/*.test.ts'], environment: 'node', pool: 'forks' },
+      },
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], environment: 'node', pool: 'forks' } },
     ],
   },

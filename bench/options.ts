@@ -4,7 +4,15 @@
  * messages of bad configurations.
  */
 import { existsSync } from 'node:fs';
-import { ALL_SECTIONS, FORWARD_MODELS, SECTIONS, type BenchConfig, type ForwardModel, type Impl, type Section } from './sections.js';
+import {
+  ALL_SECTIONS,
+  FORWARD_MODELS,
+  SECTIONS,
+  type BenchConfig,
+  type ForwardModel,
+  type Impl,
+  type Section,
+} from './sections.js';
 import { arg, parseShard } from './util.js';
 
 /** A bad command line: the runner prints the message and exits 2. */
@@ -48,7 +56,10 @@ export interface BenchOptions {
 }
 
 function list<T extends string>(flag: string, value: string, allowed: readonly T[]): T[] {
-  const xs = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const xs = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const x of xs) {
     if (!allowed.includes(x as T)) throw new BenchConfigError(`unknown ${flag} '${x}' (known: ${allowed.join(', ')})`);
   }
@@ -58,34 +69,64 @@ function list<T extends string>(flag: string, value: string, allowed: readonly T
 
 function ints(flag: string, value: string, min = 1): number[] {
   const xs = value.split(',').map(Number);
-  for (const x of xs) if (!(Number.isInteger(x) && x >= min)) throw new BenchConfigError(`--${flag} takes integers ≥ ${min}, got '${value}'`);
+  for (const x of xs)
+    if (!(Number.isInteger(x) && x >= min))
+      throw new BenchConfigError(`--${flag} takes integers ≥ ${min}, got '${value}'`);
   return xs;
 }
 
-const KNOWN_FLAGS = new Set(['quick', 'env', 'only', 'browser-only', 'models', 'batches', 'length', 'sizes', 'runs', 'warmup', 'peers', 'cpu-runs',
-  'sampler-length', 'sampler-runs', 'ancestral-steps', 'ttfs-length', 'diffusion-batch', 'steps', 'ttfs-repeats', 'shard', 'chromium', 'out', 'list', 'verbose']);
+const KNOWN_FLAGS = new Set([
+  'quick',
+  'env',
+  'only',
+  'browser-only',
+  'models',
+  'batches',
+  'length',
+  'sizes',
+  'runs',
+  'warmup',
+  'peers',
+  'cpu-runs',
+  'sampler-length',
+  'sampler-runs',
+  'ancestral-steps',
+  'ttfs-length',
+  'diffusion-batch',
+  'steps',
+  'ttfs-repeats',
+  'shard',
+  'chromium',
+  'out',
+  'list',
+  'verbose',
+]);
 const BOOLEAN_FLAGS = new Set(['quick', 'list', 'verbose']);
 
 /** Parse the bench's argv (after `--`). Throws BenchConfigError for anything it does not know. */
 export function parseOptions(argv: readonly string[]): BenchOptions {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (!a.startsWith('--')) throw new BenchConfigError(`unexpected argument '${a}' (options start with --; see bench/run.ts)`);
+    if (!a.startsWith('--'))
+      throw new BenchConfigError(`unexpected argument '${a}' (options start with --; see bench/run.ts)`);
     const name = a.slice(2);
-    if (!KNOWN_FLAGS.has(name)) throw new BenchConfigError(`unknown option '${a}' (known: ${[...KNOWN_FLAGS].map((f) => `--${f}`).join(' ')})`);
+    if (!KNOWN_FLAGS.has(name))
+      throw new BenchConfigError(`unknown option '${a}' (known: ${[...KNOWN_FLAGS].map((f) => `--${f}`).join(' ')})`);
     if (!BOOLEAN_FLAGS.has(name)) {
       if (i + 1 >= argv.length || argv[i + 1].startsWith('--')) throw new BenchConfigError(`${a} needs a value`);
       i++;
     }
   }
   const quick = argv.includes('--quick');
-  const get = (name: string, quickDefault: string, fullDefault: string) => arg(name, quick ? quickDefault : fullDefault, argv);
+  const get = (name: string, quickDefault: string, fullDefault: string) =>
+    arg(name, quick ? quickDefault : fullDefault, argv);
   const sections = list('section', get('only', SECTIONS.join(','), SECTIONS.join(',')), ALL_SECTIONS);
   const models = list('model', get('models', FORWARD_MODELS.join(','), FORWARD_MODELS.join(',')), FORWARD_MODELS);
   const length = ints('length', get('length', '16', '64'))[0];
   if (length > 128) throw new BenchConfigError(`--length ${length} exceeds text-mdm's max_len 128`);
   const samplerLength = ints('sampler-length', get('sampler-length', '8', '64'))[0];
-  if (samplerLength > 128) throw new BenchConfigError(`--sampler-length ${samplerLength} exceeds the text models' max_len 128`);
+  if (samplerLength > 128)
+    throw new BenchConfigError(`--sampler-length ${samplerLength} exceeds the text models' max_len 128`);
   const opts: BenchOptions = {
     quick,
     envs: list('env', get('env', 'node,browser', 'node,browser'), ENVS),
@@ -135,14 +176,23 @@ export function buildConfigs(o: BenchOptions): BenchConfig[] {
         for (const model of o.models) {
           for (const batch of o.batches) {
             const length = model === 'text-mdm' ? o.length : undefined;
-            add({ model, batch, ...(length ? { length } : {}), ...(section === 'forward' ? { peers } : {}) }, `/${model}/b${batch}${length ? `-l${length}` : ''}`);
+            add(
+              { model, batch, ...(length ? { length } : {}), ...(section === 'forward' ? { peers } : {}) },
+              `/${model}/b${batch}${length ? `-l${length}` : ''}`,
+            );
           }
         }
       }
-      if (section === 'samplers') add({ batch: 1, length: o.samplerLength, runs: o.samplerRuns, steps: o.ancestralSteps }, `/l${o.samplerLength}`);
-      if (section === 'diffusion') add({ batch: o.diffusionBatch, steps: o.steps }, `/b${o.diffusionBatch}-s${o.steps}`);
+      if (section === 'samplers')
+        add(
+          { batch: 1, length: o.samplerLength, runs: o.samplerRuns, steps: o.ancestralSteps },
+          `/l${o.samplerLength}`,
+        );
+      if (section === 'diffusion')
+        add({ batch: o.diffusionBatch, steps: o.steps }, `/b${o.diffusionBatch}-s${o.steps}`);
       if (section === 'ttfs') {
-        for (let r = 0; r < o.ttfsRepeats; r++) add({ length: o.ttfsLength, runs: 1, warmup: 0 }, `/text-mdm-l${o.ttfsLength}#${r}`);
+        for (let r = 0; r < o.ttfsRepeats; r++)
+          add({ length: o.ttfsLength, runs: 1, warmup: 0 }, `/text-mdm-l${o.ttfsLength}#${r}`);
       }
     }
   }
@@ -160,10 +210,13 @@ export function checkEnvironment(o: BenchOptions, configs: BenchConfig[], root =
     if (c.section === 'ttfs') needed.add('text-mdm');
   }
   for (const m of needed) {
-    if (!existsSync(`${root}/models/${m}/manifest.json`)) throw new BenchConfigError(`model '${m}' not found (models/${m}/manifest.json is missing)`);
+    if (!existsSync(`${root}/models/${m}/manifest.json`))
+      throw new BenchConfigError(`model '${m}' not found (models/${m}/manifest.json is missing)`);
   }
   if (configs.some((c) => c.env === 'browser') && !existsSync(o.chromium)) {
-    throw new BenchConfigError(`Chromium not found at ${o.chromium} (run scripts/setup.sh, set CHROMIUM_PATH or pass --chromium, or --env node)`);
+    throw new BenchConfigError(
+      `Chromium not found at ${o.chromium} (run scripts/setup.sh, set CHROMIUM_PATH or pass --chromium, or --env node)`,
+    );
   }
   if (!configs.length) throw new BenchConfigError('no configuration to run (check --only, --env and --shard)');
 }

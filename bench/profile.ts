@@ -45,7 +45,11 @@ export async function profileForward(be: WebGPUBackend, run: () => Promise<unkno
   const specs: DispatchSpec[] = [];
   const orig = rt.dispatch.bind(rt);
   rt.dispatch = (s: DispatchSpec) => {
-    specs.push({ ...s, params: new Uint8Array(new Uint8Array(s.params.buffer, s.params.byteOffset, s.params.byteLength)), bindings: [...s.bindings] });
+    specs.push({
+      ...s,
+      params: new Uint8Array(new Uint8Array(s.params.buffer, s.params.byteOffset, s.params.byteLength)),
+      bindings: [...s.bindings],
+    });
     orig(s);
   };
   try {
@@ -53,7 +57,8 @@ export async function profileForward(be: WebGPUBackend, run: () => Promise<unkno
   } finally {
     rt.dispatch = orig;
   }
-  const key = (s: DispatchSpec) => `${s.kernel}|${JSON.stringify(s.constants ?? {})}|${s.grid.join('x')}|${Array.from(s.params as Uint8Array).join(',')}`;
+  const key = (s: DispatchSpec) =>
+    `${s.kernel}|${JSON.stringify(s.constants ?? {})}|${s.grid.join('x')}|${Array.from(s.params as Uint8Array).join(',')}`;
   const groups = new Map<string, { spec: DispatchSpec; count: number }>();
   for (const s of specs) {
     const g = groups.get(key(s));
@@ -76,22 +81,38 @@ export async function profileForward(be: WebGPUBackend, run: () => Promise<unkno
     const t: number[] = [];
     for (let i = 0; i < 3; i++) t.push(await timeSubmit(reps, spec));
     rows.push({
-      kernel: spec.kernel, label: spec.label, constants: JSON.stringify(spec.constants ?? {}), grid: spec.grid.join('×'), count,
+      kernel: spec.kernel,
+      label: spec.label,
+      constants: JSON.stringify(spec.constants ?? {}),
+      grid: spec.grid.join('×'),
+      count,
       ms: Math.max(0, (median(t) - submitMs) / reps),
     });
   }
   await rt.flush();
   rows.sort((a, b) => b.count * b.ms - a.count * a.ms);
-  return { rows, dispatches: specs.length, forwardMs: median(fwd), kernelMs: rows.reduce((s, r) => s + r.count * r.ms, 0), submitMs };
+  return {
+    rows,
+    dispatches: specs.length,
+    forwardMs: median(fwd),
+    kernelMs: rows.reduce((s, r) => s + r.count * r.ms, 0),
+    submitMs,
+  };
 }
 
 export function profileTable(title: string, p: Profile): string {
   const f = (x: number) => (x >= 10 ? x.toFixed(1) : x.toPrecision(3));
   const lines = [
-    `### ${title}`, '',
-    `forward ${f(p.forwardMs)} ms (upload + ${p.dispatches} dispatches + readback); kernels, replayed: ${f(p.kernelMs)} ms; empty submit ${f(p.submitMs)} ms`, '',
-    '| dispatch | specialisation | grid | count | ms each | ms total | share |', '| --- | --- | --- | --- | --- | --- | --- |',
+    `### ${title}`,
+    '',
+    `forward ${f(p.forwardMs)} ms (upload + ${p.dispatches} dispatches + readback); kernels, replayed: ${f(p.kernelMs)} ms; empty submit ${f(p.submitMs)} ms`,
+    '',
+    '| dispatch | specialisation | grid | count | ms each | ms total | share |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
   ];
-  for (const r of p.rows) lines.push(`| ${r.label} | ${r.constants} | ${r.grid} | ${r.count} | ${f(r.ms)} | ${f(r.ms * r.count)} | ${((100 * r.ms * r.count) / p.kernelMs).toFixed(0)}% |`);
+  for (const r of p.rows)
+    lines.push(
+      `| ${r.label} | ${r.constants} | ${r.grid} | ${r.count} | ${f(r.ms)} | ${f(r.ms * r.count)} | ${((100 * r.ms * r.count) / p.kernelMs).toFixed(0)}% |`,
+    );
   return lines.join('\n');
 }

@@ -32,8 +32,14 @@ export interface Report {
   failures?: { id: string; error: string }[];
 }
 
-const bound = (a: Figure, b: Figure): Ratio['adapterBound'] => (a.adapterBound && b.adapterBound ? 'yes' : a.adapterBound || b.adapterBound ? 'partly' : 'no');
-const IMPL: Record<Figure['impl'], string> = { 'ours-webgpu': 'ours WebGPU', 'ours-cpu': 'ours CPU', 'ort-webgpu': 'ORT-web WebGPU EP', 'ort-wasm': 'ORT-web wasm EP' };
+const bound = (a: Figure, b: Figure): Ratio['adapterBound'] =>
+  a.adapterBound && b.adapterBound ? 'yes' : a.adapterBound || b.adapterBound ? 'partly' : 'no';
+const IMPL: Record<Figure['impl'], string> = {
+  'ours-webgpu': 'ours WebGPU',
+  'ours-cpu': 'ours CPU',
+  'ort-webgpu': 'ORT-web WebGPU EP',
+  'ort-wasm': 'ORT-web wasm EP',
+};
 
 /** Ratios within each configuration: ours vs every peer, webgpu vs the CPU twin, sampler vs sampler. */
 export function ratios(results: readonly ConfigResult[]): Ratio[] {
@@ -41,15 +47,31 @@ export function ratios(results: readonly ConfigResult[]): Ratio[] {
   for (const r of results) {
     const f = r.figures;
     const push = (comparison: string, definition: string, ratio: number, a: Figure, b: Figure, goal?: string) =>
-      out.push({ env: r.env, config: r.config.id, comparison, definition, ratio, adapterBound: bound(a, b), ...(goal ? { goal } : {}) });
+      out.push({
+        env: r.env,
+        config: r.config.id,
+        comparison,
+        definition,
+        ratio,
+        adapterBound: bound(a, b),
+        ...(goal ? { goal } : {}),
+      });
     if (r.config.section === 'forward') {
       const ours = f.find((x) => x.impl === 'ours-webgpu');
       if (!ours) continue;
       const shape = `B=${ours.batch}${ours.length ? ` L=${ours.length}` : ''}`;
       for (const p of f.filter((x) => x !== ours)) {
         const ratio = p.value / ours.value;
-        const goal = p.impl === 'ort-webgpu' && ours.batch === 1 ? `goal ≥ 2×: ${ratio >= 2 ? 'met' : 'not met'}` : undefined;
-        push(`${ours.model} forward ${shape}: ours WebGPU vs ${IMPL[p.impl]}`, 'peer ms ÷ our ms (> 1: ours faster)', ratio, ours, p, goal);
+        const goal =
+          p.impl === 'ort-webgpu' && ours.batch === 1 ? `goal ≥ 2×: ${ratio >= 2 ? 'met' : 'not met'}` : undefined;
+        push(
+          `${ours.model} forward ${shape}: ours WebGPU vs ${IMPL[p.impl]}`,
+          'peer ms ÷ our ms (> 1: ours faster)',
+          ratio,
+          ours,
+          p,
+          goal,
+        );
       }
     }
     if (r.config.section === 'kernels') {
@@ -67,8 +89,21 @@ export function ratios(results: readonly ConfigResult[]): Ratio[] {
       ] as const) {
         const x = by(model, a)[0];
         for (const y of x ? by(model, b) : []) {
-          push(`${model} L=${x.length}: ${label} ${y.setting}, tokens/s`, 'tokens/s ÷ tokens/s', x.value / y.value, x, y);
-          if (x.nfe && y.nfe) push(`${model} L=${x.length}: ${label} ${y.setting}, NFE`, 'their NFE ÷ this NFE (> 1: fewer passes)', y.nfe / x.nfe, x, y);
+          push(
+            `${model} L=${x.length}: ${label} ${y.setting}, tokens/s`,
+            'tokens/s ÷ tokens/s',
+            x.value / y.value,
+            x,
+            y,
+          );
+          if (x.nfe && y.nfe)
+            push(
+              `${model} L=${x.length}: ${label} ${y.setting}, NFE`,
+              'their NFE ÷ this NFE (> 1: fewer passes)',
+              y.nfe / x.nfe,
+              x,
+              y,
+            );
         }
       }
     }
@@ -76,24 +111,41 @@ export function ratios(results: readonly ConfigResult[]): Ratio[] {
   return out;
 }
 
-const num = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : Math.abs(v) >= 0.1 ? v.toFixed(2) : v.toPrecision(2));
+const num = (v: number) =>
+  Math.abs(v) >= 100
+    ? v.toFixed(0)
+    : Math.abs(v) >= 10
+      ? v.toFixed(1)
+      : Math.abs(v) >= 0.1
+        ? v.toFixed(2)
+        : v.toPrecision(2);
 const adapterText = (a: AdapterSummary | Record<string, unknown> | null | undefined) =>
   !a ? '—' : `${String(a.description || `${a.vendor} ${a.architecture}`)}${a.software ? ' (software)' : ''}`;
 
 export function markdown(rep: Report): string {
   const lines: string[] = [];
-  lines.push(`## samplescope bench — ${rep.date.slice(0, 16).replace('T', ' ')} UTC, commit ${rep.commit}${rep.quick ? ', --quick' : ''}${rep.shard !== '0/1' ? `, shard ${rep.shard}` : ''}`);
+  lines.push(
+    `## samplescope bench — ${rep.date.slice(0, 16).replace('T', ' ')} UTC, commit ${rep.commit}${rep.quick ? ', --quick' : ''}${rep.shard !== '0/1' ? `, shard ${rep.shard}` : ''}`,
+  );
   lines.push('');
-  lines.push(`Host: ${rep.host.platform}, ${rep.host.cpus} CPU cores, Node ${rep.host.node}${rep.host.loadavg ? `, load average ${rep.host.loadavg.map((x) => x.toFixed(1)).join(' / ')}` : ''}.`);
+  lines.push(
+    `Host: ${rep.host.platform}, ${rep.host.cpus} CPU cores, Node ${rep.host.node}${rep.host.loadavg ? `, load average ${rep.host.loadavg.map((x) => x.toFixed(1)).join(' / ')}` : ''}.`,
+  );
   for (const [k, a] of Object.entries(rep.adapters)) lines.push(`- ${k}: ${adapterText(a)}`);
   lines.push('');
-  lines.push('Adapter-bound = measured on the GPU adapter above; on a software adapter (SwiftShader, lavapipe) these figures and the ratios built on them say little about real GPUs.');
+  lines.push(
+    'Adapter-bound = measured on the GPU adapter above; on a software adapter (SwiftShader, lavapipe) these figures and the ratios built on them say little about real GPUs.',
+  );
   lines.push('');
-  lines.push('| env | section | model | setting | B | L | impl | median | IQR | runs | NFE | peak GPU MiB | adapter-bound |');
+  lines.push(
+    '| env | section | model | setting | B | L | impl | median | IQR | runs | NFE | peak GPU MiB | adapter-bound |',
+  );
   lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rep.results) {
     for (const f of r.figures) {
-      lines.push(`| ${r.env} | ${f.section} | ${f.model ?? ''} | ${f.setting ?? ''} | ${f.batch ?? ''} | ${f.length ?? ''} | ${IMPL[f.impl]} | ${num(f.value)} ${f.unit} | ${num(f.iqr)} | ${f.runs} | ${f.nfe !== undefined ? num(f.nfe) : ''} | ${f.peakGpuBytes ? (f.peakGpuBytes / 2 ** 20).toFixed(2) : ''} | ${f.adapterBound ? 'yes' : 'no'} |`);
+      lines.push(
+        `| ${r.env} | ${f.section} | ${f.model ?? ''} | ${f.setting ?? ''} | ${f.batch ?? ''} | ${f.length ?? ''} | ${IMPL[f.impl]} | ${num(f.value)} ${f.unit} | ${num(f.iqr)} | ${f.runs} | ${f.nfe !== undefined ? num(f.nfe) : ''} | ${f.peakGpuBytes ? (f.peakGpuBytes / 2 ** 20).toFixed(2) : ''} | ${f.adapterBound ? 'yes' : 'no'} |`,
+      );
     }
   }
   lines.push('');
@@ -101,7 +153,10 @@ export function markdown(rep: Report): string {
   lines.push('');
   lines.push('| env | comparison | ratio | defined as | adapter-bound |');
   lines.push('| --- | --- | --- | --- | --- |');
-  for (const q of rep.ratios) lines.push(`| ${q.env} | ${q.comparison} | **${num(q.ratio)}×**${q.goal ? ` (${q.goal})` : ''} | ${q.definition} | ${q.adapterBound} |`);
+  for (const q of rep.ratios)
+    lines.push(
+      `| ${q.env} | ${q.comparison} | **${num(q.ratio)}×**${q.goal ? ` (${q.goal})` : ''} | ${q.definition} | ${q.adapterBound} |`,
+    );
   lines.push('');
   const v = rep.results.flatMap((r) => r.validations.map((x) => ({ env: r.env, ...x })));
   if (rep.failures?.length) {
@@ -118,7 +173,13 @@ export function markdown(rep: Report): string {
   for (const r of rep.results) {
     if (!r.profile) continue;
     const c = r.config;
-    lines.push('', profileTable(`profile: ${r.env} (${r.adapter ? adapterText(r.adapter) : 'webgpu'}), ${c.model} B=${c.batch}${c.length ? ` L=${c.length}` : ''}`, r.profile));
+    lines.push(
+      '',
+      profileTable(
+        `profile: ${r.env} (${r.adapter ? adapterText(r.adapter) : 'webgpu'}), ${c.model} B=${c.batch}${c.length ? ` L=${c.length}` : ''}`,
+        r.profile,
+      ),
+    );
   }
   return lines.join('\n') + '\n';
 }

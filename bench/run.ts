@@ -33,8 +33,12 @@ const argv = process.argv.slice(2);
 
 function commit(): string {
   try {
-    const c = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-    const dirty = execSync('git status --porcelain --untracked-files=no', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    const c = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+    const dirty = execSync('git status --porcelain --untracked-files=no', { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
     return dirty ? `${c}+dirty` : c;
   } catch {
     return 'unknown';
@@ -43,24 +47,36 @@ function commit(): string {
 
 /** The ONNX files the browser peers need; exported (PyTorch) when missing or older than the weights. */
 function ensureOnnx(configs: BenchConfig[]): void {
-  const text = new Set<string>(), digits = new Set<number>();
+  const text = new Set<string>(),
+    digits = new Set<number>();
   for (const c of configs) {
     if (c.env !== 'browser' || c.section !== 'forward' || !c.peers?.some((p) => p.startsWith('ort-'))) continue;
-    const [file, weights] = c.model === 'text-mdm'
-      ? [`bench/.onnx/text-mdm-b${c.batch}-l${c.length}.onnx`, 'models/text-mdm/model.safetensors']
-      : [`bench/.onnx/digits-diffusion-b${c.batch}.onnx`, 'models/digits-diffusion/model.safetensors'];
+    const [file, weights] =
+      c.model === 'text-mdm'
+        ? [`bench/.onnx/text-mdm-b${c.batch}-l${c.length}.onnx`, 'models/text-mdm/model.safetensors']
+        : [`bench/.onnx/digits-diffusion-b${c.batch}.onnx`, 'models/digits-diffusion/model.safetensors'];
     if (existsSync(file) && statSync(file).mtimeMs >= statSync(weights).mtimeMs) continue;
-    if (c.model === 'text-mdm') text.add(`${c.batch}x${c.length}`); else digits.add(c.batch!);
+    if (c.model === 'text-mdm') text.add(`${c.batch}x${c.length}`);
+    else digits.add(c.batch!);
   }
   if (!text.size && !digits.size) return;
   const python = process.env.PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
-  const args = ['training/export_onnx.py', ...(text.size ? ['--text-mdm', [...text].join(',')] : []), ...(digits.size ? ['--digits', [...digits].join(',')] : [])];
+  const args = [
+    'training/export_onnx.py',
+    ...(text.size ? ['--text-mdm', [...text].join(',')] : []),
+    ...(digits.size ? ['--digits', [...digits].join(',')] : []),
+  ];
   console.log(`exporting ONNX for the peers: ${python} ${args.join(' ')}`);
   try {
-    execFileSync(python, args, { stdio: ['ignore', 'inherit', 'pipe'], env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' } });
+    execFileSync(python, args, {
+      stdio: ['ignore', 'inherit', 'pipe'],
+      env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' },
+    });
   } catch (e) {
     const err = (e as { stderr?: Buffer }).stderr?.toString().trim().split('\n').slice(-3).join('\n');
-    throw new Error(`the ONNX export for the ORT peers failed: it needs PyTorch (\`bash scripts/setup.sh --bench\` installs Debian's python3-torch; or set $PYTHON), or leave the ORT peers out with --peers ours-cpu:\n${err ?? (e as Error).message}`);
+    throw new Error(
+      `the ONNX export for the ORT peers failed: it needs PyTorch (\`bash scripts/setup.sh --bench\` installs Debian's python3-torch; or set $PYTHON), or leave the ORT peers out with --peers ours-cpu:\n${err ?? (e as Error).message}`,
+    );
   }
 }
 
@@ -70,19 +86,28 @@ const tmp = mkdtempSync(join(tmpdir(), 'samplescope-bench-'));
 function runNode(c: BenchConfig, o: BenchOptions, limitMs: number): Promise<ConfigResult> {
   const file = join(tmp, `${slug(c.id, 80)}.json`);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/node.ts', JSON.stringify(c), file], { stdio: ['ignore', 'inherit', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/node.ts', JSON.stringify(c), file], {
+      stdio: ['ignore', 'inherit', 'pipe'],
+    });
     let err = '';
     child.stderr.on('data', (d: Buffer) => {
       const s = d.toString();
       err += s;
       if (o.verbose) process.stderr.write(s);
     });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${c.id}: no result after ${limitMs / 1000} s`)); }, limitMs);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${c.id}: no result after ${limitMs / 1000} s`));
+    }, limitMs);
     child.on('exit', (code) => {
       clearTimeout(timer);
       if (code === 0 && existsSync(file)) return resolve(JSON.parse(readFileSync(file, 'utf8')) as ConfigResult);
       // Dawn's limit warnings are noise; the last other lines say what went wrong
-      const msg = err.split('\n').filter((l) => l.trim() && !l.startsWith('Warning: ')).slice(-4).join('\n');
+      const msg = err
+        .split('\n')
+        .filter((l) => l.trim() && !l.startsWith('Warning: '))
+        .slice(-4)
+        .join('\n');
       reject(new Error(`${c.id} (Node, Dawn): ${msg || `exit ${code}`}`));
     });
   });
@@ -101,13 +126,22 @@ async function runBrowser(c: BenchConfig, o: BenchOptions, limitMs: number): Pro
     page.on('pageerror', (e) => console.error(`  page error: ${(e as Error).message}`));
     if (o.verbose) page.on('console', (m) => console.log(`  [page] ${m.text()}`));
     let report!: (json: string) => void;
-    const done = new Promise<string>((res) => { report = res; });
+    const done = new Promise<string>((res) => {
+      report = res;
+    });
     await page.exposeFunction('__benchReport', (json: string) => report(json));
     await page.goto(new URL('bench/browser/index.html', server.url).href);
     await page.waitForFunction('window.__benchReady === true', { timeout: 120_000 });
-    await page.evaluate((cfg) => { void window.__bench(cfg); }, c);
+    await page.evaluate((cfg) => {
+      void window.__bench(cfg);
+    }, c);
     let timer: NodeJS.Timeout | undefined;
-    const json = await Promise.race([done, new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new Error(`${c.id}: no result after ${limitMs / 1000} s`)), limitMs); })]);
+    const json = await Promise.race([
+      done,
+      new Promise<never>((_, rej) => {
+        timer = setTimeout(() => rej(new Error(`${c.id}: no result after ${limitMs / 1000} s`)), limitMs);
+      }),
+    ]);
     clearTimeout(timer);
     const msg = JSON.parse(json) as { ok: true; result: ConfigResult } | { ok: false; error: string };
     if (!msg.ok) throw new Error(`${c.id} (Chromium ${o.chromium}): ${msg.error}`);
@@ -162,12 +196,21 @@ function merge(args: string[]): number {
   const results: ConfigResult[] = [];
   for (const r of reps) {
     for (const x of r.results) {
-      if (seen.has(x.config.id)) throw new BenchConfigError(`configuration ${x.config.id} is in more than one file (shards overlap)`);
+      if (seen.has(x.config.id))
+        throw new BenchConfigError(`configuration ${x.config.id} is in more than one file (shards overlap)`);
       seen.add(x.config.id);
       results.push(x);
     }
   }
-  const rep: Report = { ...reps[0], date: new Date().toISOString(), shard: `merged ${reps.map((r) => r.shard).join(' + ')}`, argv: ['merge', ...args], results, ratios: ratios(results), adapters: adaptersOf(results) };
+  const rep: Report = {
+    ...reps[0],
+    date: new Date().toISOString(),
+    shard: `merged ${reps.map((r) => r.shard).join(' + ')}`,
+    argv: ['merge', ...args],
+    results,
+    ratios: ratios(results),
+    adapters: adaptersOf(results),
+  };
   const failures = reps.flatMap((r) => r.failures ?? []);
   if (failures.length) rep.failures = failures;
   else delete rep.failures;
@@ -198,30 +241,51 @@ async function main(): Promise<number> {
     } catch (e) {
       // one failed configuration must not lose the others' figures: record it, go on, exit 1 at the end
       failures.push({ id: c.id, error: (e as Error).message });
-      console.error(`[${k + 1}/${configs.length}] ${c.id} FAILED (${((performance.now() - t) / 1000).toFixed(1)} s): ${(e as Error).message}`);
+      console.error(
+        `[${k + 1}/${configs.length}] ${c.id} FAILED (${((performance.now() - t) / 1000).toFixed(1)} s): ${(e as Error).message}`,
+      );
       continue;
     }
     results.push(r);
-    const figs = r.figures.map((f) => `${f.impl}${f.setting ? ` ${f.setting}` : ''} ${f.value.toPrecision(3)} ${f.unit}`).join('; ');
+    const figs = r.figures
+      .map((f) => `${f.impl}${f.setting ? ` ${f.setting}` : ''} ${f.value.toPrecision(3)} ${f.unit}`)
+      .join('; ');
     console.log(`[${k + 1}/${configs.length}] ${c.id} (${((performance.now() - t) / 1000).toFixed(1)} s): ${figs}`);
   }
   await server?.server.close();
   const rep: Report = {
-    date: new Date().toISOString(), commit: commit(), quick: o.quick, shard: `${o.shard[0]}/${o.shard[1]}`, argv,
-    host: { platform: `${process.platform}-${process.arch}`, cpus: cpus().length, node: process.version, loadavg: loadavg() },
-    adapters: adaptersOf(results), results, ratios: ratios(results), ...(failures.length ? { failures } : {}),
+    date: new Date().toISOString(),
+    commit: commit(),
+    quick: o.quick,
+    shard: `${o.shard[0]}/${o.shard[1]}`,
+    argv,
+    host: {
+      platform: `${process.platform}-${process.arch}`,
+      cpus: cpus().length,
+      node: process.version,
+      loadavg: loadavg(),
+    },
+    adapters: adaptersOf(results),
+    results,
+    ratios: ratios(results),
+    ...(failures.length ? { failures } : {}),
   };
   write(rep, outPath(o, results));
   console.log(`total ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   if (failures.length) {
-    console.error(`bench: ${failures.length} of ${configs.length} configurations failed: ${failures.map((f) => f.id).join(', ')}`);
+    console.error(
+      `bench: ${failures.length} of ${configs.length} configurations failed: ${failures.map((f) => f.id).join(', ')}`,
+    );
     return 1;
   }
   return 0;
 }
 
 main().then(
-  (code) => { rmSync(tmp, { recursive: true, force: true }); process.exit(code); },
+  (code) => {
+    rmSync(tmp, { recursive: true, force: true });
+    process.exit(code);
+  },
   (e: Error) => {
     rmSync(tmp, { recursive: true, force: true });
     console.error(`bench: ${e instanceof BenchConfigError ? '' : 'failed: '}${e.message}`);

@@ -78,7 +78,12 @@ export interface Figure {
   adapterBound: boolean;
 }
 
-export interface Validation { what: string; maxAbsDiff: number; atol: number; rtol: number }
+export interface Validation {
+  what: string;
+  maxAbsDiff: number;
+  atol: number;
+  rtol: number;
+}
 
 export interface ConfigResult {
   config: BenchConfig;
@@ -137,12 +142,25 @@ export interface Ctx {
 
 function fig(c: Ctx, f: Omit<Figure, 'section' | 'adapterBound' | 'value' | 'iqr' | 'runs'>, s: Stats): Figure {
   const onGpu = f.impl === 'ours-webgpu' || f.impl === 'ort-webgpu';
-  const out: Figure = { section: c.config.section, ...f, value: s.median, iqr: s.iqr, runs: s.runs, adapterBound: onGpu && !!c.be.info.adapter?.software };
+  const out: Figure = {
+    section: c.config.section,
+    ...f,
+    value: s.median,
+    iqr: s.iqr,
+    runs: s.runs,
+    adapterBound: onGpu && !!c.be.info.adapter?.software,
+  };
   c.figures.push(out);
   return out;
 }
 
-function validated(c: Ctx, what: string, got: ArrayLike<number>, want: ArrayLike<number>, tol: { atol: number; rtol: number }): void {
+function validated(
+  c: Ctx,
+  what: string,
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+  tol: { atol: number; rtol: number },
+): void {
   const maxAbsDiff = assertClose(what, got, want, tol.atol, tol.rtol);
   c.validations.push({ what, maxAbsDiff, ...tol });
 }
@@ -152,15 +170,36 @@ function validated(c: Ctx, what: string, got: ArrayLike<number>, want: ArrayLike
 async function kernels(c: Ctx): Promise<void> {
   const { be, cpu, config } = c;
   for (const n of config.sizes ?? [64, 128, 256]) {
-    const a = uniformData(n * n, 1), b = uniformData(n * n, 2);
-    const ta = be.tensor(a, [n, n]), tb = be.tensor(b, [n, n]), tc = be.empty([n, n]);
-    const ca = cpu.tensor(a, [n, n]), cb = cpu.tensor(b, [n, n]);
+    const a = uniformData(n * n, 1),
+      b = uniformData(n * n, 2);
+    const ta = be.tensor(a, [n, n]),
+      tb = be.tensor(b, [n, n]),
+      tc = be.empty([n, n]);
+    const ca = cpu.tensor(a, [n, n]),
+      cb = cpu.tensor(b, [n, n]);
     be.matmul(ta, tb, { out: tc });
     const want = (await cpu.read(cpu.matmul(ca, cb))) as Float32Array;
     validated(c, `matmul ${n}: webgpu vs CPU twin`, (await be.read(tc)) as Float32Array, want, TOL.matmul);
     const gflop = (2 * n * n * n) / 1e9;
-    const g = await timeRuns(async () => { be.matmul(ta, tb, { out: tc }); await be.flush(); }, config.runs, config.warmup);
-    fig(c, { metric: 'matmul GFLOP/s', unit: 'GFLOP/s', impl: 'ours-webgpu', setting: `${n}×${n}×${n}`, peakGpuBytes: c.host.peakBytes(be) }, rate(g, gflop));
+    const g = await timeRuns(
+      async () => {
+        be.matmul(ta, tb, { out: tc });
+        await be.flush();
+      },
+      config.runs,
+      config.warmup,
+    );
+    fig(
+      c,
+      {
+        metric: 'matmul GFLOP/s',
+        unit: 'GFLOP/s',
+        impl: 'ours-webgpu',
+        setting: `${n}×${n}×${n}`,
+        peakGpuBytes: c.host.peakBytes(be),
+      },
+      rate(g, gflop),
+    );
     const k = await timeRuns(async () => cpu.matmul(ca, cb), Math.min(config.runs, config.cpuRuns ?? config.runs), 0);
     fig(c, { metric: 'matmul GFLOP/s', unit: 'GFLOP/s', impl: 'ours-cpu', setting: `${n}×${n}×${n}` }, rate(k, gflop));
     for (const t of [ta, tb, tc]) be.free(t);
@@ -170,12 +209,27 @@ async function kernels(c: Ctx): Promise<void> {
 // ---- forward ----------------------------------------------------------------------------------
 
 /** Deterministic inputs of a forward, shared with the ORT peer (which feeds the same values). */
-export interface TextInputs { kind: 'text'; tokens: Uint32Array; classes: Uint32Array; batch: number; length: number }
-export interface ImageInputs { kind: 'image'; x: Float32Array; t: Uint32Array; classes: Uint32Array; batch: number; size: number; channels: number; tDim: number }
+export interface TextInputs {
+  kind: 'text';
+  tokens: Uint32Array;
+  classes: Uint32Array;
+  batch: number;
+  length: number;
+}
+export interface ImageInputs {
+  kind: 'image';
+  x: Float32Array;
+  t: Uint32Array;
+  classes: Uint32Array;
+  batch: number;
+  size: number;
+  channels: number;
+  tDim: number;
+}
 
 export function textInputs(m: Model, batch: number, length: number): TextInputs {
   const tokens = new Uint32Array(batch * length);
-  for (let i = 0; i < tokens.length; i++) tokens[i] = i % 3 === 0 ? m.maskId ?? 0 : 1 + ((i * 7) % 60);
+  for (let i = 0; i < tokens.length; i++) tokens[i] = i % 3 === 0 ? (m.maskId ?? 0) : 1 + ((i * 7) % 60);
   const classes = Uint32Array.from({ length: batch }, (_, b) => b % (m.numClasses + 1));
   return { kind: 'text', tokens, classes, batch, length };
 }
@@ -189,8 +243,13 @@ export function imageInputs(m: DenoiserModel, batch: number): ImageInputs {
 }
 
 /** Loads the model on a backend and returns a forward that uploads inputs, runs and reads back. */
-export async function forwardFn(host: Host, name: ForwardModel, be: Backend, batch: number, length: number):
-  Promise<{ run: () => Promise<Float32Array>; inputs: TextInputs | ImageInputs; dispose(): void }> {
+export async function forwardFn(
+  host: Host,
+  name: ForwardModel,
+  be: Backend,
+  batch: number,
+  length: number,
+): Promise<{ run: () => Promise<Float32Array>; inputs: TextInputs | ImageInputs; dispose(): void }> {
   if (name === 'text-mdm') {
     const m = await loadModel(host.modelPath(name), be);
     const inputs = textInputs(m, batch, length);
@@ -221,13 +280,21 @@ export async function forwardFn(host: Host, name: ForwardModel, be: Backend, bat
  */
 async function validatedForward(c: Ctx) {
   const { be, cpu, config, host } = c;
-  const name = config.model!, B = config.batch ?? 1, L = config.length ?? 32;
+  const name = config.model!,
+    B = config.batch ?? 1,
+    L = config.length ?? 32;
   const gpu = await forwardFn(host, name, be, B, L);
   const ref = await forwardFn(host, name, cpu, B, L);
   const t0 = now();
   const reference = await ref.run();
   const cpuFirstMs = now() - t0;
-  validated(c, `${name} B=${B}${name === 'text-mdm' ? ` L=${L}` : ''}: ours webgpu vs ours cpu`, await gpu.run(), reference, TOL.forward);
+  validated(
+    c,
+    `${name} B=${B}${name === 'text-mdm' ? ` L=${L}` : ''}: ours webgpu vs ours cpu`,
+    await gpu.run(),
+    reference,
+    TOL.forward,
+  );
   return { name, B, L, gpu, ref, reference, cpuFirstMs };
 }
 
@@ -235,7 +302,13 @@ async function validatedForward(c: Ctx) {
 export async function forward(c: Ctx): Promise<{ reference: Float32Array; inputs: TextInputs | ImageInputs }> {
   const { be, config, host } = c;
   const { name, B, L, gpu, ref, reference, cpuFirstMs } = await validatedForward(c);
-  const base = { metric: 'forward ms', unit: 'ms', model: name, batch: B, ...(name === 'text-mdm' ? { length: L } : {}) };
+  const base = {
+    metric: 'forward ms',
+    unit: 'ms',
+    model: name,
+    batch: B,
+    ...(name === 'text-mdm' ? { length: L } : {}),
+  };
   const g = await timeRuns(gpu.run, config.runs, config.warmup);
   fig(c, { ...base, impl: 'ours-webgpu', peakGpuBytes: host.peakBytes(be) }, stats(g));
   if (config.peers?.includes('ours-cpu')) {
@@ -262,9 +335,16 @@ async function profile(c: Ctx): Promise<Profile> {
 async function validModel(c: Ctx, name: string, twoStream = false): Promise<Model> {
   const m = await loadModel(c.host.modelPath(name), c.be);
   const r = await loadModel(c.host.modelPath(name), c.cpu);
-  const B = 2, n = Math.min(16, m.maxLength);
+  const B = 2,
+    n = Math.min(16, m.maxLength);
   const { tokens, classes } = textInputs(m, B, n);
-  const input = { tokens, classes, batch: B, length: n, ...(twoStream ? { order: Uint32Array.from({ length: B * n }, (_, i) => i % n) } : {}) };
+  const input = {
+    tokens,
+    classes,
+    batch: B,
+    length: n,
+    ...(twoStream ? { order: Uint32Array.from({ length: B * n }, (_, i) => i % n) } : {}),
+  };
   const got = (await c.be.read(await m.forward(input))) as Float32Array;
   const want = (await c.cpu.read(await r.forward(input))) as Float32Array;
   validated(c, `${name} B=${B} L=${n}: ours webgpu vs ours cpu`, got, want, TOL.forward);
@@ -274,13 +354,37 @@ async function validModel(c: Ctx, name: string, twoStream = false): Promise<Mode
 
 async function samplers(c: Ctx): Promise<void> {
   const { config, host, be } = c;
-  const L = config.length ?? 16, B = config.batch ?? 1, runs = config.runs, warm = Math.max(1, config.warmup);
+  const L = config.length ?? 16,
+    B = config.batch ?? 1,
+    runs = config.runs,
+    warm = Math.max(1, config.warmup);
   const row = (model: string, setting: string, ms: number[], nfe: number) =>
-    fig(c, { metric: 'tokens/s', unit: 'tok/s', impl: 'ours-webgpu', model, setting, batch: B, length: L, nfe, peakGpuBytes: host.peakBytes(be) }, rate(ms, B * L));
+    fig(
+      c,
+      {
+        metric: 'tokens/s',
+        unit: 'tok/s',
+        impl: 'ours-webgpu',
+        model,
+        setting,
+        batch: B,
+        length: L,
+        nfe,
+        peakGpuBytes: host.peakBytes(be),
+      },
+      rate(ms, B * L),
+    );
   const mdm = await validModel(c, 'text-mdm');
-  const mdmSettings: [string, Omit<MdmOptions, 'batch' | 'length' | 'seed'>][] = [['fhs', { sampler: 'fhs' }], [`ancestral N=${L}`, { sampler: 'ancestral', steps: L }]];
+  const mdmSettings: [string, Omit<MdmOptions, 'batch' | 'length' | 'seed'>][] = [
+    ['fhs', { sampler: 'fhs' }],
+    [`ancestral N=${L}`, { sampler: 'ancestral', steps: L }],
+  ];
   // the classic sampler: a fine time grid, one network pass per step
-  if (config.steps) mdmSettings.push([`ancestral N=${config.steps} classic`, { sampler: 'ancestral', steps: config.steps, reuseLogits: false }]);
+  if (config.steps)
+    mdmSettings.push([
+      `ancestral N=${config.steps} classic`,
+      { sampler: 'ancestral', steps: config.steps, reuseLogits: false },
+    ]);
   for (const [setting, o] of mdmSettings) {
     for (let i = 0; i < warm; i++) await sampleMdm(mdm, { ...o, batch: B, length: L, seed: 1, classId: 0 });
     const ms: number[] = [];
@@ -294,7 +398,10 @@ async function samplers(c: Ctx): Promise<void> {
   }
   mdm.dispose();
   const asarm = await validModel(c, 'text-asarm', true);
-  for (const [setting, o] of [['sequential', { sampler: 'sequential' }], ['assd k=4', { sampler: 'assd', draft: 4 }]] as const) {
+  for (const [setting, o] of [
+    ['sequential', { sampler: 'sequential' }],
+    ['assd k=4', { sampler: 'assd', draft: 4 }],
+  ] as const) {
     for (let i = 0; i < warm; i++) await sampleAsarm(asarm, { ...o, batch: B, length: L, seed: 1 });
     const ms: number[] = [];
     let nfe = 0;
@@ -310,8 +417,13 @@ async function samplers(c: Ctx): Promise<void> {
   const mam = await validModel(c, 'text-mam');
   const tokens = new Uint32Array(L).fill(mam.maskId!);
   const observed: number[] = [];
-  for (let i = 0; i < L; i += 2) { tokens[i] = 1 + ((i * 7) % 60); observed.push(i); }
-  const one = async () => { await logMarginals(mam, tokens, 1, L); };
+  for (let i = 0; i < L; i += 2) {
+    tokens[i] = 1 + ((i * 7) % 60);
+    observed.push(i);
+  }
+  const one = async () => {
+    await logMarginals(mam, tokens, 1, L);
+  };
   const chain = async () => {
     const cur = new Uint32Array(L).fill(mam.maskId!);
     for (const i of observed) {
@@ -321,9 +433,26 @@ async function samplers(c: Ctx): Promise<void> {
       cur[i] = tokens[i];
     }
   };
-  for (const [setting, fn, nfe] of [['marginal (one pass)', one, 1], [`chain (${observed.length} passes)`, chain, observed.length]] as const) {
+  for (const [setting, fn, nfe] of [
+    ['marginal (one pass)', one, 1],
+    [`chain (${observed.length} passes)`, chain, observed.length],
+  ] as const) {
     const ms = await timeRuns(fn, runs, warm);
-    fig(c, { metric: 'observed tokens/s', unit: 'tok/s', impl: 'ours-webgpu', model: 'text-mam', setting, batch: 1, length: L, nfe, peakGpuBytes: host.peakBytes(be) }, rate(ms, observed.length));
+    fig(
+      c,
+      {
+        metric: 'observed tokens/s',
+        unit: 'tok/s',
+        impl: 'ours-webgpu',
+        model: 'text-mam',
+        setting,
+        batch: 1,
+        length: L,
+        nfe,
+        peakGpuBytes: host.peakBytes(be),
+      },
+      rate(ms, observed.length),
+    );
   }
   mam.dispose();
 }
@@ -332,7 +461,8 @@ async function samplers(c: Ctx): Promise<void> {
 
 async function diffusion(c: Ctx): Promise<void> {
   const { config, host, be, cpu } = c;
-  const B = config.batch ?? 1, steps = config.steps ?? 4;
+  const B = config.batch ?? 1,
+    steps = config.steps ?? 4;
   const m = await loadDenoiser(host.modelPath('digits-diffusion'), be);
   // validate the ε̂ the sampler uses against the CPU backend
   const r = await loadDenoiser(host.modelPath('digits-diffusion'), cpu);
@@ -345,13 +475,21 @@ async function diffusion(c: Ctx): Promise<void> {
   r.dispose();
   const o = { sampler: 'ddim' as const, steps, batch: B, classId: 3, previewEvery: 0 };
   for (let i = 0; i < Math.max(1, config.warmup); i++) await sampleDiffusion(m, { ...o, seed: 1 });
-  const perStep: number[] = [], perSample: number[] = [];
+  const perStep: number[] = [],
+    perSample: number[] = [];
   for (let i = 0; i < config.runs; i++) {
     const res = await sampleDiffusion(m, { ...o, seed: 2 + i });
     perStep.push(stats(res.stepTimesMs).median);
     perSample.push(sum(res.stepTimesMs));
   }
-  const base = { impl: 'ours-webgpu' as const, model: 'digits-diffusion', setting: `ddim ${steps} steps`, batch: B, nfe: steps, peakGpuBytes: host.peakBytes(be) };
+  const base = {
+    impl: 'ours-webgpu' as const,
+    model: 'digits-diffusion',
+    setting: `ddim ${steps} steps`,
+    batch: B,
+    nfe: steps,
+    peakGpuBytes: host.peakBytes(be),
+  };
   fig(c, { ...base, metric: 'ms/step', unit: 'ms' }, stats(perStep));
   fig(c, { ...base, metric: 'samples/s', unit: 'samples/s' }, rate(perSample, B));
   m.dispose();
@@ -363,8 +501,21 @@ async function ttfs(c: Ctx, ttfsMs: number): Promise<void> {
   // the timed part ran before anything else (see runSection); validate its model afterwards
   const m = await validModel(c, 'text-mdm');
   m.dispose();
-  fig(c, { metric: 'time to first sample (cold)', unit: 'ms', impl: 'ours-webgpu', model: 'text-mdm', setting: 'fhs', batch: 1, length: c.config.length ?? 16, nfe: c.config.length ?? 16, peakGpuBytes: c.host.peakBytes(c.be) },
-    { median: ttfsMs, iqr: 0, runs: 1 });
+  fig(
+    c,
+    {
+      metric: 'time to first sample (cold)',
+      unit: 'ms',
+      impl: 'ours-webgpu',
+      model: 'text-mdm',
+      setting: 'fhs',
+      batch: 1,
+      length: c.config.length ?? 16,
+      nfe: c.config.length ?? 16,
+      peakGpuBytes: c.host.peakBytes(c.be),
+    },
+    { median: ttfsMs, iqr: 0, runs: 1 },
+  );
 }
 
 /**
@@ -372,8 +523,15 @@ async function ttfs(c: Ctx, ttfsMs: number): Promise<void> {
  * before anything else touches the GPU; every other section creates the backend first.
  * Returns the result and, for `forward`, the reference output and inputs (for peers).
  */
-export async function runSection(host: Host, config: BenchConfig, t0 = now()):
-  Promise<{ result: ConfigResult; forward?: { reference: Float32Array; inputs: TextInputs | ImageInputs }; ctx: Ctx }> {
+export async function runSection(
+  host: Host,
+  config: BenchConfig,
+  t0 = now(),
+): Promise<{
+  result: ConfigResult;
+  forward?: { reference: Float32Array; inputs: TextInputs | ImageInputs };
+  ctx: Ctx;
+}> {
   let ttfsMs = 0;
   let be: WebGPUBackend;
   if (config.section === 'ttfs') {
@@ -391,14 +549,35 @@ export async function runSection(host: Host, config: BenchConfig, t0 = now()):
   let fwd;
   let prof: Profile | undefined;
   switch (config.section) {
-    case 'kernels': await kernels(ctx); break;
-    case 'forward': fwd = await forward(ctx); break;
-    case 'samplers': await samplers(ctx); break;
-    case 'diffusion': await diffusion(ctx); break;
-    case 'ttfs': await ttfs(ctx, ttfsMs); break;
-    case 'profile': prof = await profile(ctx); break;
-    default: throw new Error(`unknown section ${String(config.section)}`);
+    case 'kernels':
+      await kernels(ctx);
+      break;
+    case 'forward':
+      fwd = await forward(ctx);
+      break;
+    case 'samplers':
+      await samplers(ctx);
+      break;
+    case 'diffusion':
+      await diffusion(ctx);
+      break;
+    case 'ttfs':
+      await ttfs(ctx, ttfsMs);
+      break;
+    case 'profile':
+      prof = await profile(ctx);
+      break;
+    default:
+      throw new Error(`unknown section ${String(config.section)}`);
   }
-  const result: ConfigResult = { config, env: host.env, adapter: be.info.adapter ?? null, figures: ctx.figures, validations: ctx.validations, wallMs: now() - t0, ...(prof ? { profile: prof } : {}) };
+  const result: ConfigResult = {
+    config,
+    env: host.env,
+    adapter: be.info.adapter ?? null,
+    figures: ctx.figures,
+    validations: ctx.validations,
+    wallMs: now() - t0,
+    ...(prof ? { profile: prof } : {}),
+  };
   return { result, forward: fwd, ctx };
 }

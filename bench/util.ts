@@ -40,13 +40,22 @@ export class BenchValidationError extends Error {
  * Elementwise |got − want| ≤ atol + rtol·|want| (NaN fails); returns the largest |Δ| or throws
  * BenchValidationError naming the first index outside the tolerance.
  */
-export function assertClose(what: string, got: ArrayLike<number>, want: ArrayLike<number>, atol: number, rtol: number): number {
-  if (got.length !== want.length) throw new BenchValidationError(`${what}: ${got.length} values, reference has ${want.length}`);
+export function assertClose(
+  what: string,
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+  atol: number,
+  rtol: number,
+): number {
+  if (got.length !== want.length)
+    throw new BenchValidationError(`${what}: ${got.length} values, reference has ${want.length}`);
   let worst = 0;
   for (let i = 0; i < want.length; i++) {
     const d = Math.abs(got[i] - want[i]);
     if (!(d <= atol + rtol * Math.abs(want[i]))) {
-      throw new BenchValidationError(`${what}: value [${i}] = ${got[i]}, reference ${want[i]} (tolerance ${atol} + ${rtol}·|ref|)`);
+      throw new BenchValidationError(
+        `${what}: value [${i}] = ${got[i]}, reference ${want[i]} (tolerance ${atol} + ${rtol}·|ref|)`,
+      );
     }
     worst = Math.max(worst, d);
   }
@@ -61,7 +70,13 @@ export function uniformData(n: number, stream: number): Float32Array {
 
 /** A filesystem-safe lower-case slug. */
 export function slug(s: string, max = 40): string {
-  return s.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase().slice(0, max) || 'unknown';
+  return (
+    s
+      .replace(/[^a-z0-9]+/gi, '-')
+      .replace(/^-|-$/g, '')
+      .toLowerCase()
+      .slice(0, max) || 'unknown'
+  );
 }
 
 export interface GpuMemory {
@@ -89,7 +104,10 @@ export function trackGpuMemory(target: { createBuffer(d: GPUBufferDescriptor): G
     const destroy = buf.destroy;
     let gone = false;
     buf.destroy = function (this: GPUBuffer) {
-      if (!gone) { gone = true; entry.live -= d.size; }
+      if (!gone) {
+        gone = true;
+        entry.live -= d.size;
+      }
       return destroy.call(this);
     };
     return buf;
@@ -103,7 +121,8 @@ export function trackGpuMemory(target: { createBuffer(d: GPUBufferDescriptor): G
 /** `--shard i/n` → [i, n] with 0 ≤ i < n; throws a message naming the flag otherwise. */
 export function parseShard(s: string): [number, number] {
   const m = /^(\d+)\/(\d+)$/.exec(s);
-  const i = m ? Number(m[1]) : NaN, n = m ? Number(m[2]) : NaN;
+  const i = m ? Number(m[1]) : NaN,
+    n = m ? Number(m[2]) : NaN;
   if (!(n >= 1 && i >= 0 && i < n)) throw new Error(`--shard must be i/n with 0 ≤ i < n, got '${s}'`);
   return [i, n];
 }

@@ -31,7 +31,10 @@ const ref = await loadModelFiles(classifier, { roles: ['reference'] });
 const file = ref.files.get('reference.safetensors')!;
 const tokens = Uint32Array.from(tensorData(file, 'tokens'));
 const same = (a: string[], b: string[]) => a.length === b.length && a.every((c, i) => c === b[i]);
-if (!same(mam.manifest.tokenizer.vocab, exact.manifest.tokenizer.vocab) || !same(mam.manifest.tokenizer.vocab, (ref.manifest as { tokenizer: { vocab: string[] } }).tokenizer.vocab)) {
+if (
+  !same(mam.manifest.tokenizer.vocab, exact.manifest.tokenizer.vocab) ||
+  !same(mam.manifest.tokenizer.vocab, (ref.manifest as { tokenizer: { vocab: string[] } }).tokenizer.vocab)
+) {
   console.error('the MaM model, the evaluator and the reference set must share one vocabulary');
   process.exit(2);
 }

@@ -16,8 +16,16 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  AllocationProbe, applyFileMutation, applyManifestMutation, checkManifest, checkSafetensors, fileMutation, formatStats,
-  manifestMutation, newStats, type FuzzStats,
+  AllocationProbe,
+  applyFileMutation,
+  applyManifestMutation,
+  checkManifest,
+  checkSafetensors,
+  fileMutation,
+  formatStats,
+  manifestMutation,
+  newStats,
+  type FuzzStats,
 } from '../test/util/model-fuzz.js';
 
 function arg(name: string, fallback: number): number {
@@ -35,13 +43,25 @@ const runs = arg('runs', 100_000);
 const manifestRuns = arg('manifest-runs', 25_000);
 const seed = arg('seed', 9);
 
-async function campaign<T>(label: string, arb: fc.Arbitrary<T>, numRuns: number, build: (m: T) => Uint8Array, check: (b: Uint8Array, s: FuzzStats) => void | Promise<void>, ext: string): Promise<boolean> {
+async function campaign<T>(
+  label: string,
+  arb: fc.Arbitrary<T>,
+  numRuns: number,
+  build: (m: T) => Uint8Array,
+  check: (b: Uint8Array, s: FuzzStats) => void | Promise<void>,
+  ext: string,
+): Promise<boolean> {
   if (numRuns === 0) return true;
   const stats = newStats();
   const t0 = performance.now();
-  const details = await fc.check(fc.asyncProperty(arb, async (m) => check(build(m), stats)), { numRuns, seed });
+  const details = await fc.check(
+    fc.asyncProperty(arb, async (m) => check(build(m), stats)),
+    { numRuns, seed },
+  );
   const s = (performance.now() - t0) / 1000;
-  console.log(`${label}: ${numRuns} mutations (seed ${seed}) in ${s.toFixed(1)} s (${((s / numRuns) * 1e6).toFixed(0)} µs each)`);
+  console.log(
+    `${label}: ${numRuns} mutations (seed ${seed}) in ${s.toFixed(1)} s (${((s / numRuns) * 1e6).toFixed(0)} µs each)`,
+  );
   console.log(formatStats(stats));
   if (!details.failed) return true;
   console.error(fc.defaultReportMessage(details));
@@ -56,7 +76,21 @@ async function campaign<T>(label: string, arb: fc.Arbitrary<T>, numRuns: number,
 }
 
 const probe = new AllocationProbe();
-const ok1 = await campaign('safetensors', fileMutation, runs, (m) => applyFileMutation(m), (b, s) => checkSafetensors(b, s, probe), 'safetensors');
-const ok2 = await campaign('manifests', manifestMutation, manifestRuns, (m) => applyManifestMutation(m), (b, s) => checkManifest(b, s), 'json');
+const ok1 = await campaign(
+  'safetensors',
+  fileMutation,
+  runs,
+  (m) => applyFileMutation(m),
+  (b, s) => checkSafetensors(b, s, probe),
+  'safetensors',
+);
+const ok2 = await campaign(
+  'manifests',
+  manifestMutation,
+  manifestRuns,
+  (m) => applyManifestMutation(m),
+  (b, s) => checkManifest(b, s),
+  'json',
+);
 console.log(ok1 && ok2 ? 'fuzz:models: no failures' : 'fuzz:models: FAILED');
 process.exit(ok1 && ok2 ? 0 : 1);

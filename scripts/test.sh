@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test command: embed shaders, type-check, then every vitest project (unit, gpu, samplers, e2e)
+# The test command: embed shaders, type-check, lint and check formatting (ESLint, Prettier: `npm run
+# format` fixes most of what they find), then every vitest project (unit, gpu, samplers, e2e)
 # on lavapipe (Node + Dawn) and Chromium's SwiftShader (e2e), then the GPU kernel, runtime and
 # model-parity tests a second time on another Vulkan driver: SwiftShader's ICD, which Chromium ships
 # (limits ordered differently, other transcendental precision). The second pass runs only on a full
@@ -10,6 +11,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 node scripts/gen-shaders.mjs || exit 1
 npx tsc -p tsconfig.json --noEmit || exit 1
+npx eslint . || exit 1
+npx prettier --check --log-level warn . || exit 1
 report=$(mktemp -t vitest-XXXXXX.json)
 bash scripts/with-gpu.sh npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@"
 rc=$?

@@ -22,31 +22,57 @@ export class WebGPUUnavailableError extends SamplescopeError {
 
 /** A requested resource exceeds what the adapter/device supports. Raised before any allocation. */
 export class LimitExceededError extends SamplescopeError {
-  constructor(readonly limit: string, readonly requested: number, readonly available: number, context = '') {
-    super('limit-exceeded', `${context ? context + ': ' : ''}needs ${limit} = ${requested}, but the ${limit.startsWith('cpu') ? 'CPU backend' : 'adapter'} allows ${available}`);
+  constructor(
+    readonly limit: string,
+    readonly requested: number,
+    readonly available: number,
+    context = '',
+  ) {
+    super(
+      'limit-exceeded',
+      `${context ? context + ': ' : ''}needs ${limit} = ${requested}, but the ${limit.startsWith('cpu') ? 'CPU backend' : 'adapter'} allows ${available}`,
+    );
   }
 }
 
-export interface ShaderMessage { type: string; message: string; line: number; column: number }
+export interface ShaderMessage {
+  type: string;
+  message: string;
+  line: number;
+  column: number;
+}
 
 /** WGSL failed to compile or a pipeline failed to build; carries the compiler's messages. */
 export class ShaderCompileError extends SamplescopeError {
-  constructor(readonly kernel: string, readonly messages: ShaderMessage[], detail = '') {
+  constructor(
+    readonly kernel: string,
+    readonly messages: ShaderMessage[],
+    detail = '',
+  ) {
     const first = messages.map((m) => `${m.line}:${m.column} ${m.message}`).join('\n');
-    super('shader-compile', `kernel "${kernel}" failed to compile${detail ? ` (${detail})` : ''}:\n${first || '(no message)'}`);
+    super(
+      'shader-compile',
+      `kernel "${kernel}" failed to compile${detail ? ` (${detail})` : ''}:\n${first || '(no message)'}`,
+    );
   }
 }
 
 /** The GPU device was lost (destroyed, driver reset, …). Work in flight is not trusted. */
 export class DeviceLostError extends SamplescopeError {
-  constructor(readonly reason: string, message: string) {
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
     super('device-lost', `GPU device lost (${reason}): ${message || 'no message'}`);
   }
 }
 
 /** WebGPU reported a validation or out-of-memory error for submitted work. */
 export class GpuValidationError extends SamplescopeError {
-  constructor(readonly kind: 'validation' | 'out-of-memory' | 'internal', message: string) {
+  constructor(
+    readonly kind: 'validation' | 'out-of-memory' | 'internal',
+    message: string,
+  ) {
     super('gpu-' + kind, `GPU ${kind} error: ${message}`);
   }
 }
@@ -60,7 +86,10 @@ export class ReadbackError extends SamplescopeError {
 
 /** An op was called with tensors of the wrong shape, dtype, backend or with bad options. */
 export class OpInputError extends SamplescopeError {
-  constructor(readonly op: string, message: string) {
+  constructor(
+    readonly op: string,
+    message: string,
+  ) {
     super('op-input', `${op}: ${message}`);
   }
 }
@@ -68,7 +97,10 @@ export class OpInputError extends SamplescopeError {
 /** Logits that define no distribution (NaN, +inf, or no finite entry) reached the sampler. */
 export class InvalidLogitsError extends SamplescopeError {
   constructor(readonly rows: number[]) {
-    super('invalid-logits', `rows ${rows.slice(0, 8).join(', ')}${rows.length > 8 ? ', …' : ''} hold NaN/+inf logits or no finite logit`);
+    super(
+      'invalid-logits',
+      `rows ${rows.slice(0, 8).join(', ')}${rows.length > 8 ? ', …' : ''} hold NaN/+inf logits or no finite logit`,
+    );
   }
 }
 
@@ -81,8 +113,16 @@ export class TensorStateError extends SamplescopeError {
 
 /** A model file or manifest breaks a format rule; names the tensor (if any — a tensor may be named "") and the rule. */
 export class ModelFormatError extends SamplescopeError {
-  constructor(readonly rule: string, message: string, readonly tensor?: string, readonly file?: string) {
-    super('model-format', `${file ? file + ': ' : ''}${tensor !== undefined ? `tensor "${tensor}": ` : ''}${message} [${rule}]`);
+  constructor(
+    readonly rule: string,
+    message: string,
+    readonly tensor?: string,
+    readonly file?: string,
+  ) {
+    super(
+      'model-format',
+      `${file ? file + ': ' : ''}${tensor !== undefined ? `tensor "${tensor}": ` : ''}${message} [${rule}]`,
+    );
   }
 }
 
@@ -92,30 +132,52 @@ export class ModelFormatError extends SamplescopeError {
  * sha256 hex digests.
  */
 export class IntegrityError extends SamplescopeError {
-  constructor(readonly file: string, readonly expected: string, readonly actual: string, readonly check: 'sha256' | 'bytes' = 'sha256') {
-    super('integrity', check === 'bytes'
-      ? `${file}: expected ${expected} bytes (the manifest's), got ${actual} bytes`
-      : `${file}: expected sha256 ${expected} (the manifest's), got ${actual}`);
+  constructor(
+    readonly file: string,
+    readonly expected: string,
+    readonly actual: string,
+    readonly check: 'sha256' | 'bytes' = 'sha256',
+  ) {
+    super(
+      'integrity',
+      check === 'bytes'
+        ? `${file}: expected ${expected} bytes (the manifest's), got ${actual} bytes`
+        : `${file}: expected sha256 ${expected} (the manifest's), got ${actual}`,
+    );
   }
 }
 
 /** A model could not be fetched or read. */
 export class ModelLoadError extends SamplescopeError {
-  constructor(readonly source: string, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly source: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super('model-load', `${source}: ${message}`, options);
   }
 }
 
 /** A sampler knob is out of its allowed range; names the knob, the range and the value given. */
 export class SamplerConfigError extends SamplescopeError {
-  constructor(readonly knob: string, readonly allowed: string, readonly value: unknown) {
-    super('sampler-config', `knob "${knob}" must be ${allowed}, got ${typeof value === 'bigint' ? value.toString() : JSON.stringify(value)}`);
+  constructor(
+    readonly knob: string,
+    readonly allowed: string,
+    readonly value: unknown,
+  ) {
+    super(
+      'sampler-config',
+      `knob "${knob}" must be ${allowed}, got ${typeof value === 'bigint' ? value.toString() : JSON.stringify(value)}`,
+    );
   }
 }
 
 /** A request was cancelled (its cancel token fired); thrown within one model call of the cancel. */
 export class AbortError extends SamplescopeError {
-  constructor(readonly requestId: string, readonly step: number) {
+  constructor(
+    readonly requestId: string,
+    readonly step: number,
+  ) {
     super('aborted', `request ${requestId} was cancelled at step ${step}`);
   }
 }
@@ -129,7 +191,10 @@ export class WorkerCrashedError extends SamplescopeError {
 
 /** An engine call named a model handle that is not loaded. */
 export class UnknownModelError extends SamplescopeError {
-  constructor(readonly model: string, readonly loaded: string[]) {
+  constructor(
+    readonly model: string,
+    readonly loaded: string[],
+  ) {
     super('unknown-model', `no loaded model "${model}" (loaded: ${loaded.join(', ') || 'none'})`);
   }
 }
@@ -139,8 +204,15 @@ export class UnknownModelError extends SamplescopeError {
  * refused before anything is fetched.
  */
 export class OriginNotAllowedError extends SamplescopeError {
-  constructor(readonly url: string, readonly origin: string, readonly allowed: string[]) {
-    super('origin-not-allowed', `${url}: origin ${origin} is not allowed (allowed: ${allowed.join(', ') || 'none'}); the embedding page can extend the list (allowedOrigins / allowed-origins)`);
+  constructor(
+    readonly url: string,
+    readonly origin: string,
+    readonly allowed: string[],
+  ) {
+    super(
+      'origin-not-allowed',
+      `${url}: origin ${origin} is not allowed (allowed: ${allowed.join(', ') || 'none'}); the embedding page can extend the list (allowedOrigins / allowed-origins)`,
+    );
   }
 }
 
@@ -160,7 +232,14 @@ export class UsageError extends SamplescopeError {
  * instead (a file in the temporary folder), so the work is not lost.
  */
 export class OutputWriteError extends SamplescopeError {
-  constructor(readonly path: string, readonly reason: string, readonly savedTo?: string) {
-    super('output-write', `could not write ${path} (${reason}); ${savedTo ? `the results are safe in ${savedTo}` : 'and saving a copy in the temporary folder failed too'}`);
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+    readonly savedTo?: string,
+  ) {
+    super(
+      'output-write',
+      `could not write ${path} (${reason}); ${savedTo ? `the results are safe in ${savedTo}` : 'and saving a copy in the temporary folder failed too'}`,
+    );
   }
 }

@@ -2,7 +2,13 @@
 export * from './errors.js';
 export type { Backend, BackendInfo, OutOption, TensorBound } from './backend/backend.js';
 export type { Tensor, DType, HostArray, BackendName } from './backend/tensor.js';
-export type { Conv2dOptions, DiffusionStepOptions, MatmulOptions, Pool2dOptions, RngOptions, SampleOptions, UnpatchifyOptions } from './backend/shapes.js';
+export type { Conv2dOptions, RngOptions, SampleOptions } from './backend/shapes.js';
+export type { UnpatchifyOptions } from './ops/patchify.js';
+export type { Pool2dOptions } from './ops/pool2d.js';
+export type { DiffusionStepOptions } from './ops/diffusion_step.js';
+export type { NormOptions } from './ops/layer_norm.js';
+export type { MatmulOptions } from './ops/matmul.js';
+export type { SoftmaxOptions } from './ops/softmax.js';
 export type { Activation, ElementwiseOp } from './reference/elementwise.js';
 export { createBackend, type CreateBackendOptions } from './backend/create.js';
 export { CpuBackend } from './backend/cpu.js';

@@ -24,11 +24,18 @@ export function loadOrt(): Promise<Ort> {
 
 /** The ONNX file of a model at a fixed shape (the names training/export_onnx.py writes). */
 export function onnxFile(inputs: TextInputs | ImageInputs): string {
-  return inputs.kind === 'text' ? `text-mdm-b${inputs.batch}-l${inputs.length}.onnx` : `digits-diffusion-b${inputs.batch}.onnx`;
+  return inputs.kind === 'text'
+    ? `text-mdm-b${inputs.batch}-l${inputs.length}.onnx`
+    : `digits-diffusion-b${inputs.batch}.onnx`;
 }
 
 function feeds(ort: Ort, inputs: TextInputs | ImageInputs): Record<string, OrtModule.Tensor> {
-  const i64 = (a: Uint32Array, dims: number[]) => new ort.Tensor('int64', BigInt64Array.from(a, (v) => BigInt(v)), dims);
+  const i64 = (a: Uint32Array, dims: number[]) =>
+    new ort.Tensor(
+      'int64',
+      BigInt64Array.from(a, (v) => BigInt(v)),
+      dims,
+    );
   if (inputs.kind === 'text') {
     return { tokens: i64(inputs.tokens, [inputs.batch, inputs.length]), cls: i64(inputs.classes, [inputs.batch]) };
   }
@@ -53,7 +60,10 @@ export interface OrtRun {
 export async function ortSession(ep: 'webgpu' | 'wasm', inputs: TextInputs | ImageInputs): Promise<OrtRun> {
   const ort = await loadOrt();
   const t0 = performance.now();
-  const session = await ort.InferenceSession.create(`/bench/.onnx/${onnxFile(inputs)}`, { executionProviders: [ep], graphOptimizationLevel: 'all' });
+  const session = await ort.InferenceSession.create(`/bench/.onnx/${onnxFile(inputs)}`, {
+    executionProviders: [ep],
+    graphOptimizationLevel: 'all',
+  });
   const createMs = performance.now() - t0;
   const f = feeds(ort, inputs);
   const out = session.outputNames[0];

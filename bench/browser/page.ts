@@ -39,7 +39,11 @@ async function run(config: BenchConfig): Promise<ConfigResult> {
       const s = await ortSession(ep, forward.inputs);
       const what = `${config.model} B=${config.batch}${config.model === 'text-mdm' ? ` L=${config.length}` : ''}: ORT ${ep} EP vs ours cpu`;
       const tol = { atol: 2e-3, rtol: 2e-3 };
-      result.validations.push({ what, maxAbsDiff: assertClose(what, await s.run(), forward.reference, tol.atol, tol.rtol), ...tol });
+      result.validations.push({
+        what,
+        maxAbsDiff: assertClose(what, await s.run(), forward.reference, tol.atol, tol.rtol),
+        ...tol,
+      });
       for (let i = 1; i < config.warmup; i++) await s.run(); // the validation run was the first warm-up
       const ms: number[] = [];
       for (let i = 0; i < config.runs; i++) {
@@ -49,14 +53,30 @@ async function run(config: BenchConfig): Promise<ConfigResult> {
       }
       const st = stats(ms);
       result.figures.push({
-        section: 'forward', metric: 'forward ms', unit: 'ms', impl, model: config.model, batch: config.batch,
+        section: 'forward',
+        metric: 'forward ms',
+        unit: 'ms',
+        impl,
+        model: config.model,
+        batch: config.batch,
         ...(config.model === 'text-mdm' ? { length: config.length } : {}),
-        value: st.median, iqr: st.iqr, runs: st.runs, adapterBound: ep === 'webgpu' && !!result.adapter?.software,
+        value: st.median,
+        iqr: st.iqr,
+        runs: st.runs,
+        adapterBound: ep === 'webgpu' && !!result.adapter?.software,
         ...(s.device ? { peakGpuBytes: memory?.peakOf(s.device) ?? 0 } : {}),
       });
       if (s.device) {
         const info = s.device.adapterInfo;
-        result.peerAdapters = { ...result.peerAdapters, [impl]: { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description } };
+        result.peerAdapters = {
+          ...result.peerAdapters,
+          [impl]: {
+            vendor: info.vendor,
+            architecture: info.architecture,
+            device: info.device,
+            description: info.description,
+          },
+        };
       }
       await s.release();
     }

@@ -29,29 +29,38 @@ const runs = Number(arg('runs', '3'));
 const perClass = Number(arg('per-class', '5'));
 const steps = Number(arg('steps', '10'));
 const only = new Set(arg('only', 'step,guidance,fewstep').split(','));
-const ATOL = 2e-3, RTOL = 2e-3;
+const ATOL = 2e-3,
+  RTOL = 2e-3;
 
 const be = await createBackend({ prefer: arg('backend', 'webgpu') as 'webgpu' | 'cpu' });
 const cpu = new CpuBackend();
 const adapter = be.info.adapter ? be.info.adapter.description || be.info.adapter.vendor : 'cpu';
-const slug = adapter.replace(/[^a-z0-9]+/gi, '-').toLowerCase().slice(0, 40);
+const slug = adapter
+  .replace(/[^a-z0-9]+/gi, '-')
+  .toLowerCase()
+  .slice(0, 40);
 console.log(`backend ${be.name} (${adapter})`);
 
 async function validate(dir: string): Promise<DenoiserModel> {
   const m = await loadDenoiser(dir, be);
   const f = await loadModelFiles(dir, { roles: ['golden'] });
   const g = f.files.get('golden.safetensors')!;
-  const x = tensorData(g, 'x') as Float32Array, want = tensorData(g, 'eps') as Float32Array;
-  const t = Uint32Array.from(tensorData(g, 't')), cls = Uint32Array.from(tensorData(g, 'cls'));
+  const x = tensorData(g, 'x') as Float32Array,
+    want = tensorData(g, 'eps') as Float32Array;
+  const t = Uint32Array.from(tensorData(g, 't')),
+    cls = Uint32Array.from(tensorData(g, 'cls'));
   const xt = be.tensor(x, [t.length, m.imageSize, m.imageSize, m.channels]);
   const got = (await be.read(m.forward({ x: xt, t, classes: cls }))) as Float32Array;
   be.free(xt);
   let worst = 0;
   for (let i = 0; i < want.length; i++) {
-    if (!(Math.abs(got[i] - want[i]) <= ATOL + RTOL * Math.abs(want[i]))) throw new Error(`validation failed: ${m.name} ε̂[${i}] = ${got[i]}, PyTorch ${want[i]}`);
+    if (!(Math.abs(got[i] - want[i]) <= ATOL + RTOL * Math.abs(want[i])))
+      throw new Error(`validation failed: ${m.name} ε̂[${i}] = ${got[i]}, PyTorch ${want[i]}`);
     worst = Math.max(worst, Math.abs(got[i] - want[i]));
   }
-  console.log(`validated ${m.name} on ${be.name} against its PyTorch golden vectors (max |Δ| ${worst.toExponential(2)})`);
+  console.log(
+    `validated ${m.name} on ${be.name} against its PyTorch golden vectors (max |Δ| ${worst.toExponential(2)})`,
+  );
   return m;
 }
 
@@ -87,7 +96,10 @@ if (only.has('step')) {
   const cpuModel = await loadDenoiser('models/digits-diffusion', cpu);
   for (const B of [1, 16]) {
     const perStep: Record<string, number> = {};
-    for (const [name, m] of [['webgpu', base], ['cpu', cpuModel]] as [string, DenoiserModel][]) {
+    for (const [name, m] of [
+      ['webgpu', base],
+      ['cpu', cpuModel],
+    ] as [string, DenoiserModel][]) {
       if (name === 'webgpu' && be.name !== 'webgpu') continue;
       const o: DiffusionOptions = { sampler: 'ddim', steps: 4, batch: B, seed: 1, classId: 3 };
       await sampleDiffusion(m, o);
@@ -95,9 +107,16 @@ if (only.has('step')) {
       for (let r = 0; r < runs; r++) ts.push(median((await sampleDiffusion(m, { ...o, seed: 2 + r })).stepTimesMs));
       perStep[name] = median(ts);
     }
-    const row = { section: 'step', batch: B, msPerStep: perStep, cpuOverWebgpu: perStep.webgpu ? perStep.cpu / perStep.webgpu : undefined };
+    const row = {
+      section: 'step',
+      batch: B,
+      msPerStep: perStep,
+      cpuOverWebgpu: perStep.webgpu ? perStep.cpu / perStep.webgpu : undefined,
+    };
     rows.push(row);
-    console.log(`ms per denoising step, batch ${B}: ${JSON.stringify(perStep)}${row.cpuOverWebgpu ? ` → webgpu ${row.cpuOverWebgpu.toFixed(1)}× faster than cpu` : ''}`);
+    console.log(
+      `ms per denoising step, batch ${B}: ${JSON.stringify(perStep)}${row.cpuOverWebgpu ? ` → webgpu ${row.cpuOverWebgpu.toFixed(1)}× faster than cpu` : ''}`,
+    );
   }
   cpuModel.dispose();
 }
@@ -105,11 +124,29 @@ if (only.has('step')) {
 if (only.has('guidance')) {
   // guidance scale s (1 = the conditional model); results before issue 15 recorded w = s − 1
   for (const s of [1, 2, 4, 6]) {
-    const r = await sampleDiffusion(base, { sampler: 'ddim', steps, batch: classes.length, seed: 11, classes, guidance: s, previewEvery: 0 });
+    const r = await sampleDiffusion(base, {
+      sampler: 'ddim',
+      steps,
+      batch: classes.length,
+      seed: 11,
+      classes,
+      guidance: s,
+      previewEvery: 0,
+    });
     const acc = await accuracy(clf, r.images, classes);
     const file = png(`digits-ddim${steps}-s${s}`, r.images, classes.length, perClass);
-    rows.push({ section: 'guidance', s, steps, images: classes.length, classifierAccuracy: acc, ms: sum(r.stepTimesMs), grid: file });
-    console.log(`guidance s = ${s}: classifier accuracy ${(100 * acc).toFixed(1)}% on ${classes.length} DDIM-${steps} samples (${file})`);
+    rows.push({
+      section: 'guidance',
+      s,
+      steps,
+      images: classes.length,
+      classifierAccuracy: acc,
+      ms: sum(r.stepTimesMs),
+      grid: file,
+    });
+    console.log(
+      `guidance s = ${s}: classifier accuracy ${(100 * acc).toFixed(1)}% on ${classes.length} DDIM-${steps} samples (${file})`,
+    );
   }
 }
 
@@ -124,30 +161,81 @@ if (only.has('fewstep')) {
       ['student 2 steps', student, { sampler: 'consistency', steps: 2, batch: classes.length, seed: 12, classes }],
       ['student 4 steps', student, { sampler: 'consistency', steps: 4, batch: classes.length, seed: 12, classes }],
       ['base 1 consistency step', base, { sampler: 'consistency', steps: 1, batch: classes.length, seed: 12, classes }],
-      ['hybrid 2 base + 2 student', base, { sampler: 'ddim', steps: 20, batch: classes.length, seed: 12, classes, hybrid: { student, baseSteps: 2, studentSteps: 2 } }],
+      [
+        'hybrid 2 base + 2 student',
+        base,
+        {
+          sampler: 'ddim',
+          steps: 20,
+          batch: classes.length,
+          seed: 12,
+          classes,
+          hybrid: { student, baseSteps: 2, studentSteps: 2 },
+        },
+      ],
       // the same with classifier-free guidance s = 4 (the student keeps the teacher's null class)
       ['base ddim 20 s4', base, { sampler: 'ddim', steps: 20, batch: classes.length, seed: 12, classes, guidance: 4 }],
-      ['student 2 steps s4', student, { sampler: 'consistency', steps: 2, batch: classes.length, seed: 12, classes, guidance: 4 }],
-      ['student 4 steps s4', student, { sampler: 'consistency', steps: 4, batch: classes.length, seed: 12, classes, guidance: 4 }],
-      ['hybrid 2 base + 2 student s4', base, { sampler: 'ddim', steps: 20, batch: classes.length, seed: 12, classes, guidance: 4, hybrid: { student, baseSteps: 2, studentSteps: 2 } }],
+      [
+        'student 2 steps s4',
+        student,
+        { sampler: 'consistency', steps: 2, batch: classes.length, seed: 12, classes, guidance: 4 },
+      ],
+      [
+        'student 4 steps s4',
+        student,
+        { sampler: 'consistency', steps: 4, batch: classes.length, seed: 12, classes, guidance: 4 },
+      ],
+      [
+        'hybrid 2 base + 2 student s4',
+        base,
+        {
+          sampler: 'ddim',
+          steps: 20,
+          batch: classes.length,
+          seed: 12,
+          classes,
+          guidance: 4,
+          hybrid: { student, baseSteps: 2, studentSteps: 2 },
+        },
+      ],
     ];
     for (const [label, m, o] of cases) {
       const r = await sampleDiffusion(m, { ...o, previewEvery: 0 });
       const acc = await accuracy(clf, r.images, classes);
       const ms = sum(r.stepTimesMs);
       const file = png(`digits-${label.replace(/[^a-z0-9]+/g, '-')}`, r.images, classes.length, perClass);
-      rows.push({ section: 'fewstep', setting: label, nfe: r.nfe, classifierAccuracy: acc, msPerImage: ms / classes.length, grid: file });
-      console.log(`${label}: NFE ${r.nfe}, accuracy ${(100 * acc).toFixed(1)}%, ${(ms / classes.length).toFixed(1)} ms per image (${file})`);
+      rows.push({
+        section: 'fewstep',
+        setting: label,
+        nfe: r.nfe,
+        classifierAccuracy: acc,
+        msPerImage: ms / classes.length,
+        grid: file,
+      });
+      console.log(
+        `${label}: NFE ${r.nfe}, accuracy ${(100 * acc).toFixed(1)}%, ${(ms / classes.length).toFixed(1)} ms per image (${file})`,
+      );
     }
     student.dispose();
   }
 }
 
 let commit = 'unknown';
-try { commit = execSync('git rev-parse --short HEAD').toString().trim(); } catch { /* not a checkout */ }
+try {
+  commit = execSync('git rev-parse --short HEAD').toString().trim();
+} catch {
+  /* not a checkout */
+}
 // a run of some sections only keeps its own file, so it never overwrites a full run's figures
 const file = `bench/results/diffusion-${slug}${only.size < 3 ? '-' + [...only].sort().join('-') : ''}.json`;
-writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), commit, backend: be.name, adapter: be.info.adapter, runs, perClass, steps, rows }, null, 2) + '\n');
+writeFileSync(
+  file,
+  JSON.stringify(
+    { date: new Date().toISOString(), commit, backend: be.name, adapter: be.info.adapter, runs, perClass, steps, rows },
+    null,
+    2,
+  ) + '\n',
+);
 console.log(`\nwrote ${file}`);
 base.dispose();
 clf.dispose();

@@ -14,11 +14,10 @@ import { CpuBackend } from '../../src/backend/cpu.js';
 import type { WebGPUBackend } from '../../src/backend/webgpu.js';
 import { arg, median, uniformData } from '../util.js';
 
-
 const sizes = arg('sizes', '256,512').split(',').map(Number);
 const runs = Number(arg('runs', '5'));
-const ATOL = 1e-4, RTOL = 1e-4;
-
+const ATOL = 1e-4,
+  RTOL = 1e-4;
 
 const be = await createBackend({ prefer: 'webgpu' });
 const gpu = be as WebGPUBackend;
@@ -28,12 +27,16 @@ const adapterName = adapter.description || `${adapter.vendor} ${adapter.architec
 console.log(`adapter: ${adapterName}${adapter.software ? ' (software)' : ''}`);
 const results = [];
 for (const n of sizes) {
-  const a = uniformData(n * n, 1), b = uniformData(n * n, 2);
-  const ta = gpu.tensor(a, [n, n]), tb = gpu.tensor(b, [n, n]), tc = gpu.empty([n, n]);
+  const a = uniformData(n * n, 1),
+    b = uniformData(n * n, 2);
+  const ta = gpu.tensor(a, [n, n]),
+    tb = gpu.tensor(b, [n, n]),
+    tc = gpu.empty([n, n]);
   // 1. validate
   gpu.matmul(ta, tb, { out: tc });
   const got = (await gpu.read(tc)) as Float32Array;
-  const ca = cpu.tensor(a, [n, n]), cb = cpu.tensor(b, [n, n]);
+  const ca = cpu.tensor(a, [n, n]),
+    cb = cpu.tensor(b, [n, n]);
   let t0 = performance.now();
   const want = (await cpu.read(cpu.matmul(ca, cb))) as Float32Array;
   const cpuFirst = performance.now() - t0;
@@ -71,21 +74,37 @@ for (const n of sizes) {
     cpuMs.push(performance.now() - t0);
   }
   const flop = 2 * n * n * n;
-  const g = median(gpuMs), c = median(cpuMs);
+  const g = median(gpuMs),
+    c = median(cpuMs);
   const row = {
-    n, maxAbsErr: worst, gpuMs: g, gpuKernelMs: kernelMs, cpuTwinMs: c,
-    gpuGflops: flop / g / 1e6, cpuGflops: flop / c / 1e6, speedupVsTwin: c / g,
+    n,
+    maxAbsErr: worst,
+    gpuMs: g,
+    gpuKernelMs: kernelMs,
+    cpuTwinMs: c,
+    gpuGflops: flop / g / 1e6,
+    cpuGflops: flop / c / 1e6,
+    speedupVsTwin: c / g,
   };
   results.push(row);
-  console.log(`matmul ${n}: valid (max |diff| ${worst.toExponential(1)}); gpu ${g.toFixed(1)} ms = ${row.gpuGflops.toFixed(2)} GFLOP/s` +
-    `${kernelMs !== null ? ` (kernel ${kernelMs.toFixed(1)} ms)` : ''}; cpu twin ${c.toFixed(1)} ms = ${row.cpuGflops.toFixed(2)} GFLOP/s; gpu/twin speed ratio ${row.speedupVsTwin.toFixed(1)}×`);
+  console.log(
+    `matmul ${n}: valid (max |diff| ${worst.toExponential(1)}); gpu ${g.toFixed(1)} ms = ${row.gpuGflops.toFixed(2)} GFLOP/s` +
+      `${kernelMs !== null ? ` (kernel ${kernelMs.toFixed(1)} ms)` : ''}; cpu twin ${c.toFixed(1)} ms = ${row.cpuGflops.toFixed(2)} GFLOP/s; gpu/twin speed ratio ${row.speedupVsTwin.toFixed(1)}×`,
+  );
   for (const t of [ta, tb, tc]) gpu.free(t);
 }
 let commit = 'unknown';
-try { commit = execSync('git rev-parse --short HEAD').toString().trim(); } catch { /* not a checkout */ }
+try {
+  commit = execSync('git rev-parse --short HEAD').toString().trim();
+} catch {
+  /* not a checkout */
+}
 const out = { date: new Date().toISOString(), commit, adapter, runs, results };
 mkdirSync('bench/results', { recursive: true });
-const file = `bench/results/matmul-${adapterName.replace(/[^a-z0-9]+/gi, '-').toLowerCase().slice(0, 40)}.json`;
+const file = `bench/results/matmul-${adapterName
+  .replace(/[^a-z0-9]+/gi, '-')
+  .toLowerCase()
+  .slice(0, 40)}.json`;
 writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
 console.log(`wrote ${file}`);
 gpu.destroy();

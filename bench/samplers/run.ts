@@ -34,40 +34,68 @@ const runs = Number(arg('runs', quick ? '1' : '3'));
 const longSteps = Number(arg('long-steps', quick ? '200' : '1000'));
 const batchLength = Number(arg('batch-length', '16'));
 const only = new Set(arg('only', 'mdm,assd,mam,batch').split(','));
-const ATOL = 2e-3, RTOL = 2e-3;
+const ATOL = 2e-3,
+  RTOL = 2e-3;
 
 const be = await createBackend({ prefer: arg('backend', 'webgpu') as 'webgpu' | 'cpu' });
 const cpu = new CpuBackend();
 const adapter = be.info.adapter ? be.info.adapter.description || be.info.adapter.vendor : 'cpu';
 console.log(`backend ${be.name} (${adapter}); length ${L}, ${runs} run(s) after a warm-up`);
 
-
 async function validate(dir: string, kind: 'bidirectional' | 'two-stream'): Promise<Model> {
   const m = await loadModel(dir, be);
   if (be.name === 'cpu') return m;
   const ref = await loadModel(dir, cpu);
-  const B = 2, n = Math.min(32, m.maxLength);
+  const B = 2,
+    n = Math.min(32, m.maxLength);
   const tokens = new Uint32Array(B * n);
-  for (let i = 0; i < tokens.length; i++) tokens[i] = i % 3 === 0 ? m.maskId ?? 0 : 1 + ((i * 7) % 60);
-  const input = { tokens, batch: B, length: n, ...(kind === 'two-stream' ? { order: Uint32Array.from({ length: B * n }, (_, i) => i % n) } : {}) };
+  for (let i = 0; i < tokens.length; i++) tokens[i] = i % 3 === 0 ? (m.maskId ?? 0) : 1 + ((i * 7) % 60);
+  const input = {
+    tokens,
+    batch: B,
+    length: n,
+    ...(kind === 'two-stream' ? { order: Uint32Array.from({ length: B * n }, (_, i) => i % n) } : {}),
+  };
   const got = (await be.read(await m.forward(input))) as Float32Array;
   const want = (await cpu.read(await ref.forward(input))) as Float32Array;
   let worst = 0;
   for (let i = 0; i < want.length; i++) {
     const err = Math.abs(got[i] - want[i]) - (ATOL + RTOL * Math.abs(want[i]));
-    if (!(err <= 0)) throw new Error(`validation failed: ${m.name} logits[${i}] = ${got[i]} on ${be.name}, reference ${want[i]}`);
+    if (!(err <= 0))
+      throw new Error(`validation failed: ${m.name} logits[${i}] = ${got[i]} on ${be.name}, reference ${want[i]}`);
     worst = Math.max(worst, Math.abs(got[i] - want[i]));
   }
   console.log(`validated ${m.name} on ${be.name} against the CPU reference (max |Δ| ${worst.toExponential(2)})`);
   return m;
 }
 
-interface Row { section: string; model: string; setting: string; batch: number; length: number; nfe: number; ms: ReturnType<typeof stats>; [k: string]: unknown }
+interface Row {
+  section: string;
+  model: string;
+  setting: string;
+  batch: number;
+  length: number;
+  nfe: number;
+  ms: ReturnType<typeof stats>;
+  [k: string]: unknown;
+}
 const rows: Row[] = [];
 
-async function timeMdm(m: Model, setting: string, o: Omit<MdmOptions, 'length' | 'seed'> & { batch: number }, len = L, section = 'mdm', reps = runs): Promise<Row> {
+async function timeMdm(
+  m: Model,
+  setting: string,
+  o: Omit<MdmOptions, 'length' | 'seed'> & { batch: number },
+  len = L,
+  section = 'mdm',
+  reps = runs,
+): Promise<Row> {
   // warm-up: the same sampler on a short sequence compiles every pipeline this run uses
-  await sampleMdm(m, { ...o, length: Math.min(len, 8), seed: 1, steps: o.steps === undefined ? undefined : Math.min(o.steps, 8) });
+  await sampleMdm(m, {
+    ...o,
+    length: Math.min(len, 8),
+    seed: 1,
+    steps: o.steps === undefined ? undefined : Math.min(o.steps, 8),
+  });
   const ts: number[] = [];
   let nfe = 0;
   for (let i = 0; i < reps; i++) {
@@ -77,7 +105,9 @@ async function timeMdm(m: Model, setting: string, o: Omit<MdmOptions, 'length' |
   }
   const row: Row = { section, model: m.name, setting, batch: o.batch, length: len, nfe, ms: stats(ts) };
   rows.push(row);
-  console.log(`${m.name} ${setting} (B=${o.batch}, L=${len}): NFE ${nfe.toFixed(1)}, ${row.ms.median.toFixed(0)} ms (IQR ${row.ms.iqr.toFixed(0)})`);
+  console.log(
+    `${m.name} ${setting} (B=${o.batch}, L=${len}): NFE ${nfe.toFixed(1)}, ${row.ms.median.toFixed(0)} ms (IQR ${row.ms.iqr.toFixed(0)})`,
+  );
   return row;
 }
 
@@ -102,16 +132,26 @@ if (only.has('mdm') || only.has('batch')) {
     const many = await timeMdm(mdm, 'fhs batch 64', { sampler: 'fhs', batch: 64, classId: 0 }, batchLength, 'batch');
     many.perSampleSpeedup = (one.ms.median * 64) / many.ms.median;
     many.wallRatio = many.ms.median / one.ms.median;
-    console.log(`batch 64 vs 1: wall ${(many.wallRatio as number).toFixed(1)}× for 64× the samples → ${(many.perSampleSpeedup as number).toFixed(1)}× per sample`);
+    console.log(
+      `batch 64 vs 1: wall ${(many.wallRatio as number).toFixed(1)}× for 64× the samples → ${(many.perSampleSpeedup as number).toFixed(1)}× per sample`,
+    );
   }
 }
 
 if (only.has('assd')) {
   const asarm = await validate('models/text-asarm', 'two-stream');
   const time = async (setting: string, o: Omit<AsarmOptions, 'length' | 'seed' | 'batch'>) => {
-    await sampleAsarm(asarm, { ...o, batch: 1, length: 8, seed: 1, draft: o.draft === undefined ? undefined : Math.min(o.draft, 8) });
+    await sampleAsarm(asarm, {
+      ...o,
+      batch: 1,
+      length: 8,
+      seed: 1,
+      draft: o.draft === undefined ? undefined : Math.min(o.draft, 8),
+    });
     const ts: number[] = [];
-    let nfe = 0, prop = 0, acc = 0;
+    let nfe = 0,
+      prop = 0,
+      acc = 0;
     for (let i = 0; i < runs; i++) {
       const r = await sampleAsarm(asarm, { ...o, batch: 1, length: L, seed: 2 + i });
       if (r.nfe > L) throw new Error(`NFE ${r.nfe} > ${L} tokens`);
@@ -120,7 +160,16 @@ if (only.has('assd')) {
       prop += r.proposed ?? 0;
       acc += r.accepted ?? 0;
     }
-    const row: Row = { section: 'assd', model: asarm.name, setting, batch: 1, length: L, nfe, ms: stats(ts), ...(prop ? { acceptance: acc / prop } : {}) };
+    const row: Row = {
+      section: 'assd',
+      model: asarm.name,
+      setting,
+      batch: 1,
+      length: L,
+      nfe,
+      ms: stats(ts),
+      ...(prop ? { acceptance: acc / prop } : {}),
+    };
     rows.push(row);
     return row;
   };
@@ -130,7 +179,9 @@ if (only.has('assd')) {
     const r = await time(`assd k=${draft}`, { sampler: 'assd', draft });
     r.nfeRatio = seq.nfe / r.nfe;
     r.wallRatio = seq.ms.median / r.ms.median;
-    console.log(`text-asarm assd k=${draft}: NFE ${r.nfe.toFixed(1)} (${(r.nfeRatio as number).toFixed(2)}× fewer), wall ${(r.wallRatio as number).toFixed(2)}× faster, acceptance ${(100 * (r.acceptance as number)).toFixed(1)}%`);
+    console.log(
+      `text-asarm assd k=${draft}: NFE ${r.nfe.toFixed(1)} (${(r.nfeRatio as number).toFixed(2)}× fewer), wall ${(r.wallRatio as number).toFixed(2)}× faster, acceptance ${(100 * (r.acceptance as number)).toFixed(1)}%`,
+    );
   }
 }
 
@@ -139,9 +190,14 @@ if (only.has('mam')) {
   for (const len of quick ? [32] : [64, 128]) {
     const tokens = new Uint32Array(len).fill(mam.maskId!);
     const observed: number[] = [];
-    for (let i = 0; i < len; i += 2) { tokens[i] = 1 + ((i * 7) % 60); observed.push(i); }
-    const one: number[] = [], chain: number[] = [];
-    let lm = 0, lc = 0;
+    for (let i = 0; i < len; i += 2) {
+      tokens[i] = 1 + ((i * 7) % 60);
+      observed.push(i);
+    }
+    const one: number[] = [],
+      chain: number[] = [];
+    let lm = 0,
+      lc = 0;
     for (let rep = 0; rep <= runs; rep++) {
       let t0 = performance.now();
       lm = (await logMarginals(mam, tokens, 1, len))[0];
@@ -160,27 +216,68 @@ if (only.has('mam')) {
         cur[i] = tokens[i];
       }
       const t2 = performance.now() - t0;
-      if (rep > 0) { one.push(t1); chain.push(t2); } // rep 0 is the warm-up
+      if (rep > 0) {
+        one.push(t1);
+        chain.push(t2);
+      } // rep 0 is the warm-up
     }
-    const row: Row = { section: 'mam', model: mam.name, setting: `one pass vs chain, ${observed.length} observed`, batch: 1, length: len, nfe: 1, ms: stats(one), chainMs: stats(chain), chainNfe: observed.length };
+    const row: Row = {
+      section: 'mam',
+      model: mam.name,
+      setting: `one pass vs chain, ${observed.length} observed`,
+      batch: 1,
+      length: len,
+      nfe: 1,
+      ms: stats(one),
+      chainMs: stats(chain),
+      chainNfe: observed.length,
+    };
     row.ratio = (row.chainMs as ReturnType<typeof stats>).median / row.ms.median;
     row.logMarginal = lm;
     row.chainLogLik = lc;
     rows.push(row);
-    console.log(`text-mam L=${len}: one pass ${row.ms.median.toFixed(0)} ms (log p ${lm.toFixed(2)}), chain ${(row.chainMs as ReturnType<typeof stats>).median.toFixed(0)} ms over ${observed.length} passes (log p ${lc.toFixed(2)}) → ${(row.ratio as number).toFixed(1)}×`);
+    console.log(
+      `text-mam L=${len}: one pass ${row.ms.median.toFixed(0)} ms (log p ${lm.toFixed(2)}), chain ${(row.chainMs as ReturnType<typeof stats>).median.toFixed(0)} ms over ${observed.length} passes (log p ${lc.toFixed(2)}) → ${(row.ratio as number).toFixed(1)}×`,
+    );
   }
 }
 
 let commit = 'unknown';
-try { commit = execSync('git rev-parse --short HEAD').toString().trim(); } catch { /* not a checkout */ }
+try {
+  commit = execSync('git rev-parse --short HEAD').toString().trim();
+} catch {
+  /* not a checkout */
+}
 mkdirSync('bench/results', { recursive: true });
 const sections = [...only].sort().join('-');
-const file = `bench/results/samplers-${adapter.replace(/[^a-z0-9]+/gi, '-').toLowerCase().slice(0, 40)}-${sections}${quick ? '-quick' : ''}.json`;
-writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), commit, backend: be.name, adapter: be.info.adapter, length: L, runs, rows }, null, 2) + '\n');
-console.log('\n| section | model | setting | B | L | NFE | ms (median) | ratio |\n| --- | --- | --- | --- | --- | --- | --- | --- |');
+const file = `bench/results/samplers-${adapter
+  .replace(/[^a-z0-9]+/gi, '-')
+  .toLowerCase()
+  .slice(0, 40)}-${sections}${quick ? '-quick' : ''}.json`;
+writeFileSync(
+  file,
+  JSON.stringify(
+    { date: new Date().toISOString(), commit, backend: be.name, adapter: be.info.adapter, length: L, runs, rows },
+    null,
+    2,
+  ) + '\n',
+);
+console.log(
+  '\n| section | model | setting | B | L | NFE | ms (median) | ratio |\n| --- | --- | --- | --- | --- | --- | --- | --- |',
+);
 for (const r of rows) {
-  const ratio = r.vsFhs ? `${(r.vsFhs as { wall: number }).wall.toFixed(2)}× FHS time` : r.nfeRatio ? `NFE ÷${(r.nfeRatio as number).toFixed(2)}, wall ÷${(r.wallRatio as number).toFixed(2)}, acc ${(100 * (r.acceptance as number)).toFixed(0)}%` : r.ratio ? `chain/one ${(r.ratio as number).toFixed(1)}×` : r.perSampleSpeedup ? `${(r.perSampleSpeedup as number).toFixed(1)}× per sample` : '';
-  console.log(`| ${r.section} | ${r.model} | ${r.setting} | ${r.batch} | ${r.length} | ${r.nfe.toFixed(1)} | ${r.ms.median.toFixed(0)} | ${ratio} |`);
+  const ratio = r.vsFhs
+    ? `${(r.vsFhs as { wall: number }).wall.toFixed(2)}× FHS time`
+    : r.nfeRatio
+      ? `NFE ÷${(r.nfeRatio as number).toFixed(2)}, wall ÷${(r.wallRatio as number).toFixed(2)}, acc ${(100 * (r.acceptance as number)).toFixed(0)}%`
+      : r.ratio
+        ? `chain/one ${(r.ratio as number).toFixed(1)}×`
+        : r.perSampleSpeedup
+          ? `${(r.perSampleSpeedup as number).toFixed(1)}× per sample`
+          : '';
+  console.log(
+    `| ${r.section} | ${r.model} | ${r.setting} | ${r.batch} | ${r.length} | ${r.nfe.toFixed(1)} | ${r.ms.median.toFixed(0)} | ${ratio} |`,
+  );
 }
 console.log(`\nwrote ${file}`);
 be.destroy();

@@ -6,11 +6,20 @@ const scopes = setupPage();
 const compare = document.getElementById('compare')!;
 const nfe = new Map<string, number>();
 for (const s of scopes) {
-  s.addEventListener('sample-start', () => { nfe.delete(s.id); compare.textContent = ''; });
+  s.addEventListener('sample-start', () => {
+    nfe.delete(s.id);
+    compare.textContent = '';
+  });
   s.addEventListener('sample-done', (ev) => {
     nfe.set(s.id, (ev as CustomEvent<SampleDoneDetail>).detail.nfe);
-    const a = nfe.get('assd'), q = nfe.get('sequential');
-    if (a !== undefined && q !== undefined) compare.textContent = `NFE: ASSD ${a} vs sequential ${q} — ${(q / a).toFixed(2)}× fewer passes`;
+    const a = nfe.get('assd'),
+      q = nfe.get('sequential');
+    if (a !== undefined && q !== undefined)
+      compare.textContent = `NFE: ASSD ${a} vs sequential ${q} — ${(q / a).toFixed(2)}× fewer passes`;
   });
 }
-void autostartOnHardware(scopes, document.getElementById('run') as HTMLButtonElement, document.getElementById('notice')!);
+void autostartOnHardware(
+  scopes,
+  document.getElementById('run') as HTMLButtonElement,
+  document.getElementById('notice')!,
+);

@@ -15,7 +15,10 @@ import { KNOBS } from '../../src/knobs/registry.js';
  * attributes a URL parameter may set on every <sample-scope> of a page: every knob attribute of the
  * registry (src/knobs/registry.ts) but the sampler (pages put different samplers side by side), and the backend
  */
-export const URL_KNOBS = [...KNOBS.filter((k) => k.attribute && k.name !== 'sampler').map((k) => k.attribute!), 'backend'];
+export const URL_KNOBS = [
+  ...KNOBS.filter((k) => k.attribute && k.name !== 'sampler').map((k) => k.attribute!),
+  'backend',
+];
 
 export interface DemoEvent {
   type: string;
@@ -65,20 +68,29 @@ export function setupPage(): SampleScope[] {
 
 /** Start these scopes together (each once it is loaded). */
 export async function startAll(scopes: SampleScope[]): Promise<void> {
-  await Promise.all(scopes.map(async (s) => {
-    for (let i = 0; i < 600 && s.state === 'loading'; i++) await new Promise((r) => setTimeout(r, 100));
-    return s.start();
-  }));
+  await Promise.all(
+    scopes.map(async (s) => {
+      for (let i = 0; i < 600 && s.state === 'loading'; i++) await new Promise((r) => setTimeout(r, 100));
+      return s.start();
+    }),
+  );
 }
 
 /**
  * Wire a "sample all" button; start at once on a hardware GPU unless `?autostart=0`, otherwise
  * explain in `notice` why the page waits.
  */
-export async function autostartOnHardware(scopes: SampleScope[], button: HTMLButtonElement, notice: HTMLElement): Promise<void> {
+export async function autostartOnHardware(
+  scopes: SampleScope[],
+  button: HTMLButtonElement,
+  notice: HTMLElement,
+): Promise<void> {
   const busy = () => scopes.some((s) => s.state === 'running');
-  const sync = () => { button.disabled = busy(); };
-  for (const s of scopes) for (const t of ['sample-start', 'sample-done', 'sample-error']) s.addEventListener(t, () => queueMicrotask(sync));
+  const sync = () => {
+    button.disabled = busy();
+  };
+  for (const s of scopes)
+    for (const t of ['sample-start', 'sample-done', 'sample-error']) s.addEventListener(t, () => queueMicrotask(sync));
   button.addEventListener('click', () => void startAll(scopes));
   const q = new URLSearchParams(location.search);
   const { backend } = await engineFor((q.get('backend') as 'auto' | 'webgpu' | 'cpu' | null) ?? 'auto');
@@ -88,8 +100,9 @@ export async function autostartOnHardware(scopes: SampleScope[], button: HTMLBut
     void startAll(scopes);
   } else {
     notice.hidden = false;
-    notice.textContent = backend.name === 'cpu'
-      ? 'No WebGPU here (see the notice below): nothing starts by itself — lower the length or steps, then press the button.'
-      : 'Software WebGPU adapter (see the notice below): nothing starts by itself — lower the length or steps, then press the button.';
+    notice.textContent =
+      backend.name === 'cpu'
+        ? 'No WebGPU here (see the notice below): nothing starts by itself — lower the length or steps, then press the button.'
+        : 'Software WebGPU adapter (see the notice below): nothing starts by itself — lower the length or steps, then press the button.';
   }
 }

@@ -7,7 +7,8 @@ import { autostartOnHardware, setupPage } from '../common/page.js';
 const scopes = setupPage();
 const scope = scopes[0];
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const slider = $<HTMLInputElement>('w'), out = $<HTMLOutputElement>('w-out');
+const slider = $<HTMLInputElement>('w'),
+  out = $<HTMLOutputElement>('w-out');
 const q = new URLSearchParams(location.search);
 if (q.get('guidance') !== null) slider.value = q.get('guidance')!;
 const syncGuidance = () => {
@@ -18,8 +19,10 @@ slider.addEventListener('input', syncGuidance);
 syncGuidance();
 
 const STUDENT = 'digits-fewstep';
-const fieldset = $<HTMLFieldSetElement>('hybrid'), on = $<HTMLInputElement>('hybrid-on');
-const baseSteps = $<HTMLInputElement>('base-steps'), studentSteps = $<HTMLInputElement>('student-steps');
+const fieldset = $<HTMLFieldSetElement>('hybrid'),
+  on = $<HTMLInputElement>('hybrid-on');
+const baseSteps = $<HTMLInputElement>('base-steps'),
+  studentSteps = $<HTMLInputElement>('student-steps');
 const note = $('hybrid-note');
 const syncHybrid = () => {
   scope.student = on.checked ? STUDENT : '';
@@ -30,8 +33,10 @@ for (const el of [on, baseSteps, studentSteps]) el.addEventListener('input', syn
 on.disabled = true; // a control in a fieldset's legend stays enabled with the fieldset: disable it explicitly
 void (async () => {
   // models/index.json lists the served models (vite.config.ts writes it; no 404 probing)
-  const res = await fetch(new URL(`${scope.modelsBase.replace(/\/?$/, '/')}index.json`, document.baseURI)).catch(() => null);
-  const listed = res?.ok ? ((await res.json()) as { models?: string[] }).models ?? [] : [];
+  const res = await fetch(new URL(`${scope.modelsBase.replace(/\/?$/, '/')}index.json`, document.baseURI)).catch(
+    () => null,
+  );
+  const listed = res?.ok ? (((await res.json()) as { models?: string[] }).models ?? []) : [];
   if (listed.includes(STUDENT)) {
     fieldset.disabled = false;
     on.disabled = false;

@@ -60,11 +60,17 @@ async function run(): Promise<void> {
       row(adapterDl, 'kind', a.software ? 'software rasteriser (CPU) — timings are not GPU timings' : 'hardware');
     }
     if (info.fallbackReason) row(adapterDl, 'fallback', info.fallbackReason, 'bad');
-    Object.assign(state, { backend: info.name, adapter: a ? `${a.vendor} ${a.architecture} ${a.device} ${a.description}`.trim() : 'cpu', software: a?.software, fallbackReason: info.fallbackReason });
+    Object.assign(state, {
+      backend: info.name,
+      adapter: a ? `${a.vendor} ${a.architecture} ${a.device} ${a.description}`.trim() : 'cpu',
+      software: a?.software,
+      fallbackReason: info.fallbackReason,
+    });
 
     // matmul
     const n = DEMO_SIZE;
-    const A = demoMatrix(n * n, seed, 1), B = demoMatrix(n * n, seed, 2);
+    const A = demoMatrix(n * n, seed, 1),
+      B = demoMatrix(n * n, seed, 2);
     const res = await engine.matmul({ a: A.slice(), b: B.slice(), M: n, K: n, N: n });
     const ref = matmulRef(A, B, { batch: 1, M: n, K: n, N: n });
     let maxErr = 0;

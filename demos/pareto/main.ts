@@ -6,7 +6,7 @@
  * plots the committed 12-setting sweep (bench/results/, bundled as an asset) without running anything.
  */
 import '../../src/ui/pareto-explorer.js';
-import type { SweepRecord } from '../../src/metrics/sweep.js';
+import type { SweepRecord } from '../../src/sweep/records.js';
 import { setupPage } from '../common/page.js';
 import measured from '../../bench/results/sweep-digits-guidance-steps.jsonl?url';
 
@@ -22,7 +22,11 @@ for (const type of ['sweep-start', 'sweep-record', 'sweep-done', 'sweep-error', 
     const d = (ev as CustomEvent).detail as Record<string, unknown>;
     // keep the log small: indices, not records
     const { record, records, ...rest } = d;
-    const detail = { ...rest, ...(record ? { index: (record as SweepRecord).index } : {}), ...(records ? { count: (records as SweepRecord[]).length } : {}) };
+    const detail = {
+      ...rest,
+      ...(record ? { index: (record as SweepRecord).index } : {}),
+      ...(records ? { count: (records as SweepRecord[]).length } : {}),
+    };
     window.__demo!.events.push({ type, id: explorer.id, detail });
   });
 }

@@ -2,4 +2,8 @@
 import { autostartOnHardware, setupPage } from '../common/page.js';
 
 const scopes = setupPage();
-void autostartOnHardware(scopes, document.getElementById('run') as HTMLButtonElement, document.getElementById('notice')!);
+void autostartOnHardware(
+  scopes,
+  document.getElementById('run') as HTMLButtonElement,
+  document.getElementById('notice')!,
+);

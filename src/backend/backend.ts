@@ -5,8 +5,14 @@
 import type { AdapterSummary } from '../gpu/device.js';
 import type { PoolStats } from '../gpu/buffer-pool.js';
 import type { ElementwiseOp } from '../reference/elementwise.js';
-import type { Conv2dOptions, DiffusionStepOptions, MatmulOptions, Pool2dOptions, RngOptions, SampleOptions, UnpatchifyOptions } from './shapes.js';
+import type { Conv2dOptions, RngOptions, SampleOptions } from './shapes.js';
+import type { UnpatchifyOptions } from '../ops/patchify.js';
+import type { Pool2dOptions } from '../ops/pool2d.js';
 import type { BackendName, DType, HostArray, Tensor } from './tensor.js';
+import type { DiffusionStepOptions } from '../ops/diffusion_step.js';
+import type { NormOptions } from '../ops/layer_norm.js';
+import type { MatmulOptions } from '../ops/matmul.js';
+import type { SoftmaxOptions } from '../ops/softmax.js';
 
 export interface BackendInfo {
   name: BackendName;
@@ -61,9 +67,9 @@ export interface Backend {
   flush(): Promise<void>;
 
   matmul(a: Tensor, b: Tensor, o?: MatmulOptions): Tensor;
-  layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, o?: { eps?: number } & OutOption): Tensor;
-  rmsNorm(x: Tensor, gamma: Tensor, o?: { eps?: number } & OutOption): Tensor;
-  softmax(x: Tensor, o?: { log?: boolean } & OutOption): Tensor;
+  layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, o?: NormOptions): Tensor;
+  rmsNorm(x: Tensor, gamma: Tensor, o?: NormOptions): Tensor;
+  softmax(x: Tensor, o?: SoftmaxOptions & OutOption): Tensor;
   embedding(ids: Tensor, table: Tensor, o?: OutOption): Tensor;
   /** table: ropeTable(P, D, base) uploaded as (P, D/2, 2) */
   rope(x: Tensor, positions: Tensor, table: Tensor, o?: OutOption): Tensor;

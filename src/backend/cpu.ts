@@ -17,27 +17,69 @@ import { ropeRef } from '../reference/rope.js';
 import { softmaxRef } from '../reference/softmax.js';
 import type { Backend, BackendInfo, OutOption, TensorBound } from './backend.js';
 import {
-  expect, expectOut, planAttention, planBinary, planCategorical, planEmbedding, planMatmul, planNorm,
-  planRng, planRope, planRows, planWrite, checkSamples, planReshape, planDiffusionStep, planConv2d, planPool2d, planPatch, planModulate, type Conv2dOptions, type Pool2dOptions, type UnpatchifyOptions, type DiffusionStepOptions, type MatmulOptions, type RngOptions, type SampleOptions,
+  expect,
+  expectOut,
+  planAttention,
+  planBinary,
+  planCategorical,
+  planRng,
+  planRope,
+  planRows,
+  planWrite,
+  checkSamples,
+  planReshape,
+  planConv2d,
+  type Conv2dOptions,
+  type RngOptions,
+  type SampleOptions,
 } from './shapes.js';
-import { assertLive, checkShape, dtypeOf, hostArray, sizeOf, type DType, type HostArray, type Tensor } from './tensor.js';
+import { planDiffusionStep, type DiffusionStepOptions } from '../ops/diffusion_step.js';
+import { planLayerNorm, type NormOptions } from '../ops/layer_norm.js';
+import { planMatmul, type MatmulOptions } from '../ops/matmul.js';
+import { planEmbedding } from '../ops/embedding.js';
+import { planModulate } from '../ops/modulate.js';
+import { planPatch, type UnpatchifyOptions } from '../ops/patchify.js';
+import { planPool2d, type Pool2dOptions } from '../ops/pool2d.js';
+import { planRmsNorm } from '../ops/rms_norm.js';
+import type { SoftmaxOptions } from '../ops/softmax.js';
+import {
+  assertLive,
+  checkShape,
+  dtypeOf,
+  hostArray,
+  sizeOf,
+  type DType,
+  type HostArray,
+  type Tensor,
+} from './tensor.js';
 
 export class CpuTensor implements Tensor {
   readonly backend = 'cpu' as const;
   readonly size: number;
   freed = false;
   view = false;
-  constructor(readonly data: HostArray, readonly shape: readonly number[], readonly dtype: DType, public role?: 'samples') {
+  constructor(
+    readonly data: HostArray,
+    readonly shape: readonly number[],
+    readonly dtype: DType,
+    public role?: 'samples',
+  ) {
     this.size = sizeOf(shape);
   }
 }
 
-/** A macrotask turn (setImmediate in Node; a MessageChannel round trip in browsers and workers, unclamped unlike setTimeout). */
+/**
+ * A macrotask turn (setImmediate in Node; a MessageChannel round trip in browsers and workers, unclamped
+ * unlike setTimeout).
+ */
 function yieldToEventLoop(): Promise<void> {
   if (typeof setImmediate === 'function') return new Promise((r) => setImmediate(r));
   return new Promise((r) => {
     const c = new MessageChannel();
-    c.port1.onmessage = () => { c.port1.close(); r(); };
+    c.port1.onmessage = () => {
+      c.port1.close();
+      r();
+    };
     c.port2.postMessage(null);
   });
 }
@@ -54,7 +96,8 @@ export class CpuBackend implements Backend {
   }
 
   private fits(elements: number, what: string): void {
-    if (!(elements * 4 <= this.maxTensor.bytes)) throw new LimitExceededError(this.maxTensor.limit, elements * 4, this.maxTensor.bytes, what);
+    if (!(elements * 4 <= this.maxTensor.bytes))
+      throw new LimitExceededError(this.maxTensor.limit, elements * 4, this.maxTensor.bytes, what);
   }
 
   private data(t: Tensor): HostArray {
@@ -74,7 +117,11 @@ export class CpuBackend implements Backend {
   tensor(data: HostArray, shape: readonly number[]): Tensor {
     checkShape(shape);
     this.fits(sizeOf(shape), 'tensor');
-    if (sizeOf(shape) !== data.length) throw new OpInputError('tensor', `shape [${shape.join(', ')}] needs ${sizeOf(shape)} elements, data has ${data.length}`);
+    if (sizeOf(shape) !== data.length)
+      throw new OpInputError(
+        'tensor',
+        `shape [${shape.join(', ')}] needs ${sizeOf(shape)} elements, data has ${data.length}`,
+      );
     return new CpuTensor(data.slice(), [...shape], dtypeOf(data));
   }
 
@@ -120,27 +167,41 @@ export class CpuBackend implements Backend {
 
   matmul(a: Tensor, b: Tensor, o: MatmulOptions = {}): Tensor {
     const p = planMatmul(a, b, o, 'cpu');
-    const c = matmulRef(this.data(a) as Float32Array, this.data(b) as Float32Array,
+    const c = matmulRef(
+      this.data(a) as Float32Array,
+      this.data(b) as Float32Array,
       { batch: p.batch, M: p.M, K: p.K, N: p.N, transB: o.transB, bBatched: p.bBatched, activation: o.activation },
-      o.bias ? (this.data(o.bias) as Float32Array) : null);
+      o.bias ? (this.data(o.bias) as Float32Array) : null,
+    );
     return this.emit(c, p.outShape, o.out);
   }
 
-  layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, o: { eps?: number } & OutOption = {}): Tensor {
-    const eps = o.eps ?? 1e-5;
-    const { rows, C } = planNorm('layerNorm', x, gamma, beta, eps, 'cpu');
-    expectOut('layerNorm', o.out, x.shape, 'f32', 'cpu');
-    return this.emit(layerNormRef(this.data(x) as Float32Array, rows, C, this.data(gamma) as Float32Array, this.data(beta) as Float32Array, eps), x.shape, o.out);
+  layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, o: NormOptions = {}): Tensor {
+    const { rows, C, eps } = planLayerNorm(x, gamma, beta, o, 'cpu');
+    return this.emit(
+      layerNormRef(
+        this.data(x) as Float32Array,
+        rows,
+        C,
+        this.data(gamma) as Float32Array,
+        this.data(beta) as Float32Array,
+        eps,
+      ),
+      x.shape,
+      o.out,
+    );
   }
 
-  rmsNorm(x: Tensor, gamma: Tensor, o: { eps?: number } & OutOption = {}): Tensor {
-    const eps = o.eps ?? 1e-6;
-    const { rows, C } = planNorm('rmsNorm', x, gamma, null, eps, 'cpu');
-    expectOut('rmsNorm', o.out, x.shape, 'f32', 'cpu');
-    return this.emit(rmsNormRef(this.data(x) as Float32Array, rows, C, this.data(gamma) as Float32Array, eps), x.shape, o.out);
+  rmsNorm(x: Tensor, gamma: Tensor, o: NormOptions = {}): Tensor {
+    const { rows, C, eps } = planRmsNorm(x, gamma, o, 'cpu');
+    return this.emit(
+      rmsNormRef(this.data(x) as Float32Array, rows, C, this.data(gamma) as Float32Array, eps),
+      x.shape,
+      o.out,
+    );
   }
 
-  softmax(x: Tensor, o: { log?: boolean } & OutOption = {}): Tensor {
+  softmax(x: Tensor, o: SoftmaxOptions & OutOption = {}): Tensor {
     const { rows, C } = planRows('softmax', x, 'cpu');
     expectOut('softmax', o.out, x.shape, 'f32', 'cpu');
     return this.emit(softmaxRef(this.data(x) as Float32Array, rows, C, !!o.log), x.shape, o.out);
@@ -149,49 +210,100 @@ export class CpuBackend implements Backend {
   embedding(ids: Tensor, table: Tensor, o: OutOption = {}): Tensor {
     const p = planEmbedding(ids, table, 'cpu');
     expectOut('embedding', o.out, p.outShape, 'f32', 'cpu');
-    return this.emit(embeddingRef(this.data(ids) as Uint32Array, this.data(table) as Float32Array, p.V, p.C), p.outShape, o.out);
+    return this.emit(
+      embeddingRef(this.data(ids) as Uint32Array, this.data(table) as Float32Array, p.V, p.C),
+      p.outShape,
+      o.out,
+    );
   }
 
   rope(x: Tensor, positions: Tensor, table: Tensor, o: OutOption = {}): Tensor {
     const p = planRope(x, positions, table, 'cpu');
     expectOut('rope', o.out, x.shape, 'f32', 'cpu');
-    return this.emit(ropeRef(this.data(x) as Float32Array, this.data(positions) as Uint32Array, p.H, p.D, this.data(table) as Float32Array), x.shape, o.out);
+    return this.emit(
+      ropeRef(
+        this.data(x) as Float32Array,
+        this.data(positions) as Uint32Array,
+        p.H,
+        p.D,
+        this.data(table) as Float32Array,
+      ),
+      x.shape,
+      o.out,
+    );
   }
 
   attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, o: { scale?: number } & OutOption = {}): Tensor {
     const p = planAttention(q, k, v, mask, o.scale, 'cpu');
     expectOut('attention', o.out, q.shape, 'f32', 'cpu');
-    const r = attentionRef(this.data(q) as Float32Array, this.data(k) as Float32Array, this.data(v) as Float32Array, this.data(mask) as Uint32Array, p);
+    const r = attentionRef(
+      this.data(q) as Float32Array,
+      this.data(k) as Float32Array,
+      this.data(v) as Float32Array,
+      this.data(mask) as Uint32Array,
+      p,
+    );
     return this.emit(r, q.shape, o.out);
   }
 
   elementwise(op: ElementwiseOp, a: Tensor, b: Tensor | null, o: { scalar?: number } & OutOption = {}): Tensor {
     if (op === 'add' || op === 'mul') planBinary(op, a, b!, 'cpu');
     else expect(op, 'a', a, 'cpu', ['f32']);
-    if (op === 'scale' && !Number.isFinite(o.scalar ?? NaN)) throw new OpInputError('scale', `scalar must be finite, got ${o.scalar}`);
+    if (op === 'scale' && !Number.isFinite(o.scalar ?? NaN))
+      throw new OpInputError('scale', `scalar must be finite, got ${o.scalar}`);
     expectOut(op, o.out, a.shape, 'f32', 'cpu');
-    return this.emit(elementwiseRef(op, this.data(a) as Float32Array, b ? (this.data(b) as Float32Array) : null, o.scalar), a.shape, o.out);
+    return this.emit(
+      elementwiseRef(op, this.data(a) as Float32Array, b ? (this.data(b) as Float32Array) : null, o.scalar),
+      a.shape,
+      o.out,
+    );
   }
 
-  add(a: Tensor, b: Tensor, o: OutOption = {}): Tensor { return this.elementwise('add', a, b, o); }
-  mul(a: Tensor, b: Tensor, o: OutOption = {}): Tensor { return this.elementwise('mul', a, b, o); }
-  scale(a: Tensor, s: number, o: OutOption = {}): Tensor { return this.elementwise('scale', a, null, { ...o, scalar: s }); }
-  gelu(a: Tensor, o: OutOption = {}): Tensor { return this.elementwise('gelu', a, null, o); }
-  relu(a: Tensor, o: OutOption = {}): Tensor { return this.elementwise('relu', a, null, o); }
-  silu(a: Tensor, o: OutOption = {}): Tensor { return this.elementwise('silu', a, null, o); }
-  softplus(a: Tensor, o: OutOption = {}): Tensor { return this.elementwise('softplus', a, null, o); }
+  add(a: Tensor, b: Tensor, o: OutOption = {}): Tensor {
+    return this.elementwise('add', a, b, o);
+  }
+  mul(a: Tensor, b: Tensor, o: OutOption = {}): Tensor {
+    return this.elementwise('mul', a, b, o);
+  }
+  scale(a: Tensor, s: number, o: OutOption = {}): Tensor {
+    return this.elementwise('scale', a, null, { ...o, scalar: s });
+  }
+  gelu(a: Tensor, o: OutOption = {}): Tensor {
+    return this.elementwise('gelu', a, null, o);
+  }
+  relu(a: Tensor, o: OutOption = {}): Tensor {
+    return this.elementwise('relu', a, null, o);
+  }
+  silu(a: Tensor, o: OutOption = {}): Tensor {
+    return this.elementwise('silu', a, null, o);
+  }
+  softplus(a: Tensor, o: OutOption = {}): Tensor {
+    return this.elementwise('softplus', a, null, o);
+  }
 
   rng(o: RngOptions & OutOption): Tensor {
     const p = planRng(o);
     expectOut('rng', o.out, p.outShape, p.dtype, 'cpu');
-    const r = rngRef({ count: p.count, key: seedToKey(o.seed), stream: p.stream, output: p.output, tailSlice: p.tailSlice });
+    const r = rngRef({
+      count: p.count,
+      key: seedToKey(o.seed),
+      stream: p.stream,
+      output: p.output,
+      tailSlice: p.tailSlice,
+    });
     return this.emit(r, p.outShape, o.out);
   }
 
   conv2d(x: Tensor, w: Tensor, o: Conv2dOptions & OutOption = {}): Tensor {
     const p = planConv2d(x, w, o, 'cpu');
     expectOut('conv2d', o.out, p.outShape, 'f32', 'cpu');
-    const y = conv2dRef(this.data(x) as Float32Array, this.data(w) as Float32Array, o.bias ? (this.data(o.bias) as Float32Array) : null, p, p.activation);
+    const y = conv2dRef(
+      this.data(x) as Float32Array,
+      this.data(w) as Float32Array,
+      o.bias ? (this.data(o.bias) as Float32Array) : null,
+      p,
+      p.activation,
+    );
     return this.emit(y, p.outShape, o.out);
   }
 
@@ -216,19 +328,43 @@ export class CpuBackend implements Backend {
   modulate(x: Tensor, shift: Tensor, scale: Tensor, o: OutOption = {}): Tensor {
     const { T, C } = planModulate('modulate', x, null, shift, scale, 'cpu');
     expectOut('modulate', o.out, x.shape, 'f32', 'cpu');
-    return this.emit(modulateRef(this.data(x) as Float32Array, this.data(shift) as Float32Array, this.data(scale) as Float32Array, T, C), x.shape, o.out);
+    return this.emit(
+      modulateRef(
+        this.data(x) as Float32Array,
+        this.data(shift) as Float32Array,
+        this.data(scale) as Float32Array,
+        T,
+        C,
+      ),
+      x.shape,
+      o.out,
+    );
   }
 
   gatedAdd(res: Tensor, y: Tensor, gate: Tensor, o: OutOption = {}): Tensor {
     const { T, C } = planModulate('gatedAdd', res, y, gate, null, 'cpu');
     expectOut('gatedAdd', o.out, res.shape, 'f32', 'cpu');
-    return this.emit(gatedAddRef(this.data(res) as Float32Array, this.data(y) as Float32Array, this.data(gate) as Float32Array, T, C), res.shape, o.out);
+    return this.emit(
+      gatedAddRef(this.data(res) as Float32Array, this.data(y) as Float32Array, this.data(gate) as Float32Array, T, C),
+      res.shape,
+      o.out,
+    );
   }
 
   diffusionStep(x: Tensor, eps: Tensor, o: DiffusionStepOptions): void {
     const { cfg } = planDiffusionStep(x, eps, o, 'cpu');
     const r = diffusionStepRef(this.data(x) as Float32Array, this.data(eps) as Float32Array, {
-      seed: o.seed, step: o.step, w: o.guidance ?? 0, cfg, clip: o.clip, s0: o.s0, s1: o.s1, cX0: o.cX0, cX: o.cX, cE: o.cE, sigma: o.sigma,
+      seed: o.seed,
+      step: o.step,
+      w: o.guidance ?? 0,
+      cfg,
+      clip: o.clip,
+      s0: o.s0,
+      s1: o.s1,
+      cX0: o.cX0,
+      cX: o.cX,
+      cE: o.cE,
+      sigma: o.sigma,
     });
     (this.data(o.out) as Float32Array).set(r.x);
     (this.data(o.x0Out) as Float32Array).set(r.x0);
@@ -242,7 +378,12 @@ export class CpuBackend implements Backend {
   categorical(logits: Tensor, o: SampleOptions): Tensor {
     const p = planCategorical(logits, o, 'cpu');
     const r = categoricalRef(this.data(logits) as Float32Array, p.rows, p.V, {
-      temperature: p.temperature, topK: p.topK, topP: p.topP, precision: p.precision, key: seedToKey(o.seed), counter: p.counter,
+      temperature: p.temperature,
+      topK: p.topK,
+      topP: p.topP,
+      precision: p.precision,
+      key: seedToKey(o.seed),
+      counter: p.counter,
     });
     return this.emit(r, [p.rows], o.out, 'samples');
   }

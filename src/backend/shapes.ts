@@ -3,7 +3,7 @@
  * naming the op and the rule) whether it runs on the GPU or the CPU.
  */
 import { OpInputError } from '../errors.js';
-import { assertLive, sizeOf, type BackendName, type DType, type Tensor } from './tensor.js';
+import { assertLive, type BackendName, type DType, type Tensor } from './tensor.js';
 import { INVALID_SAMPLE, type Precision } from '../reference/categorical.js';
 import { InvalidLogitsError } from '../errors.js';
 import type { AttentionDims } from '../reference/attention.js';
@@ -13,64 +13,38 @@ import { ACTIVATION_CODES, type Activation } from '../reference/elementwise.js';
 
 export const MAX_HEAD_DIM = 128;
 
-function fail(op: string, msg: string): never {
+export function fail(op: string, msg: string): never {
   throw new OpInputError(op, msg);
 }
 
-export function expect(op: string, name: string, t: Tensor, backend: BackendName, dtypes: DType[], rank?: number[]): void {
+export function expect(
+  op: string,
+  name: string,
+  t: Tensor,
+  backend: BackendName,
+  dtypes: DType[],
+  rank?: number[],
+): void {
   if (!t || typeof t !== 'object' || !('shape' in t)) fail(op, `${name} must be a Tensor`);
   assertLive(t, op);
   if (t.backend !== backend) fail(op, `${name} lives on the ${t.backend} backend, not ${backend}`);
   if (!dtypes.includes(t.dtype)) fail(op, `${name} must be ${dtypes.join(' or ')}, got ${t.dtype}`);
-  if (rank && !rank.includes(t.shape.length)) fail(op, `${name} must have rank ${rank.join(' or ')}, got [${t.shape.join(', ')}]`);
+  if (rank && !rank.includes(t.shape.length))
+    fail(op, `${name} must have rank ${rank.join(' or ')}, got [${t.shape.join(', ')}]`);
 }
 
-export function expectOut(op: string, out: Tensor | undefined, shape: readonly number[], dtype: DType, backend: BackendName): void {
+export function expectOut(
+  op: string,
+  out: Tensor | undefined,
+  shape: readonly number[],
+  dtype: DType,
+  backend: BackendName,
+): void {
   if (!out) return;
   expect(op, 'out', out, backend, [dtype]);
   if (out.shape.length !== shape.length || out.shape.some((d, i) => d !== shape[i])) {
     fail(op, `out has shape [${out.shape.join(', ')}], expected [${shape.join(', ')}]`);
   }
-}
-
-export interface MatmulOptions {
-  transB?: boolean;
-  bias?: Tensor | null;
-  activation?: 'none' | 'gelu';
-  out?: Tensor;
-}
-
-export interface MatmulPlan {
-  batch: number;
-  M: number;
-  K: number;
-  N: number;
-  bBatched: boolean;
-  outShape: number[];
-}
-
-export function planMatmul(a: Tensor, b: Tensor, o: MatmulOptions, be: BackendName): MatmulPlan {
-  const op = 'matmul';
-  expect(op, 'a', a, be, ['f32']);
-  expect(op, 'b', b, be, ['f32'], [2, 3]);
-  if (a.shape.length < 2) fail(op, `a must have rank ≥ 2, got [${a.shape.join(', ')}]`);
-  const M = a.shape[a.shape.length - 2];
-  const K = a.shape[a.shape.length - 1];
-  const lead = a.shape.slice(0, -2);
-  const batch = sizeOf(lead);
-  const bBatched = b.shape.length === 3;
-  const bK = o.transB ? b.shape[b.shape.length - 1] : b.shape[b.shape.length - 2];
-  const N = o.transB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
-  if (bK !== K) fail(op, `inner dimensions differ: a [${a.shape.join(', ')}] vs b [${b.shape.join(', ')}]${o.transB ? ' (transB)' : ''}`);
-  if (bBatched && b.shape[0] !== batch) fail(op, `b has batch ${b.shape[0]} but a has batch ${batch}`);
-  if (o.bias) {
-    expect(op, 'bias', o.bias, be, ['f32'], [1]);
-    if (o.bias.shape[0] !== N) fail(op, `bias has length ${o.bias.shape[0]}, expected N = ${N}`);
-  }
-  if (o.activation && o.activation !== 'none' && o.activation !== 'gelu') fail(op, `unknown activation "${o.activation}"`);
-  const outShape = [...lead, M, N];
-  expectOut(op, o.out, outShape, 'f32', be);
-  return { batch, M, K, N, bBatched, outShape };
 }
 
 export function planRows(op: string, x: Tensor, be: BackendName, C?: number): { rows: number; C: number } {
@@ -81,7 +55,14 @@ export function planRows(op: string, x: Tensor, be: BackendName, C?: number): { 
   return { rows: c === 0 ? 0 : x.size / c, C: c };
 }
 
-export function planNorm(op: string, x: Tensor, gamma: Tensor, beta: Tensor | null, eps: number, be: BackendName): { rows: number; C: number } {
+export function planNorm(
+  op: string,
+  x: Tensor,
+  gamma: Tensor,
+  beta: Tensor | null,
+  eps: number,
+  be: BackendName,
+): { rows: number; C: number } {
   expect(op, 'gamma', gamma, be, ['f32'], [1]);
   if (beta) expect(op, 'beta', beta, be, ['f32'], [1]);
   if (beta && beta.shape[0] !== gamma.shape[0]) fail(op, 'gamma and beta differ in length');
@@ -89,15 +70,12 @@ export function planNorm(op: string, x: Tensor, gamma: Tensor, beta: Tensor | nu
   return planRows(op, x, be, gamma.shape[0]);
 }
 
-export function planEmbedding(ids: Tensor, table: Tensor, be: BackendName): { N: number; V: number; C: number; outShape: number[] } {
-  const op = 'embedding';
-  expect(op, 'ids', ids, be, ['u32', 'i32']);
-  expect(op, 'table', table, be, ['f32'], [2]);
-  const [V, C] = table.shape;
-  return { N: ids.size, V, C, outShape: [...ids.shape, C] };
-}
-
-export function planRope(x: Tensor, pos: Tensor, table: Tensor, be: BackendName): { tokens: number; H: number; D: number; P: number } {
+export function planRope(
+  x: Tensor,
+  pos: Tensor,
+  table: Tensor,
+  be: BackendName,
+): { tokens: number; H: number; D: number; P: number } {
   const op = 'rope';
   expect(op, 'x', x, be, ['f32'], [3, 4]);
   expect(op, 'positions', pos, be, ['u32', 'i32']);
@@ -107,11 +85,19 @@ export function planRope(x: Tensor, pos: Tensor, table: Tensor, be: BackendName)
   const tokens = x.size / Math.max(1, H * D);
   if (D % 2 !== 0) fail(op, `head dim ${D} must be even`);
   if (pos.size !== tokens) fail(op, `positions has ${pos.size} entries, x has ${tokens} tokens`);
-  if (table.shape[1] !== D / 2 || table.shape[2] !== 2) fail(op, `table must be (P, ${D / 2}, 2), got [${table.shape.join(', ')}]`);
+  if (table.shape[1] !== D / 2 || table.shape[2] !== 2)
+    fail(op, `table must be (P, ${D / 2}, 2), got [${table.shape.join(', ')}]`);
   return { tokens, H, D, P: table.shape[0] };
 }
 
-export function planAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, scale: number | undefined, be: BackendName): AttentionDims {
+export function planAttention(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  mask: Tensor,
+  scale: number | undefined,
+  be: BackendName,
+): AttentionDims {
   const op = 'attention';
   expect(op, 'q', q, be, ['f32'], [4]);
   expect(op, 'k', k, be, ['f32'], [4]);
@@ -119,11 +105,14 @@ export function planAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, sca
   expect(op, 'mask', mask, be, ['u32'], [2, 3]);
   const [B, Tq, H, D] = q.shape;
   const [kB, Tk, kH, kD] = k.shape;
-  if (kB !== B || kH !== H || kD !== D) fail(op, `k [${k.shape.join(', ')}] does not match q [${q.shape.join(', ')}] in batch/heads/dim`);
-  if (v.shape.some((d, i) => d !== k.shape[i])) fail(op, `v [${v.shape.join(', ')}] must match k [${k.shape.join(', ')}]`);
+  if (kB !== B || kH !== H || kD !== D)
+    fail(op, `k [${k.shape.join(', ')}] does not match q [${q.shape.join(', ')}] in batch/heads/dim`);
+  if (v.shape.some((d, i) => d !== k.shape[i]))
+    fail(op, `v [${v.shape.join(', ')}] must match k [${k.shape.join(', ')}]`);
   if (D > MAX_HEAD_DIM) fail(op, `head dim ${D} exceeds the kernel's maximum ${MAX_HEAD_DIM}`);
   const ms = mask.shape;
-  const mTq = ms[ms.length - 2], mTk = ms[ms.length - 1];
+  const mTq = ms[ms.length - 2],
+    mTk = ms[ms.length - 1];
   if (mTq !== Tq || mTk !== Tk) fail(op, `mask [${ms.join(', ')}] must end in (${Tq}, ${Tk})`);
   const maskBatched = ms.length === 3 && ms[0] !== 1;
   if (maskBatched && ms[0] !== B) fail(op, `mask batch ${ms[0]} must be 1 or ${B}`);
@@ -135,7 +124,8 @@ export function planAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, sca
 export function planBinary(op: string, a: Tensor, b: Tensor, be: BackendName): void {
   expect(op, 'a', a, be, ['f32']);
   expect(op, 'b', b, be, ['f32']);
-  if (b.size === 0 || a.size % b.size !== 0) fail(op, `b has ${b.size} elements, which must divide a's ${a.size} (broadcast by repetition)`);
+  if (b.size === 0 || a.size % b.size !== 0)
+    fail(op, `b has ${b.size} elements, which must divide a's ${a.size} (broadcast by repetition)`);
 }
 
 export interface RngOptions {
@@ -148,15 +138,26 @@ export interface RngOptions {
   tailSlice?: number;
 }
 
-export function planRng(o: RngOptions): { count: number; output: RngOutput; stream: [number, number, number]; tailSlice: number; outShape: number[]; dtype: DType } {
+export function planRng(o: RngOptions): {
+  count: number;
+  output: RngOutput;
+  stream: [number, number, number];
+  tailSlice: number;
+  outShape: number[];
+  dtype: DType;
+} {
   const op = 'rng';
   const output = o.output ?? 'u32';
-  if (!['u32', 'uniform', 'uniform-naive', 'gumbel', 'gumbel-naive', 'normal'].includes(output)) fail(op, `unknown output "${output}"`);
-  if (!Number.isInteger(o.count) || o.count < 0 || o.count > 2 ** 31) fail(op, `count must be an integer in [0, 2^31], got ${o.count}`);
+  if (!['u32', 'uniform', 'uniform-naive', 'gumbel', 'gumbel-naive', 'normal'].includes(output))
+    fail(op, `unknown output "${output}"`);
+  if (!Number.isInteger(o.count) || o.count < 0 || o.count > 2 ** 31)
+    fail(op, `count must be an integer in [0, 2^31], got ${o.count}`);
   const stream = o.stream ?? [0, 0, 0];
-  if (stream.length !== 3 || stream.some((s) => !Number.isInteger(s) || s < 0 || s > 0xffffffff)) fail(op, 'stream must be 3 u32 words');
+  if (stream.length !== 3 || stream.some((s) => !Number.isInteger(s) || s < 0 || s > 0xffffffff))
+    fail(op, 'stream must be 3 u32 words');
   const tailSlice = o.tailSlice ?? 0;
-  if (!Number.isInteger(tailSlice) || tailSlice < 0 || tailSlice > 63) fail(op, `tailSlice must be an integer in [0, 63], got ${tailSlice}`);
+  if (!Number.isInteger(tailSlice) || tailSlice < 0 || tailSlice > 63)
+    fail(op, `tailSlice must be an integer in [0, 63], got ${tailSlice}`);
   if (tailSlice && output === 'normal') fail(op, 'tailSlice applies to uniform and Gumbel outputs, not normal');
   const u = output === 'u32';
   return { count: o.count, output, stream, tailSlice, outShape: [o.count, u ? 4 : 2], dtype: u ? 'u32' : 'f32' };
@@ -195,15 +196,18 @@ export function planCategorical(logits: Tensor, o: SampleOptions, be: BackendNam
   const rows = logits.shape.length === 2 ? logits.shape[0] : 1;
   if (V < 1) fail(op, 'vocabulary must have at least one entry');
   const temperature = o.temperature ?? 1;
-  if (!(temperature >= 0) || !Number.isFinite(temperature)) fail(op, `temperature must be finite and ≥ 0, got ${o.temperature}`);
+  if (!(temperature >= 0) || !Number.isFinite(temperature))
+    fail(op, `temperature must be finite and ≥ 0, got ${o.temperature}`);
   const topK = o.topK ?? 0;
   if (!Number.isInteger(topK) || topK < 0) fail(op, `topK must be an integer ≥ 0 (0 = off), got ${o.topK}`);
   const topP = o.topP ?? 1;
   if (!(topP > 0 && topP <= 1)) fail(op, `topP must be in (0, 1], got ${o.topP}`);
   const precision = o.precision ?? 'precise';
-  if (precision !== 'precise' && precision !== 'naive-f32') fail(op, `precision must be 'precise' or 'naive-f32', got ${String(precision)}`);
+  if (precision !== 'precise' && precision !== 'naive-f32')
+    fail(op, `precision must be 'precise' or 'naive-f32', got ${String(precision)}`);
   const c = o.counter ?? 0;
-  if (!Number.isInteger(c) || c < 0 || c > Number.MAX_SAFE_INTEGER) fail(op, `counter must be an integer in [0, 2^53), got ${o.counter}`);
+  if (!Number.isInteger(c) || c < 0 || c > Number.MAX_SAFE_INTEGER)
+    fail(op, `counter must be an integer in [0, 2^53), got ${o.counter}`);
   expectOut(op, o.out, [rows], 'u32', be);
   return { rows, V, temperature, topK, topP, precision, counter: [c % 2 ** 32, Math.floor(c / 2 ** 32)] };
 }
@@ -230,53 +234,6 @@ export function planReshape(t: Tensor, shape: readonly number[], be: BackendName
   }
 }
 
-/** One reverse-diffusion update (shaders/diffusion_step.wgsl); see src/samplers/diffusion.ts. */
-export interface DiffusionStepOptions {
-  seed: number | bigint;
-  /** Philox counter word 1 for the noise z (the sampler's step index) */
-  step: number;
-  /** guidance w: eps holds (2, n) — conditional then unconditional — and e = ε_c + w(ε_c − ε_u) */
-  guidance?: number;
-  clip: boolean;
-  s0: number;
-  s1: number;
-  cX0: number;
-  cX: number;
-  cE: number;
-  sigma: number;
-  /** x' (same shape as x); must not be x */
-  out: Tensor;
-  /** x̂0 (same shape as x) */
-  x0Out: Tensor;
-  /** optional (2·B, …): x' written to both halves (the next guided pass's input) */
-  dupOut?: Tensor;
-}
-
-export function planDiffusionStep(x: Tensor, eps: Tensor, o: DiffusionStepOptions, backend: BackendName): { n: number; cfg: boolean } {
-  const op = 'diffusionStep';
-  expect(op, 'x', x, backend, ['f32']);
-  expect(op, 'eps', eps, backend, ['f32']);
-  const n = x.size;
-  const cfg = o.guidance !== undefined;
-  if (eps.size !== (cfg ? 2 * n : n)) fail(op, `eps has ${eps.size} values, expected ${cfg ? `2·${n} (conditional then unconditional)` : n}`);
-  if (!Number.isInteger(o.step) || o.step < 0 || o.step > 0xffffffff) fail(op, `step must be a u32, got ${o.step}`);
-  for (const [k, v] of [['guidance', o.guidance ?? 0], ['s0', o.s0], ['s1', o.s1], ['cX0', o.cX0], ['cX', o.cX], ['cE', o.cE], ['sigma', o.sigma]] as const) {
-    if (!Number.isFinite(v)) fail(op, `${k} must be finite, got ${v}`);
-  }
-  if (!(o.s0 > 0) || !(o.s1 > 0)) fail(op, `s0 and s1 must be > 0, got ${o.s0}, ${o.s1}`);
-  if (o.sigma < 0) fail(op, `sigma must be ≥ 0, got ${o.sigma}`);
-  expectOut(op, o.out, x.shape, 'f32', backend);
-  expectOut(op, o.x0Out, x.shape, 'f32', backend);
-  if (!o.out || !o.x0Out) fail(op, 'out and x0Out are required');
-  if (o.dupOut) {
-    expect(op, 'dupOut', o.dupOut, backend, ['f32']);
-    if (o.dupOut.size !== 2 * n) fail(op, `dupOut has ${o.dupOut.size} values, expected 2·${n}`);
-  }
-  if (new Set([o.out, o.x0Out, o.dupOut].filter(Boolean)).size !== [o.out, o.x0Out, o.dupOut].filter(Boolean).length) fail(op, 'out, x0Out and dupOut must be distinct tensors');
-  for (const w of [o.out, o.x0Out, o.dupOut]) if (w && (w === x || w === eps)) fail(op, 'outputs must not alias x or eps');
-  return { n, cfg };
-}
-
 export interface Conv2dOptions {
   /** (Cout) */
   bias?: Tensor;
@@ -296,11 +253,14 @@ export function planConv2d(x: Tensor, w: Tensor, o: Conv2dOptions, backend: Back
   const [KH, KW, wCin, Cout] = w.shape;
   if (wCin !== Cin) fail(op, `w has ${wCin} input channels, x has ${Cin}`);
   if (KH < 1 || KW < 1 || Cin < 1 || Cout < 1) fail(op, `kernel [${w.shape.join(', ')}] must have every dimension ≥ 1`);
-  const stride = o.stride ?? 1, pad = o.pad ?? 0;
+  const stride = o.stride ?? 1,
+    pad = o.pad ?? 0;
   if (!Number.isInteger(stride) || stride < 1) fail(op, `stride must be an integer ≥ 1, got ${stride}`);
   if (!Number.isInteger(pad) || pad < 0) fail(op, `pad must be an integer ≥ 0, got ${pad}`);
-  const Ho = Math.floor((H + 2 * pad - KH) / stride) + 1, Wo = Math.floor((W + 2 * pad - KW) / stride) + 1;
-  if (Ho < 1 || Wo < 1) fail(op, `output would be ${Ho}×${Wo}: kernel ${KH}×${KW} does not fit ${H}×${W} with pad ${pad}`);
+  const Ho = Math.floor((H + 2 * pad - KH) / stride) + 1,
+    Wo = Math.floor((W + 2 * pad - KW) / stride) + 1;
+  if (Ho < 1 || Wo < 1)
+    fail(op, `output would be ${Ho}×${Wo}: kernel ${KH}×${KW} does not fit ${H}×${W} with pad ${pad}`);
   if (o.bias) {
     expect(op, 'bias', o.bias, backend, ['f32'], [1]);
     if (o.bias.shape[0] !== Cout) fail(op, `bias has ${o.bias.shape[0]} entries, expected ${Cout}`);
@@ -308,64 +268,4 @@ export function planConv2d(x: Tensor, w: Tensor, o: Conv2dOptions, backend: Back
   const activation: Activation = o.activation ?? 'none';
   if (!Object.hasOwn(ACTIVATION_CODES, activation)) fail(op, `unknown activation "${activation}"`);
   return { B, H, W, Cin, KH, KW, Cout, stride, pad, Ho, Wo, activation, outShape: [B, Ho, Wo, Cout] };
-}
-
-export interface Pool2dOptions {
-  kind: 'max' | 'avg';
-  /** window: n×n, or [height, width] */
-  size: number | [number, number];
-  /** default: the window size */
-  stride?: number | [number, number];
-}
-
-export function planPool2d(x: Tensor, o: Pool2dOptions, backend: BackendName) {
-  const op = 'pool2d';
-  expect(op, 'x', x, backend, ['f32'], [4]);
-  if (o.kind !== 'max' && o.kind !== 'avg') fail(op, `kind must be "max" or "avg", got ${JSON.stringify(o.kind)}`);
-  const pair = (v: number | [number, number], name: string): [number, number] => {
-    const p: [number, number] = Array.isArray(v) ? [v[0], v[1]] : [v, v];
-    if (!p.every((q) => Number.isInteger(q) && q >= 1)) fail(op, `${name} must be an integer ≥ 1 or a pair of them, got ${JSON.stringify(v)}`);
-    return p;
-  };
-  const [kh, kw] = pair(o.size, 'size'), [sh, sw] = pair(o.stride ?? o.size, 'stride');
-  const [B, H, W, C] = x.shape;
-  const Ho = Math.floor((H - kh) / sh) + 1, Wo = Math.floor((W - kw) / sw) + 1;
-  if (Ho < 1 || Wo < 1) fail(op, `window ${kh}×${kw} does not fit ${H}×${W}`);
-  return { B, H, W, C, kh, kw, sh, sw, Ho, Wo, kind: o.kind, outShape: [B, Ho, Wo, C] };
-}
-
-export interface UnpatchifyOptions { p: number; H: number; W: number; C: number }
-
-export function planPatch(t: Tensor, o: { p: number; H?: number; W?: number; C?: number }, inverse: boolean, backend: BackendName) {
-  const op = inverse ? 'unpatchify' : 'patchify';
-  expect(op, 'x', t, backend, ['f32'], [inverse ? 3 : 4]);
-  const p = o.p;
-  if (!Number.isInteger(p) || p < 1) fail(op, `patch size must be an integer ≥ 1, got ${p}`);
-  let B: number, H: number, W: number, C: number;
-  if (inverse) {
-    ({ H, W, C } = o as UnpatchifyOptions);
-    for (const [k, v] of [['H', H], ['W', W], ['C', C]] as const) if (!Number.isInteger(v) || v < 1) fail(op, `${k} must be an integer ≥ 1, got ${v}`);
-    B = t.shape[0];
-  } else {
-    [B, H, W, C] = t.shape;
-  }
-  if (H % p || W % p) fail(op, `image ${H}×${W} is not divisible by the patch size ${p}`);
-  const N = (H / p) * (W / p), P = p * p * C;
-  if (inverse && (t.shape[1] !== N || t.shape[2] !== P)) fail(op, `patches must be (B, ${N}, ${P}) for a ${H}×${W}×${C} image, got [${t.shape.join(', ')}]`);
-  return { B, H, W, C, p, outShape: inverse ? [B, H, W, C] : [B, N, P] };
-}
-
-export function planModulate(op: 'modulate' | 'gatedAdd', a: Tensor, r: Tensor | null, u: Tensor, v: Tensor | null, backend: BackendName) {
-  expect(op, 'x', a, backend, ['f32'], [3]);
-  const [B, T, C] = a.shape;
-  if (r) {
-    expect(op, 'y', r, backend, ['f32'], [3]);
-    if (r.shape.some((d, i) => d !== a.shape[i])) fail(op, `y has shape [${r.shape.join(', ')}], expected [${a.shape.join(', ')}]`);
-  }
-  for (const [name, t] of [[op === 'modulate' ? 'shift' : 'gate', u], ['scale', v]] as const) {
-    if (!t) continue;
-    expect(op, name, t, backend, ['f32'], [2]);
-    if (t.shape[0] !== B || t.shape[1] !== C) fail(op, `${name} must be (${B}, ${C}), got [${t.shape.join(', ')}]`);
-  }
-  return { B, T, C };
 }

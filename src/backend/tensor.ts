@@ -25,7 +25,8 @@ export function sizeOf(shape: readonly number[]): number {
 
 export function checkShape(shape: readonly number[], op = 'tensor'): void {
   for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) throw new OpInputError(op, `shape [${shape.join(', ')}] must hold non-negative integers`);
+    if (!Number.isInteger(d) || d < 0)
+      throw new OpInputError(op, `shape [${shape.join(', ')}] must hold non-negative integers`);
   }
 }
 

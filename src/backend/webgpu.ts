@@ -4,14 +4,47 @@ import { grid1d, GpuRuntime } from '../gpu/runtime.js';
 import { PRECISION_CODES } from '../reference/categorical.js';
 import { ACTIVATION_CODES, ELEMENTWISE_CODES, type ElementwiseOp } from '../reference/elementwise.js';
 import { RNG_OUTPUT_CODES, seedToKey } from '../reference/rng.js';
+import { DIFFUSION_STEP_PARAMS, planDiffusionStep, type DiffusionStepOptions } from '../ops/diffusion_step.js';
+import { LAYER_NORM_PARAMS, planLayerNorm, type NormOptions } from '../ops/layer_norm.js';
+import { MATMUL_ACTIVATIONS, MATMUL_PARAMS, planMatmul, type MatmulOptions } from '../ops/matmul.js';
+import { EMBEDDING_PARAMS, planEmbedding } from '../ops/embedding.js';
+import { MODULATE_MODES, MODULATE_PARAMS, planModulate } from '../ops/modulate.js';
+import { PATCHIFY_PARAMS, planPatch, type UnpatchifyOptions } from '../ops/patchify.js';
+import { planPool2d, POOL2D_KINDS, POOL2D_PARAMS, type Pool2dOptions } from '../ops/pool2d.js';
+import { planRmsNorm, RMS_NORM_PARAMS } from '../ops/rms_norm.js';
+import type { ParamField, ParamsStruct, ParamValues } from '../ops/params.js';
+import { SOFTMAX_PARAMS, type SoftmaxOptions } from '../ops/softmax.js';
 import type { Backend, BackendInfo, OutOption, TensorBound } from './backend.js';
 import {
-  expect, expectOut, planAttention, planBinary, planCategorical, planEmbedding, planMatmul, planNorm,
-  planRng, planRope, planRows, planWrite, checkSamples, planReshape, planDiffusionStep, planConv2d, planPool2d, planPatch, planModulate, type Conv2dOptions, type Pool2dOptions, type UnpatchifyOptions, type DiffusionStepOptions, type MatmulOptions, type RngOptions, type SampleOptions,
+  expect,
+  expectOut,
+  planAttention,
+  planBinary,
+  planCategorical,
+  planRng,
+  planRope,
+  planRows,
+  planWrite,
+  checkSamples,
+  planReshape,
+  planConv2d,
+  type Conv2dOptions,
+  type RngOptions,
+  type SampleOptions,
 } from './shapes.js';
-import { assertLive, checkShape, dtypeOf, hostArray, sizeOf, type DType, type HostArray, type Tensor } from './tensor.js';
+import {
+  assertLive,
+  checkShape,
+  dtypeOf,
+  hostArray,
+  sizeOf,
+  type DType,
+  type HostArray,
+  type Tensor,
+} from './tensor.js';
 
-const STORAGE = 0x80 | 0x04 | 0x08; // STORAGE | COPY_SRC | COPY_DST (constants, so this module loads without WebGPU globals)
+// STORAGE | COPY_SRC | COPY_DST (constants, so this module loads without WebGPU globals)
+const STORAGE = 0x80 | 0x04 | 0x08;
 
 export class GpuTensor implements Tensor {
   readonly backend = 'webgpu' as const;
@@ -19,7 +52,11 @@ export class GpuTensor implements Tensor {
   freed = false;
   view = false;
   role?: 'samples';
-  constructor(readonly buffer: GPUBuffer, readonly shape: readonly number[], readonly dtype: DType) {
+  constructor(
+    readonly buffer: GPUBuffer,
+    readonly shape: readonly number[],
+    readonly dtype: DType,
+  ) {
     this.size = sizeOf(shape);
   }
 }
@@ -96,8 +133,13 @@ export class WebGPUBackend implements Backend {
     }
   }
 
-  /** Fill the scratch with u32/f32 words: numbers given as ['u', v] or ['f', v]. */
-  private params(words: (['u' | 'f', number])[]): DataView {
+  /** Pack an op's declared uniform struct (src/ops/params.ts) into the scratch. */
+  private pack<F extends readonly ParamField[]>(s: ParamsStruct<F>, values: ParamValues<F>): DataView {
+    return s.pack(values, this.scratch);
+  }
+
+  /** Fill the scratch with u32/f32 words: numbers given as ['u', v] or ['f', v] (ops not yet declared in src/ops/). */
+  private params(words: ['u' | 'f', number][]): DataView {
     const s = this.scratch;
     let o = 0;
     for (const [t, v] of words) {
@@ -111,7 +153,11 @@ export class WebGPUBackend implements Backend {
 
   tensor(data: HostArray, shape: readonly number[]): Tensor {
     checkShape(shape);
-    if (sizeOf(shape) !== data.length) throw new OpInputError('tensor', `shape [${shape.join(', ')}] needs ${sizeOf(shape)} elements, data has ${data.length}`);
+    if (sizeOf(shape) !== data.length)
+      throw new OpInputError(
+        'tensor',
+        `shape [${shape.join(', ')}] needs ${sizeOf(shape)} elements, data has ${data.length}`,
+      );
     const t = this.alloc(shape, dtypeOf(data), 'tensor:data');
     if (data.length) this.runtime.write(t.buffer, data);
     return t;
@@ -170,8 +216,13 @@ export class WebGPUBackend implements Backend {
       kernel: 'matmul',
       entry: blocked ? 'matmul_blocked' : 'matmul',
       label: `matmul:${path}`,
-      constants: { TRANS_B: !!o.transB, B_BATCHED: p.bBatched, HAS_BIAS: !!o.bias, ACT: o.activation === 'gelu' ? 1 : 0 },
-      params: this.params([['u', M], ['u', p.N], ['u', p.K], ['u', 0]]),
+      constants: {
+        TRANS_B: !!o.transB,
+        B_BATCHED: p.bBatched,
+        HAS_BIAS: !!o.bias,
+        ACT: MATMUL_ACTIVATIONS[o.activation ?? 'none'],
+      },
+      params: this.pack(MATMUL_PARAMS, { M, N: p.N, K: p.K }),
       bindings: [this.buf(a), this.buf(b), o.bias ? this.buf(o.bias) : this.runtime.dummyBuffer, out.buffer],
       grid: blocked ? [Math.ceil(p.N / 32), Math.ceil(M / 32), batch] : [Math.ceil(p.N / 64), Math.ceil(M / 64), batch],
     });
@@ -182,7 +233,14 @@ export class WebGPUBackend implements Backend {
    * Row kernels (norms): a workgroup per row for long rows; for short rows (C ≤ 128) one invocation
    * per row, which avoids a barrier-heavy reduction per tiny row.
    */
-  private rowKernel(kernel: string, rows: number, C: number, extra: (['u' | 'f', number])[], bindings: GPUBuffer[], constants: Record<string, number | boolean> = {}): void {
+  private rowKernel(
+    kernel: string,
+    rows: number,
+    C: number,
+    params: (groupsX: number) => DataView,
+    bindings: GPUBuffer[],
+    constants: Record<string, number | boolean> = {},
+  ): void {
     if (rows === 0 || C === 0) return;
     const perThread = C <= 128;
     const { grid, groupsX } = grid1d(perThread ? Math.ceil(rows / 64) : rows, this.maxGroups);
@@ -191,31 +249,29 @@ export class WebGPUBackend implements Backend {
       kernel,
       label: `${kernel}:dispatch`,
       constants: { WG, PER_THREAD: perThread, ...constants },
-      params: this.params([['u', rows], ['u', C], ...extra, ['u', groupsX]]),
+      params: params(groupsX),
       bindings,
       grid,
     });
   }
 
-  layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, o: { eps?: number } & OutOption = {}): Tensor {
-    const eps = o.eps ?? 1e-5;
-    const { rows, C } = planNorm('layerNorm', x, gamma, beta, eps, 'webgpu');
-    expectOut('layerNorm', o.out, x.shape, 'f32', 'webgpu');
+  layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, o: NormOptions = {}): Tensor {
+    const { rows, C, eps } = planLayerNorm(x, gamma, beta, o, 'webgpu');
     const out = this.alloc(x.shape, 'f32', 'layer_norm:out', o.out);
-    this.rowKernel('layer_norm', rows, C, [['f', eps]], [this.buf(x), this.buf(gamma), this.buf(beta), out.buffer]);
+    const params = (groupsX: number) => this.pack(LAYER_NORM_PARAMS, { rows, C, eps, groups_x: groupsX });
+    this.rowKernel('layer_norm', rows, C, params, [this.buf(x), this.buf(gamma), this.buf(beta), out.buffer]);
     return out;
   }
 
-  rmsNorm(x: Tensor, gamma: Tensor, o: { eps?: number } & OutOption = {}): Tensor {
-    const eps = o.eps ?? 1e-6;
-    const { rows, C } = planNorm('rmsNorm', x, gamma, null, eps, 'webgpu');
-    expectOut('rmsNorm', o.out, x.shape, 'f32', 'webgpu');
+  rmsNorm(x: Tensor, gamma: Tensor, o: NormOptions = {}): Tensor {
+    const { rows, C, eps } = planRmsNorm(x, gamma, o, 'webgpu');
     const out = this.alloc(x.shape, 'f32', 'rms_norm:out', o.out);
-    this.rowKernel('rms_norm', rows, C, [['f', eps]], [this.buf(x), this.buf(gamma), out.buffer]);
+    const params = (groupsX: number) => this.pack(RMS_NORM_PARAMS, { rows, C, eps, groups_x: groupsX });
+    this.rowKernel('rms_norm', rows, C, params, [this.buf(x), this.buf(gamma), out.buffer]);
     return out;
   }
 
-  softmax(x: Tensor, o: { log?: boolean } & OutOption = {}): Tensor {
+  softmax(x: Tensor, o: SoftmaxOptions & OutOption = {}): Tensor {
     const { rows, C } = planRows('softmax', x, 'webgpu');
     expectOut('softmax', o.out, x.shape, 'f32', 'webgpu');
     const out = this.alloc(x.shape, 'f32', 'softmax:out', o.out);
@@ -225,21 +281,34 @@ export class WebGPUBackend implements Backend {
       kernel: 'softmax',
       label: 'softmax:dispatch',
       constants: { WG: rowWG(C), LOG: !!o.log },
-      params: this.params([['u', rows], ['u', C], ['u', groupsX], ['u', 0]]),
+      params: this.pack(SOFTMAX_PARAMS, { rows, C, groups_x: groupsX }),
       bindings: [this.buf(x), out.buffer],
       grid,
     });
     return out;
   }
 
-  private flat(kernel: string, n: number, words: (['u' | 'f', number])[], bindings: GPUBuffer[], constants: Record<string, number | boolean> = {}): void {
+  /**
+   * One invocation per element, 64 per workgroup, the grid folded into 2-D past the x limit. `params`:
+   * the op's words (['u', -1] stands for groups_x), or a function packing its declared struct.
+   */
+  private flat(
+    kernel: string,
+    n: number,
+    params: ['u' | 'f', number][] | ((groupsX: number) => DataView),
+    bindings: GPUBuffer[],
+    constants: Record<string, number | boolean> = {},
+  ): void {
     if (n === 0) return;
     const { grid, groupsX } = grid1d(Math.ceil(n / 64), this.maxGroups);
     this.runtime.dispatch({
       kernel,
       label: `${kernel}:dispatch`,
       constants: { WG: 64, ...constants },
-      params: this.params(words.map((w) => (w[0] === 'u' && w[1] === -1 ? ['u', groupsX] : w))),
+      params:
+        typeof params === 'function'
+          ? params(groupsX)
+          : this.params(params.map((w) => (w[0] === 'u' && w[1] === -1 ? ['u', groupsX] : w))),
       bindings,
       grid,
     });
@@ -249,7 +318,12 @@ export class WebGPUBackend implements Backend {
     const p = planEmbedding(ids, table, 'webgpu');
     expectOut('embedding', o.out, p.outShape, 'f32', 'webgpu');
     const out = this.alloc(p.outShape, 'f32', 'embedding:out', o.out);
-    this.flat('embedding', p.N * p.C, [['u', p.N], ['u', p.C], ['u', p.V], ['u', -1]], [this.buf(ids), this.buf(table), out.buffer]);
+    this.flat(
+      'embedding',
+      p.N * p.C,
+      (groupsX) => this.pack(EMBEDDING_PARAMS, { N: p.N, C: p.C, V: p.V, groups_x: groupsX }),
+      [this.buf(ids), this.buf(table), out.buffer],
+    );
     return out;
   }
 
@@ -257,9 +331,21 @@ export class WebGPUBackend implements Backend {
     const p = planRope(x, positions, table, 'webgpu');
     expectOut('rope', o.out, x.shape, 'f32', 'webgpu');
     const out = this.alloc(x.shape, 'f32', 'rope:out', o.out);
-    this.flat('rope', (p.tokens * p.H * p.D) / 2,
-      [['u', p.tokens], ['u', p.H], ['u', p.D], ['u', p.P], ['u', -1], ['u', 0], ['u', 0], ['u', 0]],
-      [this.buf(x), this.buf(positions), this.buf(table), out.buffer]);
+    this.flat(
+      'rope',
+      (p.tokens * p.H * p.D) / 2,
+      [
+        ['u', p.tokens],
+        ['u', p.H],
+        ['u', p.D],
+        ['u', p.P],
+        ['u', -1],
+        ['u', 0],
+        ['u', 0],
+        ['u', 0],
+      ],
+      [this.buf(x), this.buf(positions), this.buf(table), out.buffer],
+    );
     return out;
   }
 
@@ -267,40 +353,90 @@ export class WebGPUBackend implements Backend {
     const p = planAttention(q, k, v, mask, o.scale, 'webgpu');
     expectOut('attention', o.out, q.shape, 'f32', 'webgpu');
     const out = this.alloc(q.shape, 'f32', 'attention:out', o.out);
-    this.flat('attention', p.B * p.Tq * p.H,
-      [['u', p.B], ['u', p.Tq], ['u', p.Tk], ['u', p.H], ['u', p.D], ['f', p.scale], ['u', -1], ['u', 0]],
+    this.flat(
+      'attention',
+      p.B * p.Tq * p.H,
+      [
+        ['u', p.B],
+        ['u', p.Tq],
+        ['u', p.Tk],
+        ['u', p.H],
+        ['u', p.D],
+        ['f', p.scale],
+        ['u', -1],
+        ['u', 0],
+      ],
       [this.buf(q), this.buf(k), this.buf(v), this.buf(mask), out.buffer],
-      { MASK_BATCHED: p.maskBatched });
+      { MASK_BATCHED: p.maskBatched },
+    );
     return out;
   }
 
   elementwise(op: ElementwiseOp, a: Tensor, b: Tensor | null, o: { scalar?: number } & OutOption = {}): Tensor {
     if (op === 'add' || op === 'mul') planBinary(op, a, b!, 'webgpu');
     else expect(op, 'a', a, 'webgpu', ['f32']);
-    if (op === 'scale' && !Number.isFinite(o.scalar ?? NaN)) throw new OpInputError('scale', `scalar must be finite, got ${o.scalar}`);
+    if (op === 'scale' && !Number.isFinite(o.scalar ?? NaN))
+      throw new OpInputError('scale', `scalar must be finite, got ${o.scalar}`);
     expectOut(op, o.out, a.shape, 'f32', 'webgpu');
     const out = this.alloc(a.shape, 'f32', `elementwise:${op}`, o.out);
-    this.flat('elementwise', a.size, [['u', a.size], ['u', b ? b.size : 1], ['f', o.scalar ?? 1], ['u', -1]],
-      [this.buf(a), b ? this.buf(b) : this.runtime.dummyBuffer, out.buffer], { OP: ELEMENTWISE_CODES[op] });
+    this.flat(
+      'elementwise',
+      a.size,
+      [
+        ['u', a.size],
+        ['u', b ? b.size : 1],
+        ['f', o.scalar ?? 1],
+        ['u', -1],
+      ],
+      [this.buf(a), b ? this.buf(b) : this.runtime.dummyBuffer, out.buffer],
+      { OP: ELEMENTWISE_CODES[op] },
+    );
     return out;
   }
 
-  add(a: Tensor, b: Tensor, o: OutOption = {}): Tensor { return this.elementwise('add', a, b, o); }
-  mul(a: Tensor, b: Tensor, o: OutOption = {}): Tensor { return this.elementwise('mul', a, b, o); }
-  scale(a: Tensor, s: number, o: OutOption = {}): Tensor { return this.elementwise('scale', a, null, { ...o, scalar: s }); }
-  gelu(a: Tensor, o: OutOption = {}): Tensor { return this.elementwise('gelu', a, null, o); }
-  relu(a: Tensor, o: OutOption = {}): Tensor { return this.elementwise('relu', a, null, o); }
-  silu(a: Tensor, o: OutOption = {}): Tensor { return this.elementwise('silu', a, null, o); }
-  softplus(a: Tensor, o: OutOption = {}): Tensor { return this.elementwise('softplus', a, null, o); }
+  add(a: Tensor, b: Tensor, o: OutOption = {}): Tensor {
+    return this.elementwise('add', a, b, o);
+  }
+  mul(a: Tensor, b: Tensor, o: OutOption = {}): Tensor {
+    return this.elementwise('mul', a, b, o);
+  }
+  scale(a: Tensor, s: number, o: OutOption = {}): Tensor {
+    return this.elementwise('scale', a, null, { ...o, scalar: s });
+  }
+  gelu(a: Tensor, o: OutOption = {}): Tensor {
+    return this.elementwise('gelu', a, null, o);
+  }
+  relu(a: Tensor, o: OutOption = {}): Tensor {
+    return this.elementwise('relu', a, null, o);
+  }
+  silu(a: Tensor, o: OutOption = {}): Tensor {
+    return this.elementwise('silu', a, null, o);
+  }
+  softplus(a: Tensor, o: OutOption = {}): Tensor {
+    return this.elementwise('softplus', a, null, o);
+  }
 
   rng(o: RngOptions & OutOption): Tensor {
     const p = planRng(o);
     const key = seedToKey(o.seed);
     expectOut('rng', o.out, p.outShape, p.dtype, 'webgpu');
     const out = this.alloc(p.outShape, p.dtype, 'rng:out', o.out);
-    this.flat('rng', p.count,
-      [['u', p.count], ['u', -1], ['u', key[0]], ['u', key[1]], ['u', p.stream[0]], ['u', p.stream[1]], ['u', p.stream[2]], ['u', 0]],
-      [out.buffer], { OUTPUT: RNG_OUTPUT_CODES[p.output], TAIL_SLICE: p.tailSlice });
+    this.flat(
+      'rng',
+      p.count,
+      [
+        ['u', p.count],
+        ['u', -1],
+        ['u', key[0]],
+        ['u', key[1]],
+        ['u', p.stream[0]],
+        ['u', p.stream[1]],
+        ['u', p.stream[2]],
+        ['u', 0],
+      ],
+      [out.buffer],
+      { OUTPUT: RNG_OUTPUT_CODES[p.output], TAIL_SLICE: p.tailSlice },
+    );
     return out;
   }
 
@@ -308,10 +444,26 @@ export class WebGPUBackend implements Backend {
     const p = planConv2d(x, w, o, 'webgpu');
     expectOut('conv2d', o.out, p.outShape, 'f32', 'webgpu');
     const out = this.alloc(p.outShape, 'f32', 'conv2d:out', o.out);
-    this.flat('conv2d', p.B * p.Ho * p.Wo * p.Cout,
-      [['u', p.B], ['u', p.H], ['u', p.W], ['u', p.Cin], ['u', p.Ho], ['u', p.Wo], ['u', p.Cout], ['u', p.KH], ['u', p.KW], ['u', p.stride], ['u', p.pad], ['u', -1]],
+    this.flat(
+      'conv2d',
+      p.B * p.Ho * p.Wo * p.Cout,
+      [
+        ['u', p.B],
+        ['u', p.H],
+        ['u', p.W],
+        ['u', p.Cin],
+        ['u', p.Ho],
+        ['u', p.Wo],
+        ['u', p.Cout],
+        ['u', p.KH],
+        ['u', p.KW],
+        ['u', p.stride],
+        ['u', p.pad],
+        ['u', -1],
+      ],
       [this.buf(x), this.buf(w), o.bias ? this.buf(o.bias) : this.runtime.dummyBuffer, out.buffer],
-      { HAS_BIAS: !!o.bias, ACT: ACTIVATION_CODES[p.activation] });
+      { HAS_BIAS: !!o.bias, ACT: ACTIVATION_CODES[p.activation] },
+    );
     return out;
   }
 
@@ -319,46 +471,100 @@ export class WebGPUBackend implements Backend {
     const p = planPool2d(x, o, 'webgpu');
     expectOut('pool2d', o.out, p.outShape, 'f32', 'webgpu');
     const out = this.alloc(p.outShape, 'f32', 'pool2d:out', o.out);
-    this.flat('pool2d', p.B * p.Ho * p.Wo * p.C,
-      [['u', p.B], ['u', p.H], ['u', p.W], ['u', p.C], ['u', p.Ho], ['u', p.Wo], ['u', p.kh], ['u', p.kw], ['u', p.sh], ['u', p.sw], ['u', -1]],
-      [this.buf(x), out.buffer], { KIND: p.kind === 'max' ? 0 : 1 });
+    this.flat(
+      'pool2d',
+      p.B * p.Ho * p.Wo * p.C,
+      (groupsX) => this.pack(POOL2D_PARAMS, { ...p, groups_x: groupsX }),
+      [this.buf(x), out.buffer],
+      { KIND: POOL2D_KINDS[p.kind] },
+    );
     return out;
   }
 
-  private patchOp(t: Tensor, o: { p: number; H?: number; W?: number; C?: number } & OutOption, inverse: boolean): Tensor {
+  private patchOp(
+    t: Tensor,
+    o: { p: number; H?: number; W?: number; C?: number } & OutOption,
+    inverse: boolean,
+  ): Tensor {
     const s = planPatch(t, o, inverse, 'webgpu');
     const op = inverse ? 'unpatchify' : 'patchify';
     expectOut(op, o.out, s.outShape, 'f32', 'webgpu');
     const out = this.alloc(s.outShape, 'f32', `${op}:out`, o.out);
-    this.flat('patchify', s.B * s.H * s.W * s.C, [['u', s.B], ['u', s.H], ['u', s.W], ['u', s.C], ['u', s.p], ['u', -1]],
-      [this.buf(t), out.buffer], { PATCHIFY: !inverse });
+    this.flat(
+      'patchify',
+      s.B * s.H * s.W * s.C,
+      (groupsX) => this.pack(PATCHIFY_PARAMS, { B: s.B, H: s.H, W: s.W, C: s.C, p: s.p, groups_x: groupsX }),
+      [this.buf(t), out.buffer],
+      { PATCHIFY: !inverse },
+    );
     return out;
   }
 
-  patchify(x: Tensor, p: number, o: OutOption = {}): Tensor { return this.patchOp(x, { ...o, p }, false); }
-  unpatchify(t: Tensor, o: UnpatchifyOptions & OutOption): Tensor { return this.patchOp(t, o, true); }
+  patchify(x: Tensor, p: number, o: OutOption = {}): Tensor {
+    return this.patchOp(x, { ...o, p }, false);
+  }
+  unpatchify(t: Tensor, o: UnpatchifyOptions & OutOption): Tensor {
+    return this.patchOp(t, o, true);
+  }
 
-  private modulateOp(op: 'modulate' | 'gatedAdd', a: Tensor, r: Tensor | null, u: Tensor, v: Tensor | null, o: OutOption): Tensor {
+  private modulateOp(
+    op: 'modulate' | 'gatedAdd',
+    a: Tensor,
+    r: Tensor | null,
+    u: Tensor,
+    v: Tensor | null,
+    o: OutOption,
+  ): Tensor {
     const { T, C } = planModulate(op, a, r, u, v, 'webgpu');
     expectOut(op, o.out, a.shape, 'f32', 'webgpu');
     const out = this.alloc(a.shape, 'f32', `${op}:out`, o.out);
     const d = this.runtime.dummyBuffer;
-    this.flat('modulate', a.size, [['u', a.size], ['u', T * C], ['u', C], ['u', -1]],
-      [this.buf(a), r ? this.buf(r) : d, this.buf(u), v ? this.buf(v) : d, out.buffer], { MODE: op === 'modulate' ? 0 : 1 });
+    this.flat(
+      'modulate',
+      a.size,
+      (groupsX) => this.pack(MODULATE_PARAMS, { n: a.size, TC: T * C, C, groups_x: groupsX }),
+      [this.buf(a), r ? this.buf(r) : d, this.buf(u), v ? this.buf(v) : d, out.buffer],
+      { MODE: MODULATE_MODES[op] },
+    );
     return out;
   }
 
-  modulate(x: Tensor, shift: Tensor, scale: Tensor, o: OutOption = {}): Tensor { return this.modulateOp('modulate', x, null, shift, scale, o); }
-  gatedAdd(res: Tensor, y: Tensor, gate: Tensor, o: OutOption = {}): Tensor { return this.modulateOp('gatedAdd', res, y, gate, null, o); }
+  modulate(x: Tensor, shift: Tensor, scale: Tensor, o: OutOption = {}): Tensor {
+    return this.modulateOp('modulate', x, null, shift, scale, o);
+  }
+  gatedAdd(res: Tensor, y: Tensor, gate: Tensor, o: OutOption = {}): Tensor {
+    return this.modulateOp('gatedAdd', res, y, gate, null, o);
+  }
 
   diffusionStep(x: Tensor, eps: Tensor, o: DiffusionStepOptions): void {
     const { n, cfg } = planDiffusionStep(x, eps, o, 'webgpu');
     const key = seedToKey(o.seed);
-    this.flat('diffusion_step', n,
-      [['u', n], ['u', -1], ['u', key[0]], ['u', key[1]], ['u', o.step], ['f', o.guidance ?? 0], ['f', o.s0], ['f', o.s1],
-        ['f', o.cX0], ['f', o.cX], ['f', o.cE], ['f', o.sigma]],
-      [this.buf(x), this.buf(eps), this.buf(o.out), this.buf(o.x0Out), o.dupOut ? this.buf(o.dupOut) : this.runtime.dummyBuffer],
-      { CFG: cfg, CLIP: o.clip, DUP: !!o.dupOut });
+    this.flat(
+      'diffusion_step',
+      n,
+      (groupsX) =>
+        this.pack(DIFFUSION_STEP_PARAMS, {
+          n,
+          groups_x: groupsX,
+          key: [key[0], key[1]],
+          step: o.step,
+          w: o.guidance ?? 0,
+          s0: o.s0,
+          s1: o.s1,
+          c_x0: o.cX0,
+          c_x: o.cX,
+          c_e: o.cE,
+          sigma: o.sigma,
+        }),
+      [
+        this.buf(x),
+        this.buf(eps),
+        this.buf(o.out),
+        this.buf(o.x0Out),
+        o.dupOut ? this.buf(o.dupOut) : this.runtime.dummyBuffer,
+      ],
+      { CFG: cfg, CLIP: o.clip, DUP: !!o.dupOut },
+    );
   }
 
   categorical(logits: Tensor, o: SampleOptions): Tensor {
@@ -372,9 +578,18 @@ export class WebGPUBackend implements Backend {
       label: 'categorical:dispatch',
       constants: { WG: sampleWG(p.V), PRECISION: PRECISION_CODES[p.precision] },
       params: this.params([
-        ['u', p.rows], ['u', p.V], ['u', p.topK], ['u', groupsX],
-        ['f', p.temperature], ['f', p.topP], ['u', key[0]], ['u', key[1]],
-        ['u', p.counter[0]], ['u', p.counter[1]], ['u', 0], ['u', 0],
+        ['u', p.rows],
+        ['u', p.V],
+        ['u', p.topK],
+        ['u', groupsX],
+        ['f', p.temperature],
+        ['f', p.topP],
+        ['u', key[0]],
+        ['u', key[1]],
+        ['u', p.counter[0]],
+        ['u', p.counter[1]],
+        ['u', 0],
+        ['u', 0],
       ]),
       bindings: [this.buf(logits), out.buffer],
       grid,

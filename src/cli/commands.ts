@@ -30,22 +30,40 @@ export interface CommandSpec {
 
 /** Options every command takes. */
 export const COMMON_OPTIONS: OptionSpec[] = [
-  { name: 'backend', value: 'auto|webgpu|cpu', help: 'where to run: WebGPU (Dawn on a Vulkan driver), the CPU twins, or WebGPU when available else cpu (default auto)' },
+  {
+    name: 'backend',
+    value: 'auto|webgpu|cpu',
+    help: 'where to run: WebGPU (Dawn on a Vulkan driver), the CPU twins, or WebGPU when available else cpu (default auto)',
+  },
   { name: 'progress', help: 'a progress line per step on stderr even when stderr is not a terminal' },
   { name: 'quiet', help: 'nothing on stderr but errors (no progress, no summary)' },
-  { name: 'verbose', help: 'also show the native WebGPU driver\'s messages (hidden by default) and stack traces' },
-  { name: 'help', help: 'this command\'s help' },
+  { name: 'verbose', help: "also show the native WebGPU driver's messages (hidden by default) and stack traces" },
+  { name: 'help', help: "this command's help" },
 ];
 
-const MODEL: OptionSpec = { name: 'model', value: 'NAME', help: 'a model name under models/ (see the list below) or a model folder' };
+const MODEL: OptionSpec = {
+  name: 'model',
+  value: 'NAME',
+  help: 'a model name under models/ (see the list below) or a model folder',
+};
 
 export const COMMANDS: CommandSpec[] = [
   {
-    name: 'sample', summary: 'draw samples from a text or image model', knobs: true,
+    name: 'sample',
+    summary: 'draw samples from a text or image model',
+    knobs: true,
     options: [
       MODEL,
-      { name: 'out', value: 'FILE', help: 'write the samples to FILE: .txt (one per line) or .jsonl (one JSON object per sample) for text, .png (a grid, plus FILE.json with the knobs and metrics) for images; written to a temporary name and renamed, so a failure never leaves half a file. Default: text to stdout, images to samples.png' },
-      { name: 'format', value: 'txt|jsonl|png', help: 'the output format when FILE\'s extension does not say it (or for stdout: txt or jsonl)' },
+      {
+        name: 'out',
+        value: 'FILE',
+        help: 'write the samples to FILE: .txt (one per line) or .jsonl (one JSON object per sample) for text, .png (a grid, plus FILE.json with the knobs and metrics) for images; written to a temporary name and renamed, so a failure never leaves half a file. Default: text to stdout, images to samples.png',
+      },
+      {
+        name: 'format',
+        value: 'txt|jsonl|png',
+        help: "the output format when FILE's extension does not say it (or for stdout: txt or jsonl)",
+      },
       { name: 'classifier', value: 'NAME', help: 'images: run this classifier on the samples and print its verdicts' },
       { name: 'guidance-interval', value: 'LO,HI', help: 'older spelling of --guidance-lo LO --guidance-hi HI' },
     ],
@@ -56,30 +74,64 @@ export const COMMANDS: CommandSpec[] = [
     ],
   },
   {
-    name: 'score', summary: 'log p of a partial text under a MaM model ("?" marks an unknown character), per class', positional: 'TEXT',
-    options: [MODEL, { name: 'class', value: 'NAME', help: 'score under this class only (default: every class and none)' }],
-    examples: ['samplescope score --model text-mam "the wh?le"', 'samplescope score --model text-mam --class moby "call me ?shmael"'],
-  },
-  { name: 'info', summary: 'the model\'s manifest (architecture, classes, files, metrics) as JSON', options: [MODEL], examples: ['samplescope info --model text-mdm'] },
-  {
-    name: 'sweep', summary: 'run a knob grid (a sweep spec), one JSON line per finished setting; rerun to continue',
+    name: 'score',
+    summary: 'log p of a partial text under a MaM model ("?" marks an unknown character), per class',
+    positional: 'TEXT',
     options: [
-      { name: 'spec', value: 'FILE', help: 'the sweep spec (JSON; src/metrics/sweep.ts SweepSpec; model fields are names under models/)' },
+      MODEL,
+      { name: 'class', value: 'NAME', help: 'score under this class only (default: every class and none)' },
+    ],
+    examples: [
+      'samplescope score --model text-mam "the wh?le"',
+      'samplescope score --model text-mam --class moby "call me ?shmael"',
+    ],
+  },
+  {
+    name: 'info',
+    summary: "the model's manifest (architecture, classes, files, metrics) as JSON",
+    options: [MODEL],
+    examples: ['samplescope info --model text-mdm'],
+  },
+  {
+    name: 'sweep',
+    summary: 'run a knob grid (a sweep spec), one JSON line per finished setting; rerun to continue',
+    options: [
+      {
+        name: 'spec',
+        value: 'FILE',
+        help: 'the sweep spec (JSON; src/sweep/spec.ts SweepSpec; model fields are names under models/)',
+      },
       { name: 'shard', value: 'I/N', help: 'run only shard I of N (0-based)' },
-      { name: 'out', value: 'FILE', help: 'append each finished setting here (.jsonl); settings already in FILE are skipped. Default: stdout' },
+      {
+        name: 'out',
+        value: 'FILE',
+        help: 'append each finished setting here (.jsonl); settings already in FILE are skipped. Default: stdout',
+      },
     ],
     examples: ['samplescope sweep --spec sweep.json --shard 0/4 --out part0.jsonl'],
   },
   {
-    name: 'merge', summary: 'join sweep shards (same spec), print the table and the Pareto fronts', positional: 'PART.jsonl…',
+    name: 'merge',
+    summary: 'join sweep shards (same spec), print the table and the Pareto fronts',
+    positional: 'PART.jsonl…',
     options: [
-      { name: 'spec', value: 'FILE', help: 'check the parts against this spec: every setting present, no other spec\'s records' },
+      {
+        name: 'spec',
+        value: 'FILE',
+        help: "check the parts against this spec: every setting present, no other spec's records",
+      },
       { name: 'out', value: 'FILE', help: 'write the merged records (.jsonl)' },
       { name: 'fronts', value: 'FILE', help: 'write the Pareto fronts (.json)' },
     ],
     examples: ['samplescope merge part0.jsonl part1.jsonl --spec sweep.json --out sweep.jsonl --fronts fronts.json'],
   },
-  { name: 'help', summary: 'the overview, or one command\'s help', positional: '[COMMAND]', options: [], examples: ['samplescope help sample'] },
+  {
+    name: 'help',
+    summary: "the overview, or one command's help",
+    positional: '[COMMAND]',
+    options: [],
+    examples: ['samplescope help sample'],
+  },
 ];
 
 export function commandSpec(name: string): CommandSpec | undefined {
@@ -88,19 +140,24 @@ export function commandSpec(name: string): CommandSpec | undefined {
 
 /** The options a command takes: its own, the common ones and (for knob commands) every registry knob flag. */
 export function commandOptions(c: CommandSpec): OptionSpec[] {
-  const knobs: OptionSpec[] = c.knobs ? KNOBS.filter((k) => k.flag).map((k) => ({ name: k.flag!, value: 'X', help: k.help })) : [];
+  const knobs: OptionSpec[] = c.knobs
+    ? KNOBS.filter((k) => k.flag).map((k) => ({ name: k.flag!, value: 'X', help: k.help }))
+    : [];
   const own = new Set(c.options.map((o) => o.name));
   return [...c.options, ...knobs.filter((k) => !own.has(k.name)), ...COMMON_OPTIONS];
 }
 
 /** Edit distance with adjacent transpositions (optimal string alignment): "tempreature" → "temperature" is 1. */
 export function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
     }
   }
   return d[a.length][b.length];
@@ -110,7 +167,8 @@ export function editDistance(a: string, b: string): number {
 export function closest(word: string, names: readonly string[]): string | undefined {
   const prefixed = names.filter((n) => n.startsWith(word));
   if (word.length >= 2 && prefixed.length === 1) return prefixed[0];
-  let best: string | undefined, bestD = Infinity;
+  let best: string | undefined,
+    bestD = Infinity;
   for (const n of names) {
     const dist = editDistance(word, n);
     if (dist < bestD) [best, bestD] = [n, dist];
@@ -131,12 +189,21 @@ export interface ParsedArgs {
  */
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   const first = argv[0];
-  if (first === undefined || first === '-h' || first === '--help') return { command: commandSpec('help')!, flags: new Map(), rest: [] };
-  if (first.startsWith('-')) throw new UsageError(`the command comes first: samplescope <command> [options] (commands: ${COMMANDS.map((c) => c.name).join(', ')}); samplescope --help lists them`);
+  if (first === undefined || first === '-h' || first === '--help')
+    return { command: commandSpec('help')!, flags: new Map(), rest: [] };
+  if (first.startsWith('-'))
+    throw new UsageError(
+      `the command comes first: samplescope <command> [options] (commands: ${COMMANDS.map((c) => c.name).join(', ')}); samplescope --help lists them`,
+    );
   const command = commandSpec(first);
   if (!command) {
-    const near = closest(first, COMMANDS.map((c) => c.name));
-    throw new UsageError(`unknown command "${first}"${near ? ` — did you mean ${near}?` : ''} (commands: ${COMMANDS.map((c) => c.name).join(', ')})`);
+    const near = closest(
+      first,
+      COMMANDS.map((c) => c.name),
+    );
+    throw new UsageError(
+      `unknown command "${first}"${near ? ` — did you mean ${near}?` : ''} (commands: ${COMMANDS.map((c) => c.name).join(', ')})`,
+    );
   }
   const options = commandOptions(command);
   const byName = new Map(options.map((o) => [o.name, o]));
@@ -174,14 +241,21 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     }
   }
   if (!command.positional && rest.length > 0 && !flags.has('help')) {
-    throw new UsageError(`${command.name} takes no words besides its options, got ${rest.map((r) => JSON.stringify(r)).join(' ')}${rest.length === 1 && !Number.isNaN(Number(rest[0])) ? ' (a value after a switch?)' : ''}`);
+    throw new UsageError(
+      `${command.name} takes no words besides its options, got ${rest.map((r) => JSON.stringify(r)).join(' ')}${rest.length === 1 && !Number.isNaN(Number(rest[0])) ? ' (a value after a switch?)' : ''}`,
+    );
   }
   return { command, flags, rest };
 }
 
 function unknownOption(command: CommandSpec, name: string, options: OptionSpec[]): string {
-  const near = closest(name, options.map((o) => o.name));
-  const elsewhere = COMMANDS.filter((c) => c !== command && commandOptions(c).some((o) => o.name === name)).map((c) => c.name);
+  const near = closest(
+    name,
+    options.map((o) => o.name),
+  );
+  const elsewhere = COMMANDS.filter((c) => c !== command && commandOptions(c).some((o) => o.name === name)).map(
+    (c) => c.name,
+  );
   return `unknown option --${name} for ${command.name}${near ? ` — did you mean --${near}?` : ''}${elsewhere.length ? ` (--${name} is an option of ${elsewhere.join(', ')})` : ''}; samplescope ${command.name} --help lists its options`;
 }
 
@@ -197,9 +271,22 @@ export function shippedModels(): string[] {
     }
     return names.flatMap((n) => {
       try {
-        const m = JSON.parse(readFileSync(`${dir}${n}/manifest.json`, 'utf8')) as { architecture: { type: string; attention?: string }; description?: string; classes?: string[] };
+        const m = JSON.parse(readFileSync(`${dir}${n}/manifest.json`, 'utf8')) as {
+          architecture: { type: string; attention?: string };
+          description?: string;
+          classes?: string[];
+        };
         const a = m.architecture;
-        const kind = a.type === 'dit' ? 'image denoiser (sample)' : a.type === 'cnn' ? 'image classifier (--classifier)' : a.type === 'textcnn' ? 'text classifier (sweep metrics)' : a.attention === 'two-stream' ? 'AS-ARM text (sample)' : 'masked diffusion text (sample, score)';
+        const kind =
+          a.type === 'dit'
+            ? 'image denoiser (sample)'
+            : a.type === 'cnn'
+              ? 'image classifier (--classifier)'
+              : a.type === 'textcnn'
+                ? 'text classifier (sweep metrics)'
+                : a.attention === 'two-stream'
+                  ? 'AS-ARM text (sample)'
+                  : 'masked diffusion text (sample, score)';
         return [`  ${n.padEnd(18)} ${kind}${m.classes?.length ? `; classes ${m.classes.join(', ')}` : ''}`];
       } catch {
         return [];
@@ -234,7 +321,13 @@ export function commandHelp(c: CommandSpec): string {
     '',
     'options:',
     ...optionLines(c.options),
-    ...(c.knobs ? MODEL_KINDS.flatMap((k) => ['', `knobs for ${KIND_TITLES[k]} (range-checked before the model loads):`, ...knobFlagHelp(k)]) : []),
+    ...(c.knobs
+      ? MODEL_KINDS.flatMap((k) => [
+          '',
+          `knobs for ${KIND_TITLES[k]} (range-checked before the model loads):`,
+          ...knobFlagHelp(k),
+        ])
+      : []),
     '',
     'options of every command:',
     ...optionLines(COMMON_OPTIONS),

@@ -12,14 +12,31 @@
  */
 import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { AbortError, LimitExceededError, OpInputError, SamplerConfigError, SamplescopeError, UsageError, WebGPUUnavailableError } from '../errors.js';
+import {
+  AbortError,
+  LimitExceededError,
+  OpInputError,
+  SamplerConfigError,
+  SamplescopeError,
+  UsageError,
+  WebGPUUnavailableError,
+} from '../errors.js';
 import { imageKnobOptions } from '../knobs/options.js';
-import { defaultOf, knobDef, knobDefault, KNOBS, SAMPLERS, type KnobContext, type ModelKind } from '../knobs/registry.js';
-import { AXES, expandGrid, mergeSweeps, parseJsonLines, parseShard, shardSettings, specHash, sweepFronts, toJsonLine, type SweepRecord, type SweepSpec } from '../metrics/sweep.js';
+import {
+  defaultOf,
+  knobDef,
+  knobDefault,
+  KNOBS,
+  SAMPLERS,
+  type KnobContext,
+  type ModelKind,
+} from '../knobs/registry.js';
+import { AXES, mergeSweeps, parseJsonLines, sweepFronts, toJsonLine, type SweepRecord } from '../sweep/records.js';
+import { expandGrid, parseShard, shardSettings, specHash, type SweepSpec } from '../sweep/spec.js';
 import { loadManifest } from '../models/index.js';
 import type { AnyManifest } from '../models/manifest.js';
-import { Engine, type TextSampleRequest } from '../worker/engine.js';
-import type { BackendPreference } from '../worker/protocol.js';
+import { Engine } from '../worker/engine.js';
+import type { BackendPreference, TextSampleRequest } from '../worker/protocol.js';
 import { closest, cliHelp, commandHelp, commandSpec, parseArgs } from './commands.js';
 import { readKnobFlags } from './knob-flags.js';
 import { IN_CHILD, runFiltered } from './native.js';
@@ -33,13 +50,19 @@ const MODELS_DIRS = ['../../models/', '../../../models/'].map((r) => fileURLToPa
 
 function modelDir(name: string): string {
   for (const d of [name, ...MODELS_DIRS.map((m) => m + name)]) if (existsSync(`${d}/manifest.json`)) return d;
-  const near = closest(name, MODELS_DIRS.flatMap((m) => (existsSync(m) ? readdirSync(m) : [])));
-  throw new UsageError(`no model "${name}" (looked in ./${name} and models/${name})${near ? ` — did you mean ${near}?` : ''}; samplescope --help lists the models`);
+  const near = closest(
+    name,
+    MODELS_DIRS.flatMap((m) => (existsSync(m) ? readdirSync(m) : [])),
+  );
+  throw new UsageError(
+    `no model "${name}" (looked in ./${name} and models/${name})${near ? ` — did you mean ${near}?` : ''}; samplescope --help lists the models`,
+  );
 }
 
 function backendOf(flags: Flags): BackendPreference {
   const b = flags.get('backend') ?? 'auto';
-  if (b !== 'auto' && b !== 'webgpu' && b !== 'cpu') throw new UsageError(`--backend must be auto, webgpu or cpu, got ${JSON.stringify(b)}`);
+  if (b !== 'auto' && b !== 'webgpu' && b !== 'cpu')
+    throw new UsageError(`--backend must be auto, webgpu or cpu, got ${JSON.stringify(b)}`);
   return b;
 }
 
@@ -56,8 +79,15 @@ function describe(manifest: AnyManifest, cmd: string): { kind: ModelKind; ctx: K
     const m = manifest as Extract<AnyManifest, { diffusion: unknown }>;
     return { kind: 'image', ctx: { timesteps: m.diffusion.timesteps }, classes: m.classes.slice(0, a.n_classes) };
   }
-  if (a.type === 'transformer') return { kind: a.attention === 'two-stream' ? 'asarm' : 'mdm', ctx: { maxLength: a.max_len, vocab: a.vocab_size }, classes: manifest.classes.slice(0, a.n_classes) };
-  throw new UsageError(`${manifest.name} is ${a.type === 'cnn' ? 'an image' : 'a text'} classifier; ${cmd} needs a ${cmd === 'score' ? 'MaM text model (text-mam, ising-mam)' : 'text or image generator'}${a.type === 'cnn' ? ' (an image classifier goes with sample --classifier)' : ''}`);
+  if (a.type === 'transformer')
+    return {
+      kind: a.attention === 'two-stream' ? 'asarm' : 'mdm',
+      ctx: { maxLength: a.max_len, vocab: a.vocab_size },
+      classes: manifest.classes.slice(0, a.n_classes),
+    };
+  throw new UsageError(
+    `${manifest.name} is ${a.type === 'cnn' ? 'an image' : 'a text'} classifier; ${cmd} needs a ${cmd === 'score' ? 'MaM text model (text-mam, ising-mam)' : 'text or image generator'}${a.type === 'cnn' ? ' (an image classifier goes with sample --classifier)' : ''}`,
+  );
 }
 
 function classOf(classes: string[], flags: Flags): number | undefined {
@@ -66,12 +96,17 @@ function classOf(classes: string[], flags: Flags): number | undefined {
   const i = classes.indexOf(c);
   if (i < 0) {
     const near = closest(c, classes);
-    throw new UsageError(`--class must be one of ${classes.join(', ')}, got ${JSON.stringify(c)}${near ? ` — did you mean ${near}?` : ''}`);
+    throw new UsageError(
+      `--class must be one of ${classes.join(', ')}, got ${JSON.stringify(c)}${near ? ` — did you mean ${near}?` : ''}`,
+    );
   }
   return i;
 }
 
-/** Ctrl-C: the first cancels the run in flight through the engine (AbortError after the model call in flight); a second one a second later quits at once. */
+/**
+ * Ctrl-C: the first cancels the run in flight through the engine (AbortError after the model call in
+ * flight); a second one a second later quits at once.
+ */
 let cancelRun: (() => void) | undefined;
 let firstInterrupt = 0;
 function onInterrupt(msg: Messages): void {
@@ -95,13 +130,20 @@ async function startEngine(flags: Flags, msg: Messages): Promise<Engine> {
   const engine = new Engine();
   const info = await engine.init(backendOf(flags));
   if (info.fallbackReason) {
-    msg.info(`# ${info.fallbackReason.replace(/^WebGPU unavailable: /, 'WebGPU is unavailable here: ')}; running on the cpu backend (the reference twins: the same samples, slower). --backend cpu skips the probe; --verbose shows the driver's messages`);
+    msg.info(
+      `# ${info.fallbackReason.replace(/^WebGPU unavailable: /, 'WebGPU is unavailable here: ')}; running on the cpu backend (the reference twins: the same samples, slower). --backend cpu skips the probe; --verbose shows the driver's messages`,
+    );
   }
   return engine;
 }
 
 function backendLine(engine: Engine, name: string, ms: number): Promise<string> {
-  return engine.info().then((i) => `# model ${name} on ${i.name}${i.adapter ? ` (${i.adapter.description || `${i.adapter.vendor} ${i.adapter.architecture}`})` : ''}; loaded in ${ms.toFixed(0)} ms`);
+  return engine
+    .info()
+    .then(
+      (i) =>
+        `# model ${name} on ${i.name}${i.adapter ? ` (${i.adapter.description || `${i.adapter.vendor} ${i.adapter.architecture}`})` : ''}; loaded in ${ms.toFixed(0)} ms`,
+    );
 }
 
 // ---------------------------------------------------------------------------------------------- sample
@@ -126,12 +168,15 @@ async function prepareSample(flags: Flags): Promise<SamplePlan> {
   const sampler = flags.get('sampler') ?? samplers[0];
   if (!samplers.includes(sampler)) {
     const near = closest(sampler, samplers);
-    throw new UsageError(`--sampler for ${manifest.name} must be one of ${samplers.join(', ')}, got ${JSON.stringify(sampler)}${near ? ` — did you mean ${near}?` : ''}`);
+    throw new UsageError(
+      `--sampler for ${manifest.name} must be one of ${samplers.join(', ')}, got ${JSON.stringify(sampler)}${near ? ` — did you mean ${near}?` : ''}`,
+    );
   }
   const gi = flags.get('guidance-interval'); // the older spelling of --guidance-lo/--guidance-hi
   if (gi !== undefined) {
     if (kind !== 'image') throw new UsageError('--guidance-interval applies to image models only');
-    if (flags.has('guidance-lo') || flags.has('guidance-hi')) throw new UsageError('give --guidance-interval or --guidance-lo/--guidance-hi, not both');
+    if (flags.has('guidance-lo') || flags.has('guidance-hi'))
+      throw new UsageError('give --guidance-interval or --guidance-lo/--guidance-hi, not both');
     const [lo, hi = ''] = gi.split(',');
     flags.set('guidance-lo', lo);
     flags.set('guidance-hi', hi);
@@ -139,9 +184,24 @@ async function prepareSample(flags: Flags): Promise<SamplePlan> {
   const { n, ...knobs } = readKnobFlags(flags, kind, sampler, ctx);
   const classId = classOf(classes, flags);
   const clf = flags.get('classifier');
-  if (clf !== undefined && kind !== 'image') throw new UsageError('--classifier applies to image models (text samples are scored by sweeps)');
-  const out = planOutput(flags.get('out') ?? (kind === 'image' ? 'samples.png' : undefined), flags.get('format'), kind === 'image' ? 'image' : 'text');
-  return { dir, manifest, kind, sampler, knobs, n: (n as number | undefined) ?? defaultOf<number>('n'), classId, out, classifier: clf === undefined ? undefined : modelDir(clf) };
+  if (clf !== undefined && kind !== 'image')
+    throw new UsageError('--classifier applies to image models (text samples are scored by sweeps)');
+  const out = planOutput(
+    flags.get('out') ?? (kind === 'image' ? 'samples.png' : undefined),
+    flags.get('format'),
+    kind === 'image' ? 'image' : 'text',
+  );
+  return {
+    dir,
+    manifest,
+    kind,
+    sampler,
+    knobs,
+    n: (n as number | undefined) ?? defaultOf<number>('n'),
+    classId,
+    out,
+    classifier: clf === undefined ? undefined : modelDir(clf),
+  };
 }
 
 function decode(vocab: string[], maskId: number | undefined, tokens: Uint32Array, b: number, L: number): string {
@@ -162,13 +222,17 @@ async function sampleCommand(flags: Flags, msg: Messages): Promise<number> {
     msg.info(await backendLine(engine, info.name, performance.now() - t0));
     const mode = progressMode({ quiet: flags.has('quiet'), progress: flags.has('progress') });
     try {
-      return plan.kind === 'image' ? await sampleImages(engine, plan, msg, mode) : await sampleTexts(engine, plan, info.vocab!, info.maskId, info.maxLength!, msg, mode);
+      return plan.kind === 'image'
+        ? await sampleImages(engine, plan, msg, mode)
+        : await sampleTexts(engine, plan, info.vocab!, info.maskId, info.maxLength!, msg, mode);
     } catch (e) {
       // the samplers check a request against the backend's largest tensor (model.checkFits) before
       // allocating anything for it; the bytes needed grow linearly with the batch, so say what fits
       if (!(e instanceof LimitExceededError)) throw e;
       msg.error(`samplescope: ${e.name}: ${e.message}`);
-      msg.error(`samplescope: ${plan.n} samples do not fit in one run here; at most ${Math.floor((plan.n * e.available) / e.requested)} would (--n)${plan.kind === 'image' ? '' : ', or more of them with a shorter --length'}`);
+      msg.error(
+        `samplescope: ${plan.n} samples do not fit in one run here; at most ${Math.floor((plan.n * e.available) / e.requested)} would (--n)${plan.kind === 'image' ? '' : ', or more of them with a shorter --length'}`,
+      );
       return 1;
     }
   } finally {
@@ -176,7 +240,15 @@ async function sampleCommand(flags: Flags, msg: Messages): Promise<number> {
   }
 }
 
-async function sampleTexts(engine: Engine, plan: SamplePlan, vocab: string[], maskId: number | undefined, maxLength: number, msg: Messages, mode: ReturnType<typeof progressMode>): Promise<number> {
+async function sampleTexts(
+  engine: Engine,
+  plan: SamplePlan,
+  vocab: string[],
+  maskId: number | undefined,
+  maxLength: number,
+  msg: Messages,
+  mode: ReturnType<typeof progressMode>,
+): Promise<number> {
   const { knobs, sampler, kind } = plan;
   const options = {
     ...knobs,
@@ -185,7 +257,8 @@ async function sampleTexts(engine: Engine, plan: SamplePlan, vocab: string[], ma
     seed: (knobs.seed as number | undefined) ?? defaultOf<number>('seed'),
     classId: plan.classId,
   } as TextSampleRequest['options'];
-  if (sampler === 'ancestral' && options.steps === undefined && options.tokensPerStep === undefined) options.steps = knobDefault('steps', kind, sampler) as number;
+  if (sampler === 'ancestral' && options.steps === undefined && options.tokensPerStep === undefined)
+    options.steps = knobDefault('steps', kind, sampler) as number;
   const cells = options.batch * options.length;
   const progress = new Progress(msg, mode, 'tokens');
   let partial: Uint32Array | undefined;
@@ -194,18 +267,25 @@ async function sampleTexts(engine: Engine, plan: SamplePlan, vocab: string[], ma
   const t1 = performance.now();
   let res;
   try {
-    res = await engine.sampleText({ model: 'model', sampler: sampler as TextSampleRequest['sampler'], options }, (p) => {
-      partial = p.tokens;
-      let decided = 0;
-      if (p.tokens) for (const t of p.tokens) if (t !== maskId) decided++;
-      progress.update({ step: p.step, nfe: p.nfe, fraction: decided / cells, done: decided });
-    }, rid);
+    res = await engine.sampleText(
+      { model: 'model', sampler: sampler as TextSampleRequest['sampler'], options },
+      (p) => {
+        partial = p.tokens;
+        let decided = 0;
+        if (p.tokens) for (const t of p.tokens) if (t !== maskId) decided++;
+        progress.update({ step: p.step, nfe: p.nfe, fraction: decided / cells, done: decided });
+      },
+      { requestId: rid },
+    );
   } catch (e) {
     progress.done();
     if (!(e instanceof AbortError)) throw e;
     const at = progress.latest;
-    msg.error(`samplescope: cancelled (Ctrl-C) at step ${e.step}${at ? ` with ${at.done} of ${cells} tokens decided (NFE ${at.nfe})` : ''}; nothing was written. The partial samples ("_" = undecided):`);
-    if (partial) for (let b = 0; b < options.batch; b++) msg.error(`#   ${decode(vocab, maskId, partial, b, options.length)}`);
+    msg.error(
+      `samplescope: cancelled (Ctrl-C) at step ${e.step}${at ? ` with ${at.done} of ${cells} tokens decided (NFE ${at.nfe})` : ''}; nothing was written. The partial samples ("_" = undecided):`,
+    );
+    if (partial)
+      for (let b = 0; b < options.batch; b++) msg.error(`#   ${decode(vocab, maskId, partial, b, options.length)}`);
     return 130;
   } finally {
     cancelRun = undefined;
@@ -213,20 +293,42 @@ async function sampleTexts(engine: Engine, plan: SamplePlan, vocab: string[], ma
   progress.done();
   const ms = performance.now() - t1;
   const texts = Array.from({ length: res.batch }, (_, b) => decode(vocab, maskId, res.samples, b, res.length));
-  const body = plan.out.format === 'jsonl'
-    ? texts.map((text, b) => JSON.stringify({ sample: b, text, model: plan.manifest.name, sampler, seed: options.seed, class: plan.classId === undefined ? null : plan.manifest.classes[plan.classId], nfe: res.nfe, backend: res.backend, knobs: res.knobs })).join('\n') + '\n'
-    : texts.join('\n') + '\n';
+  const body =
+    plan.out.format === 'jsonl'
+      ? texts
+          .map((text, b) =>
+            JSON.stringify({
+              sample: b,
+              text,
+              model: plan.manifest.name,
+              sampler,
+              seed: options.seed,
+              class: plan.classId === undefined ? null : plan.manifest.classes[plan.classId],
+              nfe: res.nfe,
+              backend: res.backend,
+              knobs: res.knobs,
+            }),
+          )
+          .join('\n') + '\n'
+      : texts.join('\n') + '\n';
   if (plan.out.path) {
     writeAtomic(plan.out.path, body);
     msg.info(`# wrote ${res.batch} samples to ${plan.out.path}`);
   } else {
     process.stdout.write(body);
   }
-  msg.info(`# ${res.batch} samples × ${res.length}; NFE ${res.nfe}; ${ms.toFixed(0)} ms (${(ms / res.nfe).toFixed(1)} ms per pass); backend ${res.backend}; knobs ${JSON.stringify(res.knobs)}`);
+  msg.info(
+    `# ${res.batch} samples × ${res.length}; NFE ${res.nfe}; ${ms.toFixed(0)} ms (${(ms / res.nfe).toFixed(1)} ms per pass); backend ${res.backend}; knobs ${JSON.stringify(res.knobs)}`,
+  );
   return 0;
 }
 
-async function sampleImages(engine: Engine, plan: SamplePlan, msg: Messages, mode: ReturnType<typeof progressMode>): Promise<number> {
+async function sampleImages(
+  engine: Engine,
+  plan: SamplePlan,
+  msg: Messages,
+  mode: ReturnType<typeof progressMode>,
+): Promise<number> {
   const { knobs, sampler, n } = plan;
   const timesteps = engine.modelInfo('model').timesteps!;
   const im = imageKnobOptions(knobs, timesteps);
@@ -236,18 +338,30 @@ async function sampleImages(engine: Engine, plan: SamplePlan, msg: Messages, mod
   const t1 = performance.now();
   let res;
   try {
-    res = await engine.sampleImage({
-      model: 'model',
-      options: {
-        ...im.options, sampler: sampler as 'ddim' | 'ddpm' | 'consistency', steps: (knobs.steps as number | undefined) ?? (knobDefault('steps', 'image', sampler) as number | undefined),
-        batch: n, seed: (knobs.seed as number | undefined) ?? defaultOf<number>('seed'), classId: plan.classId, guidanceInterval: im.guidanceInterval, previewEvery: 0,
+    res = await engine.sampleImage(
+      {
+        model: 'model',
+        options: {
+          ...im.options,
+          sampler: sampler as 'ddim' | 'ddpm' | 'consistency',
+          steps: (knobs.steps as number | undefined) ?? (knobDefault('steps', 'image', sampler) as number | undefined),
+          batch: n,
+          seed: (knobs.seed as number | undefined) ?? defaultOf<number>('seed'),
+          classId: plan.classId,
+          guidanceInterval: im.guidanceInterval,
+          previewEvery: 0,
+        },
       },
-    }, (p) => progress.update({ step: p.step, nfe: p.nfe, fraction: p.steps ? p.step / p.steps : 0, done: p.step }), rid);
+      (p) => progress.update({ step: p.step, nfe: p.nfe, fraction: p.steps ? p.step / p.steps : 0, done: p.step }),
+      { requestId: rid },
+    );
   } catch (e) {
     progress.done();
     if (!(e instanceof AbortError)) throw e;
     const at = progress.latest;
-    msg.error(`samplescope: cancelled (Ctrl-C) at step ${e.step}${at ? ` (${(100 * at.fraction).toFixed(0)}% of the denoising steps, NFE ${at.nfe})` : ''}; no image was written`);
+    msg.error(
+      `samplescope: cancelled (Ctrl-C) at step ${e.step}${at ? ` (${(100 * at.fraction).toFixed(0)}% of the denoising steps, NFE ${at.nfe})` : ''}; no image was written`,
+    );
     return 130;
   } finally {
     cancelRun = undefined;
@@ -261,28 +375,73 @@ async function sampleImages(engine: Engine, plan: SamplePlan, msg: Messages, mod
     const clf = await engine.loadModel(plan.classifier, { id: 'classifier' });
     const { logits } = await engine.classify('classifier', res.images, n);
     const k = logits.length / n;
-    const predictions = Array.from({ length: n }, (_, b) => { let best = 0; for (let j = 1; j < k; j++) if (logits[b * k + j] > logits[b * k + best]) best = j; return best; });
-    verdicts = { classifier: clf.name, predictions, ...(plan.classId === undefined ? {} : { accuracy: predictions.filter((p) => p === plan.classId).length / n }) };
+    const predictions = Array.from({ length: n }, (_, b) => {
+      let best = 0;
+      for (let j = 1; j < k; j++) if (logits[b * k + j] > logits[b * k + best]) best = j;
+      return best;
+    });
+    verdicts = {
+      classifier: clf.name,
+      predictions,
+      ...(plan.classId === undefined ? {} : { accuracy: predictions.filter((p) => p === plan.classId).length / n }),
+    };
   }
   const path = plan.out.path!;
   const sidecar = path.replace(/\.png$/i, '') + '.json';
   writeAtomic(path, encodeGreyPng(g.width, g.height, g.pixels));
-  writeAtomic(sidecar, JSON.stringify({ model: plan.manifest.name, sampler, n, shape: res.shape, grid: [g.width, g.height], nfe: res.nfe, ms, backend: res.backend, knobs: res.knobs, ...(verdicts ? { classifier: verdicts } : {}) }, null, 1) + '\n');
+  writeAtomic(
+    sidecar,
+    JSON.stringify(
+      {
+        model: plan.manifest.name,
+        sampler,
+        n,
+        shape: res.shape,
+        grid: [g.width, g.height],
+        nfe: res.nfe,
+        ms,
+        backend: res.backend,
+        knobs: res.knobs,
+        ...(verdicts ? { classifier: verdicts } : {}),
+      },
+      null,
+      1,
+    ) + '\n',
+  );
   console.log(`wrote ${path} (${n} images, ${g.width}×${g.height}) and ${sidecar}`);
-  if (verdicts) console.log(`classifier ${verdicts.classifier}: ${verdicts.predictions.join(' ')}${verdicts.accuracy === undefined ? '' : `; accuracy on class ${plan.classId}: ${(100 * verdicts.accuracy).toFixed(1)}%`}`);
-  msg.info(`# ${n} images; NFE ${res.nfe} per image; ${ms.toFixed(0)} ms (${(ms / res.stepTimesMs.length).toFixed(1)} ms per step); backend ${res.backend}; knobs ${JSON.stringify(res.knobs)}`);
+  if (verdicts)
+    console.log(
+      `classifier ${verdicts.classifier}: ${verdicts.predictions.join(' ')}${verdicts.accuracy === undefined ? '' : `; accuracy on class ${plan.classId}: ${(100 * verdicts.accuracy).toFixed(1)}%`}`,
+    );
+  msg.info(
+    `# ${n} images; NFE ${res.nfe} per image; ${ms.toFixed(0)} ms (${(ms / res.stepTimesMs.length).toFixed(1)} ms per step); backend ${res.backend}; knobs ${JSON.stringify(res.knobs)}`,
+  );
   return 0;
 }
 
 // ----------------------------------------------------------------------------------------------- score
 
-async function prepareScore(flags: Flags, rest: string[]): Promise<{ dir: string; tokens: Uint32Array; observed: number; L: number; classes: [string, number | undefined][]; manifest: AnyManifest }> {
+async function prepareScore(
+  flags: Flags,
+  rest: string[],
+): Promise<{
+  dir: string;
+  tokens: Uint32Array;
+  observed: number;
+  L: number;
+  classes: [string, number | undefined][];
+  manifest: AnyManifest;
+}> {
   const dir = requireModel(flags, 'score');
   const manifest = await loadManifest(dir);
   const { ctx, classes } = describe(manifest, 'score');
-  if (manifest.architecture.type !== 'transformer' || !manifest.architecture.marginal_head) throw new UsageError(`${manifest.name} has no marginal head; score needs a MaM model (text-mam, ising-mam)`);
+  if (manifest.architecture.type !== 'transformer' || !manifest.architecture.marginal_head)
+    throw new UsageError(`${manifest.name} has no marginal head; score needs a MaM model (text-mam, ising-mam)`);
   const text = rest.join(' ');
-  if (!text) throw new UsageError('score needs the text to score ("?" marks unknown characters), e.g. samplescope score --model text-mam "te?t"');
+  if (!text)
+    throw new UsageError(
+      'score needs the text to score ("?" marks unknown characters), e.g. samplescope score --model text-mam "te?t"',
+    );
   const L = ctx.maxLength!;
   if (text.length > L) throw new UsageError(`the text has ${text.length} characters, more than the model's ${L}`);
   const m = manifest as Extract<AnyManifest, { tokenizer: unknown }>;
@@ -292,18 +451,26 @@ async function prepareScore(flags: Flags, rest: string[]): Promise<{ dir: string
   for (let i = 0; i < text.length; i++) {
     if (text[i] === '?') continue;
     const id = vocab.indexOf(text[i]);
-    if (id < 0) throw new UsageError(`character ${JSON.stringify(text[i])} (position ${i}) is not in ${manifest.name}'s vocabulary`);
+    if (id < 0)
+      throw new UsageError(
+        `character ${JSON.stringify(text[i])} (position ${i}) is not in ${manifest.name}'s vocabulary`,
+      );
     tokens[i] = id;
   }
   const asked = classOf(classes, flags);
-  const list: [string, number | undefined][] = asked !== undefined ? [[classes[asked], asked]] : [...classes.map((c, i): [string, number] => [c, i]), ['(no class)', undefined]];
+  const list: [string, number | undefined][] =
+    asked !== undefined
+      ? [[classes[asked], asked]]
+      : [...classes.map((c, i): [string, number] => [c, i]), ['(no class)', undefined]];
   return { dir, tokens, observed: tokens.filter((t) => t !== maskId).length, L, classes: list, manifest };
 }
 
 async function scoreCommand(flags: Flags, rest: string[], msg: Messages): Promise<number> {
   const p = await prepareScore(flags, rest);
   if (p.observed === 0) {
-    console.log(`nothing observed: all ${p.L} characters are unknown, so there is nothing to score (the log-probability of an empty observation is 0)`);
+    console.log(
+      `nothing observed: all ${p.L} characters are unknown, so there is nothing to score (the log-probability of an empty observation is 0)`,
+    );
     return 0;
   }
   const engine = await startEngine(flags, msg);
@@ -321,9 +488,13 @@ async function scoreCommand(flags: Flags, rest: string[], msg: Messages): Promis
     console.log(`  (${p.classes.length} passes, ${(performance.now() - t1).toFixed(0)} ms)`);
     const cal = info.calibration;
     if (cal) {
-      console.log(`calibration (${cal.command ?? 'scripts/calibrate-mam.ts'}): on ${cal.snippets} held-out snippets the one-pass log p is off from ${cal.evaluator}'s exact likelihood by ${cal.vsExact.meanAbsPerChar.toFixed(3)} nats per observed character on average (Spearman ${cal.vsExact.spearman.toFixed(3)}); moving a text within the window changes it by ${cal.padding.meanAbsPerChar.toFixed(3)} nats per character`);
+      console.log(
+        `calibration (${cal.command ?? 'scripts/calibrate-mam.ts'}): on ${cal.snippets} held-out snippets the one-pass log p is off from ${cal.evaluator}'s exact likelihood by ${cal.vsExact.meanAbsPerChar.toFixed(3)} nats per observed character on average (Spearman ${cal.vsExact.spearman.toFixed(3)}); moving a text within the window changes it by ${cal.padding.meanAbsPerChar.toFixed(3)} nats per character`,
+      );
     } else {
-      console.log(`calibration: not measured for this model${(info.marginalForm ?? 'mean-linear') === 'mean-linear' ? '; its marginal head is unconstrained, so these values need not be normalized log-probabilities' : ''}`);
+      console.log(
+        `calibration: not measured for this model${(info.marginalForm ?? 'mean-linear') === 'mean-linear' ? '; its marginal head is unconstrained, so these values need not be normalized log-probabilities' : ''}`,
+      );
     }
     return 0;
   } finally {
@@ -354,8 +525,18 @@ function usage<T>(f: () => T): T {
 function printFronts(records: SweepRecord[]): Record<string, number[]> {
   const fronts = sweepFronts(records);
   console.log(['index', 'knobs', ...AXES, 'nfe', 'ms'].join('\t'));
-  for (const r of records) console.log([r.index, JSON.stringify(r.knobs), ...AXES.map((a) => r.axes[a].toFixed(4)), r.nfe.toFixed(1), r.ms.toFixed(0)].join('\t'));
-  for (const [k, idx] of Object.entries(fronts)) console.log(`front ${k}: ${idx.map((i) => `#${records[i].index} ${JSON.stringify(records[i].knobs)}`).join('; ')}`);
+  for (const r of records)
+    console.log(
+      [
+        r.index,
+        JSON.stringify(r.knobs),
+        ...AXES.map((a) => r.axes[a].toFixed(4)),
+        r.nfe.toFixed(1),
+        r.ms.toFixed(0),
+      ].join('\t'),
+    );
+  for (const [k, idx] of Object.entries(fronts))
+    console.log(`front ${k}: ${idx.map((i) => `#${records[i].index} ${JSON.stringify(records[i].knobs)}`).join('; ')}`);
   return Object.fromEntries(Object.entries(fronts).map(([k, idx]) => [k, idx.map((i) => records[i].index)]));
 }
 
@@ -364,30 +545,43 @@ async function sweepCommand(flags: Flags, msg: Messages): Promise<number> {
   const spec = readSpec(flags.get('spec'));
   const shard = flags.has('shard') ? usage(() => parseShard(flags.get('shard')!)) : undefined;
   const out = planOutput(flags.get('out'), undefined, 'records').path;
-  const names = [...new Set([spec.model, spec.classifier, spec.evaluator, spec.student].filter((x): x is string => !!x))];
+  const names = [
+    ...new Set([spec.model, spec.classifier, spec.evaluator, spec.student].filter((x): x is string => !!x)),
+  ];
   const dirs = names.map((n) => modelDir(n));
   const total = usage(() => shardSettings(expandGrid(spec.grid), shard).length);
   const hash = specHash(spec);
-  const done = out && existsSync(out) ? parseJsonLines(readFileSync(out, 'utf8')).filter((r) => r.spec === hash).map((r) => r.index) : [];
+  const done =
+    out && existsSync(out)
+      ? parseJsonLines(readFileSync(out, 'utf8'))
+          .filter((r) => r.spec === hash)
+          .map((r) => r.index)
+      : [];
   const engine = await startEngine(flags, msg);
   const rid = 'cli-sweep';
   let finished = 0;
   try {
     for (const [i, name] of names.entries()) await engine.loadModel(dirs[i], { id: name });
     const info = await engine.info();
-    msg.info(`# sweep ${spec.name ?? ''} ${hash} on ${info.name}: ${total} settings${shard ? ` (shard ${shard.index}/${shard.count})` : ''}, ${out ? `${done.length} already in ${out}` : 'printing JSON lines (no --out)'}`);
+    msg.info(
+      `# sweep ${spec.name ?? ''} ${hash} on ${info.name}: ${total} settings${shard ? ` (shard ${shard.index}/${shard.count})` : ''}, ${out ? `${done.length} already in ${out}` : 'printing JSON lines (no --out)'}`,
+    );
     cancelRun = () => engine.cancel(rid);
-    const records = await engine.sweep(spec, { shard, skip: done }, (r) => {
+    const records = await engine.sweep(spec, { shard, skip: done, requestId: rid }, (r) => {
       finished++;
       if (out) appendFileSync(out, toJsonLine(r) + '\n');
       else console.log(toJsonLine(r));
-      msg.info(`# setting ${r.index} (${done.length + finished}/${total}) ${JSON.stringify(r.knobs)}: ${AXES.map((a) => `${a} ${r.axes[a].toFixed(3)}`).join(', ')} (${(r.ms / 1000).toFixed(1)} s)`);
-    }, rid);
+      msg.info(
+        `# setting ${r.index} (${done.length + finished}/${total}) ${JSON.stringify(r.knobs)}: ${AXES.map((a) => `${a} ${r.axes[a].toFixed(3)}`).join(', ')} (${(r.ms / 1000).toFixed(1)} s)`,
+      );
+    });
     msg.info(`# sweep done: ${records.length} settings run${out ? `, ${done.length + records.length} in ${out}` : ''}`);
     return 0;
   } catch (e) {
     if (!(e instanceof AbortError)) throw e;
-    msg.error(`samplescope: sweep cancelled (Ctrl-C): ${finished} settings finished this run${out ? ` and kept in ${out}; rerun the same command to continue` : ''}`);
+    msg.error(
+      `samplescope: sweep cancelled (Ctrl-C): ${finished} settings finished this run${out ? ` and kept in ${out}; rerun the same command to continue` : ''}`,
+    );
     return 130;
   } finally {
     cancelRun = undefined;
@@ -414,7 +608,9 @@ function mergeCommand(flags: Flags, files: string[]): number {
     const spec = readSpec(flags.get('spec'));
     expected = expandGrid(spec.grid).length;
     const hash = specHash(spec);
-    for (const [i, p] of parts.entries()) if (p.some((r) => r.spec !== hash)) throw new UsageError(`${files[i]} holds records of another spec than ${flags.get('spec')}`);
+    for (const [i, p] of parts.entries())
+      if (p.some((r) => r.spec !== hash))
+        throw new UsageError(`${files[i]} holds records of another spec than ${flags.get('spec')}`);
   }
   const records = usage(() => mergeSweeps(parts, expected));
   if (out) writeAtomic(out, records.map(toJsonLine).join('\n') + '\n');
@@ -429,7 +625,8 @@ async function main(argv: string[]): Promise<number> {
   const { command, flags, rest } = parseArgs(argv);
   if (command.name === 'help') {
     const about = rest[0] === undefined ? undefined : commandSpec(rest[0]);
-    if (rest[0] !== undefined && !about) throw new UsageError(`no command "${rest[0]}" to explain (samplescope --help lists them)`);
+    if (rest[0] !== undefined && !about)
+      throw new UsageError(`no command "${rest[0]}" to explain (samplescope --help lists them)`);
     console.log(about ? commandHelp(about) : cliHelp());
     return 0;
   }
@@ -444,23 +641,31 @@ async function main(argv: string[]): Promise<number> {
   // stderr is filtered (./native.ts), after the checks that need no model so usage errors stay fast
   if (command.name === 'sample') await prepareSample(new Map(flags));
   if (command.name === 'score') await prepareScore(flags, rest);
-  if (['sample', 'score', 'sweep'].includes(command.name) && backend !== 'cpu' && !IN_CHILD) return runFiltered(argv, flags.has('verbose'));
+  if (['sample', 'score', 'sweep'].includes(command.name) && backend !== 'cpu' && !IN_CHILD)
+    return runFiltered(argv, flags.has('verbose'));
   onInterrupt(m);
   switch (command.name) {
-    case 'sample': return sampleCommand(flags, m);
-    case 'score': return scoreCommand(flags, rest, m);
+    case 'sample':
+      return sampleCommand(flags, m);
+    case 'score':
+      return scoreCommand(flags, rest, m);
     case 'info': {
       const manifest = await loadManifest(requireModel(flags, 'info'));
       console.log(JSON.stringify({ ...manifest, training: undefined }, null, 1));
       return 0;
     }
-    case 'sweep': return sweepCommand(flags, m);
-    case 'merge': return mergeCommand(flags, rest);
+    case 'sweep':
+      return sweepCommand(flags, m);
+    case 'merge':
+      return mergeCommand(flags, rest);
   }
   throw new UsageError(`unknown command "${command.name}"`);
 }
 
-/** The exit code and message for an error: usage → 2, typed run errors → 1 with their class, anything else → 1 without a stack unless --verbose. */
+/**
+ * The exit code and message for an error: usage → 2, typed run errors → 1 with their class, anything else
+ * → 1 without a stack unless --verbose.
+ */
 export function reportError(e: unknown, msg: Messages, verbose: boolean): number {
   if (e instanceof UsageError) {
     msg.error(`samplescope: ${e.message}`);
@@ -469,7 +674,9 @@ export function reportError(e: unknown, msg: Messages, verbose: boolean): number
   if (e instanceof SamplerConfigError) {
     // named by its flag where it has one (a registry knob name or flag → "--top-p")
     const flag = knobDef(e.knob)?.flag ?? KNOBS.find((k) => k.flag === e.knob)?.flag;
-    msg.error(`samplescope: ${flag ? `--${flag} must be ${e.allowed}, got ${typeof e.value === 'bigint' ? e.value.toString() : JSON.stringify(e.value)}` : e.message}`);
+    msg.error(
+      `samplescope: ${flag ? `--${flag} must be ${e.allowed}, got ${typeof e.value === 'bigint' ? e.value.toString() : JSON.stringify(e.value)}` : e.message}`,
+    );
     return 2;
   }
   if (e instanceof AbortError) {
@@ -478,12 +685,17 @@ export function reportError(e: unknown, msg: Messages, verbose: boolean): number
   }
   if (e instanceof SamplescopeError) {
     msg.error(`samplescope: ${e.name}: ${e.message}`);
-    if (e instanceof WebGPUUnavailableError) msg.error('samplescope: no usable WebGPU adapter (Dawn needs a Vulkan driver: scripts/setup.sh installs lavapipe and `npm run cli` uses it); --backend cpu runs on the CPU twins; --verbose shows the driver\'s messages');
+    if (e instanceof WebGPUUnavailableError)
+      msg.error(
+        "samplescope: no usable WebGPU adapter (Dawn needs a Vulkan driver: scripts/setup.sh installs lavapipe and `npm run cli` uses it); --backend cpu runs on the CPU twins; --verbose shows the driver's messages",
+      );
     if (verbose && e.stack) msg.error(e.stack);
     return 1;
   }
   const err = e as NodeJS.ErrnoException;
-  msg.error(`samplescope: ${err?.code ? `${err.code}: ` : ''}${err?.message ?? String(e)}${verbose ? '' : ' (an unexpected failure; --verbose shows where)'}`);
+  msg.error(
+    `samplescope: ${err?.code ? `${err.code}: ` : ''}${err?.message ?? String(e)}${verbose ? '' : ' (an unexpected failure; --verbose shows where)'}`,
+  );
   if (verbose && err?.stack) msg.error(err.stack);
   return 1;
 }

@@ -44,7 +44,10 @@ export function runFiltered(argv: string[], verbose: boolean): Promise<number> {
   const env: NodeJS.ProcessEnv = { ...process.env, SAMPLESCOPE_MSG_FD: '3' };
   // Mesa complains on every adapter probe without a runtime dir; give it a private one
   if (!env.XDG_RUNTIME_DIR) env.XDG_RUNTIME_DIR = mkdtempSync(join(tmpdir(), 'samplescope-xdg-'));
-  const child = spawn(process.execPath, [...process.execArgv, process.argv[1], ...argv], { stdio: ['inherit', 'inherit', 'pipe', 2], env });
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1], ...argv], {
+    stdio: ['inherit', 'inherit', 'pipe', 2],
+    env,
+  });
   let hidden = 0;
   let pending = '';
   const take = (text: string, flush: boolean) => {
@@ -62,7 +65,8 @@ export function runFiltered(argv: string[], verbose: boolean): Promise<number> {
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (t: string) => take(t, false));
   const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
-  const onInt = forward('SIGINT'), onTerm = forward('SIGTERM');
+  const onInt = forward('SIGINT'),
+    onTerm = forward('SIGTERM');
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
   return new Promise((res) => {
@@ -72,7 +76,9 @@ export function runFiltered(argv: string[], verbose: boolean): Promise<number> {
       process.off('SIGTERM', onTerm);
       const rc = code ?? 128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 9);
       if (rc !== 0 && rc !== 2 && rc !== 130 && hidden > 0) {
-        process.stderr.write(`# ${hidden} line${hidden === 1 ? '' : 's'} of native WebGPU driver output hidden; --verbose shows them\n`);
+        process.stderr.write(
+          `# ${hidden} line${hidden === 1 ? '' : 's'} of native WebGPU driver output hidden; --verbose shows them\n`,
+        );
       }
       res(rc);
     });

@@ -30,21 +30,37 @@ export interface OutputPlan {
  * valid for `kind`; the folder exists, is a folder and is writable; the target is not a folder.
  * UsageError (exit 2) otherwise. `option` names the flag in messages.
  */
-export function planOutput(path: string | undefined, format: string | undefined, kind: keyof typeof FORMATS, option = 'out'): OutputPlan {
+export function planOutput(
+  path: string | undefined,
+  format: string | undefined,
+  kind: keyof typeof FORMATS,
+  option = 'out',
+): OutputPlan {
   const allowed = FORMATS[kind];
-  const what = kind === 'text' ? 'text samples' : kind === 'image' ? 'images' : kind === 'records' ? 'sweep records' : 'Pareto fronts';
+  const what =
+    kind === 'text'
+      ? 'text samples'
+      : kind === 'image'
+        ? 'images'
+        : kind === 'records'
+          ? 'sweep records'
+          : 'Pareto fronts';
   if (path !== undefined) checkWritable(path, option);
   let f: string | undefined = format;
   if (f === undefined && path !== undefined) {
     const ext = extname(path).slice(1).toLowerCase();
     if (!ext || !(['txt', 'jsonl', 'png', 'json'] as string[]).includes(ext)) {
-      throw new UsageError(`cannot tell the format of --${option} ${path} from its extension: use ${allowed.map((x) => `.${x}`).join(' or ')} for ${what}${kind === 'text' ? ', or give --format' : ''}`);
+      throw new UsageError(
+        `cannot tell the format of --${option} ${path} from its extension: use ${allowed.map((x) => `.${x}`).join(' or ')} for ${what}${kind === 'text' ? ', or give --format' : ''}`,
+      );
     }
     f = ext;
   }
   f ??= allowed[0];
   if (!(allowed as string[]).includes(f)) {
-    throw new UsageError(`${what} are written as ${allowed.join(' or ')}, not ${f}${path ? ` (--${option} ${path})` : ''}`);
+    throw new UsageError(
+      `${what} are written as ${allowed.join(' or ')}, not ${f}${path ? ` (--${option} ${path})` : ''}`,
+    );
   }
   return { path, format: f as OutFormat };
 }
@@ -77,7 +93,10 @@ export function checkWritable(path: string, option = 'out'): void {
  * write to the target fail as a full disk would, to prove the results survive it.
  */
 function injectedFault(): void {
-  if (process.env.SAMPLESCOPE_FAULT_WRITE === '1') throw Object.assign(new Error('ENOSPC: no space left on device (injected by SAMPLESCOPE_FAULT_WRITE)'), { code: 'ENOSPC' });
+  if (process.env.SAMPLESCOPE_FAULT_WRITE === '1')
+    throw Object.assign(new Error('ENOSPC: no space left on device (injected by SAMPLESCOPE_FAULT_WRITE)'), {
+      code: 'ENOSPC',
+    });
 }
 
 /**
@@ -91,8 +110,14 @@ export function writeAtomic(path: string, data: string | Uint8Array): void {
     writeFileSync(tmp, data);
     renameSync(tmp, path);
   } catch (e) {
-    try { unlinkSync(tmp); } catch { /* not created */ }
-    const reason = (e as NodeJS.ErrnoException).code ? `${(e as NodeJS.ErrnoException).code}: ${(e as Error).message.replace(/^\w+: /, '')}` : (e as Error).message;
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* not created */
+    }
+    const reason = (e as NodeJS.ErrnoException).code
+      ? `${(e as NodeJS.ErrnoException).code}: ${(e as Error).message.replace(/^\w+: /, '')}`
+      : (e as Error).message;
     const rescue = join(tmpdir(), `samplescope-${process.pid}-${Date.now()}-${basename(path)}`);
     try {
       writeFileSync(rescue, data);

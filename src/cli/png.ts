@@ -40,24 +40,42 @@ export function encodeGreyPng(width: number, height: number, pixels: Uint8Array)
   dv.setUint32(0, width);
   dv.setUint32(4, height);
   ihdr.set([8, 0, 0, 0, 0], 8); // bit depth 8, greyscale, deflate, no filter method, no interlace
-  const parts = [Uint8Array.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array(0))];
+  const parts = [
+    Uint8Array.from([137, 80, 78, 71, 13, 10, 26, 10]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', new Uint8Array(0)),
+  ];
   const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }
 
 /** Tile n greyscale images (n, H, W) in [0, 1] into one grid (cols per row, 2-px gap, white gap lines). */
-export function gridPixels(images: Float32Array, n: number, H: number, W: number, cols = Math.ceil(Math.sqrt(n))): { width: number; height: number; pixels: Uint8Array } {
-  const gap = 2, rows = Math.ceil(n / cols);
-  const width = cols * W + (cols + 1) * gap, height = rows * H + (rows + 1) * gap;
+export function gridPixels(
+  images: Float32Array,
+  n: number,
+  H: number,
+  W: number,
+  cols = Math.ceil(Math.sqrt(n)),
+): { width: number; height: number; pixels: Uint8Array } {
+  const gap = 2,
+    rows = Math.ceil(n / cols);
+  const width = cols * W + (cols + 1) * gap,
+    height = rows * H + (rows + 1) * gap;
   const pixels = new Uint8Array(width * height).fill(255);
   for (let k = 0; k < n; k++) {
-    const ox = gap + (k % cols) * (W + gap), oy = gap + Math.floor(k / cols) * (H + gap);
-    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
-      const v = images[k * H * W + y * W + x];
-      pixels[(oy + y) * width + ox + x] = Math.round(255 * Math.min(1, Math.max(0, v)));
-    }
+    const ox = gap + (k % cols) * (W + gap),
+      oy = gap + Math.floor(k / cols) * (H + gap);
+    for (let y = 0; y < H; y++)
+      for (let x = 0; x < W; x++) {
+        const v = images[k * H * W + y * W + x];
+        pixels[(oy + y) * width + ox + x] = Math.round(255 * Math.min(1, Math.max(0, v)));
+      }
   }
   return { width, height, pixels };
 }

@@ -29,7 +29,10 @@ export function progressMode(flags: { quiet: boolean; progress: boolean }, tty =
 export class Messages {
   private barShown = false;
 
-  constructor(readonly quiet: boolean, private readonly fd = MSG_FD) {}
+  constructor(
+    readonly quiet: boolean,
+    private readonly fd = MSG_FD,
+  ) {}
 
   private write(text: string): void {
     try {
@@ -87,7 +90,11 @@ export class Progress {
   /** the latest update, for a cancelled run's report */
   latest?: ProgressUpdate;
 
-  constructor(private readonly msg: Messages, private readonly mode: ProgressMode, private readonly unit: string) {}
+  constructor(
+    private readonly msg: Messages,
+    private readonly mode: ProgressMode,
+    private readonly unit: string,
+  ) {}
 
   update(u: ProgressUpdate): void {
     this.latest = u;
@@ -100,7 +107,8 @@ export class Progress {
     const eta = u.fraction > 0 ? (elapsed * (1 - u.fraction)) / u.fraction : Infinity;
     const text = `step ${u.step} · NFE ${u.nfe} · ${rate.toFixed(1)} ${this.unit}/s · ${(100 * u.fraction).toFixed(0)}% · ETA ${duration(eta)}`;
     if (this.mode === 'bar') {
-      const w = 20, full = Math.round(w * Math.min(1, u.fraction));
+      const w = 20,
+        full = Math.round(w * Math.min(1, u.fraction));
       this.msg.bar(`[${'#'.repeat(full)}${'-'.repeat(w - full)}] ${text}`);
     } else {
       this.msg.info(`# progress: ${text}`);

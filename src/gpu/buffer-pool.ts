@@ -38,7 +38,8 @@ export class BufferPool {
    */
   acquire(bytes: number, usage: number, label: string): GPUBuffer {
     const limits = this.limits;
-    const bound = usage & GPUBufferUsage.STORAGE ? limits.storageBinding : { bytes: limits.maxBufferSize, limit: 'maxBufferSize' };
+    const bound =
+      usage & GPUBufferUsage.STORAGE ? limits.storageBinding : { bytes: limits.maxBufferSize, limit: 'maxBufferSize' };
     if (!(bytes <= bound.bytes)) throw new LimitExceededError(bound.limit, bytes, bound.bytes, label);
     let size = bucketSize(bytes);
     if (size > limits.maxBufferSize) size = Math.ceil(bytes / 4) * 4; // no room to round up

@@ -82,7 +82,8 @@ export function summarizeAdapter(adapter: GPUAdapter): AdapterSummary {
   const device = info?.device ?? '';
   const description = info?.description ?? '';
   const all = `${vendor} ${architecture} ${device} ${description}`.toLowerCase();
-  const software = /swiftshader|llvmpipe|lavapipe|software|microsoft basic/.test(all) ||
+  const software =
+    /swiftshader|llvmpipe|lavapipe|software|microsoft basic/.test(all) ||
     (info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter === true;
   return { vendor, architecture, device, description, software };
 }
@@ -122,5 +123,10 @@ export async function acquireDevice(opts: AcquireOptions = {}): Promise<GpuConte
   } catch (e) {
     throw new WebGPUUnavailableError(`requestDevice failed: ${(e as Error).message}`, { cause: e });
   }
-  return { device, adapter: summarizeAdapter(adapter), features: new Set([...device.features] as string[]), limits: effectiveLimits(device.limits, opts.limitsCap) };
+  return {
+    device,
+    adapter: summarizeAdapter(adapter),
+    features: new Set([...device.features] as string[]),
+    limits: effectiveLimits(device.limits, opts.limitsCap),
+  };
 }

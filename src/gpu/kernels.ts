@@ -17,9 +17,15 @@ export function kernelSource(name: string, overrideSource?: string): string {
   const hit = cache.get(name);
   if (hit) return hit;
   const src = KERNEL_SOURCES[name];
-  if (src === undefined) throw new OpInputError('kernel', `no kernel named "${name}" (have: ${kernelNames().join(', ')})`);
+  if (src === undefined)
+    throw new OpInputError('kernel', `no kernel named "${name}" (have: ${kernelNames().join(', ')})`);
   const req = /^\/\/ requires:(.*)$/m.exec(src);
-  const libs = req ? req[1].split(',').map((s) => s.trim()).filter(Boolean) : [];
+  const libs = req
+    ? req[1]
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
   const parts: string[] = [];
   for (const lib of libs) {
     const l = LIB_SOURCES[lib];

@@ -32,12 +32,14 @@ export function effectiveLimits(device: GPUSupportedLimits, cap: LimitsCap = {})
   for (const name of PLANNED_LIMITS) {
     const have = device[name] as number;
     const c = cap[name];
-    if (c !== undefined && !(Number.isSafeInteger(c) && c > 0)) throw new RangeError(`limits cap ${name} must be a positive integer, got ${c}`);
+    if (c !== undefined && !(Number.isSafeInteger(c) && c > 0))
+      throw new RangeError(`limits cap ${name} must be a positive integer, got ${c}`);
     out[name] = c !== undefined && c < have ? c : have;
     if (out[name] !== have) out.capped.push(name);
   }
-  out.storageBinding = out.maxStorageBufferBindingSize <= out.maxBufferSize
-    ? { bytes: out.maxStorageBufferBindingSize, limit: 'maxStorageBufferBindingSize' }
-    : { bytes: out.maxBufferSize, limit: 'maxBufferSize' };
+  out.storageBinding =
+    out.maxStorageBufferBindingSize <= out.maxBufferSize
+      ? { bytes: out.maxStorageBufferBindingSize, limit: 'maxStorageBufferBindingSize' }
+      : { bytes: out.maxBufferSize, limit: 'maxBufferSize' };
   return out;
 }

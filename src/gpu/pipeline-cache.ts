@@ -20,7 +20,9 @@ export interface PipelineKey {
 
 function keyOf(k: PipelineKey): string {
   const c = k.constants ?? {};
-  const parts = Object.keys(c).sort().map((n) => `${n}=${Number(c[n])}`);
+  const parts = Object.keys(c)
+    .sort()
+    .map((n) => `${n}=${Number(c[n])}`);
   return `${k.kernel}:${k.entry ?? k.kernel}:${parts.join(',')}${k.source !== undefined ? ':custom' : ''}`;
 }
 

@@ -27,7 +27,11 @@ export class Profiler {
 
   private ensure(): void {
     if (this.querySet) return;
-    this.querySet = this.device.createQuerySet({ label: 'profiler:queries', type: 'timestamp', count: 2 * this.capacity });
+    this.querySet = this.device.createQuerySet({
+      label: 'profiler:queries',
+      type: 'timestamp',
+      count: 2 * this.capacity,
+    });
     this.resolve = this.create({
       label: 'profiler:resolve',
       size: 16 * this.capacity,

@@ -45,7 +45,13 @@ export function grid1d(groups: number, maxPerDim = 65535): { grid: [number, numb
   const g = Math.max(1, groups);
   if (g <= maxPerDim) return { grid: [g, 1], groupsX: g };
   const y = Math.ceil(g / maxPerDim);
-  if (y > maxPerDim) throw new LimitExceededError('maxComputeWorkgroupsPerDimension', y, maxPerDim, `a grid of ${g} workgroups split over x and y`);
+  if (y > maxPerDim)
+    throw new LimitExceededError(
+      'maxComputeWorkgroupsPerDimension',
+      y,
+      maxPerDim,
+      `a grid of ${g} workgroups split over x and y`,
+    );
   return { grid: [maxPerDim, y], groupsX: maxPerDim };
 }
 
@@ -174,7 +180,8 @@ export class GpuRuntime {
     this.assertAlive();
     const maxDim = this.limits.maxComputeWorkgroupsPerDimension;
     for (const n of spec.grid) {
-      if (n !== undefined && n > maxDim) throw new LimitExceededError('maxComputeWorkgroupsPerDimension', n, maxDim, spec.label);
+      if (n !== undefined && n > maxDim)
+        throw new LimitExceededError('maxComputeWorkgroupsPerDimension', n, maxDim, spec.label);
     }
     const pipeline = this.pipelines.getPipeline({ kernel: spec.kernel, entry: spec.entry, constants: spec.constants });
     const p = spec.params;
@@ -189,7 +196,11 @@ export class GpuRuntime {
       entries.push({ binding: i + 1, resource: res as GPUBufferBinding });
     });
     const pass = this.ensurePass(spec.label);
-    const bindGroup = this.device.createBindGroup({ label: `${spec.label}:bind`, layout: pipeline.getBindGroupLayout(0), entries });
+    const bindGroup = this.device.createBindGroup({
+      label: `${spec.label}:bind`,
+      layout: pipeline.getBindGroupLayout(0),
+      entries,
+    });
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     const [x, y = 1, z = 1] = spec.grid;

@@ -5,8 +5,13 @@
  */
 import { canonicalKnob, defaultOf } from './registry.js';
 
-/** Image knobs split into sampler options, the guidance interval and the hybrid switch (student given by the caller). */
-export function imageKnobOptions(knobs: Record<string, unknown>, timesteps: number): {
+/**
+ * Image knobs split into sampler options, the guidance interval and the hybrid switch (student given by the caller).
+ */
+export function imageKnobOptions(
+  knobs: Record<string, unknown>,
+  timesteps: number,
+): {
   options: Record<string, unknown>;
   guidanceInterval?: [number, number];
   hybrid?: { baseSteps: number; studentSteps: number };
@@ -15,7 +20,16 @@ export function imageKnobOptions(knobs: Record<string, unknown>, timesteps: numb
   const { baseSteps, studentSteps, guidanceLo, guidanceHi, ...options } = named;
   return {
     options,
-    ...(guidanceLo !== undefined || guidanceHi !== undefined ? { guidanceInterval: [Number(guidanceLo ?? 0), Number(guidanceHi ?? timesteps - 1)] as [number, number] } : {}),
-    ...(baseSteps !== undefined ? { hybrid: { baseSteps: Number(baseSteps), studentSteps: Number(studentSteps ?? defaultOf<number>('studentSteps')) } } : {}),
+    ...(guidanceLo !== undefined || guidanceHi !== undefined
+      ? { guidanceInterval: [Number(guidanceLo ?? 0), Number(guidanceHi ?? timesteps - 1)] as [number, number] }
+      : {}),
+    ...(baseSteps !== undefined
+      ? {
+          hybrid: {
+            baseSteps: Number(baseSteps),
+            studentSteps: Number(studentSteps ?? defaultOf<number>('studentSteps')),
+          },
+        }
+      : {}),
   };
 }

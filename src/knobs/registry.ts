@@ -2,7 +2,7 @@
  * The knob registry: every sampling knob declared once — its name (the sampler option and sweep key),
  * the `<sample-scope>` attribute, the CLI flag, type, range, default, help, which model kinds and
  * samplers use it, and whether a sweep may vary it. The element's inputs and range checks
- * (src/ui/knobs.ts), the Pareto explorer's grid fields, the sweep knob sets (src/worker/sweep.ts), the
+ * (src/ui/knobs.ts), the Pareto explorer's grid fields, the sweep knob sets (src/sweep/run.ts), the
  * CLI's flags, parsing and `--help` (src/cli/commands.ts), the demo pages' URL knobs and the README's knob
  * table (scripts/knob-table.ts) are derived from it. Adding a knob: one entry here, plus the sampler
  * option that reads it.
@@ -19,9 +19,18 @@ export const MODEL_KINDS: readonly ModelKind[] = ['mdm', 'asarm', 'image'];
 
 /** The samplers of each kind; the first is the default. */
 export const SAMPLERS: Record<ModelKind, [string, string][]> = {
-  mdm: [['fhs', 'first-hitting (FHS)'], ['ancestral', 'ancestral']],
-  asarm: [['assd', 'speculative (ASSD)'], ['sequential', 'sequential']],
-  image: [['ddim', 'DDIM'], ['ddpm', 'DDPM']],
+  mdm: [
+    ['fhs', 'first-hitting (FHS)'],
+    ['ancestral', 'ancestral'],
+  ],
+  asarm: [
+    ['assd', 'speculative (ASSD)'],
+    ['sequential', 'sequential'],
+  ],
+  image: [
+    ['ddim', 'DDIM'],
+    ['ddpm', 'DDPM'],
+  ],
 };
 
 /** A bound fixed by the model (its maximum length, vocabulary size or diffusion timesteps), `otherwise` without one. */
@@ -35,9 +44,28 @@ export interface KnobContext {
 }
 
 export type KnobName =
-  | 'sampler' | 'n' | 'length' | 'seed' | 'classLabel' | 'guidance' | 'temperature' | 'topP' | 'topK'
-  | 'steps' | 'tokensPerStep' | 'draft' | 'precision' | 'eta' | 'order' | 'reuseLogits' | 'noiseTemperature'
-  | 'clip' | 'guidanceLo' | 'guidanceHi' | 'baseSteps' | 'studentSteps';
+  | 'sampler'
+  | 'n'
+  | 'length'
+  | 'seed'
+  | 'classLabel'
+  | 'guidance'
+  | 'temperature'
+  | 'topP'
+  | 'topK'
+  | 'steps'
+  | 'tokensPerStep'
+  | 'draft'
+  | 'precision'
+  | 'eta'
+  | 'order'
+  | 'reuseLogits'
+  | 'noiseTemperature'
+  | 'clip'
+  | 'guidanceLo'
+  | 'guidanceHi'
+  | 'baseSteps'
+  | 'studentSteps';
 
 /** The parts of a knob that may differ by model kind (text guidance s vs image guidance w, steps). */
 export interface KnobFace {
@@ -46,7 +74,9 @@ export interface KnobFace {
   min?: Bound;
   max?: Bound;
   step?: number;
-  /** the default; a per-sampler table where samplers differ; undefined = none (the knob is off or required elsewhere) */
+  /**
+   * the default; a per-sampler table where samplers differ; undefined = none (the knob is off or required elsewhere)
+   */
   default?: number | string | boolean | Readonly<Record<string, number>>;
 }
 
@@ -86,38 +116,302 @@ const ALL = { mdm: '*', asarm: '*', image: '*' } as const;
 
 /** Every knob, in display order. */
 export const KNOBS: readonly KnobDef[] = [
-  { name: 'sampler', attribute: 'sampler', flag: 'sampler', label: 'sampler', type: 'select', uses: ALL, input: true, help: 'how samples are drawn (default: the model\'s first)' },
-  { name: 'n', attribute: 'n', flag: 'n', label: 'samples', type: 'int', min: 1, max: 64, default: 2, uses: ALL, input: true, help: 'samples drawn in parallel' },
-  { name: 'length', attribute: 'length', flag: 'length', label: 'length', type: 'int', min: 1, max: { model: 'maxLength', otherwise: 128 }, uses: TEXT, input: true, sweep: true, grid: false, help: 'characters per sample (default: the model\'s maximum)' },
-  { name: 'seed', attribute: 'seed', flag: 'seed', label: 'seed', type: 'int', min: 0, max: Number.MAX_SAFE_INTEGER, default: 1, uses: ALL, input: true, help: 'same seed and knobs, same samples' },
-  { name: 'classLabel', attribute: 'class-label', flag: 'class', label: 'class', type: 'select', uses: ALL, needsClass: true, input: true, help: 'condition on a class (default: none, unconditional)' },
   {
-    name: 'guidance', attribute: 'guidance', flag: 'guidance', label: 'guidance s', type: 'number', min: 0, max: 20, step: 0.5, default: 1, optional: true, uses: ALL, needsClass: true, input: true, sweep: true,
-    help: 'classifier-free guidance scale (diffusers\' guidance_scale): 1 = the conditional model, 0 = unconditional, > 1 sharper; text l_u + s(l_c − l_u), images ε_u + s(ε_c − ε_u) (needs a class)',
+    name: 'sampler',
+    attribute: 'sampler',
+    flag: 'sampler',
+    label: 'sampler',
+    type: 'select',
+    uses: ALL,
+    input: true,
+    help: "how samples are drawn (default: the model's first)",
   },
-  { name: 'temperature', attribute: 'temperature', flag: 'temperature', label: 'temperature', type: 'number', min: 0, max: 5, step: 0.05, default: 1, uses: TEXT, input: true, sweep: true, valid: { max: Infinity }, help: '0 = greedy' },
-  { name: 'topP', attribute: 'top-p', flag: 'top-p', label: 'top-p', type: 'number', min: 0, minOpen: true, max: 1, step: 0.05, default: 1, uses: TEXT, input: true, sweep: true, help: 'nucleus mass in (0, 1]; 1 = off' },
-  { name: 'topK', attribute: 'top-k', flag: 'top-k', label: 'top-k', type: 'int', min: 0, max: { model: 'vocab', otherwise: 1000 }, default: 0, uses: TEXT, input: true, sweep: true, valid: { max: Infinity }, help: '0 = off' },
   {
-    name: 'steps', attribute: 'steps', flag: 'steps', label: 'steps', type: 'int', min: 1, optional: true, uses: { mdm: ['ancestral'], image: '*' }, input: true, sweep: true,
+    name: 'n',
+    attribute: 'n',
+    flag: 'n',
+    label: 'samples',
+    type: 'int',
+    min: 1,
+    max: 64,
+    default: 2,
+    uses: ALL,
+    input: true,
+    help: 'samples drawn in parallel',
+  },
+  {
+    name: 'length',
+    attribute: 'length',
+    flag: 'length',
+    label: 'length',
+    type: 'int',
+    min: 1,
+    max: { model: 'maxLength', otherwise: 128 },
+    uses: TEXT,
+    input: true,
+    sweep: true,
+    grid: false,
+    help: "characters per sample (default: the model's maximum)",
+  },
+  {
+    name: 'seed',
+    attribute: 'seed',
+    flag: 'seed',
+    label: 'seed',
+    type: 'int',
+    min: 0,
+    max: Number.MAX_SAFE_INTEGER,
+    default: 1,
+    uses: ALL,
+    input: true,
+    help: 'same seed and knobs, same samples',
+  },
+  {
+    name: 'classLabel',
+    attribute: 'class-label',
+    flag: 'class',
+    label: 'class',
+    type: 'select',
+    uses: ALL,
+    needsClass: true,
+    input: true,
+    help: 'condition on a class (default: none, unconditional)',
+  },
+  {
+    name: 'guidance',
+    attribute: 'guidance',
+    flag: 'guidance',
+    label: 'guidance s',
+    type: 'number',
+    min: 0,
+    max: 20,
+    step: 0.5,
+    default: 1,
+    optional: true,
+    uses: ALL,
+    needsClass: true,
+    input: true,
+    sweep: true,
+    help: "classifier-free guidance scale (diffusers' guidance_scale): 1 = the conditional model, 0 = unconditional, > 1 sharper; text l_u + s(l_c − l_u), images ε_u + s(ε_c − ε_u) (needs a class)",
+  },
+  {
+    name: 'temperature',
+    attribute: 'temperature',
+    flag: 'temperature',
+    label: 'temperature',
+    type: 'number',
+    min: 0,
+    max: 5,
+    step: 0.05,
+    default: 1,
+    uses: TEXT,
+    input: true,
+    sweep: true,
+    valid: { max: Infinity },
+    help: '0 = greedy',
+  },
+  {
+    name: 'topP',
+    attribute: 'top-p',
+    flag: 'top-p',
+    label: 'top-p',
+    type: 'number',
+    min: 0,
+    minOpen: true,
+    max: 1,
+    step: 0.05,
+    default: 1,
+    uses: TEXT,
+    input: true,
+    sweep: true,
+    help: 'nucleus mass in (0, 1]; 1 = off',
+  },
+  {
+    name: 'topK',
+    attribute: 'top-k',
+    flag: 'top-k',
+    label: 'top-k',
+    type: 'int',
+    min: 0,
+    max: { model: 'vocab', otherwise: 1000 },
+    default: 0,
+    uses: TEXT,
+    input: true,
+    sweep: true,
+    valid: { max: Infinity },
+    help: '0 = off',
+  },
+  {
+    name: 'steps',
+    attribute: 'steps',
+    flag: 'steps',
+    label: 'steps',
+    type: 'int',
+    min: 1,
+    optional: true,
+    uses: { mdm: ['ancestral'], image: '*' },
+    input: true,
+    sweep: true,
     help: 'steps',
     byKind: {
       mdm: { max: 100000, default: { ancestral: 32 }, help: 'time-grid steps (used unless tokens/step is set)' },
-      image: { max: { model: 'timesteps', otherwise: 1000 }, default: { ddim: 20, ddpm: 100, consistency: 1 }, help: 'denoising steps' },
+      image: {
+        max: { model: 'timesteps', otherwise: 1000 },
+        default: { ddim: 20, ddpm: 100, consistency: 1 },
+        help: 'denoising steps',
+      },
     },
   },
-  { name: 'tokensPerStep', attribute: 'tokens-per-step', flag: 'tokens-per-step', label: 'tokens/step', type: 'int', min: 1, max: { model: 'maxLength', otherwise: 128 }, optional: true, uses: { mdm: ['ancestral'] }, input: true, sweep: true, help: 'reveal exactly k tokens per pass instead of a time grid' },
-  { name: 'draft', attribute: 'draft-k', flag: 'draft', label: 'draft k', type: 'int', min: 2, max: { model: 'maxLength', otherwise: 128 }, default: 4, uses: { asarm: ['assd'] }, input: true, sweep: true, help: 'tokens drafted per round' },
-  { name: 'precision', attribute: 'precision', flag: 'precision', label: 'precision', type: 'select', options: [['precise', 'precise'], ['naive-f32', 'naive fp32 Gumbel']], default: 'precise', uses: TEXT, input: true, sweep: true, help: 'categorical draw precision' },
-  { name: 'eta', attribute: 'eta', flag: 'eta', label: 'η', type: 'number', min: 0, max: 1, step: 0.1, default: 0, uses: { image: ['ddim'] }, input: true, sweep: true, help: 'DDIM stochasticity: 0 deterministic, 1 = DDPM variance' },
-  { name: 'order', label: 'order', type: 'select', options: [['random', 'random'], ['confidence', 'confidence']], default: 'random', uses: { mdm: ['ancestral'] }, sweep: true, help: 'with tokens/step: which positions to reveal' },
-  { name: 'reuseLogits', label: 'reuse logits', type: 'boolean', default: true, uses: { mdm: ['ancestral'] }, sweep: true, help: 'skip the network when no token changed since the last pass (exact)' },
-  { name: 'noiseTemperature', flag: 'noise-temperature', label: 'noise temperature', type: 'number', min: 0, minOpen: true, default: 1, uses: { image: '*' }, sweep: true, help: 'τ: the initial noise is τ·z' },
-  { name: 'clip', label: 'clip', type: 'boolean', default: true, uses: { image: '*' }, sweep: true, help: 'clamp x̂0 to the data range at every step' },
-  { name: 'guidanceLo', flag: 'guidance-lo', label: 'guidance from t', type: 'int', min: 0, max: { model: 'timesteps', otherwise: 1000 }, default: 0, uses: { image: '*' }, sweep: true, help: 'guidance applies at timesteps lo ≤ t ≤ hi only' },
-  { name: 'guidanceHi', flag: 'guidance-hi', label: 'guidance to t', type: 'int', min: 0, max: { model: 'timesteps', otherwise: 1000 }, uses: { image: '*' }, sweep: true, help: 'upper end of the guidance interval (default: T − 1)' },
-  { name: 'baseSteps', attribute: 'base-steps', label: 'base steps', type: 'int', min: 0, max: { model: 'timesteps', otherwise: 1000 }, default: 10, uses: { image: ['ddim', 'ddpm'] }, sweep: true, aliases: ['hybridBaseSteps'], help: 'hybrid: base-model steps before the switch to the student (needs a student)' },
-  { name: 'studentSteps', attribute: 'student-steps', label: 'student steps', type: 'int', min: 1, max: 64, default: 2, uses: { image: ['ddim', 'ddpm'] }, sweep: true, help: 'hybrid: student consistency steps after the switch' },
+  {
+    name: 'tokensPerStep',
+    attribute: 'tokens-per-step',
+    flag: 'tokens-per-step',
+    label: 'tokens/step',
+    type: 'int',
+    min: 1,
+    max: { model: 'maxLength', otherwise: 128 },
+    optional: true,
+    uses: { mdm: ['ancestral'] },
+    input: true,
+    sweep: true,
+    help: 'reveal exactly k tokens per pass instead of a time grid',
+  },
+  {
+    name: 'draft',
+    attribute: 'draft-k',
+    flag: 'draft',
+    label: 'draft k',
+    type: 'int',
+    min: 2,
+    max: { model: 'maxLength', otherwise: 128 },
+    default: 4,
+    uses: { asarm: ['assd'] },
+    input: true,
+    sweep: true,
+    help: 'tokens drafted per round',
+  },
+  {
+    name: 'precision',
+    attribute: 'precision',
+    flag: 'precision',
+    label: 'precision',
+    type: 'select',
+    options: [
+      ['precise', 'precise'],
+      ['naive-f32', 'naive fp32 Gumbel'],
+    ],
+    default: 'precise',
+    uses: TEXT,
+    input: true,
+    sweep: true,
+    help: 'categorical draw precision',
+  },
+  {
+    name: 'eta',
+    attribute: 'eta',
+    flag: 'eta',
+    label: 'η',
+    type: 'number',
+    min: 0,
+    max: 1,
+    step: 0.1,
+    default: 0,
+    uses: { image: ['ddim'] },
+    input: true,
+    sweep: true,
+    help: 'DDIM stochasticity: 0 deterministic, 1 = DDPM variance',
+  },
+  {
+    name: 'order',
+    label: 'order',
+    type: 'select',
+    options: [
+      ['random', 'random'],
+      ['confidence', 'confidence'],
+    ],
+    default: 'random',
+    uses: { mdm: ['ancestral'] },
+    sweep: true,
+    help: 'with tokens/step: which positions to reveal',
+  },
+  {
+    name: 'reuseLogits',
+    label: 'reuse logits',
+    type: 'boolean',
+    default: true,
+    uses: { mdm: ['ancestral'] },
+    sweep: true,
+    help: 'skip the network when no token changed since the last pass (exact)',
+  },
+  {
+    name: 'noiseTemperature',
+    flag: 'noise-temperature',
+    label: 'noise temperature',
+    type: 'number',
+    min: 0,
+    minOpen: true,
+    default: 1,
+    uses: { image: '*' },
+    sweep: true,
+    help: 'τ: the initial noise is τ·z',
+  },
+  {
+    name: 'clip',
+    label: 'clip',
+    type: 'boolean',
+    default: true,
+    uses: { image: '*' },
+    sweep: true,
+    help: 'clamp x̂0 to the data range at every step',
+  },
+  {
+    name: 'guidanceLo',
+    flag: 'guidance-lo',
+    label: 'guidance from t',
+    type: 'int',
+    min: 0,
+    max: { model: 'timesteps', otherwise: 1000 },
+    default: 0,
+    uses: { image: '*' },
+    sweep: true,
+    help: 'guidance applies at timesteps lo ≤ t ≤ hi only',
+  },
+  {
+    name: 'guidanceHi',
+    flag: 'guidance-hi',
+    label: 'guidance to t',
+    type: 'int',
+    min: 0,
+    max: { model: 'timesteps', otherwise: 1000 },
+    uses: { image: '*' },
+    sweep: true,
+    help: 'upper end of the guidance interval (default: T − 1)',
+  },
+  {
+    name: 'baseSteps',
+    attribute: 'base-steps',
+    label: 'base steps',
+    type: 'int',
+    min: 0,
+    max: { model: 'timesteps', otherwise: 1000 },
+    default: 10,
+    uses: { image: ['ddim', 'ddpm'] },
+    sweep: true,
+    aliases: ['hybridBaseSteps'],
+    help: 'hybrid: base-model steps before the switch to the student (needs a student)',
+  },
+  {
+    name: 'studentSteps',
+    attribute: 'student-steps',
+    label: 'student steps',
+    type: 'int',
+    min: 1,
+    max: 64,
+    default: 2,
+    uses: { image: ['ddim', 'ddpm'] },
+    sweep: true,
+    help: 'hybrid: student consistency steps after the switch',
+  },
 ];
 
 const BY_NAME = new Map<string, KnobDef>();
@@ -163,7 +457,8 @@ export function knobDefault(name: KnobName, kind: ModelKind, sampler: string): n
 /** The default of a knob whose default is the same for every kind and sampler (n, seed, temperature, …). */
 export function defaultOf<T extends number | string | boolean>(name: KnobName): T {
   const d = BY_NAME.get(name)?.default;
-  if (d === undefined || (d !== null && typeof d === 'object')) throw new TypeError(`knob ${name} has no single default`);
+  if (d === undefined || (d !== null && typeof d === 'object'))
+    throw new TypeError(`knob ${name} has no single default`);
   return d as T;
 }
 
@@ -186,9 +481,24 @@ export interface ResolvedKnob {
   optional?: boolean;
 }
 
-export function resolveKnob(k: KnobDef, kind: ModelKind, ctx: KnobContext = {}, key = k.attribute ?? k.flag ?? k.name): ResolvedKnob {
+export function resolveKnob(
+  k: KnobDef,
+  kind: ModelKind,
+  ctx: KnobContext = {},
+  key = k.attribute ?? k.flag ?? k.name,
+): ResolvedKnob {
   const f = faceOf(k, kind);
-  return { name: k.name, key, label: f.label, type: k.type, min: resolveBound(f.min, ctx), max: resolveBound(f.max, ctx), minOpen: k.minOpen, options: k.options, optional: k.optional };
+  return {
+    name: k.name,
+    key,
+    label: f.label,
+    type: k.type,
+    min: resolveBound(f.min, ctx),
+    max: resolveBound(f.max, ctx),
+    minOpen: k.minOpen,
+    options: k.options,
+    optional: k.optional,
+  };
 }
 
 /**
@@ -196,7 +506,13 @@ export function resolveKnob(k: KnobDef, kind: ModelKind, ctx: KnobContext = {}, 
  * against what the samplers accept (`valid`, or the knob's range; model-bound limits from `ctx`, e.g.
  * the run's length or the model's timesteps) — a SamplerConfigError naming the option otherwise.
  */
-export function knobOption<T extends number | string | boolean>(name: KnobName, value: T | undefined, kind: ModelKind, sampler: string, ctx: KnobContext = {}): T {
+export function knobOption<T extends number | string | boolean>(
+  name: KnobName,
+  value: T | undefined,
+  kind: ModelKind,
+  sampler: string,
+  ctx: KnobContext = {},
+): T {
   const k = BY_NAME.get(name)!;
   const v = value ?? (knobDefault(name, kind, sampler) as T | undefined);
   const r = resolveKnob(k, kind, ctx, name);
@@ -231,14 +547,22 @@ export function inRange(k: Pick<ResolvedKnob, 'type' | 'min' | 'max' | 'minOpen'
 export function checkKnobValue(k: ResolvedKnob, value: unknown): SamplerConfigError | null {
   if (k.type === 'select') {
     const ok = k.options!.some(([v]) => v === value);
-    return ok ? null : new SamplerConfigError(k.key, `one of ${k.options!.map(([v]) => (v === '' ? '"" (none)' : v)).join(', ')}`, value);
+    return ok
+      ? null
+      : new SamplerConfigError(
+          k.key,
+          `one of ${k.options!.map(([v]) => (v === '' ? '"" (none)' : v)).join(', ')}`,
+          value,
+        );
   }
-  if (k.type === 'boolean') return typeof value === 'boolean' ? null : new SamplerConfigError(k.key, 'true or false', value);
+  if (k.type === 'boolean')
+    return typeof value === 'boolean' ? null : new SamplerConfigError(k.key, 'true or false', value);
   if (value === undefined || value === null || (typeof value === 'number' && Number.isNaN(value) && k.optional)) {
     return k.optional ? null : new SamplerConfigError(k.key, 'a number', value ?? null);
   }
   const x = value as number;
-  if (typeof x !== 'number' || !Number.isFinite(x)) return new SamplerConfigError(k.key, rangeText(k), Number.isNaN(x) ? 'not a number' : x);
+  if (typeof x !== 'number' || !Number.isFinite(x))
+    return new SamplerConfigError(k.key, rangeText(k), Number.isNaN(x) ? 'not a number' : x);
   return inRange(k, x) ? null : new SamplerConfigError(k.key, rangeText(k), x);
 }
 

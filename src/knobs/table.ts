@@ -5,7 +5,8 @@
  */
 import { KNOBS, MODEL_KINDS, type Bound, type KnobDef, type ModelKind } from './registry.js';
 
-export const TABLE_START = '<!-- knob table: generated from src/knobs/registry.ts by scripts/knob-table.ts; do not edit -->';
+export const TABLE_START =
+  '<!-- knob table: generated from src/knobs/registry.ts by scripts/knob-table.ts; do not edit -->';
 export const TABLE_END = '<!-- end of knob table -->';
 
 const code = (s: string | undefined) => (s ? `\`${s}\`` : '—');
@@ -17,7 +18,8 @@ function bound(b: Bound | undefined): string {
 }
 
 function range(k: KnobDef, kind: ModelKind): string {
-  if (k.type === 'select') return k.options ? k.options.map(([v]) => v).join(' · ') : k.name === 'sampler' ? 'by model' : 'model classes';
+  if (k.type === 'select')
+    return k.options ? k.options.map(([v]) => v).join(' · ') : k.name === 'sampler' ? 'by model' : 'model classes';
   if (k.type === 'boolean' || k.type === 'text') return k.type;
   const f = { ...k, ...k.byKind?.[kind] };
   const lo = `${k.minOpen ? '(' : '['}${bound(f.min)}`;
@@ -27,7 +29,10 @@ function range(k: KnobDef, kind: ModelKind): string {
 
 function value(d: KnobDef['default']): string {
   if (d === undefined) return '—';
-  if (typeof d === 'object') return Object.entries(d).map(([s, v]) => `${s} ${v}`).join(', ');
+  if (typeof d === 'object')
+    return Object.entries(d)
+      .map(([s, v]) => `${s} ${v}`)
+      .join(', ');
   return String(d);
 }
 
@@ -41,7 +46,9 @@ function perKind(k: KnobDef, f: (kind: ModelKind) => string): string {
 }
 
 function usedBy(k: KnobDef): string {
-  return MODEL_KINDS.filter((m) => k.uses[m]).map((m) => (k.uses[m] === '*' ? m : `${m} (${(k.uses[m] as string[]).join(', ')})`)).join(', ');
+  return MODEL_KINDS.filter((m) => k.uses[m])
+    .map((m) => (k.uses[m] === '*' ? m : `${m} (${(k.uses[m] as string[]).join(', ')})`))
+    .join(', ');
 }
 
 /** The Markdown table of every knob, markers included. */
@@ -61,7 +68,8 @@ export function knobTable(): string {
 
 /** `text` with the part between the markers replaced by the current table (the markers must be there). */
 export function withKnobTable(text: string): string {
-  const a = text.indexOf(TABLE_START), b = text.indexOf(TABLE_END);
+  const a = text.indexOf(TABLE_START),
+    b = text.indexOf(TABLE_END);
   if (a < 0 || b < a) throw new Error('the README has no knob table markers');
   return text.slice(0, a) + knobTable() + text.slice(b + TABLE_END.length);
 }

@@ -5,9 +5,13 @@
  */
 
 function lgamma(x: number): number {
-  // Lanczos approximation (g = 7, n = 9)
-  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
-    -176.61582799218123, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  // Lanczos approximation (g = 7, n = 9). Four coefficients are written as the doubles they always parsed
+  // to; published with more digits than a double holds: 0.99999999999980993, 771.32342877765313, -176.61582799218123,
+  // 9.9843695780195716e-6.
+  const c = [
+    0.9999999999998099, 676.5203681218851, -1259.1392167224028, 771.3234287776531, -176.61582799218124,
+    12.507343278686905, -0.13857109526572012, 9.984369578019572e-6, 1.5056327351493116e-7,
+  ];
   if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - lgamma(1 - x);
   x -= 1;
   let a = c[0];
@@ -22,7 +26,9 @@ export function gammaQ(a: number, x: number): number {
   if (x === 0) return 1;
   const gln = lgamma(a);
   if (x < a + 1) {
-    let sum = 1 / a, del = sum, ap = a;
+    let sum = 1 / a,
+      del = sum,
+      ap = a;
     for (let n = 0; n < 1000; n++) {
       ap += 1;
       del *= x / ap;
@@ -31,7 +37,10 @@ export function gammaQ(a: number, x: number): number {
     }
     return 1 - sum * Math.exp(-x + a * Math.log(x) - gln);
   }
-  let b = x + 1 - a, c = 1 / 1e-300, d = 1 / b, h = d;
+  let b = x + 1 - a,
+    c = 1 / 1e-300,
+    d = 1 / b,
+    h = d;
   for (let i = 1; i < 1000; i++) {
     const an = -i * (i - a);
     b += 2;
@@ -64,7 +73,12 @@ export interface Chi2Result {
 export function chiSquare(counts: ArrayLike<number>, p: ArrayLike<number>, minExpected = 5): Chi2Result {
   let n = 0;
   for (let i = 0; i < counts.length; i++) n += counts[i];
-  let stat = 0, df = -1, pooledE = 0, pooledO = 0, pooled = 0, impossible = 0;
+  let stat = 0,
+    df = -1,
+    pooledE = 0,
+    pooledO = 0,
+    pooled = 0,
+    impossible = 0;
   for (let i = 0; i < counts.length; i++) {
     const e = n * p[i];
     if (p[i] === 0) {

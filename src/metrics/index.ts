@@ -3,5 +3,11 @@ export { prdc, pairwiseSq, knnRadiiSq, type Prdc, type FeatureSet } from './prdc
 export { vendiScore, symmetricEigenvalues, vendiFromEigenvalues } from './vendi.js';
 export { tokenEntropy, distinctN } from './text.js';
 export { nllLeftToRight, logProbsLeftToRight, classConsistency } from './nll.js';
-export { spearman, rocAuc, mamCalibration, type MamCalibration, type MamCalibrationOptions } from './mam-calibration.js';
+export {
+  spearman,
+  rocAuc,
+  mamCalibration,
+  type MamCalibration,
+  type MamCalibrationOptions,
+} from './mam-calibration.js';
 export { paretoFront, paretoFronts, dominates } from './pareto.js';

@@ -35,13 +35,21 @@ export interface MamCalibration extends MamCalibrationFigures {
 
 /** Spearman rank correlation (Pearson on ranks; ties get their average rank). */
 export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length || a.length < 2) throw new RangeError(`spearman needs two series of one length ≥ 2, got ${a.length} and ${b.length}`);
-  const ra = ranks(a), rb = ranks(b), n = a.length;
+  if (a.length !== b.length || a.length < 2)
+    throw new RangeError(`spearman needs two series of one length ≥ 2, got ${a.length} and ${b.length}`);
+  const ra = ranks(a),
+    rb = ranks(b),
+    n = a.length;
   const mean = (n + 1) / 2;
-  let sab = 0, saa = 0, sbb = 0;
+  let sab = 0,
+    saa = 0,
+    sbb = 0;
   for (let i = 0; i < n; i++) {
-    const x = ra[i] - mean, y = rb[i] - mean;
-    sab += x * y; saa += x * x; sbb += y * y;
+    const x = ra[i] - mean,
+      y = rb[i] - mean;
+    sab += x * y;
+    saa += x * x;
+    sbb += y * y;
   }
   return sab / Math.sqrt(saa * sbb);
 }
@@ -72,22 +80,45 @@ export function rocAuc(pos: ArrayLike<number>, neg: ArrayLike<number>): number {
  * Calibration of `mam` (a model with a marginal head) on `snippets` (n rows of `mam.maxLength` data
  * tokens), against `exact` (a two-stream model with the same vocabulary). Unconditional (no class).
  */
-export async function mamCalibration(mam: Model, exact: Model, snippets: Uint32Array, o: MamCalibrationOptions = {}): Promise<MamCalibration> {
-  const W = mam.maxLength, mask = mam.maskId;
-  if (!mam.hasMarginalHead || mask === undefined) throw new OpInputError('mamCalibration', `${mam.name} has no marginal head`);
-  if (exact.attention !== 'two-stream') throw new OpInputError('mamCalibration', `${exact.name} is not a two-stream (AS-ARM) model`);
-  if (snippets.length === 0 || snippets.length % W !== 0) throw new OpInputError('mamCalibration', `snippets must be n rows of ${W} tokens, got ${snippets.length} tokens`);
-  const kMin = o.minObserved ?? 16, kMax = o.maxObserved ?? 64, chunk = o.chunk ?? 100;
-  if (!(Number.isInteger(kMin) && Number.isInteger(kMax) && kMin >= 1 && kMin <= kMax && kMax <= Math.min(W, exact.maxLength))) {
-    throw new OpInputError('mamCalibration', `need 1 ≤ minObserved ≤ maxObserved ≤ ${Math.min(W, exact.maxLength)}, got ${kMin}, ${kMax}`);
+export async function mamCalibration(
+  mam: Model,
+  exact: Model,
+  snippets: Uint32Array,
+  o: MamCalibrationOptions = {},
+): Promise<MamCalibration> {
+  const W = mam.maxLength,
+    mask = mam.maskId;
+  if (!mam.hasMarginalHead || mask === undefined)
+    throw new OpInputError('mamCalibration', `${mam.name} has no marginal head`);
+  if (exact.attention !== 'two-stream')
+    throw new OpInputError('mamCalibration', `${exact.name} is not a two-stream (AS-ARM) model`);
+  if (snippets.length === 0 || snippets.length % W !== 0)
+    throw new OpInputError('mamCalibration', `snippets must be n rows of ${W} tokens, got ${snippets.length} tokens`);
+  const kMin = o.minObserved ?? 16,
+    kMax = o.maxObserved ?? 64,
+    chunk = o.chunk ?? 100;
+  if (!(
+    Number.isInteger(kMin) &&
+    Number.isInteger(kMax) &&
+    kMin >= 1 &&
+    kMin <= kMax &&
+    kMax <= Math.min(W, exact.maxLength)
+  )) {
+    throw new OpInputError(
+      'mamCalibration',
+      `need 1 ≤ minObserved ≤ maxObserved ≤ ${Math.min(W, exact.maxLength)}, got ${kMin}, ${kMax}`,
+    );
   }
   const n = snippets.length / W;
   const rng = new PositionRng([o.seed ?? 1, 0], 21);
   const ks = Array.from({ length: n }, (_, i) => kMin + Math.floor(rng.uniform(i, 0) * (kMax - kMin + 1)));
 
-  const prefix = new Uint32Array(n * W).fill(mask), shifted = new Uint32Array(n * W).fill(mask), shuffled = new Uint32Array(n * W).fill(mask);
+  const prefix = new Uint32Array(n * W).fill(mask),
+    shifted = new Uint32Array(n * W).fill(mask),
+    shuffled = new Uint32Array(n * W).fill(mask);
   for (let i = 0; i < n; i++) {
-    const k = ks[i], row = snippets.subarray(i * W, i * W + k);
+    const k = ks[i],
+      row = snippets.subarray(i * W, i * W + k);
     prefix.set(row, i * W);
     const off = 1 + Math.floor(rng.uniform(i, 1) * (W - k));
     shifted.set(row, i * W + off);
@@ -106,7 +137,9 @@ export async function mamCalibration(mam: Model, exact: Model, snippets: Uint32A
     }
     return out;
   };
-  const lpPrefix = await score(prefix), lpShifted = await score(shifted), lpShuffled = await score(shuffled);
+  const lpPrefix = await score(prefix),
+    lpShifted = await score(shifted),
+    lpShuffled = await score(shuffled);
 
   // exact left-to-right log p of each prefix: one pass over the first kMax characters
   const head = new Uint32Array(n * kMax);
@@ -130,12 +163,19 @@ export async function mamCalibration(mam: Model, exact: Model, snippets: Uint32A
   }
 
   const perChar = (v: ArrayLike<number>) => Float64Array.from({ length: n }, (_, i) => v[i] / ks[i]);
-  const mPre = perChar(lpPrefix), mEx = perChar(exactLp);
-  let padSum = 0, padMax = 0, dAbs = 0, dSigned = 0, maxLogp = -Infinity;
+  const mPre = perChar(lpPrefix),
+    mEx = perChar(exactLp);
+  let padSum = 0,
+    padMax = 0,
+    dAbs = 0,
+    dSigned = 0,
+    maxLogp = -Infinity;
   for (let i = 0; i < n; i++) {
     const pad = Math.abs(lpPrefix[i] - lpShifted[i]) / ks[i];
-    padSum += pad; padMax = Math.max(padMax, pad);
-    dAbs += Math.abs(mPre[i] - mEx[i]); dSigned += mPre[i] - mEx[i];
+    padSum += pad;
+    padMax = Math.max(padMax, pad);
+    dAbs += Math.abs(mPre[i] - mEx[i]);
+    dSigned += mPre[i] - mEx[i];
     maxLogp = Math.max(maxLogp, lpPrefix[i], lpShifted[i], lpShuffled[i]);
   }
   return {

@@ -11,7 +11,13 @@ import type { Model } from '../models/model.js';
  * Mean negative log-likelihood per token (nats) of each row, under `classId` (default: no class);
  * the conditionals are normalised over the data vocabulary ([MASK] excluded), in f64.
  */
-export async function nllLeftToRight(model: Model, tokens: Uint32Array, batch: number, length: number, classId?: number): Promise<Float64Array> {
+export async function nllLeftToRight(
+  model: Model,
+  tokens: Uint32Array,
+  batch: number,
+  length: number,
+  classId?: number,
+): Promise<Float64Array> {
   const lp = await logProbsLeftToRight(model, tokens, batch, length, classId);
   const out = new Float64Array(batch);
   for (let b = 0; b < batch; b++) {
@@ -27,11 +33,21 @@ export async function nllLeftToRight(model: Model, tokens: Uint32Array, batch: n
  * of a two-stream (AS-ARM) model: the sum of a row's first k entries is the exact log-probability of
  * its first k tokens (the query stream at i sees only positions < i, so what follows cannot matter).
  */
-export async function logProbsLeftToRight(model: Model, tokens: Uint32Array, batch: number, length: number, classId?: number): Promise<Float64Array> {
-  if (model.attention !== 'two-stream') throw new OpInputError('nllLeftToRight', `${model.name} is not a two-stream (AS-ARM) model`);
-  const be = model.backend, V = model.vocabSize;
-  if (tokens.length !== batch * length) throw new OpInputError('nllLeftToRight', `need batch·length = ${batch * length} tokens, got ${tokens.length}`);
-  for (const t of tokens) if (t === model.maskId || t >= V) throw new OpInputError('nllLeftToRight', `token ${t} is not a data token`);
+export async function logProbsLeftToRight(
+  model: Model,
+  tokens: Uint32Array,
+  batch: number,
+  length: number,
+  classId?: number,
+): Promise<Float64Array> {
+  if (model.attention !== 'two-stream')
+    throw new OpInputError('nllLeftToRight', `${model.name} is not a two-stream (AS-ARM) model`);
+  const be = model.backend,
+    V = model.vocabSize;
+  if (tokens.length !== batch * length)
+    throw new OpInputError('nllLeftToRight', `need batch·length = ${batch * length} tokens, got ${tokens.length}`);
+  for (const t of tokens)
+    if (t === model.maskId || t >= V) throw new OpInputError('nllLeftToRight', `token ${t} is not a data token`);
   const order = new Uint32Array(batch * length);
   for (let b = 0; b < batch; b++) for (let i = 0; i < length; i++) order[b * length + i] = i;
   const classes = new Uint32Array(batch).fill(classId ?? model.nullClass);

@@ -21,18 +21,23 @@ export function paretoFront(points: readonly (readonly number[])[]): number[] {
   for (let i = 0; i < points.length; i++) {
     if (!ok[i]) continue;
     let dominated = false;
-    for (let j = 0; j < points.length && !dominated; j++) if (j !== i && ok[j] && dominates(points[j], points[i])) dominated = true;
+    for (let j = 0; j < points.length && !dominated; j++)
+      if (j !== i && ok[j] && dominates(points[j], points[i])) dominated = true;
     if (!dominated) front.push(i);
   }
   return front;
 }
 
 /** The front of every pair of axes and of all axes together, by axis names. */
-export function paretoFronts(points: readonly Record<string, number>[], axes: readonly string[]): Record<string, number[]> {
+export function paretoFronts(
+  points: readonly Record<string, number>[],
+  axes: readonly string[],
+): Record<string, number[]> {
   const out: Record<string, number[]> = {};
-  for (let a = 0; a < axes.length; a++) for (let b = a + 1; b < axes.length; b++) {
-    out[`${axes[a]}×${axes[b]}`] = paretoFront(points.map((p) => [p[axes[a]], p[axes[b]]]));
-  }
+  for (let a = 0; a < axes.length; a++)
+    for (let b = a + 1; b < axes.length; b++) {
+      out[`${axes[a]}×${axes[b]}`] = paretoFront(points.map((p) => [p[axes[a]], p[axes[b]]]));
+    }
   out[axes.join('×')] = paretoFront(points.map((p) => axes.map((k) => p[k])));
   return out;
 }

@@ -9,23 +9,37 @@
  * Distances are Euclidean, computed in f64 (O(N·M·D); the feature sets here are ≤ a few thousand:
  * ~1 s for N = 1,000 reals × 500 fakes × 128 dims on one core, and the reals' radii can be reused).
  */
-export interface Prdc { precision: number; recall: number; density: number; coverage: number }
+export interface Prdc {
+  precision: number;
+  recall: number;
+  density: number;
+  coverage: number;
+}
 
 /** Points as rows of a flat array: (n, d). */
-export interface FeatureSet { data: ArrayLike<number>; n: number; d: number }
+export interface FeatureSet {
+  data: ArrayLike<number>;
+  n: number;
+  d: number;
+}
 
 function check(s: FeatureSet, name: string): void {
   if (!Number.isInteger(s.n) || !Number.isInteger(s.d) || s.n < 1 || s.d < 1 || s.data.length !== s.n * s.d) {
     throw new RangeError(`${name}: need n·d = ${s.n}·${s.d} values, got ${s.data.length}`);
   }
-  for (let i = 0; i < s.data.length; i++) if (!Number.isFinite(s.data[i])) throw new RangeError(`${name}: value ${i} is not finite`);
+  for (let i = 0; i < s.data.length; i++)
+    if (!Number.isFinite(s.data[i])) throw new RangeError(`${name}: value ${i} is not finite`);
 }
 
 /** Rows as f64 with their squared norms (for ‖a − b‖² = ‖a‖² + ‖b‖² − 2a·b). */
 function rows64(s: FeatureSet): { x: Float64Array; norms: Float64Array } {
   const x = Float64Array.from(s.data as ArrayLike<number>);
   const norms = new Float64Array(s.n);
-  for (let i = 0; i < s.n; i++) { let t = 0; for (let k = 0; k < s.d; k++) t += x[i * s.d + k] ** 2; norms[i] = t; }
+  for (let i = 0; i < s.n; i++) {
+    let t = 0;
+    for (let k = 0; k < s.d; k++) t += x[i * s.d + k] ** 2;
+    norms[i] = t;
+  }
   return { x, norms };
 }
 
@@ -35,7 +49,9 @@ function rows64(s: FeatureSet): { x: Float64Array; norms: Float64Array } {
  */
 export function pairwiseSq(a: FeatureSet, b: FeatureSet): Float64Array {
   if (a.d !== b.d) throw new RangeError(`feature dimensions differ: ${a.d} vs ${b.d}`);
-  const d = a.d, A = rows64(a), B = a === b ? A : rows64(b);
+  const d = a.d,
+    A = rows64(a),
+    B = a === b ? A : rows64(b);
   const out = new Float64Array(a.n * b.n);
   for (let i = 0; i < a.n; i++) {
     const ai = i * d;
@@ -53,7 +69,8 @@ export function pairwiseSq(a: FeatureSet, b: FeatureSet): Float64Array {
 
 /** k-th nearest-neighbour squared radius of each point within its own set (itself excluded). */
 export function knnRadiiSq(s: FeatureSet, k: number): Float64Array {
-  if (!Number.isInteger(k) || k < 1 || k >= s.n) throw new RangeError(`k must be an integer in [1, ${s.n - 1}], got ${k}`);
+  if (!Number.isInteger(k) || k < 1 || k >= s.n)
+    throw new RangeError(`k must be an integer in [1, ${s.n - 1}], got ${k}`);
   const d = pairwiseSq(s, s);
   const r = new Float64Array(s.n);
   const best = new Float64Array(k); // the k smallest so far, ascending
@@ -64,7 +81,10 @@ export function knnRadiiSq(s: FeatureSet, k: number): Float64Array {
       const v = d[i * s.n + j];
       if (v >= best[k - 1]) continue;
       let p = k - 1;
-      while (p > 0 && best[p - 1] > v) { best[p] = best[p - 1]; p--; }
+      while (p > 0 && best[p - 1] > v) {
+        best[p] = best[p - 1];
+        p--;
+      }
       best[p] = v;
     }
     r[i] = best[k - 1];
@@ -79,18 +99,29 @@ export function knnRadiiSq(s: FeatureSet, k: number): Float64Array {
 export function prdc(real: FeatureSet, fake: FeatureSet, k = 5, realRadiiSq?: Float64Array): Prdc {
   check(real, 'real');
   check(fake, 'fake');
-  if (realRadiiSq && realRadiiSq.length !== real.n) throw new RangeError(`realRadiiSq needs ${real.n} values, got ${realRadiiSq.length}`);
-  const rr = realRadiiSq ?? knnRadiiSq(real, k), rf = knnRadiiSq(fake, k);
+  if (realRadiiSq && realRadiiSq.length !== real.n)
+    throw new RangeError(`realRadiiSq needs ${real.n} values, got ${realRadiiSq.length}`);
+  const rr = realRadiiSq ?? knnRadiiSq(real, k),
+    rf = knnRadiiSq(fake, k);
   const d = pairwiseSq(real, fake); // (N, M)
-  const N = real.n, M = fake.n;
-  let prec = 0, dens = 0, rec = 0, cov = 0;
+  const N = real.n,
+    M = fake.n;
+  let prec = 0,
+    dens = 0,
+    rec = 0,
+    cov = 0;
   for (let j = 0; j < M; j++) {
     let inAny = false;
-    for (let i = 0; i < N; i++) if (d[i * M + j] <= rr[i]) { inAny = true; dens++; }
+    for (let i = 0; i < N; i++)
+      if (d[i * M + j] <= rr[i]) {
+        inAny = true;
+        dens++;
+      }
     if (inAny) prec++;
   }
   for (let i = 0; i < N; i++) {
-    let covered = false, recalled = false;
+    let covered = false,
+      recalled = false;
     for (let j = 0; j < M; j++) {
       if (d[i * M + j] <= rr[i]) covered = true;
       if (d[i * M + j] <= rf[j]) recalled = true;

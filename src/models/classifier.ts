@@ -20,7 +20,11 @@ export class CnnClassifier implements ClassifierModel {
   private readonly w: WeightSet;
   private disposed = false;
 
-  constructor(readonly manifest: CnnManifest, weights: Map<string, LoadedTensor>, readonly backend: Backend) {
+  constructor(
+    readonly manifest: CnnManifest,
+    weights: Map<string, LoadedTensor>,
+    readonly backend: Backend,
+  ) {
     const a = manifest.architecture;
     this.name = manifest.name;
     this.imageSize = a.image_size;
@@ -45,10 +49,19 @@ export class CnnClassifier implements ClassifierModel {
 
   private runUnscoped(images: Tensor): { features: Tensor; logits: Tensor } {
     if (this.disposed) throw new OpInputError('classifier', `model ${this.name} was disposed`);
-    const be = this.backend, w = this.w, S = this.imageSize, C = this.manifest.architecture.channels;
+    const be = this.backend,
+      w = this.w,
+      S = this.imageSize,
+      C = this.manifest.architecture.channels;
     const sh = images.shape;
-    const ok = (sh.length === 3 && C === 1 && sh[1] === S && sh[2] === S) || (sh.length === 4 && sh[1] === S && sh[2] === S && sh[3] === C);
-    if (!ok) throw new OpInputError('classifier', `images must be (batch, ${S}, ${S}${C === 1 ? '' : `, ${C}`})${C === 1 ? ' or (batch, S, S, 1)' : ''}, got [${sh.join(', ')}]`);
+    const ok =
+      (sh.length === 3 && C === 1 && sh[1] === S && sh[2] === S) ||
+      (sh.length === 4 && sh[1] === S && sh[2] === S && sh[3] === C);
+    if (!ok)
+      throw new OpInputError(
+        'classifier',
+        `images must be (batch, ${S}, ${S}${C === 1 ? '' : `, ${C}`})${C === 1 ? ' or (batch, S, S, 1)' : ''}, got [${sh.join(', ')}]`,
+      );
     if (images.dtype !== 'f32') throw new OpInputError('classifier', `images must be f32, got ${images.dtype}`);
     const B = sh[0];
     const x = be.reshape(images, [B, S, S, C]);
@@ -56,7 +69,10 @@ export class CnnClassifier implements ClassifierModel {
     const p1 = be.pool2d(c1, { kind: 'max', size: 2 });
     const c2 = be.conv2d(p1, w.get('conv2.weight'), { bias: w.get('conv2.bias'), pad: 1, activation: 'relu' });
     const p2 = be.pool2d(c2, { kind: 'max', size: 2 });
-    const h = be.matmul(be.reshape(p2, [B, p2.size / B]), w.get('fc1.weight'), { transB: true, bias: w.get('fc1.bias') });
+    const h = be.matmul(be.reshape(p2, [B, p2.size / B]), w.get('fc1.weight'), {
+      transB: true,
+      bias: w.get('fc1.bias'),
+    });
     const features = be.relu(h);
     const logits = be.matmul(features, w.get('fc2.weight'), { transB: true, bias: w.get('fc2.bias') });
     for (const t of [c1, p1, c2, p2, h]) be.free(t);

@@ -46,9 +46,20 @@ export function timestepEmbedding(t: Uint32Array, dim: number, maxPeriod = 10000
 }
 
 interface Block {
-  ada: Tensor[]; adaB: Tensor[]; // 6 × (d, d), (d): shift1, scale1, gate1, shift2, scale2, gate2
-  wq: Tensor; bq: Tensor; wk: Tensor; bk: Tensor; wv: Tensor; bv: Tensor;
-  proj: Tensor; projB: Tensor; fc1: Tensor; fc1B: Tensor; fc2: Tensor; fc2B: Tensor;
+  ada: Tensor[];
+  adaB: Tensor[]; // 6 × (d, d), (d): shift1, scale1, gate1, shift2, scale2, gate2
+  wq: Tensor;
+  bq: Tensor;
+  wk: Tensor;
+  bk: Tensor;
+  wv: Tensor;
+  bv: Tensor;
+  proj: Tensor;
+  projB: Tensor;
+  fc1: Tensor;
+  fc1B: Tensor;
+  fc2: Tensor;
+  fc2B: Tensor;
 }
 
 export class DitDenoiser implements DenoiserModel {
@@ -69,7 +80,11 @@ export class DitDenoiser implements DenoiserModel {
   private readonly mask: Tensor;
   private disposed = false;
 
-  constructor(readonly manifest: DitManifest, weights: Map<string, LoadedTensor>, readonly backend: Backend) {
+  constructor(
+    readonly manifest: DitManifest,
+    weights: Map<string, LoadedTensor>,
+    readonly backend: Backend,
+  ) {
     const a = manifest.architecture;
     this.arch = a;
     this.name = manifest.name;
@@ -81,12 +96,15 @@ export class DitDenoiser implements DenoiserModel {
     this.timesteps = dif.timesteps;
     this.alphasCumprod = linearAlphasCumprod(dif.timesteps, dif.beta_start, dif.beta_end);
     const w = (this.w = new WeightSet(weights, backend));
-    const d = a.d_model, P = a.patch * a.patch * a.channels, N = (a.image_size / a.patch) ** 2;
+    const d = a.d_model,
+      P = a.patch * a.patch * a.channels,
+      N = (a.image_size / a.patch) ** 2;
     /** rows [k·d, (k+1)·d) of an (n·d, d) weight and its bias, uploaded as separate tensors */
     const split = (name: string, parts: number): { ws: Tensor[]; bs: Tensor[] } => {
       const W = w.host(`${name}.weight`, [parts * d, d]);
       const B = w.host(`${name}.bias`, [parts * d]);
-      const ws: Tensor[] = [], bs: Tensor[] = [];
+      const ws: Tensor[] = [],
+        bs: Tensor[] = [];
       for (let k = 0; k < parts; k++) {
         ws.push(w.upload(`${name}.weight[${k}]`, W.slice(k * d * d, (k + 1) * d * d), [d, d]));
         bs.push(w.upload(`${name}.bias[${k}]`, B.slice(k * d, (k + 1) * d), [d]));
@@ -103,12 +121,23 @@ export class DitDenoiser implements DenoiserModel {
     w.need('cls.weight', [a.n_classes + 1, d]);
     for (let l = 0; l < a.layers; l++) {
       const p = `blocks.${l}.`;
-      const ada = split(p + 'ada', 6), qkv = split(p + 'qkv', 3);
+      const ada = split(p + 'ada', 6),
+        qkv = split(p + 'qkv', 3);
       this.blocks.push({
-        ada: ada.ws, adaB: ada.bs, wq: qkv.ws[0], bq: qkv.bs[0], wk: qkv.ws[1], bk: qkv.bs[1], wv: qkv.ws[2], bv: qkv.bs[2],
-        proj: w.need(p + 'proj.weight', [d, d]), projB: w.need(p + 'proj.bias', [d]),
-        fc1: w.need(p + 'fc1.weight', [a.d_ff, d]), fc1B: w.need(p + 'fc1.bias', [a.d_ff]),
-        fc2: w.need(p + 'fc2.weight', [d, a.d_ff]), fc2B: w.need(p + 'fc2.bias', [d]),
+        ada: ada.ws,
+        adaB: ada.bs,
+        wq: qkv.ws[0],
+        bq: qkv.bs[0],
+        wk: qkv.ws[1],
+        bk: qkv.bs[1],
+        wv: qkv.ws[2],
+        bv: qkv.bs[2],
+        proj: w.need(p + 'proj.weight', [d, d]),
+        projB: w.need(p + 'proj.bias', [d]),
+        fc1: w.need(p + 'fc1.weight', [a.d_ff, d]),
+        fc1B: w.need(p + 'fc1.bias', [a.d_ff]),
+        fc2: w.need(p + 'fc2.weight', [d, a.d_ff]),
+        fc2B: w.need(p + 'fc2.bias', [d]),
       });
     }
     const fin = split('final_ada', 2);
@@ -124,15 +153,19 @@ export class DitDenoiser implements DenoiserModel {
   checkFits(batch: number): void {
     // the widest tensors of a forward: per patch token the FFN hidden, the six adaLN vectors or
     // q/k/v; per image its pixels
-    const a = this.arch, N = (a.image_size / a.patch) ** 2;
-    const bytes = batch * Math.max(N * Math.max(a.d_ff, 6 * a.d_model, 3 * a.d_model), a.image_size ** 2 * a.channels) * 4;
+    const a = this.arch,
+      N = (a.image_size / a.patch) ** 2;
+    const bytes =
+      batch * Math.max(N * Math.max(a.d_ff, 6 * a.d_model, 3 * a.d_model), a.image_size ** 2 * a.channels) * 4;
     const max = this.backend.maxTensor;
-    if (!(bytes <= max.bytes)) throw new LimitExceededError(max.limit, bytes, max.bytes, `${this.name}: a forward of ${batch} images`);
+    if (!(bytes <= max.bytes))
+      throw new LimitExceededError(max.limit, bytes, max.bytes, `${this.name}: a forward of ${batch} images`);
   }
 
   private check(input: DenoiserInput): { B: number; classes: Uint32Array } {
     if (this.disposed) throw new OpInputError('denoiser', `model ${this.name} was disposed`);
-    const S = this.imageSize, C = this.channels;
+    const S = this.imageSize,
+      C = this.channels;
     const x = input.x;
     if (x.shape.length !== 4 || x.shape[1] !== S || x.shape[2] !== S || x.shape[3] !== C) {
       throw new OpInputError('denoiser', `x must be (batch, ${S}, ${S}, ${C}), got [${x.shape.join(', ')}]`);
@@ -141,10 +174,17 @@ export class DitDenoiser implements DenoiserModel {
     const B = x.shape[0];
     this.checkFits(B);
     if (input.t.length !== B) throw new OpInputError('denoiser', `t has ${input.t.length} entries, expected ${B}`);
-    for (const t of input.t) if (!(t < this.timesteps)) throw new OpInputError('denoiser', `timestep ${t} is outside [0, ${this.timesteps})`);
+    for (const t of input.t)
+      if (!(t < this.timesteps)) throw new OpInputError('denoiser', `timestep ${t} is outside [0, ${this.timesteps})`);
     const classes = input.classes ?? new Uint32Array(B).fill(this.nullClass);
-    if (classes.length !== B) throw new OpInputError('denoiser', `classes has ${classes.length} entries, expected ${B}`);
-    for (const c of classes) if (c > this.nullClass) throw new OpInputError('denoiser', `class ${c} is outside [0, ${this.nullClass}] (${this.manifest.classes.join(', ')})`);
+    if (classes.length !== B)
+      throw new OpInputError('denoiser', `classes has ${classes.length} entries, expected ${B}`);
+    for (const c of classes)
+      if (c > this.nullClass)
+        throw new OpInputError(
+          'denoiser',
+          `class ${c} is outside [0, ${this.nullClass}] (${this.manifest.classes.join(', ')})`,
+        );
     return { B, classes };
   }
 
@@ -154,11 +194,20 @@ export class DitDenoiser implements DenoiserModel {
   }
 
   private forwardUnscoped(input: DenoiserInput): Tensor {
-    const be = this.backend, a = this.arch, w = this.w;
+    const be = this.backend,
+      a = this.arch,
+      w = this.w;
     const { B, classes } = this.check(input);
-    const d = a.d_model, H = a.heads, D = d / H, p = a.patch, S = a.image_size, C = a.channels;
-    const N = (S / p) ** 2, eps = a.norm_eps;
-    const lin = (x: Tensor, wt: Tensor, b: Tensor, act?: 'gelu') => be.matmul(x, wt, { transB: true, bias: b, activation: act });
+    const d = a.d_model,
+      H = a.heads,
+      D = d / H,
+      p = a.patch,
+      S = a.image_size,
+      C = a.channels;
+    const N = (S / p) ** 2,
+      eps = a.norm_eps;
+    const lin = (x: Tensor, wt: Tensor, b: Tensor, act?: 'gelu') =>
+      be.matmul(x, wt, { transB: true, bias: b, activation: act });
     const ln = (x: Tensor) => be.layerNorm(x, w.get('ln.ones'), w.get('ln.zeros'), { eps });
     const tmp: Tensor[] = [];
     const keep = <T extends Tensor>(t: T): T => (tmp.push(t), t);
@@ -176,8 +225,12 @@ export class DitDenoiser implements DenoiserModel {
     for (const blk of this.blocks) {
       const m = blk.ada.map((wt, k) => keep(lin(s, wt, blk.adaB[k])));
       const y = keep(be.modulate(keep(ln(h)), m[0], m[1]));
-      const q = keep(lin(y, blk.wq, blk.bq)), k = keep(lin(y, blk.wk, blk.bk)), v = keep(lin(y, blk.wv, blk.bv));
-      const o = keep(be.attention(be.reshape(q, [B, N, H, D]), be.reshape(k, [B, N, H, D]), be.reshape(v, [B, N, H, D]), this.mask));
+      const q = keep(lin(y, blk.wq, blk.bq)),
+        k = keep(lin(y, blk.wk, blk.bk)),
+        v = keep(lin(y, blk.wv, blk.bv));
+      const o = keep(
+        be.attention(be.reshape(q, [B, N, H, D]), be.reshape(k, [B, N, H, D]), be.reshape(v, [B, N, H, D]), this.mask),
+      );
       const att = keep(lin(be.reshape(o, [B, N, d]), blk.proj, blk.projB));
       const h2 = be.gatedAdd(h, att, m[2]);
       be.free(h);
@@ -186,7 +239,8 @@ export class DitDenoiser implements DenoiserModel {
       h = be.gatedAdd(h2, f, m[5]);
       be.free(h2);
     }
-    const fs = keep(lin(s, this.finAda[0], this.finAdaB[0])), fc = keep(lin(s, this.finAda[1], this.finAdaB[1]));
+    const fs = keep(lin(s, this.finAda[0], this.finAdaB[0])),
+      fc = keep(lin(s, this.finAda[1], this.finAdaB[1]));
     const y = keep(be.modulate(keep(ln(h)), fs, fc));
     be.free(h);
     const out = keep(lin(y, w.get('out.weight'), w.get('out.bias')));

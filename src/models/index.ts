@@ -4,16 +4,35 @@ import { ModelFormatError, SamplerConfigError } from '../errors.js';
 import { CnnClassifier } from './classifier.js';
 import { DitDenoiser } from './denoiser.js';
 import { loadModelFiles, type LoadedTensor, type LoadOptions } from './load.js';
-import { isCnnManifest, isDitManifest, isTextCnnManifest, isTextManifest, type AnyManifest, type DitManifest } from './manifest.js';
+import {
+  isCnnManifest,
+  isDitManifest,
+  isTextCnnManifest,
+  isTextManifest,
+  type AnyManifest,
+  type DitManifest,
+} from './manifest.js';
 import type { ClassifierModel, DenoiserModel, TextClassifierModel } from './model.js';
 import { TextCnnClassifier } from './text_classifier.js';
 import { TransformerModel } from './transformer.js';
 
 function wrongKind(m: AnyManifest, want: string, use: string): never {
-  throw new ModelFormatError('model-kind', `${m.name} is a ${m.architecture.type} model, not ${want}; load it with ${use}`, undefined, 'manifest.json');
+  throw new ModelFormatError(
+    'model-kind',
+    `${m.name} is a ${m.architecture.type} model, not ${want}; load it with ${use}`,
+    undefined,
+    'manifest.json',
+  );
 }
 
-const loaderFor = (m: AnyManifest) => (isTextManifest(m) ? 'loadModel' : isDitManifest(m) ? 'loadDenoiser' : isTextCnnManifest(m) ? 'loadTextClassifier' : 'loadClassifier');
+const loaderFor = (m: AnyManifest) =>
+  isTextManifest(m)
+    ? 'loadModel'
+    : isDitManifest(m)
+      ? 'loadDenoiser'
+      : isTextCnnManifest(m)
+        ? 'loadTextClassifier'
+        : 'loadClassifier';
 
 /** A text model (transformer: MDM, AS-ARM, MaM). */
 export async function loadModel(source: string, backend: Backend, opts: LoadOptions = {}): Promise<TransformerModel> {
@@ -33,45 +52,100 @@ export async function loadDenoiser(source: string, backend: Backend, opts: LoadO
  * A denoiser whose weights are (1 − λ)·A + λ·B of two checkpoints of the same architecture and
  * schedule (e.g. digits-diffusion and its few-step student digits-fewstep): the λ knob.
  */
-export async function loadInterpolatedDenoiser(a: string, b: string, lambda: number, backend: Backend, opts: LoadOptions = {}): Promise<DenoiserModel> {
+export async function loadInterpolatedDenoiser(
+  a: string,
+  b: string,
+  lambda: number,
+  backend: Backend,
+  opts: LoadOptions = {},
+): Promise<DenoiserModel> {
   if (!(lambda >= 0 && lambda <= 1)) throw new SamplerConfigError('lambda', 'in [0, 1]', lambda);
   const [fa, fb] = [await loadModelFiles(a, opts), await loadModelFiles(b, opts)];
-  for (const f of [fa, fb]) if (!isDitManifest(f.manifest)) wrongKind(f.manifest, 'an image denoiser', loaderFor(f.manifest));
+  for (const f of [fa, fb])
+    if (!isDitManifest(f.manifest)) wrongKind(f.manifest, 'an image denoiser', loaderFor(f.manifest));
   const [ma, mb] = [fa.manifest as DitManifest, fb.manifest as DitManifest];
   const same = (x: unknown, y: unknown) => JSON.stringify(x) === JSON.stringify(y);
-  const { sampler: _sa, recommended_steps: _ra, ...da } = ma.diffusion as DitManifest['diffusion'] & Record<string, unknown>;
-  const { sampler: _sb, recommended_steps: _rb, ...db } = mb.diffusion as DitManifest['diffusion'] & Record<string, unknown>;
+  const {
+    sampler: _sa,
+    recommended_steps: _ra,
+    ...da
+  } = ma.diffusion as DitManifest['diffusion'] & Record<string, unknown>;
+  const {
+    sampler: _sb,
+    recommended_steps: _rb,
+    ...db
+  } = mb.diffusion as DitManifest['diffusion'] & Record<string, unknown>;
   if (!same(ma.architecture, mb.architecture) || !same(da, db) || !same(ma.classes, mb.classes)) {
-    throw new ModelFormatError('model-kind', `${ma.name} and ${mb.name} differ in architecture, schedule or classes; only like models interpolate`, undefined, 'manifest.json');
+    throw new ModelFormatError(
+      'model-kind',
+      `${ma.name} and ${mb.name} differ in architecture, schedule or classes; only like models interpolate`,
+      undefined,
+      'manifest.json',
+    );
   }
   const mixed = new Map<string, LoadedTensor>();
   for (const [name, ta] of fa.weights) {
     const tb = fb.weights.get(name);
-    if (!tb || !same(ta.shape, tb.shape)) throw new ModelFormatError('weight-shape', `missing or differently shaped in ${mb.name}`, name);
-    const x = ta.data as Float32Array, y = tb.data as Float32Array;
+    if (!tb || !same(ta.shape, tb.shape))
+      throw new ModelFormatError('weight-shape', `missing or differently shaped in ${mb.name}`, name);
+    const x = ta.data as Float32Array,
+      y = tb.data as Float32Array;
     mixed.set(name, { shape: ta.shape, data: Float32Array.from(x, (v, i) => (1 - lambda) * v + lambda * y[i]) });
   }
   return new DitDenoiser({ ...ma, name: `${ma.name}×${mb.name}@${lambda}` }, mixed, backend);
 }
 
 /** An image classifier (CNN). */
-export async function loadClassifier(source: string, backend: Backend, opts: LoadOptions = {}): Promise<ClassifierModel> {
+export async function loadClassifier(
+  source: string,
+  backend: Backend,
+  opts: LoadOptions = {},
+): Promise<ClassifierModel> {
   const { manifest, weights } = await loadModelFiles(source, opts);
   if (!isCnnManifest(manifest)) wrongKind(manifest, 'an image classifier', loaderFor(manifest));
   return new CnnClassifier(manifest, weights, backend);
 }
 
 /** A text classifier (character CNN). */
-export async function loadTextClassifier(source: string, backend: Backend, opts: LoadOptions = {}): Promise<TextClassifierModel> {
+export async function loadTextClassifier(
+  source: string,
+  backend: Backend,
+  opts: LoadOptions = {},
+): Promise<TextClassifierModel> {
   const { manifest, weights } = await loadModelFiles(source, opts);
   if (!isTextCnnManifest(manifest)) wrongKind(manifest, 'a text classifier', loaderFor(manifest));
   return new TextCnnClassifier(manifest, weights, backend);
 }
 
-export type { Model, ForwardInput, DenoiserModel, DenoiserInput, ClassifierModel, TextClassifierModel } from './model.js';
-export type { ModelManifest, AnyManifest, DitManifest, CnnManifest, TextCnnManifest, OnnxManifest, OnnxArchitecture, TextManifest, MamCalibrationRecord, MarginalForm } from './manifest.js';
+export type {
+  Model,
+  ForwardInput,
+  DenoiserModel,
+  DenoiserInput,
+  ClassifierModel,
+  TextClassifierModel,
+} from './model.js';
+export type {
+  ModelManifest,
+  AnyManifest,
+  DitManifest,
+  CnnManifest,
+  TextCnnManifest,
+  OnnxManifest,
+  OnnxArchitecture,
+  TextManifest,
+  MamCalibrationRecord,
+  MarginalForm,
+} from './manifest.js';
 export { TextCnnClassifier } from './text_classifier.js';
-export { loadModelFiles, loadRoleFiles, loadManifest, sha256Hex, type LoadOptions, type LoadedModelFiles } from './load.js';
+export {
+  loadModelFiles,
+  loadRoleFiles,
+  loadManifest,
+  sha256Hex,
+  type LoadOptions,
+  type LoadedModelFiles,
+} from './load.js';
 export { parseSafetensors, tensorData, writeSafetensors } from './safetensors.js';
 export { TransformerModel } from './transformer.js';
 export { loadOnnxModel, OnnxTextModel, planOnnx, type OnnxPlan } from './onnx.js';

@@ -4,7 +4,10 @@
  * limits nesting depth, and reports the offset of the first error.
  */
 export class StrictJsonError extends Error {
-  constructor(message: string, readonly offset: number) {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
     super(`${message} at offset ${offset}`);
   }
 }
@@ -60,8 +63,14 @@ export function parseStrictJson(text: string, maxDepth = 64): unknown {
         i++;
         obj[k] = value(depth + 1);
         ws();
-        if (text[i] === ',') { i++; continue; }
-        if (text[i] === '}') { i++; return obj; }
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === '}') {
+          i++;
+          return obj;
+        }
         fail('expected "," or "}"');
       }
     }
@@ -69,12 +78,21 @@ export function parseStrictJson(text: string, maxDepth = 64): unknown {
       i++;
       const arr: unknown[] = [];
       ws();
-      if (text[i] === ']') { i++; return arr; }
+      if (text[i] === ']') {
+        i++;
+        return arr;
+      }
       for (;;) {
         arr.push(value(depth + 1));
         ws();
-        if (text[i] === ',') { i++; continue; }
-        if (text[i] === ']') { i++; return arr; }
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === ']') {
+          i++;
+          return arr;
+        }
         fail('expected "," or "]"');
       }
     }

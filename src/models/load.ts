@@ -8,10 +8,13 @@
  * A model is data only: the manifest is strict JSON and every file is read as safetensors bytes —
  * nothing from a model is ever imported, evaluated or run as code.
  */
-import { IntegrityError, ModelFormatError, ModelLoadError, OriginNotAllowedError } from '../errors.js';
+import { IntegrityError, ModelFormatError, ModelLoadError } from '../errors.js';
+import { checkOrigin } from './origin.js';
 import { parseStrictJson } from './json.js';
 import { validateManifest, type AnyManifest, type ManifestFile } from './manifest.js';
 import { parseSafetensors, tensorData, type SafetensorsFile } from './safetensors.js';
+
+export { allowedOriginsFor, checkOrigin } from './origin.js';
 
 export interface LoadedTensor {
   shape: number[];
@@ -50,8 +53,10 @@ export interface LoadOptions {
 const CACHE_NAME = 'samplescope-models-v1';
 
 function isNode(): boolean {
-  return typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string' &&
-    typeof (globalThis as { window?: unknown }).window === 'undefined';
+  return (
+    typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string' &&
+    typeof (globalThis as { window?: unknown }).window === 'undefined'
+  );
 }
 
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
@@ -72,42 +77,16 @@ function resolve(source: string, file: string): string {
   return new URL(file, new URL(source.replace(/\/?$/, '/'), base)).href;
 }
 
-/** The origins a URL may come from: the page's own (if any) and `allowedOrigins`; null = unrestricted. */
-export function allowedOriginsFor(opts: Pick<LoadOptions, 'allowedOrigins'>): string[] | null {
-  const own = typeof location !== 'undefined' && location.origin && location.origin !== 'null' ? [location.origin] : [];
-  if (!opts.allowedOrigins) return own.length ? own : null;
-  if (opts.allowedOrigins.includes('*')) return null;
-  return [...own, ...opts.allowedOrigins.map((o) => normalizeOrigin(o))];
-}
-
-/** "https://Example.org:443/" → "https://example.org" (an origin as URL.origin writes it). */
-function normalizeOrigin(o: string): string {
-  try {
-    const u = new URL(o);
-    return u.origin !== 'null' ? u.origin : o;
-  } catch {
-    return o;
-  }
-}
-
-/** Refuse a URL whose origin is not allowed (OriginNotAllowedError), before any fetch. */
-export function checkOrigin(url: string, opts: Pick<LoadOptions, 'allowedOrigins'>): void {
-  const allowed = allowedOriginsFor(opts);
-  if (allowed === null) return;
-  let origin: string;
-  try {
-    origin = new URL(url).origin; // blob: URLs carry their creator's origin; data: and others are "null"
-  } catch {
-    origin = 'null';
-  }
-  if (origin === 'null' || !allowed.includes(origin)) throw new OriginNotAllowedError(url, origin, allowed);
-}
-
 /**
  * Bytes of a file. For fetched files, `keep()` stores the response in the Cache API — called only
  * after the bytes passed verification, so a bad download is never cached.
  */
-async function readBytes(url: string, name: string, expectedBytes: number | undefined, opts: LoadOptions): Promise<{ bytes: Uint8Array; keep: () => Promise<void> }> {
+async function readBytes(
+  url: string,
+  name: string,
+  expectedBytes: number | undefined,
+  opts: LoadOptions,
+): Promise<{ bytes: Uint8Array; keep: () => Promise<void> }> {
   const none = async () => {};
   if (isNode() && !/^[a-z]+:/i.test(url)) {
     const spec = 'node:fs/promises';
@@ -180,12 +159,17 @@ async function readBytes(url: string, name: string, expectedBytes: number | unde
 async function loadVerified(source: string, f: ManifestFile, opts: LoadOptions): Promise<Uint8Array> {
   const url = resolve(source, f.path);
   const { bytes, keep } = await readBytes(url, f.path, f.bytes, opts);
-  if (bytes.byteLength !== f.bytes) throw new IntegrityError(f.path, String(f.bytes), String(bytes.byteLength), 'bytes');
+  if (bytes.byteLength !== f.bytes)
+    throw new IntegrityError(f.path, String(f.bytes), String(bytes.byteLength), 'bytes');
   const got = await sha256Hex(bytes);
   if (got !== f.sha256) {
     if (typeof caches !== 'undefined' && opts.cache !== false) {
       // a cached copy that no longer verifies (e.g. the model was updated) must not be served again
-      try { await (await caches.open(CACHE_NAME)).delete(url); } catch { /* ignore */ }
+      try {
+        await (await caches.open(CACHE_NAME)).delete(url);
+      } catch {
+        /* ignore */
+      }
     }
     throw new IntegrityError(f.path, f.sha256, got);
   }
@@ -201,7 +185,12 @@ export async function loadManifest(source: string, opts: LoadOptions = {}): Prom
   try {
     json = parseStrictJson(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch (e) {
-    throw new ModelFormatError('manifest-json', `manifest.json is not strict JSON: ${(e as Error).message}`, undefined, 'manifest.json');
+    throw new ModelFormatError(
+      'manifest-json',
+      `manifest.json is not strict JSON: ${(e as Error).message}`,
+      undefined,
+      'manifest.json',
+    );
   }
   return validateManifest(json);
 }
@@ -210,10 +199,20 @@ export async function loadManifest(source: string, opts: LoadOptions = {}): Prom
  * The files of one role (e.g. "reference": a classifier's real-data set), verified and parsed, by
  * manifest path. A manifest with no file of that role is a ModelFormatError.
  */
-export async function loadRoleFiles(source: string, role: string, opts: LoadOptions = {}): Promise<Map<string, SafetensorsFile>> {
+export async function loadRoleFiles(
+  source: string,
+  role: string,
+  opts: LoadOptions = {},
+): Promise<Map<string, SafetensorsFile>> {
   const manifest = await loadManifest(source, opts);
   const wanted = manifest.files.filter((f) => f.role === role);
-  if (wanted.length === 0) throw new ModelFormatError('manifest-files', `${manifest.name} has no file of role "${role}"`, undefined, 'manifest.json');
+  if (wanted.length === 0)
+    throw new ModelFormatError(
+      'manifest-files',
+      `${manifest.name} has no file of role "${role}"`,
+      undefined,
+      'manifest.json',
+    );
   const out = new Map<string, SafetensorsFile>();
   for (const f of wanted) out.set(f.path, parseSafetensors(await loadVerified(source, f, opts), { file: f.path }));
   return out;
@@ -223,9 +222,20 @@ export async function loadRoleFiles(source: string, role: string, opts: LoadOpti
  * The bytes of a manifest's one file of `role` (e.g. an ONNX graph), verified (size, sha256, origin)
  * and not parsed here: the caller hands them to the runtime that reads that format.
  */
-export async function loadRawFile(source: string, manifest: AnyManifest, role: string, opts: LoadOptions = {}): Promise<{ path: string; bytes: Uint8Array }> {
+export async function loadRawFile(
+  source: string,
+  manifest: AnyManifest,
+  role: string,
+  opts: LoadOptions = {},
+): Promise<{ path: string; bytes: Uint8Array }> {
   const f = manifest.files.filter((x) => x.role === role);
-  if (f.length !== 1) throw new ModelFormatError('manifest-files', `${manifest.name} needs exactly one file of role "${role}", has ${f.length}`, undefined, 'manifest.json');
+  if (f.length !== 1)
+    throw new ModelFormatError(
+      'manifest-files',
+      `${manifest.name} needs exactly one file of role "${role}", has ${f.length}`,
+      undefined,
+      'manifest.json',
+    );
   return { path: f[0].path, bytes: await loadVerified(source, f[0], opts) };
 }
 
@@ -243,7 +253,8 @@ export async function loadModelFiles(source: string, opts: LoadOptions = {}): Pr
     files.set(f.path, st);
     if (f.role === 'weights') {
       for (const [name, info] of st.tensors) {
-        if (weights.has(name)) throw new ModelFormatError('duplicate-name', 'tensor appears in two weight files', name, f.path);
+        if (weights.has(name))
+          throw new ModelFormatError('duplicate-name', 'tensor appears in two weight files', name, f.path);
         weights.set(name, { shape: info.shape, data: tensorData(st, name, f.path) });
       }
     }

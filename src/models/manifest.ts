@@ -211,20 +211,26 @@ function fail(rule: string, msg: string): never {
 }
 
 function posInt(v: unknown, name: string, max = 1 << 20): number {
-  if (!Number.isSafeInteger(v) || (v as number) < 1 || (v as number) > max) fail('manifest-architecture', `${name} must be an integer in [1, ${max}], got ${JSON.stringify(v)}`);
+  if (!Number.isSafeInteger(v) || (v as number) < 1 || (v as number) > max)
+    fail('manifest-architecture', `${name} must be an integer in [1, ${max}], got ${JSON.stringify(v)}`);
   return v as number;
 }
 
 function validateFiles(o: Record<string, unknown>, weightsRole = 'weights'): void {
   if (!Array.isArray(o.files) || o.files.length === 0) fail('manifest-files', 'files must be a non-empty list');
   for (const f of o.files as Record<string, unknown>[]) {
-    if (typeof f !== 'object' || f === null || Array.isArray(f)) fail('manifest-files', `files entries must be objects, got ${JSON.stringify(f)}`);
+    if (typeof f !== 'object' || f === null || Array.isArray(f))
+      fail('manifest-files', `files entries must be objects, got ${JSON.stringify(f)}`);
     // "." and ".." match SAFE_PATH but name folders (this one, its parent), not files
-    if (typeof f.path !== 'string' || !SAFE_PATH.test(f.path) || f.path === '.' || f.path === '..') fail('manifest-files', `file path ${JSON.stringify(f.path)} must be a plain file name (no folders, no "..")`);
-    if (typeof f.sha256 !== 'string' || !SHA.test(f.sha256)) fail('manifest-files', `${f.path}: sha256 must be 64 lowercase hex digits`);
-    if (!Number.isSafeInteger(f.bytes) || (f.bytes as number) < 0) fail('manifest-files', `${f.path}: bytes must be a non-negative integer`);
+    if (typeof f.path !== 'string' || !SAFE_PATH.test(f.path) || f.path === '.' || f.path === '..')
+      fail('manifest-files', `file path ${JSON.stringify(f.path)} must be a plain file name (no folders, no "..")`);
+    if (typeof f.sha256 !== 'string' || !SHA.test(f.sha256))
+      fail('manifest-files', `${f.path}: sha256 must be 64 lowercase hex digits`);
+    if (!Number.isSafeInteger(f.bytes) || (f.bytes as number) < 0)
+      fail('manifest-files', `${f.path}: bytes must be a non-negative integer`);
   }
-  if (!(o.files as ManifestFile[]).some((f) => f.role === weightsRole)) fail('manifest-files', `no file has role "${weightsRole}"`);
+  if (!(o.files as ManifestFile[]).some((f) => f.role === weightsRole))
+    fail('manifest-files', `no file has role "${weightsRole}"`);
 }
 
 function validateClasses(o: Record<string, unknown>, n: number, withNull: boolean): void {
@@ -236,17 +242,24 @@ function validateClasses(o: Record<string, unknown>, n: number, withNull: boolea
 }
 
 function validateDit(o: Record<string, unknown>, a: Record<string, unknown>): DitManifest {
-  for (const k of ['image_size', 'channels', 'patch', 'd_model', 'layers', 'heads', 'd_ff', 'n_classes', 't_dim']) posInt(a[k], `architecture.${k}`, 4096);
-  if ((a.image_size as number) % (a.patch as number) !== 0) fail('manifest-architecture', `image_size ${a.image_size} must be a multiple of patch ${a.patch}`);
-  if ((a.d_model as number) % (a.heads as number) !== 0) fail('manifest-architecture', 'd_model must be a multiple of heads');
+  for (const k of ['image_size', 'channels', 'patch', 'd_model', 'layers', 'heads', 'd_ff', 'n_classes', 't_dim'])
+    posInt(a[k], `architecture.${k}`, 4096);
+  if ((a.image_size as number) % (a.patch as number) !== 0)
+    fail('manifest-architecture', `image_size ${a.image_size} must be a multiple of patch ${a.patch}`);
+  if ((a.d_model as number) % (a.heads as number) !== 0)
+    fail('manifest-architecture', 'd_model must be a multiple of heads');
   if ((a.t_dim as number) % 2 !== 0) fail('manifest-architecture', 't_dim must be even');
-  if (a.norm_eps !== undefined && (typeof a.norm_eps !== 'number' || !(a.norm_eps > 0))) fail('manifest-architecture', 'norm_eps must be a positive number');
+  if (a.norm_eps !== undefined && (typeof a.norm_eps !== 'number' || !(a.norm_eps > 0)))
+    fail('manifest-architecture', 'norm_eps must be a positive number');
   a.norm_eps ??= 1e-5;
   const d = o.diffusion as Record<string, unknown> | undefined;
-  if (!d || d.prediction !== 'epsilon' || d.beta_schedule !== 'linear') fail('manifest-diffusion', 'diffusion must be {prediction: "epsilon", beta_schedule: "linear", ...}');
+  if (!d || d.prediction !== 'epsilon' || d.beta_schedule !== 'linear')
+    fail('manifest-diffusion', 'diffusion must be {prediction: "epsilon", beta_schedule: "linear", ...}');
   posInt(d.timesteps, 'diffusion.timesteps', 100000);
-  const b0 = d.beta_start as number, b1 = d.beta_end as number;
-  if (typeof b0 !== 'number' || typeof b1 !== 'number' || !(b0 > 0 && b0 <= b1 && b1 < 1)) fail('manifest-diffusion', `need 0 < beta_start ≤ beta_end < 1, got ${JSON.stringify(b0)}, ${JSON.stringify(b1)}`);
+  const b0 = d.beta_start as number,
+    b1 = d.beta_end as number;
+  if (typeof b0 !== 'number' || typeof b1 !== 'number' || !(b0 > 0 && b0 <= b1 && b1 < 1))
+    fail('manifest-diffusion', `need 0 < beta_start ≤ beta_end < 1, got ${JSON.stringify(b0)}, ${JSON.stringify(b1)}`);
   validateClasses(o, a.n_classes as number, true);
   if (d.null_class !== o.null_class) fail('manifest-diffusion', 'diffusion.null_class must equal null_class');
   validateFiles(o);
@@ -254,18 +267,28 @@ function validateDit(o: Record<string, unknown>, a: Record<string, unknown>): Di
 }
 
 function validateCnn(o: Record<string, unknown>, a: Record<string, unknown>): CnnManifest {
-  for (const k of ['c1', 'c2', 'hidden', 'n_classes', 'image_size', 'channels']) posInt(a[k], `architecture.${k}`, 4096);
-  if ((a.image_size as number) % 4 !== 0) fail('manifest-architecture', `image_size ${a.image_size} must be a multiple of 4 (two 2×2 pools)`);
+  for (const k of ['c1', 'c2', 'hidden', 'n_classes', 'image_size', 'channels'])
+    posInt(a[k], `architecture.${k}`, 4096);
+  if ((a.image_size as number) % 4 !== 0)
+    fail('manifest-architecture', `image_size ${a.image_size} must be a multiple of 4 (two 2×2 pools)`);
   validateClasses(o, a.n_classes as number, false);
   validateFiles(o);
   return o as unknown as CnnManifest;
 }
 
 function validateTextCnn(o: Record<string, unknown>, a: Record<string, unknown>): TextCnnManifest {
-  for (const k of ['vocab_size', 'emb', 'channels', 'hidden', 'kernel', 'n_classes', 'length']) posInt(a[k], `architecture.${k}`, 1 << 16);
-  if ((a.length as number) < 2 * (a.kernel as number) - 1) fail('manifest-architecture', `length ${a.length} is too short for two valid convolutions of width ${a.kernel}`);
+  for (const k of ['vocab_size', 'emb', 'channels', 'hidden', 'kernel', 'n_classes', 'length'])
+    posInt(a[k], `architecture.${k}`, 1 << 16);
+  if ((a.length as number) < 2 * (a.kernel as number) - 1)
+    fail('manifest-architecture', `length ${a.length} is too short for two valid convolutions of width ${a.kernel}`);
   const tok = o.tokenizer as Record<string, unknown> | undefined;
-  if (!tok || tok.type !== 'char' || !Array.isArray(tok.vocab) || tok.vocab.length !== a.vocab_size || tok.vocab.some((c) => typeof c !== 'string')) {
+  if (
+    !tok ||
+    tok.type !== 'char' ||
+    !Array.isArray(tok.vocab) ||
+    tok.vocab.length !== a.vocab_size ||
+    tok.vocab.some((c) => typeof c !== 'string')
+  ) {
     fail('manifest-tokenizer', `tokenizer must be {type: "char", vocab: string[${a.vocab_size}]}`);
   }
   validateClasses(o, a.n_classes as number, false);
@@ -277,59 +300,93 @@ function validateTextCnn(o: Record<string, unknown>, a: Record<string, unknown>)
 export function validateManifest(m: unknown): AnyManifest {
   if (typeof m !== 'object' || m === null || Array.isArray(m)) fail('manifest-json', 'manifest is not a JSON object');
   const o = m as Record<string, unknown>;
-  if (o.format !== 'samplescope-model/1') fail('manifest-format', `format must be "samplescope-model/1", got ${JSON.stringify(o.format)}`);
+  if (o.format !== 'samplescope-model/1')
+    fail('manifest-format', `format must be "samplescope-model/1", got ${JSON.stringify(o.format)}`);
   if (typeof o.name !== 'string' || !o.name) fail('manifest-name', 'name must be a non-empty string');
   const a = o.architecture as Record<string, unknown> | undefined;
   if (a && typeof a === 'object' && a.type === 'dit') return validateDit(o, a);
   if (a && typeof a === 'object' && a.type === 'cnn') return validateCnn(o, a);
   if (a && typeof a === 'object' && a.type === 'textcnn') return validateTextCnn(o, a);
   if (a && typeof a === 'object' && a.type === 'onnx') return validateOnnx(o, a);
-  if (!a || a.type !== 'transformer') fail('manifest-architecture', 'architecture.type must be "transformer", "onnx", "dit", "cnn" or "textcnn"');
-  for (const k of ['vocab_size', 'd_model', 'n_layers', 'n_heads', 'd_ff', 'max_len']) posInt(a[k], `architecture.${k}`);
-  if (!Number.isSafeInteger(a.n_classes) || (a.n_classes as number) < 0) fail('manifest-architecture', 'architecture.n_classes must be an integer ≥ 0');
-  if ((a.d_model as number) % (a.n_heads as number) !== 0) fail('manifest-architecture', 'd_model must be a multiple of n_heads');
+  if (!a || a.type !== 'transformer')
+    fail('manifest-architecture', 'architecture.type must be "transformer", "onnx", "dit", "cnn" or "textcnn"');
+  for (const k of ['vocab_size', 'd_model', 'n_layers', 'n_heads', 'd_ff', 'max_len'])
+    posInt(a[k], `architecture.${k}`);
+  if (!Number.isSafeInteger(a.n_classes) || (a.n_classes as number) < 0)
+    fail('manifest-architecture', 'architecture.n_classes must be an integer ≥ 0');
+  if ((a.d_model as number) % (a.n_heads as number) !== 0)
+    fail('manifest-architecture', 'd_model must be a multiple of n_heads');
   const D = (a.d_model as number) / (a.n_heads as number);
   if (D % 2 !== 0 || D > 128) fail('manifest-architecture', `head dim ${D} must be even and ≤ 128`);
-  if (a.attention !== 'bidirectional' && a.attention !== 'two-stream') fail('manifest-architecture', `attention must be "bidirectional" or "two-stream"`);
+  if (a.attention !== 'bidirectional' && a.attention !== 'two-stream')
+    fail('manifest-architecture', `attention must be "bidirectional" or "two-stream"`);
   if (a.norm !== 'layernorm' || a.activation !== 'gelu_tanh' || a.positional !== 'rope-half-split') {
     fail('manifest-architecture', 'only layernorm / gelu_tanh / rope-half-split transformers are supported');
   }
-  if (typeof a.norm_eps !== 'number' || !(a.norm_eps > 0)) fail('manifest-architecture', 'norm_eps must be a positive number');
+  if (typeof a.norm_eps !== 'number' || !(a.norm_eps > 0))
+    fail('manifest-architecture', 'norm_eps must be a positive number');
   if (typeof a.rope_base !== 'number' || !(a.rope_base > 1)) fail('manifest-architecture', 'rope_base must be > 1');
   if (a.marginal_form !== undefined) {
     if (!a.marginal_head) fail('manifest-architecture', 'marginal_form is set but marginal_head is false');
-    if (!(MARGINAL_FORMS as readonly unknown[]).includes(a.marginal_form)) fail('manifest-architecture', `marginal_form must be one of ${MARGINAL_FORMS.join(', ')}, got ${JSON.stringify(a.marginal_form)}`);
+    if (!(MARGINAL_FORMS as readonly unknown[]).includes(a.marginal_form))
+      fail(
+        'manifest-architecture',
+        `marginal_form must be one of ${MARGINAL_FORMS.join(', ')}, got ${JSON.stringify(a.marginal_form)}`,
+      );
   }
   const tok = o.tokenizer as Record<string, unknown> | undefined;
-  if (!tok || tok.type !== 'char' || !Array.isArray(tok.vocab) || tok.vocab.some((c) => typeof c !== 'string')) fail('manifest-tokenizer', 'tokenizer must be {type: "char", vocab: string[]}');
-  if ((tok.vocab as string[]).length !== a.vocab_size) fail('manifest-tokenizer', `tokenizer has ${(tok.vocab as string[]).length} entries but vocab_size is ${a.vocab_size}`);
-  if (tok.mask_id !== undefined && (!Number.isSafeInteger(tok.mask_id) || (tok.mask_id as number) < 0 || (tok.mask_id as number) >= (a.vocab_size as number))) fail('manifest-tokenizer', 'mask_id out of range');
-  if (a.marginal_form === 'observed-softplus' && tok.mask_id === undefined) fail('manifest-tokenizer', 'an observed-softplus marginal head needs tokenizer.mask_id (it sums over the observed positions)');
+  if (!tok || tok.type !== 'char' || !Array.isArray(tok.vocab) || tok.vocab.some((c) => typeof c !== 'string'))
+    fail('manifest-tokenizer', 'tokenizer must be {type: "char", vocab: string[]}');
+  if ((tok.vocab as string[]).length !== a.vocab_size)
+    fail(
+      'manifest-tokenizer',
+      `tokenizer has ${(tok.vocab as string[]).length} entries but vocab_size is ${a.vocab_size}`,
+    );
+  if (
+    tok.mask_id !== undefined &&
+    (!Number.isSafeInteger(tok.mask_id) ||
+      (tok.mask_id as number) < 0 ||
+      (tok.mask_id as number) >= (a.vocab_size as number))
+  )
+    fail('manifest-tokenizer', 'mask_id out of range');
+  if (a.marginal_form === 'observed-softplus' && tok.mask_id === undefined)
+    fail(
+      'manifest-tokenizer',
+      'an observed-softplus marginal head needs tokenizer.mask_id (it sums over the observed positions)',
+    );
   validateClasses(o, a.n_classes as number, true);
   validateFiles(o);
   if (o.calibration !== undefined) validateCalibration(o.calibration);
   if (o.ising !== undefined) {
     const g = o.ising as Record<string, unknown>;
-    if (typeof g !== 'object' || g === null || Array.isArray(g)) fail('manifest-ising', 'ising must be an object {L, beta, log_z}');
-    if (!Number.isSafeInteger(g.L) || (g.L as number) < 1) fail('manifest-ising', `ising.L must be a positive integer, got ${JSON.stringify(g.L)}`);
-    if ((g.L as number) ** 2 !== a.max_len) fail('manifest-ising', `ising.L² = ${(g.L as number) ** 2} must equal max_len ${a.max_len}`);
-    for (const k of ['beta', 'log_z']) if (typeof g[k] !== 'number' || !Number.isFinite(g[k])) fail('manifest-ising', `ising.${k} must be a finite number`);
+    if (typeof g !== 'object' || g === null || Array.isArray(g))
+      fail('manifest-ising', 'ising must be an object {L, beta, log_z}');
+    if (!Number.isSafeInteger(g.L) || (g.L as number) < 1)
+      fail('manifest-ising', `ising.L must be a positive integer, got ${JSON.stringify(g.L)}`);
+    if ((g.L as number) ** 2 !== a.max_len)
+      fail('manifest-ising', `ising.L² = ${(g.L as number) ** 2} must equal max_len ${a.max_len}`);
+    for (const k of ['beta', 'log_z'])
+      if (typeof g[k] !== 'number' || !Number.isFinite(g[k]))
+        fail('manifest-ising', `ising.${k} must be a finite number`);
   }
   return o as unknown as ModelManifest;
 }
 
 function validateCalibration(c: unknown): void {
   const bad = (what: string) => fail('manifest-calibration', `calibration.${what}`);
-  if (typeof c !== 'object' || c === null || Array.isArray(c)) fail('manifest-calibration', 'calibration must be an object (scripts/calibrate-mam.ts)');
+  if (typeof c !== 'object' || c === null || Array.isArray(c))
+    fail('manifest-calibration', 'calibration must be an object (scripts/calibrate-mam.ts)');
   const r = c as Record<string, unknown>;
   const num = (v: unknown, what: string, lo = -Infinity, hi = Infinity) => {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi) bad(`${what} must be a finite number in [${lo}, ${hi}], got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi)
+      bad(`${what} must be a finite number in [${lo}, ${hi}], got ${JSON.stringify(v)}`);
   };
   const obj = (v: unknown, what: string): Record<string, unknown> => {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) bad(`${what} must be an object`);
     return v as Record<string, unknown>;
   };
-  if (!Number.isSafeInteger(r.snippets) || (r.snippets as number) < 1) bad(`snippets must be a positive integer, got ${JSON.stringify(r.snippets)}`);
+  if (!Number.isSafeInteger(r.snippets) || (r.snippets as number) < 1)
+    bad(`snippets must be a positive integer, got ${JSON.stringify(r.snippets)}`);
   num(r.emptyAbsMax, 'emptyAbsMax', 0);
   num(r.maxLogp, 'maxLogp');
   const p = obj(r.padding, 'padding');
@@ -344,29 +401,50 @@ function validateCalibration(c: unknown): void {
 }
 
 function validateOnnx(o: Record<string, unknown>, a: Record<string, unknown>): OnnxManifest {
-  if (a.kind !== 'masked-diffusion') fail('manifest-architecture', `an ONNX model's kind must be "masked-diffusion" (causal and denoiser graphs are not supported yet), got ${JSON.stringify(a.kind)}`);
+  if (a.kind !== 'masked-diffusion')
+    fail(
+      'manifest-architecture',
+      `an ONNX model's kind must be "masked-diffusion" (causal and denoiser graphs are not supported yet), got ${JSON.stringify(a.kind)}`,
+    );
   for (const k of ['vocab_size', 'max_len']) posInt(a[k], `architecture.${k}`);
-  if (!Number.isSafeInteger(a.n_classes) || (a.n_classes as number) < 0) fail('manifest-architecture', 'architecture.n_classes must be an integer ≥ 0');
+  if (!Number.isSafeInteger(a.n_classes) || (a.n_classes as number) < 0)
+    fail('manifest-architecture', 'architecture.n_classes must be an integer ≥ 0');
   const names = (v: unknown, what: string, roles: readonly string[], need: string): Record<string, string> => {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) fail('manifest-onnx-io', `architecture.${what} must map roles to graph names`);
+    if (typeof v !== 'object' || v === null || Array.isArray(v))
+      fail('manifest-onnx-io', `architecture.${what} must map roles to graph names`);
     const r = v as Record<string, unknown>;
     for (const [k, n] of Object.entries(r)) {
-      if (!roles.includes(k)) fail('manifest-onnx-io', `architecture.${what}.${k}: unknown role (known: ${roles.join(', ')})`);
-      if (typeof n !== 'string' || !n) fail('manifest-onnx-io', `architecture.${what}.${k} must be a graph ${what.slice(0, -1)} name`);
+      if (!roles.includes(k))
+        fail('manifest-onnx-io', `architecture.${what}.${k}: unknown role (known: ${roles.join(', ')})`);
+      if (typeof n !== 'string' || !n)
+        fail('manifest-onnx-io', `architecture.${what}.${k} must be a graph ${what.slice(0, -1)} name`);
     }
     if (typeof r[need] !== 'string') fail('manifest-onnx-io', `architecture.${what}.${need} is required`);
     return r as Record<string, string>;
   };
   const inputs = names(a.inputs, 'inputs', ONNX_TEXT_INPUTS, 'tokens');
   names(a.outputs, 'outputs', ['logits'], 'logits');
-  if (new Set(Object.values(inputs)).size !== Object.values(inputs).length) fail('manifest-onnx-io', 'two input roles name the same graph input');
-  if ((a.n_classes as number) > 0 && !inputs.class) fail('manifest-onnx-io', `a model with ${a.n_classes} classes needs architecture.inputs.class`);
+  if (new Set(Object.values(inputs)).size !== Object.values(inputs).length)
+    fail('manifest-onnx-io', 'two input roles name the same graph input');
+  if ((a.n_classes as number) > 0 && !inputs.class)
+    fail('manifest-onnx-io', `a model with ${a.n_classes} classes needs architecture.inputs.class`);
   const tok = o.tokenizer as Record<string, unknown> | undefined;
-  if (!tok || tok.type !== 'char' || !Array.isArray(tok.vocab) || tok.vocab.some((c) => typeof c !== 'string')) fail('manifest-tokenizer', 'tokenizer must be {type: "char", vocab: string[]}');
-  if ((tok.vocab as string[]).length !== a.vocab_size) fail('manifest-tokenizer', `tokenizer has ${(tok.vocab as string[]).length} entries but vocab_size is ${a.vocab_size}`);
-  if (!Number.isSafeInteger(tok.mask_id) || (tok.mask_id as number) < 0 || (tok.mask_id as number) >= (a.vocab_size as number)) fail('manifest-tokenizer', 'a masked-diffusion model needs tokenizer.mask_id in the vocabulary');
+  if (!tok || tok.type !== 'char' || !Array.isArray(tok.vocab) || tok.vocab.some((c) => typeof c !== 'string'))
+    fail('manifest-tokenizer', 'tokenizer must be {type: "char", vocab: string[]}');
+  if ((tok.vocab as string[]).length !== a.vocab_size)
+    fail(
+      'manifest-tokenizer',
+      `tokenizer has ${(tok.vocab as string[]).length} entries but vocab_size is ${a.vocab_size}`,
+    );
+  if (
+    !Number.isSafeInteger(tok.mask_id) ||
+    (tok.mask_id as number) < 0 ||
+    (tok.mask_id as number) >= (a.vocab_size as number)
+  )
+    fail('manifest-tokenizer', 'a masked-diffusion model needs tokenizer.mask_id in the vocabulary');
   validateClasses(o, a.n_classes as number, true);
   validateFiles(o, 'onnx');
-  if ((o.files as { role: string }[]).filter((f) => f.role === 'onnx').length !== 1) fail('manifest-files', 'an ONNX model lists exactly one file of role "onnx"');
+  if ((o.files as { role: string }[]).filter((f) => f.role === 'onnx').length !== 1)
+    fail('manifest-files', 'an ONNX model lists exactly one file of role "onnx"');
   return o as unknown as OnnxManifest;
 }

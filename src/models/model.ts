@@ -96,7 +96,10 @@ export interface ClassifierModel {
   readonly imageSize: number;
   readonly numClasses: number;
   readonly featureDim: number;
-  /** images (batch, H, W) or (batch, H, W, 1) in [0, 1] → features (batch, featureDim) and logits (batch, numClasses); the caller frees both */
+  /**
+   * images (batch, H, W) or (batch, H, W, 1) in [0, 1] → features (batch, featureDim) and logits (batch, numClasses);
+   * the caller frees both
+   */
   run(images: Tensor): { features: Tensor; logits: Tensor };
   dispose(): void;
 }
@@ -125,14 +128,19 @@ export function checkForwardInput(m: Model, input: ForwardInput, op: string, dis
   if (disposed) throw new OpInputError(op, `model ${m.name} was disposed`);
   const { batch: B, length: T, tokens } = input;
   if (!Number.isInteger(B) || B < 1) throw new OpInputError(op, `batch must be a positive integer, got ${B}`);
-  if (!Number.isInteger(T) || T < 1 || T > m.maxLength) throw new OpInputError(op, `length must be in [1, ${m.maxLength}], got ${T}`);
+  if (!Number.isInteger(T) || T < 1 || T > m.maxLength)
+    throw new OpInputError(op, `length must be in [1, ${m.maxLength}], got ${T}`);
   m.checkFits(B, T);
-  if (tokens.length !== B * T) throw new OpInputError(op, `tokens has ${tokens.length} ids, expected batch·length = ${B * T}`);
+  if (tokens.length !== B * T)
+    throw new OpInputError(op, `tokens has ${tokens.length} ids, expected batch·length = ${B * T}`);
   for (let i = 0; i < tokens.length; i++) {
-    if (tokens[i] >= m.vocabSize) throw new OpInputError(op, `token id ${tokens[i]} at ${i} is outside the vocabulary [0, ${m.vocabSize})`);
+    if (tokens[i] >= m.vocabSize)
+      throw new OpInputError(op, `token id ${tokens[i]} at ${i} is outside the vocabulary [0, ${m.vocabSize})`);
   }
   const classes = input.classes ?? new Uint32Array(B).fill(m.nullClass);
   if (classes.length !== B) throw new OpInputError(op, `classes has ${classes.length} entries, expected ${B}`);
-  for (const c of classes) if (c > m.nullClass) throw new OpInputError(op, `class ${c} is outside [0, ${m.nullClass}] (${m.manifest.classes.join(', ')})`);
+  for (const c of classes)
+    if (c > m.nullClass)
+      throw new OpInputError(op, `class ${c} is outside [0, ${m.nullClass}] (${m.manifest.classes.join(', ')})`);
   return classes;
 }

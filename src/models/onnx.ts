@@ -28,14 +28,18 @@ let ortP: Promise<Ort> | undefined;
 export function loadOrt(): Promise<Ort> {
   ortP ??= import('onnxruntime-web').then((ort) => {
     ort.env.logLevel = 'error';
-    ort.env.wasm.numThreads = 1; // deterministic, and no SharedArrayBuffer needed (pages need not be cross-origin isolated)
+    // deterministic, and no SharedArrayBuffer needed (pages need not be cross-origin isolated)
+    ort.env.wasm.numThreads = 1;
     return ort;
   });
   return ortP;
 }
 
 type IdType = 'int32' | 'int64';
-interface Feed { name: string; dtype: IdType | 'bool' | 'float32' }
+interface Feed {
+  name: string;
+  dtype: IdType | 'bool' | 'float32';
+}
 
 /** What the graph declares, checked against the manifest: the feeds to build and its fixed dims. */
 export interface OnnxPlan {
@@ -48,10 +52,19 @@ export interface OnnxPlan {
 
 const ID_TYPES = ['int32', 'int64'];
 const RANK: Record<OnnxTextInput, number> = { tokens: 2, class: 1, attention_mask: 2, position_ids: 2 };
-const DTYPES: Record<OnnxTextInput, string[]> = { tokens: ID_TYPES, class: ID_TYPES, attention_mask: [...ID_TYPES, 'bool', 'float32'], position_ids: ID_TYPES };
+const DTYPES: Record<OnnxTextInput, string[]> = {
+  tokens: ID_TYPES,
+  class: ID_TYPES,
+  attention_mask: [...ID_TYPES, 'bool', 'float32'],
+  position_ids: ID_TYPES,
+};
 
 /** Check a session's declared inputs/outputs against the manifest (exported for tests). */
-export function planOnnx(m: OnnxManifest, session: Pick<OrtNs.InferenceSession, 'inputMetadata' | 'outputMetadata'>, file: string): OnnxPlan {
+export function planOnnx(
+  m: OnnxManifest,
+  session: Pick<OrtNs.InferenceSession, 'inputMetadata' | 'outputMetadata'>,
+  file: string,
+): OnnxPlan {
   const fail = (rule: string, msg: string, name?: string): never => {
     throw new ModelFormatError(rule, msg, name, file);
   };
@@ -59,40 +72,76 @@ export function planOnnx(m: OnnxManifest, session: Pick<OrtNs.InferenceSession, 
   const byName = new Map(session.inputMetadata.map((v) => [v.name, v]));
   const roleOf = new Map(Object.entries(a.inputs).map(([role, name]) => [name, role]));
   for (const v of session.inputMetadata) {
-    if (!roleOf.has(v.name)) fail('onnx-io', `the graph's input "${v.name}" has no role in the manifest (architecture.inputs)`, v.name);
+    if (!roleOf.has(v.name))
+      fail('onnx-io', `the graph's input "${v.name}" has no role in the manifest (architecture.inputs)`, v.name);
   }
   const feeds: OnnxPlan['feeds'] = {};
-  let fixedBatch: number | null = null, fixedLength: number | null = null;
+  let fixedBatch: number | null = null,
+    fixedLength: number | null = null;
   const dim = (d: number | string | undefined) => (typeof d === 'number' && d >= 0 ? d : null);
   for (const [role, name] of Object.entries(a.inputs) as [OnnxTextInput, string][]) {
     const v = byName.get(name);
-    if (!v) fail('onnx-io', `architecture.inputs.${role} names "${name}", which the graph does not have (its inputs: ${[...byName.keys()].join(', ')})`, name);
+    if (!v)
+      fail(
+        'onnx-io',
+        `architecture.inputs.${role} names "${name}", which the graph does not have (its inputs: ${[...byName.keys()].join(', ')})`,
+        name,
+      );
     if (!v!.isTensor) fail('onnx-io', `graph input "${name}" (${role}) is not a tensor`, name);
     const t = v as OrtNs.InferenceSession.TensorValueMetadata;
-    if (!DTYPES[role].includes(t.type)) fail('onnx-dtype', `graph input "${name}" (${role}) is ${t.type}; expected ${DTYPES[role].join(' or ')}`, name);
-    if (t.shape.length !== RANK[role]) fail('onnx-shape', `graph input "${name}" (${role}) has rank ${t.shape.length}; expected ${RANK[role]}`, name);
+    if (!DTYPES[role].includes(t.type))
+      fail('onnx-dtype', `graph input "${name}" (${role}) is ${t.type}; expected ${DTYPES[role].join(' or ')}`, name);
+    if (t.shape.length !== RANK[role])
+      fail('onnx-shape', `graph input "${name}" (${role}) has rank ${t.shape.length}; expected ${RANK[role]}`, name);
     const b = dim(t.shape[0]);
     if (b !== null) {
-      if (fixedBatch !== null && b !== fixedBatch) fail('onnx-shape', `graph inputs disagree on the batch (${fixedBatch} vs ${b})`, name);
+      if (fixedBatch !== null && b !== fixedBatch)
+        fail('onnx-shape', `graph inputs disagree on the batch (${fixedBatch} vs ${b})`, name);
       fixedBatch = b;
     }
     if (RANK[role] === 2) {
       const l = dim(t.shape[1]);
       if (l !== null) {
-        if (l > a.max_len) fail('onnx-shape', `graph input "${name}" has a fixed length ${l} over the manifest's max_len ${a.max_len}`, name);
-        if (fixedLength !== null && l !== fixedLength) fail('onnx-shape', `graph inputs disagree on the length (${fixedLength} vs ${l})`, name);
+        if (l > a.max_len)
+          fail(
+            'onnx-shape',
+            `graph input "${name}" has a fixed length ${l} over the manifest's max_len ${a.max_len}`,
+            name,
+          );
+        if (fixedLength !== null && l !== fixedLength)
+          fail('onnx-shape', `graph inputs disagree on the length (${fixedLength} vs ${l})`, name);
         fixedLength = l;
       }
     }
     feeds[role] = { name, dtype: t.type as Feed['dtype'] };
   }
   const out = session.outputMetadata.find((v) => v.name === a.outputs.logits);
-  if (!out) fail('onnx-io', `architecture.outputs.logits names "${a.outputs.logits}", which the graph does not output (its outputs: ${session.outputMetadata.map((v) => v.name).join(', ')})`, a.outputs.logits);
+  if (!out)
+    fail(
+      'onnx-io',
+      `architecture.outputs.logits names "${a.outputs.logits}", which the graph does not output (its outputs: ${session.outputMetadata.map((v) => v.name).join(', ')})`,
+      a.outputs.logits,
+    );
   const o = out as OrtNs.InferenceSession.TensorValueMetadata;
-  if (!o.isTensor || o.type !== 'float32') fail('onnx-dtype', `graph output "${o.name}" (logits) must be a float32 tensor, is ${o.isTensor ? o.type : 'not a tensor'}`, o.name);
-  if (o.shape.length !== 3) fail('onnx-shape', `graph output "${o.name}" (logits) has rank ${o.shape.length}; expected 3 (batch, length, vocab)`, o.name);
+  if (!o.isTensor || o.type !== 'float32')
+    fail(
+      'onnx-dtype',
+      `graph output "${o.name}" (logits) must be a float32 tensor, is ${o.isTensor ? o.type : 'not a tensor'}`,
+      o.name,
+    );
+  if (o.shape.length !== 3)
+    fail(
+      'onnx-shape',
+      `graph output "${o.name}" (logits) has rank ${o.shape.length}; expected 3 (batch, length, vocab)`,
+      o.name,
+    );
   const V = dim(o.shape[2]);
-  if (V !== null && V !== a.vocab_size) fail('onnx-shape', `graph output "${o.name}" has ${V} logits per position; the manifest's vocab_size is ${a.vocab_size}`, o.name);
+  if (V !== null && V !== a.vocab_size)
+    fail(
+      'onnx-shape',
+      `graph output "${o.name}" has ${V} logits per position; the manifest's vocab_size is ${a.vocab_size}`,
+      o.name,
+    );
   return { feeds, logits: o.name, fixedBatch, fixedLength };
 }
 
@@ -107,7 +156,13 @@ export class OnnxTextModel implements Model {
   readonly hasMarginalHead = false;
   private disposed = false;
 
-  constructor(readonly manifest: OnnxManifest, private readonly ort: Ort, private readonly session: OrtNs.InferenceSession, readonly plan: OnnxPlan, readonly backend: Backend) {
+  constructor(
+    readonly manifest: OnnxManifest,
+    private readonly ort: Ort,
+    private readonly session: OrtNs.InferenceSession,
+    readonly plan: OnnxPlan,
+    readonly backend: Backend,
+  ) {
     const a = manifest.architecture;
     this.name = manifest.name;
     this.vocabSize = a.vocab_size;
@@ -119,42 +174,82 @@ export class OnnxTextModel implements Model {
 
   checkFits(batch: number, length: number): void {
     if (this.plan.fixedBatch !== null && batch !== this.plan.fixedBatch) {
-      throw new OpInputError(this.name, `the graph was exported with a fixed batch of ${this.plan.fixedBatch}, not ${batch}`);
+      throw new OpInputError(
+        this.name,
+        `the graph was exported with a fixed batch of ${this.plan.fixedBatch}, not ${batch}`,
+      );
     }
     if (this.plan.fixedLength !== null && length !== this.plan.fixedLength) {
-      throw new OpInputError(this.name, `the graph was exported with a fixed length of ${this.plan.fixedLength}, not ${length}`);
+      throw new OpInputError(
+        this.name,
+        `the graph was exported with a fixed length of ${this.plan.fixedLength}, not ${length}`,
+      );
     }
-    const bytes = batch * length * this.vocabSize * 4, max = this.backend.maxTensor;
-    if (!(bytes <= max.bytes)) throw new LimitExceededError(max.limit, bytes, max.bytes, `${this.name}: logits of batch ${batch} × length ${length}`);
+    const bytes = batch * length * this.vocabSize * 4,
+      max = this.backend.maxTensor;
+    if (!(bytes <= max.bytes))
+      throw new LimitExceededError(
+        max.limit,
+        bytes,
+        max.bytes,
+        `${this.name}: logits of batch ${batch} × length ${length}`,
+      );
   }
 
   async forward(input: ForwardInput): Promise<Tensor> {
-    if (input.order || input.queryPrefix) throw new OpInputError('forward', `${this.name} is a masked-diffusion graph: it has no any-order (two-stream) pass`);
+    if (input.order || input.queryPrefix)
+      throw new OpInputError(
+        'forward',
+        `${this.name} is a masked-diffusion graph: it has no any-order (two-stream) pass`,
+      );
     const classes = checkForwardInput(this, input, 'forward', this.disposed);
     const { batch: B, length: T, tokens } = input;
     const { ort, plan } = this;
-    const ids = (f: Feed, a: ArrayLike<number>, dims: number[]) => (f.dtype === 'int64'
-      ? new ort.Tensor('int64', BigInt64Array.from(a as Uint32Array, (v) => BigInt(v)), dims)
-      : new ort.Tensor('int32', Int32Array.from(a as Uint32Array), dims));
+    const ids = (f: Feed, a: ArrayLike<number>, dims: number[]) =>
+      f.dtype === 'int64'
+        ? new ort.Tensor(
+            'int64',
+            BigInt64Array.from(a as Uint32Array, (v) => BigInt(v)),
+            dims,
+          )
+        : new ort.Tensor('int32', Int32Array.from(a as Uint32Array), dims);
     const feeds: Record<string, OrtNs.Tensor> = { [plan.feeds.tokens!.name]: ids(plan.feeds.tokens!, tokens, [B, T]) };
     if (plan.feeds.class) feeds[plan.feeds.class.name] = ids(plan.feeds.class, classes, [B]);
-    if (plan.feeds.position_ids) feeds[plan.feeds.position_ids.name] = ids(plan.feeds.position_ids, Uint32Array.from({ length: B * T }, (_, i) => i % T), [B, T]);
+    if (plan.feeds.position_ids)
+      feeds[plan.feeds.position_ids.name] = ids(
+        plan.feeds.position_ids,
+        Uint32Array.from({ length: B * T }, (_, i) => i % T),
+        [B, T],
+      );
     const am = plan.feeds.attention_mask;
     if (am) {
-      feeds[am.name] = am.dtype === 'bool' ? new ort.Tensor('bool', new Uint8Array(B * T).fill(1), [B, T])
-        : am.dtype === 'float32' ? new ort.Tensor('float32', new Float32Array(B * T).fill(1), [B, T])
-          : ids(am, new Uint32Array(B * T).fill(1), [B, T]);
+      feeds[am.name] =
+        am.dtype === 'bool'
+          ? new ort.Tensor('bool', new Uint8Array(B * T).fill(1), [B, T])
+          : am.dtype === 'float32'
+            ? new ort.Tensor('float32', new Float32Array(B * T).fill(1), [B, T])
+            : ids(am, new Uint32Array(B * T).fill(1), [B, T]);
     }
     let out: OrtNs.Tensor;
     try {
       out = (await this.session.run(feeds))[plan.logits];
     } catch (e) {
-      throw new ModelFormatError('onnx-run', `onnxruntime could not run the graph: ${(e as Error).message}`, undefined, this.name);
+      throw new ModelFormatError(
+        'onnx-run',
+        `onnxruntime could not run the graph: ${(e as Error).message}`,
+        undefined,
+        this.name,
+      );
     }
     try {
       const dims = [...out.dims];
       if (dims.length !== 3 || dims[0] !== B || dims[1] !== T || dims[2] !== this.vocabSize) {
-        throw new ModelFormatError('onnx-shape', `the graph returned logits of shape [${dims.join(', ')}], expected [${B}, ${T}, ${this.vocabSize}]`, plan.logits, this.name);
+        throw new ModelFormatError(
+          'onnx-shape',
+          `the graph returned logits of shape [${dims.join(', ')}], expected [${B}, ${T}, ${this.vocabSize}]`,
+          plan.logits,
+          this.name,
+        );
       }
       return this.backend.tensor(out.data as Float32Array, [B, T, this.vocabSize]);
     } finally {
@@ -177,7 +272,12 @@ export class OnnxTextModel implements Model {
 export async function loadOnnxModel(source: string, backend: Backend, opts: LoadOptions = {}): Promise<OnnxTextModel> {
   const manifest = await loadManifest(source, opts);
   if (!isOnnxManifest(manifest)) {
-    throw new ModelFormatError('model-kind', `${manifest.name} is a ${manifest.architecture.type} model, not an ONNX graph; load it with loadModel`, undefined, 'manifest.json');
+    throw new ModelFormatError(
+      'model-kind',
+      `${manifest.name} is a ${manifest.architecture.type} model, not an ONNX graph; load it with loadModel`,
+      undefined,
+      'manifest.json',
+    );
   }
   const { path, bytes } = await loadRawFile(source, manifest, 'onnx', opts);
   const ort = await loadOrt();
@@ -185,7 +285,12 @@ export async function loadOnnxModel(source: string, backend: Backend, opts: Load
   try {
     session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
   } catch (e) {
-    throw new ModelFormatError('onnx-graph', `onnxruntime could not load the graph: ${(e as Error).message}`, undefined, path);
+    throw new ModelFormatError(
+      'onnx-graph',
+      `onnxruntime could not load the graph: ${(e as Error).message}`,
+      undefined,
+      path,
+    );
   }
   try {
     return new OnnxTextModel(manifest, ort, session, planOnnx(manifest, session, path), backend);

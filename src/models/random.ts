@@ -28,19 +28,41 @@ export interface RandomModelSpec {
 }
 
 export function randomModel(spec: RandomModelSpec, backend: Backend): TransformerModel {
-  const d = spec.dModel ?? 8, layers = spec.layers ?? 1, heads = spec.heads ?? 2, nc = spec.classes ?? 0;
-  const V = spec.vocab + 1, ff = 2 * d, scale = spec.scale ?? 1;
+  const d = spec.dModel ?? 8,
+    layers = spec.layers ?? 1,
+    heads = spec.heads ?? 2,
+    nc = spec.classes ?? 0;
+  const V = spec.vocab + 1,
+    ff = 2 * d,
+    scale = spec.scale ?? 1;
   const manifest: ModelManifest = {
     format: 'samplescope-model/1',
     name: spec.name ?? 'random',
     family: spec.twoStream ? 'asarm' : 'mdm',
     architecture: {
-      type: 'transformer', attention: spec.twoStream ? 'two-stream' : 'bidirectional', norm: 'layernorm', activation: 'gelu_tanh',
-      norm_eps: 1e-5, positional: 'rope-half-split', vocab_size: V, d_model: d, n_layers: layers, n_heads: heads, d_ff: ff,
-      max_len: spec.length, n_classes: nc, rope_base: 10000, two_stream: !!spec.twoStream, marginal_head: !!spec.marginalHead,
+      type: 'transformer',
+      attention: spec.twoStream ? 'two-stream' : 'bidirectional',
+      norm: 'layernorm',
+      activation: 'gelu_tanh',
+      norm_eps: 1e-5,
+      positional: 'rope-half-split',
+      vocab_size: V,
+      d_model: d,
+      n_layers: layers,
+      n_heads: heads,
+      d_ff: ff,
+      max_len: spec.length,
+      n_classes: nc,
+      rope_base: 10000,
+      two_stream: !!spec.twoStream,
+      marginal_head: !!spec.marginalHead,
       ...(spec.marginalHead && spec.marginalForm ? { marginal_form: spec.marginalForm } : {}),
     },
-    tokenizer: { type: 'char', vocab: [...Array.from({ length: spec.vocab }, (_, i) => String.fromCharCode(97 + i)), '[MASK]'], mask_id: spec.vocab },
+    tokenizer: {
+      type: 'char',
+      vocab: [...Array.from({ length: spec.vocab }, (_, i) => String.fromCharCode(97 + i)), '[MASK]'],
+      mask_id: spec.vocab,
+    },
     classes: [...Array.from({ length: nc }, (_, i) => `c${i}`), 'none'],
     null_class: nc,
     files: [{ path: 'model.safetensors', role: 'weights', bytes: 0, sha256: '0'.repeat(64) }],
@@ -48,7 +70,12 @@ export function randomModel(spec: RandomModelSpec, backend: Backend): Transforme
   let stream = 0;
   const rand = (shape: number[], s: number, offset = 0): LoadedTensor => {
     const n = shape.reduce((a, b) => a * b, 1);
-    const u = rngRef({ count: Math.ceil(n / 2), key: [spec.seed ?? 1, 0], stream: [stream++, 0, 0], output: 'uniform' }) as Float32Array;
+    const u = rngRef({
+      count: Math.ceil(n / 2),
+      key: [spec.seed ?? 1, 0],
+      stream: [stream++, 0, 0],
+      output: 'uniform',
+    }) as Float32Array;
     return { shape, data: Float32Array.from({ length: n }, (_, i) => offset + (u[i] * 2 - 1) * s) };
   };
   const w = new Map<string, LoadedTensor>();
@@ -65,9 +92,13 @@ export function randomModel(spec: RandomModelSpec, backend: Backend): Transforme
   for (let l = 0; l < layers; l++) {
     const p = `blocks.${l}.`;
     ln(p + 'ln1');
-    lin(p + 'wq', d, d); lin(p + 'wk', d, d); lin(p + 'wv', d, d); lin(p + 'wo', d, d);
+    lin(p + 'wq', d, d);
+    lin(p + 'wk', d, d);
+    lin(p + 'wv', d, d);
+    lin(p + 'wo', d, d);
     ln(p + 'ln2');
-    lin(p + 'w1', ff, d); lin(p + 'w2', d, ff);
+    lin(p + 'w1', ff, d);
+    lin(p + 'w2', d, ff);
   }
   ln('ln_f');
   lin('head', V, d);
@@ -80,20 +111,69 @@ export function randomModel(spec: RandomModelSpec, backend: Backend): Transforme
  * A DiT denoiser with random weights (tests and benchmarks of the image path without a trained
  * model): the architecture of training/image_models.py at a chosen size.
  */
-export function randomDenoiser(spec: { imageSize?: number; patch?: number; d?: number; layers?: number; heads?: number; classes?: number; timesteps?: number; seed?: number }, backend: Backend): DitDenoiser {
-  const S = spec.imageSize ?? 8, p = spec.patch ?? 4, d = spec.d ?? 16, layers = spec.layers ?? 1, heads = spec.heads ?? 2, nc = spec.classes ?? 3;
-  const T = spec.timesteps ?? 100, tDim = 8, ff = 2 * d, P = p * p, N = (S / p) ** 2;
+export function randomDenoiser(
+  spec: {
+    imageSize?: number;
+    patch?: number;
+    d?: number;
+    layers?: number;
+    heads?: number;
+    classes?: number;
+    timesteps?: number;
+    seed?: number;
+  },
+  backend: Backend,
+): DitDenoiser {
+  const S = spec.imageSize ?? 8,
+    p = spec.patch ?? 4,
+    d = spec.d ?? 16,
+    layers = spec.layers ?? 1,
+    heads = spec.heads ?? 2,
+    nc = spec.classes ?? 3;
+  const T = spec.timesteps ?? 100,
+    tDim = 8,
+    ff = 2 * d,
+    P = p * p,
+    N = (S / p) ** 2;
   const manifest: DitManifest = {
-    format: 'samplescope-model/1', name: 'random-dit', family: 'image-diffusion',
-    architecture: { type: 'dit', image_size: S, channels: 1, patch: p, d_model: d, layers, heads, d_ff: ff, n_classes: nc, t_dim: tDim, norm_eps: 1e-5 },
-    diffusion: { prediction: 'epsilon', timesteps: T, beta_schedule: 'linear', beta_start: 1e-4, beta_end: 0.02, image_range: [-1, 1], null_class: nc },
-    classes: [...Array.from({ length: nc }, (_, i) => `c${i}`), 'none'], null_class: nc,
+    format: 'samplescope-model/1',
+    name: 'random-dit',
+    family: 'image-diffusion',
+    architecture: {
+      type: 'dit',
+      image_size: S,
+      channels: 1,
+      patch: p,
+      d_model: d,
+      layers,
+      heads,
+      d_ff: ff,
+      n_classes: nc,
+      t_dim: tDim,
+      norm_eps: 1e-5,
+    },
+    diffusion: {
+      prediction: 'epsilon',
+      timesteps: T,
+      beta_schedule: 'linear',
+      beta_start: 1e-4,
+      beta_end: 0.02,
+      image_range: [-1, 1],
+      null_class: nc,
+    },
+    classes: [...Array.from({ length: nc }, (_, i) => `c${i}`), 'none'],
+    null_class: nc,
     files: [{ path: 'model.safetensors', role: 'weights', bytes: 0, sha256: '0'.repeat(64) }],
   };
   let stream = 100;
   const rand = (shape: number[], s: number): LoadedTensor => {
     const n = shape.reduce((a, b) => a * b, 1);
-    const u = rngRef({ count: Math.ceil(n / 2), key: [spec.seed ?? 1, 0], stream: [stream++, 0, 0], output: 'uniform' }) as Float32Array;
+    const u = rngRef({
+      count: Math.ceil(n / 2),
+      key: [spec.seed ?? 1, 0],
+      stream: [stream++, 0, 0],
+      output: 'uniform',
+    }) as Float32Array;
     return { shape, data: Float32Array.from({ length: n }, (_, i) => (u[i] * 2 - 1) * s) };
   };
   const w = new Map<string, LoadedTensor>();
@@ -108,7 +188,11 @@ export function randomDenoiser(spec: { imageSize?: number; patch?: number; d?: n
   w.set('cls.weight', rand([nc + 1, d], 1));
   for (let l = 0; l < layers; l++) {
     const q = `blocks.${l}.`;
-    lin(q + 'ada', 6 * d, d); lin(q + 'qkv', 3 * d, d); lin(q + 'proj', d, d); lin(q + 'fc1', ff, d); lin(q + 'fc2', d, ff);
+    lin(q + 'ada', 6 * d, d);
+    lin(q + 'qkv', 3 * d, d);
+    lin(q + 'proj', d, d);
+    lin(q + 'fc1', ff, d);
+    lin(q + 'fc2', d, ff);
   }
   lin('final_ada', 2 * d, d);
   lin('out', P, d);

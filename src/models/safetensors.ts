@@ -15,10 +15,22 @@
 import { ModelFormatError } from '../errors.js';
 import { parseStrictJson, StrictJsonError } from './json.js';
 
-export type SafetensorsDType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'U32' | 'I16' | 'U16' | 'I8' | 'U8' | 'BOOL';
+export type SafetensorsDType =
+  'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'U32' | 'I16' | 'U16' | 'I8' | 'U8' | 'BOOL';
 
 export const ITEMSIZE: Record<SafetensorsDType, number> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, U32: 4, I16: 2, U16: 2, I8: 1, U8: 1, BOOL: 1,
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  U32: 4,
+  I16: 2,
+  U16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
 };
 
 export interface TensorInfo {
@@ -50,14 +62,16 @@ export function parseSafetensors(bytes: Uint8Array, opts: ParseOptions = {}): Sa
   const err = (rule: string, msg: string, tensor?: string): never => {
     throw new ModelFormatError(rule, msg, tensor, file);
   };
-  if (bytes.byteLength < 8) err('header-length', `file has ${bytes.byteLength} bytes, fewer than the 8-byte header length`);
+  if (bytes.byteLength < 8)
+    err('header-length', `file has ${bytes.byteLength} bytes, fewer than the 8-byte header length`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   // a u64 read as a BigInt: the message prints the length exactly (2^62 is 4611686018427387904, not the
   // 4611686018427388000 a double prints); past the cap it never becomes a Number
   const big = dv.getBigUint64(0, true);
   if (big > BigInt(maxHeader)) err('header-length', `header length ${big} exceeds the cap of ${maxHeader} bytes`);
   const n = Number(big);
-  if (8 + n > bytes.byteLength) err('header-length', `header length ${n} runs past the end of the ${bytes.byteLength}-byte file`);
+  if (8 + n > bytes.byteLength)
+    err('header-length', `header length ${n} runs past the end of the ${bytes.byteLength}-byte file`);
   if (n < 2) err('header-json', 'header is shorter than "{}"');
   let text: string;
   try {
@@ -74,15 +88,20 @@ export function parseSafetensors(bytes: Uint8Array, opts: ParseOptions = {}): Sa
     // backtracks quadratically on a long run of spaces that is not at the end)
     header = parseStrictJson(text);
   } catch (e) {
-    return err(e instanceof StrictJsonError && e.message.startsWith('duplicate') ? 'duplicate-name' : 'header-json', `header is not strict JSON: ${(e as Error).message}`);
+    return err(
+      e instanceof StrictJsonError && e.message.startsWith('duplicate') ? 'duplicate-name' : 'header-json',
+      `header is not strict JSON: ${(e as Error).message}`,
+    );
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) return err('header-json', 'header is not a JSON object');
+  if (typeof header !== 'object' || header === null || Array.isArray(header))
+    return err('header-json', 'header is not a JSON object');
   const dataLen = bytes.byteLength - 8 - n;
   const metadata: Record<string, string> = {};
   const tensors = new Map<string, TensorInfo>();
   for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
-      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) err('metadata', '__metadata__ must be an object of strings');
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+        err('metadata', '__metadata__ must be an object of strings');
       for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
         if (typeof v !== 'string') err('metadata', `__metadata__[${JSON.stringify(k)}] must be a string`);
         // defineProperty, not assignment: a key "__proto__" must become an entry, not a prototype
@@ -92,9 +111,11 @@ export function parseSafetensors(bytes: Uint8Array, opts: ParseOptions = {}): Sa
     }
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) err('entry', 'entry must be an object', name);
     const e = raw as Record<string, unknown>;
-    for (const k of Object.keys(e)) if (!['dtype', 'shape', 'data_offsets'].includes(k)) err('entry', `unknown field "${k}"`, name);
+    for (const k of Object.keys(e))
+      if (!['dtype', 'shape', 'data_offsets'].includes(k)) err('entry', `unknown field "${k}"`, name);
     const dtype = e.dtype as SafetensorsDType;
-    if (typeof dtype !== 'string' || !Object.hasOwn(ITEMSIZE, dtype)) err('dtype', `unknown dtype ${JSON.stringify(e.dtype)}`, name);
+    if (typeof dtype !== 'string' || !Object.hasOwn(ITEMSIZE, dtype))
+      err('dtype', `unknown dtype ${JSON.stringify(e.dtype)}`, name);
     const shape = e.shape;
     if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || (d as number) < 0)) {
       err('shape', `shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`, name);
@@ -111,10 +132,15 @@ export function parseSafetensors(bytes: Uint8Array, opts: ParseOptions = {}): Sa
     let count = (shape as number[]).includes(0) ? 0 : 1;
     for (const d of count === 0 ? [] : (shape as number[])) {
       count *= d;
-      if (count * ITEMSIZE[dtype] > dataLen) err('shape-size', `shape ${JSON.stringify(shape)} needs more bytes than the buffer holds`, name);
+      if (count * ITEMSIZE[dtype] > dataLen)
+        err('shape-size', `shape ${JSON.stringify(shape)} needs more bytes than the buffer holds`, name);
     }
     if (count * ITEMSIZE[dtype] !== end - begin) {
-      err('shape-size', `shape ${JSON.stringify(shape)} × ${ITEMSIZE[dtype]} bytes = ${count * ITEMSIZE[dtype]}, but data_offsets span ${end - begin}`, name);
+      err(
+        'shape-size',
+        `shape ${JSON.stringify(shape)} × ${ITEMSIZE[dtype]} bytes = ${count * ITEMSIZE[dtype]}, but data_offsets span ${end - begin}`,
+        name,
+      );
     }
     tensors.set(name, { name, dtype, shape: shape as number[], begin, end });
   }
@@ -122,7 +148,8 @@ export function parseSafetensors(bytes: Uint8Array, opts: ParseOptions = {}): Sa
   const sorted = [...tensors.values()].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let at = 0;
   for (const t of sorted) {
-    if (t.begin < at) err('overlap', `bytes [${t.begin}, ${t.end}) overlap the previous tensor (which ends at ${at})`, t.name);
+    if (t.begin < at)
+      err('overlap', `bytes [${t.begin}, ${t.end}) overlap the previous tensor (which ends at ${at})`, t.name);
     if (t.begin > at) err('hole', `bytes [${at}, ${t.begin}) before it belong to no tensor`, t.name);
     at = t.end;
   }
@@ -151,28 +178,68 @@ export function tensorData(f: SafetensorsFile, name: string, file?: string): Flo
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = (t.end - t.begin) / ITEMSIZE[t.dtype];
   switch (t.dtype) {
-    case 'F32': { const o = new Float32Array(n); for (let i = 0; i < n; i++) o[i] = dv.getFloat32(4 * i, true); return o; }
-    case 'F64': { const o = new Float32Array(n); for (let i = 0; i < n; i++) o[i] = dv.getFloat64(8 * i, true); return o; }
-    case 'F16': { const o = new Float32Array(n); for (let i = 0; i < n; i++) o[i] = f16ToF32(dv.getUint16(2 * i, true)); return o; }
+    case 'F32': {
+      const o = new Float32Array(n);
+      for (let i = 0; i < n; i++) o[i] = dv.getFloat32(4 * i, true);
+      return o;
+    }
+    case 'F64': {
+      const o = new Float32Array(n);
+      for (let i = 0; i < n; i++) o[i] = dv.getFloat64(8 * i, true);
+      return o;
+    }
+    case 'F16': {
+      const o = new Float32Array(n);
+      for (let i = 0; i < n; i++) o[i] = f16ToF32(dv.getUint16(2 * i, true));
+      return o;
+    }
     case 'BF16': {
       const o = new Float32Array(n);
       const u = new Uint32Array(o.buffer);
       for (let i = 0; i < n; i++) u[i] = dv.getUint16(2 * i, true) << 16;
       return o;
     }
-    case 'I32': { const o = new Int32Array(n); for (let i = 0; i < n; i++) o[i] = dv.getInt32(4 * i, true); return o; }
-    case 'U32': { const o = new Uint32Array(n); for (let i = 0; i < n; i++) o[i] = dv.getUint32(4 * i, true); return o; }
-    case 'I16': { const o = new Int32Array(n); for (let i = 0; i < n; i++) o[i] = dv.getInt16(2 * i, true); return o; }
-    case 'U16': { const o = new Int32Array(n); for (let i = 0; i < n; i++) o[i] = dv.getUint16(2 * i, true); return o; }
-    case 'I8': { const o = new Int32Array(n); for (let i = 0; i < n; i++) o[i] = dv.getInt8(i); return o; }
-    case 'U8': case 'BOOL': { const o = new Int32Array(n); for (let i = 0; i < n; i++) o[i] = dv.getUint8(i); return o; }
+    case 'I32': {
+      const o = new Int32Array(n);
+      for (let i = 0; i < n; i++) o[i] = dv.getInt32(4 * i, true);
+      return o;
+    }
+    case 'U32': {
+      const o = new Uint32Array(n);
+      for (let i = 0; i < n; i++) o[i] = dv.getUint32(4 * i, true);
+      return o;
+    }
+    case 'I16': {
+      const o = new Int32Array(n);
+      for (let i = 0; i < n; i++) o[i] = dv.getInt16(2 * i, true);
+      return o;
+    }
+    case 'U16': {
+      const o = new Int32Array(n);
+      for (let i = 0; i < n; i++) o[i] = dv.getUint16(2 * i, true);
+      return o;
+    }
+    case 'I8': {
+      const o = new Int32Array(n);
+      for (let i = 0; i < n; i++) o[i] = dv.getInt8(i);
+      return o;
+    }
+    case 'U8':
+    case 'BOOL': {
+      const o = new Int32Array(n);
+      for (let i = 0; i < n; i++) o[i] = dv.getUint8(i);
+      return o;
+    }
     default:
       throw new ModelFormatError('dtype', `dtype ${t.dtype} is not supported for loading`, name, file);
   }
 }
 
 /** Serialise tensors (F32/I32/U32) as safetensors, entries in the given order (tests, exports). */
-export function writeSafetensors(entries: { name: string; dtype: 'F32' | 'I32' | 'U32' | 'F16'; shape: number[]; data: ArrayBufferView }[], metadata?: Record<string, string>): Uint8Array {
+export function writeSafetensors(
+  entries: { name: string; dtype: 'F32' | 'I32' | 'U32' | 'F16'; shape: number[]; data: ArrayBufferView }[],
+  metadata?: Record<string, string>,
+): Uint8Array {
   const header: Record<string, unknown> = {};
   if (metadata) header.__metadata__ = metadata;
   let off = 0;

@@ -20,7 +20,11 @@ export class TextCnnClassifier implements TextClassifierModel {
   private readonly w: WeightSet;
   private disposed = false;
 
-  constructor(readonly manifest: TextCnnManifest, weights: Map<string, LoadedTensor>, readonly backend: Backend) {
+  constructor(
+    readonly manifest: TextCnnManifest,
+    weights: Map<string, LoadedTensor>,
+    readonly backend: Backend,
+  ) {
     const a = manifest.architecture;
     this.name = manifest.name;
     this.length = a.length;
@@ -45,15 +49,33 @@ export class TextCnnClassifier implements TextClassifierModel {
 
   private runUnscoped(tokens: Uint32Array, batch: number): { features: Tensor; logits: Tensor } {
     if (this.disposed) throw new OpInputError('textClassifier', `model ${this.name} was disposed`);
-    const a = this.manifest.architecture, be = this.backend, w = this.w, L = this.length;
-    if (!Number.isInteger(batch) || batch < 1 || tokens.length !== batch * L) throw new OpInputError('textClassifier', `tokens must be (batch, ${L}): got ${tokens.length} ids for batch ${batch}`);
-    for (let i = 0; i < tokens.length; i++) if (tokens[i] >= a.vocab_size) throw new OpInputError('textClassifier', `token id ${tokens[i]} at ${i} is outside the vocabulary [0, ${a.vocab_size})`);
+    const a = this.manifest.architecture,
+      be = this.backend,
+      w = this.w,
+      L = this.length;
+    if (!Number.isInteger(batch) || batch < 1 || tokens.length !== batch * L)
+      throw new OpInputError(
+        'textClassifier',
+        `tokens must be (batch, ${L}): got ${tokens.length} ids for batch ${batch}`,
+      );
+    for (let i = 0; i < tokens.length; i++)
+      if (tokens[i] >= a.vocab_size)
+        throw new OpInputError(
+          'textClassifier',
+          `token id ${tokens[i]} at ${i} is outside the vocabulary [0, ${a.vocab_size})`,
+        );
     const ids = be.tensor(tokens, [batch, L]);
     const e = be.embedding(ids, w.get('emb.weight')); // (B, L, emb)
-    const c1 = be.conv2d(be.reshape(e, [batch, 1, L, a.emb]), w.get('conv1.weight'), { bias: w.get('conv1.bias'), activation: 'relu' });
+    const c1 = be.conv2d(be.reshape(e, [batch, 1, L, a.emb]), w.get('conv1.weight'), {
+      bias: w.get('conv1.bias'),
+      activation: 'relu',
+    });
     const c2 = be.conv2d(c1, w.get('conv2.weight'), { bias: w.get('conv2.bias'), activation: 'relu' });
     const pooled = be.pool2d(c2, { kind: 'avg', size: [1, c2.shape[2]] }); // (B, 1, 1, C)
-    const h = be.matmul(be.reshape(pooled, [batch, a.channels]), w.get('fc1.weight'), { transB: true, bias: w.get('fc1.bias') });
+    const h = be.matmul(be.reshape(pooled, [batch, a.channels]), w.get('fc1.weight'), {
+      transB: true,
+      bias: w.get('fc1.bias'),
+    });
     const features = be.relu(h);
     const logits = be.matmul(features, w.get('fc2.weight'), { transB: true, bias: w.get('fc2.bias') });
     for (const t of [ids, e, c1, c2, pooled, h]) be.free(t);

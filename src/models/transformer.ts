@@ -19,10 +19,22 @@ import { checkForwardInput, type ForwardInput, type Model } from './model.js';
 import { WeightSet } from './weights.js';
 
 interface BlockWeights {
-  ln1w: Tensor; ln1b: Tensor;
-  wq: Tensor; bq: Tensor; wk: Tensor; bk: Tensor; wv: Tensor; bv: Tensor; wo: Tensor; bo: Tensor;
-  ln2w: Tensor; ln2b: Tensor;
-  w1: Tensor; b1: Tensor; w2: Tensor; b2: Tensor;
+  ln1w: Tensor;
+  ln1b: Tensor;
+  wq: Tensor;
+  bq: Tensor;
+  wk: Tensor;
+  bk: Tensor;
+  wv: Tensor;
+  bv: Tensor;
+  wo: Tensor;
+  bo: Tensor;
+  ln2w: Tensor;
+  ln2b: Tensor;
+  w1: Tensor;
+  b1: Tensor;
+  w2: Tensor;
+  b2: Tensor;
 }
 
 export class TransformerModel implements Model {
@@ -41,7 +53,11 @@ export class TransformerModel implements Model {
   private readonly rope: Tensor;
   private disposed = false;
 
-  constructor(readonly manifest: ModelManifest, weights: Map<string, LoadedTensor>, readonly backend: Backend) {
+  constructor(
+    readonly manifest: ModelManifest,
+    weights: Map<string, LoadedTensor>,
+    readonly backend: Backend,
+  ) {
     const a = manifest.architecture;
     this.arch = a;
     this.w = new WeightSet(weights, backend);
@@ -54,21 +70,31 @@ export class TransformerModel implements Model {
     this.attention = a.attention;
     this.hasMarginalHead = a.marginal_head;
     this.marginalForm = a.marginal_head ? (a.marginal_form ?? 'mean-linear') : undefined;
-    const d = a.d_model, V = a.vocab_size, ff = a.d_ff;
+    const d = a.d_model,
+      V = a.vocab_size,
+      ff = a.d_ff;
     const need = (name: string, shape: number[]): Tensor => this.w.need(name, shape);
     need('tok_emb.weight', [V, d]);
     need('cls_emb.weight', [a.n_classes + 1, d]);
     for (let l = 0; l < a.n_layers; l++) {
       const p = `blocks.${l}.`;
       this.blocks.push({
-        ln1w: need(p + 'ln1.weight', [d]), ln1b: need(p + 'ln1.bias', [d]),
-        wq: need(p + 'wq.weight', [d, d]), bq: need(p + 'wq.bias', [d]),
-        wk: need(p + 'wk.weight', [d, d]), bk: need(p + 'wk.bias', [d]),
-        wv: need(p + 'wv.weight', [d, d]), bv: need(p + 'wv.bias', [d]),
-        wo: need(p + 'wo.weight', [d, d]), bo: need(p + 'wo.bias', [d]),
-        ln2w: need(p + 'ln2.weight', [d]), ln2b: need(p + 'ln2.bias', [d]),
-        w1: need(p + 'w1.weight', [ff, d]), b1: need(p + 'w1.bias', [ff]),
-        w2: need(p + 'w2.weight', [d, ff]), b2: need(p + 'w2.bias', [d]),
+        ln1w: need(p + 'ln1.weight', [d]),
+        ln1b: need(p + 'ln1.bias', [d]),
+        wq: need(p + 'wq.weight', [d, d]),
+        bq: need(p + 'wq.bias', [d]),
+        wk: need(p + 'wk.weight', [d, d]),
+        bk: need(p + 'wk.bias', [d]),
+        wv: need(p + 'wv.weight', [d, d]),
+        bv: need(p + 'wv.bias', [d]),
+        wo: need(p + 'wo.weight', [d, d]),
+        bo: need(p + 'wo.bias', [d]),
+        ln2w: need(p + 'ln2.weight', [d]),
+        ln2b: need(p + 'ln2.bias', [d]),
+        w1: need(p + 'w1.weight', [ff, d]),
+        b1: need(p + 'w1.bias', [ff]),
+        w2: need(p + 'w2.weight', [d, ff]),
+        b2: need(p + 'w2.bias', [d]),
       });
     }
     need('ln_f.weight', [d]);
@@ -94,7 +120,13 @@ export class TransformerModel implements Model {
     const a = this.arch;
     const bytes = batch * length * Math.max(a.vocab_size, a.d_ff, a.d_model, length) * 4;
     const max = this.backend.maxTensor;
-    if (!(bytes <= max.bytes)) throw new LimitExceededError(max.limit, bytes, max.bytes, `${this.name}: a forward of batch ${batch} × length ${length}`);
+    if (!(bytes <= max.bytes))
+      throw new LimitExceededError(
+        max.limit,
+        bytes,
+        max.bytes,
+        `${this.name}: a forward of batch ${batch} × length ${length}`,
+      );
   }
 
   private check(input: ForwardInput, op: string): { B: number; T: number; classes: Uint32Array } {
@@ -116,11 +148,23 @@ export class TransformerModel implements Model {
     return { h, cls: c };
   }
 
-  private attnBlock(blk: BlockWeights, xq: Tensor, xkv: Tensor, pos: Tensor, mask: Tensor, B: number, T: number): Tensor {
+  private attnBlock(
+    blk: BlockWeights,
+    xq: Tensor,
+    xkv: Tensor,
+    pos: Tensor,
+    mask: Tensor,
+    B: number,
+    T: number,
+  ): Tensor {
     const be = this.backend;
-    const d = this.arch.d_model, H = this.arch.n_heads, D = d / H;
+    const d = this.arch.d_model,
+      H = this.arch.n_heads,
+      D = d / H;
     const proj = (x: Tensor, w: Tensor, b: Tensor) => be.matmul(x, w, { transB: true, bias: b });
-    const q0 = proj(xq, blk.wq, blk.bq), k0 = proj(xkv, blk.wk, blk.bk), v0 = proj(xkv, blk.wv, blk.bv);
+    const q0 = proj(xq, blk.wq, blk.bq),
+      k0 = proj(xkv, blk.wk, blk.bk),
+      v0 = proj(xkv, blk.wv, blk.bv);
     const q = be.rope(be.reshape(q0, [B, T, H, D]), pos, this.rope);
     const k = be.rope(be.reshape(k0, [B, T, H, D]), pos, this.rope);
     const o = be.attention(q, k, be.reshape(v0, [B, T, H, D]), mask);
@@ -140,7 +184,16 @@ export class TransformerModel implements Model {
   }
 
   /** residual + attention, then residual + MLP, for one stream; frees its inputs' temporaries. */
-  private stream(blk: BlockWeights, x: Tensor, lnKv: Tensor, lnQ: Tensor, pos: Tensor, mask: Tensor, B: number, T: number): Tensor {
+  private stream(
+    blk: BlockWeights,
+    x: Tensor,
+    lnKv: Tensor,
+    lnQ: Tensor,
+    pos: Tensor,
+    mask: Tensor,
+    B: number,
+    T: number,
+  ): Tensor {
     const be = this.backend;
     const a = this.attnBlock(blk, lnQ, lnKv, pos, mask, B, T);
     const x2 = be.add(x, a);
@@ -192,8 +245,14 @@ export class TransformerModel implements Model {
   }
 
   /** Masks for σ: content (rank j ≤ rank i) and query (rank j < rank i), (B, T, T). */
-  static orderMasks(order: Uint32Array, B: number, T: number, queryPrefix?: Uint32Array): { content: Uint32Array; query: Uint32Array } {
-    const content = new Uint32Array(B * T * T), query = new Uint32Array(B * T * T);
+  static orderMasks(
+    order: Uint32Array,
+    B: number,
+    T: number,
+    queryPrefix?: Uint32Array,
+  ): { content: Uint32Array; query: Uint32Array } {
+    const content = new Uint32Array(B * T * T),
+      query = new Uint32Array(B * T * T);
     const rank = new Uint32Array(T);
     for (let b = 0; b < B; b++) {
       const seen = new Uint8Array(T);
@@ -219,12 +278,15 @@ export class TransformerModel implements Model {
   private forwardTwoStream(input: ForwardInput): Tensor {
     const be = this.backend;
     const { B, T, classes } = this.check(input, 'forward');
-    const order = input.order ?? (() => {
-      const o = new Uint32Array(B * T);
-      for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) o[b * T + t] = t;
-      return o;
-    })();
-    if (order.length !== B * T) throw new OpInputError('forward', `order has ${order.length} entries, expected ${B * T}`);
+    const order =
+      input.order ??
+      (() => {
+        const o = new Uint32Array(B * T);
+        for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) o[b * T + t] = t;
+        return o;
+      })();
+    if (order.length !== B * T)
+      throw new OpInputError('forward', `order has ${order.length} entries, expected ${B * T}`);
     if (input.queryPrefix && (input.queryPrefix.length !== B || input.queryPrefix.some((n) => n > T))) {
       throw new OpInputError('forward', `queryPrefix must hold ${B} prefix lengths in [0, ${T}]`);
     }
@@ -282,7 +344,11 @@ export class TransformerModel implements Model {
     const { hf } = this.contentHidden(input, 'logMarginal');
     const pooled = be.matmul(pool, hf);
     const out = be.empty([B]);
-    be.matmul(pooled, this.W('mam.weight'), { transB: true, bias: this.W('mam.bias'), out: be.reshape(out, [B, 1, 1]) });
+    be.matmul(pooled, this.W('mam.weight'), {
+      transB: true,
+      bias: this.W('mam.bias'),
+      out: be.reshape(out, [B, 1, 1]),
+    });
     for (const t of [hf, pool, pooled]) be.free(t);
     return out;
   }

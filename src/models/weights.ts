@@ -11,7 +11,10 @@ import type { LoadedTensor } from './load.js';
 export class WeightSet {
   private readonly owned = new Map<string, Tensor>();
 
-  constructor(private readonly weights: Map<string, LoadedTensor>, private readonly backend: Backend) {}
+  constructor(
+    private readonly weights: Map<string, LoadedTensor>,
+    private readonly backend: Backend,
+  ) {}
 
   /** The host data of a weight, checked. */
   host(name: string, shape: readonly number[]): Float32Array {
@@ -20,7 +23,8 @@ export class WeightSet {
     if (t.shape.length !== shape.length || t.shape.some((s, i) => s !== shape[i])) {
       throw new ModelFormatError('weight-shape', `shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`, name);
     }
-    if (!(t.data instanceof Float32Array)) throw new ModelFormatError('weight-dtype', 'weights must be floating point', name);
+    if (!(t.data instanceof Float32Array))
+      throw new ModelFormatError('weight-dtype', 'weights must be floating point', name);
     return t.data;
   }
 

@@ -13,7 +13,13 @@ export interface AttentionDims {
   maskBatched: boolean;
 }
 
-export function attentionRef(q: Float32Array, k: Float32Array, v: Float32Array, mask: Uint32Array, d: AttentionDims): Float32Array {
+export function attentionRef(
+  q: Float32Array,
+  k: Float32Array,
+  v: Float32Array,
+  mask: Uint32Array,
+  d: AttentionDims,
+): Float32Array {
   const { B, Tq, Tk, H, D, scale } = d;
   const out = new Float32Array(B * Tq * H * D);
   const s = new Float64Array(Tk);

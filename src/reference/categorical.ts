@@ -89,7 +89,8 @@ export function categoricalRef(logits: Float32Array, rows: number, V: number, o:
       let score = z[i];
       if (!greedy) {
         philox4x32(i >>> 1, r, o.counter[0], o.counter[1], o.key[0], o.key[1], w);
-        const hi = w[(i & 1) * 2], lo = w[(i & 1) * 2 + 1];
+        const hi = w[(i & 1) * 2],
+          lo = w[(i & 1) * 2 + 1];
         score += o.precision === 'naive-f32' ? gumbelNaive(hi) : gumbelPrecise(hi, lo);
       }
       if (bestI === INVALID_SAMPLE || score > best) {
@@ -108,7 +109,10 @@ export function categoricalRef(logits: Float32Array, rows: number, V: number, o:
  * the argmax (lowest index on ties). Used where a sampler needs probabilities on the host
  * (speculative accept/reject).
  */
-export function categoricalProbs(logits: ArrayLike<number>, o: Pick<CategoricalOptions, 'temperature' | 'topK' | 'topP'>): Float64Array {
+export function categoricalProbs(
+  logits: ArrayLike<number>,
+  o: Pick<CategoricalOptions, 'temperature' | 'topK' | 'topP'>,
+): Float64Array {
   const V = logits.length;
   const p = new Float64Array(V);
   const idx: number[] = [];
@@ -141,7 +145,7 @@ export function categoricalProbs(logits: ArrayLike<number>, o: Pick<CategoricalO
     }
   }
   let s = 0;
-  for (const i of idx) if (z[i] >= thr) s += (p[i] = Math.exp(z[i] - zmax));
+  for (const i of idx) if (z[i] >= thr) s += p[i] = Math.exp(z[i] - zmax);
   for (let i = 0; i < V; i++) p[i] /= s;
   return p;
 }

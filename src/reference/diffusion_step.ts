@@ -24,12 +24,23 @@ export interface DiffusionStepParams {
   sigma: number;
 }
 
-export function diffusionStepRef(x: Float32Array, eps: Float32Array, p: DiffusionStepParams): { x: Float32Array; x0: Float32Array } {
+export function diffusionStepRef(
+  x: Float32Array,
+  eps: Float32Array,
+  p: DiffusionStepParams,
+): { x: Float32Array; x0: Float32Array } {
   const n = x.length;
   const key = seedToKey(p.seed);
-  const out = new Float32Array(n), x0s = new Float32Array(n);
+  const out = new Float32Array(n),
+    x0s = new Float32Array(n);
   const f = Math.fround;
-  const w = f(p.w), s0 = f(p.s0), s1 = f(p.s1), cX0 = f(p.cX0), cX = f(p.cX), cE = f(p.cE), sigma = f(p.sigma); // uniforms are f32
+  const w = f(p.w),
+    s0 = f(p.s0),
+    s1 = f(p.s1),
+    cX0 = f(p.cX0),
+    cX = f(p.cX),
+    cE = f(p.cE),
+    sigma = f(p.sigma); // uniforms are f32
   const words = new Uint32Array(4);
   let pair: [number, number] = [0, 0];
   for (let i = 0; i < n; i++) {

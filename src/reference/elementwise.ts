@@ -1,5 +1,6 @@
 /**
- * CPU twin of shaders/elementwise.wgsl (add, mul, scale, gelu, relu, silu, softplus) and of shaders/lib/activations.wgsl.
+ * CPU twin of shaders/elementwise.wgsl (add, mul, scale, gelu, relu, silu, softplus) and of
+ * shaders/lib/activations.wgsl.
  * `b` broadcasts by repetition: b[i mod b.length].
  */
 
@@ -28,7 +29,15 @@ export function activate(x: number, act: Activation): number {
 }
 
 export type ElementwiseOp = 'add' | 'mul' | 'scale' | 'gelu' | 'relu' | 'silu' | 'softplus';
-export const ELEMENTWISE_CODES: Record<ElementwiseOp, number> = { add: 0, mul: 1, scale: 2, gelu: 3, relu: 4, silu: 5, softplus: 6 };
+export const ELEMENTWISE_CODES: Record<ElementwiseOp, number> = {
+  add: 0,
+  mul: 1,
+  scale: 2,
+  gelu: 3,
+  relu: 4,
+  silu: 5,
+  softplus: 6,
+};
 
 export function elementwiseRef(op: ElementwiseOp, a: Float32Array, b: Float32Array | null, s = 1): Float32Array {
   const y = new Float32Array(a.length);
@@ -36,13 +45,27 @@ export function elementwiseRef(op: ElementwiseOp, a: Float32Array, b: Float32Arr
   s = Math.fround(s); // the GPU receives the scalar as f32
   for (let i = 0; i < a.length; i++) {
     switch (op) {
-      case 'add': y[i] = a[i] + b![i % nb]; break;
-      case 'mul': y[i] = a[i] * b![i % nb]; break;
-      case 'scale': y[i] = a[i] * s; break;
-      case 'gelu': y[i] = geluTanh(a[i]); break;
-      case 'relu': y[i] = relu(a[i]); break;
-      case 'silu': y[i] = silu(a[i]); break;
-      case 'softplus': y[i] = softplus(a[i]); break;
+      case 'add':
+        y[i] = a[i] + b![i % nb];
+        break;
+      case 'mul':
+        y[i] = a[i] * b![i % nb];
+        break;
+      case 'scale':
+        y[i] = a[i] * s;
+        break;
+      case 'gelu':
+        y[i] = geluTanh(a[i]);
+        break;
+      case 'relu':
+        y[i] = relu(a[i]);
+        break;
+      case 'silu':
+        y[i] = silu(a[i]);
+        break;
+      case 'softplus':
+        y[i] = softplus(a[i]);
+        break;
     }
   }
   return y;

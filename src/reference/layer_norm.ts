@@ -1,5 +1,12 @@
 /** CPU twin of shaders/layer_norm.wgsl (Ba, Kiros, Hinton, arXiv 1607.06450): biased variance, f64. */
-export function layerNormRef(x: Float32Array, rows: number, C: number, gamma: Float32Array, beta: Float32Array, eps: number): Float32Array {
+export function layerNormRef(
+  x: Float32Array,
+  rows: number,
+  C: number,
+  gamma: Float32Array,
+  beta: Float32Array,
+  eps: number,
+): Float32Array {
   const y = new Float32Array(rows * C);
   for (let r = 0; r < rows; r++) {
     const o = r * C;

@@ -4,7 +4,13 @@
  */
 
 /** a · (1 + scale[b]) + shift[b] */
-export function modulateRef(a: Float32Array, shift: Float32Array, scale: Float32Array, T: number, C: number): Float32Array {
+export function modulateRef(
+  a: Float32Array,
+  shift: Float32Array,
+  scale: Float32Array,
+  T: number,
+  C: number,
+): Float32Array {
   const y = new Float32Array(a.length);
   for (let i = 0; i < a.length; i++) {
     const bc = Math.floor(i / (T * C)) * C + (i % C);
@@ -14,7 +20,13 @@ export function modulateRef(a: Float32Array, shift: Float32Array, scale: Float32
 }
 
 /** res + gate[b] · r */
-export function gatedAddRef(res: Float32Array, r: Float32Array, gate: Float32Array, T: number, C: number): Float32Array {
+export function gatedAddRef(
+  res: Float32Array,
+  r: Float32Array,
+  gate: Float32Array,
+  T: number,
+  C: number,
+): Float32Array {
   const y = new Float32Array(res.length);
   for (let i = 0; i < res.length; i++) y[i] = res[i] + gate[Math.floor(i / (T * C)) * C + (i % C)] * r[i];
   return y;

@@ -21,8 +21,14 @@ export const PHILOX_W1 = 0xbb67ae85;
 
 /** High 32 bits of the unsigned 64-bit product a*b (same 16-bit split as the WGSL). */
 export function mulhi32(a: number, b: number): number {
-  const aLo = a & 0xffff, aHi = a >>> 16, bLo = b & 0xffff, bHi = b >>> 16;
-  const ll = aLo * bLo, lh = aLo * bHi, hl = aHi * bLo, hh = aHi * bHi;
+  const aLo = a & 0xffff,
+    aHi = a >>> 16,
+    bLo = b & 0xffff,
+    bHi = b >>> 16;
+  const ll = aLo * bLo,
+    lh = aLo * bHi,
+    hl = aHi * bLo,
+    hh = aHi * bHi;
   const mid = (ll >>> 16) + (lh & 0xffff) + (hl & 0xffff);
   return (hh + (lh >>> 16) + (hl >>> 16) + (mid >>> 16)) >>> 0;
 }
@@ -31,15 +37,25 @@ export function mulhi32(a: number, b: number): number {
  * Philox4x32-10 of a 128-bit counter (c0..c3) under a 64-bit key (k0, k1); writes 4 words to `out`.
  */
 export function philox4x32(
-  c0: number, c1: number, c2: number, c3: number,
-  k0: number, k1: number,
+  c0: number,
+  c1: number,
+  c2: number,
+  c3: number,
+  k0: number,
+  k1: number,
   out: Uint32Array = new Uint32Array(4),
 ): Uint32Array {
-  let x0 = c0 >>> 0, x1 = c1 >>> 0, x2 = c2 >>> 0, x3 = c3 >>> 0;
-  let key0 = k0 >>> 0, key1 = k1 >>> 0;
+  let x0 = c0 >>> 0,
+    x1 = c1 >>> 0,
+    x2 = c2 >>> 0,
+    x3 = c3 >>> 0;
+  let key0 = k0 >>> 0,
+    key1 = k1 >>> 0;
   for (let r = 0; r < 10; r++) {
-    const hi0 = mulhi32(PHILOX_M0, x0), lo0 = Math.imul(PHILOX_M0, x0) >>> 0;
-    const hi1 = mulhi32(PHILOX_M1, x2), lo1 = Math.imul(PHILOX_M1, x2) >>> 0;
+    const hi0 = mulhi32(PHILOX_M0, x0),
+      lo0 = Math.imul(PHILOX_M0, x0) >>> 0;
+    const hi1 = mulhi32(PHILOX_M1, x2),
+      lo1 = Math.imul(PHILOX_M1, x2) >>> 0;
     x0 = (hi1 ^ x1 ^ key0) >>> 0;
     x1 = lo1;
     x2 = (hi0 ^ x3 ^ key1) >>> 0;
@@ -47,14 +63,19 @@ export function philox4x32(
     key0 = (key0 + PHILOX_W0) >>> 0;
     key1 = (key1 + PHILOX_W1) >>> 0;
   }
-  out[0] = x0; out[1] = x1; out[2] = x2; out[3] = x3;
+  out[0] = x0;
+  out[1] = x1;
+  out[2] = x2;
+  out[3] = x3;
   return out;
 }
 
 /** A 64-bit seed as the Philox key (lo, hi). Accepts a non-negative safe integer or a bigint. */
 export function seedToKey(seed: number | bigint): [number, number] {
-  if (typeof seed === 'number' && !Number.isSafeInteger(seed)) throw new OpInputError('seed', `seed must be an integer in [0, 2^53) or a bigint, got ${seed}`);
-  if (typeof seed !== 'number' && typeof seed !== 'bigint') throw new OpInputError('seed', `seed must be a number or bigint, got ${typeof seed}`);
+  if (typeof seed === 'number' && !Number.isSafeInteger(seed))
+    throw new OpInputError('seed', `seed must be an integer in [0, 2^53) or a bigint, got ${seed}`);
+  if (typeof seed !== 'number' && typeof seed !== 'bigint')
+    throw new OpInputError('seed', `seed must be a number or bigint, got ${typeof seed}`);
   const s = BigInt(seed);
   if (s < 0n || s >= 1n << 64n) throw new OpInputError('seed', `seed must be in [0, 2^64), got ${seed}`);
   return [Number(s & 0xffffffffn), Number(s >> 32n)];
@@ -66,7 +87,8 @@ export function seedToKey(seed: number | bigint): [number, number] {
  * fewer than 23 significant bits exist. Exactly representable in f32.
  */
 export function extUniform(hi: number, lo: number): number {
-  hi >>>= 0; lo >>>= 0;
+  hi >>>= 0;
+  lo >>>= 0;
   let z: number, top: number;
   if (hi !== 0) {
     z = Math.clz32(hi);
@@ -122,7 +144,12 @@ export function normalPair(w0: number, w1: number, w2: number, w3: number): [num
 /** Output transforms of the `rng` op. */
 export type RngOutput = 'u32' | 'uniform' | 'uniform-naive' | 'gumbel' | 'gumbel-naive' | 'normal';
 export const RNG_OUTPUT_CODES: Record<RngOutput, number> = {
-  u32: 0, uniform: 1, 'uniform-naive': 2, gumbel: 3, 'gumbel-naive': 4, normal: 5,
+  u32: 0,
+  uniform: 1,
+  'uniform-naive': 2,
+  gumbel: 3,
+  'gumbel-naive': 4,
+  normal: 5,
 };
 
 export interface RngParams {
@@ -184,10 +211,18 @@ export function rngRef(p: RngParams): Uint32Array | Float32Array {
       const [hi, lo] = applyTailSlice(w[2 * h], w[2 * h + 1], slice, naive);
       let v: number;
       switch (output) {
-        case 'uniform': v = extUniform(hi, lo); break;
-        case 'uniform-naive': v = naiveUniform(hi); break;
-        case 'gumbel': v = gumbelPrecise(hi, lo); break;
-        default: v = gumbelNaive(hi); break;
+        case 'uniform':
+          v = extUniform(hi, lo);
+          break;
+        case 'uniform-naive':
+          v = naiveUniform(hi);
+          break;
+        case 'gumbel':
+          v = gumbelPrecise(hi, lo);
+          break;
+        default:
+          v = gumbelNaive(hi);
+          break;
       }
       out[2 * i + h] = v;
     }

@@ -8,25 +8,39 @@
  *   x_σ(<n+j)); for j = 1, 2, … accept x̃_j with probability min(1, p_j(x̃_j)/q_j(x̃_j)); at the first
  *   rejection draw from normalize(max(p_j − q_j, 0)) and stop; if all are accepted, draw a bonus token
  *   at n+k from the same verify pass. Each round costs 2 passes and yields ≥ 2 tokens (1 when a single
- *   position remains, for 1 pass), so NFE ≤ tokens, and the output is distributed exactly as
- *   'sequential' (speculative sampling, Leviathan et al. arXiv 2211.17192; Chen et al. 2302.01318).
- * σ is given per row or drawn uniformly; prompt positions come first in σ. Temperature, top-k/top-p
- * define the target distribution of every conditional; ASSD computes them on the host in f64
- * (categoricalProbs) for accept/reject.
+ *   position remains, for 1 pass), so NFE ≤ tokens per row (with guidance s ∉ {0, 1} every pass is two
+ *   model calls: NFE ≤ 2 × tokens; at batch > 1 `nfe` counts passes over the batch, the slowest row's),
+ *   and the output is distributed exactly as 'sequential' (speculative sampling, Leviathan et al.
+ *   arXiv 2211.17192; Chen et al. 2302.01318).
+ * σ is given per row or drawn uniformly at random for each row (then the samples follow the mixture over
+ * orders); prompt positions come first in σ. Temperature, top-k/top-p define the target distribution of
+ * every conditional; ASSD computes them on the host in f64 (categoricalProbs) for accept/reject.
  */
 import { OpInputError, SamplerConfigError } from '../errors.js';
 import { knobOption } from '../knobs/registry.js';
 import type { Model } from '../models/model.js';
+import { DRAFT_MARK } from './draft-marks.js';
 import { categoricalProbs } from '../reference/categorical.js';
 import {
-  initialTokens, knobsOf, makeMaskBias, now, PositionRng, resolveCommon, stepLogits, type CommonOptions, type SampleResult,
+  initialTokens,
+  knobsOf,
+  makeMaskBias,
+  now,
+  PositionRng,
+  resolveCommon,
+  stepLogits,
+  type CommonOptions,
+  type SampleResult,
 } from './common.js';
 
 export interface AsarmOptions extends CommonOptions {
   sampler: 'sequential' | 'assd';
   /** ASSD draft length k ≥ 2 (default 4) */
   draft?: number;
-  /** (length) or (batch, length) orders σ (permutations); default: prompt positions first, the rest uniformly shuffled per row */
+  /**
+   * (length) or (batch, length) orders σ (permutations); default: prompt positions first, the rest uniformly shuffled
+   * per row
+   */
   order?: Uint32Array;
 }
 
@@ -41,13 +55,7 @@ export interface AsarmResult extends SampleResult {
   accepted?: number;
 }
 
-/**
- * ASSD, per position in `StepProgress.drafts` (batch, length): what the last round did there.
- * EXACT: x̃_0 (an exact draw); ACCEPTED: a draft kept by the accept test; REJECTED: a draft rejected
- * and replaced by a draw from the residual; BONUS: the extra token after all drafts were accepted;
- * DISCARDED: drafted past a rejection, back to undecided. 0: untouched this round.
- */
-export const DRAFT_MARK = { EXACT: 1, ACCEPTED: 2, REJECTED: 3, BONUS: 4, DISCARDED: 5 } as const;
+export { DRAFT_MARK } from './draft-marks.js';
 
 function drawFrom(p: Float64Array, u: number): number {
   let c = 0;
@@ -60,11 +68,14 @@ function drawFrom(p: Float64Array, u: number): number {
 }
 
 export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmResult> {
-  if (model.attention !== 'two-stream') throw new OpInputError('sampleAsarm', `model ${model.name} is not a two-stream (AS-ARM) model`);
+  if (model.attention !== 'two-stream')
+    throw new OpInputError('sampleAsarm', `model ${model.name} is not a two-stream (AS-ARM) model`);
   const r = resolveCommon(model, o);
   const { batch: B, length: L } = r;
-  const V = model.vocabSize, be = model.backend;
-  if (o.sampler !== 'sequential' && o.sampler !== 'assd') throw new SamplerConfigError('sampler', "'sequential' or 'assd'", o.sampler);
+  const V = model.vocabSize,
+    be = model.backend;
+  if (o.sampler !== 'sequential' && o.sampler !== 'assd')
+    throw new SamplerConfigError('sampler', "'sequential' or 'assd'", o.sampler);
   const k = o.sampler === 'assd' ? knobOption('draft', o.draft, 'asarm', 'assd', { maxLength: L }) : 1;
   const filler = model.maskId ?? 0;
   const rng = new PositionRng(r.key, 2);
@@ -75,12 +86,15 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
     const fixed = r.fixed.subarray(b * L, (b + 1) * L);
     let row: number[];
     if (o.order) {
-      if (o.order.length !== L && o.order.length !== B * L) throw new SamplerConfigError('order', `a Uint32Array of length ${L} or ${B * L}`, o.order.length);
+      if (o.order.length !== L && o.order.length !== B * L)
+        throw new SamplerConfigError('order', `a Uint32Array of length ${L} or ${B * L}`, o.order.length);
       row = Array.from(o.order.length === L ? o.order : o.order.subarray(b * L, (b + 1) * L));
       const seen = new Set(row);
-      if (seen.size !== L || row.some((p) => p >= L)) throw new SamplerConfigError('order', `a permutation of 0..${L - 1} per row`, row);
+      if (seen.size !== L || row.some((p) => p >= L))
+        throw new SamplerConfigError('order', `a permutation of 0..${L - 1} per row`, row);
       const firstFree = row.findIndex((p) => fixed[p] < 0);
-      if (firstFree >= 0 && row.slice(firstFree).some((p) => fixed[p] >= 0)) throw new SamplerConfigError('order', 'one that puts every prompt position before the free ones', row);
+      if (firstFree >= 0 && row.slice(firstFree).some((p) => fixed[p] >= 0))
+        throw new SamplerConfigError('order', 'one that puts every prompt position before the free ones', row);
     } else {
       const free = [...Array(L).keys()].filter((p) => fixed[p] < 0);
       for (let i = free.length - 1; i > 0; i--) {
@@ -94,13 +108,18 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
   }
   const { tokens } = initialTokens(r, filler);
   const n = Uint32Array.from(nPrompt); // decided prefix length per row
-  const rowNfe = new Uint32Array(B), rowTokens = new Uint32Array(B);
+  const rowNfe = new Uint32Array(B),
+    rowTokens = new Uint32Array(B);
   const maskBias = makeMaskBias(model);
   const stepTimesMs: number[] = [];
   const knobs = { temperature: r.temperature, topK: r.topK, topP: r.topP };
-  let nfe = 0, step = 0, proposed = 0, accepted = 0;
+  let nfe = 0,
+    step = 0,
+    proposed = 0,
+    accepted = 0;
   const drawn = be.empty([B * L], 'u32');
-  const probsAt = (logits: Float32Array, b: number, pos: number) => categoricalProbs(logits.subarray((b * L + pos) * V, (b * L + pos + 1) * V), knobs);
+  const probsAt = (logits: Float32Array, b: number, pos: number) =>
+    categoricalProbs(logits.subarray((b * L + pos) * V, (b * L + pos + 1) * V), knobs);
   try {
     while ([...n].some((x) => x < L)) {
       const t0 = now();
@@ -109,7 +128,15 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
       if (o.sampler === 'sequential') {
         const { logits, passes } = await stepLogits(model, tokens, r, maskBias, { order });
         nfe += passes;
-        be.categorical(be.reshape(logits, [B * L, V]), { seed: r.seed, counter: step, temperature: r.temperature, topK: r.topK, topP: r.topP, precision: r.precision, out: drawn });
+        be.categorical(be.reshape(logits, [B * L, V]), {
+          seed: r.seed,
+          counter: step,
+          temperature: r.temperature,
+          topK: r.topK,
+          topP: r.topP,
+          precision: r.precision,
+          out: drawn,
+        });
         be.free(logits);
         const d = (await be.read(drawn)) as Uint32Array;
         for (const b of active) {
@@ -167,7 +194,7 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
             }
             const res = new Float64Array(V);
             let z = 0;
-            for (let v = 0; v < V; v++) z += (res[v] = Math.max(p[v] - q[b][j][v], 0));
+            for (let v = 0; v < V; v++) z += res[v] = Math.max(p[v] - q[b][j][v], 0);
             for (let v = 0; v < V; v++) res[v] /= z;
             tokens[b * L + pos] = drawFrom(res, rng.uniform(b, 4 * (step * L + base + j) + 2));
             if (marks) marks[b * L + pos] = DRAFT_MARK.REJECTED;
@@ -200,8 +227,17 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
     if (maskBias) be.free(maskBias);
   }
   return {
-    samples: tokens, batch: B, length: L, nfe, stepTimesMs, backend: be.name, order, rowNfe, rowTokens,
-    proposed: o.sampler === 'assd' ? proposed : undefined, accepted: o.sampler === 'assd' ? accepted : undefined,
+    samples: tokens,
+    batch: B,
+    length: L,
+    nfe,
+    stepTimesMs,
+    backend: be.name,
+    order,
+    rowNfe,
+    rowTokens,
+    proposed: o.sampler === 'assd' ? proposed : undefined,
+    accepted: o.sampler === 'assd' ? accepted : undefined,
     knobs: knobsOf(r, { sampler: o.sampler, draft: o.sampler === 'assd' ? k : undefined }),
   };
 }

@@ -88,7 +88,11 @@ export interface SampleResult {
 
 export function checkInt(knob: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) {
-    throw new SamplerConfigError(knob, max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer in [${min}, ${max}]`, v);
+    throw new SamplerConfigError(
+      knob,
+      max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer in [${min}, ${max}]`,
+      v,
+    );
   }
   return v as number;
 }
@@ -111,7 +115,11 @@ export interface ResolvedCommon {
 
 /** A seed: a safe integer ≥ 0 or a bigint in [0, 2^64). */
 export function checkSeed(seed: unknown): number | bigint {
-  if (typeof seed === 'number' ? !Number.isSafeInteger(seed) || seed < 0 : typeof seed !== 'bigint' || seed < 0n || seed >= 1n << 64n) {
+  if (
+    typeof seed === 'number'
+      ? !Number.isSafeInteger(seed) || seed < 0
+      : typeof seed !== 'bigint' || seed < 0n || seed >= 1n << 64n
+  ) {
     throw new SamplerConfigError('seed', 'an integer in [0, 2^64)', seed);
   }
   return seed as number | bigint;
@@ -128,12 +136,19 @@ export function resolveCommon(model: Model, o: CommonOptions): ResolvedCommon {
   const topK = knobOption('topK', o.topK, 'mdm', '');
   const topP = knobOption('topP', o.topP, 'mdm', '');
   const precision = knobOption('precision', o.precision, 'mdm', '') as Precision;
-  const guidance = o.guidance ?? knobDefault('guidance', 'mdm', '') as number;
-  if (!Number.isFinite(guidance)) throw new SamplerConfigError('guidance', 'a finite number (1 = plain conditional)', o.guidance);
+  const guidance = o.guidance ?? (knobDefault('guidance', 'mdm', '') as number);
+  if (!Number.isFinite(guidance))
+    throw new SamplerConfigError('guidance', 'a finite number (1 = plain conditional)', o.guidance);
   let cls = model.nullClass;
   if (o.classId !== undefined) {
     if (!Number.isInteger(o.classId) || o.classId < 0 || o.classId >= model.numClasses) {
-      throw new SamplerConfigError('classId', model.numClasses ? `an integer in [0, ${model.numClasses - 1}] (${model.manifest.classes.slice(0, -1).join(', ')})` : 'absent (the model has no classes)', o.classId);
+      throw new SamplerConfigError(
+        'classId',
+        model.numClasses
+          ? `an integer in [0, ${model.numClasses - 1}] (${model.manifest.classes.slice(0, -1).join(', ')})`
+          : 'absent (the model has no classes)',
+        o.classId,
+      );
     }
     cls = o.classId;
   } else if (guidance !== 1) {
@@ -143,7 +158,11 @@ export function resolveCommon(model: Model, o: CommonOptions): ResolvedCommon {
   if (o.prompt !== undefined) {
     const p = o.prompt;
     if (!(p instanceof Int32Array) || (p.length !== length && p.length !== batch * length)) {
-      throw new SamplerConfigError('prompt', `an Int32Array of length ${length} or ${batch * length} (−1 = free)`, p?.length);
+      throw new SamplerConfigError(
+        'prompt',
+        `an Int32Array of length ${length} or ${batch * length} (−1 = free)`,
+        p?.length,
+      );
     }
     const realVocab = model.maskId !== undefined ? model.vocabSize - 1 : model.vocabSize;
     for (let i = 0; i < p.length; i++) {
@@ -151,11 +170,22 @@ export function resolveCommon(model: Model, o: CommonOptions): ResolvedCommon {
         throw new SamplerConfigError('prompt', `token ids in [0, ${realVocab}) or −1`, p[i]);
       }
     }
-    for (let b = 0; b < batch; b++) fixed.set(p.length === length ? p : p.subarray(b * length, (b + 1) * length), b * length);
+    for (let b = 0; b < batch; b++)
+      fixed.set(p.length === length ? p : p.subarray(b * length, (b + 1) * length), b * length);
   }
   return {
-    batch, length, seed: o.seed, key: seedToKey(o.seed), temperature, topK, topP, precision, guidance,
-    classes: new Uint32Array(batch).fill(cls), uncond: new Uint32Array(batch).fill(model.nullClass), fixed,
+    batch,
+    length,
+    seed: o.seed,
+    key: seedToKey(o.seed),
+    temperature,
+    topK,
+    topP,
+    precision,
+    guidance,
+    classes: new Uint32Array(batch).fill(cls),
+    uncond: new Uint32Array(batch).fill(model.nullClass),
+    fixed,
   };
 }
 
@@ -166,7 +196,10 @@ export function resolveCommon(model: Model, o: CommonOptions): ResolvedCommon {
  */
 export class PositionRng {
   private readonly w = new Uint32Array(4);
-  constructor(private readonly key: [number, number], private readonly purpose: number) {}
+  constructor(
+    private readonly key: [number, number],
+    private readonly purpose: number,
+  ) {}
   uniform(a: number, b: number): number {
     philox4x32(a >>> 0, b >>> 0, 0x5eed, this.purpose, this.key[0], this.key[1], this.w);
     return (this.w[0] * 2 ** 21 + (this.w[1] >>> 11)) / 2 ** 53;
@@ -178,9 +211,22 @@ export class PositionRng {
  * combined as l_u + s·(l_c − l_u); s = 0 is one unconditional pass), plus a bias that excludes [MASK] from being drawn.
  * Returns the tensor (caller frees) and the number of passes made.
  */
-export async function stepLogits(model: Model, tokens: Uint32Array, r: ResolvedCommon, maskBias: Tensor | null, extra: { order?: Uint32Array; queryPrefix?: Uint32Array } = {}): Promise<{ logits: Tensor; passes: number }> {
+export async function stepLogits(
+  model: Model,
+  tokens: Uint32Array,
+  r: ResolvedCommon,
+  maskBias: Tensor | null,
+  extra: { order?: Uint32Array; queryPrefix?: Uint32Array } = {},
+): Promise<{ logits: Tensor; passes: number }> {
   const be: Backend = model.backend;
-  const input = { tokens, batch: r.batch, length: r.length, classes: r.classes, order: extra.order, queryPrefix: extra.queryPrefix };
+  const input = {
+    tokens,
+    batch: r.batch,
+    length: r.length,
+    classes: r.classes,
+    order: extra.order,
+    queryPrefix: extra.queryPrefix,
+  };
   // s = 0 is the unconditional model alone: one pass (l_u + 0·(l_c − l_u) = l_u exactly)
   const lc = await model.forward(r.guidance === 0 ? { ...input, classes: r.uncond } : input);
   let logits = lc;
@@ -211,8 +257,16 @@ export function makeMaskBias(model: Model): Tensor | null {
 
 export function knobsOf(r: ResolvedCommon, extra: Record<string, unknown>): Record<string, unknown> {
   return {
-    batch: r.batch, length: r.length, seed: typeof r.seed === 'bigint' ? r.seed.toString() : r.seed, temperature: r.temperature, topK: r.topK, topP: r.topP,
-    precision: r.precision, guidance: r.guidance, classId: r.classes[0], ...extra,
+    batch: r.batch,
+    length: r.length,
+    seed: typeof r.seed === 'bigint' ? r.seed.toString() : r.seed,
+    temperature: r.temperature,
+    topK: r.topK,
+    topP: r.topP,
+    precision: r.precision,
+    guidance: r.guidance,
+    classId: r.classes[0],
+    ...extra,
   };
 }
 

@@ -3,6 +3,12 @@ export { sampleAsarm, type AsarmOptions, type AsarmResult } from './asarm.js';
 export { logMarginals, sampleMam, selfConsistency, type MamSampleOptions, type SelfConsistencyReport } from './mam.js';
 export type { CommonOptions, DrawKnobs, SampleResult, StepProgress } from './common.js';
 export {
-  sampleDiffusion, timestepGrid, consistencyGrid, stepCoefficients,
-  type DiffusionOptions, type DiffusionProgress, type DiffusionResult, type StepCoefficients,
+  sampleDiffusion,
+  timestepGrid,
+  consistencyGrid,
+  stepCoefficients,
+  type DiffusionOptions,
+  type DiffusionProgress,
+  type DiffusionResult,
+  type StepCoefficients,
 } from './diffusion.js';

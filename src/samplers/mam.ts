@@ -11,10 +11,20 @@ import { OpInputError, SamplerConfigError } from '../errors.js';
 import type { Model } from '../models/model.js';
 import type { Tensor } from '../backend/tensor.js';
 import { categoricalProbs } from '../reference/categorical.js';
-import { checkInt, initialTokens, knobsOf, now, PositionRng, resolveCommon, type CommonOptions, type SampleResult } from './common.js';
+import {
+  checkInt,
+  initialTokens,
+  knobsOf,
+  now,
+  PositionRng,
+  resolveCommon,
+  type CommonOptions,
+  type SampleResult,
+} from './common.js';
 
 function needHead(model: Model, op: string): number {
-  if (!model.hasMarginalHead || model.maskId === undefined) throw new OpInputError(op, `model ${model.name} has no marginal head / [MASK]`);
+  if (!model.hasMarginalHead || model.maskId === undefined)
+    throw new OpInputError(op, `model ${model.name} has no marginal head / [MASK]`);
   return model.maskId;
 }
 
@@ -25,14 +35,24 @@ function needHead(model: Model, op: string): number {
  * gets the same score whatever length it was declared with — not a pass at a length the model was
  * never trained on.
  */
-export async function logMarginals(model: Model, tokens: Uint32Array, batch: number, length: number, classId?: number): Promise<Float32Array> {
+export async function logMarginals(
+  model: Model,
+  tokens: Uint32Array,
+  batch: number,
+  length: number,
+  classId?: number,
+): Promise<Float32Array> {
   const mask = needHead(model, 'logMarginals');
   if (classId !== undefined && !(Number.isInteger(classId) && classId >= 0 && classId < model.numClasses)) {
     throw new SamplerConfigError('classId', `an integer in [0, ${model.numClasses - 1}]`, classId);
   }
   checkInt('batch', batch, 1, Number.MAX_SAFE_INTEGER);
   checkInt('length', length, 1, model.maxLength);
-  if (tokens.length !== batch * length) throw new OpInputError('logMarginals', `tokens has ${tokens.length} ids, expected batch·length = ${batch * length}`);
+  if (tokens.length !== batch * length)
+    throw new OpInputError(
+      'logMarginals',
+      `tokens has ${tokens.length} ids, expected batch·length = ${batch * length}`,
+    );
   const W = model.maxLength;
   model.checkFits(batch, W); // before the padded copy below
   let window = tokens;
@@ -92,25 +112,46 @@ export async function sampleMam(model: Model, o: MamSampleOptions): Promise<Samp
         if (s < free[b].length) row[free[b][s]] = v;
       }
     }
-    const lm = model.logMarginal({ tokens: cand, batch: B * R, length: L, classes: Uint32Array.from({ length: B * R }, (_, i) => r.classes[Math.floor(i / R)]) });
+    const lm = model.logMarginal({
+      tokens: cand,
+      batch: B * R,
+      length: L,
+      classes: Uint32Array.from({ length: B * R }, (_, i) => r.classes[Math.floor(i / R)]),
+    });
     const vals = (await model.backend.read(lm)) as Float32Array;
     model.backend.free(lm);
     nfe++;
     for (let b = 0; b < B; b++) {
       if (s >= free[b].length) continue;
-      const p = categoricalProbs(vals.subarray(b * R, (b + 1) * R), { temperature: r.temperature, topK: r.topK, topP: r.topP });
+      const p = categoricalProbs(vals.subarray(b * R, (b + 1) * R), {
+        temperature: r.temperature,
+        topK: r.topK,
+        topP: r.topP,
+      });
       const u = rng.uniform(b, 1_000_000 + s);
-      let c = 0, pick = R - 1;
+      let c = 0,
+        pick = R - 1;
       for (let v = 0; v < R; v++) {
         c += p[v];
-        if (u < c) { pick = v; break; }
+        if (u < c) {
+          pick = v;
+          break;
+        }
       }
       tokens[b * L + free[b][s]] = pick;
     }
     stepTimesMs.push(now() - t0);
     o.onStep?.({ step: s, nfe, tokens: tokens.slice() });
   }
-  return { samples: tokens, batch: B, length: L, nfe, stepTimesMs, backend: model.backend.name, knobs: knobsOf(r, { sampler: 'mam-marginals' }) };
+  return {
+    samples: tokens,
+    batch: B,
+    length: L,
+    nfe,
+    stepTimesMs,
+    backend: model.backend.name,
+    knobs: knobsOf(r, { sampler: 'mam-marginals' }),
+  };
 }
 
 export interface SelfConsistencyReport {
@@ -123,9 +164,16 @@ export interface SelfConsistencyReport {
 }
 
 /** Self-consistency of the marginal head against the token head along a random chain per row. */
-export async function selfConsistency(model: Model, x: Uint32Array, batch: number, length: number, opts: { seed?: number; steps?: number; classId?: number } = {}): Promise<SelfConsistencyReport> {
+export async function selfConsistency(
+  model: Model,
+  x: Uint32Array,
+  batch: number,
+  length: number,
+  opts: { seed?: number; steps?: number; classId?: number } = {},
+): Promise<SelfConsistencyReport> {
   const mask = needHead(model, 'selfConsistency');
-  const L = length, B = batch;
+  const L = length,
+    B = batch;
   const steps = checkInt('steps', opts.steps ?? L, 1, L);
   const rng = new PositionRng([opts.seed ?? 0, 0], 4);
   const cls = new Uint32Array(B).fill(opts.classId ?? model.nullClass);
@@ -147,7 +195,9 @@ export async function selfConsistency(model: Model, x: Uint32Array, batch: numbe
       be.free(t);
     }
   };
-  let sum = 0, max = 0, n = 0;
+  let sum = 0,
+    max = 0,
+    n = 0;
   const lm0 = await readFree(model.logMarginal({ tokens: cur, batch: B, length: L, classes: cls }));
   const empty = lm0.reduce((a, v) => a + Math.abs(v), 0) / B;
   let prev = lm0;

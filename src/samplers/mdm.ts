@@ -22,7 +22,16 @@ import { OpInputError, SamplerConfigError } from '../errors.js';
 import { knobDefault, knobOption } from '../knobs/registry.js';
 import type { Model } from '../models/model.js';
 import {
-  initialTokens, knobsOf, makeMaskBias, now, PositionRng, resolveCommon, stepLogits, type CommonOptions, type SampleResult, type SamplerCheckpoint,
+  initialTokens,
+  knobsOf,
+  makeMaskBias,
+  now,
+  PositionRng,
+  resolveCommon,
+  stepLogits,
+  type CommonOptions,
+  type SampleResult,
+  type SamplerCheckpoint,
 } from './common.js';
 
 export interface MdmOptions extends CommonOptions {
@@ -58,18 +67,27 @@ export async function sampleMdm(model: Model, o: MdmOptions): Promise<MdmResult>
   const V = model.vocabSize;
   const be = model.backend;
   let mode: 'fhs' | 'grid' | 'k';
-  let N = 0, k = 0;
+  let N = 0,
+    k = 0;
   const order = o.order ?? (knobDefault('order', 'mdm', 'ancestral') as 'random');
   const reuse = knobOption('reuseLogits', o.reuseLogits, 'mdm', 'ancestral');
   if (o.sampler === 'fhs') {
     mode = 'fhs';
-    if (o.steps !== undefined || o.tokensPerStep !== undefined) throw new SamplerConfigError('steps', 'absent for fhs (one pass per token)', o.steps ?? o.tokensPerStep);
+    if (o.steps !== undefined || o.tokensPerStep !== undefined)
+      throw new SamplerConfigError('steps', 'absent for fhs (one pass per token)', o.steps ?? o.tokensPerStep);
   } else if (o.sampler === 'ancestral') {
-    if ((o.steps === undefined) === (o.tokensPerStep === undefined)) throw new SamplerConfigError('steps', 'given, or tokensPerStep given (exactly one of them)', o.steps ?? null);
-    if (o.steps !== undefined) { mode = 'grid'; N = knobOption('steps', o.steps, 'mdm', 'ancestral'); }
-    else { mode = 'k'; k = knobOption('tokensPerStep', o.tokensPerStep, 'mdm', 'ancestral', { maxLength: L }); }
+    if ((o.steps === undefined) === (o.tokensPerStep === undefined))
+      throw new SamplerConfigError('steps', 'given, or tokensPerStep given (exactly one of them)', o.steps ?? null);
+    if (o.steps !== undefined) {
+      mode = 'grid';
+      N = knobOption('steps', o.steps, 'mdm', 'ancestral');
+    } else {
+      mode = 'k';
+      k = knobOption('tokensPerStep', o.tokensPerStep, 'mdm', 'ancestral', { maxLength: L });
+    }
     knobOption('order', order, 'mdm', 'ancestral');
-    if (order === 'confidence' && mode !== 'k') throw new SamplerConfigError('order', "'random' with steps (confidence needs tokensPerStep)", order);
+    if (order === 'confidence' && mode !== 'k')
+      throw new SamplerConfigError('order', "'random' with steps (confidence needs tokensPerStep)", order);
   } else {
     throw new SamplerConfigError('sampler', "'fhs' or 'ancestral'", o.sampler);
   }
@@ -80,12 +98,26 @@ export async function sampleMdm(model: Model, o: MdmOptions): Promise<MdmResult>
   let start = 0;
   const rs = o.resume;
   if (rs !== undefined) {
-    if (rs.sampler !== `mdm:${mode}` || !(rs.tokens instanceof Uint32Array) || rs.tokens.length !== B * L || !Number.isInteger(rs.next) || rs.next < 0 || rs.next > passes
-      || rs.extra?.passes !== passes || !Array.isArray(rs.extra?.t) || (rs.extra.t as number[]).length !== B) {
-      throw new SamplerConfigError('resume', `a checkpoint of this sampler ('mdm:${mode}', ${B}×${L}, ${passes} passes)`, rs.sampler);
+    if (
+      rs.sampler !== `mdm:${mode}` ||
+      !(rs.tokens instanceof Uint32Array) ||
+      rs.tokens.length !== B * L ||
+      !Number.isInteger(rs.next) ||
+      rs.next < 0 ||
+      rs.next > passes ||
+      rs.extra?.passes !== passes ||
+      !Array.isArray(rs.extra?.t) ||
+      (rs.extra.t as number[]).length !== B
+    ) {
+      throw new SamplerConfigError(
+        'resume',
+        `a checkpoint of this sampler ('mdm:${mode}', ${B}×${L}, ${passes} passes)`,
+        rs.sampler,
+      );
     }
     tokens.set(rs.tokens);
-    for (let b = 0; b < B; b++) free[b] = free[b].filter((i) => tokens[b * L + i] === mask); // still undecided, in the original order
+    // still undecided, in the original order
+    for (let b = 0; b < B; b++) free[b] = free[b].filter((i) => tokens[b * L + i] === mask);
     start = rs.next;
   }
   const rng = new PositionRng(r.key, 1);
@@ -109,7 +141,15 @@ export async function sampleMdm(model: Model, o: MdmOptions): Promise<MdmResult>
       }
       changed = false;
       const flat = be.reshape(logits!, [B * L, V]);
-      be.categorical(flat, { seed: r.seed, counter: step, temperature: r.temperature, topK: r.topK, topP: r.topP, precision: r.precision, out: drawn });
+      be.categorical(flat, {
+        seed: r.seed,
+        counter: step,
+        temperature: r.temperature,
+        topK: r.topK,
+        topP: r.topP,
+        precision: r.precision,
+        out: drawn,
+      });
       const draws = (await be.read(drawn)) as Uint32Array;
       let conf: Float32Array | null = null;
       if (mode === 'k' && order === 'confidence') conf = (await be.read(logits!)) as Float32Array;
@@ -156,8 +196,16 @@ export async function sampleMdm(model: Model, o: MdmOptions): Promise<MdmResult>
       }
       stepTimesMs.push(now() - t0);
       o.onStep?.({
-        step, nfe, tokens: tokens.slice(),
-        checkpoint: { sampler: `mdm:${mode}`, next: step + 1, nfe, tokens: tokens.slice(), extra: { passes, t: Array.from(t) } },
+        step,
+        nfe,
+        tokens: tokens.slice(),
+        checkpoint: {
+          sampler: `mdm:${mode}`,
+          next: step + 1,
+          nfe,
+          tokens: tokens.slice(),
+          extra: { passes, t: Array.from(t) },
+        },
       });
     }
   } finally {
@@ -166,7 +214,19 @@ export async function sampleMdm(model: Model, o: MdmOptions): Promise<MdmResult>
     if (maskBias) be.free(maskBias);
   }
   return {
-    samples: tokens, batch: B, length: L, nfe, stepTimesMs, backend: be.name, revealTimes: times,
-    knobs: knobsOf(r, { sampler: o.sampler, steps: mode === 'grid' ? N : undefined, reuseLogits: mode === 'grid' ? reuse : undefined, tokensPerStep: mode === 'k' ? k : undefined, order: mode === 'k' ? order : undefined }),
+    samples: tokens,
+    batch: B,
+    length: L,
+    nfe,
+    stepTimesMs,
+    backend: be.name,
+    revealTimes: times,
+    knobs: knobsOf(r, {
+      sampler: o.sampler,
+      steps: mode === 'grid' ? N : undefined,
+      reuseLogits: mode === 'grid' ? reuse : undefined,
+      tokensPerStep: mode === 'k' ? k : undefined,
+      order: mode === 'k' ? order : undefined,
+    }),
   };
 }

@@ -4,10 +4,8 @@
  * (WorkerCrashedError) forgets both, so the next call starts a fresh worker and loads again.
  * Nothing here touches the GPU: the worker does (`ui/` never imports `gpu/`).
  */
-import type { BackendInfo } from '../backend/backend.js';
-import { checkOrigin } from '../models/load.js';
 import { createEngine, type Engine } from '../worker/client.js';
-import type { BackendPreference, ModelInfo } from '../worker/protocol.js';
+import { checkOrigin, type BackendInfo, type BackendPreference, type ModelInfo } from '../worker/protocol.js';
 
 interface Host {
   engine: Engine;
@@ -88,11 +86,18 @@ export function resolveModelUrl(model: string, base = '/models/'): string {
 }
 
 /** Acquire the backend and load a MaM model (one with a marginal head) for a scoring element. */
-export async function loadMam(prefer: BackendPreference, model: string, base: string, what: string, allowedOrigins: string[] = []): Promise<{ backend: BackendInfo; info: ModelInfo }> {
+export async function loadMam(
+  prefer: BackendPreference,
+  model: string,
+  base: string,
+  what: string,
+  allowedOrigins: string[] = [],
+): Promise<{ backend: BackendInfo; info: ModelInfo }> {
   const { backend } = await engineFor(prefer);
   const url = resolveModelUrl(model, base);
   const info = await modelFor(prefer, url, allowedOrigins.length ? [...allowedOrigins] : undefined);
-  if (info.kind !== 'text' || !info.hasMarginalHead || !info.maxLength) throw new TypeError(`model "${info.name}" has no marginal head: ${what} needs a MaM model`);
+  if (info.kind !== 'text' || !info.hasMarginalHead || !info.maxLength)
+    throw new TypeError(`model "${info.name}" has no marginal head: ${what} needs a MaM model`);
   return { backend, info };
 }
 
@@ -103,7 +108,10 @@ export async function loadMam(prefer: BackendPreference, model: string, base: st
  */
 export const allowedOriginsAttribute = {
   attribute: 'allowed-origins',
-  converter: { fromAttribute: (v: string | null) => (v ?? '').split(/\s+/).filter(Boolean), toAttribute: (v: string[]) => v.join(' ') },
+  converter: {
+    fromAttribute: (v: string | null) => (v ?? '').split(/\s+/).filter(Boolean),
+    toAttribute: (v: string[]) => v.join(' '),
+  },
 };
 
 /** An error as shown and dispatched by the elements. */

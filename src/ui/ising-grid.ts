@@ -15,7 +15,9 @@ import { MamElement } from './mam-element.js';
 import { boxes } from './styles.js';
 
 /** spin tokens of ising-mam: 0 = −1, 1 = +1, 2 = unobserved */
-const DOWN = 0, UP = 1, UNK = 2;
+const DOWN = 0,
+  UP = 1,
+  UNK = 2;
 
 /** Exact log p of a full ±1 configuration (raster order) of the free-boundary L×L Ising model. */
 export function isingExactLogp(spins: ArrayLike<number>, L: number, beta: number, logZ: number): number {
@@ -50,7 +52,9 @@ export class IsingGrid extends MamElement {
   private running = false;
   private again = false;
 
-  static override styles = [boxes, css`
+  static override styles = [
+    boxes,
+    css`
     :host { display: block; font: 14px/1.4 system-ui, sans-serif; color: #1d2430; }
     .grid { display: grid; gap: 2px; width: max-content; margin: 0.4rem 0; }
     .grid button { width: 1.6rem; height: 1.6rem; padding: 0; border: 1px solid #aab2c0; border-radius: 3px; font: 600 0.9rem ui-monospace, monospace; cursor: pointer; }
@@ -62,7 +66,8 @@ export class IsingGrid extends MamElement {
     dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.2rem 0.8rem; font-variant-numeric: tabular-nums; }
     dt { color: #667; }
     dd { margin: 0; }
-  `];
+  `,
+  ];
 
   protected loaded(info: ModelInfo): void {
     // L, β and log Z come with the model from the worker (validated there): no second read here
@@ -79,10 +84,26 @@ export class IsingGrid extends MamElement {
     const n = this.side * this.side;
     const s = new Uint32Array(n);
     let r = (this.seed * 2654435761) >>> 0 || 1;
-    const rand = () => ((r = (Math.imul(r, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    const rand = () => (r = (Math.imul(r, 1664525) + 1013904223) >>> 0) / 2 ** 32;
     for (let i = 0; i < n; i++) {
-      const x = i % this.side, y = Math.floor(i / this.side);
-      s[i] = kind === 'unknown' ? UNK : kind === 'up' ? UP : kind === 'checker' ? (x + y) % 2 : kind === 'random' ? (rand() < 0.5 ? UP : DOWN) : rand() < 0.5 ? UNK : rand() < 0.5 ? UP : DOWN;
+      const x = i % this.side,
+        y = Math.floor(i / this.side);
+      s[i] =
+        kind === 'unknown'
+          ? UNK
+          : kind === 'up'
+            ? UP
+            : kind === 'checker'
+              ? (x + y) % 2
+              : kind === 'random'
+                ? rand() < 0.5
+                  ? UP
+                  : DOWN
+                : rand() < 0.5
+                  ? UNK
+                  : rand() < 0.5
+                    ? UP
+                    : DOWN;
     }
     this.seed++;
     this.spins = s;
@@ -99,7 +120,8 @@ export class IsingGrid extends MamElement {
 
   /** Score the current configuration (one MaM pass; exact too when fully observed). */
   async score(): Promise<void> {
-    const info = this.info, spins = this.spins;
+    const info = this.info,
+      spins = this.spins;
     if (!info || !spins) return;
     if (this.running) {
       this.again = true;
@@ -115,11 +137,28 @@ export class IsingGrid extends MamElement {
       this.ms = performance.now() - t0;
       this.logp = logp;
       const full = spins.every((t) => t !== UNK);
-      this.exact = full ? isingExactLogp(Array.from(spins, (t) => (t === UP ? 1 : -1)), this.side, this.beta, this.logZ) : undefined;
+      this.exact = full
+        ? isingExactLogp(
+            Array.from(spins, (t) => (t === UP ? 1 : -1)),
+            this.side,
+            this.beta,
+            this.logZ,
+          )
+        : undefined;
       this.state = 'done';
-      this.dispatchEvent(new CustomEvent('score-done', { detail: { logp, exact: this.exact, observed: spins.filter((t) => t !== UNK).length, ms: this.ms }, bubbles: true, composed: true }));
+      this.dispatchEvent(
+        new CustomEvent('score-done', {
+          detail: { logp, exact: this.exact, observed: spins.filter((t) => t !== UNK).length, ms: this.ms },
+          bubbles: true,
+          composed: true,
+        }),
+      );
     } catch (e) {
-      try { rethrow(this.backend, e); } catch { /* forgets a crashed worker */ }
+      try {
+        rethrow(this.backend, e);
+      } catch {
+        /* forgets a crashed worker */
+      }
       this.fail(e);
     } finally {
       this.running = false;
@@ -132,7 +171,8 @@ export class IsingGrid extends MamElement {
 
   /** Draw a configuration with FHS over the token head (observed sites are kept as a prompt). */
   async sample(): Promise<void> {
-    const info = this.info, spins = this.spins;
+    const info = this.info,
+      spins = this.spins;
     if (!info || !spins || this.running) return;
     this.running = true;
     this.state = 'sampling';
@@ -141,13 +181,20 @@ export class IsingGrid extends MamElement {
     try {
       const { engine } = await engineFor(this.backend);
       const prompt = Int32Array.from(spins, (t) => (t === UNK ? -1 : t));
-      const r = await engine.sampleText({ model: info.id, sampler: 'fhs', options: { batch: 1, length: spins.length, seed: this.seed++, prompt } }, (p) => {
-        if (p.tokens) this.spins = p.tokens;
-      });
+      const r = await engine.sampleText(
+        { model: info.id, sampler: 'fhs', options: { batch: 1, length: spins.length, seed: this.seed++, prompt } },
+        (p) => {
+          if (p.tokens) this.spins = p.tokens;
+        },
+      );
       this.spins = r.samples;
       ok = true;
     } catch (e) {
-      try { rethrow(this.backend, e); } catch { /* forgets a crashed worker */ }
+      try {
+        rethrow(this.backend, e);
+      } catch {
+        /* forgets a crashed worker */
+      }
       this.fail(e);
     } finally {
       this.running = false;
@@ -162,7 +209,8 @@ export class IsingGrid extends MamElement {
   }
 
   protected override render() {
-    const b = this.backendInfo, s = this.spins;
+    const b = this.backendInfo,
+      s = this.spins;
     const busy = this.state === 'sampling' || this.state === 'loading';
     const observed = s ? s.filter((t) => t !== UNK).length : 0;
     return html`
@@ -175,9 +223,13 @@ export class IsingGrid extends MamElement {
         <button ?disabled=${busy} @click=${() => this.preset('unknown')}>all unknown</button>
         <button ?disabled=${busy} @click=${() => void this.sample()}>Sample (FHS)</button>
       </div>
-      ${s ? html`<div class="grid" role="grid" aria-label="spins" >
+      ${
+        s
+          ? html`<div class="grid" role="grid" aria-label="spins" >
         ${Array.from(s, (t, i) => html`<button class=${`s${t}`} aria-label=${`site ${i}: ${t === UP ? '+1' : t === DOWN ? '−1' : 'unobserved'}`} ?disabled=${busy} @click=${() => this.cycle(i)}>${t === UP ? '+' : t === DOWN ? '−' : '?'}</button>`)}
-      </div>` : nothing}
+      </div>`
+          : nothing
+      }
       <p class="meta">Click a site to cycle +1 → −1 → unobserved.</p>
       ${this.error ? html`<p class="error" role="alert"><strong>${this.error.name}</strong>: ${this.error.message}</p>` : nothing}
       <dl aria-label="log-likelihood">

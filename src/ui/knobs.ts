@@ -5,7 +5,18 @@
  * typed error and is shown as such.
  */
 import { SamplerConfigError } from '../errors.js';
-import { appliesTo, checkKnobValue, faceOf, knobDef, KNOBS, parseKnobText, resolveKnob, SAMPLERS, type KnobName, type ModelKind } from '../knobs/registry.js';
+import {
+  appliesTo,
+  checkKnobValue,
+  faceOf,
+  knobDef,
+  KNOBS,
+  parseKnobText,
+  resolveKnob,
+  SAMPLERS,
+  type KnobName,
+  type ModelKind,
+} from '../knobs/registry.js';
 import type { ModelInfo } from '../worker/protocol.js';
 
 export { SAMPLERS, type KnobName, type ModelKind };
@@ -45,19 +56,33 @@ export function knobsFor(info: ModelInfo, sampler: string): KnobSpec[] {
   if (!kind) return [];
   const classes = conditionalClasses(info);
   const ctx = { maxLength: info.maxLength, vocab: info.vocab?.length, timesteps: info.timesteps };
-  return KNOBS.filter((k) => k.input && appliesTo(k, kind, sampler) && (!k.needsClass || classes.length > 0)).map((k): KnobSpec => {
-    const face = faceOf(k, kind);
-    const r = resolveKnob(k, kind, ctx);
-    const options = k.name === 'sampler' ? SAMPLERS[kind]
-      : k.name === 'classLabel' ? [['', 'none (unconditional)'], ...classes.map((c): [string, string] => [c, c])] as [string, string][]
-        : k.options;
-    // a bound the model fixes is worth saying in the help
-    const help = typeof face.max === 'object' ? `${face.help}; ≤ ${r.max}` : face.help;
-    return {
-      name: k.name, attribute: k.attribute!, label: face.label, kind: k.type as KnobSpec['kind'], min: r.min, max: r.max, minOpen: k.minOpen,
-      step: face.step, options, optional: k.optional, help,
-    };
-  });
+  return KNOBS.filter((k) => k.input && appliesTo(k, kind, sampler) && (!k.needsClass || classes.length > 0)).map(
+    (k): KnobSpec => {
+      const face = faceOf(k, kind);
+      const r = resolveKnob(k, kind, ctx);
+      const options =
+        k.name === 'sampler'
+          ? SAMPLERS[kind]
+          : k.name === 'classLabel'
+            ? ([['', 'none (unconditional)'], ...classes.map((c): [string, string] => [c, c])] as [string, string][])
+            : k.options;
+      // a bound the model fixes is worth saying in the help
+      const help = typeof face.max === 'object' ? `${face.help}; ≤ ${r.max}` : face.help;
+      return {
+        name: k.name,
+        attribute: k.attribute!,
+        label: face.label,
+        kind: k.type as KnobSpec['kind'],
+        min: r.min,
+        max: r.max,
+        minOpen: k.minOpen,
+        step: face.step,
+        options,
+        optional: k.optional,
+        help,
+      };
+    },
+  );
 }
 
 /** Lit `@property` options of a knob: its attribute, and Number for numeric knobs (src/knobs/registry.ts). */

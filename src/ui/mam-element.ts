@@ -5,8 +5,7 @@
  */
 import { LitElement } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import type { BackendInfo } from '../backend/backend.js';
-import type { BackendPreference, ModelInfo } from '../worker/protocol.js';
+import type { BackendInfo, BackendPreference, ModelInfo } from '../worker/protocol.js';
 import { allowedOriginsAttribute, errorDetail, loadMam } from './engine-host.js';
 
 export abstract class MamElement extends LitElement {

@@ -26,15 +26,25 @@ export interface ScoreLine {
 }
 
 /** Characters → token ids; '?' = unknown (mask); returns the first offending character otherwise. */
-export function tokenizePartial(text: string, vocab: string[], maskId: number, length: number): { tokens: Uint32Array; observed: number } | { bad: string; index: number } {
+export function tokenizePartial(
+  text: string,
+  vocab: string[],
+  maskId: number,
+  length: number,
+): { tokens: Uint32Array; observed: number } | { bad: string; index: number } {
   const tokens = new Uint32Array(length).fill(maskId);
   let observed = 0;
   const chars = [...text];
-  if (chars.length > length) return { bad: `the text is longer than the window of ${length} characters`, index: length };
+  if (chars.length > length)
+    return { bad: `the text is longer than the window of ${length} characters`, index: length };
   for (let i = 0; i < chars.length; i++) {
     if (chars[i] === '?') continue;
     const id = vocab.indexOf(chars[i]);
-    if (id < 0 || id === maskId) return { bad: `character ${JSON.stringify(chars[i])} (position ${i + 1}) is not in the model's vocabulary`, index: i };
+    if (id < 0 || id === maskId)
+      return {
+        bad: `character ${JSON.stringify(chars[i])} (position ${i + 1}) is not in the model's vocabulary`,
+        index: i,
+      };
     tokens[i] = id;
     observed++;
   }
@@ -62,7 +72,9 @@ export class MamScorer extends MamElement {
   private running = false;
   private again = false;
 
-  static override styles = [boxes, css`
+  static override styles = [
+    boxes,
+    css`
     :host { display: block; font: 14px/1.4 system-ui, sans-serif; color: #1d2430; }
     textarea { width: 100%; box-sizing: border-box; font: 0.95rem ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; padding: 0.4rem; min-height: 4.5rem; }
     table { border-collapse: collapse; font-variant-numeric: tabular-nums; margin: 0.4rem 0; }
@@ -70,7 +82,8 @@ export class MamScorer extends MamElement {
     th:first-child, td:first-child { text-align: left; }
     tr.best td { font-weight: 600; color: #17803d; }
     .meta { color: #556; font-size: 0.85rem; }
-  `];
+  `,
+  ];
 
   protected loaded(info: ModelInfo): void {
     this.info = info;
@@ -104,7 +117,9 @@ export class MamScorer extends MamElement {
       this.observed = 0;
       this.ms = 0;
       this.state = 'done';
-      this.dispatchEvent(new CustomEvent('score-done', { detail: { scores: [], observed: 0, ms: 0 }, bubbles: true, composed: true }));
+      this.dispatchEvent(
+        new CustomEvent('score-done', { detail: { scores: [], observed: 0, ms: 0 }, bubbles: true, composed: true }),
+      );
       return;
     }
     this.running = true;
@@ -114,7 +129,10 @@ export class MamScorer extends MamElement {
       const t0 = performance.now();
       const lines: ScoreLine[] = [];
       const classes = conditionalClasses(info);
-      for (const [label, classId] of [...classes.map((c): [string, number | undefined] => [c, info.classes.indexOf(c)]), ['unconditional', undefined] as [string, undefined]]) {
+      for (const [label, classId] of [
+        ...classes.map((c): [string, number | undefined] => [c, info.classes.indexOf(c)]),
+        ['unconditional', undefined] as [string, undefined],
+      ]) {
         const [logp] = await engine.score(info.id, tok.tokens.slice(), 1, L, classId);
         lines.push({ label, classId, logp, perChar: logp / Math.max(1, tok.observed) });
       }
@@ -122,9 +140,19 @@ export class MamScorer extends MamElement {
       this.scores = lines;
       this.observed = tok.observed;
       this.state = 'done';
-      this.dispatchEvent(new CustomEvent('score-done', { detail: { scores: lines, observed: tok.observed, ms: this.ms }, bubbles: true, composed: true }));
+      this.dispatchEvent(
+        new CustomEvent('score-done', {
+          detail: { scores: lines, observed: tok.observed, ms: this.ms },
+          bubbles: true,
+          composed: true,
+        }),
+      );
     } catch (e) {
-      try { rethrow(this.backend, e); } catch { /* forgets a crashed worker */ }
+      try {
+        rethrow(this.backend, e);
+      } catch {
+        /* forgets a crashed worker */
+      }
       this.fail(e);
     } finally {
       this.running = false;
@@ -149,20 +177,29 @@ export class MamScorer extends MamElement {
   }
 
   protected override render() {
-    const info = this.info, b = this.backendInfo;
-    const best = this.scores?.filter((s) => s.classId !== undefined).reduce<ScoreLine | undefined>((a, s) => (!a || s.logp > a.logp ? s : a), undefined);
+    const info = this.info,
+      b = this.backendInfo;
+    const best = this.scores
+      ?.filter((s) => s.classId !== undefined)
+      .reduce<ScoreLine | undefined>((a, s) => (!a || s.logp > a.logp ? s : a), undefined);
     return html`
       ${b?.name === 'cpu' ? html`<p class="notice" role="status">WebGPU is not available here, so scoring runs on the CPU backend. ${b.fallbackReason ?? ''}</p>` : nothing}
       <label for="t">Text (<code>?</code> = unknown character${info ? `, window ${this.length ?? info.maxLength} characters` : ''})</label>
       <textarea id="t" spellcheck="false" maxlength=${this.length ?? info?.maxLength ?? 128} .value=${this.text} @input=${(e: Event) => this.onInput(e)}></textarea>
       ${this.error ? html`<p class="error" role="alert"><strong>${this.error.name}</strong>: ${this.error.message}</p>` : nothing}
       ${this.scores && this.observed === 0 ? html`<p class="meta" role="status" id="nothing">Nothing observed: every character is unknown, so there is nothing to score.</p>` : nothing}
-      ${this.scores && this.observed > 0 ? html`<table aria-label="log-likelihood">
+      ${
+        this.scores && this.observed > 0
+          ? html`<table aria-label="log-likelihood">
           <thead><tr><th scope="col">class</th><th scope="col">log p (nats)</th><th scope="col">per observed char</th></tr></thead>
           <tbody>${this.scores.map((s) => html`<tr class=${s === best ? 'best' : ''}><td>${s.label}</td><td>${s.logp.toFixed(2)}</td><td>${s.perChar.toFixed(3)}</td></tr>`)}</tbody>
         </table>
         <div class="meta">${this.observed} observed characters · ${this.scores.length} passes in ${this.ms.toFixed(0)} ms${this.state === 'scoring' ? ' · scoring…' : ''}</div>
-        ${this.calibrationNote()}` : this.scores ? nothing : html`<div class="meta">${this.state === 'loading' ? 'loading model…' : this.state === 'scoring' ? 'scoring…' : ''}</div>`}
+        ${this.calibrationNote()}`
+          : this.scores
+            ? nothing
+            : html`<div class="meta">${this.state === 'loading' ? 'loading model…' : this.state === 'scoring' ? 'scoring…' : ''}</div>`
+      }
     `;
   }
 }

@@ -18,14 +18,32 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { live } from 'lit/directives/live.js';
-import type { BackendInfo } from '../backend/backend.js';
-import { DRAFT_MARK } from '../samplers/asarm.js';
-import type { EngineProgress, ImageSampleRequest, ImageSampleResult, ModelInfo, TextSampleRequest, TextSampleResult } from '../worker/protocol.js';
-import type { BackendPreference } from '../worker/protocol.js';
+import {
+  DRAFT_MARK,
+  type BackendInfo,
+  type BackendPreference,
+  type EngineProgress,
+  type ImageSampleRequest,
+  type ImageSampleResult,
+  type ModelInfo,
+  type TextSampleRequest,
+  type TextSampleResult,
+} from '../worker/protocol.js';
 import { allowedOriginsAttribute, engineFor, errorDetail, modelFor, resolveModelUrl, rethrow } from './engine-host.js';
 import { boxes } from './styles.js';
 import { defaultOf, KNOBS, knobDefault } from '../knobs/registry.js';
-import { checkKnob, conditionalClasses, knobProperty, knobsFor, modelKind, parseKnob, SAMPLERS, type KnobName, type KnobSpec, type ModelKind } from './knobs.js';
+import {
+  checkKnob,
+  conditionalClasses,
+  knobProperty,
+  knobsFor,
+  modelKind,
+  parseKnob,
+  SAMPLERS,
+  type KnobName,
+  type KnobSpec,
+  type ModelKind,
+} from './knobs.js';
 
 export type ScopeState = 'loading' | 'ready' | 'running' | 'done' | 'stopped' | 'error';
 
@@ -55,7 +73,10 @@ const KNOB_PROPS = new Set<string>([...KNOBS.filter((k) => k.input).map((k) => k
 
 @customElement('sample-scope')
 export class SampleScope extends LitElement {
-  /** Model: a name under `models-base` ("text-mdm", "digits-diffusion") or the URL of a model folder / its manifest.json. */
+  /**
+   * Model: a name under `models-base` ("text-mdm", "digits-diffusion") or the URL of a model folder / its
+   * manifest.json.
+   */
   @property() model = 'text-mdm';
   /** Where model names are looked up (default "/models/", relative to the page). */
   @property({ attribute: 'models-base' }) modelsBase = '/models/';
@@ -72,7 +93,10 @@ export class SampleScope extends LitElement {
   @property(knobProperty('seed')) seed = defaultOf<number>('seed');
   /** The model's class by name or index ("moby", "3"); empty = unconditional. */
   @property(knobProperty('classLabel')) classLabel = '';
-  /** Classifier-free guidance scale s, text and images alike: 1 = the conditional model (the default when empty), 0 = unconditional, > 1 sharper. */
+  /**
+   * Classifier-free guidance scale s, text and images alike: 1 = the conditional model (the default when empty), 0 =
+   * unconditional, > 1 sharper.
+   */
   @property(knobProperty('guidance')) guidance?: number;
   /** Text: softmax temperature (0 = greedy). */
   @property(knobProperty('temperature')) temperature = defaultOf<number>('temperature');
@@ -80,15 +104,22 @@ export class SampleScope extends LitElement {
   @property(knobProperty('topP')) topP = defaultOf<number>('topP');
   /** Text: keep the k most likely tokens (0 = off). */
   @property(knobProperty('topK')) topK = defaultOf<number>('topK');
-  /** MDM ancestral: time-grid steps; images: denoising steps. Empty = the registry's default for the sampler (src/knobs/registry.ts). */
+  /**
+   * MDM ancestral: time-grid steps; images: denoising steps. Empty = the registry's default for the sampler
+   * (src/knobs/registry.ts).
+   */
   @property(knobProperty('steps')) steps?: number;
   /** MDM ancestral: reveal exactly k tokens per pass (instead of the time grid). */
   @property(knobProperty('tokensPerStep')) tokensPerStep?: number;
   /** AS-ARM ASSD: draft length k ≥ 2 (the sampler's `draft`; attribute `draft-k`). */
   @property(knobProperty('draft')) draft = defaultOf<number>('draft');
   /** @deprecated the knob is `draft` (attribute `draft-k`) everywhere else; this old property name still works */
-  get draftK(): number { return this.draft; }
-  set draftK(v: number) { this.draft = v; }
+  get draftK(): number {
+    return this.draft;
+  }
+  set draftK(v: number) {
+    this.draft = v;
+  }
   /** Text: 'precise' or 'naive-f32' categorical draws. */
   @property(knobProperty('precision')) precision = defaultOf<string>('precision');
   /** Images, DDIM: η ∈ [0, 1]. */
@@ -131,7 +162,9 @@ export class SampleScope extends LitElement {
   private canvas?: HTMLCanvasElement;
   private lastImages?: Float32Array;
 
-  static override styles = [boxes, css`
+  static override styles = [
+    boxes,
+    css`
     :host { display: block; font: 14px/1.4 system-ui, sans-serif; color: #1d2430; border: 1px solid #dde1e8; border-radius: 8px; padding: 0.8rem 1rem; background: #fff; }
     :host([hidden]) { display: none; }
     h3 { margin: 0 0 0.4rem; font-size: 1rem; }
@@ -161,7 +194,8 @@ export class SampleScope extends LitElement {
     .legend span { padding: 0 0.3rem; border-radius: 2px; }
     canvas { image-rendering: pixelated; background: #fff; border: 1px solid #dde1e8; max-width: 100%; display: block; margin: 0.4rem 0; }
     footer { font-size: 0.85rem; color: #334; border-top: 1px solid #eef0f4; padding-top: 0.35rem; margin-top: 0.35rem; font-variant-numeric: tabular-nums; }
-  `];
+  `,
+  ];
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
@@ -207,7 +241,10 @@ export class SampleScope extends LitElement {
       this.backendInfo = backend;
       const info = await modelFor(this.backend, resolveModelUrl(this.model, this.modelsBase), this.origins());
       if (seq !== this.loadSeq) return;
-      if (!modelKind(info)) throw new TypeError(`model "${info.name}" is a ${info.kind} model: <sample-scope> samples text (MDM, AS-ARM) and image diffusion models`);
+      if (!modelKind(info))
+        throw new TypeError(
+          `model "${info.name}" is a ${info.kind} model: <sample-scope> samples text (MDM, AS-ARM) and image diffusion models`,
+        );
       this.info = info;
       this.state = 'ready';
       if (this.autostart) void this.start();
@@ -336,7 +373,9 @@ export class SampleScope extends LitElement {
     this.lastImages = undefined;
     const controller = (this.controller = new AbortController());
     this.started = performance.now();
-    this.timer = setInterval(() => { this.elapsedMs = performance.now() - this.started; }, 100);
+    this.timer = setInterval(() => {
+      this.elapsedMs = performance.now() - this.started;
+    }, 100);
     try {
       const { engine } = await engineFor(this.backend);
       let detail: SampleDoneDetail;
@@ -344,7 +383,9 @@ export class SampleScope extends LitElement {
         const req = await this.buildImage(info);
         this.totalSteps = req.hybrid ? req.hybrid.baseSteps + req.hybrid.studentSteps : req.options.steps;
         this.emit('sample-start', { request: req });
-        const r: ImageSampleResult = await engine.sampleImage(req, (p) => this.onProgress(p), { signal: controller.signal });
+        const r: ImageSampleResult = await engine.sampleImage(req, (p) => this.onProgress(p), {
+          signal: controller.signal,
+        });
         this.paint(r.images);
         detail = { nfe: r.nfe, ms: performance.now() - this.started, backend: r.backend, images: r.images };
       } else {
@@ -352,11 +393,20 @@ export class SampleScope extends LitElement {
         this.totalSteps = undefined;
         this.tokens = new Uint32Array(req.options.batch * req.options.length).fill(info.maskId ?? 0);
         this.emit('sample-start', { request: req });
-        const r: TextSampleResult = await engine.sampleText(req, (p) => this.onProgress(p), { signal: controller.signal });
+        const r: TextSampleResult = await engine.sampleText(req, (p) => this.onProgress(p), {
+          signal: controller.signal,
+        });
         this.tokens = r.samples;
         this.fresh = undefined;
         const spec = r as TextSampleResult & { proposed?: number; accepted?: number };
-        detail = { nfe: r.nfe, ms: performance.now() - this.started, backend: r.backend, texts: r.texts, proposed: spec.proposed, accepted: spec.accepted };
+        detail = {
+          nfe: r.nfe,
+          ms: performance.now() - this.started,
+          backend: r.backend,
+          texts: r.texts,
+          proposed: spec.proposed,
+          accepted: spec.accepted,
+        };
       }
       this.fraction = 1;
       this.nfe = detail.nfe;
@@ -372,7 +422,11 @@ export class SampleScope extends LitElement {
         this.stoppedAt = err.step ?? this.step;
         this.emit('sample-error', { name: err.name, code: (err as { code?: string }).code, message: err.message });
       } else {
-        try { rethrow(this.backend, e); } catch { /* cached worker state dropped if it crashed */ }
+        try {
+          rethrow(this.backend, e);
+        } catch {
+          /* cached worker state dropped if it crashed */
+        }
         if (this.nfe === 0) this.tokens = undefined; // nothing was drawn: show no all-[MASK] rows
         this.fail(e);
       }
@@ -413,7 +467,13 @@ export class SampleScope extends LitElement {
       this.fraction = (p.step + 1) / p.steps;
     }
     if (p.x0) this.paint(p.x0);
-    this.emit('sample-progress', { step: p.step, steps: p.steps, nfe: p.nfe, fraction: this.fraction, elapsedMs: this.elapsedMs });
+    this.emit('sample-progress', {
+      step: p.step,
+      steps: p.steps,
+      nfe: p.nfe,
+      fraction: this.fraction,
+      elapsedMs: this.elapsedMs,
+    });
   }
 
   /** draw (n, H, W, C) images in [0, 1] as dark ink on white, in a grid of up to 8 columns */
@@ -424,7 +484,9 @@ export class SampleScope extends LitElement {
     if (!c || !shape) return;
     const [H, W, C] = shape;
     const n = Math.floor(images.length / (H * W * C));
-    const cols = Math.min(8, n), rows = Math.ceil(n / cols), gap = 2;
+    const cols = Math.min(8, n),
+      rows = Math.ceil(n / cols),
+      gap = 2;
     c.width = cols * (W + gap) - gap;
     c.height = rows * (H + gap) - gap;
     const ctx = c.getContext('2d');
@@ -488,18 +550,30 @@ export class SampleScope extends LitElement {
   }
 
   private renderRows() {
-    const info = this.info, tokens = this.tokens;
+    const info = this.info,
+      tokens = this.tokens;
     if (!info || !tokens || !info.vocab) return nothing;
-    const L = this.done?.texts ? tokens.length / this.done.texts.length : this.length ?? info.maxLength!;
+    const L = this.done?.texts ? tokens.length / this.done.texts.length : (this.length ?? info.maxLength!);
     const B = Math.floor(tokens.length / L);
-    const mask = info.maskId, vocab = info.vocab;
+    const mask = info.maskId,
+      vocab = info.vocab;
     const rows = [];
     for (let b = 0; b < B; b++) {
       const spans = [];
       for (let i = 0; i < L; i++) {
-        const k = b * L + i, t = tokens[k];
+        const k = b * L + i,
+          t = tokens[k];
         const d = this.drafts?.[k] ?? 0;
-        const cls = t === mask ? (d === DRAFT_MARK.DISCARDED ? 'm d-disc' : 'm') : d ? DRAFT_CLASS[d] : this.fresh?.[k] ? 'new' : '';
+        const cls =
+          t === mask
+            ? d === DRAFT_MARK.DISCARDED
+              ? 'm d-disc'
+              : 'm'
+            : d
+              ? DRAFT_CLASS[d]
+              : this.fresh?.[k]
+                ? 'new'
+                : '';
         spans.push(html`<span class=${cls}>${t === mask ? '·' : vocab[t]}</span>`);
       }
       rows.push(html`<div class="row" role="listitem" aria-label=${`sample ${b + 1}`}>${spans}</div>`);
@@ -508,7 +582,8 @@ export class SampleScope extends LitElement {
   }
 
   private renderLegend() {
-    if (this.effectiveSampler !== 'assd') return html`<div class="legend"><span class="m">·</span> masked <span class="new">x</span> revealed by the last pass</div>`;
+    if (this.effectiveSampler !== 'assd')
+      return html`<div class="legend"><span class="m">·</span> masked <span class="new">x</span> revealed by the last pass</div>`;
     return html`<div class="legend">last round: <span class="d-exact">exact draft</span><span class="d-acc">accepted draft</span><span class="d-rej">rejected → resampled</span><span class="d-bonus">bonus</span><span class="d-disc">discarded</span><span class="m">·</span> masked</div>`;
   }
 
@@ -535,8 +610,15 @@ export class SampleScope extends LitElement {
 
   private renderProgress() {
     const pct = Math.round(this.fraction * 100);
-    const steps = this.totalSteps ? `step ${Math.min(this.step + 1, this.totalSteps)} / ${this.totalSteps}` : `${pct}% decided`;
-    const status = this.state === 'stopped' ? `stopped at step ${this.stoppedAt}` : this.state === 'loading' ? 'loading model…' : steps;
+    const steps = this.totalSteps
+      ? `step ${Math.min(this.step + 1, this.totalSteps)} / ${this.totalSteps}`
+      : `${pct}% decided`;
+    const status =
+      this.state === 'stopped'
+        ? `stopped at step ${this.stoppedAt}`
+        : this.state === 'loading'
+          ? 'loading model…'
+          : steps;
     return html`<div class="bar">
       <button class="primary" part="start" ?disabled=${this.state === 'running' || this.state === 'loading' || !this.info || this.invalid.size > 0} @click=${() => void this.start()}>Sample</button>
       <button part="stop" ?disabled=${this.state !== 'running'} @click=${() => this.stop()}>Stop</button>
@@ -548,7 +630,9 @@ export class SampleScope extends LitElement {
   private renderFooter() {
     const d = this.done;
     if (!d) return nothing;
-    const spec = d.proposed ? ` · drafts accepted ${d.accepted} / ${d.proposed} (${Math.round((100 * d.accepted!) / d.proposed)}%)` : '';
+    const spec = d.proposed
+      ? ` · drafts accepted ${d.accepted} / ${d.proposed} (${Math.round((100 * d.accepted!) / d.proposed)}%)`
+      : '';
     return html`<footer part="footer">NFE ${d.nfe} · ${(d.ms / 1000).toFixed(2)} s · ${this.backendLabel()}${spec}</footer>`;
   }
 

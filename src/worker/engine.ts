@@ -16,81 +16,48 @@ import type { Backend, BackendInfo } from '../backend/backend.js';
 import { createBackend } from '../backend/create.js';
 import { WebGPUBackend } from '../backend/webgpu.js';
 import { AbortError, DeviceLostError, OpInputError, UnknownModelError } from '../errors.js';
-import { loadClassifier, loadDenoiser, loadInterpolatedDenoiser, loadManifest, loadModel, loadRoleFiles, loadTextClassifier, type LoadOptions } from '../models/index.js';
+import {
+  loadClassifier,
+  loadDenoiser,
+  loadInterpolatedDenoiser,
+  loadManifest,
+  loadModel,
+  loadRoleFiles,
+  loadTextClassifier,
+  type LoadOptions,
+} from '../models/index.js';
 import { nllLeftToRight } from '../metrics/nll.js';
-import type { SweepRecord, SweepSpec } from '../metrics/sweep.js';
-import { computeReferenceSet, evaluateImages, evaluateText, runSweep, type EvalOptions, type Metrics, type ReferenceSet } from './sweep.js';
-import { marginalFormOf, type AnyManifest, type MamCalibrationRecord, type MarginalForm } from '../models/manifest.js';
+import { computeReferenceSet, evaluateImages, evaluateText, type ReferenceSet } from '../sweep/evaluate.js';
+import { runSweep } from '../sweep/run.js';
+import type { SweepSpec } from '../sweep/spec.js';
+import type { SweepRecord } from '../sweep/records.js';
+import { marginalFormOf, type AnyManifest } from '../models/manifest.js';
 import type { ClassifierModel, DenoiserModel, Model, TextClassifierModel } from '../models/model.js';
 import { loadOnnxModel } from '../models/onnx.js';
-import { sampleAsarm, type AsarmOptions } from '../samplers/asarm.js';
-import { sampleDiffusion, type DiffusionOptions } from '../samplers/diffusion.js';
+import { sampleAsarm } from '../samplers/asarm.js';
+import { sampleDiffusion } from '../samplers/diffusion.js';
 import { logMarginals } from '../samplers/mam.js';
-import { sampleMdm, type MdmOptions } from '../samplers/mdm.js';
+import { sampleMdm } from '../samplers/mdm.js';
 import type { SampleResult, SamplerCheckpoint } from '../samplers/common.js';
-import type { BackendPreference } from './protocol.js';
-
-export interface ModelInfo {
-  /** handle for later calls */
-  id: string;
-  name: string;
-  kind: 'text' | 'denoiser' | 'classifier' | 'text-classifier';
-  family: string;
-  classes: string[];
-  /** text: vocabulary and [MASK]; images: (H, W, C) */
-  vocab?: string[];
-  maskId?: number;
-  maxLength?: number;
-  attention?: 'bidirectional' | 'two-stream';
-  hasMarginalHead?: boolean;
-  imageShape?: [number, number, number];
-  timesteps?: number;
-  metrics?: Record<string, unknown>;
-  /** Ising MaM models: lattice side L (tokens = L²), inverse temperature β and exact log Z */
-  ising?: { L: number; beta: number; logZ: number };
-  /**
-   * MaM models: the marginal head's form — 'observed-softplus' is a log-probability by construction
-   * (0 with nothing observed, never positive); 'mean-linear' is unconstrained
-   */
-  marginalForm?: MarginalForm;
-  /** Text MaM models: the head's measured calibration, when the manifest records one (scripts/calibrate-mam.ts) */
-  calibration?: MamCalibrationRecord;
-}
-
-/** Per-step progress of a request (cloneable: crosses the worker boundary). */
-export interface EngineProgress {
-  requestId: string;
-  step: number;
-  /** total steps when known in advance */
-  steps?: number;
-  nfe: number;
-  /** text: current tokens (batch, length), [MASK] where undecided */
-  tokens?: Uint32Array;
-  /** text, ASSD: what the last round did at each position (batch, length), asarm's DRAFT_MARK values */
-  drafts?: Uint8Array;
-  /** images: x̂0 preview (batch, H, W, C) in [0, 1] */
-  x0?: Float32Array;
-}
-
-export type ProgressFn = (p: EngineProgress) => void;
-
-type TextKnobs = Omit<MdmOptions, 'onStep' | 'sampler'> & Omit<AsarmOptions, 'onStep' | 'sampler'>;
-
-export interface TextSampleRequest {
-  model: string;
-  sampler: 'fhs' | 'ancestral' | 'sequential' | 'assd';
-  options: Omit<TextKnobs, 'prompt'> & { prompt?: Int32Array };
-}
-
-export interface ImageSampleRequest {
-  model: string;
-  options: Omit<DiffusionOptions, 'onStep' | 'hybrid'>;
-  /** base → student switch: handle of the student denoiser */
-  hybrid?: { student: string; baseSteps: number; studentSteps: number };
-}
-
-export type TextSampleResult = SampleResult & { texts: string[] };
-export type ImageSampleResult = Awaited<ReturnType<typeof sampleDiffusion>>;
+import type {
+  BackendAvailability,
+  BackendPreference,
+  EngineApi,
+  EvalOptions,
+  ImageSampleRequest,
+  ImageSampleResult,
+  InterruptedRequest,
+  MatmulRequest,
+  MatmulResult,
+  Metrics,
+  ModelInfo,
+  ProgressFn,
+  RequestOptions,
+  SampleRequest,
+  SweepOptions,
+  TextSampleRequest,
+  TextSampleResult,
+} from './protocol.js';
 
 type Loaded =
   | { kind: 'text'; model: Model; info: ModelInfo }
@@ -100,18 +67,21 @@ type Loaded =
 
 let nextRequest = 0;
 
-export class Engine {
+export class Engine implements EngineApi {
   private backend: Promise<Backend> | null = null;
   private readonly models = new Map<string, Loaded>();
   private readonly cancelled = new Set<string>();
   private readonly active = new Set<string>();
   /** how each loaded model was loaded, to reload after device loss */
-  private readonly sources = new Map<string, { source: string; opts: LoadOptions; interpolate?: { b: string; lambda: number } }>();
+  private readonly sources = new Map<
+    string,
+    { source: string; opts: LoadOptions; interpolate?: { b: string; lambda: number } }
+  >();
   private prefer: BackendPreference = 'auto';
   /** classifiers' real reference sets in their feature spaces, by classifier handle */
   private readonly references = new Map<string, Promise<ReferenceSet>>();
   /** requests interrupted by device loss: what they asked and how far they got */
-  private readonly interrupted = new Map<string, { kind: 'text'; req: TextSampleRequest; checkpoint?: SamplerCheckpoint } | { kind: 'image'; req: ImageSampleRequest; checkpoint?: SamplerCheckpoint }>();
+  private readonly interrupted = new Map<string, InterruptedRequest>();
 
   /** Acquire the backend (once); returns which one is in use and why. */
   async init(prefer: BackendPreference = 'auto'): Promise<BackendInfo> {
@@ -122,7 +92,7 @@ export class Engine {
 
   /** the backend (acquired on first use with 'auto') */
   async be(): Promise<Backend> {
-    return (await (this.backend ??= createBackend({ prefer: this.prefer })));
+    return await (this.backend ??= createBackend({ prefer: this.prefer }));
   }
 
   /**
@@ -131,29 +101,80 @@ export class Engine {
    * any fetch otherwise); every file's sha256 is checked before parsing (IntegrityError, nothing loaded).
    */
   async loadModel(source: string, opts: LoadOptions & { id?: string } = {}): Promise<ModelInfo> {
+    // in a browser worker a relative URL means the page's; in Node it is a file path
+    if (typeof location !== 'undefined') source = new URL(source, location.href).href;
     const be = await this.be();
     const manifest: AnyManifest = await loadManifest(source, opts);
     const id = opts.id ?? manifest.name;
     let entry: Loaded;
-    const base = { id, name: manifest.name, family: manifest.family, metrics: manifest.metrics as Record<string, unknown> | undefined };
+    const base = {
+      id,
+      name: manifest.name,
+      family: manifest.family,
+      metrics: manifest.metrics as Record<string, unknown> | undefined,
+    };
     if (manifest.architecture.type === 'dit') {
       const m = await loadDenoiser(source, be, opts);
-      entry = { kind: 'denoiser', model: m, info: { ...base, kind: 'denoiser', classes: m.manifest.classes, imageShape: [m.imageSize, m.imageSize, m.channels], timesteps: m.timesteps } };
+      entry = {
+        kind: 'denoiser',
+        model: m,
+        info: {
+          ...base,
+          kind: 'denoiser',
+          classes: m.manifest.classes,
+          imageShape: [m.imageSize, m.imageSize, m.channels],
+          timesteps: m.timesteps,
+        },
+      };
     } else if (manifest.architecture.type === 'cnn') {
       const m = await loadClassifier(source, be, opts);
-      entry = { kind: 'classifier', model: m, info: { ...base, kind: 'classifier', classes: m.manifest.classes, imageShape: [m.imageSize, m.imageSize, m.manifest.architecture.channels] } };
+      entry = {
+        kind: 'classifier',
+        model: m,
+        info: {
+          ...base,
+          kind: 'classifier',
+          classes: m.manifest.classes,
+          imageShape: [m.imageSize, m.imageSize, m.manifest.architecture.channels],
+        },
+      };
     } else if (manifest.architecture.type === 'textcnn') {
       const m = await loadTextClassifier(source, be, opts);
-      entry = { kind: 'text-classifier', model: m, info: { ...base, kind: 'text-classifier', classes: m.manifest.classes, vocab: m.manifest.tokenizer.vocab, maxLength: m.length } };
+      entry = {
+        kind: 'text-classifier',
+        model: m,
+        info: {
+          ...base,
+          kind: 'text-classifier',
+          classes: m.manifest.classes,
+          vocab: m.manifest.tokenizer.vocab,
+          maxLength: m.length,
+        },
+      };
     } else {
       // an ONNX graph (onnxruntime-web, imported only now) or our transformer: the same Model to the samplers
-      const m: Model = manifest.architecture.type === 'onnx' ? await loadOnnxModel(source, be, opts) : await loadModel(source, be, opts);
+      const m: Model =
+        manifest.architecture.type === 'onnx'
+          ? await loadOnnxModel(source, be, opts)
+          : await loadModel(source, be, opts);
       entry = {
-        kind: 'text', model: m,
-        info: { ...base, kind: 'text', classes: m.manifest.classes, vocab: m.manifest.tokenizer.vocab, maskId: m.maskId, maxLength: m.maxLength, attention: m.attention, hasMarginalHead: m.hasMarginalHead,
-          ...(m.manifest.ising ? { ising: { L: m.manifest.ising.L, beta: m.manifest.ising.beta, logZ: m.manifest.ising.log_z } } : {}),
+        kind: 'text',
+        model: m,
+        info: {
+          ...base,
+          kind: 'text',
+          classes: m.manifest.classes,
+          vocab: m.manifest.tokenizer.vocab,
+          maskId: m.maskId,
+          maxLength: m.maxLength,
+          attention: m.attention,
+          hasMarginalHead: m.hasMarginalHead,
+          ...(m.manifest.ising
+            ? { ising: { L: m.manifest.ising.L, beta: m.manifest.ising.beta, logZ: m.manifest.ising.log_z } }
+            : {}),
           ...(m.hasMarginalHead ? { marginalForm: marginalFormOf(m.manifest) } : {}),
-          ...(m.manifest.calibration ? { calibration: m.manifest.calibration } : {}) },
+          ...(m.manifest.calibration ? { calibration: m.manifest.calibration } : {}),
+        },
       };
     }
     // a model already under this handle is replaced only now: a load that fails (IntegrityError,
@@ -173,17 +194,32 @@ export class Engine {
     const [sa, sb] = [a, b].map((x) => {
       const m = this.models.get(x);
       if (!m) throw new UnknownModelError(x, [...this.models.keys()]);
-      if (m.kind !== 'denoiser') throw new OpInputError('loadInterpolated', `model "${x}" is a ${m.kind} model; only denoisers interpolate`);
+      if (m.kind !== 'denoiser')
+        throw new OpInputError('loadInterpolated', `model "${x}" is a ${m.kind} model; only denoisers interpolate`);
       return this.sources.get(x)!;
     });
     return this.loadInterpolatedFrom(sa.source, sb.source, lambda, sa.opts, opts.id ?? `${a}×${b}@${lambda}`);
   }
 
-  private async loadInterpolatedFrom(a: string, b: string, lambda: number, opts: LoadOptions, id: string): Promise<ModelInfo> {
+  private async loadInterpolatedFrom(
+    a: string,
+    b: string,
+    lambda: number,
+    opts: LoadOptions,
+    id: string,
+  ): Promise<ModelInfo> {
     const be = await this.be();
     const m = await loadInterpolatedDenoiser(a, b, lambda, be, opts);
     if (this.models.has(id)) this.unload(id);
-    const info: ModelInfo = { id, name: m.name, family: m.manifest.family, kind: 'denoiser', classes: m.manifest.classes, imageShape: [m.imageSize, m.imageSize, m.channels], timesteps: m.timesteps };
+    const info: ModelInfo = {
+      id,
+      name: m.name,
+      family: m.manifest.family,
+      kind: 'denoiser',
+      classes: m.manifest.classes,
+      imageShape: [m.imageSize, m.imageSize, m.channels],
+      timesteps: m.timesteps,
+    };
     this.models.set(id, { kind: 'denoiser', model: m, info });
     this.sources.set(id, { source: a, opts, interpolate: { b, lambda } });
     return info;
@@ -212,7 +248,8 @@ export class Engine {
   private get<K extends Loaded['kind']>(id: string, kind: K): Extract<Loaded, { kind: K }> {
     const m = this.models.get(id);
     if (!m) throw new UnknownModelError(id, [...this.models.keys()]);
-    if (m.kind !== kind) throw new OpInputError('engine', `model "${id}" is a ${m.kind} model, this call needs a ${kind} model`);
+    if (m.kind !== kind)
+      throw new OpInputError('engine', `model "${id}" is a ${m.kind} model, this call needs a ${kind} model`);
     return m as Extract<Loaded, { kind: K }>;
   }
 
@@ -228,21 +265,29 @@ export class Engine {
     return slash > 0 && this.cancelled.has(id.slice(0, slash));
   }
 
-  private async run<T>(requestId: string | undefined, f: (check: (step: number) => void, id: string) => Promise<T>): Promise<T> {
-    const id = requestId ?? `r${++nextRequest}`;
+  private async run<T>(
+    o: RequestOptions,
+    f: (check: (step: number) => void, id: string) => Promise<T>,
+    prefix = 'r',
+  ): Promise<T> {
+    const id = o.requestId ?? `${prefix}${++nextRequest}`;
     this.active.add(id);
+    const abort = () => this.cancel(id);
+    if (o.signal?.aborted) abort();
+    o.signal?.addEventListener('abort', abort, { once: true });
     try {
       return await f((step) => {
         if (this.isCancelled(id)) throw new AbortError(id, step);
       }, id);
     } finally {
+      o.signal?.removeEventListener('abort', abort);
       this.active.delete(id);
       this.cancelled.delete(id);
     }
   }
 
   /** The device died under a request: forget the backend and the models' device copies (sources are kept). */
-  private onLost(rid: string, entry: { kind: 'text'; req: TextSampleRequest; checkpoint?: SamplerCheckpoint } | { kind: 'image'; req: ImageSampleRequest; checkpoint?: SamplerCheckpoint }): void {
+  private onLost(rid: string, entry: InterruptedRequest): void {
     this.interrupted.set(rid, entry);
     this.backend = null;
     this.models.clear();
@@ -263,11 +308,20 @@ export class Engine {
   /** Continue a request interrupted by device loss from its last completed step. */
   async resume(requestId: string, onProgress?: ProgressFn): Promise<TextSampleResult | ImageSampleResult> {
     const it = this.interrupted.get(requestId);
-    if (!it) throw new OpInputError('resume', `no interrupted request "${requestId}" (interrupted: ${[...this.interrupted.keys()].join(', ') || 'none'})`);
+    if (!it)
+      throw new OpInputError(
+        'resume',
+        `no interrupted request "${requestId}" (interrupted: ${[...this.interrupted.keys()].join(', ') || 'none'})`,
+      );
     await this.recover();
     this.interrupted.delete(requestId);
-    if (it.kind === 'text') return this.sampleText({ ...it.req, options: { ...it.req.options, resume: it.checkpoint } }, onProgress, requestId);
-    return this.sampleImage({ ...it.req, options: { ...it.req.options, resume: it.checkpoint } }, onProgress, requestId);
+    if (it.kind === 'text')
+      return this.sampleText({ ...it.req, options: { ...it.req.options, resume: it.checkpoint } }, onProgress, {
+        requestId,
+      });
+    return this.sampleImage({ ...it.req, options: { ...it.req.options, resume: it.checkpoint } }, onProgress, {
+      requestId,
+    });
   }
 
   /** ids of requests interrupted by device loss (resumable) */
@@ -281,15 +335,25 @@ export class Engine {
    */
   async loseDeviceForTest(): Promise<void> {
     const be = await this.backend;
-    if (!(be instanceof WebGPUBackend)) throw new OpInputError('loseDeviceForTest', `needs a webgpu backend (current: ${be ? be.name : 'none acquired'})`);
+    if (!(be instanceof WebGPUBackend))
+      throw new OpInputError(
+        'loseDeviceForTest',
+        `needs a webgpu backend (current: ${be ? be.name : 'none acquired'})`,
+      );
     be.runtime.device.destroy();
   }
 
-  async sampleText(req: TextSampleRequest, onProgress?: ProgressFn, requestId?: string): Promise<TextSampleResult> {
+  async sampleText(req: TextSampleRequest, onProgress?: ProgressFn, o: RequestOptions = {}): Promise<TextSampleResult> {
     const { model } = this.get(req.model, 'text');
-    return this.run(requestId, async (check, rid) => {
+    return this.run(o, async (check, rid) => {
       let checkpoint: SamplerCheckpoint | undefined = req.options.resume;
-      const onStep = (p: { step: number; nfe: number; tokens: Uint32Array; drafts?: Uint8Array; checkpoint?: SamplerCheckpoint }) => {
+      const onStep = (p: {
+        step: number;
+        nfe: number;
+        tokens: Uint32Array;
+        drafts?: Uint8Array;
+        checkpoint?: SamplerCheckpoint;
+      }) => {
         checkpoint = p.checkpoint ?? checkpoint;
         check(p.step);
         onProgress?.({ requestId: rid, step: p.step, nfe: p.nfe, tokens: p.tokens, drafts: p.drafts });
@@ -302,29 +366,53 @@ export class Engine {
         throw e;
       }
       const vocab = model.manifest.tokenizer.vocab;
-      const texts = Array.from({ length: res.batch }, (_, b) => Array.from(res.samples.subarray(b * res.length, (b + 1) * res.length), (t) => (t === model.maskId ? '_' : vocab[t])).join(''));
+      const texts = Array.from({ length: res.batch }, (_, b) =>
+        Array.from(res.samples.subarray(b * res.length, (b + 1) * res.length), (t) =>
+          t === model.maskId ? '_' : vocab[t],
+        ).join(''),
+      );
       return { ...res, texts };
     });
   }
 
-  private textSample(model: Model, req: TextSampleRequest, onStep: (p: { step: number; nfe: number; tokens: Uint32Array; drafts?: Uint8Array; checkpoint?: SamplerCheckpoint }) => void): Promise<SampleResult> {
-    if (req.sampler === 'fhs' || req.sampler === 'ancestral') return sampleMdm(model, { ...req.options, sampler: req.sampler, onStep });
+  private textSample(
+    model: Model,
+    req: TextSampleRequest,
+    onStep: (p: {
+      step: number;
+      nfe: number;
+      tokens: Uint32Array;
+      drafts?: Uint8Array;
+      checkpoint?: SamplerCheckpoint;
+    }) => void,
+  ): Promise<SampleResult> {
+    if (req.sampler === 'fhs' || req.sampler === 'ancestral')
+      return sampleMdm(model, { ...req.options, sampler: req.sampler, onStep });
     if (req.sampler === 'sequential' || req.sampler === 'assd') {
       const { resume, ...rest } = req.options;
       if (resume) throw new OpInputError('resume', 'AS-ARM samplers restart from the beginning (no checkpoints yet)');
       return sampleAsarm(model, { ...rest, sampler: req.sampler, onStep });
     }
-    throw new OpInputError('engine', `unknown text sampler "${String(req.sampler)}" (fhs, ancestral, sequential, assd)`);
+    throw new OpInputError(
+      'engine',
+      `unknown text sampler "${String(req.sampler)}" (fhs, ancestral, sequential, assd)`,
+    );
   }
 
-  async sampleImage(req: ImageSampleRequest, onProgress?: ProgressFn, requestId?: string): Promise<ImageSampleResult> {
+  async sampleImage(
+    req: ImageSampleRequest,
+    onProgress?: ProgressFn,
+    o: RequestOptions = {},
+  ): Promise<ImageSampleResult> {
     const { model } = this.get(req.model, 'denoiser');
     const hybrid = req.hybrid ? { ...req.hybrid, student: this.get(req.hybrid.student, 'denoiser').model } : undefined;
-    return this.run(requestId, async (check, rid) => {
+    return this.run(o, async (check, rid) => {
       let checkpoint: SamplerCheckpoint | undefined = req.options.resume;
       try {
         return await sampleDiffusion(model, {
-          ...req.options, hybrid, checkpoint: true,
+          ...req.options,
+          hybrid,
+          checkpoint: true,
           onStep: (p) => {
             checkpoint = p.checkpoint ?? checkpoint;
             check(p.step);
@@ -339,13 +427,25 @@ export class Engine {
   }
 
   /** MaM: log p of partial texts (unknown characters = maskId) in one pass; (batch). */
-  async score(modelId: string, tokens: Uint32Array, batch: number, length: number, classId?: number): Promise<Float32Array> {
+  async score(
+    modelId: string,
+    tokens: Uint32Array,
+    batch: number,
+    length: number,
+    classId?: number,
+  ): Promise<Float32Array> {
     const { model } = this.get(modelId, 'text');
     return logMarginals(model, tokens, batch, length, classId);
   }
 
   /** Left-to-right NLL per token (nats) of each row under a two-stream (AS-ARM) model; (batch). */
-  async nll(modelId: string, tokens: Uint32Array, batch: number, length: number, classId?: number): Promise<Float64Array> {
+  async nll(
+    modelId: string,
+    tokens: Uint32Array,
+    batch: number,
+    length: number,
+    classId?: number,
+  ): Promise<Float64Array> {
     const { model } = this.get(modelId, 'text');
     return nllLeftToRight(model, tokens, batch, length, classId);
   }
@@ -354,7 +454,13 @@ export class Engine {
   referenceSet(classifierId: string): Promise<ReferenceSet> {
     const m = this.models.get(classifierId);
     if (!m) return Promise.reject(new UnknownModelError(classifierId, [...this.models.keys()]));
-    if (m.kind !== 'classifier' && m.kind !== 'text-classifier') return Promise.reject(new OpInputError('engine', `model "${classifierId}" is a ${m.kind} model; reference sets belong to classifiers`));
+    if (m.kind !== 'classifier' && m.kind !== 'text-classifier')
+      return Promise.reject(
+        new OpInputError(
+          'engine',
+          `model "${classifierId}" is a ${m.kind} model; reference sets belong to classifiers`,
+        ),
+      );
     let r = this.references.get(classifierId);
     if (!r) {
       const { source, opts } = this.sources.get(classifierId)!;
@@ -365,7 +471,7 @@ export class Engine {
     return r;
   }
 
-  /** Every metric of token rows (n, L), row i asked for class requested[i] (see src/worker/sweep.ts). */
+  /** Every metric of token rows (n, L), row i asked for class requested[i] (see src/sweep/evaluate.ts). */
   evaluateText(tokens: Uint32Array, n: number, requested: Uint32Array, o: EvalOptions): Promise<Metrics> {
     return evaluateText(this, tokens, n, requested, o);
   }
@@ -379,42 +485,98 @@ export class Engine {
    * Run a sweep (or one shard of it): each finished setting goes to `onRecord` (a JSON line's worth)
    * and the list is returned. Cancel with `cancel(requestId)`: it stops after the model call in flight.
    */
-  async sweep(spec: SweepSpec, opts: { shard?: { index: number; count: number }; skip?: number[] } = {}, onRecord?: (r: SweepRecord) => void, requestId?: string): Promise<SweepRecord[]> {
-    const id = requestId ?? `sweep${++nextRequest}`;
-    return this.run(id, async (check) => {
-      let calls = 0;
-      return runSweep(this, spec, {
-        shard: opts.shard, skip: opts.skip,
-        onRecord: (r) => { check(r.index); onRecord?.(r); },
-        childId: () => `${id}/${++calls}`,
-      });
-    });
+  async sweep(spec: SweepSpec, opts: SweepOptions = {}, onRecord?: (r: SweepRecord) => void): Promise<SweepRecord[]> {
+    return this.run(
+      opts,
+      async (check, id) => {
+        let calls = 0;
+        return runSweep(this, spec, {
+          shard: opts.shard,
+          skip: opts.skip,
+          onRecord: (r) => {
+            check(r.index);
+            onRecord?.(r);
+          },
+          childId: () => `${id}/${++calls}`,
+        });
+      },
+      'sweep',
+    );
   }
 
   /** Classifier features and logits of images (n, H, W) in [0, 1]. */
-  async classify(modelId: string, images: Float32Array, n: number): Promise<{ features: Float32Array; logits: Float32Array }> {
+  async classify(
+    modelId: string,
+    images: Float32Array,
+    n: number,
+  ): Promise<{ features: Float32Array; logits: Float32Array }> {
     const { model } = this.get(modelId, 'classifier');
     const be = model.backend;
     const x = be.tensor(images, [n, model.imageSize, model.imageSize, model.manifest.architecture.channels]);
     const out = model.run(x);
     try {
-      return { features: (await be.read(out.features)) as Float32Array, logits: (await be.read(out.logits)) as Float32Array };
+      return {
+        features: (await be.read(out.features)) as Float32Array,
+        logits: (await be.read(out.logits)) as Float32Array,
+      };
     } finally {
       for (const t of [x, out.features, out.logits]) be.free(t);
     }
   }
 
   /** Text classifier features and logits of token rows (batch, its length). */
-  async classifyText(modelId: string, tokens: Uint32Array, batch: number): Promise<{ features: Float32Array; logits: Float32Array }> {
+  async classifyText(
+    modelId: string,
+    tokens: Uint32Array,
+    batch: number,
+  ): Promise<{ features: Float32Array; logits: Float32Array }> {
     const { model } = this.get(modelId, 'text-classifier');
     const be = model.backend;
     const out = model.run(tokens, batch);
     try {
-      return { features: (await be.read(out.features)) as Float32Array, logits: (await be.read(out.logits)) as Float32Array };
+      return {
+        features: (await be.read(out.features)) as Float32Array,
+        logits: (await be.read(out.logits)) as Float32Array,
+      };
     } finally {
       be.free(out.features);
       be.free(out.logits);
     }
+  }
+
+  /** Kernel-level call (the kernel demo): c = a·b on the engine's backend, timed including readback. */
+  async matmul({ a, b, M, K, N }: MatmulRequest): Promise<MatmulResult> {
+    if (a.length !== M * K || b.length !== K * N)
+      throw new OpInputError('matmul', `a must hold M·K = ${M * K} and b K·N = ${K * N} values`);
+    const be = await this.be();
+    const t0 = performance.now();
+    const ta = be.tensor(a, [M, K]),
+      tb = be.tensor(b, [K, N]);
+    const tc = be.matmul(ta, tb);
+    const c = (await be.read(tc)) as Float32Array;
+    const ms = performance.now() - t0;
+    for (const t of [ta, tb, tc]) be.free(t);
+    return { c, ms, backend: be.name };
+  }
+
+  /** Kernel-level call: one categorical draw per row of logits (rows, V). */
+  async sample({ logits, rows, V, options }: SampleRequest): Promise<Uint32Array> {
+    const be = await this.be();
+    const t = be.tensor(logits, [rows, V]);
+    const s = be.categorical(t, options);
+    try {
+      return (await be.read(s)) as Uint32Array;
+    } finally {
+      be.free(t);
+      be.free(s);
+    }
+  }
+
+  /** Fault injection for tests: an uncaught error in this thread after `ms` (in the browser, the worker dies). */
+  crashForTest(ms: number): void {
+    setTimeout(() => {
+      throw new Error('injected worker crash');
+    }, ms);
   }
 
   async info(): Promise<BackendInfo> {
@@ -425,10 +587,11 @@ export class Engine {
    * The backends this engine could run on: webgpu (with its adapter, or why not — probed once with a
    * throw-away device when the engine runs on cpu by choice) and cpu (always).
    */
-  async backends(): Promise<{ name: 'webgpu' | 'cpu'; available: boolean; detail: string; active: boolean }[]> {
+  async backends(): Promise<BackendAvailability[]> {
     const cur = await this.be();
     let gpu: { available: boolean; detail: string };
-    if (cur.name === 'webgpu') gpu = { available: true, detail: cur.info.adapter?.description || cur.info.adapter?.vendor || 'adapter' };
+    if (cur.name === 'webgpu')
+      gpu = { available: true, detail: cur.info.adapter?.description || cur.info.adapter?.vendor || 'adapter' };
     else if (cur.info.fallbackReason) gpu = { available: false, detail: cur.info.fallbackReason };
     else {
       try {
@@ -439,7 +602,10 @@ export class Engine {
         gpu = { available: false, detail: (e as Error).message };
       }
     }
-    return [{ name: 'webgpu', ...gpu, active: cur.name === 'webgpu' }, { name: 'cpu', available: true, detail: 'the f64 reference twins (src/reference)', active: cur.name === 'cpu' }];
+    return [
+      { name: 'webgpu', ...gpu, active: cur.name === 'webgpu' },
+      { name: 'cpu', available: true, detail: 'the f64 reference twins (src/reference)', active: cur.name === 'cpu' },
+    ];
   }
 
   dispose(): void {

@@ -1,17 +1,32 @@
 /**
- * The one typed worker boundary. `EngineApi` is what the worker exposes (Comlink.expose) and what the
- * main thread gets back from `createEngine()` (Comlink.wrap). Typed arrays cross with
- * Comlink.transfer; failures cross as the same typed Error subclasses (see `installErrorTransfer`).
+ * The one typed worker boundary: every type that crosses it, the `EngineApi` the engine implements
+ * (`class Engine implements EngineApi`, src/worker/engine.ts) and `ENGINE_METHODS`, the one table
+ * from which both sides are built — the worker's expose (src/worker/sampler.worker.ts) and the
+ * main thread's proxy (src/worker/client.ts). Adding an engine call: declare it in `EngineApi`,
+ * implement it on `Engine`, give it a row in `ENGINE_METHODS` (the compiler asks for each).
+ *
+ * Across the boundary: results' big arrays are transferred (each row's `transfer`), callbacks cross
+ * as Comlink proxies (`callbacks`), a request's `signal` stays on the main thread and cancels by
+ * request id (`request`), failures cross as the same typed Error subclasses (`installErrorTransfer`).
+ * This file imports types only (and errors): nothing of the engine, the models or the GPU.
  */
 import * as Comlink from 'comlink';
 import * as errors from '../errors.js';
 import type { BackendInfo } from '../backend/backend.js';
 import type { SampleOptions } from '../backend/shapes.js';
-import type { ImageSampleRequest, ImageSampleResult, ModelInfo, ProgressFn, TextSampleRequest, TextSampleResult } from './engine.js';
-import type { SweepRecord, SweepSpec } from '../metrics/sweep.js';
-import type { EvalOptions, Metrics } from './sweep.js';
+import type { MarginalForm, MamCalibrationRecord } from '../models/manifest.js';
+import type { AsarmOptions } from '../samplers/asarm.js';
+import type { SampleResult, SamplerCheckpoint } from '../samplers/common.js';
+import type { DiffusionOptions, DiffusionResult } from '../samplers/diffusion.js';
+import type { MdmOptions } from '../samplers/mdm.js';
+import type { SweepSpec } from '../sweep/spec.js';
+import type { SweepRecord } from '../sweep/records.js';
 
-export type { EngineProgress, ImageSampleRequest, ImageSampleResult, ModelInfo, ProgressFn, TextSampleRequest, TextSampleResult } from './engine.js';
+export type { BackendInfo } from '../backend/backend.js';
+/** ASSD's per-position marks in `EngineProgress.drafts` */
+export { DRAFT_MARK } from '../samplers/draft-marks.js';
+/** the main thread refuses a model URL of a foreign origin before posting it (the worker checks again) */
+export { checkOrigin } from '../models/origin.js';
 
 export type BackendPreference = 'webgpu' | 'cpu' | 'auto';
 
@@ -41,44 +56,199 @@ export interface SampleRequest {
   options: Omit<SampleOptions, 'out'>;
 }
 
+export interface ModelInfo {
+  /** handle for later calls */
+  id: string;
+  name: string;
+  kind: 'text' | 'denoiser' | 'classifier' | 'text-classifier';
+  family: string;
+  classes: string[];
+  /** text: vocabulary and [MASK]; images: (H, W, C) */
+  vocab?: string[];
+  maskId?: number;
+  maxLength?: number;
+  attention?: 'bidirectional' | 'two-stream';
+  hasMarginalHead?: boolean;
+  imageShape?: [number, number, number];
+  timesteps?: number;
+  metrics?: Record<string, unknown>;
+  /** Ising MaM models: lattice side L (tokens = L²), inverse temperature β and exact log Z */
+  ising?: { L: number; beta: number; logZ: number };
+  /**
+   * MaM models: the marginal head's form — 'observed-softplus' is a log-probability by construction
+   * (0 with nothing observed, never positive); 'mean-linear' is unconstrained
+   */
+  marginalForm?: MarginalForm;
+  /** Text MaM models: the head's measured calibration, when the manifest records one (scripts/calibrate-mam.ts) */
+  calibration?: MamCalibrationRecord;
+}
+
+/** Per-step progress of a request (cloneable: crosses the worker boundary). */
+export interface EngineProgress {
+  requestId: string;
+  step: number;
+  /** total steps when known in advance */
+  steps?: number;
+  nfe: number;
+  /** text: current tokens (batch, length), [MASK] where undecided */
+  tokens?: Uint32Array;
+  /** text, ASSD: what the last round did at each position (batch, length), `DRAFT_MARK` values */
+  drafts?: Uint8Array;
+  /** images: x̂0 preview (batch, H, W, C) in [0, 1] */
+  x0?: Float32Array;
+}
+
+export type ProgressFn = (p: EngineProgress) => void;
+
+type TextKnobs = Omit<MdmOptions, 'onStep' | 'sampler'> & Omit<AsarmOptions, 'onStep' | 'sampler'>;
+
+export interface TextSampleRequest {
+  model: string;
+  sampler: 'fhs' | 'ancestral' | 'sequential' | 'assd';
+  options: Omit<TextKnobs, 'prompt'> & { prompt?: Int32Array };
+}
+
+export interface ImageSampleRequest {
+  model: string;
+  options: Omit<DiffusionOptions, 'onStep' | 'hybrid'>;
+  /** base → student switch: handle of the student denoiser */
+  hybrid?: { student: string; baseSteps: number; studentSteps: number };
+}
+
+export type TextSampleResult = SampleResult & { texts: string[] };
+export type ImageSampleResult = DiffusionResult;
+
+/** A request that can be cancelled: by id (`cancel(requestId)`) or by aborting `signal`. */
+export interface RequestOptions {
+  /** request id (default: generated); `cancel(requestId)` and `resume(requestId)` name it */
+  requestId?: string;
+  /** aborting it cancels the request: it rejects with AbortError after the model call in flight */
+  signal?: AbortSignal;
+}
+
+export interface SweepOptions extends RequestOptions {
+  /** run one shard: the settings whose index ≡ index (mod count) */
+  shard?: { index: number; count: number };
+  /** setting indices already done (a rerun skips them) */
+  skip?: number[];
+}
+
+export interface EvalOptions {
+  /** engine handle of the classifier (digits-classifier / text-classifier) */
+  classifier: string;
+  /** text: engine handle of the AS-ARM model for NLL */
+  evaluator?: string;
+  /** PRDC k (default 5) */
+  k?: number;
+}
+
+export type Metrics = Record<string, number>;
+
+/** Requests interrupted by device loss keep what they asked and how far they got. */
+export type InterruptedRequest =
+  | { kind: 'text'; req: TextSampleRequest; checkpoint?: SamplerCheckpoint }
+  | { kind: 'image'; req: ImageSampleRequest; checkpoint?: SamplerCheckpoint };
+
+export interface BackendAvailability {
+  name: 'webgpu' | 'cpu';
+  available: boolean;
+  detail: string;
+  active: boolean;
+}
+
+/**
+ * The engine's calls. Implemented by `Engine` (used directly in Node, and inside the worker); the
+ * main thread's `EngineClient` has the same calls, each returning a Promise.
+ */
 export interface EngineApi {
   /** Acquire a backend (once); returns which one is in use and why. */
   init(prefer?: BackendPreference): Promise<BackendInfo>;
   info(): Promise<BackendInfo>;
   /** the backends available here (webgpu with its adapter or the reason it is missing; cpu) */
-  backends(): Promise<{ name: 'webgpu' | 'cpu'; available: boolean; detail: string; active: boolean }[]>;
+  backends(): Promise<BackendAvailability[]>;
   /** kernel-level calls (the kernel demo) */
   matmul(req: MatmulRequest): Promise<MatmulResult>;
   sample(req: SampleRequest): Promise<Uint32Array>;
-  /** models by handle (see src/worker/engine.ts) */
-  /** `allowedOrigins`: origins the model URL may come from besides the worker's own (OriginNotAllowedError otherwise) */
+  /**
+   * Load a model folder / manifest URL under a handle. `allowedOrigins`: origins the URL may come
+   * from besides the page's own (OriginNotAllowedError otherwise, before any fetch).
+   */
   loadModel(source: string, opts?: { id?: string; allowedOrigins?: string[] }): Promise<ModelInfo>;
-  listModels(): Promise<ModelInfo[]>;
+  listModels(): ModelInfo[] | Promise<ModelInfo[]>;
   /** the λ knob: weights (1 − λ)·A + λ·B of two loaded denoisers, under a new handle */
   loadInterpolated(a: string, b: string, lambda: number, opts?: { id?: string }): Promise<ModelInfo>;
-  unload(id: string): Promise<void>;
-  sampleText(req: TextSampleRequest, onProgress?: ProgressFn, requestId?: string): Promise<TextSampleResult>;
-  sampleImage(req: ImageSampleRequest, onProgress?: ProgressFn, requestId?: string): Promise<ImageSampleResult>;
+  unload(id: string): void | Promise<void>;
+  sampleText(req: TextSampleRequest, onProgress?: ProgressFn, o?: RequestOptions): Promise<TextSampleResult>;
+  sampleImage(req: ImageSampleRequest, onProgress?: ProgressFn, o?: RequestOptions): Promise<ImageSampleResult>;
+  /** MaM: log p of partial texts (unknown characters = maskId) in one pass; (batch) */
   score(model: string, tokens: Uint32Array, batch: number, length: number, classId?: number): Promise<Float32Array>;
   classify(model: string, images: Float32Array, n: number): Promise<{ features: Float32Array; logits: Float32Array }>;
-  classifyText(model: string, tokens: Uint32Array, batch: number): Promise<{ features: Float32Array; logits: Float32Array }>;
+  classifyText(
+    model: string,
+    tokens: Uint32Array,
+    batch: number,
+  ): Promise<{ features: Float32Array; logits: Float32Array }>;
   /** left-to-right NLL per token of each row under a two-stream (AS-ARM) model */
   nll(model: string, tokens: Uint32Array, batch: number, length: number, classId?: number): Promise<Float64Array>;
   /** every metric (consistency, Vendi, PRDC vs the classifier's reference set, entropy, distinct-2, NLL) of samples */
   evaluateText(tokens: Uint32Array, n: number, requested: Uint32Array, o: EvalOptions): Promise<Metrics>;
   evaluateImages(images: Float32Array, n: number, requested: Uint32Array, o: EvalOptions): Promise<Metrics>;
-  /** run a sweep (or a shard of it); every finished setting reaches onRecord; cancel(requestId) stops it */
-  sweep(spec: SweepSpec, opts?: { shard?: { index: number; count: number }; skip?: number[] }, onRecord?: (r: SweepRecord) => void, requestId?: string): Promise<SweepRecord[]>;
+  /** run a sweep (or a shard of it); every finished setting reaches onRecord; cancel by id or signal */
+  sweep(spec: SweepSpec, o?: SweepOptions, onRecord?: (r: SweepRecord) => void): Promise<SweepRecord[]>;
   /** continue a request that failed with DeviceLostError from its last completed step (new device, models reloaded) */
   resume(requestId: string, onProgress?: ProgressFn): Promise<TextSampleResult | ImageSampleResult>;
-  interruptedRequests(): Promise<string[]>;
+  interruptedRequests(): string[] | Promise<string[]>;
   /** cancel a running request by id: it rejects with AbortError after the model call in flight */
-  cancel(requestId: string): Promise<void>;
-  /** fault injection for tests: throw an uncaught error inside the worker after `ms` */
-  crashForTest(ms: number): Promise<void>;
-  /** fault injection for tests: destroy the worker's WebGPU device (OpInputError on the cpu backend) */
+  cancel(requestId: string): void | Promise<void>;
+  /** fault injection for tests: throw an uncaught error in the engine's thread after `ms` (the worker dies) */
+  crashForTest(ms: number): void | Promise<void>;
+  /** fault injection for tests: destroy the engine's WebGPU device (OpInputError on the cpu backend) */
   loseDeviceForTest(): Promise<void>;
 }
+
+type Result<K extends keyof EngineApi> = Awaited<ReturnType<EngineApi[K]>>;
+
+/** How one engine call crosses the boundary. */
+export interface MethodSpec<K extends keyof EngineApi> {
+  /** argument positions holding callbacks: they cross as Comlink proxies */
+  callbacks?: number[];
+  /** position of the `RequestOptions` argument: its signal stays here and cancels the request by id */
+  request?: number;
+  /** the result's buffers, transferred (not copied) to the caller */
+  transfer?: (r: Result<K>) => Transferable[];
+}
+
+const buffers = (...xs: ArrayBufferView[]): ArrayBuffer[] => xs.map((x) => x.buffer as ArrayBuffer);
+
+/** Every engine call and how it crosses the worker boundary; both sides are built from this table. */
+export const ENGINE_METHODS: { [K in keyof EngineApi]-?: MethodSpec<K> } = {
+  init: {},
+  info: {},
+  backends: {},
+  matmul: { transfer: (r) => buffers(r.c) },
+  sample: { transfer: (r) => buffers(r) },
+  loadModel: {},
+  listModels: {},
+  loadInterpolated: {},
+  unload: {},
+  sampleText: { callbacks: [1], request: 2, transfer: (r) => buffers(r.samples) },
+  sampleImage: { callbacks: [1], request: 2, transfer: (r) => buffers(r.images) },
+  score: { transfer: (r) => buffers(r) },
+  classify: { transfer: (r) => buffers(r.features, r.logits) },
+  classifyText: { transfer: (r) => buffers(r.features, r.logits) },
+  nll: { transfer: (r) => buffers(r) },
+  evaluateText: {},
+  evaluateImages: {},
+  sweep: { callbacks: [2], request: 1 },
+  resume: { callbacks: [1], transfer: (r) => buffers('images' in r ? r.images : r.samples) },
+  interruptedRequests: {},
+  cancel: {},
+  crashForTest: {},
+  loseDeviceForTest: {},
+};
+
+/** The main thread's view of the engine: every call of `EngineApi`, each returning a Promise. */
+export type EngineCalls = { [K in keyof EngineApi]: (...args: Parameters<EngineApi[K]>) => Promise<Result<K>> };
 
 type ErrorClass = new (...args: never[]) => Error;
 const ERROR_CLASSES: Record<string, ErrorClass> = {};

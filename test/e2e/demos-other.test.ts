@@ -21,7 +21,14 @@ describe('other demo pages (built site)', () => {
   it('landing page links every demo', async () => {
     const { page, errors, csp } = await openPage(site.browser, site.url);
     const links = await page.$$eval('.cards a', (as) => as.map((a) => new URL((a as HTMLAnchorElement).href).pathname));
-    expect(links).toEqual(['/demos/text-mdm/', '/demos/asarm/', '/demos/mam/', '/demos/digits/', '/demos/pareto/', '/demos/kernel/']);
+    expect(links).toEqual([
+      '/demos/text-mdm/',
+      '/demos/asarm/',
+      '/demos/mam/',
+      '/demos/digits/',
+      '/demos/pareto/',
+      '/demos/kernel/',
+    ]);
     for (const l of links) expect((await fetch(new URL(l, site.url))).status, l).toBe(200);
     await page.screenshot({ path: join(SCREENSHOTS, 'demo-home.png'), fullPage: true });
     expect(await csp()).toEqual([]);
@@ -30,9 +37,20 @@ describe('other demo pages (built site)', () => {
   });
 
   it('MaM: live log-likelihood of partial text and of Ising configurations', async () => {
-    const { page, errors, csp } = await openPage(site.browser, `${site.url}demos/mam/?length=32&text=${encodeURIComponent('Call me Ishmael. Some ye?rs ago')}`);
-    const scores = () => page.evaluate(() => [...document.querySelector('mam-scorer')!.shadowRoot!.querySelectorAll('tbody tr')].map((tr) => [...tr.children].map((c) => c.textContent)));
-    await page.waitForFunction(() => document.querySelector('mam-scorer')!.state === 'done', { timeout: 180_000, polling: 200 });
+    const { page, errors, csp } = await openPage(
+      site.browser,
+      `${site.url}demos/mam/?length=32&text=${encodeURIComponent('Call me Ishmael. Some ye?rs ago')}`,
+    );
+    const scores = () =>
+      page.evaluate(() =>
+        [...document.querySelector('mam-scorer')!.shadowRoot!.querySelectorAll('tbody tr')].map((tr) =>
+          [...tr.children].map((c) => c.textContent),
+        ),
+      );
+    await page.waitForFunction(() => document.querySelector('mam-scorer')!.state === 'done', {
+      timeout: 180_000,
+      polling: 200,
+    });
     const first = await scores();
     expect(first.map((r) => r[0])).toEqual(['moby', 'jargon', 'unconditional']);
     for (const r of first) expect(Number(r[1])).toBeLessThan(0);
@@ -42,14 +60,20 @@ describe('other demo pages (built site)', () => {
       ta.value = '<b>the ?ha?e</b> and sea';
       ta.dispatchEvent(new Event('input'));
     });
-    await page.waitForFunction((before) => {
-      const s = document.querySelector('mam-scorer')!;
-      const now = [...s.shadowRoot!.querySelectorAll('tbody tr td:nth-child(2)')].map((c) => c.textContent).join();
-      return s.state === 'done' && now !== before;
-    }, { timeout: 180_000, polling: 200 }, first.map((r) => r[1]).join());
+    await page.waitForFunction(
+      (before) => {
+        const s = document.querySelector('mam-scorer')!;
+        const now = [...s.shadowRoot!.querySelectorAll('tbody tr td:nth-child(2)')].map((c) => c.textContent).join();
+        return s.state === 'done' && now !== before;
+      },
+      { timeout: 180_000, polling: 200 },
+      first.map((r) => r[1]).join(),
+    );
     const second = await scores();
     expect(second.map((r) => r[1])).not.toEqual(first.map((r) => r[1]));
-    expect(await page.evaluate(() => document.querySelector('mam-scorer')!.shadowRoot!.querySelectorAll('b').length)).toBe(0);
+    expect(
+      await page.evaluate(() => document.querySelector('mam-scorer')!.shadowRoot!.querySelectorAll('b').length),
+    ).toBe(0);
     // an <img onerror> payload (scored, or refused for a character outside the vocabulary) stays text too
     const xss = await page.evaluate(async () => {
       const s = document.querySelector('mam-scorer')!;
@@ -57,28 +81,57 @@ describe('other demo pages (built site)', () => {
       ta.value = '<img src=x onerror=__xss=1>';
       ta.dispatchEvent(new Event('input'));
       await new Promise((r) => setTimeout(r, 300));
-      for (let i = 0; i < 1800 && !['done', 'error'].includes(s.state); i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 1800 && !['done', 'error'].includes(s.state); i++)
+        await new Promise((r) => setTimeout(r, 100));
       await new Promise((r) => setTimeout(r, 500));
-      return { state: s.state, imgs: s.shadowRoot!.querySelectorAll('img').length, value: ta.value, ran: (window as unknown as { __xss?: number }).__xss };
+      return {
+        state: s.state,
+        imgs: s.shadowRoot!.querySelectorAll('img').length,
+        value: ta.value,
+        ran: (window as unknown as { __xss?: number }).__xss,
+      };
     });
-    expect(xss).toEqual({ state: expect.stringMatching(/^(done|error)$/), imgs: 0, value: '<img src=x onerror=__xss=1>', ran: undefined });
+    expect(xss).toEqual({
+      state: expect.stringMatching(/^(done|error)$/),
+      imgs: 0,
+      value: '<img src=x onerror=__xss=1>',
+      ran: undefined,
+    });
 
     // Ising: the all-+ configuration
-    await page.waitForFunction(() => document.querySelector('ising-grid')!.state === 'done', { timeout: 180_000, polling: 200 });
+    await page.waitForFunction(() => document.querySelector('ising-grid')!.state === 'done', {
+      timeout: 180_000,
+      polling: 200,
+    });
     await page.evaluate(() => {
       const g = document.querySelector('ising-grid')!;
-      ([...g.shadowRoot!.querySelectorAll('.tools button')].find((b) => b.textContent === 'all +') as HTMLButtonElement).click();
+      (
+        [...g.shadowRoot!.querySelectorAll('.tools button')].find((b) => b.textContent === 'all +') as HTMLButtonElement
+      ).click();
     });
-    await page.waitForFunction(() => {
-      const g = document.querySelector('ising-grid')!;
-      return g.state === 'done' && g.shadowRoot!.querySelectorAll('.grid .s1').length === 100;
-    }, { timeout: 180_000, polling: 200 });
-    await page.waitForFunction(() => document.querySelector('ising-grid')!.state === 'done', { timeout: 180_000, polling: 200 });
+    await page.waitForFunction(
+      () => {
+        const g = document.querySelector('ising-grid')!;
+        return g.state === 'done' && g.shadowRoot!.querySelectorAll('.grid .s1').length === 100;
+      },
+      { timeout: 180_000, polling: 200 },
+    );
+    await page.waitForFunction(() => document.querySelector('ising-grid')!.state === 'done', {
+      timeout: 180_000,
+      polling: 200,
+    });
     const ising = await page.evaluate(() => {
       const sr = document.querySelector('ising-grid')!.shadowRoot!;
-      return { mam: parseFloat(sr.querySelector('.logp')!.textContent!), exact: parseFloat(sr.querySelector('.exact')!.textContent!) };
+      return {
+        mam: parseFloat(sr.querySelector('.logp')!.textContent!),
+        exact: parseFloat(sr.querySelector('.exact')!.textContent!),
+      };
     });
-    const m = JSON.parse(readFileSync(join(ROOT, 'models/ising-mam/manifest.json'), 'utf8')).ising as { L: number; beta: number; log_z: number };
+    const m = JSON.parse(readFileSync(join(ROOT, 'models/ising-mam/manifest.json'), 'utf8')).ising as {
+      L: number;
+      beta: number;
+      log_z: number;
+    };
     const want = isingExactLogp(new Array(m.L * m.L).fill(1), m.L, m.beta, m.log_z);
     expect(want).toBeCloseTo(m.beta * 2 * m.L * (m.L - 1) - m.log_z, 9);
     expect(ising.exact).toBeCloseTo(want, 3);
@@ -95,12 +148,16 @@ describe('other demo pages (built site)', () => {
         const el = document.createElement('ising-grid');
         for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
         document.body.append(el);
-        for (let i = 0; i < 1800 && (el.state === 'loading' || el.state === 'scoring'); i++) await new Promise((r) => setTimeout(r, 100));
+        for (let i = 0; i < 1800 && (el.state === 'loading' || el.state === 'scoring'); i++)
+          await new Promise((r) => setTimeout(r, 100));
         const r = { state: el.state, alert: el.shadowRoot!.querySelector('.error')?.textContent ?? '' };
         el.remove();
         return r;
       };
-      return [await make({ model: `${other}/models/ising-mam/` }), await make({ model: `${other}/models/ising-mam/`, 'allowed-origins': `https://cdn.example ${other}` })];
+      return [
+        await make({ model: `${other}/models/ising-mam/` }),
+        await make({ model: `${other}/models/ising-mam/`, 'allowed-origins': `https://cdn.example ${other}` }),
+      ];
     }, other);
     expect(origins[0].state).toBe('error');
     expect(origins[0].alert).toContain('OriginNotAllowedError');
@@ -112,20 +169,35 @@ describe('other demo pages (built site)', () => {
 
   it('digits: guided DDIM draws on the canvas; hybrid only with a student model', async () => {
     const { page, errors, csp } = await openPage(site.browser, `${site.url}demos/digits/?n=2&steps=4&guidance=2`);
-    await page.waitForFunction(() => document.querySelector('sample-scope')!.state === 'ready', { timeout: 180_000, polling: 200 });
-    const ink = () => page.evaluate(() => {
-      const c = document.querySelector('sample-scope')!.shadowRoot!.querySelector('canvas')!;
-      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-      let dark = 0;
-      for (let i = 0; i < d.length; i += 4) if (d[i + 3] === 255 && d[i] < 128) dark++;
-      return { w: c.width, h: c.height, dark };
+    await page.waitForFunction(() => document.querySelector('sample-scope')!.state === 'ready', {
+      timeout: 180_000,
+      polling: 200,
     });
+    const ink = () =>
+      page.evaluate(() => {
+        const c = document.querySelector('sample-scope')!.shadowRoot!.querySelector('canvas')!;
+        const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+        let dark = 0;
+        for (let i = 0; i < d.length; i += 4) if (d[i + 3] === 255 && d[i] < 128) dark++;
+        return { w: c.width, h: c.height, dark };
+      });
     expect((await ink()).dark).toBe(0);
     await page.click('#run');
-    await page.waitForFunction(() => ['done', 'error'].includes(document.querySelector('sample-scope')!.state), { timeout: 240_000, polling: 200 });
+    await page.waitForFunction(() => ['done', 'error'].includes(document.querySelector('sample-scope')!.state), {
+      timeout: 240_000,
+      polling: 200,
+    });
     const v = await page.evaluate(() => {
-      const s = document.querySelector('sample-scope')!, sr = s.shadowRoot!;
-      return { state: s.state, guidance: s.guidance, progress: (sr.querySelector('progress') as HTMLProgressElement).value, stats: sr.querySelector('.stats')!.textContent, footer: sr.querySelector('footer')?.textContent ?? '', alert: sr.querySelector('.error')?.textContent ?? '' };
+      const s = document.querySelector('sample-scope')!,
+        sr = s.shadowRoot!;
+      return {
+        state: s.state,
+        guidance: s.guidance,
+        progress: (sr.querySelector('progress') as HTMLProgressElement).value,
+        stats: sr.querySelector('.stats')!.textContent,
+        footer: sr.querySelector('footer')?.textContent ?? '',
+        alert: sr.querySelector('.error')?.textContent ?? '',
+      };
     });
     expect(v.alert).toBe('');
     expect(v.state).toBe('done');
@@ -136,17 +208,23 @@ describe('other demo pages (built site)', () => {
     const after = await ink();
     expect([after.w, after.h]).toEqual([2 * 28 + 2, 28]);
     expect(after.dark).toBeGreaterThan(20);
-    const ev = await page.evaluate(() => window.__demo!.events.filter((e) => e.type === 'sample-progress').map((e) => e.detail.step));
+    const ev = await page.evaluate(() =>
+      window.__demo!.events.filter((e) => e.type === 'sample-progress').map((e) => e.detail.step),
+    );
     expect(ev).toEqual([0, 1, 2, 3]);
 
-    const hybrid = await page.evaluate(() => ({ disabled: (document.getElementById('hybrid') as HTMLFieldSetElement).disabled, note: document.getElementById('hybrid-note')!.textContent }));
+    const hybrid = await page.evaluate(() => ({
+      disabled: (document.getElementById('hybrid') as HTMLFieldSetElement).disabled,
+      note: document.getElementById('hybrid-note')!.textContent,
+    }));
     if (existsSync(join(ROOT, 'models/digits-fewstep/manifest.json'))) {
       expect(hybrid.disabled).toBe(false);
       // base → student: 2 DDIM steps of the base, then 2 consistency steps of the student
       await page.evaluate(() => {
         const set = (id: string, v: string) => {
           const el = document.getElementById(id) as HTMLInputElement;
-          if (el.type === 'checkbox') el.checked = true; else el.value = v;
+          if (el.type === 'checkbox') el.checked = true;
+          else el.value = v;
           el.dispatchEvent(new Event('input'));
         };
         set('hybrid-on', '');
@@ -154,10 +232,20 @@ describe('other demo pages (built site)', () => {
         set('student-steps', '2');
       });
       await page.click('#run');
-      await page.waitForFunction(() => ['done', 'error'].includes(document.querySelector('sample-scope')!.state), { timeout: 240_000, polling: 200 });
+      await page.waitForFunction(() => ['done', 'error'].includes(document.querySelector('sample-scope')!.state), {
+        timeout: 240_000,
+        polling: 200,
+      });
       const h = await page.evaluate(() => {
-        const s = document.querySelector('sample-scope')!, sr = s.shadowRoot!;
-        return { state: s.state, student: s.student, progress: (sr.querySelector('progress') as HTMLProgressElement).value, stats: sr.querySelector('.stats')!.textContent, alert: sr.querySelector('.error')?.textContent ?? '' };
+        const s = document.querySelector('sample-scope')!,
+          sr = s.shadowRoot!;
+        return {
+          state: s.state,
+          student: s.student,
+          progress: (sr.querySelector('progress') as HTMLProgressElement).value,
+          stats: sr.querySelector('.stats')!.textContent,
+          alert: sr.querySelector('.error')?.textContent ?? '',
+        };
       });
       expect(h.alert).toBe('');
       expect([h.state, h.student, h.progress]).toEqual(['done', 'digits-fewstep', 100]);

@@ -9,7 +9,8 @@
 //    the PNG is a PNG of the SVG's size (×2);
 // 4. a 2-setting digits sweep on the CPU backend runs end to end in the worker: records stream in
 //    (progress events 1/2, 2/2), progress reaches 100%, hovering shows the kept samples as 28×28
-//    thumbnails whose pixels are the record's kept grey levels; clicking a point sets the scope's knobs and the scope samples them to 100%.
+//    thumbnails whose pixels are the record's kept grey levels; clicking a point sets the scope's knobs and the scope
+//    samples them to 100%.
 // No console errors or CSP violations. Screenshots: bench/results/screenshots/demo-pareto.png (the
 // saved sweep, a point hovered) and demo-pareto-run.png (the tiny sweep and the sampled setting).
 import { describe, expect, it } from 'vitest';
@@ -17,21 +18,44 @@ import type { ElementHandle, Page } from 'puppeteer-core';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AXES, parseJsonLines, sweepFronts, type SweepRecord } from '../../src/metrics/sweep.js';
+import { AXES, parseJsonLines, sweepFronts, type SweepRecord } from '../../src/sweep/records.js';
 import { openPage, ROOT, SCREENSHOTS, useBuiltSite } from '../util/site.js';
 
 const site = useBuiltSite();
 const JSONL = join(ROOT, 'bench/results/sweep-digits-guidance-steps.jsonl');
-const PAIRS = [['consistency', 'diversity'], ['consistency', 'realism'], ['diversity', 'realism']] as const;
+const PAIRS = [
+  ['consistency', 'diversity'],
+  ['consistency', 'realism'],
+  ['diversity', 'realism'],
+] as const;
 
-interface Plotted { pair: string; points: { index: number; front: boolean; cx: number; cy: number; tab: string | null }[]; line: [number, number][] }
+interface Plotted {
+  pair: string;
+  points: { index: number; front: boolean; cx: number; cy: number; tab: string | null }[];
+  line: [number, number][];
+}
 
 /** every panel: its points (record index, front mark, position, tabindex) and the front polyline's vertices */
-const plots = (page: Page) => page.evaluate(() => [...document.querySelector('pareto-explorer')!.shadowRoot!.querySelectorAll<SVGSVGElement>('svg.plot')].map((svg) => ({
-  pair: svg.dataset.pair!,
-  points: [...svg.querySelectorAll<SVGCircleElement>('.pt')].map((c) => ({ index: Number(c.dataset.index), front: c.dataset.front === '1', cx: Number(c.getAttribute('cx')), cy: Number(c.getAttribute('cy')), tab: c.getAttribute('tabindex') })),
-  line: (svg.querySelector('polyline.front')?.getAttribute('points') ?? '').trim().split(/\s+/).filter(Boolean).map((p) => p.split(',').map(Number) as [number, number]),
-}))) as Promise<Plotted[]>;
+const plots = (page: Page) =>
+  page.evaluate(() =>
+    [...document.querySelector('pareto-explorer')!.shadowRoot!.querySelectorAll<SVGSVGElement>('svg.plot')].map(
+      (svg) => ({
+        pair: svg.dataset.pair!,
+        points: [...svg.querySelectorAll<SVGCircleElement>('.pt')].map((c) => ({
+          index: Number(c.dataset.index),
+          front: c.dataset.front === '1',
+          cx: Number(c.getAttribute('cx')),
+          cy: Number(c.getAttribute('cy')),
+          tab: c.getAttribute('tabindex'),
+        })),
+        line: (svg.querySelector('polyline.front')?.getAttribute('points') ?? '')
+          .trim()
+          .split(/\s+/)
+          .filter(Boolean)
+          .map((p) => p.split(',').map(Number) as [number, number]),
+      }),
+    ),
+  ) as Promise<Plotted[]>;
 
 /** the plots agree with the records: positions ordered like the axes, front marks and line = sweepFronts */
 function checkPlots(got: Plotted[], records: SweepRecord[]): void {
@@ -39,32 +63,54 @@ function checkPlots(got: Plotted[], records: SweepRecord[]): void {
   const byIndex = new Map(records.map((r) => [r.index, r]));
   expect(got.map((p) => p.pair)).toEqual(PAIRS.map(([a, b]) => `${a}×${b}`));
   for (const [k, [xa, ya]] of PAIRS.entries()) {
-    const p = got[k], pair = `${xa}×${ya}`;
-    expect(p.points.map((q) => q.index).sort((a, b) => a - b), pair).toEqual(records.map((r) => r.index));
+    const p = got[k],
+      pair = `${xa}×${ya}`;
+    expect(
+      p.points.map((q) => q.index).sort((a, b) => a - b),
+      pair,
+    ).toEqual(records.map((r) => r.index));
     const want = fronts[pair].map((i) => records[i].index).sort((a, b) => a - b);
-    expect(p.points.filter((q) => q.front).map((q) => q.index).sort((a, b) => a - b), pair).toEqual(want);
+    expect(
+      p.points
+        .filter((q) => q.front)
+        .map((q) => q.index)
+        .sort((a, b) => a - b),
+      pair,
+    ).toEqual(want);
     // screen x grows with the x axis, screen y shrinks as the y axis grows
-    for (const a of p.points) for (const b of p.points) {
-      const ra = byIndex.get(a.index)!, rb = byIndex.get(b.index)!;
-      if (ra.axes[xa] < rb.axes[xa]) expect(a.cx, `${pair} x ${a.index} ${b.index}`).toBeLessThan(b.cx);
-      if (ra.axes[ya] < rb.axes[ya]) expect(a.cy, `${pair} y ${a.index} ${b.index}`).toBeGreaterThan(b.cy);
-    }
+    for (const a of p.points)
+      for (const b of p.points) {
+        const ra = byIndex.get(a.index)!,
+          rb = byIndex.get(b.index)!;
+        if (ra.axes[xa] < rb.axes[xa]) expect(a.cx, `${pair} x ${a.index} ${b.index}`).toBeLessThan(b.cx);
+        if (ra.axes[ya] < rb.axes[ya]) expect(a.cy, `${pair} y ${a.index} ${b.index}`).toBeGreaterThan(b.cy);
+      }
     // the front line passes through exactly the front's points, left to right
     const frontPts = p.points.filter((q) => q.front).sort((a, b) => a.cx - b.cx || a.cy - b.cy);
     expect(p.line.length, pair).toBe(want.length);
     expect(p.line.map(([x]) => x)).toEqual([...p.line.map(([x]) => x)].sort((a, b) => a - b));
-    expect(new Set(p.line.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`))).toEqual(new Set(frontPts.map((q) => `${q.cx.toFixed(1)},${q.cy.toFixed(1)}`)));
-    expect(p.points.filter((q) => q.tab === '0'), `${pair}: one tab stop`).toHaveLength(1);
+    expect(new Set(p.line.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`))).toEqual(
+      new Set(frontPts.map((q) => `${q.cx.toFixed(1)},${q.cy.toFixed(1)}`)),
+    );
+    expect(
+      p.points.filter((q) => q.tab === '0'),
+      `${pair}: one tab stop`,
+    ).toHaveLength(1);
   }
 }
 
-const explorerState = (page: Page) => page.evaluate(() => {
-  const x = document.querySelector('pareto-explorer')!, sr = x.shadowRoot!;
-  return {
-    state: x.state, progress: (sr.querySelector('progress') as HTMLProgressElement).value, stats: sr.querySelector('.bar .stats')!.textContent!.trim(),
-    alert: sr.querySelector('.error')?.textContent ?? '', records: JSON.stringify(x.records),
-  };
-});
+const explorerState = (page: Page) =>
+  page.evaluate(() => {
+    const x = document.querySelector('pareto-explorer')!,
+      sr = x.shadowRoot!;
+    return {
+      state: x.state,
+      progress: (sr.querySelector('progress') as HTMLProgressElement).value,
+      stats: sr.querySelector('.bar .stats')!.textContent!.trim(),
+      alert: sr.querySelector('.error')?.textContent ?? '',
+      records: JSON.stringify(x.records),
+    };
+  });
 
 /** PNG width and height from its IHDR chunk */
 function pngSize(b: Buffer): [number, number] {
@@ -87,44 +133,98 @@ describe('Pareto explorer page (built site)', () => {
     const records = parseJsonLines(readFileSync(JSONL, 'utf8'));
     expect(records).toHaveLength(12);
     const { page, errors, csp } = await openPage(site.browser, `${site.url}demos/pareto/?backend=cpu`);
-    await page.waitForFunction(() => document.querySelector('pareto-explorer')?.shadowRoot?.querySelector('#file'), { timeout: 60_000, polling: 100 });
-    expect(await page.evaluate(() => document.querySelector('pareto-explorer')!.shadowRoot!.querySelectorAll('svg.plot').length)).toBe(0);
-    const input = (await page.evaluateHandle(() => document.querySelector('pareto-explorer')!.shadowRoot!.querySelector('#file'))) as ElementHandle<HTMLInputElement>;
+    await page.waitForFunction(() => document.querySelector('pareto-explorer')?.shadowRoot?.querySelector('#file'), {
+      timeout: 60_000,
+      polling: 100,
+    });
+    expect(
+      await page.evaluate(
+        () => document.querySelector('pareto-explorer')!.shadowRoot!.querySelectorAll('svg.plot').length,
+      ),
+    ).toBe(0);
+    const input = (await page.evaluateHandle(() =>
+      document.querySelector('pareto-explorer')!.shadowRoot!.querySelector('#file'),
+    )) as ElementHandle<HTMLInputElement>;
     await input.uploadFile(JSONL);
-    await page.waitForFunction(() => document.querySelector('pareto-explorer')!.shadowRoot!.querySelectorAll('svg.plot .pt').length === 36, { timeout: 30_000, polling: 100 });
+    await page.waitForFunction(
+      () => document.querySelector('pareto-explorer')!.shadowRoot!.querySelectorAll('svg.plot .pt').length === 36,
+      { timeout: 30_000, polling: 100 },
+    );
     const s = await explorerState(page);
     expect(s.alert).toBe('');
     expect(s.state).toBe('done');
     expect(s.stats).toBe('12 settings loaded');
     expect(JSON.parse(s.records)).toEqual(records);
     checkPlots(await plots(page), records);
-    const table = await page.evaluate(() => [...document.querySelector('pareto-explorer')!.shadowRoot!.querySelectorAll('tbody tr')].map((tr) => ({ index: Number((tr as HTMLElement).dataset.index), f3: (tr as HTMLElement).dataset.front3 === '1' })));
+    const table = await page.evaluate(() =>
+      [...document.querySelector('pareto-explorer')!.shadowRoot!.querySelectorAll('tbody tr')].map((tr) => ({
+        index: Number((tr as HTMLElement).dataset.index),
+        f3: (tr as HTMLElement).dataset.front3 === '1',
+      })),
+    );
     const f3 = sweepFronts(records)[AXES.join('×')].map((i) => records[i].index);
     expect(table.map((r) => r.index)).toEqual(records.map((r) => r.index));
     expect(table.filter((r) => r.f3).map((r) => r.index)).toEqual(f3);
 
     // keyboard: the consistency × realism plot's tab stop, End → the most consistent setting, Enter
-    const best = [...records].sort((a, b) => a.axes.consistency - b.axes.consistency || b.axes.realism - a.axes.realism).at(-1)!;
-    await page.evaluate(() => (document.querySelector('pareto-explorer')!.shadowRoot!.querySelector('svg[data-pair="consistency×realism"] .pt[tabindex="0"]') as SVGElement).focus());
+    const best = [...records]
+      .sort((a, b) => a.axes.consistency - b.axes.consistency || b.axes.realism - a.axes.realism)
+      .at(-1)!;
+    await page.evaluate(() =>
+      (
+        document
+          .querySelector('pareto-explorer')!
+          .shadowRoot!.querySelector('svg[data-pair="consistency×realism"] .pt[tabindex="0"]') as SVGElement
+      ).focus(),
+    );
     await page.keyboard.press('ArrowRight');
     await page.keyboard.press('End');
-    expect(await page.evaluate(() => (document.querySelector('pareto-explorer')!.shadowRoot!.activeElement as SVGElement | null)?.dataset.index)).toBe(String(best.index));
-    expect(await page.evaluate(() => document.querySelector('pareto-explorer')!.shadowRoot!.querySelector('.detail')!.textContent)).toContain(`#${best.index}`);
-    const before = await page.evaluate(() => { const sc = document.querySelector('sample-scope')!; return [sc.guidance, sc.steps]; });
+    expect(
+      await page.evaluate(
+        () =>
+          (document.querySelector('pareto-explorer')!.shadowRoot!.activeElement as SVGElement | null)?.dataset.index,
+      ),
+    ).toBe(String(best.index));
+    expect(
+      await page.evaluate(
+        () => document.querySelector('pareto-explorer')!.shadowRoot!.querySelector('.detail')!.textContent,
+      ),
+    ).toContain(`#${best.index}`);
+    const before = await page.evaluate(() => {
+      const sc = document.querySelector('sample-scope')!;
+      return [sc.guidance, sc.steps];
+    });
     expect(before).not.toEqual([best.knobs.guidance, best.knobs.steps]);
     await page.keyboard.press('Enter');
     const after = await page.evaluate(() => {
       const sc = document.querySelector('sample-scope')!;
-      return { guidance: sc.guidance, steps: sc.steps, model: sc.getAttribute('model'), events: window.__demo!.events.filter((e) => e.type === 'point-select').map((e) => e.detail.index) };
+      return {
+        guidance: sc.guidance,
+        steps: sc.steps,
+        model: sc.getAttribute('model'),
+        events: window.__demo!.events.filter((e) => e.type === 'point-select').map((e) => e.detail.index),
+      };
     });
-    expect(after).toEqual({ guidance: best.knobs.guidance, steps: best.knobs.steps, model: 'digits-diffusion', events: [best.index] });
+    expect(after).toEqual({
+      guidance: best.knobs.guidance,
+      steps: best.knobs.steps,
+      model: 'digits-diffusion',
+      events: [best.index],
+    });
 
     // exports, downloaded for real
     const dir = mkdtempSync(join(tmpdir(), 'samplescope-dl-'));
     try {
       const cdp = await page.createCDPSession();
       await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: dir });
-      const click = (part: string) => page.evaluate((p) => (document.querySelector('pareto-explorer')!.shadowRoot!.querySelector(`[part="${p}"]`) as HTMLButtonElement).click(), part);
+      const click = (part: string) =>
+        page.evaluate(
+          (p) =>
+            (
+              document.querySelector('pareto-explorer')!.shadowRoot!.querySelector(`[part="${p}"]`) as HTMLButtonElement
+            ).click(),
+          part,
+        );
       await click('export-jsonl');
       expect(parseJsonLines(readFileSync(await waitForFile(dir, '.jsonl'), 'utf8'))).toEqual(records);
       await click('export-svg');
@@ -140,7 +240,11 @@ describe('Pareto explorer page (built site)', () => {
     }
 
     // hover a front point for the screenshot
-    const hover = await page.evaluateHandle(() => document.querySelector('pareto-explorer')!.shadowRoot!.querySelector('svg[data-pair="consistency×diversity"] .pt[data-front="1"]')) as ElementHandle<SVGCircleElement>;
+    const hover = (await page.evaluateHandle(() =>
+      document
+        .querySelector('pareto-explorer')!
+        .shadowRoot!.querySelector('svg[data-pair="consistency×diversity"] .pt[data-front="1"]'),
+    )) as ElementHandle<SVGCircleElement>;
     await hover.hover();
     await page.screenshot({ path: join(SCREENSHOTS, 'demo-pareto.png'), fullPage: true });
     expect(await csp()).toEqual([]);
@@ -150,73 +254,157 @@ describe('Pareto explorer page (built site)', () => {
 
   it('runs a 2-setting sweep in the worker, shows kept samples, and the chosen setting samples', async () => {
     const { page, errors, csp } = await openPage(site.browser, `${site.url}demos/pareto/?backend=cpu&n=2`);
-    await page.waitForFunction(() => document.querySelector('pareto-explorer')?.shadowRoot?.querySelector('#g-steps'), { timeout: 60_000, polling: 100 });
-    const type = (id: string, v: string) => page.evaluate((i, t) => {
-      const el = document.querySelector('pareto-explorer')!.shadowRoot!.querySelector(`#${i}`) as HTMLInputElement;
-      el.value = t;
-      el.dispatchEvent(new Event('input'));
-    }, id, v);
+    await page.waitForFunction(() => document.querySelector('pareto-explorer')?.shadowRoot?.querySelector('#g-steps'), {
+      timeout: 60_000,
+      polling: 100,
+    });
+    const type = (id: string, v: string) =>
+      page.evaluate(
+        (i, t) => {
+          const el = document.querySelector('pareto-explorer')!.shadowRoot!.querySelector(`#${i}`) as HTMLInputElement;
+          el.value = t;
+          el.dispatchEvent(new Event('input'));
+        },
+        id,
+        v,
+      );
     // a bad value is marked and refused before anything runs
     await type('g-steps', '2, 0');
-    await page.waitForFunction(() => document.querySelector('pareto-explorer')!.shadowRoot!.querySelector('#g-steps')!.getAttribute('aria-invalid') === 'true', { timeout: 10_000, polling: 100 });
+    await page.waitForFunction(
+      () =>
+        document
+          .querySelector('pareto-explorer')!
+          .shadowRoot!.querySelector('#g-steps')!
+          .getAttribute('aria-invalid') === 'true',
+      { timeout: 10_000, polling: 100 },
+    );
     await type('g-guidance', '1, 4');
     await type('g-steps', '2');
     await type('classes', '1, 7');
     await type('per-class', '3');
-    await page.waitForFunction(() => document.querySelector('pareto-explorer')!.shadowRoot!.querySelector('#grid-hint')!.textContent!.includes('2 settings'), { timeout: 10_000, polling: 100 });
-    await page.evaluate(() => (document.querySelector('pareto-explorer')!.shadowRoot!.querySelector('[part="run"]') as HTMLButtonElement).click());
-    await page.waitForFunction(() => ['done', 'error', 'stopped'].includes(document.querySelector('pareto-explorer')!.state), { timeout: 150_000, polling: 250 });
+    await page.waitForFunction(
+      () =>
+        document
+          .querySelector('pareto-explorer')!
+          .shadowRoot!.querySelector('#grid-hint')!
+          .textContent!.includes('2 settings'),
+      { timeout: 10_000, polling: 100 },
+    );
+    await page.evaluate(() =>
+      (
+        document.querySelector('pareto-explorer')!.shadowRoot!.querySelector('[part="run"]') as HTMLButtonElement
+      ).click(),
+    );
+    await page.waitForFunction(
+      () => ['done', 'error', 'stopped'].includes(document.querySelector('pareto-explorer')!.state),
+      { timeout: 150_000, polling: 250 },
+    );
     const s = await explorerState(page);
     expect(s.alert).toBe('');
     expect(s.state).toBe('done');
     expect(s.progress).toBe(100);
     expect(s.stats).toMatch(/^2 \/ 2 settings/);
     const records = JSON.parse(s.records) as SweepRecord[];
-    expect(records.map((r) => r.knobs)).toEqual([{ guidance: 1, steps: 2 }, { guidance: 4, steps: 2 }]);
+    expect(records.map((r) => r.knobs)).toEqual([
+      { guidance: 1, steps: 2 },
+      { guidance: 4, steps: 2 },
+    ]);
     expect(records.map((r) => r.nfe)).toEqual([2, 4]); // guided steps evaluate the denoiser twice
     for (const r of records) {
       expect(r.backend).toBe('cpu');
       for (const a of AXES) expect(Number.isFinite(r.axes[a]), a).toBe(true);
       expect(r.samples?.classes).toEqual([1, 7, 1, 7]);
     }
-    const events = await page.evaluate(() => window.__demo!.events.filter((e) => e.type.startsWith('sweep-')).map((e) => [e.type, e.detail.done ?? e.detail.total ?? e.detail.count]));
-    expect(events).toEqual([['sweep-start', 2], ['sweep-record', 1], ['sweep-record', 2], ['sweep-done', 2]]);
+    const events = await page.evaluate(() =>
+      window
+        .__demo!.events.filter((e) => e.type.startsWith('sweep-'))
+        .map((e) => [e.type, e.detail.done ?? e.detail.total ?? e.detail.count]),
+    );
+    expect(events).toEqual([
+      ['sweep-start', 2],
+      ['sweep-record', 1],
+      ['sweep-record', 2],
+      ['sweep-done', 2],
+    ]);
     checkPlots(await plots(page), records);
 
     // hover → the kept samples as thumbnails: 28×28 PNGs showing exactly the record's kept grey levels (ink dark)
-    const pt = await page.evaluateHandle(() => document.querySelector('pareto-explorer')!.shadowRoot!.querySelector('svg[data-pair="consistency×diversity"] .pt[data-index="1"]')) as ElementHandle<SVGCircleElement>;
+    const pt = (await page.evaluateHandle(() =>
+      document
+        .querySelector('pareto-explorer')!
+        .shadowRoot!.querySelector('svg[data-pair="consistency×diversity"] .pt[data-index="1"]'),
+    )) as ElementHandle<SVGCircleElement>;
     await pt.hover();
-    await page.waitForFunction(() => document.querySelector('pareto-explorer')!.shadowRoot!.querySelectorAll('.thumbs img').length === 4, { timeout: 10_000, polling: 100 });
+    await page.waitForFunction(
+      () => document.querySelector('pareto-explorer')!.shadowRoot!.querySelectorAll('.thumbs img').length === 4,
+      { timeout: 10_000, polling: 100 },
+    );
     const thumbs = await page.evaluate(async () => {
-      const imgs = [...document.querySelector('pareto-explorer')!.shadowRoot!.querySelectorAll<HTMLImageElement>('.thumbs img')];
-      return Promise.all(imgs.map(async (img) => {
-        await img.decode();
-        const c = document.createElement('canvas');
-        c.width = img.naturalWidth;
-        c.height = img.naturalHeight;
-        const ctx = c.getContext('2d')!;
-        ctx.drawImage(img, 0, 0);
-        const d = ctx.getImageData(0, 0, c.width, c.height).data;
-        return { w: img.naturalWidth, h: img.naturalHeight, red: Array.from({ length: d.length / 4 }, (_, i) => d[i * 4]), alt: img.alt, src: img.src.slice(0, 22) };
-      }));
+      const imgs = [
+        ...document.querySelector('pareto-explorer')!.shadowRoot!.querySelectorAll<HTMLImageElement>('.thumbs img'),
+      ];
+      return Promise.all(
+        imgs.map(async (img) => {
+          await img.decode();
+          const c = document.createElement('canvas');
+          c.width = img.naturalWidth;
+          c.height = img.naturalHeight;
+          const ctx = c.getContext('2d')!;
+          ctx.drawImage(img, 0, 0);
+          const d = ctx.getImageData(0, 0, c.width, c.height).data;
+          return {
+            w: img.naturalWidth,
+            h: img.naturalHeight,
+            red: Array.from({ length: d.length / 4 }, (_, i) => d[i * 4]),
+            alt: img.alt,
+            src: img.src.slice(0, 22),
+          };
+        }),
+      );
     });
     expect(thumbs.map((t) => [t.w, t.h, t.src])).toEqual(Array(4).fill([28, 28, 'data:image/png;base64,']));
-    expect(thumbs.map((t) => t.alt)).toEqual(['sample 1, class 1', 'sample 2, class 7', 'sample 3, class 1', 'sample 4, class 7']);
+    expect(thumbs.map((t) => t.alt)).toEqual([
+      'sample 1, class 1',
+      'sample 2, class 7',
+      'sample 3, class 1',
+      'sample 4, class 7',
+    ]);
     const kept = Buffer.from(records[1].samples!.images!.data, 'base64');
     expect(kept.length).toBe(4 * 784);
-    thumbs.forEach((t, k) => expect(t.red, `thumbnail ${k}`).toEqual(Array.from(kept.subarray(k * 784, (k + 1) * 784), (v) => 255 - v)));
+    thumbs.forEach((t, k) =>
+      expect(t.red, `thumbnail ${k}`).toEqual(Array.from(kept.subarray(k * 784, (k + 1) * 784), (v) => 255 - v)),
+    );
     expect(new Set(kept).size).toBeGreaterThan(2); // not a blank or constant image
 
     // click the guided setting: the scope takes its knobs (and the run's class and seed), then samples them
     await pt.click();
-    const knobs = await page.evaluate(() => { const sc = document.querySelector('sample-scope')!; return { guidance: sc.guidance, steps: sc.steps, classLabel: sc.classLabel, seed: sc.seed, n: sc.n }; });
+    const knobs = await page.evaluate(() => {
+      const sc = document.querySelector('sample-scope')!;
+      return { guidance: sc.guidance, steps: sc.steps, classLabel: sc.classLabel, seed: sc.seed, n: sc.n };
+    });
     expect(knobs).toEqual({ guidance: 4, steps: 2, classLabel: '1', seed: 1, n: 2 });
-    await page.waitForFunction(() => document.querySelector('sample-scope')!.state === 'ready', { timeout: 60_000, polling: 100 });
-    await page.evaluate(() => (document.querySelector('sample-scope')!.shadowRoot!.querySelector('[part="start"]') as HTMLButtonElement).click());
-    await page.waitForFunction(() => ['done', 'error'].includes(document.querySelector('sample-scope')!.state), { timeout: 60_000, polling: 200 });
+    await page.waitForFunction(() => document.querySelector('sample-scope')!.state === 'ready', {
+      timeout: 60_000,
+      polling: 100,
+    });
+    await page.evaluate(() =>
+      (
+        document.querySelector('sample-scope')!.shadowRoot!.querySelector('[part="start"]') as HTMLButtonElement
+      ).click(),
+    );
+    await page.waitForFunction(() => ['done', 'error'].includes(document.querySelector('sample-scope')!.state), {
+      timeout: 60_000,
+      polling: 200,
+    });
     const sc = await page.evaluate(() => {
-      const x = document.querySelector('sample-scope')!, sr = x.shadowRoot!;
-      return { state: x.state, progress: (sr.querySelector('progress') as HTMLProgressElement).value, stats: sr.querySelector('.stats')!.textContent, alert: sr.querySelector('.error')?.textContent ?? '' };
+      const x = document.querySelector('sample-scope')!,
+        sr = x.shadowRoot!;
+      return {
+        state: x.state,
+        progress: (sr.querySelector('progress') as HTMLProgressElement).value,
+        stats: sr.querySelector('.stats')!.textContent,
+        alert: sr.querySelector('.error')?.textContent ?? '',
+      };
     });
     expect(sc.alert).toBe('');
     expect([sc.state, sc.progress]).toEqual(['done', 100]);

@@ -12,46 +12,78 @@ import { openPage, SCREENSHOTS, useBuiltSite } from '../util/site.js';
 
 const site = useBuiltSite();
 
-interface ScopeView { state: string; rows: string[]; masked: number; progress: number; footer: string; marks: string[] }
+interface ScopeView {
+  state: string;
+  rows: string[];
+  masked: number;
+  progress: number;
+  footer: string;
+  marks: string[];
+}
 
 /** Click the page's "Sample both" button and wait until every scope settles. */
 async function runAll(page: Page): Promise<Record<string, ScopeView>> {
-  await page.waitForFunction(() => [...document.querySelectorAll('sample-scope')].every((s) => s.state === 'ready'), { timeout: 180_000 });
+  await page.waitForFunction(() => [...document.querySelectorAll('sample-scope')].every((s) => s.state === 'ready'), {
+    timeout: 180_000,
+  });
   await page.click('#run');
-  await page.waitForFunction(() => [...document.querySelectorAll('sample-scope')].every((s) => ['done', 'error', 'stopped'].includes(s.state)), { timeout: 240_000, polling: 200 });
-  return page.evaluate(() => Object.fromEntries([...document.querySelectorAll('sample-scope')].map((s) => {
-    const sr = s.shadowRoot!;
-    return [s.id, {
-      state: s.state,
-      rows: [...sr.querySelectorAll('.row')].map((r) => r.textContent ?? ''),
-      masked: sr.querySelectorAll('.row .m').length,
-      progress: (sr.querySelector('progress') as HTMLProgressElement).value,
-      footer: sr.querySelector('footer')?.textContent ?? '',
-      marks: [...new Set([...sr.querySelectorAll('.row span')].map((x) => x.className).filter((c) => c.startsWith('d-')))].sort(),
-    }];
-  })));
+  await page.waitForFunction(
+    () => [...document.querySelectorAll('sample-scope')].every((s) => ['done', 'error', 'stopped'].includes(s.state)),
+    { timeout: 240_000, polling: 200 },
+  );
+  return page.evaluate(() =>
+    Object.fromEntries(
+      [...document.querySelectorAll('sample-scope')].map((s) => {
+        const sr = s.shadowRoot!;
+        return [
+          s.id,
+          {
+            state: s.state,
+            rows: [...sr.querySelectorAll('.row')].map((r) => r.textContent ?? ''),
+            masked: sr.querySelectorAll('.row .m').length,
+            progress: (sr.querySelector('progress') as HTMLProgressElement).value,
+            footer: sr.querySelector('footer')?.textContent ?? '',
+            marks: [
+              ...new Set(
+                [...sr.querySelectorAll('.row span')].map((x) => x.className).filter((c) => c.startsWith('d-')),
+              ),
+            ].sort(),
+          },
+        ];
+      }),
+    ),
+  );
 }
 
 const events = (page: Page) => page.evaluate(() => window.__demo!.events);
 
 describe('text demo pages (built site)', () => {
   it('text-mdm: FHS and ancestral side by side; Stop cancels', async () => {
-    const { page, errors, csp } = await openPage(site.browser, `${site.url}demos/text-mdm/?length=16&n=1&steps=4&seed=2`);
+    const { page, errors, csp } = await openPage(
+      site.browser,
+      `${site.url}demos/text-mdm/?length=16&n=1&steps=4&seed=2`,
+    );
     const v = await runAll(page);
     for (const id of ['fhs', 'ancestral']) {
       expect(v[id].state, id).toBe('done');
-      expect(v[id].rows.map((r) => r.length), id).toEqual([16]);
+      expect(
+        v[id].rows.map((r) => r.length),
+        id,
+      ).toEqual([16]);
       expect(v[id].masked, id).toBe(0);
       expect(v[id].progress, id).toBe(100);
     }
     const ev = await events(page);
-    const done = (id: string) => ev.find((e) => e.type === 'sample-done' && e.id === id)!.detail as { nfe: number; texts: string[] };
+    const done = (id: string) =>
+      ev.find((e) => e.type === 'sample-done' && e.id === id)!.detail as { nfe: number; texts: string[] };
     expect(done('fhs').nfe).toBe(16);
     expect(done('ancestral').nfe).toBeGreaterThanOrEqual(1);
     expect(done('ancestral').nfe).toBeLessThanOrEqual(4);
     expect(v.fhs.rows).toEqual(done('fhs').texts);
     expect(v.fhs.footer).toMatch(/^NFE 16 · [\d.]+ s · webgpu/);
-    const fhsProgress = ev.filter((e) => e.type === 'sample-progress' && e.id === 'fhs').map((e) => e.detail.fraction as number);
+    const fhsProgress = ev
+      .filter((e) => e.type === 'sample-progress' && e.id === 'fhs')
+      .map((e) => e.detail.fraction as number);
     expect(fhsProgress.length).toBe(16);
     expect(fhsProgress[0]).toBeCloseTo(1 / 16, 6);
     await page.screenshot({ path: join(SCREENSHOTS, 'demo-text-mdm.png'), fullPage: true });
@@ -84,12 +116,20 @@ describe('text demo pages (built site)', () => {
     const v = await runAll(page);
     for (const id of ['assd', 'sequential']) {
       expect(v[id].state, id).toBe('done');
-      expect(v[id].rows.map((r) => r.length), id).toEqual([8]);
+      expect(
+        v[id].rows.map((r) => r.length),
+        id,
+      ).toEqual([8]);
       expect(v[id].masked, id).toBe(0);
       expect(v[id].progress, id).toBe(100);
     }
     const ev = await events(page);
-    const done = (id: string) => ev.find((e) => e.type === 'sample-done' && e.id === id)!.detail as { nfe: number; proposed?: number; accepted?: number };
+    const done = (id: string) =>
+      ev.find((e) => e.type === 'sample-done' && e.id === id)!.detail as {
+        nfe: number;
+        proposed?: number;
+        accepted?: number;
+      };
     expect(done('sequential').nfe).toBe(8);
     expect(done('assd').nfe).toBeLessThanOrEqual(8);
     expect(done('assd').proposed).toBeGreaterThan(0);
@@ -97,7 +137,9 @@ describe('text demo pages (built site)', () => {
     expect(v.assd.marks).toContain('d-exact');
     expect(v.sequential.marks).toEqual([]);
     const compare = await page.$eval('#compare', (e) => e.textContent);
-    expect(compare).toBe(`NFE: ASSD ${done('assd').nfe} vs sequential 8 — ${(8 / done('assd').nfe).toFixed(2)}× fewer passes`);
+    expect(compare).toBe(
+      `NFE: ASSD ${done('assd').nfe} vs sequential 8 — ${(8 / done('assd').nfe).toFixed(2)}× fewer passes`,
+    );
     await page.screenshot({ path: join(SCREENSHOTS, 'demo-asarm.png'), fullPage: true });
     expect(await csp()).toEqual([]);
     expect(errors, errors.join('\n')).toEqual([]);

@@ -23,20 +23,33 @@ import { serveStatic } from '../util/static.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const shots = join(root, 'bench/results/screenshots');
-let out = '', url = '', server: Server | undefined, requests: string[] = [];
+let out = '',
+  url = '',
+  server: Server | undefined,
+  requests: string[] = [];
 let browser: Browser | undefined;
 
 beforeAll(async () => {
   out = mkdtempSync(join(tmpdir(), 'samplescope-element-'));
-  await build({ root, configFile: join(root, 'vite.config.ts'), mode: 'element', logLevel: 'error', build: { outDir: out, emptyOutDir: true } });
-  ({ url, server, requests } = await serveStatic({ '/lib/': out, '/models/': join(root, 'models'), '/': join(root, 'test/fixtures/embed') }));
+  await build({
+    root,
+    configFile: join(root, 'vite.config.ts'),
+    mode: 'element',
+    logLevel: 'error',
+    build: { outDir: out, emptyOutDir: true },
+  });
+  ({ url, server, requests } = await serveStatic({
+    '/lib/': out,
+    '/models/': join(root, 'models'),
+    '/': join(root, 'test/fixtures/embed'),
+  }));
   browser = await launchBrowser();
   mkdirSync(shots, { recursive: true });
 });
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((r) => server ? server.close(r) : r(undefined));
+  await new Promise((r) => (server ? server.close(r) : r(undefined)));
   if (out) rmSync(out, { recursive: true, force: true });
 });
 
@@ -45,7 +58,9 @@ async function open(b: Browser): Promise<{ page: Page; errors: string[] }> {
   const page = await b.newPage();
   await page.setViewport({ width: 900, height: 700 });
   const errors: string[] = [];
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.evaluateOnNewDocument(() => {
     const w = window as unknown as { __csp: string[]; __ev: { type: string; detail: Record<string, unknown> }[] };
@@ -66,38 +81,48 @@ async function open(b: Browser): Promise<{ page: Page; errors: string[] }> {
 
 /** Run one sample with the given attributes; returns when the element settles. */
 async function run(page: Page, attrs: Record<string, string | null>, stopAfterProgress = false) {
-  return page.evaluate(async (attrs, stopAfterProgress) => {
-    const w = window as unknown as { __ev: { type: string; detail: Record<string, unknown> }[] };
-    const el = document.querySelector('sample-scope')!;
-    for (const [k, v] of Object.entries(attrs)) { if (v === null) el.removeAttribute(k); else el.setAttribute(k, v); }
-    await el.updateComplete;
-    w.__ev.length = 0;
-    const sr = el.shadowRoot!;
-    const button = sr.querySelector('button[part=start]') as HTMLButtonElement;
-    const buttonDisabled = button.disabled;
-    // a disabled button (knobs the UI rejects) leaves the programmatic start()
-    if (buttonDisabled) void el.start(); else button.click();
-    if (stopAfterProgress) {
-      await new Promise<void>((res) => el.addEventListener('sample-progress', () => res(), { once: true }));
-      (sr.querySelector('button[part=stop]') as HTMLButtonElement).click();
-    }
-    for (let i = 0; i < 3000 && ['running', 'ready'].includes(el.state); i++) await new Promise((r) => setTimeout(r, 100));
-    await el.updateComplete;
-    return {
-      buttonDisabled,
-      knobMsg: [...sr.querySelectorAll('.knobs .msg')].map((m) => m.textContent),
-      state: el.state,
-      events: w.__ev.map((e) => e.type),
-      done: w.__ev.find((e) => e.type === 'sample-done')?.detail as { nfe: number; texts: string[]; backend: string } | undefined,
-      error: w.__ev.find((e) => e.type === 'sample-error')?.detail as { name: string; message: string } | undefined,
-      rows: [...sr.querySelectorAll('.row')].map((r) => r.textContent),
-      masked: sr.querySelectorAll('.row .m').length,
-      progress: (sr.querySelector('progress') as HTMLProgressElement).value,
-      footer: sr.querySelector('footer')?.textContent ?? '',
-      alert: sr.querySelector('.error')?.textContent ?? '',
-      notice: sr.querySelector('.notice')?.textContent ?? '',
-    };
-  }, attrs, stopAfterProgress);
+  return page.evaluate(
+    async (attrs, stopAfterProgress) => {
+      const w = window as unknown as { __ev: { type: string; detail: Record<string, unknown> }[] };
+      const el = document.querySelector('sample-scope')!;
+      for (const [k, v] of Object.entries(attrs)) {
+        if (v === null) el.removeAttribute(k);
+        else el.setAttribute(k, v);
+      }
+      await el.updateComplete;
+      w.__ev.length = 0;
+      const sr = el.shadowRoot!;
+      const button = sr.querySelector('button[part=start]') as HTMLButtonElement;
+      const buttonDisabled = button.disabled;
+      // a disabled button (knobs the UI rejects) leaves the programmatic start()
+      if (buttonDisabled) void el.start();
+      else button.click();
+      if (stopAfterProgress) {
+        await new Promise<void>((res) => el.addEventListener('sample-progress', () => res(), { once: true }));
+        (sr.querySelector('button[part=stop]') as HTMLButtonElement).click();
+      }
+      for (let i = 0; i < 3000 && ['running', 'ready'].includes(el.state); i++)
+        await new Promise((r) => setTimeout(r, 100));
+      await el.updateComplete;
+      return {
+        buttonDisabled,
+        knobMsg: [...sr.querySelectorAll('.knobs .msg')].map((m) => m.textContent),
+        state: el.state,
+        events: w.__ev.map((e) => e.type),
+        done: w.__ev.find((e) => e.type === 'sample-done')?.detail as
+          { nfe: number; texts: string[]; backend: string } | undefined,
+        error: w.__ev.find((e) => e.type === 'sample-error')?.detail as { name: string; message: string } | undefined,
+        rows: [...sr.querySelectorAll('.row')].map((r) => r.textContent),
+        masked: sr.querySelectorAll('.row .m').length,
+        progress: (sr.querySelector('progress') as HTMLProgressElement).value,
+        footer: sr.querySelector('footer')?.textContent ?? '',
+        alert: sr.querySelector('.error')?.textContent ?? '',
+        notice: sr.querySelector('.notice')?.textContent ?? '',
+      };
+    },
+    attrs,
+    stopAfterProgress,
+  );
 }
 
 describe('<sample-scope> from the built bundle', () => {
@@ -146,7 +171,11 @@ describe('<sample-scope> from the built bundle', () => {
       input.value = '0';
       input.dispatchEvent(new Event('input'));
       await el.updateComplete;
-      return { invalid: input.getAttribute('aria-invalid'), disabled: (el.shadowRoot!.querySelector('button[part=start]') as HTMLButtonElement).disabled, msg: input.parentElement!.querySelector('.msg')?.textContent };
+      return {
+        invalid: input.getAttribute('aria-invalid'),
+        disabled: (el.shadowRoot!.querySelector('button[part=start]') as HTMLButtonElement).disabled,
+        msg: input.parentElement!.querySelector('.msg')?.textContent,
+      };
     });
     expect(typed).toEqual({ invalid: 'true', disabled: true, msg: expect.stringContaining('(0, 1]') });
     await page.screenshot({ path: join(shots, 'embed-errors.png'), fullPage: true });
@@ -167,15 +196,21 @@ describe('<sample-scope> from the built bundle', () => {
     const { page, errors } = await open(browser!);
     const port = new URL(url).port;
     const other = `http://localhost:${port}`;
-    const settle = (attrs: Record<string, string>) => page.evaluate(async (attrs) => {
-      const el = document.querySelector('sample-scope')!;
-      for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
-      await el.updateComplete;
-      for (let i = 0; i < 1800 && el.state === 'loading'; i++) await new Promise((r) => setTimeout(r, 100));
-      await el.updateComplete;
-      const sr = el.shadowRoot!;
-      return { state: el.state, alert: sr.querySelector('.error')?.textContent ?? '', heading: sr.querySelector('h3')?.textContent ?? '', imgs: sr.querySelectorAll('img').length };
-    }, attrs);
+    const settle = (attrs: Record<string, string>) =>
+      page.evaluate(async (attrs) => {
+        const el = document.querySelector('sample-scope')!;
+        for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+        await el.updateComplete;
+        for (let i = 0; i < 1800 && el.state === 'loading'; i++) await new Promise((r) => setTimeout(r, 100));
+        await el.updateComplete;
+        const sr = el.shadowRoot!;
+        return {
+          state: el.state,
+          alert: sr.querySelector('.error')?.textContent ?? '',
+          heading: sr.querySelector('h3')?.textContent ?? '',
+          imgs: sr.querySelectorAll('img').length,
+        };
+      }, attrs);
 
     const before = requests.length;
     const refused = await settle({ model: `${other}/models/text-mdm/` });
@@ -195,7 +230,9 @@ describe('<sample-scope> from the built bundle', () => {
     const r = await run(page, { 'class-label': payload });
     expect(r.state).toBe('error');
     expect(r.alert).toContain(payload);
-    expect(await page.evaluate(() => document.querySelector('sample-scope')!.shadowRoot!.querySelectorAll('img').length)).toBe(0);
+    expect(
+      await page.evaluate(() => document.querySelector('sample-scope')!.shadowRoot!.querySelectorAll('img').length),
+    ).toBe(0);
     expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
 
     expect(await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp)).toEqual([]);
@@ -210,12 +247,18 @@ describe('<sample-scope> from the built bundle', () => {
       }
     });
     expect(sink).toBe('TypeError');
-    expect(await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp)).toEqual([expect.stringMatching(/^require-trusted-types-for/)]);
+    expect(await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp)).toEqual([
+      expect.stringMatching(/^require-trusted-types-for/),
+    ]);
     await page.close();
   }, 400_000);
 
   it('falls back to the CPU backend with a visible notice when WebGPU is absent', async () => {
-    const noGpu = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-features=WebGPU', '--disable-background-networking', '--no-first-run'] });
+    const noGpu = await puppeteer.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-features=WebGPU', '--disable-background-networking', '--no-first-run'],
+    });
     try {
       const { page, errors } = await open(noGpu);
       const r = await run(page, { length: '8', n: '1' });

@@ -22,7 +22,7 @@ async function inPage(body: string): Promise<{ r: Record<string, any>; errors: s
   page.on('pageerror', (e) => errors.push(String(e)));
   try {
     await page.goto(ctx.url);
-    const r = await page.evaluate(`(async () => {
+    const r = (await page.evaluate(`(async () => {
       const { createEngine } = await import('/src/worker/client.ts');
       const { DeviceLostError } = await import('/src/errors.ts');
       const engine = createEngine();
@@ -33,7 +33,7 @@ async function inPage(body: string): Promise<{ r: Record<string, any>; errors: s
         engine.dispose();
       }
       return out;
-    })()`) as Record<string, any>;
+    })()`)) as Record<string, any>;
     return { r, errors };
   } finally {
     await page.close();
@@ -87,7 +87,11 @@ describe('engine in a module worker', () => {
     expect(r.cancel.name).toBe('AbortError');
     expect(r.cancel.step).toBe(3);
     expect(r.cancel.elapsed).toBeLessThan(r.cancel.stepMs + 50);
-    expect(r.crash.results.map((x: any) => x.name)).toEqual(['WorkerCrashedError', 'WorkerCrashedError', 'WorkerCrashedError']);
+    expect(r.crash.results.map((x: any) => x.name)).toEqual([
+      'WorkerCrashedError',
+      'WorkerCrashedError',
+      'WorkerCrashedError',
+    ]);
     for (const x of r.crash.results) expect(x.ms).toBeLessThan(2000);
     expect(r.terminated.name).toBe('WorkerCrashedError');
     expect(r.terminated.ms).toBeLessThan(2000);
@@ -150,7 +154,10 @@ describe('engine in a module worker', () => {
       expect(last, at).toBeGreaterThanOrEqual(x.killAt);
       expect(last, at).toBeLessThan(x.fullSteps - 1);
       // resume continues after the last completed step, to the end, under the same request id
-      expect(x.after.map((p: any) => p.step), at).toEqual(Array.from({ length: x.fullSteps - (last + 1) }, (_, i) => last + 1 + i));
+      expect(
+        x.after.map((p: any) => p.step),
+        at,
+      ).toEqual(Array.from({ length: x.fullSteps - (last + 1) }, (_, i) => last + 1 + i));
       expect(new Set(x.after.map((p: any) => p.requestId)), at).toEqual(new Set([`lost-${at}`]));
       expect(x.resumedSteps, at).toBe(x.after.length);
       expect(x.resumed, at).toEqual(x.full);

@@ -1,4 +1,5 @@
-// End to end in a real browser: the kernel demo page (demos/kernel/) starts the engine in a module web worker (comlink),
+// End to end in a real browser: the kernel demo page (demos/kernel/) starts the engine in a module web worker
+// (comlink),
 // which acquires WebGPU (SwiftShader here), runs the matmul kernel and the categorical sampler. The
 // test rebuilds the same inputs in Node, recomputes with the CPU twin and checks the numbers
 // (atol 1e-4 + rtol 1e-4), and checks the sampler's χ² (p > 0.001).
@@ -14,10 +15,15 @@ describe('demo page in Chromium', () => {
   it('runs kernels in a module worker on WebGPU and gets the right numbers', async () => {
     const page = await ctx.browser.newPage();
     const errors: string[] = [];
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(`${ctx.url}demos/kernel/?seed=3`);
-    await page.waitForFunction(() => window.__samplescope?.status === 'done' || window.__samplescope?.status === 'error', { timeout: 180_000 });
+    await page.waitForFunction(
+      () => window.__samplescope?.status === 'done' || window.__samplescope?.status === 'error',
+      { timeout: 180_000 },
+    );
     const s = await page.evaluate(() => window.__samplescope!);
     expect(s.error).toBeUndefined();
     console.log(`[e2e] browser adapter: ${s.adapter} (backend ${s.backend})`);

@@ -31,7 +31,10 @@ describe('model loading in the browser', () => {
     expect(r.backend).toBe('webgpu');
     expect(r.n).toBe(3 * 12 * 11);
     expect(r.worst).toBeLessThanOrEqual(0);
-    expect(r.cached).toEqual(['/test/fixtures/tiny-twostream/golden.safetensors', '/test/fixtures/tiny-twostream/model.safetensors']);
+    expect(r.cached).toEqual([
+      '/test/fixtures/tiny-twostream/golden.safetensors',
+      '/test/fixtures/tiny-twostream/model.safetensors',
+    ]);
     await page.close();
   });
 

@@ -14,9 +14,9 @@ function makeMask(kind: number, B: number, Tq: number, Tk: number, seed: number)
     for (let i = 0; i < Tq; i++) {
       for (let j = 0; j < Tk; j++) {
         let v = 1;
-        if (kind === 1) v = j <= i ? 1 : 0;            // causal
-        if (kind === 2) v = r() < 0.5 ? 1 : 0;         // arbitrary (σ-causal, two-stream…); some rows empty
-        if (kind === 3) v = j < i ? 1 : 0;             // strictly causal: row 0 fully masked
+        if (kind === 1) v = j <= i ? 1 : 0; // causal
+        if (kind === 2) v = r() < 0.5 ? 1 : 0; // arbitrary (σ-causal, two-stream…); some rows empty
+        if (kind === 3) v = j < i ? 1 : 0; // strictly causal: row 0 fully masked
         m[(b * Tq + i) * Tk + j] = v;
       }
     }
@@ -27,19 +27,38 @@ function makeMask(kind: number, B: number, Tq: number, Tk: number, seed: number)
 describe('attention (webgpu vs twin)', () => {
   it('matches for every mask kind and stream layout', async () => {
     const gpu = await gpuBackend();
-    await fc.assert(fc.asyncProperty(
-      fc.record({
-        B: fc.integer({ min: 1, max: 3 }), Tq: fc.integer({ min: 1, max: 40 }), Tk: fc.integer({ min: 1, max: 48 }),
-        H: fc.integer({ min: 1, max: 4 }), D: fc.integer({ min: 1, max: 40 }), kind: fc.integer({ min: 0, max: 3 }),
-        shared: fc.boolean(), seed: fc.nat(),
-      }),
-      async ({ B, Tq, Tk, H, D, kind, shared, seed }) => {
-        const q = randomF32(B * Tq * H * D, seed, 2), k = randomF32(B * Tk * H * D, seed + 1, 2), v = randomF32(B * Tk * H * D, seed + 2);
-        const mb = shared ? 1 : B;
-        const mask = makeMask(kind, mb, Tq, Tk, seed + 3);
-        const run = async (be: typeof cpu) => be.read(be.attention(be.tensor(q, [B, Tq, H, D]), be.tensor(k, [B, Tk, H, D]), be.tensor(v, [B, Tk, H, D]), be.tensor(mask, [mb, Tq, Tk])));
-        expectClose(await run(gpu), await run(cpu), 1e-5, 1e-4, JSON.stringify({ B, Tq, Tk, H, D, kind, shared }));
-      }), { numRuns: 25, seed: 16 });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          B: fc.integer({ min: 1, max: 3 }),
+          Tq: fc.integer({ min: 1, max: 40 }),
+          Tk: fc.integer({ min: 1, max: 48 }),
+          H: fc.integer({ min: 1, max: 4 }),
+          D: fc.integer({ min: 1, max: 40 }),
+          kind: fc.integer({ min: 0, max: 3 }),
+          shared: fc.boolean(),
+          seed: fc.nat(),
+        }),
+        async ({ B, Tq, Tk, H, D, kind, shared, seed }) => {
+          const q = randomF32(B * Tq * H * D, seed, 2),
+            k = randomF32(B * Tk * H * D, seed + 1, 2),
+            v = randomF32(B * Tk * H * D, seed + 2);
+          const mb = shared ? 1 : B;
+          const mask = makeMask(kind, mb, Tq, Tk, seed + 3);
+          const run = async (be: typeof cpu) =>
+            be.read(
+              be.attention(
+                be.tensor(q, [B, Tq, H, D]),
+                be.tensor(k, [B, Tk, H, D]),
+                be.tensor(v, [B, Tk, H, D]),
+                be.tensor(mask, [mb, Tq, Tk]),
+              ),
+            );
+          expectClose(await run(gpu), await run(cpu), 1e-5, 1e-4, JSON.stringify({ B, Tq, Tk, H, D, kind, shared }));
+        },
+      ),
+      { numRuns: 25, seed: 16 },
+    );
   });
 
   it('a fully masked query row outputs zeros; bad shapes are typed errors', async () => {
@@ -49,6 +68,13 @@ describe('attention (webgpu vs twin)', () => {
     const out = await gpu.read(gpu.attention(q, k, k, gpu.tensor(new Uint32Array([0, 0, 1, 0]), [2, 2])));
     expect([...out.subarray(0, 2)]).toEqual([0, 0]);
     expect(() => gpu.attention(q, k, k, gpu.tensor(new Uint32Array(3), [1, 3]))).toThrow(OpInputError);
-    expect(() => gpu.attention(gpu.tensor(randomF32(129, 1), [1, 1, 1, 129]), gpu.tensor(randomF32(129, 1), [1, 1, 1, 129]), gpu.tensor(randomF32(129, 1), [1, 1, 1, 129]), gpu.tensor(new Uint32Array(1), [1, 1]))).toThrow(/exceeds/);
+    expect(() =>
+      gpu.attention(
+        gpu.tensor(randomF32(129, 1), [1, 1, 1, 129]),
+        gpu.tensor(randomF32(129, 1), [1, 1, 1, 129]),
+        gpu.tensor(randomF32(129, 1), [1, 1, 1, 129]),
+        gpu.tensor(new Uint32Array(1), [1, 1]),
+      ),
+    ).toThrow(/exceeds/);
   });
 });

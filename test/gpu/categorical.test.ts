@@ -60,7 +60,10 @@ describe('categorical (webgpu)', () => {
     // run on lavapipe and on SwiftShader's Vulkan driver by npm test; their exp/log differ in the last
     // bits, but a precise draw only flips on a near-tie of two scores, which these logits never have
     const gpu = await gpuBackend();
-    const rows = 4000, V = 50, logits = randomF32(rows * V, 99, 4), o = { seed: 2027, temperature: 0.9, topP: 0.95 };
+    const rows = 4000,
+      V = 50,
+      logits = randomF32(rows * V, 99, 4),
+      o = { seed: 2027, temperature: 0.9, topP: 0.95 };
     const digest = (t: Uint32Array) => {
       let h = 0x811c9dc5;
       for (const v of t) h = Math.imul(h ^ v, 0x01000193) >>> 0;
@@ -68,7 +71,9 @@ describe('categorical (webgpu)', () => {
     };
     const got = (await gpu.read(gpu.categorical(gpu.tensor(logits, [rows, V]), o))) as Uint32Array;
     expect(digest(got)).toBe(PINNED_DIGEST);
-    expect(digest((await cpu.read(cpu.categorical(cpu.tensor(logits, [rows, V]), o))) as Uint32Array)).toBe(PINNED_DIGEST); // and the twin
+    expect(digest((await cpu.read(cpu.categorical(cpu.tensor(logits, [rows, V]), o))) as Uint32Array)).toBe(
+      PINNED_DIGEST,
+    ); // and the twin
   });
 
   it('greedy (T=0) is the argmax, lowest index on ties', async () => {
@@ -103,7 +108,9 @@ describe('categorical (webgpu)', () => {
       await expect(be.read(t)).rejects.toMatchObject({ rows: [1, 2] });
     }
     const allMasked = Float32Array.from([-Infinity, -Infinity]);
-    await expect(gpu.read(gpu.categorical(gpu.tensor(allMasked, [1, 2]), { seed: 1 }))).rejects.toThrow(InvalidLogitsError);
+    await expect(gpu.read(gpu.categorical(gpu.tensor(allMasked, [1, 2]), { seed: 1 }))).rejects.toThrow(
+      InvalidLogitsError,
+    );
   });
 
   it('bad knobs are typed errors naming the knob', async () => {

@@ -31,7 +31,19 @@ describe('diffusion samplers on webgpu', () => {
     const gpu = await gpuBackend();
     const m = randomDenoiser({ seed: 4 }, gpu);
     const created: number[] = [];
-    await sampleDiffusion(m, { batch: 4, seed: 1, sampler: 'ddim', steps: 8, classId: 2, guidance: 2.5, guidanceInterval: [30, 70], previewEvery: 3, onStep: () => { created.push(gpu.stats().buffersCreated); } });
+    await sampleDiffusion(m, {
+      batch: 4,
+      seed: 1,
+      sampler: 'ddim',
+      steps: 8,
+      classId: 2,
+      guidance: 2.5,
+      guidanceInterval: [30, 70],
+      previewEvery: 3,
+      onStep: () => {
+        created.push(gpu.stats().buffersCreated);
+      },
+    });
     expect(created.length).toBe(8);
     // step 0 warms the pool; guided and unguided steps (different batch sizes) both occur by step 3
     for (let s = 4; s < created.length; s++) expect(created[s] - created[s - 1]).toBe(0);

@@ -3,7 +3,8 @@
 // atol 1e-6 + rtol 1e-5 (tanh implementations differ in the last bits), SiLU likewise (exp);
 // ReLU exact; the same tolerances in the tails (|x| up to 1e30, where a naive sigmoid or tanh
 // overflows). softplus within atol 1e-6 + rtol 1e-5: its log is of 1 + e^(−|x|) ∈ (1, 2], where the WGSL
-// spec bounds log's error by 2^-21 ≈ 4.8e-7 absolute (and f32 rounds the term to 0 below e^(−|x|) ≈ 6e-8). Broadcast by repetition.
+// spec bounds log's error by 2^-21 ≈ 4.8e-7 absolute (and f32 rounds the term to 0 below e^(−|x|) ≈ 6e-8). Broadcast by
+// repetition.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cpu, expectClose, gpuBackend, randomF32 } from '../util/gpu.js';
@@ -12,20 +13,45 @@ import { OpInputError } from '../../src/errors.js';
 describe('elementwise (webgpu vs twin)', () => {
   it('matches for add, mul, scale, gelu, relu, silu, softplus', async () => {
     const gpu = await gpuBackend();
-    await fc.assert(fc.asyncProperty(
-      fc.record({ rows: fc.integer({ min: 1, max: 50 }), C: fc.integer({ min: 1, max: 300 }), bcast: fc.boolean(), op: fc.constantFrom('add', 'mul', 'scale', 'gelu', 'relu', 'silu', 'softplus'), seed: fc.nat(), s: fc.double({ min: -3, max: 3, noNaN: true }) }),
-      async ({ rows, C, bcast, op, seed, s }) => {
-        const a = randomF32(rows * C, seed, 6);
-        const b = randomF32(bcast ? C : rows * C, seed + 1);
-        const bShape = bcast ? [C] : [rows, C];
-        const run = async (be: typeof cpu) => {
-          const ta = be.tensor(a, [rows, C]), tb = be.tensor(b, bShape);
-          const t = op === 'add' ? be.add(ta, tb) : op === 'mul' ? be.mul(ta, tb) : op === 'scale' ? be.scale(ta, s) : op === 'gelu' ? be.gelu(ta) : op === 'relu' ? be.relu(ta) : op === 'silu' ? be.silu(ta) : be.softplus(ta);
-          return be.read(t);
-        };
-        const tol = op === 'gelu' || op === 'silu' || op === 'softplus' ? [1e-6, 1e-5] : [2e-38, 0];
-        expectClose(await run(gpu), await run(cpu), tol[0], tol[1], op);
-      }), { numRuns: 20, seed: 17 });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          rows: fc.integer({ min: 1, max: 50 }),
+          C: fc.integer({ min: 1, max: 300 }),
+          bcast: fc.boolean(),
+          op: fc.constantFrom('add', 'mul', 'scale', 'gelu', 'relu', 'silu', 'softplus'),
+          seed: fc.nat(),
+          s: fc.double({ min: -3, max: 3, noNaN: true }),
+        }),
+        async ({ rows, C, bcast, op, seed, s }) => {
+          const a = randomF32(rows * C, seed, 6);
+          const b = randomF32(bcast ? C : rows * C, seed + 1);
+          const bShape = bcast ? [C] : [rows, C];
+          const run = async (be: typeof cpu) => {
+            const ta = be.tensor(a, [rows, C]),
+              tb = be.tensor(b, bShape);
+            const t =
+              op === 'add'
+                ? be.add(ta, tb)
+                : op === 'mul'
+                  ? be.mul(ta, tb)
+                  : op === 'scale'
+                    ? be.scale(ta, s)
+                    : op === 'gelu'
+                      ? be.gelu(ta)
+                      : op === 'relu'
+                        ? be.relu(ta)
+                        : op === 'silu'
+                          ? be.silu(ta)
+                          : be.softplus(ta);
+            return be.read(t);
+          };
+          const tol = op === 'gelu' || op === 'silu' || op === 'softplus' ? [1e-6, 1e-5] : [2e-38, 0];
+          expectClose(await run(gpu), await run(cpu), tol[0], tol[1], op);
+        },
+      ),
+      { numRuns: 20, seed: 17 },
+    );
   });
 
   it('gelu, relu, silu and softplus stay finite and match the twin in the tails', async () => {

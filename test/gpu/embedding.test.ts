@@ -7,16 +7,25 @@ import { OpInputError } from '../../src/errors.js';
 describe('embedding (webgpu vs twin)', () => {
   it('matches exactly', async () => {
     const gpu = await gpuBackend();
-    await fc.assert(fc.asyncProperty(
-      fc.record({ N: fc.integer({ min: 1, max: 300 }), V: fc.integer({ min: 1, max: 70 }), C: fc.integer({ min: 1, max: 100 }), seed: fc.nat() }),
-      async ({ N, V, C, seed }) => {
-        const r = rand(seed);
-        const ids = Uint32Array.from({ length: N }, () => Math.floor(r() * V));
-        const table = randomF32(V * C, seed + 1);
-        const want = await cpu.read(cpu.embedding(cpu.tensor(ids, [N]), cpu.tensor(table, [V, C])));
-        const got = await gpu.read(gpu.embedding(gpu.tensor(ids, [N]), gpu.tensor(table, [V, C])));
-        expectClose(got, want, 0, 0);
-      }), { numRuns: 15, seed: 14 });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          N: fc.integer({ min: 1, max: 300 }),
+          V: fc.integer({ min: 1, max: 70 }),
+          C: fc.integer({ min: 1, max: 100 }),
+          seed: fc.nat(),
+        }),
+        async ({ N, V, C, seed }) => {
+          const r = rand(seed);
+          const ids = Uint32Array.from({ length: N }, () => Math.floor(r() * V));
+          const table = randomF32(V * C, seed + 1);
+          const want = await cpu.read(cpu.embedding(cpu.tensor(ids, [N]), cpu.tensor(table, [V, C])));
+          const got = await gpu.read(gpu.embedding(gpu.tensor(ids, [N]), gpu.tensor(table, [V, C])));
+          expectClose(got, want, 0, 0);
+        },
+      ),
+      { numRuns: 15, seed: 14 },
+    );
   });
 
   it('an id outside the table is NaN on the GPU and a typed error on the CPU', async () => {

@@ -4,7 +4,8 @@
 // returns exactly the samples of an uninterrupted run.
 import { describe, expect, it } from 'vitest';
 import { DeviceLostError, OpInputError } from '../../src/errors.js';
-import { Engine, type TextSampleResult } from '../../src/worker/engine.js';
+import { Engine } from '../../src/worker/engine.js';
+import type { TextSampleResult } from '../../src/worker/protocol.js';
 import { FIXTURES } from '../util/models.js';
 import { gpuBackend } from '../util/gpu.js';
 
@@ -16,11 +17,21 @@ describe('engine: device loss and resume', () => {
     await e.loadModel(FIXTURES + 'tiny-bidir', { id: 'm' });
     const req = { model: 'm', sampler: 'fhs' as const, options: { batch: 4, length: 12, seed: 9, classId: 0 } };
     const full = await e.sampleText(req);
-    for (const [trial, killAt] of [[1, 2], [2, 6], [3, 10]]) {
+    for (const [trial, killAt] of [
+      [1, 2],
+      [2, 6],
+      [3, 10],
+    ]) {
       const id = `lost-${trial}`;
-      const err = await e.sampleText(req, (p) => {
-        if (p.step === killAt) void e.loseDeviceForTest();
-      }, id).catch((x) => x);
+      const err = await e
+        .sampleText(
+          req,
+          (p) => {
+            if (p.step === killAt) void e.loseDeviceForTest();
+          },
+          { requestId: id },
+        )
+        .catch((x) => x);
       expect(err, `trial ${trial}`).toBeInstanceOf(DeviceLostError);
       expect(e.interruptedRequests()).toContain(id);
       const r = (await e.resume(id)) as TextSampleResult;
@@ -47,12 +58,18 @@ describe('engine: backends', () => {
     const g = new Engine();
     await g.init('webgpu');
     const onGpu = await g.backends();
-    expect(onGpu.map((b) => [b.name, b.available, b.active])).toEqual([['webgpu', true, true], ['cpu', true, false]]);
+    expect(onGpu.map((b) => [b.name, b.available, b.active])).toEqual([
+      ['webgpu', true, true],
+      ['cpu', true, false],
+    ]);
     expect(onGpu[0].detail.length).toBeGreaterThan(0);
     g.dispose();
     const c = new Engine();
     await c.init('cpu'); // cpu by choice: webgpu is probed with a throw-away device
-    expect((await c.backends()).map((b) => [b.name, b.available, b.active])).toEqual([['webgpu', true, false], ['cpu', true, true]]);
+    expect((await c.backends()).map((b) => [b.name, b.available, b.active])).toEqual([
+      ['webgpu', true, false],
+      ['cpu', true, true],
+    ]);
     c.dispose();
   });
 });

@@ -40,7 +40,9 @@ afterAll(() => e?.dispose());
 describe('engine hardening', () => {
   it('device loss at 12 random steps: no wrong output, every lost request resumes to the uninterrupted samples', async () => {
     const trials = await deviceLossTrials(e, { model: 'm', trials: 12, seed: 90210, maxLength: 12, classes: 2 });
-    console.log(`device loss: ${trials.length} trials, ${trials.filter((t) => t.outcome === 'lost').length} lost + resumed, ${trials.filter((t) => t.outcome === 'finished').length} finished before the loss mattered`);
+    console.log(
+      `device loss: ${trials.length} trials, ${trials.filter((t) => t.outcome === 'lost').length} lost + resumed, ${trials.filter((t) => t.outcome === 'finished').length} finished before the loss mattered`,
+    );
     expect(trials.filter((t) => t.error)).toEqual([]);
     expect(trials.filter((t) => !t.equal)).toEqual([]);
     expect(trials.filter((t) => !nfeOk(t))).toEqual([]);
@@ -57,7 +59,9 @@ describe('engine hardening', () => {
 
   it('100 sample calls: no new GPU buffers, none left live, JS heap within ±10%', async () => {
     const f = await soak(e, { model: 'm', calls: 100, warmup: 8, length: 6, batch: 1, seeds: 4 });
-    console.log(`soak: ${f.calls} calls in ${(f.ms / 1000).toFixed(1)} s; pool created ${f.before.created} → ${f.after.created}, live ${f.before.live} → ${f.after.live}, pooled ${f.before.pooled} → ${f.after.pooled}, runtime buffers ${f.before.runtimeBuffers} → ${f.after.runtimeBuffers}; heap ${(f.before.heapUsed / 2 ** 20).toFixed(1)} → ${(f.after.heapUsed / 2 ** 20).toFixed(1)} MiB (${(100 * f.heapChange).toFixed(1)}%)`);
+    console.log(
+      `soak: ${f.calls} calls in ${(f.ms / 1000).toFixed(1)} s; pool created ${f.before.created} → ${f.after.created}, live ${f.before.live} → ${f.after.live}, pooled ${f.before.pooled} → ${f.after.pooled}, runtime buffers ${f.before.runtimeBuffers} → ${f.after.runtimeBuffers}; heap ${(f.before.heapUsed / 2 ** 20).toFixed(1)} → ${(f.after.heapUsed / 2 ** 20).toFixed(1)} MiB (${(100 * f.heapChange).toFixed(1)}%)`,
+    );
     expect(f.mismatches, 'the same seed gives the same samples every time').toBe(0);
     expect(f.after.created).toBe(f.before.created);
     expect(f.after.runtimeBuffers).toBe(f.before.runtimeBuffers);
@@ -75,14 +79,20 @@ describe('engine hardening', () => {
   it('a request over the adapter buffer limit: LimitExceededError, no such buffer made, nothing left live', async () => {
     const be = (await e.be()) as WebGPUBackend;
     const { bytes: limit, limit: name } = be.runtime.limits.storageBinding; // whichever of the two binds here
-    const L = 12, d = 32; // the fixture's length and width: hidden states (batch, L, d) f32
+    const L = 12,
+      d = 32; // the fixture's length and width: hidden states (batch, L, d) f32
     const batch = Math.ceil(limit / (L * d * 4)) + 1;
     const sizes: number[] = [];
     const create = be.runtime.device.createBuffer.bind(be.runtime.device);
-    be.runtime.device.createBuffer = (desc: GPUBufferDescriptor) => { sizes.push(desc.size); return create(desc); };
+    be.runtime.device.createBuffer = (desc: GPUBufferDescriptor) => {
+      sizes.push(desc.size);
+      return create(desc);
+    };
     const before = be.stats().pool;
     try {
-      const err = await e.sampleText({ model: 'm', sampler: 'fhs', options: { batch, length: L, seed: 1 } }).catch((x: unknown) => x);
+      const err = await e
+        .sampleText({ model: 'm', sampler: 'fhs', options: { batch, length: L, seed: 1 } })
+        .catch((x: unknown) => x);
       expect(err).toBeInstanceOf(LimitExceededError);
       expect((err as LimitExceededError).limit).toBe(name);
       expect((err as LimitExceededError).requested).toBeGreaterThan(limit);

@@ -20,9 +20,15 @@ async function checkDenoiser(dir: string, be: Backend) {
   const x = be.tensor(g.x as Float32Array, [B, m.imageSize, m.imageSize, m.channels]);
   const eps = await be.read(m.forward({ x, t: Uint32Array.from(g.t), classes: Uint32Array.from(g.cls) }));
   expectClose(eps, g.eps, 2e-3, 2e-3, `${m.name} ε̂ on ${be.name}`);
-  expect(() => m.forward({ x, t: new Uint32Array(B).fill(m.timesteps), classes: Uint32Array.from(g.cls) })).toThrow(OpInputError);
-  expect(() => m.forward({ x, t: Uint32Array.from(g.t), classes: new Uint32Array(B).fill(m.nullClass + 1) })).toThrow(OpInputError);
-  expect(() => m.forward({ x: be.tensor(new Float32Array(B * 4), [B, 2, 2, 1]), t: Uint32Array.from(g.t) })).toThrow(OpInputError);
+  expect(() => m.forward({ x, t: new Uint32Array(B).fill(m.timesteps), classes: Uint32Array.from(g.cls) })).toThrow(
+    OpInputError,
+  );
+  expect(() => m.forward({ x, t: Uint32Array.from(g.t), classes: new Uint32Array(B).fill(m.nullClass + 1) })).toThrow(
+    OpInputError,
+  );
+  expect(() => m.forward({ x: be.tensor(new Float32Array(B * 4), [B, 2, 2, 1]), t: Uint32Array.from(g.t) })).toThrow(
+    OpInputError,
+  );
   be.free(x);
   m.dispose();
 }
@@ -36,7 +42,11 @@ async function checkClassifier(dir: string, be: Backend) {
   expectClose(await be.read(features), g.features, 2e-3, 2e-3, `${m.name} features on ${be.name}`);
   const l = (await be.read(logits)) as Float32Array;
   expectClose(l, g.logits, 2e-3, 2e-3, `${m.name} logits on ${be.name}`);
-  const argmax = (a: ArrayLike<number>, b: number) => { let k = 0; for (let j = 1; j < m.numClasses; j++) if (a[b * m.numClasses + j] > a[b * m.numClasses + k]) k = j; return k; };
+  const argmax = (a: ArrayLike<number>, b: number) => {
+    let k = 0;
+    for (let j = 1; j < m.numClasses; j++) if (a[b * m.numClasses + j] > a[b * m.numClasses + k]) k = j;
+    return k;
+  };
   for (let b = 0; b < B; b++) expect(argmax(l, b)).toBe(argmax(g.logits, b));
   expect(() => m.run(be.tensor(new Float32Array(B * 100), [B, 10, 10]))).toThrow(OpInputError);
   m.dispose();
@@ -65,7 +75,8 @@ async function checkTextClassifier(dir: string, be: Backend) {
 
 describe.each(modelNames('textcnn'))('text classifier %s', (name) => {
   it('matches its PyTorch golden vectors on cpu', async () => checkTextClassifier(MODELS + name, new CpuBackend()));
-  it('matches its PyTorch golden vectors on webgpu', async () => checkTextClassifier(MODELS + name, await gpuBackend()));
+  it('matches its PyTorch golden vectors on webgpu', async () =>
+    checkTextClassifier(MODELS + name, await gpuBackend()));
 });
 
 describe('loaders check the model kind', () => {

@@ -5,18 +5,32 @@ import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { cpu, expectClose, gpuBackend, randomF32 } from '../util/gpu.js';
 
-const ATOL = 1e-5, RTOL = 1e-4;
-const shape = fc.record({ rows: fc.integer({ min: 1, max: 40 }), C: fc.integer({ min: 1, max: 700 }), seed: fc.nat(), shift: fc.double({ min: -5, max: 5, noNaN: true }) });
+const ATOL = 1e-5,
+  RTOL = 1e-4;
+const shape = fc.record({
+  rows: fc.integer({ min: 1, max: 40 }),
+  C: fc.integer({ min: 1, max: 700 }),
+  seed: fc.nat(),
+  shift: fc.double({ min: -5, max: 5, noNaN: true }),
+});
 
 describe('layer_norm (webgpu vs twin)', () => {
   it('matches', async () => {
     const gpu = await gpuBackend();
-    await fc.assert(fc.asyncProperty(shape, async ({ rows, C, seed, shift }) => {
-      const x = randomF32(rows * C, seed, 3).map((v) => v + shift);
-      const g = randomF32(C, seed + 1), b = randomF32(C, seed + 2);
-      const want = await cpu.read(cpu.layerNorm(cpu.tensor(x, [rows, C]), cpu.tensor(g, [C]), cpu.tensor(b, [C]), { eps: 1e-5 }));
-      const got = await gpu.read(gpu.layerNorm(gpu.tensor(x, [rows, C]), gpu.tensor(g, [C]), gpu.tensor(b, [C]), { eps: 1e-5 }));
-      expectClose(got, want, ATOL, RTOL, `rows ${rows} C ${C}`);
-    }), { numRuns: 20, seed: 11 });
+    await fc.assert(
+      fc.asyncProperty(shape, async ({ rows, C, seed, shift }) => {
+        const x = randomF32(rows * C, seed, 3).map((v) => v + shift);
+        const g = randomF32(C, seed + 1),
+          b = randomF32(C, seed + 2);
+        const want = await cpu.read(
+          cpu.layerNorm(cpu.tensor(x, [rows, C]), cpu.tensor(g, [C]), cpu.tensor(b, [C]), { eps: 1e-5 }),
+        );
+        const got = await gpu.read(
+          gpu.layerNorm(gpu.tensor(x, [rows, C]), gpu.tensor(g, [C]), gpu.tensor(b, [C]), { eps: 1e-5 }),
+        );
+        expectClose(got, want, ATOL, RTOL, `rows ${rows} C ${C}`);
+      }),
+      { numRuns: 20, seed: 11 },
+    );
   });
 });

@@ -9,17 +9,34 @@ import { cpu, expectClose, gpuBackend, randomF32 } from '../util/gpu.js';
 describe('pool2d (webgpu vs twin)', () => {
   it('matches the twin', async () => {
     const gpu = await gpuBackend();
-    await fc.assert(fc.asyncProperty(
-      fc.record({ B: fc.integer({ min: 1, max: 3 }), H: fc.integer({ min: 2, max: 15 }), W: fc.integer({ min: 2, max: 15 }), C: fc.integer({ min: 1, max: 17 }),
-        kh: fc.integer({ min: 1, max: 3 }), kw: fc.integer({ min: 1, max: 4 }), stride: fc.oneof(fc.integer({ min: 1, max: 3 }), fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }))), kind: fc.constantFrom('max', 'avg'), seed: fc.nat() }),
-      async ({ B, H, W, C, kh, kw, stride, kind, seed }) => {
-        if (kh > H || kw > W) return;
-        const size: [number, number] = [kh, kw];
-        const x = randomF32(B * H * W * C, seed, 3);
-        const run = async (be: typeof cpu) => be.read(be.pool2d(be.tensor(x, [B, H, W, C]), { kind: kind as 'max', size, stride }));
-        const tol = kind === 'max' ? 0 : 1e-6;
-        expectClose(await run(gpu), await run(cpu), tol, tol, `${kind} ${kh}×${kw}/${JSON.stringify(stride)}`);
-      }), { numRuns: 15, seed: 4 });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          B: fc.integer({ min: 1, max: 3 }),
+          H: fc.integer({ min: 2, max: 15 }),
+          W: fc.integer({ min: 2, max: 15 }),
+          C: fc.integer({ min: 1, max: 17 }),
+          kh: fc.integer({ min: 1, max: 3 }),
+          kw: fc.integer({ min: 1, max: 4 }),
+          stride: fc.oneof(
+            fc.integer({ min: 1, max: 3 }),
+            fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
+          ),
+          kind: fc.constantFrom('max', 'avg'),
+          seed: fc.nat(),
+        }),
+        async ({ B, H, W, C, kh, kw, stride, kind, seed }) => {
+          if (kh > H || kw > W) return;
+          const size: [number, number] = [kh, kw];
+          const x = randomF32(B * H * W * C, seed, 3);
+          const run = async (be: typeof cpu) =>
+            be.read(be.pool2d(be.tensor(x, [B, H, W, C]), { kind: kind as 'max', size, stride }));
+          const tol = kind === 'max' ? 0 : 1e-6;
+          expectClose(await run(gpu), await run(cpu), tol, tol, `${kind} ${kh}×${kw}/${JSON.stringify(stride)}`);
+        },
+      ),
+      { numRuns: 15, seed: 4 },
+    );
   });
 
   it('rejects bad inputs', async () => {

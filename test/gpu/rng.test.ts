@@ -54,9 +54,13 @@ describe('rng (webgpu vs twin)', () => {
     const gpu = await gpuBackend();
     const n = 20000; // values (10000 counters × 2)
     const g8 = -Math.log(-Math.log1p(-1e-8)); // P(G > g8) = 1e-8
-    const pCond = 1e-8 / 2 ** -24;            // ≈ 0.1678 inside the 2^-24 slice
-    const precise = (await gpu.read(gpu.rng({ count: n / 2, seed: 2024, output: 'gumbel', tailSlice: 24 }))) as Float32Array;
-    const naive = (await gpu.read(gpu.rng({ count: n / 2, seed: 2024, output: 'gumbel-naive', tailSlice: 24 }))) as Float32Array;
+    const pCond = 1e-8 / 2 ** -24; // ≈ 0.1678 inside the 2^-24 slice
+    const precise = (await gpu.read(
+      gpu.rng({ count: n / 2, seed: 2024, output: 'gumbel', tailSlice: 24 }),
+    )) as Float32Array;
+    const naive = (await gpu.read(
+      gpu.rng({ count: n / 2, seed: 2024, output: 'gumbel-naive', tailSlice: 24 }),
+    )) as Float32Array;
     const hits = precise.filter((g) => g > g8).length;
     const sd = Math.sqrt(n * pCond * (1 - pCond));
     // 5 standard deviations (fixed seed): a transform truncated anywhere below ~20 fails this

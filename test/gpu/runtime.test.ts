@@ -8,7 +8,11 @@ import { GpuTensor, WebGPUBackend } from '../../src/backend/webgpu.js';
 import { acquireDevice } from '../../src/gpu/device.js';
 import { GpuRuntime } from '../../src/gpu/runtime.js';
 import {
-  DeviceLostError, GpuValidationError, LimitExceededError, ShaderCompileError, WebGPUUnavailableError,
+  DeviceLostError,
+  GpuValidationError,
+  LimitExceededError,
+  ShaderCompileError,
+  WebGPUUnavailableError,
 } from '../../src/errors.js';
 
 async function freshBackend(): Promise<WebGPUBackend> {
@@ -41,10 +45,19 @@ describe('gpu runtime', () => {
     // binding size; SwiftShader's Vulkan driver: maxBufferSize)
     const { maxBufferSize, maxStorageBufferBindingSize } = gpu.runtime.device.limits;
     const binding = Math.min(maxBufferSize, maxStorageBufferBindingSize);
-    expect(gpu.runtime.limits.storageBinding).toEqual({ bytes: binding, limit: maxStorageBufferBindingSize <= maxBufferSize ? 'maxStorageBufferBindingSize' : 'maxBufferSize' });
+    expect(gpu.runtime.limits.storageBinding).toEqual({
+      bytes: binding,
+      limit: maxStorageBufferBindingSize <= maxBufferSize ? 'maxStorageBufferBindingSize' : 'maxBufferSize',
+    });
     expect(gpu.maxTensor).toEqual(gpu.runtime.limits.storageBinding);
     const tooBig = binding / 4 + 1;
-    const err = (() => { try { gpu.empty([tooBig]); } catch (e) { return e; } })() as LimitExceededError;
+    const err = (() => {
+      try {
+        gpu.empty([tooBig]);
+      } catch (e) {
+        return e;
+      }
+    })() as LimitExceededError;
     expect(err).toBeInstanceOf(LimitExceededError);
     expect(err.limit).toBe(gpu.runtime.limits.storageBinding.limit);
     expect(err.available).toBe(binding);
@@ -64,7 +77,9 @@ describe('gpu runtime', () => {
 
   it('a steady-state sampling step allocates no buffers and submits once', async () => {
     const gpu = await gpuBackend();
-    const rows = 8, C = 32, V = 50;
+    const rows = 8,
+      C = 32,
+      V = 50;
     const x = gpu.tensor(randomF32(rows * C, 1), [rows, C]);
     const w = gpu.tensor(randomF32(V * C, 2), [V, C]);
     const h = gpu.empty([rows, C]);
@@ -82,7 +97,10 @@ describe('gpu runtime', () => {
     const queue = gpu.runtime.device.queue;
     const submit = queue.submit.bind(queue);
     let submits = 0;
-    queue.submit = (cmds: Iterable<GPUCommandBuffer>) => { submits++; return submit(cmds); };
+    queue.submit = (cmds: Iterable<GPUCommandBuffer>) => {
+      submits++;
+      return submit(cmds);
+    };
     const before = gpu.stats().buffersCreated;
     for (let i = 1; i <= 10; i++) {
       const t = await step(i);
@@ -108,7 +126,14 @@ describe('gpu runtime', () => {
     const gpu = await gpuBackend();
     const out = gpu.empty([4]);
     // binding 1 of elementwise must be read-only storage; give it too few bindings
-    gpu.runtime.dispatch({ kernel: 'elementwise', label: 'test:bad', constants: { WG: 64, OP: 2 }, params: new Uint32Array([4, 1, 0, 1]), bindings: [(out as GpuTensor).buffer], grid: [1] });
+    gpu.runtime.dispatch({
+      kernel: 'elementwise',
+      label: 'test:bad',
+      constants: { WG: 64, OP: 2 },
+      params: new Uint32Array([4, 1, 0, 1]),
+      bindings: [(out as GpuTensor).buffer],
+      grid: [1],
+    });
     await expect(gpu.flush()).rejects.toThrow(GpuValidationError);
   });
 

@@ -8,7 +8,9 @@ import { chiSquare } from '../../src/metrics/chi2.js';
 import { anyOrderMixture, sequenceIndex, sequentialDistribution } from '../util/exact.js';
 import { gpuBackend } from '../util/gpu.js';
 
-const L = 4, R = 3, N = 20000;
+const L = 4,
+  R = 3,
+  N = 20000;
 
 function counts(samples: Uint32Array): number[] {
   const c = new Array(R ** L).fill(0);
@@ -44,7 +46,11 @@ describe('samplers on webgpu', () => {
     const model = randomModel({ vocab: 20, length: 16, dModel: 32, heads: 4, layers: 2, seed: 9 }, gpu);
     const created: number[] = [];
     await sampleMdm(model, {
-      batch: 8, length: 16, seed: 1, sampler: 'fhs', topP: 0.9,
+      batch: 8,
+      length: 16,
+      seed: 1,
+      sampler: 'fhs',
+      topP: 0.9,
       onStep: () => created.push(gpu.stats().buffersCreated),
     });
     expect(created.length).toBe(16);

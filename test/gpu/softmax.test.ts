@@ -9,16 +9,26 @@ import { cpu, expectClose, gpuBackend, rand, randomF32 } from '../util/gpu.js';
 describe('softmax (webgpu vs twin)', () => {
   it('matches over ragged rows, with −inf entries and large logits', async () => {
     const gpu = await gpuBackend();
-    await fc.assert(fc.asyncProperty(
-      fc.record({ rows: fc.integer({ min: 1, max: 30 }), C: fc.integer({ min: 1, max: 600 }), seed: fc.nat(), log: fc.boolean(), big: fc.boolean() }),
-      async ({ rows, C, seed, log, big }) => {
-        const x = randomF32(rows * C, seed, big ? 80 : 4);
-        const r = rand(seed + 9);
-        for (let i = 0; i < x.length; i++) if (r() < 0.1) x[i] = -Infinity;
-        const want = await cpu.read(cpu.softmax(cpu.tensor(x, [rows, C]), { log }));
-        const got = await gpu.read(gpu.softmax(gpu.tensor(x, [rows, C]), { log }));
-        expectClose(got, want, log ? 1e-5 : 1e-6, 1e-5, `rows ${rows} C ${C} log ${log}`);
-      }), { numRuns: 20, seed: 13 });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          rows: fc.integer({ min: 1, max: 30 }),
+          C: fc.integer({ min: 1, max: 600 }),
+          seed: fc.nat(),
+          log: fc.boolean(),
+          big: fc.boolean(),
+        }),
+        async ({ rows, C, seed, log, big }) => {
+          const x = randomF32(rows * C, seed, big ? 80 : 4);
+          const r = rand(seed + 9);
+          for (let i = 0; i < x.length; i++) if (r() < 0.1) x[i] = -Infinity;
+          const want = await cpu.read(cpu.softmax(cpu.tensor(x, [rows, C]), { log }));
+          const got = await gpu.read(gpu.softmax(gpu.tensor(x, [rows, C]), { log }));
+          expectClose(got, want, log ? 1e-5 : 1e-6, 1e-5, `rows ${rows} C ${C} log ${log}`);
+        },
+      ),
+      { numRuns: 20, seed: 13 },
+    );
   });
 
   it('an all −inf row and a row with NaN give NaN on both backends', async () => {

@@ -13,7 +13,8 @@ import { describe, expect, it } from 'vitest';
 import { AbortError, OpInputError } from '../../src/errors.js';
 import { loadRoleFiles } from '../../src/models/load.js';
 import { tensorData } from '../../src/models/safetensors.js';
-import { fromBase64, mergeSweeps, specHash, type SweepSpec } from '../../src/metrics/sweep.js';
+import { specHash, type SweepSpec } from '../../src/sweep/spec.js';
+import { fromBase64, mergeSweeps } from '../../src/sweep/records.js';
 import { Engine } from '../../src/worker/engine.js';
 import { gpuBackend } from '../util/gpu.js';
 import { MODELS } from '../util/models.js';
@@ -43,7 +44,9 @@ describe('reference sets and evaluation', () => {
     expect(m.consistency).toBeGreaterThanOrEqual(0.95);
     expect(m.vendi).toBeGreaterThan(1);
     expect(m.realism).toBe(m.density);
-    await expect(e.evaluateImages(images.subarray(0, 784 * 4), 4, labels.subarray(0, 4), { classifier: 'digits-classifier' })).rejects.toThrow(/more than 5 samples/);
+    await expect(
+      e.evaluateImages(images.subarray(0, 784 * 4), 4, labels.subarray(0, 4), { classifier: 'digits-classifier' }),
+    ).rejects.toThrow(/more than 5 samples/);
     await expect(e.referenceSet('nope')).rejects.toThrow(/nope/);
     e.dispose();
   });
@@ -51,7 +54,8 @@ describe('reference sets and evaluation', () => {
   it('text: held-out snippets under the text classifier and text-asarm', async () => {
     const e = await engineWith('text-classifier', 'text-asarm');
     const st = (await loadRoleFiles(MODELS + 'text-classifier', 'reference')).get('reference.safetensors')!;
-    const all = Uint32Array.from(tensorData(st, 'tokens')), labels = Uint32Array.from(tensorData(st, 'labels'));
+    const all = Uint32Array.from(tensorData(st, 'tokens')),
+      labels = Uint32Array.from(tensorData(st, 'labels'));
     // 8 rows of each class (the NLL pass over 400 × 128 characters is too slow for a test here)
     const rows = [...Array.from({ length: 8 }, (_, i) => i), ...Array.from({ length: 8 }, (_, i) => 200 + i)];
     const tokens = new Uint32Array(16 * 128);
@@ -64,15 +68,25 @@ describe('reference sets and evaluation', () => {
     expect(m.nll).toBeLessThan(2.0);
     expect(m.realism).toBe(-m.nll);
     expect(m.tokenEntropy).toBeGreaterThan(2);
-    await expect(e.evaluateText(tokens.subarray(0, 16 * 64), 16, req, { classifier: 'text-classifier' })).rejects.toThrow(/reads 128-character texts/);
+    await expect(
+      e.evaluateText(tokens.subarray(0, 16 * 64), 16, req, { classifier: 'text-classifier' }),
+    ).rejects.toThrow(/reads 128-character texts/);
     e.dispose();
   });
 });
 
 describe('sweeps', () => {
   const imageSpec: SweepSpec = {
-    name: 'test-digits', kind: 'image', model: 'digits-diffusion', sampler: 'ddim', base: { steps: 3 },
-    grid: { guidance: [1, 5] }, classes: [1, 7], perClass: 3, seed: 5, classifier: 'digits-classifier',
+    name: 'test-digits',
+    kind: 'image',
+    model: 'digits-diffusion',
+    sampler: 'ddim',
+    base: { steps: 3 },
+    grid: { guidance: [1, 5] },
+    classes: [1, 7],
+    perClass: 3,
+    seed: 5,
+    classifier: 'digits-classifier',
   };
 
   it('image sweep: records, NFE, shards merge to the whole', async () => {
@@ -109,9 +123,23 @@ describe('sweeps', () => {
     expect([img.n, img.h, img.w]).toEqual([3, 28, 28]);
     const kept = fromBase64(img.data);
     // the same draw outside the sweep: rows 0 (class 1, #0), 3 (class 7, #0), 1 (class 1, #1)
-    const direct = await e.sampleImage({ model: 'digits-diffusion', options: { steps: 3, guidance: 5, sampler: 'ddim', batch: 6, seed: 5, classes: Uint32Array.of(1, 1, 1, 7, 7, 7), previewEvery: 0 } });
+    const direct = await e.sampleImage({
+      model: 'digits-diffusion',
+      options: {
+        steps: 3,
+        guidance: 5,
+        sampler: 'ddim',
+        batch: 6,
+        seed: 5,
+        classes: Uint32Array.of(1, 1, 1, 7, 7, 7),
+        previewEvery: 0,
+      },
+    });
     const want = new Uint8Array(3 * 784);
-    [0, 3, 1].forEach((row, j) => { for (let i = 0; i < 784; i++) want[j * 784 + i] = Math.round(255 * Math.min(1, Math.max(0, direct.images[row * 784 + i]))); });
+    [0, 3, 1].forEach((row, j) => {
+      for (let i = 0; i < 784; i++)
+        want[j * 784 + i] = Math.round(255 * Math.min(1, Math.max(0, direct.images[row * 784 + i])));
+    });
     expect(kept).toEqual(want);
     let ink = 0;
     for (const v of kept) if (v > 128) ink++;
@@ -123,7 +151,12 @@ describe('sweeps', () => {
   it('cancelling a sweep stops it with AbortError', async () => {
     const e = await engineWith('digits-diffusion', 'digits-classifier');
     const got: number[] = [];
-    const err = await e.sweep({ ...imageSpec, grid: { guidance: [1, 2, 3] } }, {}, (r) => { got.push(r.index); e.cancel('sw'); }, 'sw').catch((x) => x);
+    const err = await e
+      .sweep({ ...imageSpec, grid: { guidance: [1, 2, 3] } }, { requestId: 'sw' }, (r) => {
+        got.push(r.index);
+        e.cancel('sw');
+      })
+      .catch((x) => x);
     expect(err).toBeInstanceOf(AbortError);
     expect(got).toEqual([0]);
     e.dispose();
@@ -132,8 +165,17 @@ describe('sweeps', () => {
   it('text sweep: ancestral MDM with NLL under text-asarm as realism', async () => {
     const e = await engineWith('text-mdm', 'text-classifier', 'text-asarm');
     const spec: SweepSpec = {
-      kind: 'text', model: 'text-mdm', sampler: 'ancestral', base: { steps: 2 }, grid: { temperature: [1] },
-      classes: [0, 1], perClass: 3, seed: 2, classifier: 'text-classifier', evaluator: 'text-asarm', keepSamples: 2,
+      kind: 'text',
+      model: 'text-mdm',
+      sampler: 'ancestral',
+      base: { steps: 2 },
+      grid: { temperature: [1] },
+      classes: [0, 1],
+      perClass: 3,
+      seed: 2,
+      classifier: 'text-classifier',
+      evaluator: 'text-asarm',
+      keepSamples: 2,
     };
     const [r] = await e.sweep(spec);
     expect(r.samples!.classes).toEqual([0, 1]);

@@ -40,7 +40,13 @@ describe('transformer (webgpu) vs PyTorch golden', () => {
     const gpu = await gpuBackend();
     const m = await loadModel(FIXTURES + 'tiny-twostream', gpu);
     const g = await golden(FIXTURES + 'tiny-twostream');
-    const input = { tokens: Uint32Array.from(g.x), batch: 3, length: 12, classes: Uint32Array.from(g.cls), order: Uint32Array.from(g.order) };
+    const input = {
+      tokens: Uint32Array.from(g.x),
+      batch: 3,
+      length: 12,
+      classes: Uint32Array.from(g.cls),
+      order: Uint32Array.from(g.order),
+    };
     expectClose(await gpu.read(m.forward(input)), g.logits_two_stream, 2e-4, 2e-4, 'two-stream logits');
     expectClose(await gpu.read(m.logMarginal(input)), g.log_marginal, 2e-4, 2e-4, 'log marginal');
     m.dispose();
@@ -53,7 +59,13 @@ async function check(dir: string, be: Backend) {
   const m = await loadModel(dir, be);
   const g = await golden(dir);
   const [B, T] = [g.cls.length, g.x.length / g.cls.length];
-  const input = { tokens: Uint32Array.from(g.x), batch: B, length: T, classes: Uint32Array.from(g.cls), order: g.order ? Uint32Array.from(g.order) : undefined };
+  const input = {
+    tokens: Uint32Array.from(g.x),
+    batch: B,
+    length: T,
+    classes: Uint32Array.from(g.cls),
+    order: g.order ? Uint32Array.from(g.order) : undefined,
+  };
   if (g.logits) expectClose(await be.read(m.forward(input)), g.logits, 2e-3, 2e-3, `${m.name} logits on ${be.name}`);
   if (g.log_marginal) {
     const lm = (await be.read(m.logMarginal(input))) as Float32Array;
@@ -91,10 +103,17 @@ describe('text-mdm through its ONNX form (models/text-mdm-onnx, training/export_
     const gpu = await gpuBackend();
     const onnx = await loadOnnxModel(MODELS + 'text-mdm-onnx', gpu);
     const native = await loadModel(MODELS + 'text-mdm', gpu);
-    const B = 2, L = 48;
+    const B = 2,
+      L = 48;
     const tokens = Uint32Array.from({ length: B * L }, (_, i) => (i % 3 === 0 ? 95 : (i * 13) % 95));
     const input = { tokens, batch: B, length: L, classes: Uint32Array.of(0, 2) };
-    expectClose(await gpu.read(await onnx.forward(input)), await gpu.read(native.forward(input)), 2e-3, 2e-3, 'text-mdm logits');
+    expectClose(
+      await gpu.read(await onnx.forward(input)),
+      await gpu.read(native.forward(input)),
+      2e-3,
+      2e-3,
+      'text-mdm logits',
+    );
     const o = { batch: 4, length: 32, seed: 11, sampler: 'fhs' as const, classId: 1 };
     const [a, b] = [await sampleMdm(onnx, o), await sampleMdm(native, o)];
     let same = 0;

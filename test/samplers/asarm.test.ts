@@ -11,8 +11,13 @@ import { chiSquare } from '../../src/metrics/chi2.js';
 import { sequenceIndex, sequentialDistribution } from '../util/exact.js';
 
 const cpu = new CpuBackend();
-const L = 4, R = 3, N = 20000;
-const model = randomModel({ vocab: R, length: L, dModel: 8, heads: 2, classes: 2, twoStream: true, scale: 2.5, seed: 3 }, cpu);
+const L = 4,
+  R = 3,
+  N = 20000;
+const model = randomModel(
+  { vocab: R, length: L, dModel: 8, heads: 2, classes: 2, twoStream: true, scale: 2.5, seed: 3 },
+  cpu,
+);
 const sigma = Uint32Array.from([2, 0, 3, 1]);
 
 async function fit(o: Partial<AsarmOptions> & Pick<AsarmOptions, 'sampler'>, temperature = 1) {
@@ -41,7 +46,8 @@ describe('AS-ARM samplers match the exact sequential distribution', () => {
     expect(chi.pValue).toBeGreaterThan(0.01);
     for (let b = 0; b < N; b++) {
       expect(res.rowTokens[b]).toBe(L);
-      if (res.rowNfe[b] > res.rowTokens[b]) throw new Error(`row ${b}: ${res.rowNfe[b]} passes for ${res.rowTokens[b]} tokens`);
+      if (res.rowNfe[b] > res.rowTokens[b])
+        throw new Error(`row ${b}: ${res.rowNfe[b]} passes for ${res.rowTokens[b]} tokens`);
     }
     expect(res.accepted!).toBeGreaterThan(0);
     expect(res.accepted!).toBeLessThan(res.proposed!);
@@ -53,7 +59,14 @@ describe('AS-ARM samplers match the exact sequential distribution', () => {
   });
 
   it('prompts are kept and placed first in σ', async () => {
-    const res = await sampleAsarm(model, { batch: 200, length: L, seed: 4, sampler: 'assd', draft: 2, prompt: Int32Array.from([-1, 1, -1, -1]) });
+    const res = await sampleAsarm(model, {
+      batch: 200,
+      length: L,
+      seed: 4,
+      sampler: 'assd',
+      draft: 2,
+      prompt: Int32Array.from([-1, 1, -1, -1]),
+    });
     for (let b = 0; b < 200; b++) {
       expect(res.samples[b * L + 1]).toBe(1);
       expect(res.order[b * L]).toBe(1);
@@ -65,7 +78,13 @@ describe('AS-ARM samplers match the exact sequential distribution', () => {
     const e1 = await sampleAsarm(model, { batch: 2, length: L, seed: 1, sampler: 'assd', draft: 1 }).catch((e) => e);
     expect(e1).toBeInstanceOf(SamplerConfigError);
     expect(e1.knob).toBe('draft');
-    const e2 = await sampleAsarm(model, { batch: 2, length: L, seed: 1, sampler: 'sequential', order: Uint32Array.from([0, 0, 1, 2]) }).catch((e) => e);
+    const e2 = await sampleAsarm(model, {
+      batch: 2,
+      length: L,
+      seed: 1,
+      sampler: 'sequential',
+      order: Uint32Array.from([0, 0, 1, 2]),
+    }).catch((e) => e);
     expect(e2.knob).toBe('order');
   });
 });

@@ -10,15 +10,28 @@ import { DRAFT_MARK, sampleAsarm } from '../../src/samplers/asarm.js';
 import type { StepProgress } from '../../src/samplers/common.js';
 
 const cpu = new CpuBackend();
-const L = 10, B = 64, K = 4;
-const model = randomModel({ vocab: 5, length: L, dModel: 8, heads: 2, classes: 0, twoStream: true, scale: 2, seed: 11 }, cpu);
+const L = 10,
+  B = 64,
+  K = 4;
+const model = randomModel(
+  { vocab: 5, length: L, dModel: 8, heads: 2, classes: 0, twoStream: true, scale: 2, seed: 11 },
+  cpu,
+);
 
 describe('ASSD draft marks', () => {
   it('say what each round did, consistently with the tokens and the totals', async () => {
     const steps: StepProgress[] = [];
-    const res = await sampleAsarm(model, { sampler: 'assd', draft: K, batch: B, length: L, seed: 5, onStep: (p) => steps.push(p) });
+    const res = await sampleAsarm(model, {
+      sampler: 'assd',
+      draft: K,
+      batch: B,
+      length: L,
+      seed: 5,
+      onStep: (p) => steps.push(p),
+    });
     const mask = model.maskId!;
-    let accepted = 0, rejected = 0;
+    let accepted = 0,
+      rejected = 0;
     let prev: Uint32Array = new Uint32Array(B * L).fill(mask);
     for (const p of steps) {
       expect(p.drafts).toBeInstanceOf(Uint8Array);
@@ -26,7 +39,8 @@ describe('ASSD draft marks', () => {
       expect(d.length).toBe(B * L);
       for (let b = 0; b < B; b++) {
         const row = Array.from(d.subarray(b * L, (b + 1) * L));
-        const before = prev.subarray(b * L, (b + 1) * L), after = p.tokens.subarray(b * L, (b + 1) * L);
+        const before = prev.subarray(b * L, (b + 1) * L),
+          after = p.tokens.subarray(b * L, (b + 1) * L);
         const active = before.some((t) => t === mask);
         const count = (m: number) => row.filter((x) => x === m).length;
         expect(count(DRAFT_MARK.EXACT)).toBe(active ? 1 : 0);
@@ -56,7 +70,13 @@ describe('ASSD draft marks', () => {
 
   it('sequential sampling carries no marks', async () => {
     const seen: (Uint8Array | undefined)[] = [];
-    await sampleAsarm(model, { sampler: 'sequential', batch: 2, length: L, seed: 5, onStep: (p) => seen.push(p.drafts) });
+    await sampleAsarm(model, {
+      sampler: 'sequential',
+      batch: 2,
+      length: L,
+      seed: 5,
+      onStep: (p) => seen.push(p.drafts),
+    });
     expect(seen.length).toBe(L);
     expect(seen.every((d) => d === undefined)).toBe(true);
   });

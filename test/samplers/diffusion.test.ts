@@ -47,11 +47,13 @@ const base = { batch: N, clip: false } as const;
 
 /** Output variance / data variance of a sampler on N(0, s²): independent textbook formulas. */
 function exactChainVarianceRatio(sampler: 'ddpm' | 'ddim', S: number, eta: number, s: number): number {
-  const ab = model.alphasCumprod, T = model.timesteps;
+  const ab = model.alphasCumprod,
+    T = model.timesteps;
   const ts = Array.from({ length: S }, (_, i) => (S === 1 ? T - 1 : Math.round((T - 1) * (1 - i / (S - 1)))));
   let v = 1; // x_T ~ N(0, 1)
   for (let i = 0; i < S; i++) {
-    const a = ab[ts[i]], ap = i + 1 < S ? ab[ts[i + 1]] : 1;
+    const a = ab[ts[i]],
+      ap = i + 1 < S ? ab[ts[i + 1]] : 1;
     const epsGain = (Math.sqrt(1 - a) * 1) / (a * s * s + 1 - a); // ε̂ = x·√(1−ᾱ)/(ᾱs² + 1 − ᾱ) for μ = 0
     let f: number, noise: number;
     if (sampler === 'ddpm') {
@@ -89,7 +91,10 @@ describe('diffusion samplers draw what the discretised chain predicts (exact-sco
       const m = pts.reduce((s, p) => s + p[a], 0) / n;
       const v = pts.reduce((s, p) => s + (p[a] - m) ** 2, 0) / (n - 1);
       expect(Math.abs(m - comp.mu[a]), `mean axis ${a}`).toBeLessThan(5 * comp.s * Math.sqrt(want / n));
-      expect(Math.abs(v / (comp.s * comp.s) - want), `variance ratio axis ${a} (chain predicts ${want.toFixed(3)})`).toBeLessThan(5 * want * Math.sqrt(2 / n));
+      expect(
+        Math.abs(v / (comp.s * comp.s) - want),
+        `variance ratio axis ${a} (chain predicts ${want.toFixed(3)})`,
+      ).toBeLessThan(5 * want * Math.sqrt(2 / n));
     }
   });
 
@@ -108,11 +113,27 @@ describe('diffusion samplers draw what the discretised chain predicts (exact-sco
 
   it('DDPM and DDIM with η = 1 are the same chain: same seed, same paths (to 1e-3)', async () => {
     const a = await sampleDiffusion(model, { ...base, batch: 500, seed: 3, classId: 0, sampler: 'ddpm', steps: 200 });
-    const b = await sampleDiffusion(model, { ...base, batch: 500, seed: 3, classId: 0, sampler: 'ddim', eta: 1, steps: 200 });
+    const b = await sampleDiffusion(model, {
+      ...base,
+      batch: 500,
+      seed: 3,
+      classId: 0,
+      sampler: 'ddim',
+      eta: 1,
+      steps: 200,
+    });
     let worst = 0;
     for (let i = 0; i < a.images.length; i++) worst = Math.max(worst, Math.abs(a.images[i] - b.images[i]));
     expect(worst).toBeLessThan(1e-3);
-    const c = await sampleDiffusion(model, { ...base, batch: 500, seed: 3, classId: 0, sampler: 'ddim', eta: 0, steps: 200 });
+    const c = await sampleDiffusion(model, {
+      ...base,
+      batch: 500,
+      seed: 3,
+      classId: 0,
+      sampler: 'ddim',
+      eta: 0,
+      steps: 200,
+    });
     let diff = 0;
     for (let i = 0; i < a.images.length; i++) diff = Math.max(diff, Math.abs(a.images[i] - c.images[i]));
     expect(diff).toBeGreaterThan(0.05); // η = 0 is a different (deterministic) map: the check above has power
@@ -148,7 +169,15 @@ describe('guidance, knobs, accounting', () => {
     const steps = 20;
     const ts = timestepGrid(1000, steps);
     const inside = Array.from(ts).filter((t) => t >= 200 && t <= 600).length;
-    const g = await sampleDiffusion(model, { batch: 400, seed: 2, classId: 0, sampler: 'ddim', steps, guidance: 4, guidanceInterval: [200, 600] });
+    const g = await sampleDiffusion(model, {
+      batch: 400,
+      seed: 2,
+      classId: 0,
+      sampler: 'ddim',
+      steps,
+      guidance: 4,
+      guidanceInterval: [200, 600],
+    });
     expect(g.nfe).toBe(steps + inside);
     expect(g.calls).toBe(steps);
     const full = await sampleDiffusion(model, { batch: 400, seed: 2, classId: 0, sampler: 'ddim', steps, guidance: 4 });
@@ -160,14 +189,30 @@ describe('guidance, knobs, accounting', () => {
 
   it('noise temperature < 1 shrinks the spread; seeds reproduce; previews arrive', async () => {
     const spread = async (tau: number) => {
-      const r = await sampleDiffusion(model, { batch: 1000, seed: 4, classId: 1, sampler: 'ddim', steps: 25, noiseTemperature: tau });
+      const r = await sampleDiffusion(model, {
+        batch: 1000,
+        seed: 4,
+        classId: 1,
+        sampler: 'ddim',
+        steps: 25,
+        noiseTemperature: tau,
+      });
       const p = points(r.images);
       const m = p.reduce((s, q) => s + q[0], 0) / p.length;
       return p.reduce((s, q) => s + (q[0] - m) ** 2, 0) / p.length;
     };
     expect(await spread(0.5)).toBeLessThan(0.5 * (await spread(1)));
     const seen: number[] = [];
-    const a = await sampleDiffusion(model, { batch: 8, seed: 4, sampler: 'ddpm', steps: 10, previewEvery: 5, onStep: (p) => { if (p.x0) seen.push(p.step); } });
+    const a = await sampleDiffusion(model, {
+      batch: 8,
+      seed: 4,
+      sampler: 'ddpm',
+      steps: 10,
+      previewEvery: 5,
+      onStep: (p) => {
+        if (p.x0) seen.push(p.step);
+      },
+    });
     const b = await sampleDiffusion(model, { batch: 8, seed: 4, sampler: 'ddpm', steps: 10 });
     expect(a.images).toEqual(b.images);
     expect(seen).toEqual([4, 9]);
@@ -179,7 +224,14 @@ describe('guidance, knobs, accounting', () => {
     expect(Array.from(r.timesteps)).toEqual([999, 749, 500, 250]);
     expect(r.nfe).toBe(4);
     // with the exact ε̂, one step returns E[x0 | x_T] ≈ the class mean for every sample
-    const one = await sampleDiffusion(model, { batch: 200, seed: 3, classId: 1, sampler: 'consistency', steps: 1, clip: false });
+    const one = await sampleDiffusion(model, {
+      batch: 200,
+      seed: 3,
+      classId: 1,
+      sampler: 'consistency',
+      steps: 1,
+      clip: false,
+    });
     const pts = points(one.images);
     for (const p of pts) expect(Math.hypot(p[0] - 0.5, p[1] - 0.1)).toBeLessThan(0.05);
   });
@@ -187,16 +239,35 @@ describe('guidance, knobs, accounting', () => {
   it('hybrid: base steps on the grid, then student consistency steps from where the base stopped', async () => {
     const student = new GmmDenoiser(cpu);
     const before = student.calls;
-    const r = await sampleDiffusion(model, { batch: 8, seed: 3, classId: 0, sampler: 'ddim', steps: 10, hybrid: { student, baseSteps: 3, studentSteps: 2 } });
+    const r = await sampleDiffusion(model, {
+      batch: 8,
+      seed: 3,
+      classId: 0,
+      sampler: 'ddim',
+      steps: 10,
+      hybrid: { student, baseSteps: 3, studentSteps: 2 },
+    });
     const grid = timestepGrid(1000, 10);
     expect(Array.from(r.timesteps)).toEqual([grid[0], grid[1], grid[2], grid[3], Math.round(grid[3] / 2)]);
     expect(r.stepModels).toEqual(['base', 'base', 'base', 'student', 'student']);
     expect(student.calls - before).toBe(2);
     expect(r.nfe).toBe(5);
-    const bad = await sampleDiffusion(model, { batch: 8, seed: 3, sampler: 'ddim', steps: 10, hybrid: { student: new GmmDenoiser(cpu, 500), baseSteps: 3, studentSteps: 2 } }).catch((e) => e);
+    const bad = await sampleDiffusion(model, {
+      batch: 8,
+      seed: 3,
+      sampler: 'ddim',
+      steps: 10,
+      hybrid: { student: new GmmDenoiser(cpu, 500), baseSteps: 3, studentSteps: 2 },
+    }).catch((e) => e);
     expect(bad).toBeInstanceOf(SamplerConfigError);
     expect(bad.knob).toBe('hybrid');
-    const tooMany = await sampleDiffusion(model, { batch: 8, seed: 3, sampler: 'ddim', steps: 10, hybrid: { student, baseSteps: 10, studentSteps: 2 } }).catch((e) => e);
+    const tooMany = await sampleDiffusion(model, {
+      batch: 8,
+      seed: 3,
+      sampler: 'ddim',
+      steps: 10,
+      hybrid: { student, baseSteps: 10, studentSteps: 2 },
+    }).catch((e) => e);
     expect(tooMany.knob).toBe('hybrid.baseSteps');
   });
 
@@ -218,7 +289,13 @@ describe('guidance, knobs, accounting', () => {
     ['batch', { batch: 0 }],
     ['seed', { seed: -2 }],
   ] as [string, Record<string, unknown>][])('bad %s → SamplerConfigError', async (knob, bad) => {
-    const err = await sampleDiffusion(model, { batch: 4, seed: 1, sampler: 'ddim', steps: 5, ...bad } as DiffusionOptions).catch((e) => e);
+    const err = await sampleDiffusion(model, {
+      batch: 4,
+      seed: 1,
+      sampler: 'ddim',
+      steps: 5,
+      ...bad,
+    } as DiffusionOptions).catch((e) => e);
     expect(err).toBeInstanceOf(SamplerConfigError);
     expect((err as SamplerConfigError).knob).toBe(knob);
   });

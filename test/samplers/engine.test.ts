@@ -4,7 +4,8 @@
 // and wrong model kinds, and classification through a loaded classifier.
 import { describe, expect, it } from 'vitest';
 import { AbortError, OpInputError, UnknownModelError } from '../../src/errors.js';
-import { Engine, type EngineProgress } from '../../src/worker/engine.js';
+import { Engine } from '../../src/worker/engine.js';
+import type { EngineProgress } from '../../src/worker/protocol.js';
 import { FIXTURES, MODELS, golden } from '../util/models.js';
 
 describe('engine (in-process, cpu)', () => {
@@ -15,7 +16,11 @@ describe('engine (in-process, cpu)', () => {
     expect(info).toMatchObject({ id: 'mdm', kind: 'text', attention: 'bidirectional' });
     const seen: EngineProgress[] = [];
     const L = Math.min(8, info.maxLength!);
-    const r = await e.sampleText({ model: 'mdm', sampler: 'fhs', options: { batch: 3, length: L, seed: 1 } }, (p) => seen.push(p), 'req-1');
+    const r = await e.sampleText(
+      { model: 'mdm', sampler: 'fhs', options: { batch: 3, length: L, seed: 1 } },
+      (p) => seen.push(p),
+      { requestId: 'req-1' },
+    );
     expect(r.nfe).toBe(L);
     expect(seen.map((p) => p.step)).toEqual(Array.from({ length: L }, (_, i) => i));
     expect(seen.every((p) => p.requestId === 'req-1' && p.tokens!.length === 3 * L)).toBe(true);
@@ -23,7 +28,9 @@ describe('engine (in-process, cpu)', () => {
     expect(r.texts.every((t) => t.length >= L && !t.includes('_'))).toBe(true);
     expect(e.listModels().map((m) => m.id)).toEqual(['mdm']);
     e.unload('mdm');
-    await expect(e.sampleText({ model: 'mdm', sampler: 'fhs', options: { batch: 1, length: 4, seed: 1 } })).rejects.toBeInstanceOf(UnknownModelError);
+    await expect(
+      e.sampleText({ model: 'mdm', sampler: 'fhs', options: { batch: 1, length: 4, seed: 1 } }),
+    ).rejects.toBeInstanceOf(UnknownModelError);
     e.dispose();
   });
 
@@ -32,13 +39,24 @@ describe('engine (in-process, cpu)', () => {
     await e.init('cpu');
     const info = await e.loadModel(FIXTURES + 'tiny-bidir', { id: 'mdm' });
     const L = Math.min(16, info.maxLength!);
-    let cancelAt = 0, stepMs = 0, last = 0;
-    const err = await e.sampleText({ model: 'mdm', sampler: 'fhs', options: { batch: 64, length: L, seed: 2 } }, (p) => {
-      const now = performance.now();
-      if (p.step > 0) stepMs = Math.max(stepMs, now - last);
-      last = now;
-      if (p.step === 3) { e.cancel('c1'); cancelAt = now; }
-    }, 'c1').catch((x) => x);
+    let cancelAt = 0,
+      stepMs = 0,
+      last = 0;
+    const err = await e
+      .sampleText(
+        { model: 'mdm', sampler: 'fhs', options: { batch: 64, length: L, seed: 2 } },
+        (p) => {
+          const now = performance.now();
+          if (p.step > 0) stepMs = Math.max(stepMs, now - last);
+          last = now;
+          if (p.step === 3) {
+            e.cancel('c1');
+            cancelAt = now;
+          }
+        },
+        { requestId: 'c1' },
+      )
+      .catch((x) => x);
     const elapsed = performance.now() - cancelAt;
     expect(err).toBeInstanceOf(AbortError);
     expect(err.step).toBe(4);
@@ -46,7 +64,11 @@ describe('engine (in-process, cpu)', () => {
     expect(elapsed).toBeLessThan(stepMs + 50);
     // the engine is usable afterwards and a late cancel of a finished request is a no-op
     e.cancel('c1');
-    const ok = await e.sampleText({ model: 'mdm', sampler: 'fhs', options: { batch: 2, length: 4, seed: 3 } }, undefined, 'c1');
+    const ok = await e.sampleText(
+      { model: 'mdm', sampler: 'fhs', options: { batch: 2, length: 4, seed: 3 } },
+      undefined,
+      { requestId: 'c1' },
+    );
     expect(ok.nfe).toBe(4);
     e.dispose();
   });
@@ -55,10 +77,13 @@ describe('engine (in-process, cpu)', () => {
     const e = new Engine();
     await e.init('cpu');
     await e.loadModel(MODELS + 'digits-classifier', { id: 'clf' });
-    await expect(e.sampleText({ model: 'clf', sampler: 'fhs', options: { batch: 1, length: 4, seed: 1 } })).rejects.toBeInstanceOf(OpInputError);
+    await expect(
+      e.sampleText({ model: 'clf', sampler: 'fhs', options: { batch: 1, length: 4, seed: 1 } }),
+    ).rejects.toBeInstanceOf(OpInputError);
     const g = await golden(MODELS + 'digits-classifier');
     const { logits } = await e.classify('clf', g.x as Float32Array, 6);
-    for (let i = 0; i < logits.length; i++) expect(Math.abs(logits[i] - g.logits[i])).toBeLessThan(2e-3 + 2e-3 * Math.abs(g.logits[i]));
+    for (let i = 0; i < logits.length; i++)
+      expect(Math.abs(logits[i] - g.logits[i])).toBeLessThan(2e-3 + 2e-3 * Math.abs(g.logits[i]));
     e.dispose();
   });
 });

@@ -30,28 +30,131 @@ type TextCase = { name: string; model: 'text-mdm' | 'text-asarm' | 'text-mam' } 
   | { family: 'asarm'; options: AsarmOptions }
   | { family: 'mam'; options: MamSampleOptions }
 );
-type ImageCase = { name: string; model: 'digits-diffusion' | 'digits-fewstep'; family: 'diffusion'; student?: 'digits-fewstep'; options: Omit<DiffusionOptions, 'hybrid'> & { hybrid?: { baseSteps: number; studentSteps: number } } };
+type ImageCase = {
+  name: string;
+  model: 'digits-diffusion' | 'digits-fewstep';
+  family: 'diffusion';
+  student?: 'digits-fewstep';
+  options: Omit<DiffusionOptions, 'hybrid'> & { hybrid?: { baseSteps: number; studentSteps: number } };
+};
 
 const L = 16;
 const TEXT: TextCase[] = [
   { name: 'mdm fhs', model: 'text-mdm', family: 'mdm', options: { sampler: 'fhs', batch: 2, length: L, seed: 7 } },
-  { name: 'mdm fhs guided, top-k, temperature', model: 'text-mdm', family: 'mdm', options: { sampler: 'fhs', batch: 2, length: L, seed: 11, classId: 0, guidance: 2, temperature: 0.8, topK: 10 } },
-  { name: 'mdm ancestral steps', model: 'text-mdm', family: 'mdm', options: { sampler: 'ancestral', batch: 2, length: L, seed: 3, steps: 6, classId: 1 } },
-  { name: 'mdm ancestral tokens/step confidence, top-p', model: 'text-mdm', family: 'mdm', options: { sampler: 'ancestral', batch: 2, length: L, seed: 5, tokensPerStep: 3, order: 'confidence', topP: 0.9 } },
-  { name: 'mdm ancestral steps no reuse, naive-f32', model: 'text-mdm', family: 'mdm', options: { sampler: 'ancestral', batch: 2, length: L, seed: 9, steps: 4, reuseLogits: false, precision: 'naive-f32' } },
-  { name: 'asarm sequential', model: 'text-asarm', family: 'asarm', options: { sampler: 'sequential', batch: 2, length: L, seed: 1, classId: 1 } },
-  { name: 'asarm assd', model: 'text-asarm', family: 'asarm', options: { sampler: 'assd', batch: 2, length: L, seed: 2 } },
-  { name: 'asarm assd draft 3, guided', model: 'text-asarm', family: 'asarm', options: { sampler: 'assd', batch: 2, length: L, seed: 4, draft: 3, classId: 0, guidance: 1.5 } },
+  {
+    name: 'mdm fhs guided, top-k, temperature',
+    model: 'text-mdm',
+    family: 'mdm',
+    options: { sampler: 'fhs', batch: 2, length: L, seed: 11, classId: 0, guidance: 2, temperature: 0.8, topK: 10 },
+  },
+  {
+    name: 'mdm ancestral steps',
+    model: 'text-mdm',
+    family: 'mdm',
+    options: { sampler: 'ancestral', batch: 2, length: L, seed: 3, steps: 6, classId: 1 },
+  },
+  {
+    name: 'mdm ancestral tokens/step confidence, top-p',
+    model: 'text-mdm',
+    family: 'mdm',
+    options: { sampler: 'ancestral', batch: 2, length: L, seed: 5, tokensPerStep: 3, order: 'confidence', topP: 0.9 },
+  },
+  {
+    name: 'mdm ancestral steps no reuse, naive-f32',
+    model: 'text-mdm',
+    family: 'mdm',
+    options: {
+      sampler: 'ancestral',
+      batch: 2,
+      length: L,
+      seed: 9,
+      steps: 4,
+      reuseLogits: false,
+      precision: 'naive-f32',
+    },
+  },
+  {
+    name: 'asarm sequential',
+    model: 'text-asarm',
+    family: 'asarm',
+    options: { sampler: 'sequential', batch: 2, length: L, seed: 1, classId: 1 },
+  },
+  {
+    name: 'asarm assd',
+    model: 'text-asarm',
+    family: 'asarm',
+    options: { sampler: 'assd', batch: 2, length: L, seed: 2 },
+  },
+  {
+    name: 'asarm assd draft 3, guided',
+    model: 'text-asarm',
+    family: 'asarm',
+    options: { sampler: 'assd', batch: 2, length: L, seed: 4, draft: 3, classId: 0, guidance: 1.5 },
+  },
   // MaM costs a pass over (vocab × length) candidates per free position: a short prompted row keeps it quick
-  { name: 'mam prompted', model: 'text-mam', family: 'mam', options: { batch: 1, length: 8, seed: 6, classId: 0, prompt: Int32Array.of(5, -1, 9, 12, -1, 3, -1, 7) } },
+  {
+    name: 'mam prompted',
+    model: 'text-mam',
+    family: 'mam',
+    options: { batch: 1, length: 8, seed: 6, classId: 0, prompt: Int32Array.of(5, -1, 9, 12, -1, 3, -1, 7) },
+  },
 ];
 const IMAGE: ImageCase[] = [
-  { name: 'ddpm', model: 'digits-diffusion', family: 'diffusion', options: { sampler: 'ddpm', steps: 8, batch: 2, seed: 1, classId: 3 } },
-  { name: 'ddim guided', model: 'digits-diffusion', family: 'diffusion', options: { sampler: 'ddim', steps: 6, batch: 2, seed: 2, classId: 7, guidance: 3 } },
-  { name: 'ddim η 0.5, interval, noise temperature', model: 'digits-diffusion', family: 'diffusion', options: { sampler: 'ddim', steps: 6, eta: 0.5, batch: 2, seed: 3, classes: Uint32Array.of(1, 10), guidance: 1, noiseTemperature: 0.9 } },
-  { name: 'ddim guidance interval', model: 'digits-diffusion', family: 'diffusion', options: { sampler: 'ddim', steps: 6, batch: 2, seed: 4, classId: 5, guidance: 2, guidanceInterval: [200, 800], clip: false } },
-  { name: 'consistency', model: 'digits-fewstep', family: 'diffusion', options: { sampler: 'consistency', steps: 2, batch: 2, seed: 5, classId: 2 } },
-  { name: 'hybrid ddim → consistency', model: 'digits-diffusion', family: 'diffusion', student: 'digits-fewstep', options: { sampler: 'ddim', steps: 6, batch: 2, seed: 6, classId: 4, hybrid: { baseSteps: 3, studentSteps: 1 } } },
+  {
+    name: 'ddpm',
+    model: 'digits-diffusion',
+    family: 'diffusion',
+    options: { sampler: 'ddpm', steps: 8, batch: 2, seed: 1, classId: 3 },
+  },
+  {
+    name: 'ddim guided',
+    model: 'digits-diffusion',
+    family: 'diffusion',
+    options: { sampler: 'ddim', steps: 6, batch: 2, seed: 2, classId: 7, guidance: 3 },
+  },
+  {
+    name: 'ddim η 0.5, interval, noise temperature',
+    model: 'digits-diffusion',
+    family: 'diffusion',
+    options: {
+      sampler: 'ddim',
+      steps: 6,
+      eta: 0.5,
+      batch: 2,
+      seed: 3,
+      classes: Uint32Array.of(1, 10),
+      guidance: 1,
+      noiseTemperature: 0.9,
+    },
+  },
+  {
+    name: 'ddim guidance interval',
+    model: 'digits-diffusion',
+    family: 'diffusion',
+    options: {
+      sampler: 'ddim',
+      steps: 6,
+      batch: 2,
+      seed: 4,
+      classId: 5,
+      guidance: 2,
+      guidanceInterval: [200, 800],
+      clip: false,
+    },
+  },
+  {
+    name: 'consistency',
+    model: 'digits-fewstep',
+    family: 'diffusion',
+    options: { sampler: 'consistency', steps: 2, batch: 2, seed: 5, classId: 2 },
+  },
+  {
+    name: 'hybrid ddim → consistency',
+    model: 'digits-diffusion',
+    family: 'diffusion',
+    student: 'digits-fewstep',
+    options: { sampler: 'ddim', steps: 6, batch: 2, seed: 6, classId: 4, hybrid: { baseSteps: 3, studentSteps: 1 } },
+  },
 ];
 
 interface Golden {
@@ -67,12 +170,20 @@ const want: Golden | null = existsSync(FILE) ? (JSON.parse(readFileSync(FILE, 'u
 
 beforeAll(async () => {
   for (const m of new Set(TEXT.map((c) => c.model))) text.set(m, await loadModel(MODELS + m, cpu));
-  for (const m of new Set(IMAGE.flatMap((c) => [c.model, c.student ?? c.model]))) image.set(m, await loadDenoiser(MODELS + m, cpu));
+  for (const m of new Set(IMAGE.flatMap((c) => [c.model, c.student ?? c.model])))
+    image.set(m, await loadDenoiser(MODELS + m, cpu));
 });
 
 afterAll(() => {
   // one line per token row / image string
-  if (UPDATE) writeFileSync(FILE, JSON.stringify(got, null, 1).replace(/\[\s+([\d,\s]+?)\s+\]/g, (_m, inner: string) => `[${inner.replace(/\s+/g, '')}]`) + '\n');
+  if (UPDATE)
+    writeFileSync(
+      FILE,
+      JSON.stringify(got, null, 1).replace(
+        /\[\s+([\d,\s]+?)\s+\]/g,
+        (_m, inner: string) => `[${inner.replace(/\s+/g, '')}]`,
+      ) + '\n',
+    );
   for (const m of [...text.values(), ...image.values()]) m.dispose();
 });
 
@@ -88,8 +199,15 @@ describe('golden samples (cpu, committed models, fixed seeds)', () => {
   for (const c of TEXT) {
     it(`text: ${c.name}`, async () => {
       const m = text.get(c.model)!;
-      const r = c.family === 'mdm' ? await sampleMdm(m, c.options) : c.family === 'asarm' ? await sampleAsarm(m, c.options) : await sampleMam(m, c.options);
-      const rows = Array.from({ length: r.batch }, (_, b) => Array.from(r.samples.subarray(b * r.length, (b + 1) * r.length)));
+      const r =
+        c.family === 'mdm'
+          ? await sampleMdm(m, c.options)
+          : c.family === 'asarm'
+            ? await sampleAsarm(m, c.options)
+            : await sampleMam(m, c.options);
+      const rows = Array.from({ length: r.batch }, (_, b) =>
+        Array.from(r.samples.subarray(b * r.length, (b + 1) * r.length)),
+      );
       got.text[c.name] = { rows, nfe: r.nfe };
       if (!UPDATE) expect(got.text[c.name]).toEqual(want!.text[c.name]);
     });
@@ -99,7 +217,11 @@ describe('golden samples (cpu, committed models, fixed seeds)', () => {
     it(`image: ${c.name}`, async () => {
       const m = image.get(c.model)!;
       const { hybrid, ...rest } = c.options;
-      const r = await sampleDiffusion(m, { ...rest, previewEvery: 0, ...(hybrid ? { hybrid: { ...hybrid, student: image.get(c.student!)! } } : {}) });
+      const r = await sampleDiffusion(m, {
+        ...rest,
+        previewEvery: 0,
+        ...(hybrid ? { hybrid: { ...hybrid, student: image.get(c.student!)! } } : {}),
+      });
       const q = levels(r.images);
       got.images[c.name] = { levels: Buffer.from(q).toString('base64'), nfe: r.nfe };
       if (UPDATE) return;
@@ -110,7 +232,9 @@ describe('golden samples (cpu, committed models, fixed seeds)', () => {
       expect(q.length).toBe(ref.length);
       let worst = 0;
       for (let i = 0; i < q.length; i++) worst = Math.max(worst, Math.abs(q[i] - ref[i]));
-      expect(worst, `largest pixel difference in 8-bit levels (tolerance ${IMAGE_LEVELS})`).toBeLessThanOrEqual(IMAGE_LEVELS);
+      expect(worst, `largest pixel difference in 8-bit levels (tolerance ${IMAGE_LEVELS})`).toBeLessThanOrEqual(
+        IMAGE_LEVELS,
+      );
     });
   }
 });

@@ -10,7 +10,10 @@ import { chiSquare } from '../../src/metrics/chi2.js';
 import { sequenceIndex } from '../util/exact.js';
 
 const cpu = new CpuBackend();
-const L = 3, R = 3, M = 3, N = 20000;
+const L = 3,
+  R = 3,
+  M = 3,
+  N = 20000;
 const model = randomModel({ vocab: R, length: L, dModel: 8, heads: 2, marginalHead: true, scale: 2, seed: 5 }, cpu);
 
 describe('MaM', () => {
@@ -28,7 +31,8 @@ describe('MaM', () => {
     expect(res.nfe).toBe(L);
     // exact: p(x) = Π_s softmax_v lm(prefix ∪ {σ(s)=v})
     const all: number[][] = [];
-    for (let idx = 0; idx < R ** L; idx++) all.push([...Array(L)].map((_, i) => Math.floor(idx / R ** (L - 1 - i)) % R));
+    for (let idx = 0; idx < R ** L; idx++)
+      all.push([...Array(L)].map((_, i) => Math.floor(idx / R ** (L - 1 - i)) % R));
     const p = new Float64Array(R ** L);
     for (let idx = 0; idx < all.length; idx++) {
       const x = all[idx];

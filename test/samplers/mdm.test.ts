@@ -14,10 +14,15 @@ import { chiSquare } from '../../src/metrics/chi2.js';
 import { anyOrderMixture, sequenceIndex } from '../util/exact.js';
 
 const cpu = new CpuBackend();
-const L = 4, R = 3, N = 20000;
+const L = 4,
+  R = 3,
+  N = 20000;
 const model = randomModel({ vocab: R, length: L, dModel: 8, heads: 2, classes: 2, scale: 2.5, seed: 7 }, cpu);
 
-async function fit(o: Partial<MdmOptions> & Pick<MdmOptions, 'sampler'>, exactOpts: Parameters<typeof anyOrderMixture>[1] = { length: L }) {
+async function fit(
+  o: Partial<MdmOptions> & Pick<MdmOptions, 'sampler'>,
+  exactOpts: Parameters<typeof anyOrderMixture>[1] = { length: L },
+) {
   const res = await sampleMdm(model, { batch: N, length: L, seed: 2026, ...o });
   const counts = new Array(R ** L).fill(0);
   for (let b = 0; b < N; b++) counts[sequenceIndex(res.samples, b, L, R)]++;
@@ -28,7 +33,8 @@ async function fit(o: Partial<MdmOptions> & Pick<MdmOptions, 'sampler'>, exactOp
 describe('MDM samplers match the exact any-order mixture', () => {
   it('the toy model is far from uniform and from independent positions (so the test has power)', async () => {
     const p = await anyOrderMixture(model, { length: L });
-    const max = Math.max(...p), min = Math.min(...p);
+    const max = Math.max(...p),
+      min = Math.min(...p);
     expect(max / min).toBeGreaterThan(20);
   });
 
@@ -56,7 +62,8 @@ describe('MDM samplers match the exact any-order mixture', () => {
   it.each([[0], [1], [2.5]])('guidance s = %f with class 1 matches the guided mixture', async (s) => {
     const { res, chi } = await fit({ sampler: 'fhs', classId: 1, guidance: s }, { length: L, classId: 1, guidance: s });
     expect(chi.pValue).toBeGreaterThan(0.01);
-    expect(res.nfe).toBe(s === 2.5 ? 2 * L : L); // s ∉ {0, 1} costs an unconditional pass per step; s = 0 is one unconditional pass
+    // s ∉ {0, 1} costs an unconditional pass per step; s = 0 is one unconditional pass
+    expect(res.nfe).toBe(s === 2.5 ? 2 * L : L);
   });
 
   it('guidance s = 0 is the unconditional model', async () => {
@@ -66,7 +73,10 @@ describe('MDM samplers match the exact any-order mixture', () => {
 
   it('temperature 0.7 and an infill prompt', async () => {
     const prompt = Int32Array.from([-1, 2, -1, -1]);
-    const { res, chi } = await fit({ sampler: 'fhs', temperature: 0.7, prompt }, { length: L, temperature: 0.7, prompt });
+    const { res, chi } = await fit(
+      { sampler: 'fhs', temperature: 0.7, prompt },
+      { length: L, temperature: 0.7, prompt },
+    );
     expect(chi.impossible).toBe(0); // position 1 is always 2
     expect(chi.pValue).toBeGreaterThan(0.01);
     expect(res.nfe).toBe(3);
@@ -95,7 +105,14 @@ describe('MDM samplers match the exact any-order mixture', () => {
   });
 
   it('confidence order reveals the most probable draws first', async () => {
-    const res = await sampleMdm(model, { batch: 32, length: L, seed: 2, sampler: 'ancestral', tokensPerStep: 2, order: 'confidence' });
+    const res = await sampleMdm(model, {
+      batch: 32,
+      length: L,
+      seed: 2,
+      sampler: 'ancestral',
+      tokensPerStep: 2,
+      order: 'confidence',
+    });
     expect(res.nfe).toBe(2);
     expect(res.samples.every((v) => v < R)).toBe(true);
   });
@@ -125,7 +142,13 @@ describe('MDM samplers match the exact any-order mixture', () => {
     ['prompt', { prompt: Int32Array.from([0, 3, 0, 0]) }],
     ['sampler', { sampler: 'ddim' }],
   ])('bad knob %s is a SamplerConfigError naming it', async (knob, patch) => {
-    const err = await sampleMdm(model, { batch: 2, length: L, seed: 1, sampler: 'fhs', ...(patch as object) } as MdmOptions).catch((e) => e);
+    const err = await sampleMdm(model, {
+      batch: 2,
+      length: L,
+      seed: 1,
+      sampler: 'fhs',
+      ...(patch as object),
+    } as MdmOptions).catch((e) => e);
     expect(err).toBeInstanceOf(SamplerConfigError);
     expect(err.knob).toBe(knob);
     expect(err.message).toContain(knob);

@@ -29,12 +29,27 @@ describe('ONNX adapter: parity with the native model (same weights)', () => {
   it('logits agree at several batches and lengths; FHS draws the same tokens', async () => {
     const onnx = await loadOnnxModel(FIXTURES + 'tiny-bidir-onnx', cpu);
     const native = await loadModel(FIXTURES + 'tiny-bidir', cpu);
-    expect([onnx.maxLength, onnx.vocabSize, onnx.maskId, onnx.numClasses]).toEqual([native.maxLength, native.vocabSize, native.maskId, native.numClasses]);
-    for (const [B, L] of [[1, 12], [3, 5], [4, 1]]) {
+    expect([onnx.maxLength, onnx.vocabSize, onnx.maskId, onnx.numClasses]).toEqual([
+      native.maxLength,
+      native.vocabSize,
+      native.maskId,
+      native.numClasses,
+    ]);
+    for (const [B, L] of [
+      [1, 12],
+      [3, 5],
+      [4, 1],
+    ]) {
       const tokens = Uint32Array.from({ length: B * L }, (_, i) => (i * 7) % 11);
       const classes = Uint32Array.from({ length: B }, (_, b) => b % 3);
       const input = { tokens, batch: B, length: L, classes };
-      expectClose(await cpu.read(await onnx.forward(input)), await cpu.read(native.forward(input)), 2e-3, 2e-3, `B=${B} L=${L}`);
+      expectClose(
+        await cpu.read(await onnx.forward(input)),
+        await cpu.read(native.forward(input)),
+        2e-3,
+        2e-3,
+        `B=${B} L=${L}`,
+      );
     }
     const o = { batch: 16, length: 12, seed: 5, sampler: 'fhs' as const, classId: 1, guidance: 2 };
     const [a, b] = [await sampleMdm(onnx, o), await sampleMdm(native, o)];
@@ -47,8 +62,13 @@ describe('ONNX adapter: parity with the native model (same weights)', () => {
 });
 
 describe('ONNX adapter: samplers draw from the exact distribution of the graph', () => {
-  const L = 4, R = 3, N = 20000;
-  const fit = async (o: Partial<MdmOptions> & Pick<MdmOptions, 'sampler'>, exact: Parameters<typeof anyOrderMixture>[1]) => {
+  const L = 4,
+    R = 3,
+    N = 20000;
+  const fit = async (
+    o: Partial<MdmOptions> & Pick<MdmOptions, 'sampler'>,
+    exact: Parameters<typeof anyOrderMixture>[1],
+  ) => {
     const model = await loadOnnxModel(FIXTURES + 'tiny-enum-onnx', cpu);
     const res = await sampleMdm(model, { batch: N, length: L, seed: 2026, ...o });
     const counts = new Array(R ** L).fill(0);
@@ -77,7 +97,10 @@ describe('ONNX adapter: samplers draw from the exact distribution of the graph',
   });
 
   it('guidance s = 2.5 with class 0 and temperature 0.8: χ² fit to the guided, tempered mixture', async () => {
-    const { res, chi } = await fit({ sampler: 'fhs', classId: 0, guidance: 2.5, temperature: 0.8 }, { length: L, classId: 0, guidance: 2.5, temperature: 0.8 });
+    const { res, chi } = await fit(
+      { sampler: 'fhs', classId: 0, guidance: 2.5, temperature: 0.8 },
+      { length: L, classId: 0, guidance: 2.5, temperature: 0.8 },
+    );
     expect(chi.pValue).toBeGreaterThan(0.01);
     expect(res.nfe).toBe(2 * L);
   });
@@ -93,17 +116,55 @@ describe('ONNX adapter: bad input is a typed error naming the rule', () => {
     writeFileSync(join(d, 'manifest.json'), JSON.stringify(m));
     return d;
   };
-  const rule = async (dir: string) => loadOnnxModel(dir, cpu).then(() => 'ok', (e: unknown) => (e instanceof ModelFormatError ? e.rule : (e as Error).name));
+  const rule = async (dir: string) =>
+    loadOnnxModel(dir, cpu).then(
+      () => 'ok',
+      (e: unknown) => (e instanceof ModelFormatError ? e.rule : (e as Error).name),
+    );
 
   it('roles that name no graph input, a graph input without a role, an unknown output', async () => {
-    expect(await rule(copy((m) => { m.architecture.inputs.tokens = 'input_ids'; }))).toBe('onnx-io');
-    expect(await rule(copy((m) => { delete m.architecture.inputs.class; m.architecture.n_classes = 0; m.classes = ['none']; m.null_class = 0; }))).toBe('onnx-io');
-    expect(await rule(copy((m) => { m.architecture.outputs.logits = 'scores'; }))).toBe('onnx-io');
-    expect(await rule(copy((m) => { (m.architecture.inputs as Record<string, string>).segment = 'cls'; }))).toBe('manifest-onnx-io');
+    expect(
+      await rule(
+        copy((m) => {
+          m.architecture.inputs.tokens = 'input_ids';
+        }),
+      ),
+    ).toBe('onnx-io');
+    expect(
+      await rule(
+        copy((m) => {
+          delete m.architecture.inputs.class;
+          m.architecture.n_classes = 0;
+          m.classes = ['none'];
+          m.null_class = 0;
+        }),
+      ),
+    ).toBe('onnx-io');
+    expect(
+      await rule(
+        copy((m) => {
+          m.architecture.outputs.logits = 'scores';
+        }),
+      ),
+    ).toBe('onnx-io');
+    expect(
+      await rule(
+        copy((m) => {
+          (m.architecture.inputs as Record<string, string>).segment = 'cls';
+        }),
+      ),
+    ).toBe('manifest-onnx-io');
   });
 
   it('a vocabulary that does not match the graph, a length over max_len', async () => {
-    expect(await rule(copy((m) => { m.architecture.vocab_size = 12; m.tokenizer.vocab = [...m.tokenizer.vocab, 'z']; }))).toBe('onnx-shape');
+    expect(
+      await rule(
+        copy((m) => {
+          m.architecture.vocab_size = 12;
+          m.tokenizer.vocab = [...m.tokenizer.vocab, 'z'];
+        }),
+      ),
+    ).toBe('onnx-shape');
   });
 
   it('corrupt bytes, a sha256 mismatch', async () => {
@@ -125,13 +186,14 @@ describe('ONNX adapter: bad input is a typed error naming the rule', () => {
   });
 
   it('declared dtypes and ranks are checked before the first run', () => {
-    const meta = (over: Record<string, unknown>) => ({
-      inputMetadata: [
-        { name: 'tokens', isTensor: true, type: 'int64', shape: ['batch', 'length'], ...over },
-        { name: 'cls', isTensor: true, type: 'int64', shape: ['batch'] },
-      ],
-      outputMetadata: [{ name: 'logits', isTensor: true, type: 'float32', shape: ['batch', 'length', 11] }],
-    }) as unknown as Parameters<typeof planOnnx>[1];
+    const meta = (over: Record<string, unknown>) =>
+      ({
+        inputMetadata: [
+          { name: 'tokens', isTensor: true, type: 'int64', shape: ['batch', 'length'], ...over },
+          { name: 'cls', isTensor: true, type: 'int64', shape: ['batch'] },
+        ],
+        outputMetadata: [{ name: 'logits', isTensor: true, type: 'float32', shape: ['batch', 'length', 11] }],
+      }) as unknown as Parameters<typeof planOnnx>[1];
     const ruleOf = (over: Record<string, unknown>) => {
       try {
         planOnnx(base, meta(over), 'model.onnx');

@@ -33,17 +33,28 @@ describe('resume from a checkpoint', () => {
 
   const img = randomDenoiser({ seed: 2 }, cpu);
   it.each([
-    ['ddim η = 0.5, guided', { sampler: 'ddim', steps: 8, eta: 0.5, classId: 1, guidance: 3, guidanceInterval: [20, 60] }],
+    [
+      'ddim η = 0.5, guided',
+      { sampler: 'ddim', steps: 8, eta: 0.5, classId: 1, guidance: 3, guidanceInterval: [20, 60] },
+    ],
     ['ddpm', { sampler: 'ddpm', steps: 8, classId: 0 }],
   ] as [string, Partial<DiffusionOptions>][])('diffusion %s', async (_, o) => {
     const opts = { batch: 3, seed: 6, ...o } as DiffusionOptions;
     const cps: SamplerCheckpoint[] = [];
-    const full = await sampleDiffusion(img, { ...opts, checkpoint: true, onStep: (p) => { cps.push(p.checkpoint!); } });
+    const full = await sampleDiffusion(img, {
+      ...opts,
+      checkpoint: true,
+      onStep: (p) => {
+        cps.push(p.checkpoint!);
+      },
+    });
     for (const cp of [cps[0], cps[3], cps[7]]) {
       const r = await sampleDiffusion(img, { ...opts, resume: structuredClone(cp) });
       expect(r.images).toEqual(full.images);
     }
-    const err = await sampleDiffusion(img, { ...opts, sampler: 'consistency', eta: undefined, resume: cps[0] }).catch((e) => e);
+    const err = await sampleDiffusion(img, { ...opts, sampler: 'consistency', eta: undefined, resume: cps[0] }).catch(
+      (e) => e,
+    );
     expect(err).toBeInstanceOf(SamplerConfigError);
   });
 });

@@ -14,7 +14,11 @@ describe('bench options', () => {
     const cs = buildConfigs(o);
     expect(cs.map((c) => c.id)).toContain('browser/forward/text-mdm/b1-l16');
     expect(cs.every((c) => c.env === 'browser' || !c.peers?.some((p) => p.startsWith('ort-')))).toBe(true);
-    expect(cs.find((c) => c.id === 'browser/forward/text-mdm/b1-l16')?.peers).toEqual(['ours-cpu', 'ort-webgpu', 'ort-wasm']);
+    expect(cs.find((c) => c.id === 'browser/forward/text-mdm/b1-l16')?.peers).toEqual([
+      'ours-cpu',
+      'ort-webgpu',
+      'ort-wasm',
+    ]);
     expect(new Set(cs.map((c) => c.id)).size).toBe(cs.length);
   });
 
@@ -29,8 +33,10 @@ describe('bench options', () => {
     expect(buildConfigs(parseOptions([])).some((c) => c.section === 'profile')).toBe(false);
     const cs = buildConfigs(parseOptions(['--only', 'profile', '--quick']));
     expect(cs.map((c) => c.id)).toEqual([
-      'node/profile/text-mdm/b1-l16', 'node/profile/digits-diffusion/b1',
-      'browser/profile/text-mdm/b1-l16', 'browser/profile/digits-diffusion/b1',
+      'node/profile/text-mdm/b1-l16',
+      'node/profile/digits-diffusion/b1',
+      'browser/profile/text-mdm/b1-l16',
+      'browser/profile/digits-diffusion/b1',
     ]);
     expect(cs.every((c) => c.peers === undefined)).toBe(true);
   });
@@ -57,8 +63,14 @@ describe('bench options', () => {
   });
 
   it('the runner exits 2 with the message, before launching anything', () => {
-    for (const [argv, msg] of [[['--models', 'nope'], /unknown model 'nope'/], [['--chromium', '/nonexistent', '--env', 'browser'], /Chromium not found/]] as const) {
-      const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...argv], { encoding: 'utf8', timeout: 60_000 });
+    for (const [argv, msg] of [
+      [['--models', 'nope'], /unknown model 'nope'/],
+      [['--chromium', '/nonexistent', '--env', 'browser'], /Chromium not found/],
+    ] as const) {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...argv], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
       expect(r.status, r.stderr).toBe(2);
       expect(r.stderr).toMatch(msg);
     }

@@ -5,16 +5,29 @@ import { categoricalRef, INVALID_SAMPLE, sortableKey } from '../../src/reference
 import { chiSquare } from '../../src/metrics/chi2.js';
 import { countsOf, expectedProbs } from '../util/categorical.js';
 
-const base = { temperature: 1, topK: 0, topP: 1, precision: 'precise' as const, key: [11, 0] as [number, number], counter: [0, 0] as [number, number] };
+const base = {
+  temperature: 1,
+  topK: 0,
+  topP: 1,
+  precision: 'precise' as const,
+  key: [11, 0] as [number, number],
+  counter: [0, 0] as [number, number],
+};
 
 describe('categorical twin', () => {
   const logits = Float32Array.from([1.2, 0.4, 0.4, -0.3, -2, 0.9, -1]);
-  const V = logits.length, N = 20000;
+  const V = logits.length,
+    N = 20000;
   const x = new Float32Array(V * N);
   for (let i = 0; i < N; i++) x.set(logits, i * V);
 
   it.each([
-    [{}], [{ temperature: 0.5 }], [{ topK: 3 }], [{ topP: 0.6 }], [{ topK: 4, topP: 0.9, temperature: 2 }], [{ precision: 'naive-f32' as const }],
+    [{}],
+    [{ temperature: 0.5 }],
+    [{ topK: 3 }],
+    [{ topP: 0.6 }],
+    [{ topK: 4, topP: 0.9, temperature: 2 }],
+    [{ precision: 'naive-f32' as const }],
   ])('matches the exact distribution %j', (o) => {
     const opts = { ...base, ...o };
     const s = categoricalRef(x, N, V, opts);
@@ -36,7 +49,10 @@ describe('categorical twin', () => {
   });
 
   it('greedy and invalid rows', () => {
-    const s = categoricalRef(Float32Array.from([0, 2, 2, 1, NaN, 0, -Infinity, -Infinity]), 2, 4, { ...base, temperature: 0 });
+    const s = categoricalRef(Float32Array.from([0, 2, 2, 1, NaN, 0, -Infinity, -Infinity]), 2, 4, {
+      ...base,
+      temperature: 0,
+    });
     expect(s[0]).toBe(1);
     expect(s[1]).toBe(INVALID_SAMPLE);
   });

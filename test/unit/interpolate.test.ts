@@ -13,11 +13,17 @@ import type { DenoiserModel } from '../../src/models/model.js';
 import { Engine } from '../../src/worker/engine.js';
 import { MODELS } from '../util/models.js';
 
-const A = MODELS + 'digits-diffusion', B = MODELS + 'digits-fewstep';
+const A = MODELS + 'digits-diffusion',
+  B = MODELS + 'digits-fewstep';
 
 async function eps(m: DenoiserModel): Promise<Float32Array> {
-  const be = m.backend, n = 3, S = m.imageSize;
-  const x = be.tensor(Float32Array.from({ length: n * S * S }, (_, i) => Math.sin(i * 0.37)), [n, S, S, 1]);
+  const be = m.backend,
+    n = 3,
+    S = m.imageSize;
+  const x = be.tensor(
+    Float32Array.from({ length: n * S * S }, (_, i) => Math.sin(i * 0.37)),
+    [n, S, S, 1],
+  );
   const out = m.forward({ x, t: Uint32Array.from([900, 400, 20]), classes: Uint32Array.from([3, 7, m.nullClass]) });
   const r = (await be.read(out)) as Float32Array;
   be.free(x);
@@ -36,10 +42,12 @@ describe('weight interpolation (λ) between digits-diffusion and digits-fewstep'
     expect(await eps(await loadInterpolatedDenoiser(A, B, 1, be))).toEqual(eb);
     const [fa, fb] = [await loadModelFiles(A), await loadModelFiles(B)];
     const lam = 0.3;
-    const mixed = new Map([...fa.weights].map(([k, t]) => {
-      const y = fb.weights.get(k)!.data;
-      return [k, { shape: t.shape, data: Float32Array.from(t.data, (v, i) => v + lam * (y[i] - v)) }];
-    }));
+    const mixed = new Map(
+      [...fa.weights].map(([k, t]) => {
+        const y = fb.weights.get(k)!.data;
+        return [k, { shape: t.shape, data: Float32Array.from(t.data, (v, i) => v + lam * (y[i] - v)) }];
+      }),
+    );
     const ours = await eps(await loadInterpolatedDenoiser(A, B, lam, be));
     const indep = await eps(new DitDenoiser(fa.manifest as DitManifest, mixed, be));
     // (1 − λ)a + λb and a + λ(b − a) round differently in f32: compare at f32 weight precision
@@ -50,8 +58,11 @@ describe('weight interpolation (λ) between digits-diffusion and digits-fewstep'
   });
 
   it('rejects λ outside [0, 1] and unlike models', async () => {
-    for (const lam of [-0.1, 1.5, NaN]) await expect(loadInterpolatedDenoiser(A, B, lam, be)).rejects.toBeInstanceOf(SamplerConfigError);
-    await expect(loadInterpolatedDenoiser(A, MODELS + 'digits-classifier', 0.5, be)).rejects.toBeInstanceOf(ModelFormatError);
+    for (const lam of [-0.1, 1.5, NaN])
+      await expect(loadInterpolatedDenoiser(A, B, lam, be)).rejects.toBeInstanceOf(SamplerConfigError);
+    await expect(loadInterpolatedDenoiser(A, MODELS + 'digits-classifier', 0.5, be)).rejects.toBeInstanceOf(
+      ModelFormatError,
+    );
   });
 
   it('the engine serves λ models under their own handle', async () => {
@@ -60,7 +71,10 @@ describe('weight interpolation (λ) between digits-diffusion and digits-fewstep'
     await e.loadModel(A, { id: 'a' });
     await e.loadModel(B, { id: 'b' });
     const opts = { sampler: 'ddim' as const, steps: 2, batch: 2, seed: 3, classId: 4, previewEvery: 0 };
-    const [ia, ib] = [await e.sampleImage({ model: 'a', options: opts }), await e.sampleImage({ model: 'b', options: opts })];
+    const [ia, ib] = [
+      await e.sampleImage({ model: 'a', options: opts }),
+      await e.sampleImage({ model: 'b', options: opts }),
+    ];
     expect((await e.loadInterpolated('a', 'b', 0)).id).toBe('a×b@0');
     await e.loadInterpolated('a', 'b', 1, { id: 'one' });
     expect((await e.sampleImage({ model: 'a×b@0', options: opts })).images).toEqual(ia.images);

@@ -9,11 +9,16 @@ const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
 
 describe('README knob table', () => {
   it('is the table the registry renders (run `npx tsx scripts/knob-table.ts --write` if not)', () => {
-    const a = readme.indexOf(TABLE_START), b = readme.indexOf(TABLE_END);
+    const a = readme.indexOf(TABLE_START),
+      b = readme.indexOf(TABLE_END);
     expect(a, 'the README has the table markers').toBeGreaterThanOrEqual(0);
     expect(readme.slice(a, b + TABLE_END.length)).toBe(knobTable());
   });
   it('has one row per knob', () => {
-    expect(knobTable().split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| knob') && !l.startsWith('| ---'))).toHaveLength(KNOBS.length);
+    expect(
+      knobTable()
+        .split('\n')
+        .filter((l) => l.startsWith('| ') && !l.startsWith('| knob') && !l.startsWith('| ---')),
+    ).toHaveLength(KNOBS.length);
   });
 });

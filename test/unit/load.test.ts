@@ -34,12 +34,21 @@ describe('model loading', () => {
     const b = readFileSync(p);
     b[b.length - 1] ^= 1;
     writeFileSync(p, b);
-    const want = JSON.parse(readFileSync(join(d, 'manifest.json'), 'utf8')).files.find((f: { path: string }) => f.path === 'model.safetensors');
+    const want = JSON.parse(readFileSync(join(d, 'manifest.json'), 'utf8')).files.find(
+      (f: { path: string }) => f.path === 'model.safetensors',
+    );
     await expect(loadModelFiles(d)).rejects.toBeInstanceOf(IntegrityError);
-    await expect(loadModelFiles(d)).rejects.toMatchObject({ check: 'sha256', message: expect.stringMatching(new RegExp(`^model\\.safetensors: expected sha256 ${want.sha256} \\(the manifest's\\), got [0-9a-f]{64}$`)) });
+    await expect(loadModelFiles(d)).rejects.toMatchObject({
+      check: 'sha256',
+      message: expect.stringMatching(
+        new RegExp(`^model\\.safetensors: expected sha256 ${want.sha256} \\(the manifest's\\), got [0-9a-f]{64}$`),
+      ),
+    });
     writeFileSync(p, b.subarray(0, b.length - 10));
     await expect(loadModelFiles(d)).rejects.toMatchObject({
-      name: 'IntegrityError', file: 'model.safetensors', check: 'bytes',
+      name: 'IntegrityError',
+      file: 'model.safetensors',
+      check: 'bytes',
       message: `model.safetensors: expected ${want.bytes} bytes (the manifest's), got ${want.bytes - 10} bytes`,
     });
   });
@@ -56,12 +65,36 @@ describe('model loading', () => {
       return () => validateManifest(c);
     };
     expect(validateManifest(structuredClone(m)).name).toBe('tiny-bidir');
-    expect(bad((c) => { c.format = 'other'; })).toThrow(ModelFormatError);
-    expect(bad((c) => { c.files[0].path = '../../etc/passwd'; })).toThrow(/plain file name/);
-    expect(bad((c) => { c.files[0].sha256 = 'abc'; })).toThrow(/sha256/);
-    expect(bad((c) => { c.architecture.n_heads = 3; })).toThrow(/multiple of n_heads/);
-    expect(bad((c) => { c.tokenizer.vocab.pop(); })).toThrow(/vocab_size/);
-    expect(bad((c) => { c.architecture.attention = 'causal'; })).toThrow(ModelFormatError);
+    expect(
+      bad((c) => {
+        c.format = 'other';
+      }),
+    ).toThrow(ModelFormatError);
+    expect(
+      bad((c) => {
+        c.files[0].path = '../../etc/passwd';
+      }),
+    ).toThrow(/plain file name/);
+    expect(
+      bad((c) => {
+        c.files[0].sha256 = 'abc';
+      }),
+    ).toThrow(/sha256/);
+    expect(
+      bad((c) => {
+        c.architecture.n_heads = 3;
+      }),
+    ).toThrow(/multiple of n_heads/);
+    expect(
+      bad((c) => {
+        c.tokenizer.vocab.pop();
+      }),
+    ).toThrow(/vocab_size/);
+    expect(
+      bad((c) => {
+        c.architecture.attention = 'causal';
+      }),
+    ).toThrow(ModelFormatError);
     const d = copyFixture();
     writeFileSync(join(d, 'manifest.json'), '{"format": "samplescope-model/1", "format": "x"}');
     await expect(loadManifest(d)).rejects.toThrow(/duplicate key/);

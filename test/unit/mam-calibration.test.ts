@@ -21,8 +21,22 @@ import { FIXTURES } from '../util/models.js';
 const cpu = new CpuBackend();
 
 describe('observed-softplus MaM head', () => {
-  const R = 5, L = 6;
-  const model = randomModel({ vocab: R, length: L, dModel: 8, heads: 2, classes: 2, marginalHead: true, marginalForm: 'observed-softplus', scale: 4, seed: 9 }, cpu);
+  const R = 5,
+    L = 6;
+  const model = randomModel(
+    {
+      vocab: R,
+      length: L,
+      dModel: 8,
+      heads: 2,
+      classes: 2,
+      marginalHead: true,
+      marginalForm: 'observed-softplus',
+      scale: 4,
+      seed: 9,
+    },
+    cpu,
+  );
 
   it('log p(∅) is exactly 0 for every class and unconditionally', async () => {
     const empty = new Uint32Array(L).fill(R);
@@ -36,7 +50,8 @@ describe('observed-softplus MaM head', () => {
     const next = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
     for (let i = 0; i < x.length; i++) x[i] = next() < 0.4 ? R : Math.floor(next() * R);
     const lp = await logMarginals(model, x, N, L, 0);
-    let max = -Infinity, observedRows = 0;
+    let max = -Infinity,
+      observedRows = 0;
     for (let b = 0; b < N; b++) {
       max = Math.max(max, lp[b]);
       if (x.subarray(b * L, (b + 1) * L).some((t) => t !== R)) observedRows++;
@@ -96,20 +111,33 @@ describe('manifest marginal_form', () => {
   it('accepts the known forms and refuses the rest with a typed error', () => {
     expect(rule(base)).toBe('ok');
     expect(rule({ ...base, architecture: { ...base.architecture, marginal_form: 'mean-linear' } })).toBe('ok');
-    expect(rule({ ...base, architecture: { ...base.architecture, marginal_form: 'softmax' } })).toBe('manifest-architecture');
-    expect(rule({ ...base, architecture: { ...base.architecture, marginal_head: false } })).toBe('manifest-architecture');
+    expect(rule({ ...base, architecture: { ...base.architecture, marginal_form: 'softmax' } })).toBe(
+      'manifest-architecture',
+    );
+    expect(rule({ ...base, architecture: { ...base.architecture, marginal_head: false } })).toBe(
+      'manifest-architecture',
+    );
     expect(rule({ ...base, tokenizer: { ...base.tokenizer, mask_id: undefined } })).toBe('manifest-tokenizer');
   });
 
   it('a recorded calibration must be complete and in range', () => {
     const calibration = {
-      snippets: 400, emptyAbsMax: 0, maxLogp: -3, padding: { meanAbsPerChar: 0.03, maxAbsPerChar: 0.2 },
-      vsExact: { spearman: 0.9, meanAbsPerChar: 0.1, meanSignedPerChar: -0.02 }, shuffledAuc: 0.97, evaluator: 'text-asarm',
+      snippets: 400,
+      emptyAbsMax: 0,
+      maxLogp: -3,
+      padding: { meanAbsPerChar: 0.03, maxAbsPerChar: 0.2 },
+      vsExact: { spearman: 0.9, meanAbsPerChar: 0.1, meanSignedPerChar: -0.02 },
+      shuffledAuc: 0.97,
+      evaluator: 'text-asarm',
     };
     expect(rule({ ...base, calibration })).toBe('ok');
     expect(rule({ ...base, calibration: [] })).toBe('manifest-calibration');
-    expect(rule({ ...base, calibration: { ...calibration, vsExact: { ...calibration.vsExact, spearman: 1.5 } } })).toBe('manifest-calibration');
-    expect(rule({ ...base, calibration: { ...calibration, padding: { meanAbsPerChar: -1, maxAbsPerChar: 0 } } })).toBe('manifest-calibration');
+    expect(rule({ ...base, calibration: { ...calibration, vsExact: { ...calibration.vsExact, spearman: 1.5 } } })).toBe(
+      'manifest-calibration',
+    );
+    expect(rule({ ...base, calibration: { ...calibration, padding: { meanAbsPerChar: -1, maxAbsPerChar: 0 } } })).toBe(
+      'manifest-calibration',
+    );
     expect(rule({ ...base, calibration: { ...calibration, shuffledAuc: null } })).toBe('manifest-calibration');
     expect(rule({ ...base, calibration: { ...calibration, evaluator: '' } })).toBe('manifest-calibration');
   });

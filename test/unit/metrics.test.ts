@@ -4,7 +4,17 @@
 // hand-made point set (also checked against brute force on random points).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { classConsistency, distinctN, dominates, paretoFront, paretoFronts, prdc, symmetricEigenvalues, tokenEntropy, vendiScore } from '../../src/metrics/index.js';
+import {
+  classConsistency,
+  distinctN,
+  dominates,
+  paretoFront,
+  paretoFronts,
+  prdc,
+  symmetricEigenvalues,
+  tokenEntropy,
+  vendiScore,
+} from '../../src/metrics/index.js';
 
 const set = (xs: number[][]) => ({ data: xs.flat(), n: xs.length, d: xs[0].length });
 
@@ -38,12 +48,55 @@ describe('Vendi score', () => {
   });
 
   it('is 1 for identical samples, n for orthogonal ones, 2 for two equal orthogonal clusters', () => {
-    expect(vendiScore(set([[1, 2], [2, 4], [3, 6]]))).toBeCloseTo(1, 10); // same direction
-    expect(vendiScore(set([[1, 0, 0], [0, 2, 0], [0, 0, 3]]))).toBeCloseTo(3, 10);
-    expect(vendiScore(set([[1, 0], [1, 0], [0, 1], [0, 1]]))).toBeCloseTo(2, 10);
+    expect(
+      vendiScore(
+        set([
+          [1, 2],
+          [2, 4],
+          [3, 6],
+        ]),
+      ),
+    ).toBeCloseTo(1, 10); // same direction
+    expect(
+      vendiScore(
+        set([
+          [1, 0, 0],
+          [0, 2, 0],
+          [0, 0, 3],
+        ]),
+      ),
+    ).toBeCloseTo(3, 10);
+    expect(
+      vendiScore(
+        set([
+          [1, 0],
+          [1, 0],
+          [0, 1],
+          [0, 1],
+        ]),
+      ),
+    ).toBeCloseTo(2, 10);
     // n > d path: 6 points in 2-D, three along each axis → eigenvalues ½, ½ → 2
-    expect(vendiScore(set([[1, 0], [2, 0], [3, 0], [0, 1], [0, 2], [0, 5]]))).toBeCloseTo(2, 10);
-    expect(() => vendiScore(set([[0, 0], [1, 0]]))).toThrow(RangeError);
+    expect(
+      vendiScore(
+        set([
+          [1, 0],
+          [2, 0],
+          [3, 0],
+          [0, 1],
+          [0, 2],
+          [0, 5],
+        ]),
+      ),
+    ).toBeCloseTo(2, 10);
+    expect(() =>
+      vendiScore(
+        set([
+          [0, 0],
+          [1, 0],
+        ]),
+      ),
+    ).toThrow(RangeError);
   });
 });
 
@@ -65,26 +118,49 @@ describe('text metrics', () => {
 
 describe('Pareto fronts (all axes maximised)', () => {
   it('hand-made set', () => {
-    const pts = [[1, 5], [2, 4], [2, 2], [3, 1], [0, 0], [3, 1], [1, 4]];
+    const pts = [
+      [1, 5],
+      [2, 4],
+      [2, 2],
+      [3, 1],
+      [0, 0],
+      [3, 1],
+      [1, 4],
+    ];
     // [2,2] is dominated by [2,4]; [0,0] by everything; [1,4] by [1,5]; the duplicate [3,1]s both stay
     expect(paretoFront(pts)).toEqual([0, 1, 3, 5]);
     expect(dominates([1, 1], [1, 1])).toBe(false);
   });
 
   it('pairs and 3-D from named axes; NaN points are ineligible', () => {
-    const pts = [{ c: 1, d: 0, r: 0 }, { c: 0, d: 1, r: 0 }, { c: 0, d: 0, r: 1 }, { c: 0.5, d: 0.5, r: 0.5 }, { c: NaN, d: 9, r: 9 }];
+    const pts = [
+      { c: 1, d: 0, r: 0 },
+      { c: 0, d: 1, r: 0 },
+      { c: 0, d: 0, r: 1 },
+      { c: 0.5, d: 0.5, r: 0.5 },
+      { c: NaN, d: 9, r: 9 },
+    ];
     const f = paretoFronts(pts, ['c', 'd', 'r']);
     expect(f['c×d']).toEqual([0, 1, 3]);
     expect(f['c×d×r']).toEqual([0, 1, 2, 3]);
   });
 
   it('no front point is dominated and every other point is (random sets)', () => {
-    fc.assert(fc.property(fc.array(fc.array(fc.integer({ min: 0, max: 6 }), { minLength: 3, maxLength: 3 }), { minLength: 1, maxLength: 40 }), (pts) => {
-      const f = new Set(paretoFront(pts));
-      for (let i = 0; i < pts.length; i++) {
-        const dominated = pts.some((q) => dominates(q, pts[i]));
-        expect(f.has(i)).toBe(!dominated);
-      }
-    }), { numRuns: 200, seed: 1 });
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.integer({ min: 0, max: 6 }), { minLength: 3, maxLength: 3 }), {
+          minLength: 1,
+          maxLength: 40,
+        }),
+        (pts) => {
+          const f = new Set(paretoFront(pts));
+          for (let i = 0; i < pts.length; i++) {
+            const dominated = pts.some((q) => dominates(q, pts[i]));
+            expect(f.has(i)).toBe(!dominated);
+          }
+        },
+      ),
+      { numRuns: 200, seed: 1 },
+    );
   });
 });

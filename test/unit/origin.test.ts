@@ -16,7 +16,8 @@ import { FIXTURES } from '../util/models.js';
 
 const PAGE = 'https://app.example';
 const files: Record<string, Uint8Array> = {};
-for (const n of ['manifest.json', 'model.safetensors']) files[n] = new Uint8Array(readFileSync(`${FIXTURES}tiny-bidir/${n}`));
+for (const n of ['manifest.json', 'model.safetensors'])
+  files[n] = new Uint8Array(readFileSync(`${FIXTURES}tiny-bidir/${n}`));
 
 /** A page at https://app.example/demo/ whose fetch serves the tiny-bidir fixture at every origin; logs fetches and cache opens. */
 function stubPage(): { fetched: string[]; cacheOpens: number[] } {
@@ -27,7 +28,12 @@ function stubPage(): { fetched: string[]; cacheOpens: number[] } {
     const f = files[String(url).split('/').pop()!];
     return f ? new Response(f.slice()) : new Response('missing', { status: 404 });
   });
-  vi.stubGlobal('caches', { open: async () => { log.cacheOpens.push(1); return { match: async () => undefined, put: async () => {}, delete: async () => true }; } });
+  vi.stubGlobal('caches', {
+    open: async () => {
+      log.cacheOpens.push(1);
+      return { match: async () => undefined, put: async () => {}, delete: async () => true };
+    },
+  });
   return log;
 }
 
@@ -40,14 +46,24 @@ describe('model origin allowlist', () => {
     const log = stubPage();
     expect((await loadModelFiles(`${PAGE}/models/tiny/`)).weights.size).toBeGreaterThan(0);
     expect(log.fetched.every((u) => u.startsWith(`${PAGE}/models/tiny/`))).toBe(true);
-    const fetchedBefore = log.fetched.length, opensBefore = log.cacheOpens.length;
-    for (const url of ['https://evil.example/models/tiny/', 'http://app.example/models/tiny/', 'https://app.example:8443/m/', 'https://app.example.evil.example/m/']) {
+    const fetchedBefore = log.fetched.length,
+      opensBefore = log.cacheOpens.length;
+    for (const url of [
+      'https://evil.example/models/tiny/',
+      'http://app.example/models/tiny/',
+      'https://app.example:8443/m/',
+      'https://app.example.evil.example/m/',
+    ]) {
       const err = await loadModelFiles(url).catch((e: unknown) => e);
       expect(err, url).toBeInstanceOf(OriginNotAllowedError);
       expect((err as OriginNotAllowedError).allowed).toEqual([PAGE]);
       expect((err as OriginNotAllowedError).url).toMatch(/manifest\.json$/);
     }
-    await expect(loadManifest('https://evil.example/m/')).rejects.toMatchObject({ name: 'OriginNotAllowedError', code: 'origin-not-allowed', origin: 'https://evil.example' });
+    await expect(loadManifest('https://evil.example/m/')).rejects.toMatchObject({
+      name: 'OriginNotAllowedError',
+      code: 'origin-not-allowed',
+      origin: 'https://evil.example',
+    });
     expect(log.fetched.length, 'nothing fetched for a refused origin').toBe(fetchedBefore);
     expect(log.cacheOpens.length, 'nor looked up in the cache').toBe(opensBefore);
   });
@@ -62,11 +78,15 @@ describe('model origin allowlist', () => {
     expect(err).toBeInstanceOf(OriginNotAllowedError);
     expect((err as Error).message).toContain('allowed: https://app.example, https://cdn.example');
     expect(log.fetched.some((u) => u.startsWith('https://other.example'))).toBe(false);
-    expect((await loadModelFiles('https://other.example/m/', { allowedOrigins: ['*'] })).manifest.name).toBe('tiny-bidir');
+    expect((await loadModelFiles('https://other.example/m/', { allowedOrigins: ['*'] })).manifest.name).toBe(
+      'tiny-bidir',
+    );
     // blob: URLs carry their creator's origin; data: URLs have none
     expect(() => checkOrigin(`blob:${PAGE}/0b1c`, {})).not.toThrow();
     expect(() => checkOrigin('blob:https://evil.example/0b1c', {})).toThrow(OriginNotAllowedError);
-    expect(() => checkOrigin('data:application/json,{}', { allowedOrigins: ['https://cdn.example'] })).toThrow(OriginNotAllowedError);
+    expect(() => checkOrigin('data:application/json,{}', { allowedOrigins: ['https://cdn.example'] })).toThrow(
+      OriginNotAllowedError,
+    );
   });
 
   it('Node: file paths are always allowed; URLs are unrestricted without a page unless allowedOrigins is given', async () => {
@@ -75,7 +95,9 @@ describe('model origin allowlist', () => {
     const log = stubPage();
     vi.stubGlobal('location', undefined);
     expect((await loadModelFiles('https://any.example/m/')).manifest.name).toBe('tiny-bidir');
-    await expect(loadModelFiles('https://any.example/m/', { allowedOrigins: ['https://cdn.example'] })).rejects.toBeInstanceOf(OriginNotAllowedError);
+    await expect(
+      loadModelFiles('https://any.example/m/', { allowedOrigins: ['https://cdn.example'] }),
+    ).rejects.toBeInstanceOf(OriginNotAllowedError);
     expect(log.fetched.filter((u) => u.endsWith('manifest.json')).length).toBe(1);
     // and with a page, a path-like source is still a file path in Node
     vi.stubGlobal('location', new URL(`${PAGE}/`));
@@ -91,10 +113,16 @@ describe('no code is ever loaded from a model', () => {
     cpSync(`${FIXTURES}tiny-bidir`, d, { recursive: true });
     const js = new TextEncoder().encode('globalThis.__modelCodeRan = 1; export default 1;\n');
     const manifest = JSON.parse(readFileSync(join(d, 'manifest.json'), 'utf8'));
-    for (const [name, role] of [['model.js', 'weights'], ['extra.mjs', 'code']] as const) {
+    for (const [name, role] of [
+      ['model.js', 'weights'],
+      ['extra.mjs', 'code'],
+    ] as const) {
       writeFileSync(join(d, name), js);
       const m = structuredClone(manifest);
-      m.files = [...m.files.filter((f: { role: string }) => f.role !== 'weights' || role !== 'weights'), { path: name, role, bytes: js.byteLength, sha256: sha(js) }];
+      m.files = [
+        ...m.files.filter((f: { role: string }) => f.role !== 'weights' || role !== 'weights'),
+        { path: name, role, bytes: js.byteLength, sha256: sha(js) },
+      ];
       writeFileSync(join(d, 'manifest.json'), JSON.stringify(m));
       const err = await loadModelFiles(d, { roles: [role] }).catch((e: unknown) => e);
       expect(err, name).toBeInstanceOf(ModelFormatError);
@@ -116,14 +144,27 @@ describe('no code is ever loaded from a model', () => {
 
   it('no source module evaluates strings or imports a specifier that is not a literal', () => {
     const root = fileURLToPath(new URL('../../src/', import.meta.url));
-    const walk = (dir: string): string[] => readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n)) : n.endsWith('.ts') ? [join(dir, n)] : []));
+    const walk = (dir: string): string[] =>
+      readdirSync(dir).flatMap((n) =>
+        statSync(join(dir, n)).isDirectory() ? walk(join(dir, n)) : n.endsWith('.ts') ? [join(dir, n)] : [],
+      );
     const sources = walk(root);
     expect(sources.length).toBeGreaterThan(20);
     const found: string[] = [];
     let dynamicImports = 0;
     for (const f of sources) {
-      const text = readFileSync(f, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
-      for (const re of [/\beval\s*\(/, /\bnew\s+Function\s*\(/, /\bimportScripts\s*\(/, /\bsetTimeout\s*\(\s*['"`]/, /\bsetInterval\s*\(\s*['"`]/, /\.innerHTML\s*=/, /insertAdjacentHTML|document\.write|unsafeHTML/]) {
+      const text = readFileSync(f, 'utf8')
+        .replace(/\/\*[\s\S]*?\*\//g, '')
+        .replace(/^\s*\/\/.*$/gm, '');
+      for (const re of [
+        /\beval\s*\(/,
+        /\bnew\s+Function\s*\(/,
+        /\bimportScripts\s*\(/,
+        /\bsetTimeout\s*\(\s*['"`]/,
+        /\bsetInterval\s*\(\s*['"`]/,
+        /\.innerHTML\s*=/,
+        /insertAdjacentHTML|document\.write|unsafeHTML/,
+      ]) {
         if (re.test(text)) found.push(`${f}: ${re}`);
       }
       // import(x): x must be a string literal or a const bound to one in the same file
@@ -131,11 +172,13 @@ describe('no code is ever loaded from a model', () => {
         dynamicImports++;
         const arg = m[1];
         if (/^(['"])[^'"]*\1$/.test(arg)) continue;
-        const bound = new RegExp(`\\bconst\\s+${arg.replace(/[^\w$]/g, '')}\\s*=\\s*(['"])(node:[\\w/]+|webgpu)\\1`).test(text);
+        const bound = new RegExp(
+          `\\bconst\\s+${arg.replace(/[^\w$]/g, '')}\\s*=\\s*(['"])(node:[\\w/]+|webgpu)\\1`,
+        ).test(text);
         if (!/^[\w$]+$/.test(arg) || !bound) found.push(`${f}: import(${arg})`);
       }
     }
-    expect(dynamicImports, 'the scan sees the loader\'s own imports of node:fs / node:crypto').toBeGreaterThan(1);
+    expect(dynamicImports, "the scan sees the loader's own imports of node:fs / node:crypto").toBeGreaterThan(1);
     expect(found).toEqual([]);
   });
 });

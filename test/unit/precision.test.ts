@@ -17,10 +17,12 @@ function preciseTail(g: number): number {
     // the top-bit-set half gives G < −log(ln 2) ≈ 0.367: use the true law there (checked elsewhere)
     return -Math.expm1(-Math.exp(-g));
   }
-  let lo = 0n, hi = 1n << 63n;
+  let lo = 0n,
+    hi = 1n << 63n;
   while (hi - lo > 1n) {
     const mid = (lo + hi) >> 1n;
-    if (gumbelPrecise(...split(mid)) > g) lo = mid; else hi = mid;
+    if (gumbelPrecise(...split(mid)) > g) lo = mid;
+    else hi = mid;
   }
   return Number(hi) / 2 ** 64;
 }
@@ -48,12 +50,14 @@ function tailMass(cdf: (g: number) => number, M: number, delta: number): number 
 }
 
 function entropy(tail: number, M: number): number {
-  const head = 1 - tail, pt = tail / M;
+  const head = 1 - tail,
+    pt = tail / M;
   return -(head * Math.log(head)) - (tail > 0 ? tail * Math.log(pt) : 0);
 }
 
 describe('precision of Gumbel-max draws', () => {
-  const M = 50000, delta = 17.5; // each tail token has p ≈ 2.5e-8; together ≈ 1.25e-3
+  const M = 50000,
+    delta = 17.5; // each tail token has p ≈ 2.5e-8; together ≈ 1.25e-3
   const exact = (M * Math.exp(-delta)) / (1 + M * Math.exp(-delta));
   const preciseCdf = (g: number) => 1 - preciseTail(g);
 
@@ -68,7 +72,9 @@ describe('precision of Gumbel-max draws', () => {
     // the cap G ≤ 16.64 leaves only draws where the head's own noise is very low
     expect(t / exact).toBeLessThan(0.3); // 0.244 here: three quarters of the tail mass is never drawn
     const deficit = entropy(exact, M) - entropy(t, M);
-    console.log(`[precision] tail mass exact ${exact.toExponential(3)}, naive ${t.toExponential(3)}; entropy deficit ${deficit.toFixed(4)} nats/draw`);
+    console.log(
+      `[precision] tail mass exact ${exact.toExponential(3)}, naive ${t.toExponential(3)}; entropy deficit ${deficit.toFixed(4)} nats/draw`,
+    );
     expect(deficit).toBeGreaterThan(0.012); // 0.0171 nats per draw here; the precise mode is within 0.002
   });
 });

@@ -2,7 +2,14 @@
 // uniform/Gumbel transforms, checked exactly by inverting their monotone maps (no sampling).
 import { describe, expect, it } from 'vitest';
 import {
-  extUniform, gumbelNaive, gumbelPrecise, naiveUniform, philox4x32, rngRef, seedToKey, applyTailSlice,
+  extUniform,
+  gumbelNaive,
+  gumbelPrecise,
+  naiveUniform,
+  philox4x32,
+  rngRef,
+  seedToKey,
+  applyTailSlice,
 } from '../../src/reference/rng.js';
 import { OpInputError } from '../../src/errors.js';
 
@@ -11,10 +18,12 @@ const hex = (a: Uint32Array) => [...a].map((x) => x.toString(16).padStart(8, '0'
 describe('philox4x32-10 (CPU twin)', () => {
   it('matches the Random123 known-answer vectors', () => {
     expect(hex(philox4x32(0, 0, 0, 0, 0, 0))).toBe('6627e8d5 e169c58d bc57ac4c 9b00dbd8');
-    expect(hex(philox4x32(0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff)))
-      .toBe('408f276d 41c83b0e a20bc7c6 6d5451fd');
-    expect(hex(philox4x32(0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344, 0xa4093822, 0x299f31d0)))
-      .toBe('d16cfe09 94fdcceb 5001e420 24126ea1');
+    expect(hex(philox4x32(0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff))).toBe(
+      '408f276d 41c83b0e a20bc7c6 6d5451fd',
+    );
+    expect(hex(philox4x32(0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344, 0xa4093822, 0x299f31d0))).toBe(
+      'd16cfe09 94fdcceb 5001e420 24126ea1',
+    );
   });
 
   it('rngRef u32 output is the stream of counters (i, stream…)', () => {
@@ -61,10 +70,12 @@ describe('extended-range uniform', () => {
  * (Inputs with the top bit set give G < -log(ln 2) ≈ 0.37, below every g tested here.)
  */
 function exactTail(g: number): number {
-  let lo = 0n, hi = 1n << 63n; // G(lo) > g ≥ G(hi)
+  let lo = 0n,
+    hi = 1n << 63n; // G(lo) > g ≥ G(hi)
   while (hi - lo > 1n) {
     const mid = (lo + hi) >> 1n;
-    if (gumbelPrecise(...split(mid)) > g) lo = mid; else hi = mid;
+    if (gumbelPrecise(...split(mid)) > g) lo = mid;
+    else hi = mid;
   }
   return Number(hi) / 2 ** 64;
 }
@@ -75,8 +86,8 @@ describe('Gumbel tails (exact, by inversion)', () => {
     // the uniform keeps 23 significant bits, so bucket midpoints are off by ≤ 2^-23 relative
     [2, 1e-6],
     [18.420680743952367, 1e-5], // P = 1e-8
-    [30, 1e-5],                 // P ≈ 9.4e-14
-    [40, 2e-2],                 // P ≈ 4.2e-18: only ~77 of the 2^64 inputs, so 64 bits resolve it to ~1%
+    [30, 1e-5], // P ≈ 9.4e-14
+    [40, 2e-2], // P ≈ 4.2e-18: only ~77 of the 2^64 inputs, so 64 bits resolve it to ~1%
   ])('precise P(G > %f) matches 1 − exp(−e^−g) to relative %f', (g, rtol) => {
     const p = exactTail(g);
     expect(Math.abs(p - trueTail(g)) / trueTail(g)).toBeLessThan(rtol);
@@ -102,9 +113,19 @@ describe('normal output (Box–Muller over the precise exponential)', () => {
   it('has the moments and tail frequencies of N(0, 1) over 200,000 draws (5-sigma bounds)', () => {
     const z = rngRef({ count: 100000, key: [3, 1], stream: [9, 0, 0], output: 'normal' }) as Float32Array;
     const n = z.length;
-    let m1 = 0, m2 = 0, m4 = 0, tail3 = 0;
-    for (const v of z) { m1 += v; m2 += v * v; m4 += v ** 4; if (Math.abs(v) > 3) tail3++; }
-    m1 /= n; m2 /= n; m4 /= n;
+    let m1 = 0,
+      m2 = 0,
+      m4 = 0,
+      tail3 = 0;
+    for (const v of z) {
+      m1 += v;
+      m2 += v * v;
+      m4 += v ** 4;
+      if (Math.abs(v) > 3) tail3++;
+    }
+    m1 /= n;
+    m2 /= n;
+    m4 /= n;
     expect(Math.abs(m1)).toBeLessThan(5 / Math.sqrt(n)); // sd of the mean 1/√n
     expect(Math.abs(m2 - 1)).toBeLessThan(5 * Math.sqrt(2 / n)); // var of z² is 2
     expect(Math.abs(m4 - 3)).toBeLessThan(5 * Math.sqrt(96 / n)); // var of z⁴ is 105 − 9 = 96

@@ -17,8 +17,19 @@ import { IntegrityError, ModelFormatError } from '../../src/errors.js';
 import { loadManifest, loadModelFiles } from '../../src/models/load.js';
 import { parseSafetensors, tensorData } from '../../src/models/safetensors.js';
 import {
-  AllocationLimitError, AllocationProbe, applyFileMutation, applyManifestMutation, assemble, checkManifest, checkSafetensors,
-  fileMutation, formatStats, manifestFromBytes, manifestMutation, newStats, seedManifests,
+  AllocationLimitError,
+  AllocationProbe,
+  applyFileMutation,
+  applyManifestMutation,
+  assemble,
+  checkManifest,
+  checkSafetensors,
+  fileMutation,
+  formatStats,
+  manifestFromBytes,
+  manifestMutation,
+  newStats,
+  seedManifests,
 } from '../util/model-fuzz.js';
 import { FIXTURES } from '../util/models.js';
 
@@ -46,7 +57,8 @@ function error(bytes: Uint8Array): ModelFormatError {
   throw new Error('parsed');
 }
 
-const file = (header: unknown, data: number | Uint8Array) => assemble(JSON.stringify(header), typeof data === 'number' ? new Uint8Array(data) : data);
+const file = (header: unknown, data: number | Uint8Array) =>
+  assemble(JSON.stringify(header), typeof data === 'number' ? new Uint8Array(data) : data);
 const f32 = (shape: number[], b: number, e: number) => ({ dtype: 'F32', shape, data_offsets: [b, e] });
 const withLength = (bytes: Uint8Array, n: bigint) => {
   const b = bytes.slice();
@@ -73,10 +85,26 @@ describe('fuzzed safetensors and manifests', () => {
 
   it('10,000 mutated files: typed rejections naming a broken rule and tensor, accepted files exactly as declared', () => {
     const stats = newStats();
-    fc.assert(fc.property(fileMutation, (m) => checkSafetensors(applyFileMutation(m), stats, probe)), { numRuns: 10_000, seed: 20_260_901 });
+    fc.assert(
+      fc.property(fileMutation, (m) => checkSafetensors(applyFileMutation(m), stats, probe)),
+      { numRuns: 10_000, seed: 20_260_901 },
+    );
     console.log(`safetensors fuzz:\n${formatStats(stats)}`);
     // the mutations reach every rule and the accept path, not only the first check
-    for (const r of ['header-length', 'header-utf8', 'header-json', 'duplicate-name', 'metadata', 'entry', 'dtype', 'shape', 'offsets', 'shape-size', 'overlap', 'hole']) {
+    for (const r of [
+      'header-length',
+      'header-utf8',
+      'header-json',
+      'duplicate-name',
+      'metadata',
+      'entry',
+      'dtype',
+      'shape',
+      'offsets',
+      'shape-size',
+      'overlap',
+      'hole',
+    ]) {
       expect(stats.rejected.get(`ModelFormatError:${r}`) ?? 0, r).toBeGreaterThan(10);
     }
     expect(stats.accepted).toBeGreaterThan(stats.tried / 20);
@@ -85,16 +113,29 @@ describe('fuzzed safetensors and manifests', () => {
 
   it('500 mutated files under a 96-byte header cap', () => {
     const stats = newStats();
-    fc.assert(fc.property(fileMutation, (m) => checkSafetensors(applyFileMutation(m), stats, probe, 96)), { numRuns: 500, seed: 7 });
+    fc.assert(
+      fc.property(fileMutation, (m) => checkSafetensors(applyFileMutation(m), stats, probe, 96)),
+      { numRuns: 500, seed: 7 },
+    );
     expect(stats.rejected.get('ModelFormatError:header-length')).toBeGreaterThan(100);
     expect(stats.accepted).toBeGreaterThan(0);
   });
 
   it('2,500 mutated manifests through loadManifest: accepted ones are sound, the rest are ModelFormatErrors about manifest.json', async () => {
     const stats = newStats();
-    await fc.assert(fc.asyncProperty(manifestMutation, (m) => checkManifest(applyManifestMutation(m), stats)), { numRuns: 2500, seed: 20_260_902 });
+    await fc.assert(
+      fc.asyncProperty(manifestMutation, (m) => checkManifest(applyManifestMutation(m), stats)),
+      { numRuns: 2500, seed: 20_260_902 },
+    );
     console.log(`manifest fuzz:\n${formatStats(stats)}`);
-    for (const r of ['manifest-json', 'manifest-files', 'manifest-architecture', 'manifest-classes', 'manifest-tokenizer', 'manifest-format']) {
+    for (const r of [
+      'manifest-json',
+      'manifest-files',
+      'manifest-architecture',
+      'manifest-classes',
+      'manifest-tokenizer',
+      'manifest-format',
+    ]) {
       expect(stats.rejected.get(`ModelFormatError:${r}`) ?? 0, r).toBeGreaterThan(10);
     }
     expect(stats.accepted).toBeGreaterThan(stats.tried / 20);
@@ -107,10 +148,14 @@ describe('fuzzed safetensors and manifests', () => {
     for (const m of samples) {
       const bytes = applyManifestMutation(m);
       writeFileSync(join(dir, 'manifest.json'), bytes);
-      const outcome = (p: Promise<{ name: string }>) => p.then((x) => x.name, (e: unknown) => {
-        if (!(e instanceof ModelFormatError)) throw e;
-        return `rejected:${e.rule}`;
-      });
+      const outcome = (p: Promise<{ name: string }>) =>
+        p.then(
+          (x) => x.name,
+          (e: unknown) => {
+            if (!(e instanceof ModelFormatError)) throw e;
+            return `rejected:${e.rule}`;
+          },
+        );
       const want = await outcome(manifestFromBytes(bytes));
       const got = await outcome(loadManifest(dir));
       expect(got).toBe(want);
@@ -159,7 +204,14 @@ describe('public safetensors abuse cases (regressions)', () => {
     const gap = error(file({ a: f32([1], 0, 4), b: f32([1], 8, 12) }, 12));
     expect([gap.rule, gap.tensor]).toEqual(['hole', 'b']);
     // one name, two meanings: JSON.parse would keep the second silently
-    expect(rule(assemble('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"I32","shape":[1],"data_offsets":[0,4]}}', new Uint8Array(4)))).toBe('duplicate-name');
+    expect(
+      rule(
+        assemble(
+          '{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"I32","shape":[1],"data_offsets":[0,4]}}',
+          new Uint8Array(4),
+        ),
+      ),
+    ).toBe('duplicate-name');
     // contrast: the same zip record as the declared content of a U8 tensor is just that tensor's data
     const inside = parseSafetensors(file({ blob: { dtype: 'U8', shape: [22], data_offsets: [0, 22] } }, eocd));
     expect([...tensorData(inside, 'blob')]).toEqual([...eocd]);
@@ -174,7 +226,10 @@ describe('public safetensors abuse cases (regressions)', () => {
     expect(rule(file({ a: f32([2 ** 32, 2 ** 32], 0, 0) }, 0))).toBe('shape-size');
     expect(rule(file({ a: f32([2 ** 53 - 1, 2 ** 53 - 1, 2 ** 53 - 1], 0, 4) }, 4))).toBe('shape-size');
     const e = error(file({ w: f32([3], 0, 8), v: f32([2], 8, 16) }, 16));
-    expect([e.tensor, e.message]).toEqual(['w', expect.stringMatching(/tensor "w": shape \[3\] × 4 bytes = 12, but data_offsets span 8/)]);
+    expect([e.tensor, e.message]).toEqual([
+      'w',
+      expect.stringMatching(/tensor "w": shape \[3\] × 4 bytes = 12, but data_offsets span 8/),
+    ]);
   });
 });
 
@@ -194,7 +249,10 @@ describe('bugs the fuzzer found (regressions)', () => {
 
   it('a metadata key "__proto__" is kept as an entry (was: dropped by assignment to the prototype)', () => {
     const f = parseSafetensors(assemble('{"__metadata__":{"__proto__":"x","k":"v"}}', new Uint8Array(0)));
-    expect(Object.entries(f.metadata)).toEqual([['__proto__', 'x'], ['k', 'v']]);
+    expect(Object.entries(f.metadata)).toEqual([
+      ['__proto__', 'x'],
+      ['k', 'v'],
+    ]);
     expect(Object.getPrototypeOf(f.metadata)).toBe(Object.prototype);
   });
 
@@ -223,23 +281,69 @@ describe('bugs the fuzzer found (regressions)', () => {
       edit(m);
       return new TextEncoder().encode(JSON.stringify(m));
     };
-    const bad = (bytes: Uint8Array) => manifestFromBytes(bytes).then(() => 'ok', (e: unknown) => {
-      if (e instanceof ModelFormatError) return e.rule;
-      throw e;
-    });
+    const bad = (bytes: Uint8Array) =>
+      manifestFromBytes(bytes).then(
+        () => 'ok',
+        (e: unknown) => {
+          if (e instanceof ModelFormatError) return e.rule;
+          throw e;
+        },
+      );
     expect(await bad(manifest('tiny-bidir', () => {}))).toBe('ok');
     expect(await bad(manifest('tiny-bidir', (m) => m.files.push(null)))).toBe('manifest-files'); // was TypeError: reading 'path' of null
-    expect(await bad(manifest('tiny-bidir', (m) => { m.files[1].path = '..'; }))).toBe('manifest-files'); // was accepted: the parent folder
-    expect(await bad(manifest('tiny-bidir', (m) => { m.files[1].path = '.'; }))).toBe('manifest-files');
+    expect(
+      await bad(
+        manifest('tiny-bidir', (m) => {
+          m.files[1].path = '..';
+        }),
+      ),
+    ).toBe('manifest-files'); // was accepted: the parent folder
+    expect(
+      await bad(
+        manifest('tiny-bidir', (m) => {
+          m.files[1].path = '.';
+        }),
+      ),
+    ).toBe('manifest-files');
     // parseStrictJson makes null-prototype objects, which a template literal cannot print
-    expect(await bad(manifest('digits-diffusion', (m) => { m.diffusion.beta_start = {}; }))).toBe('manifest-diffusion'); // was TypeError
-    expect(await bad(manifest('text-classifier', (m) => { m.tokenizer.vocab[0] = 7; }))).toBe('manifest-tokenizer'); // was accepted
+    expect(
+      await bad(
+        manifest('digits-diffusion', (m) => {
+          m.diffusion.beta_start = {};
+        }),
+      ),
+    ).toBe('manifest-diffusion'); // was TypeError
+    expect(
+      await bad(
+        manifest('text-classifier', (m) => {
+          m.tokenizer.vocab[0] = 7;
+        }),
+      ),
+    ).toBe('manifest-tokenizer'); // was accepted
     // the Ising section <ising-grid> reads through the worker's ModelInfo
     seeds['ising-mam'] = readFileSync('models/ising-mam/manifest.json', 'utf8');
     expect(await bad(manifest('ising-mam', () => {}))).toBe('ok');
-    expect(await bad(manifest('ising-mam', (m) => { m.ising.L = 11; }))).toBe('manifest-ising'); // L² ≠ max_len
-    expect(await bad(manifest('ising-mam', (m) => { m.ising.log_z = '89'; }))).toBe('manifest-ising');
-    expect(await bad(manifest('ising-mam', (m) => { m.ising = [10]; }))).toBe('manifest-ising');
+    expect(
+      await bad(
+        manifest('ising-mam', (m) => {
+          m.ising.L = 11;
+        }),
+      ),
+    ).toBe('manifest-ising'); // L² ≠ max_len
+    expect(
+      await bad(
+        manifest('ising-mam', (m) => {
+          m.ising.log_z = '89';
+        }),
+      ),
+    ).toBe('manifest-ising');
+    expect(
+      await bad(
+        manifest('ising-mam', (m) => {
+          m.ising = [10];
+        }),
+      ),
+    ).toBe('manifest-ising');
   });
 });
 
@@ -263,13 +367,18 @@ describe('sha256 mismatch: typed error, nothing loaded', () => {
     writeFileSync(p, b);
     const err = await loadModelFiles(d).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IntegrityError);
-    expect(err).toMatchObject({ file: 'model.safetensors', expected, actual: createHash('sha256').update(b).digest('hex') });
+    expect(err).toMatchObject({
+      file: 'model.safetensors',
+      expected,
+      actual: createHash('sha256').update(b).digest('hex'),
+    });
   });
 
   it('over fetch: a bad download is never cached, a cached copy that no longer verifies is evicted, and the call rejects', async () => {
     const dir = `${FIXTURES}tiny-bidir/`;
     const files: Record<string, Uint8Array> = {};
-    for (const n of ['manifest.json', 'model.safetensors', 'golden.safetensors']) files[n] = new Uint8Array(readFileSync(dir + n));
+    for (const n of ['manifest.json', 'model.safetensors', 'golden.safetensors'])
+      files[n] = new Uint8Array(readFileSync(dir + n));
     const served = { ...files };
     const fetched: string[] = [];
     vi.stubGlobal('fetch', async (url: string) => {
@@ -281,8 +390,14 @@ describe('sha256 mismatch: typed error, nothing loaded', () => {
     const log: string[] = [];
     const cache = {
       match: async (url: string) => (cached.has(url) ? new Response(cached.get(url)!.slice()) : undefined),
-      put: async (url: string, res: Response) => { log.push(`put ${url.split('/').pop()}`); cached.set(url, new Uint8Array(await res.arrayBuffer())); },
-      delete: async (url: string) => { log.push(`delete ${url.split('/').pop()}`); return cached.delete(url); },
+      put: async (url: string, res: Response) => {
+        log.push(`put ${url.split('/').pop()}`);
+        cached.set(url, new Uint8Array(await res.arrayBuffer()));
+      },
+      delete: async (url: string) => {
+        log.push(`delete ${url.split('/').pop()}`);
+        return cached.delete(url);
+      },
     };
     vi.stubGlobal('caches', { open: async () => cache });
     const source = 'https://models.test/tiny-bidir/';

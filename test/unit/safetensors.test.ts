@@ -29,14 +29,21 @@ function rule(f: () => unknown): string {
   return 'ok';
 }
 
-const valid = () => writeSafetensors([
-  { name: 'a', dtype: 'F32', shape: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6]) },
-  { name: 'b', dtype: 'I32', shape: [2], data: Int32Array.from([-7, 9]) },
-], { note: 'x' });
+const valid = () =>
+  writeSafetensors(
+    [
+      { name: 'a', dtype: 'F32', shape: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6]) },
+      { name: 'b', dtype: 'I32', shape: [2], data: Int32Array.from([-7, 9]) },
+    ],
+    { note: 'x' },
+  );
 
 describe('safetensors reader', () => {
   it('reads what the PyTorch exporter wrote (F32 and F16 fixtures)', () => {
-    for (const [dir, dtype] of [['tiny-bidir', 'F32'], ['tiny-twostream', 'F16']]) {
+    for (const [dir, dtype] of [
+      ['tiny-bidir', 'F32'],
+      ['tiny-twostream', 'F16'],
+    ]) {
       const f = parseSafetensors(new Uint8Array(readFileSync(`${FIXTURES}${dir}/model.safetensors`)));
       const t = f.tensors.get('tok_emb.weight')!;
       expect(t.dtype).toBe(dtype);
@@ -63,10 +70,25 @@ describe('safetensors reader', () => {
 
   it.each([
     ['header-length', () => new Uint8Array(5)],
-    ['header-length', () => { const b = valid(); new DataView(b.buffer).setUint32(0, 1e6, true); return b; }],
+    [
+      'header-length',
+      () => {
+        const b = valid();
+        new DataView(b.buffer).setUint32(0, 1e6, true);
+        return b;
+      },
+    ],
     ['header-json', () => fileWithHeader(null, 0, '{"a": ')],
     ['header-json', () => fileWithHeader(null, 0, '[1,2]')],
-    ['duplicate-name', () => fileWithHeader(null, 8, '{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}')],
+    [
+      'duplicate-name',
+      () =>
+        fileWithHeader(
+          null,
+          8,
+          '{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}',
+        ),
+    ],
     ['dtype', () => fileWithHeader({ a: { dtype: 'F8', shape: [1], data_offsets: [0, 1] } }, 1)],
     ['shape', () => fileWithHeader({ a: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, 4)],
     ['shape', () => fileWithHeader({ a: { dtype: 'F32', shape: [1.5], data_offsets: [0, 4] } }, 4)],
@@ -91,26 +113,46 @@ describe('safetensors reader', () => {
     const b = new Uint8Array(64);
     new DataView(b.buffer).setBigUint64(0, 2n ** 62n, true);
     let msg = '';
-    try { parseSafetensors(b); } catch (e) { msg = (e as Error).message; }
+    try {
+      parseSafetensors(b);
+    } catch (e) {
+      msg = (e as Error).message;
+    }
     expect(msg).toContain('header length 4611686018427387904 exceeds');
     new DataView(b.buffer).setBigUint64(0, 2n ** 64n - 1n, true);
-    try { parseSafetensors(b); } catch (e) { msg = (e as Error).message; }
+    try {
+      parseSafetensors(b);
+    } catch (e) {
+      msg = (e as Error).message;
+    }
     expect(msg).toContain('header length 18446744073709551615 exceeds');
   });
   it('abuse: overlapping offsets (two names over the same bytes: a polyglot) are refused', () => {
-    const b = fileWithHeader({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, 8);
+    const b = fileWithHeader(
+      { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } },
+      8,
+    );
     expect(rule(() => parseSafetensors(b))).toBe('overlap');
   });
   it('abuse: a shape whose size differs from its byte span is refused (also for a huge declared shape)', () => {
-    expect(rule(() => parseSafetensors(fileWithHeader({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, 8)))).toBe('shape-size');
-    expect(rule(() => parseSafetensors(fileWithHeader({ a: { dtype: 'F32', shape: [2 ** 26, 2 ** 26], data_offsets: [0, 8] } }, 8)))).toBe('shape-size');
+    expect(
+      rule(() => parseSafetensors(fileWithHeader({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, 8))),
+    ).toBe('shape-size');
+    expect(
+      rule(() =>
+        parseSafetensors(fileWithHeader({ a: { dtype: 'F32', shape: [2 ** 26, 2 ** 26], data_offsets: [0, 8] } }, 8)),
+      ),
+    ).toBe('shape-size');
   });
 
   it('mutated valid files parse or fail with ModelFormatError only', () => {
     const base = valid();
     fc.assert(
       fc.property(
-        fc.array(fc.record({ at: fc.nat(base.length - 1), v: fc.integer({ min: 0, max: 255 }) }), { minLength: 1, maxLength: 6 }),
+        fc.array(fc.record({ at: fc.nat(base.length - 1), v: fc.integer({ min: 0, max: 255 }) }), {
+          minLength: 1,
+          maxLength: 6,
+        }),
         fc.nat(base.length),
         (edits, cut) => {
           const b = base.slice(0, Math.max(1, cut)); // truncation, then byte edits
@@ -134,14 +176,18 @@ describe('safetensors reader', () => {
       data_offsets: fc.oneof(fc.tuple(fc.nat(64), fc.nat(64)), fc.anything()),
     });
     fc.assert(
-      fc.property(fc.dictionary(fc.string({ maxLength: 6 }), entry, { maxKeys: 4 }), fc.nat(64), (header, dataBytes) => {
-        try {
-          const f = parseSafetensors(fileWithHeader(header, dataBytes));
-          for (const name of f.tensors.keys()) tensorData(f, name);
-        } catch (e) {
-          if (!(e instanceof ModelFormatError)) throw e;
-        }
-      }),
+      fc.property(
+        fc.dictionary(fc.string({ maxLength: 6 }), entry, { maxKeys: 4 }),
+        fc.nat(64),
+        (header, dataBytes) => {
+          try {
+            const f = parseSafetensors(fileWithHeader(header, dataBytes));
+            for (const name of f.tensors.keys()) tensorData(f, name);
+          } catch (e) {
+            if (!(e instanceof ModelFormatError)) throw e;
+          }
+        },
+      ),
       { numRuns: 1000, seed: 4 },
     );
   });

@@ -22,12 +22,18 @@ describe('transformer (cpu) vs PyTorch golden', () => {
   it('two-stream: logits for three orders, and the marginal head', async () => {
     const m = await loadModel(FIXTURES + 'tiny-twostream', cpu);
     const g = await golden(FIXTURES + 'tiny-twostream');
-    const input = { tokens: Uint32Array.from(g.x), batch: 3, length: 12, classes: Uint32Array.from(g.cls), order: Uint32Array.from(g.order) };
+    const input = {
+      tokens: Uint32Array.from(g.x),
+      batch: 3,
+      length: 12,
+      classes: Uint32Array.from(g.cls),
+      order: Uint32Array.from(g.order),
+    };
     expectClose(await cpu.read(m.forward(input)), g.logits_two_stream, 1e-4, 1e-4, 'two-stream logits');
     expectClose(await cpu.read(m.logMarginal(input)), g.log_marginal, 1e-4, 1e-4, 'log marginal');
   });
 
-  it("observed-softplus MaM head: log-marginal of partly and wholly unobserved rows (log p(∅) = 0 exactly)", async () => {
+  it('observed-softplus MaM head: log-marginal of partly and wholly unobserved rows (log p(∅) = 0 exactly)', async () => {
     const m = await loadModel(FIXTURES + 'tiny-mam-softplus', cpu);
     const g = await golden(FIXTURES + 'tiny-mam-softplus');
     const input = { tokens: Uint32Array.from(g.x), batch: 3, length: 12, classes: Uint32Array.from(g.cls) };

@@ -16,7 +16,8 @@ const files = readdirSync(dir).filter((f) => f.endsWith('.ts'));
 
 describe('src/ui conventions', () => {
   const elements = files.filter((f) => readFileSync(new URL(f, dir), 'utf8').includes('@customElement('));
-  it('has the four elements', () => expect(elements.sort()).toEqual(['ising-grid.ts', 'mam-scorer.ts', 'pareto-explorer.ts', 'sample-scope.ts']));
+  it('has the four elements', () =>
+    expect(elements.sort()).toEqual(['ising-grid.ts', 'mam-scorer.ts', 'pareto-explorer.ts', 'sample-scope.ts']));
   it.each(elements)('%s defines and declares the tag it is named after', (f) => {
     const src = readFileSync(new URL(f, dir), 'utf8');
     const tag = f.replace(/\.ts$/, '');
@@ -29,9 +30,27 @@ describe('src/ui conventions', () => {
   });
 });
 
-const mdm: ModelInfo = { id: 'm', name: 'text-mdm', kind: 'text', family: 'mdm', classes: ['moby', 'jargon', 'none'], vocab: ['a', 'b', '[MASK]'], maskId: 2, maxLength: 128, attention: 'bidirectional' };
+const mdm: ModelInfo = {
+  id: 'm',
+  name: 'text-mdm',
+  kind: 'text',
+  family: 'mdm',
+  classes: ['moby', 'jargon', 'none'],
+  vocab: ['a', 'b', '[MASK]'],
+  maskId: 2,
+  maxLength: 128,
+  attention: 'bidirectional',
+};
 const asarm: ModelInfo = { ...mdm, name: 'text-asarm', attention: 'two-stream' };
-const digits: ModelInfo = { id: 'd', name: 'digits', kind: 'denoiser', family: 'image-diffusion', classes: ['0', '1', 'none'], imageShape: [28, 28, 1], timesteps: 1000 };
+const digits: ModelInfo = {
+  id: 'd',
+  name: 'digits',
+  kind: 'denoiser',
+  family: 'image-diffusion',
+  classes: ['0', '1', 'none'],
+  imageShape: [28, 28, 1],
+  timesteps: 1000,
+};
 const spec = (info: ModelInfo, sampler: string, name: string) => knobsFor(info, sampler).find((k) => k.name === name)!;
 
 describe('knob rules', () => {
@@ -46,9 +65,19 @@ describe('knob rules', () => {
   });
   it('reject out-of-range values with a SamplerConfigError naming the attribute', () => {
     const bad: [ModelInfo, string, string, unknown][] = [
-      [mdm, 'fhs', 'topP', 0], [mdm, 'fhs', 'topP', 1.5], [mdm, 'fhs', 'temperature', -1], [mdm, 'fhs', 'length', 129], [mdm, 'fhs', 'n', 0],
-      [mdm, 'fhs', 'seed', 1.5], [mdm, 'ancestral', 'steps', 2.5], [asarm, 'assd', 'draft', 1], [mdm, 'fhs', 'classLabel', 'poetry'],
-      [digits, 'ddim', 'eta', 2], [digits, 'ddim', 'steps', 1001], [mdm, 'fhs', 'n', NaN], [mdm, 'fhs', 'precision', 'fp16'],
+      [mdm, 'fhs', 'topP', 0],
+      [mdm, 'fhs', 'topP', 1.5],
+      [mdm, 'fhs', 'temperature', -1],
+      [mdm, 'fhs', 'length', 129],
+      [mdm, 'fhs', 'n', 0],
+      [mdm, 'fhs', 'seed', 1.5],
+      [mdm, 'ancestral', 'steps', 2.5],
+      [asarm, 'assd', 'draft', 1],
+      [mdm, 'fhs', 'classLabel', 'poetry'],
+      [digits, 'ddim', 'eta', 2],
+      [digits, 'ddim', 'steps', 1001],
+      [mdm, 'fhs', 'n', NaN],
+      [mdm, 'fhs', 'precision', 'fp16'],
     ];
     for (const [info, sampler, name, value] of bad) {
       const e = checkKnob(spec(info, sampler, name), value);
@@ -58,10 +87,18 @@ describe('knob rules', () => {
   });
   it('accept valid values and empty optional ones', () => {
     const good: [ModelInfo, string, string, unknown][] = [
-      [mdm, 'fhs', 'topP', 1], [mdm, 'fhs', 'topP', 0.05], [mdm, 'fhs', 'temperature', 0], [mdm, 'fhs', 'length', 128], [mdm, 'fhs', 'guidance', undefined],
-      [mdm, 'ancestral', 'tokensPerStep', undefined], [asarm, 'assd', 'draft', 2], [mdm, 'fhs', 'classLabel', ''], [digits, 'ddim', 'steps', 20],
+      [mdm, 'fhs', 'topP', 1],
+      [mdm, 'fhs', 'topP', 0.05],
+      [mdm, 'fhs', 'temperature', 0],
+      [mdm, 'fhs', 'length', 128],
+      [mdm, 'fhs', 'guidance', undefined],
+      [mdm, 'ancestral', 'tokensPerStep', undefined],
+      [asarm, 'assd', 'draft', 2],
+      [mdm, 'fhs', 'classLabel', ''],
+      [digits, 'ddim', 'steps', 20],
     ];
-    for (const [info, sampler, name, value] of good) expect(checkKnob(spec(info, sampler, name), value), `${name} = ${String(value)}`).toBeNull();
+    for (const [info, sampler, name, value] of good)
+      expect(checkKnob(spec(info, sampler, name), value), `${name} = ${String(value)}`).toBeNull();
     expect(parseKnob(spec(mdm, 'fhs', 'guidance'), '')).toBeUndefined();
     expect(parseKnob(spec(mdm, 'fhs', 'n'), '')).toBeNaN();
     expect(parseKnob(spec(mdm, 'fhs', 'topP'), ' 0.9 ')).toBe(0.9);
@@ -72,7 +109,10 @@ describe('partial text and Ising helpers', () => {
   it("maps '?' to [MASK], pads the window and names a bad character", () => {
     const r = tokenizePartial('a?b', ['a', 'b', '[MASK]'], 2, 5);
     expect(r).toEqual({ tokens: Uint32Array.from([0, 2, 1, 2, 2]), observed: 2 });
-    expect(tokenizePartial('abz', ['a', 'b', '[MASK]'], 2, 5)).toEqual({ bad: expect.stringContaining('"z" (position 3)'), index: 2 });
+    expect(tokenizePartial('abz', ['a', 'b', '[MASK]'], 2, 5)).toEqual({
+      bad: expect.stringContaining('"z" (position 3)'),
+      index: 2,
+    });
     expect(tokenizePartial('aaaaaa', ['a', 'b', '[MASK]'], 2, 5)).toHaveProperty('bad');
   });
   it('exact Ising log p: 2×2 grid, hand-counted bonds', () => {
@@ -82,25 +122,34 @@ describe('partial text and Ising helpers', () => {
   });
 });
 
-describe('<pareto-explorer> grid editor and axes', () => {
+describe('<pareto-explorer> grid editor (pareto-form.ts) and axes (pareto-plots.ts)', () => {
   it('parses comma-separated knob values with the knob ranges; the offered knobs follow the sampler', async () => {
-    const { gridKnobs, parseValues, SCOPE_ATTRIBUTE } = await import('../../src/ui/pareto-explorer.js');
-    const knob = (kind: 'image' | 'text', sampler: string, name: string) => gridKnobs(kind, sampler).find((k) => k.name === name)!;
+    const { gridKnobs, parseValues, SCOPE_ATTRIBUTE } = await import('../../src/ui/pareto-form.js');
+    const knob = (kind: 'image' | 'text', sampler: string, name: string) =>
+      gridKnobs(kind, sampler).find((k) => k.name === name)!;
     expect(gridKnobs('image', 'ddim').map((k) => k.name)).toEqual(['guidance', 'steps', 'eta']);
     expect(gridKnobs('image', 'ddpm').map((k) => k.name)).toEqual(['guidance', 'steps']);
     expect(gridKnobs('text', 'fhs').map((k) => k.name)).not.toContain('steps');
     expect(gridKnobs('text', 'ancestral').map((k) => k.name)).toContain('tokensPerStep');
     expect(parseValues(knob('image', 'ddim', 'guidance'), ' 0, 1.5 ,3,')).toEqual({ values: [0, 1.5, 3] });
     expect(parseValues(knob('image', 'ddim', 'steps'), '')).toEqual({ values: [] });
-    for (const [k, text] of [[knob('image', 'ddim', 'steps'), '2, 0'], [knob('image', 'ddim', 'steps'), '2.5'], [knob('text', 'fhs', 'topP'), '0'],
-      [knob('image', 'ddim', 'eta'), '1.1'], [knob('image', 'ddim', 'guidance'), '1, 1'], [knob('image', 'ddim', 'guidance'), 'abc']] as const) {
+    for (const [k, text] of [
+      [knob('image', 'ddim', 'steps'), '2, 0'],
+      [knob('image', 'ddim', 'steps'), '2.5'],
+      [knob('text', 'fhs', 'topP'), '0'],
+      [knob('image', 'ddim', 'eta'), '1.1'],
+      [knob('image', 'ddim', 'guidance'), '1, 1'],
+      [knob('image', 'ddim', 'guidance'), 'abc'],
+    ] as const) {
       expect(parseValues(k, text), `${k.name} ${text}`).toHaveProperty('error');
     }
     // every offered knob reaches <sample-scope> under one of its attributes
-    for (const kind of ['image', 'text'] as const) for (const s of ['ddim', 'ancestral']) for (const k of gridKnobs(kind, s)) expect(SCOPE_ATTRIBUTE[k.name]).toBe(k.attribute);
+    for (const kind of ['image', 'text'] as const)
+      for (const s of ['ddim', 'ancestral'])
+        for (const k of gridKnobs(kind, s)) expect(SCOPE_ATTRIBUTE[k.name]).toBe(k.attribute);
   });
   it('ticks are round numbers covering the range', async () => {
-    const { niceTicks } = await import('../../src/ui/pareto-explorer.js');
+    const { niceTicks } = await import('../../src/ui/pareto-plots.js');
     expect(niceTicks(0.37, 1.04)).toEqual([0.4, 0.6, 0.8, 1]);
     expect(niceTicks(1.2, 1.7)).toEqual([1.2, 1.3, 1.4, 1.5, 1.6, 1.7]);
     expect(niceTicks(-2.1, -1.45)).toEqual([-2, -1.8, -1.6]);

@@ -12,7 +12,11 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 export async function startServer(): Promise<{ server: ViteDevServer; url: string }> {
-  const server = await createServer({ root, logLevel: 'error', server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false } });
+  const server = await createServer({
+    root,
+    logLevel: 'error',
+    server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false },
+  });
   await server.listen();
   const url = server.resolvedUrls?.local[0];
   if (!url) throw new Error('vite dev server did not report a URL');
@@ -50,7 +54,11 @@ export function useBrowserAndServer(): { readonly url: string; readonly browser:
     await server?.close();
   });
   return {
-    get url() { return url; },
-    get browser() { return browser!; },
+    get url() {
+      return url;
+    },
+    get browser() {
+      return browser!;
+    },
   };
 }

@@ -11,11 +11,15 @@ export function expectedProbs(logits: ArrayLike<number>, T: number, topK = 0, to
   if (topP < 1) {
     const kept = order.filter((i) => keep.has(i));
     const tot = kept.reduce((s, i) => s + Math.exp(z[i] - m), 0);
-    let cum = 0, thr = -Infinity;
+    let cum = 0,
+      thr = -Infinity;
     for (let j = 0; j < kept.length; j++) {
       cum += Math.exp(z[kept[j]] - m);
       if (j + 1 < kept.length && z[kept[j + 1]] === z[kept[j]]) continue;
-      if (cum >= topP * tot) { thr = z[kept[j]]; break; }
+      if (cum >= topP * tot) {
+        thr = z[kept[j]];
+        break;
+      }
     }
     keep = new Set(kept.filter((i) => z[i] >= thr));
   }

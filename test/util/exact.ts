@@ -15,7 +15,9 @@ export interface MixtureOptions {
 
 /** All partial states (free positions ∈ {0..R−1, MASK}) → conditionals cond[state][pos][v] (f64). */
 async function conditionals(model: Model, o: MixtureOptions): Promise<Map<string, Float64Array[]>> {
-  const L = o.length, mask = model.maskId!, R = model.vocabSize - 1;
+  const L = o.length,
+    mask = model.maskId!,
+    R = model.vocabSize - 1;
   const fixed = o.prompt ?? new Int32Array(L).fill(-1);
   const states: number[][] = [[]];
   for (let i = 0; i < L; i++) {
@@ -28,9 +30,16 @@ async function conditionals(model: Model, o: MixtureOptions): Promise<Map<string
   const tokens = Uint32Array.from(states.flat());
   const be = model.backend;
   const cls = o.classId ?? model.nullClass;
-  const lc = (await be.read(await model.forward({ tokens, batch: B, length: L, classes: new Uint32Array(B).fill(cls) }))) as Float32Array;
+  const lc = (await be.read(
+    await model.forward({ tokens, batch: B, length: L, classes: new Uint32Array(B).fill(cls) }),
+  )) as Float32Array;
   const s = o.guidance ?? 1;
-  const lu = s !== 1 ? ((await be.read(await model.forward({ tokens, batch: B, length: L, classes: new Uint32Array(B).fill(model.nullClass) }))) as Float32Array) : lc;
+  const lu =
+    s !== 1
+      ? ((await be.read(
+          await model.forward({ tokens, batch: B, length: L, classes: new Uint32Array(B).fill(model.nullClass) }),
+        )) as Float32Array)
+      : lc;
   const T = o.temperature ?? 1;
   const V = model.vocabSize;
   const out = new Map<string, Float64Array[]>();
@@ -44,7 +53,7 @@ async function conditionals(model: Model, o: MixtureOptions): Promise<Map<string
       }
       const m = Math.max(...z);
       let sum = 0;
-      for (let v = 0; v < R; v++) sum += (z[v] = Math.exp(z[v] - m));
+      for (let v = 0; v < R; v++) sum += z[v] = Math.exp(z[v] - m);
       for (let v = 0; v < R; v++) z[v] /= sum;
       rows.push(z);
     }
@@ -58,7 +67,9 @@ async function conditionals(model: Model, o: MixtureOptions): Promise<Map<string
  * full sequence x (index = base-R digits, position 0 most significant; prompt positions fixed).
  */
 export async function anyOrderMixture(model: Model, o: MixtureOptions): Promise<Float64Array> {
-  const L = o.length, R = model.vocabSize - 1, mask = model.maskId!;
+  const L = o.length,
+    R = model.vocabSize - 1,
+    mask = model.maskId!;
   const fixed = o.prompt ?? new Int32Array(L).fill(-1);
   const cond = await conditionals(model, o);
   const freePos = [...Array(L).keys()].filter((i) => fixed[i] < 0);
@@ -98,14 +109,24 @@ export function sequenceIndex(samples: Uint32Array, b: number, L: number, R: num
  * The exact distribution of sequential sampling in order σ from a two-stream model:
  * p(x) = Π_i p_T(x_σ(i) | x_σ(<i)), for every x (one batched pass over all R^L sequences).
  */
-export async function sequentialDistribution(model: Model, L: number, order: Uint32Array, o: { temperature?: number; classId?: number } = {}): Promise<Float64Array> {
-  const R = model.vocabSize - 1, V = model.vocabSize, n = R ** L;
+export async function sequentialDistribution(
+  model: Model,
+  L: number,
+  order: Uint32Array,
+  o: { temperature?: number; classId?: number } = {},
+): Promise<Float64Array> {
+  const R = model.vocabSize - 1,
+    V = model.vocabSize,
+    n = R ** L;
   const tokens = new Uint32Array(n * L);
-  for (let idx = 0; idx < n; idx++) for (let i = 0; i < L; i++) tokens[idx * L + i] = Math.floor(idx / R ** (L - 1 - i)) % R;
+  for (let idx = 0; idx < n; idx++)
+    for (let i = 0; i < L; i++) tokens[idx * L + i] = Math.floor(idx / R ** (L - 1 - i)) % R;
   const orders = new Uint32Array(n * L);
   for (let idx = 0; idx < n; idx++) orders.set(order, idx * L);
   const cls = o.classId ?? model.nullClass;
-  const logits = (await model.backend.read(await model.forward({ tokens, batch: n, length: L, classes: new Uint32Array(n).fill(cls), order: orders }))) as Float32Array;
+  const logits = (await model.backend.read(
+    await model.forward({ tokens, batch: n, length: L, classes: new Uint32Array(n).fill(cls), order: orders }),
+  )) as Float32Array;
   const T = o.temperature ?? 1;
   const out = new Float64Array(n);
   for (let idx = 0; idx < n; idx++) {

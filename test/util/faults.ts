@@ -7,7 +7,8 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { DeviceLostError } from '../../src/errors.js';
 import type { WebGPUBackend } from '../../src/backend/webgpu.js';
-import type { Engine, TextSampleRequest, TextSampleResult } from '../../src/worker/engine.js';
+import type { Engine } from '../../src/worker/engine.js';
+import type { TextSampleRequest, TextSampleResult } from '../../src/worker/protocol.js';
 import { rand } from './gpu.js';
 
 /** A full garbage collection (exposes V8's gc when node was not started with --expose-gc). */
@@ -24,7 +25,7 @@ export function gc(): void {
 /** Run a request to the end, resuming it on a new device as often as the device is lost under it. */
 export async function runToEnd(e: Engine, req: TextSampleRequest, id: string): Promise<TextSampleResult> {
   try {
-    return await e.sampleText(req, undefined, id);
+    return await e.sampleText(req, undefined, { requestId: id });
   } catch (err) {
     if (!(err instanceof DeviceLostError)) throw err;
     for (;;) {
@@ -75,7 +76,10 @@ export function nfeOk(t: LossTrial): boolean {
   return t.sampler === 'fhs' ? resumed === full : resumed >= full && resumed <= full + 1;
 }
 
-export async function deviceLossTrials(e: Engine, opts: { model: string; trials: number; seed: number; maxLength: number; classes: number }): Promise<LossTrial[]> {
+export async function deviceLossTrials(
+  e: Engine,
+  opts: { model: string; trials: number; seed: number; maxLength: number; classes: number },
+): Promise<LossTrial[]> {
   const r = rand(opts.seed);
   const pick = (n: number) => Math.floor(r() * n);
   const out: LossTrial[] = [];
@@ -95,10 +99,14 @@ export async function deviceLossTrials(e: Engine, opts: { model: string; trials:
     const trial: LossTrial = { trial: t, sampler, seed, batch, length, steps, killAt, outcome: 'lost', equal: false };
     let last = -1;
     try {
-      const done = await e.sampleText(req, (p) => {
-        last = p.step;
-        if (p.step === killAt) void e.loseDeviceForTest();
-      }, id);
+      const done = await e.sampleText(
+        req,
+        (p) => {
+          last = p.step;
+          if (p.step === killAt) void e.loseDeviceForTest();
+        },
+        { requestId: id },
+      );
       trial.outcome = 'finished';
       trial.equal = sameSamples(done, full);
     } catch (err) {
@@ -119,7 +127,11 @@ export async function deviceLossTrials(e: Engine, opts: { model: string; trials:
 }
 
 function sameSamples(a: TextSampleResult, b: TextSampleResult): boolean {
-  return a.samples.length === b.samples.length && a.samples.every((v, i) => v === b.samples[i]) && a.texts.join('\n') === b.texts.join('\n');
+  return (
+    a.samples.length === b.samples.length &&
+    a.samples.every((v, i) => v === b.samples[i]) &&
+    a.texts.join('\n') === b.texts.join('\n')
+  );
 }
 
 export interface SoakFigures {
@@ -139,10 +151,14 @@ export interface SoakFigures {
  * seeds and FHS / ancestral): pool and runtime buffer counts and the JS heap (after a full GC) before
  * and after.
  */
-export async function soak(e: Engine, opts: { model: string; calls: number; warmup: number; length: number; batch: number; seeds?: number }): Promise<SoakFigures> {
+export async function soak(
+  e: Engine,
+  opts: { model: string; calls: number; warmup: number; length: number; batch: number; seeds?: number },
+): Promise<SoakFigures> {
   const seeds = opts.seeds ?? 8;
   const req = (i: number): TextSampleRequest => ({
-    model: opts.model, sampler: i % 2 ? 'ancestral' : 'fhs',
+    model: opts.model,
+    sampler: i % 2 ? 'ancestral' : 'fhs',
     options: { batch: opts.batch, length: opts.length, seed: 1 + (i % seeds), ...(i % 2 ? { steps: 4 } : {}) },
   });
   const first = new Map<number, string>();
@@ -159,7 +175,13 @@ export async function soak(e: Engine, opts: { model: string; calls: number; warm
   const snap = () => {
     gc();
     const p = be.stats();
-    return { created: p.pool.created, live: p.pool.live, pooled: p.pool.pooled, runtimeBuffers: p.buffersCreated, heapUsed: process.memoryUsage().heapUsed };
+    return {
+      created: p.pool.created,
+      live: p.pool.live,
+      pooled: p.pool.pooled,
+      runtimeBuffers: p.buffersCreated,
+      heapUsed: process.memoryUsage().heapUsed,
+    };
   };
   const before = snap();
   const t0 = performance.now();
@@ -174,18 +196,31 @@ export async function soak(e: Engine, opts: { model: string; calls: number; warm
  * each compared with the same request run alone; returns the indices whose result differs and
  * whether the requests' steps interleaved.
  */
-export async function concurrentVsSingle(e: Engine, opts: { model: string; n: number; length: number; batch: number }): Promise<{ differing: number[]; interleaved: boolean }> {
+export async function concurrentVsSingle(
+  e: Engine,
+  opts: { model: string; n: number; length: number; batch: number },
+): Promise<{ differing: number[]; interleaved: boolean }> {
   // batches 1..batch and lengths length−3..length: pooled buffers of several sizes change hands
   const req = (i: number): TextSampleRequest => ({
-    model: opts.model, sampler: i % 2 ? 'ancestral' : 'fhs',
-    options: { batch: 1 + (i % opts.batch), length: opts.length - (i % 4), seed: 1 + i, classId: i % 2, ...(i % 2 ? { steps: 5 } : {}) },
+    model: opts.model,
+    sampler: i % 2 ? 'ancestral' : 'fhs',
+    options: {
+      batch: 1 + (i % opts.batch),
+      length: opts.length - (i % 4),
+      seed: 1 + i,
+      classId: i % 2,
+      ...(i % 2 ? { steps: 5 } : {}),
+    },
   });
   const single: string[] = [];
   for (let i = 0; i < opts.n; i++) single.push(Array.from((await e.sampleText(req(i))).samples).join(','));
   // the order in which the requests' steps ran: a queue runs each request's steps contiguously
   const order: number[] = [];
-  const together = await Promise.all(Array.from({ length: opts.n }, async (_, i) =>
-    Array.from((await e.sampleText(req(i), () => order.push(i))).samples).join(',')));
+  const together = await Promise.all(
+    Array.from({ length: opts.n }, async (_, i) =>
+      Array.from((await e.sampleText(req(i), () => order.push(i))).samples).join(','),
+    ),
+  );
   const runs = order.filter((v, k) => k === 0 || order[k - 1] !== v).length;
   return { differing: together.flatMap((s, i) => (s === single[i] ? [] : [i])), interleaved: runs > opts.n };
 }

@@ -13,11 +13,18 @@ import { linearAlphasCumprod } from '../../src/models/denoiser.js';
 import type { DenoiserInput, DenoiserModel } from '../../src/models/model.js';
 import type { DitManifest } from '../../src/models/manifest.js';
 
-export interface Component { w: number; mu: [number, number]; s: number }
+export interface Component {
+  w: number;
+  mu: [number, number];
+  s: number;
+}
 
 /** class 0: two tight blobs; class 1: one wider blob */
 export const GMM_CLASSES: Component[][] = [
-  [{ w: 0.7, mu: [-0.5, -0.3], s: 0.1 }, { w: 0.3, mu: [-0.2, 0.5], s: 0.08 }],
+  [
+    { w: 0.7, mu: [-0.5, -0.3], s: 0.1 },
+    { w: 0.3, mu: [-0.2, 0.5], s: 0.08 },
+  ],
   [{ w: 1, mu: [0.5, 0.1], s: 0.15 }],
 ];
 
@@ -28,8 +35,13 @@ export function mixtureOf(c: number | null): Component[] {
 
 /** exact mean and per-axis variance of a mixture */
 export function moments(comps: Component[]): { mean: [number, number]; var: [number, number] } {
-  const mean: [number, number] = [0, 0], sq: [number, number] = [0, 0];
-  for (const k of comps) for (let a = 0; a < 2; a++) { mean[a] += k.w * k.mu[a]; sq[a] += k.w * (k.s * k.s + k.mu[a] * k.mu[a]); }
+  const mean: [number, number] = [0, 0],
+    sq: [number, number] = [0, 0];
+  for (const k of comps)
+    for (let a = 0; a < 2; a++) {
+      mean[a] += k.w * k.mu[a];
+      sq[a] += k.w * (k.s * k.s + k.mu[a] * k.mu[a]);
+    }
   return { mean, var: [sq[0] - mean[0] ** 2, sq[1] - mean[1] ** 2] };
 }
 
@@ -37,7 +49,8 @@ export function gmmEps(x: [number, number], ab: number, comps: Component[]): [nu
   const sa = Math.sqrt(ab);
   const logs = comps.map((k) => {
     const v = ab * k.s * k.s + 1 - ab;
-    const d0 = x[0] - sa * k.mu[0], d1 = x[1] - sa * k.mu[1];
+    const d0 = x[0] - sa * k.mu[0],
+      d1 = x[1] - sa * k.mu[1];
     return Math.log(k.w) - (d0 * d0 + d1 * d1) / (2 * v) - Math.log(v);
   });
   const m = Math.max(...logs);
@@ -46,8 +59,8 @@ export function gmmEps(x: [number, number], ab: number, comps: Component[]): [nu
   const g: [number, number] = [0, 0];
   comps.forEach((k, i) => {
     const v = ab * k.s * k.s + 1 - ab;
-    g[0] -= (r[i] / z) * (x[0] - sa * k.mu[0]) / v;
-    g[1] -= (r[i] / z) * (x[1] - sa * k.mu[1]) / v;
+    g[0] -= ((r[i] / z) * (x[0] - sa * k.mu[0])) / v;
+    g[1] -= ((r[i] / z) * (x[1] - sa * k.mu[1])) / v;
   });
   const s1 = Math.sqrt(1 - ab);
   return [-s1 * g[0], -s1 * g[1]];
@@ -71,7 +84,10 @@ export class GmmDenoiser implements DenoiserModel {
     if (!(batch * 2 * 4 <= max.bytes)) throw new LimitExceededError(max.limit, batch * 8, max.bytes, 'gmm-toy');
   }
 
-  constructor(readonly backend: Backend, T = 1000) {
+  constructor(
+    readonly backend: Backend,
+    T = 1000,
+  ) {
     this.timesteps = T;
     this.alphasCumprod = linearAlphasCumprod(T, 1e-4, 0.02);
   }
@@ -83,7 +99,11 @@ export class GmmDenoiser implements DenoiserModel {
     const out = new Float32Array(B * 2);
     for (let b = 0; b < B; b++) {
       const c = input.classes ? input.classes[b] : this.nullClass;
-      const e = gmmEps([x[2 * b], x[2 * b + 1]], this.alphasCumprod[input.t[b]], mixtureOf(c === this.nullClass ? null : c));
+      const e = gmmEps(
+        [x[2 * b], x[2 * b + 1]],
+        this.alphasCumprod[input.t[b]],
+        mixtureOf(c === this.nullClass ? null : c),
+      );
       out[2 * b] = e[0];
       out[2 * b + 1] = e[1];
     }

@@ -13,7 +13,9 @@ export function gpuBackend(): Promise<WebGPUBackend> {
   gpu ??= createBackend({ prefer: 'webgpu' }).then((be) => {
     if (be.name !== 'webgpu') throw new Error('expected the webgpu backend');
     const a = be.info.adapter!;
-    console.log(`[gpu] adapter: ${a.description || a.device} (vendor ${a.vendor}, ${a.architecture}${a.software ? ', software' : ''})`);
+    console.log(
+      `[gpu] adapter: ${a.description || a.device} (vendor ${a.vendor}, ${a.architecture}${a.software ? ', software' : ''})`,
+    );
     return be as WebGPUBackend;
   });
   return gpu;
@@ -44,11 +46,19 @@ export function randomF32(n: number, seed: number, scale = 1): Float32Array {
  * Assert |got − want| ≤ atol + rtol·|want| elementwise (NaN must match NaN); reports the worst index.
  */
 /** |got − want| ≤ atol + rtol·|want| elementwise; `atol` may be one value per element (spec-derived bounds). */
-export function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, atol: number | ArrayLike<number>, rtol: number, what = ''): void {
+export function expectClose(
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+  atol: number | ArrayLike<number>,
+  rtol: number,
+  what = '',
+): void {
   if (got.length !== want.length) throw new Error(`${what}: length ${got.length} vs ${want.length}`);
-  let worst = -1, worstExcess = 0;
+  let worst = -1,
+    worstExcess = 0;
   for (let i = 0; i < got.length; i++) {
-    const g = got[i], w = want[i];
+    const g = got[i],
+      w = want[i];
     if (Number.isNaN(w) || Number.isNaN(g)) {
       if (Number.isNaN(w) !== Number.isNaN(g)) throw new Error(`${what}: index ${i}: got ${g}, want ${w}`);
       continue;
@@ -62,6 +72,8 @@ export function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, ato
   }
   if (worst >= 0) {
     const a = typeof atol === 'number' ? atol : atol[worst];
-    throw new Error(`${what}: index ${worst}: got ${got[worst]}, want ${want[worst]} (|diff| ${Math.abs(got[worst] - want[worst])} > ${a} + ${rtol}·|want|)`);
+    throw new Error(
+      `${what}: index ${worst}: got ${got[worst]}, want ${want[worst]} (|diff| ${Math.abs(got[worst] - want[worst])} > ${a} + ${rtol}·|want|)`,
+    );
   }
 }

@@ -22,7 +22,8 @@
  *   storage made by methods of existing arrays (slice: never larger than its source), Node Buffers,
  *   and JS heap for strings and parsed JSON (bounded by the header, itself bounded by file and cap).
  * - Manifest mutations edit fields, nested fields, list elements, file entries, the JSON text and its
- *   bytes; `checkManifest` runs loadManifest on them (fetch answered in memory) and requires a typed ModelFormatError about manifest.json or an accepted manifest that passes
+ *   bytes; `checkManifest` runs loadManifest on them (fetch answered in memory) and requires a typed ModelFormatError
+ *   about manifest.json or an accepted manifest that passes
  *   `manifestViolation` (plain file names, sha256 hex, integer sizes and dimensions, string vocab).
  */
 import fc from 'fast-check';
@@ -54,8 +55,21 @@ function countRejection(stats: FuzzStats | undefined, e: ModelFormatError): void
 // ---------------------------------------------------------------------------------------------
 // allocation probe
 
-const ALLOCATORS = ['ArrayBuffer', 'SharedArrayBuffer', 'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array',
-  'Int32Array', 'Uint32Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array'] as const;
+const ALLOCATORS = [
+  'ArrayBuffer',
+  'SharedArrayBuffer',
+  'Int8Array',
+  'Uint8Array',
+  'Uint8ClampedArray',
+  'Int16Array',
+  'Uint16Array',
+  'Int32Array',
+  'Uint32Array',
+  'Float32Array',
+  'Float64Array',
+  'BigInt64Array',
+  'BigUint64Array',
+] as const;
 
 /** Thrown (instead of allocating) when code under the probe asks for more fresh storage than allowed. */
 export class AllocationLimitError extends Error {}
@@ -70,7 +84,8 @@ function requestedBytes(name: string, C: { BYTES_PER_ELEMENT?: number }, args: u
   const bpe = C.BYTES_PER_ELEMENT ?? 1;
   if (a === undefined || a === null) return 0;
   if (typeof a === 'number') return a * bpe;
-  if (a instanceof OriginalArrayBuffer || (OriginalSharedArrayBuffer && a instanceof OriginalSharedArrayBuffer)) return 0;
+  if (a instanceof OriginalArrayBuffer || (OriginalSharedArrayBuffer && a instanceof OriginalSharedArrayBuffer))
+    return 0;
   if (typeof (a as { length?: unknown }).length === 'number') return (a as { length: number }).length * bpe;
   return 0; // an iterable of unknown length: not seen by the probe (the reader makes none)
 }
@@ -85,16 +100,16 @@ export class AllocationProbe {
   run<T>(limit: number, fn: () => T): T {
     const g = globalThis as unknown as Record<string, unknown>;
     const saved = ALLOCATORS.map((n) => g[n]);
-    const probe = this;
     ALLOCATORS.forEach((name, k) => {
       const C = saved[k] as (new (...a: unknown[]) => object) | undefined;
       if (!C) return;
       g[name] = new Proxy(C, {
-        construct(target, args, newTarget) {
+        // an arrow function: `this` stays the probe
+        construct: (target, args, newTarget) => {
           const bytes = requestedBytes(name, C as { BYTES_PER_ELEMENT?: number }, args);
-          probe.count += bytes > 0 ? 1 : 0;
-          probe.total += bytes;
-          probe.largest = Math.max(probe.largest, bytes);
+          this.count += bytes > 0 ? 1 : 0;
+          this.total += bytes;
+          this.largest = Math.max(this.largest, bytes);
           if (bytes > limit) throw new AllocationLimitError(`new ${name}(${bytes} bytes) exceeds the allowed ${limit}`);
           return Reflect.construct(target, args, newTarget === g[name] ? target : newTarget) as object;
         },
@@ -103,7 +118,9 @@ export class AllocationProbe {
     try {
       return fn();
     } finally {
-      ALLOCATORS.forEach((name, k) => { g[name] = saved[k]; });
+      ALLOCATORS.forEach((name, k) => {
+        g[name] = saved[k];
+      });
     }
   }
 
@@ -118,31 +135,52 @@ export class AllocationProbe {
 // the oracle
 
 const SPEC_ITEMSIZE = new Map<string, bigint>([
-  ['F64', 8n], ['F32', 4n], ['F16', 2n], ['BF16', 2n], ['I64', 8n], ['I32', 4n], ['U32', 4n], ['I16', 2n], ['U16', 2n], ['I8', 1n], ['U8', 1n], ['BOOL', 1n],
+  ['F64', 8n],
+  ['F32', 4n],
+  ['F16', 2n],
+  ['BF16', 2n],
+  ['I64', 8n],
+  ['I32', 4n],
+  ['U32', 4n],
+  ['I16', 2n],
+  ['U16', 2n],
+  ['I8', 1n],
+  ['U8', 1n],
+  ['BOOL', 1n],
 ]);
 
 /** The reader's default header cap (16 MiB). */
 export const DEFAULT_MAX_HEADER = 16 * 1024 * 1024;
 
-export interface SpecTensor { name: string; dtype: string; shape: number[]; begin: number; end: number }
+export interface SpecTensor {
+  name: string;
+  dtype: string;
+  shape: number[];
+  begin: number;
+  end: number;
+}
 
 export type SpecResult =
   | { ok: true; headerLength: number; dataLength: number; metadata: [string, string][]; tensors: SpecTensor[] }
   | {
-    ok: false;
-    /** every rule the input breaks at the first stage that fails */
-    rules: Set<string>;
-    /** for per-tensor rules: the tensors that break it (a rejection must name one of them) */
-    named: Map<string, Set<string>>;
-    /** rules whose error carries no tensor name */
-    unnamed: Set<string>;
-  };
+      ok: false;
+      /** every rule the input breaks at the first stage that fails */
+      rules: Set<string>;
+      /** for per-tensor rules: the tensors that break it (a rejection must name one of them) */
+      named: Map<string, Set<string>>;
+      /** rules whose error carries no tensor name */
+      unnamed: Set<string>;
+    };
 
 /** Duplicate keys (at any depth) and the deepest value's level (top object = 1) of valid JSON text. */
 export function jsonStructure(text: string): { duplicate: boolean; maxLevel: number } {
   const stack: { obj: boolean; keys: Set<string>; expectKey: boolean }[] = [];
-  let duplicate = false, maxLevel = 0, i = 0;
-  const value = () => { maxLevel = Math.max(maxLevel, stack.length + 1); };
+  let duplicate = false,
+    maxLevel = 0,
+    i = 0;
+  const value = () => {
+    maxLevel = Math.max(maxLevel, stack.length + 1);
+  };
   while (i < text.length) {
     const c = text[i];
     if (c === '"') {
@@ -178,7 +216,8 @@ export function jsonStructure(text: string): { duplicate: boolean; maxLevel: num
 /** The reader's JSON nesting limit, as the deepest allowed value level (top object = 1). */
 const MAX_LEVEL = 65;
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 const isNat = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 
 /** What the format says about `bytes`: valid (with its tensors) or the set of rules it breaks. */
@@ -197,10 +236,16 @@ export function specCheck(bytes: Uint8Array, maxHeader = DEFAULT_MAX_HEADER): Sp
   const reject = (): SpecResult => ({ ok: false, rules, named, unnamed });
 
   // stage 1: framing
-  if (bytes.byteLength < 8) { bad('header-length'); return reject(); }
+  if (bytes.byteLength < 8) {
+    bad('header-length');
+    return reject();
+  }
   let n = 0n;
   for (let k = 7; k >= 0; k--) n = (n << 8n) | BigInt(bytes[k]);
-  if (n > BigInt(maxHeader) || 8n + n > BigInt(bytes.byteLength)) { bad('header-length'); return reject(); }
+  if (n > BigInt(maxHeader) || 8n + n > BigInt(bytes.byteLength)) {
+    bad('header-length');
+    return reject();
+  }
   const N = Number(n);
   if (N < 2) bad('header-json');
   let text = '';
@@ -212,7 +257,10 @@ export function specCheck(bytes: Uint8Array, maxHeader = DEFAULT_MAX_HEADER): Sp
   if (rules.size) return reject();
 
   // stage 2: JSON
-  if (text[0] !== '{') { bad('header-json'); return reject(); }
+  if (text[0] !== '{') {
+    bad('header-json');
+    return reject();
+  }
   let header: unknown;
   try {
     header = JSON.parse(text);
@@ -234,13 +282,17 @@ export function specCheck(bytes: Uint8Array, maxHeader = DEFAULT_MAX_HEADER): Sp
   for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
       if (!isPlainObject(raw)) bad('metadata');
-      else for (const [k, v] of Object.entries(raw)) {
-        if (typeof v !== 'string') bad('metadata');
-        else metadata.push([k, v]);
-      }
+      else
+        for (const [k, v] of Object.entries(raw)) {
+          if (typeof v !== 'string') bad('metadata');
+          else metadata.push([k, v]);
+        }
       continue;
     }
-    if (!isPlainObject(raw)) { bad('entry', name); continue; }
+    if (!isPlainObject(raw)) {
+      bad('entry', name);
+      continue;
+    }
     if (Object.keys(raw).some((k) => k !== 'dtype' && k !== 'shape' && k !== 'data_offsets')) bad('entry', name);
     const dtypeOk = typeof raw.dtype === 'string' && SPEC_ITEMSIZE.has(raw.dtype);
     if (!dtypeOk) bad('dtype', name);
@@ -252,7 +304,8 @@ export function specCheck(bytes: Uint8Array, maxHeader = DEFAULT_MAX_HEADER): Sp
     if (!offsOk) bad('offsets', name);
     if (dtypeOk && shapeOk && offsOk) {
       const [b, e] = o as number[];
-      const size = (raw.shape as number[]).reduce((p, d) => p * BigInt(d), 1n) * SPEC_ITEMSIZE.get(raw.dtype as string)!;
+      const size =
+        (raw.shape as number[]).reduce((p, d) => p * BigInt(d), 1n) * SPEC_ITEMSIZE.get(raw.dtype as string)!;
       if (size !== BigInt(e - b)) bad('shape-size', name);
       else tensors.push({ name, dtype: raw.dtype as string, shape: raw.shape as number[], begin: b, end: e });
     }
@@ -271,9 +324,13 @@ export function specCheck(bytes: Uint8Array, maxHeader = DEFAULT_MAX_HEADER): Sp
   if (chained && at === dataLength) return { ok: true, headerLength: N, dataLength, metadata, tensors };
   const covered = (p: number) => tensors.some((t) => t.begin <= p && p < t.end);
   for (const t of tensors) {
-    const overlaps = tensors.some((u) => u !== t && (t.begin < t.end
-      ? u.begin < u.end && t.begin < u.end && u.begin < t.end // shares a byte
-      : u.begin < t.begin && t.begin < u.end)); // an empty tensor strictly inside another
+    const overlaps = tensors.some(
+      (u) =>
+        u !== t &&
+        (t.begin < t.end
+          ? u.begin < u.end && t.begin < u.end && u.begin < t.end // shares a byte
+          : u.begin < t.begin && t.begin < u.end),
+    ); // an empty tensor strictly inside another
     if (overlaps) bad('overlap', t.name);
     if (t.begin > 0 && !covered(t.begin - 1)) bad('hole', t.name);
   }
@@ -286,13 +343,17 @@ export function specCheck(bytes: Uint8Array, maxHeader = DEFAULT_MAX_HEADER): Sp
 // independent decoding for accepted files
 
 function f16(u: number): number {
-  const sign = u >> 15 ? -1 : 1, exp = (u >> 10) & 31, man = u & 1023;
+  const sign = u >> 15 ? -1 : 1,
+    exp = (u >> 10) & 31,
+    man = u & 1023;
   if (exp === 31) return man === 0 ? sign * Infinity : NaN;
   return sign * (exp === 0 ? man * 2 ** -24 : 2 ** (exp - 25) * (1024 + man));
 }
 
 function bf16(u: number): number {
-  const sign = u >> 15 ? -1 : 1, exp = (u >> 7) & 255, man = u & 127;
+  const sign = u >> 15 ? -1 : 1,
+    exp = (u >> 7) & 255,
+    man = u & 127;
   if (exp === 255) return man === 0 ? sign * Infinity : NaN;
   return sign * (exp === 0 ? man * 2 ** -133 : 2 ** (exp - 134) * (128 + man));
 }
@@ -301,17 +362,29 @@ function bf16(u: number): number {
 function referenceValues(dtype: string, raw: Uint8Array): number[] {
   const buf = raw.slice().buffer;
   switch (dtype) {
-    case 'F32': return [...new Float32Array(buf)];
-    case 'F64': return [...new Float64Array(buf)].map(Math.fround);
-    case 'F16': return [...new Uint16Array(buf)].map(f16);
-    case 'BF16': return [...new Uint16Array(buf)].map(bf16);
-    case 'I32': return [...new Int32Array(buf)];
-    case 'U32': return [...new Uint32Array(buf)];
-    case 'I16': return [...new Int16Array(buf)];
-    case 'U16': return [...new Uint16Array(buf)];
-    case 'I8': return [...new Int8Array(buf)];
-    case 'U8': case 'BOOL': return [...new Uint8Array(buf)];
-    default: throw new Error(`no reference decoding for ${dtype}`);
+    case 'F32':
+      return [...new Float32Array(buf)];
+    case 'F64':
+      return [...new Float64Array(buf)].map(Math.fround);
+    case 'F16':
+      return [...new Uint16Array(buf)].map(f16);
+    case 'BF16':
+      return [...new Uint16Array(buf)].map(bf16);
+    case 'I32':
+      return [...new Int32Array(buf)];
+    case 'U32':
+      return [...new Uint32Array(buf)];
+    case 'I16':
+      return [...new Int16Array(buf)];
+    case 'U16':
+      return [...new Uint16Array(buf)];
+    case 'I8':
+      return [...new Int8Array(buf)];
+    case 'U8':
+    case 'BOOL':
+      return [...new Uint8Array(buf)];
+    default:
+      throw new Error(`no reference decoding for ${dtype}`);
   }
 }
 
@@ -320,51 +393,97 @@ const same = (a: number, b: number) => a === b || (Number.isNaN(a) && Number.isN
 // ---------------------------------------------------------------------------------------------
 // the property
 
-const RULES = new Set(['header-length', 'header-utf8', 'header-json', 'duplicate-name', 'metadata', 'entry', 'dtype', 'shape',
-  'offsets', 'shape-size', 'overlap', 'hole']);
+const RULES = new Set([
+  'header-length',
+  'header-utf8',
+  'header-json',
+  'duplicate-name',
+  'metadata',
+  'entry',
+  'dtype',
+  'shape',
+  'offsets',
+  'shape-size',
+  'overlap',
+  'hole',
+]);
 
 /**
  * Parse `bytes` and check the reader against the oracle; throws an Error describing the first
  * disagreement. Rejections and acceptances are counted in `stats`.
  */
-export function checkSafetensors(bytes: Uint8Array, stats?: FuzzStats, probe = new AllocationProbe(), maxHeader = DEFAULT_MAX_HEADER): void {
+export function checkSafetensors(
+  bytes: Uint8Array,
+  stats?: FuzzStats,
+  probe = new AllocationProbe(),
+  maxHeader = DEFAULT_MAX_HEADER,
+): void {
   if (stats) stats.tried++;
   const spec = specCheck(bytes, maxHeader);
   probe.reset();
   let f: ReturnType<typeof parseSafetensors>;
   try {
-    f = probe.run(bytes.byteLength, () => parseSafetensors(bytes, { maxHeaderBytes: maxHeader, file: 'fuzz.safetensors' }));
+    f = probe.run(bytes.byteLength, () =>
+      parseSafetensors(bytes, { maxHeaderBytes: maxHeader, file: 'fuzz.safetensors' }),
+    );
   } catch (e) {
-    if (!(e instanceof ModelFormatError)) throw new Error(`untyped exception from parseSafetensors: ${(e as Error)?.stack ?? e}`);
+    if (!(e instanceof ModelFormatError))
+      throw new Error(`untyped exception from parseSafetensors: ${(e as Error)?.stack ?? e}`);
     countRejection(stats, e);
-    if (probe.total > bytes.byteLength) throw new Error(`rejection allocated ${probe.total} bytes for a ${bytes.byteLength}-byte file`);
+    if (probe.total > bytes.byteLength)
+      throw new Error(`rejection allocated ${probe.total} bytes for a ${bytes.byteLength}-byte file`);
     if (!RULES.has(e.rule)) throw new Error(`unknown rule ${e.rule}: ${e.message}`);
-    if (!e.message.includes(`[${e.rule}]`) || e.file !== 'fuzz.safetensors') throw new Error(`message does not name the rule and file: ${e.message}`);
+    if (!e.message.includes(`[${e.rule}]`) || e.file !== 'fuzz.safetensors')
+      throw new Error(`message does not name the rule and file: ${e.message}`);
     if (spec.ok) throw new Error(`the format accepts this file but the reader says: ${e.message}`);
-    if (!spec.rules.has(e.rule)) throw new Error(`the reader reports [${e.rule}] but the file breaks only ${[...spec.rules].join(', ')}: ${e.message}`);
+    if (!spec.rules.has(e.rule))
+      throw new Error(
+        `the reader reports [${e.rule}] but the file breaks only ${[...spec.rules].join(', ')}: ${e.message}`,
+      );
     if (e.tensor === undefined ? !spec.unnamed.has(e.rule) : !spec.named.get(e.rule)?.has(e.tensor)) {
-      throw new Error(`the reader blames ${e.tensor === undefined ? 'no tensor' : `tensor ${JSON.stringify(e.tensor)}`} for [${e.rule}]; ` +
-        `breaking it: ${JSON.stringify([...(spec.named.get(e.rule) ?? [])])}${spec.unnamed.has(e.rule) ? ' and the file as a whole' : ''}`);
+      throw new Error(
+        `the reader blames ${e.tensor === undefined ? 'no tensor' : `tensor ${JSON.stringify(e.tensor)}`} for [${e.rule}]; ` +
+          `breaking it: ${JSON.stringify([...(spec.named.get(e.rule) ?? [])])}${spec.unnamed.has(e.rule) ? ' and the file as a whole' : ''}`,
+      );
     }
     if (e.tensor !== undefined && !e.message.includes(`tensor "${e.tensor}"`)) {
       throw new Error(`message does not name the tensor: ${e.message}`);
     }
     return;
   }
-  if (probe.total > 0) throw new Error(`parseSafetensors allocated ${probe.total} bytes of fresh storage (it should return views only)`);
-  if (!spec.ok) throw new Error(`the reader accepted a file that breaks ${[...spec.rules].join(', ')} (tensors ${JSON.stringify([...spec.named.values()].map((s) => [...s]))})`);
+  if (probe.total > 0)
+    throw new Error(`parseSafetensors allocated ${probe.total} bytes of fresh storage (it should return views only)`);
+  if (!spec.ok)
+    throw new Error(
+      `the reader accepted a file that breaks ${[...spec.rules].join(', ')} (tensors ${JSON.stringify([...spec.named.values()].map((s) => [...s]))})`,
+    );
   if (stats) stats.accepted++;
-  if (f.data.buffer !== bytes.buffer || f.data.byteOffset !== bytes.byteOffset + 8 + spec.headerLength || f.data.byteLength !== spec.dataLength) {
+  if (
+    f.data.buffer !== bytes.buffer ||
+    f.data.byteOffset !== bytes.byteOffset + 8 + spec.headerLength ||
+    f.data.byteLength !== spec.dataLength
+  ) {
     throw new Error('the data section is not the view of the file after the header');
   }
   const meta = Object.entries(f.metadata).sort();
   const want = [...spec.metadata].sort();
-  if (JSON.stringify(meta) !== JSON.stringify(want)) throw new Error(`metadata ${JSON.stringify(meta)} ≠ header's ${JSON.stringify(want)}`);
-  if (f.tensors.size !== spec.tensors.length) throw new Error(`${f.tensors.size} tensors, the header has ${spec.tensors.length}`);
+  if (JSON.stringify(meta) !== JSON.stringify(want))
+    throw new Error(`metadata ${JSON.stringify(meta)} ≠ header's ${JSON.stringify(want)}`);
+  if (f.tensors.size !== spec.tensors.length)
+    throw new Error(`${f.tensors.size} tensors, the header has ${spec.tensors.length}`);
   for (const t of spec.tensors) {
     const got = f.tensors.get(t.name);
-    if (!got || got.dtype !== t.dtype || got.begin !== t.begin || got.end !== t.end || got.shape.length !== t.shape.length || got.shape.some((d, k) => d !== t.shape[k])) {
-      throw new Error(`tensor ${JSON.stringify(t.name)}: read ${JSON.stringify(got)}, header says ${JSON.stringify(t)}`);
+    if (
+      !got ||
+      got.dtype !== t.dtype ||
+      got.begin !== t.begin ||
+      got.end !== t.end ||
+      got.shape.length !== t.shape.length ||
+      got.shape.some((d, k) => d !== t.shape[k])
+    ) {
+      throw new Error(
+        `tensor ${JSON.stringify(t.name)}: read ${JSON.stringify(got)}, header says ${JSON.stringify(t)}`,
+      );
     }
     const count = t.shape.reduce((p, d) => p * d, 1);
     probe.reset();
@@ -376,10 +495,17 @@ export function checkSafetensors(bytes: Uint8Array, stats?: FuzzStats, probe = n
       throw new Error(`tensorData(${JSON.stringify(t.name)}) threw ${(e as Error)?.stack ?? e}`);
     }
     if (t.dtype === 'I64') throw new Error('tensorData returned I64 data instead of refusing it');
-    if (values.length !== count) throw new Error(`tensorData(${JSON.stringify(t.name)}) has ${values.length} values, shape ${JSON.stringify(t.shape)} holds ${count}`);
-    const ref = referenceValues(t.dtype, bytes.subarray(8 + spec.headerLength + t.begin, 8 + spec.headerLength + t.end));
+    if (values.length !== count)
+      throw new Error(
+        `tensorData(${JSON.stringify(t.name)}) has ${values.length} values, shape ${JSON.stringify(t.shape)} holds ${count}`,
+      );
+    const ref = referenceValues(
+      t.dtype,
+      bytes.subarray(8 + spec.headerLength + t.begin, 8 + spec.headerLength + t.end),
+    );
     for (let k = 0; k < count; k++) {
-      if (!same(values[k], ref[k])) throw new Error(`tensorData(${JSON.stringify(t.name)})[${k}] = ${values[k]}, the bytes hold ${ref[k]}`);
+      if (!same(values[k], ref[k]))
+        throw new Error(`tensorData(${JSON.stringify(t.name)})[${k}] = ${values[k]}, the bytes hold ${ref[k]}`);
     }
   }
 }
@@ -387,7 +513,10 @@ export function checkSafetensors(bytes: Uint8Array, stats?: FuzzStats, probe = n
 // ---------------------------------------------------------------------------------------------
 // seed files
 
-export interface Seed { name: string; bytes: Uint8Array }
+export interface Seed {
+  name: string;
+  bytes: Uint8Array;
+}
 
 /** A safetensors file from header text and data, the length field saying exactly the text's length. */
 export function assemble(headerText: string | Uint8Array, data: Uint8Array, declaredLength?: bigint): Uint8Array {
@@ -419,16 +548,29 @@ export function seedFiles(): Seed[] {
   const seeds: Seed[] = [];
   seeds.push({
     name: 'writer-mixed',
-    bytes: writeSafetensors([
-      { name: 'a', dtype: 'F32', shape: [2, 3], data: Float32Array.from([1, -2, 3.5, 0, 1e-3, -0]) },
-      { name: 'b', dtype: 'I32', shape: [2], data: Int32Array.from([-7, 9]) },
-      { name: 'c', dtype: 'U32', shape: [1, 1], data: Uint32Array.from([4e9]) },
-      { name: 'h', dtype: 'F16', shape: [3], data: Uint16Array.from([0x3c00, 0x7c00, 0x0001]) },
-    ], { note: 'x', format: 'pt' }),
+    bytes: writeSafetensors(
+      [
+        { name: 'a', dtype: 'F32', shape: [2, 3], data: Float32Array.from([1, -2, 3.5, 0, 1e-3, -0]) },
+        { name: 'b', dtype: 'I32', shape: [2], data: Int32Array.from([-7, 9]) },
+        { name: 'c', dtype: 'U32', shape: [1, 1], data: Uint32Array.from([4e9]) },
+        { name: 'h', dtype: 'F16', shape: [3], data: Uint16Array.from([0x3c00, 0x7c00, 0x0001]) },
+      ],
+      { note: 'x', format: 'pt' },
+    ),
   });
   // every dtype, header keys in an order other than the offsets' (readers must sort)
-  const dtypes: [string, number[], number][] = [['F64', [2], 8], ['BF16', [2, 2], 2], ['I64', [1], 8], ['I16', [3], 2], ['U16', [1], 2],
-    ['I8', [5], 1], ['U8', [2, 2], 1], ['BOOL', [3], 1], ['F32', [], 4], ['F16', [1, 1, 2], 2]];
+  const dtypes: [string, number[], number][] = [
+    ['F64', [2], 8],
+    ['BF16', [2, 2], 2],
+    ['I64', [1], 8],
+    ['I16', [3], 2],
+    ['U16', [1], 2],
+    ['I8', [5], 1],
+    ['U8', [2, 2], 1],
+    ['BOOL', [3], 1],
+    ['F32', [], 4],
+    ['F16', [1, 1, 2], 2],
+  ];
   let off = 0;
   const entries: [string, unknown][] = [];
   for (const [dt, shape, size] of dtypes) {
@@ -441,13 +583,16 @@ export function seedFiles(): Seed[] {
   // empty tensors (shape with a 0, at the start, the middle and the end) and a scalar
   seeds.push({
     name: 'empty-tensors',
-    bytes: assemble(JSON.stringify({
-      z0: { dtype: 'F32', shape: [0], data_offsets: [0, 0] },
-      s: { dtype: 'F32', shape: [], data_offsets: [0, 4] },
-      z1: { dtype: 'I8', shape: [3, 0, 2], data_offsets: [4, 4] },
-      u: { dtype: 'U8', shape: [4], data_offsets: [4, 8] },
-      z2: { dtype: 'BF16', shape: [0, 7], data_offsets: [8, 8] },
-    }) + '    ', pattern(8, 2)),
+    bytes: assemble(
+      JSON.stringify({
+        z0: { dtype: 'F32', shape: [0], data_offsets: [0, 0] },
+        s: { dtype: 'F32', shape: [], data_offsets: [0, 4] },
+        z1: { dtype: 'I8', shape: [3, 0, 2], data_offsets: [4, 4] },
+        u: { dtype: 'U8', shape: [4], data_offsets: [4, 8] },
+        z2: { dtype: 'BF16', shape: [0, 7], data_offsets: [8, 8] },
+      }) + '    ',
+      pattern(8, 2),
+    ),
   });
   seeds.push({ name: 'no-tensors', bytes: assemble('{"__metadata__":{"k":"v","":""}}', new Uint8Array(0)) });
   seeds.push({ name: 'empty-header', bytes: assemble('{}  ', new Uint8Array(0)) });
@@ -465,16 +610,22 @@ export function seedFiles(): Seed[] {
 // safetensors mutations
 
 /** JSON text emitted verbatim (numbers JSON.stringify cannot write: "-0", 1e400, long literals). */
-export interface Raw { raw: string }
+export interface Raw {
+  raw: string;
+}
 const raw = (text: string): Raw => ({ raw: text });
-const isRaw = (v: unknown): v is Raw => typeof v === 'object' && v !== null && Object.keys(v).length === 1 && typeof (v as Raw).raw === 'string';
+const isRaw = (v: unknown): v is Raw =>
+  typeof v === 'object' && v !== null && Object.keys(v).length === 1 && typeof (v as Raw).raw === 'string';
 
 /** Serialise JSON where objects are given as [key, value][] pairs (duplicates allowed) or plain objects. */
 function ser(v: unknown): string {
   if (isRaw(v)) return v.raw;
   if (v instanceof Pairs) return `{${v.pairs.map(([k, x]) => `${JSON.stringify(k)}:${ser(x)}`).join(',')}}`;
   if (Array.isArray(v)) return `[${v.map(ser).join(',')}]`;
-  if (isPlainObject(v)) return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}:${ser(x)}`).join(',')}}`;
+  if (isPlainObject(v))
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${JSON.stringify(k)}:${ser(x)}`)
+      .join(',')}}`;
   return JSON.stringify(v) ?? 'null';
 }
 
@@ -484,24 +635,70 @@ class Pairs {
 
 const BIG = [2 ** 31, 2 ** 32, 2 ** 53 - 1, 2 ** 53, 2 ** 60, 2 ** 64, 1e300];
 const odd = [-1, 1.5, raw('-0'), raw('1e400'), raw('4.0'), raw('1' + '0'.repeat(450)), '2', null, true, [2], {}];
-const dimValue = fc.oneof({ arbitrary: fc.nat(4), weight: 4 }, { arbitrary: fc.constantFrom(...BIG), weight: 2 }, { arbitrary: fc.constantFrom(...odd), weight: 2 });
-const offsetValue = fc.oneof({ arbitrary: fc.nat(64), weight: 4 }, { arbitrary: fc.constantFrom(...BIG), weight: 2 }, { arbitrary: fc.constantFrom(...odd), weight: 2 });
+const dimValue = fc.oneof(
+  { arbitrary: fc.nat(4), weight: 4 },
+  { arbitrary: fc.constantFrom(...BIG), weight: 2 },
+  { arbitrary: fc.constantFrom(...odd), weight: 2 },
+);
+const offsetValue = fc.oneof(
+  { arbitrary: fc.nat(64), weight: 4 },
+  { arbitrary: fc.constantFrom(...BIG), weight: 2 },
+  { arbitrary: fc.constantFrom(...odd), weight: 2 },
+);
 const DTYPES = [...SPEC_ITEMSIZE.keys()];
 const dtypeValue = fc.oneof(
   { arbitrary: fc.constantFrom(...DTYPES), weight: 4 },
-  { arbitrary: fc.constantFrom('toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf', 'f32', 'F8', 'F32 ', '', 'I4', 'C64'), weight: 2 },
+  {
+    arbitrary: fc.constantFrom(
+      'toString',
+      'constructor',
+      '__proto__',
+      'hasOwnProperty',
+      'valueOf',
+      'f32',
+      'F8',
+      'F32 ',
+      '',
+      'I4',
+      'C64',
+    ),
+    weight: 2,
+  },
   { arbitrary: fc.constantFrom(null, 4, ['F32'], {}, true), weight: 1 },
 );
 const nameValue = fc.oneof(
-  fc.constantFrom('__proto__', '__metadata__', 'constructor', 'toString', '', 'a', 'x', '0', '1', 'é', '\u0000', '\ud800', 'w'.repeat(300)),
+  fc.constantFrom(
+    '__proto__',
+    '__metadata__',
+    'constructor',
+    'toString',
+    '',
+    'a',
+    'x',
+    '0',
+    '1',
+    'é',
+    '\u0000',
+    '\ud800',
+    'w'.repeat(300),
+  ),
   fc.string({ maxLength: 4 }),
 );
-const anyValue = fc.oneof(fc.constantFrom(null, 0, 1, -1, 1.5, '', 's', true, [], {}, [0, 4], { dtype: 'F32' }), fc.jsonValue({ maxDepth: 2 }));
+const anyValue = fc.oneof(
+  fc.constantFrom(null, 0, 1, -1, 1.5, '', 's', true, [], {}, [0, 4], { dtype: 'F32' }),
+  fc.jsonValue({ maxDepth: 2 }),
+);
 
 export type HeaderOp =
   | { op: 'dtype'; i: number; v: unknown }
   | { op: 'shape'; i: number; kind: 'set' | 'push' | 'pop' | 'replace'; at: number; v: unknown }
-  | { op: 'offsets'; i: number; kind: 'shift' | 'begin' | 'end' | 'swap' | 'alias' | 'overlap' | 'length' | 'replace'; j: number; v: unknown }
+  | {
+      op: 'offsets';
+      i: number;
+      kind: 'shift' | 'begin' | 'end' | 'swap' | 'alias' | 'overlap' | 'length' | 'replace';
+      j: number;
+      v: unknown;
+    }
   | { op: 'field'; i: number; kind: 'add' | 'delete'; key: string; v: unknown }
   | { op: 'entry'; i: number; kind: 'duplicate' | 'rename' | 'remove' | 'replace'; v: unknown }
   | { op: 'add'; name: unknown; dtype: string; shape: number[]; at: number }
@@ -511,16 +708,97 @@ export type HeaderOp =
 
 const headerOp: fc.Arbitrary<HeaderOp> = fc.oneof(
   { arbitrary: fc.record({ op: fc.constant('dtype' as const), i: fc.nat(), v: dtypeValue }), weight: 3 },
-  { arbitrary: fc.record({ op: fc.constant('shape' as const), i: fc.nat(), kind: fc.constantFrom('set' as const, 'push' as const, 'pop' as const, 'replace' as const), at: fc.nat(), v: fc.oneof(dimValue, anyValue) }), weight: 4 },
-  { arbitrary: fc.record({ op: fc.constant('offsets' as const), i: fc.nat(), kind: fc.constantFrom('shift' as const, 'begin' as const, 'end' as const, 'swap' as const, 'alias' as const, 'overlap' as const, 'length' as const, 'replace' as const), j: fc.nat(), v: fc.oneof(fc.integer({ min: -8, max: 8 }), offsetValue) }), weight: 5 },
-  { arbitrary: fc.record({ op: fc.constant('offsets' as const), i: fc.nat(), kind: fc.constantFrom('alias' as const, 'overlap' as const), j: fc.nat(), v: fc.integer({ min: -8, max: 8 }) }), weight: 2 },
-  { arbitrary: fc.record({ op: fc.constant('field' as const), i: fc.nat(), kind: fc.constantFrom('add' as const, 'delete' as const), key: fc.constantFrom('dtype', 'shape', 'data_offsets', 'extra', '__proto__', 'offsets'), v: anyValue }), weight: 2 },
-  { arbitrary: fc.record({ op: fc.constant('entry' as const), i: fc.nat(), kind: fc.constantFrom('duplicate' as const, 'rename' as const, 'remove' as const, 'replace' as const), v: fc.oneof(nameValue, anyValue) }), weight: 3 },
-  { arbitrary: fc.record({ op: fc.constant('add' as const), name: nameValue, dtype: fc.constantFrom(...DTYPES), shape: fc.array(fc.nat(3), { maxLength: 3 }), at: fc.oneof(fc.constant(-1), fc.nat(64)) }), weight: 2 },
-  { arbitrary: fc.record({ op: fc.constant('metadata' as const), kind: fc.constantFrom('set' as const, 'key' as const), key: nameValue, v: fc.oneof(fc.string({ maxLength: 3 }), anyValue) }), weight: 2 },
-  { arbitrary: fc.record({ op: fc.constant('metadata' as const), kind: fc.constant('key' as const), key: fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty', ''), v: fc.string({ maxLength: 3 }) }), weight: 1 },
+  {
+    arbitrary: fc.record({
+      op: fc.constant('shape' as const),
+      i: fc.nat(),
+      kind: fc.constantFrom('set' as const, 'push' as const, 'pop' as const, 'replace' as const),
+      at: fc.nat(),
+      v: fc.oneof(dimValue, anyValue),
+    }),
+    weight: 4,
+  },
+  {
+    arbitrary: fc.record({
+      op: fc.constant('offsets' as const),
+      i: fc.nat(),
+      kind: fc.constantFrom(
+        'shift' as const,
+        'begin' as const,
+        'end' as const,
+        'swap' as const,
+        'alias' as const,
+        'overlap' as const,
+        'length' as const,
+        'replace' as const,
+      ),
+      j: fc.nat(),
+      v: fc.oneof(fc.integer({ min: -8, max: 8 }), offsetValue),
+    }),
+    weight: 5,
+  },
+  {
+    arbitrary: fc.record({
+      op: fc.constant('offsets' as const),
+      i: fc.nat(),
+      kind: fc.constantFrom('alias' as const, 'overlap' as const),
+      j: fc.nat(),
+      v: fc.integer({ min: -8, max: 8 }),
+    }),
+    weight: 2,
+  },
+  {
+    arbitrary: fc.record({
+      op: fc.constant('field' as const),
+      i: fc.nat(),
+      kind: fc.constantFrom('add' as const, 'delete' as const),
+      key: fc.constantFrom('dtype', 'shape', 'data_offsets', 'extra', '__proto__', 'offsets'),
+      v: anyValue,
+    }),
+    weight: 2,
+  },
+  {
+    arbitrary: fc.record({
+      op: fc.constant('entry' as const),
+      i: fc.nat(),
+      kind: fc.constantFrom('duplicate' as const, 'rename' as const, 'remove' as const, 'replace' as const),
+      v: fc.oneof(nameValue, anyValue),
+    }),
+    weight: 3,
+  },
+  {
+    arbitrary: fc.record({
+      op: fc.constant('add' as const),
+      name: nameValue,
+      dtype: fc.constantFrom(...DTYPES),
+      shape: fc.array(fc.nat(3), { maxLength: 3 }),
+      at: fc.oneof(fc.constant(-1), fc.nat(64)),
+    }),
+    weight: 2,
+  },
+  {
+    arbitrary: fc.record({
+      op: fc.constant('metadata' as const),
+      kind: fc.constantFrom('set' as const, 'key' as const),
+      key: nameValue,
+      v: fc.oneof(fc.string({ maxLength: 3 }), anyValue),
+    }),
+    weight: 2,
+  },
+  {
+    arbitrary: fc.record({
+      op: fc.constant('metadata' as const),
+      kind: fc.constant('key' as const),
+      key: fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty', ''),
+      v: fc.string({ maxLength: 3 }),
+    }),
+    weight: 1,
+  },
   { arbitrary: fc.record({ op: fc.constant('top' as const), v: fc.constantFrom(null, [], '{}', 1, [{}]) }), weight: 1 },
-  { arbitrary: fc.record({ op: fc.constant('deep' as const), i: fc.nat(), depth: fc.integer({ min: 60, max: 70 }) }), weight: 1 },
+  {
+    arbitrary: fc.record({ op: fc.constant('deep' as const), i: fc.nat(), depth: fc.integer({ min: 60, max: 70 }) }),
+    weight: 1,
+  },
 );
 
 export type Pad = { kind: 'none' | 'spaces' | 'align8' | 'ws' | 'nul' | 'lead' | 'bom' | 'x'; k: number };
@@ -545,33 +823,109 @@ export interface FileMutation {
 }
 
 const mostlyEmpty = <T>(a: fc.Arbitrary<T>, weightEmpty: number, max: number) =>
-  fc.oneof({ arbitrary: fc.constant([] as T[]), weight: weightEmpty }, { arbitrary: fc.array(a, { minLength: 1, maxLength: max }), weight: 1 });
+  fc.oneof(
+    { arbitrary: fc.constant([] as T[]), weight: weightEmpty },
+    { arbitrary: fc.array(a, { minLength: 1, maxLength: max }), weight: 1 },
+  );
 
 export const fileMutation: fc.Arbitrary<FileMutation> = fc.record({
   seed: fc.nat(),
   header: mostlyEmpty(headerOp, 1, 3),
   pad: fc.record({
-    kind: fc.oneof({ arbitrary: fc.constantFrom<Pad['kind']>('none', 'spaces', 'align8', 'ws'), weight: 6 }, { arbitrary: fc.constantFrom<Pad['kind']>('nul', 'lead', 'bom', 'x'), weight: 1 }),
+    kind: fc.oneof(
+      { arbitrary: fc.constantFrom<Pad['kind']>('none', 'spaces', 'align8', 'ws'), weight: 6 },
+      { arbitrary: fc.constantFrom<Pad['kind']>('nul', 'lead', 'bom', 'x'), weight: 1 },
+    ),
     k: fc.nat(9),
   }),
   data: fc.oneof(
     { arbitrary: fc.constant<DataOp>({ kind: 'keep', k: 0 }), weight: 3 },
     { arbitrary: fc.constant<DataOp>({ kind: 'fit', k: 0 }), weight: 4 },
-    { arbitrary: fc.record({ kind: fc.constantFrom<DataOp['kind']>('grow', 'shrink'), k: fc.integer({ min: 1, max: 16 }) }), weight: 1 },
+    {
+      arbitrary: fc.record({
+        kind: fc.constantFrom<DataOp['kind']>('grow', 'shrink'),
+        k: fc.integer({ min: 1, max: 16 }),
+      }),
+      weight: 1,
+    },
   ),
   length: fc.oneof(
     { arbitrary: fc.constant<LengthOp>({ kind: 'exact', v: 0 }), weight: 16 },
     { arbitrary: fc.record({ kind: fc.constant('delta' as const), v: fc.integer({ min: -9, max: 9 }) }), weight: 1 },
-    { arbitrary: fc.record({ kind: fc.constant('set' as const), v: fc.oneof(fc.constantFrom<number | bigint>(0, 1, 2, 7, 8, DEFAULT_MAX_HEADER, DEFAULT_MAX_HEADER + 1, 2 ** 32, 2 ** 40, 2 ** 53, 2n ** 60n, 2n ** 63n, 2n ** 64n - 1n), fc.nat()) }), weight: 1 },
+    {
+      arbitrary: fc.record({
+        kind: fc.constant('set' as const),
+        v: fc.oneof(
+          fc.constantFrom<number | bigint>(
+            0,
+            1,
+            2,
+            7,
+            8,
+            DEFAULT_MAX_HEADER,
+            DEFAULT_MAX_HEADER + 1,
+            2 ** 32,
+            2 ** 40,
+            2 ** 53,
+            2n ** 60n,
+            2n ** 63n,
+            2n ** 64n - 1n,
+          ),
+          fc.nat(),
+        ),
+      }),
+      weight: 1,
+    },
   ),
-  text: mostlyEmpty(fc.record({ op: fc.constantFrom('insert' as const, 'delete' as const, 'replace' as const), at: fc.nat(), ch: fc.constantFrom('{', '}', '"', ',', ':', '[', ']', '\\', '\u0000', ' ', '\n', '0', '-', 'é', '\ud800', '\ufeff') }), 10, 2),
-  bytes: mostlyEmpty(fc.oneof(
-    fc.record({ op: fc.constant('truncate' as const), frac: fc.double({ min: 0, max: 1, noNaN: true }) }),
-    fc.record({ op: fc.constant('set' as const), at: fc.nat(), v: fc.nat(255), region: fc.constantFrom('length' as const, 'header' as const, 'data' as const, 'any' as const) }),
-    fc.record({ op: fc.constant('insert' as const), at: fc.nat(), v: fc.array(fc.nat(255), { minLength: 1, maxLength: 4 }) }),
-    fc.record({ op: fc.constant('delete' as const), at: fc.nat(), count: fc.integer({ min: 1, max: 4 }) }),
-    fc.record({ op: fc.constant('append' as const), trailer: fc.constantFrom('zip' as const, 'json' as const, 'bytes' as const, 'nul' as const) }),
-  ), 5, 3),
+  text: mostlyEmpty(
+    fc.record({
+      op: fc.constantFrom('insert' as const, 'delete' as const, 'replace' as const),
+      at: fc.nat(),
+      ch: fc.constantFrom(
+        '{',
+        '}',
+        '"',
+        ',',
+        ':',
+        '[',
+        ']',
+        '\\',
+        '\u0000',
+        ' ',
+        '\n',
+        '0',
+        '-',
+        'é',
+        '\ud800',
+        '\ufeff',
+      ),
+    }),
+    10,
+    2,
+  ),
+  bytes: mostlyEmpty(
+    fc.oneof(
+      fc.record({ op: fc.constant('truncate' as const), frac: fc.double({ min: 0, max: 1, noNaN: true }) }),
+      fc.record({
+        op: fc.constant('set' as const),
+        at: fc.nat(),
+        v: fc.nat(255),
+        region: fc.constantFrom('length' as const, 'header' as const, 'data' as const, 'any' as const),
+      }),
+      fc.record({
+        op: fc.constant('insert' as const),
+        at: fc.nat(),
+        v: fc.array(fc.nat(255), { minLength: 1, maxLength: 4 }),
+      }),
+      fc.record({ op: fc.constant('delete' as const), at: fc.nat(), count: fc.integer({ min: 1, max: 4 }) }),
+      fc.record({
+        op: fc.constant('append' as const),
+        trailer: fc.constantFrom('zip' as const, 'json' as const, 'bytes' as const, 'nul' as const),
+      }),
+    ),
+    5,
+    3,
+  ),
 });
 
 const TRAILERS: Record<string, Uint8Array> = {
@@ -599,7 +953,10 @@ function applyHeaderOp(pairs: [string, unknown][], op: HeaderOp): unknown {
     const size = op.shape.reduce((p, d) => p * d, 1) * Number(SPEC_ITEMSIZE.get(op.dtype));
     const end = Math.max(0, ...pairs.map((p) => offsetsOf(p[1])?.[1] ?? 0).filter(Number.isSafeInteger));
     const begin = op.at < 0 ? end : op.at;
-    pairs.push([typeof op.name === 'string' ? op.name : String(op.name), { dtype: op.dtype, shape: op.shape, data_offsets: [begin, begin + size] }]);
+    pairs.push([
+      typeof op.name === 'string' ? op.name : String(op.name),
+      { dtype: op.dtype, shape: op.shape, data_offsets: [begin, begin + size] },
+    ]);
     return undefined;
   }
   if (op.op === 'metadata') {
@@ -628,7 +985,9 @@ function applyHeaderOp(pairs: [string, unknown][], op: HeaderOp): unknown {
   if (!isPlainObject(value)) return undefined;
   const e = value;
   switch (op.op) {
-    case 'dtype': e.dtype = op.v; break;
+    case 'dtype':
+      e.dtype = op.v;
+      break;
     case 'deep': {
       let v: unknown = [];
       for (let d = 0; d < op.depth; d++) v = [v];
@@ -640,7 +999,10 @@ function applyHeaderOp(pairs: [string, unknown][], op: HeaderOp): unknown {
       else e[op.key] = op.v;
       break;
     case 'shape': {
-      if (op.kind === 'replace') { e.shape = op.v; break; }
+      if (op.kind === 'replace') {
+        e.shape = op.v;
+        break;
+      }
       if (!Array.isArray(e.shape)) break;
       const s = [...(e.shape as unknown[])];
       if (op.kind === 'push') s.push(op.v);
@@ -656,21 +1018,37 @@ function applyHeaderOp(pairs: [string, unknown][], op: HeaderOp): unknown {
       const other = offsetsOf(otherEntry) ?? [0, 0];
       const d = typeof op.v === 'number' && Number.isSafeInteger(op.v) ? op.v : 1;
       switch (op.kind) {
-        case 'shift': e.data_offsets = o.map((x) => (typeof x === 'number' ? x + d : x)); break;
-        case 'begin': o[0] = op.v; e.data_offsets = o; break;
-        case 'end': o[1] = op.v; e.data_offsets = o; break;
-        case 'swap': e.data_offsets = [o[1], o[0]]; break;
+        case 'shift':
+          e.data_offsets = o.map((x) => (typeof x === 'number' ? x + d : x));
+          break;
+        case 'begin':
+          o[0] = op.v;
+          e.data_offsets = o;
+          break;
+        case 'end':
+          o[1] = op.v;
+          e.data_offsets = o;
+          break;
+        case 'swap':
+          e.data_offsets = [o[1], o[0]];
+          break;
         case 'alias': // two names over the same bytes, each consistent on its own
-          if (isPlainObject(otherEntry)) Object.assign(e, structuredClone({ dtype: otherEntry.dtype, shape: otherEntry.shape }));
+          if (isPlainObject(otherEntry))
+            Object.assign(e, structuredClone({ dtype: otherEntry.dtype, shape: otherEntry.shape }));
           e.data_offsets = [...other];
           break;
-        case 'overlap': { // the same length, moved to start inside the other tensor
+        case 'overlap': {
+          // the same length, moved to start inside the other tensor
           const own = offsetsOf(e) ?? [0, 0];
           e.data_offsets = [other[0] + Math.abs(d), other[0] + Math.abs(d) + own[1] - own[0]];
           break;
         }
-        case 'length': e.data_offsets = d % 3 === 0 ? o.slice(0, 1) : [...o, op.v]; break;
-        case 'replace': e.data_offsets = op.v; break;
+        case 'length':
+          e.data_offsets = d % 3 === 0 ? o.slice(0, 1) : [...o, op.v];
+          break;
+        case 'replace':
+          e.data_offsets = op.v;
+          break;
       }
       break;
     }
@@ -705,20 +1083,37 @@ export function applyFileMutation(m: FileMutation, seeds = seedFiles()): Uint8Ar
   let head: Uint8Array = enc.encode(text);
   const withPad = (pad: string, lead = false) => enc.encode(lead ? pad + text : text + pad);
   switch (m.pad.kind) {
-    case 'spaces': head = withPad(' '.repeat(m.pad.k)); break;
-    case 'align8': head = withPad(' '.repeat((8 - ((8 + head.length) % 8)) % 8)); break;
-    case 'ws': head = withPad(' \t\n\r'.repeat(1 + (m.pad.k % 3)).slice(0, 1 + m.pad.k)); break;
-    case 'nul': head = withPad('\u0000'.repeat(1 + m.pad.k)); break;
-    case 'lead': head = withPad(' '.repeat(1 + (m.pad.k % 3)), true); break;
-    case 'bom': head = concat(Uint8Array.from([0xef, 0xbb, 0xbf]), head); break;
-    case 'x': head = withPad(' '.repeat(m.pad.k) + 'x'); break;
-    case 'none': break;
+    case 'spaces':
+      head = withPad(' '.repeat(m.pad.k));
+      break;
+    case 'align8':
+      head = withPad(' '.repeat((8 - ((8 + head.length) % 8)) % 8));
+      break;
+    case 'ws':
+      head = withPad(' \t\n\r'.repeat(1 + (m.pad.k % 3)).slice(0, 1 + m.pad.k));
+      break;
+    case 'nul':
+      head = withPad('\u0000'.repeat(1 + m.pad.k));
+      break;
+    case 'lead':
+      head = withPad(' '.repeat(1 + (m.pad.k % 3)), true);
+      break;
+    case 'bom':
+      head = concat(Uint8Array.from([0xef, 0xbb, 0xbf]), head);
+      break;
+    case 'x':
+      head = withPad(' '.repeat(m.pad.k) + 'x');
+      break;
+    case 'none':
+      break;
   }
   let data = seedData;
   if (m.data.kind === 'fit') {
     // resize the data section to the largest declared end, so that a header edit that still tiles
     // the buffer yields a valid file (tests the accept path, not only rejections)
-    const ends = pairs.map((p) => offsetsOf(p[1])?.[1]).filter((e): e is number => typeof e === 'number' && Number.isSafeInteger(e) && e >= 0 && e <= 1 << 16);
+    const ends = pairs
+      .map((p) => offsetsOf(p[1])?.[1])
+      .filter((e): e is number => typeof e === 'number' && Number.isSafeInteger(e) && e >= 0 && e <= 1 << 16);
     const end = ends.length ? Math.max(...ends) : 0;
     data = new Uint8Array(end);
     data.set(seedData.subarray(0, end));
@@ -734,18 +1129,40 @@ export function applyFileMutation(m: FileMutation, seeds = seedFiles()): Uint8Ar
   let b = assemble(head, data, declared);
   for (const op of m.bytes) {
     switch (op.op) {
-      case 'truncate': b = b.slice(0, Math.floor(b.length * op.frac)); break;
+      case 'truncate':
+        b = b.slice(0, Math.floor(b.length * op.frac));
+        break;
       case 'set': {
         if (!b.length) break;
-        const lo = op.region === 'data' ? Math.min(b.length - 1, 8 + head.length) : op.region === 'header' ? Math.min(b.length - 1, 8) : 0;
-        const hi = op.region === 'length' ? Math.min(b.length, 8) : op.region === 'header' ? Math.min(b.length, 8 + head.length) : b.length;
+        const lo =
+          op.region === 'data'
+            ? Math.min(b.length - 1, 8 + head.length)
+            : op.region === 'header'
+              ? Math.min(b.length - 1, 8)
+              : 0;
+        const hi =
+          op.region === 'length'
+            ? Math.min(b.length, 8)
+            : op.region === 'header'
+              ? Math.min(b.length, 8 + head.length)
+              : b.length;
         b = b.slice();
         b[lo + (op.at % Math.max(1, hi - lo))] = op.v;
         break;
       }
-      case 'insert': { const at = op.at % (b.length + 1); b = concat(b.subarray(0, at), Uint8Array.from(op.v), b.subarray(at)); break; }
-      case 'delete': { const at = op.at % Math.max(1, b.length); b = concat(b.subarray(0, at), b.subarray(at + op.count)); break; }
-      case 'append': b = concat(b, TRAILERS[op.trailer]); break;
+      case 'insert': {
+        const at = op.at % (b.length + 1);
+        b = concat(b.subarray(0, at), Uint8Array.from(op.v), b.subarray(at));
+        break;
+      }
+      case 'delete': {
+        const at = op.at % Math.max(1, b.length);
+        b = concat(b.subarray(0, at), b.subarray(at + op.count));
+        break;
+      }
+      case 'append':
+        b = concat(b, TRAILERS[op.trailer]);
+        break;
     }
   }
   return b;
@@ -760,7 +1177,8 @@ let manifestCache: { name: string; text: string }[] | undefined;
 export function seedManifests(): { name: string; text: string }[] {
   if (manifestCache) return manifestCache;
   const out: { name: string; text: string }[] = [];
-  for (const dir of ['tiny-bidir', 'tiny-twostream', 'tiny-mam-softplus']) out.push({ name: dir, text: readFileSync(`${FIXTURES}${dir}/manifest.json`, 'utf8') });
+  for (const dir of ['tiny-bidir', 'tiny-twostream', 'tiny-mam-softplus'])
+    out.push({ name: dir, text: readFileSync(`${FIXTURES}${dir}/manifest.json`, 'utf8') });
   const types = new Set(['transformer']);
   if (existsSync(MODELS)) {
     for (const d of readdirSync(MODELS).sort()) {
@@ -780,7 +1198,13 @@ export type ManifestEdit =
   | { op: 'path'; path: number[]; kind: 'set' | 'delete' | 'push'; v: unknown }
   | { op: 'file'; i: number; key: 'path' | 'sha256' | 'bytes' | 'role' | 'x'; kind: 'set' | 'delete'; v: unknown }
   | { op: 'files'; kind: 'push' | 'set' | 'clear'; v: unknown }
-  | { op: 'nested'; parent: 'architecture' | 'tokenizer' | 'diffusion'; key: string; kind: 'set' | 'delete'; v: unknown }
+  | {
+      op: 'nested';
+      parent: 'architecture' | 'tokenizer' | 'diffusion';
+      key: string;
+      kind: 'set' | 'delete';
+      v: unknown;
+    }
   | { op: 'top'; key: string; kind: 'set' | 'delete'; v: unknown }
   | { op: 'element'; list: 'vocab' | 'classes'; i: number; v: unknown };
 
@@ -793,35 +1217,206 @@ export interface ManifestMutation {
 }
 
 const manifestValue = fc.oneof(
-  { arbitrary: fc.constantFrom(null, true, 0, 1, -1, 0.5, 3, 2 ** 20, 2 ** 20 + 1, 2 ** 53, 1e308, -0, '', '.', '..', 'a/b', '../x', './m', 'm\\x',
-    'model.safetensors', 'x'.repeat(100), 'A'.repeat(64), '0'.repeat(64), 'g'.repeat(64), [], [null], [1, 2], {}, { a: 1 }, 'weights', 'golden',
-    'transformer', 'dit', 'cnn', 'textcnn', 'epsilon', 'linear', 'char', 'samplescope-model/1'), weight: 4 },
+  {
+    arbitrary: fc.constantFrom(
+      null,
+      true,
+      0,
+      1,
+      -1,
+      0.5,
+      3,
+      2 ** 20,
+      2 ** 20 + 1,
+      2 ** 53,
+      1e308,
+      -0,
+      '',
+      '.',
+      '..',
+      'a/b',
+      '../x',
+      './m',
+      'm\\x',
+      'model.safetensors',
+      'x'.repeat(100),
+      'A'.repeat(64),
+      '0'.repeat(64),
+      'g'.repeat(64),
+      [],
+      [null],
+      [1, 2],
+      {},
+      { a: 1 },
+      'weights',
+      'golden',
+      'transformer',
+      'dit',
+      'cnn',
+      'textcnn',
+      'epsilon',
+      'linear',
+      'char',
+      'samplescope-model/1',
+    ),
+    weight: 4,
+  },
   { arbitrary: fc.jsonValue({ maxDepth: 2 }), weight: 1 },
 );
-const ARCH_KEYS = ['type', 'attention', 'norm', 'activation', 'norm_eps', 'positional', 'vocab_size', 'd_model', 'n_layers', 'n_heads', 'd_ff',
-  'max_len', 'n_classes', 'rope_base', 'image_size', 'channels', 'patch', 'layers', 'heads', 't_dim', 'c1', 'c2', 'hidden', 'emb', 'kernel', 'length'];
-const NESTED_KEYS = ['type', 'vocab', 'mask_id', 'prediction', 'timesteps', 'beta_schedule', 'beta_start', 'beta_end', 'null_class', 'image_range'];
-const TOP_KEYS = ['format', 'name', 'architecture', 'tokenizer', 'classes', 'null_class', 'files', 'diffusion', 'training', 'metrics'];
+const ARCH_KEYS = [
+  'type',
+  'attention',
+  'norm',
+  'activation',
+  'norm_eps',
+  'positional',
+  'vocab_size',
+  'd_model',
+  'n_layers',
+  'n_heads',
+  'd_ff',
+  'max_len',
+  'n_classes',
+  'rope_base',
+  'image_size',
+  'channels',
+  'patch',
+  'layers',
+  'heads',
+  't_dim',
+  'c1',
+  'c2',
+  'hidden',
+  'emb',
+  'kernel',
+  'length',
+];
+const NESTED_KEYS = [
+  'type',
+  'vocab',
+  'mask_id',
+  'prediction',
+  'timesteps',
+  'beta_schedule',
+  'beta_start',
+  'beta_end',
+  'null_class',
+  'image_range',
+];
+const TOP_KEYS = [
+  'format',
+  'name',
+  'architecture',
+  'tokenizer',
+  'classes',
+  'null_class',
+  'files',
+  'diffusion',
+  'training',
+  'metrics',
+];
 
 export const manifestMutation: fc.Arbitrary<ManifestMutation> = fc.record({
   seed: fc.nat(),
-  edits: fc.array(fc.oneof(
-    fc.record({ op: fc.constant('path' as const), path: fc.array(fc.nat(), { minLength: 1, maxLength: 4 }), kind: fc.constantFrom('set' as const, 'delete' as const, 'push' as const), v: manifestValue }),
-    fc.record({ op: fc.constant('file' as const), i: fc.nat(), key: fc.constantFrom('path' as const, 'sha256' as const, 'bytes' as const, 'role' as const, 'x' as const), kind: fc.constantFrom('set' as const, 'delete' as const), v: manifestValue }),
-    fc.record({ op: fc.constant('file' as const), i: fc.nat(), key: fc.constant('path' as const), kind: fc.constant('set' as const), v: fc.constantFrom('.', '..', '...', 'a/b', '../x', './m', 'm\\x', '/etc/passwd', 'C:x', '', ' m', '%2e%2e', 'é.safetensors', '.hidden', 'model.safetensors') }),
-    fc.record({ op: fc.constant('files' as const), kind: fc.constantFrom('push' as const, 'set' as const, 'clear' as const), v: manifestValue }),
-    fc.record({ op: fc.constant('nested' as const), parent: fc.constant('architecture' as const), key: fc.constantFrom(...ARCH_KEYS), kind: fc.constantFrom('set' as const, 'delete' as const), v: manifestValue }),
-    // containers where numbers or strings belong: parseStrictJson makes them null-prototype objects
-    fc.record({ op: fc.constant('nested' as const), parent: fc.constantFrom('tokenizer' as const, 'diffusion' as const), key: fc.constantFrom(...NESTED_KEYS), kind: fc.constantFrom('set' as const, 'delete' as const), v: fc.oneof(manifestValue, fc.constantFrom({}, { a: 1 }, [], [1])) }),
-    fc.record({ op: fc.constant('top' as const), key: fc.constantFrom(...TOP_KEYS), kind: fc.constantFrom('set' as const, 'delete' as const), v: manifestValue }),
-    fc.record({ op: fc.constant('element' as const), list: fc.constantFrom('vocab' as const, 'classes' as const), i: fc.nat(), v: manifestValue }),
-  ), { maxLength: 3 }),
-  text: mostlyEmpty(fc.record({ op: fc.constantFrom('insert' as const, 'delete' as const, 'replace' as const), at: fc.nat(), ch: fc.constantFrom('{', '}', '"', ',', ':', '[', ']', '\\', '\u0000', ' ', '0', 'é', '\ufeff') }), 6, 2),
-  dupKey: fc.oneof({ arbitrary: fc.constant(null), weight: 8 }, { arbitrary: fc.constantFrom('format', 'name', 'files', 'architecture'), weight: 1 }),
-  bytes: mostlyEmpty(fc.oneof(
-    fc.record({ op: fc.constant('truncate' as const), frac: fc.double({ min: 0, max: 1, noNaN: true }) }),
-    fc.record({ op: fc.constant('set' as const), at: fc.nat(), v: fc.constantFrom(0x80, 0xc0, 0xff, 0xed, 0x00, 0x22), region: fc.constant('any' as const) }),
-  ), 8, 1),
+  edits: fc.array(
+    fc.oneof(
+      fc.record({
+        op: fc.constant('path' as const),
+        path: fc.array(fc.nat(), { minLength: 1, maxLength: 4 }),
+        kind: fc.constantFrom('set' as const, 'delete' as const, 'push' as const),
+        v: manifestValue,
+      }),
+      fc.record({
+        op: fc.constant('file' as const),
+        i: fc.nat(),
+        key: fc.constantFrom('path' as const, 'sha256' as const, 'bytes' as const, 'role' as const, 'x' as const),
+        kind: fc.constantFrom('set' as const, 'delete' as const),
+        v: manifestValue,
+      }),
+      fc.record({
+        op: fc.constant('file' as const),
+        i: fc.nat(),
+        key: fc.constant('path' as const),
+        kind: fc.constant('set' as const),
+        v: fc.constantFrom(
+          '.',
+          '..',
+          '...',
+          'a/b',
+          '../x',
+          './m',
+          'm\\x',
+          '/etc/passwd',
+          'C:x',
+          '',
+          ' m',
+          '%2e%2e',
+          'é.safetensors',
+          '.hidden',
+          'model.safetensors',
+        ),
+      }),
+      fc.record({
+        op: fc.constant('files' as const),
+        kind: fc.constantFrom('push' as const, 'set' as const, 'clear' as const),
+        v: manifestValue,
+      }),
+      fc.record({
+        op: fc.constant('nested' as const),
+        parent: fc.constant('architecture' as const),
+        key: fc.constantFrom(...ARCH_KEYS),
+        kind: fc.constantFrom('set' as const, 'delete' as const),
+        v: manifestValue,
+      }),
+      // containers where numbers or strings belong: parseStrictJson makes them null-prototype objects
+      fc.record({
+        op: fc.constant('nested' as const),
+        parent: fc.constantFrom('tokenizer' as const, 'diffusion' as const),
+        key: fc.constantFrom(...NESTED_KEYS),
+        kind: fc.constantFrom('set' as const, 'delete' as const),
+        v: fc.oneof(manifestValue, fc.constantFrom({}, { a: 1 }, [], [1])),
+      }),
+      fc.record({
+        op: fc.constant('top' as const),
+        key: fc.constantFrom(...TOP_KEYS),
+        kind: fc.constantFrom('set' as const, 'delete' as const),
+        v: manifestValue,
+      }),
+      fc.record({
+        op: fc.constant('element' as const),
+        list: fc.constantFrom('vocab' as const, 'classes' as const),
+        i: fc.nat(),
+        v: manifestValue,
+      }),
+    ),
+    { maxLength: 3 },
+  ),
+  text: mostlyEmpty(
+    fc.record({
+      op: fc.constantFrom('insert' as const, 'delete' as const, 'replace' as const),
+      at: fc.nat(),
+      ch: fc.constantFrom('{', '}', '"', ',', ':', '[', ']', '\\', '\u0000', ' ', '0', 'é', '\ufeff'),
+    }),
+    6,
+    2,
+  ),
+  dupKey: fc.oneof(
+    { arbitrary: fc.constant(null), weight: 8 },
+    { arbitrary: fc.constantFrom('format', 'name', 'files', 'architecture'), weight: 1 },
+  ),
+  bytes: mostlyEmpty(
+    fc.oneof(
+      fc.record({ op: fc.constant('truncate' as const), frac: fc.double({ min: 0, max: 1, noNaN: true }) }),
+      fc.record({
+        op: fc.constant('set' as const),
+        at: fc.nat(),
+        v: fc.constantFrom(0x80, 0xc0, 0xff, 0xed, 0x00, 0x22),
+        region: fc.constant('any' as const),
+      }),
+    ),
+    8,
+    1,
+  ),
 });
 
 /** Build the manifest bytes a ManifestMutation describes. */
@@ -873,7 +1468,10 @@ export function applyManifestMutation(m: ManifestMutation, seeds = seedManifests
     }
   }
   let text = JSON.stringify(o, null, 1);
-  if (m.dupKey) text = `{${JSON.stringify(m.dupKey)}: ${JSON.stringify(m.dupKey === 'files' || m.dupKey === 'architecture' ? {} : 'x')},` + text.slice(1);
+  if (m.dupKey)
+    text =
+      `{${JSON.stringify(m.dupKey)}: ${JSON.stringify(m.dupKey === 'files' || m.dupKey === 'architecture' ? {} : 'x')},` +
+      text.slice(1);
   for (const t of m.text) {
     const at = text.length ? t.at % (text.length + (t.op === 'insert' ? 1 : 0)) : 0;
     if (t.op === 'insert') text = text.slice(0, at) + t.ch + text.slice(at);
@@ -883,7 +1481,10 @@ export function applyManifestMutation(m: ManifestMutation, seeds = seedManifests
   let b = new TextEncoder().encode(text);
   for (const op of m.bytes) {
     if (op.op === 'truncate') b = b.slice(0, Math.floor(b.length * op.frac));
-    else if (op.op === 'set' && b.length) { b = b.slice(); b[op.at % b.length] = op.v; }
+    else if (op.op === 'set' && b.length) {
+      b = b.slice();
+      b[op.at % b.length] = op.v;
+    }
   }
   return b;
 }
@@ -917,26 +1518,43 @@ export function manifestViolation(m: unknown): string | undefined {
   if (typeof m.name !== 'string' || !m.name) return 'name';
   const a = m.architecture;
   if (!isPlainObject(a) || typeof a.type !== 'string' || !(a.type in ARCH_INTS)) return 'architecture.type';
-  for (const k of ARCH_INTS[a.type]) if (!Number.isSafeInteger(a[k]) || (a[k] as number) < 1) return `architecture.${k}`;
+  for (const k of ARCH_INTS[a.type])
+    if (!Number.isSafeInteger(a[k]) || (a[k] as number) < 1) return `architecture.${k}`;
   if (!Array.isArray(m.classes) || m.classes.some((c) => typeof c !== 'string')) return 'classes';
   if (a.type === 'transformer' || a.type === 'textcnn' || a.type === 'onnx') {
     const tok = m.tokenizer;
-    if (!isPlainObject(tok) || tok.type !== 'char' || !Array.isArray(tok.vocab) || tok.vocab.length !== a.vocab_size || tok.vocab.some((c) => typeof c !== 'string')) return 'tokenizer.vocab';
+    if (
+      !isPlainObject(tok) ||
+      tok.type !== 'char' ||
+      !Array.isArray(tok.vocab) ||
+      tok.vocab.length !== a.vocab_size ||
+      tok.vocab.some((c) => typeof c !== 'string')
+    )
+      return 'tokenizer.vocab';
   }
   if (a.type === 'onnx') {
     // an ONNX graph: a known kind, every role mapped to a graph name, tokens and logits present, a mask id
-    const names = (o: unknown) => isPlainObject(o) && Object.values(o).every((n) => typeof n === 'string' && n.length > 0);
+    const names = (o: unknown) =>
+      isPlainObject(o) && Object.values(o).every((n) => typeof n === 'string' && n.length > 0);
     if (a.kind !== 'masked-diffusion') return 'architecture.kind';
-    if (!names(a.inputs) || typeof (a.inputs as Record<string, unknown>).tokens !== 'string') return 'architecture.inputs';
-    if (!names(a.outputs) || typeof (a.outputs as Record<string, unknown>).logits !== 'string') return 'architecture.outputs';
+    if (!names(a.inputs) || typeof (a.inputs as Record<string, unknown>).tokens !== 'string')
+      return 'architecture.inputs';
+    if (!names(a.outputs) || typeof (a.outputs as Record<string, unknown>).logits !== 'string')
+      return 'architecture.outputs';
     const tok = m.tokenizer as Record<string, unknown>;
-    if (!Number.isSafeInteger(tok.mask_id) || (tok.mask_id as number) < 0 || (tok.mask_id as number) >= (a.vocab_size as number)) return 'tokenizer.mask_id';
+    if (
+      !Number.isSafeInteger(tok.mask_id) ||
+      (tok.mask_id as number) < 0 ||
+      (tok.mask_id as number) >= (a.vocab_size as number)
+    )
+      return 'tokenizer.mask_id';
   }
   if (!Array.isArray(m.files) || !m.files.length) return 'files';
   for (const f of m.files as unknown[]) {
     if (!isPlainObject(f)) return 'files[] is not an object';
     // a plain file name inside the model folder: no separators, and not "." or ".." (which name folders)
-    if (typeof f.path !== 'string' || !/^[A-Za-z0-9._-]+$/.test(f.path) || f.path === '.' || f.path === '..') return `files[].path ${JSON.stringify(f.path)}`;
+    if (typeof f.path !== 'string' || !/^[A-Za-z0-9._-]+$/.test(f.path) || f.path === '.' || f.path === '..')
+      return `files[].path ${JSON.stringify(f.path)}`;
     if (typeof f.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(f.sha256)) return 'files[].sha256';
     if (!Number.isSafeInteger(f.bytes) || (f.bytes as number) < 0) return 'files[].bytes';
   }
@@ -952,9 +1570,11 @@ export async function checkManifest(bytes: Uint8Array, stats?: FuzzStats): Promi
   try {
     m = await manifestFromBytes(bytes);
   } catch (e) {
-    if (!(e instanceof ModelFormatError)) throw new Error(`untyped exception from manifest validation: ${(e as Error)?.stack ?? e}`);
+    if (!(e instanceof ModelFormatError))
+      throw new Error(`untyped exception from manifest validation: ${(e as Error)?.stack ?? e}`);
     countRejection(stats, e);
-    if (e.file !== 'manifest.json' || !e.rule.startsWith('manifest-') || !e.message.includes(`[${e.rule}]`)) throw new Error(`badly labelled manifest error: ${e.message}`);
+    if (e.file !== 'manifest.json' || !e.rule.startsWith('manifest-') || !e.message.includes(`[${e.rule}]`))
+      throw new Error(`badly labelled manifest error: ${e.message}`);
     return;
   }
   const v = manifestViolation(m);

@@ -18,10 +18,19 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const SCREENSHOTS = join(ROOT, 'bench/results/screenshots');
 
 export function useBuiltSite(): { readonly url: string; readonly browser: Browser; readonly requests: string[] } {
-  let out = '', url = '', server: Server | undefined, browser: Browser | undefined, requests: string[] = [];
+  let out = '',
+    url = '',
+    server: Server | undefined,
+    browser: Browser | undefined,
+    requests: string[] = [];
   beforeAll(async () => {
     out = mkdtempSync(join(tmpdir(), 'samplescope-site-'));
-    await build({ root: ROOT, configFile: join(ROOT, 'vite.config.ts'), logLevel: 'error', build: { outDir: out, emptyOutDir: true } });
+    await build({
+      root: ROOT,
+      configFile: join(ROOT, 'vite.config.ts'),
+      logLevel: 'error',
+      build: { outDir: out, emptyOutDir: true },
+    });
     ({ url, server, requests } = await serveStatic({ '/': out }));
     browser = await launchBrowser();
     mkdirSync(SCREENSHOTS, { recursive: true });
@@ -32,9 +41,15 @@ export function useBuiltSite(): { readonly url: string; readonly browser: Browse
     if (out) rmSync(out, { recursive: true, force: true });
   });
   return {
-    get url() { return url; },
-    get browser() { return browser!; },
-    get requests() { return requests; },
+    get url() {
+      return url;
+    },
+    get browser() {
+      return browser!;
+    },
+    get requests() {
+      return requests;
+    },
   };
 }
 
@@ -51,7 +66,9 @@ export async function openPage(browser: Browser, url: string): Promise<OpenPage>
   await page.setViewport({ width: 1200, height: 900 });
   page.setDefaultNavigationTimeout(120_000); // the load event can take over 30 s on a loaded 2-core machine
   const errors: string[] = [];
-  page.on('console', (m) => { if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) errors.push(m.text()); });
+  page.on('console', (m) => {
+    if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) errors.push(m.text());
+  });
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.evaluateOnNewDocument(() => {
     const w = window as unknown as { __csp: string[] };
