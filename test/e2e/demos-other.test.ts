@@ -97,6 +97,39 @@ describe('other demo pages (built site)', () => {
       value: '<img src=x onerror=__xss=1>',
       ran: undefined,
     });
+    // nothing observed: no number, a sentence saying so
+    const nothingObserved = await page.evaluate(async () => {
+      const s = document.querySelector('mam-scorer')!;
+      const ta = s.shadowRoot!.querySelector('textarea')!;
+      ta.value = '????????';
+      ta.dispatchEvent(new Event('input'));
+      for (let i = 0; i < 1800 && !s.shadowRoot!.querySelector('#nothing'); i++)
+        await new Promise((r) => setTimeout(r, 100));
+      return {
+        rows: s.shadowRoot!.querySelectorAll('tbody tr').length,
+        text: s.shadowRoot!.querySelector('#nothing')?.textContent,
+      };
+    });
+    expect(nothingObserved).toEqual({ rows: 0, text: expect.stringContaining('Nothing observed') });
+    // back to text: the scores come with the model's measured calibration error
+    await page.evaluate(() => {
+      const ta = document.querySelector('mam-scorer')!.shadowRoot!.querySelector('textarea')!;
+      ta.value = 'Call me Ishmael.';
+      ta.dispatchEvent(new Event('input'));
+    });
+    await page.waitForFunction(
+      () => {
+        const s = document.querySelector('mam-scorer')!;
+        return s.state === 'done' && s.shadowRoot!.querySelectorAll('tbody tr').length === 3;
+      },
+      { timeout: 180_000, polling: 200 },
+    );
+    const note = await page.evaluate(
+      () => document.querySelector('mam-scorer')!.shadowRoot!.querySelector('#calibration')?.textContent ?? '',
+    );
+    expect(note.replace(/\s+/g, ' ')).toMatch(
+      /on 400 held-out snippets, this one-pass log p differs from text-asarm's exact likelihood by ±\d\.\d\d nats per observed character/,
+    );
 
     // Ising: the all-+ configuration
     await page.waitForFunction(() => document.querySelector('ising-grid')!.state === 'done', {
