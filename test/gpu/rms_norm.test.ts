@@ -1,6 +1,6 @@
 // rms_norm kernel vs its twin, rows of ragged widths (not multiples of the
 // workgroup size) and row counts. Tolerance: atol 1e-5 + rtol 1e-4 (two f32 reductions over
-// C ≤ 700 then a division; a wrong mean square errs by O(1)).
+// C ≤ 700, a division and inverseSqrt, which the WGSL spec bounds by 2 ULP; a wrong mean square errs by O(1)).
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { cpu, expectClose, gpuBackend, randomF32 } from '../util/gpu.js';
