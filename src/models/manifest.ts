@@ -334,14 +334,7 @@ export function validateManifest(m: unknown): AnyManifest {
         `marginal_form must be one of ${MARGINAL_FORMS.join(', ')}, got ${JSON.stringify(a.marginal_form)}`,
       );
   }
-  const tok = o.tokenizer as Record<string, unknown> | undefined;
-  if (!tok || tok.type !== 'char' || !Array.isArray(tok.vocab) || tok.vocab.some((c) => typeof c !== 'string'))
-    fail('manifest-tokenizer', 'tokenizer must be {type: "char", vocab: string[]}');
-  if ((tok.vocab as string[]).length !== a.vocab_size)
-    fail(
-      'manifest-tokenizer',
-      `tokenizer has ${(tok.vocab as string[]).length} entries but vocab_size is ${a.vocab_size}`,
-    );
+  const tok = validateCharTokenizer(o, a.vocab_size);
   if (
     tok.mask_id !== undefined &&
     (!Number.isSafeInteger(tok.mask_id) ||
@@ -428,14 +421,7 @@ function validateOnnx(o: Record<string, unknown>, a: Record<string, unknown>): O
     fail('manifest-onnx-io', 'two input roles name the same graph input');
   if ((a.n_classes as number) > 0 && !inputs.class)
     fail('manifest-onnx-io', `a model with ${a.n_classes} classes needs architecture.inputs.class`);
-  const tok = o.tokenizer as Record<string, unknown> | undefined;
-  if (!tok || tok.type !== 'char' || !Array.isArray(tok.vocab) || tok.vocab.some((c) => typeof c !== 'string'))
-    fail('manifest-tokenizer', 'tokenizer must be {type: "char", vocab: string[]}');
-  if ((tok.vocab as string[]).length !== a.vocab_size)
-    fail(
-      'manifest-tokenizer',
-      `tokenizer has ${(tok.vocab as string[]).length} entries but vocab_size is ${a.vocab_size}`,
-    );
+  const tok = validateCharTokenizer(o, a.vocab_size);
   if (
     !Number.isSafeInteger(tok.mask_id) ||
     (tok.mask_id as number) < 0 ||
@@ -447,4 +433,17 @@ function validateOnnx(o: Record<string, unknown>, a: Record<string, unknown>): O
   if ((o.files as { role: string }[]).filter((f) => f.role === 'onnx').length !== 1)
     fail('manifest-files', 'an ONNX model lists exactly one file of role "onnx"');
   return o as unknown as OnnxManifest;
+}
+
+/** A character tokenizer whose vocabulary has the architecture's vocab_size entries. */
+function validateCharTokenizer(o: Record<string, unknown>, vocabSize: unknown): Record<string, unknown> {
+  const tok = o.tokenizer as Record<string, unknown> | undefined;
+  if (!tok || tok.type !== 'char' || !Array.isArray(tok.vocab) || tok.vocab.some((c) => typeof c !== 'string'))
+    fail('manifest-tokenizer', 'tokenizer must be {type: "char", vocab: string[]}');
+  if ((tok.vocab as string[]).length !== vocabSize)
+    fail(
+      'manifest-tokenizer',
+      `tokenizer has ${(tok.vocab as string[]).length} entries but vocab_size is ${vocabSize}`,
+    );
+  return tok;
 }
