@@ -16,6 +16,7 @@ import { rngRef, seedToKey } from '../reference/rng.js';
 import { ropeRef } from '../reference/rope.js';
 import { softmaxRef } from '../reference/softmax.js';
 import type { Backend, BackendInfo, OutOption, TensorBound } from './backend.js';
+import { ElementwiseShorthands } from './shorthands.js';
 import {
   expect,
   expectOut,
@@ -84,13 +85,14 @@ function yieldToEventLoop(): Promise<void> {
   });
 }
 
-export class CpuBackend implements Backend {
+export class CpuBackend extends ElementwiseShorthands implements Backend {
   readonly name = 'cpu' as const;
   readonly info: BackendInfo;
   readonly maxTensor: TensorBound;
 
   /** `maxTensorBytes`: the per-tensor budget (default 2 GiB), checked before any allocation it can see. */
   constructor(fallbackReason?: string, o: { maxTensorBytes?: number } = {}) {
+    super();
     this.info = { name: 'cpu', fallbackReason };
     this.maxTensor = { bytes: o.maxTensorBytes ?? 2 ** 31, limit: 'cpuMaxTensorBytes' };
   }
@@ -257,28 +259,6 @@ export class CpuBackend implements Backend {
       a.shape,
       o.out,
     );
-  }
-
-  add(a: Tensor, b: Tensor, o: OutOption = {}): Tensor {
-    return this.elementwise('add', a, b, o);
-  }
-  mul(a: Tensor, b: Tensor, o: OutOption = {}): Tensor {
-    return this.elementwise('mul', a, b, o);
-  }
-  scale(a: Tensor, s: number, o: OutOption = {}): Tensor {
-    return this.elementwise('scale', a, null, { ...o, scalar: s });
-  }
-  gelu(a: Tensor, o: OutOption = {}): Tensor {
-    return this.elementwise('gelu', a, null, o);
-  }
-  relu(a: Tensor, o: OutOption = {}): Tensor {
-    return this.elementwise('relu', a, null, o);
-  }
-  silu(a: Tensor, o: OutOption = {}): Tensor {
-    return this.elementwise('silu', a, null, o);
-  }
-  softplus(a: Tensor, o: OutOption = {}): Tensor {
-    return this.elementwise('softplus', a, null, o);
   }
 
   rng(o: RngOptions & OutOption): Tensor {

@@ -15,6 +15,7 @@ import { planRmsNorm, RMS_NORM_PARAMS } from '../ops/rms_norm.js';
 import type { ParamField, ParamsStruct, ParamValues } from '../ops/params.js';
 import { SOFTMAX_PARAMS, type SoftmaxOptions } from '../ops/softmax.js';
 import type { Backend, BackendInfo, OutOption, TensorBound } from './backend.js';
+import { ElementwiseShorthands } from './shorthands.js';
 import {
   expect,
   expectOut,
@@ -71,7 +72,7 @@ function sampleWG(V: number): number {
   return Math.min(256, Math.max(32, 2 ** Math.ceil(Math.log2(Math.max(1, V / 2)))));
 }
 
-export class WebGPUBackend implements Backend {
+export class WebGPUBackend extends ElementwiseShorthands implements Backend {
   readonly name = 'webgpu' as const;
   readonly info: BackendInfo;
   /** scratch for uniform parameters (copied into the runtime's arena at dispatch) */
@@ -93,6 +94,7 @@ export class WebGPUBackend implements Backend {
   }
 
   constructor(readonly runtime: GpuRuntime) {
+    super();
     this.info = { name: 'webgpu', adapter: runtime.ctx.adapter };
   }
 
@@ -392,28 +394,6 @@ export class WebGPUBackend implements Backend {
       { OP: ELEMENTWISE_CODES[op] },
     );
     return out;
-  }
-
-  add(a: Tensor, b: Tensor, o: OutOption = {}): Tensor {
-    return this.elementwise('add', a, b, o);
-  }
-  mul(a: Tensor, b: Tensor, o: OutOption = {}): Tensor {
-    return this.elementwise('mul', a, b, o);
-  }
-  scale(a: Tensor, s: number, o: OutOption = {}): Tensor {
-    return this.elementwise('scale', a, null, { ...o, scalar: s });
-  }
-  gelu(a: Tensor, o: OutOption = {}): Tensor {
-    return this.elementwise('gelu', a, null, o);
-  }
-  relu(a: Tensor, o: OutOption = {}): Tensor {
-    return this.elementwise('relu', a, null, o);
-  }
-  silu(a: Tensor, o: OutOption = {}): Tensor {
-    return this.elementwise('silu', a, null, o);
-  }
-  softplus(a: Tensor, o: OutOption = {}): Tensor {
-    return this.elementwise('softplus', a, null, o);
   }
 
   rng(o: RngOptions & OutOption): Tensor {
