@@ -29,6 +29,7 @@ import {
   manifestFromBytes,
   manifestMutation,
   newStats,
+  RULES,
   seedManifests,
 } from '../util/model-fuzz.js';
 import { FIXTURES } from '../util/models.js';
@@ -91,20 +92,7 @@ describe('fuzzed safetensors and manifests', () => {
     );
     console.log(`safetensors fuzz:\n${formatStats(stats)}`);
     // the mutations reach every rule and the accept path, not only the first check
-    for (const r of [
-      'header-length',
-      'header-utf8',
-      'header-json',
-      'duplicate-name',
-      'metadata',
-      'entry',
-      'dtype',
-      'shape',
-      'offsets',
-      'shape-size',
-      'overlap',
-      'hole',
-    ]) {
+    for (const r of RULES) {
       expect(stats.rejected.get(`ModelFormatError:${r}`) ?? 0, r).toBeGreaterThan(10);
     }
     expect(stats.accepted).toBeGreaterThan(stats.tried / 20);

@@ -393,7 +393,8 @@ const same = (a: number, b: number) => a === b || (Number.isNaN(a) && Number.isN
 // ---------------------------------------------------------------------------------------------
 // the property
 
-const RULES = new Set([
+/** every rule of the safetensors reader (src/models/safetensors.ts) */
+export const RULES = new Set([
   'header-length',
   'header-utf8',
   'header-json',
