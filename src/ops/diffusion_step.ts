@@ -7,19 +7,26 @@ import type { BackendName, Tensor } from '../backend/tensor.js';
 import { paramsStruct } from './params.js';
 
 /** One reverse-diffusion update (shaders/diffusion_step.wgsl); see src/samplers/diffusion.ts. */
-export interface DiffusionStepOptions {
-  seed: number | bigint;
-  /** Philox counter word 1 for the noise z (the sampler's step index) */
-  step: number;
-  /** guidance w: eps holds (2, n) — conditional then unconditional — and e = ε_c + w(ε_c − ε_u) */
-  guidance?: number;
-  clip: boolean;
+/**
+ * The update's coefficients, x' = c_x0·x̂0 + c_x·x + c_e·e + σ·z with x̂0 = (x − s1·e)/s0: the one
+ * declaration the sampler, this contract and the CPU twin share.
+ */
+export interface StepCoefficients {
   s0: number;
   s1: number;
   cX0: number;
   cX: number;
   cE: number;
   sigma: number;
+}
+
+export interface DiffusionStepOptions extends StepCoefficients {
+  seed: number | bigint;
+  /** Philox counter word 1 for the noise z (the sampler's step index) */
+  step: number;
+  /** guidance w: eps holds (2, n) — conditional then unconditional — and e = ε_c + w(ε_c − ε_u) */
+  guidance?: number;
+  clip: boolean;
   /** x' (same shape as x); must not be x */
   out: Tensor;
   /** x̂0 (same shape as x) */

@@ -3,12 +3,13 @@
  * with classifier-free guidance fused (see the kernel header for the formulas). f64 arithmetic.
  * (The kernel's DUP copy of x' is the backend's job, not part of the arithmetic.)
  */
+import type { StepCoefficients } from '../ops/diffusion_step.js';
 import { normalPair, philox4x32, seedToKey } from './rng.js';
 
 /** 'DIFF': the third Philox counter word of diffusion noise */
 export const DIFFUSION_STREAM = 0x44494646;
 
-export interface DiffusionStepParams {
+export interface DiffusionStepParams extends StepCoefficients {
   seed: number | bigint;
   /** Philox counter word 1 (the sampler's step index) */
   step: number;
@@ -16,12 +17,6 @@ export interface DiffusionStepParams {
   w: number;
   cfg: boolean;
   clip: boolean;
-  s0: number;
-  s1: number;
-  cX0: number;
-  cX: number;
-  cE: number;
-  sigma: number;
 }
 
 export function diffusionStepRef(

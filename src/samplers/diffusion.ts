@@ -28,6 +28,7 @@
 import type { Tensor, BackendName } from '../backend/tensor.js';
 import { SamplerConfigError } from '../errors.js';
 import type { DenoiserModel } from '../models/model.js';
+import type { StepCoefficients } from '../ops/diffusion_step.js';
 import { checkInt, checkSeed, now, type SamplerCheckpoint } from './common.js';
 import { knobDefault, knobOption } from '../knobs/registry.js';
 
@@ -98,15 +99,8 @@ export interface DiffusionResult {
   knobs: Record<string, unknown>;
 }
 
-/** Per-step update coefficients of the fused kernel. */
-export interface StepCoefficients {
-  s0: number;
-  s1: number;
-  cX0: number;
-  cX: number;
-  cE: number;
-  sigma: number;
-}
+/** Per-step update coefficients of the fused kernel (declared by its op contract). */
+export type { StepCoefficients };
 
 /** The evenly spaced timesteps T−1 … 0 (S of them, distinct, rounded). */
 export function timestepGrid(T: number, S: number): Uint32Array {
