@@ -96,6 +96,11 @@ export interface Backend {
   modulate(x: Tensor, shift: Tensor, scale: Tensor, o?: OutOption): Tensor;
   /** res (B, T, C) + gate (B, C) · y (B, T, C) */
   gatedAdd(res: Tensor, y: Tensor, gate: Tensor, o?: OutOption): Tensor;
+  /**
+   * KV-cache append, in place: cache[b, offsets[b] + m, …] = src[b, m, …] for cache (B, S, …), src (B, M, …),
+   * offsets (B) u32. The caller checks offsets[b] + M ≤ S (the GPU skips slots past S; the twin throws).
+   */
+  kvWrite(cache: Tensor, src: Tensor, offsets: Tensor): void;
   /** one draw per row of (rows, V) logits → (rows) u32 */
   categorical(logits: Tensor, o: SampleOptions): Tensor;
   /** one reverse-diffusion update: writes o.out (x'), o.x0Out (x̂0) and, if given, o.dupOut */

@@ -38,6 +38,8 @@ import { planDiffusionStep, type DiffusionStepOptions } from '../ops/diffusion_s
 import { planLayerNorm, type NormOptions } from '../ops/layer_norm.js';
 import { planMatmul, type MatmulOptions } from '../ops/matmul.js';
 import { planEmbedding } from '../ops/embedding.js';
+import { planKvWrite } from '../ops/kv_write.js';
+import { kvWriteRef } from '../reference/kv_write.js';
 import { planModulate } from '../ops/modulate.js';
 import { planPatch, type UnpatchifyOptions } from '../ops/patchify.js';
 import { planPool2d, type Pool2dOptions } from '../ops/pool2d.js';
@@ -217,6 +219,12 @@ export class CpuBackend extends ElementwiseShorthands implements Backend {
       p.outShape,
       o.out,
     );
+  }
+
+  kvWrite(cache: Tensor, src: Tensor, offsets: Tensor): void {
+    const p = planKvWrite(cache, src, offsets, 'cpu');
+    const off = this.data(offsets) as Uint32Array;
+    kvWriteRef(this.data(cache) as Float32Array, this.data(src) as Float32Array, off, p.B, p.M, p.S, p.W);
   }
 
   rope(x: Tensor, positions: Tensor, table: Tensor, o: OutOption = {}): Tensor {

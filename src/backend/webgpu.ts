@@ -8,6 +8,7 @@ import { DIFFUSION_STEP_PARAMS, planDiffusionStep, type DiffusionStepOptions } f
 import { LAYER_NORM_PARAMS, planLayerNorm, type NormOptions } from '../ops/layer_norm.js';
 import { MATMUL_ACTIVATIONS, MATMUL_PARAMS, planMatmul, type MatmulOptions } from '../ops/matmul.js';
 import { EMBEDDING_PARAMS, planEmbedding } from '../ops/embedding.js';
+import { KV_WRITE_PARAMS, planKvWrite } from '../ops/kv_write.js';
 import { MODULATE_MODES, MODULATE_PARAMS, planModulate } from '../ops/modulate.js';
 import { PATCHIFY_PARAMS, planPatch, type UnpatchifyOptions } from '../ops/patchify.js';
 import { planPool2d, POOL2D_KINDS, POOL2D_PARAMS, type Pool2dOptions } from '../ops/pool2d.js';
@@ -327,6 +328,16 @@ export class WebGPUBackend extends ElementwiseShorthands implements Backend {
       [this.buf(ids), this.buf(table), out.buffer],
     );
     return out;
+  }
+
+  kvWrite(cache: Tensor, src: Tensor, offsets: Tensor): void {
+    const p = planKvWrite(cache, src, offsets, 'webgpu');
+    this.flat(
+      'kv_write',
+      p.B * p.M * p.W,
+      (groupsX) => this.pack(KV_WRITE_PARAMS, { B: p.B, M: p.M, S: p.S, W: p.W, groups_x: groupsX }),
+      [this.buf(src), this.buf(offsets), this.buf(cache)],
+    );
   }
 
   rope(x: Tensor, positions: Tensor, table: Tensor, o: OutOption = {}): Tensor {

@@ -1,12 +1,13 @@
 /**
  * Op contracts: each op's options, validation and shape plan, kernel codes and uniform struct in one
  * file (src/ops/<op>.ts), so the backends (src/backend/webgpu.ts, cpu.ts) only dispatch. Converted so
- * far: diffusion_step, embedding, layer_norm, matmul, modulate, patchify, pool2d, rms_norm, softmax;
+ * far: diffusion_step, embedding, kv_write, layer_norm, matmul, modulate, patchify, pool2d, rms_norm, softmax;
  * the other ops (attention, categorical, conv2d, elementwise, rng, rope) still keep theirs in
  * src/backend/shapes.ts and pack their params by position in webgpu.ts (issue 15, step 4).
  */
 import { DIFFUSION_STEP_PARAMS } from './diffusion_step.js';
 import { EMBEDDING_PARAMS } from './embedding.js';
+import { KV_WRITE_PARAMS } from './kv_write.js';
 import { LAYER_NORM_PARAMS } from './layer_norm.js';
 import { MATMUL_PARAMS } from './matmul.js';
 import { MODULATE_PARAMS } from './modulate.js';
@@ -19,6 +20,7 @@ import { SOFTMAX_PARAMS } from './softmax.js';
 export const PARAMS_STRUCTS = [
   DIFFUSION_STEP_PARAMS,
   EMBEDDING_PARAMS,
+  KV_WRITE_PARAMS,
   LAYER_NORM_PARAMS,
   MATMUL_PARAMS,
   MODULATE_PARAMS,
