@@ -25,6 +25,47 @@ export interface ForwardInput {
    * all j ≥ n at once (any-subset parallel drafts). Default: ordinary σ-causal queries.
    */
   queryPrefix?: Uint32Array;
+  /** Two-stream models: run only the first `layers` blocks, then the final norm and head (self-speculation drafts). */
+  layers?: number;
+}
+
+/**
+ * A KV cache for incremental decoding of a two-stream model under a fixed order: slot i of row b holds
+ * the content stream's keys and values (every layer) of the i-th token decided in that row. Content at
+ * rank i sees only ranks ≤ i, so a decided slot never changes; rows advance independently (ragged
+ * batches). Allocated once by `Model.createCache`; nothing is allocated per token.
+ */
+export interface DecodeCache {
+  readonly batch: number;
+  /** slots per row */
+  readonly capacity: number;
+  /** layers it runs: the model's, or fewer (self-speculation: the model with its later layers skipped) */
+  readonly layers: number;
+  /** decided slots per row (a copy) */
+  lengths(): Uint32Array;
+  /** Roll row `b` back to `length` ≤ its current length: O(1), later slots are overwritten by the next append. */
+  truncate(b: number, length: number): void;
+  dispose(): void;
+}
+
+/** One decode pass: append tokens to every row, then predict at query positions (logits (batch, q, V)). */
+export interface DecodeInput {
+  /** (batch, m) token ids appended at each row's current length; m may be 0 (queries only) */
+  tokens: Uint32Array;
+  /** (batch, m) the sequence positions of those tokens (RoPE) */
+  positions: Uint32Array;
+  m: number;
+  /** (batch, q) positions to predict, q ≥ 1 */
+  queries: Uint32Array;
+  q: number;
+  /**
+   * (batch, q) slots each query sees (after the append), ≤ the row's new length. Default: the queries
+   * predict what follows the last q of the m + 1 prefixes — query j sees lengths[b] + m − q + 1 + j slots
+   * (q = 1: the whole row; q = m + 1: slot counts lengths[b] … lengths[b] + m, a speculative verify).
+   */
+  visible?: Uint32Array;
+  /** (batch) class ids; default the null class */
+  classes?: Uint32Array;
 }
 
 export interface Model {
@@ -52,6 +93,18 @@ export interface Model {
    * once (they only encode); a model run by another runtime (ONNX) returns a promise — callers await.
    */
   forward(input: ForwardInput): Tensor | Promise<Tensor>;
+  /**
+   * Two-stream models on the native runtime: a KV cache of `capacity` slots per row for `layers` ≤ the
+   * model's layers (default all). Checks the size against the backend (LimitExceededError) before it
+   * allocates. Absent on models without incremental decoding.
+   */
+  createCache?(batch: number, capacity: number, o?: { layers?: number }): DecodeCache;
+  /**
+   * One incremental pass over `cache` (created by this model): appends `input.tokens` to every row and
+   * returns logits (batch, q, V) at the query positions; the rows' lengths grow by m. Equals the
+   * full forward's logits for the same prefix and order (tested). The caller frees the tensor.
+   */
+  decode?(cache: DecodeCache, input: DecodeInput): Tensor;
   /** MaM head: log p(observed tokens), unobserved positions = [MASK]; (batch) on `backend`. */
   logMarginal(input: ForwardInput): Tensor;
   dispose(): void;

@@ -15,7 +15,7 @@ import { LimitExceededError, OpInputError } from '../errors.js';
 import { ropeTable } from '../reference/rope.js';
 import type { LoadedTensor } from './load.js';
 import type { MarginalForm, ModelManifest, TransformerArchitecture } from './manifest.js';
-import { checkForwardInput, type ForwardInput, type Model } from './model.js';
+import { checkForwardInput, type DecodeCache, type DecodeInput, type ForwardInput, type Model } from './model.js';
 import { WeightSet } from './weights.js';
 
 interface BlockWeights {
@@ -35,6 +35,56 @@ interface BlockWeights {
   b1: Tensor;
   w2: Tensor;
   b2: Tensor;
+}
+
+/** The two-stream transformer's KV cache: per layer K and V (batch, capacity, H, D), lengths on the host. */
+class TransformerCache implements DecodeCache {
+  readonly k: Tensor[] = [];
+  readonly v: Tensor[] = [];
+  /** each row's decided slots */
+  readonly len: Uint32Array;
+  /** (batch) u32: the slot offsets of the pass being encoded (kv_write's) */
+  readonly offsets: Tensor;
+  disposed = false;
+
+  constructor(
+    readonly owner: TransformerModel,
+    readonly batch: number,
+    readonly capacity: number,
+    readonly layers: number,
+    heads: number,
+    headDim: number,
+  ) {
+    const be = owner.backend;
+    this.len = new Uint32Array(batch);
+    this.offsets = be.scoped(() => {
+      for (let l = 0; l < layers; l++) {
+        this.k.push(be.empty([batch, capacity, heads, headDim]));
+        this.v.push(be.empty([batch, capacity, heads, headDim]));
+      }
+      return be.empty([batch], 'u32');
+    });
+  }
+
+  lengths(): Uint32Array {
+    return this.len.slice();
+  }
+
+  truncate(b: number, length: number): void {
+    if (this.disposed) throw new OpInputError('truncate', 'the cache was disposed');
+    if (!Number.isInteger(b) || b < 0 || b >= this.batch)
+      throw new OpInputError('truncate', `row must be an integer in [0, ${this.batch}), got ${b}`);
+    if (!Number.isInteger(length) || length < 0 || length > this.len[b])
+      throw new OpInputError('truncate', `row ${b} holds ${this.len[b]} slots; cannot roll back to ${length}`);
+    this.len[b] = length;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    const be = this.owner.backend;
+    for (const t of [...this.k, ...this.v, this.offsets]) be.free(t);
+  }
 }
 
 export class TransformerModel implements Model {
@@ -119,14 +169,13 @@ export class TransformerModel implements Model {
     // the (B, T, T) u32 attention masks (T per token)
     const a = this.arch;
     const bytes = batch * length * Math.max(a.vocab_size, a.d_ff, a.d_model, length) * 4;
+    this.checkBytes(bytes, `a forward of batch ${batch} × length ${length}`);
+  }
+
+  /** LimitExceededError (naming the backend's limit) when one tensor of `bytes` cannot be held. */
+  private checkBytes(bytes: number, what: string): void {
     const max = this.backend.maxTensor;
-    if (!(bytes <= max.bytes))
-      throw new LimitExceededError(
-        max.limit,
-        bytes,
-        max.bytes,
-        `${this.name}: a forward of batch ${batch} × length ${length}`,
-      );
+    if (!(bytes <= max.bytes)) throw new LimitExceededError(max.limit, bytes, max.bytes, `${this.name}: ${what}`);
   }
 
   private check(input: ForwardInput, op: string): { B: number; T: number; classes: Uint32Array } {
@@ -148,6 +197,25 @@ export class TransformerModel implements Model {
     return { h, cls: c };
   }
 
+  /** x (B, T, d) → RoPE(W·x + b) at `pos` (B, T), as heads (B, T, H, D); frees its temporaries. */
+  private ropedHeads(x: Tensor, w: Tensor, b: Tensor, pos: Tensor, B: number, T: number): Tensor {
+    const be = this.backend;
+    const H = this.arch.n_heads;
+    const y = be.matmul(x, w, { transB: true, bias: b });
+    const r = be.rope(be.reshape(y, [B, T, H, this.arch.d_model / H]), pos, this.rope);
+    be.free(y);
+    return r;
+  }
+
+  /** Wo · attention(q, k, v | mask) + bo, from heads (B, T, H, D) to (B, T, d); frees o. */
+  private attnOut(blk: BlockWeights, q: Tensor, k: Tensor, v: Tensor, mask: Tensor, B: number, T: number): Tensor {
+    const be = this.backend;
+    const o = be.attention(q, k, v, mask);
+    const out = be.matmul(be.reshape(o, [B, T, this.arch.d_model]), blk.wo, { transB: true, bias: blk.bo });
+    be.free(o);
+    return out;
+  }
+
   private attnBlock(
     blk: BlockWeights,
     xq: Tensor,
@@ -158,18 +226,12 @@ export class TransformerModel implements Model {
     T: number,
   ): Tensor {
     const be = this.backend;
-    const d = this.arch.d_model,
-      H = this.arch.n_heads,
-      D = d / H;
-    const proj = (x: Tensor, w: Tensor, b: Tensor) => be.matmul(x, w, { transB: true, bias: b });
-    const q0 = proj(xq, blk.wq, blk.bq),
-      k0 = proj(xkv, blk.wk, blk.bk),
-      v0 = proj(xkv, blk.wv, blk.bv);
-    const q = be.rope(be.reshape(q0, [B, T, H, D]), pos, this.rope);
-    const k = be.rope(be.reshape(k0, [B, T, H, D]), pos, this.rope);
-    const o = be.attention(q, k, be.reshape(v0, [B, T, H, D]), mask);
-    const out = proj(be.reshape(o, [B, T, d]), blk.wo, blk.bo);
-    for (const t of [q0, k0, v0, q, k, o]) be.free(t);
+    const H = this.arch.n_heads;
+    const q = this.ropedHeads(xq, blk.wq, blk.bq, pos, B, T),
+      k = this.ropedHeads(xkv, blk.wk, blk.bk, pos, B, T),
+      v0 = be.matmul(xkv, blk.wv, { transB: true, bias: blk.bv });
+    const out = this.attnOut(blk, q, k, be.reshape(v0, [B, T, H, this.arch.d_model / H]), mask, B, T);
+    for (const t of [q, k, v0]) be.free(t);
     return out;
   }
 
@@ -237,6 +299,11 @@ export class TransformerModel implements Model {
 
   private forwardUnscoped(input: ForwardInput): Tensor {
     if (this.attention === 'two-stream') return this.forwardTwoStream(input);
+    if (input.layers !== undefined)
+      throw new OpInputError(
+        'forward',
+        `layers (skipping blocks) is for two-stream models; ${this.name} is bidirectional`,
+      );
     const be = this.backend;
     const { hf } = this.contentHidden(input, 'forward');
     const logits = be.matmul(hf, this.W('head.weight'), { transB: true, bias: this.W('head.bias') });
@@ -290,6 +357,9 @@ export class TransformerModel implements Model {
     if (input.queryPrefix && (input.queryPrefix.length !== B || input.queryPrefix.some((n) => n > T))) {
       throw new OpInputError('forward', `queryPrefix must hold ${B} prefix lengths in [0, ${T}]`);
     }
+    const nl = input.layers ?? this.arch.n_layers;
+    if (!Number.isInteger(nl) || nl < 1 || nl > this.arch.n_layers)
+      throw new OpInputError('forward', `layers must be an integer in [1, ${this.arch.n_layers}], got ${nl}`);
     const m = TransformerModel.orderMasks(order, B, T, input.queryPrefix);
     const maskC = be.tensor(m.content, [B, T, T]);
     const maskQ = be.tensor(m.query, [B, T, T]);
@@ -299,7 +369,7 @@ export class TransformerModel implements Model {
     // g0 = q_emb + cls_emb[c] at every position
     let g = be.add(emb.cls, this.W('q_emb'));
     be.free(emb.cls);
-    for (const blk of this.blocks) {
+    for (const blk of this.blocks.slice(0, nl)) {
       const a = be.layerNorm(h, blk.ln1w, blk.ln1b, { eps: this.arch.norm_eps });
       const bq = be.layerNorm(g, blk.ln1w, blk.ln1b, { eps: this.arch.norm_eps });
       const h2 = this.stream(blk, h, a, a, pos, maskC, B, T);
@@ -311,6 +381,156 @@ export class TransformerModel implements Model {
     const gf = be.layerNorm(g, this.W('ln_f.weight'), this.W('ln_f.bias'), { eps: this.arch.norm_eps });
     const logits = be.matmul(gf, this.W('head.weight'), { transB: true, bias: this.W('head.bias') });
     for (const t of [h, g, gf, pos, maskC, maskQ]) be.free(t);
+    return logits;
+  }
+
+  createCache(batch: number, capacity: number, o: { layers?: number } = {}): DecodeCache {
+    const op = 'createCache';
+    if (this.disposed) throw new OpInputError(op, `model ${this.name} was disposed`);
+    if (this.attention !== 'two-stream')
+      throw new OpInputError(op, `model ${this.name} is bidirectional: incremental decoding needs a two-stream model`);
+    const a = this.arch;
+    const layers = o.layers ?? a.n_layers;
+    if (!Number.isInteger(batch) || batch < 1)
+      throw new OpInputError(op, `batch must be a positive integer, got ${batch}`);
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new OpInputError(op, `capacity must be a positive integer, got ${capacity}`);
+    if (!Number.isInteger(layers) || layers < 1 || layers > a.n_layers)
+      throw new OpInputError(op, `layers must be an integer in [1, ${a.n_layers}], got ${layers}`);
+    // each layer's K and V is one tensor (batch, capacity, d); the decode masks are (batch, ·, capacity)
+    this.checkBytes(batch * capacity * a.d_model * 4, `a KV cache of ${batch} × ${capacity} slots`);
+    return new TransformerCache(this, batch, capacity, layers, a.n_heads, a.d_model / a.n_heads);
+  }
+
+  /** (scoped: a call that throws frees what it allocated and leaves the cache's lengths unchanged) */
+  decode(cache: DecodeCache, input: DecodeInput): Tensor {
+    return this.backend.scoped(() => this.decodeUnscoped(cache, input));
+  }
+
+  /** Host checks of a decode pass, and the attention masks it implies: maskC (B, m, S), maskQ (B, q, S). */
+  private planDecode(
+    c: TransformerCache,
+    input: DecodeInput,
+  ): { classes: Uint32Array; maskC: Uint32Array; maskQ: Uint32Array } {
+    const op = 'decode';
+    const { m, q, tokens, positions, queries } = input;
+    const B = c.batch,
+      S = c.capacity,
+      P = this.maxLength;
+    if (!Number.isInteger(m) || m < 0) throw new OpInputError(op, `m must be an integer ≥ 0, got ${m}`);
+    if (!Number.isInteger(q) || q < 1) throw new OpInputError(op, `q must be an integer ≥ 1, got ${q}`);
+    if (tokens.length !== B * m)
+      throw new OpInputError(op, `tokens has ${tokens.length} ids, expected batch·m = ${B * m}`);
+    if (positions.length !== B * m)
+      throw new OpInputError(op, `positions has ${positions.length} entries, expected batch·m = ${B * m}`);
+    if (queries.length !== B * q)
+      throw new OpInputError(op, `queries has ${queries.length} entries, expected batch·q = ${B * q}`);
+    if (!input.visible && q > m + 1)
+      throw new OpInputError(op, `q = ${q} queries need \`visible\` (by default q ≤ m + 1 = ${m + 1})`);
+    if (input.visible && input.visible.length !== B * q)
+      throw new OpInputError(op, `visible has ${input.visible.length} entries, expected batch·q = ${B * q}`);
+    for (let i = 0; i < B * m; i++) {
+      if (tokens[i] >= this.vocabSize)
+        throw new OpInputError(op, `token id ${tokens[i]} at ${i} is outside the vocabulary [0, ${this.vocabSize})`);
+      if (positions[i] >= P) throw new OpInputError(op, `position ${positions[i]} at ${i} is outside [0, ${P})`);
+    }
+    for (let i = 0; i < B * q; i++)
+      if (queries[i] >= P) throw new OpInputError(op, `query position ${queries[i]} at ${i} is outside [0, ${P})`);
+    for (let b = 0; b < B; b++)
+      if (c.len[b] + m > S)
+        throw new OpInputError(op, `row ${b} holds ${c.len[b]} slots; ${m} more do not fit the cache's ${S}`);
+    const classes = input.classes ?? new Uint32Array(B).fill(this.nullClass);
+    if (classes.length !== B) throw new OpInputError(op, `classes has ${classes.length} entries, expected ${B}`);
+    for (const k of classes)
+      if (k > this.nullClass) throw new OpInputError(op, `class ${k} is outside [0, ${this.nullClass}]`);
+    const maskC = new Uint32Array(B * m * S),
+      maskQ = new Uint32Array(B * q * S);
+    for (let b = 0; b < B; b++) {
+      const n = c.len[b];
+      for (let i = 0; i < m; i++) maskC.fill(1, (b * m + i) * S, (b * m + i) * S + n + i + 1);
+      for (let j = 0; j < q; j++) {
+        const seen = input.visible ? input.visible[b * q + j] : n + m - q + 1 + j;
+        if (!(seen <= n + m))
+          throw new OpInputError(op, `row ${b}, query ${j}: sees ${seen} slots, the row holds ${n + m}`);
+        maskQ.fill(1, (b * q + j) * S, (b * q + j) * S + seen);
+      }
+    }
+    return { classes, maskC, maskQ };
+  }
+
+  private decodeUnscoped(cache: DecodeCache, input: DecodeInput): Tensor {
+    const op = 'decode';
+    if (this.disposed) throw new OpInputError(op, `model ${this.name} was disposed`);
+    if (!(cache instanceof TransformerCache) || cache.owner !== this)
+      throw new OpInputError(op, `the cache was not created by ${this.name}.createCache`);
+    if (cache.disposed) throw new OpInputError(op, 'the cache was disposed');
+    const c = cache;
+    const { m, q } = input;
+    const B = c.batch,
+      S = c.capacity,
+      d = this.arch.d_model,
+      H = this.arch.n_heads,
+      D = d / H;
+    this.checkFits(B, Math.max(m, q));
+    const { classes, maskC, maskQ } = this.planDecode(c, input);
+    const be = this.backend;
+    const eps = this.arch.norm_eps;
+    // every upload first, so the pass is encoded as one command list
+    be.write(c.offsets, c.len);
+    const perRow = (n: number) => {
+      const x = new Uint32Array(B * n);
+      for (let b = 0; b < B; b++) x.fill(classes[b], b * n, (b + 1) * n);
+      return x;
+    };
+    const clsQ = be.tensor(perRow(q), [B, q]);
+    const posQ = be.tensor(input.queries, [B, q]);
+    const mQ = be.tensor(maskQ, [B, q, S]);
+    const tok = m ? be.tensor(input.tokens, [B, m]) : null;
+    const clsT = m ? be.tensor(perRow(m), [B, m]) : null;
+    const posT = m ? be.tensor(input.positions, [B, m]) : null;
+    const mC = m ? be.tensor(maskC, [B, m, S]) : null;
+    let h: Tensor | null = null;
+    if (tok && clsT) {
+      const e = be.embedding(tok, this.W('tok_emb.weight')),
+        ce = be.embedding(clsT, this.W('cls_emb.weight'));
+      h = be.add(e, ce);
+      for (const t of [e, ce, tok, clsT]) be.free(t);
+    }
+    const cq = be.embedding(clsQ, this.W('cls_emb.weight'));
+    let g = be.add(cq, this.W('q_emb'));
+    for (const t of [cq, clsQ]) be.free(t);
+    for (let l = 0; l < c.layers; l++) {
+      const blk = this.blocks[l];
+      const K = c.k[l],
+        V = c.v[l];
+      if (h && posT && mC) {
+        // content stream of the appended tokens: their keys/values into the cache, then attend to it
+        const a = be.layerNorm(h, blk.ln1w, blk.ln1b, { eps });
+        const k = this.ropedHeads(a, blk.wk, blk.bk, posT, B, m);
+        const v0 = be.matmul(a, blk.wv, { transB: true, bias: blk.bv });
+        be.kvWrite(K, k, c.offsets);
+        be.kvWrite(V, be.reshape(v0, [B, m, H, D]), c.offsets);
+        const qh = this.ropedHeads(a, blk.wq, blk.bq, posT, B, m);
+        const att = this.attnOut(blk, qh, K, V, mC, B, m);
+        const h2 = be.add(h, att);
+        const h3 = this.mlp(blk, h2);
+        for (const t of [a, k, v0, qh, att, h2, h]) be.free(t);
+        h = h3;
+      }
+      // query stream: attends to the cache's slots as its mask allows
+      const bq = be.layerNorm(g, blk.ln1w, blk.ln1b, { eps });
+      const qg = this.ropedHeads(bq, blk.wq, blk.bq, posQ, B, q);
+      const att = this.attnOut(blk, qg, K, V, mQ, B, q);
+      const g2 = be.add(g, att);
+      const g3 = this.mlp(blk, g2);
+      for (const t of [bq, qg, att, g2, g]) be.free(t);
+      g = g3;
+    }
+    const gf = be.layerNorm(g, this.W('ln_f.weight'), this.W('ln_f.bias'), { eps });
+    const logits = be.matmul(gf, this.W('head.weight'), { transB: true, bias: this.W('head.bias') });
+    for (const t of [gf, g, posQ, mQ]) be.free(t);
+    for (const t of [h, posT, mC]) if (t) be.free(t);
+    for (let b = 0; b < B; b++) c.len[b] += m;
     return logits;
   }
 
