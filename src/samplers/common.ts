@@ -234,10 +234,7 @@ export async function stepLogits(
   if (r.guidance !== 1 && r.guidance !== 0) {
     const lu = await model.forward({ ...input, classes: r.uncond });
     passes = 2;
-    const a = be.scale(lu, 1 - r.guidance);
-    const b = be.scale(lc, r.guidance);
-    logits = be.add(a, b);
-    for (const t of [lu, lc, a, b]) be.free(t);
+    logits = combineGuidance(be, lc, lu, r.guidance);
   }
   if (maskBias) {
     const biased = be.add(logits, maskBias);
@@ -245,6 +242,15 @@ export async function stepLogits(
     logits = biased;
   }
   return { logits, passes };
+}
+
+/** Classifier-free guidance l_u + s·(l_c − l_u) as (1 − s)·l_u + s·l_c; frees both inputs. */
+export function combineGuidance(be: Backend, lc: Tensor, lu: Tensor, s: number): Tensor {
+  const a = be.scale(lu, 1 - s);
+  const b = be.scale(lc, s);
+  const out = be.add(a, b);
+  for (const t of [lu, lc, a, b]) be.free(t);
+  return out;
 }
 
 /** (V) bias with −inf at [MASK], so it is never drawn; null when the model has no [MASK]. */

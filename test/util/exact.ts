@@ -113,7 +113,7 @@ export async function sequentialDistribution(
   model: Model,
   L: number,
   order: Uint32Array,
-  o: { temperature?: number; classId?: number } = {},
+  o: { temperature?: number; classId?: number; guidance?: number; topK?: number } = {},
 ): Promise<Float64Array> {
   const R = model.vocabSize - 1,
     V = model.vocabSize,
@@ -123,21 +123,33 @@ export async function sequentialDistribution(
     for (let i = 0; i < L; i++) tokens[idx * L + i] = Math.floor(idx / R ** (L - 1 - i)) % R;
   const orders = new Uint32Array(n * L);
   for (let idx = 0; idx < n; idx++) orders.set(order, idx * L);
-  const cls = o.classId ?? model.nullClass;
-  const logits = (await model.backend.read(
-    await model.forward({ tokens, batch: n, length: L, classes: new Uint32Array(n).fill(cls), order: orders }),
-  )) as Float32Array;
+  const run = async (cls: number) =>
+    (await model.backend.read(
+      await model.forward({ tokens, batch: n, length: L, classes: new Uint32Array(n).fill(cls), order: orders }),
+    )) as Float32Array;
+  const s = o.guidance ?? 1;
+  const lc = await run(s === 0 ? model.nullClass : (o.classId ?? model.nullClass));
+  const lu = s !== 1 && s !== 0 ? await run(model.nullClass) : lc;
   const T = o.temperature ?? 1;
   const out = new Float64Array(n);
+  const z = new Float64Array(R);
   for (let idx = 0; idx < n; idx++) {
     let lp = 0;
     for (let i = 0; i < L; i++) {
-      const row = logits.subarray((idx * L + i) * V, (idx * L + i + 1) * V);
+      const at = (idx * L + i) * V;
+      for (let v = 0; v < R; v++) z[v] = (lu[at + v] + s * (lc[at + v] - lu[at + v])) / T;
+      // top-k: keep the k largest (random toy logits have no ties)
+      const kth = o.topK ? [...z].sort((a, b) => b - a)[Math.min(o.topK, R) - 1] : -Infinity;
+      const x = tokens[idx * L + i];
+      if (z[x] < kth) {
+        lp = -Infinity;
+        break;
+      }
       let m = -Infinity;
-      for (let v = 0; v < R; v++) m = Math.max(m, row[v] / T);
-      let z = 0;
-      for (let v = 0; v < R; v++) z += Math.exp(row[v] / T - m);
-      lp += row[tokens[idx * L + i]] / T - m - Math.log(z);
+      for (let v = 0; v < R; v++) if (z[v] >= kth) m = Math.max(m, z[v]);
+      let sum = 0;
+      for (let v = 0; v < R; v++) if (z[v] >= kth) sum += Math.exp(z[v] - m);
+      lp += z[x] - m - Math.log(sum);
     }
     out[idx] = Math.exp(lp);
   }

@@ -1,0 +1,318 @@
+/**
+ * Speculative decoding (Leviathan et al. arXiv 2211.17192; Chen et al. arXiv 2302.01318) for two-stream
+ * models decoded in a fixed order σ (prompt positions first, then the free positions left to right —
+ * plain left-to-right generation when the prompt is a prefix), on KV caches.
+ *
+ * Each round, per row with d tokens decided: the draft proposes x̃_0 … x̃_{k−1} one cached pass each
+ * (q_j = draft(· | x_σ(<d), x̃_<j)); the target verifies them in ONE cached pass that appends the
+ * drafts and queries ranks d … d + k (p_j = target(· | x_σ(<d), x̃_<j)). For j = 0, 1, …: accept x̃_j
+ * with probability min(1, p_j(x̃_j)/q_j(x̃_j)); at the first rejection draw from
+ * normalize(max(p_j − q_j, 0)) and stop; if all k are accepted, draw a bonus token from p_k. The joint
+ * law of the output is the target's sequential law exactly, under temperature, top-k/top-p (applied to
+ * both p and q: the target law is the truncated one) and guidance (both models guided with the same s).
+ * A rejection rolls both caches back in O(1) (`truncate`); nothing is recomputed.
+ *
+ * Draft: another model with the target's vocabulary, tokenizer and classes on the same backend (e.g.
+ * text-asarm-draft, distilled from text-asarm), or the target itself with only its first `layers`
+ * blocks (self-speculation). Accept/reject runs on the host in f64 from read-back logits: each draft
+ * pass reads (batch, V) floats and the verify pass (batch, k + 1, V).
+ */
+import { OpInputError, SamplerConfigError } from '../errors.js';
+import { knobOption } from '../knobs/registry.js';
+import type { TransformerArchitecture } from '../models/manifest.js';
+import type { Model } from '../models/model.js';
+import { categoricalProbs } from '../reference/categorical.js';
+import {
+  initialTokens,
+  knobsOf,
+  makeMaskBias,
+  now,
+  PositionRng,
+  resolveCommon,
+  type CommonOptions,
+  type SampleResult,
+} from './common.js';
+import { CachedDecoder } from './decoder.js';
+
+export interface SpeculativeOptions extends CommonOptions {
+  /** the draft: another model (same vocabulary, tokenizer, classes, backend) or the target's first `layers` blocks */
+  draftModel: Model | { layers: number };
+  /** tokens drafted per round, k ≥ 1 (default 4) */
+  draft?: number;
+  /**
+   * @internal A deliberately wrong variant for the statistical tests: on rejection draw from p_j instead
+   * of the residual. Never use it to sample.
+   */
+  unsafeSkipResidual?: boolean;
+}
+
+export interface SpeculativeResult extends SampleResult {
+  /** the order σ of each row (batch, length) */
+  order: Uint32Array;
+  /** target passes per row (the verify passes that worked on it, with the prefill), and tokens it generated */
+  rowNfe: Uint32Array;
+  rowTokens: Uint32Array;
+  /** draft passes over the batch (`nfe` counts the target's) */
+  draftNfe: number;
+  rounds: number;
+  /** drafted tokens verified, and accepted */
+  proposed: number;
+  accepted: number;
+}
+
+/** u ∈ [0, 1) for (row, round, rank, purpose): 0 draft draw, 1 accept test, 2 residual, 3 bonus / first token. */
+function counter(round: number, rank: number, L: number, purpose: number): number {
+  return ((round * L + rank) * 4 + purpose) >>> 0;
+}
+
+function drawFrom(p: Float64Array, u: number): number {
+  let c = 0;
+  for (let v = 0; v < p.length; v++) {
+    c += p[v];
+    if (u < c) return v;
+  }
+  for (let v = p.length - 1; v >= 0; v--) if (p[v] > 0) return v; // u ≥ Σp by rounding
+  return 0;
+}
+
+function checkDraft(target: Model, o: SpeculativeOptions, L: number): { model: Model; layers?: number } {
+  const d = o.draftModel as Model | { layers: number } | undefined;
+  if (!d || typeof d !== 'object')
+    throw new SamplerConfigError('draftModel', 'a draft model or { layers } of the target', d);
+  if ('layers' in d && !('forward' in d)) {
+    const n = (target.manifest.architecture as TransformerArchitecture).n_layers;
+    if (!Number.isInteger(d.layers) || d.layers < 1 || d.layers > n)
+      throw new SamplerConfigError('draftModel', `{ layers } in [1, ${n}] (the target's first blocks)`, d.layers);
+    return { model: target, layers: d.layers };
+  }
+  const m = d as Model;
+  if (m.backend !== target.backend)
+    throw new SamplerConfigError('draftModel', `a model on the target's backend (${target.backend.name})`, m.name);
+  if (m.attention !== 'two-stream' || !m.decode)
+    throw new SamplerConfigError('draftModel', 'a two-stream model with incremental decoding', m.name);
+  const tv = JSON.stringify(target.manifest.tokenizer.vocab),
+    dv = JSON.stringify(m.manifest.tokenizer.vocab);
+  if (m.vocabSize !== target.vocabSize || tv !== dv || m.maskId !== target.maskId)
+    throw new SamplerConfigError('draftModel', `a model with ${target.name}'s vocabulary and tokenizer`, m.name);
+  if (m.numClasses !== target.numClasses || m.nullClass !== target.nullClass)
+    throw new SamplerConfigError('draftModel', `a model with ${target.name}'s classes`, m.name);
+  if (m.maxLength < L) throw new SamplerConfigError('draftModel', `a model that takes length ${L}`, m.name);
+  return { model: m };
+}
+
+export async function sampleSpeculative(target: Model, o: SpeculativeOptions): Promise<SpeculativeResult> {
+  if (target.attention !== 'two-stream' || !target.decode)
+    throw new OpInputError('sampleSpeculative', `model ${target.name} is not a two-stream model with a KV cache`);
+  const r = resolveCommon(target, o);
+  const { batch: B, length: L } = r;
+  const draft = checkDraft(target, o, L);
+  const k = knobOption('draft', o.draft, 'asarm', 'speculative', { maxLength: L });
+  const V = target.vocabSize,
+    be = target.backend;
+  const filler = target.maskId ?? 0;
+  const knobs = { temperature: r.temperature, topK: r.topK, topP: r.topP };
+  const rng = new PositionRng(r.key, 3);
+  // σ: prompt positions first, then the free ones left to right
+  const order = new Uint32Array(B * L);
+  const dec = new Uint32Array(B); // decided ranks per row
+  for (let b = 0; b < B; b++) {
+    const fixed = r.fixed.subarray(b * L, (b + 1) * L);
+    const pos = [...Array(L).keys()];
+    const row = [...pos.filter((p) => fixed[p] >= 0), ...pos.filter((p) => fixed[p] < 0)];
+    order.set(row, b * L);
+    dec[b] = row.filter((p) => fixed[p] >= 0).length;
+  }
+  const nPrompt = dec.slice();
+  const { tokens } = initialTokens(r, filler);
+  const at = (b: number, rank: number) => tokens[b * L + order[b * L + rank]];
+  const posOf = (b: number, rank: number) => (rank < L ? order[b * L + rank] : 0); // 0: padding, never seen
+  const maskBias = makeMaskBias(target);
+  const cap = L + k + 1;
+  let tgt: CachedDecoder | null = null,
+    dft: CachedDecoder | null = null;
+  const rowNfe = new Uint32Array(B),
+    rowTokens = new Uint32Array(B);
+  const stepTimesMs: number[] = [];
+  let nfe = 0,
+    draftNfe = 0,
+    rounds = 0,
+    proposed = 0,
+    accepted = 0;
+  try {
+    tgt = new CachedDecoder(target, r, maskBias, cap);
+    dft = new CachedDecoder(draft.model, r, maskBias, cap, draft.layers);
+    const readRows = async (t: import('../backend/tensor.js').Tensor) => {
+      const x = (await be.read(t)) as Float32Array;
+      be.free(t);
+      return x;
+    };
+    // prefill: every decided rank but the last goes into both caches; rows without a prompt draw rank 0
+    const t0 = now();
+    const m0 = Math.max(0, ...Array.from(nPrompt, (n) => n - 1));
+    const tok0 = new Uint32Array(B * m0).fill(filler),
+      pos0 = new Uint32Array(B * m0);
+    for (let b = 0; b < B; b++)
+      for (let i = 0; i < nPrompt[b] - 1; i++) {
+        tok0[b * m0 + i] = at(b, i);
+        pos0[b * m0 + i] = posOf(b, i);
+      }
+    const empty = [...Array(B).keys()].filter((b) => nPrompt[b] === 0);
+    const q0 = new Uint32Array(B),
+      vis0 = new Uint32Array(B);
+    for (let b = 0; b < B; b++) q0[b] = posOf(b, nPrompt[b] === 0 ? 0 : L);
+    if (m0 > 0 || empty.length) {
+      const l0 = await readRows(tgt.decode({ tokens: tok0, positions: pos0, m: m0, queries: q0, q: 1, visible: vis0 }));
+      nfe += tgt.passesPerCall;
+      for (let b = 0; b < B; b++) rowNfe[b] += tgt.passesPerCall;
+      for (const b of empty) {
+        const p = categoricalProbs(l0.subarray(b * V, (b + 1) * V), knobs);
+        tokens[b * L + order[b * L]] = drawFrom(p, rng.uniform(b, counter(0, 0, L, 3)));
+        dec[b] = 1;
+        rowTokens[b] = 1;
+      }
+    }
+    if (m0 > 0) {
+      be.free(dft.decode({ tokens: tok0, positions: pos0, m: m0, queries: q0, q: 1, visible: vis0 }));
+      draftNfe += dft.passesPerCall;
+    }
+    for (let b = 0; b < B; b++) {
+      const keep = Math.max(nPrompt[b] - 1, 0);
+      tgt.truncate(b, keep);
+      dft.truncate(b, keep);
+    }
+    stepTimesMs.push(now() - t0);
+    // decided ranks not yet in the draft's cache (2 after a round that accepted every draft)
+    const dPend = new Uint32Array(B).fill(1);
+    const q: Float64Array[][] = Array.from({ length: B }, () => []);
+    const drafts = new Uint32Array(B * k);
+    while (dec.some((d) => d < L)) {
+      const t1 = now();
+      rounds++;
+      const kb = Uint32Array.from(dec, (d) => (d < L ? Math.min(k, L - d) : 0));
+      const K = Math.max(...kb);
+      // draft: K cached passes, one token each
+      for (let i = 0; i < K; i++) {
+        const m = i === 0 ? Math.max(...Array.from(dPend, (p, b) => (kb[b] ? p : 1))) : 1;
+        const tok = new Uint32Array(B * m).fill(filler),
+          pos = new Uint32Array(B * m),
+          qpos = new Uint32Array(B),
+          vis = new Uint32Array(B);
+        const len = dft.lengths();
+        const took = new Uint32Array(B);
+        for (let b = 0; b < B; b++) {
+          if (i >= kb[b]) continue; // padding row: appends filler, rolled back below
+          if (i === 0)
+            for (let j = 0; j < dPend[b]; j++) {
+              const rank = dec[b] - dPend[b] + j;
+              tok[b * m + j] = at(b, rank);
+              pos[b * m + j] = posOf(b, rank);
+            }
+          else {
+            tok[b] = drafts[b * k + i - 1];
+            pos[b] = posOf(b, dec[b] + i - 1);
+          }
+          took[b] = i === 0 ? dPend[b] : 1;
+          qpos[b] = posOf(b, dec[b] + i);
+          vis[b] = len[b] + took[b];
+        }
+        const ql = await readRows(dft.decode({ tokens: tok, positions: pos, m, queries: qpos, q: 1, visible: vis }));
+        draftNfe += dft.passesPerCall;
+        for (let b = 0; b < B; b++) {
+          dft.truncate(b, len[b] + took[b]);
+          if (i >= kb[b]) continue;
+          const qi = categoricalProbs(ql.subarray(b * V, (b + 1) * V), knobs);
+          q[b][i] = qi;
+          drafts[b * k + i] = drawFrom(qi, rng.uniform(b, counter(rounds, dec[b] + i, L, 0)));
+        }
+      }
+      // verify: one target pass appends the pending token and the drafts, queries ranks d … d + K
+      const m = K + 1;
+      const tok = new Uint32Array(B * m).fill(filler),
+        pos = new Uint32Array(B * m),
+        qpos = new Uint32Array(B * m),
+        vis = new Uint32Array(B * m);
+      for (let b = 0; b < B; b++) {
+        if (!kb[b]) continue;
+        tok[b * m] = at(b, dec[b] - 1);
+        pos[b * m] = posOf(b, dec[b] - 1);
+        for (let j = 0; j < kb[b]; j++) {
+          tok[b * m + 1 + j] = drafts[b * k + j];
+          pos[b * m + 1 + j] = posOf(b, dec[b] + j);
+        }
+        for (let j = 0; j <= kb[b] && dec[b] + j < L; j++) {
+          qpos[b * m + j] = posOf(b, dec[b] + j);
+          vis[b * m + j] = dec[b] + j;
+        }
+      }
+      const tlen = tgt.lengths();
+      const pl = await readRows(tgt.decode({ tokens: tok, positions: pos, m, queries: qpos, q: m, visible: vis }));
+      nfe += tgt.passesPerCall;
+      for (let b = 0; b < B; b++) {
+        if (!kb[b]) {
+          tgt.truncate(b, tlen[b]);
+          continue;
+        }
+        rowNfe[b] += tgt.passesPerCall;
+        const d = dec[b];
+        const pAt = (j: number) => categoricalProbs(pl.subarray((b * m + j) * V, (b * m + j + 1) * V), knobs);
+        let a = 0;
+        let next = -1;
+        for (; a < kb[b]; a++) {
+          const x = drafts[b * k + a];
+          const p = pAt(a),
+            qa = q[b][a];
+          proposed++;
+          if (rng.uniform(b, counter(rounds, d + a, L, 1)) < Math.min(1, qa[x] > 0 ? p[x] / qa[x] : 0)) {
+            accepted++;
+            tokens[b * L + order[b * L + d + a]] = x;
+            continue;
+          }
+          let res = p;
+          if (!o.unsafeSkipResidual) {
+            res = new Float64Array(V);
+            let z = 0;
+            for (let v = 0; v < V; v++) z += res[v] = Math.max(p[v] - qa[v], 0);
+            for (let v = 0; v < V; v++) res[v] /= z;
+          }
+          next = drawFrom(res, rng.uniform(b, counter(rounds, d + a, L, 2)));
+          break;
+        }
+        if (next < 0 && d + kb[b] < L) next = drawFrom(pAt(kb[b]), rng.uniform(b, counter(rounds, d + kb[b], L, 3)));
+        if (next >= 0) tokens[b * L + order[b * L + d + a]] = next;
+        const made = a + (next >= 0 ? 1 : 0);
+        // the target holds the pending token and the accepted drafts; the draft what it drafted up to those
+        tgt.truncate(b, d + a);
+        dft.truncate(b, d + Math.min(a, kb[b] - 1));
+        dPend[b] = d + made - (d + Math.min(a, kb[b] - 1));
+        dec[b] = d + made;
+        rowTokens[b] += made;
+      }
+      stepTimesMs.push(now() - t1);
+      o.onStep?.({ step: rounds, nfe, tokens: tokens.slice() });
+    }
+  } finally {
+    tgt?.dispose();
+    dft?.dispose();
+    if (maskBias) be.free(maskBias);
+  }
+  return {
+    samples: tokens,
+    batch: B,
+    length: L,
+    nfe,
+    stepTimesMs,
+    backend: be.name,
+    order,
+    rowNfe,
+    rowTokens,
+    draftNfe,
+    rounds,
+    proposed,
+    accepted,
+    knobs: knobsOf(r, {
+      sampler: 'speculative',
+      draft: k,
+      draftModel: 'layers' in o.draftModel && !('forward' in o.draftModel) ? `self:${draft.layers}` : draft.model.name,
+    }),
+  };
+}
