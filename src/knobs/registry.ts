@@ -60,6 +60,7 @@ export type KnobName =
   | 'eta'
   | 'order'
   | 'reuseLogits'
+  | 'kvCache'
   | 'noiseTemperature'
   | 'clip'
   | 'guidanceLo'
@@ -342,6 +343,17 @@ export const KNOBS: readonly KnobDef[] = [
     uses: { mdm: ['ancestral'] },
     sweep: true,
     help: 'skip the network when no token changed since the last pass (exact)',
+  },
+  {
+    name: 'kvCache',
+    attribute: 'kv-cache',
+    flag: 'kv-cache',
+    label: 'KV cache',
+    type: 'boolean',
+    default: true,
+    uses: { asarm: ['sequential'] },
+    sweep: true,
+    help: 'sequential: decode on a KV cache (one new token per pass) instead of recomputing the sequence',
   },
   {
     name: 'noiseTemperature',

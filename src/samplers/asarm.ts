@@ -20,6 +20,8 @@ import { OpInputError, SamplerConfigError } from '../errors.js';
 import { knobOption } from '../knobs/registry.js';
 import type { Model } from '../models/model.js';
 import { DRAFT_MARK } from './draft-marks.js';
+import type { Tensor } from '../backend/tensor.js';
+import { CachedDecoder } from './decoder.js';
 import { categoricalProbs } from '../reference/categorical.js';
 import {
   initialTokens,
@@ -42,6 +44,12 @@ export interface AsarmOptions extends CommonOptions {
    * per row
    */
   order?: Uint32Array;
+  /**
+   * sequential: decode on the model's KV cache — one pass appends the last token and predicts the next,
+   * instead of recomputing all L positions (default: on where the model has one). Same law; the draws
+   * use other random counters than the uncached path, so a seed's samples differ between the two.
+   */
+  kvCache?: boolean;
 }
 
 export interface AsarmResult extends SampleResult {
@@ -122,8 +130,13 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
   const drawn = be.empty([B * L], 'u32');
   const probsAt = (logits: Float32Array, b: number, pos: number) =>
     categoricalProbs(logits.subarray((b * L + pos) * V, (b * L + pos + 1) * V), knobs);
+  const cached =
+    o.sampler === 'sequential' && knobOption('kvCache', o.kvCache, 'asarm', 'sequential') && !!model.decode;
   try {
-    while ([...n].some((x) => x < L)) {
+    if (cached) {
+      nfe = await sequentialCached(model, r, order, nPrompt, tokens, maskBias, rowNfe, rowTokens, stepTimesMs, o);
+    }
+    while (!cached && [...n].some((x) => x < L)) {
       const t0 = now();
       const active = [...Array(B).keys()].filter((b) => n[b] < L);
       const marks = o.onStep && o.sampler === 'assd' ? new Uint8Array(B * L) : undefined;
@@ -240,6 +253,86 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
     rowTokens,
     proposed: o.sampler === 'assd' ? proposed : undefined,
     accepted: o.sampler === 'assd' ? accepted : undefined,
-    knobs: knobsOf(r, { sampler: o.sampler, draft: o.sampler === 'assd' ? k : undefined }),
+    knobs: knobsOf(r, {
+      sampler: o.sampler,
+      draft: o.sampler === 'assd' ? k : undefined,
+      kvCache: o.sampler === 'sequential' ? cached : undefined,
+    }),
   };
+}
+
+/**
+ * Sequential sampling on a KV cache: a prefill pass appends each row's prompt and predicts its first
+ * free rank; every later pass appends the token just drawn and predicts the next (ragged rows: a
+ * finished row appends a filler and is rolled back). Draws: the categorical op on (batch, V) logits,
+ * counter = pass index. Returns the NFE.
+ */
+async function sequentialCached(
+  model: Model,
+  r: ReturnType<typeof resolveCommon>,
+  order: Uint32Array,
+  nPrompt: Uint32Array,
+  tokens: Uint32Array,
+  maskBias: Tensor | null,
+  rowNfe: Uint32Array,
+  rowTokens: Uint32Array,
+  stepTimesMs: number[],
+  o: AsarmOptions,
+): Promise<number> {
+  const { batch: B, length: L } = r;
+  const V = model.vocabSize,
+    be = model.backend,
+    filler = model.maskId ?? 0;
+  const dec = new CachedDecoder(model, r, maskBias, L + 1);
+  const n = Uint32Array.from(nPrompt);
+  let nfe = 0;
+  try {
+    for (let pass = 0; n.some((x) => x < L); pass++) {
+      const t0 = now();
+      const m = pass === 0 ? Math.max(...nPrompt) : 1;
+      const tok = new Uint32Array(B * m).fill(filler),
+        pos = new Uint32Array(B * m),
+        qpos = new Uint32Array(B),
+        vis = new Uint32Array(B);
+      const len = dec.lengths();
+      const took = new Uint32Array(B);
+      for (let b = 0; b < B; b++) {
+        if (n[b] >= L) continue; // finished: appends a filler, rolled back below
+        took[b] = pass === 0 ? nPrompt[b] : 1;
+        for (let i = 0; i < took[b]; i++) {
+          const rank = n[b] - took[b] + i;
+          pos[b * m + i] = order[b * L + rank];
+          tok[b * m + i] = tokens[b * L + pos[b * m + i]];
+        }
+        qpos[b] = order[b * L + n[b]];
+        vis[b] = len[b] + took[b];
+      }
+      const logits = dec.decode({ tokens: tok, positions: pos, m, queries: qpos, q: 1, visible: vis });
+      nfe += dec.passesPerCall;
+      for (let b = 0; b < B; b++) dec.truncate(b, len[b] + took[b]);
+      const d = be.categorical(be.reshape(logits, [B, V]), {
+        seed: r.seed,
+        counter: pass,
+        temperature: r.temperature,
+        topK: r.topK,
+        topP: r.topP,
+        precision: r.precision,
+      });
+      be.free(logits);
+      const got = (await be.read(d)) as Uint32Array;
+      be.free(d);
+      for (let b = 0; b < B; b++) {
+        if (n[b] >= L) continue;
+        tokens[b * L + order[b * L + n[b]]] = got[b];
+        n[b]++;
+        rowNfe[b] += dec.passesPerCall;
+        rowTokens[b]++;
+      }
+      stepTimesMs.push(now() - t0);
+      o.onStep?.({ step: pass + 1, nfe, tokens: tokens.slice() });
+    }
+  } finally {
+    dec.dispose();
+  }
+  return nfe;
 }

@@ -34,11 +34,36 @@ describe('AS-ARM samplers match the exact sequential distribution', () => {
     expect(Math.max(...p) / Math.min(...p)).toBeGreaterThan(20);
   });
 
-  it('sequential: χ² fit, one pass per token', async () => {
-    const { res, chi } = await fit({ sampler: 'sequential' });
+  it.each([[true], [false]])('sequential (KV cache %s): χ² fit, one pass per token', async (kvCache) => {
+    const { res, chi } = await fit({ sampler: 'sequential', kvCache });
     expect(chi.pValue).toBeGreaterThan(0.01);
     expect(res.nfe).toBe(L);
+    expect(res.knobs.kvCache).toBe(kvCache);
     expect(res.rowNfe.every((v, b) => v === res.rowTokens[b])).toBe(true);
+  });
+
+  it('sequential on the KV cache with a prompt, ragged rows: the prompt is kept, the law given it', async () => {
+    // row-dependent prompts (0, 1 or 2 fixed positions), σ = prompt first then the rest in sigma's order
+    const prompt = new Int32Array(N * L).fill(-1);
+    for (let b = 0; b < N; b++) {
+      if (b % 3 >= 1) prompt[b * L + 2] = 1;
+      if (b % 3 === 2) prompt[b * L + 0] = 0;
+    }
+    const res = await sampleAsarm(model, { batch: N, length: L, seed: 5, sampler: 'sequential', prompt, order: sigma });
+    const p = await sequentialDistribution(model, L, sigma);
+    for (const g of [1, 2]) {
+      const keep = (i: number) => Math.floor(i / R) % R === 1 && (g === 1 || Math.floor(i / R ** 3) === 0);
+      const cond = p.map((v, i) => (keep(i) ? v : 0));
+      const z = cond.reduce((a, b) => a + b, 0);
+      const counts = new Array(R ** L).fill(0);
+      for (let b = g; b < N; b += 3) counts[sequenceIndex(res.samples, b, L, R)]++;
+      expect(
+        chiSquare(
+          counts,
+          cond.map((v) => v / z),
+        ).pValue,
+      ).toBeGreaterThan(0.01);
+    }
   });
 
   it.each([[2], [3], [4]])('ASSD with draft %i: χ² fit and NFE ≤ tokens on every row', async (draft) => {

@@ -77,7 +77,13 @@ const TEXT: TextCase[] = [
     name: 'asarm sequential',
     model: 'text-asarm',
     family: 'asarm',
-    options: { sampler: 'sequential', batch: 2, length: L, seed: 1, classId: 1 },
+    options: { sampler: 'sequential', batch: 2, length: L, seed: 1, classId: 1, kvCache: false },
+  },
+  {
+    name: 'asarm sequential on the KV cache, guided',
+    model: 'text-asarm',
+    family: 'asarm',
+    options: { sampler: 'sequential', batch: 2, length: L, seed: 1, classId: 1, guidance: 2, kvCache: true },
   },
   {
     name: 'asarm assd',
