@@ -41,7 +41,7 @@ export function readKnobFlags(
     if (text === undefined) continue;
     if (!appliesTo(k, kind, sampler))
       throw new UsageError(`--${k.flag} does not apply to the ${sampler} sampler (${usedBy(k)})`);
-    const r = resolveKnob(k, kind, ctx, k.flag);
+    const r = resolveKnob(k, kind, { ...ctx, sampler }, k.flag);
     const v = parseKnobText(r, text);
     const e = checkKnobValue(r, v);
     if (e) throw e;

@@ -38,6 +38,8 @@ export type Bound = number | { model: 'maxLength' | 'vocab' | 'timesteps'; other
 
 /** What a model tells the knobs: the bounds that depend on it. */
 export interface KnobContext {
+  /** the sampler, where a knob's range depends on it (`minBySampler`) */
+  sampler?: string;
   maxLength?: number;
   vocab?: number;
   timesteps?: number;
@@ -88,6 +90,8 @@ export interface KnobDef extends KnobFace {
   /** CLI flag (without "--"); absent = not on the command line */
   flag?: string;
   type: 'int' | 'number' | 'select' | 'boolean' | 'text';
+  /** a sampler whose minimum differs from `min` (ASSD's draft k ≥ 2, speculative's ≥ 1) */
+  minBySampler?: Readonly<Record<string, number>>;
   /** min is excluded (top-p > 0) */
   minOpen?: boolean;
   /** select: [value, label] (the sampler and class selects take theirs from the model) */
@@ -284,12 +288,13 @@ export const KNOBS: readonly KnobDef[] = [
     label: 'draft k',
     type: 'int',
     min: 1,
+    minBySampler: { assd: 2 },
     max: { model: 'maxLength', otherwise: 128 },
     default: 4,
     uses: { asarm: ['assd', 'speculative'] },
     input: true,
     sweep: true,
-    help: 'tokens drafted per round (ASSD: ≥ 2, its first draft is exact)',
+    help: 'tokens drafted per round (ASSD keeps its first draft exact, so k ≥ 2 there)',
   },
   {
     name: 'precision',
@@ -505,7 +510,7 @@ export function resolveKnob(
     key,
     label: f.label,
     type: k.type,
-    min: resolveBound(f.min, ctx),
+    min: (ctx.sampler !== undefined ? k.minBySampler?.[ctx.sampler] : undefined) ?? resolveBound(f.min, ctx),
     max: resolveBound(f.max, ctx),
     minOpen: k.minOpen,
     options: k.options,
@@ -527,7 +532,7 @@ export function knobOption<T extends number | string | boolean>(
 ): T {
   const k = BY_NAME.get(name)!;
   const v = value ?? (knobDefault(name, kind, sampler) as T | undefined);
-  const r = resolveKnob(k, kind, ctx, name);
+  const r = resolveKnob(k, kind, { ...ctx, sampler }, name);
   if (k.valid) {
     if (k.valid.min !== undefined) r.min = resolveBound(k.valid.min, ctx);
     if (k.valid.max !== undefined) r.max = resolveBound(k.valid.max, ctx);

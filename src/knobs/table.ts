@@ -24,7 +24,10 @@ function range(k: KnobDef, kind: ModelKind): string {
   const f = { ...k, ...k.byKind?.[kind] };
   const lo = `${k.minOpen ? '(' : '['}${bound(f.min)}`;
   const hi = f.max === undefined ? '∞)' : `${bound(f.max)}]`;
-  return `${k.type === 'int' ? 'int' : 'number'} ${lo}, ${hi}`;
+  const by = Object.entries(k.minBySampler ?? {})
+    .map(([s, m]) => `; ${s} ≥ ${m}`)
+    .join('');
+  return `${k.type === 'int' ? 'int' : 'number'} ${lo}, ${hi}${by}`;
 }
 
 function value(d: KnobDef['default']): string {

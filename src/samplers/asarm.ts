@@ -85,8 +85,6 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
   if (o.sampler !== 'sequential' && o.sampler !== 'assd')
     throw new SamplerConfigError('sampler', "'sequential' or 'assd'", o.sampler);
   const k = o.sampler === 'assd' ? knobOption('draft', o.draft, 'asarm', 'assd', { maxLength: L }) : 1;
-  if (k < 2 && o.sampler === 'assd')
-    throw new SamplerConfigError('draft', `an integer in [2, ${L}] for ASSD (its first draft is exact)`, k);
   const filler = model.maskId ?? 0;
   const rng = new PositionRng(r.key, 2);
   // orders: prompt positions first (their content is known), then the free ones

@@ -55,7 +55,7 @@ export function knobsFor(info: ModelInfo, sampler: string): KnobSpec[] {
   const kind = modelKind(info);
   if (!kind) return [];
   const classes = conditionalClasses(info);
-  const ctx = { maxLength: info.maxLength, vocab: info.vocab?.length, timesteps: info.timesteps };
+  const ctx = { sampler, maxLength: info.maxLength, vocab: info.vocab?.length, timesteps: info.timesteps };
   return KNOBS.filter((k) => k.input && appliesTo(k, kind, sampler) && (!k.needsClass || classes.length > 0)).map(
     (k): KnobSpec => {
       const face = faceOf(k, kind);

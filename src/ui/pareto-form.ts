@@ -55,7 +55,7 @@ export function gridKnobs(kind: 'image' | 'text', sampler: string): GridKnob[] {
   for (const k of sweepKnobs(kinds, sampler)) {
     const on = kinds.find((m) => appliesTo(k, m, sampler))!;
     if (!k.input || k.grid === false || (k.type !== 'int' && k.type !== 'number')) continue;
-    const r = resolveKnob(k, on);
+    const r = resolveKnob(k, on, { sampler });
     out.push({
       name: k.name,
       attribute: k.attribute!,
