@@ -70,6 +70,7 @@ export const COMMANDS: CommandSpec[] = [
     examples: [
       'samplescope sample --model text-mdm --sampler fhs --n 8 --seed 1 --class moby',
       'samplescope sample --model text-asarm --temperature 0.8 --out samples.jsonl',
+      'samplescope sample --model text-asarm --sampler speculative --draft-model text-asarm-draft --draft 4 --class moby',
       'samplescope sample --model digits-diffusion --sampler ddim --steps 20 --class 3 --guidance 2 --out grid.png',
     ],
   },

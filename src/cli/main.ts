@@ -158,6 +158,23 @@ interface SamplePlan {
   classId?: number;
   out: OutputPlan;
   classifier?: string;
+  /** speculative decoding: the draft model's folder (loaded under the handle "draft") */
+  draft?: string;
+}
+
+/**
+ * The draft of a speculative run: --draft-model NAME (a folder or models/NAME), "self:N" (none to load),
+ * or by default the model made for this one (manifest `draft_for`) among the shipped models.
+ */
+async function draftDir(spec: unknown, target: string): Promise<string | undefined> {
+  if (typeof spec === 'string') return /^self:\d+$/.test(spec) ? undefined : modelDir(spec);
+  for (const m of MODELS_DIRS)
+    for (const name of existsSync(m) ? readdirSync(m).sort() : []) {
+      const f = `${m}${name}/manifest.json`;
+      if (existsSync(f) && (JSON.parse(readFileSync(f, 'utf8')) as { draft_for?: string }).draft_for === target)
+        return m + name;
+    }
+  return undefined;
 }
 
 async function prepareSample(flags: Flags): Promise<SamplePlan> {
@@ -201,6 +218,7 @@ async function prepareSample(flags: Flags): Promise<SamplePlan> {
     classId,
     out,
     classifier: clf === undefined ? undefined : modelDir(clf),
+    draft: sampler === 'speculative' ? await draftDir(knobs.draftModel, manifest.name) : undefined,
   };
 }
 
@@ -220,6 +238,11 @@ async function sampleCommand(flags: Flags, msg: Messages): Promise<number> {
     const t0 = performance.now();
     const info = await engine.loadModel(plan.dir, { id: 'model' });
     msg.info(await backendLine(engine, info.name, performance.now() - t0));
+    if (plan.draft) {
+      const d = await engine.loadModel(plan.draft, { id: 'draft' });
+      plan.knobs.draftModel = 'draft';
+      msg.info(`draft model: ${d.name}`);
+    }
     const mode = progressMode({ quiet: flags.has('quiet'), progress: flags.has('progress') });
     try {
       return plan.kind === 'image'

@@ -26,6 +26,7 @@ export const SAMPLERS: Record<ModelKind, [string, string][]> = {
   asarm: [
     ['assd', 'speculative (ASSD)'],
     ['sequential', 'sequential'],
+    ['speculative', 'speculative (draft model)'],
   ],
   image: [
     ['ddim', 'DDIM'],
@@ -63,6 +64,7 @@ export type KnobName =
   | 'order'
   | 'reuseLogits'
   | 'kvCache'
+  | 'draftModel'
   | 'noiseTemperature'
   | 'clip'
   | 'guidanceLo'
@@ -295,6 +297,17 @@ export const KNOBS: readonly KnobDef[] = [
     input: true,
     sweep: true,
     help: 'tokens drafted per round (ASSD keeps its first draft exact, so k ≥ 2 there)',
+  },
+  {
+    name: 'draftModel',
+    attribute: 'draft-model',
+    flag: 'draft-model',
+    label: 'draft model',
+    type: 'text',
+    optional: true,
+    uses: { asarm: ['speculative'] },
+    sweep: true,
+    help: 'the draft: a model (same vocabulary) or self:N, the first N blocks (default: its draft, else self)',
   },
   {
     name: 'precision',

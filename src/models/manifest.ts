@@ -171,6 +171,8 @@ export interface ModelManifest {
   ising?: IsingSpec;
   /** Text MaM models: the measured calibration of the marginal head (scripts/calibrate-mam.ts) */
   calibration?: MamCalibrationRecord;
+  /** Speculative drafts: the model this one was made to draft for (the engine's default draft for it) */
+  draft_for?: string;
 }
 
 /** A MaM head's calibration figures (src/metrics/mam-calibration.ts says what each one measures). */
@@ -350,6 +352,8 @@ export function validateManifest(m: unknown): AnyManifest {
   validateClasses(o, a.n_classes as number, true);
   validateFiles(o);
   if (o.calibration !== undefined) validateCalibration(o.calibration);
+  if (o.draft_for !== undefined && (typeof o.draft_for !== 'string' || !o.draft_for))
+    fail('manifest-draft', 'draft_for must be the name of the model this one drafts for');
   if (o.ising !== undefined) {
     const g = o.ising as Record<string, unknown>;
     if (typeof g !== 'object' || g === null || Array.isArray(g))

@@ -55,9 +55,13 @@ export interface SampleDoneDetail {
   texts?: string[];
   /** (n, H, W, C) in [0, 1] */
   images?: Float32Array;
-  /** ASSD: drafts proposed / accepted */
+  /** ASSD and speculative decoding: drafts proposed / accepted */
   proposed?: number;
   accepted?: number;
+  /** speculative decoding: the draft model's passes (`nfe` counts the target's) */
+  draftNfe?: number;
+  /** tokens generated per second of page wall time (text) */
+  tokensPerS?: number;
 }
 
 const DRAFT_CLASS: Record<number, string> = {
@@ -124,6 +128,11 @@ export class SampleScope extends LitElement {
   @property(knobProperty('precision')) precision = defaultOf<string>('precision');
   /** Images, DDIM: η ∈ [0, 1]. */
   @property(knobProperty('eta')) eta = defaultOf<number>('eta');
+  /**
+   * Speculative decoding: the draft model (name or URL, same vocabulary), or "self:N" (the target's first N
+   * blocks); empty = the engine's default (a loaded draft made for the model, else self).
+   */
+  @property({ attribute: 'draft-model' }) draftModel = '';
   /** Images: a few-step student model (name or URL) for the base → student hybrid; empty = off. */
   @property() student = '';
   /** Hybrid: base-model steps before the switch. */
@@ -322,9 +331,13 @@ export class SampleScope extends LitElement {
     return o;
   }
 
-  private buildText(info: ModelInfo): TextSampleRequest {
+  private async buildText(info: ModelInfo): Promise<TextSampleRequest> {
     const sampler = this.effectiveSampler as TextSampleRequest['sampler'];
     const o = this.knobRequest(info, sampler) as TextSampleRequest['options'];
+    if (sampler === 'speculative' && this.draftModel)
+      o.draftModel = /^self:\d+$/.test(this.draftModel)
+        ? this.draftModel
+        : (await modelFor(this.backend, resolveModelUrl(this.draftModel, this.modelsBase), this.origins())).id;
     o.length ??= info.maxLength!;
     // ancestral: tokens/step, when set, replaces the time grid
     if (sampler === 'ancestral') {
@@ -389,7 +402,7 @@ export class SampleScope extends LitElement {
         this.paint(r.images);
         detail = { nfe: r.nfe, ms: performance.now() - this.started, backend: r.backend, images: r.images };
       } else {
-        const req = this.buildText(info);
+        const req = await this.buildText(info);
         this.totalSteps = undefined;
         this.tokens = new Uint32Array(req.options.batch * req.options.length).fill(info.maskId ?? 0);
         this.emit('sample-start', { request: req });
@@ -398,14 +411,20 @@ export class SampleScope extends LitElement {
         });
         this.tokens = r.samples;
         this.fresh = undefined;
-        const spec = r as TextSampleResult & { proposed?: number; accepted?: number };
+        const spec = r as TextSampleResult & { proposed?: number; accepted?: number; draftNfe?: number };
+        const ms = performance.now() - this.started;
+        const p = req.options.prompt;
+        const fixed = p ? p.filter((t) => t >= 0).length * (p.length === r.length ? r.batch : 1) : 0;
+        const made = r.samples.length - fixed;
         detail = {
           nfe: r.nfe,
-          ms: performance.now() - this.started,
+          ms,
           backend: r.backend,
           texts: r.texts,
           proposed: spec.proposed,
           accepted: spec.accepted,
+          draftNfe: spec.draftNfe,
+          tokensPerS: made / (ms / 1000),
         };
       }
       this.fraction = 1;
@@ -633,7 +652,11 @@ export class SampleScope extends LitElement {
     const spec = d.proposed
       ? ` · drafts accepted ${d.accepted} / ${d.proposed} (${Math.round((100 * d.accepted!) / d.proposed)}%)`
       : '';
-    return html`<footer part="footer">NFE ${d.nfe} · ${(d.ms / 1000).toFixed(2)} s · ${this.backendLabel()}${spec}</footer>`;
+    const draft = d.draftNfe !== undefined ? ` + ${d.draftNfe} draft passes` : '';
+    const rate = d.tokensPerS !== undefined ? ` · ${d.tokensPerS.toFixed(1)} tokens/s` : '';
+    return html`<footer part="footer">
+      NFE ${d.nfe}${draft} · ${(d.ms / 1000).toFixed(2)} s${rate} · ${this.backendLabel()}${spec}
+    </footer>`;
   }
 
   protected override render() {

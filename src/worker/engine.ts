@@ -15,7 +15,7 @@
 import type { Backend, BackendInfo } from '../backend/backend.js';
 import { createBackend } from '../backend/create.js';
 import { WebGPUBackend } from '../backend/webgpu.js';
-import { AbortError, DeviceLostError, OpInputError, UnknownModelError } from '../errors.js';
+import { AbortError, DeviceLostError, OpInputError, SamplerConfigError, UnknownModelError } from '../errors.js';
 import {
   loadClassifier,
   loadDenoiser,
@@ -34,6 +34,7 @@ import type { SweepRecord } from '../sweep/records.js';
 import { marginalFormOf, type AnyManifest } from '../models/manifest.js';
 import type { ClassifierModel, DenoiserModel, Model, TextClassifierModel } from '../models/model.js';
 import { loadOnnxModel } from '../models/onnx.js';
+import { sampleSpeculative } from '../samplers/speculative.js';
 import { sampleAsarm } from '../samplers/asarm.js';
 import { sampleDiffusion } from '../samplers/diffusion.js';
 import { logMarginals } from '../samplers/mam.js';
@@ -375,6 +376,25 @@ export class Engine implements EngineApi {
     });
   }
 
+  /** The draft of a speculative request: a loaded model by handle, "self:N", or the default (see the protocol). */
+  private draftFor(target: Model, spec: string | undefined): Model | { layers: number } {
+    const loaded = () => [...this.models.keys()].join(', ') || 'none';
+    if (spec === undefined) {
+      for (const e of this.models.values())
+        if (e.kind === 'text' && e.model !== target && e.model.manifest.draft_for === target.name) return e.model;
+      const a = target.manifest.architecture;
+      if (a.type !== 'transformer')
+        throw new SamplerConfigError('draftModel', `a draft for ${target.name} (it has no layers to skip)`, spec);
+      return { layers: Math.max(1, Math.ceil(a.n_layers / 3)) };
+    }
+    const self = /^self:(\d+)$/.exec(spec);
+    if (self) return { layers: Number(self[1]) };
+    const e = this.models.get(spec);
+    if (!e || e.kind !== 'text')
+      throw new SamplerConfigError('draftModel', `a loaded text model's handle or self:N (loaded: ${loaded()})`, spec);
+    return e.model;
+  }
+
   private textSample(
     model: Model,
     req: TextSampleRequest,
@@ -388,6 +408,12 @@ export class Engine implements EngineApi {
   ): Promise<SampleResult> {
     if (req.sampler === 'fhs' || req.sampler === 'ancestral')
       return sampleMdm(model, { ...req.options, sampler: req.sampler, onStep });
+    if (req.sampler === 'speculative') {
+      const { resume, draftModel, ...rest } = req.options;
+      if (resume)
+        throw new OpInputError('resume', 'speculative decoding restarts from the beginning (no checkpoints yet)');
+      return sampleSpeculative(model, { ...rest, draftModel: this.draftFor(model, draftModel), onStep });
+    }
     if (req.sampler === 'sequential' || req.sampler === 'assd') {
       const { resume, ...rest } = req.options;
       if (resume) throw new OpInputError('resume', 'AS-ARM samplers restart from the beginning (no checkpoints yet)');
@@ -395,7 +421,7 @@ export class Engine implements EngineApi {
     }
     throw new OpInputError(
       'engine',
-      `unknown text sampler "${String(req.sampler)}" (fhs, ancestral, sequential, assd)`,
+      `unknown text sampler "${String(req.sampler)}" (fhs, ancestral, sequential, assd, speculative)`,
     );
   }
 

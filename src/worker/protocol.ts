@@ -104,8 +104,15 @@ type TextKnobs = Omit<MdmOptions, 'onStep' | 'sampler'> & Omit<AsarmOptions, 'on
 
 export interface TextSampleRequest {
   model: string;
-  sampler: 'fhs' | 'ancestral' | 'sequential' | 'assd';
-  options: Omit<TextKnobs, 'prompt'> & { prompt?: Int32Array };
+  sampler: 'fhs' | 'ancestral' | 'sequential' | 'assd' | 'speculative';
+  options: Omit<TextKnobs, 'prompt'> & {
+    prompt?: Int32Array;
+    /**
+     * speculative: the draft — a loaded model's handle (same vocabulary and classes) or "self:N" (the target's
+     * first N blocks). Default: a loaded model made for it (manifest `draft_for`), else self:⌈layers/3⌉.
+     */
+    draftModel?: string;
+  };
 }
 
 export interface ImageSampleRequest {

@@ -3,7 +3,7 @@
 // (AbortError at the next step, within one step's time + 50 ms), typed errors for unknown handles
 // and wrong model kinds, and classification through a loaded classifier.
 import { describe, expect, it } from 'vitest';
-import { AbortError, OpInputError, UnknownModelError } from '../../src/errors.js';
+import { AbortError, OpInputError, SamplerConfigError, UnknownModelError } from '../../src/errors.js';
 import { Engine } from '../../src/worker/engine.js';
 import type { EngineProgress } from '../../src/worker/protocol.js';
 import { FIXTURES, MODELS, golden } from '../util/models.js';
@@ -84,6 +84,31 @@ describe('engine (in-process, cpu)', () => {
     const { logits } = await e.classify('clf', g.x as Float32Array, 6);
     for (let i = 0; i < logits.length; i++)
       expect(Math.abs(logits[i] - g.logits[i])).toBeLessThan(2e-3 + 2e-3 * Math.abs(g.logits[i]));
+    e.dispose();
+  });
+
+  it('speculative decoding: the draft made for the model by default, self:N, or a handle; typed errors', async () => {
+    const e = new Engine();
+    await e.init('cpu');
+    await e.loadModel(MODELS + 'text-asarm', { id: 'target' });
+    const opts = { batch: 2, length: 12, seed: 4, classId: 0 };
+    // nothing made for it is loaded: self-speculation with its first ⌈6/3⌉ = 2 blocks
+    const self = await e.sampleText({ model: 'target', sampler: 'speculative', options: opts });
+    expect(self.knobs.draftModel).toBe('self:2');
+    await e.loadModel(MODELS + 'text-asarm-draft', { id: 'd' });
+    const auto = await e.sampleText({ model: 'target', sampler: 'speculative', options: opts });
+    expect(auto.knobs.draftModel).toBe('text-asarm-draft');
+    expect(auto.texts.every((t) => t.length === 12 && !t.includes('_'))).toBe(true);
+    const named = await e.sampleText({
+      model: 'target',
+      sampler: 'speculative',
+      options: { ...opts, draftModel: 'd' },
+    });
+    expect(named.samples).toEqual(auto.samples); // same draft, same seed
+    for (const draftModel of ['nope', 'self:9'])
+      await expect(
+        e.sampleText({ model: 'target', sampler: 'speculative', options: { ...opts, draftModel } }),
+      ).rejects.toBeInstanceOf(SamplerConfigError);
     e.dispose();
   });
 });
