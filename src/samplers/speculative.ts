@@ -17,6 +17,7 @@
  * blocks (self-speculation). Accept/reject runs on the host in f64 from read-back logits: each draft
  * pass reads (batch, V) floats and the verify pass (batch, k + 1, V).
  */
+import type { Tensor } from '../backend/tensor.js';
 import { OpInputError, SamplerConfigError } from '../errors.js';
 import { knobOption } from '../knobs/registry.js';
 import type { TransformerArchitecture } from '../models/manifest.js';
@@ -31,14 +32,18 @@ import {
   resolveCommon,
   type CommonOptions,
   type SampleResult,
+  type SamplerCheckpoint,
 } from './common.js';
 import { CachedDecoder } from './decoder.js';
+import { DRAFT_MARK } from './draft-marks.js';
 
 export interface SpeculativeOptions extends CommonOptions {
   /** the draft: another model (same vocabulary, tokenizer, classes, backend) or the target's first `layers` blocks */
   draftModel: Model | { layers: number };
   /** tokens drafted per round, k ≥ 1 (default 4) */
   draft?: number;
+  /** continue from a completed round's checkpoint (`StepProgress.checkpoint`): the samples of an unbroken run */
+  resume?: SamplerCheckpoint;
   /**
    * @internal A deliberately wrong variant for the statistical tests: on rejection draw from p_j instead
    * of the residual. Never use it to sample.
@@ -122,7 +127,6 @@ export async function sampleSpeculative(target: Model, o: SpeculativeOptions): P
     order.set(row, b * L);
     dec[b] = row.filter((p) => fixed[p] >= 0).length;
   }
-  const nPrompt = dec.slice();
   const { tokens } = initialTokens(r, filler);
   const at = (b: number, rank: number) => tokens[b * L + order[b * L + rank]];
   const posOf = (b: number, rank: number) => (rank < L ? order[b * L + rank] : 0); // 0: padding, never seen
@@ -141,29 +145,62 @@ export async function sampleSpeculative(target: Model, o: SpeculativeOptions): P
   try {
     tgt = new CachedDecoder(target, r, maskBias, cap);
     dft = new CachedDecoder(draft.model, r, maskBias, cap, draft.layers);
-    const readRows = async (t: import('../backend/tensor.js').Tensor) => {
+    const readRows = async (t: Tensor) => {
       const x = (await be.read(t)) as Float32Array;
       be.free(t);
       return x;
     };
-    // prefill: every decided rank but the last goes into both caches; rows without a prompt draw rank 0
+    // decided ranks not yet in the draft's cache (2 after a round that accepted every draft)
+    const dPend = new Uint32Array(B).fill(1);
+    const rs = o.resume;
+    if (rs) {
+      // a checkpoint after a round: its tokens and counters; the caches are refilled from the tokens below
+      const x = rs.extra ?? {};
+      const arr = (name: string) => {
+        const v = x[name];
+        if (!Array.isArray(v) || v.length !== B)
+          throw new SamplerConfigError('resume', `a speculative checkpoint of this request (extra.${name})`, v);
+        return v;
+      };
+      if (rs.sampler !== 'speculative' || !(rs.tokens instanceof Uint32Array) || rs.tokens.length !== B * L)
+        throw new SamplerConfigError('resume', `a speculative checkpoint of ${B} × ${L} tokens`, rs.sampler);
+      tokens.set(rs.tokens);
+      dec.set(arr('dec'));
+      dPend.set(arr('dPend'));
+      rowNfe.set(arr('rowNfe'));
+      rowTokens.set(arr('rowTokens'));
+      nfe = rs.nfe;
+      rounds = rs.next - 1;
+      draftNfe = Number(x.draftNfe);
+      proposed = Number(x.proposed);
+      accepted = Number(x.accepted);
+    }
+    // prefill: the target's cache takes every decided rank but the last, the draft's all but its pending
+    // ones; rows with nothing decided draw rank 0 from the target's pass
     const t0 = now();
-    const m0 = Math.max(0, ...Array.from(nPrompt, (n) => n - 1));
-    const tok0 = new Uint32Array(B * m0).fill(filler),
-      pos0 = new Uint32Array(B * m0);
-    for (let b = 0; b < B; b++)
-      for (let i = 0; i < nPrompt[b] - 1; i++) {
-        tok0[b * m0 + i] = at(b, i);
-        pos0[b * m0 + i] = posOf(b, i);
-      }
-    const empty = [...Array(B).keys()].filter((b) => nPrompt[b] === 0);
+    const tKeep = Uint32Array.from(dec, (d) => Math.max(d - 1, 0)),
+      dKeep = Uint32Array.from(dec, (d, b) => Math.max(d - dPend[b], 0));
+    const empty = [...Array(B).keys()].filter((b) => dec[b] === 0);
     const q0 = new Uint32Array(B),
       vis0 = new Uint32Array(B);
-    for (let b = 0; b < B; b++) q0[b] = posOf(b, nPrompt[b] === 0 ? 0 : L);
-    if (m0 > 0 || empty.length) {
-      const l0 = await readRows(tgt.decode({ tokens: tok0, positions: pos0, m: m0, queries: q0, q: 1, visible: vis0 }));
+    for (let b = 0; b < B; b++) q0[b] = posOf(b, dec[b] === 0 ? 0 : L);
+    const fill = (keep: Uint32Array) => {
+      const m = Math.max(0, ...keep);
+      const tok = new Uint32Array(B * m).fill(filler),
+        pos = new Uint32Array(B * m);
+      for (let b = 0; b < B; b++)
+        for (let i = 0; i < keep[b]; i++) {
+          tok[b * m + i] = at(b, i);
+          pos[b * m + i] = posOf(b, i);
+        }
+      return { tokens: tok, positions: pos, m, queries: q0, q: 1, visible: vis0 };
+    };
+    const tIn = fill(tKeep),
+      dIn = fill(dKeep);
+    if (tIn.m > 0 || empty.length) {
+      const l0 = await readRows(tgt.decode(tIn));
       nfe += tgt.passesPerCall;
-      for (let b = 0; b < B; b++) rowNfe[b] += tgt.passesPerCall;
+      for (let b = 0; b < B; b++) if (dec[b] < L) rowNfe[b] += tgt.passesPerCall;
       for (const b of empty) {
         const p = categoricalProbs(l0.subarray(b * V, (b + 1) * V), knobs);
         tokens[b * L + order[b * L]] = drawFrom(p, rng.uniform(b, counter(0, 0, L, 3)));
@@ -171,18 +208,15 @@ export async function sampleSpeculative(target: Model, o: SpeculativeOptions): P
         rowTokens[b] = 1;
       }
     }
-    if (m0 > 0) {
-      be.free(dft.decode({ tokens: tok0, positions: pos0, m: m0, queries: q0, q: 1, visible: vis0 }));
+    if (dIn.m > 0) {
+      be.free(dft.decode(dIn));
       draftNfe += dft.passesPerCall;
     }
     for (let b = 0; b < B; b++) {
-      const keep = Math.max(nPrompt[b] - 1, 0);
-      tgt.truncate(b, keep);
-      dft.truncate(b, keep);
+      tgt.truncate(b, tKeep[b]);
+      dft.truncate(b, dKeep[b]);
     }
     stepTimesMs.push(now() - t0);
-    // decided ranks not yet in the draft's cache (2 after a round that accepted every draft)
-    const dPend = new Uint32Array(B).fill(1);
     const q: Float64Array[][] = Array.from({ length: B }, () => []);
     const drafts = new Uint32Array(B * k);
     while (dec.some((d) => d < L)) {
@@ -244,6 +278,7 @@ export async function sampleSpeculative(target: Model, o: SpeculativeOptions): P
           vis[b * m + j] = dec[b] + j;
         }
       }
+      const marks = o.onStep ? new Uint8Array(B * L) : undefined;
       const tlen = tgt.lengths();
       const pl = await readRows(tgt.decode({ tokens: tok, positions: pos, m, queries: qpos, q: m, visible: vis }));
       nfe += tgt.passesPerCall;
@@ -280,6 +315,11 @@ export async function sampleSpeculative(target: Model, o: SpeculativeOptions): P
         if (next < 0 && d + kb[b] < L) next = drawFrom(pAt(kb[b]), rng.uniform(b, counter(rounds, d + kb[b], L, 3)));
         if (next >= 0) tokens[b * L + order[b * L + d + a]] = next;
         const made = a + (next >= 0 ? 1 : 0);
+        if (marks) {
+          for (let j = 0; j < a; j++) marks[b * L + order[b * L + d + j]] = DRAFT_MARK.ACCEPTED;
+          if (next >= 0) marks[b * L + order[b * L + d + a]] = a < kb[b] ? DRAFT_MARK.REJECTED : DRAFT_MARK.BONUS;
+          for (let j = a + 1; j < kb[b]; j++) marks[b * L + order[b * L + d + j]] = DRAFT_MARK.DISCARDED;
+        }
         // the target holds the pending token and the accepted drafts; the draft what it drafted up to those
         tgt.truncate(b, d + a);
         dft.truncate(b, d + Math.min(a, kb[b] - 1));
@@ -288,7 +328,27 @@ export async function sampleSpeculative(target: Model, o: SpeculativeOptions): P
         rowTokens[b] += made;
       }
       stepTimesMs.push(now() - t1);
-      o.onStep?.({ step: rounds, nfe, tokens: tokens.slice() });
+      o.onStep?.({
+        step: rounds,
+        nfe,
+        tokens: tokens.slice(),
+        drafts: marks,
+        checkpoint: {
+          sampler: 'speculative',
+          next: rounds + 1,
+          nfe,
+          tokens: tokens.slice(),
+          extra: {
+            dec: [...dec],
+            dPend: [...dPend],
+            rowNfe: [...rowNfe],
+            rowTokens: [...rowTokens],
+            draftNfe,
+            proposed,
+            accepted,
+          },
+        },
+      });
     }
   } finally {
     tgt?.dispose();

@@ -654,9 +654,8 @@ export class SampleScope extends LitElement {
       : '';
     const draft = d.draftNfe !== undefined ? ` + ${d.draftNfe} draft passes` : '';
     const rate = d.tokensPerS !== undefined ? ` · ${d.tokensPerS.toFixed(1)} tokens/s` : '';
-    return html`<footer part="footer">
-      NFE ${d.nfe}${draft} · ${(d.ms / 1000).toFixed(2)} s${rate} · ${this.backendLabel()}${spec}
-    </footer>`;
+    const line = `NFE ${d.nfe}${draft} · ${(d.ms / 1000).toFixed(2)} s · ${this.backendLabel()}${rate}${spec}`;
+    return html`<footer part="footer">${line}</footer>`;
   }
 
   protected override render() {

@@ -409,9 +409,7 @@ export class Engine implements EngineApi {
     if (req.sampler === 'fhs' || req.sampler === 'ancestral')
       return sampleMdm(model, { ...req.options, sampler: req.sampler, onStep });
     if (req.sampler === 'speculative') {
-      const { resume, draftModel, ...rest } = req.options;
-      if (resume)
-        throw new OpInputError('resume', 'speculative decoding restarts from the beginning (no checkpoints yet)');
+      const { draftModel, ...rest } = req.options;
       return sampleSpeculative(model, { ...rest, draftModel: this.draftFor(model, draftModel), onStep });
     }
     if (req.sampler === 'sequential' || req.sampler === 'assd') {

@@ -26,7 +26,7 @@ async function runAll(page: Page): Promise<Record<string, ScopeView>> {
   await page.waitForFunction(() => [...document.querySelectorAll('sample-scope')].every((s) => s.state === 'ready'), {
     timeout: 180_000,
   });
-  await page.click('#run');
+  for (const b of await page.$$('.controls button[id^="run"]')) await b.click(); // every pair's "sample both"
   await page.waitForFunction(
     () => [...document.querySelectorAll('sample-scope')].every((s) => ['done', 'error', 'stopped'].includes(s.state)),
     { timeout: 240_000, polling: 200 },
@@ -111,10 +111,10 @@ describe('text demo pages (built site)', () => {
     await page.close();
   }, 300_000);
 
-  it('AS-ARM: ASSD vs sequential with NFE counters and draft marks', async () => {
+  it('AS-ARM: ASSD vs sequential, speculative vs sequential on the KV cache, with counters and draft marks', async () => {
     const { page, errors, csp } = await openPage(site.browser, `${site.url}demos/asarm/?length=8&n=1&draft-k=3&seed=3`);
     const v = await runAll(page);
-    for (const id of ['assd', 'sequential']) {
+    for (const id of ['assd', 'sequential', 'speculative', 'ltr']) {
       expect(v[id].state, id).toBe('done');
       expect(
         v[id].rows.map((r) => r.length),
@@ -139,6 +139,21 @@ describe('text demo pages (built site)', () => {
     const compare = await page.$eval('#compare', (e) => e.textContent);
     expect(compare).toBe(
       `NFE: ASSD ${done('assd').nfe} vs sequential 8 — ${(8 / done('assd').nfe).toFixed(2)}× fewer passes`,
+    );
+    // left to right: the draft model proposes, the target verifies; the sequential partner decodes on its cache
+    const spec = done('speculative') as { nfe: number; proposed?: number; accepted?: number; draftNfe?: number };
+    expect(done('ltr').nfe).toBe(8);
+    expect(spec.nfe).toBeLessThanOrEqual(8);
+    expect(spec.draftNfe).toBeGreaterThan(0);
+    expect(spec.proposed).toBeGreaterThan(0);
+    expect(v.speculative.footer).toContain(`+ ${spec.draftNfe} draft passes`);
+    expect(v.speculative.footer).toMatch(/tokens\/s/);
+    expect(v.speculative.marks.length).toBeGreaterThan(0);
+    expect(v.speculative.marks.every((m) => ['d-acc', 'd-rej', 'd-bonus', 'd-disc'].includes(m))).toBe(true);
+    expect(await page.$eval('#compare-ltr', (e) => e.textContent)).toMatch(
+      new RegExp(
+        `^model passes: speculative ${spec.nfe} \\(\\+ ${spec.draftNfe} draft passes\\) vs sequential 8, \\d+% of drafts accepted — \\d+\\.\\d\\d× the tokens/s$`,
+      ),
     );
     await page.screenshot({ path: join(SCREENSHOTS, 'demo-asarm.png'), fullPage: true });
     expect(await csp()).toEqual([]);

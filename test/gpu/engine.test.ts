@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { DeviceLostError, OpInputError } from '../../src/errors.js';
 import { Engine } from '../../src/worker/engine.js';
 import type { TextSampleResult } from '../../src/worker/protocol.js';
-import { FIXTURES } from '../util/models.js';
+import { FIXTURES, MODELS } from '../util/models.js';
 import { gpuBackend } from '../util/gpu.js';
 
 describe('engine: device loss and resume', () => {
@@ -40,6 +40,36 @@ describe('engine: device loss and resume', () => {
       expect(r.backend).toBe('webgpu');
       expect(e.interruptedRequests()).not.toContain(id);
     }
+    e.dispose();
+  });
+
+  it('resumes speculative decoding from the last completed round with identical samples', async () => {
+    await gpuBackend();
+    const e = new Engine();
+    await e.init('webgpu');
+    await e.loadModel(MODELS + 'text-asarm', { id: 't' });
+    await e.loadModel(MODELS + 'text-asarm-draft', { id: 'd' });
+    const req = {
+      model: 't',
+      sampler: 'speculative' as const,
+      options: { batch: 3, length: 16, seed: 5, classId: 1, draft: 3, draftModel: 'd' },
+    };
+    const full = await e.sampleText(req);
+    const err = await e
+      .sampleText(
+        req,
+        (p) => {
+          if (p.step === 2) void e.loseDeviceForTest();
+        },
+        { requestId: 'spec-lost' },
+      )
+      .catch((x) => x);
+    expect(err).toBeInstanceOf(DeviceLostError);
+    const r = (await e.resume('spec-lost')) as TextSampleResult;
+    expect(r.samples).toEqual(full.samples);
+    // a refill pass, then only the rounds after the second: continued, not restarted
+    expect(r.stepTimesMs.length, 'continued after the last completed round').toBe(full.stepTimesMs.length - 2);
+    expect(r.backend).toBe('webgpu');
     e.dispose();
   });
 

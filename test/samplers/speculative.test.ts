@@ -9,6 +9,7 @@ import { CpuBackend } from '../../src/backend/cpu.js';
 import { OpInputError, SamplerConfigError } from '../../src/errors.js';
 import { randomModel } from '../../src/models/random.js';
 import { sampleSpeculative, type SpeculativeOptions } from '../../src/samplers/speculative.js';
+import type { SamplerCheckpoint } from '../../src/samplers/common.js';
 import { chiSquare } from '../../src/metrics/chi2.js';
 import { sequenceIndex, sequentialDistribution } from '../util/exact.js';
 
@@ -99,6 +100,20 @@ describe('speculative decoding draws from the target exactly', () => {
   it('the wrong variant (no residual on rejection) is caught by the same test', async () => {
     const { chi } = await fit({ draft: 2, unsafeSkipResidual: true });
     expect(chi.pValue).toBeLessThan(1e-6);
+  });
+
+  it('a run resumed from the checkpoint of a round gives the same samples (and a foreign checkpoint is refused)', async () => {
+    const o = { batch: 64, length: L, seed: 9, draftModel: draft, draft: 2, classId: 1, guidance: 1.5 };
+    const cps: SamplerCheckpoint[] = [];
+    const whole = await sampleSpeculative(target, { ...o, onStep: (p) => cps.push(p.checkpoint!) });
+    expect(cps.length).toBeGreaterThan(1);
+    const resumed = await sampleSpeculative(target, { ...o, resume: cps[0] });
+    expect(resumed.samples).toEqual(whole.samples);
+    expect(resumed.accepted).toBe(whole.accepted);
+    expect(resumed.proposed).toBe(whole.proposed);
+    const e = await sampleSpeculative(target, { ...o, batch: 2, resume: cps[0] }).catch((x) => x);
+    expect(e).toBeInstanceOf(SamplerConfigError);
+    expect(e.knob).toBe('resume');
   });
 
   it('bad input: typed errors before anything runs', async () => {
