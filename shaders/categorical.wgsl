@@ -15,7 +15,7 @@
 // even i and (2,3) for odd i, under key (key.x, key.y).
 // One workgroup per row. Dispatch: (min(rows, 65535), ceil(rows / 65535), 1); workgroup size WG
 // (power of two). Twin: src/reference/categorical.ts.
-// requires: rng
+// requires: rng, special
 
 override WG: u32 = 256u;
 override PRECISION: u32 = 0u;
@@ -37,7 +37,6 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> out: array<u32>;  // (rows)
 
 const INVALID: u32 = 0xFFFFFFFFu;
-const NEG_INF_BITS: u32 = 0xFF800000u;
 
 var<workgroup> red_u: array<u32, WG>;
 var<workgroup> red_f: array<f32, WG>;
@@ -78,23 +77,9 @@ fn sum_f(v: f32, lid: u32) -> f32 {
   return workgroupUniformLoad(&bcast_f);
 }
 
-// Inverse of ss_sortable.
-fn from_sortable(k: u32) -> f32 {
-  if ((k & 0x80000000u) != 0u) { return bitcast<f32>(k & 0x7FFFFFFFu); }
-  return bitcast<f32>(~k);
-}
-
 fn z_of(l: f32) -> f32 {
   if (params.temperature == 0.0) { return l; }
   return l / params.temperature;
-}
-
-// 0 = finite, 1 = −inf (excluded), 2 = NaN or +inf (invalid)
-fn logit_class(l: f32) -> u32 {
-  let b = bitcast<u32>(l);
-  if ((b & 0x7F800000u) != 0x7F800000u) { return 0u; }
-  if (b == NEG_INF_BITS) { return 1u; }
-  return 2u;
 }
 
 // Mass Σ exp(z − zmax) of finite tokens with key ≥ tau.
@@ -102,7 +87,7 @@ fn mass_above(off: u32, tau: u32, zmax: f32, lid: u32) -> f32 {
   var s = 0.0;
   for (var i = lid; i < params.V; i = i + WG) {
     let l = logits[off + i];
-    if (logit_class(l) == 0u) {
+    if (ss_logit_class(l) == 0u) {
       let z = z_of(l);
       if (ss_sortable(z) >= tau) { s = s + exp(z - zmax); }
     }
@@ -114,7 +99,7 @@ fn count_above(off: u32, tau: u32, lid: u32) -> u32 {
   var c = 0u;
   for (var i = lid; i < params.V; i = i + WG) {
     let l = logits[off + i];
-    if (logit_class(l) == 0u && ss_sortable(z_of(l)) >= tau) { c = c + 1u; }
+    if (ss_logit_class(l) == 0u && ss_sortable(z_of(l)) >= tau) { c = c + 1u; }
   }
   return sum_u(c, lid);
 }
@@ -136,7 +121,7 @@ fn categorical(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
   var nfin = 0u;
   for (var i = lid; i < V; i = i + WG) {
     let l = logits[off + i];
-    let cls = logit_class(l);
+    let cls = ss_logit_class(l);
     if (cls == 2u) { atomicStore(&bad, 1u); }
     if (cls == 0u) { kmax = max(kmax, ss_sortable(z_of(l))); nfin = nfin + 1u; }
   }
@@ -162,7 +147,7 @@ fn categorical(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
   // top-p threshold over the top-k set: largest tau' with mass(key ≥ tau') ≥ p · mass(top-k set).
   let greedy = params.temperature == 0.0;
   if (!greedy && params.top_p < 1.0) {
-    let zmax = from_sortable(key_max);
+    let zmax = ss_from_sortable(key_max);
     let total = mass_above(off, tau, zmax, lid);
     let goal = params.top_p * total;
     var tp = 0u;
@@ -184,7 +169,7 @@ fn categorical(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
       let i = 2u * j + h;
       if (i >= V) { break; }
       let l = logits[off + i];
-      if (logit_class(l) != 0u) { continue; }
+      if (ss_logit_class(l) != 0u) { continue; }
       let z = z_of(l);
       if (ss_sortable(z) < tau) { continue; }
       var score = z;

@@ -128,3 +128,9 @@ fn ss_sortable(x: f32) -> u32 {
   if ((b & 0x80000000u) != 0u) { return ~b; }
   return b | 0x80000000u;
 }
+
+// Inverse of ss_sortable.
+fn ss_from_sortable(k: u32) -> f32 {
+  if ((k & 0x80000000u) != 0u) { return bitcast<f32>(k & 0x7FFFFFFFu); }
+  return bitcast<f32>(~k);
+}

@@ -13,6 +13,7 @@ import type { DiffusionStepOptions } from '../ops/diffusion_step.js';
 import type { NormOptions } from '../ops/layer_norm.js';
 import type { MatmulOptions } from '../ops/matmul.js';
 import type { SoftmaxOptions } from '../ops/softmax.js';
+import type { SpecVerifyOptions } from '../ops/spec_verify.js';
 
 export interface BackendInfo {
   name: BackendName;
@@ -101,6 +102,12 @@ export interface Backend {
    * offsets (B) u32. The caller checks offsets[b] + M ≤ S (the GPU skips slots past S; the twin throws).
    */
   kvWrite(cache: Tensor, src: Tensor, offsets: Tensor): void;
+  /**
+   * Speculative decoding's accept/reject for all rows (src/ops/spec_verify.ts): logits (B, 2K + 1, V),
+   * drafts (B, K) u32, counts (B, 2) u32 → the decided tokens (B, K + 1) u32 (SPEC_NONE after the last;
+   * reading an invalid row throws InvalidLogitsError).
+   */
+  specVerify(logits: Tensor, drafts: Tensor, counts: Tensor, o: SpecVerifyOptions): Tensor;
   /** one draw per row of (rows, V) logits → (rows) u32 */
   categorical(logits: Tensor, o: SampleOptions): Tensor;
   /** one reverse-diffusion update: writes o.out (x'), o.x0Out (x̂0) and, if given, o.dupOut */

@@ -39,6 +39,8 @@ import { planLayerNorm, type NormOptions } from '../ops/layer_norm.js';
 import { planMatmul, type MatmulOptions } from '../ops/matmul.js';
 import { planEmbedding } from '../ops/embedding.js';
 import { planKvWrite } from '../ops/kv_write.js';
+import { planSpecVerify, type SpecVerifyOptions } from '../ops/spec_verify.js';
+import { specVerifyRef } from '../reference/spec_verify.js';
 import { kvWriteRef } from '../reference/kv_write.js';
 import { planModulate } from '../ops/modulate.js';
 import { planPatch, type UnpatchifyOptions } from '../ops/patchify.js';
@@ -361,6 +363,17 @@ export class CpuBackend extends ElementwiseShorthands implements Backend {
       d.set(r.x);
       d.set(r.x, r.x.length);
     }
+  }
+
+  specVerify(logits: Tensor, drafts: Tensor, counts: Tensor, o: SpecVerifyOptions): Tensor {
+    const p = planSpecVerify(logits, drafts, counts, o, 'cpu');
+    const r = specVerifyRef(
+      this.data(logits) as Float32Array,
+      this.data(drafts) as Uint32Array,
+      this.data(counts) as Uint32Array,
+      { ...p, key: seedToKey(o.seed), counter: o.counter, residual: o.residual ?? true },
+    );
+    return this.emit(r, p.outShape, o.out, 'samples');
   }
 
   categorical(logits: Tensor, o: SampleOptions): Tensor {

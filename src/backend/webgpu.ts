@@ -9,6 +9,7 @@ import { LAYER_NORM_PARAMS, planLayerNorm, type NormOptions } from '../ops/layer
 import { MATMUL_ACTIVATIONS, MATMUL_PARAMS, planMatmul, type MatmulOptions } from '../ops/matmul.js';
 import { EMBEDDING_PARAMS, planEmbedding } from '../ops/embedding.js';
 import { KV_WRITE_PARAMS, planKvWrite } from '../ops/kv_write.js';
+import { SPEC_VERIFY_PARAMS, planSpecVerify, type SpecVerifyOptions } from '../ops/spec_verify.js';
 import { MODULATE_MODES, MODULATE_PARAMS, planModulate } from '../ops/modulate.js';
 import { PATCHIFY_PARAMS, planPatch, type UnpatchifyOptions } from '../ops/patchify.js';
 import { planPool2d, POOL2D_KINDS, POOL2D_PARAMS, type Pool2dOptions } from '../ops/pool2d.js';
@@ -556,6 +557,32 @@ export class WebGPUBackend extends ElementwiseShorthands implements Backend {
       ],
       { CFG: cfg, CLIP: o.clip, DUP: !!o.dupOut },
     );
+  }
+
+  specVerify(logits: Tensor, drafts: Tensor, counts: Tensor, o: SpecVerifyOptions): Tensor {
+    const p = planSpecVerify(logits, drafts, counts, o, 'webgpu');
+    const key = seedToKey(o.seed);
+    const out = this.alloc(p.outShape, 'u32', 'spec_verify:out', o.out);
+    out.role = 'samples';
+    this.flat(
+      'spec_verify',
+      p.B,
+      (groupsX) =>
+        this.pack(SPEC_VERIFY_PARAMS, {
+          B: p.B,
+          K: p.K,
+          V: p.V,
+          top_k: p.topK,
+          temperature: p.temperature,
+          top_p: p.topP,
+          groups_x: groupsX,
+          counter: o.counter,
+          key,
+        }),
+      [this.buf(logits), this.buf(drafts), this.buf(counts), out.buffer],
+      { RESIDUAL: o.residual ?? true },
+    );
+    return out;
   }
 
   categorical(logits: Tensor, o: SampleOptions): Tensor {

@@ -1,8 +1,8 @@
 /**
  * Op contracts: each op's options, validation and shape plan, kernel codes and uniform struct in one
  * file (src/ops/<op>.ts), so the backends (src/backend/webgpu.ts, cpu.ts) only dispatch. Converted so
- * far: diffusion_step, embedding, kv_write, layer_norm, matmul, modulate, patchify, pool2d, rms_norm, softmax;
- * the other ops (attention, categorical, conv2d, elementwise, rng, rope) still keep theirs in
+ * far: diffusion_step, embedding, kv_write, layer_norm, matmul, modulate, patchify, pool2d, rms_norm,
+ * softmax, spec_verify; the other ops (attention, categorical, conv2d, elementwise, rng, rope) still keep theirs in
  * src/backend/shapes.ts and pack their params by position in webgpu.ts (issue 15, step 4).
  */
 import { DIFFUSION_STEP_PARAMS } from './diffusion_step.js';
@@ -15,6 +15,7 @@ import { PATCHIFY_PARAMS } from './patchify.js';
 import { POOL2D_PARAMS } from './pool2d.js';
 import { RMS_NORM_PARAMS } from './rms_norm.js';
 import { SOFTMAX_PARAMS } from './softmax.js';
+import { SPEC_VERIFY_PARAMS } from './spec_verify.js';
 
 /** every declared uniform struct (the layout test checks each against its kernel) */
 export const PARAMS_STRUCTS = [
@@ -28,4 +29,5 @@ export const PARAMS_STRUCTS = [
   POOL2D_PARAMS,
   RMS_NORM_PARAMS,
   SOFTMAX_PARAMS,
+  SPEC_VERIFY_PARAMS,
 ] as const;

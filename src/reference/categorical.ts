@@ -39,6 +39,31 @@ export function sortableKey(x: number): number {
   return (b & 0x80000000) !== 0 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
 }
 
+/**
+ * The keep threshold on z = l / T over the finite tokens' z values: top-k keeps every z ≥ the k-th
+ * largest, then top-p the smallest set of largest z whose softmax mass (over the top-k set) is ≥ p;
+ * ties at a boundary are kept (the kernels' bitwise search finds the same threshold). −∞ = keep all.
+ */
+export function keepThreshold(zs: number[], topK: number, topP: number): number {
+  const sorted = zs.sort((a, b) => b - a);
+  let thr = -Infinity;
+  if (topK > 0 && topK < sorted.length) thr = sorted[topK - 1];
+  if (topP < 1) {
+    const zmax = sorted[0];
+    const kept = sorted.filter((v) => v >= thr);
+    let total = 0;
+    for (const v of kept) total += Math.exp(v - zmax);
+    let cum = 0;
+    for (let j = 0; j < kept.length; j++) {
+      cum += Math.exp(kept[j] - zmax);
+      // include all ties of kept[j] before testing the mass
+      if (j + 1 < kept.length && kept[j + 1] === kept[j]) continue;
+      if (cum >= topP * total) return Math.max(thr, kept[j]);
+    }
+  }
+  return thr;
+}
+
 export function categoricalRef(logits: Float32Array, rows: number, V: number, o: CategoricalOptions): Uint32Array {
   const out = new Uint32Array(rows);
   const greedy = o.temperature === 0;
@@ -61,27 +86,11 @@ export function categoricalRef(logits: Float32Array, rows: number, V: number, o:
       out[r] = INVALID_SAMPLE;
       continue;
     }
-    // thresholds on z (ties at a boundary are kept)
-    const sorted = idx.map((i) => z[i]).sort((a, b) => b - a);
-    let thr = -Infinity;
-    if (o.topK > 0 && o.topK < sorted.length) thr = sorted[o.topK - 1];
-    if (!greedy && o.topP < 1) {
-      const zmax = sorted[0];
-      const kept = sorted.filter((v) => v >= thr);
-      let total = 0;
-      for (const v of kept) total += Math.exp(v - zmax);
-      const target = o.topP * total;
-      let cum = 0;
-      for (let j = 0; j < kept.length; j++) {
-        cum += Math.exp(kept[j] - zmax);
-        // include all ties of kept[j] before testing the mass
-        if (j + 1 < kept.length && kept[j + 1] === kept[j]) continue;
-        if (cum >= target) {
-          thr = Math.max(thr, kept[j]);
-          break;
-        }
-      }
-    }
+    const thr = keepThreshold(
+      idx.map((i) => z[i]),
+      o.topK,
+      greedy ? 1 : o.topP,
+    );
     let best = -Infinity;
     let bestI = INVALID_SAMPLE;
     for (const i of idx) {
@@ -126,24 +135,13 @@ export function categoricalProbs(
   }
   const z = new Float64Array(V);
   for (const i of idx) z[i] = Math.fround(logits[i] / o.temperature);
-  const sorted = idx.map((i) => z[i]).sort((a, b) => b - a);
-  let thr = -Infinity;
-  if (o.topK > 0 && o.topK < sorted.length) thr = sorted[o.topK - 1];
-  const zmax = sorted[0];
-  if (o.topP < 1) {
-    const kept = sorted.filter((v) => v >= thr);
-    let total = 0;
-    for (const v of kept) total += Math.exp(v - zmax);
-    let cum = 0;
-    for (let j = 0; j < kept.length; j++) {
-      cum += Math.exp(kept[j] - zmax);
-      if (j + 1 < kept.length && kept[j + 1] === kept[j]) continue;
-      if (cum >= o.topP * total) {
-        thr = Math.max(thr, kept[j]);
-        break;
-      }
-    }
-  }
+  let zmax = -Infinity;
+  for (const i of idx) zmax = Math.max(zmax, z[i]);
+  const thr = keepThreshold(
+    idx.map((i) => z[i]),
+    o.topK,
+    o.topP,
+  );
   let s = 0;
   for (const i of idx) if (z[i] >= thr) s += p[i] = Math.exp(z[i] - zmax);
   for (let i = 0; i < V; i++) p[i] /= s;

@@ -1,0 +1,117 @@
+/**
+ * CPU twin of shaders/spec_verify.wgsl: speculative decoding's accept/reject for every row, in f64
+ * from the same Philox words (accept uniforms and Gumbels), so both backends decide the same except
+ * where f32 and f64 rounding split a near-tie. Layout and semantics: see the kernel's header.
+ */
+import { INVALID_SAMPLE, keepThreshold } from './categorical.js';
+import { extUniform, gumbelPrecise, philox4x32 } from './rng.js';
+
+export const SPEC_NONE = 0xfffffffe;
+
+export interface SpecVerifyParams {
+  B: number;
+  K: number;
+  V: number;
+  temperature: number;
+  topK: number;
+  topP: number;
+  key: [number, number];
+  counter: number;
+  /** false: draw from p_j instead of the residual (the deliberately wrong sampler of the tests) */
+  residual: boolean;
+}
+
+/** The kept, normalised distribution of one logits row (f64), or null for an invalid row. */
+function dist(row: Float32Array, o: SpecVerifyParams): Float64Array | null {
+  const V = row.length;
+  const idx: number[] = [];
+  for (let v = 0; v < V; v++) {
+    const l = row[v];
+    if (Number.isNaN(l) || l === Infinity) return null;
+    if (l !== -Infinity) idx.push(v);
+  }
+  if (!idx.length) return null;
+  const p = new Float64Array(V);
+  if (o.temperature === 0) {
+    let best = idx[0];
+    for (const v of idx) if (row[v] > row[best]) best = v;
+    p[best] = 1;
+    return p;
+  }
+  const z = new Float64Array(V);
+  for (const v of idx) z[v] = Math.fround(row[v] / o.temperature);
+  const thr = keepThreshold(
+    idx.map((v) => z[v]),
+    o.topK,
+    o.topP,
+  );
+  let zmax = -Infinity;
+  for (const v of idx) zmax = Math.max(zmax, z[v]);
+  let s = 0;
+  for (const v of idx) if (z[v] >= thr) s += p[v] = Math.exp(z[v] - zmax);
+  for (let v = 0; v < V; v++) p[v] /= s;
+  return p;
+}
+
+export function specVerifyRef(
+  logits: Float32Array,
+  drafts: Uint32Array,
+  counts: Uint32Array,
+  o: SpecVerifyParams,
+): Uint32Array {
+  const { B, K, V } = o;
+  const rows = 2 * K + 1;
+  const out = new Uint32Array(B * (K + 1)).fill(SPEC_NONE);
+  const w = new Uint32Array(4);
+  const row = (b: number, r: number) => logits.subarray((b * rows + r) * V, (b * rows + r + 1) * V);
+  const gumbel = (b: number, tag: number, v: number) => {
+    philox4x32(v >>> 1, b, o.counter, tag, o.key[0], o.key[1], w);
+    return (v & 1) === 0 ? gumbelPrecise(w[0], w[1]) : gumbelPrecise(w[2], w[3]);
+  };
+  // Gumbel-max over the positive weights
+  const draw = (b: number, tag: number, weight: (v: number) => number) => {
+    let best = -Infinity,
+      bestV = SPEC_NONE;
+    for (let v = 0; v < V; v++) {
+      const x = weight(v);
+      if (!(x > 0)) continue;
+      const s = Math.log(x) + gumbel(b, tag, v);
+      if (bestV === SPEC_NONE || s > best) {
+        best = s;
+        bestV = v;
+      }
+    }
+    return bestV;
+  };
+  rows: for (let b = 0; b < B; b++) {
+    const o0 = b * (K + 1);
+    const kb = Math.min(counts[2 * b], K);
+    for (let j = 0; j < kb; j++) {
+      const p = dist(row(b, j), o),
+        q = dist(row(b, K + 1 + j), o);
+      if (!p || !q) {
+        out[o0] = INVALID_SAMPLE;
+        continue rows;
+      }
+      const x = drafts[b * K + j];
+      philox4x32(0xffffffff, b, o.counter, 4 * j + 1, o.key[0], o.key[1], w);
+      const u = extUniform(w[0], w[1]);
+      if (q[x] > 0 && u < p[x] / q[x]) {
+        out[o0 + j] = x;
+        continue;
+      }
+      const r = draw(b, 4 * j + 2, (v) => (o.residual ? Math.max(p[v] - q[v], 0) : p[v]));
+      out[o0 + j] = r === SPEC_NONE ? x : r; // an empty residual: p = q up to rounding, keep x̃_j
+      if (r !== SPEC_NONE) continue rows;
+    }
+    if (counts[2 * b + 1]) {
+      const p = dist(row(b, kb), o);
+      if (!p) {
+        out[o0] = INVALID_SAMPLE;
+        continue;
+      }
+      out[o0 + kb] = draw(b, 4 * kb + 3, (v) => p[v]);
+    }
+  }
+  return out;
+}
