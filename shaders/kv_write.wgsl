@@ -1,5 +1,6 @@
 // kv_write — cache[b, offsets[b] + m, :] = src[b, m, :]: the rows a decode pass appends to a KV
-// cache, written at each row's own length (ragged batches). Slots at or past S are not written (the
+// cache, written at each row's own length (ragged batches). A bit copy of 32-bit words, so it serves
+// f32 (keys, values, logits) and u32 (token ids) alike. Slots at or past S are not written (the
 // host refuses such offsets before dispatch; the CPU twin throws).
 // Dispatch: (ceil(B·M·W / WG), 1, 1) workgroups (2-D split above 65535 via params.groups_x);
 // workgroup size WG. Twin: src/reference/kv_write.ts.
@@ -15,9 +16,9 @@ struct Params {
 };
 
 @group(0) @binding(0) var<uniform> params: Params;               // (Params) uniform
-@group(0) @binding(1) var<storage, read> src: array<f32>;          // (B, M, W)
+@group(0) @binding(1) var<storage, read> src: array<u32>;          // (B, M, W) f32 or u32 bits
 @group(0) @binding(2) var<storage, read> offsets: array<u32>;      // (B)
-@group(0) @binding(3) var<storage, read_write> cache: array<f32>;  // (B, S, W)
+@group(0) @binding(3) var<storage, read_write> cache: array<u32>;  // (B, S, W) f32 or u32 bits
 
 @compute @workgroup_size(WG)
 fn kv_write(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {

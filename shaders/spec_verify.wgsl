@@ -7,8 +7,8 @@
 // u_j < p_j(x̃_j) / q_j(x̃_j); at the first rejection draw from normalize(max(p_j − q_j, 0)) and
 // stop; if all kb are accepted and bonus ≠ 0, draw from p_kb. Draws are Gumbel-max over log-weights
 // with precise Gumbels (extended-range uniforms).
-// out[b, j] for j ≤ K: the decided tokens in order (the accepted drafts, then the residual or bonus
-// draw), NONE (0xFFFFFFFE) after them; out[b, 0] = INVALID (0xFFFFFFFF) when a distribution it needed
+// out[b, j] for j ≤ K: the decided tokens in order (the accepted drafts, then the residual draw with
+// RESAMPLED (bit 31) set, or the bonus draw), NONE (0xFFFFFFFE) after them; out[b, 0] = INVALID (0xFFFFFFFF) when a distribution it needed
 // has a NaN/+inf logit or no finite one. RESIDUAL = false (tests only) draws from p_j instead of the
 // residual — a deliberately wrong sampler the statistical tests must catch.
 // Randomness: Philox counter (i, b, counter, 4j + purpose) under key: purpose 1 = the accept uniform
@@ -42,6 +42,7 @@ struct Params {
 
 const INVALID: u32 = 0xFFFFFFFFu;
 const NONE: u32 = 0xFFFFFFFEu;
+const RESAMPLED: u32 = 0x80000000u;
 
 // A distribution over one logits row: its offset, the keep threshold (a sortable key), the largest z
 // and the kept mass Σ exp(z − zmax); argmax for T = 0; ok = false for an invalid row.
@@ -181,7 +182,7 @@ fn spec_verify(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
       out[o + j] = x;
       continue;
     }
-    out[o + j] = r;
+    out[o + j] = r | RESAMPLED;
     return;
   }
   if (bonus != 0u) {

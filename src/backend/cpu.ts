@@ -226,7 +226,7 @@ export class CpuBackend extends ElementwiseShorthands implements Backend {
   kvWrite(cache: Tensor, src: Tensor, offsets: Tensor): void {
     const p = planKvWrite(cache, src, offsets, 'cpu');
     const off = this.data(offsets) as Uint32Array;
-    kvWriteRef(this.data(cache) as Float32Array, this.data(src) as Float32Array, off, p.B, p.M, p.S, p.W);
+    kvWriteRef(this.data(cache) as Float32Array | Uint32Array, this.data(src) as Float32Array, off, p.B, p.M, p.S, p.W);
   }
 
   rope(x: Tensor, positions: Tensor, table: Tensor, o: OutOption = {}): Tensor {

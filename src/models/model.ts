@@ -50,8 +50,12 @@ export interface DecodeCache {
 
 /** One decode pass: append tokens to every row, then predict at query positions (logits (batch, q, V)). */
 export interface DecodeInput {
-  /** (batch, m) token ids appended at each row's current length; m may be 0 (queries only) */
-  tokens: Uint32Array;
+  /**
+   * (batch, m) token ids appended at each row's current length; m may be 0 (queries only). A u32 tensor on
+   * the model's backend (e.g. the draws of a categorical op) is used in place, without a readback; its
+   * ids are not range-checked on the host (an id outside the vocabulary embeds as NaN on the GPU).
+   */
+  tokens: Uint32Array | Tensor;
   /** (batch, m) the sequence positions of those tokens (RoPE) */
   positions: Uint32Array;
   m: number;

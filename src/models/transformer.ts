@@ -419,7 +419,11 @@ export class TransformerModel implements Model {
       P = this.maxLength;
     if (!Number.isInteger(m) || m < 0) throw new OpInputError(op, `m must be an integer ≥ 0, got ${m}`);
     if (!Number.isInteger(q) || q < 1) throw new OpInputError(op, `q must be an integer ≥ 1, got ${q}`);
-    if (tokens.length !== B * m)
+    const onHost = tokens instanceof Uint32Array;
+    if (!onHost) {
+      if (tokens.dtype !== 'u32' || tokens.backend !== this.backend.name || tokens.size !== B * m)
+        throw new OpInputError(op, `tokens must be a (${B}, ${m}) u32 tensor on ${this.backend.name}`);
+    } else if (tokens.length !== B * m)
       throw new OpInputError(op, `tokens has ${tokens.length} ids, expected batch·m = ${B * m}`);
     if (positions.length !== B * m)
       throw new OpInputError(op, `positions has ${positions.length} entries, expected batch·m = ${B * m}`);
@@ -430,7 +434,7 @@ export class TransformerModel implements Model {
     if (input.visible && input.visible.length !== B * q)
       throw new OpInputError(op, `visible has ${input.visible.length} entries, expected batch·q = ${B * q}`);
     for (let i = 0; i < B * m; i++) {
-      if (tokens[i] >= this.vocabSize)
+      if (onHost && tokens[i] >= this.vocabSize)
         throw new OpInputError(op, `token id ${tokens[i]} at ${i} is outside the vocabulary [0, ${this.vocabSize})`);
       if (positions[i] >= P) throw new OpInputError(op, `position ${positions[i]} at ${i} is outside [0, ${P})`);
     }
@@ -485,7 +489,8 @@ export class TransformerModel implements Model {
     const clsQ = be.tensor(perRow(q), [B, q]);
     const posQ = be.tensor(input.queries, [B, q]);
     const mQ = be.tensor(maskQ, [B, q, S]);
-    const tok = m ? be.tensor(input.tokens, [B, m]) : null;
+    const given = input.tokens instanceof Uint32Array ? null : input.tokens;
+    const tok = !m ? null : given ? be.reshape(given, [B, m]) : be.tensor(input.tokens as Uint32Array, [B, m]);
     const clsT = m ? be.tensor(perRow(m), [B, m]) : null;
     const posT = m ? be.tensor(input.positions, [B, m]) : null;
     const mC = m ? be.tensor(maskC, [B, m, S]) : null;
@@ -494,7 +499,8 @@ export class TransformerModel implements Model {
       const e = be.embedding(tok, this.W('tok_emb.weight')),
         ce = be.embedding(clsT, this.W('cls_emb.weight'));
       h = be.add(e, ce);
-      for (const t of [e, ce, tok, clsT]) be.free(t);
+      for (const t of [e, ce, clsT]) be.free(t);
+      if (!given) be.free(tok); // a given tensor stays the caller's
     }
     const cq = be.embedding(clsQ, this.W('cls_emb.weight'));
     let g = be.add(cq, this.W('q_emb'));

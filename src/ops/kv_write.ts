@@ -1,5 +1,6 @@
 /**
- * The kv_write op's contract (shaders/kv_write.wgsl): a decode pass's new keys or values (B, M, W)
+ * The kv_write op's contract (shaders/kv_write.wgsl): a decode pass's new keys or values (B, M, W), f32
+ * or u32 (a bit copy: logits and token ids are written the same way)
  * written into a preallocated cache (B, S, W) at per-row slot offsets (each row's current length), in
  * place. The offsets live on the backend (uploaded once per pass with the pass's other inputs, so the
  * pass stays one submission); their owner, the KV cache, checks offset + M ≤ S on the host before it
@@ -26,8 +27,8 @@ export function planKvWrite(
   be: BackendName,
 ): { B: number; M: number; S: number; W: number } {
   const op = 'kv_write';
-  expect(op, 'cache', cache, be, ['f32']);
-  expect(op, 'src', src, be, ['f32']);
+  expect(op, 'cache', cache, be, ['f32', 'u32']);
+  expect(op, 'src', src, be, [cache.dtype]);
   expect(op, 'offsets', offsets, be, ['u32'], [1]);
   if (cache.shape.length < 3) fail(op, `cache must be (B, S, …), got [${cache.shape.join(', ')}]`);
   const [B, S] = cache.shape;

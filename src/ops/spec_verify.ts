@@ -2,14 +2,15 @@
  * The spec_verify op's contract (shaders/spec_verify.wgsl): speculative decoding's accept/reject for
  * every row from one logits tensor (B, 2K + 1, V) — the target's p_0..p_K, then the draft's q_0..q_{K−1} —
  * the drafts (B, K) and per-row counts (B, 2) = (drafts to verify ≤ K, bonus allowed 0/1); returns the
- * decided tokens (B, K + 1) u32, SPEC_NONE after the last. Only these K + 1 ints per row are read back.
+ * decided tokens (B, K + 1) u32 — accepted drafts, then the residual draw flagged SPEC_RESAMPLED or the
+ * bonus draw — SPEC_NONE after the last. Only these K + 1 ints per row are read back.
  */
 import type { OutOption } from '../backend/backend.js';
 import { expect, expectOut, fail } from '../backend/shapes.js';
 import type { BackendName, Tensor } from '../backend/tensor.js';
 import { paramsStruct } from './params.js';
 
-export { SPEC_NONE } from '../reference/spec_verify.js';
+export { SPEC_NONE, SPEC_RESAMPLED } from '../reference/spec_verify.js';
 
 export interface SpecVerifyOptions extends OutOption {
   /** ≥ 0; 0 = greedy (one-hot distributions). Default 1. */

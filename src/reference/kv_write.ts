@@ -2,8 +2,8 @@
 import { OpInputError } from '../errors.js';
 
 export function kvWriteRef(
-  cache: Float32Array,
-  src: Float32Array,
+  cache: Float32Array | Uint32Array,
+  src: Float32Array | Uint32Array,
   offsets: ArrayLike<number>,
   B: number,
   M: number,
@@ -14,6 +14,6 @@ export function kvWriteRef(
     const o = offsets[b];
     if (!(Number.isInteger(o) && o >= 0 && o + M <= S))
       throw new OpInputError('kv_write', `row ${b}: slots [${o}, ${o + M}) do not fit the cache's ${S} slots`);
-    cache.set(src.subarray(b * M * W, (b + 1) * M * W), (b * S + o) * W);
+    (cache as Float32Array).set(src.subarray(b * M * W, (b + 1) * M * W) as Float32Array, (b * S + o) * W);
   }
 }

@@ -6,7 +6,10 @@
 import { INVALID_SAMPLE, keepThreshold } from './categorical.js';
 import { extUniform, gumbelPrecise, philox4x32 } from './rng.js';
 
+/** after the last decided token of a row */
 export const SPEC_NONE = 0xfffffffe;
+/** set on a token drawn from the residual after a rejection (token = value & ~SPEC_RESAMPLED) */
+export const SPEC_RESAMPLED = 0x80000000;
 
 export interface SpecVerifyParams {
   B: number;
@@ -101,7 +104,8 @@ export function specVerifyRef(
         continue;
       }
       const r = draw(b, 4 * j + 2, (v) => (o.residual ? Math.max(p[v] - q[v], 0) : p[v]));
-      out[o0 + j] = r === SPEC_NONE ? x : r; // an empty residual: p = q up to rounding, keep x̃_j
+      // an empty residual means p = q up to rounding: keep x̃_j
+      out[o0 + j] = r === SPEC_NONE ? x : (r | SPEC_RESAMPLED) >>> 0;
       if (r !== SPEC_NONE) continue rows;
     }
     if (counts[2 * b + 1]) {

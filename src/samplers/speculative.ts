@@ -14,21 +14,24 @@
  *
  * Draft: another model with the target's vocabulary, tokenizer and classes on the same backend (e.g.
  * text-asarm-draft, distilled from text-asarm), or the target itself with only its first `layers`
- * blocks (self-speculation). Accept/reject runs on the host in f64 from read-back logits: each draft
- * pass reads (batch, V) floats and the verify pass (batch, k + 1, V).
+ * blocks (self-speculation).
+ *
+ * Everything stays on the device until a round is decided: the draft's tokens are drawn by the
+ * categorical op and fed to its next pass as a tensor, its logits and the target's are gathered by
+ * kv_write into one (B, 2k + 1, V) tensor, and the spec_verify op runs the accept/reject and the
+ * residual or bonus draw for every row; only its k + 1 ints per row are read back (plus, once, the
+ * first token of rows without a prompt). On the CPU backend the same ops run as their twins.
  */
 import type { Tensor } from '../backend/tensor.js';
 import { OpInputError, SamplerConfigError } from '../errors.js';
 import { knobOption } from '../knobs/registry.js';
 import type { TransformerArchitecture } from '../models/manifest.js';
 import type { Model } from '../models/model.js';
-import { categoricalProbs } from '../reference/categorical.js';
 import {
   initialTokens,
   knobsOf,
   makeMaskBias,
   now,
-  PositionRng,
   resolveCommon,
   type CommonOptions,
   type SampleResult,
@@ -36,6 +39,7 @@ import {
 } from './common.js';
 import { CachedDecoder } from './decoder.js';
 import { DRAFT_MARK } from './draft-marks.js';
+import { SPEC_NONE, SPEC_RESAMPLED } from '../ops/spec_verify.js';
 
 export interface SpeculativeOptions extends CommonOptions {
   /** the draft: another model (same vocabulary, tokenizer, classes, backend) or the target's first `layers` blocks */
@@ -65,20 +69,13 @@ export interface SpeculativeResult extends SampleResult {
   accepted: number;
 }
 
-/** u ∈ [0, 1) for (row, round, rank, purpose): 0 draft draw, 1 accept test, 2 residual, 3 bonus / first token. */
-function counter(round: number, rank: number, L: number, purpose: number): number {
-  return ((round * L + rank) * 4 + purpose) >>> 0;
-}
-
-function drawFrom(p: Float64Array, u: number): number {
-  let c = 0;
-  for (let v = 0; v < p.length; v++) {
-    c += p[v];
-    if (u < c) return v;
-  }
-  for (let v = p.length - 1; v >= 0; v--) if (p[v] > 0) return v; // u ≥ Σp by rounding
-  return 0;
-}
+/**
+ * The categorical op's counter space for this sampler's device draws: (round, DRAW_SPACE + i) for the
+ * draft's i-th token, FIRST_DRAW for a row's first token; spec_verify's words use (round, 4j + purpose)
+ * with small second words, so the two never share random bits.
+ */
+const DRAW_SPACE = 2 ** 20;
+const FIRST_DRAW = 2 ** 19;
 
 function checkDraft(target: Model, o: SpeculativeOptions, L: number): { model: Model; layers?: number } {
   const d = o.draftModel as Model | { layers: number } | undefined;
@@ -115,8 +112,6 @@ export async function sampleSpeculative(target: Model, o: SpeculativeOptions): P
   const V = target.vocabSize,
     be = target.backend;
   const filler = target.maskId ?? 0;
-  const knobs = { temperature: r.temperature, topK: r.topK, topP: r.topP };
-  const rng = new PositionRng(r.key, 3);
   // σ: prompt positions first, then the free ones left to right
   const order = new Uint32Array(B * L);
   const dec = new Uint32Array(B); // decided ranks per row
@@ -137,6 +132,7 @@ export async function sampleSpeculative(target: Model, o: SpeculativeOptions): P
   const rowNfe = new Uint32Array(B),
     rowTokens = new Uint32Array(B);
   const stepTimesMs: number[] = [];
+  const owned: Tensor[] = [];
   let nfe = 0,
     draftNfe = 0,
     rounds = 0,
@@ -145,11 +141,23 @@ export async function sampleSpeculative(target: Model, o: SpeculativeOptions): P
   try {
     tgt = new CachedDecoder(target, r, maskBias, cap);
     dft = new CachedDecoder(draft.model, r, maskBias, cap, draft.layers);
-    const readRows = async (t: Tensor) => {
-      const x = (await be.read(t)) as Float32Array;
-      be.free(t);
-      return x;
-    };
+    // per run, nothing per round: the logits the verify op reads (p_0..p_k, then q_0..q_{k−1}), the drafts,
+    // the verify pass's tokens, the op's counts and one (B) offsets tensor per slot index
+    const LQ = be.empty([B, 2 * k + 1, V]);
+    const draftsT = be.empty([B, k, 1], 'u32'),
+      verifyTok = be.empty([B, k + 1, 1], 'u32'),
+      counts = be.empty([B, 2], 'u32');
+    const off = Array.from({ length: 2 * k + 1 }, (_, i) => be.tensor(new Uint32Array(B).fill(i), [B]));
+    owned.push(LQ, draftsT, verifyTok, counts, ...off);
+    be.write(draftsT, new Uint32Array(B * k)); // defined ids in the slots a short round leaves stale
+    const draw = (logits: Tensor, i: number) =>
+      be.categorical(be.reshape(logits, [B, V]), {
+        seed: r.seed,
+        counter: rounds + 2 ** 32 * (DRAW_SPACE + i),
+        temperature: r.temperature,
+        topK: r.topK,
+        topP: r.topP,
+      });
     // decided ranks not yet in the draft's cache (2 after a round that accepted every draft)
     const dPend = new Uint32Array(B).fill(1);
     const rs = o.resume;
@@ -198,12 +206,15 @@ export async function sampleSpeculative(target: Model, o: SpeculativeOptions): P
     const tIn = fill(tKeep),
       dIn = fill(dKeep);
     if (tIn.m > 0 || empty.length) {
-      const l0 = await readRows(tgt.decode(tIn));
+      const l0 = tgt.decode(tIn);
       nfe += tgt.passesPerCall;
       for (let b = 0; b < B; b++) if (dec[b] < L) rowNfe[b] += tgt.passesPerCall;
+      const first = draw(l0, FIRST_DRAW);
+      be.free(l0);
+      const got = (await be.read(first)) as Uint32Array;
+      be.free(first);
       for (const b of empty) {
-        const p = categoricalProbs(l0.subarray(b * V, (b + 1) * V), knobs);
-        tokens[b * L + order[b * L]] = drawFrom(p, rng.uniform(b, counter(0, 0, L, 3)));
+        tokens[b * L + order[b * L]] = got[b];
         dec[b] = 1;
         rowTokens[b] = 1;
       }
@@ -217,71 +228,86 @@ export async function sampleSpeculative(target: Model, o: SpeculativeOptions): P
       dft.truncate(b, dKeep[b]);
     }
     stepTimesMs.push(now() - t0);
-    const q: Float64Array[][] = Array.from({ length: B }, () => []);
-    const drafts = new Uint32Array(B * k);
     while (dec.some((d) => d < L)) {
       const t1 = now();
       rounds++;
       const kb = Uint32Array.from(dec, (d) => (d < L ? Math.min(k, L - d) : 0));
       const K = Math.max(...kb);
-      // draft: K cached passes, one token each
+      // draft: K cached passes, one token each, drawn on the device and fed to the next pass as is
+      let prev: Tensor | null = null;
       for (let i = 0; i < K; i++) {
         const m = i === 0 ? Math.max(...Array.from(dPend, (p, b) => (kb[b] ? p : 1))) : 1;
-        const tok = new Uint32Array(B * m).fill(filler),
+        const tok = new Uint32Array(i === 0 ? B * m : 0).fill(filler),
           pos = new Uint32Array(B * m),
           qpos = new Uint32Array(B),
           vis = new Uint32Array(B);
         const len = dft.lengths();
         const took = new Uint32Array(B);
         for (let b = 0; b < B; b++) {
-          if (i >= kb[b]) continue; // padding row: appends filler, rolled back below
-          if (i === 0)
-            for (let j = 0; j < dPend[b]; j++) {
-              const rank = dec[b] - dPend[b] + j;
-              tok[b * m + j] = at(b, rank);
-              pos[b * m + j] = posOf(b, rank);
-            }
-          else {
-            tok[b] = drafts[b * k + i - 1];
-            pos[b] = posOf(b, dec[b] + i - 1);
-          }
+          if (i >= kb[b]) continue; // padding row: appends a filler (or a stale draw), rolled back below
           took[b] = i === 0 ? dPend[b] : 1;
+          for (let j = 0; j < took[b]; j++) {
+            const rank = i === 0 ? dec[b] - dPend[b] + j : dec[b] + i - 1;
+            if (i === 0) tok[b * m + j] = at(b, rank);
+            pos[b * m + j] = posOf(b, rank);
+          }
           qpos[b] = posOf(b, dec[b] + i);
           vis[b] = len[b] + took[b];
         }
-        const ql = await readRows(dft.decode({ tokens: tok, positions: pos, m, queries: qpos, q: 1, visible: vis }));
+        const ql = dft.decode({ tokens: prev ?? tok, positions: pos, m, queries: qpos, q: 1, visible: vis });
         draftNfe += dft.passesPerCall;
-        for (let b = 0; b < B; b++) {
-          dft.truncate(b, len[b] + took[b]);
-          if (i >= kb[b]) continue;
-          const qi = categoricalProbs(ql.subarray(b * V, (b + 1) * V), knobs);
-          q[b][i] = qi;
-          drafts[b * k + i] = drawFrom(qi, rng.uniform(b, counter(rounds, dec[b] + i, L, 0)));
-        }
+        for (let b = 0; b < B; b++) dft.truncate(b, len[b] + took[b]);
+        if (prev) be.free(prev);
+        prev = draw(ql, i);
+        be.kvWrite(LQ, ql, off[k + 1 + i]);
+        be.kvWrite(draftsT, be.reshape(prev, [B, 1, 1]), off[i]);
+        be.free(ql);
       }
-      // verify: one target pass appends the pending token and the drafts, queries ranks d … d + K
-      const m = K + 1;
-      const tok = new Uint32Array(B * m).fill(filler),
+      if (prev) be.free(prev);
+      // verify: one target pass appends the pending token and the k drafts, queries ranks d … d + k
+      const m = k + 1;
+      const head = new Uint32Array(B * m).fill(filler),
         pos = new Uint32Array(B * m),
         qpos = new Uint32Array(B * m),
-        vis = new Uint32Array(B * m);
+        vis = new Uint32Array(B * m),
+        cnt = new Uint32Array(2 * B);
       for (let b = 0; b < B; b++) {
         if (!kb[b]) continue;
-        tok[b * m] = at(b, dec[b] - 1);
-        pos[b * m] = posOf(b, dec[b] - 1);
-        for (let j = 0; j < kb[b]; j++) {
-          tok[b * m + 1 + j] = drafts[b * k + j];
-          pos[b * m + 1 + j] = posOf(b, dec[b] + j);
-        }
+        head[b * m] = at(b, dec[b] - 1);
+        for (let j = 0; j <= kb[b]; j++) pos[b * m + j] = posOf(b, dec[b] - 1 + j);
         for (let j = 0; j <= kb[b] && dec[b] + j < L; j++) {
           qpos[b * m + j] = posOf(b, dec[b] + j);
           vis[b * m + j] = dec[b] + j;
         }
+        cnt[2 * b] = kb[b];
+        cnt[2 * b + 1] = dec[b] + kb[b] < L ? 1 : 0;
       }
-      const marks = o.onStep ? new Uint8Array(B * L) : undefined;
+      be.write(verifyTok, head);
+      be.write(counts, cnt);
+      be.kvWrite(verifyTok, draftsT, off[1]);
       const tlen = tgt.lengths();
-      const pl = await readRows(tgt.decode({ tokens: tok, positions: pos, m, queries: qpos, q: m, visible: vis }));
+      const pl = tgt.decode({
+        tokens: be.reshape(verifyTok, [B, m]),
+        positions: pos,
+        m,
+        queries: qpos,
+        q: m,
+        visible: vis,
+      });
       nfe += tgt.passesPerCall;
+      be.kvWrite(LQ, pl, off[0]);
+      be.free(pl);
+      const verdict = be.specVerify(LQ, be.reshape(draftsT, [B, k]), counts, {
+        seed: r.seed,
+        counter: rounds,
+        temperature: r.temperature,
+        topK: r.topK,
+        topP: r.topP,
+        residual: !o.unsafeSkipResidual,
+      });
+      const out = (await be.read(verdict)) as Uint32Array; // k + 1 ints per row
+      be.free(verdict);
+      const marks = o.onStep ? new Uint8Array(B * L) : undefined;
       for (let b = 0; b < B; b++) {
         if (!kb[b]) {
           tgt.truncate(b, tlen[b]);
@@ -289,37 +315,18 @@ export async function sampleSpeculative(target: Model, o: SpeculativeOptions): P
         }
         rowNfe[b] += tgt.passesPerCall;
         const d = dec[b];
-        const pAt = (j: number) => categoricalProbs(pl.subarray((b * m + j) * V, (b * m + j + 1) * V), knobs);
-        let a = 0;
-        let next = -1;
-        for (; a < kb[b]; a++) {
-          const x = drafts[b * k + a];
-          const p = pAt(a),
-            qa = q[b][a];
-          proposed++;
-          if (rng.uniform(b, counter(rounds, d + a, L, 1)) < Math.min(1, qa[x] > 0 ? p[x] / qa[x] : 0)) {
-            accepted++;
-            tokens[b * L + order[b * L + d + a]] = x;
-            continue;
-          }
-          let res = p;
-          if (!o.unsafeSkipResidual) {
-            res = new Float64Array(V);
-            let z = 0;
-            for (let v = 0; v < V; v++) z += res[v] = Math.max(p[v] - qa[v], 0);
-            for (let v = 0; v < V; v++) res[v] /= z;
-          }
-          next = drawFrom(res, rng.uniform(b, counter(rounds, d + a, L, 2)));
-          break;
+        let made = 0,
+          a = 0;
+        for (; made <= kb[b] && out[b * m + made] !== SPEC_NONE; made++) {
+          const t = out[b * m + made];
+          tokens[b * L + order[b * L + d + made]] = (t & ~SPEC_RESAMPLED) >>> 0;
+          const mark = t & SPEC_RESAMPLED ? DRAFT_MARK.REJECTED : made < kb[b] ? DRAFT_MARK.ACCEPTED : DRAFT_MARK.BONUS;
+          if (mark === DRAFT_MARK.ACCEPTED) a++;
+          if (marks) marks[b * L + order[b * L + d + made]] = mark;
         }
-        if (next < 0 && d + kb[b] < L) next = drawFrom(pAt(kb[b]), rng.uniform(b, counter(rounds, d + kb[b], L, 3)));
-        if (next >= 0) tokens[b * L + order[b * L + d + a]] = next;
-        const made = a + (next >= 0 ? 1 : 0);
-        if (marks) {
-          for (let j = 0; j < a; j++) marks[b * L + order[b * L + d + j]] = DRAFT_MARK.ACCEPTED;
-          if (next >= 0) marks[b * L + order[b * L + d + a]] = a < kb[b] ? DRAFT_MARK.REJECTED : DRAFT_MARK.BONUS;
-          for (let j = a + 1; j < kb[b]; j++) marks[b * L + order[b * L + d + j]] = DRAFT_MARK.DISCARDED;
-        }
+        proposed += Math.min(a + 1, kb[b]);
+        accepted += a;
+        if (marks) for (let j = made; j < kb[b]; j++) marks[b * L + order[b * L + d + j]] = DRAFT_MARK.DISCARDED;
         // the target holds the pending token and the accepted drafts; the draft what it drafted up to those
         tgt.truncate(b, d + a);
         dft.truncate(b, d + Math.min(a, kb[b] - 1));
@@ -353,6 +360,7 @@ export async function sampleSpeculative(target: Model, o: SpeculativeOptions): P
   } finally {
     tgt?.dispose();
     dft?.dispose();
+    for (const t of owned) be.free(t);
     if (maskBias) be.free(maskBias);
   }
   return {

@@ -1,9 +1,11 @@
-// Samplers on the WebGPU backend: FHS and ASSD draw from the exact distributions of the toy models
-// (χ², 20,000 samples, seed 2026, p > 0.01), and a steady-state sampling step creates no GPU buffers.
+// Samplers on the WebGPU backend: FHS, ASSD, cached sequential and speculative decoding (its
+// accept/reject in the spec_verify kernel) draw from the exact distributions of the toy models (χ²,
+// 20,000 samples, seed 2026, p > 0.01), and a steady-state sampling step creates no GPU buffers.
 import { describe, expect, it } from 'vitest';
 import { randomModel } from '../../src/models/random.js';
 import { sampleMdm } from '../../src/samplers/mdm.js';
 import { sampleAsarm } from '../../src/samplers/asarm.js';
+import { sampleSpeculative } from '../../src/samplers/speculative.js';
 import { chiSquare } from '../../src/metrics/chi2.js';
 import { anyOrderMixture, sequenceIndex, sequentialDistribution } from '../util/exact.js';
 import { gpuBackend } from '../util/gpu.js';
@@ -39,6 +41,43 @@ describe('samplers on webgpu', () => {
     expect(chiSquare(counts(res.samples), p).pValue).toBeGreaterThan(0.01);
     expect(res.rowNfe.every((v, b) => v <= res.rowTokens[b])).toBe(true);
     model.dispose();
+  });
+
+  it('speculative decoding (guided, T = 0.8, top-k 2, k = 3) and cached sequential match the exact law', async () => {
+    const gpu = await gpuBackend();
+    const spec = { vocab: R, length: L, classes: 2, twoStream: true, scale: 2.5, dModel: 8, heads: 2 };
+    const target = randomModel({ ...spec, layers: 2, seed: 3 }, gpu);
+    const draft = randomModel({ ...spec, layers: 1, seed: 11 }, gpu);
+    const knobs = { classId: 0, guidance: 2, temperature: 0.8, topK: 2 };
+    const ltr = Uint32Array.from([0, 1, 2, 3]);
+    const p = await sequentialDistribution(target, L, ltr, knobs);
+    const created: number[] = [];
+    const res = await sampleSpeculative(target, {
+      batch: N,
+      length: L,
+      seed: 2026,
+      draftModel: draft,
+      draft: 3,
+      ...knobs,
+      onStep: () => created.push(gpu.stats().buffersCreated),
+    });
+    expect(res.backend).toBe('webgpu');
+    expect(chiSquare(counts(res.samples), p).pValue).toBeGreaterThan(0.01);
+    expect(res.accepted).toBeLessThan(res.proposed);
+    // rounds after the first reuse the pool: no buffer created inside the loop
+    for (let s = 2; s < created.length; s++) expect(created[s] - created[s - 1]).toBe(0);
+    const seq = await sampleAsarm(target, {
+      batch: N,
+      length: L,
+      seed: 7,
+      sampler: 'sequential',
+      order: ltr,
+      ...knobs,
+    });
+    expect(seq.knobs.kvCache).toBe(true);
+    expect(chiSquare(counts(seq.samples), p).pValue).toBeGreaterThan(0.01);
+    target.dispose();
+    draft.dispose();
   });
 
   it('no GPU buffer is created inside the sampling loop after the first step', async () => {
