@@ -8,7 +8,7 @@
  * Then per batch B: sequential without the cache, sequential on the cache, speculative decoding with
  * the distilled draft (text-asarm-draft) at k ∈ {2, 4, 8}, and self-speculation (text-asarm's first
  * two blocks) at k ∈ {2, 4}: tokens/s (B·L / wall), target NFE, draft NFE, acceptance, and the
- * floats read back per row and round. Writes bench/results/speculative-<adapter>.json and prints a
+ * ints read back per row and round (the accept/reject runs on the device: k + 1). Writes bench/results/speculative-<adapter>.json and prints a
  * Markdown table.
  *
  *   npm run bench:speculative [-- --backend webgpu|cpu --length 128 --batches 1,8 --runs 1 --quick]
@@ -92,7 +92,7 @@ interface Row {
   nfe: number;
   draftNfe?: number;
   acceptance?: number;
-  readbackFloatsPerRowRound?: number;
+  readbackIntsPerRowRound?: number;
   [k: string]: unknown;
 }
 const rows: Row[] = [];
@@ -160,7 +160,6 @@ for (const B of batches) {
     }),
   );
   cached.vsNoCache = cached.tokensPerS / plain.tokensPerS;
-  const V = target.vocabSize;
   for (const [name, draftModel, ks] of [
     ['speculative, text-asarm-draft', draft, [2, 4, 8]],
     ['self-speculation, 2 of 6 layers', { layers: 2 }, [2, 4]],
@@ -170,8 +169,8 @@ for (const B of batches) {
         `${name}, k=${k}`,
         B,
         (b, len, seed) => sampleSpeculative(target, { ...base, batch: b, length: len, seed, draftModel, draft: k }),
-        // host accept/reject: each round reads k draft rows and k + 1 verify rows of V floats per row
-        () => ({ readbackFloatsPerRowRound: (2 * k + 1) * V }),
+        // device accept/reject (spec_verify): each round reads back the k + 1 decided-token slots per row
+        () => ({ readbackIntsPerRowRound: k + 1 }),
       );
       r.vsCached = r.tokensPerS / cached.tokensPerS;
     }
