@@ -8,8 +8,8 @@
  * Then per batch B: sequential without the cache, sequential on the cache, speculative decoding with
  * the distilled draft (text-asarm-draft) at k ∈ {2, 4, 8}, and self-speculation (text-asarm's first
  * two blocks) at k ∈ {2, 4}: tokens/s (B·L / wall), target NFE, draft NFE, acceptance, and the
- * ints read back per row and round (the accept/reject runs on the device: k + 1). Writes bench/results/speculative-<adapter>.json and prints a
- * Markdown table.
+ * ints read back per row and round (the accept/reject runs on the device: k + 1). Writes
+ * bench/results/speculative-<adapter>.json and prints a Markdown table.
  *
  *   npm run bench:speculative [-- --backend webgpu|cpu --length 128 --batches 1,8 --runs 1 --quick]
  */
