@@ -369,9 +369,9 @@ export const KNOBS: readonly KnobDef[] = [
     label: 'KV cache',
     type: 'boolean',
     default: true,
-    uses: { asarm: ['sequential'] },
+    uses: { asarm: ['sequential', 'assd'] },
     sweep: true,
-    help: 'sequential: decode on a KV cache (one new token per pass) instead of recomputing the sequence',
+    help: 'keep the decided tokens on a KV cache: passes compute only the new tokens, not the whole sequence',
   },
   {
     name: 'noiseTemperature',

@@ -45,9 +45,11 @@ export interface AsarmOptions extends CommonOptions {
    */
   order?: Uint32Array;
   /**
-   * sequential: decode on the model's KV cache — one pass appends the last token and predicts the next,
-   * instead of recomputing all L positions (default: on where the model has one). Same law; the draws
-   * use other random counters than the uncached path, so a seed's samples differ between the two.
+   * Decode on the model's KV cache (default: on where the model has one): sequential — one pass appends
+   * the last token and predicts the next; ASSD — the draft pass appends what the last round decided and
+   * the verify pass the drafts, instead of recomputing all L positions. Same law. Sequential's draws use
+   * other random counters than the uncached path, so its samples differ between the two for a seed; ASSD's
+   * use the same ones (equal samples unless f32 rounding of cached vs full logits splits a draw).
    */
   kvCache?: boolean;
 }
@@ -128,13 +130,13 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
   const drawn = be.empty([B * L], 'u32');
   const probsAt = (logits: Float32Array, b: number, pos: number) =>
     categoricalProbs(logits.subarray((b * L + pos) * V, (b * L + pos + 1) * V), knobs);
-  const cached =
-    o.sampler === 'sequential' && knobOption('kvCache', o.kvCache, 'asarm', 'sequential') && !!model.decode;
+  const cached = knobOption('kvCache', o.kvCache, 'asarm', o.sampler) && !!model.decode;
+  const assd = cached && o.sampler === 'assd' ? new AssdCache(model, r, maskBias, order, tokens, k) : null;
   try {
-    if (cached) {
+    if (cached && o.sampler === 'sequential') {
       nfe = await sequentialCached(model, r, order, nPrompt, tokens, maskBias, rowNfe, rowTokens, stepTimesMs, o);
     }
-    while (!cached && [...n].some((x) => x < L)) {
+    while (!(cached && o.sampler === 'sequential') && [...n].some((x) => x < L)) {
       const t0 = now();
       const active = [...Array(B).keys()].filter((b) => n[b] < L);
       const marks = o.onStep && o.sampler === 'assd' ? new Uint8Array(B * L) : undefined;
@@ -161,32 +163,54 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
         }
       } else {
         // draft pass: q_j for ranks n..n+k−1, all conditioned on the prefix only
-        const draft = await stepLogits(model, tokens, r, maskBias, { order, queryPrefix: n });
-        nfe += draft.passes;
-        const ql = (await be.read(draft.logits)) as Float32Array;
-        be.free(draft.logits);
-        const q: Float64Array[][] = [];
         const kb = new Uint32Array(B);
+        for (const b of active) kb[b] = Math.min(k, L - n[b]);
+        let qAt: (b: number, j: number) => Float64Array;
+        let draftPasses: number;
+        if (assd) {
+          const ql = await assd.draft(n, kb);
+          draftPasses = assd.dec.passesPerCall;
+          qAt = (b, j) => categoricalProbs(ql.subarray((b * k + j) * V, (b * k + j + 1) * V), knobs);
+        } else {
+          const draft = await stepLogits(model, tokens, r, maskBias, { order, queryPrefix: n });
+          draftPasses = draft.passes;
+          const ql = (await be.read(draft.logits)) as Float32Array;
+          be.free(draft.logits);
+          qAt = (b, j) => probsAt(ql, b, order[b * L + n[b] + j]);
+        }
+        nfe += draftPasses;
+        const q: Float64Array[][] = [];
         for (const b of active) {
-          kb[b] = Math.min(k, L - n[b]);
           const qs: Float64Array[] = [];
           for (let j = 0; j < kb[b]; j++) {
             const pos = order[b * L + n[b] + j];
-            const qj = probsAt(ql, b, pos);
+            const qj = qAt(b, j);
             qs.push(qj);
             tokens[b * L + pos] = drawFrom(qj, rng.uniform(b, 4 * (step * L + n[b] + j)));
           }
           q[b] = qs;
-          rowNfe[b] += draft.passes;
+          rowNfe[b] += draftPasses;
         }
         const verifyRows = active.filter((b) => kb[b] >= 2);
-        let pl: Float32Array | null = null;
+        // p at rank n + j (j ≥ 1) from the verify pass: full logits by position, or the cached pass's row j − 1
+        let pAt: (b: number, j: number) => Float64Array = () => {
+          throw new Error('no verify pass');
+        };
         if (verifyRows.length) {
-          const verify = await stepLogits(model, tokens, r, maskBias, { order });
-          nfe += verify.passes;
-          pl = (await be.read(verify.logits)) as Float32Array;
-          be.free(verify.logits);
-          for (const b of verifyRows) rowNfe[b] += verify.passes;
+          let passes: number;
+          if (assd) {
+            const pl = await assd.verify(n, kb);
+            passes = assd.dec.passesPerCall;
+            pAt = (b, j) => categoricalProbs(pl.subarray((b * k + j - 1) * V, (b * k + j) * V), knobs);
+          } else {
+            const verify = await stepLogits(model, tokens, r, maskBias, { order });
+            passes = verify.passes;
+            const pl = (await be.read(verify.logits)) as Float32Array;
+            be.free(verify.logits);
+            pAt = (b, j) => probsAt(pl, b, order[b * L + n[b] + j]);
+          }
+          nfe += passes;
+          for (const b of verifyRows) rowNfe[b] += passes;
         }
         for (const b of active) {
           const base = n[b];
@@ -195,7 +219,7 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
           if (marks) marks[b * L + order[b * L + base]] = DRAFT_MARK.EXACT;
           for (let j = 1; j < kb[b]; j++) {
             const pos = order[b * L + base + j];
-            const p = probsAt(pl!, b, pos);
+            const p = pAt(b, j);
             const x = tokens[b * L + pos];
             proposed++;
             const ratio = q[b][j][x] > 0 ? p[x] / q[b][j][x] : 0;
@@ -218,7 +242,7 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
           if (!rejected && kb[b] >= 2 && base + kb[b] < L) {
             // all drafts accepted: a bonus token from the verify pass
             const pos = order[b * L + base + kb[b]];
-            tokens[b * L + pos] = drawFrom(probsAt(pl!, b, pos), rng.uniform(b, 4 * (step * L + base + kb[b]) + 3));
+            tokens[b * L + pos] = drawFrom(pAt(b, kb[b]), rng.uniform(b, 4 * (step * L + base + kb[b]) + 3));
             if (marks) marks[b * L + pos] = DRAFT_MARK.BONUS;
             made++;
           }
@@ -227,6 +251,8 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
             tokens[b * L + order[b * L + base + j]] = filler;
             if (marks) marks[b * L + order[b * L + base + j]] = DRAFT_MARK.DISCARDED;
           }
+          // the cache keeps x̃_0 and the accepted drafts; a resampled or bonus token is appended next round
+          assd?.keep(b, base + (rejected || (kb[b] >= 2 && base + kb[b] < L) ? made - 1 : made));
           n[b] += made;
           rowTokens[b] += made;
         }
@@ -236,6 +262,7 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
       o.onStep?.({ step, nfe, tokens: tokens.slice(), drafts: marks });
     }
   } finally {
+    assd?.dec.dispose();
     be.free(drawn);
     if (maskBias) be.free(maskBias);
   }
@@ -254,7 +281,7 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
     knobs: knobsOf(r, {
       sampler: o.sampler,
       draft: o.sampler === 'assd' ? k : undefined,
-      kvCache: o.sampler === 'sequential' ? cached : undefined,
+      kvCache: cached,
     }),
   };
 }
@@ -333,4 +360,103 @@ async function sequentialCached(
     dec.dispose();
   }
   return nfe;
+}
+
+/**
+ * ASSD on a KV cache: the content of decided ranks is cached under the row's order, so the draft pass
+ * appends only what the last round decided and the verify pass only the k drafts; a rejection rolls the
+ * cache back to the accepted prefix. Logits come back per query (batch, k, V).
+ */
+class AssdCache {
+  readonly dec: CachedDecoder;
+  private readonly B: number;
+  private readonly L: number;
+
+  constructor(
+    model: Model,
+    r: ReturnType<typeof resolveCommon>,
+    maskBias: Tensor | null,
+    private readonly order: Uint32Array,
+    private readonly tokens: Uint32Array,
+    private readonly k: number,
+  ) {
+    this.B = r.batch;
+    this.L = r.length;
+    this.dec = new CachedDecoder(model, r, maskBias, r.length + k + 2);
+  }
+
+  private pos(b: number, rank: number): number {
+    return rank < this.L ? this.order[b * this.L + rank] : 0; // 0: padding, never seen
+  }
+
+  private async run(
+    m: number,
+    fill: (b: number, tok: Uint32Array, pos: Uint32Array) => number,
+    query: (b: number, j: number) => [rank: number, seen: number] | null,
+  ): Promise<{ logits: Float32Array; len: Uint32Array; took: Uint32Array }> {
+    const { B, k } = this;
+    const be = this.dec.model.backend;
+    const filler = this.dec.model.maskId ?? 0;
+    const tok = new Uint32Array(B * m).fill(filler),
+      pos = new Uint32Array(B * m),
+      qpos = new Uint32Array(B * k),
+      vis = new Uint32Array(B * k);
+    const len = this.dec.lengths();
+    const took = new Uint32Array(B);
+    for (let b = 0; b < B; b++) {
+      took[b] = fill(b, tok.subarray(b * m, (b + 1) * m), pos.subarray(b * m, (b + 1) * m));
+      for (let j = 0; j < k; j++) {
+        const qj = query(b, j);
+        if (qj) [qpos[b * k + j], vis[b * k + j]] = [this.pos(b, qj[0]), qj[1]];
+      }
+    }
+    const t = this.dec.decode({ tokens: tok, positions: pos, m, queries: qpos, q: k, visible: vis });
+    const logits = (await be.read(t)) as Float32Array;
+    be.free(t);
+    return { logits, len, took };
+  }
+
+  /** Append each row's decided-but-uncached ranks; query ranks n..n+kb−1 seeing the prefix n only. */
+  async draft(n: Uint32Array, kb: Uint32Array): Promise<Float32Array> {
+    const len = this.dec.lengths();
+    const m = Math.max(0, ...Array.from(n, (x, b) => (kb[b] ? x - len[b] : 0)));
+    const out = await this.run(
+      m,
+      (b, tok, pos) => {
+        if (!kb[b]) return 0;
+        for (let i = 0; i < n[b] - len[b]; i++) {
+          pos[i] = this.pos(b, len[b] + i);
+          tok[i] = this.tokens[b * this.L + pos[i]];
+        }
+        return n[b] - len[b];
+      },
+      (b, j) => (j < kb[b] ? [n[b] + j, n[b]] : null),
+    );
+    for (let b = 0; b < this.B; b++) this.dec.truncate(b, out.len[b] + out.took[b]);
+    return out.logits;
+  }
+
+  /** Append the drafts x̃_0..x̃_{kb−1}; query ranks n+1..n+kb, each seeing the ranks before it. */
+  async verify(n: Uint32Array, kb: Uint32Array): Promise<Float32Array> {
+    const out = await this.run(
+      this.k,
+      (b, tok, pos) => {
+        if (kb[b] < 2) return 0;
+        for (let j = 0; j < kb[b]; j++) {
+          pos[j] = this.pos(b, n[b] + j);
+          tok[j] = this.tokens[b * this.L + pos[j]];
+        }
+        return kb[b];
+      },
+      (b, j) => (kb[b] >= 2 && j < kb[b] && n[b] + 1 + j < this.L ? [n[b] + 1 + j, n[b] + 1 + j] : null),
+    );
+    // rows without a verify go back at once; the others once decided (keep)
+    for (let b = 0; b < this.B; b++) this.dec.truncate(b, out.len[b] + out.took[b]);
+    return out.logits;
+  }
+
+  /** After a row's round: its cache keeps ranks < `upTo` (never more than it holds). */
+  keep(b: number, upTo: number): void {
+    this.dec.truncate(b, Math.min(upTo, this.dec.lengths()[b]));
+  }
 }

@@ -78,6 +78,26 @@ describe('AS-ARM samplers match the exact sequential distribution', () => {
     expect(res.accepted!).toBeLessThan(res.proposed!);
   });
 
+  it('ASSD on the KV cache draws what it draws without it (same random words; random orders, a prompt)', async () => {
+    const o = {
+      batch: 500,
+      length: L,
+      seed: 11,
+      sampler: 'assd' as const,
+      draft: 3,
+      classId: 1,
+      guidance: 1.5,
+      prompt: Int32Array.from([-1, 2, -1, -1]),
+    };
+    const on = await sampleAsarm(model, { ...o, kvCache: true });
+    const off = await sampleAsarm(model, { ...o, kvCache: false });
+    expect(on.knobs.kvCache).toBe(true);
+    expect(off.knobs.kvCache).toBe(false);
+    expect(on.samples).toEqual(off.samples);
+    expect(on.nfe).toBe(off.nfe);
+    expect(on.accepted).toBe(off.accepted);
+  });
+
   it('ASSD at temperature 0.8 matches sequential at 0.8', async () => {
     const { chi } = await fit({ sampler: 'assd', draft: 3, temperature: 0.8 }, 0.8);
     expect(chi.pValue).toBeGreaterThan(0.01);

@@ -89,7 +89,7 @@ const TEXT: TextCase[] = [
     name: 'asarm assd',
     model: 'text-asarm',
     family: 'asarm',
-    options: { sampler: 'assd', batch: 2, length: L, seed: 2 },
+    options: { sampler: 'assd', batch: 2, length: L, seed: 2, kvCache: false },
   },
   {
     name: 'asarm assd draft 3, guided',
