@@ -5,7 +5,8 @@
  * Validation first (a failure exits non-zero before anything is timed): the target's full forward on
  * the chosen backend vs the CPU reference backend (2e-3 + 2e-3·|ref|), then cached decoding vs full
  * recomputation on the chosen backend (1e-3 + 1e-3·|ref|) over a prefix of real text.
- * Then per batch B: sequential without the cache, sequential on the cache, speculative decoding with
+ * Then per batch B: sequential without the cache, sequential on the cache, ASSD (k = 4, random order)
+ * without and with the cache, speculative decoding with
  * the distilled draft (text-asarm-draft) at k ∈ {2, 4, 8}, and self-speculation (text-asarm's first
  * two blocks) at k ∈ {2, 4}: tokens/s (B·L / wall), target NFE, draft NFE, acceptance, and the
  * ints read back per row and round (the accept/reject runs on the device: k + 1). Writes
@@ -160,6 +161,12 @@ for (const B of batches) {
     }),
   );
   cached.vsNoCache = cached.tokensPerS / plain.tokensPerS;
+  for (const kvCache of [false, true]) {
+    const r = await time(`ASSD k=4 (random order), ${kvCache ? 'KV cache' : 'no cache'}`, B, (b, len, seed) =>
+      sampleAsarm(target, { ...base, batch: b, length: len, seed, sampler: 'assd', draft: 4, kvCache }),
+    );
+    if (kvCache) r.vsNoCache = r.tokensPerS / rows[rows.length - 2].tokensPerS;
+  }
   for (const [name, draftModel, ks] of [
     ['speculative, text-asarm-draft', draft, [2, 4, 8]],
     ['self-speculation, 2 of 6 layers', { layers: 2 }, [2, 4]],
