@@ -120,6 +120,8 @@ export async function loadTextClassifier(
 export type {
   Model,
   ForwardInput,
+  DecodeCache,
+  DecodeInput,
   DenoiserModel,
   DenoiserInput,
   ClassifierModel,
