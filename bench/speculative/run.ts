@@ -181,6 +181,18 @@ for (const B of batches) {
       );
       r.vsCached = r.tokensPerS / cached.tokensPerS;
     }
+  const ad = await time('speculative, text-asarm-draft, adaptive k ≤ 8', B, (b, len, seed) =>
+    sampleSpeculative(target, {
+      ...base,
+      batch: b,
+      length: len,
+      seed,
+      draftModel: draft,
+      draft: 8,
+      adaptiveDraft: true,
+    }),
+  );
+  ad.vsCached = ad.tokensPerS / cached.tokensPerS;
 }
 
 function ltr(n: number): Uint32Array {

@@ -65,6 +65,7 @@ export type KnobName =
   | 'reuseLogits'
   | 'kvCache'
   | 'draftModel'
+  | 'adaptiveDraft'
   | 'noiseTemperature'
   | 'clip'
   | 'guidanceLo'
@@ -297,6 +298,17 @@ export const KNOBS: readonly KnobDef[] = [
     input: true,
     sweep: true,
     help: 'tokens drafted per round (ASSD keeps its first draft exact, so k ≥ 2 there)',
+  },
+  {
+    name: 'adaptiveDraft',
+    attribute: 'adaptive-draft',
+    flag: 'adaptive-draft',
+    label: 'adaptive k',
+    type: 'boolean',
+    default: false,
+    uses: { asarm: ['speculative'] },
+    sweep: true,
+    help: 'adapt the draft length to acceptance: +2 after a round with every draft kept, −1 otherwise (≤ k)',
   },
   {
     name: 'draftModel',

@@ -44,8 +44,10 @@ import { SPEC_NONE, SPEC_RESAMPLED } from '../ops/spec_verify.js';
 export interface SpeculativeOptions extends CommonOptions {
   /** the draft: another model (same vocabulary, tokenizer, classes, backend) or the target's first `layers` blocks */
   draftModel: Model | { layers: number };
-  /** tokens drafted per round, k ≥ 1 (default 4) */
+  /** tokens drafted per round, k ≥ 1 (default 4); with `adaptiveDraft`, the most per round */
   draft?: number;
+  /** adapt the draft length to the acceptance: +2 after a round with every draft kept, −1 otherwise, in [1, k] */
+  adaptiveDraft?: boolean;
   /** continue from a completed round's checkpoint (`StepProgress.checkpoint`): the samples of an unbroken run */
   resume?: SamplerCheckpoint;
   /**
@@ -109,6 +111,8 @@ export async function sampleSpeculative(target: Model, o: SpeculativeOptions): P
   const { batch: B, length: L } = r;
   const draft = checkDraft(target, o, L);
   const k = knobOption('draft', o.draft, 'asarm', 'speculative', { maxLength: L });
+  const adaptive = knobOption('adaptiveDraft', o.adaptiveDraft, 'asarm', 'speculative');
+  const kNow = new Uint32Array(B).fill(k); // each row's draft length next round (k unless adaptive)
   const V = target.vocabSize,
     be = target.backend;
   const filler = target.maskId ?? 0;
@@ -180,6 +184,7 @@ export async function sampleSpeculative(target: Model, o: SpeculativeOptions): P
       nfe = rs.nfe;
       rounds = rs.next - 1;
       draftNfe = Number(x.draftNfe);
+      kNow.set(arr('kNow'));
       proposed = Number(x.proposed);
       accepted = Number(x.accepted);
     }
@@ -231,7 +236,7 @@ export async function sampleSpeculative(target: Model, o: SpeculativeOptions): P
     while (dec.some((d) => d < L)) {
       const t1 = now();
       rounds++;
-      const kb = Uint32Array.from(dec, (d) => (d < L ? Math.min(k, L - d) : 0));
+      const kb = Uint32Array.from(dec, (d, b) => (d < L ? Math.min(kNow[b], L - d) : 0));
       const K = Math.max(...kb);
       // draft: K cached passes, one token each, drawn on the device and fed to the next pass as is
       let prev: Tensor | null = null;
@@ -326,6 +331,9 @@ export async function sampleSpeculative(target: Model, o: SpeculativeOptions): P
         }
         proposed += Math.min(a + 1, kb[b]);
         accepted += a;
+        // adaptive k per row (transformers' "heuristic" schedule): +2 after a round that kept every draft,
+        // −1 otherwise, within [1, k]. Past outcomes choose the next k, so each round stays exact.
+        if (adaptive) kNow[b] = a === kb[b] ? Math.min(k, kNow[b] + 2) : Math.max(1, kNow[b] - 1);
         if (marks) for (let j = made; j < kb[b]; j++) marks[b * L + order[b * L + d + j]] = DRAFT_MARK.DISCARDED;
         // the target holds the pending token and the accepted drafts; the draft what it drafted up to those
         tgt.truncate(b, d + a);
@@ -348,6 +356,7 @@ export async function sampleSpeculative(target: Model, o: SpeculativeOptions): P
           extra: {
             dec: [...dec],
             dPend: [...dPend],
+            kNow: [...kNow],
             rowNfe: [...rowNfe],
             rowTokens: [...rowTokens],
             draftNfe,
@@ -380,6 +389,7 @@ export async function sampleSpeculative(target: Model, o: SpeculativeOptions): P
     knobs: knobsOf(r, {
       sampler: 'speculative',
       draft: k,
+      adaptiveDraft: adaptive,
       draftModel: 'layers' in o.draftModel && !('forward' in o.draftModel) ? `self:${draft.layers}` : draft.model.name,
     }),
   };

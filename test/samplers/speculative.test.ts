@@ -50,6 +50,12 @@ describe('speculative decoding draws from the target exactly', () => {
     expect(res.draftNfe).toBeGreaterThan(0);
   });
 
+  it('adaptive draft length (k ≤ 4, +2 / −1 by acceptance): still exact', async () => {
+    const { res, chi } = await fit({ draft: 4, adaptiveDraft: true });
+    expect(chi.pValue).toBeGreaterThan(0.01);
+    expect(res.knobs.adaptiveDraft).toBe(true);
+  });
+
   it('temperature 0.7', async () => {
     const { chi } = await fit({ draft: 2, temperature: 0.7 }, { temperature: 0.7 });
     expect(chi.pValue).toBeGreaterThan(0.01);
