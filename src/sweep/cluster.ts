@@ -51,6 +51,14 @@ function inRange(index: number, count: number, from: string): ShardId {
   return { index, count };
 }
 
+/** The scheduler's name for this task, the same in every attempt of it (see `ResolvedShard.task`). */
+function schedulerTask(env: Env): string | undefined {
+  if (env.SLURM_ARRAY_TASK_ID)
+    return `slurm:${env.SLURM_ARRAY_JOB_ID ?? env.SLURM_JOB_ID ?? '?'}_${env.SLURM_ARRAY_TASK_ID}`;
+  if (env.JOB_COMPLETION_INDEX) return `k8s:${env.HOSTNAME ?? `index-${env.JOB_COMPLETION_INDEX}`}`;
+  return undefined;
+}
+
 /**
  * The shard this process runs. `flag` is `--shard`'s value: "i/n" (as given), "auto" or "auto/n" (from
  * the scheduler's environment; n overrides the count the scheduler reports — and must agree with it when
@@ -58,7 +66,10 @@ function inRange(index: number, count: number, from: string): ShardId {
  * pod), else the whole sweep.
  */
 export function resolveShard(flag: string | undefined, env: Env): ResolvedShard {
-  if (flag !== undefined && !/^auto(\/|$)/.test(flag.trim())) return { shard: parseShard(flag), source: 'flag' };
+  if (flag !== undefined && !/^auto(\/|$)/.test(flag.trim())) {
+    const task = schedulerTask(env);
+    return { shard: parseShard(flag), source: 'flag', ...(task ? { task } : {}) };
+  }
   let n: number | undefined;
   if (flag !== undefined) {
     const m = /^auto(?:\/(\d+))?$/.exec(flag.trim());
@@ -89,11 +100,10 @@ export function resolveShard(flag: string | undefined, env: Env): ResolvedShard 
         `SLURM_ARRAY_TASK_ID=${slurmId} is not in the array ${min}…:${step} (SLURM_ARRAY_TASK_MIN/STEP)`,
       );
     const index = (slurmId - min) / step;
-    const job = env.SLURM_ARRAY_JOB_ID ?? env.SLURM_JOB_ID ?? '?';
     return {
       shard: inRange(index, count, `SLURM_ARRAY_TASK_ID=${slurmId}, SLURM_ARRAY_TASK_MIN=${min}, step ${step}`),
       source: 'slurm',
-      task: `slurm:${job}_${slurmId}`,
+      task: schedulerTask(env),
     };
   }
   if (k8sIndex !== undefined) {
@@ -109,7 +119,7 @@ export function resolveShard(flag: string | undefined, env: Env): ResolvedShard 
     return {
       shard: inRange(k8sIndex, count, `JOB_COMPLETION_INDEX=${k8sIndex}`),
       source: 'kubernetes',
-      task: `k8s:${env.HOSTNAME ?? `index-${k8sIndex}`}`,
+      task: schedulerTask(env),
     };
   }
   if (flag !== undefined)
@@ -142,7 +152,9 @@ export function requireHardware(info: BackendInfo): void {
 
 /**
  * Whether `file`'s existing records may be continued by this run (spec `hash`, `shard` or the whole
- * sweep): they must be of the same spec and the same shard of the same count. Returns the indices done.
+ * sweep): they must be of the same spec and the same shard of the same count. A record without a `shard`
+ * field (an unsharded run's, or one written before records named their shard) is taken by a shard whose
+ * settings it belongs to. Returns the indices done.
  */
 export function continuableIndices(
   file: string,
@@ -158,7 +170,7 @@ export function continuableIndices(
         `${file} holds records of another sweep spec (${r.spec}, this one is ${hash}): give another --out; nothing was written`,
       );
     const theirs = r.shard ? shardName(r.shard) : 'the whole sweep';
-    if (theirs === mine) continue;
+    if (theirs === mine || (!r.shard && shard && r.index % shard.count === shard.index)) continue;
     if (shard && r.shard && r.shard.count !== shard.count)
       throw new ShardError(
         'count-changed',

@@ -61,10 +61,13 @@ describe('the shard from the scheduler', () => {
   it('takes i/n as given and runs the whole sweep outside a scheduler', () => {
     expect(resolveShard('1/4', {})).toEqual({ shard: { index: 1, count: 4 }, source: 'flag' });
     expect(resolveShard(undefined, {})).toEqual({ source: 'none' });
-    // an explicit i/n wins over the scheduler's
-    expect(resolveShard('2/4', { SLURM_ARRAY_TASK_ID: '0', SLURM_ARRAY_TASK_COUNT: '4' }).shard).toEqual({
-      index: 2,
-      count: 4,
+    // an explicit i/n wins over the scheduler's; the task is still the scheduler's (for taking over its lock)
+    expect(
+      resolveShard('2/4', { SLURM_ARRAY_JOB_ID: '7', SLURM_ARRAY_TASK_ID: '0', SLURM_ARRAY_TASK_COUNT: '4' }),
+    ).toEqual({
+      shard: { index: 2, count: 4 },
+      source: 'flag',
+      task: 'slurm:7_0',
     });
   });
 
@@ -177,7 +180,9 @@ describe('continuing an output file', () => {
         .problem;
     expect(p([rec(0, [0, 4])], [1, 4])).toBe('other-shard');
     expect(p([rec(0, [0, 4])], [0, 3])).toBe('count-changed');
-    expect(p([rec(0)], [0, 4])).toBe('other-shard');
+    // a record without a shard (an unsharded run's, or an older one's) goes with the shard it belongs to
+    expect(continuableIndices('f', [rec(4)], 'abc', { index: 0, count: 4 })).toEqual([4]);
+    expect(p([rec(1)], [0, 4])).toBe('other-shard');
     expect(p([rec(0, [0, 4])])).toBe('other-shard');
     expect(p([rec(0, [0, 4], { spec: 'zzz' })], [0, 4])).toBe('other-spec');
   });
