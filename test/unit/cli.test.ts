@@ -516,6 +516,57 @@ describe('samplescope (the binary)', () => {
   );
 
   it(
+    'a sweep killed outright (SIGKILL) mid-shard leaves whole records; the rerun takes over its lock and skips them',
+    async () => {
+      const d = tmp();
+      const spec = { ...JSON.parse(readFileSync(join(ROOT, 'bench/sweeps/digits-guidance-steps.json'), 'utf8')) };
+      Object.assign(spec, { grid: { guidance: [1, 2, 3], steps: [1, 2] }, classes: [0, 1], perClass: 3, k: 2 });
+      const specFile = join(d, 'spec.json');
+      writeFileSync(specFile, JSON.stringify(spec));
+      const part = join(d, 'part-1.jsonl');
+      const args = [BIN, 'sweep', '--spec', specFile, '--backend', 'cpu', '--out', part];
+      // shard 1 of 2 from a SLURM array (--array=0-1): settings 1, 3, 5
+      const env = { ...process.env, SLURM_ARRAY_JOB_ID: '5', SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_COUNT: '2' };
+      const child = spawn(process.execPath, args, { cwd: ROOT, env });
+      let stderr = '';
+      await new Promise<void>((res) => {
+        child.stderr.on('data', (b) => {
+          stderr += b;
+          if (/# setting 1 /.test(stderr) && !child.killed) child.kill('SIGKILL'); // the first is written
+        });
+        child.on('close', () => res());
+      });
+      const kept = readFileSync(part, 'utf8');
+      const indices = kept
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { index: number }).index);
+      expect(indices[0]).toBe(1);
+      expect(indices.length).toBeLessThan(3);
+      expect(kept.endsWith('\n')).toBe(true);
+      // no handler ran: the lock is still there, naming the dead pid and the SLURM task
+      expect(JSON.parse(readFileSync(`${part}.lock`, 'utf8'))).toMatchObject({
+        pid: child.pid,
+        shard: '1/2',
+        task: 'slurm:5_1',
+      });
+      expect(readdirSync(d).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+      const rerun = spawnSync(process.execPath, args, { cwd: ROOT, env, encoding: 'utf8', timeout: T });
+      expect(rerun.status, rerun.stderr).toBe(0);
+      expect(rerun.stderr).toMatch(/# took over .*part-1\.jsonl\.lock left by an earlier attempt \(pid \d+/);
+      expect(rerun.stderr).toContain(`${indices.length} already in ${part}`);
+      const all = readFileSync(part, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { index: number; shard: object });
+      expect(all.map((r) => r.index)).toEqual([1, 3, 5]);
+      expect(all[0].shard).toEqual({ index: 1, count: 2 });
+      expect(existsSync(`${part}.lock`)).toBe(false);
+    },
+    T,
+  );
+
+  it(
     "without a Vulkan driver: the library's explanation first, Dawn's native lines hidden unless --verbose",
     () => {
       const env = { VK_ICD_FILENAMES: '/nonexistent/icd.json', XDG_RUNTIME_DIR: '' };
