@@ -316,7 +316,8 @@ const KIND_TITLES: Record<ModelKind, string> = {
 
 const EXIT_CODES = [
   'exit codes: 0 done; 1 the run failed (a model, driver or write error; the message says which);',
-  '            2 the command line is wrong (nothing was loaded or run); 130 cancelled by Ctrl-C (partial work reported)',
+  '            2 the command line is wrong (nothing was loaded or run); 130 cancelled by Ctrl-C (partial work reported);',
+  '            143 a sweep stopped by SIGTERM (scancel, a pod deletion: its finished settings are in --out)',
 ];
 
 function optionLines(opts: OptionSpec[]): string[] {

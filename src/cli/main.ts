@@ -8,7 +8,8 @@
  * (an unknown one names the closest), knob values are range-checked against the model's manifest and
  * outputs are checked (folder, format) before a backend is acquired or a model loaded.
  *
- * Exit codes: 0 done; 1 the run failed (model, driver, write); 2 usage (nothing ran); 130 Ctrl-C.
+ * Exit codes: 0 done; 1 the run failed (model, driver, write, shard, adapter); 2 usage (nothing ran); 130 Ctrl-C;
+ * 143 a sweep stopped by SIGTERM.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
