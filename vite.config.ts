@@ -86,6 +86,11 @@ export default defineConfig(({ mode }) => ({
         test: { name: 'samplers', include: ['test/samplers/**/*.test.ts'], environment: 'node', pool: 'forks' },
       },
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], environment: 'node', pool: 'forks' } },
+      // schedulers run for real (a local SLURM): skipped unless SAMPLESCOPE_SLURM_TEST=1 (npm run test:slurm)
+      {
+        extends: true,
+        test: { name: 'cluster', include: ['test/cluster/**/*.test.ts'], environment: 'node', pool: 'forks' },
+      },
     ],
   },
 }));

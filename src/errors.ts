@@ -243,3 +243,38 @@ export class OutputWriteError extends SamplescopeError {
     );
   }
 }
+
+/** Why a sweep shard refused to run or a merge refused to join (see src/sweep/cluster.ts). */
+export type ShardProblem =
+  'no-scheduler' | 'index-range' | 'count-changed' | 'other-shard' | 'other-spec' | 'locked' | 'incomplete';
+
+/**
+ * A sweep shard that cannot run as asked, found before any setting runs and before anything is
+ * written: a scheduler index outside [0, n), a shard count that differs from the one an output file
+ * (or another part) was written with, an output that holds another shard's or another spec's records,
+ * an output another live process is writing; or a merge of parts that are not all done (`missing`
+ * names the shards). The CLI exits 1.
+ */
+export class ShardError extends SamplescopeError {
+  constructor(
+    readonly problem: ShardProblem,
+    message: string,
+    /** for 'incomplete': the shards ("i/n") with settings missing */
+    readonly missing: string[] = [],
+  ) {
+    super(`shard-${problem}`, message);
+  }
+}
+
+/**
+ * `--require-hardware` on an adapter that is not a hardware GPU: a software rasteriser (lavapipe,
+ * llvmpipe, SwiftShader), a fallback adapter, or the CPU backend. Raised before any model loads.
+ */
+export class AdapterRequirementError extends SamplescopeError {
+  constructor(
+    readonly adapter: string,
+    message: string,
+  ) {
+    super('adapter-required', message);
+  }
+}

@@ -102,24 +102,36 @@ export const COMMANDS: CommandSpec[] = [
         value: 'FILE',
         help: 'the sweep spec (JSON; src/sweep/spec.ts SweepSpec; model fields are names under models/)',
       },
-      { name: 'shard', value: 'I/N', help: 'run only shard I of N (0-based)' },
+      {
+        name: 'shard',
+        value: 'I/N|auto|auto/N',
+        help: 'run only shard I of N (0-based: the settings with index ≡ I mod N). auto: I (and N) from a SLURM job array (SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN, SLURM_ARRAY_TASK_COUNT) or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX; N from auto/N or SAMPLESCOPE_SHARD_COUNT); without --shard, a task of either is its shard and anything else runs the whole sweep',
+      },
       {
         name: 'out',
         value: 'FILE',
-        help: 'append each finished setting here (.jsonl); settings already in FILE are skipped. Default: stdout',
+        help: "add each finished setting here (.jsonl; the file is rewritten and renamed after each, so a killed task loses at most the setting in flight); settings already in FILE are skipped; FILE.lock keeps a second process out, and another shard's or spec's FILE is refused. Default: stdout",
+      },
+      {
+        name: 'require-hardware',
+        help: 'fail before loading anything (AdapterRequirementError, exit 1) unless WebGPU runs on a hardware adapter: not the CPU backend, lavapipe, SwiftShader or a fallback adapter',
       },
     ],
-    examples: ['samplescope sweep --spec sweep.json --shard 0/4 --out part0.jsonl'],
+    examples: [
+      'samplescope sweep --spec sweep.json --shard 0/4 --out part0.jsonl',
+      'samplescope sweep --spec sweep.json --shard auto --out part-$SLURM_ARRAY_TASK_ID.jsonl --require-hardware',
+    ],
   },
   {
     name: 'merge',
-    summary: 'join sweep shards (same spec), print the table and the Pareto fronts',
+    summary:
+      'join sweep shards (same spec, same shard count), print the table, the Pareto fronts and timings per adapter',
     positional: 'PART.jsonl…',
     options: [
       {
         name: 'spec',
         value: 'FILE',
-        help: "check the parts against this spec: every setting present, no other spec's records",
+        help: "check the parts against this spec: every setting present (else the unfinished shards are named), no other spec's records",
       },
       { name: 'out', value: 'FILE', help: 'write the merged records (.jsonl)' },
       { name: 'fronts', value: 'FILE', help: 'write the Pareto fronts (.json)' },
@@ -305,7 +317,8 @@ const KIND_TITLES: Record<ModelKind, string> = {
 
 const EXIT_CODES = [
   'exit codes: 0 done; 1 the run failed (a model, driver or write error; the message says which);',
-  '            2 the command line is wrong (nothing was loaded or run); 130 cancelled by Ctrl-C (partial work reported)',
+  '            2 the command line is wrong (nothing was loaded or run); 130 cancelled by Ctrl-C (partial work reported);',
+  '            143 a sweep stopped by SIGTERM (scancel, a pod deletion: its finished settings are in --out)',
 ];
 
 function optionLines(opts: OptionSpec[]): string[] {

@@ -8,9 +8,10 @@
  * (an unknown one names the closest), knob values are range-checked against the model's manifest and
  * outputs are checked (folder, format) before a backend is acquired or a model loaded.
  *
- * Exit codes: 0 done; 1 the run failed (model, driver, write); 2 usage (nothing ran); 130 Ctrl-C.
+ * Exit codes: 0 done; 1 the run failed (model, driver, write, shard, adapter); 2 usage (nothing ran); 130 Ctrl-C;
+ * 143 a sweep stopped by SIGTERM.
  */
-import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
   AbortError,
@@ -18,6 +19,7 @@ import {
   OpInputError,
   SamplerConfigError,
   SamplescopeError,
+  ShardError,
   UsageError,
   WebGPUUnavailableError,
 } from '../errors.js';
@@ -31,8 +33,17 @@ import {
   type KnobContext,
   type ModelKind,
 } from '../knobs/registry.js';
-import { AXES, mergeSweeps, parseJsonLines, sweepFronts, toJsonLine, type SweepRecord } from '../sweep/records.js';
-import { expandGrid, parseShard, shardSettings, specHash, type SweepSpec } from '../sweep/spec.js';
+import {
+  AXES,
+  mergeSweeps,
+  parseJsonLines,
+  sweepFronts,
+  timingByAdapter,
+  toJsonLine,
+  type SweepRecord,
+} from '../sweep/records.js';
+import { requireHardware, resolveShard } from '../sweep/cluster.js';
+import { expandGrid, shardSettings, specHash, type SweepSpec } from '../sweep/spec.js';
 import { loadManifest } from '../models/index.js';
 import type { AnyManifest } from '../models/manifest.js';
 import { Engine } from '../worker/engine.js';
@@ -41,6 +52,7 @@ import { closest, cliHelp, commandHelp, commandSpec, parseArgs } from './command
 import { readKnobFlags } from './knob-flags.js';
 import { IN_CHILD, runFiltered } from './native.js';
 import { planOutput, writeAtomic, type OutputPlan } from './output.js';
+import { describeLock, readLock, ShardOutput } from './shard-out.js';
 import { encodeGreyPng, gridPixels } from './png.js';
 import { Messages, Progress, progressMode } from './progress.js';
 
@@ -563,10 +575,13 @@ function printFronts(records: SweepRecord[]): Record<string, number[]> {
   return Object.fromEntries(Object.entries(fronts).map(([k, idx]) => [k, idx.map((i) => records[i].index)]));
 }
 
-/** Run a sweep spec (or a shard), appending each finished setting to --out as a JSON line. */
+/**
+ * Run a sweep spec (or a shard: `--shard i/n`, or from a SLURM array / Kubernetes Indexed Job environment), adding
+ * each finished setting to --out (rewritten and renamed per setting, under a lock: ./shard-out.ts).
+ */
 async function sweepCommand(flags: Flags, msg: Messages): Promise<number> {
   const spec = readSpec(flags.get('spec'));
-  const shard = flags.has('shard') ? usage(() => parseShard(flags.get('shard')!)) : undefined;
+  const { shard, source, task } = usage(() => resolveShard(flags.get('shard'), process.env));
   const out = planOutput(flags.get('out'), undefined, 'records').path;
   const names = [
     ...new Set([spec.model, spec.classifier, spec.evaluator, spec.student].filter((x): x is string => !!x)),
@@ -574,30 +589,44 @@ async function sweepCommand(flags: Flags, msg: Messages): Promise<number> {
   const dirs = names.map((n) => modelDir(n));
   const total = usage(() => shardSettings(expandGrid(spec.grid), shard).length);
   const hash = specHash(spec);
-  const done =
-    out && existsSync(out)
-      ? parseJsonLines(readFileSync(out, 'utf8'))
-          .filter((r) => r.spec === hash)
-          .map((r) => r.index)
-      : [];
-  const engine = await startEngine(flags, msg);
+  const file = out ? new ShardOutput(out, hash, shard, task) : undefined;
+  const done = file?.done ?? [];
+  // a scheduler stops a task with SIGTERM (scancel, a pod deletion): every finished setting is already in
+  // the file; release the lock and go
+  const onTerm = () => {
+    file?.close();
+    msg.error(
+      `samplescope: sweep stopped (SIGTERM)${out ? `; finished settings are in ${out} — rerun to continue` : ''}`,
+    );
+    process.exit(143);
+  };
+  process.on('SIGTERM', onTerm);
   const rid = 'cli-sweep';
   let finished = 0;
+  let engine: Engine | undefined;
   try {
-    for (const [i, name] of names.entries()) await engine.loadModel(dirs[i], { id: name });
+    if (file?.tookOver) msg.info(`# took over ${out}.lock left by an earlier attempt (${describeLock(file.tookOver)})`);
+    engine = await startEngine(flags, msg);
     const info = await engine.info();
+    if (flags.has('require-hardware')) requireHardware(info);
+    for (const [i, name] of names.entries()) await engine.loadModel(dirs[i], { id: name });
     msg.info(
-      `# sweep ${spec.name ?? ''} ${hash} on ${info.name}: ${total} settings${shard ? ` (shard ${shard.index}/${shard.count})` : ''}, ${out ? `${done.length} already in ${out}` : 'printing JSON lines (no --out)'}`,
+      `# sweep ${spec.name ?? ''} ${hash} on ${info.name}: ${total} settings${shard ? ` (shard ${shard.index}/${shard.count}${source === 'flag' ? '' : ` from ${source === 'slurm' ? 'SLURM_ARRAY_TASK_ID' : 'JOB_COMPLETION_INDEX'}`})` : ''}, ${out ? `${done.length} already in ${out}` : 'printing JSON lines (no --out)'}`,
     );
-    cancelRun = () => engine.cancel(rid);
-    const records = await engine.sweep(spec, { shard, skip: done, requestId: rid }, (r) => {
-      finished++;
-      if (out) appendFileSync(out, toJsonLine(r) + '\n');
-      else console.log(toJsonLine(r));
-      msg.info(
-        `# setting ${r.index} (${done.length + finished}/${total}) ${JSON.stringify(r.knobs)}: ${AXES.map((a) => `${a} ${r.axes[a].toFixed(3)}`).join(', ')} (${(r.ms / 1000).toFixed(1)} s)`,
-      );
-    });
+    const e = engine;
+    cancelRun = () => e.cancel(rid);
+    const records = await engine.sweep(
+      spec,
+      { shard, skip: done, requestId: rid, requireHardware: flags.has('require-hardware') },
+      (r) => {
+        finished++;
+        if (file) file.add(r);
+        else console.log(toJsonLine(r));
+        msg.info(
+          `# setting ${r.index} (${done.length + finished}/${total}) ${JSON.stringify(r.knobs)}: ${AXES.map((a) => `${a} ${r.axes[a].toFixed(3)}`).join(', ')} (${(r.ms / 1000).toFixed(1)} s)`,
+        );
+      },
+    );
     msg.info(`# sweep done: ${records.length} settings run${out ? `, ${done.length + records.length} in ${out}` : ''}`);
     return 0;
   } catch (e) {
@@ -607,13 +636,15 @@ async function sweepCommand(flags: Flags, msg: Messages): Promise<number> {
     );
     return 130;
   } finally {
+    process.off('SIGTERM', onTerm);
+    file?.close();
     cancelRun = undefined;
-    engine.dispose();
+    engine?.dispose();
   }
 }
 
-/** Merge shard files, check them, print the table and fronts. */
-function mergeCommand(flags: Flags, files: string[]): number {
+/** Merge shard files, check them, print the table, the fronts and the timings per adapter. */
+function mergeCommand(flags: Flags, files: string[], msg: Messages): number {
   if (files.length === 0) throw new UsageError('merge needs the JSON-lines files to merge');
   const out = planOutput(flags.get('out'), undefined, 'records').path;
   const frontsOut = planOutput(flags.get('fronts'), undefined, 'fronts', 'fronts').path;
@@ -635,10 +666,32 @@ function mergeCommand(flags: Flags, files: string[]): number {
       if (p.some((r) => r.spec !== hash))
         throw new UsageError(`${files[i]} holds records of another spec than ${flags.get('spec')}`);
   }
-  const records = usage(() => mergeSweeps(parts, expected));
+  let records: SweepRecord[];
+  try {
+    records = usage(() => mergeSweeps(parts, expected));
+  } catch (e) {
+    if (!(e instanceof ShardError) || e.problem !== 'incomplete') throw e;
+    const running = files.flatMap((f) => {
+      const l = readLock(f);
+      return l ? [`${f} (${describeLock(l)})`] : [];
+    });
+    throw new ShardError(
+      'incomplete',
+      `${e.message}${running.length ? `; still being written: ${running.join(', ')}` : ''}; nothing was written`,
+      e.missing,
+    );
+  }
   if (out) writeAtomic(out, records.map(toJsonLine).join('\n') + '\n');
   const fronts = printFronts(records);
-  if (frontsOut) writeAtomic(frontsOut, JSON.stringify({ spec: records[0]?.spec, axes: AXES, fronts }, null, 1) + '\n');
+  const timing = timingByAdapter(records);
+  if (timing.length > 1)
+    msg.info(
+      `# timings (ms) come from ${timing.length} adapters and are not averaged together: ${timing.map((t) => `${t.adapter}${t.software ? ' (software)' : ''}: ${t.settings} settings, mean ${t.meanMs.toFixed(0)} ms`).join('; ')}`,
+    );
+  else if (timing.length === 1)
+    msg.info(`# timings: one adapter (${timing[0].adapter}), mean ${timing[0].meanMs.toFixed(0)} ms per setting`);
+  if (frontsOut)
+    writeAtomic(frontsOut, JSON.stringify({ spec: records[0]?.spec, axes: AXES, fronts, timing }, null, 1) + '\n');
   return 0;
 }
 
@@ -680,7 +733,7 @@ async function main(argv: string[]): Promise<number> {
     case 'sweep':
       return sweepCommand(flags, m);
     case 'merge':
-      return mergeCommand(flags, rest);
+      return mergeCommand(flags, rest, m);
   }
   throw new UsageError(`unknown command "${command.name}"`);
 }

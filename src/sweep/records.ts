@@ -11,7 +11,7 @@
  *                 the AS-ARM evaluator (left to right, an exact likelihood).
  * Pure: runs anywhere (the Pareto explorer reads records in the page).
  */
-import { OpInputError } from '../errors.js';
+import { OpInputError, ShardError } from '../errors.js';
 import { paretoFronts } from '../metrics/pareto.js';
 import { canonicalJson, type SweepSetting } from './spec.js';
 
@@ -34,6 +34,25 @@ export interface SweepSamples {
 /** characters kept of a text sample */
 export const SAMPLE_CHARS = 64;
 
+/**
+ * The adapter a record was computed on: every line says it, so a fleet's merged sweep shows which node's
+ * hardware each timing comes from. The CPU backend records `backend: 'cpu'`, `software: true`.
+ */
+export interface RecordAdapter {
+  backend: 'webgpu' | 'cpu';
+  vendor: string;
+  architecture: string;
+  description: string;
+  /** a software rasteriser (lavapipe, SwiftShader), a fallback adapter, or the CPU backend: not a hardware GPU */
+  software: boolean;
+}
+
+/** A shard's place in its sweep: shard `index` of `count` (settings with index ≡ index mod count). */
+export interface ShardId {
+  index: number;
+  count: number;
+}
+
 export interface SweepRecord extends SweepSetting {
   /** spec hash: lines from different specs never merge */
   spec: string;
@@ -45,6 +64,15 @@ export interface SweepRecord extends SweepSetting {
   nfe: number;
   ms: number;
   backend: string;
+  /** the adapter it ran on (absent in records written before adapters were recorded) */
+  adapter?: RecordAdapter;
+  /** the samplescope version that wrote it */
+  version?: string;
+  /**
+   * the shard that wrote it (absent for an unsharded run); `merge` checks every part was cut the same way and
+   * drops it from the merged lines (it is index mod count)
+   */
+  shard?: ShardId;
   /** only with `spec.keepSamples` */
   samples?: SweepSamples;
   /**
@@ -118,15 +146,37 @@ export function parseJsonLines(text: string): SweepRecord[] {
   return out;
 }
 
+/** "i/n" */
+export const shardName = (s: ShardId): string => `${s.index}/${s.count}`;
+
 /**
  * Join records from shards: one spec hash only; a setting seen twice must agree (same knobs and
- * axes — fixed seeds make reruns identical on one backend), else it is an error. Sorted by index.
- * With `expected` (the grid size), a missing setting is an error too.
+ * axes — fixed seeds make reruns identical on one backend), else it is an error. Parts cut into a
+ * different number of shards are refused (`ShardError` 'count-changed'). Sorted by index; the `shard`
+ * field is dropped (it is index mod count, and the merged sweep is no shard). With `expected` (the grid
+ * size), a missing setting is a `ShardError` 'incomplete' naming the shards that have not finished.
  */
 export function mergeSweeps(parts: SweepRecord[][], expected?: number): SweepRecord[] {
   const all = parts.flat();
   const specs = new Set(all.map((r) => r.spec));
   if (specs.size > 1) fail(`records come from different sweep specs: ${[...specs].join(', ')}`);
+  const counts = new Map<string, number[]>();
+  parts.forEach((p, i) => {
+    for (const r of p) {
+      const n = r.shard ? String(r.shard.count) : 'unsharded';
+      if (r.shard && r.index % r.shard.count !== r.shard.index)
+        fail(`part ${i + 1}: setting ${r.index} is not in shard ${shardName(r.shard)}`);
+      const list = counts.get(n) ?? [];
+      if (!list.includes(i + 1)) list.push(i + 1);
+      counts.set(n, list);
+    }
+  });
+  const sharded = [...counts.keys()].filter((n) => n !== 'unsharded');
+  if (sharded.length > 1)
+    throw new ShardError(
+      'count-changed',
+      `the parts were cut into different numbers of shards: ${[...counts].map(([n, ps]) => `${n === 'unsharded' ? n : `n = ${n}`} (part ${ps.join(', ')})`).join('; ')}`,
+    );
   const byIndex = new Map<number, SweepRecord>();
   for (const r of all) {
     const had = byIndex.get(r.index);
@@ -136,14 +186,52 @@ export function mergeSweeps(parts: SweepRecord[][], expected?: number): SweepRec
     ) {
       fail(`setting ${r.index} appears twice with different knobs or results`);
     }
-    byIndex.set(r.index, r);
+    const { shard: _shard, ...rest } = r;
+    byIndex.set(r.index, rest);
   }
   const out = [...byIndex.values()].sort((a, b) => a.index - b.index);
   if (expected !== undefined) {
     const missing = Array.from({ length: expected }, (_, i) => i).filter((i) => !byIndex.has(i));
-    if (missing.length) fail(`settings missing from the merged sweep: ${missing.join(', ')}`);
+    if (missing.length) {
+      const n = sharded.length ? Number(sharded[0]) : undefined;
+      const shards = n ? [...new Set(missing.map((i) => i % n))].sort((a, b) => a - b) : [];
+      throw new ShardError(
+        'incomplete',
+        `settings missing from the merged sweep: ${missing.join(', ')}${n ? ` — shards not finished: ${shards.map((s) => `${s}/${n} (${missing.filter((i) => i % n === s).length} of ${Math.ceil((expected - s) / n)} settings missing)`).join(', ')}` : ''}`,
+        shards.map((s) => `${s}/${n}`),
+      );
+    }
   }
   return out;
+}
+
+/** One adapter's timings in a merged sweep. */
+export interface AdapterTiming {
+  /** "backend vendor architecture description", or 'unrecorded' for records written before adapters were */
+  adapter: string;
+  software: boolean | undefined;
+  settings: number;
+  meanMs: number;
+}
+
+/** "webgpu nvidia hopper NVIDIA H100" — how an adapter is named in reports. */
+export function adapterName(a: RecordAdapter | undefined): string {
+  return a ? [a.backend, a.vendor, a.architecture, a.description].filter(Boolean).join(' ') : 'unrecorded';
+}
+
+/**
+ * Timings (`ms`) grouped by adapter: a sweep that ran on several adapters gets one mean per adapter,
+ * never one mean over all (the times of a CPU node and a GPU node do not average into anything).
+ */
+export function timingByAdapter(records: readonly SweepRecord[]): AdapterTiming[] {
+  const groups = new Map<string, AdapterTiming>();
+  for (const r of records) {
+    const name = adapterName(r.adapter);
+    const g = groups.get(name) ?? { adapter: name, software: r.adapter?.software, settings: 0, meanMs: 0 };
+    g.meanMs += (r.ms - g.meanMs) / ++g.settings;
+    groups.set(name, g);
+  }
+  return [...groups.values()];
 }
 
 /** Non-dominated settings (record indices into `records`) per pair of axes and in 3-D. */

@@ -9,9 +9,11 @@ import type { EngineApi, Metrics } from '../worker/protocol.js';
 import { evaluateImages, evaluateText, type EvalEngine } from './evaluate.js';
 import { expandGrid, shardSettings, specHash, validateSpec, type KnobValue, type SweepSpec } from './spec.js';
 import { RECORD_FORMAT, SAMPLE_CHARS, toBase64, type SweepRecord, type SweepSamples } from './records.js';
+import { recordAdapter, requireHardware } from './cluster.js';
+import { VERSION } from '../version.js';
 
-/** What a sweep needs of an engine: the samplers and what evaluating needs. */
-export interface SweepEngine extends EvalEngine, Pick<EngineApi, 'sampleText' | 'sampleImage'> {}
+/** What a sweep needs of an engine: the samplers, what evaluating needs and its backend (recorded in every line). */
+export interface SweepEngine extends EvalEngine, Pick<EngineApi, 'sampleText' | 'sampleImage' | 'info'> {}
 
 /** Which samples a record keeps: round-robin over the classes (sample ⌊j / C⌋ of class j mod C), at most `keep`. */
 export function keptSamples(keep: number, C: number, B: number): { row: number; cls: number }[] {
@@ -46,7 +48,7 @@ function canonicalKnobs(knobs: Record<string, KnobValue>): Record<string, KnobVa
 
 /**
  * Run the settings of a spec (all, or one shard's, less the indices in `skip` — already done) with fixed seeds,
- * evaluate each, hand each
+ * evaluate each (every record names its adapter, the package version and its shard), hand each
  * record to `onRecord` when done, and return them. Each sampler call gets the request id
  * `childId()` ("parent/n"), so cancelling the parent stops the sweep after the model call in flight.
  */
@@ -59,6 +61,8 @@ export async function runSweep(
     onRecord?: (r: SweepRecord) => void;
     requestId?: string;
     childId?: () => string;
+    /** refuse (AdapterRequirementError, before any setting) unless the backend is WebGPU on a hardware adapter */
+    requireHardware?: boolean;
   } = {},
 ): Promise<SweepRecord[]> {
   validateSpec(spec);
@@ -73,6 +77,9 @@ export async function runSweep(
   for (const c of spec.classes)
     if (c >= gen.classes.length - (spec.kind === 'text' ? 1 : 0))
       throw new OpInputError('sweep', `class ${c} is out of range for ${spec.model} (${gen.classes.join(', ')})`);
+  const info = await engine.info();
+  if (opts.requireHardware) requireHardware(info);
+  const adapter = recordAdapter(info);
   const hash = specHash(spec);
   const skip = new Set(opts.skip ?? []);
   const settings = shardSettings(expandGrid(spec.grid), opts.shard).filter((s) => !skip.has(s.index));
@@ -163,6 +170,9 @@ export async function runSweep(
       nfe: spec.kind === 'text' ? nfe / C : nfe,
       ms: performance.now() - t0,
       backend,
+      adapter,
+      version: VERSION,
+      ...(opts.shard ? { shard: { index: opts.shard.index, count: opts.shard.count } } : {}),
       ...(samples ? { samples } : {}),
       format: RECORD_FORMAT,
     };

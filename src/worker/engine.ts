@@ -517,6 +517,7 @@ export class Engine implements EngineApi {
         return runSweep(this, spec, {
           shard: opts.shard,
           skip: opts.skip,
+          requireHardware: opts.requireHardware,
           onRecord: (r) => {
             check(r.index);
             onRecord?.(r);

@@ -138,6 +138,8 @@ export interface SweepOptions extends RequestOptions {
   shard?: { index: number; count: number };
   /** setting indices already done (a rerun skips them) */
   skip?: number[];
+  /** refuse with AdapterRequirementError, before any setting runs, unless on WebGPU with a hardware adapter */
+  requireHardware?: boolean;
 }
 
 export interface EvalOptions {

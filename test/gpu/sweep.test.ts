@@ -10,12 +10,13 @@
 // - a text sweep runs end to end with NLL under text-asarm as realism;
 // - cancelling a sweep by its request id stops it with AbortError after the setting in flight.
 import { describe, expect, it } from 'vitest';
-import { AbortError, OpInputError } from '../../src/errors.js';
+import { AbortError, AdapterRequirementError, OpInputError } from '../../src/errors.js';
 import { loadRoleFiles } from '../../src/models/load.js';
 import { tensorData } from '../../src/models/safetensors.js';
 import { specHash, type SweepSpec } from '../../src/sweep/spec.js';
 import { fromBase64, mergeSweeps } from '../../src/sweep/records.js';
 import { Engine } from '../../src/worker/engine.js';
+import { VERSION } from '../../src/version.js';
 import { gpuBackend } from '../util/gpu.js';
 import { MODELS } from '../util/models.js';
 
@@ -102,9 +103,29 @@ describe('sweeps', () => {
       expect(r.axes.consistency).toBeLessThanOrEqual(1);
       expect(r.backend).toBe('webgpu');
     }
+    // every record names the adapter it ran on (as the backend reports it) and the package version
+    const adapter = (await e.info()).adapter!;
+    for (const r of full) {
+      expect(r.adapter).toEqual({
+        backend: 'webgpu',
+        vendor: adapter.vendor,
+        architecture: adapter.architecture,
+        description: adapter.description,
+        software: adapter.software,
+      });
+      expect(r.version).toBe(VERSION);
+    }
+    // --require-hardware: refused before any setting on a software adapter (lavapipe, SwiftShader), run on hardware
+    const hw = e.sweep(imageSpec, { requireHardware: true, skip: [0, 1] });
+    if (adapter.software) await expect(hw).rejects.toBeInstanceOf(AdapterRequirementError);
+    else await expect(hw).resolves.toEqual([]);
     const a = await e.sweep(imageSpec, { shard: { index: 0, count: 2 } });
     const b = await e.sweep(imageSpec, { shard: { index: 1, count: 2 } });
     expect([a.map((r) => r.index), b.map((r) => r.index)]).toEqual([[0], [1]]);
+    expect([a[0].shard, b[0].shard]).toEqual([
+      { index: 0, count: 2 },
+      { index: 1, count: 2 },
+    ]);
     const merged = mergeSweeps([b, a], 2);
     expect(merged.map((r) => [r.index, r.axes, r.metrics])).toEqual(full.map((r) => [r.index, r.axes, r.metrics]));
     expect((await e.sweep(imageSpec, { skip: [0] })).map((r) => r.index)).toEqual([1]);

@@ -7,7 +7,7 @@
 // 130 with the partial samples; Dawn's native stderr lines are hidden behind one explanation.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import { closest, COMMANDS, editDistance, parseArgs } from '../../src/cli/comman
 import { isNativeNoise } from '../../src/cli/native.js';
 import { UsageError } from '../../src/errors.js';
 import { KNOBS } from '../../src/knobs/registry.js';
+import { specHash, type SweepSpec } from '../../src/sweep/spec.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'bin/samplescope.mjs');
@@ -341,6 +342,130 @@ describe('samplescope (the binary)', () => {
     T,
   );
 
+  it(
+    'sweep shards on schedulers: a bad index, a changed count, a second writer, an early merge, software adapters: refused, nothing written',
+    () => {
+      const d = tmp();
+      const specFile = join(ROOT, 'bench/sweeps/digits-guidance-steps.json');
+      const spec = JSON.parse(readFileSync(specFile, 'utf8')) as SweepSpec;
+      const sweep = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+        cli(['sweep', '--spec', specFile, '--backend', 'cpu', ...args], env);
+      const refused = (r: Run, re: RegExp) => {
+        expect([r.code, r.stderr]).toEqual([1, expect.stringMatching(re)]);
+        expect(r.stderr).not.toMatch(/# sweep /); // nothing loaded or run
+      };
+      const part = join(d, 'part-0.jsonl');
+      const slurm = { SLURM_ARRAY_JOB_ID: '9', SLURM_ARRAY_TASK_COUNT: '4', SLURM_ARRAY_TASK_MIN: '1' };
+      // --array=1-5 for a sweep cut in 4: task 5 is shard 4 of 4
+      refused(
+        sweep(['--out', part], { ...slurm, SLURM_ARRAY_TASK_ID: '5' }),
+        /ShardError: shard index 4 .*outside \[0, 4\)/,
+      );
+      refused(sweep(['--shard', 'auto', '--out', part]), /ShardError: --shard auto: neither SLURM_ARRAY_TASK_ID/);
+      refused(
+        sweep(['--out', part, '--require-hardware']),
+        /AdapterRequirementError: --require-hardware: .*CPU backend/,
+      );
+      expect(existsSync(part)).toBe(false);
+
+      // part-0.jsonl holds a record of shard 0/4 (setting 4)
+      const rec = {
+        spec: specHash(spec),
+        index: 4,
+        knobs: {},
+        axes: { consistency: 0, diversity: 1, realism: 0 },
+        metrics: {},
+        nfe: 1,
+        ms: 1,
+        backend: 'cpu',
+      };
+      const text = JSON.stringify({ ...rec, shard: { index: 0, count: 4 } }) + '\n';
+      writeFileSync(part, text);
+      refused(sweep(['--shard', '1/4', '--out', part]), /ShardError: .*holds records of shard 0\/4, not shard 1\/4/);
+      refused(sweep(['--shard', '0/3', '--out', part]), /ShardError: .*the shard count changed/);
+      refused(
+        sweep(['--out', part], { ...slurm, SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_COUNT: '3' }),
+        /count changed/,
+      );
+      // a live process (this test's runner) holds the lock
+      writeFileSync(`${part}.lock`, JSON.stringify({ pid: process.pid, host: hostname(), shard: '0/4', since: 'now' }));
+      refused(
+        sweep(['--shard', '0/4', '--out', part]),
+        new RegExp(`ShardError: .*being written by another process \\(pid ${process.pid}`),
+      );
+      expect(readFileSync(part, 'utf8')).toBe(text);
+
+      // merging: shard 1 written with n = 2, shards 1-3 of 4 missing; the part still locked is named
+      const other = join(d, 'part-1.jsonl');
+      writeFileSync(other, JSON.stringify({ ...rec, index: 1, shard: { index: 1, count: 2 } }) + '\n');
+      const out = join(d, 'sweep.jsonl');
+      refused(
+        cli(['merge', part, other, '--spec', specFile, '--out', out]),
+        /ShardError: the parts were cut into different numbers of shards: n = 4 \(part 1\); n = 2 \(part 2\)/,
+      );
+      const early = cli(['merge', part, '--spec', specFile, '--out', out]);
+      refused(
+        early,
+        /ShardError: settings missing .* shards not finished: 0\/4 \(2 of 3 settings missing\), 1\/4 .*, 2\/4 .*, 3\/4 .*; still being written: .*part-0.jsonl \(pid/,
+      );
+      expect(existsSync(out)).toBe(false);
+    },
+    T,
+  );
+
+  it(
+    'merge reports timings per adapter when the parts ran on different ones, never one average',
+    () => {
+      const d = tmp();
+      const grid = { guidance: [1, 2] };
+      const specFile = join(d, 'spec.json');
+      const spec = { ...JSON.parse(readFileSync(join(ROOT, 'bench/sweeps/digits-guidance-steps.json'), 'utf8')), grid };
+      writeFileSync(specFile, JSON.stringify(spec));
+      const gpu = { backend: 'webgpu', vendor: 'nvidia', architecture: 'hopper', description: 'H100', software: false };
+      const cpu = {
+        backend: 'cpu',
+        vendor: '',
+        architecture: 'cpu',
+        description: 'CPU twins (no GPU)',
+        software: true,
+      };
+      const line = (index: number, adapter: object, ms: number) =>
+        JSON.stringify({
+          spec: specHash(spec),
+          index,
+          knobs: { guidance: index + 1 },
+          axes: { consistency: 0, diversity: 1, realism: 0 },
+          metrics: {},
+          nfe: 1,
+          ms,
+          backend: 'cpu',
+          adapter,
+          version: '0.1.0',
+          shard: { index, count: 2 },
+        }) + '\n';
+      writeFileSync(join(d, 'a.jsonl'), line(0, gpu, 40));
+      writeFileSync(join(d, 'b.jsonl'), line(1, cpu, 9000));
+      const r = cli([
+        'merge',
+        join(d, 'a.jsonl'),
+        join(d, 'b.jsonl'),
+        '--spec',
+        specFile,
+        '--fronts',
+        join(d, 'f.json'),
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain(
+        '# timings (ms) come from 2 adapters and are not averaged together: webgpu nvidia hopper H100: 1 settings, mean 40 ms; cpu cpu CPU twins (no GPU) (software): 1 settings, mean 9000 ms',
+      );
+      expect(r.stderr).not.toContain('4520');
+      expect(
+        JSON.parse(readFileSync(join(d, 'f.json'), 'utf8')).timing.map((t: { meanMs: number }) => t.meanMs),
+      ).toEqual([40, 9000]);
+    },
+    T,
+  );
+
   it.runIf(existsSync('/usr/bin/script'))(
     'progress: a bar on a terminal (a pseudo-terminal), none in a pipe; --progress gives lines in a pipe',
     () => {
@@ -386,6 +511,57 @@ describe('samplescope (the binary)', () => {
       expect(stderr).toMatch(/cancelled \(Ctrl-C\) at step \d+ with \d+ of 128 tokens decided/);
       expect(stderr.match(/^# {3}[^\n]{64}$/gm)).toHaveLength(2); // the two partial samples
       expect(stdout).toBe('');
+    },
+    T,
+  );
+
+  it(
+    'a sweep killed outright (SIGKILL) mid-shard leaves whole records; the rerun takes over its lock and skips them',
+    async () => {
+      const d = tmp();
+      const spec = { ...JSON.parse(readFileSync(join(ROOT, 'bench/sweeps/digits-guidance-steps.json'), 'utf8')) };
+      Object.assign(spec, { grid: { guidance: [1, 2, 3], steps: [1, 2] }, classes: [0, 1], perClass: 3, k: 2 });
+      const specFile = join(d, 'spec.json');
+      writeFileSync(specFile, JSON.stringify(spec));
+      const part = join(d, 'part-1.jsonl');
+      const args = [BIN, 'sweep', '--spec', specFile, '--backend', 'cpu', '--out', part];
+      // shard 1 of 2 from a SLURM array (--array=0-1): settings 1, 3, 5
+      const env = { ...process.env, SLURM_ARRAY_JOB_ID: '5', SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_COUNT: '2' };
+      const child = spawn(process.execPath, args, { cwd: ROOT, env });
+      let stderr = '';
+      await new Promise<void>((res) => {
+        child.stderr.on('data', (b) => {
+          stderr += b;
+          if (/# setting 1 /.test(stderr) && !child.killed) child.kill('SIGKILL'); // the first is written
+        });
+        child.on('close', () => res());
+      });
+      const kept = readFileSync(part, 'utf8');
+      const indices = kept
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { index: number }).index);
+      expect(indices[0]).toBe(1);
+      expect(indices.length).toBeLessThan(3);
+      expect(kept.endsWith('\n')).toBe(true);
+      // no handler ran: the lock is still there, naming the dead pid and the SLURM task
+      expect(JSON.parse(readFileSync(`${part}.lock`, 'utf8'))).toMatchObject({
+        pid: child.pid,
+        shard: '1/2',
+        task: 'slurm:5_1',
+      });
+      expect(readdirSync(d).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+      const rerun = spawnSync(process.execPath, args, { cwd: ROOT, env, encoding: 'utf8', timeout: T });
+      expect(rerun.status, rerun.stderr).toBe(0);
+      expect(rerun.stderr).toMatch(/# took over .*part-1\.jsonl\.lock left by an earlier attempt \(pid \d+/);
+      expect(rerun.stderr).toContain(`${indices.length} already in ${part}`);
+      const all = readFileSync(part, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { index: number; shard: object });
+      expect(all.map((r) => r.index)).toEqual([1, 3, 5]);
+      expect(all[0].shard).toEqual({ index: 1, count: 2 });
+      expect(existsSync(`${part}.lock`)).toBe(false);
     },
     T,
   );
