@@ -12,7 +12,7 @@
 import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../backend/tensor.js';
 import { LimitExceededError, OpInputError } from '../errors.js';
-import { ropeTable } from '../reference/rope.js';
+import { ropeTable } from '../ops/rope.js';
 import type { LoadedTensor } from './load.js';
 import type { MarginalForm, ModelManifest, TransformerArchitecture } from './manifest.js';
 import { checkForwardInput, type ForwardInput, type Model } from './model.js';

@@ -5,15 +5,20 @@
  * `struct Params` field by field (name, type and order), so a reordered or renamed field fails on
  * the CPU, not only in a GPU test.
  *
- * Layout: u32 and f32 take 4 bytes; vec2<u32> takes 8 and must sit at an 8-byte offset (WGSL's
- * alignment; the declaration refuses otherwise); the struct is zero-padded to 16 bytes. Fields named
- * `_pad…` are written as 0 and take no value. `groups_x` (the dispatch grid's x extent, in the
- * kernels that fold a 1-D grid into two dimensions) is filled in by the dispatcher.
+ * Layout: u32 and f32 take 4 bytes; vec2<u32> takes 8 and must sit at an 8-byte offset, vec4<u32>
+ * 16 at a 16-byte offset (WGSL's alignment; the declaration refuses otherwise); the struct is
+ * zero-padded to 16 bytes. Fields named `_pad…` are written as 0 (every word) and take no value.
+ * `groups_x` (the dispatch grid's x extent, in the kernels that fold a 1-D grid into two dimensions)
+ * is filled in by the dispatcher.
  */
-export type ParamType = 'u32' | 'f32' | 'vec2<u32>';
+export type ParamType = 'u32' | 'f32' | 'vec2<u32>' | 'vec4<u32>';
 export type ParamField = readonly [name: string, type: ParamType];
 
-type Value<T extends ParamType> = T extends 'vec2<u32>' ? readonly [number, number] : number;
+type Value<T extends ParamType> = T extends 'vec2<u32>'
+  ? readonly [number, number]
+  : T extends 'vec4<u32>'
+    ? readonly [number, number, number, number]
+    : number;
 type Named<F extends readonly ParamField[]> = {
   [I in keyof F]: F[I] extends readonly [infer N, infer T] ? [N, T] : never;
 };
@@ -32,7 +37,7 @@ export interface ParamsStruct<F extends readonly ParamField[]> {
   pack(values: ParamValues<F>, into: DataView): DataView;
 }
 
-const BYTES: Record<ParamType, number> = { u32: 4, f32: 4, 'vec2<u32>': 8 };
+const BYTES: Record<ParamType, number> = { u32: 4, f32: 4, 'vec2<u32>': 8, 'vec4<u32>': 16 };
 
 /** Declare an op's uniform struct: the kernel it belongs to and its fields in the kernel's order. */
 export function paramsStruct<const F extends readonly ParamField[]>(kernel: string, fields: F): ParamsStruct<F> {
@@ -49,17 +54,16 @@ export function paramsStruct<const F extends readonly ParamField[]>(kernel: stri
     fields,
     size,
     pack(values, into) {
-      const v = values as Record<string, number | readonly [number, number]>;
+      const v = values as Record<string, number | readonly number[]>;
       fields.forEach(([name, type], i) => {
-        const x = name.startsWith('_pad') ? 0 : v[name];
+        const pad = name.startsWith('_pad');
+        const x = pad ? 0 : v[name];
         if (x === undefined) throw new Error(`${kernel} Params: no value for ${name}`);
         if (type === 'f32') into.setFloat32(at[i], x as number, true);
         else if (type === 'u32') into.setUint32(at[i], (x as number) >>> 0, true);
-        else {
-          const [a, b] = x as readonly [number, number];
-          into.setUint32(at[i], a >>> 0, true);
-          into.setUint32(at[i] + 4, b >>> 0, true);
-        }
+        else
+          for (let w = 0; w < BYTES[type] / 4; w++)
+            into.setUint32(at[i] + 4 * w, pad ? 0 : (x as readonly number[])[w] >>> 0, true);
       });
       for (let o = offset; o < size; o += 4) into.setUint32(o, 0, true);
       return new DataView(into.buffer, into.byteOffset, size);

@@ -3,6 +3,7 @@
  * shaders/lib/activations.wgsl.
  * `b` broadcasts by repetition: b[i mod b.length].
  */
+import type { Activation, ElementwiseOp } from '../ops/elementwise.js';
 
 /** GELU, tanh form: 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))) (Hendrycks & Gimpel, arXiv 1606.08415). */
 export function geluTanh(x: number): number {
@@ -21,23 +22,9 @@ export function silu(x: number): number {
 /** softplus log(1 + eˣ), stable in both tails: max(x, 0) + log1p(e^(−|x|)). */
 export const softplus = (x: number): number => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
 
-/** Fused-activation codes (shaders/lib/activations.wgsl ss_activate). */
-export type Activation = 'none' | 'gelu' | 'relu' | 'silu';
-export const ACTIVATION_CODES: Record<Activation, number> = { none: 0, gelu: 1, relu: 2, silu: 3 };
 export function activate(x: number, act: Activation): number {
   return act === 'gelu' ? geluTanh(x) : act === 'relu' ? relu(x) : act === 'silu' ? silu(x) : x;
 }
-
-export type ElementwiseOp = 'add' | 'mul' | 'scale' | 'gelu' | 'relu' | 'silu' | 'softplus';
-export const ELEMENTWISE_CODES: Record<ElementwiseOp, number> = {
-  add: 0,
-  mul: 1,
-  scale: 2,
-  gelu: 3,
-  relu: 4,
-  silu: 5,
-  softplus: 6,
-};
 
 export function elementwiseRef(op: ElementwiseOp, a: Float32Array, b: Float32Array | null, s = 1): Float32Array {
   const y = new Float32Array(a.length);

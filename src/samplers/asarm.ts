@@ -20,7 +20,7 @@ import { OpInputError, SamplerConfigError } from '../errors.js';
 import { knobOption } from '../knobs/registry.js';
 import type { Model } from '../models/model.js';
 import { DRAFT_MARK } from './draft-marks.js';
-import { categoricalProbs } from '../reference/categorical.js';
+import { categoricalProbs } from './probs.js';
 import {
   initialTokens,
   knobsOf,

@@ -8,8 +8,8 @@ import type { Backend } from '../backend/backend.js';
 import type { BackendName, Tensor } from '../backend/tensor.js';
 import { SamplerConfigError } from '../errors.js';
 import type { Model } from '../models/model.js';
-import type { Precision } from '../reference/categorical.js';
-import { philox4x32, seedToKey } from '../reference/rng.js';
+import type { Precision } from '../ops/categorical.js';
+import { philox4x32, seedToKey } from '../rng.js';
 import { knobDefault, knobOption } from '../knobs/registry.js';
 
 export interface DrawKnobs {

@@ -10,7 +10,7 @@
 import { OpInputError, SamplerConfigError } from '../errors.js';
 import type { Model } from '../models/model.js';
 import type { Tensor } from '../backend/tensor.js';
-import { categoricalProbs } from '../reference/categorical.js';
+import { categoricalProbs } from './probs.js';
 import {
   checkInt,
   initialTokens,

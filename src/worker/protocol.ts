@@ -13,7 +13,7 @@
 import * as Comlink from 'comlink';
 import * as errors from '../errors.js';
 import type { BackendInfo } from '../backend/backend.js';
-import type { SampleOptions } from '../backend/shapes.js';
+import type { SampleOptions } from '../ops/categorical.js';
 import type { MarginalForm, MamCalibrationRecord } from '../models/manifest.js';
 import type { AsarmOptions } from '../samplers/asarm.js';
 import type { SampleResult, SamplerCheckpoint } from '../samplers/common.js';
