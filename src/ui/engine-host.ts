@@ -85,6 +85,16 @@ export function resolveModelUrl(model: string, base = '/models/'): string {
   return u.href;
 }
 
+/**
+ * The model names served under `base`: its index.json (`{"models": [...]}`, which the dev server
+ * answers and the site build writes); none when there is no index.
+ */
+export async function servedModels(base = '/models/'): Promise<string[]> {
+  const page = typeof document !== 'undefined' ? document.baseURI : 'http://localhost/';
+  const res = await fetch(new URL('index.json', new URL(base.replace(/\/?$/, '/'), page))).catch(() => null);
+  return res?.ok ? ((((await res.json()) as { models?: string[] }).models ?? []) as string[]) : [];
+}
+
 /** Acquire the backend and load a MaM model (one with a marginal head) for a scoring element. */
 export async function loadMam(
   prefer: BackendPreference,

@@ -51,6 +51,7 @@ import type {
   MatmulResult,
   Metrics,
   ModelInfo,
+  ModelSummary,
   ProgressFn,
   RequestOptions,
   SampleRequest,
@@ -66,6 +67,12 @@ type Loaded =
   | { kind: 'text-classifier'; model: TextClassifierModel; info: ModelInfo };
 
 let nextRequest = 0;
+
+/** The engine's kind of model a manifest describes (its architecture decides). */
+function kindOf(m: AnyManifest): ModelInfo['kind'] {
+  const t = m.architecture.type;
+  return t === 'dit' ? 'denoiser' : t === 'cnn' ? 'classifier' : t === 'textcnn' ? 'text-classifier' : 'text';
+}
 
 export class Engine implements EngineApi {
   private backend: Promise<Backend> | null = null;
@@ -105,6 +112,7 @@ export class Engine implements EngineApi {
     if (typeof location !== 'undefined') source = new URL(source, location.href).href;
     const be = await this.be();
     const manifest: AnyManifest = await loadManifest(source, opts);
+    const kind = kindOf(manifest);
     const id = opts.id ?? manifest.name;
     let entry: Loaded;
     const base = {
@@ -113,7 +121,7 @@ export class Engine implements EngineApi {
       family: manifest.family,
       metrics: manifest.metrics as Record<string, unknown> | undefined,
     };
-    if (manifest.architecture.type === 'dit') {
+    if (kind === 'denoiser') {
       const m = await loadDenoiser(source, be, opts);
       entry = {
         kind: 'denoiser',
@@ -126,7 +134,7 @@ export class Engine implements EngineApi {
           timesteps: m.timesteps,
         },
       };
-    } else if (manifest.architecture.type === 'cnn') {
+    } else if (kind === 'classifier') {
       const m = await loadClassifier(source, be, opts);
       entry = {
         kind: 'classifier',
@@ -138,7 +146,7 @@ export class Engine implements EngineApi {
           imageShape: [m.imageSize, m.imageSize, m.manifest.architecture.channels],
         },
       };
-    } else if (manifest.architecture.type === 'textcnn') {
+    } else if (kind === 'text-classifier') {
       const m = await loadTextClassifier(source, be, opts);
       entry = {
         kind: 'text-classifier',
@@ -223,6 +231,18 @@ export class Engine implements EngineApi {
     this.models.set(id, { kind: 'denoiser', model: m, info });
     this.sources.set(id, { source: a, opts, interpolate: { b, lambda } });
     return info;
+  }
+
+  async describeModels(sources: string[], opts: LoadOptions = {}): Promise<ModelSummary[]> {
+    const read = await Promise.all(
+      sources.map((source) =>
+        loadManifest(typeof location !== 'undefined' ? new URL(source, location.href).href : source, opts).then(
+          (m): ModelSummary => ({ source, name: m.name, kind: kindOf(m), family: m.family, classes: m.classes }),
+          () => undefined,
+        ),
+      ),
+    );
+    return read.filter((m) => m !== undefined);
   }
 
   listModels(): ModelInfo[] {

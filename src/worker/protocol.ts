@@ -83,6 +83,16 @@ export interface ModelInfo {
   calibration?: MamCalibrationRecord;
 }
 
+/** What a model's manifest says, read without its weights: enough to list models and pair them. */
+export interface ModelSummary {
+  /** the source it was read from, as given */
+  source: string;
+  name: string;
+  kind: ModelInfo['kind'];
+  family: string;
+  classes: string[];
+}
+
 /** Per-step progress of a request (cloneable: crosses the worker boundary). */
 export interface EngineProgress {
   requestId: string;
@@ -175,6 +185,11 @@ export interface EngineApi {
    */
   loadModel(source: string, opts?: { id?: string; allowedOrigins?: string[] }): Promise<ModelInfo>;
   listModels(): ModelInfo[] | Promise<ModelInfo[]>;
+  /**
+   * Read the manifests of model folders / manifest URLs (no weights, nothing loaded): what each model
+   * is. A source whose manifest cannot be read is left out of the list.
+   */
+  describeModels(sources: string[], opts?: { allowedOrigins?: string[] }): Promise<ModelSummary[]>;
   /** the λ knob: weights (1 − λ)·A + λ·B of two loaded denoisers, under a new handle */
   loadInterpolated(a: string, b: string, lambda: number, opts?: { id?: string }): Promise<ModelInfo>;
   unload(id: string): void | Promise<void>;
@@ -229,6 +244,7 @@ export const ENGINE_METHODS: { [K in keyof EngineApi]-?: MethodSpec<K> } = {
   sample: { transfer: (r) => buffers(r) },
   loadModel: {},
   listModels: {},
+  describeModels: {},
   loadInterpolated: {},
   unload: {},
   sampleText: { callbacks: [1], request: 2, transfer: (r) => buffers(r.samples) },
