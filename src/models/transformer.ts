@@ -16,7 +16,7 @@ import { ropeTable } from '../ops/rope.js';
 import type { LoadedTensor } from './load.js';
 import type { MarginalForm, ModelManifest, TransformerArchitecture } from './manifest.js';
 import { checkForwardInput, type ForwardInput, type Model } from './model.js';
-import { WeightSet } from './weights.js';
+import { WeightedModel } from './weights.js';
 
 interface BlockWeights {
   ln1w: Tensor;
@@ -37,8 +37,7 @@ interface BlockWeights {
   b2: Tensor;
 }
 
-export class TransformerModel implements Model {
-  readonly name: string;
+export class TransformerModel extends WeightedModel<ModelManifest> implements Model {
   readonly vocabSize: number;
   readonly maxLength: number;
   readonly maskId: number | undefined;
@@ -48,20 +47,13 @@ export class TransformerModel implements Model {
   readonly hasMarginalHead: boolean;
   readonly marginalForm: MarginalForm | undefined;
   private readonly arch: TransformerArchitecture;
-  private readonly w: WeightSet;
   private readonly blocks: BlockWeights[] = [];
   private readonly rope: Tensor;
-  private disposed = false;
 
-  constructor(
-    readonly manifest: ModelManifest,
-    weights: Map<string, LoadedTensor>,
-    readonly backend: Backend,
-  ) {
+  constructor(manifest: ModelManifest, weights: Map<string, LoadedTensor>, backend: Backend) {
+    super(manifest, weights, backend);
     const a = manifest.architecture;
     this.arch = a;
-    this.w = new WeightSet(weights, backend);
-    this.name = manifest.name;
     this.vocabSize = a.vocab_size;
     this.maxLength = a.max_len;
     this.maskId = manifest.tokenizer.mask_id;
@@ -353,10 +345,8 @@ export class TransformerModel implements Model {
     return out;
   }
 
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.w.dispose();
-    this.backend.free(this.rope);
+  override dispose(): void {
+    if (!this.disposed) this.backend.free(this.rope);
+    super.dispose();
   }
 }
