@@ -25,11 +25,15 @@ function host(prefer: BackendPreference): Host {
 }
 
 /** Forget what a crashed worker held (the client starts a new worker on the next call). */
-function onFailure(h: Host, e: unknown): never {
+function forgetCrashed(h: Host, e: unknown): void {
   if ((e as Error)?.name === 'WorkerCrashedError') {
     h.init = undefined;
     h.models.clear();
   }
+}
+
+function onFailure(h: Host, e: unknown): never {
+  forgetCrashed(h, e);
   throw e;
 }
 
@@ -67,9 +71,9 @@ export async function modelFor(prefer: BackendPreference, url: string, allowedOr
   }
 }
 
-/** Call after a request failed: drops cached state if the worker crashed, then rethrows. */
-export function rethrow(prefer: BackendPreference, e: unknown): never {
-  return onFailure(host(prefer), e);
+/** Call after a request failed (the caller shows the error): drops cached state if the worker crashed. */
+export function forget(prefer: BackendPreference, e: unknown): void {
+  forgetCrashed(host(prefer), e);
 }
 
 /**

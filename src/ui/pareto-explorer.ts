@@ -33,7 +33,7 @@ import { defaultOf } from '../knobs/registry.js';
 import { expandGrid, type KnobValue, type SweepSpec } from '../sweep/spec.js';
 import { sweepFronts, type SweepRecord } from '../sweep/records.js';
 import type { BackendPreference } from '../worker/protocol.js';
-import { engineFor, errorDetail, modelFor, resolveModelUrl, rethrow, servedModels } from './engine-host.js';
+import { engineFor, errorDetail, modelFor, resolveModelUrl, forget, servedModels } from './engine-host.js';
 import { conditionalClasses } from './knobs.js';
 import {
   classId,
@@ -49,7 +49,7 @@ import {
 import { download, fileStem, plotsSvg, readRecords, svgToPng, toJsonLines } from './pareto-io.js';
 import { knobText, PAIRS, renderDetail, renderPlot, type FrontView } from './pareto-plots.js';
 import { renderTable } from './pareto-table.js';
-import { boxes } from './styles.js';
+import { boxes, panel } from './styles.js';
 
 export type ExplorerState = 'idle' | 'loading' | 'running' | 'done' | 'stopped' | 'error';
 
@@ -119,10 +119,8 @@ export class ParetoExplorer extends LitElement {
 
   static override styles = [
     boxes,
+    panel,
     css`
-    :host { display: block; font: 14px/1.4 system-ui, sans-serif; color: #1d2430; border: 1px solid #dde1e8; border-radius: 8px; padding: 0.8rem 1rem; background: #fff; }
-    :host([hidden]) { display: none; }
-    h3 { margin: 0 0 0.4rem; font-size: 1rem; }
     fieldset { border: 1px solid #dde1e8; border-radius: 6px; margin: 0.4rem 0; padding: 0.4rem 0.7rem 0.6rem; }
     legend { font-size: 0.85rem; color: #445; }
     .form { display: grid; grid-template-columns: repeat(auto-fill, minmax(10rem, 1fr)); gap: 0.4rem 0.8rem; }
@@ -313,11 +311,7 @@ export class ParetoExplorer extends LitElement {
         this.state = 'stopped';
         this.emit('sweep-error', errorDetail(e));
       } else {
-        try {
-          rethrow(this.backend, e);
-        } catch {
-          /* a crashed worker's cached state is dropped */
-        }
+        forget(this.backend, e); // a crashed worker's cached state is dropped
         this.fail(e);
       }
       return undefined;
