@@ -23,7 +23,7 @@ import { DRAFT_MARK } from './draft-marks.js';
 import { categoricalProbs } from './probs.js';
 import {
   initialTokens,
-  knobsOf,
+  sampleResult,
   makeMaskBias,
   now,
   PositionRng,
@@ -227,17 +227,15 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
     if (maskBias) be.free(maskBias);
   }
   return {
-    samples: tokens,
-    batch: B,
-    length: L,
-    nfe,
-    stepTimesMs,
-    backend: be.name,
+    ...sampleResult(
+      r,
+      { samples: tokens, nfe, stepTimesMs, backend: be.name },
+      { sampler: o.sampler, draft: o.sampler === 'assd' ? k : undefined },
+    ),
     order,
     rowNfe,
     rowTokens,
     proposed: o.sampler === 'assd' ? proposed : undefined,
     accepted: o.sampler === 'assd' ? accepted : undefined,
-    knobs: knobsOf(r, { sampler: o.sampler, draft: o.sampler === 'assd' ? k : undefined }),
   };
 }

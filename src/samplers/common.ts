@@ -255,6 +255,15 @@ export function makeMaskBias(model: Model): Tensor | null {
   return model.backend.tensor(b, [model.vocabSize]);
 }
 
+/** What every text sampler returns: its samples, counts and step times, and the knobs used (`knobsOf`). */
+export function sampleResult(
+  r: ResolvedCommon,
+  run: Pick<SampleResult, 'samples' | 'nfe' | 'stepTimesMs' | 'backend'>,
+  knobs: Record<string, unknown>,
+): SampleResult {
+  return { ...run, batch: r.batch, length: r.length, knobs: knobsOf(r, knobs) };
+}
+
 export function knobsOf(r: ResolvedCommon, extra: Record<string, unknown>): Record<string, unknown> {
   return {
     batch: r.batch,

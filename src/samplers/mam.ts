@@ -14,7 +14,7 @@ import { categoricalProbs } from './probs.js';
 import {
   checkInt,
   initialTokens,
-  knobsOf,
+  sampleResult,
   now,
   PositionRng,
   resolveCommon,
@@ -143,15 +143,11 @@ export async function sampleMam(model: Model, o: MamSampleOptions): Promise<Samp
     stepTimesMs.push(now() - t0);
     o.onStep?.({ step: s, nfe, tokens: tokens.slice() });
   }
-  return {
-    samples: tokens,
-    batch: B,
-    length: L,
-    nfe,
-    stepTimesMs,
-    backend: model.backend.name,
-    knobs: knobsOf(r, { sampler: 'mam-marginals' }),
-  };
+  return sampleResult(
+    r,
+    { samples: tokens, nfe, stepTimesMs, backend: model.backend.name },
+    { sampler: 'mam-marginals' },
+  );
 }
 
 export interface SelfConsistencyReport {

@@ -23,7 +23,7 @@ import { knobDefault, knobOption } from '../knobs/registry.js';
 import type { Model } from '../models/model.js';
 import {
   initialTokens,
-  knobsOf,
+  sampleResult,
   makeMaskBias,
   now,
   PositionRng,
@@ -214,19 +214,17 @@ export async function sampleMdm(model: Model, o: MdmOptions): Promise<MdmResult>
     if (maskBias) be.free(maskBias);
   }
   return {
-    samples: tokens,
-    batch: B,
-    length: L,
-    nfe,
-    stepTimesMs,
-    backend: be.name,
+    ...sampleResult(
+      r,
+      { samples: tokens, nfe, stepTimesMs, backend: be.name },
+      {
+        sampler: o.sampler,
+        steps: mode === 'grid' ? N : undefined,
+        reuseLogits: mode === 'grid' ? reuse : undefined,
+        tokensPerStep: mode === 'k' ? k : undefined,
+        order: mode === 'k' ? order : undefined,
+      },
+    ),
     revealTimes: times,
-    knobs: knobsOf(r, {
-      sampler: o.sampler,
-      steps: mode === 'grid' ? N : undefined,
-      reuseLogits: mode === 'grid' ? reuse : undefined,
-      tokensPerStep: mode === 'k' ? k : undefined,
-      order: mode === 'k' ? order : undefined,
-    }),
   };
 }
