@@ -33,16 +33,8 @@ import { planPatch, type UnpatchifyOptions } from '../ops/patchify.js';
 import { planPool2d, type Pool2dOptions } from '../ops/pool2d.js';
 import { planRmsNorm } from '../ops/rms_norm.js';
 import type { SoftmaxOptions } from '../ops/softmax.js';
-import {
-  assertLive,
-  checkShape,
-  dtypeOf,
-  hostArray,
-  sizeOf,
-  type DType,
-  type HostArray,
-  type Tensor,
-} from './tensor.js';
+import type { DType, HostArray, Tensor } from './tensor.js';
+import { assertLive, checkShape, dtypeOf, hostArray, sizeOf } from './tensor.js';
 
 export class CpuTensor implements Tensor {
   readonly backend = 'cpu' as const;

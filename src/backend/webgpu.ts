@@ -34,16 +34,8 @@ import { SOFTMAX_PARAMS, type SoftmaxOptions } from '../ops/softmax.js';
 import type { Backend, BackendInfo, OutOption, TensorBound } from './backend.js';
 import { ElementwiseShorthands } from './shorthands.js';
 import { expectOut, planReshape, planRows, planWrite } from './shapes.js';
-import {
-  assertLive,
-  checkShape,
-  dtypeOf,
-  hostArray,
-  sizeOf,
-  type DType,
-  type HostArray,
-  type Tensor,
-} from './tensor.js';
+import type { DType, HostArray, Tensor } from './tensor.js';
+import { assertLive, checkShape, dtypeOf, hostArray, sizeOf } from './tensor.js';
 
 // STORAGE | COPY_SRC | COPY_DST (constants, so this module loads without WebGPU globals)
 const STORAGE = 0x80 | 0x04 | 0x08;

@@ -21,16 +21,16 @@ import { knobOption } from '../knobs/registry.js';
 import type { Model } from '../models/model.js';
 import { DRAFT_MARK } from './draft-marks.js';
 import { categoricalProbs } from './probs.js';
+import type { CommonOptions, SampleResult } from './common.js';
 import {
+  drawOptions,
   initialTokens,
-  sampleResult,
   makeMaskBias,
   now,
   PositionRng,
   resolveCommon,
+  sampleResult,
   stepLogits,
-  type CommonOptions,
-  type SampleResult,
 } from './common.js';
 
 export interface AsarmOptions extends CommonOptions {
@@ -128,15 +128,7 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
       if (o.sampler === 'sequential') {
         const { logits, passes } = await stepLogits(model, tokens, r, maskBias, { order });
         nfe += passes;
-        be.categorical(be.reshape(logits, [B * L, V]), {
-          seed: r.seed,
-          counter: step,
-          temperature: r.temperature,
-          topK: r.topK,
-          topP: r.topP,
-          precision: r.precision,
-          out: drawn,
-        });
+        be.categorical(be.reshape(logits, [B * L, V]), drawOptions(r, step, drawn));
         be.free(logits);
         const d = (await be.read(drawn)) as Uint32Array;
         for (const b of active) {

@@ -8,7 +8,7 @@ import type { Backend } from '../backend/backend.js';
 import type { BackendName, Tensor } from '../backend/tensor.js';
 import { SamplerConfigError } from '../errors.js';
 import type { Model } from '../models/model.js';
-import type { Precision } from '../ops/categorical.js';
+import type { Precision, SampleOptions } from '../ops/categorical.js';
 import { philox4x32, seedToKey } from '../rng.js';
 import { knobDefault, knobOption } from '../knobs/registry.js';
 
@@ -253,6 +253,19 @@ export function makeMaskBias(model: Model): Tensor | null {
   const b = new Float32Array(model.vocabSize);
   b[model.maskId] = -Infinity;
   return model.backend.tensor(b, [model.vocabSize]);
+}
+
+/** The categorical op's options for one step's draw: the run's seed and draw knobs, the step as counter. */
+export function drawOptions(r: ResolvedCommon, step: number, out: Tensor): SampleOptions {
+  return {
+    seed: r.seed,
+    counter: step,
+    temperature: r.temperature,
+    topK: r.topK,
+    topP: r.topP,
+    precision: r.precision,
+    out,
+  };
 }
 
 /** What every text sampler returns: its samples, counts and step times, and the knobs used (`knobsOf`). */

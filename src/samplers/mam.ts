@@ -11,16 +11,8 @@ import { OpInputError, SamplerConfigError } from '../errors.js';
 import type { Model } from '../models/model.js';
 import type { Tensor } from '../backend/tensor.js';
 import { categoricalProbs } from './probs.js';
-import {
-  checkInt,
-  initialTokens,
-  sampleResult,
-  now,
-  PositionRng,
-  resolveCommon,
-  type CommonOptions,
-  type SampleResult,
-} from './common.js';
+import type { CommonOptions, SampleResult } from './common.js';
+import { checkInt, initialTokens, now, PositionRng, resolveCommon, sampleResult } from './common.js';
 
 function needHead(model: Model, op: string): number {
   if (!model.hasMarginalHead || model.maskId === undefined)
