@@ -55,6 +55,11 @@ export class GpuTensor implements Tensor {
   }
 }
 
+/** Packs an op's declared uniform struct, given the dispatch grid's groups_x. */
+type Packer = (groupsX: number) => DataView;
+/** A kernel's `override` constants (WG among them where it has one). */
+type Constants = Record<string, number | boolean>;
+
 /** Row-kernel workgroup size: a power of two that roughly fits the row. */
 function rowWG(C: number): number {
   return C >= 256 ? 256 : C >= 128 ? 128 : 64;
@@ -215,26 +220,20 @@ export class WebGPUBackend extends ElementwiseShorthands implements Backend {
    * Row kernels (norms): a workgroup per row for long rows; for short rows (C ≤ 128) one invocation
    * per row, which avoids a barrier-heavy reduction per tiny row.
    */
-  private rowKernel(
-    kernel: string,
-    rows: number,
-    C: number,
-    params: (groupsX: number) => DataView,
-    bindings: GPUBuffer[],
-    constants: Record<string, number | boolean> = {},
-  ): void {
+  private rowKernel(kernel: string, rows: number, C: number, params: Packer, bindings: GPUBuffer[]): void {
     if (rows === 0 || C === 0) return;
     const perThread = C <= 128;
-    const { grid, groupsX } = grid1d(perThread ? Math.ceil(rows / 64) : rows, this.maxGroups);
-    const WG = perThread ? 64 : rowWG(C);
-    this.runtime.dispatch({
-      kernel,
-      label: `${kernel}:dispatch`,
-      constants: { WG, PER_THREAD: perThread, ...constants },
-      params: params(groupsX),
-      bindings,
-      grid,
-    });
+    const groups = perThread ? Math.ceil(rows / 64) : rows;
+    this.dispatch1d(kernel, groups, { WG: perThread ? 64 : rowWG(C), PER_THREAD: perThread }, params, bindings);
+  }
+
+  /**
+   * `groups` workgroups of WG invocations, the grid folded into 2-D past the x limit; `params` packs
+   * the op's declared struct given the grid's groups_x.
+   */
+  private dispatch1d(kernel: string, groups: number, constants: Constants, params: Packer, bindings: GPUBuffer[]) {
+    const { grid, groupsX } = grid1d(groups, this.maxGroups);
+    this.runtime.dispatch({ kernel, label: `${kernel}:dispatch`, constants, params: params(groupsX), bindings, grid });
   }
 
   layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, o: NormOptions = {}): Tensor {
@@ -258,39 +257,14 @@ export class WebGPUBackend extends ElementwiseShorthands implements Backend {
     expectOut('softmax', o.out, x.shape, 'f32', 'webgpu');
     const out = this.alloc(x.shape, 'f32', 'softmax:out', o.out);
     if (rows === 0 || C === 0) return out;
-    const { grid, groupsX } = grid1d(rows, this.maxGroups);
-    this.runtime.dispatch({
-      kernel: 'softmax',
-      label: 'softmax:dispatch',
-      constants: { WG: rowWG(C), LOG: !!o.log },
-      params: this.pack(SOFTMAX_PARAMS, { rows, C, groups_x: groupsX }),
-      bindings: [this.buf(x), out.buffer],
-      grid,
-    });
+    const params = (groupsX: number) => this.pack(SOFTMAX_PARAMS, { rows, C, groups_x: groupsX });
+    this.dispatch1d('softmax', rows, { WG: rowWG(C), LOG: !!o.log }, params, [this.buf(x), out.buffer]);
     return out;
   }
 
-  /**
-   * One invocation per element, 64 per workgroup, the grid folded into 2-D past the x limit; `params`
-   * packs the op's declared struct given the grid's groups_x.
-   */
-  private flat(
-    kernel: string,
-    n: number,
-    params: (groupsX: number) => DataView,
-    bindings: GPUBuffer[],
-    constants: Record<string, number | boolean> = {},
-  ): void {
-    if (n === 0) return;
-    const { grid, groupsX } = grid1d(Math.ceil(n / 64), this.maxGroups);
-    this.runtime.dispatch({
-      kernel,
-      label: `${kernel}:dispatch`,
-      constants: { WG: 64, ...constants },
-      params: params(groupsX),
-      bindings,
-      grid,
-    });
+  /** One invocation per element, 64 per workgroup. */
+  private flat(kernel: string, n: number, params: Packer, bindings: GPUBuffer[], constants: Constants = {}): void {
+    if (n > 0) this.dispatch1d(kernel, Math.ceil(n / 64), { WG: 64, ...constants }, params, bindings);
   }
 
   embedding(ids: Tensor, table: Tensor, o: OutOption = {}): Tensor {
@@ -475,12 +449,8 @@ export class WebGPUBackend extends ElementwiseShorthands implements Backend {
     const p = planCategorical(logits, o, 'webgpu');
     const out = this.alloc([p.rows], 'u32', 'categorical:out', o.out);
     out.role = 'samples';
-    const { grid, groupsX } = grid1d(p.rows, this.maxGroups);
-    this.runtime.dispatch({
-      kernel: 'categorical',
-      label: 'categorical:dispatch',
-      constants: { WG: sampleWG(p.V), PRECISION: PRECISION_CODES[p.precision] },
-      params: this.pack(CATEGORICAL_PARAMS, {
+    const params = (groupsX: number) =>
+      this.pack(CATEGORICAL_PARAMS, {
         rows: p.rows,
         V: p.V,
         top_k: p.topK,
@@ -489,10 +459,9 @@ export class WebGPUBackend extends ElementwiseShorthands implements Backend {
         top_p: p.topP,
         key: p.key,
         counter: p.counter,
-      }),
-      bindings: [this.buf(logits), out.buffer],
-      grid,
-    });
+      });
+    const constants = { WG: sampleWG(p.V), PRECISION: PRECISION_CODES[p.precision] };
+    this.dispatch1d('categorical', p.rows, constants, params, [this.buf(logits), out.buffer]);
     return out;
   }
 
