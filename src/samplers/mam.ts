@@ -8,7 +8,7 @@
  *   plus |log p(∅)|.
  */
 import { OpInputError, SamplerConfigError } from '../errors.js';
-import type { Model } from '../models/model.js';
+import type { Model, TokenRows } from '../models/model.js';
 import type { Tensor } from '../backend/tensor.js';
 import { categoricalProbs } from './probs.js';
 import type { CommonOptions, SampleResult } from './common.js';
@@ -29,10 +29,7 @@ function needHead(model: Model, op: string): number {
  */
 export async function logMarginals(
   model: Model,
-  tokens: Uint32Array,
-  batch: number,
-  length: number,
-  classId?: number,
+  ...[tokens, batch, length, classId]: TokenRows
 ): Promise<Float32Array> {
   const mask = needHead(model, 'logMarginals');
   if (classId !== undefined && !(Number.isInteger(classId) && classId >= 0 && classId < model.numClasses)) {

@@ -16,7 +16,7 @@ import { tensorData, type SafetensorsFile } from '../models/safetensors.js';
 import { vendiScore } from '../metrics/vendi.js';
 import { distinctN, tokenEntropy } from '../metrics/text.js';
 import { classConsistency } from '../metrics/nll.js';
-import type { EngineApi, EvalOptions, Metrics, ModelInfo } from '../worker/protocol.js';
+import type { Classified, EngineApi, EvalOptions, Metrics, ModelInfo } from '../worker/protocol.js';
 
 /**
  * What evaluating needs of an engine: the classifiers, the NLL evaluator, model descriptions and
@@ -85,8 +85,6 @@ function classifierMetrics(
   Object.assign(out, p);
   return out;
 }
-
-type Classified = { features: Float32Array; logits: Float32Array };
 
 /** Run a classifier over n rows of `x` in chunks of ≤ `chunk` rows; features and logits concatenated. */
 async function inChunks<T extends Float32Array | Uint32Array>(

@@ -93,6 +93,12 @@ export interface ModelSummary {
   classes: string[];
 }
 
+/** A classifier's outputs: features (n, featureDim) and logits (n, classes). */
+export interface Classified {
+  features: Float32Array;
+  logits: Float32Array;
+}
+
 /** Per-step progress of a request (cloneable: crosses the worker boundary). */
 export interface EngineProgress {
   requestId: string;
@@ -197,12 +203,8 @@ export interface EngineApi {
   sampleImage(req: ImageSampleRequest, onProgress?: ProgressFn, o?: RequestOptions): Promise<ImageSampleResult>;
   /** MaM: log p of partial texts (unknown characters = maskId) in one pass; (batch) */
   score(model: string, tokens: Uint32Array, batch: number, length: number, classId?: number): Promise<Float32Array>;
-  classify(model: string, images: Float32Array, n: number): Promise<{ features: Float32Array; logits: Float32Array }>;
-  classifyText(
-    model: string,
-    tokens: Uint32Array,
-    batch: number,
-  ): Promise<{ features: Float32Array; logits: Float32Array }>;
+  classify(model: string, images: Float32Array, n: number): Promise<Classified>;
+  classifyText(model: string, tokens: Uint32Array, batch: number): Promise<Classified>;
   /** left-to-right NLL per token of each row under a two-stream (AS-ARM) model */
   nll(model: string, tokens: Uint32Array, batch: number, length: number, classId?: number): Promise<Float64Array>;
   /** every metric (consistency, Vendi, PRDC vs the classifier's reference set, entropy, distinct-2, NLL) of samples */
