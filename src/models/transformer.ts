@@ -18,23 +18,29 @@ import type { MarginalForm, ModelManifest, TransformerArchitecture } from './man
 import { checkForwardInput, type ForwardInput, type Model } from './model.js';
 import { WeightedModel } from './weights.js';
 
+/** A layer's weight and bias: a linear map's, or a norm's gain and shift. */
+interface Layer {
+  w: Tensor;
+  b: Tensor;
+}
+
+/** What attention needs besides the weights: positions (B, T), the (B|1, T, T) mask, B and T. */
+interface Attend {
+  pos: Tensor;
+  mask: Tensor;
+  B: number;
+  T: number;
+}
+
 interface BlockWeights {
-  ln1w: Tensor;
-  ln1b: Tensor;
-  wq: Tensor;
-  bq: Tensor;
-  wk: Tensor;
-  bk: Tensor;
-  wv: Tensor;
-  bv: Tensor;
-  wo: Tensor;
-  bo: Tensor;
-  ln2w: Tensor;
-  ln2b: Tensor;
-  w1: Tensor;
-  b1: Tensor;
-  w2: Tensor;
-  b2: Tensor;
+  ln1: Layer;
+  q: Layer;
+  k: Layer;
+  v: Layer;
+  o: Layer;
+  ln2: Layer;
+  ff1: Layer;
+  ff2: Layer;
 }
 
 export class TransformerModel extends WeightedModel<ModelManifest> implements Model {
@@ -68,36 +74,28 @@ export class TransformerModel extends WeightedModel<ModelManifest> implements Mo
     const need = (name: string, shape: number[]): Tensor => this.w.need(name, shape);
     need('tok_emb.weight', [V, d]);
     need('cls_emb.weight', [a.n_classes + 1, d]);
+    /** `name`.weight of shape `w` and `name`.bias of length w[0], uploaded in that order */
+    const layer = (name: string, w: number[]): Layer => ({
+      w: need(`${name}.weight`, w),
+      b: need(`${name}.bias`, [w[0]]),
+    });
     for (let l = 0; l < a.n_layers; l++) {
       const p = `blocks.${l}.`;
       this.blocks.push({
-        ln1w: need(p + 'ln1.weight', [d]),
-        ln1b: need(p + 'ln1.bias', [d]),
-        wq: need(p + 'wq.weight', [d, d]),
-        bq: need(p + 'wq.bias', [d]),
-        wk: need(p + 'wk.weight', [d, d]),
-        bk: need(p + 'wk.bias', [d]),
-        wv: need(p + 'wv.weight', [d, d]),
-        bv: need(p + 'wv.bias', [d]),
-        wo: need(p + 'wo.weight', [d, d]),
-        bo: need(p + 'wo.bias', [d]),
-        ln2w: need(p + 'ln2.weight', [d]),
-        ln2b: need(p + 'ln2.bias', [d]),
-        w1: need(p + 'w1.weight', [ff, d]),
-        b1: need(p + 'w1.bias', [ff]),
-        w2: need(p + 'w2.weight', [d, ff]),
-        b2: need(p + 'w2.bias', [d]),
+        ln1: layer(p + 'ln1', [d]),
+        q: layer(p + 'wq', [d, d]),
+        k: layer(p + 'wk', [d, d]),
+        v: layer(p + 'wv', [d, d]),
+        o: layer(p + 'wo', [d, d]),
+        ln2: layer(p + 'ln2', [d]),
+        ff1: layer(p + 'w1', [ff, d]),
+        ff2: layer(p + 'w2', [d, ff]),
       });
     }
-    need('ln_f.weight', [d]);
-    need('ln_f.bias', [d]);
-    need('head.weight', [V, d]);
-    need('head.bias', [V]);
+    layer('ln_f', [d]);
+    layer('head', [V, d]);
     if (a.two_stream) need('q_emb', [d]);
-    if (a.marginal_head) {
-      need('mam.weight', [1, d]);
-      need('mam.bias', [1]);
-    }
+    if (a.marginal_head) layer('mam', [1, d]);
     const D = d / a.n_heads;
     this.rope = backend.tensor(ropeTable(a.max_len, D, a.rope_base), [a.max_len, D / 2, 2]);
   }
@@ -140,54 +138,37 @@ export class TransformerModel extends WeightedModel<ModelManifest> implements Mo
     return { h, cls: c };
   }
 
-  private attnBlock(
-    blk: BlockWeights,
-    xq: Tensor,
-    xkv: Tensor,
-    pos: Tensor,
-    mask: Tensor,
-    B: number,
-    T: number,
-  ): Tensor {
+  private attnBlock(blk: BlockWeights, xq: Tensor, xkv: Tensor, { pos, mask, B, T }: Attend): Tensor {
     const be = this.backend;
     const d = this.arch.d_model,
       H = this.arch.n_heads,
       D = d / H;
-    const proj = (x: Tensor, w: Tensor, b: Tensor) => be.matmul(x, w, { transB: true, bias: b });
-    const q0 = proj(xq, blk.wq, blk.bq),
-      k0 = proj(xkv, blk.wk, blk.bk),
-      v0 = proj(xkv, blk.wv, blk.bv);
+    const proj = (x: Tensor, l: Layer) => be.matmul(x, l.w, { transB: true, bias: l.b });
+    const q0 = proj(xq, blk.q),
+      k0 = proj(xkv, blk.k),
+      v0 = proj(xkv, blk.v);
     const q = be.rope(be.reshape(q0, [B, T, H, D]), pos, this.rope);
     const k = be.rope(be.reshape(k0, [B, T, H, D]), pos, this.rope);
     const o = be.attention(q, k, be.reshape(v0, [B, T, H, D]), mask);
-    const out = proj(be.reshape(o, [B, T, d]), blk.wo, blk.bo);
+    const out = proj(be.reshape(o, [B, T, d]), blk.o);
     for (const t of [q0, k0, v0, q, k, o]) be.free(t);
     return out;
   }
 
   private mlp(blk: BlockWeights, x: Tensor): Tensor {
     const be = this.backend;
-    const a = be.layerNorm(x, blk.ln2w, blk.ln2b, { eps: this.arch.norm_eps });
-    const u = be.matmul(a, blk.w1, { transB: true, bias: blk.b1, activation: 'gelu' });
-    const y = be.matmul(u, blk.w2, { transB: true, bias: blk.b2 });
+    const a = be.layerNorm(x, blk.ln2.w, blk.ln2.b, { eps: this.arch.norm_eps });
+    const u = be.matmul(a, blk.ff1.w, { transB: true, bias: blk.ff1.b, activation: 'gelu' });
+    const y = be.matmul(u, blk.ff2.w, { transB: true, bias: blk.ff2.b });
     const out = be.add(x, y);
     for (const t of [a, u, y]) be.free(t);
     return out;
   }
 
   /** residual + attention, then residual + MLP, for one stream; frees its inputs' temporaries. */
-  private stream(
-    blk: BlockWeights,
-    x: Tensor,
-    lnKv: Tensor,
-    lnQ: Tensor,
-    pos: Tensor,
-    mask: Tensor,
-    B: number,
-    T: number,
-  ): Tensor {
+  private stream(blk: BlockWeights, x: Tensor, lnKv: Tensor, lnQ: Tensor, at: Attend): Tensor {
     const be = this.backend;
-    const a = this.attnBlock(blk, lnQ, lnKv, pos, mask, B, T);
+    const a = this.attnBlock(blk, lnQ, lnKv, at);
     const x2 = be.add(x, a);
     be.free(a);
     const x3 = this.mlp(blk, x2);
@@ -211,8 +192,8 @@ export class TransformerModel extends WeightedModel<ModelManifest> implements Mo
     be.free(emb.cls);
     let h = emb.h;
     for (const blk of this.blocks) {
-      const a = be.layerNorm(h, blk.ln1w, blk.ln1b, { eps: this.arch.norm_eps });
-      const h2 = this.stream(blk, h, a, a, pos, mask, B, T);
+      const a = be.layerNorm(h, blk.ln1.w, blk.ln1.b, { eps: this.arch.norm_eps });
+      const h2 = this.stream(blk, h, a, a, { pos, mask, B, T });
       be.free(a);
       be.free(h);
       h = h2;
@@ -286,16 +267,18 @@ export class TransformerModel extends WeightedModel<ModelManifest> implements Mo
     const maskC = be.tensor(m.content, [B, T, T]);
     const maskQ = be.tensor(m.query, [B, T, T]);
     const pos = this.positions(B, T);
+    const content: Attend = { pos, mask: maskC, B, T },
+      query: Attend = { pos, mask: maskQ, B, T };
     const emb = this.embed(input.tokens, classes, B, T);
     let h = emb.h;
     // g0 = q_emb + cls_emb[c] at every position
     let g = be.add(emb.cls, this.W('q_emb'));
     be.free(emb.cls);
     for (const blk of this.blocks) {
-      const a = be.layerNorm(h, blk.ln1w, blk.ln1b, { eps: this.arch.norm_eps });
-      const bq = be.layerNorm(g, blk.ln1w, blk.ln1b, { eps: this.arch.norm_eps });
-      const h2 = this.stream(blk, h, a, a, pos, maskC, B, T);
-      const g2 = this.stream(blk, g, a, bq, pos, maskQ, B, T);
+      const a = be.layerNorm(h, blk.ln1.w, blk.ln1.b, { eps: this.arch.norm_eps });
+      const bq = be.layerNorm(g, blk.ln1.w, blk.ln1.b, { eps: this.arch.norm_eps });
+      const h2 = this.stream(blk, h, a, a, content);
+      const g2 = this.stream(blk, g, a, bq, query);
       for (const t of [a, bq, h, g]) be.free(t);
       h = h2;
       g = g2;
