@@ -26,34 +26,22 @@ export function activate(x: number, act: Activation): number {
   return act === 'gelu' ? geluTanh(x) : act === 'relu' ? relu(x) : act === 'silu' ? silu(x) : x;
 }
 
+/** What each op makes of x = a[i], y = b[i mod |b|] (add, mul) and the scalar s (scale). */
+const OPS: Record<ElementwiseOp, (x: number, y: number, s: number) => number> = {
+  add: (x, y) => x + y,
+  mul: (x, y) => x * y,
+  scale: (x, _y, s) => x * s,
+  gelu: geluTanh,
+  relu,
+  silu,
+  softplus,
+};
+
 export function elementwiseRef(op: ElementwiseOp, a: Float32Array, b: Float32Array | null, s = 1): Float32Array {
   const y = new Float32Array(a.length);
   const nb = b ? b.length : 1;
   s = Math.fround(s); // the GPU receives the scalar as f32
-  for (let i = 0; i < a.length; i++) {
-    switch (op) {
-      case 'add':
-        y[i] = a[i] + b![i % nb];
-        break;
-      case 'mul':
-        y[i] = a[i] * b![i % nb];
-        break;
-      case 'scale':
-        y[i] = a[i] * s;
-        break;
-      case 'gelu':
-        y[i] = geluTanh(a[i]);
-        break;
-      case 'relu':
-        y[i] = relu(a[i]);
-        break;
-      case 'silu':
-        y[i] = silu(a[i]);
-        break;
-      case 'softplus':
-        y[i] = softplus(a[i]);
-        break;
-    }
-  }
+  const f = OPS[op];
+  for (let i = 0; i < a.length; i++) y[i] = f(a[i], b ? b[i % nb] : 0, s);
   return y;
 }
