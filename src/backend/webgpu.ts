@@ -29,7 +29,7 @@ import { MODULATE_MODES, MODULATE_PARAMS, planModulate } from '../ops/modulate.j
 import { PATCHIFY_PARAMS, planPatch, type UnpatchifyOptions } from '../ops/patchify.js';
 import { planPool2d, POOL2D_KINDS, POOL2D_PARAMS, type Pool2dOptions } from '../ops/pool2d.js';
 import { planRmsNorm, RMS_NORM_PARAMS } from '../ops/rms_norm.js';
-import type { ParamField, ParamsStruct, ParamValues } from '../ops/params.js';
+import type { ParamFields, ParamsStruct, ParamValues } from '../ops/params.js';
 import { SOFTMAX_PARAMS, type SoftmaxOptions } from '../ops/softmax.js';
 import type { Backend, BackendInfo, OutOption, TensorBound } from './backend.js';
 import { ElementwiseShorthands } from './shorthands.js';
@@ -134,7 +134,7 @@ export class WebGPUBackend extends ElementwiseShorthands implements Backend {
   }
 
   /** Pack an op's declared uniform struct (src/ops/params.ts) into the scratch. */
-  private pack<F extends readonly ParamField[]>(s: ParamsStruct<F>, values: ParamValues<F>): DataView {
+  private pack<F extends ParamFields>(s: ParamsStruct<F>, values: ParamValues<F>): DataView {
     return s.pack(values, this.scratch);
   }
 

@@ -11,16 +11,16 @@ import { paramsStruct } from './params.js';
 export const MAX_HEAD_DIM = 128;
 
 /** shaders/attention.wgsl's `struct Params` */
-export const ATTENTION_PARAMS = paramsStruct('attention', [
-  ['B', 'u32'],
-  ['Tq', 'u32'],
-  ['Tk', 'u32'],
-  ['H', 'u32'],
-  ['D', 'u32'],
-  ['scale', 'f32'],
-  ['groups_x', 'u32'],
-  ['_pad', 'u32'],
-]);
+export const ATTENTION_PARAMS = paramsStruct('attention', {
+  B: 'u32',
+  Tq: 'u32',
+  Tk: 'u32',
+  H: 'u32',
+  D: 'u32',
+  scale: 'f32',
+  groups_x: 'u32',
+  _pad: 'u32',
+});
 
 export interface AttentionOptions {
   /** default 1/√D */

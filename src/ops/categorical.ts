@@ -20,17 +20,17 @@ export const PRECISION_CODES: Record<Precision, number> = { precise: 0, 'naive-f
 export const INVALID_SAMPLE = 0xffffffff;
 
 /** shaders/categorical.wgsl's `struct Params` */
-export const CATEGORICAL_PARAMS = paramsStruct('categorical', [
-  ['rows', 'u32'],
-  ['V', 'u32'],
-  ['top_k', 'u32'],
-  ['groups_x', 'u32'],
-  ['temperature', 'f32'],
-  ['top_p', 'f32'],
-  ['key', 'vec2<u32>'],
-  ['counter', 'vec2<u32>'],
-  ['_pad', 'vec2<u32>'],
-]);
+export const CATEGORICAL_PARAMS = paramsStruct('categorical', {
+  rows: 'u32',
+  V: 'u32',
+  top_k: 'u32',
+  groups_x: 'u32',
+  temperature: 'f32',
+  top_p: 'f32',
+  key: 'vec2<u32>',
+  counter: 'vec2<u32>',
+  _pad: 'vec2<u32>',
+});
 
 export interface SampleOptions {
   /** ≥ 0, finite; 0 = greedy. Default 1. */

@@ -8,20 +8,20 @@ import { ACTIVATION_CODES, type Activation } from './elementwise.js';
 import { paramsStruct } from './params.js';
 
 /** shaders/conv2d.wgsl's `struct Params` */
-export const CONV2D_PARAMS = paramsStruct('conv2d', [
-  ['B', 'u32'],
-  ['H', 'u32'],
-  ['W', 'u32'],
-  ['Cin', 'u32'],
-  ['Ho', 'u32'],
-  ['Wo', 'u32'],
-  ['Cout', 'u32'],
-  ['KH', 'u32'],
-  ['KW', 'u32'],
-  ['stride', 'u32'],
-  ['pad', 'u32'],
-  ['groups_x', 'u32'],
-]);
+export const CONV2D_PARAMS = paramsStruct('conv2d', {
+  B: 'u32',
+  H: 'u32',
+  W: 'u32',
+  Cin: 'u32',
+  Ho: 'u32',
+  Wo: 'u32',
+  Cout: 'u32',
+  KH: 'u32',
+  KW: 'u32',
+  stride: 'u32',
+  pad: 'u32',
+  groups_x: 'u32',
+});
 
 export interface Conv2dOptions {
   /** (Cout) */

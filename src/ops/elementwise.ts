@@ -25,12 +25,7 @@ export const ELEMENTWISE_CODES: Record<ElementwiseOp, number> = {
 };
 
 /** shaders/elementwise.wgsl's `struct Params` */
-export const ELEMENTWISE_PARAMS = paramsStruct('elementwise', [
-  ['n', 'u32'],
-  ['nb', 'u32'],
-  ['s', 'f32'],
-  ['groups_x', 'u32'],
-]);
+export const ELEMENTWISE_PARAMS = paramsStruct('elementwise', { n: 'u32', nb: 'u32', s: 'f32', groups_x: 'u32' });
 
 export interface ElementwiseOptions {
   /** the factor of 'scale' (finite) */

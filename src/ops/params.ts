@@ -1,6 +1,8 @@
 /**
  * An op's uniform parameters, declared once by field name (as huggingface/ratchet's
- * `#[derive(ShaderType)] struct SoftmaxMeta`): the declaration packs the values — by name, in the
+ * `#[derive(ShaderType)] struct SoftmaxMeta`), written as the kernel writes its struct —
+ * `{ rows: 'u32', C: 'u32', groups_x: 'u32', _pad: 'u32' }` for `struct Params { rows: u32, … }`.
+ * The declaration packs the values — by name, in the
  * kernel's field order — and `test/unit/ops.test.ts` checks it against the kernel's WGSL
  * `struct Params` field by field (name, type and order), so a reordered or renamed field fails on
  * the CPU, not only in a GPU test.
@@ -19,18 +21,18 @@ type Value<T extends ParamType> = T extends 'vec2<u32>'
   : T extends 'vec4<u32>'
     ? readonly [number, number, number, number]
     : number;
-type Named<F extends readonly ParamField[]> = {
-  [I in keyof F]: F[I] extends readonly [infer N, infer T] ? [N, T] : never;
-};
+/** A struct's fields, name → type, written in the kernel's order (as WGSL writes `name: type`). */
+export type ParamFields = Readonly<Record<string, ParamType>>;
 /** The values a struct takes: one per field, by name (padding fields none). */
-export type ParamValues<F extends readonly ParamField[]> = {
-  [P in Named<F>[number] as P[0] extends `_pad${string}` ? never : P[0] & string]: Value<P[1] & ParamType>;
+export type ParamValues<F extends ParamFields> = {
+  [K in keyof F as K extends `_pad${string}` ? never : K]: Value<F[K]>;
 };
 
-export interface ParamsStruct<F extends readonly ParamField[]> {
+export interface ParamsStruct<F extends ParamFields> {
   /** the kernel (shaders/<kernel>.wgsl) whose `struct Params` this is */
   readonly kernel: string;
-  readonly fields: F;
+  /** the fields as [name, type], in order */
+  readonly fields: readonly ParamField[];
   /** bytes, padded to 16 */
   readonly size: number;
   /** Write the values into `into` (from byte 0) and return the view of the struct's bytes. */
@@ -39,11 +41,16 @@ export interface ParamsStruct<F extends readonly ParamField[]> {
 
 const BYTES: Record<ParamType, number> = { u32: 4, f32: 4, 'vec2<u32>': 8, 'vec4<u32>': 16 };
 
-/** Declare an op's uniform struct: the kernel it belongs to and its fields in the kernel's order. */
-export function paramsStruct<const F extends readonly ParamField[]>(kernel: string, fields: F): ParamsStruct<F> {
+/**
+ * Declare an op's uniform struct: the kernel it belongs to and its fields in the kernel's order
+ * (an object keeps its keys in written order; a field name is never an array index, which would not).
+ */
+export function paramsStruct<const F extends ParamFields>(kernel: string, declared: F): ParamsStruct<F> {
+  const fields = Object.entries(declared) as [string, ParamType][];
   let offset = 0;
   const at: number[] = [];
   for (const [name, type] of fields) {
+    if (/^\d/.test(name)) throw new Error(`${kernel} Params: ${name} is not a WGSL field name`);
     if (offset % BYTES[type] !== 0) throw new Error(`${kernel} Params: ${name} (${type}) would sit at byte ${offset}`);
     at.push(offset);
     offset += BYTES[type];

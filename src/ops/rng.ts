@@ -21,12 +21,7 @@ export const RNG_OUTPUT_CODES: Record<RngOutput, number> = {
 };
 
 /** shaders/rng.wgsl's `struct Params` (stream's fourth word is unused) */
-export const RNG_PARAMS = paramsStruct('rng', [
-  ['count', 'u32'],
-  ['groups_x', 'u32'],
-  ['key', 'vec2<u32>'],
-  ['stream', 'vec4<u32>'],
-]);
+export const RNG_PARAMS = paramsStruct('rng', { count: 'u32', groups_x: 'u32', key: 'vec2<u32>', stream: 'vec4<u32>' });
 
 export interface RngOptions {
   /** Philox counters; 'u32' yields 4 words each, the other outputs 2 values each */

@@ -9,16 +9,16 @@ import type { BackendName, Tensor } from '../backend/tensor.js';
 import { paramsStruct } from './params.js';
 
 /** shaders/rope.wgsl's `struct Params` */
-export const ROPE_PARAMS = paramsStruct('rope', [
-  ['BT', 'u32'],
-  ['H', 'u32'],
-  ['D', 'u32'],
-  ['P', 'u32'],
-  ['groups_x', 'u32'],
-  ['_pad0', 'u32'],
-  ['_pad1', 'u32'],
-  ['_pad2', 'u32'],
-]);
+export const ROPE_PARAMS = paramsStruct('rope', {
+  BT: 'u32',
+  H: 'u32',
+  D: 'u32',
+  P: 'u32',
+  groups_x: 'u32',
+  _pad0: 'u32',
+  _pad1: 'u32',
+  _pad2: 'u32',
+});
 
 /** cos/sin table (P, D/2, 2) in f64 rounded to f32 — the GPU kernel reads the same table. */
 export function ropeTable(P: number, D: number, base = 10000): Float32Array {

@@ -91,23 +91,13 @@ describe('op params structs', () => {
       into,
     );
     expect([c.byteLength, c.getUint32(40, true), c.getUint32(44, true)]).toEqual([48, 0, 0]);
-    const short = paramsStruct('t', [['a', 'f32']]).pack({ a: 1 }, into);
+    const short = paramsStruct('t', { a: 'f32' }).pack({ a: 1 }, into);
     expect([short.byteLength, short.getUint32(4, true), short.getUint32(12, true)]).toEqual([16, 0, 0]);
   });
 
   it('refuses a field WGSL would align elsewhere, and a missing value', () => {
-    expect(() =>
-      paramsStruct('t', [
-        ['a', 'u32'],
-        ['k', 'vec2<u32>'],
-      ]),
-    ).toThrow(/k \(vec2<u32>\) would sit at byte 4/);
-    expect(() =>
-      paramsStruct('t', [
-        ['a', 'vec2<u32>'],
-        ['s', 'vec4<u32>'],
-      ]),
-    ).toThrow(/s \(vec4<u32>\) would sit at byte 8/);
+    expect(() => paramsStruct('t', { a: 'u32', k: 'vec2<u32>' })).toThrow(/k \(vec2<u32>\) would sit at byte 4/);
+    expect(() => paramsStruct('t', { a: 'vec2<u32>', s: 'vec4<u32>' })).toThrow(/s \(vec4<u32>\) would sit at byte 8/);
     const into = new DataView(new ArrayBuffer(16));
     // @ts-expect-error: C has no value (the type asks for every field by name)
     expect(() => SOFTMAX_PARAMS.pack({ rows: 1, groups_x: 1 }, into)).toThrow(/no value for C/);
