@@ -16,9 +16,9 @@ struct Params {
   D: u32,
   P: u32,      // table length (max position + 1)
   groups_x: u32,
-  _p0: u32,
-  _p1: u32,
-  _p2: u32,
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
 };
 
 @group(0) @binding(0) var<uniform> params: Params;             // (Params) uniform

@@ -3,6 +3,7 @@
  * offered only when a few-step student (models/digits-fewstep) is served next to the base model.
  */
 import { autostartOnHardware, setupPage } from '../common/page.js';
+import { servedModels } from '../../src/ui/engine-host.js';
 
 const scopes = setupPage();
 const scope = scopes[0];
@@ -33,10 +34,7 @@ for (const el of [on, baseSteps, studentSteps]) el.addEventListener('input', syn
 on.disabled = true; // a control in a fieldset's legend stays enabled with the fieldset: disable it explicitly
 void (async () => {
   // models/index.json lists the served models (vite.config.ts writes it; no 404 probing)
-  const res = await fetch(new URL(`${scope.modelsBase.replace(/\/?$/, '/')}index.json`, document.baseURI)).catch(
-    () => null,
-  );
-  const listed = res?.ok ? (((await res.json()) as { models?: string[] }).models ?? []) : [];
+  const listed = await servedModels(scope.modelsBase);
   if (listed.includes(STUDENT)) {
     fieldset.disabled = false;
     on.disabled = false;

@@ -1,5 +1,5 @@
 // shaders/lib/rng.wgsl — counter-based randomness shared by every sampling kernel.
-// Twin: src/reference/rng.ts (bit-identical Philox stream; transforms agree to float tolerance).
+// Twin: src/rng.ts (the host generator: bit-identical Philox stream; transforms agree to float tolerance).
 //
 // Philox4x32-10 (Salmon et al., SC'11, "Parallel random numbers: as easy as 1, 2, 3"):
 // a bijection of a 128-bit counter under a 64-bit key. WGSL has no 64-bit integers, so the

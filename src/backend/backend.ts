@@ -4,8 +4,11 @@
  */
 import type { AdapterSummary } from '../gpu/device.js';
 import type { PoolStats } from '../gpu/buffer-pool.js';
-import type { ElementwiseOp } from '../reference/elementwise.js';
-import type { Conv2dOptions, RngOptions, SampleOptions } from './shapes.js';
+import type { AttentionOptions } from '../ops/attention.js';
+import type { SampleOptions } from '../ops/categorical.js';
+import type { Conv2dOptions } from '../ops/conv2d.js';
+import type { ElementwiseOp, ElementwiseOptions } from '../ops/elementwise.js';
+import type { RngOptions } from '../ops/rng.js';
 import type { UnpatchifyOptions } from '../ops/patchify.js';
 import type { Pool2dOptions } from '../ops/pool2d.js';
 import type { BackendName, DType, HostArray, Tensor } from './tensor.js';
@@ -75,8 +78,8 @@ export interface Backend {
   /** table: ropeTable(P, D, base) uploaded as (P, D/2, 2) */
   rope(x: Tensor, positions: Tensor, table: Tensor, o?: OutOption): Tensor;
   /** mask (B|1, Tq, Tk) u32, 1 = attend; scale defaults to 1/√D */
-  attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, o?: { scale?: number } & OutOption): Tensor;
-  elementwise(op: ElementwiseOp, a: Tensor, b: Tensor | null, o?: { scalar?: number } & OutOption): Tensor;
+  attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, o?: AttentionOptions): Tensor;
+  elementwise(op: ElementwiseOp, a: Tensor, b: Tensor | null, o?: ElementwiseOptions): Tensor;
   add(a: Tensor, b: Tensor, o?: OutOption): Tensor;
   mul(a: Tensor, b: Tensor, o?: OutOption): Tensor;
   scale(a: Tensor, s: number, o?: OutOption): Tensor;
@@ -84,7 +87,7 @@ export interface Backend {
   relu(a: Tensor, o?: OutOption): Tensor;
   silu(a: Tensor, o?: OutOption): Tensor;
   softplus(a: Tensor, o?: OutOption): Tensor;
-  rng(o: RngOptions & OutOption): Tensor;
+  rng(o: RngOptions): Tensor;
   /** x (B, H, W, Cin), w (KH, KW, Cin, Cout) → (B, Ho, Wo, Cout), channels-last */
   conv2d(x: Tensor, w: Tensor, o?: Conv2dOptions & OutOption): Tensor;
   /** x (B, H, W, C) → (B, Ho, Wo, C) */

@@ -7,33 +7,24 @@ import { diffusionStepRef } from '../reference/diffusion_step.js';
 import { gatedAddRef, modulateRef } from '../reference/modulate.js';
 import { patchifyRef, unpatchifyRef } from '../reference/patchify.js';
 import { pool2dRef } from '../reference/pool2d.js';
-import { elementwiseRef, type ElementwiseOp } from '../reference/elementwise.js';
+import { elementwiseRef } from '../reference/elementwise.js';
 import { embeddingRef } from '../reference/embedding.js';
 import { layerNormRef } from '../reference/layer_norm.js';
 import { matmulRef } from '../reference/matmul.js';
 import { rmsNormRef } from '../reference/rms_norm.js';
-import { rngRef, seedToKey } from '../reference/rng.js';
+import { rngRef } from '../reference/rng.js';
+import { seedToKey } from '../rng.js';
 import { ropeRef } from '../reference/rope.js';
 import { softmaxRef } from '../reference/softmax.js';
 import type { Backend, BackendInfo, OutOption, TensorBound } from './backend.js';
 import { ElementwiseShorthands } from './shorthands.js';
-import {
-  expect,
-  expectOut,
-  planAttention,
-  planBinary,
-  planCategorical,
-  planRng,
-  planRope,
-  planRows,
-  planWrite,
-  checkSamples,
-  planReshape,
-  planConv2d,
-  type Conv2dOptions,
-  type RngOptions,
-  type SampleOptions,
-} from './shapes.js';
+import { expectOut, planReshape, planRows, planWrite } from './shapes.js';
+import { planAttention, type AttentionOptions } from '../ops/attention.js';
+import { checkSamples, planCategorical, type SampleOptions } from '../ops/categorical.js';
+import { planConv2d, type Conv2dOptions } from '../ops/conv2d.js';
+import { planElementwise, type ElementwiseOp, type ElementwiseOptions } from '../ops/elementwise.js';
+import { planRng, type RngOptions } from '../ops/rng.js';
+import { planRope } from '../ops/rope.js';
 import { planDiffusionStep, type DiffusionStepOptions } from '../ops/diffusion_step.js';
 import { planLayerNorm, type NormOptions } from '../ops/layer_norm.js';
 import { planMatmul, type MatmulOptions } from '../ops/matmul.js';
@@ -47,16 +38,8 @@ import { planPatch, type UnpatchifyOptions } from '../ops/patchify.js';
 import { planPool2d, type Pool2dOptions } from '../ops/pool2d.js';
 import { planRmsNorm } from '../ops/rms_norm.js';
 import type { SoftmaxOptions } from '../ops/softmax.js';
-import {
-  assertLive,
-  checkShape,
-  dtypeOf,
-  hostArray,
-  sizeOf,
-  type DType,
-  type HostArray,
-  type Tensor,
-} from './tensor.js';
+import type { DType, HostArray, Tensor } from './tensor.js';
+import { assertLive, checkShape, dtypeOf, hostArray, sizeOf } from './tensor.js';
 
 export class CpuTensor implements Tensor {
   readonly backend = 'cpu' as const;
@@ -230,8 +213,7 @@ export class CpuBackend extends ElementwiseShorthands implements Backend {
   }
 
   rope(x: Tensor, positions: Tensor, table: Tensor, o: OutOption = {}): Tensor {
-    const p = planRope(x, positions, table, 'cpu');
-    expectOut('rope', o.out, x.shape, 'f32', 'cpu');
+    const p = planRope(x, positions, table, o, 'cpu');
     return this.emit(
       ropeRef(
         this.data(x) as Float32Array,
@@ -245,9 +227,8 @@ export class CpuBackend extends ElementwiseShorthands implements Backend {
     );
   }
 
-  attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, o: { scale?: number } & OutOption = {}): Tensor {
-    const p = planAttention(q, k, v, mask, o.scale, 'cpu');
-    expectOut('attention', o.out, q.shape, 'f32', 'cpu');
+  attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, o: AttentionOptions = {}): Tensor {
+    const p = planAttention(q, k, v, mask, o, 'cpu');
     const r = attentionRef(
       this.data(q) as Float32Array,
       this.data(k) as Float32Array,
@@ -258,12 +239,8 @@ export class CpuBackend extends ElementwiseShorthands implements Backend {
     return this.emit(r, q.shape, o.out);
   }
 
-  elementwise(op: ElementwiseOp, a: Tensor, b: Tensor | null, o: { scalar?: number } & OutOption = {}): Tensor {
-    if (op === 'add' || op === 'mul') planBinary(op, a, b!, 'cpu');
-    else expect(op, 'a', a, 'cpu', ['f32']);
-    if (op === 'scale' && !Number.isFinite(o.scalar ?? NaN))
-      throw new OpInputError('scale', `scalar must be finite, got ${o.scalar}`);
-    expectOut(op, o.out, a.shape, 'f32', 'cpu');
+  elementwise(op: ElementwiseOp, a: Tensor, b: Tensor | null, o: ElementwiseOptions = {}): Tensor {
+    planElementwise(op, a, b, o, 'cpu');
     return this.emit(
       elementwiseRef(op, this.data(a) as Float32Array, b ? (this.data(b) as Float32Array) : null, o.scalar),
       a.shape,
@@ -271,22 +248,14 @@ export class CpuBackend extends ElementwiseShorthands implements Backend {
     );
   }
 
-  rng(o: RngOptions & OutOption): Tensor {
-    const p = planRng(o);
-    expectOut('rng', o.out, p.outShape, p.dtype, 'cpu');
-    const r = rngRef({
-      count: p.count,
-      key: seedToKey(o.seed),
-      stream: p.stream,
-      output: p.output,
-      tailSlice: p.tailSlice,
-    });
+  rng(o: RngOptions): Tensor {
+    const p = planRng(o, 'cpu');
+    const r = rngRef(p);
     return this.emit(r, p.outShape, o.out);
   }
 
   conv2d(x: Tensor, w: Tensor, o: Conv2dOptions & OutOption = {}): Tensor {
     const p = planConv2d(x, w, o, 'cpu');
-    expectOut('conv2d', o.out, p.outShape, 'f32', 'cpu');
     const y = conv2dRef(
       this.data(x) as Float32Array,
       this.data(w) as Float32Array,
@@ -383,7 +352,7 @@ export class CpuBackend extends ElementwiseShorthands implements Backend {
       topK: p.topK,
       topP: p.topP,
       precision: p.precision,
-      key: seedToKey(o.seed),
+      key: p.key,
       counter: p.counter,
     });
     return this.emit(r, [p.rows], o.out, 'samples');

@@ -2,12 +2,12 @@
  * The elementwise shorthands (add, mul, scale and the activations), written once over each backend's
  * own `elementwise`: both backends extend this instead of each repeating seven one-line methods.
  */
-import type { ElementwiseOp } from '../reference/elementwise.js';
+import type { ElementwiseOp, ElementwiseOptions } from '../ops/elementwise.js';
 import type { OutOption } from './backend.js';
 import type { Tensor } from './tensor.js';
 
 export abstract class ElementwiseShorthands {
-  abstract elementwise(op: ElementwiseOp, a: Tensor, b: Tensor | null, o?: { scalar?: number } & OutOption): Tensor;
+  abstract elementwise(op: ElementwiseOp, a: Tensor, b: Tensor | null, o?: ElementwiseOptions): Tensor;
 
   add(a: Tensor, b: Tensor, o: OutOption = {}): Tensor {
     return this.elementwise('add', a, b, o);

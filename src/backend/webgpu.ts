@@ -1,9 +1,26 @@
 /** The WebGPU backend: each op validates its inputs, then encodes one kernel dispatch. */
 import { OpInputError } from '../errors.js';
 import { grid1d, GpuRuntime } from '../gpu/runtime.js';
-import { PRECISION_CODES } from '../reference/categorical.js';
-import { ACTIVATION_CODES, ELEMENTWISE_CODES, type ElementwiseOp } from '../reference/elementwise.js';
-import { RNG_OUTPUT_CODES, seedToKey } from '../reference/rng.js';
+import { seedToKey } from '../rng.js';
+import { ATTENTION_PARAMS, planAttention, type AttentionOptions } from '../ops/attention.js';
+import {
+  CATEGORICAL_PARAMS,
+  checkSamples,
+  planCategorical,
+  PRECISION_CODES,
+  type SampleOptions,
+} from '../ops/categorical.js';
+import { CONV2D_PARAMS, planConv2d, type Conv2dOptions } from '../ops/conv2d.js';
+import {
+  ACTIVATION_CODES,
+  ELEMENTWISE_CODES,
+  ELEMENTWISE_PARAMS,
+  planElementwise,
+  type ElementwiseOp,
+  type ElementwiseOptions,
+} from '../ops/elementwise.js';
+import { planRng, RNG_OUTPUT_CODES, RNG_PARAMS, type RngOptions } from '../ops/rng.js';
+import { planRope, ROPE_PARAMS } from '../ops/rope.js';
 import { DIFFUSION_STEP_PARAMS, planDiffusionStep, type DiffusionStepOptions } from '../ops/diffusion_step.js';
 import { LAYER_NORM_PARAMS, planLayerNorm, type NormOptions } from '../ops/layer_norm.js';
 import { MATMUL_ACTIVATIONS, MATMUL_PARAMS, planMatmul, type MatmulOptions } from '../ops/matmul.js';
@@ -14,37 +31,13 @@ import { MODULATE_MODES, MODULATE_PARAMS, planModulate } from '../ops/modulate.j
 import { PATCHIFY_PARAMS, planPatch, type UnpatchifyOptions } from '../ops/patchify.js';
 import { planPool2d, POOL2D_KINDS, POOL2D_PARAMS, type Pool2dOptions } from '../ops/pool2d.js';
 import { planRmsNorm, RMS_NORM_PARAMS } from '../ops/rms_norm.js';
-import type { ParamField, ParamsStruct, ParamValues } from '../ops/params.js';
+import type { ParamFields, ParamsStruct, ParamValues } from '../ops/params.js';
 import { SOFTMAX_PARAMS, type SoftmaxOptions } from '../ops/softmax.js';
 import type { Backend, BackendInfo, OutOption, TensorBound } from './backend.js';
 import { ElementwiseShorthands } from './shorthands.js';
-import {
-  expect,
-  expectOut,
-  planAttention,
-  planBinary,
-  planCategorical,
-  planRng,
-  planRope,
-  planRows,
-  planWrite,
-  checkSamples,
-  planReshape,
-  planConv2d,
-  type Conv2dOptions,
-  type RngOptions,
-  type SampleOptions,
-} from './shapes.js';
-import {
-  assertLive,
-  checkShape,
-  dtypeOf,
-  hostArray,
-  sizeOf,
-  type DType,
-  type HostArray,
-  type Tensor,
-} from './tensor.js';
+import { expectOut, planReshape, planRows, planWrite } from './shapes.js';
+import type { DType, HostArray, Tensor } from './tensor.js';
+import { assertLive, checkShape, dtypeOf, hostArray, sizeOf } from './tensor.js';
 
 // STORAGE | COPY_SRC | COPY_DST (constants, so this module loads without WebGPU globals)
 const STORAGE = 0x80 | 0x04 | 0x08;
@@ -63,6 +56,11 @@ export class GpuTensor implements Tensor {
     this.size = sizeOf(shape);
   }
 }
+
+/** Packs an op's declared uniform struct, given the dispatch grid's groups_x. */
+type Packer = (groupsX: number) => DataView;
+/** A kernel's `override` constants (WG among them where it has one). */
+type Constants = Record<string, number | boolean>;
 
 /** Row-kernel workgroup size: a power of two that roughly fits the row. */
 function rowWG(C: number): number {
@@ -138,21 +136,8 @@ export class WebGPUBackend extends ElementwiseShorthands implements Backend {
   }
 
   /** Pack an op's declared uniform struct (src/ops/params.ts) into the scratch. */
-  private pack<F extends readonly ParamField[]>(s: ParamsStruct<F>, values: ParamValues<F>): DataView {
+  private pack<F extends ParamFields>(s: ParamsStruct<F>, values: ParamValues<F>): DataView {
     return s.pack(values, this.scratch);
-  }
-
-  /** Fill the scratch with u32/f32 words: numbers given as ['u', v] or ['f', v] (ops not yet declared in src/ops/). */
-  private params(words: ['u' | 'f', number][]): DataView {
-    const s = this.scratch;
-    let o = 0;
-    for (const [t, v] of words) {
-      if (t === 'u') s.setUint32(o, v >>> 0, true);
-      else s.setFloat32(o, v, true);
-      o += 4;
-    }
-    while (o % 16) s.setUint32((o += 4) - 4, 0, true);
-    return new DataView(s.buffer, 0, o);
   }
 
   tensor(data: HostArray, shape: readonly number[]): Tensor {
@@ -237,26 +222,20 @@ export class WebGPUBackend extends ElementwiseShorthands implements Backend {
    * Row kernels (norms): a workgroup per row for long rows; for short rows (C ≤ 128) one invocation
    * per row, which avoids a barrier-heavy reduction per tiny row.
    */
-  private rowKernel(
-    kernel: string,
-    rows: number,
-    C: number,
-    params: (groupsX: number) => DataView,
-    bindings: GPUBuffer[],
-    constants: Record<string, number | boolean> = {},
-  ): void {
+  private rowKernel(kernel: string, rows: number, C: number, params: Packer, bindings: GPUBuffer[]): void {
     if (rows === 0 || C === 0) return;
     const perThread = C <= 128;
-    const { grid, groupsX } = grid1d(perThread ? Math.ceil(rows / 64) : rows, this.maxGroups);
-    const WG = perThread ? 64 : rowWG(C);
-    this.runtime.dispatch({
-      kernel,
-      label: `${kernel}:dispatch`,
-      constants: { WG, PER_THREAD: perThread, ...constants },
-      params: params(groupsX),
-      bindings,
-      grid,
-    });
+    const groups = perThread ? Math.ceil(rows / 64) : rows;
+    this.dispatch1d(kernel, groups, { WG: perThread ? 64 : rowWG(C), PER_THREAD: perThread }, params, bindings);
+  }
+
+  /**
+   * `groups` workgroups of WG invocations, the grid folded into 2-D past the x limit; `params` packs
+   * the op's declared struct given the grid's groups_x.
+   */
+  private dispatch1d(kernel: string, groups: number, constants: Constants, params: Packer, bindings: GPUBuffer[]) {
+    const { grid, groupsX } = grid1d(groups, this.maxGroups);
+    this.runtime.dispatch({ kernel, label: `${kernel}:dispatch`, constants, params: params(groupsX), bindings, grid });
   }
 
   layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, o: NormOptions = {}): Tensor {
@@ -280,42 +259,14 @@ export class WebGPUBackend extends ElementwiseShorthands implements Backend {
     expectOut('softmax', o.out, x.shape, 'f32', 'webgpu');
     const out = this.alloc(x.shape, 'f32', 'softmax:out', o.out);
     if (rows === 0 || C === 0) return out;
-    const { grid, groupsX } = grid1d(rows, this.maxGroups);
-    this.runtime.dispatch({
-      kernel: 'softmax',
-      label: 'softmax:dispatch',
-      constants: { WG: rowWG(C), LOG: !!o.log },
-      params: this.pack(SOFTMAX_PARAMS, { rows, C, groups_x: groupsX }),
-      bindings: [this.buf(x), out.buffer],
-      grid,
-    });
+    const params = (groupsX: number) => this.pack(SOFTMAX_PARAMS, { rows, C, groups_x: groupsX });
+    this.dispatch1d('softmax', rows, { WG: rowWG(C), LOG: !!o.log }, params, [this.buf(x), out.buffer]);
     return out;
   }
 
-  /**
-   * One invocation per element, 64 per workgroup, the grid folded into 2-D past the x limit. `params`:
-   * the op's words (['u', -1] stands for groups_x), or a function packing its declared struct.
-   */
-  private flat(
-    kernel: string,
-    n: number,
-    params: ['u' | 'f', number][] | ((groupsX: number) => DataView),
-    bindings: GPUBuffer[],
-    constants: Record<string, number | boolean> = {},
-  ): void {
-    if (n === 0) return;
-    const { grid, groupsX } = grid1d(Math.ceil(n / 64), this.maxGroups);
-    this.runtime.dispatch({
-      kernel,
-      label: `${kernel}:dispatch`,
-      constants: { WG: 64, ...constants },
-      params:
-        typeof params === 'function'
-          ? params(groupsX)
-          : this.params(params.map((w) => (w[0] === 'u' && w[1] === -1 ? ['u', groupsX] : w))),
-      bindings,
-      grid,
-    });
+  /** One invocation per element, 64 per workgroup. */
+  private flat(kernel: string, n: number, params: Packer, bindings: GPUBuffer[], constants: Constants = {}): void {
+    if (n > 0) this.dispatch1d(kernel, Math.ceil(n / 64), { WG: 64, ...constants }, params, bindings);
   }
 
   embedding(ids: Tensor, table: Tensor, o: OutOption = {}): Tensor {
@@ -342,90 +293,51 @@ export class WebGPUBackend extends ElementwiseShorthands implements Backend {
   }
 
   rope(x: Tensor, positions: Tensor, table: Tensor, o: OutOption = {}): Tensor {
-    const p = planRope(x, positions, table, 'webgpu');
-    expectOut('rope', o.out, x.shape, 'f32', 'webgpu');
+    const p = planRope(x, positions, table, o, 'webgpu');
     const out = this.alloc(x.shape, 'f32', 'rope:out', o.out);
     this.flat(
       'rope',
       (p.tokens * p.H * p.D) / 2,
-      [
-        ['u', p.tokens],
-        ['u', p.H],
-        ['u', p.D],
-        ['u', p.P],
-        ['u', -1],
-        ['u', 0],
-        ['u', 0],
-        ['u', 0],
-      ],
+      (groupsX) => this.pack(ROPE_PARAMS, { BT: p.tokens, H: p.H, D: p.D, P: p.P, groups_x: groupsX }),
       [this.buf(x), this.buf(positions), this.buf(table), out.buffer],
     );
     return out;
   }
 
-  attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, o: { scale?: number } & OutOption = {}): Tensor {
-    const p = planAttention(q, k, v, mask, o.scale, 'webgpu');
-    expectOut('attention', o.out, q.shape, 'f32', 'webgpu');
+  attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, o: AttentionOptions = {}): Tensor {
+    const p = planAttention(q, k, v, mask, o, 'webgpu');
     const out = this.alloc(q.shape, 'f32', 'attention:out', o.out);
     this.flat(
       'attention',
       p.B * p.Tq * p.H,
-      [
-        ['u', p.B],
-        ['u', p.Tq],
-        ['u', p.Tk],
-        ['u', p.H],
-        ['u', p.D],
-        ['f', p.scale],
-        ['u', -1],
-        ['u', 0],
-      ],
+      (groupsX) => this.pack(ATTENTION_PARAMS, { ...p, groups_x: groupsX }),
       [this.buf(q), this.buf(k), this.buf(v), this.buf(mask), out.buffer],
       { MASK_BATCHED: p.maskBatched },
     );
     return out;
   }
 
-  elementwise(op: ElementwiseOp, a: Tensor, b: Tensor | null, o: { scalar?: number } & OutOption = {}): Tensor {
-    if (op === 'add' || op === 'mul') planBinary(op, a, b!, 'webgpu');
-    else expect(op, 'a', a, 'webgpu', ['f32']);
-    if (op === 'scale' && !Number.isFinite(o.scalar ?? NaN))
-      throw new OpInputError('scale', `scalar must be finite, got ${o.scalar}`);
-    expectOut(op, o.out, a.shape, 'f32', 'webgpu');
+  elementwise(op: ElementwiseOp, a: Tensor, b: Tensor | null, o: ElementwiseOptions = {}): Tensor {
+    planElementwise(op, a, b, o, 'webgpu');
     const out = this.alloc(a.shape, 'f32', `elementwise:${op}`, o.out);
     this.flat(
       'elementwise',
       a.size,
-      [
-        ['u', a.size],
-        ['u', b ? b.size : 1],
-        ['f', o.scalar ?? 1],
-        ['u', -1],
-      ],
+      (groupsX) =>
+        this.pack(ELEMENTWISE_PARAMS, { n: a.size, nb: b ? b.size : 1, s: o.scalar ?? 1, groups_x: groupsX }),
       [this.buf(a), b ? this.buf(b) : this.runtime.dummyBuffer, out.buffer],
       { OP: ELEMENTWISE_CODES[op] },
     );
     return out;
   }
 
-  rng(o: RngOptions & OutOption): Tensor {
-    const p = planRng(o);
-    const key = seedToKey(o.seed);
-    expectOut('rng', o.out, p.outShape, p.dtype, 'webgpu');
+  rng(o: RngOptions): Tensor {
+    const p = planRng(o, 'webgpu');
     const out = this.alloc(p.outShape, p.dtype, 'rng:out', o.out);
     this.flat(
       'rng',
       p.count,
-      [
-        ['u', p.count],
-        ['u', -1],
-        ['u', key[0]],
-        ['u', key[1]],
-        ['u', p.stream[0]],
-        ['u', p.stream[1]],
-        ['u', p.stream[2]],
-        ['u', 0],
-      ],
+      (groupsX) => this.pack(RNG_PARAMS, { count: p.count, groups_x: groupsX, key: p.key, stream: [...p.stream, 0] }),
       [out.buffer],
       { OUTPUT: RNG_OUTPUT_CODES[p.output], TAIL_SLICE: p.tailSlice },
     );
@@ -434,25 +346,11 @@ export class WebGPUBackend extends ElementwiseShorthands implements Backend {
 
   conv2d(x: Tensor, w: Tensor, o: Conv2dOptions & OutOption = {}): Tensor {
     const p = planConv2d(x, w, o, 'webgpu');
-    expectOut('conv2d', o.out, p.outShape, 'f32', 'webgpu');
     const out = this.alloc(p.outShape, 'f32', 'conv2d:out', o.out);
     this.flat(
       'conv2d',
       p.B * p.Ho * p.Wo * p.Cout,
-      [
-        ['u', p.B],
-        ['u', p.H],
-        ['u', p.W],
-        ['u', p.Cin],
-        ['u', p.Ho],
-        ['u', p.Wo],
-        ['u', p.Cout],
-        ['u', p.KH],
-        ['u', p.KW],
-        ['u', p.stride],
-        ['u', p.pad],
-        ['u', -1],
-      ],
+      (groupsX) => this.pack(CONV2D_PARAMS, { ...p, groups_x: groupsX }),
       [this.buf(x), this.buf(w), o.bias ? this.buf(o.bias) : this.runtime.dummyBuffer, out.buffer],
       { HAS_BIAS: !!o.bias, ACT: ACTIVATION_CODES[p.activation] },
     );
@@ -587,31 +485,21 @@ export class WebGPUBackend extends ElementwiseShorthands implements Backend {
 
   categorical(logits: Tensor, o: SampleOptions): Tensor {
     const p = planCategorical(logits, o, 'webgpu');
-    const key = seedToKey(o.seed);
     const out = this.alloc([p.rows], 'u32', 'categorical:out', o.out);
     out.role = 'samples';
-    const { grid, groupsX } = grid1d(p.rows, this.maxGroups);
-    this.runtime.dispatch({
-      kernel: 'categorical',
-      label: 'categorical:dispatch',
-      constants: { WG: sampleWG(p.V), PRECISION: PRECISION_CODES[p.precision] },
-      params: this.params([
-        ['u', p.rows],
-        ['u', p.V],
-        ['u', p.topK],
-        ['u', groupsX],
-        ['f', p.temperature],
-        ['f', p.topP],
-        ['u', key[0]],
-        ['u', key[1]],
-        ['u', p.counter[0]],
-        ['u', p.counter[1]],
-        ['u', 0],
-        ['u', 0],
-      ]),
-      bindings: [this.buf(logits), out.buffer],
-      grid,
-    });
+    const params = (groupsX: number) =>
+      this.pack(CATEGORICAL_PARAMS, {
+        rows: p.rows,
+        V: p.V,
+        top_k: p.topK,
+        groups_x: groupsX,
+        temperature: p.temperature,
+        top_p: p.topP,
+        key: p.key,
+        counter: p.counter,
+      });
+    const constants = { WG: sampleWG(p.V), PRECISION: PRECISION_CODES[p.precision] };
+    this.dispatch1d('categorical', p.rows, constants, params, [this.buf(logits), out.buffer]);
     return out;
   }
 

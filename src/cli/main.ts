@@ -149,6 +149,28 @@ async function startEngine(flags: Flags, msg: Messages): Promise<Engine> {
   return engine;
 }
 
+/**
+ * Run a request that Ctrl-C cancels (by its id): on AbortError `cancelled` says how far it got and the
+ * result is undefined (the command exits 130); any other error propagates.
+ */
+async function cancellable<T>(
+  engine: Engine,
+  rid: string,
+  cancelled: (e: AbortError) => void,
+  run: (requestId: string) => Promise<T>,
+): Promise<T | undefined> {
+  cancelRun = () => engine.cancel(rid);
+  try {
+    return await run(rid);
+  } catch (e) {
+    if (!(e instanceof AbortError)) throw e;
+    cancelled(e);
+    return undefined;
+  } finally {
+    cancelRun = undefined;
+  }
+}
+
 function backendLine(engine: Engine, name: string, ms: number): Promise<string> {
   return engine
     .info()
@@ -297,35 +319,30 @@ async function sampleTexts(
   const cells = options.batch * options.length;
   const progress = new Progress(msg, mode, 'tokens');
   let partial: Uint32Array | undefined;
-  const rid = 'cli-sample';
-  cancelRun = () => engine.cancel(rid);
-  const t1 = performance.now();
-  let res;
-  try {
-    res = await engine.sampleText(
-      { model: 'model', sampler: sampler as TextSampleRequest['sampler'], options },
-      (p) => {
-        partial = p.tokens;
-        let decided = 0;
-        if (p.tokens) for (const t of p.tokens) if (t !== maskId) decided++;
-        progress.update({ step: p.step, nfe: p.nfe, fraction: decided / cells, done: decided });
-      },
-      { requestId: rid },
-    );
-  } catch (e) {
-    progress.done();
-    if (!(e instanceof AbortError)) throw e;
+  const cancelled = (e: AbortError) => {
     const at = progress.latest;
     msg.error(
       `samplescope: cancelled (Ctrl-C) at step ${e.step}${at ? ` with ${at.done} of ${cells} tokens decided (NFE ${at.nfe})` : ''}; nothing was written. The partial samples ("_" = undecided):`,
     );
     if (partial)
       for (let b = 0; b < options.batch; b++) msg.error(`#   ${decode(vocab, maskId, partial, b, options.length)}`);
-    return 130;
-  } finally {
-    cancelRun = undefined;
-  }
-  progress.done();
+  };
+  const t1 = performance.now();
+  const res = await cancellable(engine, 'cli-sample', cancelled, (requestId) =>
+    engine
+      .sampleText(
+        { model: 'model', sampler: sampler as TextSampleRequest['sampler'], options },
+        (p) => {
+          partial = p.tokens;
+          let decided = 0;
+          if (p.tokens) for (const t of p.tokens) if (t !== maskId) decided++;
+          progress.update({ step: p.step, nfe: p.nfe, fraction: decided / cells, done: decided });
+        },
+        { requestId },
+      )
+      .finally(() => progress.done()),
+  );
+  if (!res) return 130;
   const ms = performance.now() - t1;
   const texts = Array.from({ length: res.batch }, (_, b) => decode(vocab, maskId, res.samples, b, res.length));
   const body =
@@ -368,40 +385,36 @@ async function sampleImages(
   const timesteps = engine.modelInfo('model').timesteps!;
   const im = imageKnobOptions(knobs, timesteps);
   const progress = new Progress(msg, mode, 'steps');
-  const rid = 'cli-sample';
-  cancelRun = () => engine.cancel(rid);
+  const options = {
+    ...im.options,
+    sampler: sampler as 'ddim' | 'ddpm' | 'consistency',
+    steps: (knobs.steps as number | undefined) ?? (knobDefault('steps', 'image', sampler) as number | undefined),
+    batch: n,
+    seed: (knobs.seed as number | undefined) ?? defaultOf<number>('seed'),
+    classId: plan.classId,
+    guidanceInterval: im.guidanceInterval,
+    previewEvery: 0,
+  };
   const t1 = performance.now();
-  let res;
-  try {
-    res = await engine.sampleImage(
-      {
-        model: 'model',
-        options: {
-          ...im.options,
-          sampler: sampler as 'ddim' | 'ddpm' | 'consistency',
-          steps: (knobs.steps as number | undefined) ?? (knobDefault('steps', 'image', sampler) as number | undefined),
-          batch: n,
-          seed: (knobs.seed as number | undefined) ?? defaultOf<number>('seed'),
-          classId: plan.classId,
-          guidanceInterval: im.guidanceInterval,
-          previewEvery: 0,
-        },
-      },
-      (p) => progress.update({ step: p.step, nfe: p.nfe, fraction: p.steps ? p.step / p.steps : 0, done: p.step }),
-      { requestId: rid },
-    );
-  } catch (e) {
-    progress.done();
-    if (!(e instanceof AbortError)) throw e;
-    const at = progress.latest;
-    msg.error(
-      `samplescope: cancelled (Ctrl-C) at step ${e.step}${at ? ` (${(100 * at.fraction).toFixed(0)}% of the denoising steps, NFE ${at.nfe})` : ''}; no image was written`,
-    );
-    return 130;
-  } finally {
-    cancelRun = undefined;
-  }
-  progress.done();
+  const res = await cancellable(
+    engine,
+    'cli-sample',
+    (e) => {
+      const at = progress.latest;
+      msg.error(
+        `samplescope: cancelled (Ctrl-C) at step ${e.step}${at ? ` (${(100 * at.fraction).toFixed(0)}% of the denoising steps, NFE ${at.nfe})` : ''}; no image was written`,
+      );
+    },
+    (requestId) =>
+      engine
+        .sampleImage(
+          { model: 'model', options },
+          (p) => progress.update({ step: p.step, nfe: p.nfe, fraction: p.steps ? p.step / p.steps : 0, done: p.step }),
+          { requestId },
+        )
+        .finally(() => progress.done()),
+  );
+  if (!res) return 130;
   const ms = performance.now() - t1;
   const [H, W] = res.shape;
   const g = gridPixels(res.images, n, H, W);
@@ -601,7 +614,6 @@ async function sweepCommand(flags: Flags, msg: Messages): Promise<number> {
     process.exit(143);
   };
   process.on('SIGTERM', onTerm);
-  const rid = 'cli-sweep';
   let finished = 0;
   let engine: Engine | undefined;
   try {
@@ -614,31 +626,26 @@ async function sweepCommand(flags: Flags, msg: Messages): Promise<number> {
       `# sweep ${spec.name ?? ''} ${hash} on ${info.name}: ${total} settings${shard ? ` (shard ${shard.index}/${shard.count}${source === 'flag' ? '' : ` from ${source === 'slurm' ? 'SLURM_ARRAY_TASK_ID' : 'JOB_COMPLETION_INDEX'}`})` : ''}, ${out ? `${done.length} already in ${out}` : 'printing JSON lines (no --out)'}`,
     );
     const e = engine;
-    cancelRun = () => e.cancel(rid);
-    const records = await engine.sweep(
-      spec,
-      { shard, skip: done, requestId: rid, requireHardware: flags.has('require-hardware') },
-      (r) => {
+    const cancelled = () =>
+      msg.error(
+        `samplescope: sweep cancelled (Ctrl-C): ${finished} settings finished this run${out ? ` and kept in ${out}; rerun the same command to continue` : ''}`,
+      );
+    const records = await cancellable(e, 'cli-sweep', cancelled, (requestId) =>
+      e.sweep(spec, { shard, skip: done, requestId, requireHardware: flags.has('require-hardware') }, (r) => {
         finished++;
         if (file) file.add(r);
         else console.log(toJsonLine(r));
         msg.info(
           `# setting ${r.index} (${done.length + finished}/${total}) ${JSON.stringify(r.knobs)}: ${AXES.map((a) => `${a} ${r.axes[a].toFixed(3)}`).join(', ')} (${(r.ms / 1000).toFixed(1)} s)`,
         );
-      },
+      }),
     );
+    if (!records) return 130;
     msg.info(`# sweep done: ${records.length} settings run${out ? `, ${done.length + records.length} in ${out}` : ''}`);
     return 0;
-  } catch (e) {
-    if (!(e instanceof AbortError)) throw e;
-    msg.error(
-      `samplescope: sweep cancelled (Ctrl-C): ${finished} settings finished this run${out ? ` and kept in ${out}; rerun the same command to continue` : ''}`,
-    );
-    return 130;
   } finally {
     process.off('SIGTERM', onTerm);
     file?.close();
-    cancelRun = undefined;
     engine?.dispose();
   }
 }

@@ -46,13 +46,7 @@ export function encodeGreyPng(width: number, height: number, pixels: Uint8Array)
     chunk('IDAT', deflateSync(raw)),
     chunk('IEND', new Uint8Array(0)),
   ];
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return new Uint8Array(Buffer.concat(parts));
 }
 
 /** Tile n greyscale images (n, H, W) in [0, 1] into one grid (cols per row, 2-px gap, white gap lines). */

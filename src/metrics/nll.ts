@@ -5,20 +5,15 @@
  * - `classConsistency`: the fraction of samples a classifier assigns to the class they were asked for.
  */
 import { OpInputError } from '../errors.js';
-import type { Model } from '../models/model.js';
+import type { Model, TokenRows } from '../models/model.js';
 
 /**
  * Mean negative log-likelihood per token (nats) of each row, under `classId` (default: no class);
  * the conditionals are normalised over the data vocabulary ([MASK] excluded), in f64.
  */
-export async function nllLeftToRight(
-  model: Model,
-  tokens: Uint32Array,
-  batch: number,
-  length: number,
-  classId?: number,
-): Promise<Float64Array> {
-  const lp = await logProbsLeftToRight(model, tokens, batch, length, classId);
+export async function nllLeftToRight(model: Model, ...rows: TokenRows): Promise<Float64Array> {
+  const [, batch, length] = rows;
+  const lp = await logProbsLeftToRight(model, ...rows);
   const out = new Float64Array(batch);
   for (let b = 0; b < batch; b++) {
     let s = 0;
@@ -35,10 +30,7 @@ export async function nllLeftToRight(
  */
 export async function logProbsLeftToRight(
   model: Model,
-  tokens: Uint32Array,
-  batch: number,
-  length: number,
-  classId?: number,
+  ...[tokens, batch, length, classId]: TokenRows
 ): Promise<Float64Array> {
   if (model.attention !== 'two-stream')
     throw new OpInputError('nllLeftToRight', `${model.name} is not a two-stream (AS-ARM) model`);

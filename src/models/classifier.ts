@@ -9,28 +9,21 @@ import { OpInputError } from '../errors.js';
 import type { LoadedTensor } from './load.js';
 import type { CnnManifest } from './manifest.js';
 import type { ClassifierModel } from './model.js';
-import { WeightSet } from './weights.js';
+import { WeightedModel } from './weights.js';
 
-export class CnnClassifier implements ClassifierModel {
+export class CnnClassifier extends WeightedModel<CnnManifest> implements ClassifierModel {
   readonly kind = 'classifier' as const;
-  readonly name: string;
   readonly imageSize: number;
   readonly numClasses: number;
   readonly featureDim: number;
-  private readonly w: WeightSet;
-  private disposed = false;
 
-  constructor(
-    readonly manifest: CnnManifest,
-    weights: Map<string, LoadedTensor>,
-    readonly backend: Backend,
-  ) {
-    const a = manifest.architecture;
-    this.name = manifest.name;
+  constructor(manifest: CnnManifest, weights: Map<string, LoadedTensor>, backend: Backend) {
+    super(manifest, weights, backend);
+    const a = manifest.architecture,
+      w = this.w;
     this.imageSize = a.image_size;
     this.numClasses = a.n_classes;
     this.featureDim = a.hidden;
-    const w = (this.w = new WeightSet(weights, backend));
     const flat = (a.image_size / 4) ** 2 * a.c2;
     w.need('conv1.weight', [3, 3, a.channels, a.c1]);
     w.need('conv1.bias', [a.c1]);
@@ -48,7 +41,7 @@ export class CnnClassifier implements ClassifierModel {
   }
 
   private runUnscoped(images: Tensor): { features: Tensor; logits: Tensor } {
-    if (this.disposed) throw new OpInputError('classifier', `model ${this.name} was disposed`);
+    this.live('classifier');
     const be = this.backend,
       w = this.w,
       S = this.imageSize,
@@ -77,11 +70,5 @@ export class CnnClassifier implements ClassifierModel {
     const logits = be.matmul(features, w.get('fc2.weight'), { transB: true, bias: w.get('fc2.bias') });
     for (const t of [c1, p1, c2, p2, h]) be.free(t);
     return { features, logits };
-  }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.w.dispose();
   }
 }

@@ -17,7 +17,7 @@ import { LimitExceededError, OpInputError } from '../errors.js';
 import type { LoadedTensor } from './load.js';
 import type { DitArchitecture, DitManifest } from './manifest.js';
 import type { DenoiserInput, DenoiserModel } from './model.js';
-import { WeightSet } from './weights.js';
+import { WeightedModel } from './weights.js';
 
 /** ᾱ_t = Π_{s ≤ t} (1 − β_s) for a linear β schedule, in f64. */
 export function linearAlphasCumprod(T: number, beta0: number, beta1: number): Float64Array {
@@ -62,9 +62,8 @@ interface Block {
   fc2B: Tensor;
 }
 
-export class DitDenoiser implements DenoiserModel {
+export class DitDenoiser extends WeightedModel<DitManifest> implements DenoiserModel {
   readonly kind = 'denoiser' as const;
-  readonly name: string;
   readonly imageSize: number;
   readonly channels: number;
   readonly numClasses: number;
@@ -72,22 +71,16 @@ export class DitDenoiser implements DenoiserModel {
   readonly timesteps: number;
   readonly alphasCumprod: Float64Array;
   private readonly arch: DitArchitecture;
-  private readonly w: WeightSet;
   private readonly blocks: Block[] = [];
   private readonly finAda: Tensor[] = [];
   private readonly finAdaB: Tensor[] = [];
   /** (1, N, N) all-ones attention mask: every patch sees every patch */
   private readonly mask: Tensor;
-  private disposed = false;
 
-  constructor(
-    readonly manifest: DitManifest,
-    weights: Map<string, LoadedTensor>,
-    readonly backend: Backend,
-  ) {
+  constructor(manifest: DitManifest, weights: Map<string, LoadedTensor>, backend: Backend) {
+    super(manifest, weights, backend);
     const a = manifest.architecture;
     this.arch = a;
-    this.name = manifest.name;
     this.imageSize = a.image_size;
     this.channels = a.channels;
     this.numClasses = a.n_classes;
@@ -95,7 +88,7 @@ export class DitDenoiser implements DenoiserModel {
     const dif = manifest.diffusion;
     this.timesteps = dif.timesteps;
     this.alphasCumprod = linearAlphasCumprod(dif.timesteps, dif.beta_start, dif.beta_end);
-    const w = (this.w = new WeightSet(weights, backend));
+    const w = this.w;
     const d = a.d_model,
       P = a.patch * a.patch * a.channels,
       N = (a.image_size / a.patch) ** 2;
@@ -163,7 +156,7 @@ export class DitDenoiser implements DenoiserModel {
   }
 
   private check(input: DenoiserInput): { B: number; classes: Uint32Array } {
-    if (this.disposed) throw new OpInputError('denoiser', `model ${this.name} was disposed`);
+    this.live('denoiser');
     const S = this.imageSize,
       C = this.channels;
     const x = input.x;
@@ -249,10 +242,8 @@ export class DitDenoiser implements DenoiserModel {
     return eps_;
   }
 
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.w.dispose();
-    this.backend.free(this.mask);
+  override dispose(): void {
+    if (!this.disposed) this.backend.free(this.mask);
+    super.dispose();
   }
 }

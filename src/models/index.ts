@@ -34,18 +34,27 @@ const loaderFor = (m: AnyManifest) =>
         ? 'loadTextClassifier'
         : 'loadClassifier';
 
-/** A text model (transformer: MDM, AS-ARM, MaM). */
-export async function loadModel(source: string, backend: Backend, opts: LoadOptions = {}): Promise<TransformerModel> {
+/** Load a model folder's files and build the model, if its manifest is of the kind `is` accepts. */
+async function loadAs<M extends AnyManifest, T>(
+  source: string,
+  opts: LoadOptions,
+  is: (m: AnyManifest) => m is M,
+  want: string,
+  build: (manifest: M, weights: Map<string, LoadedTensor>) => T,
+): Promise<T> {
   const { manifest, weights } = await loadModelFiles(source, opts);
-  if (!isTextManifest(manifest)) wrongKind(manifest, 'a text transformer', loaderFor(manifest));
-  return new TransformerModel(manifest, weights, backend);
+  if (!is(manifest)) wrongKind(manifest, want, loaderFor(manifest));
+  return build(manifest, weights);
+}
+
+/** A text model (transformer: MDM, AS-ARM, MaM). */
+export function loadModel(source: string, backend: Backend, opts: LoadOptions = {}): Promise<TransformerModel> {
+  return loadAs(source, opts, isTextManifest, 'a text transformer', (m, w) => new TransformerModel(m, w, backend));
 }
 
 /** An image denoiser (DiT). */
-export async function loadDenoiser(source: string, backend: Backend, opts: LoadOptions = {}): Promise<DenoiserModel> {
-  const { manifest, weights } = await loadModelFiles(source, opts);
-  if (!isDitManifest(manifest)) wrongKind(manifest, 'an image denoiser', loaderFor(manifest));
-  return new DitDenoiser(manifest, weights, backend);
+export function loadDenoiser(source: string, backend: Backend, opts: LoadOptions = {}): Promise<DenoiserModel> {
+  return loadAs(source, opts, isDitManifest, 'an image denoiser', (m, w) => new DitDenoiser(m, w, backend));
 }
 
 /**
@@ -96,25 +105,17 @@ export async function loadInterpolatedDenoiser(
 }
 
 /** An image classifier (CNN). */
-export async function loadClassifier(
-  source: string,
-  backend: Backend,
-  opts: LoadOptions = {},
-): Promise<ClassifierModel> {
-  const { manifest, weights } = await loadModelFiles(source, opts);
-  if (!isCnnManifest(manifest)) wrongKind(manifest, 'an image classifier', loaderFor(manifest));
-  return new CnnClassifier(manifest, weights, backend);
+export function loadClassifier(source: string, backend: Backend, opts: LoadOptions = {}): Promise<ClassifierModel> {
+  return loadAs(source, opts, isCnnManifest, 'an image classifier', (m, w) => new CnnClassifier(m, w, backend));
 }
 
 /** A text classifier (character CNN). */
-export async function loadTextClassifier(
+export function loadTextClassifier(
   source: string,
   backend: Backend,
   opts: LoadOptions = {},
 ): Promise<TextClassifierModel> {
-  const { manifest, weights } = await loadModelFiles(source, opts);
-  if (!isTextCnnManifest(manifest)) wrongKind(manifest, 'a text classifier', loaderFor(manifest));
-  return new TextCnnClassifier(manifest, weights, backend);
+  return loadAs(source, opts, isTextCnnManifest, 'a text classifier', (m, w) => new TextCnnClassifier(m, w, backend));
 }
 
 export type {

@@ -39,6 +39,23 @@ export function parseStrictJson(text: string, maxDepth = 64): unknown {
       return fail('bad string escape');
     }
   };
+  /** The items of an object or array after its opening bracket: `item` reads one, until `close`. */
+  const items = (close: '}' | ']', item: () => void): void => {
+    ws();
+    if (text[i] === close) {
+      i++;
+      return;
+    }
+    for (;;) {
+      item();
+      ws();
+      if (text[i] === ',') i++;
+      else if (text[i] === close) {
+        i++;
+        return;
+      } else fail(`expected "," or "${close}"`);
+    }
+  };
   const value = (depth: number): unknown => {
     if (depth > maxDepth) fail('nesting too deep');
     ws();
@@ -47,12 +64,7 @@ export function parseStrictJson(text: string, maxDepth = 64): unknown {
       i++;
       const obj: Record<string, unknown> = Object.create(null);
       const seen = new Set<string>();
-      ws();
-      if (text[i] === '}') {
-        i++;
-        return obj;
-      }
-      for (;;) {
+      items('}', () => {
         ws();
         const keyAt = i;
         const k = str();
@@ -62,39 +74,14 @@ export function parseStrictJson(text: string, maxDepth = 64): unknown {
         if (text[i] !== ':') fail('expected ":"');
         i++;
         obj[k] = value(depth + 1);
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === '}') {
-          i++;
-          return obj;
-        }
-        fail('expected "," or "}"');
-      }
+      });
+      return obj;
     }
     if (c === '[') {
       i++;
       const arr: unknown[] = [];
-      ws();
-      if (text[i] === ']') {
-        i++;
-        return arr;
-      }
-      for (;;) {
-        arr.push(value(depth + 1));
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === ']') {
-          i++;
-          return arr;
-        }
-        fail('expected "," or "]"');
-      }
+      items(']', () => arr.push(value(depth + 1)));
+      return arr;
     }
     if (c === '"') return str();
     // sticky, on the whole text: a literal of any length is read whole (a 400-character window used

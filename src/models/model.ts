@@ -7,6 +7,9 @@ import type { Tensor } from '../backend/tensor.js';
 import type { CnnManifest, DitManifest, TextCnnManifest, TextManifest } from './manifest.js';
 import { OpInputError } from '../errors.js';
 
+/** Rows of token ids (batch, length) and the class they are conditioned on (default: none). */
+export type TokenRows = [tokens: Uint32Array, batch: number, length: number, classId?: number];
+
 export interface ForwardInput {
   /** (batch, length) token ids; [MASK] = `maskId` where the model has one */
   tokens: Uint32Array;

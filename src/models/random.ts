@@ -3,7 +3,7 @@
  * sampler tests enumerate exactly, and a quick way to exercise a backend. Deterministic per seed.
  */
 import type { Backend } from '../backend/backend.js';
-import { rngRef } from '../reference/rng.js';
+import { uniforms } from '../rng.js';
 import type { LoadedTensor } from './load.js';
 import type { DitManifest, MarginalForm, ModelManifest } from './manifest.js';
 import { DitDenoiser } from './denoiser.js';
@@ -25,6 +25,25 @@ export interface RandomModelSpec {
   /** weight scale (larger = sharper, more structured conditionals) */
   scale?: number;
   seed?: number;
+}
+
+/**
+ * Random weights: each tensor uniform on offset ± s from its own Philox stream (first, first + 1, …)
+ * under `seed`; `lin` adds a linear layer's weight (± scale/√in) and bias (± 0.1·scale).
+ */
+function randomWeights(seed: number, first: number, scale: number) {
+  let stream = first;
+  const w = new Map<string, LoadedTensor>();
+  const rand = (shape: number[], s: number, offset = 0): LoadedTensor => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const u = uniforms(Math.ceil(n / 2), [seed, 0], [stream++, 0, 0]);
+    return { shape, data: Float32Array.from({ length: n }, (_, i) => offset + (u[i] * 2 - 1) * s) };
+  };
+  const lin = (name: string, out: number, inp: number) => {
+    w.set(`${name}.weight`, rand([out, inp], scale / Math.sqrt(inp)));
+    w.set(`${name}.bias`, rand([out], 0.1 * scale));
+  };
+  return { w, rand, lin };
 }
 
 export function randomModel(spec: RandomModelSpec, backend: Backend): TransformerModel {
@@ -67,22 +86,7 @@ export function randomModel(spec: RandomModelSpec, backend: Backend): Transforme
     null_class: nc,
     files: [{ path: 'model.safetensors', role: 'weights', bytes: 0, sha256: '0'.repeat(64) }],
   };
-  let stream = 0;
-  const rand = (shape: number[], s: number, offset = 0): LoadedTensor => {
-    const n = shape.reduce((a, b) => a * b, 1);
-    const u = rngRef({
-      count: Math.ceil(n / 2),
-      key: [spec.seed ?? 1, 0],
-      stream: [stream++, 0, 0],
-      output: 'uniform',
-    }) as Float32Array;
-    return { shape, data: Float32Array.from({ length: n }, (_, i) => offset + (u[i] * 2 - 1) * s) };
-  };
-  const w = new Map<string, LoadedTensor>();
-  const lin = (name: string, out: number, inp: number) => {
-    w.set(`${name}.weight`, rand([out, inp], scale / Math.sqrt(inp)));
-    w.set(`${name}.bias`, rand([out], 0.1 * scale));
-  };
+  const { w, rand, lin } = randomWeights(spec.seed ?? 1, 0, scale);
   const ln = (name: string) => {
     w.set(`${name}.weight`, rand([d], 0.3, 1));
     w.set(`${name}.bias`, rand([d], 0.1));
@@ -165,22 +169,7 @@ export function randomDenoiser(
     null_class: nc,
     files: [{ path: 'model.safetensors', role: 'weights', bytes: 0, sha256: '0'.repeat(64) }],
   };
-  let stream = 100;
-  const rand = (shape: number[], s: number): LoadedTensor => {
-    const n = shape.reduce((a, b) => a * b, 1);
-    const u = rngRef({
-      count: Math.ceil(n / 2),
-      key: [spec.seed ?? 1, 0],
-      stream: [stream++, 0, 0],
-      output: 'uniform',
-    }) as Float32Array;
-    return { shape, data: Float32Array.from({ length: n }, (_, i) => (u[i] * 2 - 1) * s) };
-  };
-  const w = new Map<string, LoadedTensor>();
-  const lin = (name: string, out: number, inp: number) => {
-    w.set(`${name}.weight`, rand([out, inp], 1 / Math.sqrt(inp)));
-    w.set(`${name}.bias`, rand([out], 0.1));
-  };
+  const { w, rand, lin } = randomWeights(spec.seed ?? 1, 100, 1);
   lin('patch_in', d, P);
   w.set('pos', rand([N, d], 0.1));
   lin('t1', d, tDim);

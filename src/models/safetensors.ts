@@ -168,6 +168,28 @@ function f16ToF32(h: number): number {
 }
 
 /**
+ * How each loadable dtype (but BF16) is read: a new array of n elements (made at the call, where an
+ * allocation probe sees it) and the i-th element.
+ */
+const READERS: Partial<
+  Record<
+    SafetensorsDType,
+    [(n: number) => Float32Array | Int32Array | Uint32Array, (dv: DataView, i: number) => number]
+  >
+> = {
+  F32: [(n) => new Float32Array(n), (dv, i) => dv.getFloat32(4 * i, true)],
+  F64: [(n) => new Float32Array(n), (dv, i) => dv.getFloat64(8 * i, true)],
+  F16: [(n) => new Float32Array(n), (dv, i) => f16ToF32(dv.getUint16(2 * i, true))],
+  I32: [(n) => new Int32Array(n), (dv, i) => dv.getInt32(4 * i, true)],
+  U32: [(n) => new Uint32Array(n), (dv, i) => dv.getUint32(4 * i, true)],
+  I16: [(n) => new Int32Array(n), (dv, i) => dv.getInt16(2 * i, true)],
+  U16: [(n) => new Int32Array(n), (dv, i) => dv.getUint16(2 * i, true)],
+  I8: [(n) => new Int32Array(n), (dv, i) => dv.getInt8(i)],
+  U8: [(n) => new Int32Array(n), (dv, i) => dv.getUint8(i)],
+  BOOL: [(n) => new Int32Array(n), (dv, i) => dv.getUint8(i)],
+};
+
+/**
  * A tensor's values: floating dtypes as Float32Array (F16/BF16/F64 converted), I32/U32 as-is,
  * small integer types widened to Int32Array. I64 is refused (ModelFormatError) rather than truncated.
  */
@@ -177,62 +199,19 @@ export function tensorData(f: SafetensorsFile, name: string, file?: string): Flo
   const bytes = f.data.subarray(t.begin, t.end);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = (t.end - t.begin) / ITEMSIZE[t.dtype];
-  switch (t.dtype) {
-    case 'F32': {
-      const o = new Float32Array(n);
-      for (let i = 0; i < n; i++) o[i] = dv.getFloat32(4 * i, true);
-      return o;
-    }
-    case 'F64': {
-      const o = new Float32Array(n);
-      for (let i = 0; i < n; i++) o[i] = dv.getFloat64(8 * i, true);
-      return o;
-    }
-    case 'F16': {
-      const o = new Float32Array(n);
-      for (let i = 0; i < n; i++) o[i] = f16ToF32(dv.getUint16(2 * i, true));
-      return o;
-    }
-    case 'BF16': {
-      const o = new Float32Array(n);
-      const u = new Uint32Array(o.buffer);
-      for (let i = 0; i < n; i++) u[i] = dv.getUint16(2 * i, true) << 16;
-      return o;
-    }
-    case 'I32': {
-      const o = new Int32Array(n);
-      for (let i = 0; i < n; i++) o[i] = dv.getInt32(4 * i, true);
-      return o;
-    }
-    case 'U32': {
-      const o = new Uint32Array(n);
-      for (let i = 0; i < n; i++) o[i] = dv.getUint32(4 * i, true);
-      return o;
-    }
-    case 'I16': {
-      const o = new Int32Array(n);
-      for (let i = 0; i < n; i++) o[i] = dv.getInt16(2 * i, true);
-      return o;
-    }
-    case 'U16': {
-      const o = new Int32Array(n);
-      for (let i = 0; i < n; i++) o[i] = dv.getUint16(2 * i, true);
-      return o;
-    }
-    case 'I8': {
-      const o = new Int32Array(n);
-      for (let i = 0; i < n; i++) o[i] = dv.getInt8(i);
-      return o;
-    }
-    case 'U8':
-    case 'BOOL': {
-      const o = new Int32Array(n);
-      for (let i = 0; i < n; i++) o[i] = dv.getUint8(i);
-      return o;
-    }
-    default:
-      throw new ModelFormatError('dtype', `dtype ${t.dtype} is not supported for loading`, name, file);
+  if (t.dtype === 'BF16') {
+    // the top half of an f32's bits
+    const o = new Float32Array(n);
+    const u = new Uint32Array(o.buffer);
+    for (let i = 0; i < n; i++) u[i] = dv.getUint16(2 * i, true) << 16;
+    return o;
   }
+  const read = READERS[t.dtype];
+  if (!read) throw new ModelFormatError('dtype', `dtype ${t.dtype} is not supported for loading`, name, file);
+  const [make, at] = read;
+  const o = make(n);
+  for (let i = 0; i < n; i++) o[i] = at(dv, i);
+  return o;
 }
 
 /** Serialise tensors (F32/I32/U32) as safetensors, entries in the given order (tests, exports). */

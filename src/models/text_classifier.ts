@@ -9,28 +9,21 @@ import { OpInputError } from '../errors.js';
 import type { LoadedTensor } from './load.js';
 import type { TextCnnManifest } from './manifest.js';
 import type { TextClassifierModel } from './model.js';
-import { WeightSet } from './weights.js';
+import { WeightedModel } from './weights.js';
 
-export class TextCnnClassifier implements TextClassifierModel {
+export class TextCnnClassifier extends WeightedModel<TextCnnManifest> implements TextClassifierModel {
   readonly kind = 'text-classifier' as const;
-  readonly name: string;
   readonly length: number;
   readonly numClasses: number;
   readonly featureDim: number;
-  private readonly w: WeightSet;
-  private disposed = false;
 
-  constructor(
-    readonly manifest: TextCnnManifest,
-    weights: Map<string, LoadedTensor>,
-    readonly backend: Backend,
-  ) {
-    const a = manifest.architecture;
-    this.name = manifest.name;
+  constructor(manifest: TextCnnManifest, weights: Map<string, LoadedTensor>, backend: Backend) {
+    super(manifest, weights, backend);
+    const a = manifest.architecture,
+      w = this.w;
     this.length = a.length;
     this.numClasses = a.n_classes;
     this.featureDim = a.hidden;
-    const w = (this.w = new WeightSet(weights, backend));
     w.need('emb.weight', [a.vocab_size, a.emb]);
     w.need('conv1.weight', [1, a.kernel, a.emb, a.channels]);
     w.need('conv1.bias', [a.channels]);
@@ -48,7 +41,7 @@ export class TextCnnClassifier implements TextClassifierModel {
   }
 
   private runUnscoped(tokens: Uint32Array, batch: number): { features: Tensor; logits: Tensor } {
-    if (this.disposed) throw new OpInputError('textClassifier', `model ${this.name} was disposed`);
+    this.live('textClassifier');
     const a = this.manifest.architecture,
       be = this.backend,
       w = this.w,
@@ -80,11 +73,5 @@ export class TextCnnClassifier implements TextClassifierModel {
     const logits = be.matmul(features, w.get('fc2.weight'), { transB: true, bias: w.get('fc2.bias') });
     for (const t of [ids, e, c1, c2, pooled, h]) be.free(t);
     return { features, logits };
-  }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.w.dispose();
   }
 }

@@ -12,29 +12,35 @@
 import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../backend/tensor.js';
 import { LimitExceededError, OpInputError } from '../errors.js';
-import { ropeTable } from '../reference/rope.js';
+import { ropeTable } from '../ops/rope.js';
 import type { LoadedTensor } from './load.js';
 import type { MarginalForm, ModelManifest, TransformerArchitecture } from './manifest.js';
 import { checkForwardInput, type DecodeCache, type DecodeInput, type ForwardInput, type Model } from './model.js';
-import { WeightSet } from './weights.js';
+import { WeightedModel } from './weights.js';
+
+/** A layer's weight and bias: a linear map's, or a norm's gain and shift. */
+interface Layer {
+  w: Tensor;
+  b: Tensor;
+}
+
+/** What attention needs besides the weights: positions (B, T), the (B|1, T, T) mask, B and T. */
+interface Attend {
+  pos: Tensor;
+  mask: Tensor;
+  B: number;
+  T: number;
+}
 
 interface BlockWeights {
-  ln1w: Tensor;
-  ln1b: Tensor;
-  wq: Tensor;
-  bq: Tensor;
-  wk: Tensor;
-  bk: Tensor;
-  wv: Tensor;
-  bv: Tensor;
-  wo: Tensor;
-  bo: Tensor;
-  ln2w: Tensor;
-  ln2b: Tensor;
-  w1: Tensor;
-  b1: Tensor;
-  w2: Tensor;
-  b2: Tensor;
+  ln1: Layer;
+  q: Layer;
+  k: Layer;
+  v: Layer;
+  o: Layer;
+  ln2: Layer;
+  ff1: Layer;
+  ff2: Layer;
 }
 
 /** The two-stream transformer's KV cache: per layer K and V (batch, capacity, H, D), lengths on the host. */
@@ -87,8 +93,7 @@ class TransformerCache implements DecodeCache {
   }
 }
 
-export class TransformerModel implements Model {
-  readonly name: string;
+export class TransformerModel extends WeightedModel<ModelManifest> implements Model {
   readonly vocabSize: number;
   readonly maxLength: number;
   readonly maskId: number | undefined;
@@ -98,20 +103,13 @@ export class TransformerModel implements Model {
   readonly hasMarginalHead: boolean;
   readonly marginalForm: MarginalForm | undefined;
   private readonly arch: TransformerArchitecture;
-  private readonly w: WeightSet;
   private readonly blocks: BlockWeights[] = [];
   private readonly rope: Tensor;
-  private disposed = false;
 
-  constructor(
-    readonly manifest: ModelManifest,
-    weights: Map<string, LoadedTensor>,
-    readonly backend: Backend,
-  ) {
+  constructor(manifest: ModelManifest, weights: Map<string, LoadedTensor>, backend: Backend) {
+    super(manifest, weights, backend);
     const a = manifest.architecture;
     this.arch = a;
-    this.w = new WeightSet(weights, backend);
-    this.name = manifest.name;
     this.vocabSize = a.vocab_size;
     this.maxLength = a.max_len;
     this.maskId = manifest.tokenizer.mask_id;
@@ -126,36 +124,28 @@ export class TransformerModel implements Model {
     const need = (name: string, shape: number[]): Tensor => this.w.need(name, shape);
     need('tok_emb.weight', [V, d]);
     need('cls_emb.weight', [a.n_classes + 1, d]);
+    /** `name`.weight of shape `w` and `name`.bias of length w[0], uploaded in that order */
+    const layer = (name: string, w: number[]): Layer => ({
+      w: need(`${name}.weight`, w),
+      b: need(`${name}.bias`, [w[0]]),
+    });
     for (let l = 0; l < a.n_layers; l++) {
       const p = `blocks.${l}.`;
       this.blocks.push({
-        ln1w: need(p + 'ln1.weight', [d]),
-        ln1b: need(p + 'ln1.bias', [d]),
-        wq: need(p + 'wq.weight', [d, d]),
-        bq: need(p + 'wq.bias', [d]),
-        wk: need(p + 'wk.weight', [d, d]),
-        bk: need(p + 'wk.bias', [d]),
-        wv: need(p + 'wv.weight', [d, d]),
-        bv: need(p + 'wv.bias', [d]),
-        wo: need(p + 'wo.weight', [d, d]),
-        bo: need(p + 'wo.bias', [d]),
-        ln2w: need(p + 'ln2.weight', [d]),
-        ln2b: need(p + 'ln2.bias', [d]),
-        w1: need(p + 'w1.weight', [ff, d]),
-        b1: need(p + 'w1.bias', [ff]),
-        w2: need(p + 'w2.weight', [d, ff]),
-        b2: need(p + 'w2.bias', [d]),
+        ln1: layer(p + 'ln1', [d]),
+        q: layer(p + 'wq', [d, d]),
+        k: layer(p + 'wk', [d, d]),
+        v: layer(p + 'wv', [d, d]),
+        o: layer(p + 'wo', [d, d]),
+        ln2: layer(p + 'ln2', [d]),
+        ff1: layer(p + 'w1', [ff, d]),
+        ff2: layer(p + 'w2', [d, ff]),
       });
     }
-    need('ln_f.weight', [d]);
-    need('ln_f.bias', [d]);
-    need('head.weight', [V, d]);
-    need('head.bias', [V]);
+    layer('ln_f', [d]);
+    layer('head', [V, d]);
     if (a.two_stream) need('q_emb', [d]);
-    if (a.marginal_head) {
-      need('mam.weight', [1, d]);
-      need('mam.bias', [1]);
-    }
+    if (a.marginal_head) layer('mam', [1, d]);
     const D = d / a.n_heads;
     this.rope = backend.tensor(ropeTable(a.max_len, D, a.rope_base), [a.max_len, D / 2, 2]);
   }
@@ -198,10 +188,10 @@ export class TransformerModel implements Model {
   }
 
   /** x (B, T, d) → RoPE(W·x + b) at `pos` (B, T), as heads (B, T, H, D); frees its temporaries. */
-  private ropedHeads(x: Tensor, w: Tensor, b: Tensor, pos: Tensor, B: number, T: number): Tensor {
+  private ropedHeads(x: Tensor, l: Layer, pos: Tensor, B: number, T: number): Tensor {
     const be = this.backend;
     const H = this.arch.n_heads;
-    const y = be.matmul(x, w, { transB: true, bias: b });
+    const y = be.matmul(x, l.w, { transB: true, bias: l.b });
     const r = be.rope(be.reshape(y, [B, T, H, this.arch.d_model / H]), pos, this.rope);
     be.free(y);
     return r;
@@ -211,25 +201,17 @@ export class TransformerModel implements Model {
   private attnOut(blk: BlockWeights, q: Tensor, k: Tensor, v: Tensor, mask: Tensor, B: number, T: number): Tensor {
     const be = this.backend;
     const o = be.attention(q, k, v, mask);
-    const out = be.matmul(be.reshape(o, [B, T, this.arch.d_model]), blk.wo, { transB: true, bias: blk.bo });
+    const out = be.matmul(be.reshape(o, [B, T, this.arch.d_model]), blk.o.w, { transB: true, bias: blk.o.b });
     be.free(o);
     return out;
   }
 
-  private attnBlock(
-    blk: BlockWeights,
-    xq: Tensor,
-    xkv: Tensor,
-    pos: Tensor,
-    mask: Tensor,
-    B: number,
-    T: number,
-  ): Tensor {
+  private attnBlock(blk: BlockWeights, xq: Tensor, xkv: Tensor, { pos, mask, B, T }: Attend): Tensor {
     const be = this.backend;
     const H = this.arch.n_heads;
-    const q = this.ropedHeads(xq, blk.wq, blk.bq, pos, B, T),
-      k = this.ropedHeads(xkv, blk.wk, blk.bk, pos, B, T),
-      v0 = be.matmul(xkv, blk.wv, { transB: true, bias: blk.bv });
+    const q = this.ropedHeads(xq, blk.q, pos, B, T),
+      k = this.ropedHeads(xkv, blk.k, pos, B, T),
+      v0 = be.matmul(xkv, blk.v.w, { transB: true, bias: blk.v.b });
     const out = this.attnOut(blk, q, k, be.reshape(v0, [B, T, H, this.arch.d_model / H]), mask, B, T);
     for (const t of [q, k, v0]) be.free(t);
     return out;
@@ -237,27 +219,18 @@ export class TransformerModel implements Model {
 
   private mlp(blk: BlockWeights, x: Tensor): Tensor {
     const be = this.backend;
-    const a = be.layerNorm(x, blk.ln2w, blk.ln2b, { eps: this.arch.norm_eps });
-    const u = be.matmul(a, blk.w1, { transB: true, bias: blk.b1, activation: 'gelu' });
-    const y = be.matmul(u, blk.w2, { transB: true, bias: blk.b2 });
+    const a = be.layerNorm(x, blk.ln2.w, blk.ln2.b, { eps: this.arch.norm_eps });
+    const u = be.matmul(a, blk.ff1.w, { transB: true, bias: blk.ff1.b, activation: 'gelu' });
+    const y = be.matmul(u, blk.ff2.w, { transB: true, bias: blk.ff2.b });
     const out = be.add(x, y);
     for (const t of [a, u, y]) be.free(t);
     return out;
   }
 
   /** residual + attention, then residual + MLP, for one stream; frees its inputs' temporaries. */
-  private stream(
-    blk: BlockWeights,
-    x: Tensor,
-    lnKv: Tensor,
-    lnQ: Tensor,
-    pos: Tensor,
-    mask: Tensor,
-    B: number,
-    T: number,
-  ): Tensor {
+  private stream(blk: BlockWeights, x: Tensor, lnKv: Tensor, lnQ: Tensor, at: Attend): Tensor {
     const be = this.backend;
-    const a = this.attnBlock(blk, lnQ, lnKv, pos, mask, B, T);
+    const a = this.attnBlock(blk, lnQ, lnKv, at);
     const x2 = be.add(x, a);
     be.free(a);
     const x3 = this.mlp(blk, x2);
@@ -281,8 +254,8 @@ export class TransformerModel implements Model {
     be.free(emb.cls);
     let h = emb.h;
     for (const blk of this.blocks) {
-      const a = be.layerNorm(h, blk.ln1w, blk.ln1b, { eps: this.arch.norm_eps });
-      const h2 = this.stream(blk, h, a, a, pos, mask, B, T);
+      const a = be.layerNorm(h, blk.ln1.w, blk.ln1.b, { eps: this.arch.norm_eps });
+      const h2 = this.stream(blk, h, a, a, { pos, mask, B, T });
       be.free(a);
       be.free(h);
       h = h2;
@@ -364,16 +337,18 @@ export class TransformerModel implements Model {
     const maskC = be.tensor(m.content, [B, T, T]);
     const maskQ = be.tensor(m.query, [B, T, T]);
     const pos = this.positions(B, T);
+    const content: Attend = { pos, mask: maskC, B, T },
+      query: Attend = { pos, mask: maskQ, B, T };
     const emb = this.embed(input.tokens, classes, B, T);
     let h = emb.h;
     // g0 = q_emb + cls_emb[c] at every position
     let g = be.add(emb.cls, this.W('q_emb'));
     be.free(emb.cls);
     for (const blk of this.blocks.slice(0, nl)) {
-      const a = be.layerNorm(h, blk.ln1w, blk.ln1b, { eps: this.arch.norm_eps });
-      const bq = be.layerNorm(g, blk.ln1w, blk.ln1b, { eps: this.arch.norm_eps });
-      const h2 = this.stream(blk, h, a, a, pos, maskC, B, T);
-      const g2 = this.stream(blk, g, a, bq, pos, maskQ, B, T);
+      const a = be.layerNorm(h, blk.ln1.w, blk.ln1.b, { eps: this.arch.norm_eps });
+      const bq = be.layerNorm(g, blk.ln1.w, blk.ln1.b, { eps: this.arch.norm_eps });
+      const h2 = this.stream(blk, h, a, a, content);
+      const g2 = this.stream(blk, g, a, bq, query);
       for (const t of [a, bq, h, g]) be.free(t);
       h = h2;
       g = g2;
@@ -511,12 +486,12 @@ export class TransformerModel implements Model {
         V = c.v[l];
       if (h && posT && mC) {
         // content stream of the appended tokens: their keys/values into the cache, then attend to it
-        const a = be.layerNorm(h, blk.ln1w, blk.ln1b, { eps });
-        const k = this.ropedHeads(a, blk.wk, blk.bk, posT, B, m);
-        const v0 = be.matmul(a, blk.wv, { transB: true, bias: blk.bv });
+        const a = be.layerNorm(h, blk.ln1.w, blk.ln1.b, { eps });
+        const k = this.ropedHeads(a, blk.k, posT, B, m);
+        const v0 = be.matmul(a, blk.v.w, { transB: true, bias: blk.v.b });
         be.kvWrite(K, k, c.offsets);
         be.kvWrite(V, be.reshape(v0, [B, m, H, D]), c.offsets);
-        const qh = this.ropedHeads(a, blk.wq, blk.bq, posT, B, m);
+        const qh = this.ropedHeads(a, blk.q, posT, B, m);
         const att = this.attnOut(blk, qh, K, V, mC, B, m);
         const h2 = be.add(h, att);
         const h3 = this.mlp(blk, h2);
@@ -524,8 +499,8 @@ export class TransformerModel implements Model {
         h = h3;
       }
       // query stream: attends to the cache's slots as its mask allows
-      const bq = be.layerNorm(g, blk.ln1w, blk.ln1b, { eps });
-      const qg = this.ropedHeads(bq, blk.wq, blk.bq, posQ, B, q);
+      const bq = be.layerNorm(g, blk.ln1.w, blk.ln1.b, { eps });
+      const qg = this.ropedHeads(bq, blk.q, posQ, B, q);
       const att = this.attnOut(blk, qg, K, V, mQ, B, q);
       const g2 = be.add(g, att);
       const g3 = this.mlp(blk, g2);
@@ -579,10 +554,8 @@ export class TransformerModel implements Model {
     return out;
   }
 
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.w.dispose();
-    this.backend.free(this.rope);
+  override dispose(): void {
+    if (!this.disposed) this.backend.free(this.rope);
+    super.dispose();
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../backend/tensor.js';
-import { ModelFormatError } from '../errors.js';
+import { ModelFormatError, OpInputError } from '../errors.js';
 import type { LoadedTensor } from './load.js';
 
 export class WeightSet {
@@ -51,5 +51,35 @@ export class WeightSet {
   dispose(): void {
     for (const t of this.owned.values()) this.backend.free(t);
     this.owned.clear();
+  }
+}
+
+/**
+ * What every model over the backend's ops shares: its manifest and backend, its weights (checked and
+ * uploaded through a WeightSet, freed by `dispose`) and the refusal to run once disposed.
+ */
+export abstract class WeightedModel<M extends { name: string }> {
+  readonly name: string;
+  protected readonly w: WeightSet;
+  protected disposed = false;
+
+  constructor(
+    readonly manifest: M,
+    weights: Map<string, LoadedTensor>,
+    readonly backend: Backend,
+  ) {
+    this.name = manifest.name;
+    this.w = new WeightSet(weights, backend);
+  }
+
+  /** Throws OpInputError (naming `op`) once the model is disposed. */
+  protected live(op: string): void {
+    if (this.disposed) throw new OpInputError(op, `model ${this.name} was disposed`);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.w.dispose();
   }
 }

@@ -77,16 +77,16 @@ export function planDiffusionStep(
 }
 
 /** shaders/diffusion_step.wgsl's `struct Params` */
-export const DIFFUSION_STEP_PARAMS = paramsStruct('diffusion_step', [
-  ['n', 'u32'],
-  ['groups_x', 'u32'],
-  ['key', 'vec2<u32>'],
-  ['step', 'u32'],
-  ['w', 'f32'],
-  ['s0', 'f32'],
-  ['s1', 'f32'],
-  ['c_x0', 'f32'],
-  ['c_x', 'f32'],
-  ['c_e', 'f32'],
-  ['sigma', 'f32'],
-]);
+export const DIFFUSION_STEP_PARAMS = paramsStruct('diffusion_step', {
+  n: 'u32',
+  groups_x: 'u32',
+  key: 'vec2<u32>',
+  step: 'u32',
+  w: 'f32',
+  s0: 'f32',
+  s1: 'f32',
+  c_x0: 'f32',
+  c_x: 'f32',
+  c_e: 'f32',
+  sigma: 'f32',
+});

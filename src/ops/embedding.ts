@@ -7,12 +7,7 @@ import type { BackendName, Tensor } from '../backend/tensor.js';
 import { paramsStruct } from './params.js';
 
 /** shaders/embedding.wgsl's `struct Params` */
-export const EMBEDDING_PARAMS = paramsStruct('embedding', [
-  ['N', 'u32'],
-  ['C', 'u32'],
-  ['V', 'u32'],
-  ['groups_x', 'u32'],
-]);
+export const EMBEDDING_PARAMS = paramsStruct('embedding', { N: 'u32', C: 'u32', V: 'u32', groups_x: 'u32' });
 
 export function planEmbedding(
   ids: Tensor,

@@ -12,13 +12,7 @@ import type { BackendName, Tensor } from '../backend/tensor.js';
 import { paramsStruct } from './params.js';
 
 /** shaders/kv_write.wgsl's `struct Params` */
-export const KV_WRITE_PARAMS = paramsStruct('kv_write', [
-  ['B', 'u32'],
-  ['M', 'u32'],
-  ['S', 'u32'],
-  ['W', 'u32'],
-  ['groups_x', 'u32'],
-]);
+export const KV_WRITE_PARAMS = paramsStruct('kv_write', { B: 'u32', M: 'u32', S: 'u32', W: 'u32', groups_x: 'u32' });
 
 export function planKvWrite(
   cache: Tensor,

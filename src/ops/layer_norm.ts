@@ -13,12 +13,7 @@ export interface NormOptions {
 }
 
 /** shaders/layer_norm.wgsl's `struct Params` */
-export const LAYER_NORM_PARAMS = paramsStruct('layer_norm', [
-  ['rows', 'u32'],
-  ['C', 'u32'],
-  ['eps', 'f32'],
-  ['groups_x', 'u32'],
-]);
+export const LAYER_NORM_PARAMS = paramsStruct('layer_norm', { rows: 'u32', C: 'u32', eps: 'f32', groups_x: 'u32' });
 
 export function planLayerNorm(x: Tensor, gamma: Tensor, beta: Tensor, o: NormOptions, be: BackendName) {
   const eps = o.eps ?? 1e-5;

@@ -10,12 +10,7 @@ import { paramsStruct } from './params.js';
 export const MATMUL_ACTIVATIONS = { none: 0, gelu: 1 } as const;
 
 /** shaders/matmul.wgsl's `struct Params` */
-export const MATMUL_PARAMS = paramsStruct('matmul', [
-  ['M', 'u32'],
-  ['N', 'u32'],
-  ['K', 'u32'],
-  ['_pad', 'u32'],
-]);
+export const MATMUL_PARAMS = paramsStruct('matmul', { M: 'u32', N: 'u32', K: 'u32', _pad: 'u32' });
 
 export interface MatmulOptions {
   transB?: boolean;

@@ -10,12 +10,7 @@ import { paramsStruct } from './params.js';
 export const MODULATE_MODES = { modulate: 0, gatedAdd: 1 } as const;
 
 /** shaders/modulate.wgsl's `struct Params` */
-export const MODULATE_PARAMS = paramsStruct('modulate', [
-  ['n', 'u32'],
-  ['TC', 'u32'],
-  ['C', 'u32'],
-  ['groups_x', 'u32'],
-]);
+export const MODULATE_PARAMS = paramsStruct('modulate', { n: 'u32', TC: 'u32', C: 'u32', groups_x: 'u32' });
 
 export function planModulate(
   op: 'modulate' | 'gatedAdd',

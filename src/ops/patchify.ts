@@ -7,14 +7,14 @@ import type { BackendName, Tensor } from '../backend/tensor.js';
 import { paramsStruct } from './params.js';
 
 /** shaders/patchify.wgsl's `struct Params` */
-export const PATCHIFY_PARAMS = paramsStruct('patchify', [
-  ['B', 'u32'],
-  ['H', 'u32'],
-  ['W', 'u32'],
-  ['C', 'u32'],
-  ['p', 'u32'],
-  ['groups_x', 'u32'],
-]);
+export const PATCHIFY_PARAMS = paramsStruct('patchify', {
+  B: 'u32',
+  H: 'u32',
+  W: 'u32',
+  C: 'u32',
+  p: 'u32',
+  groups_x: 'u32',
+});
 
 export interface UnpatchifyOptions {
   p: number;

@@ -10,19 +10,19 @@ import { paramsStruct } from './params.js';
 export const POOL2D_KINDS = { max: 0, avg: 1 } as const;
 
 /** shaders/pool2d.wgsl's `struct Params` */
-export const POOL2D_PARAMS = paramsStruct('pool2d', [
-  ['B', 'u32'],
-  ['H', 'u32'],
-  ['W', 'u32'],
-  ['C', 'u32'],
-  ['Ho', 'u32'],
-  ['Wo', 'u32'],
-  ['kh', 'u32'],
-  ['kw', 'u32'],
-  ['sh', 'u32'],
-  ['sw', 'u32'],
-  ['groups_x', 'u32'],
-]);
+export const POOL2D_PARAMS = paramsStruct('pool2d', {
+  B: 'u32',
+  H: 'u32',
+  W: 'u32',
+  C: 'u32',
+  Ho: 'u32',
+  Wo: 'u32',
+  kh: 'u32',
+  kw: 'u32',
+  sh: 'u32',
+  sw: 'u32',
+  groups_x: 'u32',
+});
 
 export interface Pool2dOptions {
   kind: 'max' | 'avg';

@@ -8,12 +8,7 @@ import type { NormOptions } from './layer_norm.js';
 import { paramsStruct } from './params.js';
 
 /** shaders/rms_norm.wgsl's `struct Params` */
-export const RMS_NORM_PARAMS = paramsStruct('rms_norm', [
-  ['rows', 'u32'],
-  ['C', 'u32'],
-  ['eps', 'f32'],
-  ['groups_x', 'u32'],
-]);
+export const RMS_NORM_PARAMS = paramsStruct('rms_norm', { rows: 'u32', C: 'u32', eps: 'f32', groups_x: 'u32' });
 
 export function planRmsNorm(x: Tensor, gamma: Tensor, o: NormOptions, be: BackendName) {
   const eps = o.eps ?? 1e-6;

@@ -11,9 +11,4 @@ export interface SoftmaxOptions {
 }
 
 /** shaders/softmax.wgsl's `struct Params` */
-export const SOFTMAX_PARAMS = paramsStruct('softmax', [
-  ['rows', 'u32'],
-  ['C', 'u32'],
-  ['groups_x', 'u32'],
-  ['_pad', 'u32'],
-]);
+export const SOFTMAX_PARAMS = paramsStruct('softmax', { rows: 'u32', C: 'u32', groups_x: 'u32', _pad: 'u32' });

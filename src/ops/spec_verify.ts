@@ -29,17 +29,17 @@ export interface SpecVerifyOptions {
 }
 
 /** shaders/spec_verify.wgsl's `struct Params` */
-export const SPEC_VERIFY_PARAMS = paramsStruct('spec_verify', [
-  ['B', 'u32'],
-  ['K', 'u32'],
-  ['V', 'u32'],
-  ['top_k', 'u32'],
-  ['temperature', 'f32'],
-  ['top_p', 'f32'],
-  ['groups_x', 'u32'],
-  ['counter', 'u32'],
-  ['key', 'vec2<u32>'],
-]);
+export const SPEC_VERIFY_PARAMS = paramsStruct('spec_verify', {
+  B: 'u32',
+  K: 'u32',
+  V: 'u32',
+  top_k: 'u32',
+  temperature: 'f32',
+  top_p: 'f32',
+  groups_x: 'u32',
+  counter: 'u32',
+  key: 'vec2<u32>',
+});
 
 export function planSpecVerify(
   logits: Tensor,

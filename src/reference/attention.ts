@@ -3,15 +3,7 @@
  * arXiv 1706.03762) with separate query and key/value streams (XLNet two-stream, arXiv 1906.08237).
  * mask[b?, i, j] = 1 lets query i attend key j. A fully masked query row outputs zeros. f64.
  */
-export interface AttentionDims {
-  B: number;
-  Tq: number;
-  Tk: number;
-  H: number;
-  D: number;
-  scale: number;
-  maskBatched: boolean;
-}
+import type { AttentionDims } from '../ops/attention.js';
 
 export function attentionRef(
   q: Float32Array,

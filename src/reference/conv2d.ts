@@ -1,5 +1,6 @@
 /** CPU twin of shaders/conv2d.wgsl: direct NHWC convolution with zero padding, f64 accumulation. */
-import { activate, type Activation } from './elementwise.js';
+import type { Activation } from '../ops/elementwise.js';
+import { activate } from './elementwise.js';
 
 export interface Conv2dShape {
   B: number;

@@ -4,7 +4,7 @@
  * (The kernel's DUP copy of x' is the backend's job, not part of the arithmetic.)
  */
 import type { StepCoefficients } from '../ops/diffusion_step.js';
-import { normalPair, philox4x32, seedToKey } from './rng.js';
+import { normalPair, philox4x32, seedToKey } from '../rng.js';
 
 /** 'DIFF': the third Philox counter word of diffusion noise */
 export const DIFFUSION_STREAM = 0x44494646;

@@ -3,6 +3,7 @@
  * shaders/lib/activations.wgsl.
  * `b` broadcasts by repetition: b[i mod b.length].
  */
+import type { Activation, ElementwiseOp } from '../ops/elementwise.js';
 
 /** GELU, tanh form: 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))) (Hendrycks & Gimpel, arXiv 1606.08415). */
 export function geluTanh(x: number): number {
@@ -21,52 +22,26 @@ export function silu(x: number): number {
 /** softplus log(1 + eˣ), stable in both tails: max(x, 0) + log1p(e^(−|x|)). */
 export const softplus = (x: number): number => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
 
-/** Fused-activation codes (shaders/lib/activations.wgsl ss_activate). */
-export type Activation = 'none' | 'gelu' | 'relu' | 'silu';
-export const ACTIVATION_CODES: Record<Activation, number> = { none: 0, gelu: 1, relu: 2, silu: 3 };
 export function activate(x: number, act: Activation): number {
   return act === 'gelu' ? geluTanh(x) : act === 'relu' ? relu(x) : act === 'silu' ? silu(x) : x;
 }
 
-export type ElementwiseOp = 'add' | 'mul' | 'scale' | 'gelu' | 'relu' | 'silu' | 'softplus';
-export const ELEMENTWISE_CODES: Record<ElementwiseOp, number> = {
-  add: 0,
-  mul: 1,
-  scale: 2,
-  gelu: 3,
-  relu: 4,
-  silu: 5,
-  softplus: 6,
+/** What each op makes of x = a[i], y = b[i mod |b|] (add, mul) and the scalar s (scale). */
+const OPS: Record<ElementwiseOp, (x: number, y: number, s: number) => number> = {
+  add: (x, y) => x + y,
+  mul: (x, y) => x * y,
+  scale: (x, _y, s) => x * s,
+  gelu: geluTanh,
+  relu,
+  silu,
+  softplus,
 };
 
 export function elementwiseRef(op: ElementwiseOp, a: Float32Array, b: Float32Array | null, s = 1): Float32Array {
   const y = new Float32Array(a.length);
   const nb = b ? b.length : 1;
   s = Math.fround(s); // the GPU receives the scalar as f32
-  for (let i = 0; i < a.length; i++) {
-    switch (op) {
-      case 'add':
-        y[i] = a[i] + b![i % nb];
-        break;
-      case 'mul':
-        y[i] = a[i] * b![i % nb];
-        break;
-      case 'scale':
-        y[i] = a[i] * s;
-        break;
-      case 'gelu':
-        y[i] = geluTanh(a[i]);
-        break;
-      case 'relu':
-        y[i] = relu(a[i]);
-        break;
-      case 'silu':
-        y[i] = silu(a[i]);
-        break;
-      case 'softplus':
-        y[i] = softplus(a[i]);
-        break;
-    }
-  }
+  const f = OPS[op];
+  for (let i = 0; i < a.length; i++) y[i] = f(a[i], b ? b[i % nb] : 0, s);
   return y;
 }

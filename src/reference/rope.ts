@@ -4,21 +4,6 @@
  */
 import { OpInputError } from '../errors.js';
 
-/** cos/sin table (P, D/2, 2) in f64 rounded to f32 — the GPU kernel reads the same table. */
-export function ropeTable(P: number, D: number, base = 10000): Float32Array {
-  if (D % 2 !== 0) throw new OpInputError('rope', `head dim ${D} must be even`);
-  const half = D / 2;
-  const t = new Float32Array(P * half * 2);
-  for (let p = 0; p < P; p++) {
-    for (let j = 0; j < half; j++) {
-      const ang = p * Math.pow(base, (-2 * j) / D);
-      t[(p * half + j) * 2] = Math.cos(ang);
-      t[(p * half + j) * 2 + 1] = Math.sin(ang);
-    }
-  }
-  return t;
-}
-
 /** x (tokens, H, D), positions (tokens). Positions outside the table throw. */
 export function ropeRef(
   x: Float32Array,

@@ -3,8 +3,8 @@
  * from the same Philox words (accept uniforms and Gumbels), so both backends decide the same except
  * where f32 and f64 rounding split a near-tie. Layout and semantics: see the kernel's header.
  */
-import { INVALID_SAMPLE, keepThreshold } from './categorical.js';
-import { extUniform, gumbelPrecise, philox4x32 } from './rng.js';
+import { INVALID_SAMPLE, keepThreshold } from '../ops/categorical.js';
+import { extUniform, gumbelPrecise, philox4x32 } from '../rng.js';
 
 /** after the last decided token of a row */
 export const SPEC_NONE = 0xfffffffe;

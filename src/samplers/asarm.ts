@@ -22,17 +22,17 @@ import type { Model } from '../models/model.js';
 import { DRAFT_MARK } from './draft-marks.js';
 import type { Tensor } from '../backend/tensor.js';
 import { CachedDecoder } from './decoder.js';
-import { categoricalProbs } from '../reference/categorical.js';
+import { categoricalProbs } from './probs.js';
+import type { CommonOptions, SampleResult } from './common.js';
 import {
+  drawOptions,
   initialTokens,
-  knobsOf,
   makeMaskBias,
   now,
   PositionRng,
   resolveCommon,
+  sampleResult,
   stepLogits,
-  type CommonOptions,
-  type SampleResult,
 } from './common.js';
 
 export interface AsarmOptions extends CommonOptions {
@@ -143,15 +143,7 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
       if (o.sampler === 'sequential') {
         const { logits, passes } = await stepLogits(model, tokens, r, maskBias, { order });
         nfe += passes;
-        be.categorical(be.reshape(logits, [B * L, V]), {
-          seed: r.seed,
-          counter: step,
-          temperature: r.temperature,
-          topK: r.topK,
-          topP: r.topP,
-          precision: r.precision,
-          out: drawn,
-        });
+        be.categorical(be.reshape(logits, [B * L, V]), drawOptions(r, step, drawn));
         be.free(logits);
         const d = (await be.read(drawn)) as Uint32Array;
         for (const b of active) {
@@ -267,22 +259,16 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
     if (maskBias) be.free(maskBias);
   }
   return {
-    samples: tokens,
-    batch: B,
-    length: L,
-    nfe,
-    stepTimesMs,
-    backend: be.name,
+    ...sampleResult(
+      r,
+      { samples: tokens, nfe, stepTimesMs, backend: be.name },
+      { sampler: o.sampler, draft: o.sampler === 'assd' ? k : undefined, kvCache: cached },
+    ),
     order,
     rowNfe,
     rowTokens,
     proposed: o.sampler === 'assd' ? proposed : undefined,
     accepted: o.sampler === 'assd' ? accepted : undefined,
-    knobs: knobsOf(r, {
-      sampler: o.sampler,
-      draft: o.sampler === 'assd' ? k : undefined,
-      kvCache: cached,
-    }),
   };
 }
 

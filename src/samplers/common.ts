@@ -8,8 +8,8 @@ import type { Backend } from '../backend/backend.js';
 import type { BackendName, Tensor } from '../backend/tensor.js';
 import { SamplerConfigError } from '../errors.js';
 import type { Model } from '../models/model.js';
-import type { Precision } from '../reference/categorical.js';
-import { philox4x32, seedToKey } from '../reference/rng.js';
+import type { Precision, SampleOptions } from '../ops/categorical.js';
+import { philox4x32, seedToKey } from '../rng.js';
 import { knobDefault, knobOption } from '../knobs/registry.js';
 
 export interface DrawKnobs {
@@ -259,6 +259,28 @@ export function makeMaskBias(model: Model): Tensor | null {
   const b = new Float32Array(model.vocabSize);
   b[model.maskId] = -Infinity;
   return model.backend.tensor(b, [model.vocabSize]);
+}
+
+/** The categorical op's options for one step's draw: the run's seed and draw knobs, the step as counter. */
+export function drawOptions(r: ResolvedCommon, step: number, out: Tensor): SampleOptions {
+  return {
+    seed: r.seed,
+    counter: step,
+    temperature: r.temperature,
+    topK: r.topK,
+    topP: r.topP,
+    precision: r.precision,
+    out,
+  };
+}
+
+/** What every text sampler returns: its samples, counts and step times, and the knobs used (`knobsOf`). */
+export function sampleResult(
+  r: ResolvedCommon,
+  run: Pick<SampleResult, 'samples' | 'nfe' | 'stepTimesMs' | 'backend'>,
+  knobs: Record<string, unknown>,
+): SampleResult {
+  return { ...run, batch: r.batch, length: r.length, knobs: knobsOf(r, knobs) };
 }
 
 export function knobsOf(r: ResolvedCommon, extra: Record<string, unknown>): Record<string, unknown> {

@@ -8,19 +8,11 @@
  *   plus |log p(∅)|.
  */
 import { OpInputError, SamplerConfigError } from '../errors.js';
-import type { Model } from '../models/model.js';
+import type { Model, TokenRows } from '../models/model.js';
 import type { Tensor } from '../backend/tensor.js';
-import { categoricalProbs } from '../reference/categorical.js';
-import {
-  checkInt,
-  initialTokens,
-  knobsOf,
-  now,
-  PositionRng,
-  resolveCommon,
-  type CommonOptions,
-  type SampleResult,
-} from './common.js';
+import { categoricalProbs } from './probs.js';
+import type { CommonOptions, SampleResult } from './common.js';
+import { checkInt, initialTokens, now, PositionRng, resolveCommon, sampleResult } from './common.js';
 
 function needHead(model: Model, op: string): number {
   if (!model.hasMarginalHead || model.maskId === undefined)
@@ -37,10 +29,7 @@ function needHead(model: Model, op: string): number {
  */
 export async function logMarginals(
   model: Model,
-  tokens: Uint32Array,
-  batch: number,
-  length: number,
-  classId?: number,
+  ...[tokens, batch, length, classId]: TokenRows
 ): Promise<Float32Array> {
   const mask = needHead(model, 'logMarginals');
   if (classId !== undefined && !(Number.isInteger(classId) && classId >= 0 && classId < model.numClasses)) {
@@ -143,15 +132,11 @@ export async function sampleMam(model: Model, o: MamSampleOptions): Promise<Samp
     stepTimesMs.push(now() - t0);
     o.onStep?.({ step: s, nfe, tokens: tokens.slice() });
   }
-  return {
-    samples: tokens,
-    batch: B,
-    length: L,
-    nfe,
-    stepTimesMs,
-    backend: model.backend.name,
-    knobs: knobsOf(r, { sampler: 'mam-marginals' }),
-  };
+  return sampleResult(
+    r,
+    { samples: tokens, nfe, stepTimesMs, backend: model.backend.name },
+    { sampler: 'mam-marginals' },
+  );
 }
 
 export interface SelfConsistencyReport {

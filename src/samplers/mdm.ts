@@ -21,17 +21,16 @@ import type { Tensor } from '../backend/tensor.js';
 import { OpInputError, SamplerConfigError } from '../errors.js';
 import { knobDefault, knobOption } from '../knobs/registry.js';
 import type { Model } from '../models/model.js';
+import type { CommonOptions, SampleResult, SamplerCheckpoint } from './common.js';
 import {
+  drawOptions,
   initialTokens,
-  knobsOf,
   makeMaskBias,
   now,
   PositionRng,
   resolveCommon,
+  sampleResult,
   stepLogits,
-  type CommonOptions,
-  type SampleResult,
-  type SamplerCheckpoint,
 } from './common.js';
 
 export interface MdmOptions extends CommonOptions {
@@ -141,15 +140,7 @@ export async function sampleMdm(model: Model, o: MdmOptions): Promise<MdmResult>
       }
       changed = false;
       const flat = be.reshape(logits!, [B * L, V]);
-      be.categorical(flat, {
-        seed: r.seed,
-        counter: step,
-        temperature: r.temperature,
-        topK: r.topK,
-        topP: r.topP,
-        precision: r.precision,
-        out: drawn,
-      });
+      be.categorical(flat, drawOptions(r, step, drawn));
       const draws = (await be.read(drawn)) as Uint32Array;
       let conf: Float32Array | null = null;
       if (mode === 'k' && order === 'confidence') conf = (await be.read(logits!)) as Float32Array;
@@ -214,19 +205,17 @@ export async function sampleMdm(model: Model, o: MdmOptions): Promise<MdmResult>
     if (maskBias) be.free(maskBias);
   }
   return {
-    samples: tokens,
-    batch: B,
-    length: L,
-    nfe,
-    stepTimesMs,
-    backend: be.name,
+    ...sampleResult(
+      r,
+      { samples: tokens, nfe, stepTimesMs, backend: be.name },
+      {
+        sampler: o.sampler,
+        steps: mode === 'grid' ? N : undefined,
+        reuseLogits: mode === 'grid' ? reuse : undefined,
+        tokensPerStep: mode === 'k' ? k : undefined,
+        order: mode === 'k' ? order : undefined,
+      },
+    ),
     revealTimes: times,
-    knobs: knobsOf(r, {
-      sampler: o.sampler,
-      steps: mode === 'grid' ? N : undefined,
-      reuseLogits: mode === 'grid' ? reuse : undefined,
-      tokensPerStep: mode === 'k' ? k : undefined,
-      order: mode === 'k' ? order : undefined,
-    }),
   };
 }

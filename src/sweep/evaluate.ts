@@ -16,7 +16,7 @@ import { tensorData, type SafetensorsFile } from '../models/safetensors.js';
 import { vendiScore } from '../metrics/vendi.js';
 import { distinctN, tokenEntropy } from '../metrics/text.js';
 import { classConsistency } from '../metrics/nll.js';
-import type { EngineApi, EvalOptions, Metrics, ModelInfo } from '../worker/protocol.js';
+import type { Classified, EngineApi, EvalOptions, Metrics, ModelInfo } from '../worker/protocol.js';
 
 /**
  * What evaluating needs of an engine: the classifiers, the NLL evaluator, model descriptions and
@@ -85,8 +85,6 @@ function classifierMetrics(
   Object.assign(out, p);
   return out;
 }
-
-type Classified = { features: Float32Array; logits: Float32Array };
 
 /** Run a classifier over n rows of `x` in chunks of ≤ `chunk` rows; features and logits concatenated. */
 async function inChunks<T extends Float32Array | Uint32Array>(
@@ -168,40 +166,38 @@ export async function computeReferenceSet(
   );
 }
 
-/** Every metric of images (n, H, W, C) in [0, 1], each asked for class `requested[i]`. */
-export async function evaluateImages(
-  engine: EvalEngine,
-  images: Float32Array,
-  n: number,
-  requested: Uint32Array,
-  o: EvalOptions,
+/** An evaluation's inputs: n samples (images or token rows), the class each was asked for, the evaluators. */
+type Evaluation<T> = [engine: EvalEngine, samples: T, n: number, requested: Uint32Array, o: EvalOptions];
+
+/** The classifier's metrics of n samples, each asked for class `requested[i]` (`what`: a sample, in messages). */
+async function classifierPart(
+  [engine, , n, requested, o]: Evaluation<unknown>,
+  what: string,
+  classify: () => Promise<Classified>,
 ): Promise<Metrics> {
   if (requested.length !== n)
-    throw new OpInputError('evaluate', `need one requested class per image (${n}), got ${requested.length}`);
+    throw new OpInputError('evaluate', `need one requested class per ${what} (${n}), got ${requested.length}`);
   const ref = await engine.referenceSet(o.classifier);
-  const info = engine.modelInfo(o.classifier);
-  const { features, logits } = await classifyImages(engine, o.classifier, images, n);
-  const m = classifierMetrics(features, logits, n, requested, ref, o.k ?? 5, info.classes.length);
+  const { features, logits } = await classify();
+  const classes = engine.modelInfo(o.classifier).classes.length;
+  return classifierMetrics(features, logits, n, requested, ref, o.k ?? 5, classes);
+}
+
+/** Every metric of images (n, H, W, C) in [0, 1], each asked for class `requested[i]`. */
+export async function evaluateImages(...e: Evaluation<Float32Array>): Promise<Metrics> {
+  const [engine, images, n, , o] = e;
+  const m = await classifierPart(e, 'image', () => classifyImages(engine, o.classifier, images, n));
   return { ...m, realism: m.density, diversity: m.vendi };
 }
 
 /** Every metric of token rows (n, L), each asked for class `requested[i]`. */
-export async function evaluateText(
-  engine: EvalEngine,
-  tokens: Uint32Array,
-  n: number,
-  requested: Uint32Array,
-  o: EvalOptions,
-): Promise<Metrics> {
-  if (requested.length !== n)
-    throw new OpInputError('evaluate', `need one requested class per row (${n}), got ${requested.length}`);
+export async function evaluateText(...e: Evaluation<Uint32Array>): Promise<Metrics> {
+  const [engine, tokens, n, , o] = e;
   const L = tokens.length / n;
   const cinfo = engine.modelInfo(o.classifier);
   if (L !== cinfo.maxLength)
     throw new OpInputError('evaluate', `${o.classifier} reads ${cinfo.maxLength}-character texts; these have ${L}`);
-  const ref = await engine.referenceSet(o.classifier);
-  const { features, logits } = await classifyTokens(engine, o.classifier, tokens, n);
-  const m = classifierMetrics(features, logits, n, requested, ref, o.k ?? 5, cinfo.classes.length);
+  const m = await classifierPart(e, 'row', () => classifyTokens(engine, o.classifier, tokens, n));
   m.tokenEntropy = mean(tokenEntropy(tokens, n, L));
   m.distinct2 = distinctN(tokens, n, L, 2);
   if (o.evaluator) {

@@ -25,11 +25,15 @@ function host(prefer: BackendPreference): Host {
 }
 
 /** Forget what a crashed worker held (the client starts a new worker on the next call). */
-function onFailure(h: Host, e: unknown): never {
+function forgetCrashed(h: Host, e: unknown): void {
   if ((e as Error)?.name === 'WorkerCrashedError') {
     h.init = undefined;
     h.models.clear();
   }
+}
+
+function onFailure(h: Host, e: unknown): never {
+  forgetCrashed(h, e);
   throw e;
 }
 
@@ -67,9 +71,9 @@ export async function modelFor(prefer: BackendPreference, url: string, allowedOr
   }
 }
 
-/** Call after a request failed: drops cached state if the worker crashed, then rethrows. */
-export function rethrow(prefer: BackendPreference, e: unknown): never {
-  return onFailure(host(prefer), e);
+/** Call after a request failed (the caller shows the error): drops cached state if the worker crashed. */
+export function forget(prefer: BackendPreference, e: unknown): void {
+  forgetCrashed(host(prefer), e);
 }
 
 /**
@@ -83,6 +87,16 @@ export function resolveModelUrl(model: string, base = '/models/'): string {
   const u = new URL(m, page);
   u.pathname = u.pathname.replace(/manifest\.json$/, '').replace(/\/?$/, '/');
   return u.href;
+}
+
+/**
+ * The model names served under `base`: its index.json (`{"models": [...]}`, which the dev server
+ * answers and the site build writes); none when there is no index.
+ */
+export async function servedModels(base = '/models/'): Promise<string[]> {
+  const page = typeof document !== 'undefined' ? document.baseURI : 'http://localhost/';
+  const res = await fetch(new URL('index.json', new URL(base.replace(/\/?$/, '/'), page))).catch(() => null);
+  return res?.ok ? ((((await res.json()) as { models?: string[] }).models ?? []) as string[]) : [];
 }
 
 /** Acquire the backend and load a MaM model (one with a marginal head) for a scoring element. */

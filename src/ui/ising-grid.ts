@@ -10,7 +10,7 @@
 import { css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { ModelInfo } from '../worker/protocol.js';
-import { engineFor, rethrow } from './engine-host.js';
+import { engineFor } from './engine-host.js';
 import { MamElement } from './mam-element.js';
 import { boxes } from './styles.js';
 
@@ -49,8 +49,6 @@ export class IsingGrid extends MamElement {
   private side = 10;
   private beta = 0;
   private logZ = 0;
-  private running = false;
-  private again = false;
 
   static override styles = [
     boxes,
@@ -123,14 +121,9 @@ export class IsingGrid extends MamElement {
     const info = this.info,
       spins = this.spins;
     if (!info || !spins) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = true;
-    this.state = 'scoring';
-    this.error = undefined;
-    try {
+    await this.scorePass(async () => {
+      this.state = 'scoring';
+      this.error = undefined;
       const { engine } = await engineFor(this.backend);
       const t0 = performance.now();
       const [logp] = await engine.score(info.id, spins.slice(), 1, spins.length);
@@ -146,27 +139,8 @@ export class IsingGrid extends MamElement {
           )
         : undefined;
       this.state = 'done';
-      this.dispatchEvent(
-        new CustomEvent('score-done', {
-          detail: { logp, exact: this.exact, observed: spins.filter((t) => t !== UNK).length, ms: this.ms },
-          bubbles: true,
-          composed: true,
-        }),
-      );
-    } catch (e) {
-      try {
-        rethrow(this.backend, e);
-      } catch {
-        /* forgets a crashed worker */
-      }
-      this.fail(e);
-    } finally {
-      this.running = false;
-      if (this.again) {
-        this.again = false;
-        void this.score();
-      }
-    }
+      this.scoreDone({ logp, exact: this.exact, observed: spins.filter((t) => t !== UNK).length, ms: this.ms });
+    });
   }
 
   /** Draw a configuration with FHS over the token head (observed sites are kept as a prompt). */
@@ -190,11 +164,6 @@ export class IsingGrid extends MamElement {
       this.spins = r.samples;
       ok = true;
     } catch (e) {
-      try {
-        rethrow(this.backend, e);
-      } catch {
-        /* forgets a crashed worker */
-      }
       this.fail(e);
     } finally {
       this.running = false;

@@ -6,7 +6,7 @@
 import { LitElement } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import type { BackendInfo, BackendPreference, ModelInfo } from '../worker/protocol.js';
-import { allowedOriginsAttribute, errorDetail, loadMam } from './engine-host.js';
+import { allowedOriginsAttribute, errorDetail, forget, loadMam } from './engine-host.js';
 
 export abstract class MamElement extends LitElement {
   /** A MaM model: a name under `models-base` or a model folder URL. */
@@ -29,6 +29,40 @@ export abstract class MamElement extends LitElement {
   protected abstract readonly tag: string;
   /** The model is loaded (`info`, `backendInfo` set): start scoring. A throw lands in `fail`. */
   protected abstract loaded(info: ModelInfo): void;
+  /** Score what the element shows. */
+  abstract score(): Promise<void>;
+
+  /** a pass (scoring, sampling) is running */
+  protected running = false;
+  /** a score was asked for while one ran: it runs once more after */
+  private again = false;
+
+  /**
+   * Run a scoring pass unless one is running — then score once more when it ends; a failure lands
+   * in `fail`.
+   */
+  protected async scorePass(pass: () => Promise<void>): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    try {
+      await pass();
+    } catch (e) {
+      this.fail(e);
+    } finally {
+      this.running = false;
+      if (this.again) {
+        this.again = false;
+        void this.score();
+      }
+    }
+  }
+
+  protected scoreDone(detail: unknown): void {
+    this.dispatchEvent(new CustomEvent('score-done', { detail, bubbles: true, composed: true }));
+  }
 
   protected override firstUpdated(): void {
     void this.load();
@@ -44,7 +78,9 @@ export abstract class MamElement extends LitElement {
     }
   }
 
+  /** Show a failure (a crashed worker's cached state is dropped) and fire `score-error`. */
   protected fail(e: unknown): void {
+    forget(this.backend, e);
     this.error = errorDetail(e);
     this.state = 'error';
     this.dispatchEvent(new CustomEvent('score-error', { detail: this.error, bubbles: true, composed: true }));

@@ -13,7 +13,7 @@
 import { css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { ModelInfo } from '../worker/protocol.js';
-import { engineFor, rethrow } from './engine-host.js';
+import { engineFor } from './engine-host.js';
 import { MamElement } from './mam-element.js';
 import { boxes } from './styles.js';
 import { conditionalClasses } from './knobs.js';
@@ -69,8 +69,6 @@ export class MamScorer extends MamElement {
   @state() private observed = 0;
   @state() private ms = 0;
   private pending?: ReturnType<typeof setTimeout>;
-  private running = false;
-  private again = false;
 
   static override styles = [
     boxes,
@@ -100,10 +98,10 @@ export class MamScorer extends MamElement {
   async score(): Promise<void> {
     const info = this.info;
     if (!info) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
+    await this.scorePass(() => this.scoreText(info));
+  }
+
+  private async scoreText(info: ModelInfo): Promise<void> {
     const L = this.length ?? info.maxLength!;
     const tok = tokenizePartial(this.text, info.vocab!, info.maskId!, L);
     if ('bad' in tok) {
@@ -117,50 +115,26 @@ export class MamScorer extends MamElement {
       this.observed = 0;
       this.ms = 0;
       this.state = 'done';
-      this.dispatchEvent(
-        new CustomEvent('score-done', { detail: { scores: [], observed: 0, ms: 0 }, bubbles: true, composed: true }),
-      );
+      this.scoreDone({ scores: [], observed: 0, ms: 0 });
       return;
     }
-    this.running = true;
     this.state = 'scoring';
-    try {
-      const { engine } = await engineFor(this.backend);
-      const t0 = performance.now();
-      const lines: ScoreLine[] = [];
-      const classes = conditionalClasses(info);
-      for (const [label, classId] of [
-        ...classes.map((c): [string, number | undefined] => [c, info.classes.indexOf(c)]),
-        ['unconditional', undefined] as [string, undefined],
-      ]) {
-        const [logp] = await engine.score(info.id, tok.tokens.slice(), 1, L, classId);
-        lines.push({ label, classId, logp, perChar: logp / Math.max(1, tok.observed) });
-      }
-      this.ms = performance.now() - t0;
-      this.scores = lines;
-      this.observed = tok.observed;
-      this.state = 'done';
-      this.dispatchEvent(
-        new CustomEvent('score-done', {
-          detail: { scores: lines, observed: tok.observed, ms: this.ms },
-          bubbles: true,
-          composed: true,
-        }),
-      );
-    } catch (e) {
-      try {
-        rethrow(this.backend, e);
-      } catch {
-        /* forgets a crashed worker */
-      }
-      this.fail(e);
-    } finally {
-      this.running = false;
-      if (this.again) {
-        this.again = false;
-        void this.score();
-      }
+    const { engine } = await engineFor(this.backend);
+    const t0 = performance.now();
+    const lines: ScoreLine[] = [];
+    const classes = conditionalClasses(info);
+    for (const [label, classId] of [
+      ...classes.map((c): [string, number | undefined] => [c, info.classes.indexOf(c)]),
+      ['unconditional', undefined] as [string, undefined],
+    ]) {
+      const [logp] = await engine.score(info.id, tok.tokens.slice(), 1, L, classId);
+      lines.push({ label, classId, logp, perChar: logp / Math.max(1, tok.observed) });
     }
+    this.ms = performance.now() - t0;
+    this.scores = lines;
+    this.observed = tok.observed;
+    this.state = 'done';
+    this.scoreDone({ scores: lines, observed: tok.observed, ms: this.ms });
   }
 
   /** How far to trust the numbers: the manifest's measured calibration, or a warning when there is none. */

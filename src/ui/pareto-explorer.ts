@@ -33,11 +33,11 @@ import { defaultOf } from '../knobs/registry.js';
 import { expandGrid, type KnobValue, type SweepSpec } from '../sweep/spec.js';
 import { sweepFronts, type SweepRecord } from '../sweep/records.js';
 import type { BackendPreference } from '../worker/protocol.js';
-import { engineFor, errorDetail, modelFor, resolveModelUrl, rethrow } from './engine-host.js';
+import { engineFor, errorDetail, modelFor, resolveModelUrl, forget, servedModels } from './engine-host.js';
 import { conditionalClasses } from './knobs.js';
 import {
   classId,
-  EXPLORER_MODELS,
+  explorerModels,
   parseGrid,
   parseValues,
   renderForm,
@@ -49,16 +49,22 @@ import {
 import { download, fileStem, plotsSvg, readRecords, svgToPng, toJsonLines } from './pareto-io.js';
 import { knobText, PAIRS, renderDetail, renderPlot, type FrontView } from './pareto-plots.js';
 import { renderTable } from './pareto-table.js';
-import { boxes } from './styles.js';
+import { boxes, panel } from './styles.js';
 
 export type ExplorerState = 'idle' | 'loading' | 'running' | 'done' | 'stopped' | 'error';
 
 @customElement('pareto-explorer')
 export class ParetoExplorer extends LitElement {
-  /** Generator: "digits-diffusion" or "text-mdm" (names under `models-base`). */
+  /**
+   * Generator: a name under `models-base` ("digits-diffusion", "text-mdm"): one of the class-conditional
+   * image diffusion or masked diffusion text models served there that have a classifier (and, for text,
+   * an AS-ARM evaluator) beside them — the engine reads their manifests (`describeModels`).
+   */
   @property() model = 'digits-diffusion';
   /** Where model names are looked up (default "/models/", relative to the page). */
   @property({ attribute: 'models-base' }) modelsBase = '/models/';
+  /** The models to choose from and evaluate with, space-separated names; empty = those models-base/index.json lists. */
+  @property() models = '';
   /** Sampler; empty = the model's first (ddim / ancestral). */
   @property() sampler = '';
   /** Backend of the engine: 'auto', 'webgpu' or 'cpu' (shared with the page's other elements that ask for the same). */
@@ -82,6 +88,9 @@ export class ParetoExplorer extends LitElement {
   /** The records shown: a run's, or a loaded file's, in setting order. */
   @property({ attribute: false }) records: SweepRecord[] = [];
 
+  /** the generators the engine's models allow (undefined until listed) */
+  @state() private catalog?: Record<string, ExplorerModel>;
+  private catalogLoad?: Promise<Record<string, ExplorerModel>>;
   @state() private gridText: Record<string, string> = {};
   @state() private classesText = '';
   @state() private perClassText = '';
@@ -110,10 +119,8 @@ export class ParetoExplorer extends LitElement {
 
   static override styles = [
     boxes,
+    panel,
     css`
-    :host { display: block; font: 14px/1.4 system-ui, sans-serif; color: #1d2430; border: 1px solid #dde1e8; border-radius: 8px; padding: 0.8rem 1rem; background: #fff; }
-    :host([hidden]) { display: none; }
-    h3 { margin: 0 0 0.4rem; font-size: 1rem; }
     fieldset { border: 1px solid #dde1e8; border-radius: 6px; margin: 0.4rem 0; padding: 0.4rem 0.7rem 0.6rem; }
     legend { font-size: 0.85rem; color: #445; }
     .form { display: grid; grid-template-columns: repeat(auto-fill, minmax(10rem, 1fr)); gap: 0.4rem 0.8rem; }
@@ -162,7 +169,23 @@ export class ParetoExplorer extends LitElement {
   ];
 
   private get info(): ExplorerModel | undefined {
-    return EXPLORER_MODELS[this.model];
+    return this.catalog?.[this.model];
+  }
+
+  /** The generators to choose from: the engine describes the listed models (manifests only). */
+  private listModels(): Promise<Record<string, ExplorerModel>> {
+    return (this.catalogLoad ??= (async () => {
+      const names = this.models.trim() ? this.models.trim().split(/\s+/) : await servedModels(this.modelsBase);
+      const { engine } = await engineFor(this.backend);
+      const urls = names.map((n) => resolveModelUrl(n, this.modelsBase));
+      const read = await engine.describeModels(urls);
+      const catalog = explorerModels(read.map((m) => ({ ...m, listed: names[urls.indexOf(m.source)] })));
+      this.catalog = catalog;
+      return catalog;
+    })().catch((e: unknown) => {
+      this.catalogLoad = undefined;
+      throw e;
+    }));
   }
 
   /** the sampler in use (the attribute, or the model's first) */
@@ -171,7 +194,13 @@ export class ParetoExplorer extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('model') || changed.has('grid')) {
+    if (changed.has('models') || changed.has('modelsBase')) {
+      this.catalogLoad = undefined;
+      void this.listModels().catch((e: unknown) => this.fail(e));
+    }
+    // the list arrives after the first render: the model's defaults fill what no attribute set
+    const listed = (changed as Map<PropertyKey, unknown>).has('catalog') && this.catalog !== undefined;
+    if (changed.has('model') || changed.has('grid') || (listed && !this.grid.trim())) {
       const m = this.info;
       const text: Record<string, string> = {};
       if (changed.has('grid') && this.grid.trim()) {
@@ -183,9 +212,9 @@ export class ParetoExplorer extends LitElement {
       this.gridText = text;
       this.invalid = new Map();
     }
-    if (changed.has('model') || changed.has('classes'))
+    if (changed.has('model') || changed.has('classes') || (listed && !this.classes))
       this.classesText = (changed.has('classes') && this.classes) || this.info?.classes || '';
-    if (changed.has('model') || changed.has('perClass'))
+    if (changed.has('model') || changed.has('perClass') || (listed && this.perClass === undefined))
       this.perClassText = String(this.perClass ?? this.info?.perClass ?? 3);
   }
 
@@ -204,6 +233,12 @@ export class ParetoExplorer extends LitElement {
    */
   async run(): Promise<SweepRecord[] | undefined> {
     if (this.state === 'running' || this.state === 'loading') return undefined;
+    try {
+      await this.listModels();
+    } catch (e) {
+      this.fail(e);
+      return undefined;
+    }
     const g = parseGrid(this.formView());
     this.invalid = 'errors' in g ? g.errors : new Map();
     if ('errors' in g) {
@@ -276,11 +311,7 @@ export class ParetoExplorer extends LitElement {
         this.state = 'stopped';
         this.emit('sweep-error', errorDetail(e));
       } else {
-        try {
-          rethrow(this.backend, e);
-        } catch {
-          /* a crashed worker's cached state is dropped */
-        }
+        forget(this.backend, e); // a crashed worker's cached state is dropped
         this.fail(e);
       }
       return undefined;
@@ -311,9 +342,11 @@ export class ParetoExplorer extends LitElement {
       const merged = readRecords(text, sourceName);
       // the model: the records' name starts with it (the CLI's specs and this element's runs do)
       const name = merged[0].name ?? '';
-      const model = Object.keys(EXPLORER_MODELS).find((k) => name.startsWith(k));
+      // the longest known name (text-mdm-onnx, not text-mdm); before the list arrives, the model chosen
+      const known = this.catalog ? Object.keys(this.catalog) : [this.model];
+      const model = known.filter((k) => name.startsWith(k)).sort((a, b) => b.length - a.length)[0];
       if (model && model !== this.model) this.model = model;
-      this.shown = { model: model ?? this.model, kind: (model ? EXPLORER_MODELS[model] : this.info)?.kind ?? 'image' };
+      this.shown = { model: model ?? this.model, kind: (model ? this.catalog?.[model] : this.info)?.kind ?? 'image' };
       this.error = undefined;
       this.records = merged;
       this.total = merged.length;
@@ -430,6 +463,7 @@ export class ParetoExplorer extends LitElement {
 
   private formView(): FormView {
     return {
+      models: this.catalog,
       model: this.model,
       sampler: this.effectiveSampler,
       gridText: this.gridText,

@@ -18,7 +18,7 @@ import {
   type ModelKind,
 } from '../knobs/registry.js';
 import { expandGrid } from '../sweep/spec.js';
-import type { ModelInfo } from '../worker/protocol.js';
+import type { ModelInfo, ModelSummary } from '../worker/protocol.js';
 
 /** A knob the grid editor offers: its sweep name, the `<sample-scope>` attribute it maps to, its range. */
 export interface GridKnob {
@@ -80,25 +80,57 @@ export const SCOPE_ATTRIBUTE: Record<string, string> = Object.fromEntries(
   ),
 );
 
-export const EXPLORER_MODELS: Record<string, ExplorerModel> = {
-  'digits-diffusion': {
-    kind: 'image',
-    classifier: 'digits-classifier',
-    samplers: ['ddim', 'ddpm'],
-    grid: { guidance: '1, 4', steps: '2, 4' },
-    classes: '1, 7',
-    perClass: 3,
-  },
-  'text-mdm': {
-    kind: 'text',
-    classifier: 'text-classifier',
-    evaluator: 'text-asarm',
+/**
+ * What the explorer offers each kind of generator: its samplers (the first is the default), a tiny
+ * default grid, the classes it starts with (where the model has them) and samples per class.
+ */
+const KIND_DEFAULTS: Record<ExplorerModel['kind'], Omit<ExplorerModel, 'kind' | 'classifier' | 'evaluator'>> = {
+  image: { samplers: ['ddim', 'ddpm'], grid: { guidance: '1, 4', steps: '2, 4' }, classes: '1, 7', perClass: 3 },
+  text: {
     samplers: ['ancestral', 'fhs'],
     grid: { guidance: '1, 3', steps: '4' },
     classes: 'moby, jargon',
     perClass: 3,
   },
 };
+
+/**
+ * The generators the explorer can sweep among the engine's models (`describeModels` of the served
+ * list), by the name each was listed under: every class-conditional image diffusion model and masked
+ * diffusion text model that has a classifier over its classes among them (and, for text, an AS-ARM
+ * evaluator with the same classes). Adding a model folder adds it here.
+ */
+export function explorerModels(models: (ModelSummary & { listed: string })[]): Record<string, ExplorerModel> {
+  const out: Record<string, ExplorerModel> = {};
+  const covers = (m: ModelSummary, classes: string[]) => classes.every((c) => m.classes.includes(c));
+  for (const g of models) {
+    const kind =
+      g.kind === 'denoiser' && g.family === 'image-diffusion'
+        ? 'image'
+        : g.kind === 'text' && g.family === 'mdm'
+          ? 'text'
+          : undefined;
+    if (!kind) continue;
+    const classes = g.classes.filter((c) => c !== 'none');
+    const classifier = models.find(
+      (m) => m.kind === (kind === 'image' ? 'classifier' : 'text-classifier') && covers(m, classes),
+    );
+    const evaluator = models.find((m) => m.kind === 'text' && m.family === 'asarm' && covers(m, classes));
+    if (!classifier || (kind === 'text' && !evaluator)) continue;
+    const d = KIND_DEFAULTS[kind];
+    const startWith = d.classes.split(', ').every((c) => classes.includes(c))
+      ? d.classes
+      : classes.slice(0, 2).join(', ');
+    out[g.listed] = {
+      ...d,
+      kind,
+      classifier: classifier.listed,
+      ...(kind === 'text' ? { evaluator: evaluator!.listed } : {}),
+      classes: startWith,
+    };
+  }
+  return out;
+}
 
 /** Parse one knob's comma-separated values; range-checked, no duplicates. Empty text = not set. */
 export function parseValues(k: GridKnob, text: string): { values: number[] } | { error: string } {
@@ -119,6 +151,8 @@ export function parseValues(k: GridKnob, text: string): { values: number[] } | {
 
 /** What the form shows and calls back; the text of every input stays in the element. */
 export interface FormView {
+  /** the generators to choose from (undefined while the engine lists them) */
+  models?: Record<string, ExplorerModel>;
   model: string;
   /** the sampler in use (the attribute, or the model's first) */
   sampler: string;
@@ -138,13 +172,17 @@ export interface FormView {
 
 /** The grid the form describes (knobs with values), or its input errors by field. */
 export function parseGrid(
-  v: Pick<FormView, 'model' | 'sampler' | 'gridText' | 'classesText' | 'perClassText'>,
+  v: Pick<FormView, 'models' | 'model' | 'sampler' | 'gridText' | 'classesText' | 'perClassText'>,
 ): { grid: Record<string, number[]>; classes: string[]; perClass: number } | { errors: Map<string, string> } {
   const errors = new Map<string, string>();
   const grid: Record<string, number[]> = {};
-  const m = EXPLORER_MODELS[v.model];
+  const m = v.models?.[v.model];
   if (!m) {
-    errors.set('model', `unknown model "${v.model}" (the explorer knows ${Object.keys(EXPLORER_MODELS).join(', ')})`);
+    const known = Object.keys(v.models ?? {});
+    errors.set(
+      'model',
+      `unknown model "${v.model}" (the explorer knows ${known.length ? known.join(', ') : 'none: no generator with a classifier is served'})`,
+    );
     return { errors };
   }
   for (const k of gridKnobs(m.kind, v.sampler)) {
@@ -172,7 +210,8 @@ function settingsCount(v: FormView): number {
 }
 
 export function renderForm(v: FormView) {
-  const m = EXPLORER_MODELS[v.model];
+  const m = v.models?.[v.model];
+  const names = v.models ? Object.keys(v.models) : [v.model];
   const knobs = m ? gridKnobs(m.kind, v.sampler) : [];
   const n = settingsCount(v);
   const classMsg = v.invalid.get('classes'),
@@ -182,7 +221,7 @@ export function renderForm(v: FormView) {
     <div class="form">
       <label for="model">model
         <select id="model" .value=${live(v.model)} @change=${(e: Event) => v.setModel((e.target as HTMLSelectElement).value)}>
-          ${Object.keys(EXPLORER_MODELS).map((k) => html`<option value=${k} ?selected=${k === v.model}>${k}</option>`)}
+          ${names.map((k) => html`<option value=${k} ?selected=${k === v.model}>${k}</option>`)}
         </select></label>
       <label for="sampler">sampler
         <select id="sampler" .value=${live(v.sampler)} @change=${(e: Event) => v.setSampler((e.target as HTMLSelectElement).value)}>

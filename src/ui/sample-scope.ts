@@ -29,8 +29,8 @@ import {
   type TextSampleRequest,
   type TextSampleResult,
 } from '../worker/protocol.js';
-import { allowedOriginsAttribute, engineFor, errorDetail, modelFor, resolveModelUrl, rethrow } from './engine-host.js';
-import { boxes } from './styles.js';
+import { allowedOriginsAttribute, engineFor, errorDetail, modelFor, resolveModelUrl, forget } from './engine-host.js';
+import { boxes, panel } from './styles.js';
 import { defaultOf, KNOBS, knobDefault } from '../knobs/registry.js';
 import {
   checkKnob,
@@ -173,10 +173,8 @@ export class SampleScope extends LitElement {
 
   static override styles = [
     boxes,
+    panel,
     css`
-    :host { display: block; font: 14px/1.4 system-ui, sans-serif; color: #1d2430; border: 1px solid #dde1e8; border-radius: 8px; padding: 0.8rem 1rem; background: #fff; }
-    :host([hidden]) { display: none; }
-    h3 { margin: 0 0 0.4rem; font-size: 1rem; }
     .meta { color: #556; font-size: 0.85rem; }
     .knobs { display: grid; grid-template-columns: repeat(auto-fill, minmax(9.5rem, 1fr)); gap: 0.4rem 0.8rem; margin: 0.5rem 0; }
     .knobs label { display: flex; flex-direction: column; font-size: 0.8rem; color: #445; }
@@ -441,11 +439,7 @@ export class SampleScope extends LitElement {
         this.stoppedAt = err.step ?? this.step;
         this.emit('sample-error', { name: err.name, code: (err as { code?: string }).code, message: err.message });
       } else {
-        try {
-          rethrow(this.backend, e);
-        } catch {
-          /* cached worker state dropped if it crashed */
-        }
+        forget(this.backend, e); // a crashed worker's cached state is dropped
         if (this.nfe === 0) this.tokens = undefined; // nothing was drawn: show no all-[MASK] rows
         this.fail(e);
       }

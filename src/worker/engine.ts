@@ -13,6 +13,7 @@
  * completed step — giving exactly the samples of an uninterrupted run.
  */
 import type { Backend, BackendInfo } from '../backend/backend.js';
+import type { Tensor } from '../backend/tensor.js';
 import { createBackend } from '../backend/create.js';
 import { WebGPUBackend } from '../backend/webgpu.js';
 import { AbortError, DeviceLostError, OpInputError, SamplerConfigError, UnknownModelError } from '../errors.js';
@@ -32,7 +33,7 @@ import { runSweep } from '../sweep/run.js';
 import type { SweepSpec } from '../sweep/spec.js';
 import type { SweepRecord } from '../sweep/records.js';
 import { marginalFormOf, type AnyManifest } from '../models/manifest.js';
-import type { ClassifierModel, DenoiserModel, Model, TextClassifierModel } from '../models/model.js';
+import type { ClassifierModel, DenoiserModel, Model, TextClassifierModel, TokenRows } from '../models/model.js';
 import { loadOnnxModel } from '../models/onnx.js';
 import { sampleSpeculative } from '../samplers/speculative.js';
 import { sampleAsarm } from '../samplers/asarm.js';
@@ -43,6 +44,7 @@ import type { SampleResult, SamplerCheckpoint } from '../samplers/common.js';
 import type {
   BackendAvailability,
   BackendPreference,
+  Classified,
   EngineApi,
   EvalOptions,
   ImageSampleRequest,
@@ -52,6 +54,7 @@ import type {
   MatmulResult,
   Metrics,
   ModelInfo,
+  ModelSummary,
   ProgressFn,
   RequestOptions,
   SampleRequest,
@@ -67,6 +70,28 @@ type Loaded =
   | { kind: 'text-classifier'; model: TextClassifierModel; info: ModelInfo };
 
 let nextRequest = 0;
+
+/** A classifier's outputs read back; they (and `inputs`) are freed. */
+async function readClassified(
+  be: Backend,
+  out: { features: Tensor; logits: Tensor },
+  ...inputs: Tensor[]
+): Promise<Classified> {
+  try {
+    return {
+      features: (await be.read(out.features)) as Float32Array,
+      logits: (await be.read(out.logits)) as Float32Array,
+    };
+  } finally {
+    for (const t of [...inputs, out.features, out.logits]) be.free(t);
+  }
+}
+
+/** The engine's kind of model a manifest describes (its architecture decides). */
+function kindOf(m: AnyManifest): ModelInfo['kind'] {
+  const t = m.architecture.type;
+  return t === 'dit' ? 'denoiser' : t === 'cnn' ? 'classifier' : t === 'textcnn' ? 'text-classifier' : 'text';
+}
 
 export class Engine implements EngineApi {
   private backend: Promise<Backend> | null = null;
@@ -106,52 +131,28 @@ export class Engine implements EngineApi {
     if (typeof location !== 'undefined') source = new URL(source, location.href).href;
     const be = await this.be();
     const manifest: AnyManifest = await loadManifest(source, opts);
+    const kind = kindOf(manifest);
     const id = opts.id ?? manifest.name;
-    let entry: Loaded;
     const base = {
       id,
       name: manifest.name,
       family: manifest.family,
+      kind,
+      classes: manifest.classes,
       metrics: manifest.metrics as Record<string, unknown> | undefined,
     };
-    if (manifest.architecture.type === 'dit') {
+    let entry: Loaded;
+    if (kind === 'denoiser') {
       const m = await loadDenoiser(source, be, opts);
-      entry = {
-        kind: 'denoiser',
-        model: m,
-        info: {
-          ...base,
-          kind: 'denoiser',
-          classes: m.manifest.classes,
-          imageShape: [m.imageSize, m.imageSize, m.channels],
-          timesteps: m.timesteps,
-        },
-      };
-    } else if (manifest.architecture.type === 'cnn') {
+      const imageShape: [number, number, number] = [m.imageSize, m.imageSize, m.channels];
+      entry = { kind, model: m, info: { ...base, imageShape, timesteps: m.timesteps } };
+    } else if (kind === 'classifier') {
       const m = await loadClassifier(source, be, opts);
-      entry = {
-        kind: 'classifier',
-        model: m,
-        info: {
-          ...base,
-          kind: 'classifier',
-          classes: m.manifest.classes,
-          imageShape: [m.imageSize, m.imageSize, m.manifest.architecture.channels],
-        },
-      };
-    } else if (manifest.architecture.type === 'textcnn') {
+      const imageShape: [number, number, number] = [m.imageSize, m.imageSize, m.manifest.architecture.channels];
+      entry = { kind, model: m, info: { ...base, imageShape } };
+    } else if (kind === 'text-classifier') {
       const m = await loadTextClassifier(source, be, opts);
-      entry = {
-        kind: 'text-classifier',
-        model: m,
-        info: {
-          ...base,
-          kind: 'text-classifier',
-          classes: m.manifest.classes,
-          vocab: m.manifest.tokenizer.vocab,
-          maxLength: m.length,
-        },
-      };
+      entry = { kind, model: m, info: { ...base, vocab: m.manifest.tokenizer.vocab, maxLength: m.length } };
     } else {
       // an ONNX graph (onnxruntime-web, imported only now) or our transformer: the same Model to the samplers
       const m: Model =
@@ -159,12 +160,10 @@ export class Engine implements EngineApi {
           ? await loadOnnxModel(source, be, opts)
           : await loadModel(source, be, opts);
       entry = {
-        kind: 'text',
+        kind,
         model: m,
         info: {
           ...base,
-          kind: 'text',
-          classes: m.manifest.classes,
           vocab: m.manifest.tokenizer.vocab,
           maskId: m.maskId,
           maxLength: m.maxLength,
@@ -224,6 +223,18 @@ export class Engine implements EngineApi {
     this.models.set(id, { kind: 'denoiser', model: m, info });
     this.sources.set(id, { source: a, opts, interpolate: { b, lambda } });
     return info;
+  }
+
+  async describeModels(sources: string[], opts: LoadOptions = {}): Promise<ModelSummary[]> {
+    const read = await Promise.all(
+      sources.map((source) =>
+        loadManifest(typeof location !== 'undefined' ? new URL(source, location.href).href : source, opts).then(
+          (m): ModelSummary => ({ source, name: m.name, kind: kindOf(m), family: m.family, classes: m.classes }),
+          () => undefined,
+        ),
+      ),
+    );
+    return read.filter((m) => m !== undefined);
   }
 
   listModels(): ModelInfo[] {
@@ -451,27 +462,13 @@ export class Engine implements EngineApi {
   }
 
   /** MaM: log p of partial texts (unknown characters = maskId) in one pass; (batch). */
-  async score(
-    modelId: string,
-    tokens: Uint32Array,
-    batch: number,
-    length: number,
-    classId?: number,
-  ): Promise<Float32Array> {
-    const { model } = this.get(modelId, 'text');
-    return logMarginals(model, tokens, batch, length, classId);
+  async score(modelId: string, ...rows: TokenRows): Promise<Float32Array> {
+    return logMarginals(this.get(modelId, 'text').model, ...rows);
   }
 
   /** Left-to-right NLL per token (nats) of each row under a two-stream (AS-ARM) model; (batch). */
-  async nll(
-    modelId: string,
-    tokens: Uint32Array,
-    batch: number,
-    length: number,
-    classId?: number,
-  ): Promise<Float64Array> {
-    const { model } = this.get(modelId, 'text');
-    return nllLeftToRight(model, tokens, batch, length, classId);
+  async nll(modelId: string, ...rows: TokenRows): Promise<Float64Array> {
+    return nllLeftToRight(this.get(modelId, 'text').model, ...rows);
   }
 
   /** A classifier's real reference set (its manifest's "reference" file) in its feature space; computed once. */
@@ -530,43 +527,18 @@ export class Engine implements EngineApi {
   }
 
   /** Classifier features and logits of images (n, H, W) in [0, 1]. */
-  async classify(
-    modelId: string,
-    images: Float32Array,
-    n: number,
-  ): Promise<{ features: Float32Array; logits: Float32Array }> {
+  async classify(modelId: string, images: Float32Array, n: number): Promise<Classified> {
     const { model } = this.get(modelId, 'classifier');
     const be = model.backend;
     const x = be.tensor(images, [n, model.imageSize, model.imageSize, model.manifest.architecture.channels]);
-    const out = model.run(x);
-    try {
-      return {
-        features: (await be.read(out.features)) as Float32Array,
-        logits: (await be.read(out.logits)) as Float32Array,
-      };
-    } finally {
-      for (const t of [x, out.features, out.logits]) be.free(t);
-    }
+    return readClassified(be, model.run(x), x);
   }
 
   /** Text classifier features and logits of token rows (batch, its length). */
-  async classifyText(
-    modelId: string,
-    tokens: Uint32Array,
-    batch: number,
-  ): Promise<{ features: Float32Array; logits: Float32Array }> {
+  async classifyText(modelId: string, tokens: Uint32Array, batch: number): Promise<Classified> {
     const { model } = this.get(modelId, 'text-classifier');
     const be = model.backend;
-    const out = model.run(tokens, batch);
-    try {
-      return {
-        features: (await be.read(out.features)) as Float32Array,
-        logits: (await be.read(out.logits)) as Float32Array,
-      };
-    } finally {
-      be.free(out.features);
-      be.free(out.logits);
-    }
+    return readClassified(be, model.run(tokens, batch));
   }
 
   /** Kernel-level call (the kernel demo): c = a·b on the engine's backend, timed including readback. */

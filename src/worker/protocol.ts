@@ -13,7 +13,7 @@
 import * as Comlink from 'comlink';
 import * as errors from '../errors.js';
 import type { BackendInfo } from '../backend/backend.js';
-import type { SampleOptions } from '../backend/shapes.js';
+import type { SampleOptions } from '../ops/categorical.js';
 import type { MarginalForm, MamCalibrationRecord } from '../models/manifest.js';
 import type { AsarmOptions } from '../samplers/asarm.js';
 import type { SampleResult, SamplerCheckpoint } from '../samplers/common.js';
@@ -81,6 +81,22 @@ export interface ModelInfo {
   marginalForm?: MarginalForm;
   /** Text MaM models: the head's measured calibration, when the manifest records one (scripts/calibrate-mam.ts) */
   calibration?: MamCalibrationRecord;
+}
+
+/** What a model's manifest says, read without its weights: enough to list models and pair them. */
+export interface ModelSummary {
+  /** the source it was read from, as given */
+  source: string;
+  name: string;
+  kind: ModelInfo['kind'];
+  family: string;
+  classes: string[];
+}
+
+/** A classifier's outputs: features (n, featureDim) and logits (n, classes). */
+export interface Classified {
+  features: Float32Array;
+  logits: Float32Array;
 }
 
 /** Per-step progress of a request (cloneable: crosses the worker boundary). */
@@ -184,6 +200,11 @@ export interface EngineApi {
    */
   loadModel(source: string, opts?: { id?: string; allowedOrigins?: string[] }): Promise<ModelInfo>;
   listModels(): ModelInfo[] | Promise<ModelInfo[]>;
+  /**
+   * Read the manifests of model folders / manifest URLs (no weights, nothing loaded): what each model
+   * is. A source whose manifest cannot be read is left out of the list.
+   */
+  describeModels(sources: string[], opts?: { allowedOrigins?: string[] }): Promise<ModelSummary[]>;
   /** the λ knob: weights (1 − λ)·A + λ·B of two loaded denoisers, under a new handle */
   loadInterpolated(a: string, b: string, lambda: number, opts?: { id?: string }): Promise<ModelInfo>;
   unload(id: string): void | Promise<void>;
@@ -191,12 +212,8 @@ export interface EngineApi {
   sampleImage(req: ImageSampleRequest, onProgress?: ProgressFn, o?: RequestOptions): Promise<ImageSampleResult>;
   /** MaM: log p of partial texts (unknown characters = maskId) in one pass; (batch) */
   score(model: string, tokens: Uint32Array, batch: number, length: number, classId?: number): Promise<Float32Array>;
-  classify(model: string, images: Float32Array, n: number): Promise<{ features: Float32Array; logits: Float32Array }>;
-  classifyText(
-    model: string,
-    tokens: Uint32Array,
-    batch: number,
-  ): Promise<{ features: Float32Array; logits: Float32Array }>;
+  classify(model: string, images: Float32Array, n: number): Promise<Classified>;
+  classifyText(model: string, tokens: Uint32Array, batch: number): Promise<Classified>;
   /** left-to-right NLL per token of each row under a two-stream (AS-ARM) model */
   nll(model: string, tokens: Uint32Array, batch: number, length: number, classId?: number): Promise<Float64Array>;
   /** every metric (consistency, Vendi, PRDC vs the classifier's reference set, entropy, distinct-2, NLL) of samples */
@@ -238,6 +255,7 @@ export const ENGINE_METHODS: { [K in keyof EngineApi]-?: MethodSpec<K> } = {
   sample: { transfer: (r) => buffers(r) },
   loadModel: {},
   listModels: {},
+  describeModels: {},
   loadInterpolated: {},
   unload: {},
   sampleText: { callbacks: [1], request: 2, transfer: (r) => buffers(r.samples) },

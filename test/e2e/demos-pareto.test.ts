@@ -258,6 +258,18 @@ describe('Pareto explorer page (built site)', () => {
       timeout: 60_000,
       polling: 100,
     });
+    // the model list: the served generators that have a classifier (and for text an evaluator) beside them
+    await page.waitForFunction(
+      () => document.querySelector('pareto-explorer')!.shadowRoot!.querySelectorAll('#model option').length > 1,
+      { timeout: 60_000, polling: 100 },
+    );
+    expect(
+      await page.evaluate(() =>
+        [...document.querySelector('pareto-explorer')!.shadowRoot!.querySelectorAll('#model option')].map(
+          (o) => (o as HTMLOptionElement).value,
+        ),
+      ),
+    ).toEqual(['digits-diffusion', 'text-mdm', 'text-mdm-onnx']);
     const type = (id: string, v: string) =>
       page.evaluate(
         (i, t) => {

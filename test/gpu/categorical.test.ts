@@ -7,7 +7,7 @@ import { cpu, gpuBackend, randomF32 } from '../util/gpu.js';
 import { countsOf, expectedProbs } from '../util/categorical.js';
 import { chiSquare } from '../../src/metrics/chi2.js';
 import { InvalidLogitsError, OpInputError } from '../../src/errors.js';
-import type { SampleOptions } from '../../src/backend/shapes.js';
+import type { SampleOptions } from '../../src/ops/categorical.js';
 
 /** FNV-1a of the precise-draw test's tokens: the same on lavapipe, SwiftShader's Vulkan driver and the CPU twin */
 const PINNED_DIGEST = '97f6800d';

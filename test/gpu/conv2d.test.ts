@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { OpInputError } from '../../src/errors.js';
-import type { Activation } from '../../src/reference/elementwise.js';
+import type { Activation } from '../../src/ops/elementwise.js';
 import { cpu, expectClose, gpuBackend, randomF32 } from '../util/gpu.js';
 
 const ATOL = 1e-5,

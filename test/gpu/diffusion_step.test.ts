@@ -11,7 +11,7 @@ import { OpInputError } from '../../src/errors.js';
 import type { Backend } from '../../src/backend/backend.js';
 import type { DiffusionStepOptions } from '../../src/ops/diffusion_step.js';
 import { DIFFUSION_STREAM } from '../../src/reference/diffusion_step.js';
-import { normalPair, philox4x32, seedToKey } from '../../src/reference/rng.js';
+import { normalPair, philox4x32, seedToKey } from '../../src/rng.js';
 import { normalPairTolerance } from '../util/wgsl-accuracy.js';
 
 type Step = Omit<DiffusionStepOptions, 'out' | 'x0Out' | 'dupOut'>;

@@ -10,7 +10,7 @@
 // conditional rate (1e-8 / 2^-24 ≈ 0.168) while naive-f32 never does.
 import { describe, expect, it } from 'vitest';
 import { cpu, expectClose, gpuBackend } from '../util/gpu.js';
-import type { RngOptions } from '../../src/backend/shapes.js';
+import type { RngOptions } from '../../src/ops/rng.js';
 import { normalPairTolerance } from '../util/wgsl-accuracy.js';
 
 describe('rng (webgpu vs twin)', () => {

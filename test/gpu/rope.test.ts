@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cpu, expectClose, gpuBackend, rand, randomF32 } from '../util/gpu.js';
-import { ropeTable } from '../../src/reference/rope.js';
+import { ropeTable } from '../../src/ops/rope.js';
 
 describe('rope (webgpu vs twin)', () => {
   it('matches for shuffled positions and ragged sizes', async () => {

@@ -1,7 +1,8 @@
 // The CPU twin of the categorical kernel (also the CPU backend's sampler): exact distribution by χ²
 // (fixed seed, p > 0.001), top-k/top-p boundary ties kept, greedy, invalid rows.
 import { describe, expect, it } from 'vitest';
-import { categoricalRef, INVALID_SAMPLE, sortableKey } from '../../src/reference/categorical.js';
+import { INVALID_SAMPLE } from '../../src/ops/categorical.js';
+import { categoricalRef, sortableKey } from '../../src/reference/categorical.js';
 import { chiSquare } from '../../src/metrics/chi2.js';
 import { countsOf, expectedProbs } from '../util/categorical.js';
 

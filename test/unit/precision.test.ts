@@ -7,7 +7,7 @@
 // with softmax. Deterministic: no sampling. (The GPU kernels use these same transforms: test/gpu/rng
 // checks them bit-for-bit / to 1e-5 and by an importance-sliced tail test.)
 import { describe, expect, it } from 'vitest';
-import { gumbelPrecise } from '../../src/reference/rng.js';
+import { gumbelPrecise } from '../../src/rng.js';
 
 const split = (x: bigint): [number, number] => [Number(x >> 32n), Number(x & 0xffffffffn)];
 

@@ -7,10 +7,10 @@ import {
   gumbelPrecise,
   naiveUniform,
   philox4x32,
-  rngRef,
   seedToKey,
-  applyTailSlice,
-} from '../../src/reference/rng.js';
+  uniforms,
+} from '../../src/rng.js';
+import { applyTailSlice, rngRef } from '../../src/reference/rng.js';
 import { OpInputError } from '../../src/errors.js';
 
 const hex = (a: Uint32Array) => [...a].map((x) => x.toString(16).padStart(8, '0')).join(' ');
@@ -29,6 +29,11 @@ describe('philox4x32-10 (CPU twin)', () => {
   it('rngRef u32 output is the stream of counters (i, stream…)', () => {
     const r = rngRef({ count: 2, key: [5, 6], stream: [7, 8, 9], output: 'u32' }) as Uint32Array;
     expect([...r.subarray(4, 8)]).toEqual([...philox4x32(1, 7, 8, 9, 5, 6)]);
+  });
+
+  it('the host uniforms (random model weights) are the rng op’s uniform output, bit for bit', () => {
+    const twin = rngRef({ count: 1000, key: [7, 0], stream: [3, 0, 0], output: 'uniform' }) as Float32Array;
+    expect(uniforms(1000, [7, 0], [3, 0, 0])).toEqual(twin);
   });
 
   it('seeds map to keys and bad seeds are typed errors', () => {

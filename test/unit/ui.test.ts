@@ -4,7 +4,8 @@
 // fractional steps, an unknown class) and accept their defaults; partial text maps '?' to [MASK]
 // and names a character outside the vocabulary; the exact Ising log p matches a hand count.
 import { describe, expect, it } from 'vitest';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { SamplerConfigError } from '../../src/errors.js';
 import { checkKnob, knobsFor, parseKnob } from '../../src/ui/knobs.js';
 import { tokenizePartial } from '../../src/ui/mam-scorer.js';
@@ -123,6 +124,42 @@ describe('partial text and Ising helpers', () => {
 });
 
 describe('<pareto-explorer> grid editor (pareto-form.ts) and axes (pareto-plots.ts)', () => {
+  it('its model list comes from the engine’s description of the served models', async () => {
+    const { explorerModels } = await import('../../src/ui/pareto-form.js');
+    const { Engine } = await import('../../src/worker/engine.js');
+    const names = readdirSync(new URL('../../models/', import.meta.url)).filter((n) =>
+      existsSync(new URL(`../../models/${n}/manifest.json`, import.meta.url)),
+    );
+    const e = new Engine();
+    const urls = names.map((n) => fileURLToPath(new URL(`../../models/${n}/`, import.meta.url)));
+    const read = await e.describeModels([...urls, '/no/such/model/']);
+    expect(read.map((m) => m.name).sort()).toEqual(names.sort());
+    expect(e.listModels()).toEqual([]); // nothing loaded
+    const listed = explorerModels(read.map((m) => ({ ...m, listed: names[urls.indexOf(m.source)] })));
+    expect(listed['digits-diffusion']).toEqual({
+      kind: 'image',
+      classifier: 'digits-classifier',
+      samplers: ['ddim', 'ddpm'],
+      grid: { guidance: '1, 4', steps: '2, 4' },
+      classes: '1, 7',
+      perClass: 3,
+    });
+    expect(listed['text-mdm']).toEqual({
+      kind: 'text',
+      classifier: 'text-classifier',
+      evaluator: 'text-asarm',
+      samplers: ['ancestral', 'fhs'],
+      grid: { guidance: '1, 3', steps: '4' },
+      classes: 'moby, jargon',
+      perClass: 3,
+    });
+    // generators only (not the few-step student, classifiers, AS-ARM or MaM models), each with its evaluators
+    expect(Object.keys(listed).sort()).toEqual(['digits-diffusion', 'text-mdm', 'text-mdm-onnx']);
+    const noClassifier = read.filter((m) => m.kind !== 'classifier').map((m) => ({ ...m, listed: m.name }));
+    expect(explorerModels(noClassifier)['digits-diffusion']).toBeUndefined();
+    e.dispose();
+  });
+
   it('parses comma-separated knob values with the knob ranges; the offered knobs follow the sampler', async () => {
     const { gridKnobs, parseValues, SCOPE_ATTRIBUTE } = await import('../../src/ui/pareto-form.js');
     const knob = (kind: 'image' | 'text', sampler: string, name: string) =>

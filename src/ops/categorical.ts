@@ -1,0 +1,124 @@
+/**
+ * The categorical op's contract (shaders/categorical.wgsl): one draw per row of (rows, V) logits from
+ * softmax(logits / T) under top-k and top-p, by Gumbel-max; its options, plan, precision codes, the
+ * invalid-row marker and its uniform struct.
+ */
+import { InvalidLogitsError } from '../errors.js';
+import { expect, expectOut, fail } from '../backend/shapes.js';
+import type { BackendName, HostArray, Tensor } from '../backend/tensor.js';
+import { seedToKey } from '../rng.js';
+import { paramsStruct } from './params.js';
+
+/**
+ * 'precise' builds each Gumbel from 64 bits (extended-range uniforms); 'naive-f32' from a 24-bit fp32
+ * uniform, capping G at ≈16.64 (arXiv 2409.02908), kept as a knob for study.
+ */
+export type Precision = 'precise' | 'naive-f32';
+/** the kernel's `override PRECISION` for each precision */
+export const PRECISION_CODES: Record<Precision, number> = { precise: 0, 'naive-f32': 1 };
+/** Written for a row whose logits define no distribution. */
+export const INVALID_SAMPLE = 0xffffffff;
+
+/** shaders/categorical.wgsl's `struct Params` */
+export const CATEGORICAL_PARAMS = paramsStruct('categorical', {
+  rows: 'u32',
+  V: 'u32',
+  top_k: 'u32',
+  groups_x: 'u32',
+  temperature: 'f32',
+  top_p: 'f32',
+  key: 'vec2<u32>',
+  counter: 'vec2<u32>',
+  _pad: 'vec2<u32>',
+});
+
+export interface SampleOptions {
+  /** ≥ 0, finite; 0 = greedy. Default 1. */
+  temperature?: number;
+  /** integer ≥ 0; 0 = off. Default 0. */
+  topK?: number;
+  /** in (0, 1]; 1 = off. Default 1. */
+  topP?: number;
+  /** Default 'precise'. */
+  precision?: Precision;
+  /** 64-bit seed (Philox key). */
+  seed: number | bigint;
+  /** per-call counter, e.g. the sampling step; 0 ≤ counter < 2^53. Default 0. */
+  counter?: number;
+  out?: Tensor;
+}
+
+/** A checked call: the options with their defaults, and what the kernel and its twin take. */
+export interface SamplePlan {
+  rows: number;
+  V: number;
+  /** ≥ 0; 0 = greedy */
+  temperature: number;
+  /** 0 = off */
+  topK: number;
+  /** (0, 1]; 1 = off */
+  topP: number;
+  precision: Precision;
+  /** per-call counter (lo, hi): the sampler's step */
+  counter: [number, number];
+  /** Philox key (lo, hi) of `seed` */
+  key: [number, number];
+}
+
+/**
+ * The keep threshold on z = l / T over the finite tokens' z values: top-k keeps every z ≥ the k-th
+ * largest, then top-p the smallest set of largest z whose softmax mass (over the top-k set) is ≥ p;
+ * ties at a boundary are kept (the kernels' bitwise search finds the same threshold). −∞ = keep all.
+ */
+export function keepThreshold(zs: number[], topK: number, topP: number): number {
+  const sorted = zs.sort((a, b) => b - a);
+  let thr = -Infinity;
+  if (topK > 0 && topK < sorted.length) thr = sorted[topK - 1];
+  if (topP < 1) {
+    const zmax = sorted[0];
+    const kept = sorted.filter((v) => v >= thr);
+    let total = 0;
+    for (const v of kept) total += Math.exp(v - zmax);
+    let cum = 0;
+    for (let j = 0; j < kept.length; j++) {
+      cum += Math.exp(kept[j] - zmax);
+      // include all ties of kept[j] before testing the mass
+      if (j + 1 < kept.length && kept[j + 1] === kept[j]) continue;
+      if (cum >= topP * total) return Math.max(thr, kept[j]);
+    }
+  }
+  return thr;
+}
+
+export function planCategorical(logits: Tensor, o: SampleOptions, be: BackendName): SamplePlan {
+  const op = 'categorical';
+  expect(op, 'logits', logits, be, ['f32'], [1, 2]);
+  const V = logits.shape[logits.shape.length - 1];
+  const rows = logits.shape.length === 2 ? logits.shape[0] : 1;
+  if (V < 1) fail(op, 'vocabulary must have at least one entry');
+  const temperature = o.temperature ?? 1;
+  if (!(temperature >= 0) || !Number.isFinite(temperature))
+    fail(op, `temperature must be finite and ≥ 0, got ${o.temperature}`);
+  const topK = o.topK ?? 0;
+  if (!Number.isInteger(topK) || topK < 0) fail(op, `topK must be an integer ≥ 0 (0 = off), got ${o.topK}`);
+  const topP = o.topP ?? 1;
+  if (!(topP > 0 && topP <= 1)) fail(op, `topP must be in (0, 1], got ${o.topP}`);
+  const precision = o.precision ?? 'precise';
+  if (precision !== 'precise' && precision !== 'naive-f32')
+    fail(op, `precision must be 'precise' or 'naive-f32', got ${String(precision)}`);
+  const c = o.counter ?? 0;
+  if (!Number.isInteger(c) || c < 0 || c > Number.MAX_SAFE_INTEGER)
+    fail(op, `counter must be an integer in [0, 2^53), got ${o.counter}`);
+  const key = seedToKey(o.seed);
+  expectOut(op, o.out, [rows], 'u32', be);
+  return { rows, V, temperature, topK, topP, precision, counter: [c % 2 ** 32, Math.floor(c / 2 ** 32)], key };
+}
+
+/** A categorical result read back: rows the kernel marked invalid become InvalidLogitsError. */
+export function checkSamples(t: Tensor, d: HostArray): HostArray {
+  if (t.role !== 'samples') return d;
+  const bad: number[] = [];
+  d.forEach((v, i) => v === INVALID_SAMPLE && bad.push(i));
+  if (bad.length) throw new InvalidLogitsError(bad);
+  return d;
+}
