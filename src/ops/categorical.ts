@@ -90,12 +90,47 @@ export function keepThreshold(zs: number[], topK: number, topP: number): number 
   return thr;
 }
 
-export function planCategorical(logits: Tensor, o: SampleOptions, be: BackendName): SamplePlan {
-  const op = 'categorical';
-  expect(op, 'logits', logits, be, ['f32'], [1, 2]);
-  const V = logits.shape[logits.shape.length - 1];
-  const rows = logits.shape.length === 2 ? logits.shape[0] : 1;
-  if (V < 1) fail(op, 'vocabulary must have at least one entry');
+/**
+ * The distribution the categorical op draws from, for one row, in f64: softmax(l / T) restricted by
+ * top-k then top-p with the same tie rules as the kernel; −inf entries get 0; T = 0 is one-hot on
+ * the argmax (lowest index on ties). Used where a sampler needs probabilities on the host
+ * (ASSD's accept/reject, MaM) and the spec_verify twin.
+ */
+export function categoricalProbs(
+  logits: ArrayLike<number>,
+  o: { temperature: number; topK: number; topP: number },
+): Float64Array {
+  const V = logits.length;
+  const p = new Float64Array(V);
+  const idx: number[] = [];
+  for (let i = 0; i < V; i++) if (logits[i] !== -Infinity) idx.push(i);
+  if (idx.length === 0) throw new RangeError('no finite logit');
+  if (o.temperature === 0) {
+    let best = idx[0];
+    for (const i of idx) if (logits[i] > logits[best]) best = i;
+    p[best] = 1;
+    return p;
+  }
+  const z = new Float64Array(V);
+  for (const i of idx) z[i] = Math.fround(logits[i] / o.temperature);
+  let zmax = -Infinity;
+  for (const i of idx) zmax = Math.max(zmax, z[i]);
+  const thr = keepThreshold(
+    idx.map((i) => z[i]),
+    o.topK,
+    o.topP,
+  );
+  let s = 0;
+  for (const i of idx) if (z[i] >= thr) s += p[i] = Math.exp(z[i] - zmax);
+  for (let i = 0; i < V; i++) p[i] /= s;
+  return p;
+}
+
+/** The draw knobs of the categorical and spec_verify ops, defaulted and checked (OpInputError naming `op`). */
+export function planDrawKnobs(
+  op: string,
+  o: { temperature?: number; topK?: number; topP?: number },
+): { temperature: number; topK: number; topP: number } {
   const temperature = o.temperature ?? 1;
   if (!(temperature >= 0) || !Number.isFinite(temperature))
     fail(op, `temperature must be finite and ≥ 0, got ${o.temperature}`);
@@ -103,6 +138,16 @@ export function planCategorical(logits: Tensor, o: SampleOptions, be: BackendNam
   if (!Number.isInteger(topK) || topK < 0) fail(op, `topK must be an integer ≥ 0 (0 = off), got ${o.topK}`);
   const topP = o.topP ?? 1;
   if (!(topP > 0 && topP <= 1)) fail(op, `topP must be in (0, 1], got ${o.topP}`);
+  return { temperature, topK, topP };
+}
+
+export function planCategorical(logits: Tensor, o: SampleOptions, be: BackendName): SamplePlan {
+  const op = 'categorical';
+  expect(op, 'logits', logits, be, ['f32'], [1, 2]);
+  const V = logits.shape[logits.shape.length - 1];
+  const rows = logits.shape.length === 2 ? logits.shape[0] : 1;
+  if (V < 1) fail(op, 'vocabulary must have at least one entry');
+  const { temperature, topK, topP } = planDrawKnobs(op, o);
   const precision = o.precision ?? 'precise';
   if (precision !== 'precise' && precision !== 'naive-f32')
     fail(op, `precision must be 'precise' or 'naive-f32', got ${String(precision)}`);

@@ -7,6 +7,7 @@
  */
 import { expect, expectOut, fail } from '../backend/shapes.js';
 import type { BackendName, Tensor } from '../backend/tensor.js';
+import { planDrawKnobs } from './categorical.js';
 import { paramsStruct } from './params.js';
 
 export { SPEC_NONE, SPEC_RESAMPLED } from '../reference/spec_verify.js';
@@ -59,13 +60,7 @@ export function planSpecVerify(
   if (drafts.shape[0] !== B || counts.shape[0] !== B || counts.shape[1] !== 2)
     fail(op, `drafts must be (${B}, K) and counts (${B}, 2), got [${drafts.shape}] and [${counts.shape}]`);
   if (V < 1) fail(op, 'vocabulary must have at least one entry');
-  const temperature = o.temperature ?? 1;
-  if (!(temperature >= 0) || !Number.isFinite(temperature))
-    fail(op, `temperature must be finite and ≥ 0, got ${o.temperature}`);
-  const topK = o.topK ?? 0;
-  if (!Number.isInteger(topK) || topK < 0) fail(op, `topK must be an integer ≥ 0 (0 = off), got ${o.topK}`);
-  const topP = o.topP ?? 1;
-  if (!(topP > 0 && topP <= 1)) fail(op, `topP must be in (0, 1], got ${o.topP}`);
+  const { temperature, topK, topP } = planDrawKnobs(op, o);
   if (!Number.isInteger(o.counter) || o.counter < 0 || o.counter >= 2 ** 32)
     fail(op, `counter must be an integer in [0, 2^32), got ${o.counter}`);
   const outShape = [B, K + 1];

@@ -3,7 +3,7 @@
  * from the same Philox words (accept uniforms and Gumbels), so both backends decide the same except
  * where f32 and f64 rounding split a near-tie. Layout and semantics: see the kernel's header.
  */
-import { INVALID_SAMPLE, keepThreshold } from '../ops/categorical.js';
+import { categoricalProbs, INVALID_SAMPLE } from '../ops/categorical.js';
 import { extUniform, gumbelPrecise, philox4x32 } from '../rng.js';
 
 /** after the last decided token of a row */
@@ -26,34 +26,8 @@ export interface SpecVerifyParams {
 
 /** The kept, normalised distribution of one logits row (f64), or null for an invalid row. */
 function dist(row: Float32Array, o: SpecVerifyParams): Float64Array | null {
-  const V = row.length;
-  const idx: number[] = [];
-  for (let v = 0; v < V; v++) {
-    const l = row[v];
-    if (Number.isNaN(l) || l === Infinity) return null;
-    if (l !== -Infinity) idx.push(v);
-  }
-  if (!idx.length) return null;
-  const p = new Float64Array(V);
-  if (o.temperature === 0) {
-    let best = idx[0];
-    for (const v of idx) if (row[v] > row[best]) best = v;
-    p[best] = 1;
-    return p;
-  }
-  const z = new Float64Array(V);
-  for (const v of idx) z[v] = Math.fround(row[v] / o.temperature);
-  const thr = keepThreshold(
-    idx.map((v) => z[v]),
-    o.topK,
-    o.topP,
-  );
-  let zmax = -Infinity;
-  for (const v of idx) zmax = Math.max(zmax, z[v]);
-  let s = 0;
-  for (const v of idx) if (z[v] >= thr) s += p[v] = Math.exp(z[v] - zmax);
-  for (let v = 0; v < V; v++) p[v] /= s;
-  return p;
+  if (row.some((l) => Number.isNaN(l) || l === Infinity) || row.every((l) => l === -Infinity)) return null;
+  return categoricalProbs(row, o);
 }
 
 export function specVerifyRef(

@@ -22,7 +22,7 @@ import type { Model } from '../models/model.js';
 import { DRAFT_MARK } from './draft-marks.js';
 import type { Tensor } from '../backend/tensor.js';
 import { CachedDecoder } from './decoder.js';
-import { categoricalProbs } from './probs.js';
+import { categoricalProbs } from '../ops/categorical.js';
 import type { CommonOptions, SampleResult } from './common.js';
 import {
   drawOptions,
@@ -292,35 +292,23 @@ async function sequentialCached(
 ): Promise<number> {
   const { batch: B, length: L } = r;
   const V = model.vocabSize,
-    be = model.backend,
-    filler = model.maskId ?? 0;
+    be = model.backend;
   const dec = new CachedDecoder(model, r, maskBias, L + 1);
   const n = Uint32Array.from(nPrompt);
   let nfe = 0;
   try {
     for (let pass = 0; n.some((x) => x < L); pass++) {
       const t0 = now();
-      const m = pass === 0 ? Math.max(...nPrompt) : 1;
-      const tok = new Uint32Array(B * m).fill(filler),
-        pos = new Uint32Array(B * m),
-        qpos = new Uint32Array(B),
-        vis = new Uint32Array(B);
-      const len = dec.lengths();
-      const took = new Uint32Array(B);
-      for (let b = 0; b < B; b++) {
-        if (n[b] >= L) continue; // finished: appends a filler, rolled back below
-        took[b] = pass === 0 ? nPrompt[b] : 1;
-        for (let i = 0; i < took[b]; i++) {
-          const rank = n[b] - took[b] + i;
-          pos[b * m + i] = order[b * L + rank];
-          tok[b * m + i] = tokens[b * L + pos[b * m + i]];
-        }
-        qpos[b] = order[b * L + n[b]];
-        vis[b] = len[b] + took[b];
-      }
-      const logits = dec.decode({ tokens: tok, positions: pos, m, queries: qpos, q: 1, visible: vis });
+      // the prefill appends each row's prompt; later passes the token just drawn (finished rows: nothing)
+      const took = (b: number) => (n[b] >= L ? 0 : pass === 0 ? nPrompt[b] : 1);
+      const logits = dec.appendAndQuery({
+        count: took,
+        first: (b) => n[b] - took(b),
+        position: (b, rank) => order[b * L + rank],
+        id: (b, rank) => tokens[b * L + order[b * L + rank]],
+        query: (b) => order[b * L + n[b]],
+      });
       nfe += dec.passesPerCall;
-      for (let b = 0; b < B; b++) dec.truncate(b, len[b] + took[b]);
       const d = be.categorical(be.reshape(logits, [B, V]), {
         seed: r.seed,
         counter: pass,

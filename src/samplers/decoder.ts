@@ -62,6 +62,50 @@ export class CachedDecoder {
     return logits;
   }
 
+  /**
+   * One ragged pass that predicts a single position per row: row b appends the `count(b)` tokens of ranks
+   * first(b) … first(b) + count(b) − 1 (0 for a padding row, whose query is ignored) and queries the position
+   * `query(b)` seeing everything it then holds; rows appending fewer than the pass's m are rolled back
+   * to what they appended. Token ids come from `id(b, rank)`, or as given in a (B, m) tensor.
+   */
+  appendAndQuery(
+    o: {
+      count: (b: number) => number;
+      first: (b: number) => number;
+      position: (b: number, rank: number) => number;
+      query: (b: number) => number;
+    } & ({ id: (b: number, rank: number) => number } | { given: Tensor; m: number }),
+  ): Tensor {
+    const B = this.r.batch;
+    const counts = Uint32Array.from({ length: B }, (_, b) => o.count(b));
+    const m = 'given' in o ? o.m : Math.max(0, ...counts);
+    const tok = new Uint32Array('given' in o ? 0 : B * m).fill(this.model.maskId ?? 0),
+      pos = new Uint32Array(B * m),
+      qpos = new Uint32Array(B),
+      vis = new Uint32Array(B);
+    const len = this.lengths();
+    for (let b = 0; b < B; b++) {
+      if (!counts[b]) continue;
+      for (let j = 0; j < counts[b]; j++) {
+        const rank = o.first(b) + j;
+        pos[b * m + j] = o.position(b, rank);
+        if ('id' in o) tok[b * m + j] = o.id(b, rank);
+      }
+      qpos[b] = o.query(b);
+      vis[b] = len[b] + counts[b];
+    }
+    const logits = this.decode({
+      tokens: 'given' in o ? o.given : tok,
+      positions: pos,
+      m,
+      queries: qpos,
+      q: 1,
+      visible: vis,
+    });
+    for (let b = 0; b < B; b++) this.truncate(b, len[b] + counts[b]);
+    return logits;
+  }
+
   dispose(): void {
     for (const c of this.caches) c.dispose();
   }

@@ -10,7 +10,7 @@
 import { OpInputError, SamplerConfigError } from '../errors.js';
 import type { Model, TokenRows } from '../models/model.js';
 import type { Tensor } from '../backend/tensor.js';
-import { categoricalProbs } from './probs.js';
+import { categoricalProbs } from '../ops/categorical.js';
 import type { CommonOptions, SampleResult } from './common.js';
 import { checkInt, initialTokens, now, PositionRng, resolveCommon, sampleResult } from './common.js';
 

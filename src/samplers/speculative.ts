@@ -241,27 +241,15 @@ export async function sampleSpeculative(target: Model, o: SpeculativeOptions): P
       // draft: K cached passes, one token each, drawn on the device and fed to the next pass as is
       let prev: Tensor | null = null;
       for (let i = 0; i < K; i++) {
-        const m = i === 0 ? Math.max(...Array.from(dPend, (p, b) => (kb[b] ? p : 1))) : 1;
-        const tok = new Uint32Array(i === 0 ? B * m : 0).fill(filler),
-          pos = new Uint32Array(B * m),
-          qpos = new Uint32Array(B),
-          vis = new Uint32Array(B);
-        const len = dft.lengths();
-        const took = new Uint32Array(B);
-        for (let b = 0; b < B; b++) {
-          if (i >= kb[b]) continue; // padding row: appends a filler (or a stale draw), rolled back below
-          took[b] = i === 0 ? dPend[b] : 1;
-          for (let j = 0; j < took[b]; j++) {
-            const rank = i === 0 ? dec[b] - dPend[b] + j : dec[b] + i - 1;
-            if (i === 0) tok[b * m + j] = at(b, rank);
-            pos[b * m + j] = posOf(b, rank);
-          }
-          qpos[b] = posOf(b, dec[b] + i);
-          vis[b] = len[b] + took[b];
-        }
-        const ql = dft.decode({ tokens: prev ?? tok, positions: pos, m, queries: qpos, q: 1, visible: vis });
+        // the first pass appends the row's pending decided tokens (host ids), later ones the last draw
+        const pass = {
+          count: (b: number) => (i >= kb[b] ? 0 : i === 0 ? dPend[b] : 1),
+          first: (b: number) => (i === 0 ? dec[b] - dPend[b] : dec[b] + i - 1),
+          position: posOf,
+          query: (b: number) => posOf(b, dec[b] + i),
+        };
+        const ql = dft.appendAndQuery(prev ? { ...pass, given: prev, m: 1 } : { ...pass, id: at });
         draftNfe += dft.passesPerCall;
-        for (let b = 0; b < B; b++) dft.truncate(b, len[b] + took[b]);
         if (prev) be.free(prev);
         prev = draw(ql, i);
         be.kvWrite(LQ, ql, off[k + 1 + i]);
