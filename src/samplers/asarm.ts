@@ -22,6 +22,7 @@ import type { Model } from '../models/model.js';
 import { DRAFT_MARK } from './draft-marks.js';
 import type { Tensor } from '../backend/tensor.js';
 import { CachedDecoder } from './decoder.js';
+import { SPEC_NONE, SPEC_RESAMPLED } from '../ops/spec_verify.js';
 import { categoricalProbs } from '../ops/categorical.js';
 import type { CommonOptions, SampleResult } from './common.js';
 import {
@@ -153,23 +154,51 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
           rowNfe[b] += passes;
           rowTokens[b]++;
         }
+      } else if (assd) {
+        // on the KV cache, on the device: drafts, verify and the accept/reject decided by spec_verify
+        const kb = new Uint32Array(B);
+        for (const b of active) kb[b] = Math.min(k, L - n[b]);
+        const { out, verified } = await assd.round(n, kb, step);
+        const passes = assd.dec.passesPerCall;
+        nfe += passes * (verified ? 2 : 1);
+        for (const b of active) {
+          const base = n[b];
+          rowNfe[b] += passes * (kb[b] >= 2 ? 2 : 1);
+          let made = 0,
+            kept = 0,
+            rejected = false;
+          for (; made <= kb[b] && out[b * (k + 1) + made] !== SPEC_NONE; made++) {
+            const t = out[b * (k + 1) + made];
+            const pos = order[b * L + base + made];
+            tokens[b * L + pos] = (t & ~SPEC_RESAMPLED) >>> 0;
+            rejected = (t & SPEC_RESAMPLED) !== 0;
+            if (!rejected && made < kb[b]) kept++;
+            if (marks)
+              marks[b * L + pos] = rejected
+                ? DRAFT_MARK.REJECTED
+                : made === 0
+                  ? DRAFT_MARK.EXACT
+                  : made < kb[b]
+                    ? DRAFT_MARK.ACCEPTED
+                    : DRAFT_MARK.BONUS;
+          }
+          if (marks) for (let j = made; j < kb[b]; j++) marks[b * L + order[b * L + base + j]] = DRAFT_MARK.DISCARDED;
+          accepted += kept - 1; // x̃_0 is exact, not proposed
+          proposed += kept - 1 + (rejected ? 1 : 0);
+          // the cache keeps x̃_0 and the accepted drafts; a resampled or bonus token is appended next round
+          assd.keep(b, base + kept);
+          n[b] += made;
+          rowTokens[b] += made;
+        }
       } else {
         // draft pass: q_j for ranks n..n+k−1, all conditioned on the prefix only
         const kb = new Uint32Array(B);
         for (const b of active) kb[b] = Math.min(k, L - n[b]);
-        let qAt: (b: number, j: number) => Float64Array;
-        let draftPasses: number;
-        if (assd) {
-          const ql = await assd.draft(n, kb);
-          draftPasses = assd.dec.passesPerCall;
-          qAt = (b, j) => categoricalProbs(ql.subarray((b * k + j) * V, (b * k + j + 1) * V), knobs);
-        } else {
-          const draft = await stepLogits(model, tokens, r, maskBias, { order, queryPrefix: n });
-          draftPasses = draft.passes;
-          const ql = (await be.read(draft.logits)) as Float32Array;
-          be.free(draft.logits);
-          qAt = (b, j) => probsAt(ql, b, order[b * L + n[b] + j]);
-        }
+        const draft = await stepLogits(model, tokens, r, maskBias, { order, queryPrefix: n });
+        const draftPasses = draft.passes;
+        const ql = (await be.read(draft.logits)) as Float32Array;
+        be.free(draft.logits);
+        const qAt = (b: number, j: number) => probsAt(ql, b, order[b * L + n[b] + j]);
         nfe += draftPasses;
         const q: Float64Array[][] = [];
         for (const b of active) {
@@ -184,25 +213,17 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
           rowNfe[b] += draftPasses;
         }
         const verifyRows = active.filter((b) => kb[b] >= 2);
-        // p at rank n + j (j ≥ 1) from the verify pass: full logits by position, or the cached pass's row j − 1
+        // p at rank n + j (j ≥ 1) from the verify pass
         let pAt: (b: number, j: number) => Float64Array = () => {
           throw new Error('no verify pass');
         };
         if (verifyRows.length) {
-          let passes: number;
-          if (assd) {
-            const pl = await assd.verify(n, kb);
-            passes = assd.dec.passesPerCall;
-            pAt = (b, j) => categoricalProbs(pl.subarray((b * k + j - 1) * V, (b * k + j) * V), knobs);
-          } else {
-            const verify = await stepLogits(model, tokens, r, maskBias, { order });
-            passes = verify.passes;
-            const pl = (await be.read(verify.logits)) as Float32Array;
-            be.free(verify.logits);
-            pAt = (b, j) => probsAt(pl, b, order[b * L + n[b] + j]);
-          }
-          nfe += passes;
-          for (const b of verifyRows) rowNfe[b] += passes;
+          const verify = await stepLogits(model, tokens, r, maskBias, { order });
+          const pl = (await be.read(verify.logits)) as Float32Array;
+          be.free(verify.logits);
+          pAt = (b, j) => probsAt(pl, b, order[b * L + n[b] + j]);
+          nfe += verify.passes;
+          for (const b of verifyRows) rowNfe[b] += verify.passes;
         }
         for (const b of active) {
           const base = n[b];
@@ -243,8 +264,6 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
             tokens[b * L + order[b * L + base + j]] = filler;
             if (marks) marks[b * L + order[b * L + base + j]] = DRAFT_MARK.DISCARDED;
           }
-          // the cache keeps x̃_0 and the accepted drafts; a resampled or bonus token is appended next round
-          assd?.keep(b, base + (rejected || (kb[b] >= 2 && base + kb[b] < L) ? made - 1 : made));
           n[b] += made;
           rowTokens[b] += made;
         }
@@ -254,7 +273,7 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
       o.onStep?.({ step, nfe, tokens: tokens.slice(), drafts: marks });
     }
   } finally {
-    assd?.dec.dispose();
+    assd?.dispose();
     be.free(drawn);
     if (maskBias) be.free(maskBias);
   }
@@ -337,18 +356,27 @@ async function sequentialCached(
 }
 
 /**
- * ASSD on a KV cache: the content of decided ranks is cached under the row's order, so the draft pass
- * appends only what the last round decided and the verify pass only the k drafts; a rejection rolls the
- * cache back to the accepted prefix. Logits come back per query (batch, k, V).
+ * ASSD on a KV cache, decided on the device: the draft pass appends only what the last round decided and
+ * queries ranks n..n+k−1 (all seeing the prefix n); the categorical op draws x̃_0..x̃_{k−1} from it; the
+ * verify pass appends the drafts as drawn (no readback) and queries ranks n+1..n+k; spec_verify decides
+ * every row from one logits tensor [q_0, p_1..p_k, q_0..q_{k−1}] — x̃_0 against p_0 = q_0 always stays,
+ * as ASSD's exact first draft — so a round reads back k + 1 ints per row. A rejection rolls the cache
+ * back to the accepted prefix (`keep`).
  */
 class AssdCache {
   readonly dec: CachedDecoder;
   private readonly B: number;
   private readonly L: number;
+  private readonly V: number;
+  private readonly owned: Tensor[] = [];
+  private readonly LQ: Tensor;
+  private readonly counts: Tensor;
+  /** (B) offsets 0, 1 and k + 1 for kv_write into LQ */
+  private readonly off: Tensor[];
 
   constructor(
     model: Model,
-    r: ReturnType<typeof resolveCommon>,
+    private readonly r: ReturnType<typeof resolveCommon>,
     maskBias: Tensor | null,
     private readonly order: Uint32Array,
     private readonly tokens: Uint32Array,
@@ -356,81 +384,108 @@ class AssdCache {
   ) {
     this.B = r.batch;
     this.L = r.length;
+    this.V = model.vocabSize;
     this.dec = new CachedDecoder(model, r, maskBias, r.length + k + 2);
+    const be = model.backend;
+    this.LQ = be.empty([this.B, 2 * k + 1, this.V]);
+    this.counts = be.empty([this.B, 2], 'u32');
+    this.off = [0, 1, k + 1].map((i) => be.tensor(new Uint32Array(this.B).fill(i), [this.B]));
+    this.owned.push(this.LQ, this.counts, ...this.off);
   }
 
   private pos(b: number, rank: number): number {
     return rank < this.L ? this.order[b * this.L + rank] : 0; // 0: padding, never seen
   }
 
-  private async run(
-    m: number,
-    fill: (b: number, tok: Uint32Array, pos: Uint32Array) => number,
+  /** One decode pass: each row appends `count(b)` tokens from rank first(b) and makes k queries. */
+  private pass(
+    count: (b: number) => number,
+    first: (b: number) => number,
     query: (b: number, j: number) => [rank: number, seen: number] | null,
-  ): Promise<{ logits: Float32Array; len: Uint32Array; took: Uint32Array }> {
+    given?: Tensor,
+  ): Tensor {
     const { B, k } = this;
-    const be = this.dec.model.backend;
-    const filler = this.dec.model.maskId ?? 0;
-    const tok = new Uint32Array(B * m).fill(filler),
+    const counts = Uint32Array.from({ length: B }, (_, b) => count(b));
+    const m = given ? k : Math.max(0, ...counts);
+    const tok = new Uint32Array(given ? 0 : B * m).fill(this.dec.model.maskId ?? 0),
       pos = new Uint32Array(B * m),
       qpos = new Uint32Array(B * k),
       vis = new Uint32Array(B * k);
     const len = this.dec.lengths();
-    const took = new Uint32Array(B);
     for (let b = 0; b < B; b++) {
-      took[b] = fill(b, tok.subarray(b * m, (b + 1) * m), pos.subarray(b * m, (b + 1) * m));
+      for (let i = 0; i < counts[b]; i++) {
+        pos[b * m + i] = this.pos(b, first(b) + i);
+        if (!given) tok[b * m + i] = this.tokens[b * this.L + pos[b * m + i]];
+      }
       for (let j = 0; j < k; j++) {
         const qj = query(b, j);
         if (qj) [qpos[b * k + j], vis[b * k + j]] = [this.pos(b, qj[0]), qj[1]];
       }
     }
-    const t = this.dec.decode({ tokens: tok, positions: pos, m, queries: qpos, q: k, visible: vis });
-    const logits = (await be.read(t)) as Float32Array;
-    be.free(t);
-    return { logits, len, took };
+    const t = this.dec.decode({ tokens: given ?? tok, positions: pos, m, queries: qpos, q: k, visible: vis });
+    for (let b = 0; b < B; b++) this.dec.truncate(b, len[b] + counts[b]);
+    return t;
   }
 
-  /** Append each row's decided-but-uncached ranks; query ranks n..n+kb−1 seeing the prefix n only. */
-  async draft(n: Uint32Array, kb: Uint32Array): Promise<Float32Array> {
+  /** One round for the rows with kb[b] > 0 drafts at ranks n[b]…: decided tokens (B, k + 1) as spec_verify gives. */
+  async round(n: Uint32Array, kb: Uint32Array, step: number): Promise<{ out: Uint32Array; verified: boolean }> {
+    const { B, k, L, r } = this;
+    const be = this.dec.model.backend;
     const len = this.dec.lengths();
-    const m = Math.max(0, ...Array.from(n, (x, b) => (kb[b] ? x - len[b] : 0)));
-    const out = await this.run(
-      m,
-      (b, tok, pos) => {
-        if (!kb[b]) return 0;
-        for (let i = 0; i < n[b] - len[b]; i++) {
-          pos[i] = this.pos(b, len[b] + i);
-          tok[i] = this.tokens[b * this.L + pos[i]];
-        }
-        return n[b] - len[b];
-      },
+    const ql = this.pass(
+      (b) => (kb[b] ? n[b] - len[b] : 0),
+      (b) => len[b],
       (b, j) => (j < kb[b] ? [n[b] + j, n[b]] : null),
     );
-    for (let b = 0; b < this.B; b++) this.dec.truncate(b, out.len[b] + out.took[b]);
-    return out.logits;
-  }
-
-  /** Append the drafts x̃_0..x̃_{kb−1}; query ranks n+1..n+kb, each seeing the ranks before it. */
-  async verify(n: Uint32Array, kb: Uint32Array): Promise<Float32Array> {
-    const out = await this.run(
-      this.k,
-      (b, tok, pos) => {
-        if (kb[b] < 2) return 0;
-        for (let j = 0; j < kb[b]; j++) {
-          pos[j] = this.pos(b, n[b] + j);
-          tok[j] = this.tokens[b * this.L + pos[j]];
-        }
-        return kb[b];
-      },
-      (b, j) => (kb[b] >= 2 && j < kb[b] && n[b] + 1 + j < this.L ? [n[b] + 1 + j, n[b] + 1 + j] : null),
-    );
-    // rows without a verify go back at once; the others once decided (keep)
-    for (let b = 0; b < this.B; b++) this.dec.truncate(b, out.len[b] + out.took[b]);
-    return out.logits;
+    const knobs = { temperature: r.temperature, topK: r.topK, topP: r.topP };
+    const drafts = be.categorical(be.reshape(ql, [B * k, this.V]), {
+      ...knobs,
+      seed: r.seed,
+      counter: step + 2 ** 32 * ASSD_DRAWS,
+    });
+    be.kvWrite(this.LQ, ql, this.off[0]); // rows 0..k−1: q_0 stands in for p_0 (x̃_0 is exact)
+    be.kvWrite(this.LQ, ql, this.off[2]); // rows k+1..2k: q_0..q_{k−1}
+    be.free(ql);
+    const verified = kb.some((x) => x >= 2);
+    if (verified) {
+      const pl = this.pass(
+        (b) => (kb[b] >= 2 ? kb[b] : 0),
+        (b) => n[b],
+        (b, j) => (kb[b] >= 2 && j < kb[b] && n[b] + 1 + j < L ? [n[b] + 1 + j, n[b] + 1 + j] : null),
+        be.reshape(drafts, [B, k]),
+      );
+      be.kvWrite(this.LQ, pl, this.off[1]); // rows 1..k: p_1..p_k
+      be.free(pl);
+    }
+    const cnt = new Uint32Array(2 * B);
+    for (let b = 0; b < B; b++) {
+      cnt[2 * b] = kb[b];
+      cnt[2 * b + 1] = kb[b] >= 2 && n[b] + kb[b] < L ? 1 : 0;
+    }
+    be.write(this.counts, cnt);
+    const verdict = be.specVerify(this.LQ, be.reshape(drafts, [B, k]), this.counts, {
+      ...knobs,
+      seed: r.seed,
+      counter: step,
+    });
+    try {
+      return { out: (await be.read(verdict)) as Uint32Array, verified };
+    } finally {
+      be.free(verdict);
+      be.free(drafts);
+    }
   }
 
   /** After a row's round: its cache keeps ranks < `upTo` (never more than it holds). */
   keep(b: number, upTo: number): void {
     this.dec.truncate(b, Math.min(upTo, this.dec.lengths()[b]));
   }
+
+  dispose(): void {
+    this.dec.dispose();
+    for (const t of this.owned) this.dec.model.backend.free(t);
+  }
 }
+
+/** The categorical op's counter space for ASSD's device draft draws (spec_verify's second words stay small). */
+const ASSD_DRAWS = 2 ** 20;

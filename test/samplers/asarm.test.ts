@@ -78,24 +78,39 @@ describe('AS-ARM samplers match the exact sequential distribution', () => {
     expect(res.accepted!).toBeLessThan(res.proposed!);
   });
 
-  it('ASSD on the KV cache draws what it draws without it (same random words; random orders, a prompt)', async () => {
-    const o = {
-      batch: 500,
+  it('ASSD without the KV cache (full passes, accept/reject on the host in f64): χ² fit', async () => {
+    const { res, chi } = await fit({ sampler: 'assd', draft: 3, kvCache: false });
+    expect(chi.pValue).toBeGreaterThan(0.01);
+    expect(res.knobs.kvCache).toBe(false);
+  });
+
+  it('ASSD on the KV cache decides on the device: χ² with guidance and a prompt', async () => {
+    const prompt = Int32Array.from([2, -1, -1, -1]);
+    const sig = Uint32Array.from([0, 3, 1, 2]); // the prompt position first
+    const res = await sampleAsarm(model, {
+      batch: N,
       length: L,
-      seed: 11,
-      sampler: 'assd' as const,
+      seed: 12,
+      sampler: 'assd',
       draft: 3,
       classId: 1,
       guidance: 1.5,
-      prompt: Int32Array.from([-1, 2, -1, -1]),
-    };
-    const on = await sampleAsarm(model, { ...o, kvCache: true });
-    const off = await sampleAsarm(model, { ...o, kvCache: false });
-    expect(on.knobs.kvCache).toBe(true);
-    expect(off.knobs.kvCache).toBe(false);
-    expect(on.samples).toEqual(off.samples);
-    expect(on.nfe).toBe(off.nfe);
-    expect(on.accepted).toBe(off.accepted);
+      prompt,
+      order: sig,
+    });
+    expect(res.knobs.kvCache).toBe(true);
+    const p = await sequentialDistribution(model, L, sig, { classId: 1, guidance: 1.5 });
+    const cond = p.map((v, i) => (Math.floor(i / R ** (L - 1)) === 2 ? v : 0));
+    const z = cond.reduce((a, b) => a + b, 0);
+    const counts = new Array(R ** L).fill(0);
+    for (let b = 0; b < N; b++) counts[sequenceIndex(res.samples, b, L, R)]++;
+    expect(
+      chiSquare(
+        counts,
+        cond.map((v) => v / z),
+      ).pValue,
+    ).toBeGreaterThan(0.01);
+    expect(res.accepted!).toBeLessThan(res.proposed!);
   });
 
   it('ASSD at temperature 0.8 matches sequential at 0.8', async () => {
