@@ -14,7 +14,9 @@
  *   arXiv 2211.17192; Chen et al. 2302.01318).
  * σ is given per row or drawn uniformly at random for each row (then the samples follow the mixture over
  * orders); prompt positions come first in σ. Temperature, top-k/top-p define the target distribution of
- * every conditional; ASSD computes them on the host in f64 (categoricalProbs) for accept/reject.
+ * every conditional. On the model's KV cache (the default) ASSD draws its drafts and decides every row on
+ * the device (categorical + spec_verify ops); without it, it reads the logits back and decides on the host
+ * in f64 (categoricalProbs). Both are exact; they use different random counters.
  */
 import { OpInputError, SamplerConfigError } from '../errors.js';
 import { knobOption } from '../knobs/registry.js';
