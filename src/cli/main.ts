@@ -194,19 +194,21 @@ interface SamplePlan {
   classifier?: string;
   /** speculative decoding: the draft model's folder (loaded under the handle "draft") */
   draft?: string;
+  /** λ > 0: the partner model's folder (loaded under the handle "partner") */
+  partner?: string;
 }
 
 /**
- * The draft of a speculative run: --draft-model NAME (a folder or models/NAME), "self:N" (none to load),
- * or by default the model made for this one (manifest `draft_for`) among the shipped models.
+ * The other model a run mixes in: a name the user gave (a folder or models/NAME; "self:N" loads nothing), or by
+ * default the first shipped model whose manifest `made` says it was made for this one (a draft's `draft_for`,
+ * a guidance-distilled student's `guidance_distilled.teacher`).
  */
-async function draftDir(spec: unknown, target: string): Promise<string | undefined> {
+function partnerDir(spec: unknown, made: (m: Record<string, unknown>) => boolean): string | undefined {
   if (typeof spec === 'string') return /^self:\d+$/.test(spec) ? undefined : modelDir(spec);
   for (const m of MODELS_DIRS)
     for (const name of existsSync(m) ? readdirSync(m).sort() : []) {
       const f = `${m}${name}/manifest.json`;
-      if (existsSync(f) && (JSON.parse(readFileSync(f, 'utf8')) as { draft_for?: string }).draft_for === target)
-        return m + name;
+      if (existsSync(f) && made(JSON.parse(readFileSync(f, 'utf8')) as Record<string, unknown>)) return m + name;
     }
   return undefined;
 }
@@ -252,7 +254,14 @@ async function prepareSample(flags: Flags): Promise<SamplePlan> {
     classId,
     out,
     classifier: clf === undefined ? undefined : modelDir(clf),
-    draft: sampler === 'speculative' ? await draftDir(knobs.draftModel, manifest.name) : undefined,
+    draft: sampler === 'speculative' ? partnerDir(knobs.draftModel, (m) => m.draft_for === manifest.name) : undefined,
+    partner:
+      kind === 'image' && ((knobs.lambda as number | undefined) ?? 0) > 0
+        ? partnerDir(
+            knobs.lambdaModel,
+            (m) => (m.guidance_distilled as { teacher?: string } | undefined)?.teacher === manifest.name,
+          )
+        : undefined,
   };
 }
 
@@ -275,7 +284,12 @@ async function sampleCommand(flags: Flags, msg: Messages): Promise<number> {
     if (plan.draft) {
       const d = await engine.loadModel(plan.draft, { id: 'draft' });
       plan.knobs.draftModel = 'draft';
-      msg.info(`draft model: ${d.name}`);
+      msg.info(`# draft model: ${d.name}`);
+    }
+    if (plan.partner) {
+      const d = await engine.loadModel(plan.partner, { id: 'partner' });
+      plan.knobs.lambdaModel = 'partner';
+      msg.info(`# λ = ${String(plan.knobs.lambda)} toward ${d.name}`);
     }
     const mode = progressMode({ quiet: flags.has('quiet'), progress: flags.has('progress') });
     try {
@@ -596,8 +610,17 @@ async function sweepCommand(flags: Flags, msg: Messages): Promise<number> {
   const spec = readSpec(flags.get('spec'));
   const { shard, source, task } = usage(() => resolveShard(flags.get('shard'), process.env));
   const out = planOutput(flags.get('out'), undefined, 'records').path;
+  // models the spec names, including knobs whose values are models (a draft, λ's partner), loaded under their names
+  const refs = KNOBS.filter((k) => k.modelRef).flatMap((k) => [
+    spec.base?.[k.name],
+    ...((spec.grid?.[k.name] as unknown[] | undefined) ?? []),
+  ]);
   const names = [
-    ...new Set([spec.model, spec.classifier, spec.evaluator, spec.student].filter((x): x is string => !!x)),
+    ...new Set(
+      [spec.model, spec.classifier, spec.evaluator, spec.student, ...refs].filter(
+        (x): x is string => typeof x === 'string' && !!x && !/^self:\d+$/.test(x),
+      ),
+    ),
   ];
   const dirs = names.map((n) => modelDir(n));
   const total = usage(() => shardSettings(expandGrid(spec.grid), shard).length);

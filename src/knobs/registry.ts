@@ -66,6 +66,8 @@ export type KnobName =
   | 'kvCache'
   | 'draftModel'
   | 'adaptiveDraft'
+  | 'lambda'
+  | 'lambdaModel'
   | 'noiseTemperature'
   | 'clip'
   | 'guidanceLo'
@@ -113,6 +115,8 @@ export interface KnobDef extends KnobFace {
   grid?: false;
   /** per-kind faces; the entry's own fields are the rest */
   byKind?: Partial<Record<ModelKind, Partial<KnobFace>>>;
+  /** its value names another model (a loaded handle or a model folder): sweeps and the CLI load it */
+  modelRef?: boolean;
   /** older spellings still read (persisted sweep specs and records) */
   aliases?: string[];
   /** what the samplers accept where it is wider than the range a person sets (temperature ≥ 0, not ≤ 5) */
@@ -319,6 +323,7 @@ export const KNOBS: readonly KnobDef[] = [
     optional: true,
     uses: { asarm: ['speculative'] },
     sweep: true,
+    modelRef: true,
     help: 'the draft: a model (same vocabulary) or self:N, the first N blocks (default: its draft, else self)',
   },
   {
@@ -441,6 +446,33 @@ export const KNOBS: readonly KnobDef[] = [
     sweep: true,
     aliases: ['hybridBaseSteps'],
     help: 'hybrid: base-model steps before the switch to the student (needs a student)',
+  },
+  {
+    name: 'lambda',
+    attribute: 'lambda',
+    flag: 'lambda',
+    label: 'λ',
+    type: 'number',
+    min: 0,
+    max: 1,
+    step: 0.05,
+    default: 0,
+    uses: { image: ['ddim', 'ddpm'] },
+    input: true,
+    sweep: true,
+    help: 'weights (1 − λ)·model + λ·partner (CFG distillation): 0 = this model, 1 = its guidance-distilled student',
+  },
+  {
+    name: 'lambdaModel',
+    attribute: 'lambda-model',
+    flag: 'lambda-model',
+    label: 'λ partner',
+    type: 'text',
+    optional: true,
+    uses: { image: ['ddim', 'ddpm'] },
+    sweep: true,
+    modelRef: true,
+    help: 'the model λ mixes in (same architecture); default: a loaded student distilled from this model',
   },
   {
     name: 'studentSteps',
@@ -599,6 +631,10 @@ export function checkKnobValue(k: ResolvedKnob, value: unknown): SamplerConfigEr
   }
   if (k.type === 'boolean')
     return typeof value === 'boolean' ? null : new SamplerConfigError(k.key, 'true or false', value);
+  if (k.type === 'text')
+    return (value === undefined && k.optional) || (typeof value === 'string' && value.trim() !== '')
+      ? null
+      : new SamplerConfigError(k.key, 'a name', value ?? null);
   if (value === undefined || value === null || (typeof value === 'number' && Number.isNaN(value) && k.optional)) {
     return k.optional ? null : new SamplerConfigError(k.key, 'a number', value ?? null);
   }

@@ -103,6 +103,8 @@ export interface DitManifest extends ManifestCommon {
   diffusion: DiffusionSpec;
   classes: string[];
   null_class: number;
+  /** a guidance-distilled student: its teacher and the scale s it reproduces in one pass (λ's default partner) */
+  guidance_distilled?: { teacher: string; scale_s: number; w?: number };
 }
 
 export interface CnnManifest extends ManifestCommon {

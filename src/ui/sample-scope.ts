@@ -139,6 +139,10 @@ export class SampleScope extends LitElement {
   @property(knobProperty('baseSteps')) baseSteps = defaultOf<number>('baseSteps');
   /** Hybrid: student consistency steps after the switch. */
   @property(knobProperty('studentSteps')) studentSteps = defaultOf<number>('studentSteps');
+  /** Images: λ, the weight of `lambda-model` mixed into the model's weights (0 = the model itself). */
+  @property(knobProperty('lambda')) lambda = defaultOf<number>('lambda');
+  /** Images: λ's partner (name or URL), e.g. digits-guided; empty = the engine's default (a loaded student). */
+  @property({ attribute: 'lambda-model' }) lambdaModel = '';
   /** Backend: 'auto' (WebGPU, else the CPU twins), 'webgpu' or 'cpu'. */
   @property() backend: BackendPreference = 'auto';
   /** Start sampling as soon as the model is loaded. */
@@ -350,6 +354,10 @@ export class SampleScope extends LitElement {
     const o = { ...this.knobRequest(info, sampler), sampler, previewEvery: 1 } as ImageSampleRequest['options'];
     o.steps ??= knobDefault('steps', 'image', sampler) as number;
     const req: ImageSampleRequest = { model: info.id, options: o };
+    if ((o.lambda ?? 0) > 0 && this.lambdaModel)
+      o.lambdaModel = (
+        await modelFor(this.backend, resolveModelUrl(this.lambdaModel, this.modelsBase), this.origins())
+      ).id;
     if (this.student) {
       const s = await modelFor(this.backend, resolveModelUrl(this.student, this.modelsBase), this.origins());
       req.hybrid = { student: s.id, baseSteps: this.baseSteps, studentSteps: this.studentSteps };

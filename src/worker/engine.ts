@@ -36,6 +36,7 @@ import { marginalFormOf, type AnyManifest } from '../models/manifest.js';
 import type { ClassifierModel, DenoiserModel, Model, TextClassifierModel, TokenRows } from '../models/model.js';
 import { loadOnnxModel } from '../models/onnx.js';
 import { sampleSpeculative } from '../samplers/speculative.js';
+import { knobOption } from '../knobs/registry.js';
 import { sampleAsarm } from '../samplers/asarm.js';
 import { sampleDiffusion } from '../samplers/diffusion.js';
 import { logMarginals } from '../samplers/mam.js';
@@ -439,13 +440,15 @@ export class Engine implements EngineApi {
     onProgress?: ProgressFn,
     o: RequestOptions = {},
   ): Promise<ImageSampleResult> {
-    const { model } = this.get(req.model, 'denoiser');
+    const { lambda, lambdaModel, ...options } = req.options;
+    const mix = await this.interpolatedFor(req.model, lambda, lambdaModel);
+    const { model } = this.get(mix.handle, 'denoiser');
     const hybrid = req.hybrid ? { ...req.hybrid, student: this.get(req.hybrid.student, 'denoiser').model } : undefined;
     return this.run(o, async (check, rid) => {
       let checkpoint: SamplerCheckpoint | undefined = req.options.resume;
       try {
-        return await sampleDiffusion(model, {
-          ...req.options,
+        const res = await sampleDiffusion(model, {
+          ...options,
           hybrid,
           checkpoint: true,
           onStep: (p) => {
@@ -454,11 +457,41 @@ export class Engine implements EngineApi {
             onProgress?.({ requestId: rid, step: p.step, steps: p.steps, nfe: p.nfe, x0: p.x0 });
           },
         });
+        return mix.partner ? { ...res, knobs: { ...res.knobs, lambda: mix.lambda, lambdaModel: mix.partner } } : res;
       } catch (e) {
         if (e instanceof DeviceLostError) this.onLost(rid, { kind: 'image', req, checkpoint });
         throw e;
       }
     });
+  }
+
+  /**
+   * The λ knob: the handle of the weights (1 − λ)·model + λ·partner, built on first use and kept (a sweep over
+   * samples reuses it); `model` itself for λ = 0. The partner defaults to a loaded denoiser whose manifest
+   * says `guidance_distilled.teacher` is this model.
+   */
+  private async interpolatedFor(
+    id: string,
+    lambda: number | undefined,
+    partner: string | undefined,
+  ): Promise<{ handle: string; lambda: number; partner?: string }> {
+    const l = knobOption('lambda', lambda, 'image', 'ddim');
+    if (l === 0) return { handle: id, lambda: 0 };
+    const base = this.get(id, 'denoiser').model;
+    const other =
+      partner ??
+      [...this.models.entries()].find(
+        ([, e]) => e.kind === 'denoiser' && e.model.manifest.guidance_distilled?.teacher === base.name,
+      )?.[0];
+    if (other === undefined || this.models.get(other)?.kind !== 'denoiser')
+      throw new SamplerConfigError(
+        'lambdaModel',
+        `a loaded denoiser to mix into ${id} (none loaded is distilled from it; loaded: ${[...this.models.keys()].join(', ')})`,
+        other,
+      );
+    const handle = `${id}×${other}@${l}`;
+    if (!this.models.has(handle)) await this.loadInterpolated(id, other, l, { id: handle });
+    return { handle, lambda: l, partner: this.models.get(other)!.info.name };
   }
 
   /** MaM: log p of partial texts (unknown characters = maskId) in one pass; (batch). */

@@ -133,7 +133,15 @@ export interface TextSampleRequest {
 
 export interface ImageSampleRequest {
   model: string;
-  options: Omit<DiffusionOptions, 'onStep' | 'hybrid'>;
+  options: Omit<DiffusionOptions, 'onStep' | 'hybrid'> & {
+    /**
+     * λ ∈ [0, 1]: sample from the weights (1 − λ)·model + λ·partner (built once per λ and kept under the
+     * handle "model×partner@λ"); 0 = the model itself
+     */
+    lambda?: number;
+    /** λ's partner (a loaded denoiser's handle); default: a loaded one whose manifest says it is `model`'s student */
+    lambdaModel?: string;
+  };
   /** base → student switch: handle of the student denoiser */
   hybrid?: { student: string; baseSteps: number; studentSteps: number };
 }

@@ -111,4 +111,27 @@ describe('engine (in-process, cpu)', () => {
       ).rejects.toBeInstanceOf(SamplerConfigError);
     e.dispose();
   });
+
+  it('λ: sampling mixes the partner in ((1 − λ)·model + λ·partner), built once per λ; typed errors', async () => {
+    const e = new Engine();
+    await e.init('cpu');
+    await e.loadModel(MODELS + 'digits-diffusion', { id: 'base' });
+    await e.loadModel(MODELS + 'digits-fewstep', { id: 'fs' });
+    const o = { sampler: 'ddim' as const, steps: 2, batch: 2, seed: 3, classId: 4 };
+    const mixed = await e.sampleImage({ model: 'base', options: { ...o, lambda: 0.5, lambdaModel: 'fs' } });
+    await e.loadInterpolated('base', 'fs', 0.5, { id: 'by-hand' });
+    const byHand = await e.sampleImage({ model: 'by-hand', options: o });
+    expect(mixed.images).toEqual(byHand.images);
+    const n = e.listModels().length;
+    await e.sampleImage({ model: 'base', options: { ...o, lambda: 0.5, lambdaModel: 'fs' } });
+    expect(e.listModels().length).toBe(n); // kept, not rebuilt
+    expect(e.listModels().map((m) => m.id)).toContain('base×fs@0.5');
+    const plain = await e.sampleImage({ model: 'base', options: o });
+    expect((await e.sampleImage({ model: 'base', options: { ...o, lambda: 0 } })).images).toEqual(plain.images);
+    for (const bad of [{ lambda: 0.5 }, { lambda: 1.5, lambdaModel: 'fs' }, { lambda: 0.5, lambdaModel: 'nope' }]) {
+      const err = await e.sampleImage({ model: 'base', options: { ...o, ...bad } }).catch((x) => x);
+      expect(err, JSON.stringify(bad)).toBeInstanceOf(SamplerConfigError);
+    }
+    e.dispose();
+  });
 });

@@ -168,6 +168,54 @@ describe('samplescope (the binary)', () => {
   );
 
   it(
+    'model-valued knobs: --draft-model NAME and --lambda-model NAME load that model; a bad name is a usage error',
+    () => {
+      const spec = cli(
+        ['sample', '--model', 'text-asarm', '--sampler', 'speculative', '--draft-model', 'text-asarm-draft'].concat([
+          '--backend',
+          'cpu',
+          '--n',
+          '1',
+          '--length',
+          '8',
+        ]),
+      );
+      expect(spec.code, spec.stderr).toBe(0);
+      expect(spec.stderr).toMatch(/# draft model: text-asarm-draft/);
+      expect(spec.stderr).toMatch(/"draftModel":"text-asarm-draft"/);
+      const lam = cli(
+        ['sample', '--model', 'digits-diffusion', '--lambda', '0.5', '--lambda-model', 'digits-fewstep'].concat([
+          '--steps',
+          '1',
+          '--n',
+          '1',
+          '--class',
+          '3',
+          '--backend',
+          'cpu',
+          '--out',
+          join(tmp(), 'l.png'),
+        ]),
+      );
+      expect(lam.code, lam.stderr).toBe(0);
+      expect(lam.stderr).toMatch(/# λ = 0.5 toward digits-fewstep/);
+      expect(lam.stderr).toMatch(/"lambda":0.5,"lambdaModel":"digits-fewstep"/);
+      const bad = cli([
+        'sample',
+        '--model',
+        'text-asarm',
+        '--sampler',
+        'speculative',
+        '--draft-model',
+        'text-asarm-drft',
+      ]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/did you mean text-asarm-draft/);
+    },
+    T,
+  );
+
+  it(
     'text: results on stdout, messages on stderr; --out .jsonl and .txt written whole, no temporary file left',
     () => {
       const r = cli(TEXT);

@@ -61,7 +61,7 @@ describe('knob rules', () => {
     expect(names(mdm, 'ancestral')).toEqual(expect.arrayContaining(['steps', 'tokensPerStep']));
     expect(names(asarm, 'assd')).toContain('draft');
     expect(names(asarm, 'sequential')).not.toContain('draft');
-    expect(names(digits, 'ddim')).toEqual(['sampler', 'n', 'seed', 'classLabel', 'guidance', 'steps', 'eta']);
+    expect(names(digits, 'ddim')).toEqual(['sampler', 'n', 'seed', 'classLabel', 'guidance', 'steps', 'eta', 'lambda']);
     expect(spec(mdm, 'fhs', 'classLabel').options!.map(([v]) => v)).toEqual(['', 'moby', 'jargon']);
   });
   it('reject out-of-range values with a SamplerConfigError naming the attribute', () => {
@@ -164,8 +164,8 @@ describe('<pareto-explorer> grid editor (pareto-form.ts) and axes (pareto-plots.
     const { gridKnobs, parseValues, SCOPE_ATTRIBUTE } = await import('../../src/ui/pareto-form.js');
     const knob = (kind: 'image' | 'text', sampler: string, name: string) =>
       gridKnobs(kind, sampler).find((k) => k.name === name)!;
-    expect(gridKnobs('image', 'ddim').map((k) => k.name)).toEqual(['guidance', 'steps', 'eta']);
-    expect(gridKnobs('image', 'ddpm').map((k) => k.name)).toEqual(['guidance', 'steps']);
+    expect(gridKnobs('image', 'ddim').map((k) => k.name)).toEqual(['guidance', 'steps', 'eta', 'lambda']);
+    expect(gridKnobs('image', 'ddpm').map((k) => k.name)).toEqual(['guidance', 'steps', 'lambda']);
     expect(gridKnobs('text', 'fhs').map((k) => k.name)).not.toContain('steps');
     expect(gridKnobs('text', 'ancestral').map((k) => k.name)).toContain('tokensPerStep');
     expect(parseValues(knob('image', 'ddim', 'guidance'), ' 0, 1.5 ,3,')).toEqual({ values: [0, 1.5, 3] });
