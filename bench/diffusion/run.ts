@@ -14,7 +14,7 @@
  *   npm run bench:diffusion [-- --backend webgpu --runs 3 --per-class 5 --steps 10 --only step,guidance,fewstep]
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { execSync } from 'node:child_process';
+import { writeResults } from '../results-file.js';
 import { createBackend } from '../../src/backend/create.js';
 import { CpuBackend } from '../../src/backend/cpu.js';
 import { loadClassifier, loadDenoiser } from '../../src/models/index.js';
@@ -35,10 +35,6 @@ const ATOL = 2e-3,
 const be = await createBackend({ prefer: arg('backend', 'webgpu') as 'webgpu' | 'cpu' });
 const cpu = new CpuBackend();
 const adapter = be.info.adapter ? be.info.adapter.description || be.info.adapter.vendor : 'cpu';
-const slug = adapter
-  .replace(/[^a-z0-9]+/gi, '-')
-  .toLowerCase()
-  .slice(0, 40);
 console.log(`backend ${be.name} (${adapter})`);
 
 async function validate(dir: string): Promise<DenoiserModel> {
@@ -220,22 +216,15 @@ if (only.has('fewstep')) {
   }
 }
 
-let commit = 'unknown';
-try {
-  commit = execSync('git rev-parse --short HEAD').toString().trim();
-} catch {
-  /* not a checkout */
-}
 // a run of some sections only keeps its own file, so it never overwrites a full run's figures
-const file = `bench/results/diffusion-${slug}${only.size < 3 ? '-' + [...only].sort().join('-') : ''}.json`;
-writeFileSync(
-  file,
-  JSON.stringify(
-    { date: new Date().toISOString(), commit, backend: be.name, adapter: be.info.adapter, runs, perClass, steps, rows },
-    null,
-    2,
-  ) + '\n',
-);
+const file = writeResults('diffusion', adapter, only.size < 3 ? '-' + [...only].sort().join('-') : '', {
+  backend: be.name,
+  adapter: be.info.adapter,
+  runs,
+  perClass,
+  steps,
+  rows,
+});
 console.log(`\nwrote ${file}`);
 base.dispose();
 clf.dispose();

@@ -17,8 +17,7 @@
  *
  *   npm run bench:samplers [-- --backend webgpu|cpu --length 64 --runs 3 --only mdm,assd,mam,batch --quick]
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { execSync } from 'node:child_process';
+import { writeResults } from '../results-file.js';
 import { createBackend } from '../../src/backend/create.js';
 import { CpuBackend } from '../../src/backend/cpu.js';
 import { loadModel } from '../../src/models/index.js';
@@ -242,26 +241,13 @@ if (only.has('mam')) {
   }
 }
 
-let commit = 'unknown';
-try {
-  commit = execSync('git rev-parse --short HEAD').toString().trim();
-} catch {
-  /* not a checkout */
-}
-mkdirSync('bench/results', { recursive: true });
-const sections = [...only].sort().join('-');
-const file = `bench/results/samplers-${adapter
-  .replace(/[^a-z0-9]+/gi, '-')
-  .toLowerCase()
-  .slice(0, 40)}-${sections}${quick ? '-quick' : ''}.json`;
-writeFileSync(
-  file,
-  JSON.stringify(
-    { date: new Date().toISOString(), commit, backend: be.name, adapter: be.info.adapter, length: L, runs, rows },
-    null,
-    2,
-  ) + '\n',
-);
+const file = writeResults('samplers', adapter, `-${[...only].sort().join('-')}${quick ? '-quick' : ''}`, {
+  backend: be.name,
+  adapter: be.info.adapter,
+  length: L,
+  runs,
+  rows,
+});
 console.log(
   '\n| section | model | setting | B | L | NFE | ms (median) | ratio |\n| --- | --- | --- | --- | --- | --- | --- | --- |',
 );

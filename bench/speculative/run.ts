@@ -14,8 +14,7 @@
  *
  *   npm run bench:speculative [-- --backend webgpu|cpu --length 128 --batches 1,8 --runs 1 --quick]
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { execSync } from 'node:child_process';
+import { writeResults } from '../results-file.js';
 import { createBackend } from '../../src/backend/create.js';
 import { CpuBackend } from '../../src/backend/cpu.js';
 import { loadModel } from '../../src/models/index.js';
@@ -138,35 +137,28 @@ async function time(
 
 for (const B of batches) {
   const base = { classId, temperature: 1 };
-  const plain = await time('sequential, no cache', B, (b, len, seed) =>
-    sampleAsarm(target, {
-      ...base,
-      batch: b,
-      length: len,
-      seed,
-      sampler: 'sequential',
-      order: ltr(len),
-      kvCache: false,
-    }),
-  );
-  const cached = await time('sequential, KV cache', B, (b, len, seed) =>
-    sampleAsarm(target, {
-      ...base,
-      batch: b,
-      length: len,
-      seed,
-      sampler: 'sequential',
-      order: ltr(len),
-      kvCache: true,
-    }),
-  );
-  cached.vsNoCache = cached.tokensPerS / plain.tokensPerS;
-  for (const kvCache of [false, true]) {
-    const r = await time(`ASSD k=4 (random order), ${kvCache ? 'KV cache' : 'no cache'}`, B, (b, len, seed) =>
-      sampleAsarm(target, { ...base, batch: b, length: len, seed, sampler: 'assd', draft: 4, kvCache }),
-    );
-    if (kvCache) r.vsNoCache = r.tokensPerS / rows[rows.length - 2].tokensPerS;
-  }
+  // sequential (left to right) and ASSD (k = 4, random order), each without and with the KV cache
+  let cached = rows[0];
+  for (const [name, o] of [
+    ['sequential', { sampler: 'sequential' as const, ltr: true }],
+    ['ASSD k=4 (random order)', { sampler: 'assd' as const, draft: 4, ltr: false }],
+  ] as const)
+    for (const kvCache of [false, true]) {
+      const { ltr: inOrder, ...opts } = o;
+      const r = await time(`${name}, ${kvCache ? 'KV cache' : 'no cache'}`, B, (b, len, seed) =>
+        sampleAsarm(target, {
+          ...base,
+          ...opts,
+          batch: b,
+          length: len,
+          seed,
+          kvCache,
+          order: inOrder ? ltr(len) : undefined,
+        }),
+      );
+      if (kvCache) r.vsNoCache = r.tokensPerS / rows[rows.length - 2].tokensPerS;
+      if (kvCache && o.sampler === 'sequential') cached = r;
+    }
   for (const [name, draftModel, ks] of [
     ['speculative, text-asarm-draft', draft, [2, 4, 8]],
     ['self-speculation, 2 of 6 layers', { layers: 2 }, [2, 4]],
@@ -199,26 +191,13 @@ function ltr(n: number): Uint32Array {
   return Uint32Array.from({ length: n }, (_, i) => i);
 }
 
-mkdirSync('bench/results', { recursive: true });
-const commit = (() => {
-  try {
-    return execSync('git rev-parse --short HEAD').toString().trim();
-  } catch {
-    return 'unknown';
-  }
-})();
-const file = `bench/results/speculative-${String(adapter)
-  .replace(/[^a-z0-9]+/gi, '-')
-  .toLowerCase()
-  .slice(0, 40)}${quick ? '-quick' : ''}.json`;
-writeFileSync(
-  file,
-  JSON.stringify(
-    { date: new Date().toISOString(), commit, backend: be.name, adapter: be.info.adapter, length: L, runs, rows },
-    null,
-    2,
-  ) + '\n',
-);
+const file = writeResults('speculative', String(adapter), quick ? '-quick' : '', {
+  backend: be.name,
+  adapter: be.info.adapter,
+  length: L,
+  runs,
+  rows,
+});
 console.log(
   '\n| setting | B | L | tokens/s | target NFE | draft NFE | acceptance | vs |\n| --- | --- | --- | --- | --- | --- | --- | --- |',
 );
