@@ -155,3 +155,10 @@ export async function sequentialDistribution(
   }
   return out;
 }
+
+/** The law `p` conditioned on the sequences `keep` accepts (by index): restricted and renormalised. */
+export function conditioned(p: Float64Array, keep: (index: number) => boolean): Float64Array {
+  const c = p.map((v, i) => (keep(i) ? v : 0));
+  const z = c.reduce((a, b) => a + b, 0);
+  return c.map((v) => v / z);
+}
