@@ -48,6 +48,54 @@ function models(): Plugin {
   };
 }
 
+/** Every page's security policy: same-origin only, no inline script or style, Trusted Types (Lit's policy and ours). */
+const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+  "worker-src 'self'; object-src 'none'; base-uri 'self'; require-trusted-types-for 'script'; " +
+  'trusted-types lit-html samplescope';
+
+/** The demo pages' navigation, in order. */
+const NAV: [string, string][] = [
+  ['/', 'home'],
+  ['/demos/text-mdm/', 'text MDM: FHS vs ancestral'],
+  ['/demos/asarm/', 'AS-ARM: ASSD, speculative vs sequential'],
+  ['/demos/mam/', 'MaM: score text / Ising'],
+  ['/demos/digits/', 'digits diffusion'],
+  ['/demos/pareto/', 'Pareto explorer'],
+  ['/demos/replication/', 'replication report'],
+  ['/demos/kernel/', 'kernels'],
+];
+
+/**
+ * What every page shares, written once here: `<!-- page-head -->` becomes the CSP, viewport and icon, and an
+ * empty `<nav class="demos" aria-label="demos"></nav>` the navigation with the page itself marked. A page
+ * without the placeholder is refused at build time (it would have no CSP).
+ */
+function pageChrome(): Plugin {
+  return {
+    name: 'samplescope-page-chrome',
+    transformIndexHtml(html, ctx) {
+      if (!html.includes('<!-- page-head -->'))
+        throw new Error(`${ctx.path}: no <!-- page-head --> (the CSP goes there)`);
+      const here = ctx.path.replace(/index\.html$/, '');
+      const links = NAV.map(
+        ([href, label]) => `<a href="${href}"${href === here ? ' aria-current="page"' : ''}>${label}</a>`,
+      ).join('\n      ');
+      return html
+        .replace(
+          '<!-- page-head -->',
+          `<meta http-equiv="Content-Security-Policy" content="${CSP}" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <link rel="icon" href="/favicon.svg" type="image/svg+xml" />`,
+        )
+        .replace(
+          '<nav class="demos" aria-label="demos"></nav>',
+          `<nav class="demos" aria-label="demos">\n      ${links}\n    </nav>`,
+        );
+    },
+  };
+}
+
 // One config for the demo site (vite dev/build/preview), the <sample-scope> bundle
 // (`vite build --mode element` → dist/element/sample-scope.js, worker included) and the tests.
 export default defineConfig(({ mode }) => ({
@@ -58,7 +106,7 @@ export default defineConfig(({ mode }) => ({
   // keepNames: typed errors are named by their class (errors.ts: new.target.name) and revived by
   // that name across the worker boundary; a minifier that renames classes would turn them into Errors
   worker: { format: 'es', rolldownOptions: { output: { keepNames: true } } },
-  plugins: mode === 'element' ? [] : [models()],
+  plugins: mode === 'element' ? [] : [models(), pageChrome()],
   build:
     mode === 'element'
       ? {

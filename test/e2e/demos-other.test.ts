@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isingExactLogp } from '../../src/ui/ising-grid.js';
+import { claimRows, parseReport, type SettingLine } from '../../bench/replication/report.js';
 import { openPage, ROOT, SCREENSHOTS, useBuiltSite } from '../util/site.js';
 
 const site = useBuiltSite();
@@ -27,10 +28,54 @@ describe('other demo pages (built site)', () => {
       '/demos/mam/',
       '/demos/digits/',
       '/demos/pareto/',
+      '/demos/replication/',
       '/demos/kernel/',
     ]);
-    for (const l of links) expect((await fetch(new URL(l, site.url))).status, l).toBe(200);
+    // every page's navigation is the one list vite.config.ts puts in, the page itself marked
+    const nav = await page.$$eval('nav.demos a', (as) =>
+      as.map((a) => [a.getAttribute('href'), a.getAttribute('aria-current')]),
+    );
+    expect(nav.map(([h]) => h)).toEqual(['/', ...links.slice(0, 5), '/demos/replication/', '/demos/kernel/']);
+    expect(nav.filter(([, c]) => c === 'page').map(([h]) => h)).toEqual(['/']);
+    // every page answers and carries the one CSP (vite.config.ts puts it in; without it no violation could show)
+    for (const l of ['/', ...links]) {
+      const res = await fetch(new URL(l, site.url));
+      expect(res.status, l).toBe(200);
+      expect(await res.text(), l).toMatch(
+        /<meta http-equiv="Content-Security-Policy" content="default-src 'self'; script-src 'self'; [^"]*require-trusted-types-for 'script'/,
+      );
+    }
     await page.screenshot({ path: join(SCREENSHOTS, 'demo-home.png'), fullPage: true });
+    expect(await csp()).toEqual([]);
+    expect(errors, errors.join('\n')).toEqual([]);
+    await page.close();
+  });
+
+  it('replication report: the committed lines as the claims table and plots with intervals', async () => {
+    const lines = parseReport(readFileSync(join(ROOT, 'bench/replication/results.jsonl'), 'utf8'));
+    const { page, errors, csp } = await openPage(site.browser, `${site.url}demos/replication/`);
+    await page.waitForSelector('#report[data-state="done"], #report[data-state="error"]', { timeout: 60_000 });
+    expect(await page.$eval('#report', (m) => (m as HTMLElement).dataset.state)).toBe('done');
+    const rows = await page.$$eval('#claims-table tbody tr', (trs) =>
+      trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent!.trim())),
+    );
+    expect(rows).toEqual(claimRows(lines));
+    expect(rows.length).toBeGreaterThan(0);
+    // each plot has a point per setting of its section that it names, placed by its statistics
+    const settings = lines.filter((l): l is SettingLine => l.type === 'setting');
+    const plotted = await page.$$eval('svg.plot', (svgs) =>
+      svgs.map((s) => ({
+        plot: (s as SVGSVGElement).dataset.plot!,
+        ids: [...s.querySelectorAll<SVGGElement>('g.pt')].map((g) => g.dataset.id!),
+      })),
+    );
+    const digits = plotted.find((p) => p.plot === 'digits');
+    const want = settings.filter((s) => s.section === 'digits').map((s) => s.id);
+    expect(new Set(digits?.ids)).toEqual(new Set(want));
+    const mdm = plotted.find((p) => p.plot === 'mdm');
+    expect(new Set(mdm?.ids)).toEqual(new Set(settings.filter((s) => s.section === 'mdm').map((s) => s.id)));
+    expect(await page.$$eval('#settings-table tbody tr', (t) => t.length)).toBe(settings.length);
+    await page.screenshot({ path: join(SCREENSHOTS, 'demo-replication.png'), fullPage: true });
     expect(await csp()).toEqual([]);
     expect(errors, errors.join('\n')).toEqual([]);
     await page.close();
