@@ -64,8 +64,14 @@ export interface DiffusionOptions {
   onStep?: (p: DiffusionProgress) => void | Promise<void>;
   /** read x̂0 back for onStep every k steps (and always at the last). Default 1. 0 = never. */
   previewEvery?: number;
-  /** also read the current x back after every step and hand it to onStep as a checkpoint (for resume) */
+  /** also read the current x back and hand it to onStep as a checkpoint (for resume), every `checkpointEvery` steps */
   checkpoint?: boolean;
+  /**
+   * with `checkpoint`: read x back after every k-th step instead of every step — k − 1 fewer
+   * readbacks per k steps, and a resume replays at most k − 1 steps (the same images: randomness is by step).
+   * Default 1.
+   */
+  checkpointEvery?: number;
   /** continue from a checkpoint taken by a run with the same options (e.g. after device loss) */
   resume?: SamplerCheckpoint;
 }
@@ -164,6 +170,7 @@ export async function sampleDiffusion(model: DenoiserModel, o: DiffusionOptions)
   const tau = knobOption('noiseTemperature', o.noiseTemperature, 'image', o.sampler);
   const clip = knobOption('clip', o.clip, 'image', o.sampler);
   const previewEvery = checkInt('previewEvery', o.previewEvery ?? 1, 0, 1 << 20);
+  const checkpointEvery = checkInt('checkpointEvery', o.checkpointEvery ?? 1, 1, 1 << 20);
   let lo = 0,
     hi = T - 1;
   if (o.guidanceInterval !== undefined) {
@@ -363,15 +370,16 @@ export async function sampleDiffusion(model: DenoiserModel, o: DiffusionOptions)
       } else {
         await be.flush(); // one submit per step: per-step times are real, and errors surface at their step
       }
-      const checkpoint: SamplerCheckpoint | undefined = o.checkpoint
-        ? {
-            sampler: `diffusion:${o.sampler}`,
-            next: i + 1,
-            nfe,
-            x: (await be.read(cur)) as Float32Array,
-            extra: { steps },
-          }
-        : undefined;
+      const checkpoint: SamplerCheckpoint | undefined =
+        o.checkpoint && (i + 1) % checkpointEvery === 0
+          ? {
+              sampler: `diffusion:${o.sampler}`,
+              next: i + 1,
+              nfe,
+              x: (await be.read(cur)) as Float32Array,
+              extra: { steps },
+            }
+          : undefined;
       stepTimesMs.push(now() - t0);
       await o.onStep?.({ step: i, steps, t, nfe, x0: preview, checkpoint });
     }

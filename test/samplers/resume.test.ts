@@ -57,4 +57,34 @@ describe('resume from a checkpoint', () => {
     );
     expect(err).toBeInstanceOf(SamplerConfigError);
   });
+
+  it('checkpointEvery k: x read back after every k-th step only; resuming from one gives the same images', async () => {
+    const opts = { sampler: 'ddim', steps: 20, batch: 2, seed: 8, classId: 1, previewEvery: 0 } as DiffusionOptions;
+    const reads = async (k: number | undefined, o: Partial<DiffusionOptions> = {}) => {
+      const be = new CpuBackend();
+      const model = randomDenoiser({ seed: 2 }, be);
+      let n = 0;
+      const read = be.read.bind(be);
+      be.read = (t) => (n++, read(t));
+      const cps: SamplerCheckpoint[] = [];
+      const r = await sampleDiffusion(model, {
+        ...opts,
+        ...o,
+        checkpoint: true,
+        checkpointEvery: k,
+        onStep: (p) => void (p.checkpoint && cps.push(p.checkpoint)),
+      });
+      return { n, cps, images: r.images };
+    };
+    const every = await reads(undefined),
+      tenth = await reads(10);
+    // per step: one checkpoint read, plus the final images
+    expect(every.n).toBe(20 + 1);
+    expect(tenth.n).toBe(2 + 1);
+    expect(tenth.cps.map((c) => c.next)).toEqual([10, 20]);
+    expect(tenth.images).toEqual(every.images);
+    const resumed = await sampleDiffusion(img, { ...opts, resume: structuredClone(tenth.cps[0]) });
+    expect(resumed.images).toEqual(every.images);
+    for (const bad of [0, 1.5, -1]) expect(await reads(bad).catch((e) => e)).toBeInstanceOf(SamplerConfigError);
+  });
 });
