@@ -23,12 +23,19 @@ export async function startServer(): Promise<{ server: ViteDevServer; url: strin
   return { server, url };
 }
 
-export async function launchBrowser(): Promise<Browser> {
+/**
+ * Headless Chromium with WebGPU. `SAMPLESCOPE_CHROMIUM_ARGS` adds flags (space-separated) — `npm run bench:gpu`
+ * passes the ones that give a hardware adapter.
+ */
+export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (run scripts/setup.sh)`);
+  const fromEnv = (process.env.SAMPLESCOPE_CHROMIUM_ARGS ?? '').split(/\s+/).filter(Boolean);
   return puppeteer.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: [
+      ...fromEnv,
+      ...extraArgs,
       '--no-sandbox',
       '--enable-unsafe-webgpu',
       '--disable-background-networking',
