@@ -41,7 +41,14 @@ import {
   type Replicates,
   type SampleSet,
 } from './stats.js';
-import { claimsTable, renderReport, type ClaimLine, type ReportLine, type SettingLine } from './report.js';
+import {
+  claimsTable,
+  renderReport,
+  type ClaimLine,
+  type MeasureLine,
+  type ReportLine,
+  type SettingLine,
+} from './report.js';
 
 const SECTIONS = ['digits', 'text', 'mdm', 'assd', 'mam'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -70,6 +77,16 @@ for (const [k, v, min] of [
     process.exit(2);
   }
 
+// the code that runs: taken before sampling (a commit made meanwhile must not be credited with this run)
+let commit = 'unknown';
+try {
+  commit = execSync('git rev-parse --short HEAD').toString().trim();
+  // the code that ran differs from the commit when src/ or this bench has uncommitted changes
+  if (execSync('git status --porcelain -- src bench/replication/run.ts bench/replication/stats.ts').toString().trim())
+    commit += '-dirty';
+} catch {
+  /* not a checkout */
+}
 const engine = new Engine();
 const info = await engine.init(arg('backend', 'auto') as 'auto' | 'webgpu' | 'cpu');
 const adapter = info.adapter
@@ -118,6 +135,41 @@ function claim(
   console.error(
     `  claim ${c.id}: ${c.stat}(${c.a}) − ${c.stat}(${c.b}) = ${diff.est.toFixed(3)} [${diff.lo.toFixed(3)}, ${diff.hi.toFixed(3)}] → ${line.verdict}`,
   );
+}
+
+/**
+ * A front claim: each of `points` is dominated by a rival when, on every statistic (higher = better), the
+ * rival − point interval has lo ≥ 0, and lo > 0 on at least one. Shown when no point is dominated.
+ */
+function front(
+  section: Section,
+  c: { id: string; paper: string; claim: string; points: string[]; rivals: string[]; stats: string[] },
+): void {
+  const got = (id: string) => {
+    const r = reps.get(id);
+    if (!r) throw new Error(`front ${c.id}: setting ${id} not measured`);
+    return r;
+  };
+  const dominated: string[] = [];
+  for (const p of c.points)
+    for (const q of c.rivals) {
+      const d = c.stats.map((s) => diffInterval(got(q), got(p), s));
+      if (d.every((iv) => iv.lo >= 0) && d.some((iv) => iv.lo > 0)) dominated.push(`${p} by ${q}`);
+    }
+  const line: MeasureLine = {
+    type: 'measure',
+    section,
+    id: c.id,
+    paper: c.paper,
+    claim: c.claim,
+    measures: { dominatedPoints: { est: dominated.length, lo: NaN, hi: NaN } },
+    detail: dominated.length
+      ? `dominated: ${dominated.join(', ')}`
+      : `none of ${c.points.join(', ')} dominated by ${c.rivals.join(' or ')} on ${c.stats.join(' and ')}`,
+    verdict: dominated.length ? 'opposite' : 'effect',
+  };
+  lines.push(line);
+  console.error(`  front ${c.id}: ${line.detail}`);
 }
 
 // ------------------------------------------------------------------------------------------------ digits
@@ -251,6 +303,14 @@ async function digits(): Promise<void> {
       stat: 'consistency',
       direction: '>',
     });
+  front('digits', {
+    id: 'cfg-lambda-front',
+    paper: 'Diversity-Rewarded CFG Distillation',
+    claim: 'the λ curve is a front: no λ setting is dominated by guidance at the same passes',
+    points: ['lambda-0.25', 'lambda-0.5', 'lambda-0.75', 'lambda-1'],
+    rivals: ['teacher-w2-half', 'teacher-w3-half'],
+    stats: ['consistency', 'vendi'],
+  });
   claim('digits', {
     id: 'dd-hybrid-diversity',
     paper: 'Distilling Diversity (Gandikota & Bau)',
@@ -570,15 +630,6 @@ for (const s of only as Section[]) {
 }
 
 // merge: the sections run now replace their old lines; the header names this run for each
-let commit = 'unknown';
-try {
-  commit = execSync('git rev-parse --short HEAD').toString().trim();
-  // the code that ran differs from the commit when src/ or this bench has uncommitted changes
-  if (execSync('git status --porcelain -- src bench/replication/run.ts bench/replication/stats.ts').toString().trim())
-    commit += '-dirty';
-} catch {
-  /* not a checkout */
-}
 const kept = existsSync(out)
   ? readFileSync(out, 'utf8')
       .split('\n')
