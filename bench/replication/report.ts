@@ -49,7 +49,7 @@ export interface ClaimLine {
   verdict: Verdict;
 }
 
-/** A claim measured without a two-setting difference (MaM agreement): named intervals. */
+/** A claim measured without one two-setting difference (MaM agreement, a front): named intervals, maybe a verdict. */
 export interface MeasureLine {
   type: 'measure';
   section: string;
@@ -57,6 +57,9 @@ export interface MeasureLine {
   paper: string;
   claim: string;
   measures: Record<string, Interval>;
+  /** how the measures were judged, when they are (e.g. which settings dominate which) */
+  detail?: string;
+  verdict?: Verdict;
 }
 
 export type ReportLine = RunLine | SettingLine | ClaimLine | MeasureLine;
@@ -89,6 +92,7 @@ const STAT_NAMES: Record<string, string> = {
   density: 'density',
   absGapPerChar: 'mean abs. gap, nats/char',
   spearman: 'Spearman',
+  dominatedPoints: 'λ settings dominated',
   chainPasses: 'chain passes (one pass: 1)',
   chainOverOnePassTime: 'chain time / one-pass time',
 };
@@ -122,8 +126,8 @@ export function claimRows(lines: readonly ReportLine[]): string[][] {
         Object.keys(l.measures).map(statName).join('; '),
         Object.values(l.measures)
           .map((iv) => intervalText(iv, 2))
-          .join('; '),
-        'see numbers',
+          .join('; ') + (l.detail ? ` (${l.detail})` : ''),
+        l.verdict ? VERDICT_TEXT[l.verdict] : 'see numbers',
       ]);
     }
   }
