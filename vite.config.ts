@@ -67,24 +67,28 @@ const NAV: [string, string][] = [
 ];
 
 /**
- * What every page shares, written once here: `<!-- page-head -->` becomes the CSP, viewport and icon, and an
- * empty `<nav class="demos" aria-label="demos"></nav>` the navigation with the page itself marked. A page
- * without the placeholder is refused at build time (it would have no CSP).
+ * What every demo page shares, written once here: `<!-- page-head -->` becomes the CSP, viewport and icon
+ * (`<!-- page-head wasm -->`: the CSP also allows compiling WebAssembly, 'wasm-unsafe-eval', which onnxruntime-web
+ * needs — only pages that load ONNX models say so), and an empty `<nav class="demos" aria-label="demos"></nav>`
+ * the navigation with the page itself marked. A demo page without the placeholder is refused (it would have no
+ * CSP); other pages (the bench page) pass through.
  */
 function pageChrome(): Plugin {
   return {
     name: 'samplescope-page-chrome',
     transformIndexHtml(html, ctx) {
-      if (!html.includes('<!-- page-head -->'))
-        throw new Error(`${ctx.path}: no <!-- page-head --> (the CSP goes there)`);
+      if (!/^\/(index\.html|demos\/[^/]+\/index\.html)$/.test(ctx.path)) return html;
+      const head = /<!-- page-head( wasm)? -->/.exec(html);
+      if (!head) throw new Error(`${ctx.path}: no <!-- page-head --> (the CSP goes there)`);
+      const csp = head[1] ? CSP.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'") : CSP;
       const here = ctx.path.replace(/index\.html$/, '');
       const links = NAV.map(
         ([href, label]) => `<a href="${href}"${href === here ? ' aria-current="page"' : ''}>${label}</a>`,
       ).join('\n      ');
       return html
         .replace(
-          '<!-- page-head -->',
-          `<meta http-equiv="Content-Security-Policy" content="${CSP}" />
+          head[0],
+          `<meta http-equiv="Content-Security-Policy" content="${csp}" />
     <meta name="viewport" content="width=device-width, initial-scale=1" />
     <link rel="icon" href="/favicon.svg" type="image/svg+xml" />`,
         )
