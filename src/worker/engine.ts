@@ -34,7 +34,7 @@ import type { SweepSpec } from '../sweep/spec.js';
 import type { SweepRecord } from '../sweep/records.js';
 import { marginalFormOf, type AnyManifest } from '../models/manifest.js';
 import type { ClassifierModel, DenoiserModel, Model, TextClassifierModel, TokenRows } from '../models/model.js';
-import { loadOnnxModel } from '../models/onnx.js';
+import { loadOnnxDenoiser, loadOnnxModel } from '../models/onnx.js';
 import { sampleSpeculative } from '../samplers/speculative.js';
 import { knobOption } from '../knobs/registry.js';
 import { sampleAsarm } from '../samplers/asarm.js';
@@ -91,6 +91,7 @@ async function readClassified(
 /** The engine's kind of model a manifest describes (its architecture decides). */
 function kindOf(m: AnyManifest): ModelInfo['kind'] {
   const t = m.architecture.type;
+  if (t === 'onnx') return m.architecture.kind === 'denoiser' ? 'denoiser' : 'text';
   return t === 'dit' ? 'denoiser' : t === 'cnn' ? 'classifier' : t === 'textcnn' ? 'text-classifier' : 'text';
 }
 
@@ -144,7 +145,10 @@ export class Engine implements EngineApi {
     };
     let entry: Loaded;
     if (kind === 'denoiser') {
-      const m = await loadDenoiser(source, be, opts);
+      const m =
+        manifest.architecture.type === 'onnx'
+          ? await loadOnnxDenoiser(source, be, opts)
+          : await loadDenoiser(source, be, opts);
       const imageShape: [number, number, number] = [m.imageSize, m.imageSize, m.channels];
       entry = { kind, model: m, info: { ...base, imageShape, timesteps: m.timesteps } };
     } else if (kind === 'classifier') {

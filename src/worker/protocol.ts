@@ -67,7 +67,7 @@ export interface ModelInfo {
   vocab?: string[];
   maskId?: number;
   maxLength?: number;
-  attention?: 'bidirectional' | 'two-stream';
+  attention?: 'bidirectional' | 'two-stream' | 'causal';
   hasMarginalHead?: boolean;
   imageShape?: [number, number, number];
   timesteps?: number;
