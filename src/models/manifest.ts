@@ -4,10 +4,12 @@
  */
 import { ModelFormatError } from '../errors.js';
 import {
+  ONNX_EPS,
   ONNX_KINDS,
   ONNX_TIMESTEPS,
   rolesOf,
   type OnnxDenoiserInput,
+  type OnnxEp,
   type OnnxKind,
   type OnnxTextInput,
   type OnnxTextKind,
@@ -146,6 +148,8 @@ export interface OnnxArchitecture {
   n_classes: number;
   /** causal: the id fed before the first token (its logits predict x_0) */
   bos_id?: number;
+  /** execution provider (default 'auto'; a load option overrides it) */
+  ep?: OnnxEp;
   /** role → graph input name */
   inputs: Partial<Record<OnnxTextInput, string>> & { tokens: string };
   /** role → graph output name */
@@ -165,6 +169,8 @@ export interface OnnxDenoiserArchitecture {
   n_classes: number;
   /** what the timestep input carries: 'index' the integer step t ∈ [0, T), 'unit' t / T ∈ [0, 1) */
   timestep: OnnxTimestep;
+  /** execution provider (default 'auto'; a load option overrides it) */
+  ep?: OnnxEp;
   inputs: Partial<Record<OnnxDenoiserInput, string>> & { x: string; timestep: string };
   outputs: { eps: string };
 }
@@ -467,6 +473,8 @@ function validateOnnx(o: Record<string, unknown>, a: Record<string, unknown>): O
   };
   const inputs = names('inputs');
   names('outputs');
+  if (a.ep !== undefined && !ONNX_EPS.includes(a.ep as OnnxEp))
+    fail('manifest-architecture', `architecture.ep must be ${ONNX_EPS.map((e) => `"${e}"`).join(', ')}`);
   if ((a.n_classes as number) > 0 && !inputs.class)
     fail('manifest-onnx-io', `a model with ${a.n_classes} classes needs architecture.inputs.class`);
   validateFiles(o, 'onnx');

@@ -14,14 +14,24 @@
  * dims agree with the manifest — and says what is wrong with a ModelFormatError naming the input and
  * the rule.
  *
- * Runs on onnxruntime's wasm execution provider: outputs are read back from the runtime and uploaded to
- * the sampler's backend each pass (the categorical / diffusion_step kernels then run there as for native
- * models); a denoiser's x_t is read from the backend to feed it. The WebGPU EP on samplescope's own
- * device (no readback) is not built yet.
+ * Execution provider (`ep`: load option, else the manifest's architecture.ep, else 'auto'):
+ * - 'webgpu': onnxruntime's WebGPU EP on samplescope's own GPUDevice (the EP option `device` of the
+ *   `onnxruntime-web/webgpu` build; `env.webgpu.device` is overwritten by the default build's JSEP),
+ *   outputs kept on the GPU (`preferredOutputLocation: 'gpu-buffer'`) and copied device-to-device into a
+ *   backend tensor, a denoiser's x_t passed in place (`Tensor.fromGpuBuffer`): no host readback per
+ *   pass. Needs the webgpu backend and an onnxruntime-web build with the EP — the browser's; in Node the
+ *   package resolves to its wasm-only build (and ORT 1.30's WebGPU EP bundle on the npm `webgpu` Dawn
+ *   fails every run with "Invalid argument", measured), so Node stays on wasm. A graph the EP cannot
+ *   load is a ModelFormatError 'onnx-ep' with onnxruntime's message.
+ * - 'wasm': outputs are read back from the runtime and uploaded to the sampler's backend each pass (the
+ *   categorical / diffusion_step kernels then run there as for native models); a denoiser's x_t is read
+ *   from the backend to feed it.
+ * - 'auto': 'webgpu' where it is available and loads the graph, else 'wasm'.
  */
 import type * as OrtNs from 'onnxruntime-web';
 import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../backend/tensor.js';
+import type { GpuTensor, WebGPUBackend } from '../backend/webgpu.js';
 import { LimitExceededError, ModelFormatError, OpInputError } from '../errors.js';
 import { loadManifest, loadRawFile, type LoadOptions } from './load.js';
 import { linearAlphasCumprod } from './denoiser.js';
@@ -33,14 +43,26 @@ import {
   type OnnxManifest,
 } from './manifest.js';
 import { checkForwardInput, type DenoiserInput, type DenoiserModel, type ForwardInput, type Model } from './model.js';
-import { rolesOf, type OnnxAxis } from './onnx/roles.js';
+import { rolesOf, type OnnxAxis, type OnnxEp } from './onnx/roles.js';
+
+/** Load options of an ONNX model: the execution provider overrides the manifest's `architecture.ep`. */
+export interface OnnxLoadOptions extends LoadOptions {
+  ep?: OnnxEp;
+}
 
 type Ort = typeof OrtNs;
 let ortP: Promise<Ort> | undefined;
 
-/** onnxruntime-web, imported the first time an ONNX model loads (native models never pull it in). */
+/** Whether this runtime has WebGPU for onnxruntime (browsers; Node's Dawn is not reached through navigator). */
+const hasNavigatorGpu = () => !!(globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu;
+
+/**
+ * onnxruntime-web, imported the first time an ONNX model loads (native models never pull it in): where
+ * WebGPU exists its `webgpu` build (ORT's WebGPU EP, which takes a GPUDevice per session; the default
+ * build's JSEP always requests a device of its own), else the default one (Node: wasm only).
+ */
 export function loadOrt(): Promise<Ort> {
-  ortP ??= import('onnxruntime-web').then((ort) => {
+  ortP ??= (hasNavigatorGpu() ? import('onnxruntime-web/webgpu') : import('onnxruntime-web')).then((ort) => {
     ort.env.logLevel = 'error';
     // deterministic, and no SharedArrayBuffer needed (pages need not be cross-origin isolated)
     ort.env.wasm.numThreads = 1;
@@ -64,6 +86,8 @@ export interface OnnxPlan {
   /** a static batch or length the graph was exported with (null: dynamic) */
   fixedBatch: number | null;
   fixedLength: number | null;
+  /** the execution provider the session was created on */
+  ep: 'webgpu' | 'wasm';
 }
 
 /** Check a session's declared inputs/outputs against the manifest and the kind's roles (exported for tests). */
@@ -71,6 +95,7 @@ export function planOnnx(
   m: OnnxManifest | OnnxDenoiserManifest,
   session: Pick<OrtNs.InferenceSession, 'inputMetadata' | 'outputMetadata'>,
   file: string,
+  ep: 'webgpu' | 'wasm' = 'wasm',
 ): OnnxPlan {
   const fail = (rule: string, msg: string, name?: string): never => {
     throw new ModelFormatError(rule, msg, name, file);
@@ -131,7 +156,7 @@ export function planOnnx(
   const outputs = Object.fromEntries(
     Object.entries(check('outputs', session.outputMetadata)).map(([r, f]) => [r, f.name]),
   );
-  return { feeds, outputs, fixedBatch: fixed.batch, fixedLength: fixed.length };
+  return { feeds, outputs, fixedBatch: fixed.batch, fixedLength: fixed.length, ep };
 }
 
 /** An ort tensor of ids in the graph's id dtype. */
@@ -177,7 +202,13 @@ function adopt(out: OrtNs.Tensor, dims: number[], backend: Backend, output: stri
         output,
         model,
       );
-    return backend.tensor(out.data as Float32Array, dims);
+    if (out.location !== 'gpu-buffer') return backend.tensor(out.data as Float32Array, dims);
+    // WebGPU EP on our device: one device-side copy into a backend tensor, submitted before ORT may reuse its buffer
+    const be = backend as WebGPUBackend;
+    const t = be.empty(dims) as GpuTensor;
+    be.runtime.copy(out.gpuBuffer, 0, t.buffer, 0, t.size * 4);
+    be.runtime.submit();
+    return t;
   } finally {
     out.dispose();
   }
@@ -209,7 +240,24 @@ abstract class OnnxGraph<M extends OnnxManifest | OnnxDenoiserManifest> {
     if (!(bytes <= max.bytes)) throw new LimitExceededError(max.limit, bytes, max.bytes, `${this.name}: ${what}`);
   }
 
-  /** Run the graph and copy its output `role` onto the backend, checked against `dims`. */
+  /** The execution provider the session runs on. */
+  get ep(): 'webgpu' | 'wasm' {
+    return this.plan.ep;
+  }
+
+  /**
+   * A backend tensor as a graph input: on the WebGPU EP its buffer itself (the pending GPU work that
+   * writes it is submitted first), on wasm its contents read back.
+   */
+  protected async input(t: Tensor, dims: number[]): Promise<OrtNs.Tensor> {
+    if (this.plan.ep === 'webgpu') {
+      (this.backend as WebGPUBackend).runtime.submit();
+      return this.ort.Tensor.fromGpuBuffer((t as GpuTensor).buffer, { dataType: 'float32', dims });
+    }
+    return new this.ort.Tensor('float32', (await this.backend.read(t)) as Float32Array, dims);
+  }
+
+  /** Run the graph and put its output `role` on the backend, checked against `dims`. */
   protected async run(feeds: Record<string, OrtNs.Tensor>, role: string, dims: number[]): Promise<Tensor> {
     const output = this.plan.outputs[role];
     return adopt(await runGraph(this.session, feeds, output, this.name), dims, this.backend, output, this.name);
@@ -362,11 +410,9 @@ export class OnnxDenoiser extends OnnxGraph<OnnxDenoiserManifest> implements Den
       if (c > this.nullClass) throw new OpInputError('forward', `class ${c} is outside [0, ${this.nullClass}]`);
     const { ort, plan } = this;
     const f = plan.feeds;
-    // the wasm EP reads x_t from the host: one readback per pass (the WebGPU EP would take the buffer)
-    const xs = (await this.backend.read(x)) as Float32Array;
     const ts = this.manifest.architecture.timestep === 'unit' ? Float32Array.from(t, (v) => v / this.timesteps) : t;
     const feeds: Record<string, OrtNs.Tensor> = {
-      [f.x.name]: new ort.Tensor('float32', xs, dims),
+      [f.x.name]: await this.input(x, dims),
       [f.timestep.name]:
         f.timestep.dtype === 'float32'
           ? new ort.Tensor('float32', Float32Array.from(ts), [B])
@@ -377,10 +423,59 @@ export class OnnxDenoiser extends OnnxGraph<OnnxDenoiserManifest> implements Den
   }
 }
 
+/** Why the WebGPU EP cannot run for `backend` here (undefined: it can). */
+function webgpuUnavailable(backend: Backend): string | undefined {
+  if (backend.name !== 'webgpu') return `the sampler's backend is ${backend.name}, not webgpu`;
+  if (!hasNavigatorGpu()) return "this runtime's onnxruntime-web has no WebGPU EP (Node: the wasm-only build)";
+  return undefined;
+}
+
+/** A session on the requested EP: 'auto' tries WebGPU and falls back to wasm; 'webgpu' fails typed instead. */
+async function createSession(
+  ort: Ort,
+  bytes: Uint8Array,
+  backend: Backend,
+  want: OnnxEp,
+  path: string,
+): Promise<{ session: OrtNs.InferenceSession; ep: 'webgpu' | 'wasm' }> {
+  const fail = (rule: string, msg: string): never => {
+    throw new ModelFormatError(rule, msg, undefined, path);
+  };
+  if (want !== 'wasm') {
+    const why = webgpuUnavailable(backend);
+    if (why && want === 'webgpu') fail('onnx-ep', `the WebGPU execution provider is unavailable: ${why}`);
+    if (!why) {
+      try {
+        // the EP option `device` (ORT's WebGPU EP build; not in the published option type)
+        const webgpu = { name: 'webgpu', device: (backend as WebGPUBackend).runtime.device };
+        const session = await ort.InferenceSession.create(bytes, {
+          executionProviders: [webgpu as OrtNs.InferenceSession.ExecutionProviderConfig],
+          preferredOutputLocation: 'gpu-buffer',
+          graphOptimizationLevel: 'all',
+        });
+        return { session, ep: 'webgpu' };
+      } catch (e) {
+        if (want === 'webgpu')
+          fail('onnx-ep', `onnxruntime's WebGPU execution provider could not load the graph: ${(e as Error).message}`);
+      }
+    }
+  }
+  try {
+    const session = await ort.InferenceSession.create(bytes, {
+      executionProviders: ['wasm'],
+      graphOptimizationLevel: 'all',
+    });
+    return { session, ep: 'wasm' };
+  } catch (e) {
+    return fail('onnx-graph', `onnxruntime could not load the graph: ${(e as Error).message}`);
+  }
+}
+
 /** The manifest and a checked session for an ONNX folder/URL (sha256, origin allowlist); nothing kept on failure. */
 async function openOnnx<M extends OnnxManifest | OnnxDenoiserManifest>(
   source: string,
-  opts: LoadOptions,
+  backend: Backend,
+  opts: OnnxLoadOptions,
   is: (m: AnyManifest) => m is M,
   want: string,
 ): Promise<{ manifest: M; ort: Ort; session: OrtNs.InferenceSession; plan: OnnxPlan }> {
@@ -396,19 +491,10 @@ async function openOnnx<M extends OnnxManifest | OnnxDenoiserManifest>(
   }
   const { path, bytes } = await loadRawFile(source, manifest, 'onnx', opts);
   const ort = await loadOrt();
-  let session: OrtNs.InferenceSession;
+  const ep0 = opts.ep ?? manifest.architecture.ep ?? 'auto';
+  const { session, ep } = await createSession(ort, bytes, backend, ep0, path);
   try {
-    session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
-  } catch (e) {
-    throw new ModelFormatError(
-      'onnx-graph',
-      `onnxruntime could not load the graph: ${(e as Error).message}`,
-      undefined,
-      path,
-    );
-  }
-  try {
-    return { manifest, ort, session, plan: planOnnx(manifest, session, path) };
+    return { manifest, ort, session, plan: planOnnx(manifest, session, path, ep) };
   } catch (e) {
     void session.release();
     throw e;
@@ -416,8 +502,18 @@ async function openOnnx<M extends OnnxManifest | OnnxDenoiserManifest>(
 }
 
 /** Load an ONNX text model folder/URL (masked-diffusion or causal graph; manifest + graph) onto `backend`. */
-export async function loadOnnxModel(source: string, backend: Backend, opts: LoadOptions = {}): Promise<OnnxTextModel> {
-  const o = await openOnnx(source, opts, isOnnxManifest, 'an ONNX text graph (load denoisers with loadOnnxDenoiser)');
+export async function loadOnnxModel(
+  source: string,
+  backend: Backend,
+  opts: OnnxLoadOptions = {},
+): Promise<OnnxTextModel> {
+  const o = await openOnnx(
+    source,
+    backend,
+    opts,
+    isOnnxManifest,
+    'an ONNX text graph (load denoisers with loadOnnxDenoiser)',
+  );
   return new OnnxTextModel(o.manifest, o.ort, o.session, o.plan, backend);
 }
 
@@ -425,8 +521,8 @@ export async function loadOnnxModel(source: string, backend: Backend, opts: Load
 export async function loadOnnxDenoiser(
   source: string,
   backend: Backend,
-  opts: LoadOptions = {},
+  opts: OnnxLoadOptions = {},
 ): Promise<OnnxDenoiser> {
-  const o = await openOnnx(source, opts, isOnnxDenoiserManifest, 'an ONNX denoiser graph');
+  const o = await openOnnx(source, backend, opts, isOnnxDenoiserManifest, 'an ONNX denoiser graph');
   return new OnnxDenoiser(o.manifest, o.ort, o.session, o.plan, backend);
 }

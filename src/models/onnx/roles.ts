@@ -77,3 +77,7 @@ export type OnnxTimestep = (typeof ONNX_TIMESTEPS)[number];
 export function rolesOf(kind: OnnxKind, side: 'inputs' | 'outputs'): Record<string, OnnxRole> {
   return ONNX_ROLES[kind][side] as Record<string, OnnxRole>;
 }
+
+/** Which onnxruntime execution provider runs the graph (src/models/onnx.ts says what each does). */
+export const ONNX_EPS = ['webgpu', 'wasm', 'auto'] as const;
+export type OnnxEp = (typeof ONNX_EPS)[number];
