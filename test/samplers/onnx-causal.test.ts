@@ -15,13 +15,14 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/backend/cpu.js';
-import { ModelFormatError, OpInputError, SamplerConfigError } from '../../src/errors.js';
+import { IntegrityError, ModelFormatError, OpInputError, SamplerConfigError } from '../../src/errors.js';
 import { chiSquare } from '../../src/metrics/chi2.js';
 import { nllLeftToRight } from '../../src/metrics/nll.js';
 import type { OnnxManifest } from '../../src/models/manifest.js';
 import { loadOnnxModel, type OnnxTextModel } from '../../src/models/onnx.js';
 import { sampleAsarm } from '../../src/samplers/asarm.js';
 import { sampleMdm } from '../../src/samplers/mdm.js';
+import { Engine } from '../../src/worker/engine.js';
 import { conditioned, sequenceIndex } from '../util/exact.js';
 import { FIXTURES } from '../util/models.js';
 
@@ -173,5 +174,21 @@ describe('ONNX causal graph: sequential sampling draws the exact law of the grap
         delete m.architecture.inputs.position_ids;
       }),
     ).toBe('onnx-io');
+  });
+
+  it('through the engine: sequential text; corrupt bytes and a sha256 mismatch under its handle keep it working', async () => {
+    const e = new Engine();
+    await e.init('cpu');
+    expect(await e.loadModel(DIR, { id: 'lm' })).toMatchObject({ kind: 'text', attention: 'causal' });
+    const d = mkdtempSync(join(tmpdir(), 'ss-causal-bad-'));
+    cpSync(DIR, d, { recursive: true });
+    const bytes = readFileSync(join(d, 'model.onnx'));
+    bytes[bytes.length - 5] ^= 1;
+    writeFileSync(join(d, 'model.onnx'), bytes);
+    await expect(e.loadModel(d, { id: 'lm' })).rejects.toBeInstanceOf(IntegrityError);
+    const r = await e.sampleText({ model: 'lm', sampler: 'sequential', options: { batch: 3, length: L, seed: 4 } });
+    expect(r.nfe).toBe(L);
+    expect(r.texts.every((t) => /^[abc]{4}$/.test(t))).toBe(true);
+    e.dispose();
   });
 });
