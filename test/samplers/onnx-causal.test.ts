@@ -97,6 +97,9 @@ describe('ONNX causal graph: sequential sampling draws the exact law of the grap
     expect(chi.impossible).toBe(0);
     expect(chi.pValue).toBeGreaterThan(ALPHA);
     const wrong = chiSquare(c, await exactLaw(0));
+    console.log(
+      `sequential χ² p = ${chi.pValue.toFixed(3)} (df ${chi.df}); wrong <bos> variant p = ${wrong.pValue.toExponential(1)}`,
+    );
     expect(wrong.pValue).toBeLessThan(1e-6);
   });
 
@@ -112,6 +115,7 @@ describe('ONNX causal graph: sequential sampling draws the exact law of the grap
     });
     const p = conditioned(await exactLaw(BOS, 0.8), (idx) => Math.floor(idx / R ** (L - 1)) === 1);
     const chi = chiSquare(counts(res.samples), p);
+    console.log(`T = 0.8 with a prompt: χ² p = ${chi.pValue.toFixed(3)} (df ${chi.df})`);
     expect(chi.impossible).toBe(0);
     expect(chi.pValue).toBeGreaterThan(ALPHA);
     expect(res.nfe).toBe(L - 1);
