@@ -15,7 +15,13 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/backend/cpu.js';
-import { IntegrityError, ModelFormatError, OpInputError, SamplerConfigError } from '../../src/errors.js';
+import {
+  IntegrityError,
+  LimitExceededError,
+  ModelFormatError,
+  OpInputError,
+  SamplerConfigError,
+} from '../../src/errors.js';
 import { chiSquare } from '../../src/metrics/chi2.js';
 import { nllLeftToRight } from '../../src/metrics/nll.js';
 import type { OnnxManifest } from '../../src/models/manifest.js';
@@ -147,6 +153,10 @@ describe('ONNX causal graph: sequential sampling draws the exact law of the grap
     await expect(
       model.forward({ tokens, batch: 2, length: L, queryPrefix: Uint32Array.from([1, 1]) }),
     ).rejects.toBeInstanceOf(OpInputError);
+    // logits beyond what the backend holds: refused before anything is allocated
+    await expect(model.forward({ tokens: new Uint32Array(0), batch: 2 ** 28, length: L })).rejects.toBeInstanceOf(
+      LimitExceededError,
+    );
   });
 
   it('a causal manifest without bos_id, or with a role a causal graph lacks, is refused', async () => {
