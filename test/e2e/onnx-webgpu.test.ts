@@ -1,7 +1,7 @@
 // ONNX graphs on onnxruntime-web's WebGPU EP on samplescope's own GPUDevice, in Chromium (SwiftShader):
 // - the session runs on the page's backend device (env.webgpu.device), its outputs stay on the GPU;
 // - parity: tiny-bidir-onnx logits and digits-diffusion-onnx ε̂ on the WebGPU EP vs the native models on the
-//   same backend, within 2e-3 + 2e-3·|ref|;
+//   same backend, and the causal toy's logits vs its wasm-EP session, within 2e-3 + 2e-3·|ref|;
 // - GPU→host reads per sampler step (the runtime's read() calls, counted): DDIM on the ONNX denoiser reads
 //   back no more than the native DiT; the wasm EP path reads x_t every step (shown for contrast); FHS on
 //   the masked-diffusion graph reads no more than the native model.
@@ -14,6 +14,8 @@ interface Result {
   ep: string;
   wasmEp: string;
   worstLogits: number;
+  causalEp: string;
+  worstCausal: number;
   worstEps: number;
   reads: Record<string, number>;
   steps: Record<string, number>;
@@ -48,6 +50,10 @@ describe('ONNX on the WebGPU EP, zero-copy (Chromium)', () => {
       const native = await loadModel('/test/fixtures/tiny-bidir/', be);
       const input = { tokens: Uint32Array.from({ length: 36 }, (_, i) => (i * 7) % 11), batch: 3, length: 12, classes: Uint32Array.from([0, 1, 2]) };
       const worstLogits = worst(await be.read(await onnx.forward(input)), await be.read(native.forward(input)));
+      const cGpu = await loadOnnxModel('/test/fixtures/tiny-causal-onnx/', be, { ep: 'webgpu' });
+      const cWasm = await loadOnnxModel('/test/fixtures/tiny-causal-onnx/', be, { ep: 'wasm' });
+      const cIn = { tokens: Uint32Array.from({ length: 12 }, (_, i) => i % 3), batch: 3, length: 4 };
+      const worstCausal = worst(await be.read(await cGpu.forward(cIn)), await be.read(await cWasm.forward(cIn)));
       const dOnnx = await loadOnnxDenoiser('/models/digits-diffusion-onnx/', be, { ep: 'webgpu' });
       const dWasm = await loadOnnxDenoiser('/models/digits-diffusion-onnx/', be, { ep: 'wasm' });
       const dNative = await loadDenoiser('/models/digits-diffusion/', be);
@@ -64,7 +70,7 @@ describe('ONNX on the WebGPU EP, zero-copy (Chromium)', () => {
         fhsNative: await count(() => sampleMdm(native, m)),
         fhsOnnxWebgpu: await count(() => sampleMdm(onnx, m)),
       };
-      const out = { ep: onnx.ep, wasmEp: dWasm.ep, worstLogits, worstEps, reads: {}, steps: {} };
+      const out = { ep: onnx.ep, causalEp: cGpu.ep, wasmEp: dWasm.ep, worstLogits, worstCausal, worstEps, reads: {}, steps: {} };
       for (const [k, v] of Object.entries(runs)) { out.reads[k] = v.reads; out.steps[k] = v.steps; }
       return out;
       } catch (e) { return { error: String(e && e.stack || e) }; }
@@ -74,6 +80,8 @@ describe('ONNX on the WebGPU EP, zero-copy (Chromium)', () => {
     expect(r.ep).toBe('webgpu');
     expect(r.wasmEp).toBe('wasm');
     expect(r.worstLogits).toBeLessThanOrEqual(0);
+    expect(r.causalEp).toBe('webgpu');
+    expect(r.worstCausal).toBeLessThanOrEqual(0);
     expect(r.worstEps).toBeLessThanOrEqual(0);
     const per = (k: string) => r.reads[k] / r.steps[k];
     expect(per('ddimOnnxWebgpu')).toBeLessThanOrEqual(per('ddimNative'));
