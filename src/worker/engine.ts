@@ -34,7 +34,7 @@ import type { SweepSpec } from '../sweep/spec.js';
 import type { SweepRecord } from '../sweep/records.js';
 import { marginalFormOf, type AnyManifest } from '../models/manifest.js';
 import type { ClassifierModel, DenoiserModel, Model, TextClassifierModel, TokenRows } from '../models/model.js';
-import { loadOnnxDenoiser, loadOnnxModel } from '../models/onnx.js';
+import { loadOnnxDenoiser, loadOnnxModel, type OnnxLoadOptions } from '../models/onnx.js';
 import { sampleSpeculative } from '../samplers/speculative.js';
 import { knobOption } from '../knobs/registry.js';
 import { sampleAsarm } from '../samplers/asarm.js';
@@ -128,7 +128,7 @@ export class Engine implements EngineApi {
    * extends the origins a URL may come from (default: the worker's own; OriginNotAllowedError before
    * any fetch otherwise); every file's sha256 is checked before parsing (IntegrityError, nothing loaded).
    */
-  async loadModel(source: string, opts: LoadOptions & { id?: string } = {}): Promise<ModelInfo> {
+  async loadModel(source: string, opts: OnnxLoadOptions & { id?: string } = {}): Promise<ModelInfo> {
     // in a browser worker a relative URL means the page's; in Node it is a file path
     if (typeof location !== 'undefined') source = new URL(source, location.href).href;
     const be = await this.be();

@@ -130,6 +130,8 @@ describe('ONNX denoiser: bad input is a typed error; a failed load keeps the old
       m.architecture.channels = 3;
     });
     await expect(engine.loadModel(bad, { id: 'digits' })).rejects.toBeInstanceOf(ModelFormatError);
+    // the WebGPU EP asked for where there is none (cpu backend): typed, nothing replaced
+    await expect(engine.loadModel(DIR, { id: 'digits', ep: 'webgpu' })).rejects.toMatchObject({ rule: 'onnx-ep' });
     const res = await engine.sampleImage({
       model: 'digits',
       options: { sampler: 'ddim', steps: 2, batch: 1, seed: 1, classId: 1 },
