@@ -239,7 +239,8 @@ export function imageInputs(m: DenoiserModel, batch: number): ImageInputs {
   const x = uniformData(batch * S * S * m.channels, 3);
   const t = Uint32Array.from({ length: batch }, (_, b) => (37 + 101 * b) % m.timesteps);
   const classes = Uint32Array.from({ length: batch }, (_, b) => b % (m.numClasses + 1));
-  return { kind: 'image', x, t, classes, batch, size: S, channels: m.channels, tDim: m.manifest.architecture.t_dim };
+  const a = m.manifest.architecture;
+  return { kind: 'image', x, t, classes, batch, size: S, channels: m.channels, tDim: a.type === 'dit' ? a.t_dim : 0 };
 }
 
 /** Loads the model on a backend and returns a forward that uploads inputs, runs and reads back. */
@@ -265,7 +266,7 @@ export async function forwardFn(
   const inputs = imageInputs(m, batch);
   const run = async () => {
     const x = be.tensor(inputs.x, [batch, m.imageSize, m.imageSize, m.channels]);
-    const out = m.forward({ x, t: inputs.t, classes: inputs.classes });
+    const out = await m.forward({ x, t: inputs.t, classes: inputs.classes });
     const r = (await be.read(out)) as Float32Array;
     be.free(x);
     be.free(out);
@@ -469,8 +470,8 @@ async function diffusion(c: Ctx): Promise<void> {
   const inputs = imageInputs(m, Math.min(B, 2));
   const shape = [inputs.batch, m.imageSize, m.imageSize, m.channels];
   const [xg, xc] = [be.tensor(inputs.x, shape), cpu.tensor(inputs.x, shape)];
-  const got = (await be.read(m.forward({ x: xg, t: inputs.t, classes: inputs.classes }))) as Float32Array;
-  const want = (await cpu.read(r.forward({ x: xc, t: inputs.t, classes: inputs.classes }))) as Float32Array;
+  const got = (await be.read(await m.forward({ x: xg, t: inputs.t, classes: inputs.classes }))) as Float32Array;
+  const want = (await cpu.read(await r.forward({ x: xc, t: inputs.t, classes: inputs.classes }))) as Float32Array;
   validated(c, `digits-diffusion B=${inputs.batch}: ours webgpu vs ours cpu`, got, want, TOL.forward);
   r.dispose();
   const o = { sampler: 'ddim' as const, steps, batch: B, classId: 3, previewEvery: 0 };

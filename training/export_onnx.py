@@ -16,13 +16,22 @@ graph. Before writing, each wrapper is checked against the PyTorch model it wrap
 
   OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 training/export_onnx.py --text-mdm 1x32,64x32 --digits 1,16
 
---folder SRC OUT writes a whole samplescope ONNX model folder instead (what `loadOnnxModel` loads, and
-the recipe for bringing your own masked-diffusion LM): model.onnx with dynamic batch and length
-(≤ max_len; the RoPE tables are sliced to the input's length inside the graph), and a manifest with
-architecture.type "onnx" mapping the graph's inputs and outputs to roles, the tokenizer and classes of
-SRC, sha256 of the file.
+--folder SRC OUT writes a whole samplescope ONNX model folder instead (what `loadOnnxModel` /
+`loadOnnxDenoiser` load, and the recipe for bringing your own model): model.onnx with a dynamic batch,
+and a manifest with architecture.type "onnx" mapping the graph's inputs and outputs to roles
+(src/models/onnx/roles.ts), the tokenizer / schedule and classes of SRC, sha256 of the file.
+  - a bidirectional transformer → kind "masked-diffusion": tokens, cls → logits, dynamic length
+    (≤ max_len; the RoPE tables are sliced to the input's length inside the graph);
+  - a DiT → kind "denoiser": x (B, H, W, C), t (B,) int64 integer steps ("timestep": "index"), cls →
+    eps; the sinusoidal embedding is computed inside the graph in f32 (max |Δ| vs DiT.forward printed).
+
+--causal-toy OUT writes a tiny causal LM with random weights (seeded; 3 letters + <bos>, length ≤ 4,
+one attention block, learned positions fed by a position_ids input) as kind "causal": the enumerable
+graph the causal adapter's χ² test samples (test/samplers/onnx-causal.test.ts).
 
   OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 training/export_onnx.py --folder models/text-mdm models/text-mdm-onnx
+  OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 training/export_onnx.py --folder models/digits-diffusion models/digits-diffusion-onnx
+  OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 training/export_onnx.py --causal-toy test/fixtures/tiny-causal-onnx
 """
 import argparse, json, math, os, sys
 import torch
@@ -94,9 +103,10 @@ class DitOnnx(nn.Module):
         # LayerNormalization needs its scale and bias as inputs (the DiT's norms have no affine part)
         self.register_buffer('ones', torch.ones(d))
         self.register_buffer('zeros', torch.zeros(d))
+        self.d = d  # a Python int: a traced h.shape[-1] is not a static normalized_shape under a dynamic batch
 
     def ln(self, h):
-        return F.layer_norm(h, (h.shape[-1],), self.ones, self.zeros)
+        return F.layer_norm(h, (self.d,), self.ones, self.zeros)
 
     def forward(self, x, temb, cls):
         m = self.m
@@ -116,6 +126,112 @@ class DitOnnx(nn.Module):
         return unpatchify(h, m.p, m.S, m.S, m.C)
 
 
+class DitOnnxT(DitOnnx):
+    """DitOnnx taking the integer timestep: the sinusoidal embedding is computed in the graph, in f32."""
+
+    def __init__(self, m: DiT):
+        super().__init__(m)
+        half = m.t_dim // 2
+        freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float64) / half)
+        self.register_buffer('freqs', freqs.float())
+
+    def forward(self, x, t, cls):
+        args = t.float()[:, None] * self.freqs[None]
+        return super().forward(x, torch.cat([torch.cos(args), torch.sin(args)], dim=-1), cls)
+
+
+class CausalToy(nn.Module):
+    """A one-block causal LM: logits at i predict token i + 1 (what a causal graph's manifest promises)."""
+
+    def __init__(self, vocab, max_len, d=16, sharp=4.0):
+        super().__init__()
+        self.emb, self.pos = nn.Embedding(vocab, d), nn.Embedding(max_len, d)
+        self.ln1, self.ln2, self.ln_f = nn.LayerNorm(d), nn.LayerNorm(d), nn.LayerNorm(d)
+        self.qkv, self.proj = nn.Linear(d, 3 * d), nn.Linear(d, d)
+        self.fc1, self.fc2 = nn.Linear(d, 4 * d), nn.Linear(4 * d, d)
+        self.head = nn.Linear(d, vocab)
+        with torch.no_grad():
+            self.head.weight.mul_(sharp)  # far from uniform: the χ² test has power
+
+    def forward(self, tokens, position_ids):
+        B, T = tokens.shape
+        x = self.emb(tokens) + self.pos(position_ids)
+        q, k, v = self.qkv(self.ln1(x)).chunk(3, dim=-1)
+        s = torch.matmul(q, k.transpose(-1, -2)) * (1.0 / math.sqrt(q.shape[-1]))
+        future = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)
+        s = s.masked_fill(future, -1e9)
+        x = x + self.proj(torch.matmul(torch.softmax(s, dim=-1), v))
+        x = x + self.fc2(F.gelu(self.fc1(self.ln2(x))))
+        return self.head(self.ln_f(x))
+
+
+def write_manifest(out, man):
+    from export import file_entry
+    man['files'] = [file_entry(out, 'model.onnx', 'onnx')]
+    with open(os.path.join(out, 'manifest.json'), 'w') as f:
+        json.dump(man, f, indent=1)
+    print(f'wrote {os.path.relpath(os.path.join(out, "model.onnx"), ROOT)} '
+          f'({os.path.getsize(os.path.join(out, "model.onnx")) / 1e6:.2f} MB) and its manifest')
+
+
+def export_causal_toy(out, seed=2026, L=4):
+    torch.manual_seed(seed)
+    vocab = ['a', 'b', 'c', '<bos>']
+    m = CausalToy(len(vocab), L).eval()
+    g = torch.Generator().manual_seed(seed)
+    tokens = torch.randint(0, len(vocab), (2, L), generator=g)
+    pos = torch.arange(L)[None].repeat(2, 1)
+    with torch.no_grad():  # causal: changing a later token leaves earlier logits alone
+        t2 = tokens.clone()
+        t2[:, -1] = (t2[:, -1] + 1) % len(vocab)
+        assert (m(tokens, pos)[:, :-1] - m(t2, pos)[:, :-1]).abs().max().item() == 0
+    os.makedirs(out, exist_ok=True)
+    torch.onnx.export(m, (tokens, pos), os.path.join(out, 'model.onnx'), input_names=['input_ids', 'position_ids'],
+                      output_names=['logits'], opset_version=OPSET, do_constant_folding=True,
+                      dynamic_axes={'input_ids': {0: 'batch', 1: 'length'}, 'position_ids': {0: 'batch', 1: 'length'},
+                                    'logits': {0: 'batch', 1: 'length'}})
+    write_manifest(out, {
+        'format': 'samplescope-model/1', 'name': 'tiny-causal-onnx', 'family': 'test',
+        'description': f'a one-block causal LM with random weights (torch seed {seed}), training/export_onnx.py --causal-toy',
+        'architecture': {'type': 'onnx', 'kind': 'causal', 'vocab_size': len(vocab), 'max_len': L, 'n_classes': 0,
+                         'bos_id': 3, 'inputs': {'tokens': 'input_ids', 'position_ids': 'position_ids'},
+                         'outputs': {'logits': 'logits'}},
+        # <bos> is never drawn: it is the tokenizer's special (masked) id
+        'tokenizer': {'type': 'char', 'vocab': vocab, 'mask_id': 3}, 'classes': ['none'], 'null_class': 0,
+    })
+
+
+def export_dit_folder(src, out, man):
+    a = man['architecture']
+    m = DiT(image_size=a['image_size'], channels=a['channels'], patch=a['patch'], d=a['d_model'], layers=a['layers'],
+            heads=a['heads'], ff=a['d_ff'], n_classes=a['n_classes'], t_dim=a['t_dim'])
+    m.load_state_dict(read_safetensors(os.path.join(src, 'model.safetensors')))
+    m.eval()
+    w = DitOnnxT(m).eval()
+    g = torch.Generator().manual_seed(0)
+    T = man['diffusion']['timesteps']
+    for B in (2, 5):
+        x = torch.randn(B, m.S, m.S, m.C, generator=g)
+        t = torch.cat([torch.tensor([T - 1]), torch.randint(0, T, (B - 1,), generator=g)])
+        cls = torch.randint(0, a['n_classes'] + 1, (B,), generator=g)
+        with torch.no_grad():
+            diff = (w(x, t, cls) - m(x, t, cls)).abs().max().item()
+        print(f'{man["name"]} B={B}: wrapper (f32 timestep embedding) vs DiT.forward max |Δ| {diff:.2e}')
+        assert diff < 1e-3, diff
+    os.makedirs(out, exist_ok=True)
+    torch.onnx.export(w, (x, t, cls), os.path.join(out, 'model.onnx'), input_names=['x', 't', 'cls'],
+                      output_names=['eps'], opset_version=OPSET, do_constant_folding=True,
+                      dynamic_axes={'x': {0: 'batch'}, 't': {0: 'batch'}, 'cls': {0: 'batch'}, 'eps': {0: 'batch'}})
+    write_manifest(out, {
+        'format': 'samplescope-model/1', 'name': man['name'] + '-onnx', 'family': man['family'],
+        'description': f"{man['name']} exported to ONNX by training/export_onnx.py --folder (same weights, widened to f32)",
+        'architecture': {'type': 'onnx', 'kind': 'denoiser', 'image_size': a['image_size'], 'channels': a['channels'],
+                         'n_classes': a['n_classes'], 'timestep': 'index',
+                         'inputs': {'x': 'x', 'timestep': 't', 'class': 'cls'}, 'outputs': {'eps': 'eps'}},
+        'diffusion': man['diffusion'], 'classes': man['classes'], 'null_class': man['null_class'],
+    })
+
+
 def export(module, args, names, out_name, path):
     torch.onnx.export(module, args, path, input_names=names, output_names=[out_name], opset_version=OPSET,
                       do_constant_folding=True)
@@ -123,11 +239,12 @@ def export(module, args, names, out_name, path):
 
 
 def export_folder(src, out):
-    """A masked-diffusion text model folder → an ONNX model folder (dynamic batch and length)."""
-    from export import file_entry
+    """A masked-diffusion text model or DiT folder → an ONNX model folder (dynamic batch; text: and length)."""
     with open(os.path.join(src, 'manifest.json')) as f:
         man = json.load(f)
     a = man['architecture']
+    if a['type'] == 'dit':
+        return export_dit_folder(src, out, man)
     assert a['type'] == 'transformer' and a['attention'] == 'bidirectional', 'only bidirectional (masked-diffusion) transformers'
     m = Transformer(a['vocab_size'], d=a['d_model'], layers=a['n_layers'], heads=a['n_heads'], ff=a['d_ff'], max_len=a['max_len'],
                     n_classes=a['n_classes'], rope_base=a['rope_base'], marginal_head=a['marginal_head'],
@@ -147,22 +264,19 @@ def export_folder(src, out):
     path = os.path.join(out, 'model.onnx')
     torch.onnx.export(w, (tokens, cls), path, input_names=['tokens', 'cls'], output_names=['logits'], opset_version=OPSET,
                       do_constant_folding=True, dynamic_axes={'tokens': {0: 'batch', 1: 'length'}, 'cls': {0: 'batch'}, 'logits': {0: 'batch', 1: 'length'}})
-    manifest = {
+    write_manifest(out, {
         'format': 'samplescope-model/1', 'name': man['name'] + '-onnx', 'family': man['family'],
         'description': f"{man['name']} exported to ONNX by training/export_onnx.py --folder (same weights, widened to f32)",
         'architecture': {'type': 'onnx', 'kind': 'masked-diffusion', 'vocab_size': a['vocab_size'], 'max_len': a['max_len'],
                          'n_classes': a['n_classes'], 'inputs': {'tokens': 'tokens', 'class': 'cls'}, 'outputs': {'logits': 'logits'}},
         'tokenizer': man['tokenizer'], 'classes': man['classes'], 'null_class': man['null_class'],
-        'files': [file_entry(out, 'model.onnx', 'onnx')],
-    }
-    with open(os.path.join(out, 'manifest.json'), 'w') as f:
-        json.dump(manifest, f, indent=1)
-    print(f'wrote {os.path.relpath(path, ROOT)} ({os.path.getsize(path) / 1e6:.2f} MB) and its manifest')
+    })
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--folder', nargs=2, metavar=('SRC', 'OUT'), help='export a model folder as an ONNX model folder')
+    ap.add_argument('--causal-toy', metavar='OUT', help='write the enumerable causal toy ONNX folder')
     ap.add_argument('--text-mdm', default='', help='comma-separated BxL shapes, e.g. 1x32,64x32')
     ap.add_argument('--digits', default='', help='comma-separated batch sizes')
     ap.add_argument('--out', default=os.path.join(ROOT, 'bench', '.onnx'))
@@ -170,6 +284,8 @@ def main():
     torch.set_num_threads(1)
     if a.folder:
         return export_folder(*a.folder)
+    if a.causal_toy:
+        return export_causal_toy(a.causal_toy)
     os.makedirs(a.out, exist_ok=True)
     with open(os.path.join(a.out, '.gitignore'), 'w') as f:
         f.write('# build outputs of training/export_onnx.py\n*\n')

@@ -46,7 +46,7 @@ async function validate(dir: string): Promise<DenoiserModel> {
   const t = Uint32Array.from(tensorData(g, 't')),
     cls = Uint32Array.from(tensorData(g, 'cls'));
   const xt = be.tensor(x, [t.length, m.imageSize, m.imageSize, m.channels]);
-  const got = (await be.read(m.forward({ x: xt, t, classes: cls }))) as Float32Array;
+  const got = (await be.read(await m.forward({ x: xt, t, classes: cls }))) as Float32Array;
   be.free(xt);
   let worst = 0;
   for (let i = 0; i < want.length; i++) {

@@ -1,6 +1,6 @@
 /**
  * Likelihood and class-consistency metrics through the Model / classifier interfaces:
- * - `nllLeftToRight`: −log p(x) per token under a two-stream (AS-ARM) evaluator in left-to-right
+ * - `nllLeftToRight`: −log p(x) per token under a two-stream (AS-ARM) or causal evaluator in left-to-right
  *   order — one pass gives every conditional p(x_i | x_<i), so this is an exact likelihood;
  * - `classConsistency`: the fraction of samples a classifier assigns to the class they were asked for.
  */
@@ -32,8 +32,8 @@ export async function logProbsLeftToRight(
   model: Model,
   ...[tokens, batch, length, classId]: TokenRows
 ): Promise<Float64Array> {
-  if (model.attention !== 'two-stream')
-    throw new OpInputError('nllLeftToRight', `${model.name} is not a two-stream (AS-ARM) model`);
+  if (model.attention !== 'two-stream' && model.attention !== 'causal')
+    throw new OpInputError('nllLeftToRight', `${model.name} is not a two-stream (AS-ARM) or causal model`);
   const be = model.backend,
     V = model.vocabSize;
   if (tokens.length !== batch * length)

@@ -151,6 +151,6 @@ export {
 } from './load.js';
 export { parseSafetensors, tensorData, writeSafetensors } from './safetensors.js';
 export { TransformerModel } from './transformer.js';
-export { loadOnnxModel, OnnxTextModel, planOnnx, type OnnxPlan } from './onnx.js';
+export { loadOnnxDenoiser, loadOnnxModel, OnnxDenoiser, OnnxTextModel, planOnnx, type OnnxPlan } from './onnx.js';
 export { DitDenoiser, linearAlphasCumprod, timestepEmbedding } from './denoiser.js';
 export { CnnClassifier } from './classifier.js';

@@ -3,6 +3,18 @@
  * (with sha256), how it was trained and how well it does. Validated before anything else is read.
  */
 import { ModelFormatError } from '../errors.js';
+import {
+  ONNX_EPS,
+  ONNX_KINDS,
+  ONNX_TIMESTEPS,
+  rolesOf,
+  type OnnxDenoiserInput,
+  type OnnxEp,
+  type OnnxKind,
+  type OnnxTextInput,
+  type OnnxTextKind,
+  type OnnxTimestep,
+} from './onnx/roles.js';
 
 export interface ManifestFile {
   path: string;
@@ -119,23 +131,25 @@ export interface TextCnnManifest extends ManifestCommon {
 }
 
 /** Any manifest this package loads; `architecture.type` tells them apart. */
-export type AnyManifest = ModelManifest | DitManifest | CnnManifest | TextCnnManifest | OnnxManifest;
-
-/** The roles a text graph's inputs can play (besides `tokens`, all optional). */
-export const ONNX_TEXT_INPUTS = ['tokens', 'class', 'attention_mask', 'position_ids'] as const;
-export type OnnxTextInput = (typeof ONNX_TEXT_INPUTS)[number];
+export type AnyManifest =
+  ModelManifest | DitManifest | CnnManifest | TextCnnManifest | OnnxManifest | OnnxDenoiserManifest;
 
 /**
  * A network run by onnxruntime (architecture.type "onnx"): its graph is the file of role "onnx"; the
- * manifest maps the graph's inputs and outputs to roles by name (training/export_onnx.py --folder
- * writes one). 'masked-diffusion': logits (B, L, V) of every position given tokens with [MASK].
+ * manifest maps the graph's inputs and outputs to roles by name (src/models/onnx/roles.ts: the roles of
+ * each kind; training/export_onnx.py --folder writes one). Text kinds: 'masked-diffusion' (logits of
+ * every position given tokens with [MASK]) and 'causal' (a causal LM: logits at i predict token i + 1).
  */
 export interface OnnxArchitecture {
   type: 'onnx';
-  kind: 'masked-diffusion';
+  kind: OnnxTextKind;
   vocab_size: number;
   max_len: number;
   n_classes: number;
+  /** causal: the id fed before the first token (its logits predict x_0) */
+  bos_id?: number;
+  /** execution provider (default 'auto'; a load option overrides it) */
+  ep?: OnnxEp;
   /** role → graph input name */
   inputs: Partial<Record<OnnxTextInput, string>> & { tokens: string };
   /** role → graph output name */
@@ -144,6 +158,25 @@ export interface OnnxArchitecture {
 
 export interface OnnxManifest extends Omit<ModelManifest, 'architecture'> {
   architecture: OnnxArchitecture;
+}
+
+/** An ε-prediction image denoiser run by onnxruntime (kind 'denoiser'); its schedule is `diffusion`. */
+export interface OnnxDenoiserArchitecture {
+  type: 'onnx';
+  kind: 'denoiser';
+  image_size: number;
+  channels: number;
+  n_classes: number;
+  /** what the timestep input carries: 'index' the integer step t ∈ [0, T), 'unit' t / T ∈ [0, 1) */
+  timestep: OnnxTimestep;
+  /** execution provider (default 'auto'; a load option overrides it) */
+  ep?: OnnxEp;
+  inputs: Partial<Record<OnnxDenoiserInput, string>> & { x: string; timestep: string };
+  outputs: { eps: string };
+}
+
+export interface OnnxDenoiserManifest extends Omit<DitManifest, 'architecture'> {
+  architecture: OnnxDenoiserArchitecture;
 }
 
 /** What a text Model's manifest can be: our transformer or an ONNX graph. */
@@ -202,7 +235,10 @@ export interface IsingSpec {
 
 /** Narrowing helpers. */
 export const isTextManifest = (m: AnyManifest): m is ModelManifest => m.architecture.type === 'transformer';
-export const isOnnxManifest = (m: AnyManifest): m is OnnxManifest => m.architecture.type === 'onnx';
+export const isOnnxManifest = (m: AnyManifest): m is OnnxManifest =>
+  m.architecture.type === 'onnx' && m.architecture.kind !== 'denoiser';
+export const isOnnxDenoiserManifest = (m: AnyManifest): m is OnnxDenoiserManifest =>
+  m.architecture.type === 'onnx' && m.architecture.kind === 'denoiser';
 export const isDitManifest = (m: AnyManifest): m is DitManifest => m.architecture.type === 'dit';
 export const isCnnManifest = (m: AnyManifest): m is CnnManifest => m.architecture.type === 'cnn';
 export const isTextCnnManifest = (m: AnyManifest): m is TextCnnManifest => m.architecture.type === 'textcnn';
@@ -256,6 +292,13 @@ function validateDit(o: Record<string, unknown>, a: Record<string, unknown>): Di
   if (a.norm_eps !== undefined && (typeof a.norm_eps !== 'number' || !(a.norm_eps > 0)))
     fail('manifest-architecture', 'norm_eps must be a positive number');
   a.norm_eps ??= 1e-5;
+  validateDiffusion(o, a.n_classes as number);
+  validateFiles(o);
+  return o as unknown as DitManifest;
+}
+
+/** A denoiser's schedule (diffusion) and its classes with the null class. */
+function validateDiffusion(o: Record<string, unknown>, nClasses: number): void {
   const d = o.diffusion as Record<string, unknown> | undefined;
   if (!d || d.prediction !== 'epsilon' || d.beta_schedule !== 'linear')
     fail('manifest-diffusion', 'diffusion must be {prediction: "epsilon", beta_schedule: "linear", ...}');
@@ -264,10 +307,8 @@ function validateDit(o: Record<string, unknown>, a: Record<string, unknown>): Di
     b1 = d.beta_end as number;
   if (typeof b0 !== 'number' || typeof b1 !== 'number' || !(b0 > 0 && b0 <= b1 && b1 < 1))
     fail('manifest-diffusion', `need 0 < beta_start ≤ beta_end < 1, got ${JSON.stringify(b0)}, ${JSON.stringify(b1)}`);
-  validateClasses(o, a.n_classes as number, true);
+  validateClasses(o, nClasses, true);
   if (d.null_class !== o.null_class) fail('manifest-diffusion', 'diffusion.null_class must equal null_class');
-  validateFiles(o);
-  return o as unknown as DitManifest;
 }
 
 function validateCnn(o: Record<string, unknown>, a: Record<string, unknown>): CnnManifest {
@@ -399,45 +440,68 @@ function validateCalibration(c: unknown): void {
   if (typeof r.evaluator !== 'string' || !r.evaluator) bad('evaluator must be a model name');
 }
 
-function validateOnnx(o: Record<string, unknown>, a: Record<string, unknown>): OnnxManifest {
-  if (a.kind !== 'masked-diffusion')
+function validateOnnx(o: Record<string, unknown>, a: Record<string, unknown>): OnnxManifest | OnnxDenoiserManifest {
+  if (!ONNX_KINDS.includes(a.kind as OnnxKind))
     fail(
       'manifest-architecture',
-      `an ONNX model's kind must be "masked-diffusion" (causal and denoiser graphs are not supported yet), got ${JSON.stringify(a.kind)}`,
+      `an ONNX model's kind must be ${ONNX_KINDS.map((k) => `"${k}"`).join(', ')}, got ${JSON.stringify(a.kind)}`,
     );
-  for (const k of ['vocab_size', 'max_len']) posInt(a[k], `architecture.${k}`);
+  const kind = a.kind as OnnxKind;
   if (!Number.isSafeInteger(a.n_classes) || (a.n_classes as number) < 0)
     fail('manifest-architecture', 'architecture.n_classes must be an integer ≥ 0');
-  const names = (v: unknown, what: string, roles: readonly string[], need: string): Record<string, string> => {
+  // role → graph name maps, against the kind's roles (src/models/onnx/roles.ts)
+  const names = (side: 'inputs' | 'outputs'): Record<string, string> => {
+    const v = a[side];
     if (typeof v !== 'object' || v === null || Array.isArray(v))
-      fail('manifest-onnx-io', `architecture.${what} must map roles to graph names`);
-    const r = v as Record<string, unknown>;
+      fail('manifest-onnx-io', `architecture.${side} must map roles to graph names`);
+    const r = v as Record<string, unknown>,
+      roles = rolesOf(kind, side);
     for (const [k, n] of Object.entries(r)) {
-      if (!roles.includes(k))
-        fail('manifest-onnx-io', `architecture.${what}.${k}: unknown role (known: ${roles.join(', ')})`);
+      if (!(k in roles))
+        fail(
+          'manifest-onnx-io',
+          `architecture.${side}.${k}: unknown role for a ${kind} graph (known: ${Object.keys(roles).join(', ')})`,
+        );
       if (typeof n !== 'string' || !n)
-        fail('manifest-onnx-io', `architecture.${what}.${k} must be a graph ${what.slice(0, -1)} name`);
+        fail('manifest-onnx-io', `architecture.${side}.${k} must be a graph ${side.slice(0, -1)} name`);
     }
-    if (typeof r[need] !== 'string') fail('manifest-onnx-io', `architecture.${what}.${need} is required`);
+    for (const [k, spec] of Object.entries(roles))
+      if (spec.required && typeof r[k] !== 'string') fail('manifest-onnx-io', `architecture.${side}.${k} is required`);
+    if (new Set(Object.values(r)).size !== Object.values(r).length)
+      fail('manifest-onnx-io', `two ${side.slice(0, -1)} roles name the same graph ${side.slice(0, -1)}`);
     return r as Record<string, string>;
   };
-  const inputs = names(a.inputs, 'inputs', ONNX_TEXT_INPUTS, 'tokens');
-  names(a.outputs, 'outputs', ['logits'], 'logits');
-  if (new Set(Object.values(inputs)).size !== Object.values(inputs).length)
-    fail('manifest-onnx-io', 'two input roles name the same graph input');
+  const inputs = names('inputs');
+  names('outputs');
+  if (a.ep !== undefined && !ONNX_EPS.includes(a.ep as OnnxEp))
+    fail('manifest-architecture', `architecture.ep must be ${ONNX_EPS.map((e) => `"${e}"`).join(', ')}`);
   if ((a.n_classes as number) > 0 && !inputs.class)
     fail('manifest-onnx-io', `a model with ${a.n_classes} classes needs architecture.inputs.class`);
-  const tok = validateCharTokenizer(o, a.vocab_size);
-  if (
-    !Number.isSafeInteger(tok.mask_id) ||
-    (tok.mask_id as number) < 0 ||
-    (tok.mask_id as number) >= (a.vocab_size as number)
-  )
-    fail('manifest-tokenizer', 'a masked-diffusion model needs tokenizer.mask_id in the vocabulary');
-  validateClasses(o, a.n_classes as number, true);
   validateFiles(o, 'onnx');
   if ((o.files as { role: string }[]).filter((f) => f.role === 'onnx').length !== 1)
     fail('manifest-files', 'an ONNX model lists exactly one file of role "onnx"');
+  if (kind === 'denoiser') {
+    for (const k of ['image_size', 'channels']) posInt(a[k], `architecture.${k}`, 4096);
+    if (!ONNX_TIMESTEPS.includes(a.timestep as OnnxTimestep))
+      fail(
+        'manifest-architecture',
+        `architecture.timestep must be "index" (the integer step) or "unit" (t / T in [0, 1))`,
+      );
+    validateDiffusion(o, a.n_classes as number);
+    return o as unknown as OnnxDenoiserManifest;
+  }
+  for (const k of ['vocab_size', 'max_len']) posInt(a[k], `architecture.${k}`);
+  const tok = validateCharTokenizer(o, a.vocab_size);
+  const inVocab = (v: unknown) =>
+    Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) < (a.vocab_size as number);
+  if (kind === 'masked-diffusion' && !inVocab(tok.mask_id))
+    fail('manifest-tokenizer', 'a masked-diffusion model needs tokenizer.mask_id in the vocabulary');
+  if (kind === 'causal' && !inVocab(a.bos_id))
+    fail(
+      'manifest-architecture',
+      'a causal model needs architecture.bos_id in the vocabulary (the token fed before x_0)',
+    );
+  validateClasses(o, a.n_classes as number, true);
   return o as unknown as OnnxManifest;
 }
 

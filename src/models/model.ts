@@ -4,7 +4,7 @@
  */
 import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../backend/tensor.js';
-import type { CnnManifest, DitManifest, TextCnnManifest, TextManifest } from './manifest.js';
+import type { CnnManifest, DitManifest, OnnxDenoiserManifest, TextCnnManifest, TextManifest } from './manifest.js';
 import { OpInputError } from '../errors.js';
 
 /** Rows of token ids (batch, length) and the class they are conditioned on (default: none). */
@@ -85,8 +85,11 @@ export interface Model {
   readonly maskId: number | undefined;
   readonly numClasses: number;
   readonly nullClass: number;
-  /** 'bidirectional' (MDM): logits p(x_i | visible tokens); 'two-stream' (AS-ARM): p(x_σ(i) | x_σ(<i)) */
-  readonly attention: 'bidirectional' | 'two-stream';
+  /**
+   * 'bidirectional' (MDM): logits p(x_i | visible tokens); 'two-stream' (AS-ARM): p(x_σ(i) | x_σ(<i));
+   * 'causal' (a causal LM, e.g. an ONNX graph): p(x_i | x_<i), σ left to right only (no other order, no query prefix)
+   */
+  readonly attention: 'bidirectional' | 'two-stream' | 'causal';
   readonly hasMarginalHead: boolean;
 
   /**
@@ -131,7 +134,7 @@ export interface DenoiserInput {
 export interface DenoiserModel {
   readonly kind: 'denoiser';
   readonly name: string;
-  readonly manifest: DitManifest;
+  readonly manifest: DitManifest | OnnxDenoiserManifest;
   readonly backend: Backend;
   readonly imageSize: number;
   readonly channels: number;
@@ -142,8 +145,8 @@ export interface DenoiserModel {
   readonly alphasCumprod: Float64Array;
   /** As Model.checkFits: LimitExceededError when a forward of `batch` images cannot fit; allocates nothing. */
   checkFits(batch: number): void;
-  /** ε̂(x_t, t, c) (batch, H, W, C) on `backend`. The caller frees it. */
-  forward(input: DenoiserInput): Tensor;
+  /** ε̂(x_t, t, c) (batch, H, W, C) on `backend`. The caller frees it. Another runtime's (ONNX) returns a promise. */
+  forward(input: DenoiserInput): Tensor | Promise<Tensor>;
   dispose(): void;
 }
 

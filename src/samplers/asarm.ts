@@ -81,8 +81,12 @@ function drawFrom(p: Float64Array, u: number): number {
 }
 
 export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmResult> {
-  if (model.attention !== 'two-stream')
-    throw new OpInputError('sampleAsarm', `model ${model.name} is not a two-stream (AS-ARM) model`);
+  if (model.attention !== 'two-stream' && model.attention !== 'causal')
+    throw new OpInputError('sampleAsarm', `model ${model.name} is not a two-stream (AS-ARM) or causal model`);
+  // a causal model gives left-to-right conditionals only: sequential, σ = 0 … L−1, a prompt is a prefix
+  const causal = model.attention === 'causal';
+  if (causal && o.sampler !== 'sequential')
+    throw new SamplerConfigError('sampler', `'sequential' for the causal model ${model.name}`, o.sampler);
   const r = resolveCommon(model, o);
   const { batch: B, length: L } = r;
   const V = model.vocabSize,
@@ -108,6 +112,8 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
       const firstFree = row.findIndex((p) => fixed[p] < 0);
       if (firstFree >= 0 && row.slice(firstFree).some((p) => fixed[p] >= 0))
         throw new SamplerConfigError('order', 'one that puts every prompt position before the free ones', row);
+    } else if (causal) {
+      row = [...Array(L).keys()];
     } else {
       const free = [...Array(L).keys()].filter((p) => fixed[p] < 0);
       for (let i = free.length - 1; i > 0; i--) {
@@ -115,6 +121,13 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
         [free[i], free[j]] = [free[j], free[i]];
       }
       row = [...[...Array(L).keys()].filter((p) => fixed[p] >= 0), ...free];
+    }
+    if (causal) {
+      if (row.some((p, i) => p !== i))
+        throw new SamplerConfigError('order', `left to right for the causal model ${model.name}`, row);
+      const firstFree = row.findIndex((p) => fixed[p] < 0);
+      if (firstFree >= 0 && row.slice(firstFree).some((p) => fixed[p] >= 0))
+        throw new SamplerConfigError('prompt', `a prefix for the causal model ${model.name}`, 'an infill');
     }
     order.set(row, b * L);
     nPrompt[b] = row.filter((p) => fixed[p] >= 0).length;

@@ -343,11 +343,11 @@ export async function sampleDiffusion(model: DenoiserModel, o: DiffusionOptions)
       let eps: Tensor;
       if (guided) {
         pairT.fill(t);
-        eps = net.forward({ x: x2!, t: pairT, classes: both });
+        eps = await net.forward({ x: x2!, t: pairT, classes: both });
         nfe += 2;
       } else {
         sampleT.fill(t);
-        eps = net.forward({ x: cur, t: sampleT, classes: guidedAt(t) ? nulls : classes });
+        eps = await net.forward({ x: cur, t: sampleT, classes: guidedAt(t) ? nulls : classes });
         nfe += 1;
       }
       calls++;

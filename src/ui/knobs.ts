@@ -42,7 +42,7 @@ export interface KnobSpec {
 export function modelKind(info: ModelInfo): ModelKind | null {
   if (info.kind === 'denoiser') return 'image';
   if (info.kind !== 'text') return null;
-  return info.attention === 'two-stream' ? 'asarm' : 'mdm';
+  return info.attention === 'two-stream' || info.attention === 'causal' ? 'asarm' : 'mdm';
 }
 
 /** the classes a request may name (the null class "none" is "unconditional") */

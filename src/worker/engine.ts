@@ -34,7 +34,7 @@ import type { SweepSpec } from '../sweep/spec.js';
 import type { SweepRecord } from '../sweep/records.js';
 import { marginalFormOf, type AnyManifest } from '../models/manifest.js';
 import type { ClassifierModel, DenoiserModel, Model, TextClassifierModel, TokenRows } from '../models/model.js';
-import { loadOnnxModel } from '../models/onnx.js';
+import { loadOnnxDenoiser, loadOnnxModel, type OnnxLoadOptions } from '../models/onnx.js';
 import { sampleSpeculative } from '../samplers/speculative.js';
 import { knobOption } from '../knobs/registry.js';
 import { sampleAsarm } from '../samplers/asarm.js';
@@ -91,6 +91,7 @@ async function readClassified(
 /** The engine's kind of model a manifest describes (its architecture decides). */
 function kindOf(m: AnyManifest): ModelInfo['kind'] {
   const t = m.architecture.type;
+  if (t === 'onnx') return m.architecture.kind === 'denoiser' ? 'denoiser' : 'text';
   return t === 'dit' ? 'denoiser' : t === 'cnn' ? 'classifier' : t === 'textcnn' ? 'text-classifier' : 'text';
 }
 
@@ -127,7 +128,7 @@ export class Engine implements EngineApi {
    * extends the origins a URL may come from (default: the worker's own; OriginNotAllowedError before
    * any fetch otherwise); every file's sha256 is checked before parsing (IntegrityError, nothing loaded).
    */
-  async loadModel(source: string, opts: LoadOptions & { id?: string } = {}): Promise<ModelInfo> {
+  async loadModel(source: string, opts: OnnxLoadOptions & { id?: string } = {}): Promise<ModelInfo> {
     // in a browser worker a relative URL means the page's; in Node it is a file path
     if (typeof location !== 'undefined') source = new URL(source, location.href).href;
     const be = await this.be();
@@ -144,7 +145,10 @@ export class Engine implements EngineApi {
     };
     let entry: Loaded;
     if (kind === 'denoiser') {
-      const m = await loadDenoiser(source, be, opts);
+      const m =
+        manifest.architecture.type === 'onnx'
+          ? await loadOnnxDenoiser(source, be, opts)
+          : await loadDenoiser(source, be, opts);
       const imageShape: [number, number, number] = [m.imageSize, m.imageSize, m.channels];
       entry = { kind, model: m, info: { ...base, imageShape, timesteps: m.timesteps } };
     } else if (kind === 'classifier') {

@@ -67,7 +67,7 @@ export interface ModelInfo {
   vocab?: string[];
   maskId?: number;
   maxLength?: number;
-  attention?: 'bidirectional' | 'two-stream';
+  attention?: 'bidirectional' | 'two-stream' | 'causal';
   hasMarginalHead?: boolean;
   imageShape?: [number, number, number];
   timesteps?: number;
@@ -204,9 +204,13 @@ export interface EngineApi {
   sample(req: SampleRequest): Promise<Uint32Array>;
   /**
    * Load a model folder / manifest URL under a handle. `allowedOrigins`: origins the URL may come
-   * from besides the page's own (OriginNotAllowedError otherwise, before any fetch).
+   * from besides the page's own (OriginNotAllowedError otherwise, before any fetch). `ep`: an ONNX
+   * model's execution provider (over its manifest's; 'auto' by default).
    */
-  loadModel(source: string, opts?: { id?: string; allowedOrigins?: string[] }): Promise<ModelInfo>;
+  loadModel(
+    source: string,
+    opts?: { id?: string; allowedOrigins?: string[]; ep?: 'webgpu' | 'wasm' | 'auto' },
+  ): Promise<ModelInfo>;
   listModels(): ModelInfo[] | Promise<ModelInfo[]>;
   /**
    * Read the manifests of model folders / manifest URLs (no weights, nothing loaded): what each model

@@ -269,7 +269,7 @@ describe('Pareto explorer page (built site)', () => {
           (o) => (o as HTMLOptionElement).value,
         ),
       ),
-    ).toEqual(['digits-diffusion', 'digits-guided', 'text-mdm', 'text-mdm-onnx']);
+    ).toEqual(['digits-diffusion', 'digits-diffusion-onnx', 'digits-guided', 'text-mdm', 'text-mdm-onnx']);
     const type = (id: string, v: string) =>
       page.evaluate(
         (i, t) => {

@@ -18,7 +18,7 @@ async function checkDenoiser(dir: string, be: Backend) {
   const g = await golden(dir);
   const B = g.t.length;
   const x = be.tensor(g.x as Float32Array, [B, m.imageSize, m.imageSize, m.channels]);
-  const eps = await be.read(m.forward({ x, t: Uint32Array.from(g.t), classes: Uint32Array.from(g.cls) }));
+  const eps = await be.read(await m.forward({ x, t: Uint32Array.from(g.t), classes: Uint32Array.from(g.cls) }));
   expectClose(eps, g.eps, 2e-3, 2e-3, `${m.name} ε̂ on ${be.name}`);
   expect(() => m.forward({ x, t: new Uint32Array(B).fill(m.timesteps), classes: Uint32Array.from(g.cls) })).toThrow(
     OpInputError,

@@ -24,7 +24,11 @@ async function eps(m: DenoiserModel): Promise<Float32Array> {
     Float32Array.from({ length: n * S * S }, (_, i) => Math.sin(i * 0.37)),
     [n, S, S, 1],
   );
-  const out = m.forward({ x, t: Uint32Array.from([900, 400, 20]), classes: Uint32Array.from([3, 7, m.nullClass]) });
+  const out = await m.forward({
+    x,
+    t: Uint32Array.from([900, 400, 20]),
+    classes: Uint32Array.from([3, 7, m.nullClass]),
+  });
   const r = (await be.read(out)) as Float32Array;
   be.free(x);
   be.free(out);

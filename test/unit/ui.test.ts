@@ -155,7 +155,13 @@ describe('<pareto-explorer> grid editor (pareto-form.ts) and axes (pareto-plots.
     });
     // generators only (not the few-step student, classifiers, AS-ARM or MaM models), each with its evaluators;
     // the guidance-distilled digits student is a class-conditional diffusion model like its teacher
-    expect(Object.keys(listed).sort()).toEqual(['digits-diffusion', 'digits-guided', 'text-mdm', 'text-mdm-onnx']);
+    expect(Object.keys(listed).sort()).toEqual([
+      'digits-diffusion',
+      'digits-diffusion-onnx',
+      'digits-guided',
+      'text-mdm',
+      'text-mdm-onnx',
+    ]);
     const noClassifier = read.filter((m) => m.kind !== 'classifier').map((m) => ({ ...m, listed: m.name }));
     expect(explorerModels(noClassifier)['digits-diffusion']).toBeUndefined();
     e.dispose();
