@@ -507,6 +507,7 @@ async function prepareScore(
   const L = ctx.maxLength!;
   if (text.length > L) throw new UsageError(`the text has ${text.length} characters, more than the model's ${L}`);
   const m = manifest as Extract<AnyManifest, { tokenizer: unknown }>;
+  if (m.tokenizer.type !== 'char') throw new UsageError(`score needs a character-level model; ${manifest.name} is not`);
   const vocab = m.tokenizer.vocab;
   const maskId = vocab.indexOf('[MASK]');
   const tokens = new Uint32Array(L).fill(maskId);

@@ -48,6 +48,13 @@ export interface LoadOptions {
    * URLs are unrestricted unless this is given; Node file paths are always allowed.
    */
   allowedOrigins?: string[];
+  /**
+   * The model's files as Blobs by path (a folder the user dropped, or picked with
+   * `<input webkitdirectory>`): read from here instead of fetched — never sent anywhere — and checked
+   * exactly as fetched ones (manifest validation, size, sha256). A path the manifest lists that is not
+   * here is a ModelLoadError naming it. `source` then only labels the model.
+   */
+  files?: ReadonlyMap<string, Blob>;
 }
 
 const CACHE_NAME = 'samplescope-models-v1';
@@ -88,6 +95,11 @@ async function readBytes(
   opts: LoadOptions,
 ): Promise<{ bytes: Uint8Array; keep: () => Promise<void> }> {
   const none = async () => {};
+  if (opts.files) {
+    const blob = opts.files.get(name);
+    if (!blob) throw new ModelLoadError(name, 'not among the files given (a dropped folder needs every listed file)');
+    return { bytes: new Uint8Array(await blob.arrayBuffer()), keep: none };
+  }
   if (isNode() && !/^[a-z]+:/i.test(url)) {
     const spec = 'node:fs/promises';
     const fs = (await import(/* @vite-ignore */ spec)) as typeof import('node:fs/promises');

@@ -19,6 +19,7 @@ import type { Tensor } from '../backend/tensor.js';
 import { LimitExceededError, ModelFormatError, OpInputError } from '../errors.js';
 import { loadManifest, loadRawFile, type LoadOptions } from './load.js';
 import { isOnnxManifest, type OnnxManifest, type OnnxTextInput } from './manifest.js';
+import { loadTextTokenizer, type TextTokenizer } from './tokenizer.js';
 import { checkForwardInput, type ForwardInput, type Model } from './model.js';
 
 type Ort = typeof OrtNs;
@@ -146,6 +147,8 @@ export function planOnnx(
 }
 
 export class OnnxTextModel implements Model {
+  /** set by loadOnnxModel */
+  tokenizer?: TextTokenizer;
   readonly name: string;
   readonly vocabSize: number;
   readonly maxLength: number;
@@ -280,6 +283,8 @@ export async function loadOnnxModel(source: string, backend: Backend, opts: Load
     );
   }
   const { path, bytes } = await loadRawFile(source, manifest, 'onnx', opts);
+  // before the model is built: an hf tokenizer fills in the manifest's mask_id
+  const tokenizer = await loadTextTokenizer(source, manifest, opts);
   const ort = await loadOrt();
   let session: OrtNs.InferenceSession;
   try {
@@ -293,7 +298,9 @@ export async function loadOnnxModel(source: string, backend: Backend, opts: Load
     );
   }
   try {
-    return new OnnxTextModel(manifest, ort, session, planOnnx(manifest, session, path), backend);
+    const m = new OnnxTextModel(manifest, ort, session, planOnnx(manifest, session, path), backend);
+    m.tokenizer = tokenizer;
+    return m;
   } catch (e) {
     void session.release();
     throw e;

@@ -35,6 +35,7 @@ import type { SweepRecord } from '../sweep/records.js';
 import { marginalFormOf, type AnyManifest } from '../models/manifest.js';
 import type { ClassifierModel, DenoiserModel, Model, TextClassifierModel, TokenRows } from '../models/model.js';
 import { loadOnnxModel } from '../models/onnx.js';
+import { tokenizerOf } from '../models/tokenizer.js';
 import { sampleSpeculative } from '../samplers/speculative.js';
 import { knobOption } from '../knobs/registry.js';
 import { sampleAsarm } from '../samplers/asarm.js';
@@ -160,12 +161,14 @@ export class Engine implements EngineApi {
         manifest.architecture.type === 'onnx'
           ? await loadOnnxModel(source, be, opts)
           : await loadModel(source, be, opts);
+      const tok = tokenizerOf(m);
       entry = {
         kind,
         model: m,
         info: {
           ...base,
-          vocab: m.manifest.tokenizer.vocab,
+          vocab: tok.tokenStrings(),
+          tokenizer: tok.spec,
           maskId: m.maskId,
           maxLength: m.maxLength,
           attention: m.attention,
@@ -378,11 +381,9 @@ export class Engine implements EngineApi {
         if (e instanceof DeviceLostError) this.onLost(rid, { kind: 'text', req, checkpoint });
         throw e;
       }
-      const vocab = model.manifest.tokenizer.vocab;
+      const tok = tokenizerOf(model);
       const texts = Array.from({ length: res.batch }, (_, b) =>
-        Array.from(res.samples.subarray(b * res.length, (b + 1) * res.length), (t) =>
-          t === model.maskId ? '_' : vocab[t],
-        ).join(''),
+        tok.decode(res.samples.subarray(b * res.length, (b + 1) * res.length), '_'),
       );
       return { ...res, texts };
     });

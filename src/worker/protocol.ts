@@ -10,6 +10,7 @@
  * request id (`request`), failures cross as the same typed Error subclasses (`installErrorTransfer`).
  * This file imports types only (and errors): nothing of the engine, the models or the GPU.
  */
+import type { TokenizerSpec } from '../models/tokenizer.js';
 import * as Comlink from 'comlink';
 import * as errors from '../errors.js';
 import type { BackendInfo } from '../backend/backend.js';
@@ -66,6 +67,8 @@ export interface ModelInfo {
   /** text: vocabulary and [MASK]; images: (H, W, C) */
   vocab?: string[];
   maskId?: number;
+  /** text models: how to turn text into ids and back (src/models/tokenizer.ts tokenizerFromSpec) */
+  tokenizer?: TokenizerSpec;
   maxLength?: number;
   attention?: 'bidirectional' | 'two-stream';
   hasMarginalHead?: boolean;
