@@ -207,9 +207,13 @@ export interface EngineApi {
   sample(req: SampleRequest): Promise<Uint32Array>;
   /**
    * Load a model folder / manifest URL under a handle. `allowedOrigins`: origins the URL may come
-   * from besides the page's own (OriginNotAllowedError otherwise, before any fetch).
+   * from besides the page's own (OriginNotAllowedError otherwise, before any fetch). `files`: the
+   * model's files as Blobs by path (a dropped folder), read instead of fetched, checked the same way.
    */
-  loadModel(source: string, opts?: { id?: string; allowedOrigins?: string[] }): Promise<ModelInfo>;
+  loadModel(
+    source: string,
+    opts?: { id?: string; allowedOrigins?: string[]; files?: ReadonlyMap<string, Blob> },
+  ): Promise<ModelInfo>;
   listModels(): ModelInfo[] | Promise<ModelInfo[]>;
   /**
    * Read the manifests of model folders / manifest URLs (no weights, nothing loaded): what each model
