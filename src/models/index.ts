@@ -3,7 +3,7 @@ import type { Backend } from '../backend/backend.js';
 import { ModelFormatError, SamplerConfigError } from '../errors.js';
 import { CnnClassifier } from './classifier.js';
 import { DitDenoiser } from './denoiser.js';
-import { loadModelFiles, type LoadedTensor, type LoadOptions } from './load.js';
+import { loadModelFiles, loadTextTokenizer, type LoadedTensor, type LoadOptions } from './load.js';
 import {
   isCnnManifest,
   isDitManifest,
@@ -13,7 +13,7 @@ import {
   type DitManifest,
   type ModelManifest,
 } from './manifest.js';
-import { loadTextTokenizer } from './tokenizer.js';
+
 import type { ClassifierModel, DenoiserModel, TextClassifierModel } from './model.js';
 import { TextCnnClassifier } from './text_classifier.js';
 import { TransformerModel } from './transformer.js';

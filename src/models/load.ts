@@ -11,7 +11,8 @@
 import { IntegrityError, ModelFormatError, ModelLoadError } from '../errors.js';
 import { checkOrigin } from './origin.js';
 import { parseStrictJson } from './json.js';
-import { validateManifest, type AnyManifest, type ManifestFile } from './manifest.js';
+import { validateManifest, type AnyManifest, type ManifestFile, type TextManifest } from './manifest.js';
+import { CharTokenizer, parseHfTokenizer, type TextTokenizer } from './tokenizer.js';
 import { parseSafetensors, tensorData, type SafetensorsFile } from './safetensors.js';
 
 export { allowedOriginsFor, checkOrigin } from './origin.js';
@@ -272,4 +273,22 @@ export async function loadModelFiles(source: string, opts: LoadOptions = {}): Pr
     }
   }
   return { manifest, weights, files };
+}
+
+/**
+ * A text model's tokenizer from its manifest: the character vocabulary, or the hf tokenizer file
+ * (verified like every file, then `parseHfTokenizer`). For hf, the manifest's `tokenizer.mask_id` is
+ * filled in from the tokenizer, so the model built from the manifest knows its [MASK] id.
+ */
+export async function loadTextTokenizer(
+  source: string,
+  manifest: TextManifest,
+  opts: LoadOptions = {},
+): Promise<TextTokenizer> {
+  const t = manifest.tokenizer;
+  if (t.type === 'char') return new CharTokenizer(t.vocab, t.mask_id);
+  const { bytes } = await loadRawFile(source, manifest, 'tokenizer', opts);
+  const tok = await parseHfTokenizer(t, bytes, manifest.architecture.vocab_size);
+  t.mask_id = tok.maskId;
+  return tok;
 }

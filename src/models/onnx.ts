@@ -17,9 +17,9 @@ import type * as OrtNs from 'onnxruntime-web';
 import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../backend/tensor.js';
 import { LimitExceededError, ModelFormatError, OpInputError } from '../errors.js';
-import { loadManifest, loadRawFile, type LoadOptions } from './load.js';
+import { loadManifest, loadRawFile, loadTextTokenizer, type LoadOptions } from './load.js';
 import { isOnnxManifest, type OnnxManifest, type OnnxTextInput } from './manifest.js';
-import { loadTextTokenizer, type TextTokenizer } from './tokenizer.js';
+import type { TextTokenizer } from './tokenizer.js';
 import { checkForwardInput, type ForwardInput, type Model } from './model.js';
 
 type Ort = typeof OrtNs;

@@ -13,10 +13,11 @@
  * pieces read as the decoded text.
  *
  * A `TokenizerSpec` is the serialisable form (it crosses the worker boundary in ModelInfo); the page
- * rebuilds the same tokenizer from it with `tokenizerFromSpec`.
+ * rebuilds the same tokenizer from it with `tokenizerFromSpec`. A leaf module (it imports only errors
+ * and types; the protocol re-exports it for the elements); the loader that reads the file is
+ * `loadTextTokenizer` in load.ts.
  */
 import { ModelFormatError, OpInputError } from '../errors.js';
-import { loadRawFile, type LoadOptions } from './load.js';
 import type { HfTokenizerManifest, TextManifest } from './manifest.js';
 
 /** What the UI needs to rebuild a model's tokenizer (ModelInfo.tokenizer). */
@@ -260,24 +261,6 @@ export function encodePrompt(tok: TextTokenizer, text: string, length: number): 
   const out = new Int32Array(length).fill(-1);
   ids.forEach((t, i) => (out[i] = t === tok.maskId ? -1 : t));
   return out;
-}
-
-/**
- * A text model's tokenizer from its manifest: the character vocabulary, or the hf tokenizer file
- * (verified like every file, then `parseHfTokenizer`). For hf, the manifest's `tokenizer.mask_id` is
- * filled in from the tokenizer, so the model built from the manifest knows its [MASK] id.
- */
-export async function loadTextTokenizer(
-  source: string,
-  manifest: TextManifest,
-  opts: LoadOptions = {},
-): Promise<TextTokenizer> {
-  const t = manifest.tokenizer;
-  if (t.type === 'char') return new CharTokenizer(t.vocab, t.mask_id);
-  const { bytes } = await loadRawFile(source, manifest, 'tokenizer', opts);
-  const tok = await parseHfTokenizer(t, bytes, manifest.architecture.vocab_size);
-  t.mask_id = tok.maskId;
-  return tok;
 }
 
 /** A text model's tokenizer: the one its loader set, else its manifest's character vocabulary. */

@@ -20,6 +20,9 @@ import { customElement, property, state } from 'lit/decorators.js';
 import { live } from 'lit/directives/live.js';
 import {
   DRAFT_MARK,
+  encodePrompt,
+  tokenizerFromSpec,
+  type TextTokenizer,
   type BackendInfo,
   type BackendPreference,
   type EngineProgress,
@@ -29,7 +32,6 @@ import {
   type TextSampleRequest,
   type TextSampleResult,
 } from '../worker/protocol.js';
-import { encodePrompt, tokenizerFromSpec, type TextTokenizer } from '../models/tokenizer.js';
 import { allowedOriginsAttribute, engineFor, errorDetail, modelFor, resolveModelUrl, forget } from './engine-host.js';
 import { boxes, panel } from './styles.js';
 import { defaultOf, KNOBS, knobDefault } from '../knobs/registry.js';

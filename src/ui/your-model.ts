@@ -13,9 +13,9 @@
  */
 import { css, html, LitElement, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import { loadManifest } from '../models/load.js';
-import { validateManifest, type AnyManifest } from '../models/manifest.js';
-import type { BackendPreference } from '../worker/protocol.js';
+import type { BackendPreference, ModelInfo } from '../worker/protocol.js';
+
+type AnyManifest = NonNullable<ModelInfo['manifest']>;
 import { allowedOriginsAttribute, errorDetail, modelFor, modelFromFiles, resolveModelUrl } from './engine-host.js';
 import { boxes, panel } from './styles.js';
 import './sample-scope.js';
@@ -102,18 +102,16 @@ export class YourModel extends LitElement {
     if (!from) return;
     await this.guard(`loading ${from}…`, async () => {
       const url = resolveModelUrl(from, document.baseURI);
-      await modelFor(this.backend, url, this.origins());
-      const manifest = await loadManifest(url, { allowedOrigins: this.origins(), cache: false });
-      return { url, manifest, from };
+      const info = await modelFor(this.backend, url, this.origins());
+      return { url, manifest: info.manifest!, from };
     });
   }
 
   /** Load dropped or picked files (Blobs by path; manifest.json at the root). */
   async loadFiles(files: Map<string, Blob>, from: string): Promise<void> {
     await this.guard(`loading ${from}…`, async () => {
-      const { url } = await modelFromFiles(this.backend, files);
-      const m = files.get('manifest.json')!;
-      return { url, manifest: validateManifest(JSON.parse(await m.text())), from };
+      const { url, info } = await modelFromFiles(this.backend, files);
+      return { url, manifest: info.manifest!, from };
     });
   }
 

@@ -142,6 +142,7 @@ export class Engine implements EngineApi {
       kind,
       classes: manifest.classes,
       metrics: manifest.metrics as Record<string, unknown> | undefined,
+      manifest,
     };
     let entry: Loaded;
     if (kind === 'denoiser') {

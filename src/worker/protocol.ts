@@ -11,6 +11,7 @@
  * This file imports types only (and errors): nothing of the engine, the models or the GPU.
  */
 import type { TokenizerSpec } from '../models/tokenizer.js';
+import type { AnyManifest } from '../models/manifest.js';
 import * as Comlink from 'comlink';
 import * as errors from '../errors.js';
 import type { BackendInfo } from '../backend/backend.js';
@@ -28,6 +29,8 @@ export type { BackendInfo } from '../backend/backend.js';
 export { DRAFT_MARK } from '../samplers/draft-marks.js';
 /** the main thread refuses a model URL of a foreign origin before posting it (the worker checks again) */
 export { checkOrigin } from '../models/origin.js';
+// the elements turn prompts into ids and samples into text with the model's tokenizer (a leaf module)
+export { encodePrompt, tokenizerFromSpec, type TextTokenizer } from '../models/tokenizer.js';
 
 export type BackendPreference = 'webgpu' | 'cpu' | 'auto';
 
@@ -69,6 +72,8 @@ export interface ModelInfo {
   maskId?: number;
   /** text models: how to turn text into ids and back (src/models/tokenizer.ts tokenizerFromSpec) */
   tokenizer?: TokenizerSpec;
+  /** the model's manifest as validated (what the "your model" page shows: roles, sizes, files) */
+  manifest?: AnyManifest;
   maxLength?: number;
   attention?: 'bidirectional' | 'two-stream';
   hasMarginalHead?: boolean;
