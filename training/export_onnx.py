@@ -24,7 +24,7 @@ SRC, sha256 of the file.
 
   OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 training/export_onnx.py --folder models/text-mdm models/text-mdm-onnx
 """
-import argparse, json, math, os, sys
+import argparse, json, math, os, shutil, sys
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -155,6 +155,9 @@ def export_folder(src, out):
         'tokenizer': man['tokenizer'], 'classes': man['classes'], 'null_class': man['null_class'],
         'files': [file_entry(out, 'model.onnx', 'onnx')],
     }
+    if man['tokenizer']['type'] == 'hf':  # an HF tokenizer.json travels with the graph
+        shutil.copyfile(os.path.join(src, man['tokenizer']['file']), os.path.join(out, man['tokenizer']['file']))
+        manifest['files'].append(file_entry(out, man['tokenizer']['file'], 'tokenizer'))
     with open(os.path.join(out, 'manifest.json'), 'w') as f:
         json.dump(manifest, f, indent=1)
     print(f'wrote {os.path.relpath(path, ROOT)} ({os.path.getsize(path) / 1e6:.2f} MB) and its manifest')

@@ -11,6 +11,7 @@
  * Exit codes: 0 done; 1 the run failed (model, driver, write, shard, adapter); 2 usage (nothing ran); 130 Ctrl-C;
  * 143 a sweep stopped by SIGTERM.
  */
+import { tokenizerFromSpec, type TextTokenizer } from '../models/tokenizer.js';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
@@ -265,13 +266,9 @@ async function prepareSample(flags: Flags): Promise<SamplePlan> {
   };
 }
 
-function decode(vocab: string[], maskId: number | undefined, tokens: Uint32Array, b: number, L: number): string {
-  let s = '';
-  for (let i = 0; i < L; i++) {
-    const t = tokens[b * L + i];
-    s += t === maskId ? '_' : vocab[t].length === 1 ? vocab[t] : `[${vocab[t]}]`;
-  }
-  return s;
+/** Row b of (batch, L) tokens as text, masked positions as _ (the model's tokenizer). */
+function decode(tok: TextTokenizer, tokens: Uint32Array, b: number, L: number): string {
+  return tok.decode(tokens.subarray(b * L, (b + 1) * L), '_');
 }
 
 async function sampleCommand(flags: Flags, msg: Messages): Promise<number> {
@@ -295,7 +292,7 @@ async function sampleCommand(flags: Flags, msg: Messages): Promise<number> {
     try {
       return plan.kind === 'image'
         ? await sampleImages(engine, plan, msg, mode)
-        : await sampleTexts(engine, plan, info.vocab!, info.maskId, info.maxLength!, msg, mode);
+        : await sampleTexts(engine, plan, await tokenizerFromSpec(info.tokenizer!), info.maxLength!, msg, mode);
     } catch (e) {
       // the samplers check a request against the backend's largest tensor (model.checkFits) before
       // allocating anything for it; the bytes needed grow linearly with the batch, so say what fits
@@ -314,8 +311,7 @@ async function sampleCommand(flags: Flags, msg: Messages): Promise<number> {
 async function sampleTexts(
   engine: Engine,
   plan: SamplePlan,
-  vocab: string[],
-  maskId: number | undefined,
+  tok: TextTokenizer,
   maxLength: number,
   msg: Messages,
   mode: ReturnType<typeof progressMode>,
@@ -338,8 +334,7 @@ async function sampleTexts(
     msg.error(
       `samplescope: cancelled (Ctrl-C) at step ${e.step}${at ? ` with ${at.done} of ${cells} tokens decided (NFE ${at.nfe})` : ''}; nothing was written. The partial samples ("_" = undecided):`,
     );
-    if (partial)
-      for (let b = 0; b < options.batch; b++) msg.error(`#   ${decode(vocab, maskId, partial, b, options.length)}`);
+    if (partial) for (let b = 0; b < options.batch; b++) msg.error(`#   ${decode(tok, partial, b, options.length)}`);
   };
   const t1 = performance.now();
   const res = await cancellable(engine, 'cli-sample', cancelled, (requestId) =>
@@ -349,7 +344,7 @@ async function sampleTexts(
         (p) => {
           partial = p.tokens;
           let decided = 0;
-          if (p.tokens) for (const t of p.tokens) if (t !== maskId) decided++;
+          if (p.tokens) for (const t of p.tokens) if (t !== tok.maskId) decided++;
           progress.update({ step: p.step, nfe: p.nfe, fraction: decided / cells, done: decided });
         },
         { requestId },
@@ -358,7 +353,7 @@ async function sampleTexts(
   );
   if (!res) return 130;
   const ms = performance.now() - t1;
-  const texts = Array.from({ length: res.batch }, (_, b) => decode(vocab, maskId, res.samples, b, res.length));
+  const texts = Array.from({ length: res.batch }, (_, b) => decode(tok, res.samples, b, res.length));
   const body =
     plan.out.format === 'jsonl'
       ? texts

@@ -163,4 +163,23 @@ describe('text-bpe-mdm: byte-level BPE trained by training/bpe.py', () => {
     expect(again.decode(g.text_ids)).toBe(text);
     m.dispose();
   });
+
+  it('its ONNX form (training/export_onnx.py --folder) agrees with the native model and brings its tokenizer', async () => {
+    const cpu = new CpuBackend();
+    const onnx = await loadOnnxModel(BPE.replace(/\/$/, '-onnx/'), cpu);
+    const native = await loadModel(BPE, cpu);
+    expect(onnx.maskId).toBe(native.maskId);
+    expect(tokenizerOf(onnx).tokenStrings()).toEqual(tokenizerOf(native).tokenStrings());
+    const [B, L] = [2, 40];
+    const tokens = Uint32Array.from({ length: B * L }, (_, i) => (i % 3 === 0 ? 2047 : (i * 37) % 2047));
+    const input = { tokens, batch: B, length: L, classes: Uint32Array.of(0, 2) };
+    expectClose(await cpu.read(await onnx.forward(input)), await cpu.read(native.forward(input)), 2e-3, 2e-3, 'logits');
+    const o = { batch: 2, length: 24, seed: 3, sampler: 'fhs' as const, classId: 0 };
+    const [a, b] = [await sampleMdm(onnx, o), await sampleMdm(native, o)];
+    let same = 0;
+    for (let i = 0; i < a.samples.length; i++) if (a.samples[i] === b.samples[i]) same++;
+    expect(same / a.samples.length).toBeGreaterThanOrEqual(0.999);
+    onnx.dispose();
+    native.dispose();
+  });
 });
