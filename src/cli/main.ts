@@ -92,9 +92,9 @@ function describe(manifest: AnyManifest, cmd: string): { kind: ModelKind; ctx: K
     const m = manifest as Extract<AnyManifest, { diffusion: unknown }>;
     return { kind: 'image', ctx: { timesteps: m.diffusion.timesteps }, classes: m.classes.slice(0, a.n_classes) };
   }
-  if (a.type === 'transformer')
+  if (a.type === 'transformer' || a.type === 'onnx')
     return {
-      kind: a.attention === 'two-stream' ? 'asarm' : 'mdm',
+      kind: a.type === 'transformer' && a.attention === 'two-stream' ? 'asarm' : 'mdm',
       ctx: { maxLength: a.max_len, vocab: a.vocab_size },
       classes: manifest.classes.slice(0, a.n_classes),
     };
