@@ -1,6 +1,6 @@
 // Tokenizers (src/models/tokenizer.ts): the character tokenizer and HF tokenizer.json through
 // @huggingface/tokenizers, on the BERT-style toy's WordPiece (test/fixtures/bert-toy, training/make_bert_toy.py)
-// and text-bpe-mdm's byte-level BPE (training/bpe.py):
+// text-bpe-mdm's byte-level BPE (training/bpe.py) and a small Unigram (Metaspace) written in the test:
 // - the JS library encodes the validation passage to exactly the ids training/bpe.py trained on (golden text_ids);
 // - decoding shows masked positions as the glyph, joins partial words (WordPiece ##, BPE word pieces);
 // - prompts: the mask token's text marks free positions, the rest after the text is free, too long is an error;
@@ -101,6 +101,50 @@ describe('HF tokenizer.json (WordPiece, BERT toy)', () => {
       /mask_token/,
     );
     expect(validateManifest(m).name).toBe('bert-toy');
+  });
+});
+
+describe('HF tokenizer.json (Unigram with Metaspace, written here)', () => {
+  it('encodes by the unigram lattice, decodes masked positions and joined pieces', async () => {
+    const vocab = [
+      ['<unk>', 0],
+      ['[MASK]', 0],
+      ['▁', -2],
+      ['▁the', -1],
+      ['▁whale', -1.5],
+      ['▁sail', -2],
+      ['ing', -1.8],
+    ];
+    for (const c of 'aeghilnstw') vocab.push([c, -3]);
+    const meta = { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true };
+    const json = {
+      version: '1.0',
+      added_tokens: [
+        {
+          id: 1,
+          content: '[MASK]',
+          single_word: false,
+          lstrip: false,
+          rstrip: false,
+          normalized: false,
+          special: true,
+        },
+      ],
+      normalizer: null,
+      pre_tokenizer: meta,
+      post_processor: null,
+      decoder: meta,
+      model: { type: 'Unigram', unk_id: 0, vocab, byte_fallback: false },
+    };
+    const tok = await parseHfTokenizer(
+      { type: 'hf', file: 'tokenizer.json', mask_token: '[MASK]' },
+      new TextEncoder().encode(JSON.stringify(json)),
+      vocab.length,
+    );
+    const ids = tok.encode('the whale [MASK] sailing');
+    expect(ids).toEqual([3, 4, 2, 1, 5, 6]); // ▁the ▁whale ▁ [MASK] ▁sail ing
+    expect(tok.pieces(ids)).toEqual(['the', ' whale', ' ', '·', ' sail', 'ing']);
+    expect(tok.decode(ids)).toBe('the whale _ sailing');
   });
 });
 
