@@ -97,6 +97,13 @@ export async function modelFromFiles(
   }
 }
 
+/** Unload a model this host loaded (its handle is its URL); the next modelFor of it loads it again. */
+export async function unloadModel(prefer: BackendPreference, url: string): Promise<void> {
+  const h = host(prefer);
+  if (!h.models.delete(url)) return;
+  await h.engine.unload(url).catch(() => undefined);
+}
+
 /** Call after a request failed (the caller shows the error): drops cached state if the worker crashed. */
 export function forget(prefer: BackendPreference, e: unknown): void {
   forgetCrashed(host(prefer), e);

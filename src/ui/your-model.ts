@@ -16,7 +16,14 @@ import { customElement, property, state } from 'lit/decorators.js';
 import type { BackendPreference, ModelInfo } from '../worker/protocol.js';
 
 type AnyManifest = NonNullable<ModelInfo['manifest']>;
-import { allowedOriginsAttribute, errorDetail, modelFor, modelFromFiles, resolveModelUrl } from './engine-host.js';
+import {
+  allowedOriginsAttribute,
+  errorDetail,
+  modelFor,
+  modelFromFiles,
+  resolveModelUrl,
+  unloadModel,
+} from './engine-host.js';
 import { boxes, panel } from './styles.js';
 import './sample-scope.js';
 
@@ -82,7 +89,7 @@ export class YourModel extends LitElement {
   /** Initial URL of a model folder to load (optional). */
   @property() src = '';
 
-  @state() private current?: { url: string; manifest: AnyManifest; from: string };
+  @state() private current?: { url: string; manifest: AnyManifest; from: string; dropped?: boolean };
   @state() private error?: { name: string; message: string };
   @state() private busy = '';
   @state() private over = false;
@@ -111,7 +118,7 @@ export class YourModel extends LitElement {
   async loadFiles(files: Map<string, Blob>, from: string): Promise<void> {
     await this.guard(`loading ${from}…`, async () => {
       const { url, info } = await modelFromFiles(this.backend, files);
-      return { url, manifest: info.manifest!, from };
+      return { url, manifest: info.manifest!, from, dropped: true };
     });
   }
 
@@ -119,7 +126,13 @@ export class YourModel extends LitElement {
     this.busy = what;
     this.error = undefined;
     try {
+      const prev = this.current;
       this.current = await load();
+      // a dropped model replaced by another is unloaded from the worker (a URL's may be shared with other elements)
+      if (prev?.dropped && prev.url !== this.current!.url) {
+        await this.updateComplete;
+        await unloadModel(this.backend, prev.url);
+      }
       this.dispatchEvent(
         new CustomEvent('model-loaded', {
           detail: { name: this.current!.manifest.name },
