@@ -7,7 +7,7 @@
 // - bad input keeps the loaded model: a tampered tokenizer.json (IntegrityError), a manifest whose mask token the
 //   tokenizer lacks (ModelFormatError [tokenizer-special]), a URL of another origin (OriginNotAllowedError) — after
 //   each, the toy still samples;
-// - a URL of this site (/models/text-mdm-onnx/, char tokenizer) loads and samples;
+// - URLs of this site load and sample: /models/text-mdm-onnx/ (char tokenizer), /models/text-bpe-mdm-onnx/ (BPE);
 // - no console errors, no CSP violations. Screenshot: bench/results/screenshots/demo-your-model.png.
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -168,6 +168,30 @@ describe('your model page (built site)', () => {
     });
     expect(d.nfe).toBe(16);
     expect(d.texts![0]).toHaveLength(16);
+    // the BPE model trained here, as ONNX with its tokenizer.json: byte-level pieces decode to text
+    await url.evaluate((e) => (e.value = ''));
+    await url.type(`${site.url}models/text-bpe-mdm-onnx/`);
+    await url.press('Enter');
+    await page.waitForFunction(
+      () =>
+        document
+          .querySelector('your-model')!
+          .shadowRoot!.querySelector('.card')
+          ?.textContent?.includes('text-bpe-mdm-onnx'),
+      { timeout: 120_000 },
+    );
+    expect((await settled(page)).error).toBe('');
+    const e = await page.evaluate(async () => {
+      const s = document.querySelector('your-model')!.shadowRoot!.querySelector('sample-scope')!;
+      s.length = 16;
+      s.n = 1;
+      s.classLabel = 'moby';
+      const r = await s.start();
+      return { nfe: r?.nfe, texts: r?.texts };
+    });
+    expect(e.nfe).toBe(16);
+    expect(e.texts![0].length).toBeGreaterThan(16); // 16 BPE tokens, ≈ 3 characters each
+    expect(e.texts![0]).not.toMatch(/[_Ġ]/);
     expect(errors).toEqual([]);
     expect(await csp()).toEqual([]);
     await page.close();
