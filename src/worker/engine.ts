@@ -95,6 +95,13 @@ function kindOf(m: AnyManifest): ModelInfo['kind'] {
   return t === 'dit' ? 'denoiser' : t === 'cnn' ? 'classifier' : t === 'textcnn' ? 'text-classifier' : 'text';
 }
 
+/** A text model's vocabulary as one string: models agree on what ids mean exactly when these are equal. */
+function vocabularyOf(m: Extract<AnyManifest, { tokenizer: unknown }>): string {
+  const t = m.tokenizer;
+  if (t.type === 'char') return JSON.stringify(t.vocab);
+  return `hf:${m.files.find((f) => f.path === t.file)?.sha256}`;
+}
+
 export class Engine implements EngineApi {
   private backend: Promise<Backend> | null = null;
   private readonly models = new Map<string, Loaded>();
@@ -234,7 +241,14 @@ export class Engine implements EngineApi {
     const read = await Promise.all(
       sources.map((source) =>
         loadManifest(typeof location !== 'undefined' ? new URL(source, location.href).href : source, opts).then(
-          (m): ModelSummary => ({ source, name: m.name, kind: kindOf(m), family: m.family, classes: m.classes }),
+          (m): ModelSummary => ({
+            source,
+            name: m.name,
+            kind: kindOf(m),
+            family: m.family,
+            classes: m.classes,
+            ...('tokenizer' in m ? { vocabulary: vocabularyOf(m) } : {}),
+          }),
           () => undefined,
         ),
       ),

@@ -99,6 +99,8 @@ export interface ModelSummary {
   kind: ModelInfo['kind'];
   family: string;
   classes: string[];
+  /** text models: which token ids mean what — the char vocabulary, or "hf:" + the tokenizer file's sha256 */
+  vocabulary?: string;
 }
 
 /** A classifier's outputs: features (n, featureDim) and logits (n, classes). */
