@@ -146,52 +146,33 @@ describe('your model page (built site)', () => {
     await url.type('https://models.example.org/m/');
     await url.press('Enter');
     expect((await settled(page)).error).toMatch(/OriginNotAllowedError/);
-    await url.evaluate((e) => (e.value = ''));
-    await url.type(`${site.url}models/text-mdm-onnx/`);
-    await url.press('Enter');
-    await page.waitForFunction(
-      () =>
-        document
-          .querySelector('your-model')!
-          .shadowRoot!.querySelector('.card')
-          ?.textContent?.includes('text-mdm-onnx'),
-      { timeout: 120_000 },
-    );
-    const u = await settled(page);
-    expect(u.error).toBe('');
-    const d = await page.evaluate(async () => {
-      const s = document.querySelector('your-model')!.shadowRoot!.querySelector('sample-scope')!;
-      s.length = 16;
-      s.n = 1;
-      const r = await s.start();
-      return { nfe: r?.nfe, texts: r?.texts };
-    });
+    /** load a model folder of this site by URL and draw one sample of 16 tokens */
+    const fromUrl = async (name: string, classLabel = '') => {
+      await url.evaluate((e) => (e.value = ''));
+      await url.type(`${site.url}models/${name}/`);
+      await url.press('Enter');
+      await page.waitForFunction(
+        (n) =>
+          document.querySelector('your-model')!.shadowRoot!.querySelector('.card h3')?.textContent?.startsWith(`${n} `),
+        { timeout: 120_000 },
+        name,
+      );
+      expect((await settled(page)).error).toBe('');
+      return page.evaluate(async (c) => {
+        const s = document.querySelector('your-model')!.shadowRoot!.querySelector('sample-scope')!;
+        Object.assign(s, { length: 16, n: 1, classLabel: c });
+        const r = await s.start();
+        return { nfe: r?.nfe, text: r?.texts?.[0] ?? '' };
+      }, classLabel);
+    };
+    const d = await fromUrl('text-mdm-onnx');
     expect(d.nfe).toBe(16);
-    expect(d.texts![0]).toHaveLength(16);
+    expect(d.text).toHaveLength(16);
     // the BPE model trained here, as ONNX with its tokenizer.json: byte-level pieces decode to text
-    await url.evaluate((e) => (e.value = ''));
-    await url.type(`${site.url}models/text-bpe-mdm-onnx/`);
-    await url.press('Enter');
-    await page.waitForFunction(
-      () =>
-        document
-          .querySelector('your-model')!
-          .shadowRoot!.querySelector('.card')
-          ?.textContent?.includes('text-bpe-mdm-onnx'),
-      { timeout: 120_000 },
-    );
-    expect((await settled(page)).error).toBe('');
-    const e = await page.evaluate(async () => {
-      const s = document.querySelector('your-model')!.shadowRoot!.querySelector('sample-scope')!;
-      s.length = 16;
-      s.n = 1;
-      s.classLabel = 'moby';
-      const r = await s.start();
-      return { nfe: r?.nfe, texts: r?.texts };
-    });
+    const e = await fromUrl('text-bpe-mdm-onnx', 'moby');
     expect(e.nfe).toBe(16);
-    expect(e.texts![0].length).toBeGreaterThan(16); // 16 BPE tokens, ≈ 3 characters each
-    expect(e.texts![0]).not.toMatch(/[_Ġ]/);
+    expect(e.text.length).toBeGreaterThan(16); // 16 BPE tokens, ≈ 3 characters each
+    expect(e.text).not.toMatch(/[_Ġ]/);
     expect(errors).toEqual([]);
     expect(await csp()).toEqual([]);
     await page.close();
