@@ -8,6 +8,7 @@
 //   tokenizer lacks (ModelFormatError [tokenizer-special]), a URL of another origin (OriginNotAllowedError) — after
 //   each, the toy still samples;
 // - URLs of this site load and sample: /models/text-mdm-onnx/ (char tokenizer), /models/text-bpe-mdm-onnx/ (BPE);
+// - drag and drop of the toy's files loads it again;
 // - no console errors, no CSP violations. Screenshot: bench/results/screenshots/demo-your-model.png.
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -173,6 +174,24 @@ describe('your model page (built site)', () => {
     expect(e.nfe).toBe(16);
     expect(e.text.length).toBeGreaterThan(16); // 16 BPE tokens, ≈ 3 characters each
     expect(e.text).not.toMatch(/[_Ġ]/);
+    // drag and drop: the toy's files dropped on the element (a DataTransfer of Files, as a drop of loose files)
+    const files = NAMES.map((n) => [n, readFileSync(join(TOY, n)).toString('base64')]);
+    await page.evaluate((fs) => {
+      const dt = new DataTransfer();
+      for (const [n, b64] of fs) dt.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], n));
+      const drop = document.querySelector('your-model')!.shadowRoot!.querySelector('.drop')!;
+      drop.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, files);
+    await page.waitForFunction(
+      () =>
+        document
+          .querySelector('your-model')!
+          .shadowRoot!.querySelector('.card h3')
+          ?.textContent?.startsWith('bert-toy '),
+      { timeout: 120_000 },
+    );
+    expect((await settled(page)).error).toBe('');
+    expect((await sample(page)).nfe).toBe(32);
     expect(errors).toEqual([]);
     expect(await csp()).toEqual([]);
     await page.close();
