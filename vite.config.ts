@@ -63,15 +63,16 @@ const NAV: [string, string][] = [
   ['/demos/digits/', 'digits diffusion'],
   ['/demos/pareto/', 'Pareto explorer'],
   ['/demos/replication/', 'replication report'],
+  ['/demos/your-model/', 'your model'],
   ['/demos/kernel/', 'kernels'],
 ];
 
 /**
  * What every demo page shares, written once here: `<!-- page-head -->` becomes the CSP, viewport and icon
- * (`<!-- page-head wasm -->`: the CSP also allows compiling WebAssembly, 'wasm-unsafe-eval', which onnxruntime-web
- * needs — only pages that load ONNX models say so), and an empty `<nav class="demos" aria-label="demos"></nav>`
- * the navigation with the page itself marked. A demo page without the placeholder is refused (it would have no
- * CSP); other pages (the bench page) pass through.
+ * (`<!-- page-head wasm -->`: the CSP also allows compiling WebAssembly, 'wasm-unsafe-eval', and blob:
+ * workers, which onnxruntime-web needs — only pages that load ONNX models say so), and an empty
+ * `<nav class="demos" aria-label="demos"></nav>` the navigation with the page itself marked. A demo page
+ * without the placeholder is refused (it would have no CSP); other pages (the bench page) pass through.
  */
 function pageChrome(): Plugin {
   return {
@@ -80,7 +81,12 @@ function pageChrome(): Plugin {
       if (!/^\/(index\.html|demos\/[^/]+\/index\.html)$/.test(ctx.path)) return html;
       const head = /<!-- page-head( wasm)? -->/.exec(html);
       if (!head) throw new Error(`${ctx.path}: no <!-- page-head --> (the CSP goes there)`);
-      const csp = head[1] ? CSP.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'") : CSP;
+      // onnxruntime-web compiles wasm and may fetch/run its worker from a blob: URL
+      const csp = head[1]
+        ? CSP.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'")
+            .replace("connect-src 'self'", "connect-src 'self' blob:")
+            .replace("worker-src 'self'", "worker-src 'self' blob:")
+        : CSP;
       const here = ctx.path.replace(/index\.html$/, '');
       const links = NAV.map(
         ([href, label]) => `<a href="${href}"${href === here ? ' aria-current="page"' : ''}>${label}</a>`,

@@ -8,6 +8,7 @@
  *   npm run calibrate:mam -- --write            # and record it in models/text-mam/manifest.json
  *   npm run calibrate:mam -- --model models/x --evaluator models/y --classifier models/z --seed 2
  */
+import { tokenizerOf } from '../src/models/tokenizer.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { arg } from '../bench/util.js';
 import { createBackend } from '../src/backend/create.js';
@@ -32,8 +33,8 @@ const file = ref.files.get('reference.safetensors')!;
 const tokens = Uint32Array.from(tensorData(file, 'tokens'));
 const same = (a: string[], b: string[]) => a.length === b.length && a.every((c, i) => c === b[i]);
 if (
-  !same(mam.manifest.tokenizer.vocab, exact.manifest.tokenizer.vocab) ||
-  !same(mam.manifest.tokenizer.vocab, (ref.manifest as { tokenizer: { vocab: string[] } }).tokenizer.vocab)
+  !same(tokenizerOf(mam).tokenStrings(), tokenizerOf(exact).tokenStrings()) ||
+  !same(tokenizerOf(mam).tokenStrings(), (ref.manifest as { tokenizer: { vocab: string[] } }).tokenizer.vocab)
 ) {
   console.error('the MaM model, the evaluator and the reference set must share one vocabulary');
   process.exit(2);

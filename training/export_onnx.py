@@ -33,7 +33,7 @@ graph the causal adapter's χ² test samples (test/samplers/onnx-causal.test.ts)
   OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 training/export_onnx.py --folder models/digits-diffusion models/digits-diffusion-onnx
   OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 training/export_onnx.py --causal-toy test/fixtures/tiny-causal-onnx
 """
-import argparse, json, math, os, sys
+import argparse, json, math, os, shutil, sys
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -165,9 +165,14 @@ class CausalToy(nn.Module):
         return self.head(self.ln_f(x))
 
 
-def write_manifest(out, man):
+def write_manifest(out, man, extra_files=(), src=None):
+    """Write OUT/manifest.json listing model.onnx; `extra_files` (e.g. an HF tokenizer.json) are copied from SRC
+    beside the graph and listed with role "tokenizer"."""
     from export import file_entry
     man['files'] = [file_entry(out, 'model.onnx', 'onnx')]
+    for name in extra_files:
+        shutil.copyfile(os.path.join(src, name), os.path.join(out, name))
+        man['files'].append(file_entry(out, name, 'tokenizer'))
     with open(os.path.join(out, 'manifest.json'), 'w') as f:
         json.dump(man, f, indent=1)
     print(f'wrote {os.path.relpath(os.path.join(out, "model.onnx"), ROOT)} '
@@ -270,7 +275,7 @@ def export_folder(src, out):
         'architecture': {'type': 'onnx', 'kind': 'masked-diffusion', 'vocab_size': a['vocab_size'], 'max_len': a['max_len'],
                          'n_classes': a['n_classes'], 'inputs': {'tokens': 'tokens', 'class': 'cls'}, 'outputs': {'logits': 'logits'}},
         'tokenizer': man['tokenizer'], 'classes': man['classes'], 'null_class': man['null_class'],
-    })
+    }, extra_files=[man['tokenizer']['file']] if man['tokenizer']['type'] == 'hf' else [], src=src)
 
 
 def main():

@@ -48,16 +48,16 @@ def batch(data, split, B, gen, drop=0.0):
     return x, cls
 
 
-def mdm_loss(model, x, cls, gen, t=None):
-    B = x.shape[0]
+def mdm_loss(model, x, cls, gen, t=None, mask_id=MASK_ID):
+    B, T = x.shape
     if t is None:  # stratified t in (0, 1)
         u = torch.rand(1, generator=gen)
         t = ((u + torch.arange(B) / B) % 1.0) * (1 - 1e-3) + 1e-3
     masked = torch.rand(x.shape, generator=gen) < t[:, None]
-    xt = torch.where(masked, torch.full_like(x, MASK_ID), x)
+    xt = torch.where(masked, torch.full_like(x, mask_id), x)
     logits, _ = model(xt, cls)
     ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), x.reshape(-1), reduction='none').view(B, T)
-    return ((ce * masked).sum(1) / t).sum() / (B * T)  # NELBO, nats per char
+    return ((ce * masked).sum(1) / t).sum() / (B * T)  # NELBO, nats per token (per char for the char models)
 
 
 def random_orders(B, gen, p_l2r=0.5):

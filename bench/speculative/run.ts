@@ -14,6 +14,7 @@
  *
  *   npm run bench:speculative [-- --backend webgpu|cpu --length 128 --batches 1,8 --runs 1 --quick]
  */
+import { tokenizerOf } from '../../src/models/tokenizer.js';
 import { writeResults } from '../results-file.js';
 import { createBackend } from '../../src/backend/create.js';
 import { CpuBackend } from '../../src/backend/cpu.js';
@@ -44,7 +45,7 @@ const draft = await loadModel('models/text-asarm-draft', be);
 async function validate(m: Model): Promise<void> {
   const n = Math.min(32, L);
   const text = 'Call me Ishmael. Some years ago--never mind how long';
-  const vocab = m.manifest.tokenizer.vocab;
+  const vocab = tokenizerOf(m).tokenStrings();
   const tokens = Uint32Array.from({ length: n }, (_, i) => Math.max(0, vocab.indexOf(text[i % text.length])));
   const input = { tokens, batch: 1, length: n, classes: new Uint32Array([classId]) };
   const read = async (b: typeof be, t: Awaited<ReturnType<Model['forward']>>) => (await b.read(t)) as Float32Array;

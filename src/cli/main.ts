@@ -11,6 +11,7 @@
  * Exit codes: 0 done; 1 the run failed (model, driver, write, shard, adapter); 2 usage (nothing ran); 130 Ctrl-C;
  * 143 a sweep stopped by SIGTERM.
  */
+import { tokenizerFromSpec, type TextTokenizer } from '../models/tokenizer.js';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
@@ -87,13 +88,17 @@ function requireModel(flags: Flags, cmd: string): string {
 /** What a model is, from its manifest alone (nothing loaded): its knob kind and the bounds its knobs take. */
 function describe(manifest: AnyManifest, cmd: string): { kind: ModelKind; ctx: KnobContext; classes: string[] } {
   const a = manifest.architecture;
-  if (a.type === 'dit') {
+  if (a.type === 'dit' || (a.type === 'onnx' && a.kind === 'denoiser')) {
     const m = manifest as Extract<AnyManifest, { diffusion: unknown }>;
     return { kind: 'image', ctx: { timesteps: m.diffusion.timesteps }, classes: m.classes.slice(0, a.n_classes) };
   }
-  if (a.type === 'transformer')
+  if (a.type === 'transformer' || a.type === 'onnx')
     return {
-      kind: a.attention === 'two-stream' ? 'asarm' : 'mdm',
+      // AS-ARM knobs for two-stream and causal models (sequential sampling), MDM knobs for masked diffusion
+      kind:
+        (a.type === 'transformer' && a.attention === 'two-stream') || (a.type === 'onnx' && a.kind === 'causal')
+          ? 'asarm'
+          : 'mdm',
       ctx: { maxLength: a.max_len, vocab: a.vocab_size },
       classes: manifest.classes.slice(0, a.n_classes),
     };
@@ -217,7 +222,12 @@ async function prepareSample(flags: Flags): Promise<SamplePlan> {
   const dir = requireModel(flags, 'sample');
   const manifest = await loadManifest(dir);
   const { kind, ctx, classes } = describe(manifest, 'sample');
-  const samplers = [...SAMPLERS[kind].map(([s]) => s), ...(kind === 'image' ? ['consistency'] : [])];
+  const a = manifest.architecture;
+  // a causal graph has left-to-right conditionals only: sequential sampling is all it supports
+  const causal = a.type === 'onnx' && a.kind === 'causal';
+  const samplers = causal
+    ? ['sequential']
+    : [...SAMPLERS[kind].map(([s]) => s), ...(kind === 'image' ? ['consistency'] : [])];
   const sampler = flags.get('sampler') ?? samplers[0];
   if (!samplers.includes(sampler)) {
     const near = closest(sampler, samplers);
@@ -265,13 +275,9 @@ async function prepareSample(flags: Flags): Promise<SamplePlan> {
   };
 }
 
-function decode(vocab: string[], maskId: number | undefined, tokens: Uint32Array, b: number, L: number): string {
-  let s = '';
-  for (let i = 0; i < L; i++) {
-    const t = tokens[b * L + i];
-    s += t === maskId ? '_' : vocab[t].length === 1 ? vocab[t] : `[${vocab[t]}]`;
-  }
-  return s;
+/** Row b of (batch, L) tokens as text, masked positions as _ (the model's tokenizer). */
+function decode(tok: TextTokenizer, tokens: Uint32Array, b: number, L: number): string {
+  return tok.decode(tokens.subarray(b * L, (b + 1) * L), '_');
 }
 
 async function sampleCommand(flags: Flags, msg: Messages): Promise<number> {
@@ -295,7 +301,7 @@ async function sampleCommand(flags: Flags, msg: Messages): Promise<number> {
     try {
       return plan.kind === 'image'
         ? await sampleImages(engine, plan, msg, mode)
-        : await sampleTexts(engine, plan, info.vocab!, info.maskId, info.maxLength!, msg, mode);
+        : await sampleTexts(engine, plan, await tokenizerFromSpec(info.tokenizer!), info.maxLength!, msg, mode);
     } catch (e) {
       // the samplers check a request against the backend's largest tensor (model.checkFits) before
       // allocating anything for it; the bytes needed grow linearly with the batch, so say what fits
@@ -314,8 +320,7 @@ async function sampleCommand(flags: Flags, msg: Messages): Promise<number> {
 async function sampleTexts(
   engine: Engine,
   plan: SamplePlan,
-  vocab: string[],
-  maskId: number | undefined,
+  tok: TextTokenizer,
   maxLength: number,
   msg: Messages,
   mode: ReturnType<typeof progressMode>,
@@ -338,8 +343,7 @@ async function sampleTexts(
     msg.error(
       `samplescope: cancelled (Ctrl-C) at step ${e.step}${at ? ` with ${at.done} of ${cells} tokens decided (NFE ${at.nfe})` : ''}; nothing was written. The partial samples ("_" = undecided):`,
     );
-    if (partial)
-      for (let b = 0; b < options.batch; b++) msg.error(`#   ${decode(vocab, maskId, partial, b, options.length)}`);
+    if (partial) for (let b = 0; b < options.batch; b++) msg.error(`#   ${decode(tok, partial, b, options.length)}`);
   };
   const t1 = performance.now();
   const res = await cancellable(engine, 'cli-sample', cancelled, (requestId) =>
@@ -349,7 +353,7 @@ async function sampleTexts(
         (p) => {
           partial = p.tokens;
           let decided = 0;
-          if (p.tokens) for (const t of p.tokens) if (t !== maskId) decided++;
+          if (p.tokens) for (const t of p.tokens) if (t !== tok.maskId) decided++;
           progress.update({ step: p.step, nfe: p.nfe, fraction: decided / cells, done: decided });
         },
         { requestId },
@@ -358,7 +362,7 @@ async function sampleTexts(
   );
   if (!res) return 130;
   const ms = performance.now() - t1;
-  const texts = Array.from({ length: res.batch }, (_, b) => decode(vocab, maskId, res.samples, b, res.length));
+  const texts = Array.from({ length: res.batch }, (_, b) => decode(tok, res.samples, b, res.length));
   const body =
     plan.out.format === 'jsonl'
       ? texts
@@ -507,6 +511,7 @@ async function prepareScore(
   const L = ctx.maxLength!;
   if (text.length > L) throw new UsageError(`the text has ${text.length} characters, more than the model's ${L}`);
   const m = manifest as Extract<AnyManifest, { tokenizer: unknown }>;
+  if (m.tokenizer.type !== 'char') throw new UsageError(`score needs a character-level model; ${manifest.name} is not`);
   const vocab = m.tokenizer.vocab;
   const maskId = vocab.indexOf('[MASK]');
   const tokens = new Uint32Array(L).fill(maskId);

@@ -3,7 +3,7 @@ import type { Backend } from '../backend/backend.js';
 import { ModelFormatError, SamplerConfigError } from '../errors.js';
 import { CnnClassifier } from './classifier.js';
 import { DitDenoiser } from './denoiser.js';
-import { loadModelFiles, type LoadedTensor, type LoadOptions } from './load.js';
+import { loadModelFiles, loadTextTokenizer, type LoadedTensor, type LoadOptions } from './load.js';
 import {
   isCnnManifest,
   isDitManifest,
@@ -11,7 +11,9 @@ import {
   isTextManifest,
   type AnyManifest,
   type DitManifest,
+  type ModelManifest,
 } from './manifest.js';
+
 import type { ClassifierModel, DenoiserModel, TextClassifierModel } from './model.js';
 import { TextCnnClassifier } from './text_classifier.js';
 import { TransformerModel } from './transformer.js';
@@ -48,8 +50,14 @@ async function loadAs<M extends AnyManifest, T>(
 }
 
 /** A text model (transformer: MDM, AS-ARM, MaM). */
-export function loadModel(source: string, backend: Backend, opts: LoadOptions = {}): Promise<TransformerModel> {
-  return loadAs(source, opts, isTextManifest, 'a text transformer', (m, w) => new TransformerModel(m, w, backend));
+export async function loadModel(source: string, backend: Backend, opts: LoadOptions = {}): Promise<TransformerModel> {
+  const { manifest, weights } = await loadModelFiles(source, opts);
+  if (!isTextManifest(manifest)) wrongKind(manifest, 'a text transformer', loaderFor(manifest));
+  // before the model is built: an hf tokenizer fills in the manifest's mask_id
+  const tokenizer = await loadTextTokenizer(source, manifest, opts);
+  const m = new TransformerModel(manifest as ModelManifest, weights, backend);
+  m.tokenizer = tokenizer;
+  return m;
 }
 
 /** An image denoiser (DiT). */

@@ -11,7 +11,8 @@
 import { IntegrityError, ModelFormatError, ModelLoadError } from '../errors.js';
 import { checkOrigin } from './origin.js';
 import { parseStrictJson } from './json.js';
-import { validateManifest, type AnyManifest, type ManifestFile } from './manifest.js';
+import { validateManifest, type AnyManifest, type ManifestFile, type TextManifest } from './manifest.js';
+import { CharTokenizer, parseHfTokenizer, type TextTokenizer } from './tokenizer.js';
 import { parseSafetensors, tensorData, type SafetensorsFile } from './safetensors.js';
 
 export { allowedOriginsFor, checkOrigin } from './origin.js';
@@ -48,6 +49,13 @@ export interface LoadOptions {
    * URLs are unrestricted unless this is given; Node file paths are always allowed.
    */
   allowedOrigins?: string[];
+  /**
+   * The model's files as Blobs by path (a folder the user dropped, or picked with
+   * `<input webkitdirectory>`): read from here instead of fetched — never sent anywhere — and checked
+   * exactly as fetched ones (manifest validation, size, sha256). A path the manifest lists that is not
+   * here is a ModelLoadError naming it. `source` then only labels the model.
+   */
+  files?: ReadonlyMap<string, Blob>;
 }
 
 const CACHE_NAME = 'samplescope-models-v1';
@@ -88,6 +96,11 @@ async function readBytes(
   opts: LoadOptions,
 ): Promise<{ bytes: Uint8Array; keep: () => Promise<void> }> {
   const none = async () => {};
+  if (opts.files) {
+    const blob = opts.files.get(name);
+    if (!blob) throw new ModelLoadError(name, 'not among the files given (a dropped folder needs every listed file)');
+    return { bytes: new Uint8Array(await blob.arrayBuffer()), keep: none };
+  }
   if (isNode() && !/^[a-z]+:/i.test(url)) {
     const spec = 'node:fs/promises';
     const fs = (await import(/* @vite-ignore */ spec)) as typeof import('node:fs/promises');
@@ -260,4 +273,22 @@ export async function loadModelFiles(source: string, opts: LoadOptions = {}): Pr
     }
   }
   return { manifest, weights, files };
+}
+
+/**
+ * A text model's tokenizer from its manifest: the character vocabulary, or the hf tokenizer file
+ * (verified like every file, then `parseHfTokenizer`). For hf, the manifest's `tokenizer.mask_id` is
+ * filled in from the tokenizer, so the model built from the manifest knows its [MASK] id.
+ */
+export async function loadTextTokenizer(
+  source: string,
+  manifest: TextManifest,
+  opts: LoadOptions = {},
+): Promise<TextTokenizer> {
+  const t = manifest.tokenizer;
+  if (t.type === 'char') return new CharTokenizer(t.vocab, t.mask_id);
+  const { bytes } = await loadRawFile(source, manifest, 'tokenizer', opts);
+  const tok = await parseHfTokenizer(t, bytes, manifest.architecture.vocab_size);
+  t.mask_id = tok.maskId;
+  return tok;
 }

@@ -188,6 +188,30 @@ export function marginalFormOf(m: TextManifest): MarginalForm | undefined {
   return a.type === 'transformer' && a.marginal_head ? (a.marginal_form ?? 'mean-linear') : undefined;
 }
 
+export interface CharTokenizerManifest {
+  type: 'char';
+  vocab: string[];
+  mask_id?: number;
+  normalisation?: string;
+}
+
+/**
+ * A Hugging Face tokenizer.json (BPE, WordPiece, Unigram; src/models/tokenizer.ts): `file` is listed in
+ * `files` with role "tokenizer". The named special tokens must be tokens of it (checked on load);
+ * `mask_id`, if given, must be the mask token's id (the loader fills it in otherwise).
+ */
+export interface HfTokenizerManifest {
+  type: 'hf';
+  file: string;
+  mask_token?: string;
+  pad_token?: string;
+  /** more special tokens the model relies on (each must exist) */
+  special_tokens?: string[];
+  mask_id?: number;
+  /** decode with HF's clean-up of spaces before punctuation (tokenizer_config's field; default false) */
+  clean_up_tokenization_spaces?: boolean;
+}
+
 /** A text transformer's manifest. */
 export interface ModelManifest {
   format: 'samplescope-model/1';
@@ -195,7 +219,7 @@ export interface ModelManifest {
   family: string;
   description?: string;
   architecture: TransformerArchitecture;
-  tokenizer: { type: 'char'; vocab: string[]; mask_id?: number; normalisation?: string };
+  tokenizer: CharTokenizerManifest | HfTokenizerManifest;
   classes: string[];
   null_class: number;
   files: ManifestFile[];
@@ -379,7 +403,7 @@ export function validateManifest(m: unknown): AnyManifest {
         `marginal_form must be one of ${MARGINAL_FORMS.join(', ')}, got ${JSON.stringify(a.marginal_form)}`,
       );
   }
-  const tok = validateCharTokenizer(o, a.vocab_size);
+  const tok = validateTextTokenizer(o, a.vocab_size);
   if (
     tok.mask_id !== undefined &&
     (!Number.isSafeInteger(tok.mask_id) ||
@@ -387,7 +411,7 @@ export function validateManifest(m: unknown): AnyManifest {
       (tok.mask_id as number) >= (a.vocab_size as number))
   )
     fail('manifest-tokenizer', 'mask_id out of range');
-  if (a.marginal_form === 'observed-softplus' && tok.mask_id === undefined)
+  if (a.marginal_form === 'observed-softplus' && tok.mask_id === undefined && tok.mask_token === undefined)
     fail(
       'manifest-tokenizer',
       'an observed-softplus marginal head needs tokenizer.mask_id (it sums over the observed positions)',
@@ -491,10 +515,12 @@ function validateOnnx(o: Record<string, unknown>, a: Record<string, unknown>): O
     return o as unknown as OnnxDenoiserManifest;
   }
   for (const k of ['vocab_size', 'max_len']) posInt(a[k], `architecture.${k}`);
-  const tok = validateCharTokenizer(o, a.vocab_size);
+  const tok = validateTextTokenizer(o, a.vocab_size);
   const inVocab = (v: unknown) =>
     Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) < (a.vocab_size as number);
-  if (kind === 'masked-diffusion' && !inVocab(tok.mask_id))
+  if (kind === 'masked-diffusion' && tok.type === 'hf' && typeof tok.mask_token !== 'string')
+    fail('manifest-tokenizer', 'a masked-diffusion model needs tokenizer.mask_token (a token of its tokenizer.json)');
+  else if (kind === 'masked-diffusion' && tok.type === 'char' && !inVocab(tok.mask_id))
     fail('manifest-tokenizer', 'a masked-diffusion model needs tokenizer.mask_id in the vocabulary');
   if (kind === 'causal' && !inVocab(a.bos_id))
     fail(
@@ -505,11 +531,36 @@ function validateOnnx(o: Record<string, unknown>, a: Record<string, unknown>): O
   return o as unknown as OnnxManifest;
 }
 
+/** A text model's tokenizer: a character vocabulary or a Hugging Face tokenizer.json listed in files. */
+function validateTextTokenizer(o: Record<string, unknown>, vocabSize: unknown): Record<string, unknown> {
+  const tok = o.tokenizer as Record<string, unknown> | undefined;
+  if (!tok || tok.type !== 'hf') return validateCharTokenizer(o, vocabSize);
+  const files = Array.isArray(o.files) ? (o.files as Record<string, unknown>[]) : [];
+  if (typeof tok.file !== 'string' || !files.some((f) => f?.path === tok.file && f?.role === 'tokenizer'))
+    fail('manifest-tokenizer', 'tokenizer.file must name a file listed in files with role "tokenizer"');
+  for (const k of ['mask_token', 'pad_token'])
+    if (tok[k] !== undefined && (typeof tok[k] !== 'string' || !tok[k]))
+      fail('manifest-tokenizer', `tokenizer.${k} must be a token's text`);
+  if (
+    tok.special_tokens !== undefined &&
+    (!Array.isArray(tok.special_tokens) || tok.special_tokens.some((t) => typeof t !== 'string' || !t))
+  )
+    fail('manifest-tokenizer', "tokenizer.special_tokens must be a list of tokens' texts");
+  if (tok.mask_id !== undefined && tok.mask_token === undefined)
+    fail('manifest-tokenizer', 'tokenizer.mask_id needs tokenizer.mask_token (it is checked against it)');
+  if (tok.clean_up_tokenization_spaces !== undefined && typeof tok.clean_up_tokenization_spaces !== 'boolean')
+    fail('manifest-tokenizer', 'tokenizer.clean_up_tokenization_spaces must be true or false');
+  return tok;
+}
+
 /** A character tokenizer whose vocabulary has the architecture's vocab_size entries. */
 function validateCharTokenizer(o: Record<string, unknown>, vocabSize: unknown): Record<string, unknown> {
   const tok = o.tokenizer as Record<string, unknown> | undefined;
   if (!tok || tok.type !== 'char' || !Array.isArray(tok.vocab) || tok.vocab.some((c) => typeof c !== 'string'))
-    fail('manifest-tokenizer', 'tokenizer must be {type: "char", vocab: string[]}');
+    fail(
+      'manifest-tokenizer',
+      'tokenizer must be {type: "char", vocab: string[]} or {type: "hf", file: "tokenizer.json"}',
+    );
   if ((tok.vocab as string[]).length !== vocabSize)
     fail(
       'manifest-tokenizer',

@@ -4,6 +4,7 @@
  */
 import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../backend/tensor.js';
+import type { TextTokenizer } from './tokenizer.js';
 import type { CnnManifest, DitManifest, OnnxDenoiserManifest, TextCnnManifest, TextManifest } from './manifest.js';
 import { OpInputError } from '../errors.js';
 
@@ -83,6 +84,8 @@ export interface Model {
   readonly maxLength: number;
   /** id of [MASK], if the vocabulary has one */
   readonly maskId: number | undefined;
+  /** text ↔ ids (set by the loaders; absent: the manifest's character vocabulary, see tokenizerOf) */
+  readonly tokenizer?: TextTokenizer;
   readonly numClasses: number;
   readonly nullClass: number;
   /**

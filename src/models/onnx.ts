@@ -33,7 +33,8 @@ import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../backend/tensor.js';
 import type { GpuTensor, WebGPUBackend } from '../backend/webgpu.js';
 import { LimitExceededError, ModelFormatError, OpInputError } from '../errors.js';
-import { loadManifest, loadRawFile, type LoadOptions } from './load.js';
+import { loadManifest, loadRawFile, loadTextTokenizer, type LoadOptions } from './load.js';
+import type { TextTokenizer } from './tokenizer.js';
 import { linearAlphasCumprod } from './denoiser.js';
 import {
   isOnnxDenoiserManifest,
@@ -271,6 +272,8 @@ abstract class OnnxGraph<M extends OnnxManifest | OnnxDenoiserManifest> {
 }
 
 export class OnnxTextModel extends OnnxGraph<OnnxManifest> implements Model {
+  /** set by loadOnnxModel */
+  tokenizer?: TextTokenizer;
   readonly vocabSize: number;
   readonly maxLength: number;
   readonly maskId: number | undefined;
@@ -514,7 +517,16 @@ export async function loadOnnxModel(
     isOnnxManifest,
     'an ONNX text graph (load denoisers with loadOnnxDenoiser)',
   );
-  return new OnnxTextModel(o.manifest, o.ort, o.session, o.plan, backend);
+  try {
+    // before the model is built: an hf tokenizer fills in the manifest's mask_id
+    const tokenizer = await loadTextTokenizer(source, o.manifest, opts);
+    const m = new OnnxTextModel(o.manifest, o.ort, o.session, o.plan, backend);
+    m.tokenizer = tokenizer;
+    return m;
+  } catch (e) {
+    void o.session.release();
+    throw e;
+  }
 }
 
 /** Load an ONNX ε-prediction denoiser folder/URL (manifest + graph) onto `backend`. */

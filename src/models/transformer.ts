@@ -9,6 +9,7 @@
  *   'observed-softplus'  log p(x_S) = −Σ_{t ∈ S} softplus(mam · LN_f(h_t) + b), S = positions not [MASK]:
  *                        0 with nothing observed and ≤ 0 for every input, whatever the weights.
  */
+import type { TextTokenizer } from './tokenizer.js';
 import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../backend/tensor.js';
 import { LimitExceededError, OpInputError } from '../errors.js';
@@ -94,6 +95,8 @@ class TransformerCache implements DecodeCache {
 }
 
 export class TransformerModel extends WeightedModel<ModelManifest> implements Model {
+  /** set by loadModel (src/models/index.ts) */
+  tokenizer?: TextTokenizer;
   readonly vocabSize: number;
   readonly maxLength: number;
   readonly maskId: number | undefined;

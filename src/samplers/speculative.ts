@@ -22,6 +22,7 @@
  * residual or bonus draw for every row; only its k + 1 ints per row are read back (plus, once, the
  * first token of rows without a prompt). On the CPU backend the same ops run as their twins.
  */
+import { tokenizerOf } from '../models/tokenizer.js';
 import type { Tensor } from '../backend/tensor.js';
 import { OpInputError, SamplerConfigError } from '../errors.js';
 import { knobOption } from '../knobs/registry.js';
@@ -94,8 +95,8 @@ function checkDraft(target: Model, o: SpeculativeOptions, L: number): { model: M
     throw new SamplerConfigError('draftModel', `a model on the target's backend (${target.backend.name})`, m.name);
   if (m.attention !== 'two-stream' || !m.decode)
     throw new SamplerConfigError('draftModel', 'a two-stream model with incremental decoding', m.name);
-  const tv = JSON.stringify(target.manifest.tokenizer.vocab),
-    dv = JSON.stringify(m.manifest.tokenizer.vocab);
+  const tv = JSON.stringify(tokenizerOf(target).tokenStrings()),
+    dv = JSON.stringify(tokenizerOf(m).tokenStrings());
   if (m.vocabSize !== target.vocabSize || tv !== dv || m.maskId !== target.maskId)
     throw new SamplerConfigError('draftModel', `a model with ${target.name}'s vocabulary and tokenizer`, m.name);
   if (m.numClasses !== target.numClasses || m.nullClass !== target.nullClass)

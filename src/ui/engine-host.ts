@@ -71,6 +71,39 @@ export async function modelFor(prefer: BackendPreference, url: string, allowedOr
   }
 }
 
+let dropped = 0;
+
+/**
+ * Load a model from files the user dropped or picked (Blobs by path, manifest.json among them): they
+ * go to the worker, never over the network, and are checked exactly as a URL's files (manifest rules,
+ * sizes, sha256, the tokenizer's special tokens). Each load gets a fresh handle — a URL under the page,
+ * `dropped/<n>/`, which a <sample-scope model=…> then finds loaded — so a load that fails leaves the
+ * model loaded before it untouched.
+ */
+export async function modelFromFiles(
+  prefer: BackendPreference,
+  files: ReadonlyMap<string, Blob>,
+): Promise<{ url: string; info: ModelInfo }> {
+  const { engine } = await engineFor(prefer);
+  const h = host(prefer);
+  const url = resolveModelUrl(`dropped/${++dropped}/`, document.baseURI);
+  const p = engine.loadModel(url, { id: url, files });
+  try {
+    const info = await p;
+    h.models.set(url, p);
+    return { url, info };
+  } catch (e) {
+    return onFailure(h, e);
+  }
+}
+
+/** Unload a model this host loaded (its handle is its URL); the next modelFor of it loads it again. */
+export async function unloadModel(prefer: BackendPreference, url: string): Promise<void> {
+  const h = host(prefer);
+  if (!h.models.delete(url)) return;
+  await h.engine.unload(url).catch(() => undefined);
+}
+
 /** Call after a request failed (the caller shows the error): drops cached state if the worker crashed. */
 export function forget(prefer: BackendPreference, e: unknown): void {
   forgetCrashed(host(prefer), e);

@@ -9,4 +9,5 @@ export { SampleScope, type SampleDoneDetail, type ScopeState } from './sample-sc
 export { MamScorer, tokenizePartial, type ScoreLine } from './mam-scorer.js';
 export { IsingGrid, isingExactLogp } from './ising-grid.js';
 export { ParetoExplorer, type ExplorerState } from './pareto-explorer.js';
+export { YourModel, filesByPath } from './your-model.js';
 export { resolveModelUrl } from './engine-host.js';

@@ -98,7 +98,8 @@ const KIND_DEFAULTS: Record<ExplorerModel['kind'], Omit<ExplorerModel, 'kind' | 
  * The generators the explorer can sweep among the engine's models (`describeModels` of the served
  * list), by the name each was listed under: every class-conditional image diffusion model and masked
  * diffusion text model that has a classifier over its classes among them (and, for text, an AS-ARM
- * evaluator with the same classes). Adding a model folder adds it here.
+ * evaluator with the same classes; text classifier and evaluator with the generator's vocabulary). Adding
+ * a model folder adds it here.
  */
 export function explorerModels(models: (ModelSummary & { listed: string })[]): Record<string, ExplorerModel> {
   const out: Record<string, ExplorerModel> = {};
@@ -112,10 +113,12 @@ export function explorerModels(models: (ModelSummary & { listed: string })[]): R
           : undefined;
     if (!kind) continue;
     const classes = g.classes.filter((c) => c !== 'none');
+    // text: the classifier and the evaluator read the generator's token ids, so they share its vocabulary
+    const same = (m: ModelSummary) => kind === 'image' || m.vocabulary === g.vocabulary;
     const classifier = models.find(
-      (m) => m.kind === (kind === 'image' ? 'classifier' : 'text-classifier') && covers(m, classes),
+      (m) => m.kind === (kind === 'image' ? 'classifier' : 'text-classifier') && covers(m, classes) && same(m),
     );
-    const evaluator = models.find((m) => m.kind === 'text' && m.family === 'asarm' && covers(m, classes));
+    const evaluator = models.find((m) => m.kind === 'text' && m.family === 'asarm' && covers(m, classes) && same(m));
     if (!classifier || (kind === 'text' && !evaluator)) continue;
     const d = KIND_DEFAULTS[kind];
     const startWith = d.classes.split(', ').every((c) => classes.includes(c))

@@ -20,6 +20,9 @@ import { customElement, property, state } from 'lit/decorators.js';
 import { live } from 'lit/directives/live.js';
 import {
   DRAFT_MARK,
+  encodePrompt,
+  tokenizerFromSpec,
+  type TextTokenizer,
   type BackendInfo,
   type BackendPreference,
   type EngineProgress,
@@ -149,12 +152,20 @@ export class SampleScope extends LitElement {
   @property({ type: Boolean }) autostart = false;
   /** Hide the knob inputs (attributes still apply). */
   @property({ type: Boolean, attribute: 'no-knobs' }) noKnobs = false;
+  /**
+   * Text: a prompt / infill text, encoded with the model's tokenizer (character or HF tokenizer.json):
+   * it fixes the first positions; the mask token's text in it ("[MASK]") and every position after it
+   * are generated.
+   */
+  @property() prompt = '';
   /** A title shown above the output (default: the model's name and sampler). */
   @property() heading = '';
   /** (read-only) loading | ready | running | done | stopped | error */
   @property({ reflect: true }) state: ScopeState = 'loading';
 
   @state() private info?: ModelInfo;
+  /** the loaded text model's tokenizer (rebuilt from info.tokenizer) */
+  private tok?: TextTokenizer;
   @state() private backendInfo?: BackendInfo;
   @state() private error?: { name: string; message: string };
   @state() private stoppedAt?: number;
@@ -256,6 +267,8 @@ export class SampleScope extends LitElement {
         throw new TypeError(
           `model "${info.name}" is a ${info.kind} model: <sample-scope> samples text (MDM, AS-ARM) and image diffusion models`,
         );
+      this.tok = info.tokenizer ? await tokenizerFromSpec(info.tokenizer) : undefined;
+      if (seq !== this.loadSeq) return;
       this.info = info;
       this.state = 'ready';
       if (this.autostart) void this.start();
@@ -341,6 +354,7 @@ export class SampleScope extends LitElement {
         ? this.draftModel
         : (await modelFor(this.backend, resolveModelUrl(this.draftModel, this.modelsBase), this.origins())).id;
     o.length ??= info.maxLength!;
+    if (this.prompt && this.tok) o.prompt = encodePrompt(this.tok, this.prompt, o.length);
     // ancestral: tokens/step, when set, replaces the time grid
     if (sampler === 'ancestral') {
       if (o.tokensPerStep !== undefined) delete o.steps;
@@ -581,6 +595,8 @@ export class SampleScope extends LitElement {
     const rows = [];
     for (let b = 0; b < B; b++) {
       const spans = [];
+      // each position's text: the tokenizer's pieces (partial words joined, [MASK] as ·)
+      const pieces = this.tok?.pieces(tokens.subarray(b * L, (b + 1) * L), '·');
       for (let i = 0; i < L; i++) {
         const k = b * L + i,
           t = tokens[k];
@@ -595,7 +611,7 @@ export class SampleScope extends LitElement {
               : this.fresh?.[k]
                 ? 'new'
                 : '';
-        spans.push(html`<span class=${cls}>${t === mask ? '·' : vocab[t]}</span>`);
+        spans.push(html`<span class=${cls}>${pieces ? pieces[i] : t === mask ? '·' : vocab[t]}</span>`);
       }
       rows.push(html`<div class="row" role="listitem" aria-label=${`sample ${b + 1}`}>${spans}</div>`);
     }

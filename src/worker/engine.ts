@@ -35,6 +35,7 @@ import type { SweepRecord } from '../sweep/records.js';
 import { marginalFormOf, type AnyManifest } from '../models/manifest.js';
 import type { ClassifierModel, DenoiserModel, Model, TextClassifierModel, TokenRows } from '../models/model.js';
 import { loadOnnxDenoiser, loadOnnxModel, type OnnxLoadOptions } from '../models/onnx.js';
+import { tokenizerOf } from '../models/tokenizer.js';
 import { sampleSpeculative } from '../samplers/speculative.js';
 import { knobOption } from '../knobs/registry.js';
 import { sampleAsarm } from '../samplers/asarm.js';
@@ -95,6 +96,13 @@ function kindOf(m: AnyManifest): ModelInfo['kind'] {
   return t === 'dit' ? 'denoiser' : t === 'cnn' ? 'classifier' : t === 'textcnn' ? 'text-classifier' : 'text';
 }
 
+/** A text model's vocabulary as one string: models agree on what ids mean exactly when these are equal. */
+function vocabularyOf(m: Extract<AnyManifest, { tokenizer: unknown }>): string {
+  const t = m.tokenizer;
+  if (t.type === 'char') return JSON.stringify(t.vocab);
+  return `hf:${m.files.find((f) => f.path === t.file)?.sha256}`;
+}
+
 export class Engine implements EngineApi {
   private backend: Promise<Backend> | null = null;
   private readonly models = new Map<string, Loaded>();
@@ -142,6 +150,7 @@ export class Engine implements EngineApi {
       kind,
       classes: manifest.classes,
       metrics: manifest.metrics as Record<string, unknown> | undefined,
+      manifest,
     };
     let entry: Loaded;
     if (kind === 'denoiser') {
@@ -164,12 +173,14 @@ export class Engine implements EngineApi {
         manifest.architecture.type === 'onnx'
           ? await loadOnnxModel(source, be, opts)
           : await loadModel(source, be, opts);
+      const tok = tokenizerOf(m);
       entry = {
         kind,
         model: m,
         info: {
           ...base,
-          vocab: m.manifest.tokenizer.vocab,
+          vocab: tok.tokenStrings(),
+          tokenizer: tok.spec,
           maskId: m.maskId,
           maxLength: m.maxLength,
           attention: m.attention,
@@ -234,7 +245,14 @@ export class Engine implements EngineApi {
     const read = await Promise.all(
       sources.map((source) =>
         loadManifest(typeof location !== 'undefined' ? new URL(source, location.href).href : source, opts).then(
-          (m): ModelSummary => ({ source, name: m.name, kind: kindOf(m), family: m.family, classes: m.classes }),
+          (m): ModelSummary => ({
+            source,
+            name: m.name,
+            kind: kindOf(m),
+            family: m.family,
+            classes: m.classes,
+            ...('tokenizer' in m ? { vocabulary: vocabularyOf(m) } : {}),
+          }),
           () => undefined,
         ),
       ),
@@ -382,11 +400,9 @@ export class Engine implements EngineApi {
         if (e instanceof DeviceLostError) this.onLost(rid, { kind: 'text', req, checkpoint });
         throw e;
       }
-      const vocab = model.manifest.tokenizer.vocab;
+      const tok = tokenizerOf(model);
       const texts = Array.from({ length: res.batch }, (_, b) =>
-        Array.from(res.samples.subarray(b * res.length, (b + 1) * res.length), (t) =>
-          t === model.maskId ? '_' : vocab[t],
-        ).join(''),
+        tok.decode(res.samples.subarray(b * res.length, (b + 1) * res.length), '_'),
       );
       return { ...res, texts };
     });

@@ -10,6 +10,8 @@
  * request id (`request`), failures cross as the same typed Error subclasses (`installErrorTransfer`).
  * This file imports types only (and errors): nothing of the engine, the models or the GPU.
  */
+import type { TokenizerSpec } from '../models/tokenizer.js';
+import type { AnyManifest } from '../models/manifest.js';
 import * as Comlink from 'comlink';
 import * as errors from '../errors.js';
 import type { BackendInfo } from '../backend/backend.js';
@@ -27,6 +29,8 @@ export type { BackendInfo } from '../backend/backend.js';
 export { DRAFT_MARK } from '../samplers/draft-marks.js';
 /** the main thread refuses a model URL of a foreign origin before posting it (the worker checks again) */
 export { checkOrigin } from '../models/origin.js';
+// the elements turn prompts into ids and samples into text with the model's tokenizer (a leaf module)
+export { encodePrompt, tokenizerFromSpec, type TextTokenizer } from '../models/tokenizer.js';
 
 export type BackendPreference = 'webgpu' | 'cpu' | 'auto';
 
@@ -66,6 +70,10 @@ export interface ModelInfo {
   /** text: vocabulary and [MASK]; images: (H, W, C) */
   vocab?: string[];
   maskId?: number;
+  /** text models: how to turn text into ids and back (src/models/tokenizer.ts tokenizerFromSpec) */
+  tokenizer?: TokenizerSpec;
+  /** the model's manifest as validated (what the "your model" page shows: roles, sizes, files) */
+  manifest?: AnyManifest;
   maxLength?: number;
   attention?: 'bidirectional' | 'two-stream' | 'causal';
   hasMarginalHead?: boolean;
@@ -91,6 +99,8 @@ export interface ModelSummary {
   kind: ModelInfo['kind'];
   family: string;
   classes: string[];
+  /** text models: which token ids mean what — the char vocabulary, or "hf:" + the tokenizer file's sha256 */
+  vocabulary?: string;
 }
 
 /** A classifier's outputs: features (n, featureDim) and logits (n, classes). */
@@ -205,11 +215,12 @@ export interface EngineApi {
   /**
    * Load a model folder / manifest URL under a handle. `allowedOrigins`: origins the URL may come
    * from besides the page's own (OriginNotAllowedError otherwise, before any fetch). `ep`: an ONNX
-   * model's execution provider (over its manifest's; 'auto' by default).
+   * model's execution provider (over its manifest's; 'auto' by default). `files`: the model's files as Blobs by
+   * path (a dropped folder), read instead of fetched, checked the same way.
    */
   loadModel(
     source: string,
-    opts?: { id?: string; allowedOrigins?: string[]; ep?: 'webgpu' | 'wasm' | 'auto' },
+    opts?: { id?: string; allowedOrigins?: string[]; ep?: 'webgpu' | 'wasm' | 'auto'; files?: ReadonlyMap<string, Blob> },
   ): Promise<ModelInfo>;
   listModels(): ModelInfo[] | Promise<ModelInfo[]>;
   /**

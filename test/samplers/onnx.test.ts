@@ -161,7 +161,8 @@ describe('ONNX adapter: bad input is a typed error naming the rule', () => {
       await rule(
         copy((m) => {
           m.architecture.vocab_size = 12;
-          m.tokenizer.vocab = [...m.tokenizer.vocab, 'z'];
+          const t = m.tokenizer as { vocab: string[] };
+          t.vocab = [...t.vocab, 'z'];
         }),
       ),
     ).toBe('onnx-shape');

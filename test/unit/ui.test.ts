@@ -17,8 +17,14 @@ const files = readdirSync(dir).filter((f) => f.endsWith('.ts'));
 
 describe('src/ui conventions', () => {
   const elements = files.filter((f) => readFileSync(new URL(f, dir), 'utf8').includes('@customElement('));
-  it('has the four elements', () =>
-    expect(elements.sort()).toEqual(['ising-grid.ts', 'mam-scorer.ts', 'pareto-explorer.ts', 'sample-scope.ts']));
+  it('has the five elements', () =>
+    expect(elements.sort()).toEqual([
+      'ising-grid.ts',
+      'mam-scorer.ts',
+      'pareto-explorer.ts',
+      'sample-scope.ts',
+      'your-model.ts',
+    ]));
   it.each(elements)('%s defines and declares the tag it is named after', (f) => {
     const src = readFileSync(new URL(f, dir), 'utf8');
     const tag = f.replace(/\.ts$/, '');

@@ -1524,7 +1524,27 @@ export function manifestViolation(m: unknown): string | undefined {
   if (!Array.isArray(m.classes) || m.classes.some((c) => typeof c !== 'string')) return 'classes';
   if (a.type === 'transformer' || a.type === 'textcnn' || a.type === 'onnx') {
     const tok = m.tokenizer;
-    if (
+    const hf = isPlainObject(tok) && tok.type === 'hf' && a.type !== 'textcnn';
+    if (hf) {
+      // an HF tokenizer.json: a file listed with role "tokenizer"; its special tokens' texts are strings
+      const files = Array.isArray(m.files) ? (m.files as unknown[]) : [];
+      if (
+        typeof tok.file !== 'string' ||
+        !files.some((f) => isPlainObject(f) && f.path === tok.file && f.role === 'tokenizer')
+      )
+        return 'tokenizer.file';
+      for (const k of ['mask_token', 'pad_token'])
+        if (tok[k] !== undefined && (typeof tok[k] !== 'string' || !tok[k])) return `tokenizer.${k}`;
+      if (
+        tok.special_tokens !== undefined &&
+        (!Array.isArray(tok.special_tokens) || tok.special_tokens.some((t) => typeof t !== 'string' || !t))
+      )
+        return 'tokenizer.special_tokens';
+      if (tok.mask_id !== undefined && tok.mask_token === undefined) return 'tokenizer.mask_id';
+      if (tok.clean_up_tokenization_spaces !== undefined && typeof tok.clean_up_tokenization_spaces !== 'boolean')
+        return 'tokenizer.clean_up_tokenization_spaces';
+      if (a.type === 'onnx' && typeof tok.mask_token !== 'string') return 'tokenizer.mask_token';
+    } else if (
       !isPlainObject(tok) ||
       tok.type !== 'char' ||
       !Array.isArray(tok.vocab) ||
@@ -1544,9 +1564,10 @@ export function manifestViolation(m: unknown): string | undefined {
       return 'architecture.outputs';
     const tok = m.tokenizer as Record<string, unknown>;
     if (
-      !Number.isSafeInteger(tok.mask_id) ||
-      (tok.mask_id as number) < 0 ||
-      (tok.mask_id as number) >= (a.vocab_size as number)
+      tok.type === 'char' &&
+      (!Number.isSafeInteger(tok.mask_id) ||
+        (tok.mask_id as number) < 0 ||
+        (tok.mask_id as number) >= (a.vocab_size as number))
     )
       return 'tokenizer.mask_id';
   }

@@ -9,6 +9,8 @@ import { extname, join, normalize, sep } from 'node:path';
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript',
+  '.onnx': 'application/octet-stream',
+  '.wasm': 'application/wasm',
   '.mjs': 'text/javascript',
   '.css': 'text/css',
   '.json': 'application/json',
