@@ -1174,7 +1174,8 @@ export function applyFileMutation(m: FileMutation, seeds = seedFiles()): Uint8Ar
 
 let manifestCache: { name: string; text: string }[] | undefined;
 
-/** Valid manifests: the fixtures' (two transformers) and the first committed model of every other architecture type. */
+/** Valid manifests: the fixtures' (transformers) and the first committed model of every other architecture type
+ * (ONNX: of every graph kind). */
 export function seedManifests(): { name: string; text: string }[] {
   if (manifestCache) return manifestCache;
   const out: { name: string; text: string }[] = [];
@@ -1185,7 +1186,9 @@ export function seedManifests(): { name: string; text: string }[] {
     for (const d of readdirSync(MODELS).sort()) {
       if (!existsSync(`${MODELS}${d}/manifest.json`)) continue;
       const text = readFileSync(`${MODELS}${d}/manifest.json`, 'utf8');
-      const type = (JSON.parse(text) as { architecture?: { type?: string } }).architecture?.type ?? '';
+      const arch = (JSON.parse(text) as { architecture?: { type?: string; kind?: string } }).architecture;
+      // one of each architecture type, and of each ONNX graph kind
+      const type = `${arch?.type ?? ''}${arch?.type === 'onnx' ? `:${arch.kind}` : ''}`;
       if (types.has(type)) continue;
       types.add(type);
       out.push({ name: d, text });
@@ -1519,10 +1522,14 @@ export function manifestViolation(m: unknown): string | undefined {
   if (typeof m.name !== 'string' || !m.name) return 'name';
   const a = m.architecture;
   if (!isPlainObject(a) || typeof a.type !== 'string' || !(a.type in ARCH_INTS)) return 'architecture.type';
-  for (const k of ARCH_INTS[a.type])
+  if (a.type === 'onnx' && !['masked-diffusion', 'causal', 'denoiser'].includes(a.kind as string))
+    return 'architecture.kind';
+  // an ONNX denoiser has an image shape where text graphs have a vocabulary and a length
+  const onnxImage = a.type === 'onnx' && a.kind === 'denoiser';
+  for (const k of onnxImage ? ['image_size', 'channels'] : ARCH_INTS[a.type])
     if (!Number.isSafeInteger(a[k]) || (a[k] as number) < 1) return `architecture.${k}`;
   if (!Array.isArray(m.classes) || m.classes.some((c) => typeof c !== 'string')) return 'classes';
-  if (a.type === 'transformer' || a.type === 'textcnn' || a.type === 'onnx') {
+  if (a.type === 'transformer' || a.type === 'textcnn' || (a.type === 'onnx' && !onnxImage)) {
     const tok = m.tokenizer;
     const hf = isPlainObject(tok) && tok.type === 'hf' && a.type !== 'textcnn';
     if (hf) {
@@ -1543,7 +1550,6 @@ export function manifestViolation(m: unknown): string | undefined {
       if (tok.mask_id !== undefined && tok.mask_token === undefined) return 'tokenizer.mask_id';
       if (tok.clean_up_tokenization_spaces !== undefined && typeof tok.clean_up_tokenization_spaces !== 'boolean')
         return 'tokenizer.clean_up_tokenization_spaces';
-      if (a.type === 'onnx' && typeof tok.mask_token !== 'string') return 'tokenizer.mask_token';
     } else if (
       !isPlainObject(tok) ||
       tok.type !== 'char' ||
@@ -1557,19 +1563,25 @@ export function manifestViolation(m: unknown): string | undefined {
     // an ONNX graph: a known kind, every role mapped to a graph name, tokens and logits present, a mask id
     const names = (o: unknown) =>
       isPlainObject(o) && Object.values(o).every((n) => typeof n === 'string' && n.length > 0);
-    if (a.kind !== 'masked-diffusion') return 'architecture.kind';
-    if (!names(a.inputs) || typeof (a.inputs as Record<string, unknown>).tokens !== 'string')
+    const inputs = (onnxImage ? ['x', 'timestep'] : ['tokens']) as string[],
+      output = onnxImage ? 'eps' : 'logits';
+    if (!names(a.inputs) || inputs.some((r) => typeof (a.inputs as Record<string, unknown>)[r] !== 'string'))
       return 'architecture.inputs';
-    if (!names(a.outputs) || typeof (a.outputs as Record<string, unknown>).logits !== 'string')
+    if (!names(a.outputs) || typeof (a.outputs as Record<string, unknown>)[output] !== 'string')
       return 'architecture.outputs';
-    const tok = m.tokenizer as Record<string, unknown>;
-    if (
-      tok.type === 'char' &&
-      (!Number.isSafeInteger(tok.mask_id) ||
-        (tok.mask_id as number) < 0 ||
-        (tok.mask_id as number) >= (a.vocab_size as number))
-    )
-      return 'tokenizer.mask_id';
+    if (onnxImage) {
+      if (a.timestep !== 'index' && a.timestep !== 'unit') return 'architecture.timestep';
+      const d = m.diffusion;
+      if (!isPlainObject(d) || !Number.isSafeInteger(d.timesteps) || (d.timesteps as number) < 1) return 'diffusion';
+    } else {
+      const inVocab = (v: unknown) =>
+        Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) < (a.vocab_size as number);
+      const tok = m.tokenizer as Record<string, unknown>;
+      if (a.kind === 'masked-diffusion' && tok.type === 'char' && !inVocab(tok.mask_id)) return 'tokenizer.mask_id';
+      if (a.kind === 'masked-diffusion' && tok.type === 'hf' && typeof tok.mask_token !== 'string')
+        return 'tokenizer.mask_token';
+      if (a.kind === 'causal' && !inVocab(a.bos_id)) return 'architecture.bos_id';
+    }
   }
   if (!Array.isArray(m.files) || !m.files.length) return 'files';
   for (const f of m.files as unknown[]) {
