@@ -8,7 +8,8 @@
 //   same grey levels as the same draw outside the sweep; text: the first 64 characters) and the
 //   spec hash does not change;
 // - a text sweep runs end to end with NLL under text-asarm as realism;
-// - cancelling a sweep by its request id stops it with AbortError after the setting in flight.
+// - cancelling a sweep by its request id stops it with AbortError after the setting in flight;
+// - ONNX forms sweep like the native models: the same image settings give the same scores (wasm EP).
 import { describe, expect, it } from 'vitest';
 import { AbortError, AdapterRequirementError, OpInputError } from '../../src/errors.js';
 import { loadRoleFiles } from '../../src/models/load.js';
@@ -205,6 +206,37 @@ describe('sweeps', () => {
     expect(r.axes.realism).toBe(-r.metrics.nll);
     expect(r.nfe).toBeLessThanOrEqual(2);
     expect(r.axes.diversity).toBeGreaterThan(1);
+    e.dispose();
+  });
+
+  it('ONNX models sweep like native ones: the same settings give the same scores (issue 16)', async () => {
+    // digits-diffusion-onnx is digits-diffusion's ONNX form (wasm EP in Node): images within 1e-4 of native
+    const e = await engineWith('digits-diffusion', 'digits-diffusion-onnx', 'digits-classifier', 'text-mdm-onnx');
+    const [native, onnx] = [await e.sweep(imageSpec), await e.sweep({ ...imageSpec, model: 'digits-diffusion-onnx' })];
+    expect(onnx.map((r) => r.nfe)).toEqual(native.map((r) => r.nfe));
+    for (const [i, r] of onnx.entries()) {
+      expect(r.metrics.consistency).toBe(native[i].metrics.consistency);
+      expect(r.metrics.vendi).toBeCloseTo(native[i].metrics.vendi, 3);
+      expect(r.metrics.precision).toBe(native[i].metrics.precision);
+    }
+    // a text sweep on an ONNX masked-diffusion graph (its own classifier and evaluator are native models)
+    await e.loadModel(MODELS + 'text-classifier', { id: 'text-classifier' });
+    await e.loadModel(MODELS + 'text-asarm', { id: 'text-asarm' });
+    const [t] = await e.sweep({
+      kind: 'text',
+      model: 'text-mdm-onnx',
+      sampler: 'ancestral',
+      base: { steps: 2 },
+      grid: { temperature: [1] },
+      classes: [0, 1],
+      perClass: 3,
+      seed: 2,
+      classifier: 'text-classifier',
+      evaluator: 'text-asarm',
+    });
+    expect(t.nfe).toBeLessThanOrEqual(2);
+    expect(Number.isFinite(t.metrics.nll)).toBe(true);
+    expect(t.axes.realism).toBe(-t.metrics.nll);
     e.dispose();
   });
 });
