@@ -278,6 +278,19 @@ def export_folder(src, out):
     }, extra_files=[man['tokenizer']['file']] if man['tokenizer']['type'] == 'hf' else [], src=src)
 
 
+def link_onnx_form(src, out):
+    """Name OUT in SRC's manifest as its `onnx_form` when OUT is a sibling folder (the engine's fast CPU path)."""
+    if os.path.dirname(os.path.abspath(out)) != os.path.dirname(os.path.abspath(src)):
+        return
+    path = os.path.join(src, 'manifest.json')
+    with open(path) as f:
+        man = json.load(f)
+    man['onnx_form'] = os.path.basename(os.path.abspath(out))
+    with open(path, 'w') as f:
+        json.dump(man, f, indent=1)
+    print(f'{os.path.relpath(path, ROOT)}: onnx_form = {man["onnx_form"]}')
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--folder', nargs=2, metavar=('SRC', 'OUT'), help='export a model folder as an ONNX model folder')
@@ -288,7 +301,8 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(1)
     if a.folder:
-        return export_folder(*a.folder)
+        export_folder(*a.folder)
+        return link_onnx_form(*a.folder)
     if a.causal_toy:
         return export_causal_toy(a.causal_toy)
     os.makedirs(a.out, exist_ok=True)

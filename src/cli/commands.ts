@@ -35,6 +35,11 @@ export const COMMON_OPTIONS: OptionSpec[] = [
     value: 'auto|webgpu|cpu',
     help: 'where to run: WebGPU (Dawn on a Vulkan driver), the CPU twins, or WebGPU when available else cpu (default auto)',
   },
+  {
+    name: 'path',
+    value: 'native|onnx-wasm|auto',
+    help: "how a model with an ONNX form (manifest onnx_form) runs: our kernels / the CPU twins (default native), its ONNX form on onnxruntime-web's wasm EP (the fast CPU path), or auto (the ONNX form on the cpu backend, native on WebGPU)",
+  },
   { name: 'progress', help: 'a progress line per step on stderr even when stderr is not a terminal' },
   { name: 'quiet', help: 'nothing on stderr but errors (no progress, no summary)' },
   { name: 'verbose', help: "also show the native WebGPU driver's messages (hidden by default) and stack traces" },

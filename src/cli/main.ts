@@ -48,7 +48,7 @@ import { expandGrid, shardSettings, specHash, type SweepSpec } from '../sweep/sp
 import { loadManifest } from '../models/index.js';
 import type { AnyManifest } from '../models/manifest.js';
 import { Engine } from '../worker/engine.js';
-import type { BackendPreference, TextSampleRequest } from '../worker/protocol.js';
+import type { BackendPreference, ModelInfo, ModelPath, TextSampleRequest } from '../worker/protocol.js';
 import { closest, cliHelp, commandHelp, commandSpec, parseArgs } from './commands.js';
 import { readKnobFlags } from './knob-flags.js';
 import { IN_CHILD, runFiltered } from './native.js';
@@ -77,6 +77,14 @@ function backendOf(flags: Flags): BackendPreference {
   if (b !== 'auto' && b !== 'webgpu' && b !== 'cpu')
     throw new UsageError(`--backend must be auto, webgpu or cpu, got ${JSON.stringify(b)}`);
   return b;
+}
+
+/** --path: how a model with an ONNX form runs (ModelPath). */
+function pathOf(flags: Flags): ModelPath {
+  const p = flags.get('path') ?? 'native';
+  if (p !== 'native' && p !== 'onnx-wasm' && p !== 'auto')
+    throw new UsageError(`--path must be native, onnx-wasm or auto, got ${JSON.stringify(p)}`);
+  return p;
 }
 
 function requireModel(flags: Flags, cmd: string): string {
@@ -176,12 +184,12 @@ async function cancellable<T>(
   }
 }
 
-function backendLine(engine: Engine, name: string, ms: number): Promise<string> {
+function backendLine(engine: Engine, model: ModelInfo, ms: number): Promise<string> {
   return engine
     .info()
     .then(
       (i) =>
-        `# model ${name} on ${i.name}${i.adapter ? ` (${i.adapter.description || `${i.adapter.vendor} ${i.adapter.architecture}`})` : ''}; loaded in ${ms.toFixed(0)} ms`,
+        `# model ${model.name} on ${i.name}${i.adapter ? ` (${i.adapter.description || `${i.adapter.vendor} ${i.adapter.architecture}`})` : ''}${model.path?.used === 'onnx-wasm' ? ` — ${model.path.reason}` : ''}; loaded in ${ms.toFixed(0)} ms`,
     );
 }
 
@@ -285,8 +293,8 @@ async function sampleCommand(flags: Flags, msg: Messages): Promise<number> {
   const engine = await startEngine(flags, msg);
   try {
     const t0 = performance.now();
-    const info = await engine.loadModel(plan.dir, { id: 'model' });
-    msg.info(await backendLine(engine, info.name, performance.now() - t0));
+    const info = await engine.loadModel(plan.dir, { id: 'model', path: pathOf(flags) });
+    msg.info(await backendLine(engine, info, performance.now() - t0));
     if (plan.draft) {
       const d = await engine.loadModel(plan.draft, { id: 'draft' });
       plan.knobs.draftModel = 'draft';
@@ -543,8 +551,8 @@ async function scoreCommand(flags: Flags, rest: string[], msg: Messages): Promis
   const engine = await startEngine(flags, msg);
   try {
     const t0 = performance.now();
-    const info = await engine.loadModel(p.dir, { id: 'model' });
-    msg.info(await backendLine(engine, info.name, performance.now() - t0));
+    const info = await engine.loadModel(p.dir, { id: 'model', path: pathOf(flags) });
+    msg.info(await backendLine(engine, info, performance.now() - t0));
     const t1 = performance.now();
     console.log(`${p.observed} of ${p.L} characters observed; log p under ${info.name}, one pass per class:`);
     console.log(`  ${'class'.padEnd(12)} ${'log p (nats)'.padStart(13)} ${'per observed char'.padStart(18)}`);
@@ -649,7 +657,7 @@ async function sweepCommand(flags: Flags, msg: Messages): Promise<number> {
     engine = await startEngine(flags, msg);
     const info = await engine.info();
     if (flags.has('require-hardware')) requireHardware(info);
-    for (const [i, name] of names.entries()) await engine.loadModel(dirs[i], { id: name });
+    for (const [i, name] of names.entries()) await engine.loadModel(dirs[i], { id: name, path: pathOf(flags) });
     msg.info(
       `# sweep ${spec.name ?? ''} ${hash} on ${info.name}: ${total} settings${shard ? ` (shard ${shard.index}/${shard.count}${source === 'flag' ? '' : ` from ${source === 'slurm' ? 'SLURM_ARRAY_TASK_ID' : 'JOB_COMPLETION_INDEX'}`})` : ''}, ${out ? `${done.length} already in ${out}` : 'printing JSON lines (no --out)'}`,
     );

@@ -85,6 +85,11 @@ function resolve(source: string, file: string): string {
   return new URL(file, new URL(source.replace(/\/?$/, '/'), base)).href;
 }
 
+/** The source of a sibling model folder (a manifest's `onnx_form`): `folder` beside `source`. */
+export function siblingSource(source: string, folder: string): string {
+  return resolve(source.replace(/\/+$/, ''), `../${folder}`);
+}
+
 /**
  * Bytes of a file. For fetched files, `keep()` stores the response in the Cache API — called only
  * after the bytes passed verification, so a bad download is never cached.

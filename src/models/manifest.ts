@@ -108,6 +108,8 @@ interface ManifestCommon {
   training?: unknown;
   metrics?: Record<string, unknown>;
   weights_dtype?: string;
+  /** the sibling folder holding this model's ONNX form (same weights): the engine's fast CPU path runs it */
+  onnx_form?: string;
 }
 
 export interface DitManifest extends ManifestCommon {
@@ -232,6 +234,8 @@ export interface ModelManifest {
   calibration?: MamCalibrationRecord;
   /** Speculative drafts: the model this one was made to draft for (the engine's default draft for it) */
   draft_for?: string;
+  /** the sibling folder holding this model's ONNX form (same weights): the engine's fast CPU path runs it */
+  onnx_form?: string;
 }
 
 /** A MaM head's calibration figures (src/metrics/mam-calibration.ts says what each one measures). */
@@ -372,6 +376,11 @@ export function validateManifest(m: unknown): AnyManifest {
   if (o.format !== 'samplescope-model/1')
     fail('manifest-format', `format must be "samplescope-model/1", got ${JSON.stringify(o.format)}`);
   if (typeof o.name !== 'string' || !o.name) fail('manifest-name', 'name must be a non-empty string');
+  if (
+    o.onnx_form !== undefined &&
+    (typeof o.onnx_form !== 'string' || !/^[A-Za-z0-9._-]+$/.test(o.onnx_form) || /^\.\.?$/.test(o.onnx_form))
+  )
+    fail('manifest-onnx-form', 'onnx_form must be the name of a sibling model folder (no separators)');
   const a = o.architecture as Record<string, unknown> | undefined;
   if (a && typeof a === 'object' && a.type === 'dit') return validateDit(o, a);
   if (a && typeof a === 'object' && a.type === 'cnn') return validateCnn(o, a);

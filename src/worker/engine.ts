@@ -16,7 +16,14 @@ import type { Backend, BackendInfo } from '../backend/backend.js';
 import type { Tensor } from '../backend/tensor.js';
 import { createBackend } from '../backend/create.js';
 import { WebGPUBackend } from '../backend/webgpu.js';
-import { AbortError, DeviceLostError, OpInputError, SamplerConfigError, UnknownModelError } from '../errors.js';
+import {
+  AbortError,
+  DeviceLostError,
+  ModelFormatError,
+  OpInputError,
+  SamplerConfigError,
+  UnknownModelError,
+} from '../errors.js';
 import {
   loadClassifier,
   loadDenoiser,
@@ -27,6 +34,7 @@ import {
   loadTextClassifier,
   type LoadOptions,
 } from '../models/index.js';
+import { siblingSource } from '../models/load.js';
 import { nllLeftToRight } from '../metrics/nll.js';
 import { computeReferenceSet, evaluateImages, evaluateText, type ReferenceSet } from '../sweep/evaluate.js';
 import { runSweep } from '../sweep/run.js';
@@ -48,6 +56,7 @@ import type {
   BackendPreference,
   Classified,
   EngineApi,
+  EngineLoadOptions,
   EvalOptions,
   ImageSampleRequest,
   ImageSampleResult,
@@ -56,6 +65,7 @@ import type {
   MatmulResult,
   Metrics,
   ModelInfo,
+  ModelPath,
   ModelSummary,
   ProgressFn,
   RequestOptions,
@@ -136,7 +146,7 @@ export class Engine implements EngineApi {
    * extends the origins a URL may come from (default: the worker's own; OriginNotAllowedError before
    * any fetch otherwise); every file's sha256 is checked before parsing (IntegrityError, nothing loaded).
    */
-  async loadModel(source: string, opts: OnnxLoadOptions & { id?: string } = {}): Promise<ModelInfo> {
+  async loadModel(source: string, opts: OnnxLoadOptions & EngineLoadOptions = {}): Promise<ModelInfo> {
     // in a browser worker a relative URL means the page's; in Node it is a file path
     if (typeof location !== 'undefined') source = new URL(source, location.href).href;
     const be = await this.be();
@@ -153,13 +163,21 @@ export class Engine implements EngineApi {
       manifest,
     };
     let entry: Loaded;
+    const fast = this.fastPath(manifest, be, opts.path);
     if (kind === 'denoiser') {
       const m =
         manifest.architecture.type === 'onnx'
           ? await loadOnnxDenoiser(source, be, opts)
-          : await loadDenoiser(source, be, opts);
+          : ((await this.onnxForm(fast, source, manifest, (s) =>
+              loadOnnxDenoiser(s, be, { ...opts, ep: 'wasm' }).then((o) => {
+                const ok =
+                  o.imageSize === (manifest.architecture as { image_size: number }).image_size &&
+                  o.timesteps === (manifest as { diffusion: { timesteps: number } }).diffusion.timesteps;
+                return ok ? o : Promise.reject(new ModelFormatError('onnx-form', 'its image size or schedule differ'));
+              }),
+            )) ?? (await loadDenoiser(source, be, opts)));
       const imageShape: [number, number, number] = [m.imageSize, m.imageSize, m.channels];
-      entry = { kind, model: m, info: { ...base, imageShape, timesteps: m.timesteps } };
+      entry = { kind, model: m, info: { ...base, imageShape, timesteps: m.timesteps, ...fast.info } };
     } else if (kind === 'classifier') {
       const m = await loadClassifier(source, be, opts);
       const imageShape: [number, number, number] = [m.imageSize, m.imageSize, m.manifest.architecture.channels];
@@ -172,7 +190,15 @@ export class Engine implements EngineApi {
       const m: Model =
         manifest.architecture.type === 'onnx'
           ? await loadOnnxModel(source, be, opts)
-          : await loadModel(source, be, opts);
+          : ((await this.onnxForm(fast, source, manifest, (s) =>
+              loadOnnxModel(s, be, { ...opts, ep: 'wasm' }).then((o) => {
+                const a = manifest.architecture as { vocab_size: number; max_len: number; n_classes: number };
+                const ok = o.vocabSize === a.vocab_size && o.maxLength === a.max_len && o.numClasses === a.n_classes;
+                return ok
+                  ? o
+                  : Promise.reject(new ModelFormatError('onnx-form', 'its vocabulary, length or classes differ'));
+              }),
+            )) ?? (await loadModel(source, be, opts)));
       const tok = tokenizerOf(m);
       entry = {
         kind,
@@ -190,6 +216,7 @@ export class Engine implements EngineApi {
             : {}),
           ...(m.hasMarginalHead ? { marginalForm: marginalFormOf(m.manifest) } : {}),
           ...(m.manifest.calibration ? { calibration: m.manifest.calibration } : {}),
+          ...fast.info,
         },
       };
     }
@@ -199,6 +226,62 @@ export class Engine implements EngineApi {
     this.models.set(id, entry);
     this.sources.set(id, { source, opts });
     return entry.info;
+  }
+
+  /**
+   * Which path a native model with an `onnx_form` takes (ModelPath): `info.path` says which and why; `wanted`
+   * is whether to try the ONNX form. Models without one, and ONNX models, have no path choice.
+   */
+  private fastPath(
+    manifest: AnyManifest,
+    be: Backend,
+    path: ModelPath = 'native',
+  ): { wanted: boolean; required: boolean; info: { path?: ModelInfo['path'] } } {
+    if (!['native', 'onnx-wasm', 'auto'].includes(path))
+      throw new OpInputError('loadModel', `path must be 'native', 'onnx-wasm' or 'auto', got ${JSON.stringify(path)}`);
+    const form = manifest.architecture.type === 'onnx' ? undefined : manifest.onnx_form;
+    if (!form) {
+      if (path === 'onnx-wasm')
+        throw new ModelFormatError('onnx-form', `${manifest.name} names no onnx_form (an ONNX form of its weights)`);
+      return { wanted: false, required: false, info: {} };
+    }
+    const wanted = path === 'onnx-wasm' || (path === 'auto' && be.name === 'cpu');
+    const reason =
+      path === 'onnx-wasm'
+        ? `asked for: its ONNX form ${form} on onnxruntime-web's wasm EP`
+        : path === 'auto' && be.name === 'cpu'
+          ? `the CPU backend: its ONNX form ${form} on onnxruntime-web's wasm EP instead of the f64 twins`
+          : path === 'auto'
+            ? `our kernels on ${be.name} (auto keeps native on WebGPU)`
+            : 'our kernels (path native)';
+    return {
+      wanted,
+      required: path === 'onnx-wasm',
+      info: { path: { used: wanted ? 'onnx-wasm' : 'native', reason } },
+    };
+  }
+
+  /**
+   * The ONNX form of a native model when `fast.wanted`: loaded and checked against the manifest by `load`;
+   * undefined (native) when not wanted, or under 'auto' when it cannot load (`fast.info` then says why).
+   */
+  private async onnxForm<T>(
+    fast: ReturnType<Engine['fastPath']>,
+    source: string,
+    manifest: AnyManifest,
+    load: (source: string) => Promise<T>,
+  ): Promise<T | undefined> {
+    if (!fast.wanted) return undefined;
+    try {
+      return await load(siblingSource(source, manifest.onnx_form!));
+    } catch (e) {
+      if (fast.required) throw e;
+      fast.info.path = {
+        used: 'native',
+        reason: `its ONNX form did not load (${(e as Error).message}); the twins run it`,
+      };
+      return undefined;
+    }
   }
 
   /**

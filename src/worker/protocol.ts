@@ -60,6 +60,23 @@ export interface SampleRequest {
   options: Omit<SampleOptions, 'out'>;
 }
 
+/**
+ * How a native model whose manifest names an `onnx_form` (a sibling folder with the same weights as ONNX) runs:
+ * 'native' — our kernels on the engine's backend (on the CPU backend, the f64 twins); 'onnx-wasm' — its ONNX form
+ * on onnxruntime-web's wasm EP (the fast CPU path: measured 20–48× the twins' forward on text-mdm); 'auto' —
+ * 'onnx-wasm' on the CPU backend when the form loads (else native, saying why), 'native' on WebGPU.
+ */
+export type ModelPath = 'native' | 'onnx-wasm' | 'auto';
+
+/** Options of `loadModel`. */
+export interface EngineLoadOptions {
+  id?: string;
+  allowedOrigins?: string[];
+  ep?: 'webgpu' | 'wasm' | 'auto';
+  files?: ReadonlyMap<string, Blob>;
+  path?: ModelPath;
+}
+
 export interface ModelInfo {
   /** handle for later calls */
   id: string;
@@ -89,6 +106,8 @@ export interface ModelInfo {
   marginalForm?: MarginalForm;
   /** Text MaM models: the head's measured calibration, when the manifest records one (scripts/calibrate-mam.ts) */
   calibration?: MamCalibrationRecord;
+  /** models with an `onnx_form`: which path runs it and why (ModelPath) */
+  path?: { used: 'native' | 'onnx-wasm'; reason: string };
 }
 
 /** What a model's manifest says, read without its weights: enough to list models and pair them. */
@@ -216,12 +235,10 @@ export interface EngineApi {
    * Load a model folder / manifest URL under a handle. `allowedOrigins`: origins the URL may come
    * from besides the page's own (OriginNotAllowedError otherwise, before any fetch). `ep`: an ONNX
    * model's execution provider (over its manifest's; 'auto' by default). `files`: the model's files as Blobs by
-   * path (a dropped folder), read instead of fetched, checked the same way.
+   * path (a dropped folder), read instead of fetched, checked the same way. `path`: how a native model whose
+   * manifest names an `onnx_form` runs (ModelPath; default 'native').
    */
-  loadModel(
-    source: string,
-    opts?: { id?: string; allowedOrigins?: string[]; ep?: 'webgpu' | 'wasm' | 'auto'; files?: ReadonlyMap<string, Blob> },
-  ): Promise<ModelInfo>;
+  loadModel(source: string, opts?: EngineLoadOptions): Promise<ModelInfo>;
   listModels(): ModelInfo[] | Promise<ModelInfo[]>;
   /**
    * Read the manifests of model folders / manifest URLs (no weights, nothing loaded): what each model
