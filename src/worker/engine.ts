@@ -83,6 +83,40 @@ type Loaded =
 
 let nextRequest = 0;
 
+/** The adapter a decision was measured on (its description, or the backend's name). */
+function adapterKey(be: Backend): string {
+  const a = be.info.adapter;
+  return a ? a.description || `${a.vendor} ${a.architecture}` : be.name;
+}
+
+/** One forward of a text model on an all-[MASK] row of its full length (the auto path's probe). */
+async function probeText(m: Model): Promise<void> {
+  const L = m.maxLength;
+  const t = await m.forward({
+    tokens: new Uint32Array(L).fill(m.maskId ?? 0),
+    batch: 1,
+    length: L,
+    classes: new Uint32Array(1).fill(m.nullClass),
+  });
+  await m.backend.read(t);
+  m.backend.free(t);
+}
+
+/** One forward of a denoiser on one zero image at the middle timestep (the auto path's probe). */
+async function probeDenoiser(m: DenoiserModel): Promise<void> {
+  const be = m.backend;
+  const x = be.tensor(new Float32Array(m.imageSize * m.imageSize * m.channels), [
+    1,
+    m.imageSize,
+    m.imageSize,
+    m.channels,
+  ]);
+  const t = await m.forward({ x, t: new Uint32Array([m.timesteps >> 1]), classes: new Uint32Array([m.nullClass]) });
+  await be.read(t);
+  be.free(t);
+  be.free(x);
+}
+
 /** A classifier's outputs read back; they (and `inputs`) are freed. */
 async function readClassified(
   be: Backend,
@@ -124,6 +158,8 @@ export class Engine implements EngineApi {
     { source: string; opts: LoadOptions; interpolate?: { b: string; lambda: number } }
   >();
   private prefer: BackendPreference = 'auto';
+  /** auto path decisions measured on WebGPU, by adapter and model name */
+  private readonly pathDecisions = new Map<string, NonNullable<ModelInfo['path']>>();
   /** classifiers' real reference sets in their feature spaces, by classifier handle */
   private readonly references = new Map<string, Promise<ReferenceSet>>();
   /** requests interrupted by device loss: what they asked and how far they got */
@@ -165,17 +201,20 @@ export class Engine implements EngineApi {
     let entry: Loaded;
     const fast = this.fastPath(manifest, be, opts.path);
     if (kind === 'denoiser') {
-      const m =
-        manifest.architecture.type === 'onnx'
-          ? await loadOnnxDenoiser(source, be, opts)
-          : ((await this.onnxForm(fast, source, manifest, (s) =>
-              loadOnnxDenoiser(s, be, { ...opts, ep: 'wasm' }).then((o) => {
-                const ok =
-                  o.imageSize === (manifest.architecture as { image_size: number }).image_size &&
-                  o.timesteps === (manifest as { diffusion: { timesteps: number } }).diffusion.timesteps;
-                return ok ? o : Promise.reject(new ModelFormatError('onnx-form', 'its image size or schedule differ'));
-              }),
-            )) ?? (await loadDenoiser(source, be, opts)));
+      let m: DenoiserModel;
+      if (manifest.architecture.type === 'onnx') m = await loadOnnxDenoiser(source, be, opts);
+      else {
+        const form = await this.onnxForm(fast, source, manifest, (s) =>
+          loadOnnxDenoiser(s, be, { ...opts, ep: 'wasm' }).then((o) => {
+            const ok =
+              o.imageSize === (manifest.architecture as { image_size: number }).image_size &&
+              o.timesteps === (manifest as { diffusion: { timesteps: number } }).diffusion.timesteps;
+            return ok ? o : Promise.reject(new ModelFormatError('onnx-form', 'its image size or schedule differ'));
+          }),
+        );
+        const native = !form || fast.measure ? await loadDenoiser(source, be, opts) : undefined;
+        m = native ? await this.choosePath<DenoiserModel>(fast, native, form, probeDenoiser) : form!;
+      }
       const imageShape: [number, number, number] = [m.imageSize, m.imageSize, m.channels];
       entry = { kind, model: m, info: { ...base, imageShape, timesteps: m.timesteps, ...fast.info } };
     } else if (kind === 'classifier') {
@@ -187,18 +226,21 @@ export class Engine implements EngineApi {
       entry = { kind, model: m, info: { ...base, vocab: m.manifest.tokenizer.vocab, maxLength: m.length } };
     } else {
       // an ONNX graph (onnxruntime-web, imported only now) or our transformer: the same Model to the samplers
-      const m: Model =
-        manifest.architecture.type === 'onnx'
-          ? await loadOnnxModel(source, be, opts)
-          : ((await this.onnxForm(fast, source, manifest, (s) =>
-              loadOnnxModel(s, be, { ...opts, ep: 'wasm' }).then((o) => {
-                const a = manifest.architecture as { vocab_size: number; max_len: number; n_classes: number };
-                const ok = o.vocabSize === a.vocab_size && o.maxLength === a.max_len && o.numClasses === a.n_classes;
-                return ok
-                  ? o
-                  : Promise.reject(new ModelFormatError('onnx-form', 'its vocabulary, length or classes differ'));
-              }),
-            )) ?? (await loadModel(source, be, opts)));
+      let m: Model;
+      if (manifest.architecture.type === 'onnx') m = await loadOnnxModel(source, be, opts);
+      else {
+        const form = await this.onnxForm(fast, source, manifest, (s) =>
+          loadOnnxModel(s, be, { ...opts, ep: 'wasm' }).then((o) => {
+            const a = manifest.architecture as { vocab_size: number; max_len: number; n_classes: number };
+            const ok = o.vocabSize === a.vocab_size && o.maxLength === a.max_len && o.numClasses === a.n_classes;
+            return ok
+              ? o
+              : Promise.reject(new ModelFormatError('onnx-form', 'its vocabulary, length or classes differ'));
+          }),
+        );
+        const native = !form || fast.measure ? await loadModel(source, be, opts) : undefined;
+        m = native ? await this.choosePath<Model>(fast, native, form, probeText) : form!;
+      }
       const tok = tokenizerOf(m);
       entry = {
         kind,
@@ -236,7 +278,7 @@ export class Engine implements EngineApi {
     manifest: AnyManifest,
     be: Backend,
     path: ModelPath = 'native',
-  ): { wanted: boolean; required: boolean; info: { path?: ModelInfo['path'] } } {
+  ): { wanted: boolean; required: boolean; measure?: string; info: { path?: ModelInfo['path'] } } {
     if (!['native', 'onnx-wasm', 'auto'].includes(path))
       throw new OpInputError('loadModel', `path must be 'native', 'onnx-wasm' or 'auto', got ${JSON.stringify(path)}`);
     const form = manifest.architecture.type === 'onnx' ? undefined : manifest.onnx_form;
@@ -245,20 +287,63 @@ export class Engine implements EngineApi {
         throw new ModelFormatError('onnx-form', `${manifest.name} names no onnx_form (an ONNX form of its weights)`);
       return { wanted: false, required: false, info: {} };
     }
-    const wanted = path === 'onnx-wasm' || (path === 'auto' && be.name === 'cpu');
+    // auto on WebGPU: a decision measured earlier for this adapter and model, else measure both at load
+    const key = `${adapterKey(be)}|${manifest.name}`;
+    const cached = path === 'auto' && be.name !== 'cpu' ? this.pathDecisions.get(key) : undefined;
+    const measure = path === 'auto' && be.name !== 'cpu' && !cached;
+    const wanted =
+      path === 'onnx-wasm' || (path === 'auto' && (be.name === 'cpu' || measure || cached?.used === 'onnx-wasm'));
     const reason =
       path === 'onnx-wasm'
         ? `asked for: its ONNX form ${form} on onnxruntime-web's wasm EP`
         : path === 'auto' && be.name === 'cpu'
           ? `the CPU backend: its ONNX form ${form} on onnxruntime-web's wasm EP instead of the f64 twins`
-          : path === 'auto'
-            ? `our kernels on ${be.name} (auto keeps native on WebGPU)`
+          : cached
+            ? `${cached.reason} (measured at an earlier load on this adapter)`
             : 'our kernels (path native)';
     return {
       wanted,
       required: path === 'onnx-wasm',
-      info: { path: { used: wanted ? 'onnx-wasm' : 'native', reason } },
+      measure: measure ? key : undefined,
+      info: { path: cached ? { ...cached, reason } : { used: wanted && !measure ? 'onnx-wasm' : 'native', reason } },
     };
+  }
+
+  /**
+   * auto on WebGPU: time one forward (after a warm-up) of the native model and of its ONNX form on the same
+   * probe input, keep the faster, dispose the other, and remember the decision for this adapter and model.
+   */
+  private async choosePath<M extends Model | DenoiserModel>(
+    fast: ReturnType<Engine['fastPath']>,
+    native: M,
+    onnx: M | undefined,
+    probe: (m: M) => Promise<void>,
+  ): Promise<M> {
+    if (!fast.measure || !onnx) return onnx ?? native;
+    const ms = { native: 0, 'onnx-wasm': 0 };
+    for (const [p, m] of [
+      ['native', native],
+      ['onnx-wasm', onnx],
+    ] as const) {
+      await probe(m); // warm-up: pipelines compile, sessions allocate
+      ms[p] = await this.timeForward(p, () => probe(m));
+    }
+    const used = ms['onnx-wasm'] < ms.native ? 'onnx-wasm' : 'native';
+    (used === 'native' ? onnx : native).dispose();
+    const be = native.backend;
+    fast.info.path = {
+      used,
+      reason: `measured on ${be.name} (${adapterKey(be)}): one forward ${ms.native.toFixed(1)} ms with our kernels, ${ms['onnx-wasm'].toFixed(1)} ms with its ONNX form on the wasm EP`,
+    };
+    this.pathDecisions.set(fast.measure, fast.info.path);
+    return used === 'native' ? native : onnx;
+  }
+
+  /** Milliseconds of one probe forward on a path (a hook: tests slow one path down to see the choice follow). */
+  protected async timeForward(_path: 'native' | 'onnx-wasm', run: () => Promise<void>): Promise<number> {
+    const t0 = performance.now();
+    await run();
+    return performance.now() - t0;
   }
 
   /**
@@ -278,7 +363,7 @@ export class Engine implements EngineApi {
       if (fast.required) throw e;
       fast.info.path = {
         used: 'native',
-        reason: `its ONNX form did not load (${(e as Error).message}); the twins run it`,
+        reason: `its ONNX form did not load (${(e as Error).message}); our kernels run it`,
       };
       return undefined;
     }

@@ -63,8 +63,9 @@ export interface SampleRequest {
 /**
  * How a native model whose manifest names an `onnx_form` (a sibling folder with the same weights as ONNX) runs:
  * 'native' — our kernels on the engine's backend (on the CPU backend, the f64 twins); 'onnx-wasm' — its ONNX form
- * on onnxruntime-web's wasm EP (the fast CPU path: measured 20–48× the twins' forward on text-mdm); 'auto' —
- * 'onnx-wasm' on the CPU backend when the form loads (else native, saying why), 'native' on WebGPU.
+ * on onnxruntime-web's wasm EP (the fast CPU path: measured 43–59× the twins' forward on text-mdm); 'auto' —
+ * on the CPU backend 'onnx-wasm' when the form loads (else native, saying why); on WebGPU one forward of each is
+ * timed at load and the faster kept (the decision is remembered per adapter and model for later loads).
  */
 export type ModelPath = 'native' | 'onnx-wasm' | 'auto';
 
