@@ -93,6 +93,40 @@ class MdmOnnx(nn.Module):
         return m.head(m.ln_f(x))
 
 
+class AsarmCausalOnnx(MdmOnnx):
+    """A two-stream AS-ARM in left-to-right order as a causal LM graph: input s = [bos, x_0 .. x_{L-2}] (B, L), output
+    logits (B, L, V) whose row i is p(x_i | x_<i) — the query stream at i over the content x_<i (what samplescope's
+    causal adapter expects). The content at L - 1 is a placeholder no query sees."""
+
+    def attn(self, blk, xq, xkv, mask, rows):
+        B, T, d = xq.shape
+        D = d // self.h
+        q = self.rope(blk.wq(xq).reshape(B, T, self.h, D)).permute(0, 2, 1, 3)
+        k = self.rope(blk.wk(xkv).reshape(B, T, self.h, D)).permute(0, 2, 3, 1)
+        v = blk.wv(xkv).reshape(B, T, self.h, D).permute(0, 2, 1, 3)
+        sc = torch.where(mask, torch.matmul(q, k) * (1.0 / math.sqrt(D)), torch.full_like(mask, -1e30, dtype=q.dtype))
+        p = torch.softmax(sc, dim=-1) * rows  # rows: 0 where a query has no key (the reference gives 0 there)
+        return blk.wo(torch.matmul(p, v).permute(0, 2, 1, 3).reshape(B, T, d))
+
+    def forward(self, tokens, cls):
+        m = self.m
+        B, T = tokens.shape
+        x = torch.cat([tokens[:, 1:], tokens[:, :1]], dim=1)
+        idx = torch.arange(T)
+        mc = idx[None, :] <= idx[:, None]
+        mq = idx[None, :] < idx[:, None]
+        ones = torch.ones(1, 1, T, 1)
+        rows_q = (idx > 0).float()[None, None, :, None]
+        h = m.embed(x, cls)
+        g = (m.q_emb[None, None, :] + m.cls_emb(cls)[:, None, :]).expand(B, T, -1)
+        for blk in m.blocks:
+            a, b = blk.ln1(h), blk.ln1(g)
+            h2 = h + self.attn(blk, a, a, mc, ones)
+            g2 = g + self.attn(blk, b, a, mq, rows_q)
+            h, g = h2 + blk.mlp(h2), g2 + blk.mlp(g2)
+        return m.head(m.ln_f(g))
+
+
 class DitOnnx(nn.Module):
     """DiT.forward with the sinusoidal timestep embedding as an input (the host computes it)."""
 
@@ -243,6 +277,43 @@ def export(module, args, names, out_name, path):
     print(f'wrote {os.path.relpath(path, ROOT)} ({os.path.getsize(path) / 1e6:.1f} MB)')
 
 
+def export_asarm_causal_folder(src, out, man):
+    """A two-stream AS-ARM folder → a causal ONNX folder (left to right only: sequential sampling, left-to-right
+    NLL). [MASK] is the <bos> fed before x_0 (and, as the tokenizer's mask, never drawn)."""
+    a = man['architecture']
+    m = Transformer(a['vocab_size'], d=a['d_model'], layers=a['n_layers'], heads=a['n_heads'], ff=a['d_ff'], max_len=a['max_len'],
+                    n_classes=a['n_classes'], rope_base=a['rope_base'], two_stream=True)
+    m.load_state_dict(read_safetensors(os.path.join(src, 'model.safetensors')), strict=False)
+    m.eval()
+    w = AsarmCausalOnnx(m, a['max_len']).eval()
+    bos = man['tokenizer']['mask_id']
+    g = torch.Generator().manual_seed(0)
+    for B, T in ((2, a['max_len']), (3, max(1, a['max_len'] // 2)), (1, 1)):
+        x = torch.randint(0, a['vocab_size'] - 1, (B, T), generator=g)
+        cls = torch.randint(0, a['n_classes'] + 1, (B,), generator=g)
+        s = torch.cat([torch.full((B, 1), bos), x[:, :-1]], dim=1)
+        with torch.no_grad():
+            ref = m.forward_two_stream(x, cls, torch.arange(T)[None, :].expand(B, T))
+            diff = (w(s, cls) - ref).abs().max().item()
+        print(f'{man["name"]} B={B} L={T}: causal wrapper vs forward_two_stream (left to right) max |Δ| {diff:.2e}')
+        assert diff < 1e-4, diff
+    os.makedirs(out, exist_ok=True)
+    tokens = torch.full((2, a['max_len']), bos)
+    cls = torch.zeros(2, dtype=torch.long)
+    torch.onnx.export(w, (tokens, cls), os.path.join(out, 'model.onnx'), input_names=['tokens', 'cls'],
+                      output_names=['logits'], opset_version=OPSET, do_constant_folding=True,
+                      dynamic_axes={'tokens': {0: 'batch', 1: 'length'}, 'cls': {0: 'batch'}, 'logits': {0: 'batch', 1: 'length'}})
+    write_manifest(out, {
+        'format': 'samplescope-model/1', 'name': man['name'] + '-onnx', 'family': 'causal',
+        'description': f"{man['name']} in left-to-right order as a causal ONNX graph (training/export_onnx.py --folder; same weights, f32)",
+        'architecture': {'type': 'onnx', 'kind': 'causal', 'vocab_size': a['vocab_size'], 'max_len': a['max_len'],
+                         'n_classes': a['n_classes'], 'bos_id': bos, 'inputs': {'tokens': 'tokens', 'class': 'cls'},
+                         'outputs': {'logits': 'logits'}},
+        'tokenizer': man['tokenizer'], 'classes': man['classes'], 'null_class': man['null_class'],
+    })
+    return 'causal'
+
+
 def export_folder(src, out):
     """A masked-diffusion text model or DiT folder → an ONNX model folder (dynamic batch; text: and length)."""
     with open(os.path.join(src, 'manifest.json')) as f:
@@ -250,6 +321,8 @@ def export_folder(src, out):
     a = man['architecture']
     if a['type'] == 'dit':
         return export_dit_folder(src, out, man)
+    if a['type'] == 'transformer' and a['attention'] == 'two-stream':
+        return export_asarm_causal_folder(src, out, man)
     assert a['type'] == 'transformer' and a['attention'] == 'bidirectional', 'only bidirectional (masked-diffusion) transformers'
     m = Transformer(a['vocab_size'], d=a['d_model'], layers=a['n_layers'], heads=a['n_heads'], ff=a['d_ff'], max_len=a['max_len'],
                     n_classes=a['n_classes'], rope_base=a['rope_base'], marginal_head=a['marginal_head'],
@@ -301,8 +374,10 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(1)
     if a.folder:
-        export_folder(*a.folder)
-        return link_onnx_form(*a.folder)
+        # a causal form serves left to right only: it is not the fast path of an any-order model
+        if export_folder(*a.folder) != 'causal':
+            link_onnx_form(*a.folder)
+        return
     if a.causal_toy:
         return export_causal_toy(a.causal_toy)
     os.makedirs(a.out, exist_ok=True)
