@@ -102,6 +102,56 @@ def lr_at(step, total, base=1e-3, warm=200):
     return base * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * p)))
 
 
+def resume(model, opt, gen, ckpt):
+    """The training state: from the checkpoint `ckpt` when there is one (model, optimizer, generator restored), else
+    a fresh one at step 0."""
+    if not os.path.exists(ckpt):
+        return {'step': 0, 'seconds': 0.0, 'log': []}
+    c = torch.load(ckpt)
+    model.load_state_dict(c['model'])
+    opt.load_state_dict(c['opt'])
+    gen.set_state(c['gen'])
+    print(f'resumed at step {c["state"]["step"]}', flush=True)
+    return c['state']
+
+
+def train_loop(model, opt, gen, state, ckpt, args, loss_fn, eval_fn, unit='nats/char'):
+    """The loop the text trainers share: the lr schedule (lr_at over args.steps), gradient clipping at 1, a loss line
+    every 50 steps, eval_fn() every args.eval_every steps (its dict goes to state['log'] with step and seconds, its
+    text is printed), a checkpoint every args.ckpt_every steps and at the end; stops at args.steps or after
+    args.minutes. loss_fn() draws a batch and returns the loss."""
+    def save():
+        torch.save({'model': model.state_dict(), 'opt': opt.state_dict(), 'state': state, 'gen': gen.get_state()}, ckpt + '.tmp')
+        os.replace(ckpt + '.tmp', ckpt)
+
+    t_start = time.time()
+    seconds0 = state['seconds']
+    run_loss, n_loss = 0.0, 0
+    while state['step'] < args.steps and (time.time() - t_start) < args.minutes * 60:
+        step = state['step']
+        for g in opt.param_groups:
+            g['lr'] = lr_at(step, args.steps)
+        loss = loss_fn()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        state['step'] += 1
+        state['seconds'] = seconds0 + time.time() - t_start
+        run_loss += float(loss)
+        n_loss += 1
+        if state['step'] % 50 == 0:
+            print(f'step {state["step"]} loss {run_loss / n_loss:.4f} {unit} lr {lr_at(step, args.steps):.2e} {state["seconds"]:.0f}s', flush=True)
+            run_loss, n_loss = 0.0, 0
+        if state['step'] % args.eval_every == 0:
+            entry, text = eval_fn()
+            state['log'].append({'step': state['step'], 'seconds': round(state['seconds']), **entry})
+            print(f'eval step {state["step"]}: {text}', flush=True)
+        if state['step'] % args.ckpt_every == 0:
+            save()
+    save()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--model', required=True, choices=['text-mdm', 'text-asarm'])
@@ -121,16 +171,9 @@ def main():
     model = Transformer(len(VOCAB) + 1, two_stream=(kind == 'asarm'), **ARCH)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.98), weight_decay=0.01)
     ckpt = os.path.join(ckpt_dir(), f'{args.model}.pt')
-    state = {'step': 0, 'seconds': 0.0, 'log': []}
     gen = torch.Generator().manual_seed(42)
-    if os.path.exists(ckpt):
-        c = torch.load(ckpt)
-        model.load_state_dict(c['model'])
-        opt.load_state_dict(c['opt'])
-        state = c['state']
-        gen.set_state(c['gen'])
-        print(f'resumed at step {state["step"]}', flush=True)
-    elif args.init_from_export and os.path.exists(os.path.join(ROOT, 'models', args.model, 'manifest.json')):
+    state = resume(model, opt, gen, ckpt)
+    if state['step'] == 0 and args.init_from_export and os.path.exists(os.path.join(ROOT, 'models', args.model, 'manifest.json')):
         # no checkpoint on this machine: warm-start from the committed fp16 export (fresh optimizer)
         m = json.load(open(os.path.join(ROOT, 'models', args.model, 'manifest.json')))
         model.load_state_dict(read_safetensors(os.path.join(ROOT, 'models', args.model, 'model.safetensors')), strict=False)
@@ -139,44 +182,22 @@ def main():
         state['log'] = m['training'].get('log', [])
         print(f'warm start from models/{args.model} at step {state["step"]}', flush=True)
 
-    def save():
-        torch.save({'model': model.state_dict(), 'opt': opt.state_dict(), 'state': state, 'gen': gen.get_state()}, ckpt + '.tmp')
-        os.replace(ckpt + '.tmp', ckpt)
-
-    t_start = time.time()
-    seconds0 = state['seconds']
     # each run's lr schedule length is kept, so a resumed run with a shorter schedule stays reproducible
     runs = state.setdefault('schedule', [])
     if not runs or runs[-1]['schedule_steps'] != args.steps:
         runs.append({'from_step': state['step'], 'schedule_steps': args.steps})
-    run_loss, n_loss = 0.0, 0
-    while state['step'] < args.steps and (time.time() - t_start) < args.minutes * 60:
-        step = state['step']
-        for g in opt.param_groups:
-            g['lr'] = lr_at(step, args.steps)
+
+    def loss_fn():
         x, cls = batch(data, 'train', args.batch, gen, drop=0.1)
         if kind == 'mdm':
-            loss = mdm_loss(model, x, cls, gen)
-        else:
-            loss = asarm_loss(model, x, cls, random_orders(args.batch, gen))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        state['step'] += 1
-        state['seconds'] = seconds0 + time.time() - t_start
-        run_loss += float(loss)
-        n_loss += 1
-        if state['step'] % 50 == 0:
-            print(f'step {state["step"]} loss {run_loss / n_loss:.4f} lr {lr_at(step, args.steps):.2e} {state["seconds"]:.0f}s', flush=True)
-            run_loss, n_loss = 0.0, 0
-        if state['step'] % args.eval_every == 0:
-            v = evaluate(model, kind, data)
-            state['log'].append({'step': state['step'], 'seconds': round(state['seconds']), 'val': v})
-            print(f'eval step {state["step"]}: val {v:.4f} nats/char', flush=True)
-        if state['step'] % args.ckpt_every == 0:
-            save()
-    save()
+            return mdm_loss(model, x, cls, gen)
+        return asarm_loss(model, x, cls, random_orders(args.batch, gen))
+
+    def eval_fn():
+        v = evaluate(model, kind, data)
+        return {'val': v}, f'val {v:.4f} nats/char'
+
+    train_loop(model, opt, gen, state, ckpt, args, loss_fn, eval_fn)
     if args.export:
         export(model, kind, data, state, args)
 

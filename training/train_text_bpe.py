@@ -12,14 +12,14 @@ Resumable like train_text.py (checkpoint in $SAMPLESCOPE_CKPT); one thread:
 
   OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 /usr/bin/python3 training/train_text_bpe.py --minutes 38 --export
 """
-import argparse, json, math, os, time
+import argparse, json, os
 import numpy as np
 import torch
 
 from model import Transformer, export_tensors
 from export import write_safetensors, file_entry, round_weights_, ckpt_dir
 from prep_text import CLASSES
-from train_text import mdm_loss, lr_at
+from train_text import mdm_loss, resume, train_loop
 import bpe
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -109,47 +109,18 @@ def main():
     model = Transformer(len(tok['model']['vocab']), **ARCH)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.98), weight_decay=0.01)
     ckpt = os.path.join(ckpt_dir(), f'{NAME}.pt')
-    state = {'step': 0, 'seconds': 0.0, 'log': []}
     gen = torch.Generator().manual_seed(42)
-    if os.path.exists(ckpt):
-        c = torch.load(ckpt)
-        model.load_state_dict(c['model'])
-        opt.load_state_dict(c['opt'])
-        state = c['state']
-        gen.set_state(c['gen'])
-        print(f'resumed at step {state["step"]}', flush=True)
+    state = resume(model, opt, gen, ckpt)
 
-    def save():
-        torch.save({'model': model.state_dict(), 'opt': opt.state_dict(), 'state': state, 'gen': gen.get_state()}, ckpt + '.tmp')
-        os.replace(ckpt + '.tmp', ckpt)
-
-    t_start = time.time()
-    seconds0 = state['seconds']
-    run_loss, n_loss = 0.0, 0
-    while state['step'] < args.steps and (time.time() - t_start) < args.minutes * 60:
-        step = state['step']
-        for g in opt.param_groups:
-            g['lr'] = lr_at(step, args.steps)
+    def loss_fn():
         x, cls = batch(data, 'train', args.batch, gen, drop=0.1)
-        loss = mdm_loss(model, x, cls, gen, mask_id=mask_id)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        state['step'] += 1
-        state['seconds'] = seconds0 + time.time() - t_start
-        run_loss += float(loss)
-        n_loss += 1
-        if state['step'] % 50 == 0:
-            print(f'step {state["step"]} loss {run_loss / n_loss:.4f} nats/token lr {lr_at(step, args.steps):.2e} {state["seconds"]:.0f}s', flush=True)
-            run_loss, n_loss = 0.0, 0
-        if state['step'] % args.eval_every == 0:
-            v = evaluate(model, data, mask_id)
-            state['log'].append({'step': state['step'], 'seconds': round(state['seconds']), 'val_per_token': v, 'val_per_char': v * tpc})
-            print(f'eval step {state["step"]}: val {v:.4f} nats/token = {v * tpc:.4f} nats/char', flush=True)
-        if state['step'] % args.ckpt_every == 0:
-            save()
-    save()
+        return mdm_loss(model, x, cls, gen, mask_id=mask_id)
+
+    def eval_fn():
+        v = evaluate(model, data, mask_id)
+        return {'val_per_token': v, 'val_per_char': v * tpc}, f'val {v:.4f} nats/token = {v * tpc:.4f} nats/char'
+
+    train_loop(model, opt, gen, state, ckpt, args, loss_fn, eval_fn, unit='nats/token')
     if args.export:
         export(model, tok, data, tpc, mask_id, state, args)
 
