@@ -56,11 +56,14 @@ export async function engineFor(prefer: BackendPreference): Promise<{ engine: En
  */
 export async function modelFor(prefer: BackendPreference, url: string, allowedOrigins?: string[]): Promise<ModelInfo> {
   checkOrigin(url, { allowedOrigins });
-  const { engine } = await engineFor(prefer);
+  const { engine, backend } = await engineFor(prefer);
   const h = host(prefer);
   let p = h.models.get(url);
   if (!p) {
-    p = engine.loadModel(url, allowedOrigins ? { id: url, allowedOrigins } : { id: url });
+    // on the CPU backend a model with an ONNX form runs it on onnxruntime-web's wasm EP (the fast CPU path;
+    // the twins if it does not load — info.path says which); on WebGPU our kernels
+    const path = backend.name === 'cpu' ? 'auto' : 'native';
+    p = engine.loadModel(url, allowedOrigins ? { id: url, allowedOrigins, path } : { id: url, path });
     h.models.set(url, p);
   }
   try {

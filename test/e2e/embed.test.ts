@@ -266,6 +266,8 @@ describe('<sample-scope> from the built bundle', () => {
       expect(r.done!.backend).toBe('cpu');
       expect(r.notice).toContain('WebGPU is not available here');
       expect(r.notice).toContain('WebGPU unavailable');
+      // the fast CPU path: text-mdm's ONNX form on onnxruntime-web's wasm runtime, in the worker, under the page's CSP
+      expect(r.notice).toContain("the model's ONNX form on onnxruntime-web's WebAssembly runtime");
       expect(r.footer).toMatch(/NFE 8 · [\d.]+ s · cpu/);
       expect(r.masked).toBe(0);
       await page.screenshot({ path: join(shots, 'embed-cpu-fallback.png'), fullPage: true });
