@@ -60,9 +60,10 @@ export async function modelFor(prefer: BackendPreference, url: string, allowedOr
   const h = host(prefer);
   let p = h.models.get(url);
   if (!p) {
-    // on the CPU backend a model with an ONNX form runs it on onnxruntime-web's wasm EP (the fast CPU path;
-    // the twins if it does not load — info.path says which); on WebGPU our kernels
-    const path = backend.name === 'cpu' ? 'auto' : 'native';
+    // a model with an ONNX form: on the CPU backend it runs that form on onnxruntime-web's wasm EP (the fast CPU
+    // path; the twins if it does not load), on a software WebGPU adapter the faster of the two measured at load
+    // (info.path says which and why); on a hardware GPU our kernels
+    const path = backend.name === 'cpu' || backend.adapter?.software ? 'auto' : 'native';
     p = engine.loadModel(url, allowedOrigins ? { id: url, allowedOrigins, path } : { id: url, path });
     h.models.set(url, p);
   }

@@ -633,7 +633,8 @@ export class SampleScope extends LitElement {
     }
     if (b.adapter?.software) {
       const a = b.adapter;
-      return html`<p class="notice" role="status">WebGPU runs on a software adapter (${[a.vendor, a.architecture].filter(Boolean).join(' ') || a.description || 'CPU'}): expect CPU speed or slower — keep lengths and batches small, or set backend="cpu".</p>`;
+      const fast = this.info?.path?.used === 'onnx-wasm';
+      return html`<p class="notice" role="status">WebGPU runs on a software adapter (${[a.vendor, a.architecture].filter(Boolean).join(' ') || a.description || 'CPU'})${fast ? html`, so the model runs as its ONNX form on onnxruntime-web's WebAssembly runtime, measured faster here (the draws stay on WebGPU)` : html`: expect CPU speed or slower — keep lengths and batches small, or set backend="cpu"`}.${this.info?.path ? html` <span class="reason">${this.info.path.reason}</span>` : nothing}</p>`;
     }
     return nothing;
   }
