@@ -6,6 +6,7 @@
  */
 import { OpInputError } from '../errors.js';
 import type { Model, TokenRows } from '../models/model.js';
+import { dataLogProb } from '../ops/categorical.js';
 
 /**
  * Mean negative log-likelihood per token (nats) of each row, under `classId` (default: no class);
@@ -46,16 +47,9 @@ export async function logProbsLeftToRight(
   const logits = await model.forward({ tokens, batch, length, order, classes });
   const l = (await be.read(logits)) as Float32Array;
   be.free(logits);
-  const mask = model.maskId;
   const out = new Float64Array(batch * length);
-  for (let i = 0; i < batch * length; i++) {
-    const row = l.subarray(i * V, (i + 1) * V);
-    let m = -Infinity;
-    for (let v = 0; v < V; v++) if (v !== mask) m = Math.max(m, row[v]);
-    let z = 0;
-    for (let v = 0; v < V; v++) if (v !== mask) z += Math.exp(row[v] - m);
-    out[i] = row[tokens[i]] - m - Math.log(z);
-  }
+  for (let i = 0; i < batch * length; i++)
+    out[i] = dataLogProb(l.subarray(i * V, (i + 1) * V), tokens[i], model.maskId);
   return out;
 }
 

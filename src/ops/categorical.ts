@@ -167,3 +167,12 @@ export function checkSamples(t: Tensor, d: HostArray): HostArray {
   if (bad.length) throw new InvalidLogitsError(bad);
   return d;
 }
+
+/** log p(token) from one position's logits, normalised over the data vocabulary (`mask` excluded), in f64. */
+export function dataLogProb(row: ArrayLike<number>, token: number, mask: number | undefined): number {
+  let m = -Infinity;
+  for (let v = 0; v < row.length; v++) if (v !== mask) m = Math.max(m, row[v]);
+  let z = 0;
+  for (let v = 0; v < row.length; v++) if (v !== mask) z += Math.exp(row[v] - m);
+  return row[token] - m - Math.log(z);
+}

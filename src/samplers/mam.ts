@@ -10,7 +10,7 @@
 import { OpInputError, SamplerConfigError } from '../errors.js';
 import type { Model, TokenRows } from '../models/model.js';
 import type { Tensor } from '../backend/tensor.js';
-import { categoricalProbs } from '../ops/categorical.js';
+import { categoricalProbs, dataLogProb } from '../ops/categorical.js';
 import type { CommonOptions, SampleResult } from './common.js';
 import { checkInt, initialTokens, now, PositionRng, resolveCommon, sampleResult } from './common.js';
 
@@ -192,12 +192,7 @@ export async function selfConsistency(
     const cond = new Float64Array(B);
     for (let b = 0; b < B; b++) {
       const j = orders[b][s];
-      const row = logits.subarray((b * L + j) * V, (b * L + j + 1) * V);
-      let m = -Infinity;
-      for (let v = 0; v < V; v++) if (v !== mask) m = Math.max(m, row[v]);
-      let z = 0;
-      for (let v = 0; v < V; v++) if (v !== mask) z += Math.exp(row[v] - m);
-      cond[b] = row[x[b * L + j]] - m - Math.log(z);
+      cond[b] = dataLogProb(logits.subarray((b * L + j) * V, (b * L + j + 1) * V), x[b * L + j], mask);
       cur[b * L + j] = x[b * L + j];
     }
     const next = await readFree(model.logMarginal({ tokens: cur, batch: B, length: L, classes: cls }));
