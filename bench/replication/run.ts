@@ -24,11 +24,13 @@ import { arg } from '../util.js';
 import { Engine } from '../../src/worker/engine.js';
 import { knnRadiiSq, pairwiseSq } from '../../src/metrics/prdc.js';
 import { tokenEntropy } from '../../src/metrics/text.js';
+import { classifyImages, classifyTokens } from '../../src/sweep/evaluate.js';
 import { loadModel, loadModelFiles } from '../../src/models/index.js';
 import { tensorData } from '../../src/models/safetensors.js';
 import { logMarginals } from '../../src/samplers/mam.js';
 import { PositionRng } from '../../src/samplers/common.js';
 import { spearman } from '../../src/metrics/mam-calibration.js';
+import { dataLogProb } from '../../src/ops/categorical.js';
 import type { Model } from '../../src/models/model.js';
 import {
   bootstrap,
@@ -236,7 +238,11 @@ async function digits(): Promise<void> {
       ...(hybrid ? { hybrid: { student: 'digits-fewstep', ...hybrid } } : {}),
     });
     const ms = performance.now() - t0;
-    const set = await classifierSet('digits-classifier', await classifyImages(r.images, n), requested);
+    const set = await classifierSet(
+      'digits-classifier',
+      await classifyImages(engine, 'digits-classifier', r.images, n),
+      requested,
+    );
     setting('digits', id, label, 'digits-diffusion', { ...knobs, ...(hybrid ?? {}) }, set, { nfe: r.nfe, ms });
   };
   // CDR: guidance on the teacher (w = 1 is the plain conditional model, one pass per step)
@@ -331,26 +337,6 @@ async function digits(): Promise<void> {
   });
 }
 
-async function classifyImages(images: Float32Array, n: number) {
-  const per = images.length / n,
-    chunk = 128;
-  const f: Float32Array[] = [],
-    l: Float32Array[] = [];
-  for (let i = 0; i < n; i += chunk) {
-    const m = Math.min(chunk, n - i);
-    const r = await engine.classify('digits-classifier', images.slice(i * per, (i + m) * per), m);
-    f.push(r.features);
-    l.push(r.logits);
-  }
-  const cat = (xs: Float32Array[]) => {
-    const o = new Float32Array(xs.reduce((s, x) => s + x.length, 0));
-    let at = 0;
-    for (const x of xs) o.set(x, (at += x.length) - x.length);
-    return o;
-  };
-  return { features: cat(f), logits: cat(l) };
-}
-
 // -------------------------------------------------------------------------------------------------- text
 
 /** Text samples' per-sample NLL per character under text-asarm and token entropy (unconditional rows). */
@@ -380,7 +366,7 @@ async function text(): Promise<void> {
       nfe += r.nfe / classes;
     }
     const ms = performance.now() - t0;
-    const cl = await engine.classifyText('text-classifier', tokens, n);
+    const cl = await classifyTokens(engine, 'text-classifier', tokens, n);
     const set = await classifierSet('text-classifier', cl, requested);
     // realism for text: NLL per character under text-asarm given the requested class
     const nll = new Float64Array(n);
@@ -571,13 +557,8 @@ async function mam(): Promise<void> {
     const logits = (await be.read(t)) as Float32Array;
     be.free(t);
     for (let b = 0; b < n; b++) {
-      const j = observed[b][i],
-        row = logits.subarray((b * W + j) * V, (b * W + j + 1) * V);
-      let m = -Infinity;
-      for (let v = 0; v < V; v++) if (v !== mask) m = Math.max(m, row[v]);
-      let z = 0;
-      for (let v = 0; v < V; v++) if (v !== mask) z += Math.exp(row[v] - m);
-      chain[b] += row[x[b * W + j]] - m - Math.log(z);
+      const j = observed[b][i];
+      chain[b] += dataLogProb(logits.subarray((b * W + j) * V, (b * W + j + 1) * V), x[b * W + j], mask);
       cur[b * W + j] = x[b * W + j];
     }
   }

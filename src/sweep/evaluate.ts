@@ -105,13 +105,21 @@ async function inChunks<T extends Float32Array | Uint32Array>(
   return { features: concat(feats), logits: concat(logs) };
 }
 
-/** Features and logits of images (n, H, W, C) in [0, 1]. */
-const classifyImages = (engine: EvalEngine, classifier: string, images: Float32Array, n: number) =>
-  inChunks(images, n, (rows, m) => engine.classify(classifier, rows, m));
+/** Features and logits of images (n, H, W, C) in [0, 1], classified in chunks. */
+export const classifyImages = (
+  engine: Pick<EvalEngine, 'classify'>,
+  classifier: string,
+  images: Float32Array,
+  n: number,
+) => inChunks(images, n, (rows, m) => engine.classify(classifier, rows, m));
 
-/** Features and logits of token rows (n, L). */
-const classifyTokens = (engine: EvalEngine, classifier: string, tokens: Uint32Array, n: number) =>
-  inChunks(tokens, n, (rows, m) => engine.classifyText(classifier, rows, m));
+/** Features and logits of token rows (n, L), classified in chunks. */
+export const classifyTokens = (
+  engine: Pick<EvalEngine, 'classifyText'>,
+  classifier: string,
+  tokens: Uint32Array,
+  n: number,
+) => inChunks(tokens, n, (rows, m) => engine.classifyText(classifier, rows, m));
 
 function concat(parts: Float32Array[]): Float32Array {
   const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
