@@ -75,6 +75,16 @@ def asarm_loss(model, x, cls, order):
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), x.reshape(-1))
 
 
+def mdm_val_nelbo(model, x, cls, gen, mask_id=MASK_ID):
+    """A validation batch's NELBO: the mean of mdm_loss over 8 stratified t per batch element."""
+    B = x.shape[0]
+    vals = []
+    for k in range(8):
+        t = ((torch.arange(B) / B + k / (8 * B)) % 1.0) * (1 - 1e-3) + 1e-3
+        vals.append(float(mdm_loss(model, x, cls, gen, t, mask_id=mask_id)))
+    return sum(vals) / len(vals)
+
+
 @torch.no_grad()
 def evaluate(model, kind, data, n_batches=20, B=32):
     model.eval()
@@ -83,12 +93,7 @@ def evaluate(model, kind, data, n_batches=20, B=32):
     for _ in range(n_batches):
         x, cls = batch(data, 'val', B, gen)
         if kind == 'mdm':
-            # 8 stratified t per batch element
-            vals = []
-            for k in range(8):
-                t = ((torch.arange(B) / B + k / (8 * B)) % 1.0) * (1 - 1e-3) + 1e-3
-                vals.append(float(mdm_loss(model, x, cls, gen, t)))
-            tot += sum(vals) / len(vals)
+            tot += mdm_val_nelbo(model, x, cls, gen)
         else:
             tot += float(asarm_loss(model, x, cls, torch.arange(T)[None].expand(B, T)))
     model.train()
