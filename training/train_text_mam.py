@@ -14,6 +14,15 @@ start (S is then a window of text at any offset: what people score, and what tra
 Validation compares the one-pass log p_θ(x_S) with the any-order chain Σ_k log p_φ(x_σ(k) | x_σ(<k))
 over S (|S| passes) on held-out partial texts.
 
+--teacher (recipe 3): self-consistency against text-asarm's conditionals instead of the model's own. The
+any-subset AR model's chain over S in increasing position order is log p_ψ(x_S) = Σ_k log p_ψ(x_{s_k} | x_{s_<k})
+(one two-stream pass with σ = sorted S, then the rest), exact for a prefix; with log p_θ(∅) = 0 that chain of
+self-consistency equations sums to the regression ((log p_θ(x_S) − log p_ψ(x_S)) / |S|)², per row one S (half
+uniform subsets of any size, half contiguous windows at any offset), plus the MDM NELBO as before. Starts from the
+committed models/text-mam; the token head stays the MDM's.
+
+  OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 /usr/bin/python3 training/train_text_mam.py --teacher --minutes 100 --export
+
   OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 /usr/bin/python3 training/train_text_mam.py --minutes 90 --export
 """
 import argparse, json, os, time
@@ -30,6 +39,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 FORM = 'observed-softplus'
 SC_WEIGHT = 0.1
+DISTILL_WEIGHT = 4.0
+TEACHER = 'text-asarm'
 
 
 def chain_orders(B, gen):
@@ -68,6 +79,78 @@ def losses(model, x, cls, gen):
     return l_sc, l_mdm
 
 
+def teacher_subsets(B, gen):
+    """(B, T) observed masks: even rows a uniform subset of a uniform size 1..T, odd rows a window [o, o + d)."""
+    obs = torch.zeros(B, T, dtype=torch.bool)
+    for b in range(B):
+        if b % 2 == 0:
+            d = int(torch.randint(1, T + 1, (1,), generator=gen))
+            obs[b, torch.randperm(T, generator=gen)[:d]] = True
+        else:
+            o = int(torch.randint(0, T, (1,), generator=gen))
+            d = int(torch.randint(1, T - o + 1, (1,), generator=gen))
+            obs[b, o:o + d] = True
+    return obs
+
+
+@torch.no_grad()
+def teacher_log_p(teacher, x, cls, obs):
+    """log p_ψ(x_S) per row: the AS-ARM chain over S in increasing position order (σ = sorted S, then the rest)."""
+    T_ = x.shape[1]
+    key = torch.where(obs, 0, T_) + torch.arange(T_)[None, :]  # S first, each part left to right
+    order = torch.argsort(key, dim=1)
+    logits = teacher.forward_two_stream(x, cls, order)
+    lp = torch.log_softmax(logits.float(), -1).gather(-1, x[..., None])[..., 0]
+    return (lp * obs).sum(1)
+
+
+def distill_losses(model, teacher, x, cls, gen):
+    obs = teacher_subsets(x.shape[0], gen)
+    target = teacher_log_p(teacher, x, cls, obs)
+    xs = torch.where(obs, x, torch.full_like(x, MASK_ID))
+    logits, lm = model.forward_with_marginal(xs, cls)
+    size = obs.sum(1).float()
+    l_d = (((lm - target) / size) ** 2).mean()
+    masked = ~obs
+    t = masked.float().mean(1).clamp_min(1.0 / T)
+    ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), x.reshape(-1), reduction='none').view(*x.shape)
+    l_mdm = ((ce * masked).sum(1) / t).sum() / (x.shape[0] * T)
+    return l_d, l_mdm
+
+
+@torch.no_grad()
+def evaluate_vs_teacher(model, teacher, data, n=32, seed=3):
+    """One-pass log p_θ of held-out prefixes (16–64 chars, no class) vs the teacher's exact left-to-right log p,
+    per char: mean |Δ|, mean Δ and the Spearman rank correlation (what npm run calibrate:mam measures)."""
+    model.eval()
+    gen = torch.Generator().manual_seed(seed)
+    x, _ = batch(data, 'val', n, gen)
+    cls = torch.full((n,), NULL_CLASS)
+    k = torch.randint(16, 65, (n,), generator=gen)
+    obs = torch.arange(T)[None, :] < k[:, None]
+    ref = teacher_log_p(teacher, x, cls, obs) / k
+    _, lm = model.forward_with_marginal(torch.where(obs, x, torch.full_like(x, MASK_ID)), cls)
+    got = lm / k
+    rank = lambda v: torch.argsort(torch.argsort(v)).float()
+    ra, rb = rank(got), rank(ref)
+    rho = float(((ra - ra.mean()) * (rb - rb.mean())).sum() / ((ra - ra.mean()).norm() * (rb - rb.mean()).norm()))
+    model.train()
+    return {'vs_teacher_abs_per_char': float((got - ref).abs().mean()), 'vs_teacher_signed_per_char': float((got - ref).mean()),
+            'vs_teacher_spearman': rho}
+
+
+def load_teacher():
+    d = os.path.join(ROOT, 'models', TEACHER)
+    cfg = json.load(open(os.path.join(d, 'manifest.json')))['architecture']
+    teacher = Transformer(cfg['vocab_size'], d=cfg['d_model'], layers=cfg['n_layers'], heads=cfg['n_heads'], ff=cfg['d_ff'],
+                          max_len=cfg['max_len'], n_classes=cfg['n_classes'], rope_base=cfg['rope_base'], two_stream=True)
+    teacher.load_state_dict(read_safetensors(os.path.join(d, 'model.safetensors')))
+    teacher.eval()
+    for p in teacher.parameters():
+        p.requires_grad_(False)
+    return teacher
+
+
 @torch.no_grad()
 def evaluate(model, data, n=8, seed=3):
     """Mean |one-pass log p_θ(x_S) − chain estimate| per observed char on held-out partial texts."""
@@ -98,10 +181,12 @@ def main():
     ap.add_argument('--batch', type=int, default=32)
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--export', action='store_true')
+    ap.add_argument('--teacher', action='store_true', help=f'self-consistency against {TEACHER} (recipe 3)')
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     data = load_data()
-    ckpt = os.path.join(ckpt_dir(), 'text-mam-v2.pt')
+    ckpt = os.path.join(ckpt_dir(), 'text-mam-v3.pt' if args.teacher else 'text-mam-v2.pt')
+    teacher = load_teacher() if args.teacher else None
     torch.manual_seed(0)
     model = Transformer(len(VOCAB) + 1, marginal_head=True, marginal_form=FORM, mask_id=MASK_ID, **ARCH)
     head = [model.mam.weight, model.mam.bias]
@@ -112,6 +197,13 @@ def main():
     if os.path.exists(ckpt):
         c = torch.load(ckpt)
         model.load_state_dict(c['model']); opt.load_state_dict(c['opt']); state = c['state']; gen.set_state(c['gen'])
+    elif args.teacher:
+        base_dir = os.path.join(ROOT, 'models', 'text-mam')
+        model.load_state_dict(read_safetensors(os.path.join(base_dir, 'model.safetensors')))
+        base = json.load(open(os.path.join(base_dir, 'manifest.json')))
+        state['base'] = f"models/text-mam recipe 2 export ({base['training']['steps']} steps from {base['training']['base']}; weights sha256 {base['files'][0]['sha256'][:12]})"
+        state['log'].append({'step': 0, 'seconds': 0, **evaluate_vs_teacher(model, teacher, data)})
+        print('eval', json.dumps(state['log'][-1]), flush=True)
     else:
         base_dir = os.path.join(ROOT, 'models', 'text-mdm')
         missing = model.load_state_dict(read_safetensors(os.path.join(base_dir, 'model.safetensors')), strict=False)
@@ -123,9 +215,13 @@ def main():
             model.mam.bias.fill_(float(np.log(np.expm1(2.0))))
     t0, s0 = time.time(), state['seconds']
     while state['step'] < args.steps and time.time() - t0 < args.minutes * 60:
-        x, cls = batch(data, 'train', args.batch, gen, drop=0.1)
-        l_sc, l_mdm = losses(model, x, cls, gen)
-        loss = l_mdm + SC_WEIGHT * l_sc
+        x, cls = batch(data, 'train', args.batch, gen, drop=0.3 if teacher is not None else 0.1)
+        if teacher is not None:
+            l_sc, l_mdm = distill_losses(model, teacher, x, cls, gen)
+            loss = l_mdm + DISTILL_WEIGHT * l_sc
+        else:
+            l_sc, l_mdm = losses(model, x, cls, gen)
+            loss = l_mdm + SC_WEIGHT * l_sc
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -136,19 +232,23 @@ def main():
             print(f"step {state['step']} mdm {float(l_mdm):.3f} sc {float(l_sc):.3f} {state['seconds']:.0f}s", flush=True)
         if state['step'] % 250 == 0:
             ev = evaluate(model, data, n=4)
+            if teacher is not None:
+                ev.update(evaluate_vs_teacher(model, teacher, data))
             state['log'].append({'step': state['step'], 'seconds': round(state['seconds']), **ev})
             print('eval', json.dumps(ev), flush=True)
             torch.save({'model': model.state_dict(), 'opt': opt.state_dict(), 'state': state, 'gen': gen.get_state()}, ckpt)
     torch.save({'model': model.state_dict(), 'opt': opt.state_dict(), 'state': state, 'gen': gen.get_state()}, ckpt)
     if args.export:
-        export(model, data, state, args)
+        export(model, data, state, args, teacher)
 
 
-def export(model, data, state, args):
+def export(model, data, state, args, teacher=None):
     out = os.path.join(ROOT, 'models', 'text-mam')
     os.makedirs(out, exist_ok=True)
     round_weights_(model)
     ev = evaluate(model, data, n=16, seed=11)
+    if teacher is not None:
+        ev.update(evaluate_vs_teacher(model, teacher, data, n=128, seed=11))
     write_safetensors(os.path.join(out, 'model.safetensors'), export_tensors(model), {'model': 'text-mam'})
     gen = torch.Generator().manual_seed(7)
     x, _ = batch(data, 'val', 3, gen)
@@ -168,8 +268,10 @@ def export(model, data, state, args):
         'classes': CLASSES + ['none'], 'null_class': NULL_CLASS,
         'files': [file_entry(out, 'model.safetensors', 'weights'), file_entry(out, 'golden.safetensors', 'golden')],
         'training': {'base': state['base'], 'steps': state['step'], 'seconds': round(state['seconds']),
-                     'recipe': f'observed-softplus head; MDM NELBO + {SC_WEIGHT} self-consistency (half random orders, half contiguous windows), AdamW trunk 2e-4 / head 2e-3, batch {args.batch}',
-                     'command': 'OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 /usr/bin/python3 training/train_text_mam.py --export', 'log': state['log']},
+                     'recipe': (f'observed-softplus head; MDM NELBO + {DISTILL_WEIGHT} × self-consistency against {TEACHER} conditionals summed over S in position order (half uniform subsets, half windows), class dropped 30 %, AdamW trunk 2e-4 / head 2e-3, batch {args.batch}'
+                                if teacher is not None else
+                                f'observed-softplus head; MDM NELBO + {SC_WEIGHT} self-consistency (half random orders, half contiguous windows), AdamW trunk 2e-4 / head 2e-3, batch {args.batch}'),
+                     'command': 'OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 /usr/bin/python3 training/train_text_mam.py' + (' --teacher' if teacher is not None else '') + ' --export', 'log': state['log']},
         'metrics': {k: round(v, 4) for k, v in ev.items()},
         'weights_dtype': 'F16',
     }
