@@ -2,7 +2,9 @@
  * Calibration report of a text MaM model (src/metrics/mam-calibration.ts) on the 400 held-out
  * 128-character windows that the text classifier ships as its reference set, against text-asarm's
  * exact left-to-right likelihood. `--write` stores the report in the model's manifest (`calibration`),
- * where the engine, `<mam-scorer>` and `samplescope score` read the error they show beside a score.
+ * where the engine, `<mam-scorer>` and `samplescope score` read the error they show beside a score,
+ * with the same measurement on the first CHECK snippets (`calibration.check`), which the test suite
+ * recomputes (test/gpu/mam-calibration.test.ts; the whole set takes minutes on a software GPU).
  *
  *   npm run calibrate:mam                       # models/text-mam vs models/text-asarm, seed 1
  *   npm run calibrate:mam -- --write            # and record it in models/text-mam/manifest.json
@@ -20,6 +22,8 @@ const dir = arg('model', 'models/text-mam');
 const evaluator = arg('evaluator', 'models/text-asarm');
 const classifier = arg('classifier', 'models/text-classifier');
 const seed = Number(arg('seed', '1'));
+/** snippets in the recorded check (the test suite's share) */
+const CHECK = 100;
 if (!Number.isSafeInteger(seed) || seed < 0) {
   console.error('--seed needs a non-negative integer');
   process.exit(2);
@@ -42,8 +46,12 @@ if (
 const t0 = performance.now();
 const report = await mamCalibration(mam, exact, tokens, { seed });
 const seconds = (performance.now() - t0) / 1000;
+const { inputsScored: _n, ...check } = await mamCalibration(mam, exact, tokens.subarray(0, CHECK * mam.maxLength), {
+  seed,
+});
 const record = {
   ...report,
+  check,
   evaluator: exact.name,
   snippets_from: `${ref.manifest.name} reference set (held-out windows)`,
   seed,

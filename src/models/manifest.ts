@@ -253,6 +253,8 @@ export interface MamCalibrationRecord extends MamCalibrationFigures {
   evaluator: string;
   seed?: number;
   command?: string;
+  /** the same measurement on the first `check.snippets` snippets only (what the test suite recomputes) */
+  check?: MamCalibrationFigures;
 }
 
 export interface IsingSpec {
@@ -446,10 +448,21 @@ export function validateManifest(m: unknown): AnyManifest {
 }
 
 function validateCalibration(c: unknown): void {
-  const bad = (what: string) => fail('manifest-calibration', `calibration.${what}`);
-  if (typeof c !== 'object' || c === null || Array.isArray(c))
-    fail('manifest-calibration', 'calibration must be an object (scripts/calibrate-mam.ts)');
-  const r = c as Record<string, unknown>;
+  const r = calibrationObject(c, 'calibration');
+  validateFigures(r, 'calibration');
+  if (typeof r.evaluator !== 'string' || !r.evaluator)
+    fail('manifest-calibration', 'calibration.evaluator must be a model name');
+  if (r.check !== undefined) validateFigures(calibrationObject(r.check, 'calibration.check'), 'calibration.check');
+}
+
+function calibrationObject(v: unknown, what: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    fail('manifest-calibration', `${what} must be an object (scripts/calibrate-mam.ts)`);
+  return v as Record<string, unknown>;
+}
+
+function validateFigures(r: Record<string, unknown>, at: string): void {
+  const bad = (what: string) => fail('manifest-calibration', `${at}.${what}`);
   const num = (v: unknown, what: string, lo = -Infinity, hi = Infinity) => {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi)
       bad(`${what} must be a finite number in [${lo}, ${hi}], got ${JSON.stringify(v)}`);
@@ -470,7 +483,6 @@ function validateCalibration(c: unknown): void {
   num(v.meanAbsPerChar, 'vsExact.meanAbsPerChar', 0);
   num(v.meanSignedPerChar, 'vsExact.meanSignedPerChar');
   num(r.shuffledAuc, 'shuffledAuc', 0, 1);
-  if (typeof r.evaluator !== 'string' || !r.evaluator) bad('evaluator must be a model name');
 }
 
 function validateOnnx(o: Record<string, unknown>, a: Record<string, unknown>): OnnxManifest | OnnxDenoiserManifest {

@@ -140,5 +140,10 @@ describe('manifest marginal_form', () => {
     );
     expect(rule({ ...base, calibration: { ...calibration, shuffledAuc: null } })).toBe('manifest-calibration');
     expect(rule({ ...base, calibration: { ...calibration, evaluator: '' } })).toBe('manifest-calibration');
+    const { evaluator: _e, ...figures } = calibration;
+    expect(rule({ ...base, calibration: { ...calibration, check: figures } })).toBe('ok');
+    expect(rule({ ...base, calibration: { ...calibration, check: { ...figures, snippets: 0 } } })).toBe(
+      'manifest-calibration',
+    );
   });
 });
