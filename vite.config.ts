@@ -106,13 +106,23 @@ function pageChrome(): Plugin {
   };
 }
 
+/**
+ * Cross-origin isolation (everything the site loads is its own): it gives the pages SharedArrayBuffer, so the
+ * fast CPU path (onnxruntime-web's wasm EP) runs on several threads. A host that omits these still works, on
+ * one thread, and the notice says why (src/models/onnx/threads.ts).
+ */
+export const ISOLATION = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
 // One config for the demo site (vite dev/build/preview), the <sample-scope> bundle
 // (`vite build --mode element` → dist/element/sample-scope.js, worker included) and the tests.
 export default defineConfig(({ mode }) => ({
   // the element bundle finds its worker next to itself, wherever it is served
   base: mode === 'element' ? './' : '/',
-  server: { host: '127.0.0.1', port: 5173, strictPort: false },
-  preview: { host: '127.0.0.1', port: 5173 },
+  server: { host: '127.0.0.1', port: 5173, strictPort: false, headers: ISOLATION },
+  preview: { host: '127.0.0.1', port: 5173, headers: ISOLATION },
   // keepNames: typed errors are named by their class (errors.ts: new.target.name) and revived by
   // that name across the worker boundary; a minifier that renames classes would turn them into Errors
   worker: { format: 'es', rolldownOptions: { output: { keepNames: true } } },

@@ -1,12 +1,13 @@
 /**
  * The fast CPU path vs the f64 twins (issue 19 item 1; not part of `npm test`): on the CPU backend, the
  * same engine calls with `path: 'native'` (the twins) and `path: 'onnx-wasm'` (the model's ONNX form on
- * onnxruntime-web's wasm EP, one thread). First it validates (FHS tokens equal on ≥ 99 % of positions, DDIM
+ * onnxruntime-web's wasm EP, `--threads` threads, default 1; threads are fixed per process, so compare counts in
+ * separate runs). First it validates (FHS tokens equal on ≥ 99 % of positions, DDIM
  * images within 1e-3), then times, in one process: one forward of text-mdm (B = 1 and 16, L = 128) and of
  * digits-diffusion (B = 16), and whole samplers — FHS L = 128 B = 1 and DDIM 20 steps B = 16.
  * Writes bench/results/fast-cpu-<host>.json.
  *
- *   npx tsx bench/fast-cpu/run.ts [--runs 3] [--skip-twin-samplers]
+ *   npx tsx bench/fast-cpu/run.ts [--runs 3] [--threads 1|N|auto] [--skip-twin-samplers]
  */
 import { cpus } from 'node:os';
 import { arg, median } from '../util.js';
@@ -15,8 +16,12 @@ import { CpuBackend } from '../../src/backend/cpu.js';
 import { loadDenoiser, loadModel } from '../../src/models/index.js';
 import { loadOnnxDenoiser, loadOnnxModel } from '../../src/models/onnx.js';
 import { Engine } from '../../src/worker/engine.js';
+import { ortThreads } from '../../src/models/onnx/threads.js';
 
 const runs = Number(arg('runs', '3'));
+const threadsArg = arg('threads', '1');
+const plan = ortThreads(threadsArg === 'auto' ? 'auto' : Number(threadsArg));
+console.log(`fast path: ${plan.reason}`);
 const be = new CpuBackend();
 const rows: { what: string; twinMs: number; fastMs: number; ratio: number }[] = [];
 const time = async (n: number, f: () => Promise<unknown>) => {
@@ -97,10 +102,10 @@ if (!skipTwin) {
   row('FHS L=128 B=1 (text-mdm, whole sampler)', twinFhsMs, fastFhs);
   row('DDIM 20 steps B=16 (digits-diffusion, whole sampler)', twinDdimMs, fastDdim);
 }
-const file = writeResults('fast-cpu', `node-${cpus().length}cpu`, '', {
+const file = writeResults('fast-cpu', `node-${cpus().length}cpu`, plan.threads > 1 ? `-${plan.threads}threads` : '', {
   backend: 'cpu',
-  threads: 1,
-  note: 'twins: f64 reference kernels; fast path: the ONNX form on onnxruntime-web wasm EP (1 thread)',
+  threads: plan.threads,
+  note: `twins: f64 reference kernels; fast path: the ONNX form on onnxruntime-web wasm EP (${plan.reason})`,
   rows,
 });
 console.log(`wrote ${file}`);

@@ -40,6 +40,11 @@ export const COMMON_OPTIONS: OptionSpec[] = [
     value: 'native|onnx-wasm|auto',
     help: "how a model with an ONNX form (manifest onnx_form) runs: our kernels / the CPU twins (default native), its ONNX form on onnxruntime-web's wasm EP (the fast CPU path), or auto (the ONNX form on the cpu backend, native on WebGPU)",
   },
+  {
+    name: 'threads',
+    value: 'N|auto',
+    help: "threads of the fast CPU path (onnxruntime-web's wasm EP, worker threads): a count, or auto (the cores, up to 4; default)",
+  },
   { name: 'progress', help: 'a progress line per step on stderr even when stderr is not a terminal' },
   { name: 'quiet', help: 'nothing on stderr but errors (no progress, no summary)' },
   { name: 'verbose', help: "also show the native WebGPU driver's messages (hidden by default) and stack traces" },

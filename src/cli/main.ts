@@ -49,6 +49,7 @@ import { loadManifest } from '../models/index.js';
 import type { AnyManifest } from '../models/manifest.js';
 import { Engine } from '../worker/engine.js';
 import type { BackendPreference, ModelInfo, ModelPath, TextSampleRequest } from '../worker/protocol.js';
+import type { OrtThreads } from '../models/onnx/threads.js';
 import { closest, cliHelp, commandHelp, commandSpec, parseArgs } from './commands.js';
 import { readKnobFlags } from './knob-flags.js';
 import { IN_CHILD, runFiltered } from './native.js';
@@ -79,12 +80,15 @@ function backendOf(flags: Flags): BackendPreference {
   return b;
 }
 
-/** --path: how a model with an ONNX form runs (ModelPath). */
-function pathOf(flags: Flags): ModelPath {
+/** --path and --threads: how a model with an ONNX form runs (ModelPath), and the fast CPU path's threads. */
+function pathOf(flags: Flags): { path: ModelPath; threads: OrtThreads } {
   const p = flags.get('path') ?? 'native';
   if (p !== 'native' && p !== 'onnx-wasm' && p !== 'auto')
     throw new UsageError(`--path must be native, onnx-wasm or auto, got ${JSON.stringify(p)}`);
-  return p;
+  const t = flags.get('threads') ?? 'auto';
+  if (t !== 'auto' && !/^[1-9][0-9]*$/.test(t))
+    throw new UsageError(`--threads must be a positive integer or auto, got ${JSON.stringify(t)}`);
+  return { path: p, threads: t === 'auto' ? 'auto' : Number(t) };
 }
 
 function requireModel(flags: Flags, cmd: string): string {
@@ -293,7 +297,7 @@ async function sampleCommand(flags: Flags, msg: Messages): Promise<number> {
   const engine = await startEngine(flags, msg);
   try {
     const t0 = performance.now();
-    const info = await engine.loadModel(plan.dir, { id: 'model', path: pathOf(flags) });
+    const info = await engine.loadModel(plan.dir, { id: 'model', ...pathOf(flags) });
     msg.info(await backendLine(engine, info, performance.now() - t0));
     if (plan.draft) {
       const d = await engine.loadModel(plan.draft, { id: 'draft' });
@@ -551,7 +555,7 @@ async function scoreCommand(flags: Flags, rest: string[], msg: Messages): Promis
   const engine = await startEngine(flags, msg);
   try {
     const t0 = performance.now();
-    const info = await engine.loadModel(p.dir, { id: 'model', path: pathOf(flags) });
+    const info = await engine.loadModel(p.dir, { id: 'model', ...pathOf(flags) });
     msg.info(await backendLine(engine, info, performance.now() - t0));
     const t1 = performance.now();
     console.log(`${p.observed} of ${p.L} characters observed; log p under ${info.name}, one pass per class:`);
@@ -657,7 +661,7 @@ async function sweepCommand(flags: Flags, msg: Messages): Promise<number> {
     engine = await startEngine(flags, msg);
     const info = await engine.info();
     if (flags.has('require-hardware')) requireHardware(info);
-    for (const [i, name] of names.entries()) await engine.loadModel(dirs[i], { id: name, path: pathOf(flags) });
+    for (const [i, name] of names.entries()) await engine.loadModel(dirs[i], { id: name, ...pathOf(flags) });
     msg.info(
       `# sweep ${spec.name ?? ''} ${hash} on ${info.name}: ${total} settings${shard ? ` (shard ${shard.index}/${shard.count}${source === 'flag' ? '' : ` from ${source === 'slurm' ? 'SLURM_ARRAY_TASK_ID' : 'JOB_COMPLETION_INDEX'}`})` : ''}, ${out ? `${done.length} already in ${out}` : 'printing JSON lines (no --out)'}`,
     );

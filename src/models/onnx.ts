@@ -45,10 +45,16 @@ import {
 } from './manifest.js';
 import { checkForwardInput, type DenoiserInput, type DenoiserModel, type ForwardInput, type Model } from './model.js';
 import { rolesOf, type OnnxAxis, type OnnxEp } from './onnx/roles.js';
+import { ortThreads, type OrtThreadPlan, type OrtThreads } from './onnx/threads.js';
 
-/** Load options of an ONNX model: the execution provider overrides the manifest's `architecture.ep`. */
+/**
+ * Load options of an ONNX model: the execution provider overrides the manifest's `architecture.ep`; `threads`
+ * the wasm EP's thread count (src/models/onnx/threads.ts; default 1, deterministic; the first load in a
+ * page, worker or process fixes it).
+ */
 export interface OnnxLoadOptions extends LoadOptions {
   ep?: OnnxEp;
+  threads?: OrtThreads;
 }
 
 type Ort = typeof OrtNs;
@@ -60,13 +66,13 @@ const hasNavigatorGpu = () => !!(globalThis as { navigator?: { gpu?: unknown } }
 /**
  * onnxruntime-web, imported the first time an ONNX model loads (native models never pull it in): where
  * WebGPU exists its `webgpu` build (ORT's WebGPU EP, which takes a GPUDevice per session; the default
- * build's JSEP always requests a device of its own), else the default one (Node: wasm only).
+ * build's JSEP always requests a device of its own), else the default one (Node: wasm only). Its wasm EP
+ * runs on `threads.threads` threads (the plan fixed by the first load, ortThreads).
  */
-export function loadOrt(): Promise<Ort> {
+export function loadOrt(threads: OrtThreadPlan = ortThreads()): Promise<Ort> {
   ortP ??= (hasNavigatorGpu() ? import('onnxruntime-web/webgpu') : import('onnxruntime-web')).then((ort) => {
     ort.env.logLevel = 'error';
-    // deterministic, and no SharedArrayBuffer needed (pages need not be cross-origin isolated)
-    ort.env.wasm.numThreads = 1;
+    ort.env.wasm.numThreads = threads.threads;
     return ort;
   });
   return ortP;
@@ -89,6 +95,8 @@ export interface OnnxPlan {
   fixedLength: number | null;
   /** the execution provider the session was created on */
   ep: 'webgpu' | 'wasm';
+  /** the wasm EP's threads and why (set at load; the WebGPU EP runs on the GPU) */
+  threads?: OrtThreadPlan;
 }
 
 /** Check a session's declared inputs/outputs against the manifest and the kind's roles (exported for tests). */
@@ -493,11 +501,12 @@ async function openOnnx<M extends OnnxManifest | OnnxDenoiserManifest>(
     );
   }
   const { path, bytes } = await loadRawFile(source, manifest, 'onnx', opts);
-  const ort = await loadOrt();
+  const threads = ortThreads(opts.threads ?? 1);
+  const ort = await loadOrt(threads);
   const ep0 = opts.ep ?? manifest.architecture.ep ?? 'auto';
   const { session, ep } = await createSession(ort, bytes, backend, ep0, path);
   try {
-    return { manifest, ort, session, plan: planOnnx(manifest, session, path, ep) };
+    return { manifest, ort, session, plan: { ...planOnnx(manifest, session, path, ep), threads } };
   } catch (e) {
     void session.release();
     throw e;

@@ -5,7 +5,13 @@
  * Nothing here touches the GPU: the worker does (`ui/` never imports `gpu/`).
  */
 import { createEngine, type Engine } from '../worker/client.js';
-import { checkOrigin, type BackendInfo, type BackendPreference, type ModelInfo } from '../worker/protocol.js';
+import {
+  checkOrigin,
+  type BackendInfo,
+  type BackendPreference,
+  type ModelInfo,
+  type ModelPath,
+} from '../worker/protocol.js';
 
 interface Host {
   engine: Engine;
@@ -62,9 +68,11 @@ export async function modelFor(prefer: BackendPreference, url: string, allowedOr
   if (!p) {
     // a model with an ONNX form: on the CPU backend it runs that form on onnxruntime-web's wasm EP (the fast CPU
     // path; the twins if it does not load), on a software WebGPU adapter the faster of the two measured at load
-    // (info.path says which and why); on a hardware GPU our kernels
-    const path = backend.name === 'cpu' || backend.adapter?.software ? 'auto' : 'native';
-    p = engine.loadModel(url, allowedOrigins ? { id: url, allowedOrigins, path } : { id: url, path });
+    // (info.path says which and why); on a hardware GPU our kernels. The wasm EP takes as many threads as the
+    // page allows: several where it is cross-origin isolated (the demo server's headers), else one, saying so
+    const path: ModelPath = backend.name === 'cpu' || backend.adapter?.software ? 'auto' : 'native';
+    const opts = { id: url, path, threads: 'auto' as const };
+    p = engine.loadModel(url, allowedOrigins ? { ...opts, allowedOrigins } : opts);
     h.models.set(url, p);
   }
   try {

@@ -629,7 +629,7 @@ export class SampleScope extends LitElement {
     if (!b) return nothing;
     if (b.name === 'cpu') {
       const fast = this.info?.path?.used === 'onnx-wasm';
-      return html`<p class="notice" role="status">WebGPU is not available here, so sampling runs on the CPU ${fast ? html`— the model's ONNX form on onnxruntime-web's WebAssembly runtime (the fast CPU path, same weights)` : html`backend (the same maths, much slower)`}.${b.fallbackReason ? html` <span class="reason">${b.fallbackReason}</span>` : nothing}${this.info?.path && !fast ? html` <span class="reason">${this.info.path.reason}</span>` : nothing}</p>`;
+      return html`<p class="notice" role="status">WebGPU is not available here, so sampling runs on the CPU ${fast ? html`— the model's ONNX form on onnxruntime-web's WebAssembly runtime (the fast CPU path, same weights)` : html`backend (the same maths, much slower)`}.${b.fallbackReason ? html` <span class="reason">${b.fallbackReason}</span>` : nothing}${this.info?.path ? html` <span class="reason">${this.info.path.reason}</span>` : nothing}</p>`;
     }
     if (b.adapter?.software) {
       const a = b.adapter;

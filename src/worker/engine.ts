@@ -42,7 +42,7 @@ import type { SweepSpec } from '../sweep/spec.js';
 import type { SweepRecord } from '../sweep/records.js';
 import { marginalFormOf, type AnyManifest } from '../models/manifest.js';
 import type { ClassifierModel, DenoiserModel, Model, TextClassifierModel, TokenRows } from '../models/model.js';
-import { loadOnnxDenoiser, loadOnnxModel, type OnnxLoadOptions } from '../models/onnx.js';
+import { loadOnnxDenoiser, loadOnnxModel, type OnnxLoadOptions, type OnnxPlan } from '../models/onnx.js';
 import { tokenizerOf } from '../models/tokenizer.js';
 import { sampleSpeculative } from '../samplers/speculative.js';
 import { knobOption } from '../knobs/registry.js';
@@ -87,6 +87,13 @@ let nextRequest = 0;
 function adapterKey(be: Backend): string {
   const a = be.info.adapter;
   return a ? a.description || `${a.vendor} ${a.architecture}` : be.name;
+}
+
+/** A model running as its ONNX form on the wasm EP: its thread count and why, into `info.path`. */
+function threadsOf(info: { path?: ModelInfo['path'] }, m: Model | DenoiserModel): void {
+  const t = (m as { plan?: OnnxPlan }).plan?.threads;
+  if (!info.path || info.path.used !== 'onnx-wasm' || !t) return;
+  info.path = { ...info.path, threads: t.threads, reason: `${info.path.reason}; ${t.reason}` };
 }
 
 /** One forward of a text model on an all-[MASK] row of its full length (the auto path's probe). */
@@ -214,6 +221,7 @@ export class Engine implements EngineApi {
         );
         const native = !form || fast.measure ? await loadDenoiser(source, be, opts) : undefined;
         m = native ? await this.choosePath<DenoiserModel>(fast, native, form, probeDenoiser) : form!;
+        threadsOf(fast.info, m);
       }
       const imageShape: [number, number, number] = [m.imageSize, m.imageSize, m.channels];
       entry = { kind, model: m, info: { ...base, imageShape, timesteps: m.timesteps, ...fast.info } };
@@ -240,6 +248,7 @@ export class Engine implements EngineApi {
         );
         const native = !form || fast.measure ? await loadModel(source, be, opts) : undefined;
         m = native ? await this.choosePath<Model>(fast, native, form, probeText) : form!;
+        threadsOf(fast.info, m);
       }
       const tok = tokenizerOf(m);
       entry = {

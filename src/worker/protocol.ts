@@ -12,6 +12,7 @@
  */
 import type { TokenizerSpec } from '../models/tokenizer.js';
 import type { AnyManifest } from '../models/manifest.js';
+import type { OrtThreads } from '../models/onnx/threads.js';
 import * as Comlink from 'comlink';
 import * as errors from '../errors.js';
 import type { BackendInfo } from '../backend/backend.js';
@@ -76,6 +77,12 @@ export interface EngineLoadOptions {
   ep?: 'webgpu' | 'wasm' | 'auto';
   files?: ReadonlyMap<string, Blob>;
   path?: ModelPath;
+  /**
+   * The fast CPU path's threads (onnxruntime-web's wasm EP): a count or 'auto' (cores, up to 4); default 1.
+   * Threads need a cross-origin-isolated page (COOP/COEP headers) or Node; elsewhere one thread runs and
+   * `info.path.reason` says why. The first ONNX load of a worker fixes the count.
+   */
+  threads?: OrtThreads;
 }
 
 export interface ModelInfo {
@@ -108,7 +115,7 @@ export interface ModelInfo {
   /** Text MaM models: the head's measured calibration, when the manifest records one (scripts/calibrate-mam.ts) */
   calibration?: MamCalibrationRecord;
   /** models with an `onnx_form`: which path runs it and why (ModelPath) */
-  path?: { used: 'native' | 'onnx-wasm'; reason: string };
+  path?: { used: 'native' | 'onnx-wasm'; reason: string; threads?: number };
 }
 
 /** What a model's manifest says, read without its weights: enough to list models and pair them. */

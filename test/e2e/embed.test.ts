@@ -26,7 +26,9 @@ const shots = join(root, 'bench/results/screenshots');
 let out = '',
   url = '',
   server: Server | undefined,
-  requests: string[] = [];
+  requests: string[] = [],
+  isolatedUrl = '',
+  isolatedServer: Server | undefined;
 let browser: Browser | undefined;
 
 beforeAll(async () => {
@@ -38,11 +40,10 @@ beforeAll(async () => {
     logLevel: 'error',
     build: { outDir: out, emptyOutDir: true },
   });
-  ({ url, server, requests } = await serveStatic({
-    '/lib/': out,
-    '/models/': join(root, 'models'),
-    '/': join(root, 'test/fixtures/embed'),
-  }));
+  const mounts = { '/lib/': out, '/models/': join(root, 'models'), '/': join(root, 'test/fixtures/embed') };
+  ({ url, server, requests } = await serveStatic(mounts));
+  // the same files from a host that sends COOP/COEP (as npm run demo does): wasm threads allowed
+  ({ url: isolatedUrl, server: isolatedServer } = await serveStatic(mounts, { isolated: true }));
   browser = await launchBrowser();
   mkdirSync(shots, { recursive: true });
 });
@@ -50,11 +51,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await new Promise((r) => (server ? server.close(r) : r(undefined)));
+  await new Promise((r) => (isolatedServer ? isolatedServer.close(r) : r(undefined)));
   if (out) rmSync(out, { recursive: true, force: true });
 });
 
 /** Open the embed page, recording console errors, CSP violations and the element's events. */
-async function open(b: Browser): Promise<{ page: Page; errors: string[] }> {
+async function open(b: Browser, at = url): Promise<{ page: Page; errors: string[] }> {
   const page = await b.newPage();
   await page.setViewport({ width: 900, height: 700 });
   const errors: string[] = [];
@@ -74,7 +76,7 @@ async function open(b: Browser): Promise<{ page: Page; errors: string[] }> {
       });
     }
   });
-  await page.goto(url);
+  await page.goto(at);
   await page.waitForFunction(() => document.querySelector('sample-scope')?.state === 'ready', { timeout: 180_000 });
   return { page, errors };
 }
@@ -268,11 +270,26 @@ describe('<sample-scope> from the built bundle', () => {
       expect(r.notice).toContain('WebGPU unavailable');
       // the fast CPU path: text-mdm's ONNX form on onnxruntime-web's wasm runtime, in the worker, under the page's CSP
       expect(r.notice).toContain("the model's ONNX form on onnxruntime-web's WebAssembly runtime");
+      // this host sends no COOP/COEP headers: the element asked for threads, gets one, and says why
+      expect(r.notice).toMatch(
+        /one thread(: \d+ were asked for, but this page is not cross-origin isolated| \(one core here\))/,
+      );
       expect(r.footer).toMatch(/NFE 8 · [\d.]+ s · cpu/);
       expect(r.masked).toBe(0);
       await page.screenshot({ path: join(shots, 'embed-cpu-fallback.png'), fullPage: true });
       expect(await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp)).toEqual([]);
       expect(errors, errors.join('\n')).toEqual([]);
+      // served cross-origin isolated: the wasm EP runs on the cores (up to 4), and the notice says so
+      const iso = await open(noGpu, isolatedUrl);
+      const cores = await iso.page.evaluate(() => [crossOriginIsolated, navigator.hardwareConcurrency] as const);
+      expect(cores[0]).toBe(true);
+      const ri = await run(iso.page, { length: '8', n: '1' });
+      expect(ri.state).toBe('done');
+      expect(ri.notice).toContain(
+        cores[1] > 1 ? `${Math.min(4, cores[1])} threads (cross-origin isolated; ${cores[1]} cores)` : 'one thread',
+      );
+      expect(await iso.page.evaluate(() => (window as unknown as { __csp: string[] }).__csp)).toEqual([]);
+      expect(iso.errors, iso.errors.join('\n')).toEqual([]);
     } finally {
       await noGpu.close();
     }

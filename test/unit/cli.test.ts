@@ -168,6 +168,30 @@ describe('samplescope (the binary)', () => {
   );
 
   it(
+    '--path onnx-wasm --threads N: the fast CPU path on N worker threads, said on stderr; a bad count is a usage error',
+    () => {
+      const r = cli(
+        ['sample', '--model', 'text-mdm', '--backend', 'cpu', '--path', 'onnx-wasm', '--threads', '2'].concat([
+          '--n',
+          '1',
+          '--length',
+          '8',
+        ]),
+      );
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(
+        /its ONNX form text-mdm-onnx on onnxruntime-web's wasm EP; 2 threads \(worker threads\)/,
+      );
+      const bad = cli([...TEXT, '--threads', '0']);
+      expect([bad.code, bad.stderr]).toEqual([
+        2,
+        expect.stringContaining('--threads must be a positive integer or auto'),
+      ]);
+    },
+    T,
+  );
+
+  it(
     'model-valued knobs: --draft-model NAME and --lambda-model NAME load that model; a bad name is a usage error',
     () => {
       const spec = cli(

@@ -31,7 +31,7 @@ export function useBuiltSite(): { readonly url: string; readonly browser: Browse
       logLevel: 'error',
       build: { outDir: out, emptyOutDir: true },
     });
-    ({ url, server, requests } = await serveStatic({ '/': out }));
+    ({ url, server, requests } = await serveStatic({ '/': out }, { isolated: true }));
     browser = await launchBrowser();
     mkdirSync(SCREENSHOTS, { recursive: true });
   });

@@ -5,6 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { extname, join, normalize, sep } from 'node:path';
+import { ISOLATION } from '../../vite.config.js';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -19,8 +20,13 @@ const TYPES: Record<string, string> = {
   '.safetensors': 'application/octet-stream',
 };
 
+/**
+ * `isolated`: send the demo server's cross-origin-isolation headers (vite.config.ts ISOLATION), as `npm run
+ * demo` does; without them the pages are what a plain host serves (no SharedArrayBuffer: one wasm thread).
+ */
 export async function serveStatic(
   mounts: Record<string, string>,
+  o: { isolated?: boolean } = {},
 ): Promise<{ url: string; server: Server; requests: string[] }> {
   const requests: string[] = [];
   const prefixes = Object.keys(mounts).sort((a, b) => b.length - a.length);
@@ -49,6 +55,7 @@ export async function serveStatic(
       'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
       'cache-control': 'no-store',
       'access-control-allow-origin': '*',
+      ...(o.isolated ? ISOLATION : {}),
     });
     createReadStream(file).pipe(res);
   });
