@@ -50,6 +50,7 @@ import type { AnyManifest } from '../models/manifest.js';
 import { Engine } from '../worker/engine.js';
 import type { BackendPreference, ModelInfo, ModelPath, TextSampleRequest } from '../worker/protocol.js';
 import type { OrtThreads } from '../models/onnx/threads.js';
+import { fileStore } from './decision-file.js';
 import { closest, cliHelp, commandHelp, commandSpec, parseArgs } from './commands.js';
 import { readKnobFlags } from './knob-flags.js';
 import { IN_CHILD, runFiltered } from './native.js';
@@ -156,7 +157,7 @@ function onInterrupt(msg: Messages): void {
 
 /** The engine on the asked backend; one line saying which backend it got and, after a fallback, why. */
 async function startEngine(flags: Flags, msg: Messages): Promise<Engine> {
-  const engine = new Engine();
+  const engine = new Engine({ decisions: fileStore() });
   const info = await engine.init(backendOf(flags));
   if (info.fallbackReason) {
     msg.info(

@@ -50,6 +50,7 @@ import { sampleAsarm } from '../samplers/asarm.js';
 import { sampleDiffusion } from '../samplers/diffusion.js';
 import { logMarginals } from '../samplers/mam.js';
 import { sampleMdm } from '../samplers/mdm.js';
+import { decisionKey, memoryStore, type DecisionStore } from './path-decisions.js';
 import type { SampleResult, SamplerCheckpoint } from '../samplers/common.js';
 import type {
   BackendAvailability,
@@ -87,6 +88,14 @@ let nextRequest = 0;
 function adapterKey(be: Backend): string {
   const a = be.info.adapter;
   return a ? a.description || `${a.vendor} ${a.architecture}` : be.name;
+}
+
+/** How a model with an ONNX form loads (Engine.fastPath): whether to try the form, whether to measure (the key). */
+interface FastPath {
+  wanted: boolean;
+  required: boolean;
+  measure?: string;
+  info: { path?: ModelInfo['path'] };
 }
 
 /** A model running as its ONNX form on the wasm EP: its thread count and why, into `info.path`. */
@@ -165,8 +174,15 @@ export class Engine implements EngineApi {
     { source: string; opts: LoadOptions; interpolate?: { b: string; lambda: number } }
   >();
   private prefer: BackendPreference = 'auto';
-  /** auto path decisions measured on WebGPU, by adapter and model name */
-  private readonly pathDecisions = new Map<string, NonNullable<ModelInfo['path']>>();
+  /** auto path decisions measured on WebGPU, by adapter and model (src/worker/path-decisions.ts) */
+  private readonly decisions: DecisionStore;
+  /** what this engine decided or reused, by model handle (backends() lists them) */
+  private readonly decided = new Map<string, { adapter: string; used: string; reason: string }>();
+
+  /** `decisions`: where auto path decisions persist (default: this engine's memory) */
+  constructor(o: { decisions?: DecisionStore } = {}) {
+    this.decisions = o.decisions ?? memoryStore();
+  }
   /** classifiers' real reference sets in their feature spaces, by classifier handle */
   private readonly references = new Map<string, Promise<ReferenceSet>>();
   /** requests interrupted by device loss: what they asked and how far they got */
@@ -206,7 +222,7 @@ export class Engine implements EngineApi {
       manifest,
     };
     let entry: Loaded;
-    const fast = this.fastPath(manifest, be, opts.path);
+    const fast = await this.fastPath(manifest, be, opts.path);
     if (kind === 'denoiser') {
       let m: DenoiserModel;
       if (manifest.architecture.type === 'onnx') m = await loadOnnxDenoiser(source, be, opts);
@@ -276,6 +292,7 @@ export class Engine implements EngineApi {
     if (this.models.has(id)) this.unload(id);
     this.models.set(id, entry);
     this.sources.set(id, { source, opts });
+    if (entry.info.path) this.decided.set(id, { adapter: adapterKey(be), ...entry.info.path });
     return entry.info;
   }
 
@@ -283,11 +300,7 @@ export class Engine implements EngineApi {
    * Which path a native model with an `onnx_form` takes (ModelPath): `info.path` says which and why; `wanted`
    * is whether to try the ONNX form. Models without one, and ONNX models, have no path choice.
    */
-  private fastPath(
-    manifest: AnyManifest,
-    be: Backend,
-    path: ModelPath = 'native',
-  ): { wanted: boolean; required: boolean; measure?: string; info: { path?: ModelInfo['path'] } } {
+  private async fastPath(manifest: AnyManifest, be: Backend, path: ModelPath = 'native'): Promise<FastPath> {
     if (!['native', 'onnx-wasm', 'auto'].includes(path))
       throw new OpInputError('loadModel', `path must be 'native', 'onnx-wasm' or 'auto', got ${JSON.stringify(path)}`);
     const form = manifest.architecture.type === 'onnx' ? undefined : manifest.onnx_form;
@@ -297,8 +310,9 @@ export class Engine implements EngineApi {
       return { wanted: false, required: false, info: {} };
     }
     // auto on WebGPU: a decision measured earlier for this adapter and model, else measure both at load
-    const key = `${adapterKey(be)}|${manifest.name}`;
-    const cached = path === 'auto' && be.name !== 'cpu' ? this.pathDecisions.get(key) : undefined;
+    const weights = manifest.files.find((f) => f.role === 'weights')?.sha256 ?? '';
+    const key = decisionKey(adapterKey(be), manifest.name, weights.slice(0, 16));
+    const cached = path === 'auto' && be.name !== 'cpu' ? await this.decisions.get(key) : undefined;
     const measure = path === 'auto' && be.name !== 'cpu' && !cached;
     const wanted =
       path === 'onnx-wasm' || (path === 'auto' && (be.name === 'cpu' || measure || cached?.used === 'onnx-wasm'));
@@ -308,7 +322,7 @@ export class Engine implements EngineApi {
         : path === 'auto' && be.name === 'cpu'
           ? `the CPU backend: its ONNX form ${form} on onnxruntime-web's wasm EP instead of the f64 twins`
           : cached
-            ? `${cached.reason} (measured at an earlier load on this adapter)`
+            ? `${cached.reason} (measured at an earlier load on this adapter; kept in ${this.decisions.where})`
             : 'our kernels (path native)';
     return {
       wanted,
@@ -323,7 +337,7 @@ export class Engine implements EngineApi {
    * probe input, keep the faster, dispose the other, and remember the decision for this adapter and model.
    */
   private async choosePath<M extends Model | DenoiserModel>(
-    fast: ReturnType<Engine['fastPath']>,
+    fast: FastPath,
     native: M,
     onnx: M | undefined,
     probe: (m: M) => Promise<void>,
@@ -344,7 +358,7 @@ export class Engine implements EngineApi {
       used,
       reason: `measured on ${be.name} (${adapterKey(be)}): one forward ${ms.native.toFixed(1)} ms with our kernels, ${ms['onnx-wasm'].toFixed(1)} ms with its ONNX form on the wasm EP`,
     };
-    this.pathDecisions.set(fast.measure, fast.info.path);
+    await this.decisions.set(fast.measure, fast.info.path);
     return used === 'native' ? native : onnx;
   }
 
@@ -360,7 +374,7 @@ export class Engine implements EngineApi {
    * undefined (native) when not wanted, or under 'auto' when it cannot load (`fast.info` then says why).
    */
   private async onnxForm<T>(
-    fast: ReturnType<Engine['fastPath']>,
+    fast: FastPath,
     source: string,
     manifest: AnyManifest,
     load: (source: string) => Promise<T>,
@@ -448,6 +462,7 @@ export class Engine implements EngineApi {
     this.models.delete(id);
     this.sources.delete(id);
     this.references.delete(id);
+    this.decided.delete(id);
   }
 
   /** The description of a loaded model. */
@@ -812,26 +827,45 @@ export class Engine implements EngineApi {
 
   /**
    * The backends this engine could run on: webgpu (with its adapter, or why not — probed once with a
-   * throw-away device when the engine runs on cpu by choice) and cpu (always).
+   * throw-away device when the engine runs on cpu by choice; `software` for CPU adapters), cpu (always), and the
+   * fast CPU path (onnxruntime-web's wasm EP, for models with an ONNX form), each with the loaded models that
+   * run on it and why (path 'auto': which path measured faster on this adapter, or was measured before).
    */
   async backends(): Promise<BackendAvailability[]> {
     const cur = await this.be();
-    let gpu: { available: boolean; detail: string };
-    if (cur.name === 'webgpu')
-      gpu = { available: true, detail: cur.info.adapter?.description || cur.info.adapter?.vendor || 'adapter' };
+    let gpu: { available: boolean; detail: string; software?: boolean };
+    const describe = (b: Backend) => b.info.adapter?.description || b.info.adapter?.vendor || 'adapter';
+    if (cur.name === 'webgpu') gpu = { available: true, detail: describe(cur), software: !!cur.info.adapter?.software };
     else if (cur.info.fallbackReason) gpu = { available: false, detail: cur.info.fallbackReason };
     else {
       try {
         const probe = await createBackend({ prefer: 'webgpu' });
-        gpu = { available: true, detail: probe.info.adapter?.description || probe.info.adapter?.vendor || 'adapter' };
+        gpu = { available: true, detail: describe(probe), software: !!probe.info.adapter?.software };
         probe.destroy();
       } catch (e) {
         gpu = { available: false, detail: (e as Error).message };
       }
     }
+    const onWasm = [...this.decided].filter(([, d]) => d.used === 'onnx-wasm');
+    const onOurs = [...this.decided].filter(([, d]) => d.used === 'native');
+    const models = (l: typeof onWasm) => l.map(([id, d]) => ({ id, reason: d.reason }));
     return [
-      { name: 'webgpu', ...gpu, active: cur.name === 'webgpu' },
-      { name: 'cpu', available: true, detail: 'the f64 reference twins (src/reference)', active: cur.name === 'cpu' },
+      { name: 'webgpu', ...gpu, active: cur.name === 'webgpu', models: cur.name === 'webgpu' ? models(onOurs) : [] },
+      {
+        name: 'cpu',
+        available: true,
+        detail: 'the f64 reference twins (src/reference)',
+        active: cur.name === 'cpu',
+        models: cur.name === 'cpu' ? models(onOurs) : [],
+      },
+      {
+        name: 'onnx-wasm',
+        available: true,
+        detail:
+          "a model's ONNX form on onnxruntime-web's wasm EP (the fast CPU path; models whose manifest names an onnx_form)",
+        active: onWasm.length > 0,
+        models: models(onWasm),
+      },
     ];
   }
 

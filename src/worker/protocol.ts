@@ -220,10 +220,16 @@ export type InterruptedRequest =
   | { kind: 'image'; req: ImageSampleRequest; checkpoint?: SamplerCheckpoint };
 
 export interface BackendAvailability {
-  name: 'webgpu' | 'cpu';
+  /** 'onnx-wasm': the fast CPU path (a model's ONNX form on onnxruntime-web's wasm EP) */
+  name: 'webgpu' | 'cpu' | 'onnx-wasm';
   available: boolean;
   detail: string;
+  /** whether something runs on it: the engine's backend, or a loaded model on the fast CPU path */
   active: boolean;
+  /** webgpu: a CPU (software) adapter — SwiftShader, lavapipe */
+  software?: boolean;
+  /** the loaded models with a path choice that run here, and why (ModelInfo.path) */
+  models?: { id: string; reason: string }[];
 }
 
 /**

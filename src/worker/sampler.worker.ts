@@ -5,11 +5,13 @@
  */
 import * as Comlink from 'comlink';
 import { Engine } from './engine.js';
+import { indexedDbStore } from './path-decisions.js';
 import { ENGINE_METHODS, installErrorTransfer, type EngineApi } from './protocol.js';
 
 installErrorTransfer();
 
-const engine = new Engine();
+// auto path decisions outlive the page: a reload on the same adapter does not measure again
+const engine = new Engine({ decisions: indexedDbStore() });
 
 /** Each call of the table, calling the engine and transferring its result's buffers. */
 function expose(target: EngineApi): Record<string, (...args: unknown[]) => Promise<unknown>> {

@@ -143,6 +143,10 @@ describe('<sample-scope> from the built bundle', () => {
     expect(r.masked).toBe(0);
     expect(r.progress).toBe(100);
     expect(r.footer).toMatch(/NFE 16 · [\d.]+ s · webgpu/);
+    // a software adapter: the path was measured at load (our kernels vs the ONNX form on the wasm EP)
+    expect(r.notice).toMatch(
+      /measured on webgpu \(.*\): one forward [\d.]+ ms with our kernels, [\d.]+ ms with its ONNX form/,
+    );
     await page.screenshot({ path: join(shots, 'embed.png'), fullPage: true });
 
     // Stop: a 64-character run cancelled after its first pass
@@ -187,6 +191,16 @@ describe('<sample-scope> from the built bundle', () => {
     expect(await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp)).toEqual([]);
     expect(errors, errors.join('\n')).toEqual([]);
     await page.close();
+    // the page again (a reload): the decision comes from IndexedDB, nothing is measured
+    const again = await open(browser!);
+    const notice = await again.page.evaluate(
+      () => document.querySelector('sample-scope')!.shadowRoot!.querySelector('.notice')?.textContent ?? '',
+    );
+    expect(notice).toMatch(
+      /measured at an earlier load on this adapter; kept in IndexedDB samplescope\/path-decisions/,
+    );
+    expect(again.errors, again.errors.join('\n')).toEqual([]);
+    await again.page.close();
   }, 300_000);
 
   // Page security (issue 9, parts 2 and 5): the page runs under Trusted Types (an HTML string sink

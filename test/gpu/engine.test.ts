@@ -91,14 +91,17 @@ describe('engine: backends', () => {
     expect(onGpu.map((b) => [b.name, b.available, b.active])).toEqual([
       ['webgpu', true, true],
       ['cpu', true, false],
+      ['onnx-wasm', true, false],
     ]);
     expect(onGpu[0].detail.length).toBeGreaterThan(0);
+    expect(onGpu[0].software).toBe(true); // lavapipe / SwiftShader: the tests' adapters are CPU ones
     g.dispose();
     const c = new Engine();
     await c.init('cpu'); // cpu by choice: webgpu is probed with a throw-away device
     expect((await c.backends()).map((b) => [b.name, b.available, b.active])).toEqual([
       ['webgpu', true, false],
       ['cpu', true, true],
+      ['onnx-wasm', true, false],
     ]);
     c.dispose();
   });
