@@ -1,9 +1,9 @@
 // Published architectures (src/models/hf/) on the WGSL kernels against transformers' own logits
 // (test/fixtures/hf), each converted by convertHfFolder and loaded by loadModel onto webgpu: LLaMA
 // bidirectional (GQA 4/2) and causal (GQA 4/1, biases), GPT-2, BERT, RoBERTa, f32 and bf16 weights.
-// Tolerance |Δ| ≤ 5e-5 + 1e-5·|ref| (measured worst 3.8e-6 on lavapipe): f32 kernels (matmul tiles, online-softmax attention, WGSL exp and
-// the A&S erf with |ε| ≤ 1.5e-7) against torch's f32; the f32 and bf16 weights' logits differ by
-// ≥ 9e-3, so a wrong mapping cannot pass.
+// Tolerance |Δ| ≤ 5e-5 + 1e-5·|ref| (measured worst 3.8e-6 on lavapipe): f32 kernels (matmul tiles,
+// online-softmax attention, WGSL exp and the A&S erf with |ε| ≤ 1.5e-7) against torch's f32; the f32
+// and bf16 weights' logits differ by ≥ 9e-3, so a wrong mapping cannot pass.
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/models/index.js';
 import { gpuBackend } from '../util/gpu.js';
