@@ -159,6 +159,8 @@ export type {
   TextManifest,
   MamCalibrationRecord,
   MarginalForm,
+  HfManifest,
+  HfArchitecture,
 } from './manifest.js';
 export { TextCnnClassifier } from './text_classifier.js';
 export {
@@ -171,6 +173,10 @@ export {
 } from './load.js';
 export { parseSafetensors, tensorData, writeSafetensors } from './safetensors.js';
 export { TransformerModel } from './transformer.js';
+export { HfTextModel } from './hf/model.js';
+export { convertHfFolder, type ConvertOptions } from './hf/convert.js';
+export { parseHfConfig, HF_MODEL_TYPES, type HfSpec, type HfModelType, type HfFamily } from './hf/config.js';
+export { checkHfWeights, hfTensorShapes } from './hf/names.js';
 export { loadOnnxDenoiser, loadOnnxModel, OnnxDenoiser, OnnxTextModel, planOnnx, type OnnxPlan } from './onnx.js';
 export { DitDenoiser, linearAlphasCumprod, timestepEmbedding } from './denoiser.js';
 export { CnnClassifier } from './classifier.js';
