@@ -6,6 +6,7 @@
 // and bf16 weights' logits differ by ≥ 9e-3, so a wrong mapping cannot pass.
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/models/index.js';
+import { Engine } from '../../src/worker/engine.js';
 import { gpuBackend } from '../util/gpu.js';
 import { convertedFixture, forwardTokens, golden, type HfFixture } from '../util/hf.js';
 
@@ -39,4 +40,31 @@ describe('HF architectures on webgpu vs transformers', () => {
         expect(worst, `${name} ${dtype}: worst |Δ| − rtol·|ref|`).toBeLessThanOrEqual(5e-5);
       }
     });
+});
+
+describe('HF architectures under the samplers on webgpu (through the engine, as the element uses them)', () => {
+  it('FHS on the converted bidirectional LLaMA and sequential sampling on the converted GPT-2', async () => {
+    await gpuBackend(); // fails (never skips) without an adapter
+    const e = new Engine();
+    expect((await e.init('webgpu')).name).toBe('webgpu');
+    const llada = await e.loadModel(await convertedFixture('llama-bidir'), { id: 'llada' });
+    expect(llada).toMatchObject({ kind: 'text', attention: 'bidirectional', maskId: 4, maxLength: 32 });
+    const f = await e.sampleText({ model: 'llada', sampler: 'fhs', options: { batch: 3, length: 16, seed: 7 } });
+    expect(f.samples.length).toBe(3 * 16);
+    expect(
+      [...f.samples].every((t) => t < 96 && t !== 4),
+      'every position decided, never [MASK]',
+    ).toBe(true);
+    expect(f.backend).toBe('webgpu');
+    const gpt2 = await e.loadModel(await convertedFixture('gpt2', 'f32', { dtype: 'f16' }), { id: 'gpt2' });
+    expect(gpt2.attention).toBe('causal');
+    const s = await e.sampleText({ model: 'gpt2', sampler: 'sequential', options: { batch: 2, length: 12, seed: 7 } });
+    expect(s.samples.length).toBe(2 * 12);
+    expect(s.nfe).toBe(12);
+    expect(s.texts).toHaveLength(2);
+    await expect(
+      e.sampleText({ model: 'gpt2', sampler: 'fhs', options: { batch: 1, length: 8, seed: 1 } }),
+    ).rejects.toThrow(/bidirectional|causal|two-stream/);
+    e.dispose();
+  });
 });
