@@ -50,6 +50,18 @@ describe('HF architectures on the CPU twins vs transformers', () => {
     });
 });
 
+describe("the fixtures' manifests are what convert writes", () => {
+  it('test/fixtures/hf/*/manifest.json equal a fresh convert of the same folder (the e2e test loads them)', async () => {
+    for (const [name] of cases) {
+      const committed = JSON.parse(readFileSync(join(HF_FIXTURES, name, 'manifest.json'), 'utf8'));
+      const again = JSON.parse(
+        readFileSync(join(await convertedFixture(name, 'f32', { name }), 'manifest.json'), 'utf8'),
+      );
+      expect(again, name).toEqual(committed);
+    }
+  });
+});
+
 const config = (name: HfFixture) => JSON.parse(readFileSync(join(HF_FIXTURES, name, 'config.json'), 'utf8'));
 
 describe('HF bad input', () => {
