@@ -5,7 +5,10 @@
 // online-softmax attention, WGSL exp and the A&S erf with |ε| ≤ 1.5e-7) against torch's f32; the f32
 // and bf16 weights' logits differ by ≥ 9e-3, so a wrong mapping cannot pass.
 import { describe, expect, it } from 'vitest';
-import { loadModel } from '../../src/models/index.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { HfTextModel, loadModel, loadModelFiles } from '../../src/models/index.js';
+import { validateManifest, type HfManifest } from '../../src/models/manifest.js';
 import { Engine } from '../../src/worker/engine.js';
 import { gpuBackend } from '../util/gpu.js';
 import { convertedFixture, forwardTokens, golden, type HfFixture } from '../util/hf.js';
@@ -66,5 +69,25 @@ describe('HF architectures under the samplers on webgpu (through the engine, as 
       e.sampleText({ model: 'gpt2', sampler: 'fhs', options: { batch: 1, length: 8, seed: 1 } }),
     ).rejects.toThrow(/bidirectional|causal|two-stream/);
     e.dispose();
+  });
+});
+
+describe('nothing half-loaded', () => {
+  it('a checkpoint that does not fit its config creates no GPU buffer (checked before the first upload)', async () => {
+    const gpu = await gpuBackend();
+    const dir = await convertedFixture('gpt2');
+    const m = validateManifest(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'))) as HfManifest;
+    const { weights } = await loadModelFiles(dir);
+    weights.delete('transformer.h.1.mlp.c_proj.bias');
+    const live = () => gpu.stats().pool!.live;
+    const before = { created: gpu.stats().buffersCreated, live: live() };
+    expect(() => new HfTextModel(m, weights, gpu)).toThrow(/transformer\.h\.1\.mlp\.c_proj\.bias.*hf-missing-tensor/);
+    expect(gpu.stats().buffersCreated).toBe(before.created);
+    expect(live()).toBe(before.live);
+    // the complete checkpoint holds buffers while loaded (so the count above can see an upload), none after
+    const ok = await loadModel(dir, gpu);
+    expect(live()).toBeGreaterThan(before.live);
+    ok.dispose();
+    expect(live()).toBe(before.live);
   });
 });

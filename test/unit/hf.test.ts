@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/backend/cpu.js';
 import { ModelFormatError } from '../../src/errors.js';
 import { loadModel } from '../../src/models/index.js';
+import { validateManifest } from '../../src/models/manifest.js';
 import { parseHfConfig } from '../../src/models/hf/config.js';
 import { checkHfWeights, hfTensorShapes } from '../../src/models/hf/names.js';
 import type { LoadedTensor } from '../../src/models/load.js';
@@ -130,5 +131,30 @@ describe('HF bad input', () => {
     const buffers = ok();
     buffers.set('model.layers.0.self_attn.rotary_emb.inv_freq', t([4]));
     expect(checkHfWeights(s, buffers).has('model.layers.0.self_attn.rotary_emb.inv_freq')).toBe(false);
+  });
+});
+
+describe('hf manifests', () => {
+  const manifest = () => JSON.parse(readFileSync(join(HF_FIXTURES, 'gpt2', 'manifest.json'), 'utf8'));
+  it('validate against their config: causal flag, sizes, BOS; a bad config is refused at validation', () => {
+    expect(validateManifest(manifest()).architecture.type).toBe('hf');
+    const bad = (edit: (m: Record<string, any>) => void, re: RegExp) => {
+      const m = manifest();
+      edit(m);
+      expect(() => validateManifest(m)).toThrow(ModelFormatError);
+      expect(() => validateManifest(m)).toThrow(re);
+    };
+    bad((m) => (m.architecture.causal = false), /a gpt2 model is causal/);
+    bad((m) => (m.architecture.vocab_size = 97), /vocab_size 97 contradicts config's 96/);
+    bad((m) => (m.architecture.max_len = 33), /max_len must be an integer in \[1, 32\]/);
+    bad(
+      (m) => (m.architecture.config.n_head = 5),
+      /manifest\.json architecture\.config: hidden size 32 is not divisible by 5/,
+    );
+    bad((m) => (m.architecture.config.model_type = 't5'), /"t5" is not supported; supported architectures: llama/);
+    bad((m) => {
+      delete m.architecture.bos_id;
+      delete m.architecture.config.bos_token_id;
+    }, /needs architecture\.bos_id/);
   });
 });
