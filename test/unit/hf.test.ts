@@ -10,6 +10,7 @@ import { CpuBackend } from '../../src/backend/cpu.js';
 import { ModelFormatError } from '../../src/errors.js';
 import { loadModel } from '../../src/models/index.js';
 import { validateManifest } from '../../src/models/manifest.js';
+import { parseSafetensors } from '../../src/models/safetensors.js';
 import { parseHfConfig } from '../../src/models/hf/config.js';
 import { checkHfWeights, hfTensorShapes } from '../../src/models/hf/names.js';
 import type { LoadedTensor } from '../../src/models/load.js';
@@ -156,5 +157,30 @@ describe('hf manifests', () => {
       delete m.architecture.bos_id;
       delete m.architecture.config.bos_token_id;
     }, /needs architecture\.bos_id/);
+  });
+});
+
+describe('convert --dtype f16', () => {
+  it("rounds as torch does: the rewritten tensors are bit-identical to torch's f16 copy, the logits transformers'", async () => {
+    for (const [name, causal] of cases) {
+      const dir = await convertedFixture(name, 'f32', { dtype: 'f16' });
+      const ours = parseSafetensors(new Uint8Array(readFileSync(join(dir, 'model.safetensors'))));
+      const torch = parseSafetensors(new Uint8Array(readFileSync(join(HF_FIXTURES, name, 'model-f16.safetensors'))));
+      expect([...ours.tensors.keys()].sort(), name).toEqual([...torch.tensors.keys()].sort());
+      for (const [t, a] of ours.tensors) {
+        const b = torch.tensors.get(t)!;
+        expect(a.dtype).toBe('F16');
+        expect(
+          Buffer.from(ours.data.subarray(a.begin, a.end)).equals(Buffer.from(torch.data.subarray(b.begin, b.end))),
+          `${name} ${t}`,
+        ).toBe(true);
+      }
+      const be = new CpuBackend();
+      const m = await loadModel(dir, be);
+      const g = golden(name, 'f16');
+      const logits = m.forward({ tokens: forwardTokens(g.ids, g.B, g.T, causal), batch: g.B, length: g.T });
+      expectLogits((await be.read(logits)) as Float32Array, g.logits, `${name} converted to f16`);
+      m.dispose();
+    }
   });
 });
