@@ -95,6 +95,10 @@ describe('HF bad input', () => {
     bad({ rope_scaling: { type: 'linear', factor: 2 } }, /rope_scaling/);
     bad({ bos_token_id: 96 }, /"bos_token_id" 96 is outside the vocabulary/);
     expect(parseHfConfig(c).kvHeads).toBe(2);
+    // Mistral's sliding window equals full attention up to its width: the model is capped there
+    expect(parseHfConfig({ ...c, model_type: 'mistral', sliding_window: 16 }).maxLen).toBe(16);
+    expect(parseHfConfig({ ...c, model_type: 'mistral', sliding_window: null }).maxLen).toBe(32);
+    expect(parseHfConfig({ ...c, model_type: 'qwen2' })).toMatchObject({ qkvBias: true, oBias: false });
   });
 
   it("weights: a misnamed, missing or misshaped tensor, another family's checkpoint, extra layers", () => {
@@ -128,6 +132,24 @@ describe('HF bad input', () => {
     err(deeper, /model\.layers\.2\.input_layernorm\.weight": not a tensor of a llama checkpoint with 2 layers/);
     const gpt = new Map([['transformer.wte.weight', t([96, 32])]]);
     err(gpt, /transformer\.wte\.weight": not a tensor of a llama/);
+    // TF-era LayerNorm names (gamma / beta) read as weight / bias, as transformers renames them
+    const b = parseHfConfig(config('bert'));
+    const bert = new Map<string, LoadedTensor>();
+    for (const [n, w] of hfTensorShapes(b))
+      if (!w.optional)
+        bert.set(
+          n.replace(/LayerNorm\.weight$/, 'LayerNorm.gamma').replace(/LayerNorm\.bias$/, 'LayerNorm.beta'),
+          t(w.shape),
+        );
+    expect([...bert.keys()].filter((n) => n.endsWith('.gamma')).length).toBe(2 * 2 + 2);
+    expect(checkHfWeights(b, bert).has('bert.embeddings.LayerNorm.weight')).toBe(true);
+    // GPT-2 hub files name tensors without "transformer.", and carry the causal-mask buffers attn.bias
+    const g2 = parseHfConfig(config('gpt2'));
+    const hub = new Map<string, LoadedTensor>();
+    for (const [n, w] of hfTensorShapes(g2)) if (!w.optional) hub.set(n.replace(/^transformer\./, ''), t(w.shape));
+    hub.set('h.0.attn.bias', t([1, 1, 32, 32]));
+    const read = checkHfWeights(g2, hub);
+    expect(read.has('transformer.h.1.attn.c_attn.weight') && !read.has('h.0.attn.bias')).toBe(true);
     // buffers HF checkpoints carry are known and skipped
     const buffers = ok();
     buffers.set('model.layers.0.self_attn.rotary_emb.inv_freq', t([4]));

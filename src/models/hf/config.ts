@@ -3,8 +3,9 @@
  * support (one place: the converter, the manifest validator and the model classes all read it here).
  *
  *   llama    LlamaForCausalLM (also `qwen2` and `mistral`, whose checkpoints are LLaMA's with q/k/v
- *            bias or an unused sliding window): RMSNorm, SwiGLU, RoPE (rope_theta, half-split
- *            rotate_half), grouped-query attention, optional attention / MLP bias, tied or untied head
+ *            bias or a sliding window — capped at the window, where it equals full attention): RMSNorm,
+ *            SwiGLU, RoPE (rope_theta, half-split rotate_half), grouped-query attention, optional attention
+ *            and MLP bias, tied or untied head
  *   gpt2     GPT2LMHeadModel: learned positions, pre-LN, Conv1D [in, out] weights with fused qkv,
  *            tanh GELU (gelu_new), tied head
  *   bert     BertForMaskedLM and `roberta` (RobertaForMaskedLM): absolute + token-type embeddings,
@@ -163,15 +164,11 @@ function llama(k: Keys, t: HfModelType): HfSpec {
       `"rope_scaling" = ${JSON.stringify(k.c.rope_scaling)} is not supported (plain RoPE only)`,
       k.file,
     );
-  const maxLen = k.int('max_position_embeddings');
-  if (t === 'mistral' && k.c.sliding_window != null && k.int('sliding_window') < maxLen)
-    fail(
-      'hf-config-unsupported',
-      `"sliding_window" ${k.c.sliding_window} < max_position_embeddings ${maxLen}: windowed attention is not supported`,
-      k.file,
-    );
-  if (t === 'qwen2' && k.bool('use_sliding_window', false))
-    fail('hf-config-unsupported', '"use_sliding_window" = true is not supported', k.file);
+  // sliding-window attention (Mistral; Qwen2 with use_sliding_window) equals full attention on sequences
+  // no longer than the window: the model is capped there rather than refused
+  const windowed =
+    (t === 'mistral' || (t === 'qwen2' && k.bool('use_sliding_window', false))) && k.c.sliding_window != null;
+  const maxLen = Math.min(k.int('max_position_embeddings'), windowed ? k.int('sliding_window') : Infinity);
   const attnBias = t === 'qwen2' ? true : k.bool('attention_bias', false);
   return {
     modelType: t,

@@ -122,6 +122,17 @@ function unused(name: string): boolean {
 }
 
 /**
+ * A checkpoint's name as the architecture's table has it: with the family's optional prefix added (GPT-2
+ * hub files lack "transformer."), and TF-era LayerNorm names (`LayerNorm.gamma` / `.beta`, old BERT
+ * checkpoints) as weight / bias — what transformers renames on load. Unknown names come back as they are.
+ */
+function canonical(raw: string, want: ReadonlyMap<string, Want>, strip: string): string {
+  for (const n of [raw, raw.replace(/\.gamma$/, '.weight').replace(/\.beta$/, '.bias')])
+    for (const c of [n, strip && !n.startsWith(strip) ? strip + n : n]) if (want.has(c)) return c;
+  return raw;
+}
+
+/**
  * Check `weights` (as loaded: F16/BF16 already f32) against the architecture and return them by
  * canonical name. `file` names the weights file(s) in messages.
  */
@@ -134,7 +145,7 @@ export function checkHfWeights(
   const strip = STRIPPABLE[s.family];
   const out = new Map<string, LoadedTensor>();
   for (const [raw, t] of weights) {
-    const name = strip && !raw.startsWith(strip) && want.has(strip + raw) ? strip + raw : raw;
+    const name = canonical(raw, want, strip);
     const w = want.get(name);
     if (!w) {
       if (unused(raw)) continue;
