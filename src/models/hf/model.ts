@@ -48,6 +48,28 @@ interface Block {
   down: Lin;
 }
 
+/** what turns token ids into the first hidden state */
+interface Embed {
+  tok: Tensor;
+  /** learned absolute positions (gpt2, bert) */
+  pos: Tensor | null;
+  /** bert: the token-type-0 row (d) added at every position */
+  typeRow: Tensor | null;
+  /** bert: the embedding LayerNorm */
+  norm: { w: Tensor; b: Tensor } | null;
+}
+
+/** what turns the last hidden state into logits */
+interface Head {
+  /** bert: the MLM transform (dense, then the activation) before the norm */
+  transform: Lin | null;
+  /** the final norm (llama: RMSNorm, no shift), or the MLM transform's LayerNorm */
+  norm: { w: Tensor; b: Tensor | null };
+  /** (V, d): the LM head, or the token embedding it is tied to */
+  decoder: Tensor;
+  bias: Tensor | null;
+}
+
 export class HfTextModel extends WeightedModel<HfManifest> implements Model {
   /** set by the loader */
   tokenizer?: TextTokenizer;
@@ -61,9 +83,9 @@ export class HfTextModel extends WeightedModel<HfManifest> implements Model {
   readonly hasMarginalHead = false;
   private readonly blocks: Block[] = [];
   private readonly rope: Tensor | null = null;
-  /** bert: the token-type-0 row (d) added to every position */
-  private readonly typeRow: Tensor | null = null;
+  private emb!: Embed;
   private readonly bos: number;
+  private head!: Head;
 
   constructor(manifest: HfManifest, weights: Map<string, LoadedTensor>, backend: Backend, file?: string) {
     super(manifest, new Map(), backend);
@@ -89,8 +111,9 @@ export class HfTextModel extends WeightedModel<HfManifest> implements Model {
     const { d, layers } = s;
     try {
       if (s.family === 'llama') {
-        up('model.embed_tokens.weight');
-        if (!s.tied) up('lm_head.weight');
+        const tok = up('model.embed_tokens.weight');
+        this.emb = { tok, pos: null, typeRow: null, norm: null };
+        const lmHead = s.tied ? tok : up('lm_head.weight');
         for (let l = 0; l < layers; l++) {
           const p = `model.layers.${l}.`;
           const g = host(`${p}mlp.gate_proj.weight`),
@@ -120,11 +143,14 @@ export class HfTextModel extends WeightedModel<HfManifest> implements Model {
             down: lin(`${p}mlp.down_proj`),
           });
         }
-        up('model.norm.weight');
+        this.head = { transform: null, norm: { w: up('model.norm.weight'), b: null }, decoder: lmHead, bias: null };
         const P = this.maxLength;
         this.rope = backend.tensor(ropeTable(P, s.headDim, s.ropeTheta), [P, s.headDim / 2, 2]);
       } else if (s.family === 'gpt2') {
-        for (const n of ['wte.weight', 'wpe.weight', 'ln_f.weight', 'ln_f.bias']) up(`transformer.${n}`);
+        const [wte, wpe] = ['wte.weight', 'wpe.weight'].map((n) => up(`transformer.${n}`));
+        this.emb = { tok: wte, pos: wpe, typeRow: null, norm: null };
+        const lnF = { w: up('transformer.ln_f.weight'), b: up('transformer.ln_f.bias') };
+        this.head = { transform: null, norm: lnF, decoder: wte, bias: null };
         for (let l = 0; l < layers; l++) {
           const p = `transformer.h.${l}.`;
           // c_attn [d, 3d] → q, k, v [d, d] each (its column blocks), biases likewise
@@ -154,12 +180,12 @@ export class HfTextModel extends WeightedModel<HfManifest> implements Model {
       } else {
         const r = s.modelType === 'roberta' ? 'roberta.' : 'bert.';
         const h = s.modelType === 'roberta' ? 'lm_head.' : 'cls.predictions.';
-        for (const n of ['word_embeddings.weight', 'position_embeddings.weight', 'LayerNorm.weight', 'LayerNorm.bias'])
-          up(`${r}embeddings.${n}`);
-        this.typeRow = up(
-          `${r}embeddings.token_type_row0`,
-          host(`${r}embeddings.token_type_embeddings.weight`).slice(0, d),
-        );
+        const e = `${r}embeddings.`;
+        const word = up(`${e}word_embeddings.weight`);
+        // token type 0 at every position (our samplers have one segment): its row, added like a bias
+        const typeRow = up(`${e}token_type_row0`, host(`${e}token_type_embeddings.weight`).slice(0, d));
+        const norm = { w: up(`${e}LayerNorm.weight`), b: up(`${e}LayerNorm.bias`) };
+        this.emb = { tok: word, pos: up(`${e}position_embeddings.weight`), typeRow, norm };
         for (let l = 0; l < layers; l++) {
           const p = `${r}encoder.layer.${l}.`;
           this.blocks.push({
@@ -175,31 +201,20 @@ export class HfTextModel extends WeightedModel<HfManifest> implements Model {
             down: lin(`${p}output.dense`),
           });
         }
-        const tr = s.modelType === 'roberta' ? h : `${h}transform.`;
-        lin(`${tr}dense`);
-        up(`${tr}${s.modelType === 'roberta' ? 'layer_norm' : 'LayerNorm'}.weight`);
-        up(`${tr}${s.modelType === 'roberta' ? 'layer_norm' : 'LayerNorm'}.bias`);
-        // the decoder: its own weight/bias where the checkpoint has them, else tied (HF ties both)
-        up(`${h}bias`);
-        opt(`${h}decoder.weight`);
-        opt(`${h}decoder.bias`);
+        const rob = s.modelType === 'roberta';
+        const tr = rob ? h : `${h}transform.`;
+        const ln = `${tr}${rob ? 'layer_norm' : 'LayerNorm'}`;
+        // the decoder: its own weight and bias where the checkpoint has them, else tied (HF ties both)
+        this.head = {
+          transform: lin(`${tr}dense`),
+          norm: { w: up(`${ln}.weight`), b: up(`${ln}.bias`) },
+          decoder: opt(`${h}decoder.weight`) ?? word,
+          bias: opt(`${h}decoder.bias`) ?? up(`${h}bias`),
+        };
       }
     } catch (e) {
       this.dispose();
       throw e;
-    }
-  }
-
-  private W(name: string): Tensor {
-    return this.w.get(name);
-  }
-
-  private has(name: string): boolean {
-    try {
-      this.w.get(name);
-      return true;
-    } catch {
-      return false;
     }
   }
 
@@ -258,25 +273,7 @@ export class HfTextModel extends WeightedModel<HfManifest> implements Model {
     const tIds = be.tensor(ids, [B, T]),
       tPos = be.tensor(pos, [B, T]),
       tMask = be.tensor(mask, [1, T, T]);
-    let h: Tensor;
-    if (s.family === 'llama') h = be.embedding(tIds, this.W('model.embed_tokens.weight'));
-    else if (s.family === 'gpt2') {
-      const e = be.embedding(tIds, this.W('transformer.wte.weight')),
-        p = be.embedding(tPos, this.W('transformer.wpe.weight'));
-      h = be.add(e, p);
-      be.free(e);
-      be.free(p);
-    } else {
-      const r = s.modelType === 'roberta' ? 'roberta.' : 'bert.';
-      const e = be.embedding(tIds, this.W(`${r}embeddings.word_embeddings.weight`)),
-        p = be.embedding(tPos, this.W(`${r}embeddings.position_embeddings.weight`));
-      const ep = be.add(e, p);
-      const ept = be.add(ep, this.typeRow!);
-      h = be.layerNorm(ept, this.W(`${r}embeddings.LayerNorm.weight`), this.W(`${r}embeddings.LayerNorm.bias`), {
-        eps: s.normEps,
-      });
-      for (const t of [e, p, ep, ept]) be.free(t);
-    }
+    let h = this.embed(tIds, tPos);
     for (const blk of this.blocks) {
       const h2 =
         s.family === 'bert'
@@ -285,9 +282,27 @@ export class HfTextModel extends WeightedModel<HfManifest> implements Model {
       be.free(h);
       h = h2;
     }
-    const logits = this.head(h);
+    const logits = this.logits(h);
     for (const t of [h, tIds, tPos, tMask]) be.free(t);
     return logits;
+  }
+
+  /** h = E[ids] (+ P[positions] + the token-type-0 row, then LayerNorm: gpt2 / bert) */
+  private embed(ids: Tensor, pos: Tensor): Tensor {
+    const be = this.backend,
+      e = this.emb;
+    let h = be.embedding(ids, e.tok);
+    for (const extra of [e.pos ? be.embedding(pos, e.pos) : null, e.typeRow]) {
+      if (!extra) continue;
+      const sum = be.add(h, extra);
+      be.free(h);
+      if (extra !== e.typeRow) be.free(extra);
+      h = sum;
+    }
+    if (!e.norm) return h;
+    const n = this.norm(h, e.norm.w, e.norm.b);
+    be.free(h);
+    return n;
   }
 
   /** the family's norm: RMSNorm (llama, no shift) or LayerNorm */
@@ -372,34 +387,15 @@ export class HfTextModel extends WeightedModel<HfManifest> implements Model {
     return h3;
   }
 
-  private head(h: Tensor): Tensor {
+  /** logits (B, T, V) = decoder · norm(transform(h)) + bias */
+  private logits(h: Tensor): Tensor {
     const be = this.backend,
-      s = this.spec;
-    if (s.family === 'llama') {
-      const n = this.norm(h, this.W('model.norm.weight'), null);
-      const l = be.matmul(n, this.W(s.tied ? 'model.embed_tokens.weight' : 'lm_head.weight'), { transB: true });
-      be.free(n);
-      return l;
-    }
-    if (s.family === 'gpt2') {
-      const n = this.norm(h, this.W('transformer.ln_f.weight'), this.W('transformer.ln_f.bias'));
-      const l = be.matmul(n, this.W('transformer.wte.weight'), { transB: true });
-      be.free(n);
-      return l;
-    }
-    const rob = s.modelType === 'roberta';
-    const p = rob ? 'lm_head.' : 'cls.predictions.';
-    const tr = rob ? p : `${p}transform.`;
-    const ln = rob ? 'layer_norm' : 'LayerNorm';
-    const t = this.linear(h, { w: this.W(`${tr}dense.weight`), b: this.W(`${tr}dense.bias`) });
-    const g = this.act(t);
-    const n = this.norm(g, this.W(`${tr}${ln}.weight`), this.W(`${tr}${ln}.bias`));
-    const dec = this.has(`${p}decoder.weight`)
-      ? `${p}decoder.weight`
-      : `${rob ? 'roberta.' : 'bert.'}embeddings.word_embeddings.weight`;
-    const bias = this.has(`${p}decoder.bias`) ? `${p}decoder.bias` : `${p}bias`;
-    const l = be.matmul(n, this.W(dec), { transB: true, bias: this.W(bias) });
-    for (const x of [t, g, n]) be.free(x);
+      { transform, norm, decoder, bias } = this.head;
+    const t = transform ? this.linear(h, transform) : null;
+    const g = t ? this.act(t) : null;
+    const n = this.norm(g ?? h, norm.w, norm.b);
+    const l = be.matmul(n, decoder, { transB: true, bias });
+    for (const x of [t, g, n]) if (x) be.free(x);
     return l;
   }
 
