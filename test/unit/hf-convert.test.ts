@@ -5,7 +5,8 @@
 // evaluator does ([MASK] excluded; |Δ| ≤ 1e-5 nats per token); and what
 // convert refuses — an unknown architecture (with the supported list), a shard index pointing outside
 // the folder, no tokenizer, a masked-diffusion model without a mask token, an --attention that
-// contradicts the architecture, a value outside f16's range — each before writing a manifest.
+// contradicts the architecture, a value outside f16's range — each before writing a manifest; sharded
+// checkpoints (model.safetensors.index.json) convert and load, a truncated shard is refused naming it.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,8 @@ import { ModelFormatError } from '../../src/errors.js';
 import { convertHfFolder } from '../../src/models/hf/convert.js';
 import { parseSafetensors, tensorData, writeSafetensors } from '../../src/models/safetensors.js';
 import { Engine } from '../../src/worker/engine.js';
+import { CpuBackend } from '../../src/backend/cpu.js';
+import { loadModel } from '../../src/models/index.js';
 import { convertedFixture, golden, HF_FIXTURES, type HfFixture } from '../util/hf.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -162,5 +165,45 @@ describe('samplescope convert refuses bad folders before writing anything', () =
       dtype: 'f16',
     });
     expect((await convertHfFolder(big, { out: join(big, 'f32'), dtype: 'f32' })).weights_dtype).toBe('f32');
+  });
+});
+
+describe('sharded checkpoints', () => {
+  it('a model.safetensors.index.json folder converts and loads with the same logits; a truncated shard is refused', async () => {
+    const d = folder('llama-bidir');
+    const f = parseSafetensors(new Uint8Array(readFileSync(join(d, 'model.safetensors'))));
+    const names = [...f.tensors.keys()];
+    const shard = (part: string[]) =>
+      writeSafetensors(
+        part.map((name) => ({
+          name,
+          dtype: 'F32' as const,
+          shape: f.tensors.get(name)!.shape,
+          data: tensorData(f, name) as Float32Array,
+        })),
+      );
+    const half = Math.ceil(names.length / 2);
+    const files = ['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors'];
+    writeFileSync(join(d, files[0]), shard(names.slice(0, half)));
+    writeFileSync(join(d, files[1]), shard(names.slice(half)));
+    unlinkSync(join(d, 'model.safetensors'));
+    const weightMap = Object.fromEntries(names.map((n, i) => [n, files[i < half ? 0 : 1]]));
+    writeFileSync(join(d, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: weightMap }));
+    const m = await convertHfFolder(d, { out: join(d, 'm') });
+    expect(m.files.filter((x) => x.role === 'weights').map((x) => x.path)).toEqual(files);
+    const be = new CpuBackend();
+    const model = await loadModel(join(d, 'm'), be);
+    const g = golden('llama-bidir');
+    const got = (await be.read(model.forward({ tokens: g.ids, batch: g.B, length: g.T }))) as Float32Array;
+    let worst = 0;
+    for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - g.logits[i]));
+    expect(worst).toBeLessThan(2e-5);
+    // a shard cut short: a ModelFormatError naming it, nothing written
+    const bytes = readFileSync(join(d, files[1]));
+    writeFileSync(join(d, files[1]), bytes.subarray(0, bytes.length - 100));
+    const err = await convertHfFolder(d, { out: join(d, 'cut') }).catch((x: unknown) => x);
+    expect(err).toBeInstanceOf(ModelFormatError);
+    expect((err as Error).message).toMatch(/^model-00002-of-00002\.safetensors: /);
+    expect(existsSync(join(d, 'cut', 'manifest.json'))).toBe(false);
   });
 });
