@@ -25,7 +25,7 @@ if [ $# -eq 0 ]; then
     test/gpu/elementwise.test.ts test/gpu/embedding.test.ts test/gpu/hardening.test.ts test/gpu/layer_norm.test.ts
     test/gpu/limits.test.ts test/gpu/matmul.test.ts test/gpu/modulate.test.ts test/gpu/patchify.test.ts test/gpu/pool2d.test.ts
     test/gpu/rms_norm.test.ts test/gpu/rng.test.ts test/gpu/rope.test.ts test/gpu/runtime.test.ts test/gpu/softmax.test.ts
-    test/gpu/transformer.test.ts)
+    test/gpu/swiglu.test.ts test/gpu/transformer.test.ts test/gpu/hf.test.ts)
   if [ ! -f "$icd" ]; then
     echo "test: the second Vulkan driver's ICD ($icd) is missing — run scripts/setup.sh (it installs chromium)" >&2
     rc=1

@@ -3,6 +3,8 @@
 // The (B|1, Tq, Tk) mask (1 = may attend) makes one kernel serve bidirectional, causal, any-order
 // (σ-causal) and XLNet two-stream attention (queries from one stream, keys/values from another).
 // A query row whose mask is all zero attends to nothing and outputs zeros (defined, documented).
+// Grouped-query attention (GQA, arXiv 2305.13245): k and v may have Hkv heads, Hkv dividing H; query
+// head h reads key/value head h / (H / Hkv) (Hkv = H: ordinary multi-head attention).
 // One invocation per (b, i, h) with an online softmax (running max and sum), D ≤ 128.
 // Dispatch: (ceil(B·Tq·H / WG), 1, 1) (2-D split via params.groups_x); workgroup size WG.
 // Twin: src/reference/attention.ts.
@@ -21,13 +23,13 @@ struct Params {
   D: u32,
   scale: f32,
   groups_x: u32,
-  _pad: u32,
+  Hkv: u32,     // key/value heads, divides H
 };
 
 @group(0) @binding(0) var<uniform> params: Params;             // (Params) uniform
 @group(0) @binding(1) var<storage, read> q: array<f32>;          // (B, Tq, H, D)
-@group(0) @binding(2) var<storage, read> k: array<f32>;          // (B, Tk, H, D)
-@group(0) @binding(3) var<storage, read> v: array<f32>;          // (B, Tk, H, D)
+@group(0) @binding(2) var<storage, read> k: array<f32>;          // (B, Tk, Hkv, D)
+@group(0) @binding(3) var<storage, read> v: array<f32>;          // (B, Tk, Hkv, D)
 @group(0) @binding(4) var<storage, read> mask: array<u32>;       // (B | 1, Tq, Tk), 1 = attend
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;  // (B, Tq, H, D)
 
@@ -44,6 +46,8 @@ fn attention(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
   let b = bi / Tq;
   let i = bi % Tq;
   let q_off = idx * D;
+  let Hkv = params.Hkv;
+  let hk = h / (H / Hkv);  // this query head's key/value head
   var mask_off = i * Tk;
   if (MASK_BATCHED) { mask_off = (b * Tq + i) * Tk; }
 
@@ -57,7 +61,7 @@ fn attention(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
   var l = 0.0;
   for (var j = 0u; j < Tk; j = j + 1u) {
     if (mask[mask_off + j] == 0u) { continue; }
-    let kv_off = ((b * Tk + j) * H + h) * D;
+    let kv_off = ((b * Tk + j) * Hkv + hk) * D;
     var s = 0.0;
     for (var d = 0u; d < D; d = d + 1u) { s = fma(qv[d], k[kv_off + d], s); }
     let m_new = max(m, s);

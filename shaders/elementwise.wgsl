@@ -1,5 +1,5 @@
 // elementwise — y = a ∘ b over flat arrays: OP 0 add (a + b), 1 mul (a · b), 2 scale (a · s),
-// 3 gelu (tanh form), 4 relu, 5 silu, 6 softplus (b unused for 2..6). b broadcasts by repetition: b index = i mod nb (a row vector such
+// 3 gelu (tanh form), 4 relu, 5 silu, 6 softplus, 7 gelu_erf (exact GELU; b unused for 2..7). b broadcasts by repetition: b index = i mod nb (a row vector such
 // as a bias or gain, or a full tensor when nb = n).
 // Dispatch: (ceil(n / WG), 1, 1) (2-D split via params.groups_x); workgroup size WG.
 // Twin: src/reference/elementwise.ts.
@@ -32,6 +32,7 @@ fn elementwise(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
     case 3u: { y[i] = ss_gelu_tanh(x); }
     case 4u: { y[i] = ss_relu(x); }
     case 5u: { y[i] = ss_silu(x); }
-    default: { y[i] = ss_softplus(x); }
+    case 6u: { y[i] = ss_softplus(x); }
+    default: { y[i] = ss_gelu_erf(x); }
   }
 }

@@ -4,7 +4,7 @@ import hashlib, json, os, struct
 import numpy as np
 import torch
 
-DTYPES = {torch.float32: 'F32', torch.float16: 'F16', torch.int32: 'I32', torch.int64: 'I64', torch.uint8: 'U8'}
+DTYPES = {torch.float32: 'F32', torch.float16: 'F16', torch.bfloat16: 'BF16', torch.int32: 'I32', torch.int64: 'I64', torch.uint8: 'U8'}
 
 
 def write_safetensors(path, tensors, metadata=None):
@@ -14,7 +14,8 @@ def write_safetensors(path, tensors, metadata=None):
     blobs, off = [], 0
     for name, t in tensors.items():
         t = t.detach().contiguous().cpu()
-        b = t.numpy().tobytes()
+        # numpy has no bfloat16: its bytes are the raw 16-bit patterns
+        b = (t.view(torch.int16) if t.dtype == torch.bfloat16 else t).numpy().tobytes()
         header[name] = {'dtype': DTYPES[t.dtype], 'shape': list(t.shape), 'data_offsets': [off, off + len(b)]}
         blobs.append(b)
         off += len(b)

@@ -1,10 +1,23 @@
-// shaders/lib/activations.wgsl — activation helpers. Twin: src/reference/elementwise.ts (geluTanh).
+// shaders/lib/activations.wgsl — activation helpers. Twin: src/reference/elementwise.ts (geluTanh, geluErf).
 
 // GELU, tanh form (torch.nn.GELU(approximate='tanh')); the tanh argument is clamped to ±15 where
 // tanh is ±1 in f32 anyway, so large |x| cannot overflow an exp inside tanh.
 fn ss_gelu_tanh(x: f32) -> f32 {
   let u = clamp(0.7978845608028654 * (x + 0.044715 * x * x * x), -15.0, 15.0);
   return 0.5 * x * (1.0 + tanh(u));
+}
+
+// erf by Abramowitz & Stegun 7.1.26 (|error| ≤ 1.5e-7 over the reals): WGSL has no erf.
+fn ss_erf(x: f32) -> f32 {
+  let a = abs(x);
+  let t = 1.0 / (1.0 + 0.3275911 * a);
+  let poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  return sign(x) * (1.0 - poly * exp(-a * a));
+}
+
+// GELU, exact form x·Φ(x) = 0.5·x·(1 + erf(x/√2)) (torch.nn.GELU(), BERT's "gelu").
+fn ss_gelu_erf(x: f32) -> f32 {
+  return 0.5 * x * (1.0 + ss_erf(x * 0.7071067811865476));
 }
 
 fn ss_relu(x: f32) -> f32 {

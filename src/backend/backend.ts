@@ -87,6 +87,8 @@ export interface Backend {
   relu(a: Tensor, o?: OutOption): Tensor;
   silu(a: Tensor, o?: OutOption): Tensor;
   softplus(a: Tensor, o?: OutOption): Tensor;
+  /** x (…, 2F) = [gate | up] → silu(gate) · up (…, F): a LLaMA MLP's activation */
+  swiglu(x: Tensor, o?: OutOption): Tensor;
   rng(o: RngOptions): Tensor;
   /** x (B, H, W, Cin), w (KH, KW, Cin, Cout) → (B, Ho, Wo, Cout), channels-last */
   conv2d(x: Tensor, w: Tensor, o?: Conv2dOptions & OutOption): Tensor;

@@ -8,6 +8,8 @@ import { gatedAddRef, modulateRef } from '../reference/modulate.js';
 import { patchifyRef, unpatchifyRef } from '../reference/patchify.js';
 import { pool2dRef } from '../reference/pool2d.js';
 import { elementwiseRef } from '../reference/elementwise.js';
+import { swigluRef } from '../reference/swiglu.js';
+import { planSwiglu } from '../ops/swiglu.js';
 import { embeddingRef } from '../reference/embedding.js';
 import { layerNormRef } from '../reference/layer_norm.js';
 import { matmulRef } from '../reference/matmul.js';
@@ -246,6 +248,11 @@ export class CpuBackend extends ElementwiseShorthands implements Backend {
       a.shape,
       o.out,
     );
+  }
+
+  swiglu(x: Tensor, o: OutOption = {}): Tensor {
+    const p = planSwiglu(x, o, 'cpu');
+    return this.emit(swigluRef(this.data(x) as Float32Array, p.rows, p.F), p.outShape, o.out);
   }
 
   rng(o: RngOptions): Tensor {

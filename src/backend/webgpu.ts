@@ -3,6 +3,7 @@ import { OpInputError } from '../errors.js';
 import { grid1d, GpuRuntime } from '../gpu/runtime.js';
 import { seedToKey } from '../rng.js';
 import { ATTENTION_PARAMS, planAttention, type AttentionOptions } from '../ops/attention.js';
+import { SWIGLU_PARAMS, planSwiglu } from '../ops/swiglu.js';
 import {
   CATEGORICAL_PARAMS,
   checkSamples,
@@ -327,6 +328,18 @@ export class WebGPUBackend extends ElementwiseShorthands implements Backend {
         this.pack(ELEMENTWISE_PARAMS, { n: a.size, nb: b ? b.size : 1, s: o.scalar ?? 1, groups_x: groupsX }),
       [this.buf(a), b ? this.buf(b) : this.runtime.dummyBuffer, out.buffer],
       { OP: ELEMENTWISE_CODES[op] },
+    );
+    return out;
+  }
+
+  swiglu(x: Tensor, o: OutOption = {}): Tensor {
+    const p = planSwiglu(x, o, 'webgpu');
+    const out = this.alloc(p.outShape, 'f32', 'swiglu:out', o.out);
+    this.flat(
+      'swiglu',
+      p.rows * p.F,
+      (groupsX) => this.pack(SWIGLU_PARAMS, { rows: p.rows, F: p.F, groups_x: groupsX }),
+      [this.buf(x), out.buffer],
     );
     return out;
   }

@@ -149,6 +149,39 @@ export const COMMANDS: CommandSpec[] = [
     examples: ['samplescope merge part0.jsonl part1.jsonl --spec sweep.json --out sweep.jsonl --fronts fronts.json'],
   },
   {
+    name: 'convert',
+    summary:
+      'write our manifest for a local Hugging Face folder (llama, qwen2, mistral, gpt2, bert, roberta) so --model DIR loads it',
+    positional: 'HF-FOLDER',
+    options: [
+      {
+        name: 'out',
+        value: 'DIR',
+        help: 'where to write manifest.json (and copies of the files it names); default: the HF folder itself, weights left in place',
+      },
+      {
+        name: 'dtype',
+        value: 'f16|f32',
+        help: "rewrite the weights as one model.safetensors in this dtype (default: keep the checkpoint's files; F16/BF16 load as f32)",
+      },
+      {
+        name: 'attention',
+        value: 'causal|bidirectional',
+        help: 'LLaMA-family models: a causal LM (sequential sampling, the NLL evaluator) or a LLaDA/Dream-style masked-diffusion denoiser (default: bidirectional when config.json names mask_token_id, else causal); gpt2 is causal, bert/roberta bidirectional',
+      },
+      { name: 'name', value: 'NAME', help: "the model's name in the manifest (default: the folder's name)" },
+      {
+        name: 'max-len',
+        value: 'N',
+        help: "the longest sequence the manifest allows (default: the config's positions, at most 2048)",
+      },
+    ],
+    examples: [
+      'samplescope convert ./llada-tiny --out models/llada-tiny --attention bidirectional',
+      'samplescope convert ./gpt2 --out models/gpt2 --dtype f16',
+    ],
+  },
+  {
     name: 'help',
     summary: "the overview, or one command's help",
     positional: '[COMMAND]',

@@ -46,6 +46,7 @@ import {
 import { requireHardware, resolveShard } from '../sweep/cluster.js';
 import { expandGrid, shardSettings, specHash, type SweepSpec } from '../sweep/spec.js';
 import { loadManifest } from '../models/index.js';
+import { convertHfFolder } from '../models/hf/convert.js';
 import type { AnyManifest } from '../models/manifest.js';
 import { Engine } from '../worker/engine.js';
 import type { BackendPreference, ModelInfo, ModelPath, TextSampleRequest } from '../worker/protocol.js';
@@ -105,19 +106,22 @@ function describe(manifest: AnyManifest, cmd: string): { kind: ModelKind; ctx: K
     const m = manifest as Extract<AnyManifest, { diffusion: unknown }>;
     return { kind: 'image', ctx: { timesteps: m.diffusion.timesteps }, classes: m.classes.slice(0, a.n_classes) };
   }
-  if (a.type === 'transformer' || a.type === 'onnx')
+  if (a.type === 'transformer' || a.type === 'onnx' || a.type === 'hf')
     return {
       // AS-ARM knobs for two-stream and causal models (sequential sampling), MDM knobs for masked diffusion
-      kind:
-        (a.type === 'transformer' && a.attention === 'two-stream') || (a.type === 'onnx' && a.kind === 'causal')
-          ? 'asarm'
-          : 'mdm',
+      kind: (a.type === 'transformer' && a.attention === 'two-stream') || isCausal(manifest) ? 'asarm' : 'mdm',
       ctx: { maxLength: a.max_len, vocab: a.vocab_size },
       classes: manifest.classes.slice(0, a.n_classes),
     };
   throw new UsageError(
     `${manifest.name} is ${a.type === 'cnn' ? 'an image' : 'a text'} classifier; ${cmd} needs a ${cmd === 'score' ? 'MaM text model (text-mam, ising-mam)' : 'text or image generator'}${a.type === 'cnn' ? ' (an image classifier goes with sample --classifier)' : ''}`,
   );
+}
+
+/** A causal LM (an ONNX causal graph, a converted GPT-2 / causal LLaMA): left-to-right conditionals only. */
+function isCausal(m: AnyManifest): boolean {
+  const a = m.architecture;
+  return (a.type === 'onnx' && a.kind === 'causal') || (a.type === 'hf' && a.causal);
 }
 
 function classOf(classes: string[], flags: Flags): number | undefined {
@@ -235,9 +239,8 @@ async function prepareSample(flags: Flags): Promise<SamplePlan> {
   const dir = requireModel(flags, 'sample');
   const manifest = await loadManifest(dir);
   const { kind, ctx, classes } = describe(manifest, 'sample');
-  const a = manifest.architecture;
   // a causal graph has left-to-right conditionals only: sequential sampling is all it supports
-  const causal = a.type === 'onnx' && a.kind === 'causal';
+  const causal = isCausal(manifest);
   const samplers = causal
     ? ['sequential']
     : [...SAMPLERS[kind].map(([s]) => s), ...(kind === 'image' ? ['consistency'] : [])];
@@ -743,6 +746,29 @@ function mergeCommand(flags: Flags, files: string[], msg: Messages): number {
   return 0;
 }
 
+// --------------------------------------------------------------------------------------------- convert
+
+async function convertCommand(flags: Flags, rest: string[], msg: Messages): Promise<number> {
+  if (rest.length !== 1) throw new UsageError('convert needs one HF-FOLDER (samplescope convert --help)');
+  const dtype = flags.get('dtype');
+  if (dtype !== undefined && dtype !== 'f16' && dtype !== 'f32')
+    throw new UsageError(`--dtype must be f16 or f32, got ${JSON.stringify(dtype)}`);
+  const attention = flags.get('attention');
+  if (attention !== undefined && attention !== 'causal' && attention !== 'bidirectional')
+    throw new UsageError(`--attention must be causal or bidirectional, got ${JSON.stringify(attention)}`);
+  const ml = flags.get('max-len');
+  const maxLen = ml === undefined ? undefined : Number(ml);
+  if (maxLen !== undefined && !(Number.isSafeInteger(maxLen) && maxLen >= 1))
+    throw new UsageError(`--max-len must be a positive integer, got ${JSON.stringify(ml)}`);
+  const out = flags.get('out') ?? rest[0];
+  const m = await convertHfFolder(rest[0], { out, dtype, attention, name: flags.get('name'), maxLen });
+  const a = m.architecture;
+  msg.info(
+    `# ${out}/manifest.json: ${m.family} ${a.causal ? 'causal LM' : 'masked-diffusion denoiser'}, vocab ${a.vocab_size}, max length ${a.max_len}, ${m.files.length} files (sha256 each); load it with --model ${out}`,
+  );
+  return 0;
+}
+
 // ------------------------------------------------------------------------------------------------ main
 
 async function main(argv: string[]): Promise<number> {
@@ -782,6 +808,8 @@ async function main(argv: string[]): Promise<number> {
       return sweepCommand(flags, m);
     case 'merge':
       return mergeCommand(flags, rest, m);
+    case 'convert':
+      return convertCommand(flags, rest, m);
   }
   throw new UsageError(`unknown command "${command.name}"`);
 }

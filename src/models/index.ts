@@ -7,6 +7,7 @@ import { loadModelFiles, loadTextTokenizer, type LoadedTensor, type LoadOptions 
 import {
   isCnnManifest,
   isDitManifest,
+  isHfManifest,
   isTextCnnManifest,
   isTextManifest,
   type AnyManifest,
@@ -17,6 +18,7 @@ import {
 import type { ClassifierModel, DenoiserModel, TextClassifierModel } from './model.js';
 import { TextCnnClassifier } from './text_classifier.js';
 import { TransformerModel } from './transformer.js';
+import { HfTextModel } from './hf/model.js';
 
 function wrongKind(m: AnyManifest, want: string, use: string): never {
   throw new ModelFormatError(
@@ -28,7 +30,7 @@ function wrongKind(m: AnyManifest, want: string, use: string): never {
 }
 
 const loaderFor = (m: AnyManifest) =>
-  isTextManifest(m)
+  isTextManifest(m) || isHfManifest(m)
     ? 'loadModel'
     : isDitManifest(m)
       ? 'loadDenoiser'
@@ -49,9 +51,19 @@ async function loadAs<M extends AnyManifest, T>(
   return build(manifest, weights);
 }
 
-/** A text model (transformer: MDM, AS-ARM, MaM). */
-export async function loadModel(source: string, backend: Backend, opts: LoadOptions = {}): Promise<TransformerModel> {
+/** A text model: our transformer (MDM, AS-ARM, MaM) or a published architecture (src/models/hf/). */
+export async function loadModel(
+  source: string,
+  backend: Backend,
+  opts: LoadOptions = {},
+): Promise<TransformerModel | HfTextModel> {
   const { manifest, weights } = await loadModelFiles(source, opts);
+  if (isHfManifest(manifest)) {
+    const tokenizer = await loadTextTokenizer(source, manifest, opts);
+    const m = new HfTextModel(manifest, weights, backend);
+    m.tokenizer = tokenizer;
+    return m;
+  }
   if (!isTextManifest(manifest)) wrongKind(manifest, 'a text transformer', loaderFor(manifest));
   // before the model is built: an hf tokenizer fills in the manifest's mask_id
   const tokenizer = await loadTextTokenizer(source, manifest, opts);
@@ -147,6 +159,8 @@ export type {
   TextManifest,
   MamCalibrationRecord,
   MarginalForm,
+  HfManifest,
+  HfArchitecture,
 } from './manifest.js';
 export { TextCnnClassifier } from './text_classifier.js';
 export {
@@ -159,6 +173,10 @@ export {
 } from './load.js';
 export { parseSafetensors, tensorData, writeSafetensors } from './safetensors.js';
 export { TransformerModel } from './transformer.js';
+export { HfTextModel } from './hf/model.js';
+export { convertHfFolder, type ConvertOptions } from './hf/convert.js';
+export { parseHfConfig, HF_MODEL_TYPES, type HfSpec, type HfModelType, type HfFamily } from './hf/config.js';
+export { checkHfWeights, hfTensorShapes } from './hf/names.js';
 export { loadOnnxDenoiser, loadOnnxModel, OnnxDenoiser, OnnxTextModel, planOnnx, type OnnxPlan } from './onnx.js';
 export { DitDenoiser, linearAlphasCumprod, timestepEmbedding } from './denoiser.js';
 export { CnnClassifier } from './classifier.js';

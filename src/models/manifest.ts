@@ -3,6 +3,7 @@
  * (with sha256), how it was trained and how well it does. Validated before anything else is read.
  */
 import { ModelFormatError } from '../errors.js';
+import { parseHfConfig } from './hf/config.js';
 import {
   ONNX_EPS,
   ONNX_KINDS,
@@ -134,7 +135,34 @@ export interface TextCnnManifest extends ManifestCommon {
 
 /** Any manifest this package loads; `architecture.type` tells them apart. */
 export type AnyManifest =
-  ModelManifest | DitManifest | CnnManifest | TextCnnManifest | OnnxManifest | OnnxDenoiserManifest;
+  ModelManifest | DitManifest | CnnManifest | TextCnnManifest | OnnxManifest | OnnxDenoiserManifest | HfManifest;
+
+/**
+ * A published architecture from a Hugging Face folder (src/models/hf/; `samplescope convert` writes
+ * it): `config` is the folder's config.json, read by src/models/hf/config.ts (model_type, sizes,
+ * special ids); the weights are its safetensors under their HF names.
+ */
+export interface HfArchitecture {
+  type: 'hf';
+  config: Record<string, unknown>;
+  /**
+   * true: a causal LM (logits at i predict token i + 1; sampled left to right, the NLL evaluator);
+   * false: a bidirectional masked-diffusion denoiser. config.json cannot say which for LLaMA-family
+   * models (LLaDA/Dream are LLaMA without the causal mask); gpt2 is always true, bert/roberta false.
+   */
+  causal: boolean;
+  /** config's vocab_size */
+  vocab_size: number;
+  /** ≤ the config's positions */
+  max_len: number;
+  n_classes: 0;
+  /** causal: the id fed before x_0 (default: config's bos_token_id) */
+  bos_id?: number;
+}
+
+export interface HfManifest extends Omit<ModelManifest, 'architecture'> {
+  architecture: HfArchitecture;
+}
 
 /**
  * A network run by onnxruntime (architecture.type "onnx"): its graph is the file of role "onnx"; the
@@ -181,8 +209,8 @@ export interface OnnxDenoiserManifest extends Omit<DitManifest, 'architecture'> 
   architecture: OnnxDenoiserArchitecture;
 }
 
-/** What a text Model's manifest can be: our transformer or an ONNX graph. */
-export type TextManifest = ModelManifest | OnnxManifest;
+/** What a text Model's manifest can be: our transformer, an ONNX graph or a Hugging Face architecture. */
+export type TextManifest = ModelManifest | OnnxManifest | HfManifest;
 
 /** The marginal head's form of a text model (undefined: no head). */
 export function marginalFormOf(m: TextManifest): MarginalForm | undefined {
@@ -269,6 +297,7 @@ export const isOnnxManifest = (m: AnyManifest): m is OnnxManifest =>
   m.architecture.type === 'onnx' && m.architecture.kind !== 'denoiser';
 export const isOnnxDenoiserManifest = (m: AnyManifest): m is OnnxDenoiserManifest =>
   m.architecture.type === 'onnx' && m.architecture.kind === 'denoiser';
+export const isHfManifest = (m: AnyManifest): m is HfManifest => m.architecture.type === 'hf';
 export const isDitManifest = (m: AnyManifest): m is DitManifest => m.architecture.type === 'dit';
 export const isCnnManifest = (m: AnyManifest): m is CnnManifest => m.architecture.type === 'cnn';
 export const isTextCnnManifest = (m: AnyManifest): m is TextCnnManifest => m.architecture.type === 'textcnn';
@@ -388,8 +417,9 @@ export function validateManifest(m: unknown): AnyManifest {
   if (a && typeof a === 'object' && a.type === 'cnn') return validateCnn(o, a);
   if (a && typeof a === 'object' && a.type === 'textcnn') return validateTextCnn(o, a);
   if (a && typeof a === 'object' && a.type === 'onnx') return validateOnnx(o, a);
+  if (a && typeof a === 'object' && a.type === 'hf') return validateHf(o, a);
   if (!a || a.type !== 'transformer')
-    fail('manifest-architecture', 'architecture.type must be "transformer", "onnx", "dit", "cnn" or "textcnn"');
+    fail('manifest-architecture', 'architecture.type must be "transformer", "onnx", "hf", "dit", "cnn" or "textcnn"');
   for (const k of ['vocab_size', 'd_model', 'n_layers', 'n_heads', 'd_ff', 'max_len'])
     posInt(a[k], `architecture.${k}`);
   if (!Number.isSafeInteger(a.n_classes) || (a.n_classes as number) < 0)
@@ -550,6 +580,30 @@ function validateOnnx(o: Record<string, unknown>, a: Record<string, unknown>): O
     );
   validateClasses(o, a.n_classes as number, true);
   return o as unknown as OnnxManifest;
+}
+
+/** A Hugging Face architecture: its config parses (src/models/hf/config.ts) and the manifest's sizes agree with it. */
+function validateHf(o: Record<string, unknown>, a: Record<string, unknown>): HfManifest {
+  const spec = parseHfConfig(a.config, 'manifest.json architecture.config');
+  if (typeof a.causal !== 'boolean') fail('manifest-architecture', 'architecture.causal must be true or false');
+  if (spec.family === 'gpt2' && !a.causal)
+    fail('manifest-architecture', 'a gpt2 model is causal (architecture.causal true)');
+  if (spec.family === 'bert' && a.causal)
+    fail('manifest-architecture', `a ${spec.modelType} masked LM is bidirectional (architecture.causal false)`);
+  if (a.vocab_size !== spec.vocab)
+    fail('manifest-architecture', `architecture.vocab_size ${a.vocab_size} contradicts config's ${spec.vocab}`);
+  posInt(a.max_len, 'architecture.max_len', spec.maxLen);
+  if (a.n_classes !== 0) fail('manifest-architecture', 'architecture.n_classes must be 0 (unconditional)');
+  const bos = a.bos_id ?? spec.bosId;
+  if (a.causal && (!Number.isSafeInteger(bos) || (bos as number) < 0 || (bos as number) >= spec.vocab))
+    fail(
+      'manifest-architecture',
+      'a causal model needs architecture.bos_id (or config bos_token_id) in the vocabulary',
+    );
+  validateTextTokenizer(o, a.vocab_size);
+  validateClasses(o, 0, true);
+  validateFiles(o);
+  return o as unknown as HfManifest;
 }
 
 /** A text model's tokenizer: a character vocabulary or a Hugging Face tokenizer.json listed in files. */

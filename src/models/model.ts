@@ -210,3 +210,22 @@ export function checkForwardInput(m: Model, input: ForwardInput, op: string, dis
       throw new OpInputError(op, `class ${c} is outside [0, ${m.nullClass}] (${m.manifest.classes.join(', ')})`);
   return classes;
 }
+
+/**
+ * What a model without a two-stream pass (an ONNX graph, a published architecture) refuses, in one
+ * place: a query prefix, skipped layers, and any order but left to right — for a bidirectional model
+ * any order at all. `what` names the model's kind in the message ("a causal graph", "a llama model").
+ */
+export function checkLeftToRightOnly(m: Model, input: ForwardInput, what: string): void {
+  const causal = m.attention === 'causal';
+  if (input.queryPrefix || input.layers !== undefined || (input.order && !causal))
+    throw new OpInputError('forward', `${m.name} is ${what}: it has no any-order (two-stream) pass`);
+  const { order, length: T } = input;
+  if (order)
+    for (let i = 0; i < order.length; i++)
+      if (order[i] !== i % T)
+        throw new OpInputError(
+          'forward',
+          `${m.name} is ${what}: it computes left-to-right conditionals only (order[${i}] = ${order[i]}, not ${i % T})`,
+        );
+}

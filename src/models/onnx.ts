@@ -43,7 +43,14 @@ import {
   type OnnxDenoiserManifest,
   type OnnxManifest,
 } from './manifest.js';
-import { checkForwardInput, type DenoiserInput, type DenoiserModel, type ForwardInput, type Model } from './model.js';
+import {
+  checkForwardInput,
+  checkLeftToRightOnly,
+  type DenoiserInput,
+  type DenoiserModel,
+  type ForwardInput,
+  type Model,
+} from './model.js';
 import { rolesOf, type OnnxAxis, type OnnxEp } from './onnx/roles.js';
 import { ortThreads, type OrtThreadPlan, type OrtThreads } from './onnx/threads.js';
 
@@ -311,26 +318,8 @@ export class OnnxTextModel extends OnnxGraph<OnnxManifest> implements Model {
     this.checkSize(batch, batch * length * this.vocabSize * 4, `logits of batch ${batch} × length ${length}`);
   }
 
-  /** Refuse what the graph cannot compute: any-order passes on either kind, orders other than left to right. */
-  private checkOrder(input: ForwardInput): void {
-    const causal = this.attention === 'causal';
-    if (input.queryPrefix || (input.order && !causal))
-      throw new OpInputError(
-        'forward',
-        `${this.name} is a ${this.manifest.architecture.kind} graph: it has no any-order (two-stream) pass`,
-      );
-    const { order, length: T } = input;
-    if (order)
-      for (let i = 0; i < order.length; i++)
-        if (order[i] !== i % T)
-          throw new OpInputError(
-            'forward',
-            `${this.name} is a causal graph: it computes left-to-right conditionals only (order[${i}] = ${order[i]}, not ${i % T})`,
-          );
-  }
-
   async forward(input: ForwardInput): Promise<Tensor> {
-    this.checkOrder(input);
+    checkLeftToRightOnly(this, input, `a ${this.manifest.architecture.kind} graph`);
     const classes = checkForwardInput(this, input, 'forward', this.disposed);
     const { batch: B, length: T, tokens } = input;
     const { ort, plan } = this;

@@ -1,7 +1,8 @@
 /**
  * The attention op's contract (shaders/attention.wgsl): masked multi-head scaled dot-product
- * attention over q (B, Tq, H, D) and k, v (B, Tk, H, D) with a (B|1, Tq, Tk) u32 mask; its options,
- * shape plan (the dims the twin takes too) and uniform struct.
+ * attention over q (B, Tq, H, D) and k, v (B, Tk, Hkv, D) with a (B|1, Tq, Tk) u32 mask; its options,
+ * shape plan (the dims the twin takes too) and uniform struct. Hkv < H is grouped-query attention
+ * (arXiv 2305.13245): Hkv must divide H, and query head h reads key/value head ⌊h / (H / Hkv)⌋.
  */
 import { expect, expectOut, fail } from '../backend/shapes.js';
 import type { BackendName, Tensor } from '../backend/tensor.js';
@@ -19,7 +20,7 @@ export const ATTENTION_PARAMS = paramsStruct('attention', {
   D: 'u32',
   scale: 'f32',
   groups_x: 'u32',
-  _pad: 'u32',
+  Hkv: 'u32',
 });
 
 export interface AttentionOptions {
@@ -33,6 +34,8 @@ export interface AttentionDims {
   Tq: number;
   Tk: number;
   H: number;
+  /** key/value heads (divides H; = H without grouping) */
+  Hkv: number;
   D: number;
   scale: number;
   maskBatched: boolean;
@@ -53,8 +56,13 @@ export function planAttention(
   expect(op, 'mask', mask, be, ['u32'], [2, 3]);
   const [B, Tq, H, D] = q.shape;
   const [kB, Tk, kH, kD] = k.shape;
-  if (kB !== B || kH !== H || kD !== D)
-    fail(op, `k [${k.shape.join(', ')}] does not match q [${q.shape.join(', ')}] in batch/heads/dim`);
+  if (kB !== B || kD !== D)
+    fail(op, `k [${k.shape.join(', ')}] does not match q [${q.shape.join(', ')}] in batch/head dim`);
+  if (kH < 1 || H % kH !== 0)
+    fail(
+      op,
+      `k's ${kH} heads must divide q's ${H} (grouped-query attention: each k/v head serves H / Hkv query heads)`,
+    );
   if (v.shape.some((d, i) => d !== k.shape[i]))
     fail(op, `v [${v.shape.join(', ')}] must match k [${k.shape.join(', ')}]`);
   if (D > MAX_HEAD_DIM) fail(op, `head dim ${D} exceeds the kernel's maximum ${MAX_HEAD_DIM}`);
@@ -67,5 +75,5 @@ export function planAttention(
   const s = o.scale ?? 1 / Math.sqrt(D);
   if (!Number.isFinite(s)) fail(op, `scale must be finite, got ${o.scale}`);
   expectOut(op, o.out, q.shape, 'f32', be);
-  return { B, Tq, Tk, H, D, scale: s, maskBatched };
+  return { B, Tq, Tk, H, Hkv: kH, D, scale: s, maskBatched };
 }

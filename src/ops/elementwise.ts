@@ -12,7 +12,8 @@ export type Activation = 'none' | 'gelu' | 'relu' | 'silu';
 /** the kernels' `override ACT` for each fused activation */
 export const ACTIVATION_CODES: Record<Activation, number> = { none: 0, gelu: 1, relu: 2, silu: 3 };
 
-export type ElementwiseOp = 'add' | 'mul' | 'scale' | 'gelu' | 'relu' | 'silu' | 'softplus';
+/** 'gelu' is the tanh form (GPT-2's gelu_new, our models'); 'gelu_erf' the exact x·Φ(x) (BERT's gelu) */
+export type ElementwiseOp = 'add' | 'mul' | 'scale' | 'gelu' | 'relu' | 'silu' | 'softplus' | 'gelu_erf';
 /** the kernel's `override OP` for each op */
 export const ELEMENTWISE_CODES: Record<ElementwiseOp, number> = {
   add: 0,
@@ -22,6 +23,7 @@ export const ELEMENTWISE_CODES: Record<ElementwiseOp, number> = {
   relu: 4,
   silu: 5,
   softplus: 6,
+  gelu_erf: 7,
 };
 
 /** shaders/elementwise.wgsl's `struct Params` */

@@ -19,6 +19,7 @@ import { RNG_PARAMS } from './rng.js';
 import { ROPE_PARAMS } from './rope.js';
 import { SOFTMAX_PARAMS } from './softmax.js';
 import { SPEC_VERIFY_PARAMS } from './spec_verify.js';
+import { SWIGLU_PARAMS } from './swiglu.js';
 
 /** every declared uniform struct (the layout test checks each against its kernel) */
 export const PARAMS_STRUCTS = [
@@ -39,4 +40,5 @@ export const PARAMS_STRUCTS = [
   ROPE_PARAMS,
   SOFTMAX_PARAMS,
   SPEC_VERIFY_PARAMS,
+  SWIGLU_PARAMS,
 ] as const;

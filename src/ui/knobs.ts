@@ -45,6 +45,16 @@ export function modelKind(info: ModelInfo): ModelKind | null {
   return info.attention === 'two-stream' || info.attention === 'causal' ? 'asarm' : 'mdm';
 }
 
+/**
+ * The samplers a model takes, first the default: its kind's, but only sequential for a causal LM (an ONNX
+ * causal graph, a converted GPT-2 or causal LLaMA), which has left-to-right conditionals only.
+ */
+export function samplersOf(info: ModelInfo): [string, string][] {
+  const kind = modelKind(info);
+  if (!kind) return [];
+  return info.attention === 'causal' ? SAMPLERS[kind].filter(([s]) => s === 'sequential') : SAMPLERS[kind];
+}
+
 /** the classes a request may name (the null class "none" is "unconditional") */
 export function conditionalClasses(info: ModelInfo): string[] {
   return info.classes.filter((c) => c !== 'none');
@@ -62,7 +72,7 @@ export function knobsFor(info: ModelInfo, sampler: string): KnobSpec[] {
       const r = resolveKnob(k, kind, ctx);
       const options =
         k.name === 'sampler'
-          ? SAMPLERS[kind]
+          ? samplersOf(info)
           : k.name === 'classLabel'
             ? ([['', 'none (unconditional)'], ...classes.map((c): [string, string] => [c, c])] as [string, string][])
             : k.options;

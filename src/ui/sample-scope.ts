@@ -42,7 +42,7 @@ import {
   knobsFor,
   modelKind,
   parseKnob,
-  SAMPLERS,
+  samplersOf,
   type KnobName,
   type KnobSpec,
   type ModelKind,
@@ -245,8 +245,7 @@ export class SampleScope extends LitElement {
 
   /** the sampler in use (the attribute, or the model's first) */
   get effectiveSampler(): string {
-    const k = this.kind;
-    return this.sampler || (k ? SAMPLERS[k][0][0] : '');
+    return this.sampler || (this.info ? (samplersOf(this.info)[0]?.[0] ?? '') : '');
   }
 
   private async load(): Promise<void> {

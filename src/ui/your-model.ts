@@ -194,6 +194,11 @@ export class YourModel extends LitElement {
           )
         : nothing;
     const tok = (m as { tokenizer?: Record<string, unknown> }).tokenizer;
+    // a Hugging Face architecture (samplescope convert): its model_type and whether it is causal
+    const hf =
+      a.type === 'hf'
+        ? ` · ${String((a.config as { model_type?: unknown }).model_type)} · ${a.causal ? 'causal' : 'bidirectional'}`
+        : '';
     const sizes = ['vocab_size', 'max_len', 'n_classes', 'd_model', 'n_layers', 'image_size']
       .filter((k) => a[k] !== undefined)
       .map((k) => `${k} ${a[k]}`)
@@ -202,7 +207,7 @@ export class YourModel extends LitElement {
       <h3>${m.name} <small>(${c.from})</small></h3>
       ${m.description ? html`<p>${m.description}</p>` : nothing}
       <table>
-        <tr><th>kind</th><td>${a.type}${a.kind ? ` · ${a.kind}` : ''}${a.attention ? ` · ${a.attention}` : ''}</td></tr>
+        <tr><th>kind</th><td>${a.type}${a.kind ? ` · ${a.kind}` : ''}${a.attention ? ` · ${a.attention}` : ''}${hf}</td></tr>
         <tr><th>sizes</th><td>${sizes}</td></tr>
         ${a.inputs ? html`<tr><th>inputs</th><td class="inputs">${io(a.inputs)}</td></tr>` : nothing}
         ${a.outputs ? html`<tr><th>outputs</th><td class="outputs">${io(a.outputs)}</td></tr>` : nothing}

@@ -10,6 +10,9 @@
 // - URLs of this site load and sample: /models/text-mdm-onnx/ (char tokenizer), /models/text-bpe-mdm-onnx/ (BPE);
 // - drag and drop of the toy's files loads it again;
 // - no console errors, no CSP violations. Screenshot: bench/results/screenshots/demo-your-model.png.
+// - Hugging Face folders converted by `samplescope convert` (test/fixtures/hf: a bidirectional LLaMA and GPT-2
+//   made by transformers) picked the same way run on our kernels in the worker: the card names the architecture,
+//   FHS fills the LLaMA's 32 positions in 32 passes, GPT-2 samples left to right (32 passes).
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -196,4 +199,42 @@ describe('your model page (built site)', () => {
     expect(await csp()).toEqual([]);
     await page.close();
   }, 600_000);
+
+  it('converted Hugging Face folders (bidirectional LLaMA, GPT-2) sample in <sample-scope> on our kernels', async () => {
+    const { page, errors, csp } = await openPage(site.browser, `${site.url}demos/your-model/?backend=cpu`);
+    for (const [name, kind] of [
+      ['llama-bidir', 'hf · llama · bidirectional'],
+      ['gpt2', 'hf · gpt2 · causal'],
+    ]) {
+      const dir = join(ROOT, 'test/fixtures/hf', name);
+      await pick(
+        page,
+        ['manifest.json', 'model.safetensors', 'tokenizer.json'].map((f) => join(dir, f)),
+      );
+      await page.waitForFunction(
+        (n) =>
+          document.querySelector('your-model')!.shadowRoot!.querySelector('.card h3')?.textContent?.startsWith(`${n} `),
+        { timeout: 60_000 },
+        name,
+      );
+      const v = await settled(page);
+      expect(v.error).toBe('');
+      expect(v.card).toContain(kind);
+      expect(v.card).toContain('vocab_size 96');
+      const r = await sample(page);
+      const scope = await page.evaluate(
+        () =>
+          document
+            .querySelector('your-model')!
+            .shadowRoot!.querySelector('sample-scope')!
+            .shadowRoot!.textContent?.replace(/\s+/g, ' ') ?? '',
+      );
+      expect(r.nfe, `${name}: ${scope}`).toBe(32);
+      expect(r.texts).toHaveLength(2);
+      for (const t of r.texts) expect(t.trim().length).toBeGreaterThan(0);
+    }
+    expect(errors).toEqual([]);
+    expect(await csp()).toEqual([]);
+    await page.close();
+  }, 120_000);
 });

@@ -1,5 +1,6 @@
 // attention kernel vs twin with bidirectional, causal, random (any-order) and two-stream masks,
-// Tq ≠ Tk, shared or per-batch masks, and fully masked rows (zeros by definition).
+// Tq ≠ Tk, shared or per-batch masks, fully masked rows (zeros by definition), and grouped-query
+// attention (Hkv key/value heads, each serving g = H / Hkv query heads; g = 1 is plain multi-head).
 // Tolerance atol 1e-5 + rtol 1e-4 (online vs two-pass softmax in f32 over Tk ≤ 48; WGSL's exp is good to
 // 3 + 2|x| ULP, ~1e-6 relative for the weights that matter).
 import fc from 'fast-check';
@@ -33,28 +34,36 @@ describe('attention (webgpu vs twin)', () => {
           B: fc.integer({ min: 1, max: 3 }),
           Tq: fc.integer({ min: 1, max: 40 }),
           Tk: fc.integer({ min: 1, max: 48 }),
-          H: fc.integer({ min: 1, max: 4 }),
+          Hkv: fc.integer({ min: 1, max: 3 }),
+          g: fc.integer({ min: 1, max: 3 }),
           D: fc.integer({ min: 1, max: 40 }),
           kind: fc.integer({ min: 0, max: 3 }),
           shared: fc.boolean(),
           seed: fc.nat(),
         }),
-        async ({ B, Tq, Tk, H, D, kind, shared, seed }) => {
+        async ({ B, Tq, Tk, Hkv, g, D, kind, shared, seed }) => {
+          const H = Hkv * g;
           const q = randomF32(B * Tq * H * D, seed, 2),
-            k = randomF32(B * Tk * H * D, seed + 1, 2),
-            v = randomF32(B * Tk * H * D, seed + 2);
+            k = randomF32(B * Tk * Hkv * D, seed + 1, 2),
+            v = randomF32(B * Tk * Hkv * D, seed + 2);
           const mb = shared ? 1 : B;
           const mask = makeMask(kind, mb, Tq, Tk, seed + 3);
           const run = async (be: typeof cpu) =>
             be.read(
               be.attention(
                 be.tensor(q, [B, Tq, H, D]),
-                be.tensor(k, [B, Tk, H, D]),
-                be.tensor(v, [B, Tk, H, D]),
+                be.tensor(k, [B, Tk, Hkv, D]),
+                be.tensor(v, [B, Tk, Hkv, D]),
                 be.tensor(mask, [mb, Tq, Tk]),
               ),
             );
-          expectClose(await run(gpu), await run(cpu), 1e-5, 1e-4, JSON.stringify({ B, Tq, Tk, H, D, kind, shared }));
+          expectClose(
+            await run(gpu),
+            await run(cpu),
+            1e-5,
+            1e-4,
+            JSON.stringify({ B, Tq, Tk, H, Hkv, D, kind, shared }),
+          );
         },
       ),
       { numRuns: 25, seed: 16 },
@@ -68,6 +77,10 @@ describe('attention (webgpu vs twin)', () => {
     const out = await gpu.read(gpu.attention(q, k, k, gpu.tensor(new Uint32Array([0, 0, 1, 0]), [2, 2])));
     expect([...out.subarray(0, 2)]).toEqual([0, 0]);
     expect(() => gpu.attention(q, k, k, gpu.tensor(new Uint32Array(3), [1, 3]))).toThrow(OpInputError);
+    // 3 query heads cannot share 2 key/value heads
+    const q3 = gpu.tensor(randomF32(6, 1), [1, 1, 3, 2]),
+      k2 = gpu.tensor(randomF32(4, 1), [1, 1, 2, 2]);
+    expect(() => gpu.attention(q3, k2, k2, gpu.tensor(new Uint32Array(1), [1, 1]))).toThrow(/must divide/);
     expect(() =>
       gpu.attention(
         gpu.tensor(randomF32(129, 1), [1, 1, 1, 129]),

@@ -62,7 +62,7 @@ describe('option parsing (no process)', () => {
     expect(() => parseArgs(['sample', '--quiet', '3'])).toThrow(/takes no words.*a value after a switch/);
     expect(() => parseArgs(['info', '--temperature', '1'])).toThrow(UsageError); // a knob is not an option of info
     expect(() => parseArgs(['merge', '--shard', '0/2'])).toThrow(/--shard is an option of sweep/);
-    expect(COMMANDS.map((c) => c.name)).toEqual(['sample', 'score', 'info', 'sweep', 'merge', 'help']);
+    expect(COMMANDS.map((c) => c.name)).toEqual(['sample', 'score', 'info', 'sweep', 'merge', 'convert', 'help']);
   });
   it('every example in the help parses, and names a shipped model and one of its classes', () => {
     for (const c of COMMANDS) {

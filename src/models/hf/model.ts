@@ -1,0 +1,412 @@
+/**
+ * Published architectures from Hugging Face checkpoints on our kernels (config.ts says which), as the
+ * `Model` the samplers use — nothing here knows about a sampler:
+ *
+ *   LLaMA family  h = E[x]; per layer h += Wo·attn(RoPE(Wq·n1), RoPE(Wk·n1), Wv·n1 | mask), n1 = RMSNorm(h);
+ *                 h += Wd·swiglu([Wg; Wu]·RMSNorm(h)); logits = head(RMSNorm(h)). GQA: k/v have n_kv heads.
+ *                 `causal: false` (manifest; LLaDA/Dream style): all-ones mask, a masked-diffusion denoiser;
+ *                 `causal: true`: a causal LM.
+ *   GPT-2         h = wte[x] + wpe[p]; per layer h += c_proj·attn(LN1 h | causal) and h += MLP(LN2 h) with
+ *                 Conv1D [in, out] weights (our matmul's non-transposed B); logits = LN_f(h)·wteᵀ.
+ *   BERT/RoBERTa  h = LN(word[x] + pos[p + offset] + type[0]); per layer (post-LN) h = LN(h + attn(h)),
+ *                 h = LN(h + W2·gelu(W1·h)); logits = LN(gelu(W·h))·wordᵀ + bias. A masked-diffusion denoiser.
+ *
+ * A causal model's logits at i are p(x_i | x_<i): it is fed [bos, x_0 … x_{T−2}] (as the ONNX causal
+ * adapter), so the left-to-right sampler and NLL evaluator read them as a two-stream model's left-to-
+ * right conditionals. Weights are checked against the config (names.ts) before any upload.
+ */
+import type { Backend } from '../../backend/backend.js';
+import type { Tensor } from '../../backend/tensor.js';
+import { LimitExceededError, ModelFormatError, OpInputError } from '../../errors.js';
+import { ropeTable } from '../../ops/rope.js';
+import type { LoadedTensor } from '../load.js';
+import type { HfManifest } from '../manifest.js';
+import { checkForwardInput, checkLeftToRightOnly, type ForwardInput, type Model } from '../model.js';
+import type { TextTokenizer } from '../tokenizer.js';
+import { WeightedModel } from '../weights.js';
+import { parseHfConfig, type HfSpec } from './config.js';
+import { checkHfWeights } from './names.js';
+
+/** a linear map's weight and optional bias (uploaded) */
+interface Lin {
+  w: Tensor;
+  b: Tensor | null;
+}
+
+/** one block's weights, by role (which are set depends on the family) */
+interface Block {
+  n1w: Tensor;
+  n1b: Tensor | null;
+  n2w: Tensor;
+  n2b: Tensor | null;
+  q: Lin;
+  k: Lin;
+  v: Lin;
+  o: Lin;
+  /** llama: [gate; up] stacked (2F, d); gpt2/bert: the first MLP matrix */
+  up: Lin;
+  down: Lin;
+}
+
+/** what turns token ids into the first hidden state */
+interface Embed {
+  tok: Tensor;
+  /** learned absolute positions (gpt2, bert) */
+  pos: Tensor | null;
+  /** bert: the token-type-0 row (d) added at every position */
+  typeRow: Tensor | null;
+  /** bert: the embedding LayerNorm */
+  norm: { w: Tensor; b: Tensor } | null;
+}
+
+/** what turns the last hidden state into logits */
+interface Head {
+  /** bert: the MLM transform (dense, then the activation) before the norm */
+  transform: Lin | null;
+  /** the final norm (llama: RMSNorm, no shift), or the MLM transform's LayerNorm */
+  norm: { w: Tensor; b: Tensor | null };
+  /** (V, d): the LM head, or the token embedding it is tied to */
+  decoder: Tensor;
+  bias: Tensor | null;
+}
+
+export class HfTextModel extends WeightedModel<HfManifest> implements Model {
+  /** set by the loader */
+  tokenizer?: TextTokenizer;
+  readonly spec: HfSpec;
+  readonly vocabSize: number;
+  readonly maxLength: number;
+  readonly maskId: number | undefined;
+  readonly numClasses = 0;
+  readonly nullClass: number;
+  readonly attention: 'bidirectional' | 'causal';
+  readonly hasMarginalHead = false;
+  private readonly blocks: Block[] = [];
+  private readonly rope: Tensor | null = null;
+  private emb!: Embed;
+  private readonly bos: number;
+  private head!: Head;
+
+  constructor(manifest: HfManifest, weights: Map<string, LoadedTensor>, backend: Backend, file?: string) {
+    super(manifest, new Map(), backend);
+    const a = manifest.architecture;
+    const s = parseHfConfig(a.config, 'manifest.json architecture.config');
+    this.spec = s;
+    // every check before the first upload: a bad checkpoint leaves nothing on the device
+    const w = checkHfWeights(s, weights, file ?? manifest.files.find((f) => f.role === 'weights')?.path);
+    this.vocabSize = s.vocab;
+    this.maxLength = Math.min(a.max_len, s.maxLen);
+    this.maskId = manifest.tokenizer.mask_id ?? s.maskId;
+    this.nullClass = manifest.null_class;
+    this.attention = a.causal ? 'causal' : 'bidirectional';
+    this.bos = a.bos_id ?? s.bosId ?? -1;
+    if (a.causal && !(this.bos >= 0 && this.bos < s.vocab))
+      throw new ModelFormatError('hf-bos', 'a causal model needs a BOS id in the vocabulary (architecture.bos_id)');
+    const host = (name: string) => w.get(name)!.data as Float32Array;
+    const up = (name: string, data?: Float32Array): Tensor =>
+      this.w.upload(name, data ?? host(name), data ? [data.length] : w.get(name)!.shape);
+    const upShaped = (name: string, data: Float32Array, shape: number[]): Tensor => this.w.upload(name, data, shape);
+    const opt = (name: string): Tensor | null => (w.has(name) ? up(name) : null);
+    const lin = (name: string): Lin => ({ w: up(`${name}.weight`), b: opt(`${name}.bias`) });
+    const { d, layers } = s;
+    try {
+      if (s.family === 'llama') {
+        const tok = up('model.embed_tokens.weight');
+        this.emb = { tok, pos: null, typeRow: null, norm: null };
+        const lmHead = s.tied ? tok : up('lm_head.weight');
+        for (let l = 0; l < layers; l++) {
+          const p = `model.layers.${l}.`;
+          const g = host(`${p}mlp.gate_proj.weight`),
+            u = host(`${p}mlp.up_proj.weight`);
+          const gu = new Float32Array(g.length + u.length);
+          gu.set(g);
+          gu.set(u, g.length);
+          let gub: Tensor | null = null;
+          if (s.mlpBias) {
+            const gb = host(`${p}mlp.gate_proj.bias`),
+              ub = host(`${p}mlp.up_proj.bias`);
+            const both = new Float32Array(2 * s.ff);
+            both.set(gb);
+            both.set(ub, s.ff);
+            gub = up(`${p}mlp.gate_up.bias`, both);
+          }
+          this.blocks.push({
+            n1w: up(`${p}input_layernorm.weight`),
+            n1b: null,
+            n2w: up(`${p}post_attention_layernorm.weight`),
+            n2b: null,
+            q: lin(`${p}self_attn.q_proj`),
+            k: lin(`${p}self_attn.k_proj`),
+            v: lin(`${p}self_attn.v_proj`),
+            o: lin(`${p}self_attn.o_proj`),
+            up: { w: upShaped(`${p}mlp.gate_up.weight`, gu, [2 * s.ff, d]), b: gub },
+            down: lin(`${p}mlp.down_proj`),
+          });
+        }
+        this.head = { transform: null, norm: { w: up('model.norm.weight'), b: null }, decoder: lmHead, bias: null };
+        const P = this.maxLength;
+        this.rope = backend.tensor(ropeTable(P, s.headDim, s.ropeTheta), [P, s.headDim / 2, 2]);
+      } else if (s.family === 'gpt2') {
+        const [wte, wpe] = ['wte.weight', 'wpe.weight'].map((n) => up(`transformer.${n}`));
+        this.emb = { tok: wte, pos: wpe, typeRow: null, norm: null };
+        const lnF = { w: up('transformer.ln_f.weight'), b: up('transformer.ln_f.bias') };
+        this.head = { transform: null, norm: lnF, decoder: wte, bias: null };
+        for (let l = 0; l < layers; l++) {
+          const p = `transformer.h.${l}.`;
+          // c_attn [d, 3d] → q, k, v [d, d] each (its column blocks), biases likewise
+          const W = host(`${p}attn.c_attn.weight`),
+            B = host(`${p}attn.c_attn.bias`);
+          const part = (j: number, name: string): Lin => {
+            const m = new Float32Array(d * d);
+            for (let r = 0; r < d; r++) m.set(W.subarray(r * 3 * d + j * d, r * 3 * d + (j + 1) * d), r * d);
+            return {
+              w: upShaped(`${p}attn.${name}.weight`, m, [d, d]),
+              b: up(`${p}attn.${name}.bias`, B.slice(j * d, (j + 1) * d)),
+            };
+          };
+          this.blocks.push({
+            n1w: up(`${p}ln_1.weight`),
+            n1b: up(`${p}ln_1.bias`),
+            n2w: up(`${p}ln_2.weight`),
+            n2b: up(`${p}ln_2.bias`),
+            q: part(0, 'q'),
+            k: part(1, 'k'),
+            v: part(2, 'v'),
+            o: lin(`${p}attn.c_proj`),
+            up: lin(`${p}mlp.c_fc`),
+            down: lin(`${p}mlp.c_proj`),
+          });
+        }
+      } else {
+        const r = s.modelType === 'roberta' ? 'roberta.' : 'bert.';
+        const h = s.modelType === 'roberta' ? 'lm_head.' : 'cls.predictions.';
+        const e = `${r}embeddings.`;
+        const word = up(`${e}word_embeddings.weight`);
+        // token type 0 at every position (our samplers have one segment): its row, added like a bias
+        const typeRow = up(`${e}token_type_row0`, host(`${e}token_type_embeddings.weight`).slice(0, d));
+        const norm = { w: up(`${e}LayerNorm.weight`), b: up(`${e}LayerNorm.bias`) };
+        this.emb = { tok: word, pos: up(`${e}position_embeddings.weight`), typeRow, norm };
+        for (let l = 0; l < layers; l++) {
+          const p = `${r}encoder.layer.${l}.`;
+          this.blocks.push({
+            n1w: up(`${p}attention.output.LayerNorm.weight`),
+            n1b: up(`${p}attention.output.LayerNorm.bias`),
+            n2w: up(`${p}output.LayerNorm.weight`),
+            n2b: up(`${p}output.LayerNorm.bias`),
+            q: lin(`${p}attention.self.query`),
+            k: lin(`${p}attention.self.key`),
+            v: lin(`${p}attention.self.value`),
+            o: lin(`${p}attention.output.dense`),
+            up: lin(`${p}intermediate.dense`),
+            down: lin(`${p}output.dense`),
+          });
+        }
+        const rob = s.modelType === 'roberta';
+        const tr = rob ? h : `${h}transform.`;
+        const ln = `${tr}${rob ? 'layer_norm' : 'LayerNorm'}`;
+        // the decoder: its own weight and bias where the checkpoint has them, else tied (HF ties both)
+        this.head = {
+          transform: lin(`${tr}dense`),
+          norm: { w: up(`${ln}.weight`), b: up(`${ln}.bias`) },
+          decoder: opt(`${h}decoder.weight`) ?? word,
+          bias: opt(`${h}decoder.bias`) ?? up(`${h}bias`),
+        };
+      }
+    } catch (e) {
+      this.dispose();
+      throw e;
+    }
+  }
+
+  checkFits(batch: number, length: number): void {
+    // the widest per-token tensor of a forward: logits (V), the MLP's (2F for SwiGLU), q's width, the
+    // (1, T, T) mask (T per token)
+    const s = this.spec;
+    const bytes = batch * length * Math.max(s.vocab, 2 * s.ff, s.heads * s.headDim, s.d, length) * 4;
+    const max = this.backend.maxTensor;
+    if (!(bytes <= max.bytes))
+      throw new LimitExceededError(
+        max.limit,
+        bytes,
+        max.bytes,
+        `${this.name}: a forward of batch ${batch} × length ${length}`,
+      );
+  }
+
+  /** (scoped: a call that throws frees what it allocated) */
+  forward(input: ForwardInput): Tensor {
+    checkLeftToRightOnly(this, input, `a ${this.spec.modelType} ${this.attention} model`);
+    checkForwardInput(this, input, 'forward', this.disposed);
+    return this.backend.scoped(() => this.forwardUnscoped(input));
+  }
+
+  private forwardUnscoped(input: ForwardInput): Tensor {
+    const be = this.backend,
+      s = this.spec;
+    const { batch: B, length: T } = input;
+    let ids = input.tokens;
+    if (this.attention === 'causal') {
+      // [bos, x_0 … x_{T−2}] per row: the logits at i then predict x_i from x_<i
+      ids = new Uint32Array(B * T);
+      for (let b = 0; b < B; b++) {
+        ids[b * T] = this.bos;
+        ids.set(input.tokens.subarray(b * T, (b + 1) * T - 1), b * T + 1);
+      }
+    }
+    const pos = new Uint32Array(B * T);
+    for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) pos[b * T + t] = t;
+    if (s.modelType === 'roberta') {
+      // HF create_position_ids_from_input_ids: padding_idx + the count of non-pad tokens so far
+      // (pads themselves sit at padding_idx)
+      const pad = s.padId!;
+      for (let b = 0; b < B; b++) {
+        let c = 0;
+        for (let t = 0; t < T; t++) {
+          const notPad = ids[b * T + t] !== pad;
+          if (notPad) c++;
+          pos[b * T + t] = notPad ? pad + c : pad;
+        }
+      }
+    }
+    const mask = new Uint32Array(T * T);
+    for (let i = 0; i < T; i++) mask.fill(1, i * T, this.attention === 'causal' ? i * T + i + 1 : (i + 1) * T);
+    const tIds = be.tensor(ids, [B, T]),
+      tPos = be.tensor(pos, [B, T]),
+      tMask = be.tensor(mask, [1, T, T]);
+    let h = this.embed(tIds, tPos);
+    for (const blk of this.blocks) {
+      const h2 =
+        s.family === 'bert'
+          ? this.postLnBlock(blk, h, tPos, tMask, B, T)
+          : this.preNormBlock(blk, h, tPos, tMask, B, T);
+      be.free(h);
+      h = h2;
+    }
+    const logits = this.logits(h);
+    for (const t of [h, tIds, tPos, tMask]) be.free(t);
+    return logits;
+  }
+
+  /** h = E[ids] (+ P[positions] + the token-type-0 row, then LayerNorm: gpt2 / bert) */
+  private embed(ids: Tensor, pos: Tensor): Tensor {
+    const be = this.backend,
+      e = this.emb;
+    let h = be.embedding(ids, e.tok);
+    for (const extra of [e.pos ? be.embedding(pos, e.pos) : null, e.typeRow]) {
+      if (!extra) continue;
+      const sum = be.add(h, extra);
+      be.free(h);
+      if (extra !== e.typeRow) be.free(extra);
+      h = sum;
+    }
+    if (!e.norm) return h;
+    const n = this.norm(h, e.norm.w, e.norm.b);
+    be.free(h);
+    return n;
+  }
+
+  /** the family's norm: RMSNorm (llama, no shift) or LayerNorm */
+  private norm(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
+    const eps = this.spec.normEps;
+    return b ? this.backend.layerNorm(x, w, b, { eps }) : this.backend.rmsNorm(x, w, { eps });
+  }
+
+  /** x·Wᵀ + b for nn.Linear weights (out, in); x·W + b for GPT-2's Conv1D (in, out) */
+  private linear(x: Tensor, l: Lin): Tensor {
+    return this.backend.matmul(x, l.w, { transB: this.spec.family !== 'gpt2', bias: l.b });
+  }
+
+  private act(x: Tensor): Tensor {
+    const a = this.spec.activation;
+    return a === 'gelu_erf'
+      ? this.backend.elementwise('gelu_erf', x, null)
+      : a === 'gelu_tanh'
+        ? this.backend.gelu(x)
+        : this.backend.silu(x);
+  }
+
+  /** attention of x (B, T, d) through the block's q/k/v/o (RoPE for llama); frees its temporaries */
+  private attend(blk: Block, x: Tensor, pos: Tensor, mask: Tensor, B: number, T: number): Tensor {
+    const be = this.backend,
+      s = this.spec;
+    const heads = (l: Lin, n: number, rope: boolean) => {
+      const y = this.linear(x, l);
+      if (!rope) return y;
+      const r = be.rope(be.reshape(y, [B, T, n, s.headDim]), pos, this.rope!);
+      be.free(y);
+      return r;
+    };
+    const rope = s.family === 'llama';
+    const q = heads(blk.q, s.heads, rope),
+      k = heads(blk.k, s.kvHeads, rope),
+      v = heads(blk.v, s.kvHeads, false);
+    const att = be.attention(
+      be.reshape(q, [B, T, s.heads, s.headDim]),
+      be.reshape(k, [B, T, s.kvHeads, s.headDim]),
+      be.reshape(v, [B, T, s.kvHeads, s.headDim]),
+      mask,
+    );
+    const o = this.linear(be.reshape(att, [B, T, s.heads * s.headDim]), blk.o);
+    for (const t of [q, k, v, att]) be.free(t);
+    return o;
+  }
+
+  private mlp(blk: Block, x: Tensor): Tensor {
+    const be = this.backend;
+    const u = this.linear(x, blk.up);
+    const a = this.spec.family === 'llama' ? be.swiglu(u) : this.act(u);
+    const y = this.linear(a, blk.down);
+    be.free(u);
+    be.free(a);
+    return y;
+  }
+
+  /** pre-norm block (llama, gpt2): h + attn(norm1 h), then + mlp(norm2 ·) */
+  private preNormBlock(blk: Block, h: Tensor, pos: Tensor, mask: Tensor, B: number, T: number): Tensor {
+    const be = this.backend;
+    const a = this.norm(h, blk.n1w, blk.n1b);
+    const o = this.attend(blk, a, pos, mask, B, T);
+    const h2 = be.add(h, o);
+    const b = this.norm(h2, blk.n2w, blk.n2b);
+    const m = this.mlp(blk, b);
+    const h3 = be.add(h2, m);
+    for (const t of [a, o, h2, b, m]) be.free(t);
+    return h3;
+  }
+
+  /** post-LN block (bert): LN(h + attn(h)), then LN(· + mlp(·)) */
+  private postLnBlock(blk: Block, h: Tensor, pos: Tensor, mask: Tensor, B: number, T: number): Tensor {
+    const be = this.backend;
+    const o = this.attend(blk, h, pos, mask, B, T);
+    const r1 = be.add(h, o);
+    const h2 = this.norm(r1, blk.n1w, blk.n1b);
+    const m = this.mlp(blk, h2);
+    const r2 = be.add(h2, m);
+    const h3 = this.norm(r2, blk.n2w, blk.n2b);
+    for (const t of [o, r1, h2, m, r2]) be.free(t);
+    return h3;
+  }
+
+  /** logits (B, T, V) = decoder · norm(transform(h)) + bias */
+  private logits(h: Tensor): Tensor {
+    const be = this.backend,
+      { transform, norm, decoder, bias } = this.head;
+    const t = transform ? this.linear(h, transform) : null;
+    const g = t ? this.act(t) : null;
+    const n = this.norm(g ?? h, norm.w, norm.b);
+    const l = be.matmul(n, decoder, { transB: true, bias });
+    for (const x of [t, g, n]) if (x) be.free(x);
+    return l;
+  }
+
+  logMarginal(): Tensor {
+    throw new OpInputError('logMarginal', `model ${this.name} has no marginal head`);
+  }
+
+  override dispose(): void {
+    if (!this.disposed) {
+      if (this.rope) this.backend.free(this.rope);
+    }
+    super.dispose();
+  }
+}

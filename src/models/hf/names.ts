@@ -1,0 +1,180 @@
+/**
+ * A Hugging Face checkpoint's tensor names and shapes for each family, from the config (HfSpec):
+ * what must be there, what may be (tied weights HF omits on save), and what is known but unused
+ * (buffers such as rotary inv_freq and GPT-2's causal-mask `attn.bias`, BERT's pooler and NSP head).
+ * `checkHfWeights` checks a loaded weight map against it before anything is uploaded: a missing
+ * tensor, a shape the config contradicts or a name that belongs to no tensor of this architecture
+ * (another family's checkpoint, more layers than the config says) is a ModelFormatError naming the
+ * file, the tensor and the rule, so nothing is half-loaded.
+ */
+import { ModelFormatError } from '../../errors.js';
+import type { LoadedTensor } from '../load.js';
+import type { HfSpec } from './config.js';
+
+interface Want {
+  shape: number[];
+  /** may be absent (a tied weight) */
+  optional?: boolean;
+}
+
+/** Prefixes a family's checkpoints come with or without (GPT-2's hub files have no "transformer."). */
+const STRIPPABLE: Record<HfSpec['family'], string> = { llama: '', gpt2: 'transformer.', bert: '' };
+
+/** The canonical name → expected shape of every tensor a family's checkpoint holds. */
+export function hfTensorShapes(s: HfSpec): Map<string, Want> {
+  const w = new Map<string, Want>();
+  const put = (name: string, shape: number[], optional = false) => w.set(name, { shape, optional });
+  const { d, vocab: V, ff, layers } = s;
+  const qd = s.heads * s.headDim,
+    kvd = s.kvHeads * s.headDim;
+  if (s.family === 'llama') {
+    put('model.embed_tokens.weight', [V, d]);
+    for (let l = 0; l < layers; l++) {
+      const p = `model.layers.${l}.`;
+      put(`${p}input_layernorm.weight`, [d]);
+      put(`${p}post_attention_layernorm.weight`, [d]);
+      for (const [n, out, inp, bias] of [
+        ['q_proj', qd, d, s.qkvBias],
+        ['k_proj', kvd, d, s.qkvBias],
+        ['v_proj', kvd, d, s.qkvBias],
+        ['o_proj', d, qd, s.oBias],
+      ] as const) {
+        put(`${p}self_attn.${n}.weight`, [out, inp]);
+        if (bias) put(`${p}self_attn.${n}.bias`, [out]);
+      }
+      for (const [n, out, inp] of [
+        ['gate_proj', ff, d],
+        ['up_proj', ff, d],
+        ['down_proj', d, ff],
+      ] as const) {
+        put(`${p}mlp.${n}.weight`, [out, inp]);
+        if (s.mlpBias) put(`${p}mlp.${n}.bias`, [out]);
+      }
+    }
+    put('model.norm.weight', [d]);
+    put('lm_head.weight', [V, d], s.tied);
+  } else if (s.family === 'gpt2') {
+    const t = 'transformer.';
+    put(`${t}wte.weight`, [V, d]);
+    put(`${t}wpe.weight`, [s.maxLen, d]);
+    for (let l = 0; l < layers; l++) {
+      const p = `${t}h.${l}.`;
+      for (const n of ['ln_1', 'ln_2']) {
+        put(`${p}${n}.weight`, [d]);
+        put(`${p}${n}.bias`, [d]);
+      }
+      // Conv1D: weight [in, out]
+      for (const [n, inp, out] of [
+        ['attn.c_attn', d, 3 * d],
+        ['attn.c_proj', d, d],
+        ['mlp.c_fc', d, ff],
+        ['mlp.c_proj', ff, d],
+      ] as const) {
+        put(`${p}${n}.weight`, [inp, out]);
+        put(`${p}${n}.bias`, [out]);
+      }
+    }
+    put(`${t}ln_f.weight`, [d]);
+    put(`${t}ln_f.bias`, [d]);
+    put('lm_head.weight', [V, d], true);
+  } else {
+    const r = s.modelType === 'roberta' ? 'roberta.' : 'bert.';
+    const ln = (name: string) => {
+      put(`${name}.weight`, [d]);
+      put(`${name}.bias`, [d]);
+    };
+    const lin = (name: string, out: number, inp: number) => {
+      put(`${name}.weight`, [out, inp]);
+      put(`${name}.bias`, [out]);
+    };
+    put(`${r}embeddings.word_embeddings.weight`, [V, d]);
+    put(`${r}embeddings.position_embeddings.weight`, [s.maxLen + s.positionOffset, d]);
+    put(`${r}embeddings.token_type_embeddings.weight`, [s.typeVocab, d]);
+    ln(`${r}embeddings.LayerNorm`);
+    for (let l = 0; l < layers; l++) {
+      const p = `${r}encoder.layer.${l}.`;
+      for (const n of ['query', 'key', 'value']) lin(`${p}attention.self.${n}`, d, d);
+      lin(`${p}attention.output.dense`, d, d);
+      ln(`${p}attention.output.LayerNorm`);
+      lin(`${p}intermediate.dense`, ff, d);
+      lin(`${p}output.dense`, d, ff);
+      ln(`${p}output.LayerNorm`);
+    }
+    const h = s.modelType === 'roberta' ? 'lm_head.' : 'cls.predictions.';
+    lin(s.modelType === 'roberta' ? `${h}dense` : `${h}transform.dense`, d, d);
+    ln(s.modelType === 'roberta' ? `${h}layer_norm` : `${h}transform.LayerNorm`);
+    put(`${h}bias`, [V]);
+    put(`${h}decoder.weight`, [V, d], true);
+    put(`${h}decoder.bias`, [V], true);
+  }
+  return w;
+}
+
+/** Names that checkpoints carry but inference does not use (buffers, pooler, pre-training heads). */
+function unused(name: string): boolean {
+  return (
+    /(^|\.)rotary_emb\.inv_freq$/.test(name) ||
+    /^(transformer\.)?h\.\d+\.attn\.(bias|masked_bias)$/.test(name) ||
+    /^(bert|roberta)\.embeddings\.(position_ids|token_type_ids)$/.test(name) ||
+    /^(bert|roberta)\.pooler\./.test(name) ||
+    /^cls\.seq_relationship\./.test(name)
+  );
+}
+
+/**
+ * A checkpoint's name as the architecture's table has it: with the family's optional prefix added (GPT-2
+ * hub files lack "transformer."), and TF-era LayerNorm names (`LayerNorm.gamma` / `.beta`, old BERT
+ * checkpoints) as weight / bias — what transformers renames on load. Unknown names come back as they are.
+ */
+function canonical(raw: string, want: ReadonlyMap<string, Want>, strip: string): string {
+  for (const n of [raw, raw.replace(/\.gamma$/, '.weight').replace(/\.beta$/, '.bias')])
+    for (const c of [n, strip && !n.startsWith(strip) ? strip + n : n]) if (want.has(c)) return c;
+  return raw;
+}
+
+/**
+ * Check `weights` (as loaded: F16/BF16 already f32) against the architecture and return them by
+ * canonical name. `file` names the weights file(s) in messages.
+ */
+export function checkHfWeights(
+  s: HfSpec,
+  weights: ReadonlyMap<string, LoadedTensor>,
+  file = 'model.safetensors',
+): Map<string, LoadedTensor> {
+  const want = hfTensorShapes(s);
+  const strip = STRIPPABLE[s.family];
+  const out = new Map<string, LoadedTensor>();
+  for (const [raw, t] of weights) {
+    const name = canonical(raw, want, strip);
+    const w = want.get(name);
+    if (!w) {
+      if (unused(raw)) continue;
+      throw new ModelFormatError(
+        'hf-tensor-name',
+        `not a tensor of a ${s.modelType} checkpoint with ${s.layers} layers as config.json describes`,
+        raw,
+        file,
+      );
+    }
+    if (t.shape.length !== w.shape.length || t.shape.some((x, i) => x !== w.shape[i]))
+      throw new ModelFormatError(
+        'hf-tensor-shape',
+        `shape [${t.shape.join(', ')}], but config.json implies [${w.shape.join(', ')}]`,
+        raw,
+        file,
+      );
+    if (!(t.data instanceof Float32Array))
+      throw new ModelFormatError('hf-tensor-dtype', 'weights must be floating point (F32, F16 or BF16)', raw, file);
+    if (out.has(name)) throw new ModelFormatError('duplicate-name', 'the tensor appears twice', raw, file);
+    out.set(name, t);
+  }
+  for (const [name, w] of want)
+    if (!w.optional && !out.has(name))
+      throw new ModelFormatError(
+        'hf-missing-tensor',
+        `a ${s.modelType} checkpoint with this config.json needs it, shape [${w.shape.join(', ')}]`,
+        name,
+        file,
+      );
+  return out;
+}

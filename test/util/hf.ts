@@ -1,0 +1,50 @@
+/**
+ * The HF fixtures (test/fixtures/hf, made by transformers — see its README): convert a fixture folder
+ * with one of its weight files into a temporary model folder, and read its golden logits.
+ */
+import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { convertHfFolder, type ConvertOptions } from '../../src/models/hf/convert.js';
+import { parseSafetensors, tensorData } from '../../src/models/safetensors.js';
+
+export const HF_FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'hf');
+export type HfFixture = 'llama-bidir' | 'llama-causal' | 'gpt2' | 'bert' | 'roberta';
+export type HfWeights = 'f32' | 'f16' | 'bf16';
+
+/** A copy of fixture `name` whose model.safetensors is the `dtype` file, converted; returns the model folder. */
+export async function convertedFixture(
+  name: HfFixture,
+  dtype: HfWeights = 'f32',
+  o: ConvertOptions = {},
+): Promise<string> {
+  const src = mkdtempSync(join(tmpdir(), `hf-${name}-`));
+  const from = join(HF_FIXTURES, name);
+  for (const f of ['config.json', 'tokenizer.json']) copyFileSync(join(from, f), join(src, f));
+  copyFileSync(
+    join(from, dtype === 'f32' ? 'model.safetensors' : `model-${dtype}.safetensors`),
+    join(src, 'model.safetensors'),
+  );
+  const out = join(src, 'converted');
+  await convertHfFolder(src, { out, name: `${name}-${dtype}`, ...o });
+  return out;
+}
+
+/** input_ids (2, 8) and transformers' logits (2, 8, V) for the weights of `dtype` */
+export function golden(
+  name: HfFixture,
+  dtype: HfWeights = 'f32',
+): { ids: Uint32Array; logits: Float32Array; B: number; T: number } {
+  const f = parseSafetensors(new Uint8Array(readFileSync(join(HF_FIXTURES, name, 'golden.safetensors'))));
+  const ids = tensorData(f, 'input_ids') as Int32Array;
+  const [B, T] = f.tensors.get('input_ids')!.shape;
+  return { ids: Uint32Array.from(ids), logits: tensorData(f, `logits_${dtype}`) as Float32Array, B, T };
+}
+
+/** What our forward takes for a golden input: causal models are fed [bos, x_0 …], so drop the BOS and pad one id. */
+export function forwardTokens(ids: Uint32Array, B: number, T: number, causal: boolean): Uint32Array {
+  if (!causal) return ids;
+  const x = new Uint32Array(B * T).fill(5);
+  for (let b = 0; b < B; b++) x.set(ids.subarray(b * T + 1, (b + 1) * T), b * T);
+  return x;
+}
