@@ -16,6 +16,8 @@ import { sampleAsarm, type AsarmOptions } from '../../src/samplers/asarm.js';
 import { sampleSpeculative, type SpeculativeOptions } from '../../src/samplers/speculative.js';
 import { chiSquare } from '../../src/metrics/chi2.js';
 import { sequenceIndex, sequentialDistribution } from '../util/exact.js';
+import { Engine } from '../../src/worker/engine.js';
+import { FIXTURES } from '../util/models.js';
 
 const cpu = new CpuBackend();
 const R = 3;
@@ -203,5 +205,41 @@ describe('cancel and bad options', () => {
     expect(
       await knobOf(sampleSpeculative(target, { ...sp, resume: { sampler: 'speculative', next: 1, nfe: 0 } })),
     ).toBe('resume');
+  });
+});
+
+describe('through the engine', () => {
+  it('samples > batch: every sample as text, progress over all samples, the sampler’s result; cancel frees', async () => {
+    const e = new Engine();
+    await e.init('cpu');
+    const info = await e.loadModel(FIXTURES + 'tiny-twostream', { id: 'as' });
+    const L4 = Math.min(8, info.maxLength!);
+    const options = { batch: 2, samples: 5, length: L4, seed: 9, draft: 3 };
+    const seen: number[] = [];
+    const r = await e.sampleText({ model: 'as', sampler: 'assd', options }, (p) => seen.push(p.tokens!.length));
+    expect(r.texts).toHaveLength(5);
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((n) => n === 5 * L4)).toBe(true);
+    for (let i = 0; i < 5; i++) {
+      const one = await e.sampleText({
+        model: 'as',
+        sampler: 'assd',
+        options: { ...options, batch: 1, samples: 1, firstSample: i },
+      });
+      expect(one.texts[0]).toBe(r.texts[i]);
+    }
+    let steps = 0;
+    const err = await e
+      .sampleText(
+        { model: 'as', sampler: 'assd', options: { ...options, samples: 500 } },
+        () => {
+          if (++steps === 2) e.cancel('c');
+        },
+        { requestId: 'c' },
+      )
+      .catch((x: unknown) => x);
+    expect(err).toBeInstanceOf(AbortError);
+    expect(steps).toBe(2);
+    e.dispose();
   });
 });
