@@ -162,8 +162,8 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
     const drawn = cached ? null : be.empty([B * L], 'u32');
     if (drawn) owned.push(drawn);
     // continuous batching: a pass appends up to a joining sample's whole prompt on every row (padding rolled
-    // back), so rows get L more slots of headroom
-    const extra = S > B ? L : 0;
+    // back), so rows get that many more slots (none without prompts: attention runs over the capacity)
+    const extra = S > B ? nPrompt.reduce((a, x) => Math.max(a, x), 0) : 0;
     if (cached && o.sampler === 'assd') assd = new AssdCache(model, r, maskBias, slotOrder, tokens, k, extra);
     else if (cached) dec = new CachedDecoder(model, r, maskBias, L + 1 + extra);
     const probsAt = (logits: Float32Array, b: number, pos: number) =>

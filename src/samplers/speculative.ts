@@ -142,8 +142,9 @@ export async function sampleSpeculative(target: Model, o: SpeculativeOptions): P
   const at = (b: number, rank: number) => tokens[b * L + slotOrder[b * L + rank]];
   const posOf = (b: number, rank: number) => (rank < L ? slotOrder[b * L + rank] : 0); // 0: padding, never seen
   const maskBias = makeMaskBias(target);
-  // continuous batching: a prefill appends up to a joining sample's whole prompt on every row, so L more slots
-  const cap = L + k + 1 + (S > B ? L : 0);
+  // continuous batching: a prefill appends up to a joining sample's whole prompt on every row (padding rolled
+  // back), so rows get that many more slots (none without prompts: attention runs over the capacity)
+  const cap = L + k + 1 + (S > B ? nPrompt.reduce((a, x) => Math.max(a, x), 0) : 0);
   let tgt: CachedDecoder | null = null,
     dft: CachedDecoder | null = null;
   const rowNfe = new Uint32Array(S),
