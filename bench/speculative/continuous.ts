@@ -4,8 +4,8 @@
  *   - sequential on the KV cache, plain batches of B (every row takes the same L passes: nothing to refill);
  *   - ASSD (k = 4) on the KV cache, plain batches of B: each batch waits for its slowest row;
  *   - ASSD (k = 4) on the KV cache, continuous batching: one run of n samples on B slots.
- * Samples/s = n / wall (median of --runs after a warm-up; the settings interleaved run by run), passes over the
- * batch (NFE) and mean per-sample NFE.
+ * Samples/s = n / wall and samples per CPU-second of the process (medians of --runs after a warm-up; the
+ * settings interleaved run by run), passes over the batch (NFE) and mean per-sample NFE.
  *
  * Validation first (exits non-zero before anything is timed): on the chosen backend, a continuous run of
  * 6 samples on 2 slots gives the tokens of the 6 single-sample runs { batch: 1, firstSample: i } (the exact
@@ -55,6 +55,8 @@ interface Row {
   length: number;
   ms: ReturnType<typeof stats>;
   samplesPerS: number;
+  /** samples per CPU-second of the process (all threads) */
+  samplesPerCpuS: number;
   /** passes over the batch, all batches */
   nfe: number;
   /** mean model passes per sample */
@@ -95,13 +97,21 @@ const settings: Setting[] = [
 // shared machine weighs on each alike
 for (const [, o, c] of settings) await run(o, c, Math.min(L, 8), Math.min(n, 2 * B));
 const times = settings.map(() => [] as number[]);
+// CPU seconds of this process (every thread: lavapipe's too) — steadier than wall time when other jobs share the cores
+const cpuTimes = settings.map(() => [] as number[]);
 const last = settings.map(() => ({ nfe: 0, perSample: 0 }));
 for (let i = 0; i < runs; i++)
   for (const [j, [name, o, c]] of settings.entries()) {
+    const cpu0 = process.cpuUsage();
     const { ms, last: l } = await timeRuns(1, () => run(o, c, L, n));
+    const cpu = process.cpuUsage(cpu0);
+    cpuTimes[j].push((cpu.user + cpu.system) / 1e6);
     times[j].push(ms.median);
     last[j] = l;
-    console.log(`run ${i + 1}, ${name}: ${(n / (ms.median / 1000)).toFixed(2)} samples/s, NFE ${l.nfe}`);
+    console.log(
+      `run ${i + 1}, ${name}: ${(n / (ms.median / 1000)).toFixed(2)} samples/s, ` +
+        `${(n / cpuTimes[j][i]).toFixed(2)} samples per CPU-s, NFE ${l.nfe}`,
+    );
   }
 for (const [j, [setting]] of settings.entries()) {
   const ms = stats(times[j]);
@@ -112,6 +122,7 @@ for (const [j, [setting]] of settings.entries()) {
     length: L,
     ms,
     samplesPerS: n / (ms.median / 1000),
+    samplesPerCpuS: n / stats(cpuTimes[j]).median,
     nfe: last[j].nfe,
     nfePerSample: last[j].perSample / n,
   });
@@ -120,6 +131,13 @@ const [seq, plain, cont] = rows;
 cont.vsPlainAssd = cont.samplesPerS / plain.samplesPerS;
 cont.vsSequential = cont.samplesPerS / seq.samplesPerS;
 plain.vsSequential = plain.samplesPerS / seq.samplesPerS;
+cont.cpuVsPlainAssd = cont.samplesPerCpuS / plain.samplesPerCpuS;
+cont.cpuVsSequential = cont.samplesPerCpuS / seq.samplesPerCpuS;
+plain.cpuVsSequential = plain.samplesPerCpuS / seq.samplesPerCpuS;
+// passes over the batch: what sets the time where a pass costs the same whatever its rows do (a GPU at B = 64)
+cont.passesVsPlainAssd = plain.nfe / cont.nfe;
+cont.passesVsSequential = seq.nfe / cont.nfe;
+plain.passesVsSequential = seq.nfe / plain.nfe;
 
 const file = writeResults('continuous', String(adapter), '', {
   backend: be.name,
@@ -127,18 +145,22 @@ const file = writeResults('continuous', String(adapter), '', {
   runs,
   rows,
 });
+const x = (v: unknown, what: string) => (v ? `${(v as number).toFixed(2)}× ${what}` : '');
 console.log(
-  '\n| setting | B | n | L | samples/s | NFE (batch passes) | NFE per sample | vs |\n| --- | --- | --- | --- | --- | --- | --- | --- |',
+  '\n| setting | B | n | L | samples/s (wall) | samples per CPU-s | NFE (batch passes) | NFE per sample | ' +
+    'vs: wall / CPU / passes |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
 );
 for (const r of rows) {
   const vs = [
-    r.vsPlainAssd ? `${(r.vsPlainAssd as number).toFixed(2)}× ASSD batches` : '',
-    r.vsSequential ? `${(r.vsSequential as number).toFixed(2)}× sequential` : '',
+    [r.vsPlainAssd, r.cpuVsPlainAssd, r.passesVsPlainAssd, 'ASSD batches'],
+    [r.vsSequential, r.cpuVsSequential, r.passesVsSequential, 'sequential'],
   ]
-    .filter(Boolean)
-    .join(', ');
+    .filter(([w]) => w)
+    .map(([w, c, p, what]) => `${x(w, '')}/ ${x(c, '')}/ ${x(p, what as string)}`)
+    .join('; ');
   console.log(
-    `| ${r.setting} | ${r.batch} | ${r.samples} | ${r.length} | ${r.samplesPerS.toFixed(2)} | ${r.nfe} | ${r.nfePerSample.toFixed(1)} | ${vs} |`,
+    `| ${r.setting} | ${r.batch} | ${r.samples} | ${r.length} | ${r.samplesPerS.toFixed(2)} | ` +
+      `${r.samplesPerCpuS.toFixed(2)} | ${r.nfe} | ${r.nfePerSample.toFixed(1)} | ${vs} |`,
   );
 }
 console.log(`\nwrote ${file}`);
