@@ -17,6 +17,9 @@
  * every conditional. On the model's KV cache (the default) ASSD draws its drafts and decides every row on
  * the device (categorical + spec_verify ops); without it, it reads the logits back and decides on the host
  * in f64 (categoricalProbs). Both are exact; they use different random counters.
+ * Every draw of sample i is keyed by (seed, firstSample + i, the sample's own round), never by its row or the
+ * batch's step, so continuous batching (`samples` > `batch`, see BatchingOptions) gives each sample exactly as
+ * its single-sample run does; `nfe` then counts passes over the slots, `rowNfe` / `rowTokens` each sample's.
  */
 import { OpInputError, SamplerConfigError } from '../errors.js';
 import { knobOption } from '../knobs/registry.js';

@@ -21,6 +21,9 @@
  * kv_write into one (B, 2k + 1, V) tensor, and the spec_verify op runs the accept/reject and the
  * residual or bonus draw for every row; only its k + 1 ints per row are read back (plus, once, the
  * first token of rows without a prompt). On the CPU backend the same ops run as their twins.
+ *
+ * Continuous batching (`samples` > `batch`, BatchingOptions): a sample joining a slot gets its own prefill pass
+ * (the other rows append padding and roll back), and every draw is keyed by its own (firstSample + i, round).
  */
 import { tokenizerOf } from '../models/tokenizer.js';
 import type { Tensor } from '../backend/tensor.js';
