@@ -162,6 +162,8 @@ export function resolveCommon(
       o.samples,
     );
   const samples = o.samples === undefined ? batch : checkInt('samples', o.samples, batch, 2 ** 31);
+  if (!batching && o.firstSample)
+    throw new SamplerConfigError('firstSample', 'unset or 0 (sample streams: AS-ARM and speculative)', o.firstSample);
   const firstSample = checkInt('firstSample', o.firstSample ?? 0, 0, 2 ** 31);
   const length = checkInt('length', o.length, 1, model.maxLength);
   model.checkFits(batch, length); // before any allocation sized by the request

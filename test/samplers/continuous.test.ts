@@ -14,6 +14,7 @@ import type { DecodeCache, Model } from '../../src/models/model.js';
 import { randomModel } from '../../src/models/random.js';
 import { sampleAsarm, type AsarmOptions } from '../../src/samplers/asarm.js';
 import { sampleSpeculative, type SpeculativeOptions } from '../../src/samplers/speculative.js';
+import { sampleMdm, type MdmOptions } from '../../src/samplers/mdm.js';
 import { chiSquare } from '../../src/metrics/chi2.js';
 import { sequenceIndex, sequentialDistribution } from '../util/exact.js';
 import { Engine } from '../../src/worker/engine.js';
@@ -201,6 +202,11 @@ describe('cancel and bad options', () => {
     expect(await knobOf(sampleAsarm(target, { ...base, batch: 2, samples: 3, prompt: new Int32Array(2 * L) }))).toBe(
       'prompt',
     );
+    // the other samplers key draws by row: they refuse samples ≠ batch and firstSample
+    const mdm = randomModel({ vocab: R, length: L, seed: 2 }, cpu);
+    const m = { batch: 2, length: L, seed: 1, sampler: 'fhs' as const };
+    expect(await knobOf(sampleMdm(mdm, { ...m, samples: 4 } as MdmOptions))).toBe('samples');
+    expect(await knobOf(sampleMdm(mdm, { ...m, firstSample: 3 } as MdmOptions))).toBe('firstSample');
     const sp = { batch: 2, samples: 4, length: L, seed: 1, draftModel: draft };
     expect(
       await knobOf(sampleSpeculative(target, { ...sp, resume: { sampler: 'speculative', next: 1, nfe: 0 } })),
