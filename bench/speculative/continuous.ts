@@ -10,7 +10,7 @@
  * Validation first (exits non-zero before anything is timed): on the chosen backend, a continuous run of
  * 6 samples on 2 slots gives the tokens of the 6 single-sample runs { batch: 1, firstSample: i } (the exact
  * equality the tests check on the CPU backend, here on the adapter's f32 kernels).
- * Writes bench/results/continuous-<adapter>-B<B>-n<n>-L<L>.json and prints a Markdown table.
+ * Writes bench/results/continuous-<adapter>-B<B>-n<n>-L<L>-k<k>.json and prints a Markdown table.
  *
  *   npx tsx bench/speculative/continuous.ts [--backend webgpu|cpu --batch 64 --samples 256 --length 32 --runs 3]
  */
@@ -139,7 +139,7 @@ cont.passesVsPlainAssd = plain.nfe / cont.nfe;
 cont.passesVsSequential = seq.nfe / cont.nfe;
 plain.passesVsSequential = seq.nfe / plain.nfe;
 
-const file = writeResults('continuous', String(adapter), `-B${B}-n${n}-L${L}`, {
+const file = writeResults('continuous', String(adapter), `-B${B}-n${n}-L${L}-k${k}`, {
   backend: be.name,
   adapter: be.info.adapter,
   runs,
