@@ -25,6 +25,18 @@ export function stats(xs: readonly number[]): Stats {
   return { median: q(0.5), iqr: q(0.75) - q(0.25), runs: s.length };
 }
 
+/** `runs` timed calls of `fn(i)` (after the caller's warm-up): their median and IQR, and the last call's result. */
+export async function timeRuns<T>(runs: number, fn: (i: number) => Promise<T>): Promise<{ ms: Stats; last: T }> {
+  const ts: number[] = [];
+  let last: T | undefined;
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    last = await fn(i);
+    ts.push(performance.now() - t0);
+  }
+  return { ms: stats(ts), last: last as T };
+}
+
 export const median = (xs: readonly number[]): number => stats(xs).median;
 export const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
 

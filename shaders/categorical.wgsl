@@ -12,7 +12,9 @@
 //     (over the top-k set) is ≥ p, again keeping boundary ties; top_p = 1 disables it.
 //   • thresholds are found exactly by a bitwise search over order-preserving u32 keys of z.
 // Randomness: token i of row r uses Philox counter (i / 2, r, counter.x, counter.y), words (0,1) for
-// even i and (2,3) for odd i, under key (key.x, key.y).
+// even i and (2,3) for odd i, under key (key.x, key.y). With params.streams = 1, row r's words r and
+// counter.x come from streams[r] instead (a sample's own index and round, whatever row it runs in:
+// continuous batching).
 // One workgroup per row. Dispatch: (min(rows, 65535), ceil(rows / 65535), 1); workgroup size WG
 // (power of two). Twin: src/reference/categorical.ts.
 // requires: rng, special
@@ -29,12 +31,14 @@ struct Params {
   top_p: f32,
   key: vec2<u32>,
   counter: vec2<u32>,
-  _pad: vec2<u32>,
+  streams: u32,
+  _pad: u32,
 };
 
 @group(0) @binding(0) var<uniform> params: Params;             // (Params) uniform
 @group(0) @binding(1) var<storage, read> logits: array<f32>;     // (rows, V)
 @group(0) @binding(2) var<storage, read_write> out: array<u32>;  // (rows)
+@group(0) @binding(3) var<storage, read> streams: array<u32>;    // (rows, 2) when params.streams = 1, else unread
 
 const INVALID: u32 = 0xFFFFFFFFu;
 
@@ -162,9 +166,11 @@ fn categorical(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
   var best = 0.0;
   var best_i = INVALID;
   let npairs = (V + 1u) / 2u;
+  var stream = vec2<u32>(row, params.counter.x);
+  if (params.streams != 0u) { stream = vec2<u32>(streams[2u * row], streams[2u * row + 1u]); }
   for (var j = lid; j < npairs; j = j + WG) {
     var w = vec4<u32>(0u);
-    if (!greedy) { w = ss_philox(vec4<u32>(j, row, params.counter.x, params.counter.y), params.key); }
+    if (!greedy) { w = ss_philox(vec4<u32>(j, stream.x, stream.y, params.counter.y), params.key); }
     for (var h = 0u; h < 2u; h = h + 1u) {
       let i = 2u * j + h;
       if (i >= V) { break; }

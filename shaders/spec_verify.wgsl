@@ -13,7 +13,9 @@
 // residual — a deliberately wrong sampler the statistical tests must catch.
 // Randomness: Philox counter (i, b, counter, 4j + purpose) under key: purpose 1 = the accept uniform
 // of draft j (words 0-1 of i = 0xFFFFFFFF); 2 = the residual's Gumbels of row j, 3 = the bonus's,
-// token v taking words (0,1) / (2,3) of i = v / 2 by parity.
+// token v taking words (0,1) / (2,3) of i = v / 2 by parity. With params.streams = 1, row b's words b
+// and counter come from streams[b] instead (a sample's own index and round, whatever row it runs in:
+// continuous batching).
 // One invocation per row (serial over V: O(V · (K + 1)) per row plus 64 · V per top-k/top-p
 // threshold — meant for character vocabularies). Dispatch: (ceil(B / WG), 1, 1), 2-D split via
 // params.groups_x; workgroup size WG. Twin: src/reference/spec_verify.ts.
@@ -32,6 +34,8 @@ struct Params {
   groups_x: u32,
   counter: u32,
   key: vec2<u32>,
+  streams: u32,
+  _pad: u32,
 };
 
 @group(0) @binding(0) var<uniform> params: Params;             // (Params) uniform
@@ -39,6 +43,7 @@ struct Params {
 @group(0) @binding(2) var<storage, read> drafts: array<u32>;     // (B, K)
 @group(0) @binding(3) var<storage, read> counts: array<u32>;     // (B, 2): drafts kb ≤ K, bonus 0/1
 @group(0) @binding(4) var<storage, read_write> out: array<u32>;  // (B, K + 1)
+@group(0) @binding(5) var<storage, read> streams: array<u32>;    // (B, 2) when params.streams = 1, else unread
 
 const INVALID: u32 = 0xFFFFFFFFu;
 const NONE: u32 = 0xFFFFFFFEu;
@@ -132,21 +137,27 @@ fn prob(d: Dist, v: u32) -> f32 {
   return exp(z_of(logits[d.off + v]) - d.zmax) / d.mass;
 }
 
-fn gumbel(b: u32, tag: u32, v: u32) -> f32 {
-  let w = ss_philox(vec4<u32>(v / 2u, b, params.counter, tag), params.key);
+// Philox words (row, counter) of row b: its stream's when given
+fn stream_of(b: u32) -> vec2<u32> {
+  if (params.streams != 0u) { return vec2<u32>(streams[2u * b], streams[2u * b + 1u]); }
+  return vec2<u32>(b, params.counter);
+}
+
+fn gumbel(s: vec2<u32>, tag: u32, v: u32) -> f32 {
+  let w = ss_philox(vec4<u32>(v / 2u, s.x, s.y, tag), params.key);
   if ((v & 1u) == 0u) { return ss_gumbel_precise(w.x, w.y); }
   return ss_gumbel_precise(w.z, w.w);
 }
 
 // Gumbel-max over v with weight w_v > 0: residual max(p − q, 0) (q given) or p itself.
-fn draw(b: u32, tag: u32, p: Dist, q: Dist, residual: bool) -> u32 {
+fn draw(st: vec2<u32>, tag: u32, p: Dist, q: Dist, residual: bool) -> u32 {
   var best = 0.0;
   var best_v = NONE;
   for (var v = 0u; v < params.V; v = v + 1u) {
     var w = prob(p, v);
     if (residual) { w = max(w - prob(q, v), 0.0); }
     if (w <= 0.0) { continue; }
-    let s = log(w) + gumbel(b, tag, v);
+    let s = log(w) + gumbel(st, tag, v);
     if (best_v == NONE || s > best) { best = s; best_v = v; }
   }
   return best_v;
@@ -163,6 +174,7 @@ fn spec_verify(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
   for (var j = 0u; j <= K; j = j + 1u) { out[o + j] = NONE; }
   let kb = min(counts[2u * b], K);
   let bonus = counts[2u * b + 1u];
+  let st = stream_of(b);
   for (var j = 0u; j < kb; j = j + 1u) {
     let p = dist((b * rows + j) * V);
     let q = dist((b * rows + K + 1u + j) * V);
@@ -170,13 +182,13 @@ fn spec_verify(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
     let x = drafts[b * K + j];
     let px = prob(p, x);
     let qx = prob(q, x);
-    let w = ss_philox(vec4<u32>(0xFFFFFFFFu, b, params.counter, 4u * j + 1u), params.key);
+    let w = ss_philox(vec4<u32>(0xFFFFFFFFu, st.x, st.y, 4u * j + 1u), params.key);
     let u = ss_ext_uniform(w.x, w.y);
     if (qx > 0.0 && u < px / qx) {
       out[o + j] = x;
       continue;
     }
-    let r = draw(b, 4u * j + 2u, p, q, RESIDUAL);
+    let r = draw(st, 4u * j + 2u, p, q, RESIDUAL);
     // an empty residual means p = q up to rounding, where a rejection has probability 0: keep x̃_j
     if (r == NONE) {
       out[o + j] = x;
@@ -188,6 +200,6 @@ fn spec_verify(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
   if (bonus != 0u) {
     let p = dist((b * rows + kb) * V);
     if (!p.ok) { out[o] = INVALID; return; }
-    out[o + kb] = draw(b, 4u * kb + 3u, p, p, false);
+    out[o + kb] = draw(st, 4u * kb + 3u, p, p, false);
   }
 }

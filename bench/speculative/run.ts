@@ -22,7 +22,7 @@ import { loadModel } from '../../src/models/index.js';
 import type { Model } from '../../src/models/model.js';
 import { sampleAsarm } from '../../src/samplers/asarm.js';
 import { sampleSpeculative } from '../../src/samplers/speculative.js';
-import { arg, assertClose, stats } from '../util.js';
+import { arg, assertClose, type stats, timeRuns } from '../util.js';
 
 const quick = process.argv.includes('--quick');
 const L = Number(arg('length', quick ? '32' : '128'));
@@ -110,14 +110,7 @@ async function time(
   extra: (k: { rounds?: number }) => Partial<Row> = () => ({}),
 ) {
   await run(B, Math.min(L, 8), 1); // warm-up: compiles the pipelines
-  const ts: number[] = [];
-  let last: Awaited<ReturnType<Run>> = { nfe: 0 };
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    last = await run(B, L, 2 + i);
-    ts.push(performance.now() - t0);
-  }
-  const ms = stats(ts);
+  const { ms, last } = await timeRuns(runs, (i) => run(B, L, 2 + i));
   const row: Row = {
     setting,
     batch: B,

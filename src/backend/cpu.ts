@@ -347,7 +347,13 @@ export class CpuBackend extends ElementwiseShorthands implements Backend {
       this.data(logits) as Float32Array,
       this.data(drafts) as Uint32Array,
       this.data(counts) as Uint32Array,
-      { ...p, key: seedToKey(o.seed), counter: o.counter, residual: o.residual ?? true },
+      {
+        ...p,
+        key: seedToKey(o.seed),
+        counter: o.counter,
+        residual: o.residual ?? true,
+        streams: o.streams && (this.data(o.streams) as Uint32Array),
+      },
     );
     return this.emit(r, p.outShape, o.out, 'samples');
   }
@@ -361,6 +367,7 @@ export class CpuBackend extends ElementwiseShorthands implements Backend {
       precision: p.precision,
       key: p.key,
       counter: p.counter,
+      streams: o.streams && (this.data(o.streams) as Uint32Array),
     });
     return this.emit(r, [p.rows], o.out, 'samples');
   }

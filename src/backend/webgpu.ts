@@ -489,8 +489,10 @@ export class WebGPUBackend extends ElementwiseShorthands implements Backend {
           groups_x: groupsX,
           counter: o.counter,
           key,
+          streams: o.streams ? 1 : 0,
         }),
-      [this.buf(logits), this.buf(drafts), this.buf(counts), out.buffer],
+      // without streams the logits stand in for the unread binding
+      [this.buf(logits), this.buf(drafts), this.buf(counts), out.buffer, this.buf(o.streams ?? logits)],
       { RESIDUAL: o.residual ?? true },
     );
     return out;
@@ -510,9 +512,12 @@ export class WebGPUBackend extends ElementwiseShorthands implements Backend {
         top_p: p.topP,
         key: p.key,
         counter: p.counter,
+        streams: o.streams ? 1 : 0,
       });
     const constants = { WG: sampleWG(p.V), PRECISION: PRECISION_CODES[p.precision] };
-    this.dispatch1d('categorical', p.rows, constants, params, [this.buf(logits), out.buffer]);
+    // without streams the logits stand in for the unread binding
+    const bindings = [this.buf(logits), out.buffer, this.buf(o.streams ?? logits)];
+    this.dispatch1d('categorical', p.rows, constants, params, bindings);
     return out;
   }
 

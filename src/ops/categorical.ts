@@ -29,7 +29,8 @@ export const CATEGORICAL_PARAMS = paramsStruct('categorical', {
   top_p: 'f32',
   key: 'vec2<u32>',
   counter: 'vec2<u32>',
-  _pad: 'vec2<u32>',
+  streams: 'u32',
+  _pad: 'u32',
 });
 
 export interface SampleOptions {
@@ -45,6 +46,12 @@ export interface SampleOptions {
   seed: number | bigint;
   /** per-call counter, e.g. the sampling step; 0 ≤ counter < 2^53. Default 0. */
   counter?: number;
+  /**
+   * (rows, 2) u32: row r's random stream — Philox words (row, counter's low word) in place of (r, counter's
+   * low word), so a sample draws the same bits whatever row of whatever batch it runs in (continuous
+   * batching: its own index and round). The counter's high word stays the call's.
+   */
+  streams?: Tensor;
   out?: Tensor;
 }
 
@@ -156,7 +163,15 @@ export function planCategorical(logits: Tensor, o: SampleOptions, be: BackendNam
     fail(op, `counter must be an integer in [0, 2^53), got ${o.counter}`);
   const key = seedToKey(o.seed);
   expectOut(op, o.out, [rows], 'u32', be);
+  if (o.streams) expectStreams(op, o.streams, rows, be);
   return { rows, V, temperature, topK, topP, precision, counter: [c % 2 ** 32, Math.floor(c / 2 ** 32)], key };
+}
+
+/** A per-row random-stream tensor (rows, 2) u32 of the categorical and spec_verify ops. */
+export function expectStreams(op: string, streams: Tensor, rows: number, be: BackendName): void {
+  expect(op, 'streams', streams, be, ['u32'], [2]);
+  if (streams.shape[0] !== rows || streams.shape[1] !== 2)
+    fail(op, `streams must be (${rows}, 2) (row, counter per row), got [${streams.shape}]`);
 }
 
 /** A categorical result read back: rows the kernel marked invalid become InvalidLogitsError. */

@@ -7,7 +7,7 @@
  */
 import { expect, expectOut, fail } from '../backend/shapes.js';
 import type { BackendName, Tensor } from '../backend/tensor.js';
-import { planDrawKnobs } from './categorical.js';
+import { expectStreams, planDrawKnobs } from './categorical.js';
 import { paramsStruct } from './params.js';
 
 export { SPEC_NONE, SPEC_RESAMPLED } from '../reference/spec_verify.js';
@@ -23,6 +23,8 @@ export interface SpecVerifyOptions {
   seed: number | bigint;
   /** the round, 0 ≤ counter < 2^32 (the random words are keyed by it) */
   counter: number;
+  /** (B, 2) u32: row b's Philox words (row, counter) in place of (b, counter) — a sample's own (continuous batching) */
+  streams?: Tensor;
   /** @internal false: draw from p_j instead of the residual — a wrong sampler for the statistical tests */
   residual?: boolean;
   /** write into this preallocated (B, K + 1) u32 tensor */
@@ -40,6 +42,8 @@ export const SPEC_VERIFY_PARAMS = paramsStruct('spec_verify', {
   groups_x: 'u32',
   counter: 'u32',
   key: 'vec2<u32>',
+  streams: 'u32',
+  _pad: 'u32',
 });
 
 export function planSpecVerify(
@@ -65,5 +69,6 @@ export function planSpecVerify(
     fail(op, `counter must be an integer in [0, 2^32), got ${o.counter}`);
   const outShape = [B, K + 1];
   expectOut(op, o.out, outShape, 'u32', be);
+  if (o.streams) expectStreams(op, o.streams, B, be);
   return { B, K, V, temperature, topK, topP, outShape };
 }

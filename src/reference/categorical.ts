@@ -12,7 +12,10 @@ import { INVALID_SAMPLE, keepThreshold, type SamplePlan } from '../ops/categoric
 import { gumbelNaive, gumbelPrecise, philox4x32 } from '../rng.js';
 
 /** the plan's sampling fields (src/ops/categorical.ts) */
-export type CategoricalOptions = Pick<SamplePlan, 'temperature' | 'topK' | 'topP' | 'precision' | 'key' | 'counter'>;
+export type CategoricalOptions = Pick<SamplePlan, 'temperature' | 'topK' | 'topP' | 'precision' | 'key' | 'counter'> & {
+  /** (rows, 2): row r's Philox words (row, counter.lo) in place of (r, counter[0]) */
+  streams?: Uint32Array;
+};
 
 const F32 = new Float32Array(1);
 const U32 = new Uint32Array(F32.buffer);
@@ -53,11 +56,13 @@ export function categoricalRef(logits: Float32Array, rows: number, V: number, o:
     );
     let best = -Infinity;
     let bestI = INVALID_SAMPLE;
+    const rowWord = o.streams ? o.streams[2 * r] : r,
+      ctr = o.streams ? o.streams[2 * r + 1] : o.counter[0];
     for (const i of idx) {
       if (z[i] < thr) continue;
       let score = z[i];
       if (!greedy) {
-        philox4x32(i >>> 1, r, o.counter[0], o.counter[1], o.key[0], o.key[1], w);
+        philox4x32(i >>> 1, rowWord, ctr, o.counter[1], o.key[0], o.key[1], w);
         const hi = w[(i & 1) * 2],
           lo = w[(i & 1) * 2 + 1];
         score += o.precision === 'naive-f32' ? gumbelNaive(hi) : gumbelPrecise(hi, lo);

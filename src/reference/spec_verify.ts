@@ -22,6 +22,8 @@ export interface SpecVerifyParams {
   counter: number;
   /** false: draw from p_j instead of the residual (the deliberately wrong sampler of the tests) */
   residual: boolean;
+  /** (B, 2): row b's Philox words (row, counter) in place of (b, counter) */
+  streams?: Uint32Array;
 }
 
 /** The kept, normalised distribution of one logits row (f64), or null for an invalid row. */
@@ -41,8 +43,11 @@ export function specVerifyRef(
   const out = new Uint32Array(B * (K + 1)).fill(SPEC_NONE);
   const w = new Uint32Array(4);
   const row = (b: number, r: number) => logits.subarray((b * rows + r) * V, (b * rows + r + 1) * V);
+  // row b's Philox words (row, counter): its stream's when given
+  const rowWord = (b: number) => (o.streams ? o.streams[2 * b] : b);
+  const ctr = (b: number) => (o.streams ? o.streams[2 * b + 1] : o.counter);
   const gumbel = (b: number, tag: number, v: number) => {
-    philox4x32(v >>> 1, b, o.counter, tag, o.key[0], o.key[1], w);
+    philox4x32(v >>> 1, rowWord(b), ctr(b), tag, o.key[0], o.key[1], w);
     return (v & 1) === 0 ? gumbelPrecise(w[0], w[1]) : gumbelPrecise(w[2], w[3]);
   };
   // Gumbel-max over the positive weights
@@ -71,7 +76,7 @@ export function specVerifyRef(
         continue rows;
       }
       const x = drafts[b * K + j];
-      philox4x32(0xffffffff, b, o.counter, 4 * j + 1, o.key[0], o.key[1], w);
+      philox4x32(0xffffffff, rowWord(b), ctr(b), 4 * j + 1, o.key[0], o.key[1], w);
       const u = extUniform(w[0], w[1]);
       if (q[x] > 0 && u < p[x] / q[x]) {
         out[o0 + j] = x;

@@ -17,6 +17,9 @@
  * every conditional. On the model's KV cache (the default) ASSD draws its drafts and decides every row on
  * the device (categorical + spec_verify ops); without it, it reads the logits back and decides on the host
  * in f64 (categoricalProbs). Both are exact; they use different random counters.
+ * Every draw of sample i is keyed by (seed, firstSample + i, the sample's own round), never by its row or the
+ * batch's step, so continuous batching (`samples` > `batch`, see BatchingOptions) gives each sample exactly as
+ * its single-sample run does; `nfe` then counts passes over the slots, `rowNfe` / `rowTokens` each sample's.
  */
 import { OpInputError, SamplerConfigError } from '../errors.js';
 import { knobOption } from '../knobs/registry.js';
@@ -26,7 +29,7 @@ import type { Tensor } from '../backend/tensor.js';
 import { CachedDecoder } from './decoder.js';
 import { SPEC_NONE, SPEC_RESAMPLED } from '../ops/spec_verify.js';
 import { categoricalProbs } from '../ops/categorical.js';
-import type { CommonOptions, SampleResult } from './common.js';
+import type { BatchingOptions, CommonOptions, SampleResult } from './common.js';
 import {
   drawOptions,
   initialTokens,
@@ -34,11 +37,12 @@ import {
   now,
   PositionRng,
   resolveCommon,
+  SampleSlots,
   sampleResult,
   stepLogits,
 } from './common.js';
 
-export interface AsarmOptions extends CommonOptions {
+export interface AsarmOptions extends CommonOptions, BatchingOptions {
   sampler: 'sequential' | 'assd';
   /** ASSD draft length k ≥ 2 (default 4) */
   draft?: number;
@@ -87,8 +91,8 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
   const causal = model.attention === 'causal';
   if (causal && o.sampler !== 'sequential')
     throw new SamplerConfigError('sampler', `'sequential' for the causal model ${model.name}`, o.sampler);
-  const r = resolveCommon(model, o);
-  const { batch: B, length: L } = r;
+  const r = resolveCommon(model, o, { batching: true });
+  const { batch: B, length: L, samples: S } = r;
   const V = model.vocabSize,
     be = model.backend;
   if (o.sampler !== 'sequential' && o.sampler !== 'assd')
@@ -96,15 +100,15 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
   const k = o.sampler === 'assd' ? knobOption('draft', o.draft, 'asarm', 'assd', { maxLength: L }) : 1;
   const filler = model.maskId ?? 0;
   const rng = new PositionRng(r.key, 2);
-  // orders: prompt positions first (their content is known), then the free ones
-  const order = new Uint32Array(B * L);
-  const nPrompt = new Uint32Array(B);
-  for (let b = 0; b < B; b++) {
+  // orders of every sample: prompt positions first (their content is known), then the free ones
+  const order = new Uint32Array(S * L);
+  const nPrompt = new Uint32Array(S);
+  for (let b = 0; b < S; b++) {
     const fixed = r.fixed.subarray(b * L, (b + 1) * L);
     let row: number[];
     if (o.order) {
-      if (o.order.length !== L && o.order.length !== B * L)
-        throw new SamplerConfigError('order', `a Uint32Array of length ${L} or ${B * L}`, o.order.length);
+      if (o.order.length !== L && o.order.length !== S * L)
+        throw new SamplerConfigError('order', `a Uint32Array of length ${L} or ${S * L}`, o.order.length);
       row = Array.from(o.order.length === L ? o.order : o.order.subarray(b * L, (b + 1) * L));
       const seen = new Set(row);
       if (seen.size !== L || row.some((p) => p >= L))
@@ -117,7 +121,7 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
     } else {
       const free = [...Array(L).keys()].filter((p) => fixed[p] < 0);
       for (let i = free.length - 1; i > 0; i--) {
-        const j = Math.floor(rng.uniform(b, 1_000_000 + i) * (i + 1));
+        const j = Math.floor(rng.uniform(r.firstSample + b, 1_000_000 + i) * (i + 1));
         [free[i], free[j]] = [free[j], free[i]];
       }
       row = [...[...Array(L).keys()].filter((p) => fixed[p] >= 0), ...free];
@@ -132,10 +136,15 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
     order.set(row, b * L);
     nPrompt[b] = row.filter((p) => fixed[p] >= 0).length;
   }
-  const { tokens } = initialTokens(r, filler);
-  const n = Uint32Array.from(nPrompt); // decided prefix length per row
-  const rowNfe = new Uint32Array(B),
-    rowTokens = new Uint32Array(B);
+  // every sample's tokens (samples, length); the slots work on (batch, length) copies of their samples' rows
+  const { tokens: samples } = initialTokens(r, filler);
+  const tokens = new Uint32Array(B * L).fill(filler),
+    slotOrder = Uint32Array.from({ length: B * L }, (_, i) => i % L); // an empty slot's: any permutation
+  const n = new Uint32Array(B); // decided prefix length per slot
+  const rowNfe = new Uint32Array(S),
+    rowTokens = new Uint32Array(S);
+  const slots = new SampleSlots(r, o.signal);
+  const sid = slots.sid;
   const maskBias = makeMaskBias(model);
   const stepTimesMs: number[] = [];
   const knobs = { temperature: r.temperature, topK: r.topK, topP: r.topP };
@@ -143,53 +152,96 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
     step = 0,
     proposed = 0,
     accepted = 0;
-  const drawn = be.empty([B * L], 'u32');
-  const probsAt = (logits: Float32Array, b: number, pos: number) =>
-    categoricalProbs(logits.subarray((b * L + pos) * V, (b * L + pos + 1) * V), knobs);
   const cached = knobOption('kvCache', o.kvCache, 'asarm', o.sampler) && !!model.decode;
-  const assd = cached && o.sampler === 'assd' ? new AssdCache(model, r, maskBias, order, tokens, k) : null;
+  const owned: Tensor[] = [];
+  let dec: CachedDecoder | null = null,
+    assd: AssdCache | null = null;
   try {
-    if (cached && o.sampler === 'sequential') {
-      nfe = await sequentialCached(model, r, order, nPrompt, tokens, maskBias, rowNfe, rowTokens, stepTimesMs, o);
-    }
-    while (!(cached && o.sampler === 'sequential') && [...n].some((x) => x < L)) {
+    // per run, nothing per round: the draws' per-row random streams (host copy and tensor), the decoders
+    const per = cached ? 1 : L;
+    const streams = be.empty([B * per, 2], 'u32'),
+      streamHost = new Uint32Array(2 * B * per);
+    owned.push(streams);
+    const drawn = cached ? null : be.empty([B * L], 'u32');
+    if (drawn) owned.push(drawn);
+    // continuous batching: a pass appends up to a joining sample's whole prompt on every row (padding rolled
+    // back), so rows get that many more slots (none without prompts: attention runs over the capacity)
+    const extra = S > B ? nPrompt.reduce((a, x) => Math.max(a, x), 0) : 0;
+    if (cached && o.sampler === 'assd') assd = new AssdCache(model, r, maskBias, slotOrder, tokens, k, extra);
+    else if (cached) dec = new CachedDecoder(model, r, maskBias, L + 1 + extra);
+    const probsAt = (logits: Float32Array, b: number, pos: number) =>
+      categoricalProbs(logits.subarray((b * L + pos) * V, (b * L + pos + 1) * V), knobs);
+    const load = (b: number, i: number) => {
+      tokens.set(samples.subarray(i * L, (i + 1) * L), b * L);
+      slotOrder.set(order.subarray(i * L, (i + 1) * L), b * L);
+      n[b] = nPrompt[i];
+      dec?.truncate(b, 0); // the slot's cache rows start empty: the first pass appends the prompt
+      assd?.keep(b, 0);
+      return n[b] < L;
+    };
+    for (slots.refill(load); sid.some((i) => i >= 0); slots.refill(load)) {
       const t0 = now();
-      const active = [...Array(B).keys()].filter((b) => n[b] < L);
-      const marks = o.onStep && o.sampler === 'assd' ? new Uint8Array(B * L) : undefined;
-      if (o.sampler === 'sequential') {
-        const { logits, passes } = await stepLogits(model, tokens, r, maskBias, { order });
-        nfe += passes;
-        be.categorical(be.reshape(logits, [B * L, V]), drawOptions(r, step, drawn));
+      const active = [...Array(B).keys()].filter((b) => sid[b] >= 0);
+      const marks = o.onStep && o.sampler === 'assd' ? new Uint8Array(S * L) : undefined;
+      if (dec) {
+        // a slot's first pass appends its prompt and predicts its first free rank; later ones append the
+        // token just drawn (empty slots: nothing, their query ignored)
+        const took = (b: number) => (sid[b] < 0 ? 0 : slots.round[b] === 0 ? nPrompt[sid[b]] : 1);
+        slots.writeStreams(be, streams, streamHost, 1);
+        const logits = dec.appendAndQuery({
+          count: took,
+          first: (b) => n[b] - took(b),
+          position: (b, rank) => slotOrder[b * L + rank],
+          id: (b, rank) => tokens[b * L + slotOrder[b * L + rank]],
+          query: (b) => slotOrder[b * L + n[b]],
+        });
+        nfe += dec.passesPerCall;
+        const d = be.categorical(be.reshape(logits, [B, V]), { ...drawOptions(r, 0), streams });
         be.free(logits);
-        const d = (await be.read(drawn)) as Uint32Array;
+        const got = (await be.read(d)) as Uint32Array;
+        be.free(d);
         for (const b of active) {
-          const pos = order[b * L + n[b]];
+          tokens[b * L + slotOrder[b * L + n[b]]] = got[b];
+          n[b]++;
+          rowNfe[sid[b]] += dec.passesPerCall;
+          rowTokens[sid[b]]++;
+        }
+      } else if (o.sampler === 'sequential') {
+        const { logits, passes } = await stepLogits(model, tokens, r, maskBias, { order: slotOrder });
+        nfe += passes;
+        slots.writeStreams(be, streams, streamHost, L);
+        be.categorical(be.reshape(logits, [B * L, V]), { ...drawOptions(r, 0), out: drawn!, streams });
+        be.free(logits);
+        const d = (await be.read(drawn!)) as Uint32Array;
+        for (const b of active) {
+          const pos = slotOrder[b * L + n[b]];
           tokens[b * L + pos] = d[b * L + pos];
           n[b]++;
-          rowNfe[b] += passes;
-          rowTokens[b]++;
+          rowNfe[sid[b]] += passes;
+          rowTokens[sid[b]]++;
         }
       } else if (assd) {
         // on the KV cache, on the device: drafts, verify and the accept/reject decided by spec_verify
         const kb = new Uint32Array(B);
         for (const b of active) kb[b] = Math.min(k, L - n[b]);
-        const { out, verified } = await assd.round(n, kb, step);
+        const { out, verified } = await assd.round(n, kb, slots);
         const passes = assd.dec.passesPerCall;
         nfe += passes * (verified ? 2 : 1);
         for (const b of active) {
           const base = n[b];
-          rowNfe[b] += passes * (kb[b] >= 2 ? 2 : 1);
+          const mk = sid[b] * L;
+          rowNfe[sid[b]] += passes * (kb[b] >= 2 ? 2 : 1);
           let made = 0,
             kept = 0,
             rejected = false;
           for (; made <= kb[b] && out[b * (k + 1) + made] !== SPEC_NONE; made++) {
             const t = out[b * (k + 1) + made];
-            const pos = order[b * L + base + made];
+            const pos = slotOrder[b * L + base + made];
             tokens[b * L + pos] = (t & ~SPEC_RESAMPLED) >>> 0;
             rejected = (t & SPEC_RESAMPLED) !== 0;
             if (!rejected && made < kb[b]) kept++;
             if (marks)
-              marks[b * L + pos] = rejected
+              marks[mk + pos] = rejected
                 ? DRAFT_MARK.REJECTED
                 : made === 0
                   ? DRAFT_MARK.EXACT
@@ -197,35 +249,38 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
                     ? DRAFT_MARK.ACCEPTED
                     : DRAFT_MARK.BONUS;
           }
-          if (marks) for (let j = made; j < kb[b]; j++) marks[b * L + order[b * L + base + j]] = DRAFT_MARK.DISCARDED;
+          if (marks) for (let j = made; j < kb[b]; j++) marks[mk + slotOrder[b * L + base + j]] = DRAFT_MARK.DISCARDED;
           accepted += kept - 1; // x̃_0 is exact, not proposed
           proposed += kept - 1 + (rejected ? 1 : 0);
           // the cache keeps x̃_0 and the accepted drafts; a resampled or bonus token is appended next round
           assd.keep(b, base + kept);
           n[b] += made;
-          rowTokens[b] += made;
+          rowTokens[sid[b]] += made;
         }
       } else {
-        // draft pass: q_j for ranks n..n+k−1, all conditioned on the prefix only
+        // draft pass: q_j for ranks n..n+k−1, all conditioned on the prefix only; host uniforms keyed by
+        // (the sample's stream, 4·(its round·L + rank) + purpose)
+        const u = (b: number, rank: number, purpose: number) =>
+          rng.uniform(slots.stream(b), 4 * (slots.round[b] * L + rank) + purpose);
         const kb = new Uint32Array(B);
         for (const b of active) kb[b] = Math.min(k, L - n[b]);
-        const draft = await stepLogits(model, tokens, r, maskBias, { order, queryPrefix: n });
+        const draft = await stepLogits(model, tokens, r, maskBias, { order: slotOrder, queryPrefix: n });
         const draftPasses = draft.passes;
         const ql = (await be.read(draft.logits)) as Float32Array;
         be.free(draft.logits);
-        const qAt = (b: number, j: number) => probsAt(ql, b, order[b * L + n[b] + j]);
+        const qAt = (b: number, j: number) => probsAt(ql, b, slotOrder[b * L + n[b] + j]);
         nfe += draftPasses;
         const q: Float64Array[][] = [];
         for (const b of active) {
           const qs: Float64Array[] = [];
           for (let j = 0; j < kb[b]; j++) {
-            const pos = order[b * L + n[b] + j];
+            const pos = slotOrder[b * L + n[b] + j];
             const qj = qAt(b, j);
             qs.push(qj);
-            tokens[b * L + pos] = drawFrom(qj, rng.uniform(b, 4 * (step * L + n[b] + j)));
+            tokens[b * L + pos] = drawFrom(qj, u(b, n[b] + j, 0));
           }
           q[b] = qs;
-          rowNfe[b] += draftPasses;
+          rowNfe[sid[b]] += draftPasses;
         }
         const verifyRows = active.filter((b) => kb[b] >= 2);
         // p at rank n + j (j ≥ 1) from the verify pass
@@ -233,69 +288,78 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
           throw new Error('no verify pass');
         };
         if (verifyRows.length) {
-          const verify = await stepLogits(model, tokens, r, maskBias, { order });
+          const verify = await stepLogits(model, tokens, r, maskBias, { order: slotOrder });
           const pl = (await be.read(verify.logits)) as Float32Array;
           be.free(verify.logits);
-          pAt = (b, j) => probsAt(pl, b, order[b * L + n[b] + j]);
+          pAt = (b, j) => probsAt(pl, b, slotOrder[b * L + n[b] + j]);
           nfe += verify.passes;
-          for (const b of verifyRows) rowNfe[b] += verify.passes;
+          for (const b of verifyRows) rowNfe[sid[b]] += verify.passes;
         }
         for (const b of active) {
           const base = n[b];
+          const mk = sid[b] * L;
           let made = 1; // x̃_0 is an exact draw
           let rejected = false;
-          if (marks) marks[b * L + order[b * L + base]] = DRAFT_MARK.EXACT;
+          if (marks) marks[mk + slotOrder[b * L + base]] = DRAFT_MARK.EXACT;
           for (let j = 1; j < kb[b]; j++) {
-            const pos = order[b * L + base + j];
+            const pos = slotOrder[b * L + base + j];
             const p = pAt(b, j);
             const x = tokens[b * L + pos];
             proposed++;
             const ratio = q[b][j][x] > 0 ? p[x] / q[b][j][x] : 0;
-            if (rng.uniform(b, 4 * (step * L + base + j) + 1) < Math.min(1, ratio)) {
+            if (u(b, base + j, 1) < Math.min(1, ratio)) {
               accepted++;
               made++;
-              if (marks) marks[b * L + pos] = DRAFT_MARK.ACCEPTED;
+              if (marks) marks[mk + pos] = DRAFT_MARK.ACCEPTED;
               continue;
             }
             const res = new Float64Array(V);
             let z = 0;
             for (let v = 0; v < V; v++) z += res[v] = Math.max(p[v] - q[b][j][v], 0);
             for (let v = 0; v < V; v++) res[v] /= z;
-            tokens[b * L + pos] = drawFrom(res, rng.uniform(b, 4 * (step * L + base + j) + 2));
-            if (marks) marks[b * L + pos] = DRAFT_MARK.REJECTED;
+            tokens[b * L + pos] = drawFrom(res, u(b, base + j, 2));
+            if (marks) marks[mk + pos] = DRAFT_MARK.REJECTED;
             made++;
             rejected = true;
             break;
           }
           if (!rejected && kb[b] >= 2 && base + kb[b] < L) {
             // all drafts accepted: a bonus token from the verify pass
-            const pos = order[b * L + base + kb[b]];
-            tokens[b * L + pos] = drawFrom(pAt(b, kb[b]), rng.uniform(b, 4 * (step * L + base + kb[b]) + 3));
-            if (marks) marks[b * L + pos] = DRAFT_MARK.BONUS;
+            const pos = slotOrder[b * L + base + kb[b]];
+            tokens[b * L + pos] = drawFrom(pAt(b, kb[b]), u(b, base + kb[b], 3));
+            if (marks) marks[mk + pos] = DRAFT_MARK.BONUS;
             made++;
           }
           // positions drafted beyond the stopping point go back to the filler (not decided)
           for (let j = made; j < kb[b]; j++) {
-            tokens[b * L + order[b * L + base + j]] = filler;
-            if (marks) marks[b * L + order[b * L + base + j]] = DRAFT_MARK.DISCARDED;
+            tokens[b * L + slotOrder[b * L + base + j]] = filler;
+            if (marks) marks[mk + slotOrder[b * L + base + j]] = DRAFT_MARK.DISCARDED;
           }
           n[b] += made;
-          rowTokens[b] += made;
+          rowTokens[sid[b]] += made;
         }
+      }
+      slots.advance();
+      // a complete sample leaves its slot (the next pending one takes it at the top of the loop)
+      for (const b of active) {
+        if (n[b] < L) continue;
+        samples.set(tokens.subarray(b * L, (b + 1) * L), sid[b] * L);
+        slots.release(b);
       }
       step++;
       stepTimesMs.push(now() - t0);
-      o.onStep?.({ step, nfe, tokens: tokens.slice(), drafts: marks });
+      if (o.onStep) o.onStep({ step, nfe, tokens: slots.view(samples, tokens, L), drafts: marks });
     }
   } finally {
     assd?.dispose();
-    be.free(drawn);
+    dec?.dispose();
+    for (const t of owned) be.free(t);
     if (maskBias) be.free(maskBias);
   }
   return {
     ...sampleResult(
       r,
-      { samples: tokens, nfe, stepTimesMs, backend: be.name },
+      { samples, nfe, stepTimesMs, backend: be.name },
       { sampler: o.sampler, draft: o.sampler === 'assd' ? k : undefined, kvCache: cached },
     ),
     order,
@@ -304,70 +368,6 @@ export async function sampleAsarm(model: Model, o: AsarmOptions): Promise<AsarmR
     proposed: o.sampler === 'assd' ? proposed : undefined,
     accepted: o.sampler === 'assd' ? accepted : undefined,
   };
-}
-
-/**
- * Sequential sampling on a KV cache: a prefill pass appends each row's prompt and predicts its first
- * free rank; every later pass appends the token just drawn and predicts the next (ragged rows: a
- * finished row appends a filler and is rolled back). Draws: the categorical op on (batch, V) logits,
- * counter = pass index. Returns the NFE.
- */
-async function sequentialCached(
-  model: Model,
-  r: ReturnType<typeof resolveCommon>,
-  order: Uint32Array,
-  nPrompt: Uint32Array,
-  tokens: Uint32Array,
-  maskBias: Tensor | null,
-  rowNfe: Uint32Array,
-  rowTokens: Uint32Array,
-  stepTimesMs: number[],
-  o: AsarmOptions,
-): Promise<number> {
-  const { batch: B, length: L } = r;
-  const V = model.vocabSize,
-    be = model.backend;
-  const dec = new CachedDecoder(model, r, maskBias, L + 1);
-  const n = Uint32Array.from(nPrompt);
-  let nfe = 0;
-  try {
-    for (let pass = 0; n.some((x) => x < L); pass++) {
-      const t0 = now();
-      // the prefill appends each row's prompt; later passes the token just drawn (finished rows: nothing)
-      const took = (b: number) => (n[b] >= L ? 0 : pass === 0 ? nPrompt[b] : 1);
-      const logits = dec.appendAndQuery({
-        count: took,
-        first: (b) => n[b] - took(b),
-        position: (b, rank) => order[b * L + rank],
-        id: (b, rank) => tokens[b * L + order[b * L + rank]],
-        query: (b) => order[b * L + n[b]],
-      });
-      nfe += dec.passesPerCall;
-      const d = be.categorical(be.reshape(logits, [B, V]), {
-        seed: r.seed,
-        counter: pass,
-        temperature: r.temperature,
-        topK: r.topK,
-        topP: r.topP,
-        precision: r.precision,
-      });
-      be.free(logits);
-      const got = (await be.read(d)) as Uint32Array;
-      be.free(d);
-      for (let b = 0; b < B; b++) {
-        if (n[b] >= L) continue;
-        tokens[b * L + order[b * L + n[b]]] = got[b];
-        n[b]++;
-        rowNfe[b] += dec.passesPerCall;
-        rowTokens[b]++;
-      }
-      stepTimesMs.push(now() - t0);
-      o.onStep?.({ step: pass + 1, nfe, tokens: tokens.slice() });
-    }
-  } finally {
-    dec.dispose();
-  }
-  return nfe;
 }
 
 /**
@@ -388,6 +388,10 @@ class AssdCache {
   private readonly counts: Tensor;
   /** (B) offsets 0, 1 and k + 1 for kv_write into LQ */
   private readonly off: Tensor[];
+  /** the draws' per-row random streams: drafts (B·k, 2), verify (B, 2), and their host copy */
+  private readonly draftStreams: Tensor;
+  private readonly verifyStreams: Tensor;
+  private readonly streamHost: Uint32Array;
 
   constructor(
     model: Model,
@@ -396,16 +400,20 @@ class AssdCache {
     private readonly order: Uint32Array,
     private readonly tokens: Uint32Array,
     private readonly k: number,
+    headroom: number,
   ) {
     this.B = r.batch;
     this.L = r.length;
     this.V = model.vocabSize;
-    this.dec = new CachedDecoder(model, r, maskBias, r.length + k + 2);
+    this.dec = new CachedDecoder(model, r, maskBias, r.length + k + 2 + headroom);
     const be = model.backend;
     this.LQ = be.empty([this.B, 2 * k + 1, this.V]);
     this.counts = be.empty([this.B, 2], 'u32');
     this.off = [0, 1, k + 1].map((i) => be.tensor(new Uint32Array(this.B).fill(i), [this.B]));
-    this.owned.push(this.LQ, this.counts, ...this.off);
+    this.draftStreams = be.empty([this.B * k, 2], 'u32');
+    this.verifyStreams = be.empty([this.B, 2], 'u32');
+    this.streamHost = new Uint32Array(2 * this.B * (k + 1));
+    this.owned.push(this.LQ, this.counts, ...this.off, this.draftStreams, this.verifyStreams);
   }
 
   private pos(b: number, rank: number): number {
@@ -443,9 +451,12 @@ class AssdCache {
   }
 
   /** One round for the rows with kb[b] > 0 drafts at ranks n[b]…: decided tokens (B, k + 1) as spec_verify gives. */
-  async round(n: Uint32Array, kb: Uint32Array, step: number): Promise<{ out: Uint32Array; verified: boolean }> {
+  async round(n: Uint32Array, kb: Uint32Array, slots: SampleSlots): Promise<{ out: Uint32Array; verified: boolean }> {
     const { B, k, L, r } = this;
     const be = this.dec.model.backend;
+    // each row's random streams: its sample's (drafts: row j of its k; verify: its own), its round
+    slots.writeStreams(be, this.draftStreams, this.streamHost.subarray(0, 2 * B * k), k);
+    slots.writeStreams(be, this.verifyStreams, this.streamHost.subarray(2 * B * k), 1);
     const len = this.dec.lengths();
     const ql = this.pass(
       (b) => (kb[b] ? n[b] - len[b] : 0),
@@ -456,7 +467,8 @@ class AssdCache {
     const drafts = be.categorical(be.reshape(ql, [B * k, this.V]), {
       ...knobs,
       seed: r.seed,
-      counter: step + 2 ** 32 * ASSD_DRAWS,
+      counter: 2 ** 32 * ASSD_DRAWS, // the low word is each row's round (its stream)
+      streams: this.draftStreams,
     });
     be.kvWrite(this.LQ, ql, this.off[0]); // rows 0..k−1: q_0 stands in for p_0 (x̃_0 is exact)
     be.kvWrite(this.LQ, ql, this.off[2]); // rows k+1..2k: q_0..q_{k−1}
@@ -481,7 +493,8 @@ class AssdCache {
     const verdict = be.specVerify(this.LQ, be.reshape(drafts, [B, k]), this.counts, {
       ...knobs,
       seed: r.seed,
-      counter: step,
+      counter: 0, // each row's round (its stream)
+      streams: this.verifyStreams,
     });
     try {
       return { out: (await be.read(verdict)) as Uint32Array, verified };

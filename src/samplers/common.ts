@@ -6,7 +6,7 @@
  */
 import type { Backend } from '../backend/backend.js';
 import type { BackendName, Tensor } from '../backend/tensor.js';
-import { SamplerConfigError } from '../errors.js';
+import { AbortError, SamplerConfigError } from '../errors.js';
 import type { Model } from '../models/model.js';
 import type { Precision, SampleOptions } from '../ops/categorical.js';
 import { philox4x32, seedToKey } from '../rng.js';
@@ -97,8 +97,30 @@ export function checkInt(knob: string, v: unknown, min: number, max = Number.MAX
   return v as number;
 }
 
+/**
+ * Throughput work for the AS-ARM and speculative samplers: `samples` > `batch` runs continuous batching —
+ * `batch` slots, and when a slot's sample is complete the next pending sample takes it at once (its cache
+ * rows rolled back, its order, prompt and class loaded), so the batch never waits for its slowest row.
+ * Sample i draws from its own random streams (seed, firstSample + i, its own rounds), never the slot's or
+ * the batch's step: a run gives sample i exactly as the run `{ batch: 1, firstSample: i }` with the same seed
+ * does, and a plain run of batch B is samples 0 … B − 1.
+ */
+export interface BatchingOptions {
+  /** samples drawn in all, on `batch` slots (default `batch`; results are (samples, length)) */
+  samples?: number;
+  /** the index of the first sample (default 0): its random streams are those of sample firstSample + i */
+  firstSample?: number;
+  /** cancels the request: the run stops after the pass in flight, frees its slots and throws AbortError */
+  signal?: AbortSignal;
+}
+
 export interface ResolvedCommon {
+  /** rows run at once (slots) */
   batch: number;
+  /** rows of `fixed` and of the result: `samples`, else `batch` */
+  samples: number;
+  /** the random stream index of sample 0 (`firstSample`) */
+  firstSample: number;
   length: number;
   seed: number | bigint;
   key: [number, number];
@@ -109,7 +131,7 @@ export interface ResolvedCommon {
   classes: Uint32Array;
   uncond: Uint32Array;
   guidance: number;
-  /** (batch, length): −1 free, else the fixed token */
+  /** (samples, length): −1 free, else the fixed token */
   fixed: Int32Array;
 }
 
@@ -126,8 +148,23 @@ export function checkSeed(seed: unknown): number | bigint {
 }
 
 /** Validate the shared knobs against the model. */
-export function resolveCommon(model: Model, o: CommonOptions): ResolvedCommon {
+export function resolveCommon(
+  model: Model,
+  o: CommonOptions & BatchingOptions,
+  { batching = false }: { batching?: boolean } = {},
+): ResolvedCommon {
   const batch = checkInt('batch', o.batch, 1, 1 << 20);
+  // continuous batching: the AS-ARM and speculative samplers (`batching`); the others take samples = batch only
+  if (!batching && o.samples !== undefined && o.samples !== batch)
+    throw new SamplerConfigError(
+      'samples',
+      `unset or ${batch} (continuous batching: AS-ARM and speculative)`,
+      o.samples,
+    );
+  const samples = o.samples === undefined ? batch : checkInt('samples', o.samples, batch, 2 ** 31);
+  if (!batching && o.firstSample)
+    throw new SamplerConfigError('firstSample', 'unset or 0 (sample streams: AS-ARM and speculative)', o.firstSample);
+  const firstSample = checkInt('firstSample', o.firstSample ?? 0, 0, 2 ** 31);
   const length = checkInt('length', o.length, 1, model.maxLength);
   model.checkFits(batch, length); // before any allocation sized by the request
   checkSeed(o.seed);
@@ -154,13 +191,13 @@ export function resolveCommon(model: Model, o: CommonOptions): ResolvedCommon {
   } else if (guidance !== 1) {
     throw new SamplerConfigError('guidance', '1 when no classId is given (guidance needs a class)', guidance);
   }
-  const fixed = new Int32Array(batch * length).fill(-1);
+  const fixed = new Int32Array(samples * length).fill(-1);
   if (o.prompt !== undefined) {
     const p = o.prompt;
-    if (!(p instanceof Int32Array) || (p.length !== length && p.length !== batch * length)) {
+    if (!(p instanceof Int32Array) || (p.length !== length && p.length !== samples * length)) {
       throw new SamplerConfigError(
         'prompt',
-        `an Int32Array of length ${length} or ${batch * length} (−1 = free)`,
+        `an Int32Array of length ${length} or ${samples * length} (−1 = free)`,
         p?.length,
       );
     }
@@ -170,11 +207,13 @@ export function resolveCommon(model: Model, o: CommonOptions): ResolvedCommon {
         throw new SamplerConfigError('prompt', `token ids in [0, ${realVocab}) or −1`, p[i]);
       }
     }
-    for (let b = 0; b < batch; b++)
+    for (let b = 0; b < samples; b++)
       fixed.set(p.length === length ? p : p.subarray(b * length, (b + 1) * length), b * length);
   }
   return {
     batch,
+    samples,
+    firstSample,
     length,
     seed: o.seed,
     key: seedToKey(o.seed),
@@ -262,7 +301,7 @@ export function makeMaskBias(model: Model): Tensor | null {
 }
 
 /** The categorical op's options for one step's draw: the run's seed and draw knobs, the step as counter. */
-export function drawOptions(r: ResolvedCommon, step: number, out: Tensor): SampleOptions {
+export function drawOptions(r: ResolvedCommon, step: number, out?: Tensor): SampleOptions {
   return {
     seed: r.seed,
     counter: step,
@@ -280,12 +319,13 @@ export function sampleResult(
   run: Pick<SampleResult, 'samples' | 'nfe' | 'stepTimesMs' | 'backend'>,
   knobs: Record<string, unknown>,
 ): SampleResult {
-  return { ...run, batch: r.batch, length: r.length, knobs: knobsOf(r, knobs) };
+  return { ...run, batch: r.samples, length: r.length, knobs: knobsOf(r, knobs) };
 }
 
 export function knobsOf(r: ResolvedCommon, extra: Record<string, unknown>): Record<string, unknown> {
   return {
     batch: r.batch,
+    ...(r.samples !== r.batch || r.firstSample ? { samples: r.samples, firstSample: r.firstSample } : {}),
     length: r.length,
     seed: typeof r.seed === 'bigint' ? r.seed.toString() : r.seed,
     temperature: r.temperature,
@@ -302,7 +342,7 @@ export const now = (): number => (typeof performance !== 'undefined' ? performan
 
 /** Starting tokens (prompt where fixed, `filler` elsewhere) and each row's free positions. */
 export function initialTokens(r: ResolvedCommon, filler: number): { tokens: Uint32Array; free: number[][] } {
-  const { batch: B, length: L } = r;
+  const { samples: B, length: L } = r;
   const tokens = new Uint32Array(B * L);
   const free: number[][] = [];
   for (let b = 0; b < B; b++) {
@@ -315,4 +355,96 @@ export function initialTokens(r: ResolvedCommon, filler: number): { tokens: Uint
     free.push(f);
   }
   return { tokens, free };
+}
+
+/**
+ * The slots of a continuous-batching run (`BatchingOptions`): which sample each slot holds and that
+ * sample's own round, the per-row random streams the draw ops take, and cancellation. Plain runs are the
+ * case samples = batch: slot b holds sample b from round 0, and the streams equal the ops' default words.
+ */
+export class SampleSlots {
+  /** the sample (0 … samples − 1) in each slot, −1 = empty */
+  readonly sid: Int32Array;
+  /** each slot's sample's own round: 0 on its first pass */
+  readonly round: Uint32Array;
+  private pending = 0;
+
+  constructor(
+    private readonly r: ResolvedCommon,
+    private readonly signal?: AbortSignal,
+  ) {
+    this.sid = new Int32Array(r.batch).fill(-1);
+    this.round = new Uint32Array(r.batch);
+  }
+
+  /** a slot holds a sample */
+  busy(b: number): boolean {
+    return this.sid[b] >= 0;
+  }
+
+  /** any slot holds a sample, or samples are pending */
+  get running(): boolean {
+    return this.pending < this.r.samples || this.sid.some((i) => i >= 0);
+  }
+
+  /**
+   * Empty slots take the next pending samples: `load(b, i)` puts sample i into slot b and says whether it
+   * still has work (false: it is already complete — e.g. a prompt that fixes every position — and the slot
+   * takes the next). Throws AbortError once the signal fired: the caller's `finally` frees the slots.
+   */
+  refill(load: (b: number, i: number) => boolean): void {
+    if (this.signal?.aborted) throw new AbortError('continuous batch', Math.max(0, ...this.round));
+    for (let b = 0; b < this.r.batch; b++) {
+      while (this.sid[b] < 0 && this.pending < this.r.samples) {
+        const i = this.pending++;
+        this.round[b] = 0;
+        if (load(b, i)) this.sid[b] = i;
+      }
+    }
+  }
+
+  /** the slot's sample is complete: the slot is free for the next one */
+  release(b: number): void {
+    this.sid[b] = -1;
+  }
+
+  /** after a pass: every busy slot's sample is one round further */
+  advance(): void {
+    for (let b = 0; b < this.r.batch; b++) if (this.sid[b] >= 0) this.round[b]++;
+  }
+
+  /**
+   * The draw ops' per-row streams (rows = batch · per, row b·per + j): Philox words ((firstSample + i)·per + j,
+   * round) — what sample i's row j would use at row index i·per + j of a plain run — written into `host` and
+   * uploaded into `t` (both made once per run).
+   */
+  writeStreams(
+    be: Backend,
+    t: Tensor,
+    host: Uint32Array,
+    per: number,
+    counter?: (b: number, j: number) => number,
+  ): void {
+    for (let b = 0; b < this.r.batch; b++) {
+      const i = this.sid[b] < 0 ? 0 : this.r.firstSample + this.sid[b];
+      for (let j = 0; j < per; j++) {
+        host[2 * (b * per + j)] = (i * per + j) >>> 0;
+        host[2 * (b * per + j) + 1] = counter ? counter(b, j) : this.round[b];
+      }
+    }
+    be.write(t, host);
+  }
+
+  /** What `onStep` shows: every sample's tokens (samples, length), those in slots as they stand now (a copy). */
+  view(samples: Uint32Array, tokens: Uint32Array, L: number): Uint32Array {
+    const v = samples.slice();
+    for (let b = 0; b < this.r.batch; b++)
+      if (this.sid[b] >= 0) v.set(tokens.subarray(b * L, (b + 1) * L), this.sid[b] * L);
+    return v;
+  }
+
+  /** the random-stream index of the sample in slot b (for host-side uniforms) */
+  stream(b: number): number {
+    return this.r.firstSample + Math.max(this.sid[b], 0);
+  }
 }

@@ -21,6 +21,9 @@
  * kv_write into one (B, 2k + 1, V) tensor, and the spec_verify op runs the accept/reject and the
  * residual or bonus draw for every row; only its k + 1 ints per row are read back (plus, once, the
  * first token of rows without a prompt). On the CPU backend the same ops run as their twins.
+ *
+ * Continuous batching (`samples` > `batch`, BatchingOptions): a sample joining a slot gets its own prefill pass
+ * (the other rows append padding and roll back), and every draw is keyed by its own (firstSample + i, round).
  */
 import { tokenizerOf } from '../models/tokenizer.js';
 import type { Tensor } from '../backend/tensor.js';
@@ -34,6 +37,8 @@ import {
   makeMaskBias,
   now,
   resolveCommon,
+  SampleSlots,
+  type BatchingOptions,
   type CommonOptions,
   type SampleResult,
   type SamplerCheckpoint,
@@ -42,7 +47,7 @@ import { CachedDecoder } from './decoder.js';
 import { DRAFT_MARK } from './draft-marks.js';
 import { SPEC_NONE, SPEC_RESAMPLED } from '../ops/spec_verify.js';
 
-export interface SpeculativeOptions extends CommonOptions {
+export interface SpeculativeOptions extends CommonOptions, BatchingOptions {
   /** the draft: another model (same vocabulary, tokenizer, classes, backend) or the target's first `layers` blocks */
   draftModel: Model | { layers: number };
   /** tokens drafted per round, k ≥ 1 (default 4); with `adaptiveDraft`, the most per round */
@@ -108,34 +113,45 @@ function checkDraft(target: Model, o: SpeculativeOptions, L: number): { model: M
 export async function sampleSpeculative(target: Model, o: SpeculativeOptions): Promise<SpeculativeResult> {
   if (target.attention !== 'two-stream' || !target.decode)
     throw new OpInputError('sampleSpeculative', `model ${target.name} is not a two-stream model with a KV cache`);
-  const r = resolveCommon(target, o);
-  const { batch: B, length: L } = r;
+  const r = resolveCommon(target, o, { batching: true });
+  const { batch: B, length: L, samples: S } = r;
   const draft = checkDraft(target, o, L);
   const k = knobOption('draft', o.draft, 'asarm', 'speculative', { maxLength: L });
   const adaptive = knobOption('adaptiveDraft', o.adaptiveDraft, 'asarm', 'speculative');
-  const kNow = new Uint32Array(B).fill(k); // each row's draft length next round (k unless adaptive)
+  const rs = o.resume;
+  if (rs && S > B)
+    throw new SamplerConfigError('resume', `unset with continuous batching (samples ${S} > batch ${B})`, rs.sampler);
+  const kNow = new Uint32Array(B).fill(k); // each slot's draft length next round (k unless adaptive)
   const V = target.vocabSize,
     be = target.backend;
   const filler = target.maskId ?? 0;
-  // σ: prompt positions first, then the free ones left to right
-  const order = new Uint32Array(B * L);
-  const dec = new Uint32Array(B); // decided ranks per row
-  for (let b = 0; b < B; b++) {
+  // σ of every sample: prompt positions first, then the free ones left to right
+  const order = new Uint32Array(S * L);
+  const nPrompt = new Uint32Array(S);
+  for (let b = 0; b < S; b++) {
     const fixed = r.fixed.subarray(b * L, (b + 1) * L);
     const pos = [...Array(L).keys()];
     const row = [...pos.filter((p) => fixed[p] >= 0), ...pos.filter((p) => fixed[p] < 0)];
     order.set(row, b * L);
-    dec[b] = row.filter((p) => fixed[p] >= 0).length;
+    nPrompt[b] = row.filter((p) => fixed[p] >= 0).length;
   }
-  const { tokens } = initialTokens(r, filler);
-  const at = (b: number, rank: number) => tokens[b * L + order[b * L + rank]];
-  const posOf = (b: number, rank: number) => (rank < L ? order[b * L + rank] : 0); // 0: padding, never seen
+  // every sample's tokens (samples, length); the slots work on (batch, length) copies of their samples' rows
+  const { tokens: samples } = initialTokens(r, filler);
+  const tokens = new Uint32Array(B * L).fill(filler),
+    slotOrder = Uint32Array.from({ length: B * L }, (_, i) => i % L);
+  const dec = new Uint32Array(B); // decided ranks per slot
+  const slots = new SampleSlots(r, o.signal);
+  const sid = slots.sid;
+  const at = (b: number, rank: number) => tokens[b * L + slotOrder[b * L + rank]];
+  const posOf = (b: number, rank: number) => (rank < L ? slotOrder[b * L + rank] : 0); // 0: padding, never seen
   const maskBias = makeMaskBias(target);
-  const cap = L + k + 1;
+  // continuous batching: a prefill appends up to a joining sample's whole prompt on every row (padding rolled
+  // back), so rows get that many more slots (none without prompts: attention runs over the capacity)
+  const cap = L + k + 1 + (S > B ? nPrompt.reduce((a, x) => Math.max(a, x), 0) : 0);
   let tgt: CachedDecoder | null = null,
     dft: CachedDecoder | null = null;
-  const rowNfe = new Uint32Array(B),
-    rowTokens = new Uint32Array(B);
+  const rowNfe = new Uint32Array(S),
+    rowTokens = new Uint32Array(S);
   const stepTimesMs: number[] = [];
   const owned: Tensor[] = [];
   let nfe = 0,
@@ -146,26 +162,41 @@ export async function sampleSpeculative(target: Model, o: SpeculativeOptions): P
   try {
     tgt = new CachedDecoder(target, r, maskBias, cap);
     dft = new CachedDecoder(draft.model, r, maskBias, cap, draft.layers);
+    const [T, D] = [tgt, dft];
     // per run, nothing per round: the logits the verify op reads (p_0..p_k, then q_0..q_{k−1}), the drafts,
-    // the verify pass's tokens, the op's counts and one (B) offsets tensor per slot index
+    // the verify pass's tokens, the op's counts, one (B) offsets tensor per slot index, the draws' streams
     const LQ = be.empty([B, 2 * k + 1, V]);
     const draftsT = be.empty([B, k, 1], 'u32'),
       verifyTok = be.empty([B, k + 1, 1], 'u32'),
-      counts = be.empty([B, 2], 'u32');
+      counts = be.empty([B, 2], 'u32'),
+      streams = be.empty([B, 2], 'u32'),
+      streamHost = new Uint32Array(2 * B);
     const off = Array.from({ length: 2 * k + 1 }, (_, i) => be.tensor(new Uint32Array(B).fill(i), [B]));
-    owned.push(LQ, draftsT, verifyTok, counts, ...off);
+    owned.push(LQ, draftsT, verifyTok, counts, streams, ...off);
     be.write(draftsT, new Uint32Array(B * k)); // defined ids in the slots a short round leaves stale
+    // a slot's draws use its sample's stream (firstSample + i, the sample's round): see SampleSlots
     const draw = (logits: Tensor, i: number) =>
       be.categorical(be.reshape(logits, [B, V]), {
         seed: r.seed,
-        counter: rounds + 2 ** 32 * (DRAW_SPACE + i),
+        counter: 2 ** 32 * (DRAW_SPACE + i),
         temperature: r.temperature,
         topK: r.topK,
         topP: r.topP,
+        streams,
       });
     // decided ranks not yet in the draft's cache (2 after a round that accepted every draft)
     const dPend = new Uint32Array(B).fill(1);
-    const rs = o.resume;
+    const load = (b: number, i: number) => {
+      tokens.set(samples.subarray(i * L, (i + 1) * L), b * L);
+      slotOrder.set(order.subarray(i * L, (i + 1) * L), b * L);
+      dec[b] = nPrompt[i];
+      dPend[b] = 1;
+      kNow[b] = k;
+      T.truncate(b, 0);
+      D.truncate(b, 0);
+      return dec[b] < L;
+    };
+    slots.refill(load);
     if (rs) {
       // a checkpoint after a round: its tokens and counters; the caches are refilled from the tokens below
       const x = rs.extra ?? {};
@@ -188,57 +219,85 @@ export async function sampleSpeculative(target: Model, o: SpeculativeOptions): P
       kNow.set(arr('kNow'));
       proposed = Number(x.proposed);
       accepted = Number(x.accepted);
+      slots.round.fill(rounds);
     }
-    // prefill: the target's cache takes every decided rank but the last, the draft's all but its pending
-    // ones; rows with nothing decided draw rank 0 from the target's pass
-    const t0 = now();
-    const tKeep = Uint32Array.from(dec, (d) => Math.max(d - 1, 0)),
-      dKeep = Uint32Array.from(dec, (d, b) => Math.max(d - dPend[b], 0));
-    const empty = [...Array(B).keys()].filter((b) => dec[b] === 0);
-    const q0 = new Uint32Array(B),
-      vis0 = new Uint32Array(B);
-    for (let b = 0; b < B; b++) q0[b] = posOf(b, dec[b] === 0 ? 0 : L);
-    const fill = (keep: Uint32Array) => {
-      const m = Math.max(0, ...keep);
-      const tok = new Uint32Array(B * m).fill(filler),
-        pos = new Uint32Array(B * m);
-      for (let b = 0; b < B; b++)
-        for (let i = 0; i < keep[b]; i++) {
-          tok[b * m + i] = at(b, i);
-          pos[b * m + i] = posOf(b, i);
-        }
-      return { tokens: tok, positions: pos, m, queries: q0, q: 1, visible: vis0 };
-    };
-    const tIn = fill(tKeep),
-      dIn = fill(dKeep);
-    if (tIn.m > 0 || empty.length) {
-      const l0 = tgt.decode(tIn);
-      nfe += tgt.passesPerCall;
-      for (let b = 0; b < B; b++) if (dec[b] < L) rowNfe[b] += tgt.passesPerCall;
-      const first = draw(l0, FIRST_DRAW);
-      be.free(l0);
-      const got = (await be.read(first)) as Uint32Array;
-      be.free(first);
-      for (const b of empty) {
-        tokens[b * L + order[b * L]] = got[b];
-        dec[b] = 1;
-        rowTokens[b] = 1;
+    // prefill of `rows` (joining samples, or every row on resume): the target's cache takes every decided rank
+    // but the last, the draft's all but its pending ones; rows with nothing decided draw rank 0 from the
+    // target's pass. Other rows append padding and are rolled back.
+    const prefill = async (rows: number[]) => {
+      const t0 = now();
+      const tlen = T.lengths(),
+        dlen = D.lengths();
+      const tKeep = Uint32Array.from(tlen),
+        dKeep = Uint32Array.from(dlen);
+      const take = new Uint32Array(B),
+        dTake = new Uint32Array(B);
+      for (const b of rows) {
+        tKeep[b] = Math.max(dec[b] - 1, 0);
+        dKeep[b] = Math.max(dec[b] - dPend[b], 0);
+        take[b] = tKeep[b];
+        dTake[b] = dKeep[b];
       }
-    }
-    if (dIn.m > 0) {
-      be.free(dft.decode(dIn));
-      draftNfe += dft.passesPerCall;
-    }
-    for (let b = 0; b < B; b++) {
-      tgt.truncate(b, tKeep[b]);
-      dft.truncate(b, dKeep[b]);
-    }
-    stepTimesMs.push(now() - t0);
-    while (dec.some((d) => d < L)) {
+      const empty = rows.filter((b) => dec[b] === 0);
+      const q0 = new Uint32Array(B),
+        vis0 = new Uint32Array(B);
+      for (const b of rows) q0[b] = posOf(b, dec[b] === 0 ? 0 : L);
+      const fill = (keep: Uint32Array) => {
+        const m = Math.max(0, ...keep);
+        const tok = new Uint32Array(B * m).fill(filler),
+          pos = new Uint32Array(B * m);
+        for (let b = 0; b < B; b++)
+          for (let i = 0; i < keep[b]; i++) {
+            tok[b * m + i] = at(b, i);
+            pos[b * m + i] = posOf(b, i);
+          }
+        return { tokens: tok, positions: pos, m, queries: q0, q: 1, visible: vis0 };
+      };
+      const tIn = fill(take),
+        dIn = fill(dTake);
+      if (tIn.m > 0 || empty.length) {
+        const l0 = T.decode(tIn);
+        nfe += T.passesPerCall;
+        // the pass worked on the rows that appended or drew (a one-token prompt needs neither)
+        for (const b of rows) if (dec[b] < L && (take[b] > 0 || dec[b] === 0)) rowNfe[sid[b]] += T.passesPerCall;
+        slots.writeStreams(be, streams, streamHost, 1);
+        const first = draw(l0, FIRST_DRAW);
+        be.free(l0);
+        const got = (await be.read(first)) as Uint32Array;
+        be.free(first);
+        for (const b of empty) {
+          tokens[b * L + slotOrder[b * L]] = got[b];
+          dec[b] = 1;
+          rowTokens[sid[b]] = 1;
+        }
+      }
+      if (dIn.m > 0) {
+        be.free(D.decode(dIn));
+        draftNfe += D.passesPerCall;
+      }
+      for (let b = 0; b < B; b++) {
+        T.truncate(b, tKeep[b]);
+        D.truncate(b, dKeep[b]);
+      }
+      stepTimesMs.push(now() - t0);
+    };
+    /** a slot whose sample is complete: its tokens go to the result, the slot to the next sample */
+    const release = (b: number) => {
+      samples.set(tokens.subarray(b * L, (b + 1) * L), sid[b] * L);
+      slots.release(b);
+    };
+    for (let firstPass = true; sid.some((i) => i >= 0); slots.refill(load), firstPass = false) {
+      const busy = [...Array(B).keys()].filter((b) => sid[b] >= 0);
+      const joining = firstPass && rs ? busy : busy.filter((b) => slots.round[b] === 0);
+      if (joining.length) await prefill(joining);
+      for (const b of busy) if (dec[b] >= L) release(b); // e.g. length 1: the prefill's draw completed it
+      if (!sid.some((i) => i >= 0)) continue;
       const t1 = now();
       rounds++;
-      const kb = Uint32Array.from(dec, (d, b) => (d < L ? Math.min(kNow[b], L - d) : 0));
+      slots.advance();
+      const kb = Uint32Array.from(dec, (d, b) => (sid[b] >= 0 && d < L ? Math.min(kNow[b], L - d) : 0));
       const K = Math.max(...kb);
+      slots.writeStreams(be, streams, streamHost, 1);
       // draft: K cached passes, one token each, drawn on the device and fed to the next pass as is
       let prev: Tensor | null = null;
       for (let i = 0; i < K; i++) {
@@ -249,8 +308,8 @@ export async function sampleSpeculative(target: Model, o: SpeculativeOptions): P
           position: posOf,
           query: (b: number) => posOf(b, dec[b] + i),
         };
-        const ql = dft.appendAndQuery(prev ? { ...pass, given: prev, m: 1 } : { ...pass, id: at });
-        draftNfe += dft.passesPerCall;
+        const ql = D.appendAndQuery(prev ? { ...pass, given: prev, m: 1 } : { ...pass, id: at });
+        draftNfe += D.passesPerCall;
         if (prev) be.free(prev);
         prev = draw(ql, i);
         be.kvWrite(LQ, ql, off[k + 1 + i]);
@@ -279,8 +338,8 @@ export async function sampleSpeculative(target: Model, o: SpeculativeOptions): P
       be.write(verifyTok, head);
       be.write(counts, cnt);
       be.kvWrite(verifyTok, draftsT, off[1]);
-      const tlen = tgt.lengths();
-      const pl = tgt.decode({
+      const tlen = T.lengths();
+      const pl = T.decode({
         tokens: be.reshape(verifyTok, [B, m]),
         positions: pos,
         m,
@@ -288,12 +347,13 @@ export async function sampleSpeculative(target: Model, o: SpeculativeOptions): P
         q: m,
         visible: vis,
       });
-      nfe += tgt.passesPerCall;
+      nfe += T.passesPerCall;
       be.kvWrite(LQ, pl, off[0]);
       be.free(pl);
       const verdict = be.specVerify(LQ, be.reshape(draftsT, [B, k]), counts, {
         seed: r.seed,
-        counter: rounds,
+        counter: 0, // each row's round (its stream)
+        streams,
         temperature: r.temperature,
         topK: r.topK,
         topP: r.topP,
@@ -301,58 +361,67 @@ export async function sampleSpeculative(target: Model, o: SpeculativeOptions): P
       });
       const out = (await be.read(verdict)) as Uint32Array; // k + 1 ints per row
       be.free(verdict);
-      const marks = o.onStep ? new Uint8Array(B * L) : undefined;
+      const marks = o.onStep ? new Uint8Array(S * L) : undefined;
       for (let b = 0; b < B; b++) {
         if (!kb[b]) {
-          tgt.truncate(b, tlen[b]);
+          T.truncate(b, tlen[b]);
           continue;
         }
-        rowNfe[b] += tgt.passesPerCall;
+        const i = sid[b];
+        rowNfe[i] += T.passesPerCall;
         const d = dec[b];
         let made = 0,
           a = 0;
         for (; made <= kb[b] && out[b * m + made] !== SPEC_NONE; made++) {
           const t = out[b * m + made];
-          tokens[b * L + order[b * L + d + made]] = (t & ~SPEC_RESAMPLED) >>> 0;
+          const p = slotOrder[b * L + d + made];
+          tokens[b * L + p] = (t & ~SPEC_RESAMPLED) >>> 0;
           const mark = t & SPEC_RESAMPLED ? DRAFT_MARK.REJECTED : made < kb[b] ? DRAFT_MARK.ACCEPTED : DRAFT_MARK.BONUS;
           if (mark === DRAFT_MARK.ACCEPTED) a++;
-          if (marks) marks[b * L + order[b * L + d + made]] = mark;
+          if (marks) marks[i * L + p] = mark;
         }
         proposed += Math.min(a + 1, kb[b]);
         accepted += a;
         // adaptive k per row (transformers' "heuristic" schedule): +2 after a round that kept every draft,
         // −1 otherwise, within [1, k]. Past outcomes choose the next k, so each round stays exact.
         if (adaptive) kNow[b] = a === kb[b] ? Math.min(k, kNow[b] + 2) : Math.max(1, kNow[b] - 1);
-        if (marks) for (let j = made; j < kb[b]; j++) marks[b * L + order[b * L + d + j]] = DRAFT_MARK.DISCARDED;
+        if (marks) for (let j = made; j < kb[b]; j++) marks[i * L + slotOrder[b * L + d + j]] = DRAFT_MARK.DISCARDED;
         // the target holds the pending token and the accepted drafts; the draft what it drafted up to those
-        tgt.truncate(b, d + a);
-        dft.truncate(b, d + Math.min(a, kb[b] - 1));
+        T.truncate(b, d + a);
+        D.truncate(b, d + Math.min(a, kb[b] - 1));
         dPend[b] = d + made - (d + Math.min(a, kb[b] - 1));
         dec[b] = d + made;
-        rowTokens[b] += made;
+        rowTokens[i] += made;
       }
+      for (let b = 0; b < B; b++) if (sid[b] >= 0 && dec[b] >= L) release(b);
       stepTimesMs.push(now() - t1);
-      o.onStep?.({
+      if (!o.onStep) continue;
+      const view = slots.view(samples, tokens, L);
+      o.onStep({
         step: rounds,
         nfe,
-        tokens: tokens.slice(),
+        tokens: view,
         drafts: marks,
-        checkpoint: {
-          sampler: 'speculative',
-          next: rounds + 1,
-          nfe,
-          tokens: tokens.slice(),
-          extra: {
-            dec: [...dec],
-            dPend: [...dPend],
-            kNow: [...kNow],
-            rowNfe: [...rowNfe],
-            rowTokens: [...rowTokens],
-            draftNfe,
-            proposed,
-            accepted,
-          },
-        },
+        // continuous batching does not resume (slots hold other samples than rows)
+        checkpoint:
+          S > B
+            ? undefined
+            : {
+                sampler: 'speculative',
+                next: rounds + 1,
+                nfe,
+                tokens: view,
+                extra: {
+                  dec: [...dec],
+                  dPend: [...dPend],
+                  kNow: [...kNow],
+                  rowNfe: [...rowNfe],
+                  rowTokens: [...rowTokens],
+                  draftNfe,
+                  proposed,
+                  accepted,
+                },
+              },
       });
     }
   } finally {
@@ -362,8 +431,8 @@ export async function sampleSpeculative(target: Model, o: SpeculativeOptions): P
     if (maskBias) be.free(maskBias);
   }
   return {
-    samples: tokens,
-    batch: B,
+    samples,
+    batch: S,
     length: L,
     nfe,
     stepTimesMs,

@@ -153,7 +153,9 @@ export interface EngineProgress {
 
 export type ProgressFn = (p: EngineProgress) => void;
 
-type TextKnobs = Omit<MdmOptions, 'onStep' | 'sampler'> & Omit<AsarmOptions, 'onStep' | 'sampler'>;
+// `samples` > `batch`: continuous batching (AS-ARM, speculative); cancellation is the request's (its signal
+// stays on this side), so the samplers' own `signal` does not cross
+type TextKnobs = Omit<MdmOptions, 'onStep' | 'sampler'> & Omit<AsarmOptions, 'onStep' | 'sampler' | 'signal'>;
 
 export interface TextSampleRequest {
   model: string;

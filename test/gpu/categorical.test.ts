@@ -56,6 +56,35 @@ describe('categorical (webgpu)', () => {
     expect(a).not.toEqual(c);
   });
 
+  it('per-row streams: row r with stream (s, c) draws what row s draws at counter c, on both backends', async () => {
+    // continuous batching runs sample s in any row: its (row, counter) words travel with it
+    const gpu = await gpuBackend();
+    const rows = 40;
+    const x = randomF32(rows * V, 5, 2);
+    const perm = Uint32Array.from({ length: rows }, (_, r) => (r * 7 + 3) % rows);
+    const moved = new Float32Array(rows * V);
+    for (let r = 0; r < rows; r++) moved.set(x.subarray(perm[r] * V, (perm[r] + 1) * V), r * V);
+    for (const be of [cpu, gpu]) {
+      const plain = (await be.read(be.categorical(be.tensor(x, [rows, V]), { seed: 9, counter: 5 + 2 ** 32 * 3 })))!;
+      const streams = be.tensor(
+        Uint32Array.from({ length: 2 * rows }, (_, i) => (i % 2 ? 5 : perm[i >> 1])),
+        [rows, 2],
+      );
+      const got = await be.read(
+        be.categorical(be.tensor(moved, [rows, V]), { seed: 9, counter: 11 + 2 ** 32 * 3, streams }),
+      );
+      expect(Array.from(got)).toEqual(Array.from(perm, (s) => plain[s]));
+      const e = (() => {
+        try {
+          be.categorical(be.tensor(x, [rows, V]), { seed: 9, streams: be.tensor(new Uint32Array(rows), [rows, 1]) });
+        } catch (err) {
+          return err;
+        }
+      })();
+      expect(e).toBeInstanceOf(OpInputError);
+    }
+  });
+
   it('precise draws are the same tokens on every driver: a pinned digest of 4,000 draws', async () => {
     // run on lavapipe and on SwiftShader's Vulkan driver by npm test; their exp/log differ in the last
     // bits, but a precise draw only flips on a near-tie of two scores, which these logits never have

@@ -97,4 +97,32 @@ describe('samplers on webgpu', () => {
     for (let s = 2; s < created.length; s++) expect(created[s] - created[s - 1]).toBe(0);
     model.dispose();
   });
+  it('continuous batching on WebGPU: refilled slots create no buffer; samples = the single-sample runs', async () => {
+    const gpu = await gpuBackend();
+    const spec = { vocab: 5, length: 8, classes: 2, twoStream: true, scale: 2.5, dModel: 16, heads: 2 };
+    const target = randomModel({ ...spec, layers: 2, seed: 3 }, gpu);
+    const draft = randomModel({ ...spec, layers: 1, seed: 11 }, gpu);
+    const base = { length: 8, seed: 12, classId: 1 };
+    for (const run of [
+      (o: { batch: number; samples: number; firstSample?: number; onStep?: () => void }) =>
+        sampleAsarm(target, { ...base, ...o, sampler: 'assd', draft: 3 }),
+      (o: { batch: number; samples: number; firstSample?: number; onStep?: () => void }) =>
+        sampleSpeculative(target, { ...base, ...o, draftModel: draft, draft: 2 }),
+    ]) {
+      // the first run meets every pass shape (a draft pass appending 2 tokens may first come late, by chance);
+      // the second, with the pool warm, creates no buffer in any round, refills included
+      await run({ batch: 4, samples: 24 });
+      const created: number[] = [];
+      const before = gpu.stats().buffersCreated;
+      const cont = await run({ batch: 4, samples: 24, onStep: () => created.push(gpu.stats().buffersCreated) });
+      expect(created.length).toBeGreaterThan(8); // many rounds, slots refilled along the way
+      expect(created.every((c) => c === before)).toBe(true);
+      for (const i of [0, 5, 23]) {
+        const one = await run({ batch: 1, samples: 1, firstSample: i });
+        expect(Array.from(one.samples)).toEqual(Array.from(cont.samples.subarray(i * 8, (i + 1) * 8)));
+      }
+    }
+    target.dispose();
+    draft.dispose();
+  });
 });

@@ -72,6 +72,39 @@ describe('spec_verify (webgpu vs twin)', () => {
     expect(rejected).toBeGreaterThan(10);
   });
 
+  it('per-row streams: row b with stream (s, c) decides what row s decides at counter c, on both backends', async () => {
+    const gpu = await gpuBackend();
+    const [B, K, V] = [24, 3, 9];
+    const r = rand(4);
+    const logits = randomF32(B * (2 * K + 1) * V, 5, 3);
+    const drafts = Uint32Array.from({ length: B * K }, () => Math.floor(r() * V));
+    const counts = Uint32Array.from({ length: 2 * B }, (_, i) => (i % 2 ? 1 : K));
+    const perm = Uint32Array.from({ length: B }, (_, b) => (b * 5 + 2) % B);
+    const gather = <T extends Float32Array | Uint32Array>(a: T, w: number) => {
+      const out = a.slice() as T;
+      for (let b = 0; b < B; b++) out.set(a.subarray(perm[b] * w, (perm[b] + 1) * w) as never, b * w);
+      return out;
+    };
+    const streams = Uint32Array.from({ length: 2 * B }, (_, i) => (i % 2 ? 7 : perm[i >> 1]));
+    for (const be of [cpu, gpu]) {
+      const run = (l: Float32Array, d: Uint32Array, c: Uint32Array, o: { counter: number; streams?: Uint32Array }) =>
+        be.read(
+          be.specVerify(be.tensor(l, [B, 2 * K + 1, V]), be.tensor(d, [B, K]), be.tensor(c, [B, 2]), {
+            seed: 3,
+            counter: o.counter,
+            streams: o.streams && be.tensor(o.streams, [B, 2]),
+          }),
+        );
+      const plain = (await run(logits, drafts, counts, { counter: 7 })) as Uint32Array;
+      const got = (await run(gather(logits, (2 * K + 1) * V), gather(drafts, K), gather(counts, 2), {
+        counter: 0,
+        streams,
+      })) as Uint32Array;
+      expect(Array.from(got)).toEqual(Array.from(gather(plain, K + 1)));
+      expect(plain.some((t) => t !== SPEC_NONE && t & SPEC_RESAMPLED)).toBe(true);
+    }
+  });
+
   it('invalid logits are InvalidLogitsError on read; bad shapes are OpInputError', async () => {
     const gpu = await gpuBackend();
     for (const be of [cpu, gpu]) {

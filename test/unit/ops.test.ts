@@ -87,7 +87,7 @@ describe('op params structs', () => {
     ]);
     new Uint8Array(into.buffer).fill(0xff);
     const c = CATEGORICAL_PARAMS.pack(
-      { rows: 1, V: 2, top_k: 0, groups_x: 1, temperature: 1, top_p: 1, key: [7, 8], counter: [9, 10] },
+      { rows: 1, V: 2, top_k: 0, groups_x: 1, temperature: 1, top_p: 1, key: [7, 8], counter: [9, 10], streams: 0 },
       into,
     );
     expect([c.byteLength, c.getUint32(40, true), c.getUint32(44, true)]).toEqual([48, 0, 0]);
