@@ -202,43 +202,54 @@ export class DitDenoiser extends WeightedModel<DitManifest> implements DenoiserM
     const lin = (x: Tensor, wt: Tensor, b: Tensor, act?: 'gelu') =>
       be.matmul(x, wt, { transB: true, bias: b, activation: act });
     const ln = (x: Tensor) => be.layerNorm(x, w.get('ln.ones'), w.get('ln.zeros'), { eps });
-    const tmp: Tensor[] = [];
-    const keep = <T extends Tensor>(t: T): T => (tmp.push(t), t);
+    // every activation goes back to the pool right after its last use (liveness): the ops are encoded in
+    // order on one queue, so a later op that gets the same buffer writes it only after these reads
+    const done = <T>(r: T, ...dead: Tensor[]): T => {
+      for (const t of dead) be.free(t);
+      return r;
+    };
 
     // conditioning
-    const temb = keep(be.tensor(timestepEmbedding(input.t, a.t_dim), [B, a.t_dim]));
-    const t1 = keep(be.silu(keep(lin(temb, w.get('t1.weight'), w.get('t1.bias')))));
-    const t2 = keep(lin(t1, w.get('t2.weight'), w.get('t2.bias')));
-    const ce = keep(be.embedding(keep(be.tensor(classes, [B])), w.get('cls.weight')));
-    const s = keep(be.silu(keep(be.add(t2, ce))));
+    const temb = be.tensor(timestepEmbedding(input.t, a.t_dim), [B, a.t_dim]);
+    const t1a = done(lin(temb, w.get('t1.weight'), w.get('t1.bias')), temb);
+    const t1 = done(be.silu(t1a), t1a);
+    const t2 = done(lin(t1, w.get('t2.weight'), w.get('t2.bias')), t1);
+    const cid = be.tensor(classes, [B]);
+    const ce = done(be.embedding(cid, w.get('cls.weight')), cid);
+    const st = done(be.add(t2, ce), t2, ce);
+    const s = done(be.silu(st), st);
 
     // tokens
-    const patches = keep(be.patchify(input.x, p));
-    let h = be.add(keep(lin(patches, w.get('patch_in.weight'), w.get('patch_in.bias'))), w.get('pos'));
+    const patches = be.patchify(input.x, p);
+    const pin = done(lin(patches, w.get('patch_in.weight'), w.get('patch_in.bias')), patches);
+    let h = done(be.add(pin, w.get('pos')), pin);
     for (const blk of this.blocks) {
-      const m = blk.ada.map((wt, k) => keep(lin(s, wt, blk.adaB[k])));
-      const y = keep(be.modulate(keep(ln(h)), m[0], m[1]));
-      const q = keep(lin(y, blk.wq, blk.bq)),
-        k = keep(lin(y, blk.wk, blk.bk)),
-        v = keep(lin(y, blk.wv, blk.bv));
-      const o = keep(
+      const m = blk.ada.map((wt, k) => lin(s, wt, blk.adaB[k]));
+      const n1 = ln(h);
+      const y = done(be.modulate(n1, m[0], m[1]), n1, m[0], m[1]);
+      const q = lin(y, blk.wq, blk.bq),
+        k = lin(y, blk.wk, blk.bk),
+        v = done(lin(y, blk.wv, blk.bv), y);
+      const o = done(
         be.attention(be.reshape(q, [B, N, H, D]), be.reshape(k, [B, N, H, D]), be.reshape(v, [B, N, H, D]), this.mask),
+        q,
+        k,
+        v,
       );
-      const att = keep(lin(be.reshape(o, [B, N, d]), blk.proj, blk.projB));
-      const h2 = be.gatedAdd(h, att, m[2]);
-      be.free(h);
-      const y2 = keep(be.modulate(keep(ln(h2)), m[3], m[4]));
-      const f = keep(lin(keep(lin(y2, blk.fc1, blk.fc1B, 'gelu')), blk.fc2, blk.fc2B));
-      h = be.gatedAdd(h2, f, m[5]);
-      be.free(h2);
+      const att = done(lin(be.reshape(o, [B, N, d]), blk.proj, blk.projB), o);
+      const h2 = done(be.gatedAdd(h, att, m[2]), h, att, m[2]);
+      const n2 = ln(h2);
+      const y2 = done(be.modulate(n2, m[3], m[4]), n2, m[3], m[4]);
+      const f1 = done(lin(y2, blk.fc1, blk.fc1B, 'gelu'), y2);
+      const f = done(lin(f1, blk.fc2, blk.fc2B), f1);
+      h = done(be.gatedAdd(h2, f, m[5]), h2, f, m[5]);
     }
-    const fs = keep(lin(s, this.finAda[0], this.finAdaB[0])),
-      fc = keep(lin(s, this.finAda[1], this.finAdaB[1]));
-    const y = keep(be.modulate(keep(ln(h)), fs, fc));
-    be.free(h);
-    const out = keep(lin(y, w.get('out.weight'), w.get('out.bias')));
-    const eps_ = be.unpatchify(out, { p, H: S, W: S, C });
-    for (const t of tmp) be.free(t);
+    const fs = lin(s, this.finAda[0], this.finAdaB[0]),
+      fc = done(lin(s, this.finAda[1], this.finAdaB[1]), s);
+    const nf = done(ln(h), h);
+    const y = done(be.modulate(nf, fs, fc), nf, fs, fc);
+    const out = done(lin(y, w.get('out.weight'), w.get('out.bias')), y);
+    const eps_ = done(be.unpatchify(out, { p, H: S, W: S, C }), out);
     return eps_;
   }
 

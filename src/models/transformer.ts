@@ -222,11 +222,14 @@ export class TransformerModel extends WeightedModel<ModelManifest> implements Mo
 
   private mlp(blk: BlockWeights, x: Tensor): Tensor {
     const be = this.backend;
+    // each temporary freed after its last use (liveness: the FFN hidden never shares the peak with its input)
     const a = be.layerNorm(x, blk.ln2.w, blk.ln2.b, { eps: this.arch.norm_eps });
     const u = be.matmul(a, blk.ff1.w, { transB: true, bias: blk.ff1.b, activation: 'gelu' });
+    be.free(a);
     const y = be.matmul(u, blk.ff2.w, { transB: true, bias: blk.ff2.b });
+    be.free(u);
     const out = be.add(x, y);
-    for (const t of [a, u, y]) be.free(t);
+    be.free(y);
     return out;
   }
 
@@ -257,11 +260,15 @@ export class TransformerModel extends WeightedModel<ModelManifest> implements Mo
     be.free(emb.cls);
     let h = emb.h;
     for (const blk of this.blocks) {
+      // one stream: each activation freed after its last use (two streams share h, see forwardTwoStream)
       const a = be.layerNorm(h, blk.ln1.w, blk.ln1.b, { eps: this.arch.norm_eps });
-      const h2 = this.stream(blk, h, a, a, { pos, mask, B, T });
+      const att = this.attnBlock(blk, a, a, { pos, mask, B, T });
       be.free(a);
+      const x2 = be.add(h, att);
+      be.free(att);
       be.free(h);
-      h = h2;
+      h = this.mlp(blk, x2);
+      be.free(x2);
     }
     const hf = be.layerNorm(h, this.W('ln_f.weight'), this.W('ln_f.bias'), { eps: this.arch.norm_eps });
     for (const t of [h, pos, mask]) be.free(t);
