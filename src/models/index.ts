@@ -55,14 +55,17 @@ export async function loadModel(source: string, backend: Backend, opts: LoadOpti
   if (!isTextManifest(manifest)) wrongKind(manifest, 'a text transformer', loaderFor(manifest));
   // before the model is built: an hf tokenizer fills in the manifest's mask_id
   const tokenizer = await loadTextTokenizer(source, manifest, opts);
-  const m = new TransformerModel(manifest as ModelManifest, weights, backend);
+  // scoped: a build that throws frees what it had uploaded (nothing half-loaded)
+  const m = backend.scoped(() => new TransformerModel(manifest as ModelManifest, weights, backend, opts));
   m.tokenizer = tokenizer;
   return m;
 }
 
 /** An image denoiser (DiT). */
 export function loadDenoiser(source: string, backend: Backend, opts: LoadOptions = {}): Promise<DenoiserModel> {
-  return loadAs(source, opts, isDitManifest, 'an image denoiser', (m, w) => new DitDenoiser(m, w, backend));
+  return loadAs(source, opts, isDitManifest, 'an image denoiser', (m, w) =>
+    backend.scoped(() => new DitDenoiser(m, w, backend, opts)),
+  );
 }
 
 /**
@@ -77,7 +80,9 @@ export async function loadInterpolatedDenoiser(
   opts: LoadOptions = {},
 ): Promise<DenoiserModel> {
   if (!(lambda >= 0 && lambda <= 1)) throw new SamplerConfigError('lambda', 'in [0, 1]', lambda);
-  const [fa, fb] = [await loadModelFiles(a, opts), await loadModelFiles(b, opts)];
+  // mixed in f32 (a mixture of two f16 checkpoints is not f16); stored as `opts.weights` asks
+  const f32 = { ...opts, weights: 'f32' as const };
+  const [fa, fb] = [await loadModelFiles(a, f32), await loadModelFiles(b, f32)];
   for (const f of [fa, fb])
     if (!isDitManifest(f.manifest)) wrongKind(f.manifest, 'an image denoiser', loaderFor(f.manifest));
   const [ma, mb] = [fa.manifest as DitManifest, fb.manifest as DitManifest];
@@ -109,7 +114,9 @@ export async function loadInterpolatedDenoiser(
       y = tb.data as Float32Array;
     mixed.set(name, { shape: ta.shape, data: Float32Array.from(x, (v, i) => (1 - lambda) * v + lambda * y[i]) });
   }
-  return new DitDenoiser({ ...ma, name: `${ma.name}×${mb.name}@${lambda}` }, mixed, backend);
+  return backend.scoped(
+    () => new DitDenoiser({ ...ma, name: `${ma.name}×${mb.name}@${lambda}` }, mixed, backend, opts),
+  );
 }
 
 /** An image classifier (CNN). */

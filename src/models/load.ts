@@ -19,8 +19,16 @@ export { allowedOriginsFor, checkOrigin } from './origin.js';
 
 export interface LoadedTensor {
   shape: number[];
-  data: Float32Array | Int32Array | Uint32Array;
+  /** values; floating weights stored as F16/BF16 arrive as f16 bits (Uint16Array) unless `weights: 'f32'` */
+  data: Float32Array | Int32Array | Uint32Array | Uint16Array;
 }
+
+/**
+ * How a model keeps its weight matrices (the B operands of its matmuls, its embedding tables, its
+ * head) on the backend: 'f16' halves their memory and bandwidth (read widened, accumulated in f32);
+ * 'f32' keeps full precision. Vectors (biases, norm gains) and weights other ops read stay f32.
+ */
+export type WeightPrecision = 'f16' | 'f32';
 
 export interface LoadedModelFiles {
   manifest: AnyManifest;
@@ -56,6 +64,13 @@ export interface LoadOptions {
    * here is a ModelLoadError naming it. `source` then only labels the model.
    */
   files?: ReadonlyMap<string, Blob>;
+  /**
+   * The dtype of the weight matrices on the backend (WeightPrecision). Default: the file's — a matrix
+   * stored as F16 or BF16 stays f16 (BF16 converted at load, range-checked: a value beyond ±65504 is a
+   * ModelFormatError), one stored as F32 stays f32. 'f16' narrows F32 matrices too (round to nearest
+   * even; a value beyond f16's range is a ModelFormatError naming the tensor); 'f32' widens F16/BF16.
+   */
+  weights?: WeightPrecision;
 }
 
 const CACHE_NAME = 'samplescope-models-v1';
@@ -273,7 +288,8 @@ export async function loadModelFiles(source: string, opts: LoadOptions = {}): Pr
       for (const [name, info] of st.tensors) {
         if (weights.has(name))
           throw new ModelFormatError('duplicate-name', 'tensor appears in two weight files', name, f.path);
-        weights.set(name, { shape: info.shape, data: tensorData(st, name, f.path) });
+        const data = tensorData(st, name, f.path, { f16: opts.weights !== 'f32' });
+        weights.set(name, { shape: info.shape, data });
       }
     }
   }

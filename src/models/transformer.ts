@@ -17,7 +17,7 @@ import { ropeTable } from '../ops/rope.js';
 import type { LoadedTensor } from './load.js';
 import type { MarginalForm, ModelManifest, TransformerArchitecture } from './manifest.js';
 import { checkForwardInput, type DecodeCache, type DecodeInput, type ForwardInput, type Model } from './model.js';
-import { WeightedModel } from './weights.js';
+import { WeightedModel, type WeightOptions } from './weights.js';
 
 /** A layer's weight and bias: a linear map's, or a norm's gain and shift. */
 interface Layer {
@@ -109,8 +109,8 @@ export class TransformerModel extends WeightedModel<ModelManifest> implements Mo
   private readonly blocks: BlockWeights[] = [];
   private readonly rope: Tensor;
 
-  constructor(manifest: ModelManifest, weights: Map<string, LoadedTensor>, backend: Backend) {
-    super(manifest, weights, backend);
+  constructor(manifest: ModelManifest, weights: Map<string, LoadedTensor>, backend: Backend, o: WeightOptions = {}) {
+    super(manifest, weights, backend, o);
     const a = manifest.architecture;
     this.arch = a;
     this.vocabSize = a.vocab_size;
@@ -125,11 +125,14 @@ export class TransformerModel extends WeightedModel<ModelManifest> implements Mo
       V = a.vocab_size,
       ff = a.d_ff;
     const need = (name: string, shape: number[]): Tensor => this.w.need(name, shape);
-    need('tok_emb.weight', [V, d]);
-    need('cls_emb.weight', [a.n_classes + 1, d]);
-    /** `name`.weight of shape `w` and `name`.bias of length w[0], uploaded in that order */
+    this.w.matrix('tok_emb.weight', [V, d]);
+    this.w.matrix('cls_emb.weight', [a.n_classes + 1, d]);
+    /**
+     * `name`.weight of shape `w` (a matrix, in the weight precision, or a norm's gain) and `name`.bias
+     * of length w[0], uploaded in that order
+     */
     const layer = (name: string, w: number[]): Layer => ({
-      w: need(`${name}.weight`, w),
+      w: w.length === 2 ? this.w.matrix(`${name}.weight`, w) : need(`${name}.weight`, w),
       b: need(`${name}.bias`, [w[0]]),
     });
     for (let l = 0; l < a.n_layers; l++) {
