@@ -92,6 +92,9 @@ export class DitDenoiser extends WeightedModel<DitManifest> implements DenoiserM
     const d = a.d_model,
       P = a.patch * a.patch * a.channels,
       N = (a.image_size / a.patch) ** 2;
+    // one image's activations: per patch token the residual, norms, q/k/v/attention (≈ 6·d), the FFN
+    // hidden and the patch vectors; the six adaLN vectors; the (N, N) mask
+    this.admit(4 * (N * (6 * d + a.d_ff + P) + 6 * d + N * N));
     /** rows [k·d, (k+1)·d) of an (n·d, d) weight and its bias, uploaded as separate tensors */
     const split = (name: string, parts: number): { ws: Tensor[]; bs: Tensor[] } => {
       const W = w.stored(`${name}.weight`, [parts * d, d]);

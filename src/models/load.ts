@@ -71,6 +71,13 @@ export interface LoadOptions {
    * even; a value beyond f16's range is a ModelFormatError naming the tensor); 'f32' widens F16/BF16.
    */
   weights?: WeightPrecision;
+  /**
+   * The most bytes the model may take on its backend: its weights plus the activations of one
+   * forward at batch 1 and full length (WebGPU reports no memory size, so the caller states it). A
+   * model over it is refused with LimitExceededError (limit "memoryBudget") before anything is
+   * uploaded. Default: no budget; the binding limits are checked regardless.
+   */
+  memoryBudget?: number;
 }
 
 const CACHE_NAME = 'samplescope-models-v1';

@@ -8,12 +8,23 @@
 import type { Backend } from '../backend/backend.js';
 import { fromF16, toF16 } from '../backend/f16.js';
 import { storageBytes, type Tensor } from '../backend/tensor.js';
-import { ModelFormatError, OpInputError } from '../errors.js';
-import type { LoadedTensor, WeightPrecision } from './load.js';
+import { LimitExceededError, ModelFormatError, OpInputError } from '../errors.js';
+import type { LoadedTensor, LoadOptions } from './load.js';
 
-export interface WeightOptions {
-  /** the matrices' dtype (LoadOptions.weights); default: each as its file stores it */
-  weights?: WeightPrecision;
+/** What a model build takes from LoadOptions: the matrices' dtype and the memory budget. */
+export type WeightOptions = Pick<LoadOptions, 'weights' | 'memoryBudget'>;
+
+/** A model's memory on its backend: weights, and the activations of a forward at (batch, length). */
+export interface MemoryEstimate {
+  /** bytes of the weights as uploaded (f16 matrices at 2 bytes per value) */
+  weights: number;
+  /**
+   * bytes of the tensors live at the peak of one forward at (batch, length); the buffer pool rounds
+   * each up to a power of two, so the pool may hold up to 2× this
+   */
+  activations: number;
+  batch: number;
+  length: number;
 }
 
 export class WeightSet {
@@ -24,6 +35,53 @@ export class WeightSet {
     private readonly backend: Backend,
     private readonly o: WeightOptions = {},
   ) {}
+
+  /** The dtype a loaded floating tensor takes as a matrix: the option, else as its file stores it. */
+  private matrixDtype(data: LoadedTensor['data']): 'f16' | 'f32' {
+    return this.o.weights ?? (data instanceof Uint16Array ? 'f16' : 'f32');
+  }
+
+  /**
+   * Bytes the weights will take once uploaded, from the loaded shapes alone (matrices — rank ≥ 2 — in
+   * the weight precision, the rest f32); nothing is allocated.
+   */
+  plannedBytes(): number {
+    let n = 0;
+    for (const t of this.weights.values()) {
+      const dtype = t.shape.length >= 2 ? this.matrixDtype(t.data) : 'f32';
+      n += storageBytes(dtype, t.data.length);
+    }
+    return n;
+  }
+
+  /**
+   * Refuse a model that cannot fit, before anything is uploaded: a weight whose one row (the
+   * smallest block a split keeps) or whose whole vector exceeds a storage binding, or weights plus
+   * `activations` bytes over the memory budget. The LimitExceededError names the model, its bytes,
+   * the limit and the adapter.
+   */
+  admit(model: string, activations: number): void {
+    const be = this.backend;
+    const adapter = be.info.adapter ? be.info.adapter.description || be.info.adapter.device || 'webgpu' : be.name;
+    const bytes = this.plannedBytes();
+    const ctx = `model ${model} (${bytes} bytes of weights, ${activations} of activations) on ${adapter}`;
+    const bound = be.maxTensor;
+    for (const [name, t] of this.weights) {
+      const dtype = t.shape.length >= 2 ? this.matrixDtype(t.data) : 'f32';
+      const unit = t.shape.length >= 2 ? t.data.length / Math.max(1, t.shape[0]) : t.data.length;
+      const need = storageBytes(dtype, unit);
+      if (need > bound.bytes)
+        throw new LimitExceededError(
+          bound.limit,
+          need,
+          bound.bytes,
+          `${ctx}: ${t.shape.length >= 2 ? 'one row of ' : ''}weight "${name}" [${t.shape.join(', ')}]`,
+        );
+    }
+    const budget = this.o.memoryBudget;
+    if (budget !== undefined && bytes + activations > budget)
+      throw new LimitExceededError('memoryBudget', bytes + activations, budget, ctx);
+  }
 
   /** A weight's loaded values, checked: f32, or f16 bits as the file stored them. */
   stored(name: string, shape: readonly number[]): Float32Array | Uint16Array {
@@ -43,9 +101,21 @@ export class WeightSet {
     return d instanceof Uint16Array ? fromF16(d) : d;
   }
 
-  /** A weight uploaded to the backend in f32, checked. */
+  /**
+   * A weight uploaded to the backend in f32, checked. Ops other than matmul's B and embedding's
+   * table read one binding, so it must fit one (LimitExceededError, before the upload).
+   */
   need(name: string, shape: readonly number[]): Tensor {
-    return this.upload(name, this.host(name, shape), shape);
+    const data = this.host(name, shape);
+    const bound = this.backend.maxTensor;
+    if (data.length * 4 > bound.bytes)
+      throw new LimitExceededError(
+        bound.limit,
+        data.length * 4,
+        bound.bytes,
+        `weight "${name}" (read whole by its op)`,
+      );
+    return this.upload(name, data, shape);
   }
 
   /** A weight matrix (matmul B, embedding table, head) uploaded in the model's weight precision, checked. */
@@ -58,7 +128,7 @@ export class WeightSet {
    * beyond f16's range are a ModelFormatError naming the weight and index (never clamped).
    */
   uploadMatrix(name: string, data: Float32Array | Uint16Array, shape: readonly number[]): Tensor {
-    const want = this.o.weights ?? (data instanceof Uint16Array ? 'f16' : 'f32');
+    const want = this.matrixDtype(data);
     let d = data;
     if (want === 'f32' && d instanceof Uint16Array) d = fromF16(d);
     if (want === 'f16' && d instanceof Float32Array) {
@@ -127,6 +197,14 @@ export abstract class WeightedModel<M extends { name: string }> {
   ) {
     this.name = manifest.name;
     this.w = new WeightSet(weights, backend, o);
+  }
+
+  /**
+   * Refuse the model before its first upload if it cannot fit (WeightSet.admit); `activations`: the
+   * bytes of one forward at batch 1 and full length.
+   */
+  protected admit(activations: number): void {
+    this.w.admit(this.name, activations);
   }
 
   /** Bytes the model's weights hold on its backend, by dtype. */
