@@ -3,7 +3,9 @@ import type { Backend } from '../backend/backend.js';
 import { ModelFormatError, SamplerConfigError } from '../errors.js';
 import { CnnClassifier } from './classifier.js';
 import { DitDenoiser } from './denoiser.js';
-import { loadModelFiles, loadTextTokenizer, type LoadedTensor, type LoadOptions } from './load.js';
+import { loadManifest, loadModelFiles, loadTextTokenizer, type LoadedTensor, type LoadOptions } from './load.js';
+import { freeUnadopted, streamWeights } from './stream.js';
+import type { TextTokenizer } from './tokenizer.js';
 import {
   isCnnManifest,
   isDitManifest,
@@ -12,6 +14,7 @@ import {
   type AnyManifest,
   type DitManifest,
   type ModelManifest,
+  type TextManifest,
 } from './manifest.js';
 
 import type { ClassifierModel, DenoiserModel, TextClassifierModel } from './model.js';
@@ -49,14 +52,55 @@ async function loadAs<M extends AnyManifest, T>(
   return build(manifest, weights);
 }
 
+/**
+ * A model's manifest and weights: streamed onto `backend` tensor by tensor (LoadOptions.stream; by
+ * default for a sharded checkpoint) or read whole. `want` refuses a manifest of another kind first.
+ */
+async function modelWeights(
+  source: string,
+  backend: Backend,
+  opts: LoadOptions,
+  want: (m: AnyManifest) => void,
+): Promise<{ manifest: AnyManifest; weights: Map<string, LoadedTensor> }> {
+  const manifest = await loadManifest(source, opts);
+  want(manifest);
+  if (!(opts.stream ?? manifest.files.some((f) => f.role === 'weights-index')))
+    return { manifest, weights: (await loadModelFiles(source, opts)).weights };
+  return { manifest, weights: await streamWeights(source, manifest, backend, opts) };
+}
+
+/**
+ * Build a model from loaded weights. Nothing is half-loaded: a build that throws frees what it
+ * uploaded (scoped) and every streamed tensor; a build that succeeds frees the streamed tensors it
+ * did not take (checkpoint entries the architecture does not use).
+ */
+function buildModel<T>(backend: Backend, weights: Map<string, LoadedTensor>, build: () => T): T {
+  let m: T;
+  try {
+    m = backend.scoped(build);
+  } catch (e) {
+    freeUnadopted(weights, backend, true);
+    throw e;
+  }
+  freeUnadopted(weights, backend);
+  return m;
+}
+
 /** A text model (transformer: MDM, AS-ARM, MaM). */
 export async function loadModel(source: string, backend: Backend, opts: LoadOptions = {}): Promise<TransformerModel> {
-  const { manifest, weights } = await loadModelFiles(source, opts);
-  if (!isTextManifest(manifest)) wrongKind(manifest, 'a text transformer', loaderFor(manifest));
-  // before the model is built: an hf tokenizer fills in the manifest's mask_id
-  const tokenizer = await loadTextTokenizer(source, manifest, opts);
-  // scoped: a build that throws frees what it had uploaded (nothing half-loaded)
-  const m = backend.scoped(() => new TransformerModel(manifest as ModelManifest, weights, backend, opts));
+  const isText = (m: AnyManifest) => {
+    if (!isTextManifest(m)) wrongKind(m, 'a text transformer', loaderFor(m));
+  };
+  const { manifest, weights } = await modelWeights(source, backend, opts, isText);
+  let tokenizer: TextTokenizer;
+  try {
+    // before the model is built: an hf tokenizer fills in the manifest's mask_id
+    tokenizer = await loadTextTokenizer(source, manifest as TextManifest, opts);
+  } catch (e) {
+    freeUnadopted(weights, backend, true);
+    throw e;
+  }
+  const m = buildModel(backend, weights, () => new TransformerModel(manifest as ModelManifest, weights, backend, opts));
   m.tokenizer = tokenizer;
   return m;
 }
@@ -64,7 +108,7 @@ export async function loadModel(source: string, backend: Backend, opts: LoadOpti
 /** An image denoiser (DiT). */
 export function loadDenoiser(source: string, backend: Backend, opts: LoadOptions = {}): Promise<DenoiserModel> {
   return loadAs(source, opts, isDitManifest, 'an image denoiser', (m, w) =>
-    backend.scoped(() => new DitDenoiser(m, w, backend, opts)),
+    buildModel(backend, w, () => new DitDenoiser(m, w, backend, opts)),
   );
 }
 
@@ -165,6 +209,7 @@ export {
   type LoadedModelFiles,
 } from './load.js';
 export { parseSafetensors, tensorData, writeSafetensors } from './safetensors.js';
+export { streamWeights } from './stream.js';
 export { TransformerModel } from './transformer.js';
 export { loadOnnxDenoiser, loadOnnxModel, OnnxDenoiser, OnnxTextModel, planOnnx, type OnnxPlan } from './onnx.js';
 export { DitDenoiser, linearAlphasCumprod, timestepEmbedding } from './denoiser.js';

@@ -8,6 +8,7 @@
  * A model is data only: the manifest is strict JSON and every file is read as safetensors bytes —
  * nothing from a model is ever imported, evaluated or run as code.
  */
+import type { Tensor } from '../backend/tensor.js';
 import { IntegrityError, ModelFormatError, ModelLoadError } from '../errors.js';
 import { checkOrigin } from './origin.js';
 import { parseStrictJson } from './json.js';
@@ -19,8 +20,16 @@ export { allowedOriginsFor, checkOrigin } from './origin.js';
 
 export interface LoadedTensor {
   shape: number[];
-  /** values; floating weights stored as F16/BF16 arrive as f16 bits (Uint16Array) unless `weights: 'f32'` */
+  /**
+   * values; floating weights stored as F16/BF16 arrive as f16 bits (Uint16Array) unless `weights: 'f32'`.
+   * A streamed tensor's values are on the backend (`tensor`): `data` is then an empty array of the
+   * type they have there.
+   */
   data: Float32Array | Int32Array | Uint32Array | Uint16Array;
+  /** a streamed load's upload (src/models/stream.ts), until a model adopts it */
+  tensor?: Tensor;
+  /** set when a model took ownership of `tensor` (the loader frees what no model took) */
+  adopted?: boolean;
 }
 
 /**
@@ -78,11 +87,17 @@ export interface LoadOptions {
    * uploaded. Default: no budget; the binding limits are checked regardless.
    */
   memoryBudget?: number;
+  /**
+   * Stream the weights into backend buffers tensor by tensor as they arrive (src/models/stream.ts):
+   * the host never holds more than about one tensor. Default: on for a sharded checkpoint (a file of
+   * role "weights-index", the `model.safetensors.index.json` of a Hugging Face folder), off otherwise.
+   */
+  stream?: boolean;
 }
 
-const CACHE_NAME = 'samplescope-models-v1';
+export const CACHE_NAME = 'samplescope-models-v1';
 
-function isNode(): boolean {
+export function isNode(): boolean {
   return (
     typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string' &&
     typeof (globalThis as { window?: unknown }).window === 'undefined'
@@ -101,7 +116,7 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
 }
 
 /** A source is a URL (http(s):, blob:, relative to the page) or, in Node, a folder path. */
-function resolve(source: string, file: string): string {
+export function resolve(source: string, file: string): string {
   if (isNode() && !/^[a-z]+:/i.test(source)) return source.replace(/\/?$/, '/') + file;
   const base = typeof location !== 'undefined' ? location.href : undefined;
   return new URL(file, new URL(source.replace(/\/?$/, '/'), base)).href;
@@ -196,7 +211,7 @@ async function readBytes(
 }
 
 /** Fetch one listed file and check its size and sha256 (nothing is parsed before that passes). */
-async function loadVerified(source: string, f: ManifestFile, opts: LoadOptions): Promise<Uint8Array> {
+export async function loadVerified(source: string, f: ManifestFile, opts: LoadOptions): Promise<Uint8Array> {
   const url = resolve(source, f.path);
   const { bytes, keep } = await readBytes(url, f.path, f.bytes, opts);
   if (bytes.byteLength !== f.bytes)

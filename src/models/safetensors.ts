@@ -55,6 +55,11 @@ export interface ParseOptions {
   maxHeaderBytes?: number;
   /** file name for messages */
   file?: string;
+  /**
+   * The whole file's length, when `bytes` holds only its beginning (at least the header: a streamed
+   * read); every rule is checked against it, and the result's `data` holds only what `bytes` has.
+   */
+  fileBytes?: number;
 }
 
 export function parseSafetensors(bytes: Uint8Array, opts: ParseOptions = {}): SafetensorsFile {
@@ -63,16 +68,18 @@ export function parseSafetensors(bytes: Uint8Array, opts: ParseOptions = {}): Sa
   const err = (rule: string, msg: string, tensor?: string): never => {
     throw new ModelFormatError(rule, msg, tensor, file);
   };
-  if (bytes.byteLength < 8)
-    err('header-length', `file has ${bytes.byteLength} bytes, fewer than the 8-byte header length`);
+  const total = opts.fileBytes ?? bytes.byteLength;
+  if (total < 8 || bytes.byteLength < 8)
+    err('header-length', `file has ${total} bytes, fewer than the 8-byte header length`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   // a u64 read as a BigInt: the message prints the length exactly (2^62 is 4611686018427387904, not the
   // 4611686018427388000 a double prints); past the cap it never becomes a Number
   const big = dv.getBigUint64(0, true);
   if (big > BigInt(maxHeader)) err('header-length', `header length ${big} exceeds the cap of ${maxHeader} bytes`);
   const n = Number(big);
+  if (8 + n > total) err('header-length', `header length ${n} runs past the end of the ${total}-byte file`);
   if (8 + n > bytes.byteLength)
-    err('header-length', `header length ${n} runs past the end of the ${bytes.byteLength}-byte file`);
+    err('header-length', `only ${bytes.byteLength} bytes were given for a ${n}-byte header`);
   if (n < 2) err('header-json', 'header is shorter than "{}"');
   let text: string;
   try {
@@ -96,7 +103,7 @@ export function parseSafetensors(bytes: Uint8Array, opts: ParseOptions = {}): Sa
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header))
     return err('header-json', 'header is not a JSON object');
-  const dataLen = bytes.byteLength - 8 - n;
+  const dataLen = total - 8 - n;
   const metadata: Record<string, string> = {};
   const tensors = new Map<string, TensorInfo>();
   for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {

@@ -7,7 +7,7 @@
  */
 import type { Backend } from '../backend/backend.js';
 import { fromF16, toF16 } from '../backend/f16.js';
-import { storageBytes, type Tensor } from '../backend/tensor.js';
+import { storageBytes, type DType, type Tensor } from '../backend/tensor.js';
 import { LimitExceededError, ModelFormatError, OpInputError } from '../errors.js';
 import type { LoadedTensor, LoadOptions } from './load.js';
 
@@ -25,6 +25,21 @@ export interface MemoryEstimate {
   activations: number;
   batch: number;
   length: number;
+}
+
+/**
+ * f32 weight values as f16 bits (round to nearest even); a value beyond f16's range is a
+ * ModelFormatError naming the weight, its file and the index (rule "f16-range"), never clamped.
+ */
+export function narrowToF16(values: Float32Array, name: string, file?: string): Uint16Array {
+  const h = toF16(values);
+  if (h instanceof Uint16Array) return h;
+  throw new ModelFormatError(
+    'f16-range',
+    `value ${h.value} at index ${h.index} is beyond f16's range (±65504); load with weights: 'f32'`,
+    name,
+    file,
+  );
 }
 
 export class WeightSet {
@@ -47,11 +62,17 @@ export class WeightSet {
    */
   plannedBytes(): number {
     let n = 0;
-    for (const t of this.weights.values()) {
-      const dtype = t.shape.length >= 2 ? this.matrixDtype(t.data) : 'f32';
-      n += storageBytes(dtype, t.data.length);
-    }
+    for (const t of this.weights.values()) n += storageBytes(this.plannedDtype(t), this.elements(t));
     return n;
+  }
+
+  private plannedDtype(t: LoadedTensor): DType {
+    if (t.tensor) return t.tensor.dtype;
+    return t.shape.length >= 2 ? this.matrixDtype(t.data) : 'f32';
+  }
+
+  private elements(t: LoadedTensor): number {
+    return t.tensor ? t.tensor.size : t.data.length;
   }
 
   /**
@@ -67,9 +88,9 @@ export class WeightSet {
     const ctx = `model ${model} (${bytes} bytes of weights, ${activations} of activations) on ${adapter}`;
     const bound = be.maxTensor;
     for (const [name, t] of this.weights) {
-      const dtype = t.shape.length >= 2 ? this.matrixDtype(t.data) : 'f32';
-      const unit = t.shape.length >= 2 ? t.data.length / Math.max(1, t.shape[0]) : t.data.length;
-      const need = storageBytes(dtype, unit);
+      const n = this.elements(t);
+      const unit = t.shape.length >= 2 ? n / Math.max(1, t.shape[0]) : n;
+      const need = storageBytes(this.plannedDtype(t), unit);
       if (need > bound.bytes)
         throw new LimitExceededError(
           bound.limit,
@@ -83,8 +104,8 @@ export class WeightSet {
       throw new LimitExceededError('memoryBudget', bytes + activations, budget, ctx);
   }
 
-  /** A weight's loaded values, checked: f32, or f16 bits as the file stored them. */
-  stored(name: string, shape: readonly number[]): Float32Array | Uint16Array {
+  /** A weight's entry, checked: present, with exactly the expected shape. */
+  private entry(name: string, shape: readonly number[]): LoadedTensor {
     const t = this.weights.get(name);
     if (!t) throw new ModelFormatError('missing-weight', 'the architecture needs it but the weights lack it', name);
     if (t.shape.length !== shape.length || t.shape.some((s, i) => s !== shape[i])) {
@@ -92,7 +113,32 @@ export class WeightSet {
     }
     if (!(t.data instanceof Float32Array || t.data instanceof Uint16Array))
       throw new ModelFormatError('weight-dtype', 'weights must be floating point', name);
-    return t.data;
+    return t;
+  }
+
+  /** A streamed weight, already on the backend: the model takes ownership (dtype as streamed). */
+  private adopt(name: string, t: LoadedTensor, dtype?: 'f32'): Tensor {
+    const g = t.tensor!;
+    if (dtype && g.dtype !== dtype)
+      throw new ModelFormatError(
+        'streamed-weight',
+        `streamed as ${g.dtype}, but its op reads f32: load this architecture with weights: 'f32' or stream: false`,
+        name,
+      );
+    t.adopted = true;
+    return this.put(name, g);
+  }
+
+  /** A weight's loaded values, checked: f32, or f16 bits as the file stored them. */
+  stored(name: string, shape: readonly number[]): Float32Array | Uint16Array {
+    const t = this.entry(name, shape);
+    if (t.tensor)
+      throw new ModelFormatError(
+        'streamed-weight',
+        'this architecture reads it on the host, but it was streamed to the backend: load with stream: false',
+        name,
+      );
+    return t.data as Float32Array | Uint16Array;
   }
 
   /** The host data of a weight as f32, checked. */
@@ -106,20 +152,19 @@ export class WeightSet {
    * table read one binding, so it must fit one (LimitExceededError, before the upload).
    */
   need(name: string, shape: readonly number[]): Tensor {
-    const data = this.host(name, shape);
+    const t = this.entry(name, shape);
     const bound = this.backend.maxTensor;
-    if (data.length * 4 > bound.bytes)
-      throw new LimitExceededError(
-        bound.limit,
-        data.length * 4,
-        bound.bytes,
-        `weight "${name}" (read whole by its op)`,
-      );
-    return this.upload(name, data, shape);
+    const bytes = 4 * (t.tensor ? t.tensor.size : t.data.length);
+    if (bytes > bound.bytes)
+      throw new LimitExceededError(bound.limit, bytes, bound.bytes, `weight "${name}" (read whole by its op)`);
+    if (t.tensor) return this.adopt(name, t, 'f32');
+    return this.upload(name, this.host(name, shape), shape);
   }
 
   /** A weight matrix (matmul B, embedding table, head) uploaded in the model's weight precision, checked. */
   matrix(name: string, shape: readonly number[]): Tensor {
+    const t = this.entry(name, shape);
+    if (t.tensor) return this.adopt(name, t);
     return this.uploadMatrix(name, this.stored(name, shape), shape);
   }
 
@@ -131,16 +176,7 @@ export class WeightSet {
     const want = this.matrixDtype(data);
     let d = data;
     if (want === 'f32' && d instanceof Uint16Array) d = fromF16(d);
-    if (want === 'f16' && d instanceof Float32Array) {
-      const h = toF16(d);
-      if (!(h instanceof Uint16Array))
-        throw new ModelFormatError(
-          'f16-range',
-          `value ${h.value} at index ${h.index} is beyond f16's range (±65504); load with weights: 'f32'`,
-          name,
-        );
-      d = h;
-    }
+    if (want === 'f16' && d instanceof Float32Array) d = narrowToF16(d, name);
     return this.put(name, this.backend.tensor(d, shape));
   }
 

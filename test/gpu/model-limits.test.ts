@@ -1,7 +1,8 @@
 // Models past one storage binding, under a limits cap (the simulator: WebGPU never grants limits
 // below the spec defaults, so these paths are otherwise reachable only at hundreds of MiB):
 // - text-mdm's FFN matrices (128 KiB in f16, 256 KiB in f32) pass a 64 KiB binding and are split
-//   into row blocks; its logits equal the unsplit run's bit for bit, in the f16 and the f32 form;
+//   into row blocks; its logits equal the unsplit run's bit for bit, in the f16 and the f32 form,
+//   loaded whole or streamed from 3 shards;
 // - a model whose one weight row passes the binding, or whose weights + activations pass a stated
 //   memory budget, is refused with LimitExceededError naming the model's bytes, the limit and the
 //   adapter — before any buffer is created;
@@ -13,6 +14,7 @@ import { LimitExceededError } from '../../src/errors.js';
 import { loadModel } from '../../src/models/index.js';
 import { gpuBackend } from '../util/gpu.js';
 import { FIXTURES, MODELS } from '../util/models.js';
+import { shardedCopy } from '../util/shards.js';
 
 const capped = (bytes: number) =>
   createBackend({ prefer: 'webgpu', limitsCap: { maxStorageBufferBindingSize: bytes } }) as Promise<WebGPUBackend>;
@@ -30,8 +32,12 @@ describe('models past one binding (limits cap)', () => {
       const ff1 = (b as unknown as { blocks: { ff1: { w: { blocks?: unknown[] } } }[] }).blocks[0].ff1.w;
       expect(ff1.blocks?.length).toBe(weights === 'f16' ? 2 : 4);
       expect([...(await split.read(b.forward(input)))]).toEqual([...(await whole.read(a.forward(input)))]);
+      // streamed from 3 shards straight into the split GPU buffers: the same logits
+      const c = await loadModel(shardedCopy(MODELS + 'text-mdm', 3), split, { weights });
+      expect([...(await split.read(c.forward(input)))]).toEqual([...(await whole.read(a.forward(input)))]);
       a.dispose();
       b.dispose();
+      c.dispose();
     }
   });
 
