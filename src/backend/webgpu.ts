@@ -148,10 +148,10 @@ export class WebGPUBackend extends ElementwiseShorthands implements Backend {
     return g.blocks ?? [{ buffer: g.buffer, row0: 0, rows: t.shape[0] }];
   }
 
-  private alloc(shape: readonly number[], dtype: DType, label: string, out?: Tensor): GpuTensor {
+  private alloc(shape: readonly number[], dtype: DType, label: string, out?: Tensor, exact = false): GpuTensor {
     if (out) return out as GpuTensor;
     const bytes = Math.max(4, storageBytes(dtype, sizeOf(shape)));
-    const t = new GpuTensor(this.runtime.pool.acquire(bytes, STORAGE, label), [...shape], dtype);
+    const t = new GpuTensor(this.runtime.pool.acquire(bytes, STORAGE, label, exact), [...shape], dtype);
     for (const s of this.scopes) s.add(t);
     return t;
   }
@@ -177,7 +177,7 @@ export class WebGPUBackend extends ElementwiseShorthands implements Backend {
     return s.pack(values, this.scratch);
   }
 
-  tensor(data: HostArray, shape: readonly number[]): Tensor {
+  tensor(data: HostArray, shape: readonly number[], o: { weight?: boolean } = {}): Tensor {
     checkShape(shape);
     if (sizeOf(shape) !== data.length)
       throw new OpInputError(
@@ -186,8 +186,9 @@ export class WebGPUBackend extends ElementwiseShorthands implements Backend {
       );
     const dtype = dtypeOf(data);
     const bound = this.maxTensor;
-    if (storageBytes(dtype, data.length) > bound.bytes && shape.length >= 2) return this.splitTensor(data, shape);
-    const t = this.alloc(shape, dtype, 'tensor:data');
+    if (o.weight && storageBytes(dtype, data.length) > bound.bytes && shape.length >= 2)
+      return this.splitTensor(data, shape);
+    const t = this.alloc(shape, dtype, o.weight ? 'tensor:weight' : 'tensor:data', undefined, o.weight);
     if (data.length) this.upload(t.buffer, data);
     return t;
   }
@@ -225,7 +226,7 @@ export class WebGPUBackend extends ElementwiseShorthands implements Backend {
       const parts: GpuTensor[] = [];
       for (let r0 = 0; r0 < rows; r0 += per) {
         const n = Math.min(per, rows - r0);
-        const part = this.alloc([n, ...shape.slice(1)], dtype, `tensor:block${blocks.length}`);
+        const part = this.alloc([n, ...shape.slice(1)], dtype, `tensor:weight${blocks.length}`, undefined, true);
         this.upload(part.buffer, data.subarray(r0 * rowElems, (r0 + n) * rowElems));
         parts.push(part);
         blocks.push({ buffer: part.buffer, row0: r0, rows: n });

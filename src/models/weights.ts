@@ -177,7 +177,7 @@ export class WeightSet {
     let d = data;
     if (want === 'f32' && d instanceof Uint16Array) d = fromF16(d);
     if (want === 'f16' && d instanceof Float32Array) d = narrowToF16(d, name);
-    return this.put(name, this.backend.tensor(d, shape));
+    return this.put(name, this.backend.tensor(d, shape, { weight: true }));
   }
 
   /** Upload derived data (a slice of a weight, a constant) under a name; owned here. */

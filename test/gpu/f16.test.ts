@@ -4,7 +4,8 @@
 // - under a limits cap (the simulator) a weight larger than one binding is split into row blocks,
 //   and matmul (transB, the head) and embedding give bit-identical results to the unsplit run — the
 //   same kernel, the same summation per output; a split (K, N) B, any other op on a split tensor, and
-//   a row larger than a binding are refused with LimitExceededError.
+//   a row larger than a binding are refused with LimitExceededError, and so is a tensor past the
+//   binding that is not uploaded as a weight.
 import { describe, expect, it } from 'vitest';
 import { createBackend } from '../../src/backend/create.js';
 import { toF16 } from '../../src/backend/f16.js';
@@ -49,7 +50,7 @@ describe('weights past one binding (limits cap)', () => {
       for (const path of ['tiled', 'blocked'] as const) {
         const run = async (be: WebGPUBackend) => {
           be.matmulPath = path;
-          const W = be.tensor(w, [V, C]);
+          const W = be.tensor(w, [V, C], { weight: true });
           const y = await be.read(be.matmul(be.tensor(x, [M, C]), W, { transB: true, bias: be.tensor(bias, [V]) }));
           const e = await be.read(be.embedding(be.tensor(ids, [8]), W));
           be.matmulPath = 'auto';
@@ -67,7 +68,7 @@ describe('weights past one binding (limits cap)', () => {
 
   it('refuses what a split cannot serve, with the binding limit named', async () => {
     const be = await capped(4096);
-    const W = be.tensor(randomF32(2048, 1), [64, 32]); // 8 KiB: two blocks
+    const W = be.tensor(randomF32(2048, 1), [64, 32], { weight: true }); // 8 KiB: two blocks
     const x = be.tensor(randomF32(64, 2), [2, 32]);
     const refused = (f: () => unknown) => {
       try {
@@ -79,7 +80,11 @@ describe('weights past one binding (limits cap)', () => {
     };
     expect(refused(() => be.matmul(be.tensor(randomF32(128, 3), [2, 64]), W))).toBe('maxStorageBufferBindingSize');
     expect(refused(() => be.gelu(W))).toBe('maxStorageBufferBindingSize');
-    expect(refused(() => be.tensor(new Float32Array(2050), [2, 1025]))).toBe('maxStorageBufferBindingSize');
+    expect(refused(() => be.tensor(new Float32Array(2050), [2, 1025], { weight: true }))).toBe(
+      'maxStorageBufferBindingSize',
+    );
+    // not a weight: past one binding it is refused, not split
+    expect(refused(() => be.tensor(new Float32Array(2048), [64, 32]))).toBe('maxStorageBufferBindingSize');
     expect(await be.read(be.matmul(x, W, { transB: true }))).toHaveLength(128);
     be.free(W);
     expect(W.freed).toBe(true);
