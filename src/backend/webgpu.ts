@@ -248,9 +248,10 @@ export class WebGPUBackend extends ElementwiseShorthands implements Backend {
   write(t: Tensor, data: HostArray): void {
     planWrite(t, data, 'webgpu');
     if (!data.length) return;
+    const blocks = (t as GpuTensor).blocks;
+    if (!blocks) return this.upload(this.buf(t), data);
     const rowElems = t.size / t.shape[0];
-    for (const b of this.blocksOf(t))
-      this.upload(b.buffer, data.subarray(b.row0 * rowElems, (b.row0 + b.rows) * rowElems));
+    for (const b of blocks) this.upload(b.buffer, data.subarray(b.row0 * rowElems, (b.row0 + b.rows) * rowElems));
   }
 
   async read(t: Tensor): Promise<HostArray> {

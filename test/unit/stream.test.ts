@@ -1,12 +1,15 @@
 // Streaming load of a sharded checkpoint (src/models/stream.ts), on the CPU backend (the same code
 // uploads to GPU buffers; test/gpu/model-limits.test.ts and bench/scale run it on WebGPU):
 // - text-mdm in 3 shards + index streams to the same logits as the whole-file load, with one
-//   progress callback counting bytes across all shards up to their sum;
+//   progress callback counting bytes across all shards up to their sum; so do a dropped folder
+//   (Blobs) and an unsharded model with `stream: true`;
 // - a shard path that escapes the folder ("../", absolute), an index that misplaces a tensor, a
 //   truncated shard and a shard whose bytes do not hash to the manifest's sha256 are typed errors
 //   naming file, tensor and rule — and every tensor uploaded before the failure is freed;
 // - the incremental SHA-256 used in browsers equals node:crypto's at block-boundary lengths.
 import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/backend/cpu.js';
 import type { HostArray, Tensor } from '../../src/backend/tensor.js';
@@ -46,6 +49,18 @@ describe('streaming a sharded checkpoint', () => {
     expect(seen.every((p, i) => i === 0 || p.loaded >= seen[i - 1].loaded)).toBe(true);
     expect(seen.at(-1)!.loaded).toBe(total);
     expect(streamed.weightBytes()).toEqual(whole.weightBytes());
+  });
+
+  it('streams a dropped folder (Blobs) the same way, and `stream: true` streams an unsharded model', async () => {
+    const be = new CpuBackend();
+    const dir = shardedCopy(MODELS + 'text-mdm', 2);
+    const files = new Map(readdirSync(dir).map((n) => [n, new Blob([readFileSync(join(dir, n))])]));
+    const dropped = await loadModel('dropped', be, { files });
+    const single = await loadModel(MODELS + 'text-mdm', be, { stream: true });
+    const whole = await loadModel(MODELS + 'text-mdm', be);
+    const want = [...(await be.read(whole.forward(input)))];
+    expect([...(await be.read(dropped.forward(input)))]).toEqual(want);
+    expect([...(await be.read(single.forward(input)))]).toEqual(want);
   });
 
   const failure = async (edits: ShardEdits) => {
