@@ -4,7 +4,8 @@
  * the host holds about one tensor (its bytes, plus a converted copy for BF16 → f16 or F32 → f16) instead of the
  * whole checkpoint. Per file: the safetensors header is checked by the same rules as a whole-file
  * parse (parseSafetensors with the manifest's byte count), each tensor's bytes feed an incremental
- * sha256 that must equal the manifest's at the end, and one progress callback counts bytes across
+ * sha256 that must equal the manifest's at the end (fetched files are kept in the Cache API only
+ * then), and one progress callback counts bytes across
  * all files. A sharded checkpoint's index (role "weights-index": `{"weight_map": {tensor: shard}}`)
  * must name only files of the folder listed in the manifest (a path with a folder, "..", or absolute
  * is refused: rule "shard-path"), and every tensor must be in the shard it names ("shard-map").
@@ -15,7 +16,7 @@ import type { Backend } from '../backend/backend.js';
 import { hostArray, type HostArray, type Tensor } from '../backend/tensor.js';
 import { IntegrityError, ModelFormatError, ModelLoadError } from '../errors.js';
 import { parseStrictJson } from './json.js';
-import { isNode, loadVerified, resolve, type LoadedTensor, type LoadOptions } from './load.js';
+import { CACHE_NAME, isNode, loadVerified, resolve, type LoadedTensor, type LoadOptions } from './load.js';
 import { isPlainFileName, type AnyManifest, type ManifestFile } from './manifest.js';
 import { checkOrigin } from './origin.js';
 import { parseSafetensors, tensorData, type SafetensorsFile, type TensorInfo } from './safetensors.js';
@@ -25,7 +26,8 @@ import { narrowToF16 } from './weights.js';
 /** Sequential bytes of one file: fills `buf` as far as the file goes, returns how many it filled. */
 interface ByteSource {
   readInto(buf: Uint8Array): Promise<number>;
-  close(): Promise<void>;
+  /** `verified`: the whole file passed its checks (a fetched copy stays cached; otherwise it is dropped) */
+  close(verified: boolean): Promise<void>;
 }
 
 async function openSource(source: string, f: ManifestFile, opts: LoadOptions): Promise<ByteSource> {
@@ -69,13 +71,28 @@ async function openSource(source: string, f: ManifestFile, opts: LoadOptions): P
     };
   }
   checkOrigin(url, opts);
-  let res: Response;
-  try {
-    res = await fetch(url);
-  } catch (e) {
-    throw new ModelLoadError(url, `fetch failed: ${(e as Error).message}`, { cause: e });
+  // the Cache API as for whole-file loads: a cached copy is read like a download; a download is
+  // stored while it is read (a tee) and dropped again unless the whole file verifies
+  let cache: Cache | undefined;
+  let res: Response | undefined;
+  if (opts.cache !== false && typeof caches !== 'undefined') {
+    try {
+      cache = await caches.open(CACHE_NAME);
+      res = await cache.match(url);
+    } catch {
+      cache = undefined;
+    }
+  }
+  const fromCache = !!res;
+  if (!res) {
+    try {
+      res = await fetch(url);
+    } catch (e) {
+      throw new ModelLoadError(url, `fetch failed: ${(e as Error).message}`, { cause: e });
+    }
   }
   if (!res.ok || !res.body) throw new ModelLoadError(url, `HTTP ${res.status} ${res.statusText}`);
+  const putting = cache && !fromCache ? cache.put(url, res.clone()).catch(() => {}) : undefined;
   const reader = res.body.getReader();
   let chunk = new Uint8Array(0);
   return {
@@ -94,7 +111,11 @@ async function openSource(source: string, f: ManifestFile, opts: LoadOptions): P
       }
       return got;
     },
-    close: () => reader.cancel().catch(() => {}),
+    async close(verified) {
+      await reader.cancel().catch(() => {});
+      await putting;
+      if (!verified && cache) await cache.delete(url).catch(() => false);
+    },
   };
 }
 
@@ -186,7 +207,8 @@ export async function streamWeights(
     const src = await openSource(source, f, opts);
     const hash = await createSha256();
     let pos = 0;
-    /** `n` bytes; into the shared scratch when `scratch` (its view is valid until the next take) */
+    let verified = false;
+    /** `n` bytes; into the shared read buffer when `scratched` (its view is valid until the next take) */
     const take = async (n: number, what: string, tensor?: string, scratched = false): Promise<Uint8Array> => {
       const buf = scratched ? scratch.subarray(0, n) : new Uint8Array(n);
       const got = await src.readInto(buf);
@@ -233,8 +255,9 @@ export async function streamWeights(
         throw new IntegrityError(f.path, String(f.bytes), `more than ${f.bytes}`, 'bytes');
       const got = hash.hex();
       if (got !== f.sha256) throw new IntegrityError(f.path, f.sha256, got);
+      verified = true;
     } finally {
-      await src.close();
+      await src.close(verified);
     }
   };
 
