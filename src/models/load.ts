@@ -128,6 +128,38 @@ export function siblingSource(source: string, folder: string): string {
 }
 
 /**
+ * A URL's response: from the Cache API when it holds one (unless `opts.cache` is false), else
+ * fetched (origin checked first; an HTTP error is a ModelLoadError). `cache` is where a verified
+ * download may be kept.
+ */
+export async function openResponse(
+  url: string,
+  opts: LoadOptions,
+): Promise<{ res: Response; cache?: Cache; fromCache: boolean }> {
+  checkOrigin(url, opts);
+  let res: Response | undefined;
+  let cache: Cache | undefined;
+  if (opts.cache !== false && typeof caches !== 'undefined') {
+    try {
+      cache = await caches.open(CACHE_NAME);
+      res = await cache.match(url);
+    } catch {
+      cache = undefined; // the Cache API can be unavailable (opaque origins, private mode)
+    }
+  }
+  const fromCache = !!res;
+  if (!res) {
+    try {
+      res = await fetch(url);
+    } catch (e) {
+      throw new ModelLoadError(url, `fetch failed: ${(e as Error).message}`, { cause: e });
+    }
+    if (!res.ok) throw new ModelLoadError(url, `HTTP ${res.status} ${res.statusText}`);
+  }
+  return { res, cache, fromCache };
+}
+
+/**
  * Bytes of a file. For fetched files, `keep()` stores the response in the Cache API — called only
  * after the bytes passed verification, so a bad download is never cached.
  */
@@ -152,27 +184,7 @@ async function readBytes(
       throw new ModelLoadError(url, `cannot read: ${(e as Error).message}`, { cause: e });
     }
   }
-  checkOrigin(url, opts);
-  let res: Response | undefined;
-  const useCache = opts.cache !== false && typeof caches !== 'undefined';
-  let cache: Cache | undefined;
-  if (useCache) {
-    try {
-      cache = await caches.open(CACHE_NAME);
-      res = await cache.match(url);
-    } catch {
-      cache = undefined; // the Cache API can be unavailable (opaque origins, private mode)
-    }
-  }
-  const fromCache = !!res;
-  if (!res) {
-    try {
-      res = await fetch(url);
-    } catch (e) {
-      throw new ModelLoadError(url, `fetch failed: ${(e as Error).message}`, { cause: e });
-    }
-    if (!res.ok) throw new ModelLoadError(url, `HTTP ${res.status} ${res.statusText}`);
-  }
+  const { res, cache, fromCache } = await openResponse(url, opts);
   const total = Number(res.headers.get('content-length')) || expectedBytes || 0;
   if (expectedBytes !== undefined && total && total > expectedBytes && !res.headers.get('content-encoding')) {
     throw new ModelLoadError(url, `server announces ${total} bytes, the manifest ${expectedBytes}`);

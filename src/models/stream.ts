@@ -16,9 +16,8 @@ import type { Backend } from '../backend/backend.js';
 import { hostArray, type HostArray, type Tensor } from '../backend/tensor.js';
 import { IntegrityError, ModelFormatError, ModelLoadError } from '../errors.js';
 import { parseStrictJson } from './json.js';
-import { CACHE_NAME, isNode, loadVerified, resolve, type LoadedTensor, type LoadOptions } from './load.js';
+import { isNode, loadVerified, openResponse, resolve, type LoadedTensor, type LoadOptions } from './load.js';
 import { isPlainFileName, type AnyManifest, type ManifestFile } from './manifest.js';
-import { checkOrigin } from './origin.js';
 import { parseSafetensors, tensorData, type SafetensorsFile, type TensorInfo } from './safetensors.js';
 import { createSha256 } from './sha256.js';
 import { narrowToF16 } from './weights.js';
@@ -70,28 +69,10 @@ async function openSource(source: string, f: ManifestFile, opts: LoadOptions): P
       close: () => fh.close(),
     };
   }
-  checkOrigin(url, opts);
   // the Cache API as for whole-file loads: a cached copy is read like a download; a download is
   // stored while it is read (a tee) and dropped again unless the whole file verifies
-  let cache: Cache | undefined;
-  let res: Response | undefined;
-  if (opts.cache !== false && typeof caches !== 'undefined') {
-    try {
-      cache = await caches.open(CACHE_NAME);
-      res = await cache.match(url);
-    } catch {
-      cache = undefined;
-    }
-  }
-  const fromCache = !!res;
-  if (!res) {
-    try {
-      res = await fetch(url);
-    } catch (e) {
-      throw new ModelLoadError(url, `fetch failed: ${(e as Error).message}`, { cause: e });
-    }
-  }
-  if (!res.ok || !res.body) throw new ModelLoadError(url, `HTTP ${res.status} ${res.statusText}`);
+  const { res, cache, fromCache } = await openResponse(url, opts);
+  if (!res.body) throw new ModelLoadError(url, 'response has no body');
   const putting = cache && !fromCache ? cache.put(url, res.clone()).catch(() => {}) : undefined;
   const reader = res.body.getReader();
   let chunk = new Uint8Array(0);
