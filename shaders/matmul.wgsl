@@ -1,4 +1,7 @@
-// matmul — C[b] = act(A[b] · op(B[b]) + bias), op(B) = B or Bᵀ, batched; f32 in, f32 accumulate.
+// matmul — C[b] = act(A[b] · op(B[b]) + bias), op(B) = B or Bᵀ, batched; f32 A, f32 or f16 B (B_F16:
+// packed two per u32, read with unpack2x16float, so no shader-f16 feature is needed), f32 accumulate.
+// A weight split over several bindings (row blocks of a (N, K) Bᵀ, src/backend/webgpu.ts) runs one
+// dispatch per block: N is the block's columns, written at column col0 of rows ldc wide (bias too).
 // Two entry points, picked by the backend (src/backend/webgpu.ts, `matmulPath`):
 // - `matmul` tiled: each workgroup computes a 64×64 tile of C with 16×16 threads, 4×4 outputs per
 //   thread, staging 64×16 of A and 16×64 of B in workgroup memory per K step. Ragged edges are
@@ -16,6 +19,7 @@ override TRANS_B: bool = false;   // B stored as (N, K) (PyTorch nn.Linear weigh
 override B_BATCHED: bool = false; // B has a batch dimension; otherwise one B is shared by all batches
 override HAS_BIAS: bool = false;
 override ACT: u32 = 0u;           // 0 none, 1 GELU (tanh form, as torch approximate='tanh')
+override B_F16: bool = false;     // B holds f16 pairs (element i in word i / 2, low half first)
 
 const TILE: u32 = 64u;
 const TK: u32 = 16u;
@@ -24,26 +28,31 @@ struct Params {
   M: u32,
   N: u32,
   K: u32,
-  _pad: u32,
+  ldc: u32,  // C's row length (N unless this dispatch writes one column block of a wider C)
+  col0: u32, // the block's first column in C and bias
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
 };
 
 @group(0) @binding(0) var<uniform> params: Params;             // (Params) uniform
 @group(0) @binding(1) var<storage, read> a: array<f32>;          // (batch, M, K)
-@group(0) @binding(2) var<storage, read> b: array<f32>;          // (batch | 1, K, N) or (batch | 1, N, K) if TRANS_B
-@group(0) @binding(3) var<storage, read> bias: array<f32>;       // (N) (one dummy element when !HAS_BIAS)
-@group(0) @binding(4) var<storage, read_write> c: array<f32>;    // (batch, M, N)
+@group(0) @binding(2) var<storage, read> b: array<u32>;          // (batch | 1, K, N) or (batch | 1, N, K) if TRANS_B; f32 bits or f16 pairs
+@group(0) @binding(3) var<storage, read> bias: array<f32>;       // (ldc) (one dummy element when !HAS_BIAS)
+@group(0) @binding(4) var<storage, read_write> c: array<f32>;    // (batch, M, ldc)
 
 var<workgroup> As: array<f32, 1024>; // [TILE rows][TK]
 var<workgroup> Bs: array<f32, 1024>; // [TK][TILE cols]
 
-fn b_at(b_off: u32, k: u32, n: u32) -> f32 {
-  if (TRANS_B) { return b[b_off + n * params.K + k]; }
-  return b[b_off + k * params.N + n];
+// element i of B, widened to f32
+fn load_b(i: u32) -> f32 {
+  if (B_F16) { return unpack2x16float(b[i >> 1u])[i & 1u]; }
+  return bitcast<f32>(b[i]);
 }
 
 fn finish(v0: f32, col: u32) -> f32 {
   var v = v0;
-  if (HAS_BIAS) { v = v + bias[col]; }
+  if (HAS_BIAS) { v = v + bias[params.col0 + col]; }
   if (ACT == 1u) { v = ss_gelu_tanh(v); }
   return v;
 }
@@ -86,7 +95,7 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l
       let gc = col0 + cc;
       var v = 0.0;
       if (gk < K && gc < N) {
-        if (TRANS_B) { v = b[b_off + gc * K + gk]; } else { v = b[b_off + gk * N + gc]; }
+        if (TRANS_B) { v = load_b(b_off + gc * K + gk); } else { v = load_b(b_off + gk * N + gc); }
       }
       Bs[kk * TILE + cc] = v;
     }
@@ -113,7 +122,7 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l
     for (var j = 0u; j < 4u; j = j + 1u) {
       let gc = col0 + lid.x * 4u + j;
       if (gc >= N) { continue; }
-      c[batch * M * N + gr * N + gc] = finish(acc[i * 4u + j], gc);
+      c[batch * M * params.ldc + gr * params.ldc + params.col0 + gc] = finish(acc[i * 4u + j], gc);
     }
   }
 }
@@ -151,7 +160,7 @@ fn matmul_blocked(@builtin(global_invocation_id) gid: vec3<u32>) {
   var acc3 = vec4<f32>(0.0);
   for (var k = 0u; k < K; k = k + 1u) {
     let kb = k * bs;
-    let bv = vec4<f32>(b[rb0 + kb], b[rb1 + kb], b[rb2 + kb], b[rb3 + kb]);
+    let bv = vec4<f32>(load_b(rb0 + kb), load_b(rb1 + kb), load_b(rb2 + kb), load_b(rb3 + kb));
     acc0 = fma(vec4<f32>(a[ra0 + k]), bv, acc0);
     acc1 = fma(vec4<f32>(a[ra1 + k]), bv, acc1);
     acc2 = fma(vec4<f32>(a[ra2 + k]), bv, acc2);
@@ -167,7 +176,7 @@ fn store_row(batch: u32, r: u32, c0: u32, v: vec4<f32>) {
   let M = params.M;
   let N = params.N;
   if (r >= M) { return; }
-  let o = batch * M * N + r * N;
+  let o = batch * M * params.ldc + r * params.ldc + params.col0;
   c[o + c0] = finish(v.x, c0);
   if (c0 + 1u < N) { c[o + c0 + 1u] = finish(v.y, c0 + 1u); }
   if (c0 + 2u < N) { c[o + c0 + 2u] = finish(v.z, c0 + 2u); }

@@ -47,8 +47,13 @@ export interface Backend {
    */
   readonly maxTensor: TensorBound;
 
-  /** Upload host data as a tensor of the given shape (dtype from the array type). */
-  tensor(data: HostArray, shape: readonly number[]): Tensor;
+  /**
+   * Upload host data as a tensor of the given shape (dtype from the array type; a Uint16Array is f16
+   * bits). `o.weight`: the tensor is a weight matrix, which on webgpu may be uploaded as row blocks
+   * when it is larger than one storage binding (only matmul's transposed B and embedding's table
+   * read those); otherwise a tensor past the binding is a LimitExceededError.
+   */
+  tensor(data: HostArray, shape: readonly number[], o?: { weight?: boolean }): Tensor;
   /** An uninitialised tensor (zeros on cpu; pooled memory on webgpu). */
   empty(shape: readonly number[], dtype?: DType): Tensor;
   /** Overwrite a tensor's contents from the host. */

@@ -41,7 +41,7 @@ import { planPool2d, type Pool2dOptions } from '../ops/pool2d.js';
 import { planRmsNorm } from '../ops/rms_norm.js';
 import type { SoftmaxOptions } from '../ops/softmax.js';
 import type { DType, HostArray, Tensor } from './tensor.js';
-import { assertLive, checkShape, dtypeOf, hostArray, sizeOf } from './tensor.js';
+import { assertLive, checkShape, dtypeOf, hostArray, sizeOf, storageBytes } from './tensor.js';
 
 export class CpuTensor implements Tensor {
   readonly backend = 'cpu' as const;
@@ -86,9 +86,10 @@ export class CpuBackend extends ElementwiseShorthands implements Backend {
     this.maxTensor = { bytes: o.maxTensorBytes ?? 2 ** 31, limit: 'cpuMaxTensorBytes' };
   }
 
-  private fits(elements: number, what: string): void {
-    if (!(elements * 4 <= this.maxTensor.bytes))
-      throw new LimitExceededError(this.maxTensor.limit, elements * 4, this.maxTensor.bytes, what);
+  private fits(elements: number, what: string, dtype: DType = 'f32'): void {
+    const bytes = storageBytes(dtype, elements);
+    if (!(bytes <= this.maxTensor.bytes))
+      throw new LimitExceededError(this.maxTensor.limit, bytes, this.maxTensor.bytes, what);
   }
 
   private data(t: Tensor): HostArray {
@@ -107,7 +108,7 @@ export class CpuBackend extends ElementwiseShorthands implements Backend {
 
   tensor(data: HostArray, shape: readonly number[]): Tensor {
     checkShape(shape);
-    this.fits(sizeOf(shape), 'tensor');
+    this.fits(sizeOf(shape), 'tensor', dtypeOf(data));
     if (sizeOf(shape) !== data.length)
       throw new OpInputError(
         'tensor',
@@ -118,7 +119,7 @@ export class CpuBackend extends ElementwiseShorthands implements Backend {
 
   empty(shape: readonly number[], dtype: DType = 'f32'): Tensor {
     checkShape(shape);
-    this.fits(sizeOf(shape), 'empty');
+    this.fits(sizeOf(shape), 'empty', dtype);
     return new CpuTensor(hostArray(dtype, sizeOf(shape)), [...shape], dtype);
   }
 
@@ -160,7 +161,7 @@ export class CpuBackend extends ElementwiseShorthands implements Backend {
     const p = planMatmul(a, b, o, 'cpu');
     const c = matmulRef(
       this.data(a) as Float32Array,
-      this.data(b) as Float32Array,
+      this.data(b) as Float32Array | Uint16Array,
       { batch: p.batch, M: p.M, K: p.K, N: p.N, transB: o.transB, bBatched: p.bBatched, activation: o.activation },
       o.bias ? (this.data(o.bias) as Float32Array) : null,
     );
@@ -202,7 +203,7 @@ export class CpuBackend extends ElementwiseShorthands implements Backend {
     const p = planEmbedding(ids, table, 'cpu');
     expectOut('embedding', o.out, p.outShape, 'f32', 'cpu');
     return this.emit(
-      embeddingRef(this.data(ids) as Uint32Array, this.data(table) as Float32Array, p.V, p.C),
+      embeddingRef(this.data(ids) as Uint32Array, this.data(table) as Float32Array | Uint16Array, p.V, p.C),
       p.outShape,
       o.out,
     );

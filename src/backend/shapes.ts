@@ -69,7 +69,7 @@ export function planWrite(t: Tensor, data: HostArray, be: BackendName): void {
 }
 
 export function planReshape(t: Tensor, shape: readonly number[], be: BackendName): void {
-  expect('reshape', 't', t, be, ['f32', 'u32', 'i32']);
+  expect('reshape', 't', t, be, ['f32', 'u32', 'i32', 'f16']);
   if (shape.some((d) => !Number.isInteger(d) || d < 0) || shape.reduce((a, b) => a * b, 1) !== t.size) {
     fail('reshape', `cannot view [${t.shape.join(', ')}] as [${shape.join(', ')}]`);
   }

@@ -1,8 +1,13 @@
 /** Tensors: a shape, a dtype and storage on one backend. Ops never mix backends. */
 import { OpInputError, TensorStateError } from '../errors.js';
 
-export type DType = 'f32' | 'u32' | 'i32';
-export type HostArray = Float32Array | Uint32Array | Int32Array;
+/**
+ * 'f16': IEEE half floats, two per 32-bit word on the GPU; on the host their raw bits as a Uint16Array.
+ * Weights only: matmul's B operand and the embedding table read it (accumulating in f32); every other
+ * op takes f32.
+ */
+export type DType = 'f32' | 'u32' | 'i32' | 'f16';
+export type HostArray = Float32Array | Uint32Array | Int32Array | Uint16Array;
 export type BackendName = 'webgpu' | 'cpu';
 
 export interface Tensor {
@@ -34,13 +39,22 @@ export function dtypeOf(a: HostArray): DType {
   if (a instanceof Float32Array) return 'f32';
   if (a instanceof Uint32Array) return 'u32';
   if (a instanceof Int32Array) return 'i32';
-  throw new OpInputError('tensor', 'data must be a Float32Array, Uint32Array or Int32Array');
+  if (a instanceof Uint16Array) return 'f16';
+  throw new OpInputError('tensor', 'data must be a Float32Array, Uint32Array, Int32Array or Uint16Array (f16 bits)');
 }
 
-export function hostArray(dtype: DType, n: number | ArrayBuffer): HostArray {
+/** Bytes a tensor of `n` elements takes in a GPU buffer: 4 per element, f16 two per 4-byte word. */
+export function storageBytes(dtype: DType, n: number): number {
+  return dtype === 'f16' ? Math.ceil(n / 2) * 4 : n * 4;
+}
+
+/** A host array of `n` elements, or the first `count` elements of a buffer. */
+export function hostArray(dtype: DType, n: number | ArrayBuffer, count?: number): HostArray {
   if (typeof n === 'number') {
+    if (dtype === 'f16') return new Uint16Array(n);
     return dtype === 'f32' ? new Float32Array(n) : dtype === 'u32' ? new Uint32Array(n) : new Int32Array(n);
   }
+  if (dtype === 'f16') return new Uint16Array(n, 0, count ?? n.byteLength / 2);
   return dtype === 'f32' ? new Float32Array(n) : dtype === 'u32' ? new Uint32Array(n) : new Int32Array(n);
 }
 

@@ -1,5 +1,5 @@
 /** The WebGPU backend: each op validates its inputs, then encodes one kernel dispatch. */
-import { OpInputError } from '../errors.js';
+import { LimitExceededError, OpInputError } from '../errors.js';
 import { grid1d, GpuRuntime } from '../gpu/runtime.js';
 import { seedToKey } from '../rng.js';
 import { ATTENTION_PARAMS, planAttention, type AttentionOptions } from '../ops/attention.js';
@@ -38,10 +38,17 @@ import type { Backend, BackendInfo, OutOption, TensorBound } from './backend.js'
 import { ElementwiseShorthands } from './shorthands.js';
 import { expectOut, planReshape, planRows, planWrite } from './shapes.js';
 import type { DType, HostArray, Tensor } from './tensor.js';
-import { assertLive, checkShape, dtypeOf, hostArray, sizeOf } from './tensor.js';
+import { assertLive, checkShape, dtypeOf, hostArray, sizeOf, storageBytes } from './tensor.js';
 
 // STORAGE | COPY_SRC | COPY_DST (constants, so this module loads without WebGPU globals)
 const STORAGE = 0x80 | 0x04 | 0x08;
+
+/** One binding's share of a tensor split into row blocks: rows [row0, row0 + rows) of dimension 0. */
+export interface RowBlock {
+  buffer: GPUBuffer;
+  row0: number;
+  rows: number;
+}
 
 export class GpuTensor implements Tensor {
   readonly backend = 'webgpu' as const;
@@ -49,6 +56,12 @@ export class GpuTensor implements Tensor {
   freed = false;
   view = false;
   role?: 'samples';
+  /**
+   * Set when the tensor is larger than one storage binding: its rows (dimension 0) in blocks, one
+   * buffer each (`buffer` is then the first block's). Only matmul's B (with transB) and embedding's
+   * table read it; any other op refuses it (LimitExceededError).
+   */
+  blocks?: RowBlock[];
   constructor(
     readonly buffer: GPUBuffer,
     readonly shape: readonly number[],
@@ -56,6 +69,14 @@ export class GpuTensor implements Tensor {
   ) {
     this.size = sizeOf(shape);
   }
+}
+
+/**
+ * Rows per block for a (rows, …) tensor of `rowElems` elements per row under a binding of `bound`
+ * bytes (each block is its own buffer, f16 packed from its own word 0).
+ */
+export function rowsPerBlock(dtype: DType, rows: number, rowElems: number, bound: number): number {
+  return Math.min(rows, Math.floor(bound / ((dtype === 'f16' ? 2 : 4) * rowElems)));
 }
 
 /** Packs an op's declared uniform struct, given the dispatch grid's groups_x. */
@@ -109,13 +130,29 @@ export class WebGPUBackend extends ElementwiseShorthands implements Backend {
   }
 
   private buf(t: Tensor): GPUBuffer {
-    return (t as GpuTensor).buffer;
+    const g = t as GpuTensor;
+    if (g.blocks) {
+      const b = this.maxTensor;
+      throw new LimitExceededError(
+        b.limit,
+        storageBytes(t.dtype, t.size),
+        b.bytes,
+        `a [${t.shape.join(', ')}] ${t.dtype} tensor split over ${g.blocks.length} bindings (only matmul's transposed B and embedding's table read split tensors)`,
+      );
+    }
+    return g.buffer;
   }
 
-  private alloc(shape: readonly number[], dtype: DType, label: string, out?: Tensor): GpuTensor {
+  /** A tensor's row blocks: its blocks if split, else one block of all rows. */
+  private blocksOf(t: Tensor): RowBlock[] {
+    const g = t as GpuTensor;
+    return g.blocks ?? [{ buffer: g.buffer, row0: 0, rows: t.shape[0] }];
+  }
+
+  private alloc(shape: readonly number[], dtype: DType, label: string, out?: Tensor, exact = false): GpuTensor {
     if (out) return out as GpuTensor;
-    const bytes = Math.max(4, sizeOf(shape) * 4);
-    const t = new GpuTensor(this.runtime.pool.acquire(bytes, STORAGE, label), [...shape], dtype);
+    const bytes = Math.max(4, storageBytes(dtype, sizeOf(shape)));
+    const t = new GpuTensor(this.runtime.pool.acquire(bytes, STORAGE, label, exact), [...shape], dtype);
     for (const s of this.scopes) s.add(t);
     return t;
   }
@@ -141,16 +178,67 @@ export class WebGPUBackend extends ElementwiseShorthands implements Backend {
     return s.pack(values, this.scratch);
   }
 
-  tensor(data: HostArray, shape: readonly number[]): Tensor {
+  tensor(data: HostArray, shape: readonly number[], o: { weight?: boolean } = {}): Tensor {
     checkShape(shape);
     if (sizeOf(shape) !== data.length)
       throw new OpInputError(
         'tensor',
         `shape [${shape.join(', ')}] needs ${sizeOf(shape)} elements, data has ${data.length}`,
       );
-    const t = this.alloc(shape, dtypeOf(data), 'tensor:data');
-    if (data.length) this.runtime.write(t.buffer, data);
+    const dtype = dtypeOf(data);
+    const bound = this.maxTensor;
+    if (o.weight && storageBytes(dtype, data.length) > bound.bytes && shape.length >= 2)
+      return this.splitTensor(data, shape);
+    const t = this.alloc(shape, dtype, o.weight ? 'tensor:weight' : 'tensor:data', undefined, o.weight);
+    if (data.length) this.upload(t.buffer, data);
     return t;
+  }
+
+  /** writeBuffer needs whole 4-byte words: an odd count of f16 values goes up with one zero half. */
+  private upload(buffer: GPUBuffer, data: HostArray): void {
+    if (data instanceof Uint16Array && data.length % 2) {
+      const padded = new Uint16Array(data.length + 1);
+      padded.set(data);
+      data = padded;
+    }
+    this.runtime.write(buffer, data);
+  }
+
+  /**
+   * A tensor larger than one storage binding, as row blocks of dimension 0, each within the binding
+   * (weights of models past maxStorageBufferBindingSize). Refused, before any allocation, when one row
+   * alone is larger than a binding.
+   */
+  private splitTensor(data: HostArray, shape: readonly number[]): GpuTensor {
+    const dtype = dtypeOf(data);
+    const bound = this.maxTensor;
+    const rows = shape[0];
+    const rowElems = data.length / rows;
+    const per = rowsPerBlock(dtype, rows, rowElems, bound.bytes);
+    if (per < 1)
+      throw new LimitExceededError(
+        bound.limit,
+        storageBytes(dtype, rowElems),
+        bound.bytes,
+        `one row of a [${shape.join(', ')}] ${dtype} tensor (a row is the smallest block a split keeps together)`,
+      );
+    const blocks: RowBlock[] = [];
+    return this.scoped(() => {
+      const parts: GpuTensor[] = [];
+      for (let r0 = 0; r0 < rows; r0 += per) {
+        const n = Math.min(per, rows - r0);
+        const part = this.alloc([n, ...shape.slice(1)], dtype, `tensor:weight${blocks.length}`, undefined, true);
+        this.upload(part.buffer, data.subarray(r0 * rowElems, (r0 + n) * rowElems));
+        parts.push(part);
+        blocks.push({ buffer: part.buffer, row0: r0, rows: n });
+      }
+      // the whole owns the blocks' buffers from here: the parts are dropped without release
+      for (const p of parts) for (const sc of this.scopes) sc.delete(p);
+      const t = new GpuTensor(blocks[0].buffer, [...shape], dtype);
+      t.blocks = blocks;
+      for (const sc of this.scopes) sc.add(t);
+      return t;
+    });
   }
 
   empty(shape: readonly number[], dtype: DType = 'f32'): Tensor {
@@ -160,20 +248,35 @@ export class WebGPUBackend extends ElementwiseShorthands implements Backend {
 
   write(t: Tensor, data: HostArray): void {
     planWrite(t, data, 'webgpu');
-    if (data.length) this.runtime.write(this.buf(t), data);
+    if (!data.length) return;
+    const blocks = (t as GpuTensor).blocks;
+    if (!blocks) return this.upload(this.buf(t), data);
+    const rowElems = t.size / t.shape[0];
+    for (const b of blocks) this.upload(b.buffer, data.subarray(b.row0 * rowElems, (b.row0 + b.rows) * rowElems));
   }
 
   async read(t: Tensor): Promise<HostArray> {
     assertLive(t, 'read');
     if (t.backend !== 'webgpu') throw new OpInputError('read', `tensor lives on ${t.backend}`);
     if (t.size === 0) return hostArray(t.dtype, 0);
-    const bytes = await this.runtime.read(this.buf(t), 0, t.size * 4);
-    const d = hostArray(t.dtype, bytes);
+    if ((t as GpuTensor).blocks) {
+      const out = hostArray(t.dtype, t.size);
+      const rowElems = t.size / t.shape[0];
+      for (const b of this.blocksOf(t)) {
+        const n = b.rows * rowElems;
+        const bytes = await this.runtime.read(b.buffer, 0, storageBytes(t.dtype, n));
+        out.set(hostArray(t.dtype, bytes, n), b.row0 * rowElems);
+      }
+      return out;
+    }
+    const bytes = await this.runtime.read(this.buf(t), 0, storageBytes(t.dtype, t.size));
+    const d = hostArray(t.dtype, bytes, t.size);
     return checkSamples(t, d);
   }
 
   reshape(t: Tensor, shape: readonly number[]): Tensor {
     planReshape(t, shape, 'webgpu');
+    this.buf(t); // a split tensor keeps its shape
     const v = new GpuTensor(this.buf(t), [...shape], t.dtype);
     v.role = t.role;
     v.view = true;
@@ -185,7 +288,7 @@ export class WebGPUBackend extends ElementwiseShorthands implements Backend {
     if (g.freed || g.view) return;
     g.freed = true;
     for (const s of this.scopes) s.delete(g);
-    this.runtime.pool.release(g.buffer);
+    for (const b of this.blocksOf(g)) this.runtime.pool.release(b.buffer);
   }
 
   flush(): Promise<void> {
@@ -194,6 +297,10 @@ export class WebGPUBackend extends ElementwiseShorthands implements Backend {
 
   matmul(a: Tensor, b: Tensor, o: MatmulOptions = {}): Tensor {
     const p = planMatmul(a, b, o, 'webgpu');
+    const split = (b as GpuTensor).blocks;
+    if (split && (!o.transB || p.bBatched)) this.buf(b); // row blocks of a (K, N) B would split the sum over k
+    // one dispatch per row block of Bᵀ: its rows are columns [row0, row0 + rows) of C
+    const blocks = split ?? [{ buffer: this.buf(b), row0: 0, rows: p.N }];
     const out = this.alloc(p.outShape, 'f32', 'matmul:out', o.out);
     if (p.batch * p.M * p.N === 0) return out;
     // a shared B lets the batch fold into M: (batch·M, K)·(K, N) fills 64-row tiles instead of
@@ -202,20 +309,25 @@ export class WebGPUBackend extends ElementwiseShorthands implements Backend {
     const M = p.bBatched ? p.M : p.batch * p.M;
     const path = this.pickMatmulPath(M, p.N, p.K);
     const blocked = path === 'blocked';
-    this.runtime.dispatch({
-      kernel: 'matmul',
-      entry: blocked ? 'matmul_blocked' : 'matmul',
-      label: `matmul:${path}`,
-      constants: {
-        TRANS_B: !!o.transB,
-        B_BATCHED: p.bBatched,
-        HAS_BIAS: !!o.bias,
-        ACT: MATMUL_ACTIVATIONS[o.activation ?? 'none'],
-      },
-      params: this.pack(MATMUL_PARAMS, { M, N: p.N, K: p.K }),
-      bindings: [this.buf(a), this.buf(b), o.bias ? this.buf(o.bias) : this.runtime.dummyBuffer, out.buffer],
-      grid: blocked ? [Math.ceil(p.N / 32), Math.ceil(M / 32), batch] : [Math.ceil(p.N / 64), Math.ceil(M / 64), batch],
-    });
+    const bias = o.bias ? this.buf(o.bias) : this.runtime.dummyBuffer;
+    for (const blk of blocks) {
+      const N = blk.rows;
+      this.runtime.dispatch({
+        kernel: 'matmul',
+        entry: blocked ? 'matmul_blocked' : 'matmul',
+        label: `matmul:${path}`,
+        constants: {
+          TRANS_B: !!o.transB,
+          B_BATCHED: p.bBatched,
+          HAS_BIAS: !!o.bias,
+          ACT: MATMUL_ACTIVATIONS[o.activation ?? 'none'],
+          B_F16: b.dtype === 'f16',
+        },
+        params: this.pack(MATMUL_PARAMS, { M, N, K: p.K, ldc: p.N, col0: blk.row0 }),
+        bindings: [this.buf(a), blk.buffer, bias, out.buffer],
+        grid: blocked ? [Math.ceil(N / 32), Math.ceil(M / 32), batch] : [Math.ceil(N / 64), Math.ceil(M / 64), batch],
+      });
+    }
     return out;
   }
 
@@ -274,12 +386,17 @@ export class WebGPUBackend extends ElementwiseShorthands implements Backend {
     const p = planEmbedding(ids, table, 'webgpu');
     expectOut('embedding', o.out, p.outShape, 'f32', 'webgpu');
     const out = this.alloc(p.outShape, 'f32', 'embedding:out', o.out);
-    this.flat(
-      'embedding',
-      p.N * p.C,
-      (groupsX) => this.pack(EMBEDDING_PARAMS, { N: p.N, C: p.C, V: p.V, groups_x: groupsX }),
-      [this.buf(ids), this.buf(table), out.buffer],
-    );
+    // one dispatch per row block of a split table, each writing the rows whose ids it holds
+    for (const blk of this.blocksOf(table)) {
+      this.flat(
+        'embedding',
+        p.N * p.C,
+        (groupsX) =>
+          this.pack(EMBEDDING_PARAMS, { N: p.N, C: p.C, V: p.V, groups_x: groupsX, row0: blk.row0, rows: blk.rows }),
+        [this.buf(ids), blk.buffer, out.buffer],
+        { TABLE_F16: table.dtype === 'f16' },
+      );
+    }
     return out;
   }
 

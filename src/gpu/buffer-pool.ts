@@ -41,20 +41,23 @@ export class BufferPool {
   /**
    * A buffer of at least `bytes` bytes with exactly `usage`. A storage buffer must also fit one
    * binding: its bound is the smaller of maxStorageBufferBindingSize and maxBufferSize, and the
-   * LimitExceededError names whichever that is on this device.
+   * LimitExceededError names whichever that is on this device. `exact`: sized to the byte (weights,
+   * which live as long as their model; rounding up to the bucket would waste up to half).
    */
-  acquire(bytes: number, usage: number, label: string): GPUBuffer {
+  acquire(bytes: number, usage: number, label: string, exact = false): GPUBuffer {
     const limits = this.limits;
     const bound =
       usage & GPUBufferUsage.STORAGE ? limits.storageBinding : { bytes: limits.maxBufferSize, limit: 'maxBufferSize' };
     if (!(bytes <= bound.bytes)) throw new LimitExceededError(bound.limit, bytes, bound.bytes, label);
     let size = bucketSize(bytes);
-    if (size > limits.maxBufferSize) size = Math.ceil(bytes / 4) * 4; // no room to round up
-    // a free buffer of this class, else of the next classes up to twice the request (what power-of-two
-    // buckets shared), smallest first: fresh buffers are sized tightly, old ones still serve near sizes
-    let reused: GPUBuffer | undefined;
-    for (let c = size; !reused && c <= Math.max(size, 2 * bytes); c = bucketSize(c + 1))
-      reused = this.free.get(`${c}:${usage}`)?.pop();
+    // no room to round up, or a long-lived buffer (a weight) that rounding would only waste
+    if (exact || size > limits.maxBufferSize) size = Math.max(4, Math.ceil(bytes / 4) * 4);
+    let reused = this.free.get(`${size}:${usage}`)?.pop();
+    // else a free buffer of the next classes up to twice the request (what power-of-two buckets shared),
+    // smallest first: fresh buffers are sized tightly, old ones still serve near sizes
+    if (!exact)
+      for (let c = bucketSize(size + 1); !reused && c <= 2 * bytes; c = bucketSize(c + 1))
+        reused = this.free.get(`${c}:${usage}`)?.pop();
     if (reused) {
       this.stats_.pooled--;
       this.stats_.live++;

@@ -17,7 +17,7 @@ import { LimitExceededError, OpInputError } from '../errors.js';
 import type { LoadedTensor } from './load.js';
 import type { DitArchitecture, DitManifest } from './manifest.js';
 import type { DenoiserInput, DenoiserModel } from './model.js';
-import { WeightedModel } from './weights.js';
+import { WeightedModel, type WeightOptions } from './weights.js';
 
 /** ᾱ_t = Π_{s ≤ t} (1 − β_s) for a linear β schedule, in f64. */
 export function linearAlphasCumprod(T: number, beta0: number, beta1: number): Float64Array {
@@ -77,8 +77,8 @@ export class DitDenoiser extends WeightedModel<DitManifest> implements DenoiserM
   /** (1, N, N) all-ones attention mask: every patch sees every patch */
   private readonly mask: Tensor;
 
-  constructor(manifest: DitManifest, weights: Map<string, LoadedTensor>, backend: Backend) {
-    super(manifest, weights, backend);
+  constructor(manifest: DitManifest, weights: Map<string, LoadedTensor>, backend: Backend, o: WeightOptions = {}) {
+    super(manifest, weights, backend, o);
     const a = manifest.architecture;
     this.arch = a;
     this.imageSize = a.image_size;
@@ -92,26 +92,29 @@ export class DitDenoiser extends WeightedModel<DitManifest> implements DenoiserM
     const d = a.d_model,
       P = a.patch * a.patch * a.channels,
       N = (a.image_size / a.patch) ** 2;
+    // one image's activations: per patch token the residual, norms, q/k/v/attention (≈ 6·d), the FFN
+    // hidden and the patch vectors; the six adaLN vectors; the (N, N) mask
+    this.admit(4 * (N * (6 * d + a.d_ff + P) + 6 * d + N * N));
     /** rows [k·d, (k+1)·d) of an (n·d, d) weight and its bias, uploaded as separate tensors */
     const split = (name: string, parts: number): { ws: Tensor[]; bs: Tensor[] } => {
-      const W = w.host(`${name}.weight`, [parts * d, d]);
+      const W = w.stored(`${name}.weight`, [parts * d, d]);
       const B = w.host(`${name}.bias`, [parts * d]);
       const ws: Tensor[] = [],
         bs: Tensor[] = [];
       for (let k = 0; k < parts; k++) {
-        ws.push(w.upload(`${name}.weight[${k}]`, W.slice(k * d * d, (k + 1) * d * d), [d, d]));
+        ws.push(w.uploadMatrix(`${name}.weight[${k}]`, W.slice(k * d * d, (k + 1) * d * d), [d, d]));
         bs.push(w.upload(`${name}.bias[${k}]`, B.slice(k * d, (k + 1) * d), [d]));
       }
       return { ws, bs };
     };
-    w.need('patch_in.weight', [d, P]);
+    w.matrix('patch_in.weight', [d, P]);
     w.need('patch_in.bias', [d]);
     w.need('pos', [N, d]);
-    w.need('t1.weight', [d, a.t_dim]);
+    w.matrix('t1.weight', [d, a.t_dim]);
     w.need('t1.bias', [d]);
-    w.need('t2.weight', [d, d]);
+    w.matrix('t2.weight', [d, d]);
     w.need('t2.bias', [d]);
-    w.need('cls.weight', [a.n_classes + 1, d]);
+    w.matrix('cls.weight', [a.n_classes + 1, d]);
     for (let l = 0; l < a.layers; l++) {
       const p = `blocks.${l}.`;
       const ada = split(p + 'ada', 6),
@@ -125,18 +128,18 @@ export class DitDenoiser extends WeightedModel<DitManifest> implements DenoiserM
         bk: qkv.bs[1],
         wv: qkv.ws[2],
         bv: qkv.bs[2],
-        proj: w.need(p + 'proj.weight', [d, d]),
+        proj: w.matrix(p + 'proj.weight', [d, d]),
         projB: w.need(p + 'proj.bias', [d]),
-        fc1: w.need(p + 'fc1.weight', [a.d_ff, d]),
+        fc1: w.matrix(p + 'fc1.weight', [a.d_ff, d]),
         fc1B: w.need(p + 'fc1.bias', [a.d_ff]),
-        fc2: w.need(p + 'fc2.weight', [d, a.d_ff]),
+        fc2: w.matrix(p + 'fc2.weight', [d, a.d_ff]),
         fc2B: w.need(p + 'fc2.bias', [d]),
       });
     }
     const fin = split('final_ada', 2);
     this.finAda.push(...fin.ws);
     this.finAdaB.push(...fin.bs);
-    w.need('out.weight', [P, d]);
+    w.matrix('out.weight', [P, d]);
     w.need('out.bias', [P]);
     w.upload('ln.ones', new Float32Array(d).fill(1), [d]);
     w.upload('ln.zeros', new Float32Array(d), [d]);

@@ -3,7 +3,9 @@ import type { Backend } from '../backend/backend.js';
 import { ModelFormatError, SamplerConfigError } from '../errors.js';
 import { CnnClassifier } from './classifier.js';
 import { DitDenoiser } from './denoiser.js';
-import { loadModelFiles, loadTextTokenizer, type LoadedTensor, type LoadOptions } from './load.js';
+import { loadManifest, loadModelFiles, loadTextTokenizer, type LoadedTensor, type LoadOptions } from './load.js';
+import { freeUnadopted, streamWeights } from './stream.js';
+import type { TextTokenizer } from './tokenizer.js';
 import {
   isCnnManifest,
   isDitManifest,
@@ -13,6 +15,7 @@ import {
   type AnyManifest,
   type DitManifest,
   type ModelManifest,
+  type TextManifest,
 } from './manifest.js';
 
 import type { ClassifierModel, DenoiserModel, TextClassifierModel } from './model.js';
@@ -51,30 +54,80 @@ async function loadAs<M extends AnyManifest, T>(
   return build(manifest, weights);
 }
 
+/**
+ * A model's manifest and weights: streamed onto `backend` tensor by tensor (LoadOptions.stream; by
+ * default for a sharded checkpoint) or read whole. `want` refuses a manifest of another kind first.
+ */
+async function modelWeights(
+  source: string,
+  backend: Backend,
+  opts: LoadOptions,
+  want: (m: AnyManifest) => void,
+): Promise<{ manifest: AnyManifest; weights: Map<string, LoadedTensor> }> {
+  const manifest = await loadManifest(source, opts);
+  want(manifest);
+  if (!(opts.stream ?? manifest.files.some((f) => f.role === 'weights-index')))
+    return { manifest, weights: (await loadModelFiles(source, opts)).weights };
+  return { manifest, weights: await streamWeights(source, manifest, backend, opts) };
+}
+
+/**
+ * Build a model from loaded weights. Nothing is half-loaded: a build that throws frees what it
+ * uploaded (scoped) and every streamed tensor; a build that succeeds frees the streamed tensors it
+ * did not take (checkpoint entries the architecture does not use).
+ */
+function buildModel<T>(backend: Backend, weights: Map<string, LoadedTensor>, build: () => T): T {
+  let m: T;
+  try {
+    m = backend.scoped(build);
+  } catch (e) {
+    freeUnadopted(weights, backend, true);
+    throw e;
+  }
+  freeUnadopted(weights, backend);
+  return m;
+}
+
 /** A text model: our transformer (MDM, AS-ARM, MaM) or a published architecture (src/models/hf/). */
 export async function loadModel(
   source: string,
   backend: Backend,
   opts: LoadOptions = {},
 ): Promise<TransformerModel | HfTextModel> {
-  const { manifest, weights } = await loadModelFiles(source, opts);
-  if (isHfManifest(manifest)) {
-    const tokenizer = await loadTextTokenizer(source, manifest, opts);
-    const m = new HfTextModel(manifest, weights, backend);
-    m.tokenizer = tokenizer;
-    return m;
+  const isText = (m: AnyManifest) => {
+    if (!isTextManifest(m) && !isHfManifest(m)) wrongKind(m, 'a text transformer', loaderFor(m));
+  };
+  // published architectures (src/models/hf/) take their weights as f32 host arrays (they slice and fuse them at
+  // build): not streamed, f16/bf16 files widened — the f16 GPU storage of src/backend is our native models' for now
+  const hf = isHfManifest(await loadManifest(source, opts));
+  const { manifest, weights } = await modelWeights(
+    source,
+    backend,
+    hf ? { ...opts, weights: 'f32', stream: false } : opts,
+    isText,
+  );
+  let tokenizer: TextTokenizer;
+  try {
+    // before the model is built: an hf tokenizer fills in the manifest's mask_id
+    tokenizer = await loadTextTokenizer(source, manifest as TextManifest, opts);
+  } catch (e) {
+    freeUnadopted(weights, backend, true);
+    throw e;
   }
-  if (!isTextManifest(manifest)) wrongKind(manifest, 'a text transformer', loaderFor(manifest));
-  // before the model is built: an hf tokenizer fills in the manifest's mask_id
-  const tokenizer = await loadTextTokenizer(source, manifest, opts);
-  const m = new TransformerModel(manifest as ModelManifest, weights, backend);
+  const m = buildModel(backend, weights, () =>
+    isHfManifest(manifest)
+      ? new HfTextModel(manifest, weights, backend)
+      : new TransformerModel(manifest as ModelManifest, weights, backend, opts),
+  );
   m.tokenizer = tokenizer;
   return m;
 }
 
 /** An image denoiser (DiT). */
 export function loadDenoiser(source: string, backend: Backend, opts: LoadOptions = {}): Promise<DenoiserModel> {
-  return loadAs(source, opts, isDitManifest, 'an image denoiser', (m, w) => new DitDenoiser(m, w, backend));
+  return loadAs(source, opts, isDitManifest, 'an image denoiser', (m, w) =>
+    buildModel(backend, w, () => new DitDenoiser(m, w, backend, opts)),
+  );
 }
 
 /**
@@ -89,7 +142,9 @@ export async function loadInterpolatedDenoiser(
   opts: LoadOptions = {},
 ): Promise<DenoiserModel> {
   if (!(lambda >= 0 && lambda <= 1)) throw new SamplerConfigError('lambda', 'in [0, 1]', lambda);
-  const [fa, fb] = [await loadModelFiles(a, opts), await loadModelFiles(b, opts)];
+  // mixed in f32 (a mixture of two f16 checkpoints is not f16); stored as `opts.weights` asks
+  const f32 = { ...opts, weights: 'f32' as const };
+  const [fa, fb] = [await loadModelFiles(a, f32), await loadModelFiles(b, f32)];
   for (const f of [fa, fb])
     if (!isDitManifest(f.manifest)) wrongKind(f.manifest, 'an image denoiser', loaderFor(f.manifest));
   const [ma, mb] = [fa.manifest as DitManifest, fb.manifest as DitManifest];
@@ -121,7 +176,9 @@ export async function loadInterpolatedDenoiser(
       y = tb.data as Float32Array;
     mixed.set(name, { shape: ta.shape, data: Float32Array.from(x, (v, i) => (1 - lambda) * v + lambda * y[i]) });
   }
-  return new DitDenoiser({ ...ma, name: `${ma.name}×${mb.name}@${lambda}` }, mixed, backend);
+  return backend.scoped(
+    () => new DitDenoiser({ ...ma, name: `${ma.name}×${mb.name}@${lambda}` }, mixed, backend, opts),
+  );
 }
 
 /** An image classifier (CNN). */
@@ -172,6 +229,7 @@ export {
   type LoadedModelFiles,
 } from './load.js';
 export { parseSafetensors, tensorData, writeSafetensors } from './safetensors.js';
+export { streamWeights } from './stream.js';
 export { TransformerModel } from './transformer.js';
 export { HfTextModel } from './hf/model.js';
 export { convertHfFolder, type ConvertOptions } from './hf/convert.js';

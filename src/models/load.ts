@@ -8,6 +8,7 @@
  * A model is data only: the manifest is strict JSON and every file is read as safetensors bytes —
  * nothing from a model is ever imported, evaluated or run as code.
  */
+import type { Tensor } from '../backend/tensor.js';
 import { IntegrityError, ModelFormatError, ModelLoadError } from '../errors.js';
 import { checkOrigin } from './origin.js';
 import { parseStrictJson } from './json.js';
@@ -19,8 +20,24 @@ export { allowedOriginsFor, checkOrigin } from './origin.js';
 
 export interface LoadedTensor {
   shape: number[];
-  data: Float32Array | Int32Array | Uint32Array;
+  /**
+   * values; floating weights stored as F16/BF16 arrive as f16 bits (Uint16Array) unless `weights: 'f32'`.
+   * A streamed tensor's values are on the backend (`tensor`): `data` is then an empty array of the
+   * type they have there.
+   */
+  data: Float32Array | Int32Array | Uint32Array | Uint16Array;
+  /** a streamed load's upload (src/models/stream.ts), until a model adopts it */
+  tensor?: Tensor;
+  /** set when a model took ownership of `tensor` (the loader frees what no model took) */
+  adopted?: boolean;
 }
+
+/**
+ * How a model keeps its weight matrices (the B operands of its matmuls, its embedding tables, its
+ * head) on the backend: 'f16' halves their memory and bandwidth (read widened, accumulated in f32);
+ * 'f32' keeps full precision. Vectors (biases, norm gains) and weights other ops read stay f32.
+ */
+export type WeightPrecision = 'f16' | 'f32';
 
 export interface LoadedModelFiles {
   manifest: AnyManifest;
@@ -56,11 +73,31 @@ export interface LoadOptions {
    * here is a ModelLoadError naming it. `source` then only labels the model.
    */
   files?: ReadonlyMap<string, Blob>;
+  /**
+   * The dtype of the weight matrices on the backend (WeightPrecision). Default: the file's — a matrix
+   * stored as F16 or BF16 stays f16 (BF16 converted at load, range-checked: a value beyond ±65504 is a
+   * ModelFormatError), one stored as F32 stays f32. 'f16' narrows F32 matrices too (round to nearest
+   * even; a value beyond f16's range is a ModelFormatError naming the tensor); 'f32' widens F16/BF16.
+   */
+  weights?: WeightPrecision;
+  /**
+   * The most bytes the model may take on its backend: its weights plus the activations of one
+   * forward at batch 1 and full length (WebGPU reports no memory size, so the caller states it). A
+   * model over it is refused with LimitExceededError (limit "memoryBudget") before anything is
+   * uploaded. Default: no budget; the binding limits are checked regardless.
+   */
+  memoryBudget?: number;
+  /**
+   * Stream the weights into backend buffers tensor by tensor as they arrive (src/models/stream.ts):
+   * the host never holds more than about one tensor. Default: on for a sharded checkpoint (a file of
+   * role "weights-index", the `model.safetensors.index.json` of a Hugging Face folder), off otherwise.
+   */
+  stream?: boolean;
 }
 
-const CACHE_NAME = 'samplescope-models-v1';
+export const CACHE_NAME = 'samplescope-models-v1';
 
-function isNode(): boolean {
+export function isNode(): boolean {
   return (
     typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string' &&
     typeof (globalThis as { window?: unknown }).window === 'undefined'
@@ -79,7 +116,7 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
 }
 
 /** A source is a URL (http(s):, blob:, relative to the page) or, in Node, a folder path. */
-function resolve(source: string, file: string): string {
+export function resolve(source: string, file: string): string {
   if (isNode() && !/^[a-z]+:/i.test(source)) return source.replace(/\/?$/, '/') + file;
   const base = typeof location !== 'undefined' ? location.href : undefined;
   return new URL(file, new URL(source.replace(/\/?$/, '/'), base)).href;
@@ -88,6 +125,38 @@ function resolve(source: string, file: string): string {
 /** The source of a sibling model folder (a manifest's `onnx_form`): `folder` beside `source`. */
 export function siblingSource(source: string, folder: string): string {
   return resolve(source.replace(/\/+$/, ''), `../${folder}`);
+}
+
+/**
+ * A URL's response: from the Cache API when it holds one (unless `opts.cache` is false), else
+ * fetched (origin checked first; an HTTP error is a ModelLoadError). `cache` is where a verified
+ * download may be kept.
+ */
+export async function openResponse(
+  url: string,
+  opts: LoadOptions,
+): Promise<{ res: Response; cache?: Cache; fromCache: boolean }> {
+  checkOrigin(url, opts);
+  let res: Response | undefined;
+  let cache: Cache | undefined;
+  if (opts.cache !== false && typeof caches !== 'undefined') {
+    try {
+      cache = await caches.open(CACHE_NAME);
+      res = await cache.match(url);
+    } catch {
+      cache = undefined; // the Cache API can be unavailable (opaque origins, private mode)
+    }
+  }
+  const fromCache = !!res;
+  if (!res) {
+    try {
+      res = await fetch(url);
+    } catch (e) {
+      throw new ModelLoadError(url, `fetch failed: ${(e as Error).message}`, { cause: e });
+    }
+    if (!res.ok) throw new ModelLoadError(url, `HTTP ${res.status} ${res.statusText}`);
+  }
+  return { res, cache, fromCache };
 }
 
 /**
@@ -115,27 +184,7 @@ async function readBytes(
       throw new ModelLoadError(url, `cannot read: ${(e as Error).message}`, { cause: e });
     }
   }
-  checkOrigin(url, opts);
-  let res: Response | undefined;
-  const useCache = opts.cache !== false && typeof caches !== 'undefined';
-  let cache: Cache | undefined;
-  if (useCache) {
-    try {
-      cache = await caches.open(CACHE_NAME);
-      res = await cache.match(url);
-    } catch {
-      cache = undefined; // the Cache API can be unavailable (opaque origins, private mode)
-    }
-  }
-  const fromCache = !!res;
-  if (!res) {
-    try {
-      res = await fetch(url);
-    } catch (e) {
-      throw new ModelLoadError(url, `fetch failed: ${(e as Error).message}`, { cause: e });
-    }
-    if (!res.ok) throw new ModelLoadError(url, `HTTP ${res.status} ${res.statusText}`);
-  }
+  const { res, cache, fromCache } = await openResponse(url, opts);
   const total = Number(res.headers.get('content-length')) || expectedBytes || 0;
   if (expectedBytes !== undefined && total && total > expectedBytes && !res.headers.get('content-encoding')) {
     throw new ModelLoadError(url, `server announces ${total} bytes, the manifest ${expectedBytes}`);
@@ -174,7 +223,7 @@ async function readBytes(
 }
 
 /** Fetch one listed file and check its size and sha256 (nothing is parsed before that passes). */
-async function loadVerified(source: string, f: ManifestFile, opts: LoadOptions): Promise<Uint8Array> {
+export async function loadVerified(source: string, f: ManifestFile, opts: LoadOptions): Promise<Uint8Array> {
   const url = resolve(source, f.path);
   const { bytes, keep } = await readBytes(url, f.path, f.bytes, opts);
   if (bytes.byteLength !== f.bytes)
@@ -273,7 +322,8 @@ export async function loadModelFiles(source: string, opts: LoadOptions = {}): Pr
       for (const [name, info] of st.tensors) {
         if (weights.has(name))
           throw new ModelFormatError('duplicate-name', 'tensor appears in two weight files', name, f.path);
-        weights.set(name, { shape: info.shape, data: tensorData(st, name, f.path) });
+        const data = tensorData(st, name, f.path, { f16: opts.weights !== 'f32' });
+        weights.set(name, { shape: info.shape, data });
       }
     }
   }

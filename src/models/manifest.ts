@@ -305,6 +305,11 @@ export const isTextCnnManifest = (m: AnyManifest): m is TextCnnManifest => m.arc
 const SHA = /^[0-9a-f]{64}$/;
 const SAFE_PATH = /^[A-Za-z0-9._-]+$/;
 
+/** A manifest file path's rule: a plain file name in the model's folder (no folders, no "..", nothing absolute). */
+export function isPlainFileName(path: unknown): path is string {
+  return typeof path === 'string' && SAFE_PATH.test(path) && path !== '.' && path !== '..';
+}
+
 function fail(rule: string, msg: string): never {
   throw new ModelFormatError(rule, msg, undefined, 'manifest.json');
 }
@@ -321,7 +326,7 @@ function validateFiles(o: Record<string, unknown>, weightsRole = 'weights'): voi
     if (typeof f !== 'object' || f === null || Array.isArray(f))
       fail('manifest-files', `files entries must be objects, got ${JSON.stringify(f)}`);
     // "." and ".." match SAFE_PATH but name folders (this one, its parent), not files
-    if (typeof f.path !== 'string' || !SAFE_PATH.test(f.path) || f.path === '.' || f.path === '..')
+    if (!isPlainFileName(f.path))
       fail('manifest-files', `file path ${JSON.stringify(f.path)} must be a plain file name (no folders, no "..")`);
     if (typeof f.sha256 !== 'string' || !SHA.test(f.sha256))
       fail('manifest-files', `${f.path}: sha256 must be 64 lowercase hex digits`);

@@ -7,6 +7,7 @@ import type { Tensor } from '../backend/tensor.js';
 import type { TextTokenizer } from './tokenizer.js';
 import type { CnnManifest, DitManifest, OnnxDenoiserManifest, TextCnnManifest, TextManifest } from './manifest.js';
 import { OpInputError } from '../errors.js';
+import type { MemoryEstimate } from './weights.js';
 
 /** Rows of token ids (batch, length) and the class they are conditioned on (default: none). */
 export type TokenRows = [tokens: Uint32Array, batch: number, length: number, classId?: number];
@@ -118,6 +119,11 @@ export interface Model {
    * full forward's logits for the same prefix and order (tested). The caller frees the tensor.
    */
   decode?(cache: DecodeCache, input: DecodeInput): Tensor;
+  /**
+   * Native models: bytes of the weights as uploaded and of the activations of one forward at
+   * (batch, length) — an estimate of what the model takes on its backend (ModelInfo.memory).
+   */
+  memoryEstimate?(batch: number, length: number): MemoryEstimate;
   /** MaM head: log p(observed tokens), unobserved positions = [MASK]; (batch) on `backend`. */
   logMarginal(input: ForwardInput): Tensor;
   dispose(): void;

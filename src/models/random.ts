@@ -46,15 +46,15 @@ function randomWeights(seed: number, first: number, scale: number) {
   return { w, rand, lin };
 }
 
-export function randomModel(spec: RandomModelSpec, backend: Backend): TransformerModel {
+/** The manifest of a random transformer (files: one placeholder weights entry); d_ff defaults to 2·d. */
+export function randomManifest(spec: RandomModelSpec & { dFF?: number }): ModelManifest {
   const d = spec.dModel ?? 8,
     layers = spec.layers ?? 1,
     heads = spec.heads ?? 2,
     nc = spec.classes ?? 0;
   const V = spec.vocab + 1,
-    ff = 2 * d,
-    scale = spec.scale ?? 1;
-  const manifest: ModelManifest = {
+    ff = spec.dFF ?? 2 * d;
+  return {
     format: 'samplescope-model/1',
     name: spec.name ?? 'random',
     family: spec.twoStream ? 'asarm' : 'mdm',
@@ -86,6 +86,12 @@ export function randomModel(spec: RandomModelSpec, backend: Backend): Transforme
     null_class: nc,
     files: [{ path: 'model.safetensors', role: 'weights', bytes: 0, sha256: '0'.repeat(64) }],
   };
+}
+
+export function randomModel(spec: RandomModelSpec, backend: Backend): TransformerModel {
+  const manifest = randomManifest(spec);
+  const { d_model: d, n_layers: layers, n_classes: nc, vocab_size: V, d_ff: ff } = manifest.architecture;
+  const scale = spec.scale ?? 1;
   const { w, rand, lin } = randomWeights(spec.seed ?? 1, 0, scale);
   const ln = (name: string) => {
     w.set(`${name}.weight`, rand([d], 0.3, 1));

@@ -12,6 +12,7 @@
  * declaring a huge tensor is refused before anything is sized from it. test/unit/safetensors-fuzz.test.ts
  * checks all of this against an independent oracle over mutated files.
  */
+import { f16ToF32, f32ToF16, F16_MAX } from '../backend/f16.js';
 import { ModelFormatError } from '../errors.js';
 import { parseStrictJson, StrictJsonError } from './json.js';
 
@@ -54,6 +55,11 @@ export interface ParseOptions {
   maxHeaderBytes?: number;
   /** file name for messages */
   file?: string;
+  /**
+   * The whole file's length, when `bytes` holds only its beginning (at least the header: a streamed
+   * read); every rule is checked against it, and the result's `data` holds only what `bytes` has.
+   */
+  fileBytes?: number;
 }
 
 export function parseSafetensors(bytes: Uint8Array, opts: ParseOptions = {}): SafetensorsFile {
@@ -62,16 +68,18 @@ export function parseSafetensors(bytes: Uint8Array, opts: ParseOptions = {}): Sa
   const err = (rule: string, msg: string, tensor?: string): never => {
     throw new ModelFormatError(rule, msg, tensor, file);
   };
-  if (bytes.byteLength < 8)
-    err('header-length', `file has ${bytes.byteLength} bytes, fewer than the 8-byte header length`);
+  const total = opts.fileBytes ?? bytes.byteLength;
+  if (total < 8 || bytes.byteLength < 8)
+    err('header-length', `file has ${total} bytes, fewer than the 8-byte header length`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   // a u64 read as a BigInt: the message prints the length exactly (2^62 is 4611686018427387904, not the
   // 4611686018427388000 a double prints); past the cap it never becomes a Number
   const big = dv.getBigUint64(0, true);
   if (big > BigInt(maxHeader)) err('header-length', `header length ${big} exceeds the cap of ${maxHeader} bytes`);
   const n = Number(big);
+  if (8 + n > total) err('header-length', `header length ${n} runs past the end of the ${total}-byte file`);
   if (8 + n > bytes.byteLength)
-    err('header-length', `header length ${n} runs past the end of the ${bytes.byteLength}-byte file`);
+    err('header-length', `only ${bytes.byteLength} bytes were given for a ${n}-byte header`);
   if (n < 2) err('header-json', 'header is shorter than "{}"');
   let text: string;
   try {
@@ -95,7 +103,7 @@ export function parseSafetensors(bytes: Uint8Array, opts: ParseOptions = {}): Sa
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header))
     return err('header-json', 'header is not a JSON object');
-  const dataLen = bytes.byteLength - 8 - n;
+  const dataLen = total - 8 - n;
   const metadata: Record<string, string> = {};
   const tensors = new Map<string, TensorInfo>();
   for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
@@ -157,18 +165,8 @@ export function parseSafetensors(bytes: Uint8Array, opts: ParseOptions = {}): Sa
   return { metadata, tensors, data: bytes.subarray(8 + n) };
 }
 
-/** IEEE half → f32. */
-function f16ToF32(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
-}
-
 /**
- * How each loadable dtype (but BF16) is read: a new array of n elements (made at the call, where an
+ * How each loadable dtype (but BF16 and I64) is read: a new array of n elements (made at the call, where an
  * allocation probe sees it) and the i-th element.
  */
 const READERS: Partial<
@@ -189,34 +187,105 @@ const READERS: Partial<
   BOOL: [(n) => new Int32Array(n), (dv, i) => dv.getUint8(i)],
 };
 
+export interface TensorDataOptions {
+  /**
+   * Floating tensors stored as F16 or BF16 come back as f16 bits (a Uint16Array) instead of f32:
+   * F16 as stored (no f32 round trip), BF16 converted (exact within f16's range — bf16 has fewer
+   * fraction bits — except values below f16's smallest subnormal 2^-24, which round to the nearest
+   * subnormal or ±0); a BF16 value beyond ±65504 is a ModelFormatError naming file, tensor and
+   * index (rule "f16-range"), never clamped.
+   */
+  f16?: boolean;
+}
+
+/** BF16 bits → f16 bits, range-checked. */
+function bf16ToF16(dv: DataView, n: number, name: string, file?: string): Uint16Array {
+  const o = new Uint16Array(n);
+  const f = new Float32Array(1);
+  const u = new Uint32Array(f.buffer);
+  for (let i = 0; i < n; i++) {
+    u[0] = dv.getUint16(2 * i, true) << 16;
+    const h = f32ToF16(f[0]);
+    if (h < 0)
+      throw new ModelFormatError(
+        'f16-range',
+        `BF16 value ${f[0]} at index ${i} is beyond f16's range (±${F16_MAX}); load with weights: 'f32'`,
+        name,
+        file,
+      );
+    o[i] = h;
+  }
+  return o;
+}
+
+/** I64 → Int32Array: every value must fit an i32 (position ids, counters), else a ModelFormatError. */
+function i64ToI32(dv: DataView, n: number, name: string, file?: string): Int32Array {
+  const o = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = dv.getBigInt64(8 * i, true);
+    if (v > 2147483647n || v < -2147483648n)
+      throw new ModelFormatError('i64-range', `I64 value ${v} at index ${i} does not fit in 32 bits`, name, file);
+    o[i] = Number(v);
+  }
+  return o;
+}
+
 /**
- * A tensor's values: floating dtypes as Float32Array (F16/BF16/F64 converted), I32/U32 as-is,
- * small integer types widened to Int32Array. I64 is refused (ModelFormatError) rather than truncated.
+ * A tensor's values: floating dtypes as Float32Array (F16/BF16/F64 converted; with `f16`, F16 and
+ * BF16 as f16 bits), I32/U32 as-is, small integer types widened to Int32Array, I64 decoded to
+ * Int32Array when every value fits (a value that does not is a ModelFormatError, never truncated).
  */
-export function tensorData(f: SafetensorsFile, name: string, file?: string): Float32Array | Int32Array | Uint32Array {
+export function tensorData(f: SafetensorsFile, name: string, file?: string): Float32Array | Int32Array | Uint32Array;
+export function tensorData(
+  f: SafetensorsFile,
+  name: string,
+  file: string | undefined,
+  o: TensorDataOptions,
+): Float32Array | Int32Array | Uint32Array | Uint16Array;
+export function tensorData(
+  f: SafetensorsFile,
+  name: string,
+  file?: string,
+  o: TensorDataOptions = {},
+): Float32Array | Int32Array | Uint32Array | Uint16Array {
   const t = f.tensors.get(name);
   if (!t) throw new ModelFormatError('missing', 'no such tensor in the file', name, file);
   const bytes = f.data.subarray(t.begin, t.end);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = (t.end - t.begin) / ITEMSIZE[t.dtype];
+  if (t.dtype === 'F16' && o.f16) {
+    const h = new Uint16Array(n);
+    for (let i = 0; i < n; i++) h[i] = dv.getUint16(2 * i, true);
+    return h;
+  }
+  if (t.dtype === 'BF16' && o.f16) return bf16ToF16(dv, n, name, file);
   if (t.dtype === 'BF16') {
     // the top half of an f32's bits
-    const o = new Float32Array(n);
-    const u = new Uint32Array(o.buffer);
+    const out = new Float32Array(n);
+    const u = new Uint32Array(out.buffer);
     for (let i = 0; i < n; i++) u[i] = dv.getUint16(2 * i, true) << 16;
-    return o;
+    return out;
   }
+  if (t.dtype === 'I64') return i64ToI32(dv, n, name, file);
   const read = READERS[t.dtype];
   if (!read) throw new ModelFormatError('dtype', `dtype ${t.dtype} is not supported for loading`, name, file);
   const [make, at] = read;
-  const o = make(n);
-  for (let i = 0; i < n; i++) o[i] = at(dv, i);
-  return o;
+  const out = make(n);
+  for (let i = 0; i < n; i++) out[i] = at(dv, i);
+  return out;
 }
 
-/** Serialise tensors (F32/I32/U32) as safetensors, entries in the given order (tests, exports). */
+/**
+ * Serialise tensors as safetensors, entries in the given order (tests, exports); each entry's bytes as
+ * given (F32/I32/U32 arrays, F16/BF16 bits as a Uint16Array, I64 as a BigInt64Array).
+ */
 export function writeSafetensors(
-  entries: { name: string; dtype: 'F32' | 'I32' | 'U32' | 'F16'; shape: number[]; data: ArrayBufferView }[],
+  entries: {
+    name: string;
+    dtype: 'F32' | 'I32' | 'U32' | 'F16' | 'BF16' | 'I64';
+    shape: number[];
+    data: ArrayBufferView;
+  }[],
   metadata?: Record<string, string>,
 ): Uint8Array {
   const header: Record<string, unknown> = {};

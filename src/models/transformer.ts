@@ -17,7 +17,7 @@ import { ropeTable } from '../ops/rope.js';
 import type { LoadedTensor } from './load.js';
 import type { MarginalForm, ModelManifest, TransformerArchitecture } from './manifest.js';
 import { checkForwardInput, type DecodeCache, type DecodeInput, type ForwardInput, type Model } from './model.js';
-import { WeightedModel } from './weights.js';
+import { WeightedModel, type MemoryEstimate, type WeightOptions } from './weights.js';
 
 /** A layer's weight and bias: a linear map's, or a norm's gain and shift. */
 interface Layer {
@@ -109,8 +109,8 @@ export class TransformerModel extends WeightedModel<ModelManifest> implements Mo
   private readonly blocks: BlockWeights[] = [];
   private readonly rope: Tensor;
 
-  constructor(manifest: ModelManifest, weights: Map<string, LoadedTensor>, backend: Backend) {
-    super(manifest, weights, backend);
+  constructor(manifest: ModelManifest, weights: Map<string, LoadedTensor>, backend: Backend, o: WeightOptions = {}) {
+    super(manifest, weights, backend, o);
     const a = manifest.architecture;
     this.arch = a;
     this.vocabSize = a.vocab_size;
@@ -124,12 +124,16 @@ export class TransformerModel extends WeightedModel<ModelManifest> implements Mo
     const d = a.d_model,
       V = a.vocab_size,
       ff = a.d_ff;
+    this.admit(this.activationBytes(1, a.max_len));
     const need = (name: string, shape: number[]): Tensor => this.w.need(name, shape);
-    need('tok_emb.weight', [V, d]);
-    need('cls_emb.weight', [a.n_classes + 1, d]);
-    /** `name`.weight of shape `w` and `name`.bias of length w[0], uploaded in that order */
+    this.w.matrix('tok_emb.weight', [V, d]);
+    this.w.matrix('cls_emb.weight', [a.n_classes + 1, d]);
+    /**
+     * `name`.weight of shape `w` (a matrix, in the weight precision, or a norm's gain) and `name`.bias
+     * of length w[0], uploaded in that order
+     */
     const layer = (name: string, w: number[]): Layer => ({
-      w: need(`${name}.weight`, w),
+      w: w.length === 2 ? this.w.matrix(`${name}.weight`, w) : need(`${name}.weight`, w),
       b: need(`${name}.bias`, [w[0]]),
     });
     for (let l = 0; l < a.n_layers; l++) {
@@ -151,6 +155,27 @@ export class TransformerModel extends WeightedModel<ModelManifest> implements Mo
     if (a.marginal_head) layer('mam', [1, d]);
     const D = d / a.n_heads;
     this.rope = backend.tensor(ropeTable(a.max_len, D, a.rope_base), [a.max_len, D / 2, 2]);
+  }
+
+  /**
+   * Bytes of the activations live at the peak of one forward of (batch, length): per token and
+   * stream the residual, its norm, q/k/v, attention and projection outputs (≈ 6·d) and the FFN
+   * hidden (d_ff), plus the logits (V); the attention masks, ids, positions and the RoPE table.
+   */
+  private activationBytes(batch: number, length: number): number {
+    const a = this.arch;
+    const streams = a.attention === 'two-stream' ? 2 : 1;
+    const tokens = batch * length;
+    const masks = a.attention === 'two-stream' ? 2 * batch * length * length : length * length;
+    return (
+      4 *
+      (tokens * (streams * (6 * a.d_model + a.d_ff) + a.vocab_size + 2) + masks + a.max_len * (a.d_model / a.n_heads))
+    );
+  }
+
+  /** Weights as uploaded and the activations of one forward at (batch, length) (ModelInfo.memory). */
+  memoryEstimate(batch: number, length: number): MemoryEstimate {
+    return { weights: this.weightBytes().total, activations: this.activationBytes(batch, length), batch, length };
   }
 
   private W(name: string): Tensor {

@@ -1,6 +1,7 @@
 /**
  * The matmul op's contract (shaders/matmul.wgsl): (…, M, K)·(K, N) or batched (B, K, N), optional Bᵀ,
- * bias and fused GELU; its options, shape plan, activation codes and uniform struct.
+ * bias and fused GELU; its options, shape plan, activation codes and uniform struct. B (the weight
+ * operand) may be f16: read widened, accumulated in f32.
  */
 import { expect, expectOut, fail } from '../backend/shapes.js';
 import { sizeOf, type BackendName, type Tensor } from '../backend/tensor.js';
@@ -10,7 +11,16 @@ import { paramsStruct } from './params.js';
 export const MATMUL_ACTIVATIONS = { none: 0, gelu: 1 } as const;
 
 /** shaders/matmul.wgsl's `struct Params` */
-export const MATMUL_PARAMS = paramsStruct('matmul', { M: 'u32', N: 'u32', K: 'u32', _pad: 'u32' });
+export const MATMUL_PARAMS = paramsStruct('matmul', {
+  M: 'u32',
+  N: 'u32',
+  K: 'u32',
+  ldc: 'u32',
+  col0: 'u32',
+  _pad0: 'u32',
+  _pad1: 'u32',
+  _pad2: 'u32',
+});
 
 export interface MatmulOptions {
   transB?: boolean;
@@ -31,7 +41,7 @@ export interface MatmulPlan {
 export function planMatmul(a: Tensor, b: Tensor, o: MatmulOptions, be: BackendName): MatmulPlan {
   const op = 'matmul';
   expect(op, 'a', a, be, ['f32']);
-  expect(op, 'b', b, be, ['f32'], [2, 3]);
+  expect(op, 'b', b, be, ['f32', 'f16'], [2, 3]);
   if (a.shape.length < 2) fail(op, `a must have rank ≥ 2, got [${a.shape.join(', ')}]`);
   const M = a.shape[a.shape.length - 2];
   const K = a.shape[a.shape.length - 1];

@@ -1,8 +1,10 @@
 /**
  * CPU twin of shaders/matmul.wgsl: C[b] = act(A[b]·op(B[b]) + bias), accumulated in f64.
  * op(B) = Bᵀ when transB (B stored (N, K), the nn.Linear weight layout). B is shared across the
- * batch unless bBatched. act 'gelu' is the tanh form (torch approximate='tanh').
+ * batch unless bBatched. act 'gelu' is the tanh form (torch approximate='tanh'). B may be f16 bits
+ * (a Uint16Array): widened exactly to f32 first, as the kernel's unpack2x16float does.
  */
+import { fromF16 } from '../backend/f16.js';
 import { geluTanh } from './elementwise.js';
 
 export interface MatmulDims {
@@ -15,8 +17,14 @@ export interface MatmulDims {
   activation?: 'none' | 'gelu';
 }
 
-export function matmulRef(a: Float32Array, b: Float32Array, d: MatmulDims, bias?: Float32Array | null): Float32Array {
+export function matmulRef(
+  a: Float32Array,
+  b16: Float32Array | Uint16Array,
+  d: MatmulDims,
+  bias?: Float32Array | null,
+): Float32Array {
   const { batch, M, K, N } = d;
+  const b = b16 instanceof Uint16Array ? fromF16(b16) : b16;
   const c = new Float32Array(batch * M * N);
   for (let bi = 0; bi < batch; bi++) {
     const ao = bi * M * K;

@@ -283,6 +283,7 @@ export class Engine implements EngineApi {
             : {}),
           ...(m.hasMarginalHead ? { marginalForm: marginalFormOf(m.manifest) } : {}),
           ...(m.manifest.calibration ? { calibration: m.manifest.calibration } : {}),
+          ...(m.memoryEstimate ? { memory: m.memoryEstimate(1, m.maxLength) } : {}),
           ...fast.info,
         },
       };

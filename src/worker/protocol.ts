@@ -13,6 +13,7 @@
 import type { TokenizerSpec } from '../models/tokenizer.js';
 import type { AnyManifest } from '../models/manifest.js';
 import type { OrtThreads } from '../models/onnx/threads.js';
+import type { MemoryEstimate } from '../models/weights.js';
 import * as Comlink from 'comlink';
 import * as errors from '../errors.js';
 import type { BackendInfo } from '../backend/backend.js';
@@ -114,6 +115,11 @@ export interface ModelInfo {
   marginalForm?: MarginalForm;
   /** Text MaM models: the head's measured calibration, when the manifest records one (scripts/calibrate-mam.ts) */
   calibration?: MamCalibrationRecord;
+  /**
+   * Native text models: bytes of the weights as uploaded and of the activations of one forward at
+   * batch 1 and full length (Model.memoryEstimate)
+   */
+  memory?: MemoryEstimate;
   /** models with an `onnx_form`: which path runs it and why (ModelPath) */
   path?: { used: 'native' | 'onnx-wasm'; reason: string; threads?: number };
 }

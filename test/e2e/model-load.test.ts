@@ -1,7 +1,8 @@
 // In Chromium: load a model by URL (streaming fetch, sha256 via WebCrypto, Cache API), run its
 // forward pass on the page's WebGPU adapter and compare with the PyTorch golden vectors
 // (atol 2e-4 + rtol 2e-4); the verified files are stored in the Cache API; a corrupted response is
-// an IntegrityError and is not cached.
+// an IntegrityError and is not cached. A streamed load (src/models/stream.ts: fetch body read tensor by
+// tensor, the incremental SHA-256, caching after verification) gives the same logits.
 import { describe, expect, it } from 'vitest';
 import { useBrowserAndServer } from '../util/browser.js';
 
@@ -35,6 +36,31 @@ describe('model loading in the browser', () => {
       '/test/fixtures/tiny-twostream/golden.safetensors',
       '/test/fixtures/tiny-twostream/model.safetensors',
     ]);
+    await page.close();
+  });
+
+  it('streams a model tensor by tensor from fetch (incremental sha256, Cache API): the same logits', async () => {
+    const page = await ctx.browser.newPage();
+    await page.goto(ctx.url);
+    const r = (await page.evaluate(`(async () => {
+      const { createBackend } = await import('/src/backend/create.ts');
+      const { loadModel } = await import('/src/models/index.ts');
+      const be = await createBackend({ prefer: 'webgpu' });
+      const src = '/test/fixtures/tiny-mam-softplus/';
+      const input = { tokens: Uint32Array.from({ length: 24 }, (_, i) => i % 11), batch: 2, length: 12 };
+      const run = async (o) => {
+        const m = await loadModel(src, be, o);
+        const l = await be.read(m.forward(input));
+        m.dispose();
+        return [...l];
+      };
+      const streamed = await run({ stream: true });
+      const whole = await run({ stream: false, cache: false });
+      const cache = await caches.open('samplescope-models-v1');
+      const cached = (await cache.keys()).map((k) => new URL(k.url).pathname).filter((p) => p.includes('softplus'));
+      return { same: JSON.stringify(streamed) === JSON.stringify(whole), n: streamed.length, cached };
+    })()`)) as { same: boolean; n: number; cached: string[] };
+    expect(r).toEqual({ same: true, n: 2 * 12 * 11, cached: ['/test/fixtures/tiny-mam-softplus/model.safetensors'] });
     await page.close();
   });
 

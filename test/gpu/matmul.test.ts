@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cpu, expectClose, gpuBackend, randomF32 } from '../util/gpu.js';
 import { OpInputError } from '../../src/errors.js';
+import { toF16 } from '../../src/backend/f16.js';
 
 const ATOL = 1e-5,
   RTOL = 1e-4;
@@ -28,12 +29,14 @@ describe('matmul (webgpu vs twin)', () => {
               bBatched: fc.boolean(),
               bias: fc.boolean(),
               gelu: fc.boolean(),
+              f16: fc.boolean(),
               seed: fc.nat(),
             }),
             async (c) => {
               const a = randomF32(c.batch * c.M * c.K, c.seed);
               const bShape = c.transB ? [c.N, c.K] : [c.K, c.N];
-              const b = randomF32((c.bBatched ? c.batch : 1) * c.K * c.N, c.seed + 1);
+              const b32 = randomF32((c.bBatched ? c.batch : 1) * c.K * c.N, c.seed + 1);
+              const b = c.f16 ? (toF16(b32) as Uint16Array) : b32;
               const bias = randomF32(c.N, c.seed + 2);
               const opts = (be: typeof cpu) => ({
                 transB: c.transB,

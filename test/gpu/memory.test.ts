@@ -22,7 +22,7 @@ describe('peak GPU memory of a forward at B = 64', () => {
       S = d.imageSize;
     const x = be.tensor(new Float32Array(B * S * S * d.channels), [B, S, S, d.channels]);
     const run = async () => {
-      const y = d.forward({ x, t: new Uint32Array(B).fill(500), classes: new Uint32Array(B).fill(3) });
+      const y = await d.forward({ x, t: new Uint32Array(B).fill(500), classes: new Uint32Array(B).fill(3) });
       await be.read(y);
       be.free(y);
     };
@@ -40,7 +40,7 @@ describe('peak GPU memory of a forward at B = 64', () => {
     const base = pool.stats().bytes;
     const m = await loadModel(MODELS + 'text-mdm', be);
     const L = 64;
-    const y = m.forward({
+    const y = await m.forward({
       tokens: new Uint32Array(B * L).fill(m.maskId!),
       batch: B,
       length: L,

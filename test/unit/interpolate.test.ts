@@ -44,7 +44,7 @@ describe('weight interpolation (λ) between digits-diffusion and digits-fewstep'
     expect(ea).not.toEqual(eb); // the student moved away from its teacher
     expect(await eps(await loadInterpolatedDenoiser(A, B, 0, be))).toEqual(ea);
     expect(await eps(await loadInterpolatedDenoiser(A, B, 1, be))).toEqual(eb);
-    const [fa, fb] = [await loadModelFiles(A), await loadModelFiles(B)];
+    const [fa, fb] = [await loadModelFiles(A, { weights: 'f32' }), await loadModelFiles(B, { weights: 'f32' })];
     const lam = 0.3;
     const mixed = new Map(
       [...fa.weights].map(([k, t]) => {

@@ -68,6 +68,45 @@ describe('safetensors reader', () => {
     expect([...tensorData(parseSafetensors(bf), 'x')]).toEqual([1]);
   });
 
+  it('keeps F16 as bits, converts BF16 to f16 with a range check, decodes I64 with a range check', () => {
+    const h = Uint16Array.from([0x3c00, 0xc000, 0x0001]);
+    const bf = Uint16Array.from([0x3f80, 0xc040, 0x4780, 0x3380]); // 1, -3, 65536 (beyond f16), 2^-24
+    const i64 = BigInt64Array.from([0n, -5n, 2147483647n]);
+    const bytes = writeSafetensors([
+      { name: 'h', dtype: 'F16', shape: [3], data: h },
+      { name: 'ok', dtype: 'BF16', shape: [2], data: bf.subarray(0, 2) },
+      { name: 'big', dtype: 'BF16', shape: [1], data: bf.subarray(2, 3) },
+      { name: 'tiny', dtype: 'BF16', shape: [1], data: bf.subarray(3, 4) },
+      { name: 'pos', dtype: 'I64', shape: [3], data: i64 },
+      { name: 'far', dtype: 'I64', shape: [1], data: BigInt64Array.from([2n ** 40n]) },
+    ]);
+    const f = parseSafetensors(bytes, { file: 'model.safetensors' });
+    const o = { f16: true };
+    expect(tensorData(f, 'h', 'model.safetensors', o)).toEqual(h); // the same bits, no f32 round trip
+    expect([...tensorData(f, 'ok', 'model.safetensors', o)]).toEqual([0x3c00, 0xc200]);
+    expect([...tensorData(f, 'tiny', 'model.safetensors', o)]).toEqual([0x0001]); // 2^-24: the smallest subnormal
+    expect([...tensorData(f, 'big')]).toEqual([65536]); // as f32 it loads
+    const e = (() => {
+      try {
+        tensorData(f, 'big', 'model.safetensors', o);
+      } catch (x) {
+        return x as ModelFormatError;
+      }
+    })()!;
+    expect([e instanceof ModelFormatError, e.rule, e.tensor, e.file]).toEqual([
+      true,
+      'f16-range',
+      'big',
+      'model.safetensors',
+    ]);
+    expect(e.message).toMatch(/65536 at index 0/);
+    const pos = tensorData(f, 'pos');
+    expect([pos instanceof Int32Array, ...pos]).toEqual([true, 0, -5, 2147483647]);
+    expect(() => tensorData(f, 'far', 'model.safetensors')).toThrow(
+      /tensor "far": I64 value 1099511627776 .*\[i64-range\]/,
+    );
+  });
+
   it.each([
     ['header-length', () => new Uint8Array(5)],
     [
