@@ -43,8 +43,8 @@ type Fs = typeof import('node:fs/promises');
 type PathMod = typeof import('node:path');
 
 async function node(): Promise<{ fs: Fs; path: PathMod }> {
-  const fsSpec = 'node:fs/promises',
-    pathSpec = 'node:path';
+  const fsSpec = 'node:fs/promises';
+  const pathSpec = 'node:path';
   return {
     fs: (await import(/* @vite-ignore */ fsSpec)) as Fs,
     path: (await import(/* @vite-ignore */ pathSpec)) as PathMod,
