@@ -11,15 +11,9 @@ import { HfTextModel, loadModel, loadModelFiles } from '../../src/models/index.j
 import { validateManifest, type HfManifest } from '../../src/models/manifest.js';
 import { Engine } from '../../src/worker/engine.js';
 import { gpuBackend } from '../util/gpu.js';
-import { convertedFixture, forwardTokens, golden, type HfFixture } from '../util/hf.js';
+import { convertedFixture, forwardTokens, golden, HF_CASES } from '../util/hf.js';
 
-const cases: [HfFixture, boolean][] = [
-  ['llama-bidir', false],
-  ['llama-causal', true],
-  ['gpt2', true],
-  ['bert', false],
-  ['roberta', false],
-];
+const cases = HF_CASES;
 
 describe('HF architectures on webgpu vs transformers', () => {
   for (const [name, causal] of cases)

@@ -17,7 +17,7 @@ import type { LoadedTensor } from '../../src/models/load.js';
 import { convertedFixture, forwardTokens, golden, type HfFixture, type HfWeights } from '../util/hf.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HF_FIXTURES } from '../util/hf.js';
+import { HF_CASES, HF_FIXTURES } from '../util/hf.js';
 
 function expectLogits(got: Float32Array, want: Float32Array, what: string): void {
   expect(got.length, what).toBe(want.length);
@@ -26,13 +26,7 @@ function expectLogits(got: Float32Array, want: Float32Array, what: string): void
   expect(worst, `${what}: worst |Δ| − rtol·|ref|`).toBeLessThanOrEqual(2e-5);
 }
 
-const cases: [HfFixture, boolean][] = [
-  ['llama-bidir', false],
-  ['llama-causal', true],
-  ['gpt2', true],
-  ['bert', false],
-  ['roberta', false],
-];
+const cases = HF_CASES;
 
 describe('HF architectures on the CPU twins vs transformers', () => {
   for (const [name, causal] of cases)

@@ -11,6 +11,14 @@ import { parseSafetensors, tensorData } from '../../src/models/safetensors.js';
 export const HF_FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'hf');
 export type HfFixture = 'llama-bidir' | 'llama-causal' | 'gpt2' | 'bert' | 'roberta';
 export type HfWeights = 'f32' | 'f16' | 'bf16';
+/** every fixture, and whether it is a causal LM */
+export const HF_CASES: [HfFixture, boolean][] = [
+  ['llama-bidir', false],
+  ['llama-causal', true],
+  ['gpt2', true],
+  ['bert', false],
+  ['roberta', false],
+];
 
 /** A copy of fixture `name` whose model.safetensors is the `dtype` file, converted; returns the model folder. */
 export async function convertedFixture(
