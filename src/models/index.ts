@@ -97,15 +97,10 @@ export async function loadModel(
   const isText = (m: AnyManifest) => {
     if (!isTextManifest(m) && !isHfManifest(m)) wrongKind(m, 'a text transformer', loaderFor(m));
   };
-  // published architectures (src/models/hf/) take their weights as f32 host arrays (they slice and fuse them at
-  // build): not streamed, f16/bf16 files widened — the f16 GPU storage of src/backend is our native models' for now
+  // published architectures (src/models/hf/) read their weights on the host (they slice and fuse some at build):
+  // loaded whole, not streamed; their matrices still go to the backend in f16 when the checkpoint is F16/BF16
   const hf = isHfManifest(await loadManifest(source, opts));
-  const { manifest, weights } = await modelWeights(
-    source,
-    backend,
-    hf ? { ...opts, weights: 'f32', stream: false } : opts,
-    isText,
-  );
+  const { manifest, weights } = await modelWeights(source, backend, hf ? { ...opts, stream: false } : opts, isText);
   let tokenizer: TextTokenizer;
   try {
     // before the model is built: an hf tokenizer fills in the manifest's mask_id
@@ -116,7 +111,7 @@ export async function loadModel(
   }
   const m = buildModel(backend, weights, () =>
     isHfManifest(manifest)
-      ? new HfTextModel(manifest, weights, backend)
+      ? new HfTextModel(manifest, weights, backend, undefined, opts)
       : new TransformerModel(manifest as ModelManifest, weights, backend, opts),
   );
   m.tokenizer = tokenizer;

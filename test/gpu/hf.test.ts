@@ -17,10 +17,13 @@ const cases = HF_CASES;
 
 describe('HF architectures on webgpu vs transformers', () => {
   for (const [name, causal] of cases)
-    it(`${name}: f32 and bf16 weights`, async () => {
+    it(`${name}: f32 and bf16 weights (the latter as f16 matrices on the GPU)`, async () => {
       const gpu = await gpuBackend();
       for (const dtype of ['f32', 'bf16'] as const) {
         const m = await loadModel(await convertedFixture(name, dtype), gpu);
+        // a bf16 checkpoint's matrices live on the GPU as f16 (half the bytes), an f32 one's as f32
+        const bytes = (m as HfTextModel).weightBytes();
+        expect(bytes.f16 > 0, `${name} ${dtype}: f16 matrices`).toBe(dtype === 'bf16');
         const g = golden(name, dtype);
         const t = m.forward({ tokens: forwardTokens(g.ids, g.B, g.T, causal), batch: g.B, length: g.T });
         const got = (await gpu.read(t)) as Float32Array;

@@ -23,7 +23,8 @@ import type { LoadedTensor } from '../load.js';
 import type { HfManifest } from '../manifest.js';
 import { checkForwardInput, checkLeftToRightOnly, type ForwardInput, type Model } from '../model.js';
 import type { TextTokenizer } from '../tokenizer.js';
-import { WeightedModel } from '../weights.js';
+import { WeightedModel, type WeightOptions } from '../weights.js';
+import { fromF16 } from '../../backend/f16.js';
 import { parseHfConfig, type HfSpec } from './config.js';
 import { checkHfWeights } from './names.js';
 
@@ -87,8 +88,21 @@ export class HfTextModel extends WeightedModel<HfManifest> implements Model {
   private readonly bos: number;
   private head!: Head;
 
-  constructor(manifest: HfManifest, weights: Map<string, LoadedTensor>, backend: Backend, file?: string) {
-    super(manifest, new Map(), backend);
+  /**
+   * `o.weights`: the precision of the weight matrices on the backend (linear maps, embedding tables, the head);
+   * default f16 when the checkpoint stores F16 or BF16 (loaded as f16 bits), else f32. Norms and biases stay f32.
+   */
+  constructor(
+    manifest: HfManifest,
+    weights: Map<string, LoadedTensor>,
+    backend: Backend,
+    file?: string,
+    o: WeightOptions = {},
+  ) {
+    super(manifest, new Map(), backend, {
+      ...o,
+      weights: o.weights ?? ([...weights.values()].some((t) => t.data instanceof Uint16Array) ? 'f16' : 'f32'),
+    });
     const a = manifest.architecture;
     const s = parseHfConfig(a.config, 'manifest.json architecture.config');
     this.spec = s;
@@ -102,18 +116,25 @@ export class HfTextModel extends WeightedModel<HfManifest> implements Model {
     this.bos = a.bos_id ?? s.bosId ?? -1;
     if (a.causal && !(this.bos >= 0 && this.bos < s.vocab))
       throw new ModelFormatError('hf-bos', 'a causal model needs a BOS id in the vocabulary (architecture.bos_id)');
-    const host = (name: string) => w.get(name)!.data as Float32Array;
+    const host = (name: string): Float32Array => {
+      const d = w.get(name)!.data;
+      return d instanceof Uint16Array ? fromF16(d) : (d as Float32Array);
+    };
     const up = (name: string, data?: Float32Array): Tensor =>
       this.w.upload(name, data ?? host(name), data ? [data.length] : w.get(name)!.shape);
-    const upShaped = (name: string, data: Float32Array, shape: number[]): Tensor => this.w.upload(name, data, shape);
+    // weight matrices in the model's weight precision (f16 bits as stored, else narrowed with a range check)
+    const mat = (name: string): Tensor =>
+      this.w.uploadMatrix(name, w.get(name)!.data as Float32Array | Uint16Array, w.get(name)!.shape);
+    const upShaped = (name: string, data: Float32Array, shape: number[]): Tensor =>
+      this.w.uploadMatrix(name, data, shape);
     const opt = (name: string): Tensor | null => (w.has(name) ? up(name) : null);
-    const lin = (name: string): Lin => ({ w: up(`${name}.weight`), b: opt(`${name}.bias`) });
+    const lin = (name: string): Lin => ({ w: mat(`${name}.weight`), b: opt(`${name}.bias`) });
     const { d, layers } = s;
     try {
       if (s.family === 'llama') {
-        const tok = up('model.embed_tokens.weight');
+        const tok = mat('model.embed_tokens.weight');
         this.emb = { tok, pos: null, typeRow: null, norm: null };
-        const lmHead = s.tied ? tok : up('lm_head.weight');
+        const lmHead = s.tied ? tok : mat('lm_head.weight');
         for (let l = 0; l < layers; l++) {
           const p = `model.layers.${l}.`;
           const g = host(`${p}mlp.gate_proj.weight`),
@@ -147,7 +168,7 @@ export class HfTextModel extends WeightedModel<HfManifest> implements Model {
         const P = this.maxLength;
         this.rope = backend.tensor(ropeTable(P, s.headDim, s.ropeTheta), [P, s.headDim / 2, 2]);
       } else if (s.family === 'gpt2') {
-        const [wte, wpe] = ['wte.weight', 'wpe.weight'].map((n) => up(`transformer.${n}`));
+        const [wte, wpe] = ['wte.weight', 'wpe.weight'].map((n) => mat(`transformer.${n}`));
         this.emb = { tok: wte, pos: wpe, typeRow: null, norm: null };
         const lnF = { w: up('transformer.ln_f.weight'), b: up('transformer.ln_f.bias') };
         this.head = { transform: null, norm: lnF, decoder: wte, bias: null };
@@ -181,11 +202,11 @@ export class HfTextModel extends WeightedModel<HfManifest> implements Model {
         const r = s.modelType === 'roberta' ? 'roberta.' : 'bert.';
         const h = s.modelType === 'roberta' ? 'lm_head.' : 'cls.predictions.';
         const e = `${r}embeddings.`;
-        const word = up(`${e}word_embeddings.weight`);
+        const word = mat(`${e}word_embeddings.weight`);
         // token type 0 at every position (our samplers have one segment): its row, added like a bias
         const typeRow = up(`${e}token_type_row0`, host(`${e}token_type_embeddings.weight`).slice(0, d));
         const norm = { w: up(`${e}LayerNorm.weight`), b: up(`${e}LayerNorm.bias`) };
-        this.emb = { tok: word, pos: up(`${e}position_embeddings.weight`), typeRow, norm };
+        this.emb = { tok: word, pos: mat(`${e}position_embeddings.weight`), typeRow, norm };
         for (let l = 0; l < layers; l++) {
           const p = `${r}encoder.layer.${l}.`;
           this.blocks.push({

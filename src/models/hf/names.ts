@@ -163,7 +163,7 @@ export function checkHfWeights(
         raw,
         file,
       );
-    if (!(t.data instanceof Float32Array))
+    if (!(t.data instanceof Float32Array || t.data instanceof Uint16Array))
       throw new ModelFormatError('hf-tensor-dtype', 'weights must be floating point (F32, F16 or BF16)', raw, file);
     if (out.has(name)) throw new ModelFormatError('duplicate-name', 'the tensor appears twice', raw, file);
     out.set(name, t);
