@@ -20,7 +20,7 @@ export interface MemoryEstimate {
   weights: number;
   /**
    * bytes of the tensors live at the peak of one forward at (batch, length); the buffer pool rounds
-   * each up to a power of two, so the pool may hold up to 2× this
+   * each up to its size class (≤ 1.25×) and may hand a request a free buffer up to twice its size
    */
   activations: number;
   batch: number;
