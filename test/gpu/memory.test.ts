@@ -3,7 +3,7 @@
 // twice a request (src/gpu/buffer-pool.ts). The bench's shapes, against what onnxruntime-web's WebGPU EP took
 // on the same models (bench/results/2026-11-27-…-b.md, Chromium/SwiftShader): digits-diffusion B = 64 63.1 MiB,
 // text-mdm B = 64, L = 64 57.2 MiB; ours before this change 127.2 and 32.8 MiB. Measured here after it:
-// 15.1 MiB and 26.7 MiB of pool bytes (weights included). The bounds are ORT's halved and ORT's.
+// 13.5 MiB and 24.4 MiB of pool bytes (weights included, sized exactly). The bounds are ORT's halved and ORT's.
 import { describe, expect, it } from 'vitest';
 import type { WebGPUBackend } from '../../src/backend/webgpu.js';
 import { loadDenoiser, loadModel } from '../../src/models/index.js';
