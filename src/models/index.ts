@@ -56,17 +56,18 @@ async function loadAs<M extends AnyManifest, T>(
 
 /**
  * A model's manifest and weights: streamed onto `backend` tensor by tensor (LoadOptions.stream; by
- * default for a sharded checkpoint) or read whole. `want` refuses a manifest of another kind first.
+ * default for a sharded checkpoint) or read whole. `want` refuses a manifest of another kind first, and
+ * returns false for an architecture that reads its weights on the host (read whole, never streamed).
  */
 async function modelWeights(
   source: string,
   backend: Backend,
   opts: LoadOptions,
-  want: (m: AnyManifest) => void,
+  want: (m: AnyManifest) => boolean | void,
 ): Promise<{ manifest: AnyManifest; weights: Map<string, LoadedTensor> }> {
   const manifest = await loadManifest(source, opts);
-  want(manifest);
-  if (!(opts.stream ?? manifest.files.some((f) => f.role === 'weights-index')))
+  const streamable = want(manifest) !== false;
+  if (!streamable || !(opts.stream ?? manifest.files.some((f) => f.role === 'weights-index')))
     return { manifest, weights: (await loadModelFiles(source, opts)).weights };
   return { manifest, weights: await streamWeights(source, manifest, backend, opts) };
 }
@@ -94,13 +95,13 @@ export async function loadModel(
   backend: Backend,
   opts: LoadOptions = {},
 ): Promise<TransformerModel | HfTextModel> {
-  const isText = (m: AnyManifest) => {
-    if (!isTextManifest(m) && !isHfManifest(m)) wrongKind(m, 'a text transformer', loaderFor(m));
-  };
   // published architectures (src/models/hf/) read their weights on the host (they slice and fuse some at build):
   // loaded whole, not streamed; their matrices still go to the backend in f16 when the checkpoint is F16/BF16
-  const hf = isHfManifest(await loadManifest(source, opts));
-  const { manifest, weights } = await modelWeights(source, backend, hf ? { ...opts, stream: false } : opts, isText);
+  const isText = (m: AnyManifest) => {
+    if (!isTextManifest(m) && !isHfManifest(m)) wrongKind(m, 'a text transformer', loaderFor(m));
+    return !isHfManifest(m);
+  };
+  const { manifest, weights } = await modelWeights(source, backend, opts, isText);
   let tokenizer: TextTokenizer;
   try {
     // before the model is built: an hf tokenizer fills in the manifest's mask_id
