@@ -10,7 +10,7 @@ import type { Backend } from '../../src/backend/backend.js';
 import { loadModel } from '../../src/models/index.js';
 import { loadOnnxModel } from '../../src/models/onnx.js';
 import { sampleMdm } from '../../src/samplers/mdm.js';
-import { expectClose, gpuBackend } from '../util/gpu.js';
+import { expectClose, gpuBackend, sameFraction } from '../util/gpu.js';
 import { FIXTURES, MODELS, golden, modelNames } from '../util/models.js';
 
 describe('transformer (webgpu) vs PyTorch golden', () => {
@@ -116,9 +116,7 @@ describe('text-mdm through its ONNX form (models/text-mdm-onnx, training/export_
     );
     const o = { batch: 4, length: 32, seed: 11, sampler: 'fhs' as const, classId: 1 };
     const [a, b] = [await sampleMdm(onnx, o), await sampleMdm(native, o)];
-    let same = 0;
-    for (let i = 0; i < a.samples.length; i++) if (a.samples[i] === b.samples[i]) same++;
-    expect(same / a.samples.length).toBeGreaterThanOrEqual(0.999);
+    expect(sameFraction(a.samples, b.samples)).toBeGreaterThanOrEqual(0.999);
     onnx.dispose();
     native.dispose();
   }, 300_000);

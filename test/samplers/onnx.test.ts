@@ -20,7 +20,7 @@ import type { OnnxManifest } from '../../src/models/manifest.js';
 import { loadOnnxModel, planOnnx } from '../../src/models/onnx.js';
 import { sampleMdm, type MdmOptions } from '../../src/samplers/mdm.js';
 import { anyOrderMixture, sequenceIndex } from '../util/exact.js';
-import { expectClose } from '../util/gpu.js';
+import { expectClose, sameFraction } from '../util/gpu.js';
 import { FIXTURES } from '../util/models.js';
 
 const cpu = new CpuBackend();
@@ -53,9 +53,7 @@ describe('ONNX adapter: parity with the native model (same weights)', () => {
     }
     const o = { batch: 16, length: 12, seed: 5, sampler: 'fhs' as const, classId: 1, guidance: 2 };
     const [a, b] = [await sampleMdm(onnx, o), await sampleMdm(native, o)];
-    let same = 0;
-    for (let i = 0; i < a.samples.length; i++) if (a.samples[i] === b.samples[i]) same++;
-    expect(same / a.samples.length).toBeGreaterThanOrEqual(0.999);
+    expect(sameFraction(a.samples, b.samples)).toBeGreaterThanOrEqual(0.999);
     expect(a.nfe).toBe(b.nfe);
     onnx.dispose();
   });

@@ -42,6 +42,14 @@ export function randomF32(n: number, seed: number, scale = 1): Float32Array {
   return a;
 }
 
+/** The fraction of positions where two token arrays of one length agree (two paths' samples for one seed). */
+export function sameFraction(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`sameFraction: lengths ${a.length} and ${b.length}`);
+  let same = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] === b[i]) same++;
+  return same / a.length;
+}
+
 /**
  * Assert |got − want| ≤ atol + rtol·|want| elementwise (NaN must match NaN); reports the worst index.
  */
