@@ -12,7 +12,7 @@ against these weights through the golden vectors).
 
   OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 training/train_digits_diffusion.py --steps 8000 --minutes 60 --export
 """
-import argparse, json, math, os, time
+import argparse, json, math, os, sys, time
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -24,6 +24,7 @@ from prep_digits import load, PACKAGE
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 T_STEPS, BETA0, BETA1, NULL = 1000, 1e-4, 0.02, 10
+LR_PEAK = None  # --lr: the peak of a continuation run (warm restart from the export)
 
 
 def schedule():
@@ -32,6 +33,7 @@ def schedule():
 
 
 def lr_at(step, total, base=1e-3, warm=200):
+    base = LR_PEAK or base
     if step < warm:
         return base * (step + 1) / warm
     p = min(1.0, (step - warm) / max(1, total - warm))
@@ -91,7 +93,14 @@ def main():
     ap.add_argument('--batch', type=int, default=128)
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--export', action='store_true')
+    ap.add_argument('--lr', type=float, default=None, help='peak lr of this run (default 1e-3)')
+    ap.add_argument('--init-from-export', action='store_true',
+                    help='without a checkpoint, start model and EMA from models/digits-diffusion/model.safetensors')
+    ap.add_argument('--eval-every', type=int, default=2000)
+    ap.add_argument('--eval-per-class', type=int, default=10, help='samples per class in the periodic accuracy check')
     args = ap.parse_args()
+    global LR_PEAK
+    LR_PEAK = args.lr
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     xtr, ytr = (torch.from_numpy(a) for a in load('train'))
@@ -109,13 +118,24 @@ def main():
         model.load_state_dict(c['model']); ema.load_state_dict(c['ema']); opt.load_state_dict(c['opt'])
         state = c['state']; gen.set_state(c['gen'])
         print(f"resumed at step {state['step']}", flush=True)
+    elif args.init_from_export:
+        prev = json.load(open(os.path.join(ROOT, 'models', 'digits-diffusion', 'manifest.json')))['training']
+        sd = {k: v.float() for k, v in read_safetensors(os.path.join(ROOT, 'models', 'digits-diffusion', 'model.safetensors')).items()}
+        model.load_state_dict(sd); ema.load_state_dict(sd)
+        # the exported (EMA, f16-rounded) weights start a warm restart; the earlier runs' record is kept
+        state = {'step': prev['recipe']['steps'], 'seconds': float(prev['seconds']), 'log': prev['log'],
+                 'schedule': prev['recipe']['schedule_runs'], 'from_export': True}
+        print(f"from the export at step {state['step']}", flush=True)
     if not state['schedule'] or state['schedule'][-1]['schedule_steps'] != args.steps:
-        state['schedule'].append({'from_step': state['step'], 'schedule_steps': args.steps})
+        state['schedule'].append({'from_step': state['step'], 'schedule_steps': args.steps,
+                                  **({'lr_peak': args.lr} if args.lr else {})})
     save = lambda: torch.save({'model': model.state_dict(), 'ema': ema.state_dict(), 'opt': opt.state_dict(), 'state': state, 'gen': gen.get_state()}, ckpt)
     t0, s0, run = time.time(), state['seconds'], []
-    while state['step'] < args.steps and time.time() - t0 < args.minutes * 60:
+    # a continuation run (--lr) counts --steps from where it starts
+    start = state['schedule'][-1]['from_step'] if args.lr else 0
+    while state['step'] < start + args.steps and time.time() - t0 < args.minutes * 60:
         for g_ in opt.param_groups:
-            g_['lr'] = lr_at(state['step'], args.steps)
+            g_['lr'] = lr_at(state['step'] - start, args.steps)
         idx = torch.randint(0, len(xtr), (args.batch,), generator=gen)
         x0, cls = xtr[idx], ytr[idx].clone()
         cls[torch.rand(args.batch, generator=gen) < 0.1] = NULL
@@ -135,12 +155,12 @@ def main():
         state['seconds'] = s0 + time.time() - t0
         run.append(float(loss))
         if state['step'] % 100 == 0:
-            print(f"step {state['step']} loss {np.mean(run):.4f} lr {lr_at(state['step'], args.steps):.2e} {state['seconds']:.0f}s", flush=True)
+            print(f"step {state['step']} loss {np.mean(run):.4f} lr {lr_at(state['step'] - start, args.steps):.2e} {state['seconds']:.0f}s", flush=True)
             run = []
         if state['step'] % 500 == 0:
             save()
-        if state['step'] % 2000 == 0:
-            acc = guided_accuracy(ema, ws=(0.0, 3.0))
+        if state['step'] % args.eval_every == 0:
+            acc = guided_accuracy(ema, ws=(0.0, 2.0, 3.0), n_per_class=args.eval_per_class)
             state['log'].append({'step': state['step'], 'seconds': round(state['seconds']), 'classifier_accuracy_ddim50': acc})
             print('eval', json.dumps(state['log'][-1]), flush=True)
     save()
@@ -153,7 +173,7 @@ def export(model, state, args):
     os.makedirs(out, exist_ok=True)
     round_weights_(model)
     model.eval()
-    acc = guided_accuracy(model)
+    acc = guided_accuracy(model, n_per_class=args.eval_per_class)
     write_safetensors(os.path.join(out, 'model.safetensors'), model.export_tensors(), {'model': 'digits-diffusion'})
     g = torch.Generator().manual_seed(9)
     x = torch.randn(4, 28, 28, 1, generator=g)
@@ -176,9 +196,9 @@ def export(model, state, args):
                      'recipe': {'optimizer': 'AdamW(0.9, 0.99)', 'lr': '1e-3 peak, 200 warm-up, cosine to 1e-4', 'batch': args.batch,
                                 'steps': state['step'], 'schedule_runs': state['schedule'], 'ema': 0.999, 'class_dropout': 0.1},
                      'seconds': round(state['seconds']), 'machine': '2 CPU cores (1 thread), PyTorch fp32',
-                     'command': f'OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 training/train_digits_diffusion.py --steps {args.steps} --export',
+                     'command': 'OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 training/train_digits_diffusion.py ' + ' '.join(sys.argv[1:]),
                      'log': state['log']},
-        'metrics': {'classifier_accuracy_ddim50_pytorch': acc, 'note': 'digits-classifier accuracy on 100 DDIM-50 (eta 0) samples, 10 per class, seed 123'},
+        'metrics': {'classifier_accuracy_ddim50_pytorch': acc, 'note': f'digits-classifier accuracy on {10 * args.eval_per_class} DDIM-50 (eta 0) samples, {args.eval_per_class} per class, seed 123'},
         'weights_dtype': 'F16',
     }
     json.dump(manifest, open(os.path.join(out, 'manifest.json'), 'w'), indent=1)
