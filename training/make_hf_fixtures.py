@@ -20,7 +20,20 @@ model-f16.safetensors and model-bf16.safetensors (the same weights rounded), gol
 (input_ids (2, 8) and logits_f32 / logits_f16 / logits_bf16: the model's logits with the weights of
 each file, computed in f32 by transformers), all written by training/export.py's writer.
 
-  OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 /usr/bin/python3 training/make_hf_fixtures.py
+LLaDA and Dream (masked-diffusion LMs of the LLaMA family with their own model_type):
+- llada: LLaDA's own modeling code is not in transformers (the hub ships it as remote code, and no hub is
+  reachable here). The fixture is made by a public copy of modeling_llada.py / configuration_llada.py
+  (github zqc214/dllm-askv, model/, commit df68174, "Modified from LLaDA repos"; its forward is LLaDA's) that
+  $LLADA_SRC points to as a package folder `llada_ref/` (default /tmp/llada_src; extract it with
+  `git show HEAD:model/<file>` from a fetched copy). On torch 1.13 it needs F.scaled_dot_product_attention, which
+  this script supplies for the call LLaDA makes (no mask, no dropout, not causal: softmax(q kᵀ / √d) v) — the one
+  piece of the oracle written here — plus an eager torch.compile and no-op torch.backends.cuda.enable_*_sdp.
+- dream: Dream's modeling file is remote code as well; Dream-7B is Qwen2 with bidirectional attention whose
+  logits at i are the head's output at i − 1 (Dream's generation_utils shifts them right by one, position 0
+  keeping its own). The fixture is transformers' Qwen2ForCausalLM fed an all-zero 4-D mask, its logits shifted
+  so, and config.json saying model_type "Dream" (the Dream config's keys are Qwen2's).
+
+  OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 /usr/bin/python3 training/make_hf_fixtures.py [--only llada,dream]
 """
 import importlib.metadata as md
 import json, os, sys, types
@@ -135,10 +148,50 @@ def save(name, model, run, ids, tied_drop=()):
     print(name, {k: tuple(v.shape) for k, v in golden.items()}, 'params', sum(p.numel() for p in model.parameters()))
 
 
+def llada_model():
+    """A tiny random LLaDAModelLM from the reference modeling file (see the module docstring)."""
+    import torch.nn.functional as F
+    if not hasattr(F, 'scaled_dot_product_attention'):
+        def sdpa(q, k, v, attn_mask=None, dropout_p=0.0, is_causal=False):
+            assert attn_mask is None and dropout_p == 0.0 and not is_causal, 'the fixture only supplies plain attention'
+            return torch.softmax(q @ k.transpose(-2, -1) / q.shape[-1] ** 0.5, dim=-1) @ v
+        F.scaled_dot_product_attention = sdpa
+    if not hasattr(torch, 'compile'):  # it decorates its attention helper with @torch.compile(): run it eagerly
+        torch.compile = lambda *a, **k: (lambda f: f)
+    for n in ('enable_flash_sdp', 'enable_mem_efficient_sdp', 'enable_math_sdp'):
+        if not hasattr(torch.backends.cuda, n):
+            setattr(torch.backends.cuda, n, lambda enabled: None)
+    sys.path.insert(0, os.environ.get('LLADA_SRC', '/tmp/llada_src'))
+    from llada_ref.configuration_llada import LLaDAConfig
+    from llada_ref.modeling_llada import LLaDAModelLM
+    cfg = LLaDAConfig(d_model=32, n_heads=4, n_kv_heads=2, n_layers=2, mlp_hidden_size=48, vocab_size=V,
+                      embedding_size=V, max_sequence_length=32, rope=True, rope_theta=500000.0, alibi=False,
+                      block_type='llama', activation_type='silu', layer_norm_type='rms', rms_norm_eps=1e-5,
+                      include_bias=False, include_qkv_bias=False, weight_tying=False, scale_logits=False,
+                      attention_layer_norm=False, input_emb_norm=False, flash_attention=False,
+                      attention_dropout=0.0, residual_dropout=0.0, embedding_dropout=0.0,
+                      mask_token_id=MASK, pad_token_id=PAD, eos_token_id=SEP)
+    m = LLaDAModelLM(cfg).eval()
+    with torch.no_grad():
+        for n, p in m.named_parameters():
+            if n.endswith('norm.weight') or 'ln_f' in n:
+                p.normal_(1.0, 0.1)
+            else:
+                p.normal_(0, 0.2)
+    return m
+
+
 def main():
+    ap = __import__('argparse').ArgumentParser()
+    ap.add_argument('--only', default='', help='comma-separated fixture names (default: all)')
+    only = set(filter(None, ap.parse_args().only.split(',')))
     torch.manual_seed(2026)
     g = torch.Generator().manual_seed(17)
     ids = torch.randint(5, V, (2, 8), generator=g)
+    if only:
+        global save
+        real_save = save
+        save = lambda name, *a, **k: real_save(name, *a, **k) if name in only else None  # noqa: E731
 
     # LLaDA/Dream-style bidirectional LLaMA: untied head, GQA 4 heads over 2 KV heads, [MASK] in the input
     cfg = LlamaConfig(vocab_size=V, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
@@ -191,6 +244,41 @@ def main():
         decoder = ('cls.predictions.decoder.weight', 'cls.predictions.decoder.bias') if name == 'bert' else (
             'lm_head.decoder.weight', 'lm_head.decoder.bias')
         save(name, m, lambda mm: mm(input_ids=x).logits, x, tied_drop=decoder)
+
+    # LLaDA (its own modeling code; bidirectional: no mask passed), [MASK] in the input; seeded on its own so the
+    # fixtures above do not change when it is added
+    torch.manual_seed(2027)
+    x = ids.clone()
+    x[0, 1] = x[0, 6] = x[1, 3] = MASK
+    if not only or 'llada' in only:
+        m = llada_model()
+        save('llada', m, lambda mm: mm(input_ids=x).logits, x)
+
+    # Dream: Qwen2 (q/k/v bias, untied head, GQA) bidirectional, logits shifted right by one
+    from transformers import Qwen2Config
+    from transformers.models.qwen2.modeling_qwen2 import Qwen2ForCausalLM
+    torch.manual_seed(2028)
+    cfg = Qwen2Config(vocab_size=V, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4,
+                      num_key_value_heads=2, max_position_embeddings=32, rms_norm_eps=1e-6, rope_theta=10000.0,
+                      tie_word_embeddings=False, bos_token_id=CLS, eos_token_id=SEP, pad_token_id=PAD,
+                      mask_token_id=MASK, attn_implementation='eager', initializer_range=0.2)
+    m = Qwen2ForCausalLM(cfg).eval()
+    with torch.no_grad():
+        for n, p in m.named_parameters():
+            if n.endswith('.bias'):
+                p.normal_(0, 0.1)
+    bidir = torch.zeros(2, 1, 8, 8)
+
+    def dream_logits(mm):
+        lg = mm(input_ids=x, attention_mask=bidir).logits
+        return torch.cat([lg[:, :1], lg[:, :-1]], dim=1)
+
+    save('dream', m, dream_logits, x)
+    if not only or 'dream' in only:
+        path = os.path.join(OUT, 'dream', 'config.json')
+        c = json.load(open(path))
+        c.update(model_type='Dream', architectures=['DreamModel'])
+        json.dump(c, open(path, 'w'), indent=2, sort_keys=True)
 
 
 if __name__ == '__main__':

@@ -591,10 +591,11 @@ function validateOnnx(o: Record<string, unknown>, a: Record<string, unknown>): O
 function validateHf(o: Record<string, unknown>, a: Record<string, unknown>): HfManifest {
   const spec = parseHfConfig(a.config, 'manifest.json architecture.config');
   if (typeof a.causal !== 'boolean') fail('manifest-architecture', 'architecture.causal must be true or false');
-  if (spec.family === 'gpt2' && !a.causal)
-    fail('manifest-architecture', 'a gpt2 model is causal (architecture.causal true)');
-  if (spec.family === 'bert' && a.causal)
-    fail('manifest-architecture', `a ${spec.modelType} masked LM is bidirectional (architecture.causal false)`);
+  if (spec.attention && a.causal !== (spec.attention === 'causal'))
+    fail(
+      'manifest-architecture',
+      `a ${spec.modelType} model is ${spec.attention} (architecture.causal ${spec.attention === 'causal'})`,
+    );
   if (a.vocab_size !== spec.vocab)
     fail('manifest-architecture', `architecture.vocab_size ${a.vocab_size} contradicts config's ${spec.vocab}`);
   posInt(a.max_len, 'architecture.max_len', spec.maxLen);

@@ -82,7 +82,7 @@ describe('HF bad input', () => {
     bad({ num_key_value_heads: 3 }, /3 key\/value heads do not divide 4.*\[hf-config-heads\]/);
     bad(
       { model_type: 'mamba' },
-      /"mamba" is not supported; supported architectures: llama, qwen2, mistral, gpt2, bert, roberta/,
+      /"mamba" is not supported; supported architectures: llama, qwen2, mistral, llada, Dream, gpt2, bert, roberta/,
     );
     bad({ model_type: undefined }, /model_type" is missing.*\[hf-architecture\]/);
     bad({ hidden_act: 'relu' }, /hidden_act.*not supported.*\[hf-config-unsupported\]/);
@@ -93,6 +93,21 @@ describe('HF bad input', () => {
     expect(parseHfConfig({ ...c, model_type: 'mistral', sliding_window: 16 }).maxLen).toBe(16);
     expect(parseHfConfig({ ...c, model_type: 'mistral', sliding_window: null }).maxLen).toBe(32);
     expect(parseHfConfig({ ...c, model_type: 'qwen2' })).toMatchObject({ qkvBias: true, oBias: false });
+    expect(parseHfConfig(config('dream'))).toMatchObject({ qkvBias: true, oBias: false, logitShift: true });
+    // LLaDA: OLMo's keys; the options its released models do not use are refused by name
+    const l = config('llada');
+    expect(parseHfConfig(l)).toMatchObject({ d: 32, heads: 4, kvHeads: 2, ff: 48, attention: 'bidirectional' });
+    const badL = (patch: Record<string, unknown>, re: RegExp) =>
+      expect(() => parseHfConfig({ ...l, ...patch })).toThrow(re);
+    badL({ block_type: 'sequential' }, /"block_type" = "sequential" is not supported .*supported: "llama"/);
+    badL({ activation_type: 'swiglu' }, /"activation_type" = "swiglu" is not supported/);
+    badL({ layer_norm_type: 'default' }, /"layer_norm_type" = "default"/);
+    badL({ include_bias: true }, /"include_bias" = true is not supported/);
+    badL({ scale_logits: true }, /"scale_logits" = true/);
+    badL({ rope: false }, /"rope" = false/);
+    badL({ embedding_size: 128 }, /"embedding_size" 128 ≠ "vocab_size" 96: padded embedding rows/);
+    badL({ mask_token_id: 96 }, /"mask_token_id" 96 is outside the vocabulary/);
+    expect(parseHfConfig({ ...l, multi_query_attention: true }).kvHeads).toBe(1);
   });
 
   it("weights: a misnamed, missing or misshaped tensor, another family's checkpoint, extra layers", () => {
@@ -126,6 +141,37 @@ describe('HF bad input', () => {
     err(deeper, /model\.layers\.2\.input_layernorm\.weight": not a tensor of a llama checkpoint with 2 layers/);
     const gpt = new Map([['transformer.wte.weight', t([96, 32])]]);
     err(gpt, /transformer\.wte\.weight": not a tensor of a llama/);
+    // LLaDA's own names map onto the table; a missing or unknown one is named as LLaDA names it
+    const ls = parseHfConfig(config('llada'));
+    const llada = new Map<string, LoadedTensor>();
+    for (const [n, w] of hfTensorShapes(ls))
+      if (!w.optional)
+        llada.set(
+          n
+            .replace('model.embed_tokens.', 'model.transformer.wte.')
+            .replace('model.norm.', 'model.transformer.ln_f.')
+            .replace('lm_head.', 'model.transformer.ff_out.')
+            .replace(/^model\.layers\.(\d+)\./, 'model.transformer.blocks.$1.')
+            .replace('input_layernorm', 'attn_norm')
+            .replace('post_attention_layernorm', 'ff_norm')
+            .replace('self_attn.o_proj', 'attn_out')
+            .replace('self_attn.', '')
+            .replace('mlp.gate_proj', 'ff_proj')
+            .replace('mlp.up_proj', 'up_proj')
+            .replace('mlp.down_proj', 'ff_out'),
+          t(w.shape),
+        );
+    expect(checkHfWeights(ls, llada).get('model.layers.1.mlp.gate_proj.weight')!.shape).toEqual([48, 32]);
+    const noGate = new Map(llada);
+    noGate.delete('model.transformer.blocks.1.ff_proj.weight');
+    expect(() => checkHfWeights(ls, noGate)).toThrow(
+      /tensor "model\.transformer\.blocks\.1\.ff_proj\.weight".*needs it, shape \[48, 32\].*\[hf-missing-tensor\]/,
+    );
+    const att = new Map(llada);
+    att.set('model.transformer.blocks.0.att_proj.weight', t([64, 32]));
+    expect(() => checkHfWeights(ls, att)).toThrow(
+      /"model\.transformer\.blocks\.0\.att_proj\.weight": not a tensor of a llada/,
+    );
     // TF-era LayerNorm names (gamma / beta) read as weight / bias, as transformers renames them
     const b = parseHfConfig(config('bert'));
     const bert = new Map<string, LoadedTensor>();
@@ -162,6 +208,18 @@ describe('hf manifests', () => {
       expect(() => validateManifest(m)).toThrow(re);
     };
     bad((m) => (m.architecture.causal = false), /a gpt2 model is causal/);
+    // LLaDA and Dream are masked-diffusion LMs by architecture
+    for (const [type, cfg] of [
+      ['llada', config('llada')],
+      ['Dream', config('dream')],
+    ] as const)
+      bad(
+        (m) => {
+          m.architecture.config = cfg;
+          m.architecture.bos_id = 2;
+        },
+        new RegExp(`a ${type} model is bidirectional \\(architecture\\.causal false\\)`),
+      );
     bad((m) => (m.architecture.vocab_size = 97), /vocab_size 97 contradicts config's 96/);
     bad((m) => (m.architecture.max_len = 33), /max_len must be an integer in \[1, 32\]/);
     bad(

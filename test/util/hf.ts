@@ -9,7 +9,7 @@ import { convertHfFolder, type ConvertOptions } from '../../src/models/hf/conver
 import { parseSafetensors, tensorData } from '../../src/models/safetensors.js';
 
 export const HF_FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'hf');
-export type HfFixture = 'llama-bidir' | 'llama-causal' | 'gpt2' | 'bert' | 'roberta';
+export type HfFixture = 'llama-bidir' | 'llama-causal' | 'gpt2' | 'bert' | 'roberta' | 'llada' | 'dream';
 export type HfWeights = 'f32' | 'f16' | 'bf16';
 /** every fixture, and whether it is a causal LM */
 export const HF_CASES: [HfFixture, boolean][] = [
@@ -18,6 +18,8 @@ export const HF_CASES: [HfFixture, boolean][] = [
   ['gpt2', true],
   ['bert', false],
   ['roberta', false],
+  ['llada', false],
+  ['dream', false],
 ];
 
 /** A copy of fixture `name` whose model.safetensors is the `dtype` file, converted; returns the model folder. */

@@ -5,7 +5,10 @@
  *   llama    LlamaForCausalLM (also `qwen2` and `mistral`, whose checkpoints are LLaMA's with q/k/v
  *            bias or a sliding window — capped at the window, where it equals full attention): RMSNorm,
  *            SwiGLU, RoPE (rope_theta, half-split rotate_half), grouped-query attention, optional attention
- *            and MLP bias, tied or untied head
+ *            and MLP bias, tied or untied head. Two masked-diffusion LMs of this family, bidirectional by
+ *            architecture: `llada` (LLaDA's OLMo-style config keys and tensor names, names.ts maps them) and
+ *            `Dream` (Qwen2's keys and names; its head predicts position i + 1 from hidden state i, so the
+ *            logits are shifted right by one — Dream's generation_utils — `logitShift`)
  *   gpt2     GPT2LMHeadModel: learned positions, pre-LN, Conv1D [in, out] weights with fused qkv,
  *            tanh GELU (gelu_new), tied head
  *   bert     BertForMaskedLM and `roberta` (RobertaForMaskedLM): absolute + token-type embeddings,
@@ -21,6 +24,8 @@ export const HF_MODEL_TYPES = {
   llama: 'llama',
   qwen2: 'llama',
   mistral: 'llama',
+  llada: 'llama',
+  Dream: 'llama',
   gpt2: 'gpt2',
   bert: 'bert',
   roberta: 'bert',
@@ -63,6 +68,10 @@ export interface HfSpec {
   padId?: number;
   /** config's mask_token_id (Dream/LLaDA-style configs name it) */
   maskId?: number;
+  /** attention fixed by the architecture (gpt2: causal; bert, llada, Dream: bidirectional); llama: the manifest says */
+  attention?: 'causal' | 'bidirectional';
+  /** Dream: logits at position i come from hidden state i − 1 (position 0 from its own) */
+  logitShift?: boolean;
 }
 
 type Json = Record<string, unknown>;
@@ -152,6 +161,16 @@ function heads(k: Keys, d: number, h: number, kv: number, headDimKey?: string): 
   return hd;
 }
 
+/** the config's special token ids (LLaMA family) */
+function specialIds(k: Keys): Pick<HfSpec, 'bosId' | 'eosId' | 'padId' | 'maskId'> {
+  return {
+    bosId: k.id('bos_token_id'),
+    eosId: k.id('eos_token_id'),
+    padId: k.id('pad_token_id'),
+    maskId: k.id('mask_token_id'),
+  };
+}
+
 function llama(k: Keys, t: HfModelType): HfSpec {
   const d = k.int('hidden_size'),
     h = k.int('num_attention_heads');
@@ -169,7 +188,8 @@ function llama(k: Keys, t: HfModelType): HfSpec {
   const windowed =
     (t === 'mistral' || (t === 'qwen2' && k.bool('use_sliding_window', false))) && k.c.sliding_window != null;
   const maxLen = Math.min(k.int('max_position_embeddings'), windowed ? k.int('sliding_window') : Infinity);
-  const attnBias = t === 'qwen2' ? true : k.bool('attention_bias', false);
+  const qwen = t === 'qwen2' || t === 'Dream';
+  const attnBias = qwen ? true : k.bool('attention_bias', false);
   return {
     modelType: t,
     family: 'llama',
@@ -185,15 +205,70 @@ function llama(k: Keys, t: HfModelType): HfSpec {
     activation: 'silu',
     ropeTheta: k.num('rope_theta', 10000),
     qkvBias: attnBias,
-    oBias: t === 'qwen2' ? false : attnBias,
+    oBias: qwen ? false : attnBias,
     mlpBias: k.bool('mlp_bias', false),
     tied: k.bool('tie_word_embeddings', false),
     typeVocab: 0,
     positionOffset: 0,
-    bosId: k.id('bos_token_id'),
-    eosId: k.id('eos_token_id'),
-    padId: k.id('pad_token_id'),
-    maskId: k.id('mask_token_id'),
+    ...specialIds(k),
+    ...(t === 'Dream' ? { attention: 'bidirectional' as const, logitShift: true } : {}),
+  };
+}
+
+/**
+ * LLaDA (model_type "llada"): OLMo's config keys for a LLaMA block (`block_type` "llama": RMSNorm, SwiGLU with
+ * ff_proj as the gate, RoPE, no biases unless include_qkv_bias), bidirectional. Options LLaDA's released models
+ * do not use are refused by name rather than run wrongly.
+ */
+function llada(k: Keys): HfSpec {
+  const d = k.int('d_model'),
+    h = k.int('n_heads');
+  const kv = k.bool('multi_query_attention', false) ? 1 : k.int('n_kv_heads', h);
+  const headDim = heads(k, d, h, kv);
+  const why = "LLaDA's LLaMA block as released";
+  k.oneOf('block_type', ['llama'], 'sequential', why);
+  k.oneOf('activation_type', ['silu'], 'swiglu', `${why} (ff_proj gated by SiLU, times up_proj)`);
+  k.oneOf('layer_norm_type', ['rms'], 'default', `${why} (RMSNorm)`);
+  k.oneOf('rope', [true], false, 'rotary positions');
+  for (const [key, dflt] of [
+    ['alibi', false],
+    ['attention_layer_norm', false],
+    ['input_emb_norm', false],
+    ['include_bias', false],
+    ['scale_logits', false],
+  ] as const)
+    k.oneOf(key, [false], dflt, why);
+  k.oneOf('layer_norm_with_affine', [true], true, `${why} (norms with a weight)`);
+  k.oneOf('block_group_size', [1], 1, 'one block per layer (tensor names model.transformer.blocks.N)');
+  const vocab = k.int('vocab_size');
+  if (k.c.embedding_size != null && k.int('embedding_size') !== vocab)
+    fail(
+      'hf-config-unsupported',
+      `"embedding_size" ${k.int('embedding_size')} ≠ "vocab_size" ${vocab}: padded embedding rows are not supported`,
+      k.file,
+    );
+  return {
+    modelType: 'llada',
+    family: 'llama',
+    attention: 'bidirectional',
+    vocab,
+    d,
+    layers: k.int('n_layers'),
+    heads: h,
+    kvHeads: kv,
+    headDim,
+    ff: k.c.mlp_hidden_size != null ? k.int('mlp_hidden_size') : k.int('mlp_ratio', 4) * d,
+    maxLen: k.int('max_sequence_length'),
+    normEps: k.num('rms_norm_eps', 1e-5),
+    activation: 'silu',
+    ropeTheta: k.num('rope_theta', 10000),
+    qkvBias: k.bool('include_qkv_bias', false),
+    oBias: false,
+    mlpBias: false,
+    tied: k.bool('weight_tying', true),
+    typeVocab: 0,
+    positionOffset: 0,
+    ...specialIds(k),
   };
 }
 
@@ -208,6 +283,7 @@ function gpt2(k: Keys): HfSpec {
   return {
     modelType: 'gpt2',
     family: 'gpt2',
+    attention: 'causal',
     vocab: k.int('vocab_size'),
     d,
     layers: k.int('n_layer'),
@@ -250,6 +326,7 @@ function bert(k: Keys, t: HfModelType): HfSpec {
   return {
     modelType: t,
     family: 'bert',
+    attention: 'bidirectional',
     vocab: k.int('vocab_size'),
     d,
     layers: k.int('num_hidden_layers'),
@@ -290,7 +367,14 @@ export function parseHfConfig(json: unknown, file = 'config.json'): HfSpec {
     );
   const k = new Keys(c, file, t);
   const type = t as HfModelType;
-  const spec = HF_MODEL_TYPES[type] === 'llama' ? llama(k, type) : type === 'gpt2' ? gpt2(k) : bert(k, type);
+  const spec =
+    type === 'llada'
+      ? llada(k)
+      : HF_MODEL_TYPES[type] === 'llama'
+        ? llama(k, type)
+        : type === 'gpt2'
+          ? gpt2(k)
+          : bert(k, type);
   for (const [name, id] of [
     ['bos_token_id', spec.bosId],
     ['eos_token_id', spec.eosId],

@@ -175,7 +175,8 @@ export async function convertHfFolder(folder: string, o: ConvertOptions = {}): P
     }
     bytesOf.set(f, bytes);
   }
-  const checked = checkHfWeights(spec, weights, weightFiles.join(', '));
+  const rawNames = new Map<string, string>();
+  const checked = checkHfWeights(spec, weights, weightFiles.join(', '), rawNames);
 
   const tokPath = path.join(src, 'tokenizer.json');
   const tokBytes = await fs.readFile(tokPath).catch(() => {
@@ -188,15 +189,12 @@ export async function convertHfFolder(folder: string, o: ConvertOptions = {}): P
   });
   const tok = (await readJson(fs, tokPath, 'tokenizer.json')) as Record<string, unknown>;
 
-  const causal =
-    spec.family === 'gpt2'
-      ? true
-      : spec.family === 'bert'
-        ? false
-        : o.attention
-          ? o.attention === 'causal'
-          : spec.maskId === undefined;
-  if (o.attention && spec.family !== 'llama' && (o.attention === 'causal') !== causal)
+  const causal = spec.attention
+    ? spec.attention === 'causal'
+    : o.attention
+      ? o.attention === 'causal'
+      : spec.maskId === undefined;
+  if (o.attention && spec.attention && (o.attention === 'causal') !== causal)
     throw new ModelFormatError(
       'hf-attention',
       `a ${spec.modelType} model is ${causal ? 'causal' : 'bidirectional'}; --attention ${o.attention} contradicts it`,
@@ -225,7 +223,9 @@ export async function convertHfFolder(folder: string, o: ConvertOptions = {}): P
     files.push({ path: name, role, bytes: bytes.byteLength, sha256: await sha256Hex(bytes) });
   let weightsDtype: string;
   if (o.dtype) {
-    const entries = [...checked].map(([name, t]) => {
+    // the checkpoint's own tensor names (LLaDA's stay LLaDA's), so the rewritten file is still that model's
+    const entries = [...checked].map(([canon, t]) => {
+      const name = rawNames.get(canon)!;
       const x = t.data as Float32Array;
       if (o.dtype === 'f32') return { name, dtype: 'F32' as const, shape: t.shape, data: x };
       const h = new Uint16Array(x.length);

@@ -5,7 +5,8 @@
  *   LLaMA family  h = E[x]; per layer h += Wo·attn(RoPE(Wq·n1), RoPE(Wk·n1), Wv·n1 | mask), n1 = RMSNorm(h);
  *                 h += Wd·swiglu([Wg; Wu]·RMSNorm(h)); logits = head(RMSNorm(h)). GQA: k/v have n_kv heads.
  *                 `causal: false` (manifest; LLaDA/Dream style): all-ones mask, a masked-diffusion denoiser;
- *                 `causal: true`: a causal LM.
+ *                 `causal: true`: a causal LM. Dream: the final hidden states shifted right by one position
+ *                 before the head (its logits at i predict token i from the state at i − 1).
  *   GPT-2         h = wte[x] + wpe[p]; per layer h += c_proj·attn(LN1 h | causal) and h += MLP(LN2 h) with
  *                 Conv1D [in, out] weights (our matmul's non-transposed B); logits = LN_f(h)·wteᵀ.
  *   BERT/RoBERTa  h = LN(word[x] + pos[p + offset] + type[0]); per layer (post-LN) h = LN(h + attn(h)),
@@ -302,6 +303,15 @@ export class HfTextModel extends WeightedModel<HfManifest> implements Model {
           : this.preNormBlock(blk, h, tPos, tMask, B, T);
       be.free(h);
       h = h2;
+    }
+    if (s.logitShift) {
+      // Dream: the head at i reads hidden state i − 1 (position 0 its own): rows gathered like an embedding lookup
+      const from = new Uint32Array(B * T);
+      for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) from[b * T + t] = b * T + Math.max(t - 1, 0);
+      const tFrom = be.tensor(from, [B, T]);
+      const shifted = be.embedding(tFrom, be.reshape(h, [B * T, s.d]));
+      for (const t of [h, tFrom]) be.free(t);
+      h = shifted;
     }
     const logits = this.logits(h);
     for (const t of [h, tIds, tPos, tMask]) be.free(t);

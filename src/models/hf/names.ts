@@ -9,7 +9,7 @@
  */
 import { ModelFormatError } from '../../errors.js';
 import type { LoadedTensor } from '../load.js';
-import type { HfSpec } from './config.js';
+import type { HfModelType, HfSpec } from './config.js';
 
 interface Want {
   shape: number[];
@@ -19,6 +19,42 @@ interface Want {
 
 /** Prefixes a family's checkpoints come with or without (GPT-2's hub files have no "transformer."). */
 const STRIPPABLE: Record<HfSpec['family'], string> = { llama: '', gpt2: 'transformer.', bert: '' };
+
+/**
+ * Checkpoints of a model type whose tensor names are not LLaMA's (the canonical table of the family): pairs of
+ * (the checkpoint's name, the canonical name), `N` standing for a layer index. LLaDA (OLMo naming;
+ * modeling_llada.py's LLaDAModelLM wraps the model as `model.transformer`): its LLaMA block's ff_proj is the
+ * SiLU-gated half, up_proj the other, ff_out the down map; the top-level ff_out is the (untied) head.
+ */
+const LLADA_BLOCK: readonly (readonly [string, string])[] = [
+  ['attn_norm.weight', 'input_layernorm.weight'],
+  ['ff_norm.weight', 'post_attention_layernorm.weight'],
+  ...['q', 'k', 'v'].flatMap((x) =>
+    ['weight', 'bias'].map((w) => [`${x}_proj.${w}`, `self_attn.${x}_proj.${w}`] as const),
+  ),
+  ['attn_out.weight', 'self_attn.o_proj.weight'],
+  ['ff_proj.weight', 'mlp.gate_proj.weight'],
+  ['up_proj.weight', 'mlp.up_proj.weight'],
+  ['ff_out.weight', 'mlp.down_proj.weight'],
+];
+const ALIASES: Partial<Record<HfModelType, readonly (readonly [string, string])[]>> = {
+  llada: [
+    ['model.transformer.wte.weight', 'model.embed_tokens.weight'],
+    ['model.transformer.ln_f.weight', 'model.norm.weight'],
+    ['model.transformer.ff_out.weight', 'lm_head.weight'],
+    ...LLADA_BLOCK.map(([a, b]) => [`model.transformer.blocks.N.${a}`, `model.layers.N.${b}`] as const),
+  ],
+};
+
+/** `name` renamed by the first pair whose `from` side (0 or 1) matches it, or undefined */
+function renamed(name: string, pairs: readonly (readonly [string, string])[], from: 0 | 1): string | undefined {
+  for (const p of pairs) {
+    const re = new RegExp(`^${p[from].replace(/\./g, '\\.').replace('N', '(\\d+)')}$`);
+    const m = re.exec(name);
+    if (m) return p[1 - from].replace('N', m[1] ?? '');
+  }
+  return undefined;
+}
 
 /** The canonical name → expected shape of every tensor a family's checkpoint holds. */
 export function hfTensorShapes(s: HfSpec): Map<string, Want> {
@@ -122,11 +158,14 @@ function unused(name: string): boolean {
 }
 
 /**
- * A checkpoint's name as the architecture's table has it: with the family's optional prefix added (GPT-2
+ * A checkpoint's name as the architecture's table has it: renamed by the model type's aliases (LLaDA), with the
+ * family's optional prefix added (GPT-2
  * hub files lack "transformer."), and TF-era LayerNorm names (`LayerNorm.gamma` / `.beta`, old BERT
  * checkpoints) as weight / bias — what transformers renames on load. Unknown names come back as they are.
  */
-function canonical(raw: string, want: ReadonlyMap<string, Want>, strip: string): string {
+function canonical(raw: string, want: ReadonlyMap<string, Want>, strip: string, s: HfSpec): string {
+  const alias = ALIASES[s.modelType] && renamed(raw, ALIASES[s.modelType]!, 0);
+  if (alias) return alias;
   for (const n of [raw, raw.replace(/\.gamma$/, '.weight').replace(/\.beta$/, '.bias')])
     for (const c of [n, strip && !n.startsWith(strip) ? strip + n : n]) if (want.has(c)) return c;
   return raw;
@@ -134,18 +173,20 @@ function canonical(raw: string, want: ReadonlyMap<string, Want>, strip: string):
 
 /**
  * Check `weights` (as loaded: F16/BF16 already f32) against the architecture and return them by
- * canonical name. `file` names the weights file(s) in messages.
+ * canonical name. `file` names the weights file(s) in messages; `rawNames`, if given, receives canonical → the
+ * checkpoint's own name (what a rewritten file keeps).
  */
 export function checkHfWeights(
   s: HfSpec,
   weights: ReadonlyMap<string, LoadedTensor>,
   file = 'model.safetensors',
+  rawNames?: Map<string, string>,
 ): Map<string, LoadedTensor> {
   const want = hfTensorShapes(s);
   const strip = STRIPPABLE[s.family];
   const out = new Map<string, LoadedTensor>();
   for (const [raw, t] of weights) {
-    const name = canonical(raw, want, strip);
+    const name = canonical(raw, want, strip, s);
     const w = want.get(name);
     if (!w) {
       if (unused(raw)) continue;
@@ -167,13 +208,14 @@ export function checkHfWeights(
       throw new ModelFormatError('hf-tensor-dtype', 'weights must be floating point (F32, F16 or BF16)', raw, file);
     if (out.has(name)) throw new ModelFormatError('duplicate-name', 'the tensor appears twice', raw, file);
     out.set(name, t);
+    rawNames?.set(name, raw);
   }
   for (const [name, w] of want)
     if (!w.optional && !out.has(name))
       throw new ModelFormatError(
         'hf-missing-tensor',
         `a ${s.modelType} checkpoint with this config.json needs it, shape [${w.shape.join(', ')}]`,
-        name,
+        (ALIASES[s.modelType] && renamed(name, ALIASES[s.modelType]!, 1)) ?? name,
         file,
       );
   return out;
