@@ -128,13 +128,13 @@ def logits_with(model, sd, run):
         return run(m).float()
 
 
-def save(name, model, run, ids, tied_drop=()):
+def save(name, model, run, ids, tied_drop=(), extra=None):
     d = os.path.join(OUT, name)
     os.makedirs(d, exist_ok=True)
     model.config.save_pretrained(d)
     with open(os.path.join(d, 'tokenizer.json'), 'w') as f:
         json.dump(tokenizer_json(), f, ensure_ascii=False, separators=(',', ':'))
-    golden = {'input_ids': ids.to(torch.int32)}
+    golden = {'input_ids': ids.to(torch.int32), **(extra or {})}
     for tag, dtype, fname in ((
             'f32', torch.float32, 'model.safetensors'), ('f16', torch.float16, 'model-f16.safetensors'),
             ('bf16', torch.bfloat16, 'model-bf16.safetensors')):
@@ -244,6 +244,30 @@ def main():
         decoder = ('cls.predictions.decoder.weight', 'cls.predictions.decoder.bias') if name == 'bert' else (
             'lm_head.decoder.weight', 'lm_head.decoder.bias')
         save(name, m, lambda mm: mm(input_ids=x).logits, x, tied_drop=decoder)
+
+    # rope_scaling: a causal LLaMA with Llama 3.1's scaling (the band edges fall inside its frequencies), and
+    # transformers' own frequencies for the linear / yarn kinds (golden `rope_*`: inv_freq, then the cos/sin factor)
+    from transformers.modeling_rope_utils import ROPE_INIT_FUNCTIONS
+    torch.manual_seed(2029)
+    scaled = dict(vocab_size=V, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4,
+                  num_key_value_heads=2, max_position_embeddings=64, rms_norm_eps=1e-6, rope_theta=10000.0,
+                  bos_token_id=CLS, eos_token_id=SEP, pad_token_id=PAD, attn_implementation='eager',
+                  initializer_range=0.2)
+    rope = {}
+    for kind, rs in (('linear', {'rope_type': 'linear', 'factor': 2.0}),
+                     ('yarn', {'rope_type': 'yarn', 'factor': 4.0, 'original_max_position_embeddings': 16}),
+                     ('yarn_mscale', {'rope_type': 'yarn', 'factor': 4.0, 'original_max_position_embeddings': 16,
+                                      'mscale': 0.707, 'mscale_all_dim': 1.0, 'beta_fast': 16.0}),
+                     ('llama3', {'rope_type': 'llama3', 'factor': 8.0, 'low_freq_factor': 1.0,
+                                 'high_freq_factor': 4.0, 'original_max_position_embeddings': 16})):
+        inv, att = ROPE_INIT_FUNCTIONS[rs['rope_type']](LlamaConfig(**scaled, rope_scaling=rs), 'cpu')
+        rope[f'rope_{kind}'] = torch.cat([inv.float(), torch.tensor([float(att)])])
+    cfg = LlamaConfig(**scaled, rope_scaling={'rope_type': 'llama3', 'factor': 8.0, 'low_freq_factor': 1.0,
+                                              'high_freq_factor': 4.0, 'original_max_position_embeddings': 16})
+    m = LlamaForCausalLM(cfg).eval()
+    x = ids.clone()
+    x[:, 0] = CLS
+    save('llama-rope', m, lambda mm: mm(input_ids=x).logits, x, extra=rope)
 
     # LLaDA (its own modeling code; bidirectional: no mask passed), [MASK] in the input; seeded on its own so the
     # fixtures above do not change when it is added

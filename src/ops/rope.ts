@@ -20,16 +20,28 @@ export const ROPE_PARAMS = paramsStruct('rope', {
   _pad2: 'u32',
 });
 
-/** cos/sin table (P, D/2, 2) in f64 rounded to f32 — the GPU kernel reads the same table. */
-export function ropeTable(P: number, D: number, base = 10000): Float32Array {
+/**
+ * cos/sin table (P, D/2, 2) in f64 rounded to f32 — the GPU kernel reads the same table. Pair j turns by
+ * p · invFreq[j], invFreq[j] = base^(−2j/D) unless `o.invFreq` gives the frequencies (a scaled RoPE: HF's
+ * rope_scaling, src/models/hf/config.ts); `o.scale` multiplies cos and sin (YaRN's attention factor).
+ */
+export function ropeTable(
+  P: number,
+  D: number,
+  base = 10000,
+  o: { invFreq?: ArrayLike<number>; scale?: number } = {},
+): Float32Array {
   if (D % 2 !== 0) throw new OpInputError('rope', `head dim ${D} must be even`);
   const half = D / 2;
+  if (o.invFreq && o.invFreq.length !== half)
+    throw new OpInputError('rope', `${o.invFreq.length} frequencies for head dim ${D} (want ${half})`);
+  const scale = o.scale ?? 1;
   const t = new Float32Array(P * half * 2);
   for (let p = 0; p < P; p++) {
     for (let j = 0; j < half; j++) {
-      const ang = p * Math.pow(base, (-2 * j) / D);
-      t[(p * half + j) * 2] = Math.cos(ang);
-      t[(p * half + j) * 2 + 1] = Math.sin(ang);
+      const ang = p * (o.invFreq ? o.invFreq[j] : Math.pow(base, (-2 * j) / D));
+      t[(p * half + j) * 2] = Math.cos(ang) * scale;
+      t[(p * half + j) * 2 + 1] = Math.sin(ang) * scale;
     }
   }
   return t;

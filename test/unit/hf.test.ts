@@ -10,8 +10,8 @@ import { CpuBackend } from '../../src/backend/cpu.js';
 import { ModelFormatError } from '../../src/errors.js';
 import { loadModel } from '../../src/models/index.js';
 import { validateManifest } from '../../src/models/manifest.js';
-import { parseSafetensors } from '../../src/models/safetensors.js';
-import { parseHfConfig } from '../../src/models/hf/config.js';
+import { parseSafetensors, tensorData } from '../../src/models/safetensors.js';
+import { parseHfConfig, ropeFrequencies } from '../../src/models/hf/config.js';
 import { checkHfWeights, hfTensorShapes } from '../../src/models/hf/names.js';
 import type { LoadedTensor } from '../../src/models/load.js';
 import { convertedFixture, forwardTokens, golden, type HfFixture, type HfWeights } from '../util/hf.js';
@@ -60,6 +60,42 @@ describe("the fixtures' manifests are what convert writes", () => {
 
 const config = (name: HfFixture) => JSON.parse(readFileSync(join(HF_FIXTURES, name, 'config.json'), 'utf8'));
 
+describe('rope_scaling', () => {
+  it("linear, llama3 and yarn frequencies (and yarn's cos/sin factor) equal transformers' modeling_rope_utils", () => {
+    const c = config('llama-rope');
+    const f = parseSafetensors(new Uint8Array(readFileSync(join(HF_FIXTURES, 'llama-rope', 'golden.safetensors'))));
+    const kinds: Record<string, object> = {
+      linear: { rope_type: 'linear', factor: 2.0 },
+      yarn: { rope_type: 'yarn', factor: 4.0, original_max_position_embeddings: 16 },
+      yarn_mscale: {
+        rope_type: 'yarn',
+        factor: 4.0,
+        original_max_position_embeddings: 16,
+        mscale: 0.707,
+        mscale_all_dim: 1.0,
+        beta_fast: 16.0,
+      },
+      llama3: c.rope_scaling,
+    };
+    for (const [kind, rs] of Object.entries(kinds)) {
+      const want = tensorData(f, `rope_${kind}`) as Float32Array; // inv_freq …, then the factor
+      const got = ropeFrequencies(parseHfConfig({ ...c, rope_scaling: rs }));
+      const inv = [...got.invFreq!, got.scale ?? 1];
+      expect(inv.length, kind).toBe(want.length);
+      // transformers computes in f32: agreement to f32 rounding
+      inv.forEach((x, i) =>
+        expect(Math.abs(x - want[i]), `${kind} [${i}]`).toBeLessThan(1e-6 * Math.max(1, Math.abs(x))),
+      );
+      // and they differ from plain RoPE, so the check says something
+      expect(
+        inv.slice(0, -1).some((x, i) => Math.abs(x - Math.pow(10000, -i / 4)) > 1e-3),
+        kind,
+      ).toBe(true);
+    }
+    expect(ropeFrequencies(parseHfConfig({ ...c, rope_scaling: null }))).toEqual({});
+  });
+});
+
 describe('HF bad input', () => {
   it('config: missing and contradicting keys, unknown model_type (listing the supported ones)', () => {
     const c = config('llama-bidir');
@@ -86,7 +122,15 @@ describe('HF bad input', () => {
     );
     bad({ model_type: undefined }, /model_type" is missing.*\[hf-architecture\]/);
     bad({ hidden_act: 'relu' }, /hidden_act.*not supported.*\[hf-config-unsupported\]/);
-    bad({ rope_scaling: { type: 'linear', factor: 2 } }, /rope_scaling/);
+    bad(
+      { rope_scaling: { rope_type: 'longrope', factor: 2 } },
+      /"rope_scaling" type "longrope" is not supported \(supported: default, linear, dynamic, llama3, yarn\)/,
+    );
+    bad({ rope_scaling: { rope_type: 'linear' } }, /rope_scaling" needs "factor" \(missing\)/);
+    bad({ partial_rotary_factor: 0.5 }, /"partial_rotary_factor" = 0\.5 is not supported/);
+    // dynamic NTK is plain RoPE up to max_position_embeddings and changes past it: capped there
+    expect(parseHfConfig({ ...c, rope_scaling: { type: 'dynamic', factor: 2 } })).toMatchObject({ maxLen: 32 });
+    expect(parseHfConfig({ ...c, rope_scaling: { type: 'dynamic', factor: 2 } }).ropeScaling).toBeUndefined();
     bad({ bos_token_id: 96 }, /"bos_token_id" 96 is outside the vocabulary/);
     expect(parseHfConfig(c).kvHeads).toBe(2);
     // Mistral's sliding window equals full attention up to its width: the model is capped there

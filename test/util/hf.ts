@@ -9,7 +9,7 @@ import { convertHfFolder, type ConvertOptions } from '../../src/models/hf/conver
 import { parseSafetensors, tensorData } from '../../src/models/safetensors.js';
 
 export const HF_FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'hf');
-export type HfFixture = 'llama-bidir' | 'llama-causal' | 'gpt2' | 'bert' | 'roberta' | 'llada' | 'dream';
+export type HfFixture = 'llama-bidir' | 'llama-causal' | 'gpt2' | 'bert' | 'roberta' | 'llada' | 'dream' | 'llama-rope';
 export type HfWeights = 'f32' | 'f16' | 'bf16';
 /** every fixture, and whether it is a causal LM */
 export const HF_CASES: [HfFixture, boolean][] = [
@@ -20,6 +20,7 @@ export const HF_CASES: [HfFixture, boolean][] = [
   ['roberta', false],
   ['llada', false],
   ['dream', false],
+  ['llama-rope', true],
 ];
 
 /** A copy of fixture `name` whose model.safetensors is the `dtype` file, converted; returns the model folder. */

@@ -53,6 +53,8 @@ export interface HfSpec {
   activation: 'silu' | 'gelu_tanh' | 'gelu_erf';
   /** llama: RoPE base */
   ropeTheta: number;
+  /** llama: config's rope_scaling that changes the frequencies (`ropeFrequencies` applies it) */
+  ropeScaling?: RopeScaling;
   /** biases of the q/k/v projections, of the attention output, of the MLP (llama; always true for gpt2/bert) */
   qkvBias: boolean;
   oBias: boolean;
@@ -73,6 +75,22 @@ export interface HfSpec {
   /** Dream: logits at position i come from hidden state i − 1 (position 0 from its own) */
   logitShift?: boolean;
 }
+
+/** rope_scaling kinds we run (HF modeling_rope_utils' formulas); `dynamic` is plain RoPE up to the original length */
+export type RopeScaling =
+  | { type: 'linear'; factor: number }
+  | { type: 'llama3'; factor: number; low: number; high: number; original: number }
+  | {
+      type: 'yarn';
+      factor: number;
+      original: number;
+      attentionFactor?: number;
+      betaFast: number;
+      betaSlow: number;
+      mscale?: number;
+      mscaleAllDim?: number;
+      truncate: boolean;
+    };
 
 type Json = Record<string, unknown>;
 
@@ -161,6 +179,104 @@ function heads(k: Keys, d: number, h: number, kv: number, headDimKey?: string): 
   return hd;
 }
 
+/**
+ * config's rope_scaling: none / "default"; "linear", "llama3", "yarn" (frequencies by `ropeFrequencies`);
+ * "dynamic" (NTK) equals plain RoPE up to max_position_embeddings and only changes past it, so the model is capped
+ * there. Anything else is refused with the list.
+ */
+function ropeScaling(k: Keys): { scaling?: RopeScaling; dynamicCap?: number } {
+  const r = k.c.rope_scaling;
+  if (r == null) return {};
+  const where = `"rope_scaling"`;
+  if (typeof r !== 'object' || Array.isArray(r)) fail('hf-config-key', `${where} must be an object or null`, k.file);
+  const rk = new Keys(r as Json, k.file, `${k.modelType} ${where}`);
+  const type = (r as Json).rope_type ?? (r as Json).type;
+  const kinds = ['default', 'linear', 'dynamic', 'llama3', 'yarn'];
+  if (typeof type !== 'string' || !kinds.includes(type))
+    fail(
+      'hf-config-unsupported',
+      `${where} type ${JSON.stringify(type)} is not supported (supported: ${kinds.join(', ')})`,
+      k.file,
+    );
+  if (type === 'default') return {};
+  const factor = rk.num('factor');
+  if (type === 'dynamic') return { dynamicCap: k.int('max_position_embeddings') };
+  if (type === 'linear') return { scaling: { type, factor } };
+  const original = rk.int(
+    'original_max_position_embeddings',
+    type === 'yarn' ? k.int('max_position_embeddings') : undefined,
+  );
+  if (type === 'llama3') {
+    const low = rk.num('low_freq_factor'),
+      high = rk.num('high_freq_factor');
+    if (!(high > low)) fail('hf-config-key', `${where}: high_freq_factor must exceed low_freq_factor`, k.file);
+    return { scaling: { type, factor, low, high, original } };
+  }
+  const opt = (key: string) => ((r as Json)[key] == null ? undefined : rk.num(key));
+  return {
+    scaling: {
+      type: 'yarn',
+      factor,
+      original,
+      attentionFactor: opt('attention_factor'),
+      betaFast: opt('beta_fast') ?? 32,
+      betaSlow: opt('beta_slow') ?? 1,
+      mscale: opt('mscale'),
+      mscaleAllDim: opt('mscale_all_dim'),
+      truncate: rk.bool('truncate', true),
+    },
+  };
+}
+
+/**
+ * A LLaMA-family model's RoPE frequencies (headDim / 2) and cos/sin factor, with its rope_scaling applied as
+ * transformers' modeling_rope_utils computes them (linear: /factor; llama3: low frequencies /factor, a smooth
+ * ramp between the bands; yarn: interpolation blended by a linear ramp over the correction range, cos/sin scaled
+ * by the attention factor). Plain RoPE: undefined frequencies (ropeTable's default).
+ */
+export function ropeFrequencies(s: HfSpec): { invFreq?: Float64Array; scale?: number } {
+  const r = s.ropeScaling;
+  if (!r) return {};
+  const dim = s.headDim,
+    half = dim / 2;
+  const base = Float64Array.from({ length: half }, (_, j) => Math.pow(s.ropeTheta, (-2 * j) / dim));
+  if (r.type === 'linear') return { invFreq: base.map((f) => f / r.factor) };
+  if (r.type === 'llama3') {
+    const lowWave = r.original / r.low,
+      highWave = r.original / r.high;
+    return {
+      invFreq: base.map((f) => {
+        const wave = (2 * Math.PI) / f;
+        if (wave < highWave) return f;
+        if (wave > lowWave) return f / r.factor;
+        const smooth = (r.original / wave - r.low) / (r.high - r.low);
+        return ((1 - smooth) * f) / r.factor + smooth * f;
+      }),
+    };
+  }
+  const mscale = (scale: number, m = 1) => (scale <= 1 ? 1 : 0.1 * m * Math.log(scale) + 1);
+  const attention =
+    r.attentionFactor ??
+    (r.mscale && r.mscaleAllDim ? mscale(r.factor, r.mscale) / mscale(r.factor, r.mscaleAllDim) : mscale(r.factor));
+  const corr = (rot: number) => (dim * Math.log(r.original / (rot * 2 * Math.PI))) / (2 * Math.log(s.ropeTheta));
+  let low = corr(r.betaFast),
+    high = corr(r.betaSlow);
+  if (r.truncate) {
+    low = Math.floor(low);
+    high = Math.ceil(high);
+  }
+  low = Math.max(low, 0);
+  high = Math.min(high, dim - 1);
+  if (low === high) high += 0.001;
+  return {
+    invFreq: base.map((f, j) => {
+      const extrapolate = 1 - Math.min(1, Math.max(0, (j - low) / (high - low)));
+      return (f / r.factor) * (1 - extrapolate) + f * extrapolate;
+    }),
+    scale: attention,
+  };
+}
+
 /** the config's special token ids (LLaMA family) */
 function specialIds(k: Keys): Pick<HfSpec, 'bosId' | 'eosId' | 'padId' | 'maskId'> {
   return {
@@ -177,17 +293,17 @@ function llama(k: Keys, t: HfModelType): HfSpec {
   const kv = k.int('num_key_value_heads', h);
   const headDim = heads(k, d, h, kv, 'head_dim');
   k.oneOf('hidden_act', ['silu'], 'silu', 'LLaMA-family MLPs are SwiGLU');
-  if (k.c.rope_scaling != null)
-    fail(
-      'hf-config-unsupported',
-      `"rope_scaling" = ${JSON.stringify(k.c.rope_scaling)} is not supported (plain RoPE only)`,
-      k.file,
-    );
+  k.oneOf('partial_rotary_factor', [1], 1, 'RoPE on the whole head');
+  const { scaling, dynamicCap } = ropeScaling(k);
   // sliding-window attention (Mistral; Qwen2 with use_sliding_window) equals full attention on sequences
   // no longer than the window: the model is capped there rather than refused
   const windowed =
     (t === 'mistral' || (t === 'qwen2' && k.bool('use_sliding_window', false))) && k.c.sliding_window != null;
-  const maxLen = Math.min(k.int('max_position_embeddings'), windowed ? k.int('sliding_window') : Infinity);
+  const maxLen = Math.min(
+    k.int('max_position_embeddings'),
+    windowed ? k.int('sliding_window') : Infinity,
+    dynamicCap ?? Infinity,
+  );
   const qwen = t === 'qwen2' || t === 'Dream';
   const attnBias = qwen ? true : k.bool('attention_bias', false);
   return {
@@ -204,6 +320,7 @@ function llama(k: Keys, t: HfModelType): HfSpec {
     normEps: k.num('rms_norm_eps', 1e-6),
     activation: 'silu',
     ropeTheta: k.num('rope_theta', 10000),
+    ...(scaling ? { ropeScaling: scaling } : {}),
     qkvBias: attnBias,
     oBias: qwen ? false : attnBias,
     mlpBias: k.bool('mlp_bias', false),

@@ -26,7 +26,7 @@ import { checkForwardInput, checkLeftToRightOnly, type ForwardInput, type Model 
 import type { TextTokenizer } from '../tokenizer.js';
 import { WeightedModel, type WeightOptions } from '../weights.js';
 import { fromF16 } from '../../backend/f16.js';
-import { parseHfConfig, type HfSpec } from './config.js';
+import { parseHfConfig, ropeFrequencies, type HfSpec } from './config.js';
 import { checkHfWeights } from './names.js';
 
 /** a linear map's weight and optional bias (uploaded) */
@@ -167,7 +167,7 @@ export class HfTextModel extends WeightedModel<HfManifest> implements Model {
         }
         this.head = { transform: null, norm: { w: up('model.norm.weight'), b: null }, decoder: lmHead, bias: null };
         const P = this.maxLength;
-        this.rope = backend.tensor(ropeTable(P, s.headDim, s.ropeTheta), [P, s.headDim / 2, 2]);
+        this.rope = backend.tensor(ropeTable(P, s.headDim, s.ropeTheta, ropeFrequencies(s)), [P, s.headDim / 2, 2]);
       } else if (s.family === 'gpt2') {
         const [wte, wpe] = ['wte.weight', 'wpe.weight'].map((n) => mat(`transformer.${n}`));
         this.emb = { tok: wte, pos: wpe, typeRow: null, norm: null };
