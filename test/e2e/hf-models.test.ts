@@ -5,11 +5,12 @@
 // 5e-5 + 1e-5·|ref| (as test/gpu/hf.test.ts on Dawn).
 import { describe, expect, it } from 'vitest';
 import { useBrowserAndServer } from '../util/browser.js';
+import { HF_CASES } from '../util/hf.js';
 
 const ctx = useBrowserAndServer();
 
 describe('HF architectures in the browser', () => {
-  it('LLaMA (bidirectional, causal), GPT-2, BERT, RoBERTa on WebGPU: transformers parity', async () => {
+  it('LLaMA (bidirectional, causal, scaled RoPE), LLaDA, Dream, GPT-2, BERT, RoBERTa on WebGPU: parity', async () => {
     const page = await ctx.browser.newPage();
     await page.goto(ctx.url);
     const r = (await page.evaluate(`(async () => {
@@ -17,7 +18,7 @@ describe('HF architectures in the browser', () => {
       const { loadModel, parseSafetensors, tensorData } = await import('/src/models/index.ts');
       const be = await createBackend({ prefer: 'webgpu' });
       const out = [];
-      for (const [name, causal] of [['llama-bidir', false], ['llama-causal', true], ['gpt2', true], ['bert', false], ['roberta', false]]) {
+      for (const [name, causal] of ${JSON.stringify(HF_CASES)}) {
         const src = '/test/fixtures/hf/' + name + '/';
         const m = await loadModel(src, be, { cache: false });
         const g = parseSafetensors(new Uint8Array(await (await fetch(src + 'golden.safetensors')).arrayBuffer()));
@@ -49,13 +50,7 @@ describe('HF architectures in the browser', () => {
     };
     expect(r.backend).toBe('webgpu');
     console.log(`[hf] Chromium ${r.adapter}: ${r.out.map((o) => `${o.name} ${o.abs.toExponential(2)}`).join(', ')}`);
-    expect(r.out.map((o) => o.attention)).toEqual([
-      'bidirectional',
-      'causal',
-      'causal',
-      'bidirectional',
-      'bidirectional',
-    ]);
+    expect(r.out.map((o) => o.attention)).toEqual(HF_CASES.map(([, causal]) => (causal ? 'causal' : 'bidirectional')));
     for (const o of r.out) {
       expect(o.n, o.name).toBe(2 * 8 * 96);
       expect(o.worst, `${o.name}: worst |Δ| − tolerance`).toBeLessThanOrEqual(0);
