@@ -12,7 +12,8 @@
 import type { TextTokenizer } from './tokenizer.js';
 import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../backend/tensor.js';
-import { LimitExceededError, OpInputError } from '../errors.js';
+import { OpInputError } from '../errors.js';
+import { checkCacheShape, checkDecodeInput, RowCache } from './decode.js';
 import { ropeTable } from '../ops/rope.js';
 import type { LoadedTensor } from './load.js';
 import type { MarginalForm, ModelManifest, TransformerArchitecture } from './manifest.js';
@@ -45,25 +46,22 @@ interface BlockWeights {
 }
 
 /** The two-stream transformer's KV cache: per layer K and V (batch, capacity, H, D), lengths on the host. */
-class TransformerCache implements DecodeCache {
+class TransformerCache extends RowCache implements DecodeCache {
   readonly k: Tensor[] = [];
   readonly v: Tensor[] = [];
-  /** each row's decided slots */
-  readonly len: Uint32Array;
   /** (batch) u32: the slot offsets of the pass being encoded (kv_write's) */
   readonly offsets: Tensor;
-  disposed = false;
 
   constructor(
     readonly owner: TransformerModel,
-    readonly batch: number,
+    batch: number,
     readonly capacity: number,
     readonly layers: number,
     heads: number,
     headDim: number,
   ) {
+    super(batch);
     const be = owner.backend;
-    this.len = new Uint32Array(batch);
     this.offsets = be.scoped(() => {
       for (let l = 0; l < layers; l++) {
         this.k.push(be.empty([batch, capacity, heads, headDim]));
@@ -71,19 +69,6 @@ class TransformerCache implements DecodeCache {
       }
       return be.empty([batch], 'u32');
     });
-  }
-
-  lengths(): Uint32Array {
-    return this.len.slice();
-  }
-
-  truncate(b: number, length: number): void {
-    if (this.disposed) throw new OpInputError('truncate', 'the cache was disposed');
-    if (!Number.isInteger(b) || b < 0 || b >= this.batch)
-      throw new OpInputError('truncate', `row must be an integer in [0, ${this.batch}), got ${b}`);
-    if (!Number.isInteger(length) || length < 0 || length > this.len[b])
-      throw new OpInputError('truncate', `row ${b} holds ${this.len[b]} slots; cannot roll back to ${length}`);
-    this.len[b] = length;
   }
 
   dispose(): void {
@@ -188,12 +173,6 @@ export class TransformerModel extends WeightedModel<ModelManifest> implements Mo
     const a = this.arch;
     const bytes = batch * length * Math.max(a.vocab_size, a.d_ff, a.d_model, length) * 4;
     this.checkBytes(bytes, `a forward of batch ${batch} × length ${length}`);
-  }
-
-  /** LimitExceededError (naming the backend's limit) when one tensor of `bytes` cannot be held. */
-  private checkBytes(bytes: number, what: string): void {
-    const max = this.backend.maxTensor;
-    if (!(bytes <= max.bytes)) throw new LimitExceededError(max.limit, bytes, max.bytes, `${this.name}: ${what}`);
   }
 
   private check(input: ForwardInput, op: string): { B: number; T: number; classes: Uint32Array } {
@@ -400,13 +379,7 @@ export class TransformerModel extends WeightedModel<ModelManifest> implements Mo
     if (this.attention !== 'two-stream')
       throw new OpInputError(op, `model ${this.name} is bidirectional: incremental decoding needs a two-stream model`);
     const a = this.arch;
-    const layers = o.layers ?? a.n_layers;
-    if (!Number.isInteger(batch) || batch < 1)
-      throw new OpInputError(op, `batch must be a positive integer, got ${batch}`);
-    if (!Number.isInteger(capacity) || capacity < 1)
-      throw new OpInputError(op, `capacity must be a positive integer, got ${capacity}`);
-    if (!Number.isInteger(layers) || layers < 1 || layers > a.n_layers)
-      throw new OpInputError(op, `layers must be an integer in [1, ${a.n_layers}], got ${layers}`);
+    const layers = checkCacheShape(op, batch, capacity, o.layers, a.n_layers);
     // each layer's K and V is one tensor (batch, capacity, d); the decode masks are (batch, ·, capacity)
     this.checkBytes(batch * capacity * a.d_model * 4, `a KV cache of ${batch} × ${capacity} slots`);
     return new TransformerCache(this, batch, capacity, layers, a.n_heads, a.d_model / a.n_heads);
@@ -423,36 +396,10 @@ export class TransformerModel extends WeightedModel<ModelManifest> implements Mo
     input: DecodeInput,
   ): { classes: Uint32Array; maskC: Uint32Array; maskQ: Uint32Array } {
     const op = 'decode';
-    const { m, q, tokens, positions, queries } = input;
+    const { m, q } = input;
     const B = c.batch,
-      S = c.capacity,
-      P = this.maxLength;
-    if (!Number.isInteger(m) || m < 0) throw new OpInputError(op, `m must be an integer ≥ 0, got ${m}`);
-    if (!Number.isInteger(q) || q < 1) throw new OpInputError(op, `q must be an integer ≥ 1, got ${q}`);
-    const onHost = tokens instanceof Uint32Array;
-    if (!onHost) {
-      if (tokens.dtype !== 'u32' || tokens.backend !== this.backend.name || tokens.size !== B * m)
-        throw new OpInputError(op, `tokens must be a (${B}, ${m}) u32 tensor on ${this.backend.name}`);
-    } else if (tokens.length !== B * m)
-      throw new OpInputError(op, `tokens has ${tokens.length} ids, expected batch·m = ${B * m}`);
-    if (positions.length !== B * m)
-      throw new OpInputError(op, `positions has ${positions.length} entries, expected batch·m = ${B * m}`);
-    if (queries.length !== B * q)
-      throw new OpInputError(op, `queries has ${queries.length} entries, expected batch·q = ${B * q}`);
-    if (!input.visible && q > m + 1)
-      throw new OpInputError(op, `q = ${q} queries need \`visible\` (by default q ≤ m + 1 = ${m + 1})`);
-    if (input.visible && input.visible.length !== B * q)
-      throw new OpInputError(op, `visible has ${input.visible.length} entries, expected batch·q = ${B * q}`);
-    for (let i = 0; i < B * m; i++) {
-      if (onHost && tokens[i] >= this.vocabSize)
-        throw new OpInputError(op, `token id ${tokens[i]} at ${i} is outside the vocabulary [0, ${this.vocabSize})`);
-      if (positions[i] >= P) throw new OpInputError(op, `position ${positions[i]} at ${i} is outside [0, ${P})`);
-    }
-    for (let i = 0; i < B * q; i++)
-      if (queries[i] >= P) throw new OpInputError(op, `query position ${queries[i]} at ${i} is outside [0, ${P})`);
-    for (let b = 0; b < B; b++)
-      if (c.len[b] + m > S)
-        throw new OpInputError(op, `row ${b} holds ${c.len[b]} slots; ${m} more do not fit the cache's ${S}`);
+      S = c.capacity;
+    const seen = checkDecodeInput(op, input, c.len, S, this.vocabSize, this.backend.name, this.maxLength);
     const classes = input.classes ?? new Uint32Array(B).fill(this.nullClass);
     if (classes.length !== B) throw new OpInputError(op, `classes has ${classes.length} entries, expected ${B}`);
     for (const k of classes)
@@ -462,12 +409,7 @@ export class TransformerModel extends WeightedModel<ModelManifest> implements Mo
     for (let b = 0; b < B; b++) {
       const n = c.len[b];
       for (let i = 0; i < m; i++) maskC.fill(1, (b * m + i) * S, (b * m + i) * S + n + i + 1);
-      for (let j = 0; j < q; j++) {
-        const seen = input.visible ? input.visible[b * q + j] : n + m - q + 1 + j;
-        if (!(seen <= n + m))
-          throw new OpInputError(op, `row ${b}, query ${j}: sees ${seen} slots, the row holds ${n + m}`);
-        maskQ.fill(1, (b * q + j) * S, (b * q + j) * S + seen);
-      }
+      for (let j = 0; j < q; j++) maskQ.fill(1, (b * q + j) * S, (b * q + j) * S + seen[b * q + j]);
     }
     return { classes, maskC, maskQ };
   }

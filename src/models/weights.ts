@@ -248,6 +248,12 @@ export abstract class WeightedModel<M extends { name: string }> {
     return this.w.bytes();
   }
 
+  /** LimitExceededError (naming the backend's limit) when one tensor of `bytes` cannot be held. */
+  protected checkBytes(bytes: number, what: string): void {
+    const max = this.backend.maxTensor;
+    if (!(bytes <= max.bytes)) throw new LimitExceededError(max.limit, bytes, max.bytes, `${this.name}: ${what}`);
+  }
+
   /** Throws OpInputError (naming `op`) once the model is disposed. */
   protected live(op: string): void {
     if (this.disposed) throw new OpInputError(op, `model ${this.name} was disposed`);

@@ -22,17 +22,32 @@ import { LimitExceededError, ModelFormatError, OpInputError } from '../../errors
 import { ropeTable } from '../../ops/rope.js';
 import type { LoadedTensor } from '../load.js';
 import type { HfManifest } from '../manifest.js';
-import { checkForwardInput, checkLeftToRightOnly, type ForwardInput, type Model } from '../model.js';
+import {
+  checkForwardInput,
+  checkLeftToRightOnly,
+  type DecodeCache,
+  type DecodeInput,
+  type ForwardInput,
+  type Model,
+} from '../model.js';
 import type { TextTokenizer } from '../tokenizer.js';
 import { WeightedModel, type WeightOptions } from '../weights.js';
 import { fromF16 } from '../../backend/f16.js';
 import { parseHfConfig, ropeFrequencies, type HfSpec } from './config.js';
 import { checkHfWeights } from './names.js';
+import { checkCacheShape, checkDecodeInput, RowCache } from '../decode.js';
 
 /** a linear map's weight and optional bias (uploaded) */
 interface Lin {
   w: Tensor;
   b: Tensor | null;
+}
+
+/** one layer's slice of a KV cache: where a pass writes its keys and values */
+interface LayerCache {
+  k: Tensor;
+  v: Tensor;
+  offsets: Tensor;
 }
 
 /** one block's weights, by role (which are set depends on the family) */
@@ -70,6 +85,48 @@ interface Head {
   /** (V, d): the LM head, or the token embedding it is tied to */
   decoder: Tensor;
   bias: Tensor | null;
+}
+
+/**
+ * A causal model's KV cache. The model is fed [bos, x_0, x_1, …], so slot 0 holds BOS (written when the cache
+ * is created) and the decided token of rank r sits in slot r + 1, at sequence position r + 1. Per layer K and V
+ * are (batch, capacity + 1, kv heads, head dim); `hidden` (batch, capacity + 1, 1, d) keeps every slot's final
+ * hidden state, so a query predicting rank r reads slot r's (the state after x_{r−1}) whether or not this pass
+ * appended it, and rolling a row back is O(1) as for the two-stream cache.
+ */
+class HfCache extends RowCache implements DecodeCache {
+  readonly k: Tensor[] = [];
+  readonly v: Tensor[] = [];
+  readonly hidden: Tensor;
+  /** (batch) u32: the slot each row's first appended token goes to (kv_write's offsets) */
+  readonly offsets: Tensor;
+
+  constructor(
+    readonly owner: HfTextModel,
+    batch: number,
+    readonly capacity: number,
+    readonly layers: number,
+    kvHeads: number,
+    headDim: number,
+    d: number,
+  ) {
+    super(batch);
+    const be = owner.backend;
+    [this.offsets, this.hidden] = be.scoped(() => {
+      for (let l = 0; l < layers; l++) {
+        this.k.push(be.empty([batch, capacity + 1, kvHeads, headDim]));
+        this.v.push(be.empty([batch, capacity + 1, kvHeads, headDim]));
+      }
+      return [be.empty([batch], 'u32'), be.empty([batch, capacity + 1, 1, d])];
+    });
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    const be = this.owner.backend;
+    for (const t of [...this.k, ...this.v, this.offsets, this.hidden]) be.free(t);
+  }
 }
 
 export class HfTextModel extends WeightedModel<HfManifest> implements Model {
@@ -356,8 +413,11 @@ export class HfTextModel extends WeightedModel<HfManifest> implements Model {
         : this.backend.silu(x);
   }
 
-  /** attention of x (B, T, d) through the block's q/k/v/o (RoPE for llama); frees its temporaries */
-  private attend(blk: Block, x: Tensor, pos: Tensor, mask: Tensor, B: number, T: number): Tensor {
+  /**
+   * attention of x (B, T, d) through the block's q/k/v/o (RoPE for llama); frees its temporaries. With `cache`,
+   * the keys and values are written to its slots at `offsets` and the queries attend to the cache (mask (B, T, S)).
+   */
+  private attend(blk: Block, x: Tensor, pos: Tensor, mask: Tensor, B: number, T: number, cache?: LayerCache): Tensor {
     const be = this.backend,
       s = this.spec;
     const heads = (l: Lin, n: number, rope: boolean) => {
@@ -371,12 +431,14 @@ export class HfTextModel extends WeightedModel<HfManifest> implements Model {
     const q = heads(blk.q, s.heads, rope),
       k = heads(blk.k, s.kvHeads, rope),
       v = heads(blk.v, s.kvHeads, false);
-    const att = be.attention(
-      be.reshape(q, [B, T, s.heads, s.headDim]),
-      be.reshape(k, [B, T, s.kvHeads, s.headDim]),
-      be.reshape(v, [B, T, s.kvHeads, s.headDim]),
-      mask,
-    );
+    let K = be.reshape(k, [B, T, s.kvHeads, s.headDim]),
+      V = be.reshape(v, [B, T, s.kvHeads, s.headDim]);
+    if (cache) {
+      be.kvWrite(cache.k, K, cache.offsets);
+      be.kvWrite(cache.v, V, cache.offsets);
+      [K, V] = [cache.k, cache.v];
+    }
+    const att = be.attention(be.reshape(q, [B, T, s.heads, s.headDim]), K, V, mask);
     const o = this.linear(be.reshape(att, [B, T, s.heads * s.headDim]), blk.o);
     for (const t of [q, k, v, att]) be.free(t);
     return o;
@@ -393,10 +455,18 @@ export class HfTextModel extends WeightedModel<HfManifest> implements Model {
   }
 
   /** pre-norm block (llama, gpt2): h + attn(norm1 h), then + mlp(norm2 ·) */
-  private preNormBlock(blk: Block, h: Tensor, pos: Tensor, mask: Tensor, B: number, T: number): Tensor {
+  private preNormBlock(
+    blk: Block,
+    h: Tensor,
+    pos: Tensor,
+    mask: Tensor,
+    B: number,
+    T: number,
+    cache?: LayerCache,
+  ): Tensor {
     const be = this.backend;
     const a = this.norm(h, blk.n1w, blk.n1b);
-    const o = this.attend(blk, a, pos, mask, B, T);
+    const o = this.attend(blk, a, pos, mask, B, T, cache);
     const h2 = be.add(h, o);
     const b = this.norm(h2, blk.n2w, blk.n2b);
     const m = this.mlp(blk, b);
@@ -432,6 +502,116 @@ export class HfTextModel extends WeightedModel<HfManifest> implements Model {
 
   logMarginal(): Tensor {
     throw new OpInputError('logMarginal', `model ${this.name} has no marginal head`);
+  }
+
+  /**
+   * Causal models: a KV cache of `capacity` decided tokens per row (plus BOS, fed here) over all the blocks.
+   * Refused before any allocation when a cache tensor would not fit the backend.
+   */
+  createCache(batch: number, capacity: number, o: { layers?: number } = {}): DecodeCache {
+    const op = 'createCache';
+    this.live(op);
+    if (this.attention !== 'causal')
+      throw new OpInputError(op, `model ${this.name} is bidirectional: incremental decoding needs a causal model`);
+    const s = this.spec;
+    const layers = checkCacheShape(op, batch, capacity, o.layers, s.layers);
+    // self-speculation (fewer layers) is the two-stream samplers' (ASSD); a causal model decodes with all of them
+    if (layers !== s.layers)
+      throw new OpInputError(op, `a causal ${s.modelType} model's cache runs all ${s.layers} layers, not ${layers}`);
+    this.checkBytes(
+      batch * (capacity + 1) * Math.max(s.kvHeads * s.headDim, s.d) * 4,
+      `a KV cache of ${batch} × ${capacity + 1} slots`,
+    );
+    const c = new HfCache(this, batch, capacity, layers, s.kvHeads, s.headDim, s.d);
+    try {
+      this.backend.scoped(() => this.feed(c, new Uint32Array(batch).fill(this.bos), 1, new Uint32Array(batch)));
+    } catch (e) {
+      c.dispose();
+      throw e;
+    }
+    return c;
+  }
+
+  /**
+   * One incremental pass (causal models): appends `input.tokens` (ranks lengths[b] …, left to right) and
+   * returns logits (batch, q, V). A query that sees n slots predicts rank n — a causal model has no other
+   * query — from the final hidden state after x_{n−1} (BOS for n = 0); its `queries` position is that rank by
+   * construction (left to right), so it is range-checked but not otherwise read. Equals the full forward's
+   * logits (tested). (scoped: a call that throws frees what it allocated and leaves the lengths unchanged)
+   */
+  decode(cache: DecodeCache, input: DecodeInput): Tensor {
+    return this.backend.scoped(() => this.decodeUnscoped(cache, input));
+  }
+
+  private decodeUnscoped(cache: DecodeCache, input: DecodeInput): Tensor {
+    const op = 'decode';
+    this.live(op);
+    if (!(cache instanceof HfCache) || cache.owner !== this)
+      throw new OpInputError(op, `the cache was not created by ${this.name}.createCache`);
+    if (cache.disposed) throw new OpInputError(op, 'the cache was disposed');
+    const c = cache,
+      be = this.backend;
+    const { m, q } = input;
+    const B = c.batch,
+      S = c.capacity + 1,
+      P = this.maxLength;
+    this.checkFits(B, Math.max(m, q, 1));
+    const seen = checkDecodeInput(op, input, c.len, c.capacity, this.vocabSize, be.name, P);
+    for (let i = 0; i < seen.length; i++)
+      if (seen[i] >= P) throw new OpInputError(op, `query ${i} predicts rank ${seen[i]}, outside [0, ${P})`);
+    if (m)
+      this.feed(
+        c,
+        input.tokens,
+        m,
+        c.len.map((n) => n + 1),
+      );
+    // each query reads the final hidden state of slot `seen` (one-hot rows times the hidden cache)
+    const sel = new Float32Array(B * q * S);
+    for (let b = 0; b < B; b++) for (let j = 0; j < q; j++) sel[(b * q + j) * S + seen[b * q + j]] = 1;
+    const tSel = be.tensor(sel, [B, q, S]);
+    const h = be.matmul(tSel, be.reshape(c.hidden, [B, S, this.spec.d]));
+    const logits = this.logits(h);
+    for (const t of [tSel, h]) be.free(t);
+    for (let b = 0; b < B; b++) c.len[b] += m;
+    return logits;
+  }
+
+  /**
+   * Runs `m` tokens per row through the cache's layers at slots slot0[b] … (sequence positions the same, capped
+   * at the last position: beyond it only padding that no valid query sees), writing every layer's keys and
+   * values and the final hidden states into the cache.
+   */
+  private feed(c: HfCache, tokens: Uint32Array | Tensor, m: number, slot0: Uint32Array): void {
+    const be = this.backend;
+    const B = c.batch,
+      S = c.capacity + 1,
+      P = this.maxLength;
+    be.write(c.offsets, slot0);
+    const pos = new Uint32Array(B * m),
+      mask = new Uint32Array(B * m * S);
+    for (let b = 0; b < B; b++)
+      for (let i = 0; i < m; i++) {
+        pos[b * m + i] = Math.min(slot0[b] + i, P - 1);
+        mask.fill(1, (b * m + i) * S, (b * m + i) * S + slot0[b] + i + 1);
+      }
+    const given = tokens instanceof Uint32Array ? null : tokens;
+    const tIds = given ? be.reshape(given, [B, m]) : be.tensor(tokens as Uint32Array, [B, m]);
+    const tPos = be.tensor(pos, [B, m]),
+      tMask = be.tensor(mask, [B, m, S]);
+    let h = this.embed(tIds, tPos);
+    for (let l = 0; l < c.layers; l++) {
+      const h2 = this.preNormBlock(this.blocks[l], h, tPos, tMask, B, m, {
+        k: c.k[l],
+        v: c.v[l],
+        offsets: c.offsets,
+      });
+      be.free(h);
+      h = h2;
+    }
+    be.kvWrite(c.hidden, be.reshape(h, [B, m, 1, this.spec.d]), c.offsets);
+    for (const t of [h, tPos, tMask]) be.free(t);
+    if (!given) be.free(tIds);
   }
 
   override dispose(): void {
