@@ -834,14 +834,19 @@ export class Engine implements EngineApi {
    */
   async backends(): Promise<BackendAvailability[]> {
     const cur = await this.be();
-    let gpu: { available: boolean; detail: string; software?: boolean };
-    const describe = (b: Backend) => b.info.adapter?.description || b.info.adapter?.vendor || 'adapter';
-    if (cur.name === 'webgpu') gpu = { available: true, detail: describe(cur), software: !!cur.info.adapter?.software };
+    let gpu: { available: boolean; detail: string; software?: boolean; f16?: 'native' | 'packed' };
+    const describe = (b: Backend) => ({
+      available: true,
+      detail: b.info.adapter?.description || b.info.adapter?.vendor || 'adapter',
+      software: !!b.info.adapter?.software,
+      f16: b.info.f16,
+    });
+    if (cur.name === 'webgpu') gpu = describe(cur);
     else if (cur.info.fallbackReason) gpu = { available: false, detail: cur.info.fallbackReason };
     else {
       try {
         const probe = await createBackend({ prefer: 'webgpu' });
-        gpu = { available: true, detail: describe(probe), software: !!probe.info.adapter?.software };
+        gpu = describe(probe);
         probe.destroy();
       } catch (e) {
         gpu = { available: false, detail: (e as Error).message };
