@@ -100,6 +100,10 @@ describe('engine: backends', () => {
     expect(onGpu[0].f16).toBe(f16);
     expect(f16).toBe((await gpuBackend()).runtime.ctx.features.has('shader-f16') ? 'native' : 'packed');
     g.dispose();
+    const forced = new Engine({ f16: 'packed' }); // the portable path on any adapter
+    expect((await forced.init('webgpu')).f16).toBe('packed');
+    expect((await forced.backends())[0].f16).toBe('packed');
+    forced.dispose();
     const c = new Engine();
     await c.init('cpu'); // cpu by choice: webgpu is probed with a throw-away device
     expect((await c.backends()).map((b) => [b.name, b.available, b.active])).toEqual([
