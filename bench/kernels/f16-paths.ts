@@ -13,6 +13,7 @@
  * adapter with shader-f16 (lavapipe has it; SwiftShader does not, and there it stops).
  *
  *   npm run bench:f16 [-- --runs 3 --shapes 128x768x768,1024x768x32000 --layers 2 --vocab 32000 --batches 1,8]
+ *   npm run bench:f16 -- --skip-models --runs 11 --suffix -matmul   (matmul only, more rounds, another file)
  */
 import { createBackend } from '../../src/backend/create.js';
 import { CpuBackend } from '../../src/backend/cpu.js';
@@ -33,6 +34,8 @@ const shapes = arg('shapes', '128x768x768,128x768x2048,128x768x32000,1024x768x76
 const layers = Number(arg('layers', '2'));
 const vocab = Number(arg('vocab', '32000'));
 const batches = arg('batches', '1').split(',').map(Number);
+const skipModels = process.argv.includes('--skip-models');
+const suffix = arg('suffix', '');
 const PATHS: F16Path[] = ['native', 'packed'];
 
 const gpu = (await createBackend({ prefer: 'webgpu' })) as WebGPUBackend;
@@ -110,7 +113,7 @@ for (const [M, K, N] of shapes) {
 
 // ---- 2. model forwards ----
 const models = [];
-{
+if (!skipModels) {
   const m = await loadModel('models/text-mdm', gpu);
   const [B, L] = [8, m.maxLength];
   const tokens = Uint32Array.from({ length: B * L }, (_, i) => (i * 7919) % (m.vocabSize - 1));
@@ -125,7 +128,7 @@ const models = [];
   models.push({ model: 'text-mdm (F16 file)', batch: B, length: L, ...report(`text-mdm forward B ${B} L ${L}`, t) });
   m.dispose();
 }
-{
+if (!skipModels) {
   const d = 768;
   const manifest = randomManifest({ vocab: vocab - 1, length: 128, dModel: d, layers, heads: 12, dFF: 4 * d });
   const w = new Map<string, LoadedTensor>();
@@ -181,7 +184,7 @@ const models = [];
   mg.dispose();
 }
 
-const file = writeResults('f16-paths', adapterName, '', { adapter, runs, matmuls, models });
+const file = writeResults('f16-paths', adapterName, suffix, { adapter, runs, matmuls, models });
 console.log(`wrote ${file}`);
 gpu.destroy();
 process.exit(0);
