@@ -18,8 +18,8 @@ export interface KernelVariant {
   f16?: F16Path;
 }
 
-/** slot → lib file per choice */
-const VARIANT_LIBS: Record<keyof KernelVariant, Record<F16Path, string>> = {
+/** slot → lib file per choice (a kernel's `// requires:` may name a slot instead of a lib) */
+export const VARIANT_LIBS: Readonly<Record<keyof KernelVariant, Readonly<Record<F16Path, string>>>> = {
   f16: { packed: 'f16_packed', native: 'f16_native' },
 };
 
