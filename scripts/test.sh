@@ -22,8 +22,8 @@ if [ $# -eq 0 ]; then
   # the kernels, the runtime and its limits, hardening and golden model parity; not the sweeps and
   # sampler suites, which test the same kernels at length (CI time)
   second=(test/gpu/attention.test.ts test/gpu/categorical.test.ts test/gpu/conv2d.test.ts test/gpu/diffusion_step.test.ts
-    test/gpu/elementwise.test.ts test/gpu/embedding.test.ts test/gpu/f16.test.ts test/gpu/hardening.test.ts test/gpu/layer_norm.test.ts
-    test/gpu/limits.test.ts test/gpu/matmul.test.ts test/gpu/modulate.test.ts test/gpu/patchify.test.ts test/gpu/pool2d.test.ts
+    test/gpu/elementwise.test.ts test/gpu/embedding.test.ts test/gpu/f16.test.ts test/gpu/f16-paths.test.ts
+    test/gpu/hardening.test.ts test/gpu/layer_norm.test.ts test/gpu/limits.test.ts test/gpu/matmul.test.ts test/gpu/modulate.test.ts test/gpu/patchify.test.ts test/gpu/pool2d.test.ts
     test/gpu/rms_norm.test.ts test/gpu/rng.test.ts test/gpu/rope.test.ts test/gpu/runtime.test.ts test/gpu/softmax.test.ts
     test/gpu/swiglu.test.ts test/gpu/transformer.test.ts test/gpu/hf.test.ts)
   if [ ! -f "$icd" ]; then

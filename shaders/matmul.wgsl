@@ -1,5 +1,7 @@
 // matmul — C[b] = act(A[b] · op(B[b]) + bias), op(B) = B or Bᵀ, batched; f32 A, f32 or f16 B (B_F16:
-// packed two per u32, read with unpack2x16float, so no shader-f16 feature is needed), f32 accumulate.
+// two f16 per 32-bit word, low half first), f32 accumulate. B's words are read through the `f16` lib
+// variant (src/gpu/kernels.ts): vec2<f16> where the device has `shader-f16` (f16_native.wgsl), else
+// u32 + unpack2x16float (f16_packed.wgsl, SwiftShader) — the same bytes, widened exactly either way.
 // A weight split over several bindings (row blocks of a (N, K) Bᵀ, src/backend/webgpu.ts) runs one
 // dispatch per block: N is the block's columns, written at column col0 of rows ldc wide (bias too).
 // Two entry points, picked by the backend (src/backend/webgpu.ts, `matmulPath`):
@@ -13,7 +15,7 @@
 // Dispatch: tiled (ceil(N / 64), ceil(M / 64), batch), workgroup size (16, 16, 1);
 // blocked (ceil(N / 32), ceil(M / 32), batch), workgroup size (8, 8, 1).
 // Twin: src/reference/matmul.ts.
-// requires: activations
+// requires: activations, f16
 
 override TRANS_B: bool = false;   // B stored as (N, K) (PyTorch nn.Linear weight layout)
 override B_BATCHED: bool = false; // B has a batch dimension; otherwise one B is shared by all batches
@@ -37,7 +39,7 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> params: Params;             // (Params) uniform
 @group(0) @binding(1) var<storage, read> a: array<f32>;          // (batch, M, K)
-@group(0) @binding(2) var<storage, read> b: array<u32>;          // (batch | 1, K, N) or (batch | 1, N, K) if TRANS_B; f32 bits or f16 pairs
+@group(0) @binding(2) var<storage, read> b: array<ss_word>;      // (batch | 1, K, N) or (batch | 1, N, K) if TRANS_B; f32 bits or f16 pairs
 @group(0) @binding(3) var<storage, read> bias: array<f32>;       // (ldc) (one dummy element when !HAS_BIAS)
 @group(0) @binding(4) var<storage, read_write> c: array<f32>;    // (batch, M, ldc)
 
@@ -46,8 +48,8 @@ var<workgroup> Bs: array<f32, 1024>; // [TK][TILE cols]
 
 // element i of B, widened to f32
 fn load_b(i: u32) -> f32 {
-  if (B_F16) { return unpack2x16float(b[i >> 1u])[i & 1u]; }
-  return bitcast<f32>(b[i]);
+  if (B_F16) { return ss_word_f16x2(b[i >> 1u])[i & 1u]; }
+  return ss_word_f32(b[i]);
 }
 
 fn finish(v0: f32, col: u32) -> f32 {

@@ -24,6 +24,11 @@ export interface BackendInfo {
   adapter?: AdapterSummary;
   /** why a webgpu request ended on cpu */
   fallbackReason?: string;
+  /**
+   * webgpu: how f16 weights are read — 'native' (`shader-f16`: f16 loads widened to f32) or 'packed'
+   * (u32 words + unpack2x16float, any device); both accumulate in f32
+   */
+  f16?: 'native' | 'packed';
 }
 
 export interface OutOption {

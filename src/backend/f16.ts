@@ -1,6 +1,7 @@
 /**
  * IEEE 754 binary16 (f16) on the host: weights stored as f16 travel as their raw bits (a Uint16Array,
- * two per u32 on the GPU, read there with `unpack2x16float`). Conversions, written once:
+ * two per 32-bit word on the GPU, read there as native f16 with `shader-f16` or with `unpack2x16float`
+ * without it: shaders/lib/f16_*.wgsl). Conversions, written once:
  * - f16 → f32 is exact;
  * - f32 → f16 rounds to nearest, ties to even (as `pack2x16float` and torch's `.half()`); a finite
  *   value beyond ±65504 (after rounding) has no f16 form and is reported to the caller, which names

@@ -1,5 +1,6 @@
 /** The WebGPU backend: each op validates its inputs, then encodes one kernel dispatch. */
 import { LimitExceededError, OpInputError } from '../errors.js';
+import type { F16Path, KernelVariant } from '../gpu/kernels.js';
 import { grid1d, GpuRuntime } from '../gpu/runtime.js';
 import { seedToKey } from '../rng.js';
 import { ATTENTION_PARAMS, planAttention, type AttentionOptions } from '../ops/attention.js';
@@ -117,7 +118,27 @@ export class WebGPUBackend extends ElementwiseShorthands implements Backend {
 
   constructor(readonly runtime: GpuRuntime) {
     super();
-    this.info = { name: 'webgpu', adapter: runtime.ctx.adapter };
+    this.info = { name: 'webgpu', adapter: runtime.ctx.adapter, f16: runtime.ctx.f16 };
+  }
+
+  /**
+   * How matmul's B and embedding's table are read when they are f16 (shaders/lib/f16_*.wgsl): 'native'
+   * where the device has `shader-f16` (the default there), else 'packed'. Tests and benches switch it
+   * to compare the two on one device; 'native' on a device without the feature is an OpInputError.
+   */
+  get f16Path(): F16Path {
+    return this.info.f16!;
+  }
+
+  set f16Path(p: F16Path) {
+    if (p === 'native' && this.runtime.ctx.f16 !== 'native')
+      throw new OpInputError('f16Path', "'native' needs the device feature shader-f16, which this device lacks");
+    this.info.f16 = p;
+  }
+
+  /** the source variant of a kernel that reads weights of this dtype */
+  private weightVariant(dtype: DType): KernelVariant | undefined {
+    return dtype === 'f16' && this.f16Path === 'native' ? { f16: 'native' } : undefined;
   }
 
   get maxTensor(): TensorBound {
@@ -315,6 +336,7 @@ export class WebGPUBackend extends ElementwiseShorthands implements Backend {
       this.runtime.dispatch({
         kernel: 'matmul',
         entry: blocked ? 'matmul_blocked' : 'matmul',
+        variant: this.weightVariant(b.dtype),
         label: `matmul:${path}`,
         constants: {
           TRANS_B: !!o.transB,
@@ -346,9 +368,17 @@ export class WebGPUBackend extends ElementwiseShorthands implements Backend {
    * `groups` workgroups of WG invocations, the grid folded into 2-D past the x limit; `params` packs
    * the op's declared struct given the grid's groups_x.
    */
-  private dispatch1d(kernel: string, groups: number, constants: Constants, params: Packer, bindings: GPUBuffer[]) {
+  private dispatch1d(
+    kernel: string,
+    groups: number,
+    constants: Constants,
+    params: Packer,
+    bindings: GPUBuffer[],
+    variant?: KernelVariant,
+  ) {
     const { grid, groupsX } = grid1d(groups, this.maxGroups);
-    this.runtime.dispatch({ kernel, label: `${kernel}:dispatch`, constants, params: params(groupsX), bindings, grid });
+    const label = `${kernel}:dispatch`;
+    this.runtime.dispatch({ kernel, variant, label, constants, params: params(groupsX), bindings, grid });
   }
 
   layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, o: NormOptions = {}): Tensor {
@@ -378,8 +408,15 @@ export class WebGPUBackend extends ElementwiseShorthands implements Backend {
   }
 
   /** One invocation per element, 64 per workgroup. */
-  private flat(kernel: string, n: number, params: Packer, bindings: GPUBuffer[], constants: Constants = {}): void {
-    if (n > 0) this.dispatch1d(kernel, Math.ceil(n / 64), { WG: 64, ...constants }, params, bindings);
+  private flat(
+    kernel: string,
+    n: number,
+    params: Packer,
+    bindings: GPUBuffer[],
+    constants: Constants = {},
+    variant?: KernelVariant,
+  ): void {
+    if (n > 0) this.dispatch1d(kernel, Math.ceil(n / 64), { WG: 64, ...constants }, params, bindings, variant);
   }
 
   embedding(ids: Tensor, table: Tensor, o: OutOption = {}): Tensor {
@@ -395,6 +432,7 @@ export class WebGPUBackend extends ElementwiseShorthands implements Backend {
           this.pack(EMBEDDING_PARAMS, { N: p.N, C: p.C, V: p.V, groups_x: groupsX, row0: blk.row0, rows: blk.rows }),
         [this.buf(ids), blk.buffer, out.buffer],
         { TABLE_F16: table.dtype === 'f16' },
+        this.weightVariant(table.dtype),
       );
     }
     return out;

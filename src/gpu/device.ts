@@ -3,7 +3,8 @@
  * the `webgpu` package, whose `create([])` object is kept referenced for the process lifetime:
  * dropping it crashes Node).
  */
-import { LimitExceededError, WebGPUUnavailableError } from '../errors.js';
+import { LimitExceededError, UsageError, WebGPUUnavailableError } from '../errors.js';
+import type { F16Path } from './kernels.js';
 import { effectiveLimits, type EffectiveLimits, type LimitsCap } from './limits.js';
 
 let nodeGpu: GPU | undefined;
@@ -48,8 +49,15 @@ export interface AcquireOptions {
   powerPreference?: GPUPowerPreference;
   /** Limits the caller needs; each is checked against the adapter (LimitExceededError if above). */
   requiredLimits?: Partial<Record<keyof GPUSupportedLimits, number>>;
-  /** Features used when the adapter has them (e.g. 'timestamp-query', 'shader-f16'). */
+  /** Features used when the adapter has them (default: 'timestamp-query' and 'shader-f16'). */
   optionalFeatures?: GPUFeatureName[];
+  /**
+   * How f16 weights are read: 'auto' (default) natively (`shader-f16`, requested when the adapter
+   * offers it), else packed; 'packed' never requests `shader-f16`, so the device runs the portable
+   * u32 + unpack2x16float path (for tests and comparisons). In Node, `SAMPLESCOPE_F16=packed` sets
+   * the default.
+   */
+  f16?: 'auto' | 'packed';
   /**
    * Plan and refuse as if the device's limits were these (a limits simulator for tests: WebGPU never
    * grants limits below the spec defaults, so the splitting and refusal paths are otherwise reachable
@@ -62,6 +70,8 @@ export interface GpuContext {
   device: GPUDevice;
   adapter: AdapterSummary;
   features: Set<string>;
+  /** how f16 weights are read on this device: 'native' exactly when it has `shader-f16` */
+  f16: F16Path;
   /** what the runtime plans with: the device's limits, lowered by `limitsCap` */
   limits: EffectiveLimits;
 }
@@ -116,17 +126,29 @@ export async function acquireDevice(opts: AcquireOptions = {}): Promise<GpuConte
   const requiredLimits: Record<string, number> = {};
   for (const name of RAISE_TO_ADAPTER) requiredLimits[name] = adapter.limits[name] as number;
   for (const [k, v] of Object.entries(needs)) requiredLimits[k] = v as number;
-  const requiredFeatures = (opts.optionalFeatures ?? ['timestamp-query']).filter((f) => adapter!.features.has(f));
+  const f16 = opts.f16 ?? envF16() ?? 'auto';
+  const wanted = opts.optionalFeatures ?? ['timestamp-query', 'shader-f16'];
+  const requiredFeatures = wanted.filter((f) => adapter!.features.has(f) && !(f === 'shader-f16' && f16 === 'packed'));
   let device: GPUDevice;
   try {
     device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'samplescope:device' });
   } catch (e) {
     throw new WebGPUUnavailableError(`requestDevice failed: ${(e as Error).message}`, { cause: e });
   }
+  const features = new Set([...device.features] as string[]);
   return {
     device,
     adapter: summarizeAdapter(adapter),
-    features: new Set([...device.features] as string[]),
+    features,
+    f16: features.has('shader-f16') ? 'native' : 'packed',
     limits: effectiveLimits(device.limits, opts.limitsCap),
   };
+}
+
+/** `SAMPLESCOPE_F16` in Node ('auto' | 'packed'); undefined elsewhere or when unset. */
+function envF16(): 'auto' | 'packed' | undefined {
+  const v = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.SAMPLESCOPE_F16;
+  if (v === undefined || v === '') return undefined;
+  if (v === 'auto' || v === 'packed') return v;
+  throw new UsageError(`SAMPLESCOPE_F16 must be 'auto' or 'packed', not '${v}'`);
 }

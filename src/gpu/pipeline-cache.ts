@@ -1,11 +1,11 @@
 /**
- * The one place compute pipelines are made. Keyed by kernel + entry + `override` constants, so each
- * specialisation compiles once per device. Creation is synchronous (ops stay synchronous encoders);
+ * The one place compute pipelines are made. Keyed by kernel + source variant + entry + `override`
+ * constants, so each specialisation compiles once per device. Creation is synchronous (ops stay synchronous encoders);
  * its validation is captured in an error scope and the compiler's messages are collected, and any
  * failure surfaces as a ShaderCompileError at the next flush/read (or at once from `getPipelineAsync`).
  */
-import { ShaderCompileError, type ShaderMessage } from '../errors.js';
-import { kernelSource } from './kernels.js';
+import { OpInputError, ShaderCompileError, type ShaderMessage } from '../errors.js';
+import { kernelSource, variantKey, type KernelVariant } from './kernels.js';
 
 export type Constants = Record<string, number | boolean>;
 
@@ -14,6 +14,8 @@ export interface PipelineKey {
   /** entry point; defaults to the kernel name */
   entry?: string;
   constants?: Constants;
+  /** which lib pieces fill the kernel's slots (src/gpu/kernels.ts); default: the portable ones */
+  variant?: KernelVariant;
   /** replace the registry source (tests of the compile-error path) */
   source?: string;
 }
@@ -23,7 +25,8 @@ function keyOf(k: PipelineKey): string {
   const parts = Object.keys(c)
     .sort()
     .map((n) => `${n}=${Number(c[n])}`);
-  return `${k.kernel}:${k.entry ?? k.kernel}:${parts.join(',')}${k.source !== undefined ? ':custom' : ''}`;
+  const custom = k.source !== undefined ? ':custom' : '';
+  return `${k.kernel}[${variantKey(k.variant)}]:${k.entry ?? k.kernel}:${parts.join(',')}${custom}`;
 }
 
 export class PipelineCache {
@@ -45,12 +48,15 @@ export class PipelineCache {
     const hit = this.pipelines.get(key);
     if (hit) return hit;
     const entry = k.entry ?? k.kernel;
-    const modKey = k.source !== undefined ? `${k.kernel}:custom:${key}` : k.kernel;
-    let module = this.modules.get(modKey);
     const device = this.device;
+    if (k.variant?.f16 === 'native' && !device.features.has('shader-f16'))
+      throw new OpInputError('kernel', `${k.kernel}: the native f16 variant needs the device feature shader-f16`);
+    const modKey = k.source !== undefined ? `${k.kernel}:custom:${key}` : `${k.kernel}[${variantKey(k.variant)}]`;
+    let module = this.modules.get(modKey);
     device.pushErrorScope('validation');
     if (!module) {
-      module = device.createShaderModule({ label: `${k.kernel}:module`, code: kernelSource(k.kernel, k.source) });
+      const code = kernelSource(k.kernel, k.source, k.variant);
+      module = device.createShaderModule({ label: `${k.kernel}:module`, code });
       this.modules.set(modKey, module);
     }
     const pipeline = device.createComputePipeline({

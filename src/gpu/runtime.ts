@@ -9,6 +9,7 @@
 import { DeviceLostError, GpuValidationError, LimitExceededError, ReadbackError } from '../errors.js';
 import { BufferPool } from './buffer-pool.js';
 import type { GpuContext } from './device.js';
+import type { KernelVariant } from './kernels.js';
 import type { EffectiveLimits } from './limits.js';
 import { PipelineCache, type Constants } from './pipeline-cache.js';
 import { Profiler } from './profiler.js';
@@ -19,6 +20,8 @@ export interface DispatchSpec {
   kernel: string;
   entry?: string;
   constants?: Constants;
+  /** the kernel's source variant (src/gpu/kernels.ts) */
+  variant?: KernelVariant;
   /** uniform parameters (binding 0); ≤ 256 bytes */
   params: ArrayBufferView;
   /** storage bindings 1..n in order */
@@ -183,7 +186,8 @@ export class GpuRuntime {
       if (n !== undefined && n > maxDim)
         throw new LimitExceededError('maxComputeWorkgroupsPerDimension', n, maxDim, spec.label);
     }
-    const pipeline = this.pipelines.getPipeline({ kernel: spec.kernel, entry: spec.entry, constants: spec.constants });
+    const { kernel, entry, constants, variant } = spec;
+    const pipeline = this.pipelines.getPipeline({ kernel, entry, constants, variant });
     const p = spec.params;
     const bytes = new Uint8Array(p.buffer, p.byteOffset, p.byteLength);
     const size = Math.max(16, Math.ceil(bytes.byteLength / 16) * 16);

@@ -179,9 +179,16 @@ export class Engine implements EngineApi {
   /** what this engine decided or reused, by model handle (backends() lists them) */
   private readonly decided = new Map<string, { adapter: string; used: string; reason: string }>();
 
-  /** `decisions`: where auto path decisions persist (default: this engine's memory) */
-  constructor(o: { decisions?: DecisionStore } = {}) {
+  /** how the webgpu backend reads f16 weights ('packed': never request shader-f16; AcquireOptions.f16) */
+  private readonly f16: 'auto' | 'packed' | undefined;
+
+  /**
+   * `decisions`: where auto path decisions persist (default: this engine's memory); `f16`: 'packed'
+   * forces the portable f16 read path (default 'auto', or SAMPLESCOPE_F16 in Node)
+   */
+  constructor(o: { decisions?: DecisionStore; f16?: 'auto' | 'packed' } = {}) {
     this.decisions = o.decisions ?? memoryStore();
+    this.f16 = o.f16;
   }
   /** classifiers' real reference sets in their feature spaces, by classifier handle */
   private readonly references = new Map<string, Promise<ReferenceSet>>();
@@ -191,13 +198,13 @@ export class Engine implements EngineApi {
   /** Acquire the backend (once); returns which one is in use and why. */
   async init(prefer: BackendPreference = 'auto'): Promise<BackendInfo> {
     this.prefer = prefer;
-    this.backend ??= createBackend({ prefer });
+    this.backend ??= createBackend({ prefer, f16: this.f16 });
     return (await this.backend).info;
   }
 
   /** the backend (acquired on first use with 'auto') */
   async be(): Promise<Backend> {
-    return await (this.backend ??= createBackend({ prefer: this.prefer }));
+    return await (this.backend ??= createBackend({ prefer: this.prefer, f16: this.f16 }));
   }
 
   /**
@@ -834,14 +841,19 @@ export class Engine implements EngineApi {
    */
   async backends(): Promise<BackendAvailability[]> {
     const cur = await this.be();
-    let gpu: { available: boolean; detail: string; software?: boolean };
-    const describe = (b: Backend) => b.info.adapter?.description || b.info.adapter?.vendor || 'adapter';
-    if (cur.name === 'webgpu') gpu = { available: true, detail: describe(cur), software: !!cur.info.adapter?.software };
+    let gpu: { available: boolean; detail: string; software?: boolean; f16?: 'native' | 'packed' };
+    const describe = (b: Backend) => ({
+      available: true,
+      detail: b.info.adapter?.description || b.info.adapter?.vendor || 'adapter',
+      software: !!b.info.adapter?.software,
+      f16: b.info.f16,
+    });
+    if (cur.name === 'webgpu') gpu = describe(cur);
     else if (cur.info.fallbackReason) gpu = { available: false, detail: cur.info.fallbackReason };
     else {
       try {
-        const probe = await createBackend({ prefer: 'webgpu' });
-        gpu = { available: true, detail: describe(probe), software: !!probe.info.adapter?.software };
+        const probe = await createBackend({ prefer: 'webgpu', f16: this.f16 });
+        gpu = describe(probe);
         probe.destroy();
       } catch (e) {
         gpu = { available: false, detail: (e as Error).message };

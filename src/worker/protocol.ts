@@ -236,6 +236,8 @@ export interface BackendAvailability {
   active: boolean;
   /** webgpu: a CPU (software) adapter — SwiftShader, lavapipe */
   software?: boolean;
+  /** webgpu: how f16 weights are read there — 'native' (shader-f16) or 'packed' (BackendInfo.f16) */
+  f16?: 'native' | 'packed';
   /** the loaded models with a path choice that run here, and why (ModelInfo.path) */
   models?: { id: string; reason: string }[];
 }

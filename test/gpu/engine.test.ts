@@ -83,7 +83,7 @@ describe('engine: device loss and resume', () => {
 });
 
 describe('engine: backends', () => {
-  it('lists webgpu (with its adapter) and cpu, and which is active', async () => {
+  it('lists webgpu (with its adapter and f16 path) and cpu, and which is active', async () => {
     await gpuBackend();
     const g = new Engine();
     await g.init('webgpu');
@@ -95,7 +95,15 @@ describe('engine: backends', () => {
     ]);
     expect(onGpu[0].detail.length).toBeGreaterThan(0);
     expect(onGpu[0].software).toBe(true); // lavapipe / SwiftShader: the tests' adapters are CPU ones
+    // which f16 read path runs: native exactly where the device has shader-f16 (lavapipe), else packed
+    const f16 = (await g.info()).f16;
+    expect(onGpu[0].f16).toBe(f16);
+    expect(f16).toBe((await gpuBackend()).runtime.ctx.features.has('shader-f16') ? 'native' : 'packed');
     g.dispose();
+    const forced = new Engine({ f16: 'packed' }); // the portable path on any adapter
+    expect((await forced.init('webgpu')).f16).toBe('packed');
+    expect((await forced.backends())[0].f16).toBe('packed');
+    forced.dispose();
     const c = new Engine();
     await c.init('cpu'); // cpu by choice: webgpu is probed with a throw-away device
     expect((await c.backends()).map((b) => [b.name, b.available, b.active])).toEqual([

@@ -1,9 +1,10 @@
 // The "one op, one name" convention, checked: every shaders/<op>.wgsl has its entry point named after
 // the op, a header (what, dispatch grid, workgroup size, twin), a shape comment on every binding,
 // a CPU twin at src/reference/<op>.ts and a GPU test at test/gpu/<op>.test.ts; every helper a kernel
-// requires exists.
+// requires exists (each choice of a variant slot).
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { VARIANT_LIBS } from '../../src/gpu/kernels.js';
 
 const root = new URL('../../', import.meta.url);
 const kernels = readdirSync(new URL('shaders/', root))
@@ -24,8 +25,10 @@ describe('kernel layout', () => {
       expect(line, line).toMatch(/\/\/ \(.*\)/);
     }
     const req = /^\/\/ requires:(.*)$/m.exec(src);
-    for (const lib of req ? req[1].split(',').map((s) => s.trim()) : []) {
-      expect(existsSync(new URL(`shaders/lib/${lib}.wgsl`, root)), `lib ${lib}`).toBe(true);
+    for (const name of req ? req[1].split(',').map((s) => s.trim()) : []) {
+      // a variant slot (src/gpu/kernels.ts) stands for one lib per choice: each must exist
+      const libs = name in VARIANT_LIBS ? Object.values(VARIANT_LIBS[name as keyof typeof VARIANT_LIBS]) : [name];
+      for (const lib of libs) expect(existsSync(new URL(`shaders/lib/${lib}.wgsl`, root)), `lib ${lib}`).toBe(true);
     }
     expect(existsSync(new URL(`src/reference/${op}.ts`, root)), 'twin').toBe(true);
     expect(existsSync(new URL(`test/gpu/${op}.test.ts`, root)), 'gpu test').toBe(true);
