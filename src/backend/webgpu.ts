@@ -118,12 +118,16 @@ export class WebGPUBackend extends ElementwiseShorthands implements Backend {
 
   constructor(readonly runtime: GpuRuntime) {
     super();
-    this.info = { name: 'webgpu', adapter: runtime.ctx.adapter, f16: runtime.ctx.f16 };
+    // native f16 reads where the device has shader-f16 — except on software adapters, where they measured
+    // 0.65–1.0× the packed path (lavapipe, `npm run bench:f16`); a test or bench switches with f16Path
+    const f16 = runtime.ctx.f16 === 'native' && !runtime.ctx.adapter.software ? 'native' : 'packed';
+    this.info = { name: 'webgpu', adapter: runtime.ctx.adapter, f16 };
   }
 
   /**
    * How matmul's B and embedding's table are read when they are f16 (shaders/lib/f16_*.wgsl): 'native'
-   * where the device has `shader-f16` (the default there), else 'packed'. Tests and benches switch it
+   * where the device has `shader-f16` and the adapter is hardware (the default there), else 'packed'.
+   * Tests and benches switch it
    * to compare the two on one device; 'native' on a device without the feature is an OpInputError.
    */
   get f16Path(): F16Path {
