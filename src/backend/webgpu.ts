@@ -127,8 +127,8 @@ export class WebGPUBackend extends ElementwiseShorthands implements Backend {
   /**
    * How matmul's B and embedding's table are read when they are f16 (shaders/lib/f16_*.wgsl): 'native'
    * where the device has `shader-f16` and the adapter is hardware (the default there), else 'packed'.
-   * Tests and benches switch it
-   * to compare the two on one device; 'native' on a device without the feature is an OpInputError.
+   * Tests and benches switch it to compare the two on one device; 'native' on a device without the
+   * feature is an OpInputError.
    */
   get f16Path(): F16Path {
     return this.info.f16!;
