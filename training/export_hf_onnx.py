@@ -21,6 +21,8 @@ Folders for the bench (written under the cache dir, never into the repository):
   --make-tiny OUT   test/fixtures/hf/llama-causal with its f16 weights as model.safetensors and
                     max_position_embeddings 128 (RoPE has no table: the weights are the fixture's, unchanged;
                     only the length the manifest allows grows so the bench can run L = 128).
+  --reference DIR   DIR/reference-L128.safetensors: the f64 logits of the bench's first input row (the reference
+                    bench:hf validates every implementation against).
   --make-150m OUT   a random LLaMA (12 layers, d 768, 12 heads / 4 KV heads, d_ff 2048, vocab 32000, untied
                     head, rope_theta 10⁴; 124.7M parameters — the issue's "150M" configuration), init N(0, 0.02)
                     as HF's initializer_range, norms 1, seed 17, stored F16; the fixtures' tokenizer.json.
@@ -262,12 +264,41 @@ def export(folder):
     print(f'wrote {path} ({os.path.getsize(path) / 2**20:.1f} MiB; causal={m.causal})')
 
 
+def bench_tokens(row, length, vocab):
+    """Row `row` of the bench's token ids (bench/hf/page.ts benchTokens: an LCG seeded 12345 + row, ids in [5, V))."""
+    s, out = 12345 + row, []
+    for _ in range(length):
+        s = (s * 1664525 + 1013904223) % 2**32
+        out.append(5 + s % (vocab - 5))
+    return out
+
+
+def reference(folder, length):
+    """FOLDER/reference-L<length>.safetensors: the logits of the bench's row 0 computed in f64 by the model above
+    (checked against transformers) — what every implementation in bench:hf is validated against. tokens are what
+    our runtime is fed; a causal model's input_ids are [bos, tokens[:-1]]."""
+    m, cfg = load_folder(folder)
+    tokens = torch.tensor([bench_tokens(0, length, cfg['vocab_size'])])
+    ids = torch.cat([torch.full((1, 1), cfg['bos_token_id']), tokens[:, :-1]], 1) if m.causal else tokens
+    m = m.double()
+    m.inv_freq = m.inv_freq.double()
+    with torch.no_grad():
+        logits = m(ids.long()).float()
+    path = os.path.join(folder, f'reference-L{length}.safetensors')
+    write_safetensors(path, {'tokens': tokens.to(torch.int32), 'logits': logits},
+                      metadata={'what': 'f64 forward of export_hf_onnx.Llama', 'causal': m.causal})
+    print(f'wrote {path}: logits {tuple(logits.shape)}, max |logit| {logits.abs().max().item():.3g}')
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--check', action='store_true', help='only the parity check against transformers')
     ap.add_argument('--make-tiny', metavar='OUT')
     ap.add_argument('--make-150m', metavar='OUT')
     ap.add_argument('--onnx', metavar='FOLDER', action='append', default=[], help='export FOLDER/model.onnx')
+    ap.add_argument('--reference', metavar='FOLDER', action='append', default=[],
+                    help='FOLDER/reference-L<length>.safetensors: f64 logits of the bench input row 0')
+    ap.add_argument('--length', type=int, default=128)
     ap.add_argument('--threads', type=int, default=1)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -278,6 +309,8 @@ def main():
         make_150m(a.make_150m)
     for folder in a.onnx:
         export(folder)
+    for folder in a.reference:
+        reference(folder, a.length)
 
 
 if __name__ == '__main__':
