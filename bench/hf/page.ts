@@ -14,7 +14,8 @@ import { createBackend } from '../../src/backend/create.js';
 import type { WebGPUBackend } from '../../src/backend/webgpu.js';
 import { loadModel, parseSafetensors, tensorData } from '../../src/models/index.js';
 import { loadOrt } from '../browser/ort.js';
-import { assertClose, trackGpuMemory } from '../util.js';
+import { fromF16, toF16 } from '../../src/backend/f16.js';
+import { assertClose, trackGpuMemory, uniformData } from '../util.js';
 
 export type Impl = 'ort-webgpu' | 'ours-f16' | 'ours-f32';
 
@@ -202,4 +203,49 @@ export async function close(): Promise<void> {
 /** Drop the stored logits of a model (at B = 8 they are 131 MB for the 124.7M model). */
 export function forget(url: string): void {
   for (const k of [...firsts.keys()]) if (k.startsWith(`${url} `)) firsts.delete(k);
+}
+
+export interface MatmulResult {
+  dtype: 'f16' | 'f32';
+  ms: number[];
+  maxAbsDiff: number;
+}
+
+/**
+ * One product of the 150m model's shapes on our WebGPU backend, weights f16 vs f32: (M, K) activations times an
+ * (N, K) nn.Linear weight (transB), the same weight values (f16-representable) in both forms; a warm-up, then
+ * `runs` timed products, each ending with the (M, N) result read back. The f16 result must equal the f32 one
+ * within 1e-5 + 1e-5·|ref| (the same values, widened on load).
+ */
+export async function matmulF16VsF32(M: number, K: number, N: number, runs: number): Promise<MatmulResult[]> {
+  const be = (await createBackend({ prefer: 'webgpu' })) as WebGPUBackend;
+  try {
+    const x = be.tensor(uniformData(M * K, 1), [M, K]);
+    const w16 = toF16(Float32Array.from(uniformData(N * K, 2), (v) => v * 0.05));
+    if (!(w16 instanceof Uint16Array)) throw new Error('weights out of f16 range');
+    const weights = { f16: be.tensor(w16, [N, K], { weight: true }), f32: be.tensor(fromF16(w16), [N, K]) };
+    const out: MatmulResult[] = [];
+    let ref: Float32Array | undefined;
+    for (const dtype of ['f32', 'f16'] as const) {
+      const once = async () => {
+        const y = be.matmul(x, weights[dtype], { transB: true });
+        const v = (await be.read(y)) as Float32Array;
+        be.free(y);
+        return v;
+      };
+      const first = await once();
+      ref ??= first;
+      const maxAbsDiff = assertClose(`matmul ${dtype} vs f32`, first, ref, 1e-5, 1e-5);
+      const ms: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        const t0 = performance.now();
+        await once();
+        ms.push(performance.now() - t0);
+      }
+      out.push({ dtype, ms, maxAbsDiff });
+    }
+    return out;
+  } finally {
+    be.destroy();
+  }
 }

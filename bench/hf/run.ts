@@ -26,9 +26,15 @@
  *   npm run bench:hf                                                      # tiny + 150m, B = 1, 8, L = 128
  *   npm run bench:hf -- --models tiny --runs 5
  *   npm run bench:hf -- --models 150m --batches 1,8 --runs 2 --skip 150m:8:ort-webgpu
+ *   npm run bench:hf -- --matmul 1024,768,2048 --runs 3     # one product alone: ours f16 vs f32 weights
  *
  * Results: bench/results/hf-<adapter>-<models>-b<batches>.json; bench/hf/results.md has the measured numbers
- * with their commands.
+ * with their commands. Measured 2026-12-02, SwiftShader in Chromium, 2 shared CPU cores (forward ms at L = 128):
+ *   tiny  B 1: ours f16 18.8, ours f32 24.9, ORT 458;   B 8: 157, 138, 2904
+ *   150m  B 1: ours f16 38487, ours f32 30904, ORT 94130; B 8: 265160, 186166, 560411 (one timed run each)
+ * ours f16 vs ORT: 2.1–24× faster (goal ≥ 2: met); ours f16 vs ours f32: 0.70–0.80× at 150m (goal ≥ 1.3: missed
+ * on this adapter — the f16 matmul alone is 0.62–0.64× the f32 one here, see results.md); peak GPU at 150m B 8:
+ * ours f16 542 MiB, ours f32 779, ORT 916.
  */
 import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, statSync } from 'node:fs';
@@ -39,7 +45,7 @@ import { convertHfFolder } from '../../src/models/hf/convert.js';
 import { launchBrowser, startServer } from '../../test/util/browser.js';
 import { writeResults } from '../results-file.js';
 import { arg, stats } from '../util.js';
-import type { ForwardResult, Impl, OpenResult } from './page.js';
+import type { ForwardResult, Impl, MatmulResult, OpenResult } from './page.js';
 
 const MODELS: Record<string, { folder: string; make: string }> = {
   tiny: { folder: 'llama-tiny', make: '--make-tiny' },
@@ -54,6 +60,7 @@ const impls = arg('impls', 'ours-f32,ours-f16,ort-webgpu').split(',') as Impl[];
 const warmup = Number(arg('warmup', '1'));
 const runs = Number(arg('runs', '3'));
 const skip = new Set(arg('skip', '').split(',').filter(Boolean));
+const matmul = arg('matmul', '');
 const cacheDir = process.env.SAMPLESCOPE_HF_BENCH ?? join(homedir(), '.cache', 'samplescope', 'hf-bench');
 const command = `npm run bench:hf -- ${process.argv.slice(2).join(' ')}`.trim();
 
@@ -122,7 +129,7 @@ interface Row {
 
 async function main(): Promise<number> {
   const prepared = new Map<string, Awaited<ReturnType<typeof prepare>>>();
-  for (const m of models) prepared.set(m, await prepare(m));
+  if (!matmul) for (const m of models) prepared.set(m, await prepare(m));
   const cache = await serveCache();
   const { server, url } = await startServer();
   const browser = await launchBrowser();
@@ -162,6 +169,7 @@ async function main(): Promise<number> {
         if (r && 'ok' in r) return r.ok as T;
       }
     };
+    if (matmul) return await matmulSection(call, page);
     for (const model of models) {
       const p = prepared.get(model)!;
       const modelUrl = `${cache.url}${MODELS[model].folder}/`;
@@ -212,6 +220,31 @@ async function main(): Promise<number> {
     await server.close();
     cache.close();
   }
+}
+
+/** --matmul M,K,N: one of the model's products alone, f16 vs f32 weights (bench/hf/page.ts matmulF16VsF32). */
+async function matmulSection(
+  call: <T>(fn: string, ...args: unknown[]) => Promise<T>,
+  page: { evaluate(s: string): Promise<unknown> },
+): Promise<number> {
+  const [M, K, N] = matmul.split(',').map(Number);
+  const r = await call<MatmulResult[]>('matmulF16VsF32', M, K, N, runs);
+  const adapter = (await page.evaluate(
+    `navigator.gpu.requestAdapter().then((a) => a.info.description ||
+      [a.info.vendor, a.info.architecture, a.info.device].filter(Boolean).join(' '))`,
+  )) as string;
+  const median = (x: MatmulResult) => stats(x.ms).median;
+  for (const x of r)
+    console.log(
+      `matmul (${M}×${K})·(${N}×${K})ᵀ weights ${x.dtype}: ${median(x).toFixed(0)} ms ` +
+        `(runs ${x.ms.map((v) => v.toFixed(0)).join(', ')}; max |Δ| vs f32 ${x.maxAbsDiff}), ` +
+        `${((2 * M * K * N) / median(x) / 1e6).toFixed(2)} GFLOP/s`,
+    );
+  const f32 = median(r.find((x) => x.dtype === 'f32')!);
+  const f16 = median(r.find((x) => x.dtype === 'f16')!);
+  console.log(`f32 / f16 time: ${(f32 / f16).toFixed(2)} (adapter ${adapter})`);
+  console.log(`wrote ${writeResults('hf-matmul', adapter, `-${M}x${K}x${N}`, { command, M, K, N, runs, results: r })}`);
+  return 0;
 }
 
 function ratios(rows: Row[]) {
