@@ -8,12 +8,12 @@ Before anything is exported it is checked against the logits transformers itself
 (test/fixtures/hf/llama-causal and llama-bidir, golden.safetensors: logits_f32 with model.safetensors, logits_f16
 with model-f16.safetensors), tolerance 2e-5 + 2e-5·|ref|; a miss aborts the export.
 
-Graph (opset 17; plain ops: Gather, MatMul, ReduceMean, Sqrt, Sigmoid, Softmax, Range, Where, Expand):
+Graphs (opset 17; plain ops: Gather, MatMul, ReduceMean, Sqrt, Sigmoid, Softmax, Range, Where, Expand):
   model.onnx        input_ids (B, L) int64 → logits (B, L, V) f32; weights f32 (an f16 checkpoint widened);
                     dynamic B and L (RoPE angles and the causal mask are computed in the graph from L).
-No f16 graph: torch 1.13 has no f16 matmul on the CPU, so tracing one fails, and the onnx package (to convert the
-f32 graph) is not installed; the bench records whether the adapter offers `shader-f16`, which ORT's WebGPU EP needs
-for f16 kernels.
+  model-f16.onnx    (--onnx FOLDER --f16) the same with f16 weights and activations; RMSNorm, softmax and SiLU in
+                    f32 as HF computes them, logits cast to f32. torch 1.13 has no f16 matmul on the CPU, so the
+                    trace computes each MatMul in f32 and rounds (MatMulF16); the graph holds MatMul(f16, f16).
 A causal model's logits at i predict token i + 1 of input_ids (HF's convention; our runtime feeds
 [bos, x_0 … x_{L−2}] itself, the bench does the same shift for ORT).
 
@@ -53,6 +53,28 @@ def causal_of(folder, cfg):
         with open(man) as f:
             return bool(json.load(f)['architecture']['causal'])
     return cfg.get('mask_token_id') is None
+
+
+class MatMulF16(torch.autograd.Function):
+    """A plain ONNX MatMul on f16 tensors. torch 1.13 has no f16 matmul on the CPU, so the trace computes it in f32
+    and rounds; the graph gets MatMul(f16, f16) → f16, as an f16 model on a GPU would run it."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return torch.matmul(a.float(), b.float()).half()
+
+    @staticmethod
+    def symbolic(g, a, b):
+        return g.op('MatMul', a, b)
+
+
+def matmul(a, b):
+    return MatMulF16.apply(a, b) if a.dtype == torch.float16 else torch.matmul(a, b)
+
+
+def linear(layer, x):
+    y = matmul(x, layer.weight.t())
+    return y if layer.bias is None else y + layer.bias
 
 
 class Block(nn.Module):
@@ -141,19 +163,20 @@ class Llama(nn.Module):
 
         for b in self.blocks:
             a = self.rms(x, b.ln1)
-            q, k, v = rope(heads(b.q(a), self.H)), repeat_kv(rope(heads(b.k(a), self.Hkv))), repeat_kv(
-                heads(b.v(a), self.Hkv))
-            s = torch.matmul(q, k.transpose(-1, -2)).float() * (1.0 / math.sqrt(self.hd))
+            q, k, v = rope(heads(linear(b.q, a), self.H)), repeat_kv(rope(heads(linear(b.k, a), self.Hkv))), repeat_kv(
+                heads(linear(b.v, a), self.Hkv))
+            s = matmul(q, k.transpose(-1, -2)).float() * (1.0 / math.sqrt(self.hd))
             if self.causal:
                 s = s.masked_fill(future, float('-inf'))
             p = torch.softmax(s, dim=-1).to(v.dtype)
-            o = torch.matmul(p, v).transpose(1, 2).reshape(B, T, self.H * self.hd)
-            x = x + b.o(o)
+            o = matmul(p, v).transpose(1, 2).reshape(B, T, self.H * self.hd)
+            x = x + linear(b.o, o)
             a = self.rms(x, b.ln2)
-            x = x + b.down(nn.functional.silu(b.gate(a)) * b.up(a))
+            g = linear(b.gate, a)
+            x = x + linear(b.down, nn.functional.silu(g.float()).to(g.dtype) * linear(b.up, a))
         h = self.rms(x, self.norm)
         w = self.embed.weight if self.tied else self.head.weight
-        return torch.matmul(h, w.t()).float()
+        return matmul(h, w.t()).float()
 
 
 def read_tensors(path):
@@ -254,10 +277,22 @@ def make_150m(out):
     print(f'wrote {out}: {sum(t.numel() for t in sd.values()) / 1e6:.1f}M parameters, F16')
 
 
-def export(folder):
+def export(folder, f16=False):
+    """FOLDER/model.onnx (f32) or, with f16, FOLDER/model-f16.onnx: f16 weights and activations, norms, softmax and
+    SiLU in f32 (as HF computes them), logits cast to f32."""
     m, cfg = load_folder(folder)
-    path = os.path.join(folder, 'model.onnx')
     ids = torch.randint(5, cfg['vocab_size'], (2, 16), generator=torch.Generator().manual_seed(1))
+    name = 'model.onnx'
+    if f16:
+        with torch.no_grad():
+            ref = m(ids)
+        m = m.half()
+        m.inv_freq = m.inv_freq.float()
+        with torch.no_grad():
+            d = (m(ids) - ref).abs().max().item()
+        print(f'f16 model (traced on the CPU, matmuls in f32 rounded to f16) vs f32: max |Δ| {d:.2e}')
+        name = 'model-f16.onnx'
+    path = os.path.join(folder, name)
     torch.onnx.export(m, (ids,), path, input_names=['input_ids'], output_names=['logits'],
                       dynamic_axes={'input_ids': {0: 'batch', 1: 'length'}, 'logits': {0: 'batch', 1: 'length'}},
                       opset_version=OPSET, do_constant_folding=True)
@@ -296,6 +331,7 @@ def main():
     ap.add_argument('--make-tiny', metavar='OUT')
     ap.add_argument('--make-150m', metavar='OUT')
     ap.add_argument('--onnx', metavar='FOLDER', action='append', default=[], help='export FOLDER/model.onnx')
+    ap.add_argument('--f16', action='store_true', help='with --onnx: FOLDER/model-f16.onnx instead')
     ap.add_argument('--reference', metavar='FOLDER', action='append', default=[],
                     help='FOLDER/reference-L<length>.safetensors: f64 logits of the bench input row 0')
     ap.add_argument('--length', type=int, default=128)
@@ -308,7 +344,7 @@ def main():
     if a.make_150m:
         make_150m(a.make_150m)
     for folder in a.onnx:
-        export(folder)
+        export(folder, a.f16)
     for folder in a.reference:
         reference(folder, a.length)
 

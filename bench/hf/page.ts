@@ -17,7 +17,8 @@ import { loadOrt } from '../browser/ort.js';
 import { fromF16, toF16 } from '../../src/backend/f16.js';
 import { assertClose, trackGpuMemory, uniformData } from '../util.js';
 
-export type Impl = 'ort-webgpu' | 'ours-f16' | 'ours-f32';
+/** ort-webgpu: model.onnx (f32); ort-webgpu-f16: model-f16.onnx (f16 weights and activations) */
+export type Impl = 'ort-webgpu' | 'ort-webgpu-f16' | 'ours-f16' | 'ours-f32';
 
 const memory = trackGpuMemory(GPUDevice.prototype);
 
@@ -93,15 +94,15 @@ async function openOurs(url: string, weights: 'f16' | 'f32'): Promise<Open> {
   };
 }
 
-async function openOrt(url: string, bos: number, causal: boolean): Promise<Open> {
+async function openOrt(url: string, bos: number, causal: boolean, f16: boolean): Promise<Open> {
   const ort = await loadOrt();
-  const session = await ort.InferenceSession.create(`${url}model.onnx`, {
+  const session = await ort.InferenceSession.create(`${url}${f16 ? 'model-f16.onnx' : 'model.onnx'}`, {
     executionProviders: ['webgpu'],
     graphOptimizationLevel: 'all',
   });
   const device = (await ort.env.webgpu.device) as GPUDevice;
   return {
-    impl: 'ort-webgpu',
+    impl: f16 ? 'ort-webgpu-f16' : 'ort-webgpu',
     device,
     run: async (tokens, batch, length) => {
       // the HF convention: input_ids = [bos, x_0 … x_{L−2}] for a causal model (what ours builds internally)
@@ -133,7 +134,9 @@ export async function open(impl: Impl, url: string, bos: number, causal: boolean
   if (cur) await close();
   const t0 = performance.now();
   cur =
-    impl === 'ort-webgpu' ? await openOrt(url, bos, causal) : await openOurs(url, impl === 'ours-f16' ? 'f16' : 'f32');
+    impl === 'ort-webgpu' || impl === 'ort-webgpu-f16'
+      ? await openOrt(url, bos, causal, impl === 'ort-webgpu-f16')
+      : await openOurs(url, impl === 'ours-f16' ? 'f16' : 'f32');
   const loadMs = performance.now() - t0;
   const a = await navigator.gpu.requestAdapter();
   const info = cur.device.adapterInfo;
