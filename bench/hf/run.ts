@@ -29,13 +29,14 @@
  *   npm run bench:hf -- --models 150m --batches 1,8 --runs 2 --skip 150m:8:ort-webgpu
  *   npm run bench:hf -- --matmul 1024,768,2048 --runs 3     # one product alone: ours f16 vs f32 weights
  *
- * Results: bench/results/hf-<adapter>-<models>-b<batches>.json; bench/hf/results.md has the measured numbers
+ * Results: bench/results/hf-<adapter>-<models>-b<batches>[-<impls>].json; bench/hf/results.md has the measured numbers
  * with their commands. Measured 2026-12-02, SwiftShader in Chromium, 2 shared CPU cores (forward ms at L = 128):
  *   tiny  B 1: ours f16 18.8, ours f32 24.9, ORT 458;   B 8: 157, 138, 2904
- *   150m  B 1: ours f16 38487, ours f32 30904, ORT 94130; B 8: 265160, 186166, 560411 (one timed run each)
- * ours f16 vs ORT: 2.1–24× faster (goal ≥ 2: met); ours f16 vs ours f32: 0.70–0.80× at 150m (goal ≥ 1.3: missed
+ *   150m  B 1: ours f16 33810, ours f32 24000, ORT 77733; B 8: 265160, 186166, 560411 (one timed run each)
+ * ours f16 vs ORT: 2.1–24× faster (goal ≥ 2: met); ours f16 vs ours f32: 0.70–0.71× at 150m (goal ≥ 1.3: missed
  * on this adapter — the f16 matmul alone is 0.62–0.64× the f32 one here, see results.md); peak GPU at 150m B 8:
- * ours f16 542 MiB, ours f32 779, ORT 916.
+ * ours f16 542 MiB, ours f32 779, ORT 916. ORT's f16 graph fails on SwiftShader ("Program Gather requires f16
+ * but the device does not support it").
  */
 import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
@@ -60,6 +61,8 @@ const models = arg('models', 'tiny,150m').split(',');
 const batches = arg('batches', '1,8').split(',').map(Number);
 const length = Number(arg('length', '128'));
 const impls = arg('impls', 'ours-f32,ours-f16,ort-webgpu').split(',') as Impl[];
+// a run of other implementations than the default set writes its own results file
+const implsTag = impls.join(',') === 'ours-f32,ours-f16,ort-webgpu' ? '' : `-${impls.join('+')}`;
 const warmup = Number(arg('warmup', '1'));
 const runs = Number(arg('runs', '3'));
 const skip = new Set(arg('skip', '').split(',').filter(Boolean));
@@ -143,7 +146,7 @@ async function main(): Promise<number> {
   const opened: Record<string, OpenResult> = {};
   let adapter = 'unknown';
   const save = () =>
-    writeResults('hf', adapter, `-${models.join('+')}-b${batches.join('+')}`, {
+    writeResults('hf', adapter, `-${models.join('+')}-b${batches.join('+')}${implsTag}`, {
       command,
       length,
       warmup,
