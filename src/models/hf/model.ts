@@ -27,6 +27,7 @@ import { WeightedModel, type WeightOptions } from '../weights.js';
 import { fromF16 } from '../../backend/f16.js';
 import { parseHfConfig, type HfSpec } from './config.js';
 import { checkHfWeights } from './names.js';
+import { admitHf, hfWidestActivation } from './stream.js';
 
 /** a linear map's weight and optional bias (uploaded) */
 interface Lin {
@@ -116,15 +117,29 @@ export class HfTextModel extends WeightedModel<HfManifest> implements Model {
     this.bos = a.bos_id ?? s.bosId ?? -1;
     if (a.causal && !(this.bos >= 0 && this.bos < s.vocab))
       throw new ModelFormatError('hf-bos', 'a causal model needs a BOS id in the vocabulary (architecture.bos_id)');
+    const weightDtype = this.w.matrixPrecision ?? 'f32';
+    // refused before the first upload if it cannot fit (a streamed load was admitted on its headers)
+    admitHf(
+      backend,
+      manifest,
+      s,
+      [...w].map(([name, t]) => ({
+        name,
+        shape: t.shape,
+        dtype: t.tensor ? t.tensor.dtype : t.shape.length >= 2 ? weightDtype : 'f32',
+      })),
+      o.memoryBudget,
+    );
     const host = (name: string): Float32Array => {
-      const d = w.get(name)!.data;
-      return d instanceof Uint16Array ? fromF16(d) : (d as Float32Array);
+      const t = w.get(name)!;
+      if (t.tensor)
+        throw new ModelFormatError('streamed-weight', 'the model reshapes it on the host, but it was streamed', name);
+      return t.data instanceof Uint16Array ? fromF16(t.data) : (t.data as Float32Array);
     };
+    // streamed weights are adopted as they are; loaded ones uploaded (matrices in the weight precision)
     const up = (name: string, data?: Float32Array): Tensor =>
-      this.w.upload(name, data ?? host(name), data ? [data.length] : w.get(name)!.shape);
-    // weight matrices in the model's weight precision (f16 bits as stored, else narrowed with a range check)
-    const mat = (name: string): Tensor =>
-      this.w.uploadMatrix(name, w.get(name)!.data as Float32Array | Uint16Array, w.get(name)!.shape);
+      data ? this.w.upload(name, data, [data.length]) : this.w.take(name, w.get(name)!, 'vector');
+    const mat = (name: string): Tensor => this.w.take(name, w.get(name)!, 'matrix');
     const upShaped = (name: string, data: Float32Array, shape: number[]): Tensor =>
       this.w.uploadMatrix(name, data, shape);
     const opt = (name: string): Tensor | null => (w.has(name) ? up(name) : null);
@@ -137,11 +152,12 @@ export class HfTextModel extends WeightedModel<HfManifest> implements Model {
         const lmHead = s.tied ? tok : mat('lm_head.weight');
         for (let l = 0; l < layers; l++) {
           const p = `model.layers.${l}.`;
-          const g = host(`${p}mlp.gate_proj.weight`),
-            u = host(`${p}mlp.up_proj.weight`);
-          const gu = new Float32Array(g.length + u.length);
-          gu.set(g);
-          gu.set(u, g.length);
+          // [gate; up] as one (2F, d) B operand: stacked on the backend (no host copy; zero copy on webgpu)
+          const parts = ['gate_proj', 'up_proj'].map((n): [string, LoadedTensor] => {
+            const name = `${p}mlp.${n}.weight`;
+            return [name, w.get(name)!];
+          });
+          const gu = this.w.stack(`${p}mlp.gate_up.weight`, parts);
           let gub: Tensor | null = null;
           if (s.mlpBias) {
             const gb = host(`${p}mlp.gate_proj.bias`),
@@ -160,7 +176,7 @@ export class HfTextModel extends WeightedModel<HfManifest> implements Model {
             k: lin(`${p}self_attn.k_proj`),
             v: lin(`${p}self_attn.v_proj`),
             o: lin(`${p}self_attn.o_proj`),
-            up: { w: upShaped(`${p}mlp.gate_up.weight`, gu, [2 * s.ff, d]), b: gub },
+            up: { w: gu, b: gub },
             down: lin(`${p}mlp.down_proj`),
           });
         }
@@ -240,10 +256,7 @@ export class HfTextModel extends WeightedModel<HfManifest> implements Model {
   }
 
   checkFits(batch: number, length: number): void {
-    // the widest per-token tensor of a forward: logits (V), the MLP's (2F for SwiGLU), q's width, the
-    // (1, T, T) mask (T per token)
-    const s = this.spec;
-    const bytes = batch * length * Math.max(s.vocab, 2 * s.ff, s.heads * s.headDim, s.d, length) * 4;
+    const bytes = hfWidestActivation(this.spec, batch, length);
     const max = this.backend.maxTensor;
     if (!(bytes <= max.bytes))
       throw new LimitExceededError(

@@ -1,0 +1,67 @@
+/**
+ * A Hugging Face checkpoint streamed onto a backend (src/models/stream.ts's StreamPlan) and admitted
+ * before its first upload:
+ *   - kept on the host: the tensors a family reshapes at build — LLaMA's MLP biases (gate and up
+ *     concatenated), GPT-2's fused c_attn weight and bias ([d, 3d], split into q/k/v column blocks),
+ *     BERT/RoBERTa's token-type table (row 0 is used) — and integer buffers (position_ids …), which are
+ *     not uploaded at all. Each is far smaller than the token embedding, so the host still holds about
+ *     one tensor at a time. Everything else goes to the backend as it arrives; LLaMA's gate and up
+ *     matrices are stacked there (Backend.stack), not fused on the host.
+ *   - checked: every header against config.json (names.ts: names, shapes, dtypes, and the missing ones
+ *     once all headers are known) and against the adapter (admitWeights: a row past one storage binding,
+ *     weights + activations over `memoryBudget`) — a LimitExceededError or ModelFormatError before any
+ *     byte is uploaded where all headers can be read first (see stream.ts for fetched shards).
+ */
+import type { Backend } from '../../backend/backend.js';
+import type { DType } from '../../backend/tensor.js';
+import type { HfManifest } from '../manifest.js';
+import { storedDtype, type StreamPlan } from '../stream.js';
+import { admitWeights, type WeightOptions } from '../weights.js';
+import { parseHfConfig, type HfSpec } from './config.js';
+import { checkHfHeaders } from './names.js';
+
+/** Tensors each family reshapes on the host at build (small: at most d × 3d). */
+const HOST_KEPT: Record<HfSpec['family'], RegExp> = {
+  llama: /\.mlp\.(gate|up)_proj\.bias$/,
+  gpt2: /(^|\.)attn\.c_attn\.(weight|bias)$/,
+  bert: /(^|\.)embeddings\.token_type_embeddings\.weight$/,
+};
+
+/**
+ * Bytes of the widest per-token tensor of one forward at (batch, length): logits (V), the MLP's (2F
+ * for SwiGLU), q's width, the (1, T, T) mask (T per token). What one binding must hold.
+ */
+export function hfWidestActivation(s: HfSpec, batch: number, length: number): number {
+  return batch * length * Math.max(s.vocab, 2 * s.ff, s.heads * s.headDim, s.d, length) * 4;
+}
+
+/** Refuse a checkpoint that cannot fit `backend` (admitWeights), given each weight's shape and backend dtype. */
+export function admitHf(
+  backend: Backend,
+  manifest: HfManifest,
+  s: HfSpec,
+  weights: Iterable<{ name: string; shape: readonly number[]; dtype: DType }>,
+  budget?: number,
+): void {
+  const planned = [...weights].map((w) => ({ ...w, elements: w.shape.reduce((a, b) => a * b, 1) }));
+  const length = Math.min(manifest.architecture.max_len, s.maxLen);
+  admitWeights(backend, manifest.name, planned, hfWidestActivation(s, 1, length), budget);
+}
+
+/** The StreamPlan of an HF manifest's checkpoint on `backend` (see the file's header). */
+export function hfStreamPlan(manifest: HfManifest, backend: Backend, o: WeightOptions = {}): StreamPlan {
+  const s = parseHfConfig(manifest.architecture.config, 'manifest.json architecture.config');
+  return {
+    host: (name, t) => !storedDtype(t.dtype, t.shape.length) || HOST_KEPT[s.family].test(name),
+    check: (tensors, complete) => {
+      const byName = checkHfHeaders(s, tensors, complete);
+      const planned = [...byName.values()].map((t) => ({
+        name: t.raw,
+        shape: t.shape,
+        dtype: storedDtype(t.dtype, t.shape.length, o.weights) ?? 'f32',
+      }));
+      // the budget counts the whole model: only once every header is known
+      admitHf(backend, manifest, s, planned, complete ? o.memoryBudget : undefined);
+    },
+  };
+}

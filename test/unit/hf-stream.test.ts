@@ -1,0 +1,124 @@
+// Hugging Face checkpoints streamed (src/models/hf/stream.ts over src/models/stream.ts), on the CPU
+// backend (test/gpu/hf-stream.test.ts runs the same on WebGPU):
+// - every fixture (LLaMA bidirectional and causal, GPT-2, BERT, RoBERTa; f32 and bf16 files) split
+//   into 3 shards + index streams to exactly the whole load's logits (same values, same ops: LLaMA's
+//   [gate; up] is Backend.stack either way, GPT-2's c_attn and BERT's token-type table stay on the host);
+// - a shape the config contradicts or a missing tensor in the LAST shard, a row past the backend's
+//   tensor bound, weights over `memoryBudget` are refused before the first tensor is created (all
+//   headers are read first for local files); a truncated shard frees everything uploaded before it;
+// - Backend.stack on the CPU: a concatenation along dimension 0 that consumes its parts; bad parts
+//   are OpInputErrors.
+import { describe, expect, it } from 'vitest';
+import { CpuBackend } from '../../src/backend/cpu.js';
+import type { HostArray, Tensor } from '../../src/backend/tensor.js';
+import { LimitExceededError, ModelFormatError, OpInputError } from '../../src/errors.js';
+import { loadModel } from '../../src/models/index.js';
+import { forwardTokens, golden, HF_CASES, shardedFixture } from '../util/hf.js';
+import type { ShardEdits } from '../util/shards.js';
+
+/** A CPU backend that counts tensors created and alive (created and not freed). */
+class CountingBackend extends CpuBackend {
+  created = 0;
+  live = new Set<Tensor>();
+  override tensor(data: HostArray, shape: readonly number[]): Tensor {
+    const t = super.tensor(data, shape);
+    this.created++;
+    this.live.add(t);
+    return t;
+  }
+  override free(t: Tensor): void {
+    super.free(t);
+    this.live.delete(t);
+  }
+}
+
+describe('HF checkpoints streamed from shards (cpu)', () => {
+  for (const [name, causal] of HF_CASES)
+    it(`${name}: 3 shards stream to the whole load's logits, f32 and bf16 files`, async () => {
+      const be = new CpuBackend();
+      const g = golden(name);
+      const input = { tokens: forwardTokens(g.ids, g.B, g.T, causal), batch: g.B, length: g.T };
+      for (const dtype of ['f32', 'bf16'] as const) {
+        const { whole, sharded } = await shardedFixture(name, dtype, 3);
+        const a = await loadModel(whole, be);
+        const seen: number[] = [];
+        const b = await loadModel(sharded, be, { onProgress: (p) => seen.push(p.loaded) });
+        expect(seen.length, 'streamed (progress per tensor)').toBeGreaterThan(3);
+        expect([...(await be.read(b.forward(input)))]).toEqual([...(await be.read(a.forward(input)))]);
+        expect(b.weightBytes()).toEqual(a.weightBytes());
+        a.dispose();
+        b.dispose();
+      }
+    });
+
+  const failing = async (edits: ShardEdits, be = new CountingBackend(), opts = {}) => {
+    const { sharded } = await shardedFixture('llama-causal', 'bf16', 3, edits);
+    const e = await loadModel(sharded, be, opts).catch((x: unknown) => x);
+    return { e: e as ModelFormatError, created: be.created, live: be.live.size };
+  };
+  const last = 'model-00003-of-00003.safetensors';
+
+  it('a shape the config contradicts in the last shard: refused before any tensor is created', async () => {
+    const { e, created } = await failing({
+      header: (i, ts) => {
+        if (i === 2) ts.find((t) => t.shape.length === 2 && t.shape[0] !== t.shape[1])!.shape.reverse();
+      },
+    });
+    expect(e).toBeInstanceOf(ModelFormatError);
+    expect([e.rule, e.file]).toEqual(['hf-tensor-shape', last]);
+    expect(e.tensor).toMatch(/^(model|lm_head)\..*weight$/);
+    expect(created).toBe(0);
+  });
+
+  it('a tensor missing from every shard: refused before any tensor is created', async () => {
+    const { e, created } = await failing({
+      header: (i, ts) => {
+        if (i === 2) ts.splice(0, 1);
+      },
+    });
+    expect(e).toBeInstanceOf(ModelFormatError);
+    expect(e.rule).toBe('hf-missing-tensor');
+    expect(created).toBe(0);
+  });
+
+  it('a model past the backend: a row over the tensor bound, or over memoryBudget, before any tensor', async () => {
+    // the embedding's rows are 32 f16 values (64 bytes); a 48-byte bound cannot hold one
+    const small = new CountingBackend(undefined, { maxTensorBytes: 48 });
+    const r = await failing({}, small);
+    expect(r.e).toBeInstanceOf(LimitExceededError);
+    expect((r.e as unknown as LimitExceededError).limit).toBe('cpuMaxTensorBytes');
+    expect(r.e.message).toMatch(/model llama-causal-bf16 \(\d+ bytes of weights, \d+ of activations\) on cpu/);
+    expect(r.created).toBe(0);
+    const b = await failing({}, new CountingBackend(), { memoryBudget: 10_000 });
+    expect(b.e).toBeInstanceOf(LimitExceededError);
+    expect((b.e as unknown as LimitExceededError).limit).toBe('memoryBudget');
+    expect(b.created).toBe(0);
+  });
+
+  it('a truncated shard: ModelFormatError naming file, tensor and rule; every upload freed', async () => {
+    const { e, created, live } = await failing({ shard: (i, b) => (i === 2 ? b.subarray(0, b.length - 64) : b) });
+    expect(e).toBeInstanceOf(ModelFormatError);
+    expect([e.rule, e.file]).toEqual(['truncated', last]);
+    expect(e.tensor).toBeTruthy();
+    expect(created).toBeGreaterThan(0); // shards 1 and 2 were uploaded …
+    expect(live).toBe(0); // … and freed
+  });
+});
+
+describe('Backend.stack (cpu)', () => {
+  it('concatenates along dimension 0 and consumes the parts; refuses views, mixed shapes and dtypes', async () => {
+    const be = new CpuBackend();
+    const a = be.tensor(Float32Array.from([1, 2, 3, 4]), [2, 2]);
+    const b = be.tensor(Float32Array.from([5, 6]), [1, 2]);
+    const s = be.stack([a, b]);
+    expect(s.shape).toEqual([3, 2]);
+    expect([...(await be.read(s))]).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(a.freed && b.freed).toBe(true);
+    const c = be.tensor(new Float32Array(6), [2, 3]);
+    expect(() => be.stack([c, be.tensor(new Float32Array(4), [2, 2])])).toThrow(OpInputError);
+    expect(() => be.stack([c, be.tensor(new Uint16Array(6), [2, 3])])).toThrow(OpInputError);
+    expect(() => be.stack([be.reshape(c, [3, 2])])).toThrow(/view/);
+    expect(() => be.stack([c, c])).toThrow(/twice/);
+    expect(() => be.stack([])).toThrow(OpInputError);
+  });
+});
