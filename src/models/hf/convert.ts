@@ -12,6 +12,8 @@
  *     <|mask|> (a bidirectional model needs one), BOS from config (a causal model needs one);
  *   - weights: without `dtype` left as they are — in place when `out` is the folder, else copied (the
  *     manifest names plain file names only: no folders, no "..", so nothing outside `out` is ever read);
+ *     a sharded folder's model.safetensors.index.json is listed too (role "weights-index"), so the model
+ *     streams onto the backend by default (src/models/hf/stream.ts);
  *     with `dtype` rewritten as one model.safetensors of F32 or F16 (a value outside f16's range is a
  *     ModelFormatError naming the tensor, not a silent ±inf).
  */
@@ -282,6 +284,12 @@ export async function convertHfFolder(folder: string, o: ConvertOptions = {}): P
     for (const f of weightFiles) {
       if (out !== src) await fs.copyFile(path.join(src, f), path.join(out, f));
       files.push({ path: f, role: 'weights', ...(await hashFile(path.join(src, f))) });
+    }
+    // a sharded checkpoint keeps its index (role "weights-index"): loadModel then streams it by default
+    if (hasIndex) {
+      const name = 'model.safetensors.index.json';
+      if (out !== src) await fs.copyFile(index, path.join(out, name));
+      files.push({ path: name, role: 'weights-index', ...(await hashFile(index)) });
     }
     weightsDtype = 'as in the checkpoint';
   }
