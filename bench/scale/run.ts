@@ -276,10 +276,14 @@ console.log(
 (globalThis as { gc?: () => void }).gc?.();
 const base = mem();
 let peak = base;
+const ab = () => process.memoryUsage().arrayBuffers;
+const baseAb = ab();
+let peakAb = baseAb;
 const t1 = performance.now();
 const model = await loadModel(dir, gpu, {
   onProgress: () => {
     peak = Math.max(peak, mem());
+    peakAb = Math.max(peakAb, ab());
   },
 });
 await gpu.flush();
@@ -295,7 +299,8 @@ console.log(
   `[scale] load (stream ${files.length - 1} shards → GPU): ${(loadMs / 1000).toFixed(1)} s; ` +
     `peak JS heap + array buffers during load ${((peak - base) / 2 ** 20).toFixed(1)} MiB above the start ` +
     `(${(base / 2 ** 20).toFixed(1)} → ${(peak / 2 ** 20).toFixed(1)} MiB${(globalThis as { gc?: unknown }).gc ? ', start after gc' : ''}) ` +
-    `(largest tensor ${(largest / 2 ** 20).toFixed(1)} MiB: ${((peak - base) / largest).toFixed(2)}×)`,
+    `(largest tensor ${(largest / 2 ** 20).toFixed(1)} MiB: ${((peak - base) / largest).toFixed(2)}×); ` +
+    `array buffers alone ${(baseAb / 2 ** 20).toFixed(1)} → ${(peakAb / 2 ** 20).toFixed(1)} MiB`,
 );
 console.log(
   `[scale] GPU bytes: weights ${wb.total} (f16 ${wb.f16}, f32 ${wb.f32}); pool ${gpu.stats().pool.bytes}; ` +
