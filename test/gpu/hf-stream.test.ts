@@ -1,5 +1,7 @@
 // Hugging Face checkpoints streamed onto WebGPU (src/models/hf/stream.ts; the CPU side is
 // test/unit/hf-stream.test.ts):
+// - Backend.stack creates no buffer: the result's row blocks are the parts' buffers, read, multiplied
+//   (transposed B) and looked up (embedding) exactly as the concatenated tensor; freeing it frees both;
 // - LLaMA (causal, GQA, biases), GPT-2 and BERT fixtures split into 3 shards stream to exactly the
 //   logits of the whole load on webgpu, and within 5e-5 + 1e-5·|ref| of the streamed CPU twin's;
 //   LLaMA's [gate; up] is one tensor over the two streamed buffers (Backend.stack: 2 row blocks, no copy);
@@ -26,6 +28,40 @@ const inputOf = (name: 'llama-causal' | 'gpt2' | 'bert', causal: boolean, rows =
 };
 
 const gateUp = (m: unknown) => (m as { blocks: { up: { w: GpuTensor } }[] }).blocks[0].up.w;
+
+describe('Backend.stack (webgpu)', () => {
+  it('no byte moves: a row-block tensor over the parts; reads, matmul (transB) and embedding as the concatenation', async () => {
+    const gpu = await gpuBackend();
+    const a = Float32Array.from({ length: 3 * 4 }, (_, i) => Math.sin(i));
+    const b = Float32Array.from({ length: 2 * 4 }, (_, i) => Math.cos(i));
+    const cat = new Float32Array([...a, ...b]);
+    const pa = gpu.tensor(a, [3, 4], { weight: true }),
+      pb = gpu.tensor(b, [2, 4], { weight: true });
+    const created = gpu.stats().buffersCreated;
+    const s = gpu.stack([pa, pb]) as GpuTensor;
+    expect(gpu.stats().buffersCreated).toBe(created);
+    expect(s.shape).toEqual([5, 4]);
+    expect(s.blocks?.map((x) => [x.row0, x.rows])).toEqual([
+      [0, 3],
+      [3, 2],
+    ]);
+    expect(pa.freed && pb.freed).toBe(true);
+    expect([...(await gpu.read(s))]).toEqual([...cat]);
+    const whole = gpu.tensor(cat, [5, 4], { weight: true });
+    const x = gpu.tensor(
+      Float32Array.from({ length: 2 * 4 }, (_, i) => i / 8 - 0.3),
+      [2, 4],
+    );
+    const ids = gpu.tensor(Uint32Array.from([4, 0, 3, 2]), [4]);
+    expect([...(await gpu.read(gpu.matmul(x, s, { transB: true })))]).toEqual([
+      ...(await gpu.read(gpu.matmul(x, whole, { transB: true }))),
+    ]);
+    expect([...(await gpu.read(gpu.embedding(ids, s)))]).toEqual([...(await gpu.read(gpu.embedding(ids, whole)))]);
+    const live = gpu.stats().pool!.live;
+    gpu.free(s);
+    expect(gpu.stats().pool!.live).toBe(live - 2); // both parts' buffers go back with it
+  });
+});
 
 describe('HF checkpoints streamed onto webgpu', () => {
   for (const [name, causal] of [
