@@ -51,6 +51,24 @@ describe('HF checkpoints streamed from shards (cpu)', () => {
       }
     });
 
+  it("a BERT checkpoint that stores the tied decoder weight streams it as a matrix (bert-base's files do)", async () => {
+    const be = new CpuBackend();
+    const g = golden('bert', 'bf16');
+    const word = 'bert.embeddings.word_embeddings.weight';
+    const { sharded } = await shardedFixture('bert', 'bf16', 3, {
+      header: (i, ts) => {
+        const w = ts.find((t) => t.name === word);
+        if (w) ts.push({ ...w, name: 'cls.predictions.decoder.weight' });
+      },
+      index: (m) => (m['cls.predictions.decoder.weight'] = m[word]),
+    });
+    const m = await loadModel(sharded, be);
+    const got = (await be.read(m.forward({ tokens: g.ids, batch: g.B, length: g.T }))) as Float32Array;
+    let worst = 0;
+    for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - g.logits[i]));
+    expect(worst).toBeLessThan(2e-5);
+  });
+
   const failing = async (edits: ShardEdits, be = new CountingBackend(), opts = {}) => {
     const { sharded } = await shardedFixture('llama-causal', 'bf16', 3, edits);
     const e = await loadModel(sharded, be, opts).catch((x: unknown) => x);

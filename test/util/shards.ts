@@ -15,7 +15,7 @@ export interface ShardEdits {
   /** rewrite the index's weight map before it is written (its sha256 is taken after) */
   index?: (map: Record<string, string>) => void;
   /** change a shard's header entries (name, shape, dtype) before it is written and hashed */
-  header?: (i: number, tensors: { name: string; dtype: string; shape: number[] }[]) => void;
+  header?: (i: number, tensors: { name: string; dtype: 'F16'; shape: number[]; data: Uint8Array }[]) => void;
   /** change a shard's bytes after the manifest's sha256 and size were taken */
   shard?: (i: number, bytes: Uint8Array) => Uint8Array;
 }

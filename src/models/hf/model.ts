@@ -13,7 +13,8 @@
  *
  * A causal model's logits at i are p(x_i | x_<i): it is fed [bos, x_0 … x_{T−2}] (as the ONNX causal
  * adapter), so the left-to-right sampler and NLL evaluator read them as a two-stream model's left-to-
- * right conditionals. Weights are checked against the config (names.ts) before any upload.
+ * right conditionals. Weights are checked against the config (names.ts) before any upload; streamed ones
+ * (src/models/hf/stream.ts) are adopted as they are, and LLaMA's gate and up are stacked on the backend.
  */
 import type { Backend } from '../../backend/backend.js';
 import type { Tensor } from '../../backend/tensor.js';
@@ -245,7 +246,7 @@ export class HfTextModel extends WeightedModel<HfManifest> implements Model {
         this.head = {
           transform: lin(`${tr}dense`),
           norm: { w: up(`${ln}.weight`), b: up(`${ln}.bias`) },
-          decoder: opt(`${h}decoder.weight`) ?? word,
+          decoder: w.has(`${h}decoder.weight`) ? mat(`${h}decoder.weight`) : word,
           bias: opt(`${h}decoder.bias`) ?? up(`${h}bias`),
         };
       }
