@@ -41,6 +41,8 @@ import { narrowToF16 } from './weights.js';
 
 /** What an architecture asks of a streamed load (see the file's header). */
 export interface StreamPlan {
+  /** before anything is read past the manifest and index (e.g. a budget from the architecture's config) */
+  begin?(): void;
   /** keep this tensor on the host (LoadedTensor.data, no `tensor`) for the model to reshape */
   host?(name: string, t: TensorInfo): boolean;
   /**
@@ -253,6 +255,7 @@ export async function streamWeights(
       'manifest.json',
     );
   const map = indexes.length ? await readIndex(source, indexes[0], files, opts) : undefined;
+  plan.begin?.();
   const total = files.reduce((s, f) => s + f.bytes, 0);
   let loaded = 0;
   const out = new Map<string, LoadedTensor>();

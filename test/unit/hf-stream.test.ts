@@ -5,7 +5,9 @@
 //   [gate; up] is Backend.stack either way, GPT-2's c_attn and BERT's token-type table stay on the host);
 // - a shape the config contradicts or a missing tensor in the LAST shard, a row past the backend's
 //   tensor bound, weights over `memoryBudget` are refused before the first tensor is created (all
-//   headers are read first for local files); a truncated shard frees everything uploaded before it;
+//   headers are read first for local files; a budget that config.json alone exceeds before any shard
+//   is read); a truncated shard frees everything uploaded before it;
+// - a BERT checkpoint that stores its tied decoder weight streams it as a matrix;
 // - Backend.stack on the CPU: a concatenation along dimension 0 that consumes its parts; bad parts
 //   are OpInputErrors.
 import { describe, expect, it } from 'vitest';
@@ -111,6 +113,16 @@ describe('HF checkpoints streamed from shards (cpu)', () => {
     expect(b.e).toBeInstanceOf(LimitExceededError);
     expect((b.e as unknown as LimitExceededError).limit).toBe('memoryBudget');
     expect(b.created).toBe(0);
+  });
+
+  it('over budget from config.json alone: refused before any shard is read (over fetch too)', async () => {
+    // the first shard cut inside its header: read at all, it would be a ModelFormatError
+    const { e, created } = await failing({ shard: (i, b) => (i === 0 ? b.subarray(0, 4) : b) }, new CountingBackend(), {
+      memoryBudget: 10_000,
+    });
+    expect(e).toBeInstanceOf(LimitExceededError);
+    expect((e as unknown as LimitExceededError).limit).toBe('memoryBudget');
+    expect(created).toBe(0);
   });
 
   it('a truncated shard: ModelFormatError naming file, tensor and rule; every upload freed', async () => {

@@ -7,8 +7,11 @@
  *     not uploaded at all. Each is far smaller than the token embedding, so the host still holds about
  *     one tensor at a time. Everything else goes to the backend as it arrives; LLaMA's gate and up
  *     matrices are stacked there (Backend.stack), not fused on the host.
- *   - checked: every header against config.json (names.ts: names, shapes, dtypes, and the missing ones
- *     once all headers are known) and against the adapter (admitWeights: a row past one storage binding,
+ *   - checked: first the config alone (`begin`: the tensors config.json implies, matrices at their
+ *     smallest possible size — f16 unless `weights: 'f32'` — so only a model that cannot fit in any form
+ *     is refused, before a byte of a shard is read, also over fetch); then every header against
+ *     config.json (names.ts: names, shapes, dtypes, and the missing ones once all headers are known)
+ *     and against the adapter (admitWeights: a row past one storage binding,
  *     weights + activations over `memoryBudget`) — a LimitExceededError or ModelFormatError before any
  *     byte is uploaded where all headers can be read first (see stream.ts for fetched shards).
  */
@@ -18,7 +21,7 @@ import type { HfManifest } from '../manifest.js';
 import { storedDtype, type StreamPlan } from '../stream.js';
 import { admitWeights, type WeightOptions } from '../weights.js';
 import { parseHfConfig, type HfSpec } from './config.js';
-import { checkHfHeaders } from './names.js';
+import { checkHfHeaders, hfTensorShapes } from './names.js';
 
 /** Tensors each family reshapes on the host at build (small: at most d × 3d). */
 const HOST_KEPT: Record<HfSpec['family'], RegExp> = {
@@ -52,6 +55,16 @@ export function admitHf(
 export function hfStreamPlan(manifest: HfManifest, backend: Backend, o: WeightOptions = {}): StreamPlan {
   const s = parseHfConfig(manifest.architecture.config, 'manifest.json architecture.config');
   return {
+    begin: () => {
+      const planned = [...hfTensorShapes(s)]
+        .filter(([, w]) => !w.optional)
+        .map(([name, w]) => ({
+          name,
+          shape: w.shape,
+          dtype: (w.shape.length >= 2 ? (o.weights ?? 'f16') : 'f32') as DType,
+        }));
+      admitHf(backend, manifest, s, planned, o.memoryBudget);
+    },
     host: (name, t) => !storedDtype(t.dtype, t.shape.length) || HOST_KEPT[s.family].test(name),
     check: (tensors, complete) => {
       const byName = checkHfHeaders(s, tensors, complete);
