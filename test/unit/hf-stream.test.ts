@@ -8,8 +8,13 @@
 //   headers are read first for local files; a budget that config.json alone exceeds before any shard
 //   is read); a truncated shard frees everything uploaded before it;
 // - a BERT checkpoint that stores its tied decoder weight streams it as a matrix;
+// - over http (fetch: no header before its shard's turn) the same logits, and a bad last shard is refused
+//   when its header arrives, everything uploaded before it freed;
 // - Backend.stack on the CPU: a concatenation along dimension 0 that consumes its parts; bad parts
 //   are OpInputErrors.
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/backend/cpu.js';
 import type { HostArray, Tensor } from '../../src/backend/tensor.js';
@@ -132,6 +137,47 @@ describe('HF checkpoints streamed from shards (cpu)', () => {
     expect(e.tensor).toBeTruthy();
     expect(created).toBeGreaterThan(0); // shards 1 and 2 were uploaded …
     expect(live).toBe(0); // … and freed
+  });
+});
+
+describe('HF checkpoints streamed over http (fetch: each header checked before its own shard)', () => {
+  it('the same logits; a bad shape in the last shard is refused there and everything uploaded is freed', async () => {
+    const serve = async (dir: string) => {
+      const server = createServer((req, res) => {
+        const path = join(dir, basename(req.url ?? '/'));
+        if (!existsSync(path)) return void res.writeHead(404).end();
+        const bytes = readFileSync(path);
+        res.writeHead(200, { 'Content-Length': bytes.length }).end(bytes);
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      return { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/` };
+    };
+    const be = new CountingBackend();
+    const g = golden('llama-causal', 'bf16');
+    const input = { tokens: forwardTokens(g.ids, g.B, g.T, true), batch: g.B, length: g.T };
+    const good = await shardedFixture('llama-causal', 'bf16', 3);
+    const bad = await shardedFixture('llama-causal', 'bf16', 3, {
+      header: (i, ts) => {
+        if (i === 2) ts.find((t) => t.shape.length === 2 && t.shape[0] !== t.shape[1])!.shape.reverse();
+      },
+    });
+    const [a, b] = [await serve(good.sharded), await serve(bad.sharded)];
+    try {
+      const m = await loadModel(a.url, be, { cache: false });
+      const whole = await loadModel(good.whole, be);
+      expect([...(await be.read(m.forward(input)))]).toEqual([...(await be.read(whole.forward(input)))]);
+      m.dispose();
+      whole.dispose();
+      const created = be.created;
+      const e = (await loadModel(b.url, be, { cache: false }).catch((x: unknown) => x)) as ModelFormatError;
+      expect(e).toBeInstanceOf(ModelFormatError);
+      expect([e.rule, e.file]).toEqual(['hf-tensor-shape', 'model-00003-of-00003.safetensors']);
+      expect(be.created).toBeGreaterThan(created); // shards 1 and 2 went up before shard 3's header arrived …
+      expect(be.live.size).toBe(0); // … and were freed
+    } finally {
+      a.server.close();
+      b.server.close();
+    }
   });
 });
 
