@@ -9,6 +9,7 @@
  */
 import { ModelFormatError } from '../../errors.js';
 import type { LoadedTensor } from '../load.js';
+import type { HeaderEntry } from '../stream.js';
 import type { HfSpec } from './config.js';
 
 interface Want {
@@ -196,13 +197,6 @@ export function checkHfWeights(
   }
   checkComplete(s, want, new Set(out.keys()), file);
   return out;
-}
-
-/** A tensor as a safetensors header describes it, and the file it is in. */
-export interface HeaderEntry {
-  shape: readonly number[];
-  dtype: string;
-  file: string;
 }
 
 /**
