@@ -46,6 +46,11 @@ export interface StreamPlan {
   /** keep this tensor on the host (LoadedTensor.data, no `tensor`) for the model to reshape */
   host?(name: string, t: TensorInfo): boolean;
   /**
+   * upload this tensor as these parts instead, as it arrives (LoadedTensor.parts; e.g. a fused matrix
+   * as its column blocks), so the host never keeps it; undefined: upload it whole
+   */
+  split?(name: string, t: TensorInfo, data: HostArray): { data: HostArray; shape: number[] }[] | undefined;
+  /**
    * Check headers before their tensors are uploaded: `complete` when `tensors` holds every weight
    * file's header, else one file's (throw a typed error to refuse the model).
    */
@@ -303,6 +308,16 @@ export async function streamWeights(
           out.set(t.name, { shape: t.shape, data: data.buffer === scratch.buffer ? data.slice() : data });
           continue;
         }
+        const parts = plan.split?.(t.name, t, data);
+        if (parts) {
+          const ts = parts.map((p) => {
+            const g = backend.tensor(p.data, p.shape, { weight: p.shape.length >= 2 });
+            uploaded.push(g);
+            return g;
+          });
+          out.set(t.name, { shape: t.shape, data: hostArray(ts[0].dtype, 0), parts: ts });
+          continue;
+        }
         const g = backend.tensor(data, t.shape, { weight: t.shape.length >= 2 });
         uploaded.push(g);
         out.set(t.name, { shape: t.shape, data: hostArray(g.dtype, 0), tensor: g });
@@ -362,5 +377,6 @@ export async function streamWeights(
 
 /** Free the streamed tensors no model adopted (unused entries of a checkpoint). */
 export function freeUnadopted(weights: Map<string, LoadedTensor>, backend: Backend, all = false): void {
-  for (const t of weights.values()) if (t.tensor && (all || !t.adopted)) backend.free(t.tensor);
+  for (const t of weights.values())
+    if (all || !t.adopted) for (const g of t.tensor ? [t.tensor] : (t.parts ?? [])) backend.free(g);
 }

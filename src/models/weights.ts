@@ -7,7 +7,7 @@
  */
 import type { Backend } from '../backend/backend.js';
 import { fromF16, toF16 } from '../backend/f16.js';
-import { storageBytes, type DType, type Tensor } from '../backend/tensor.js';
+import { storageBytes, type DType, type HostArray, type Tensor } from '../backend/tensor.js';
 import { LimitExceededError, ModelFormatError, OpInputError } from '../errors.js';
 import type { LoadedTensor, LoadOptions } from './load.js';
 
@@ -216,6 +216,28 @@ export class WeightSet {
     const d = t.data as Float32Array | Uint16Array;
     if (as === 'matrix') return this.uploadMatrix(name, d, t.shape);
     return this.upload(name, d instanceof Uint16Array ? fromF16(d) : d, t.shape);
+  }
+
+  /**
+   * A loaded weight (checked by the caller) as parts owned under `names` (GPT-2's c_attn as q, k, v):
+   * parts streamed as such (LoadedTensor.parts) adopted as they are, else `split` of its loaded values
+   * uploaded — matrices in the weight precision, vectors in f32.
+   */
+  takeParts(
+    names: readonly string[],
+    t: LoadedTensor,
+    as: 'matrix' | 'vector',
+    split: (data: HostArray, shape: readonly number[]) => { data: HostArray; shape: number[] }[],
+  ): Tensor[] {
+    if (t.parts) {
+      t.adopted = true;
+      return t.parts.map((g, i) => this.put(names[i], g));
+    }
+    return split(t.data, t.shape).map(({ data, shape }, i) => {
+      const d = data as Float32Array | Uint16Array;
+      if (as === 'matrix') return this.uploadMatrix(names[i], d, shape);
+      return this.upload(names[i], d instanceof Uint16Array ? fromF16(d) : d, shape);
+    });
   }
 
   /**

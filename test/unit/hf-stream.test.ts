@@ -7,7 +7,8 @@
 //   tensor bound, weights over `memoryBudget` are refused before the first tensor is created (all
 //   headers are read first for local files; a budget that config.json alone exceeds before any shard
 //   is read); a truncated shard frees everything uploaded before it;
-// - a BERT checkpoint that stores its tied decoder weight streams it as a matrix;
+// - a BERT checkpoint that stores its tied decoder weight streams it as a matrix; GPT-2's fused c_attn
+//   streams as its q, k, v column blocks (nothing of it kept on the host);
 // - over http (fetch: no header before its shard's turn) the same logits, and a bad last shard is refused
 //   when its header arrives, everything uploaded before it freed;
 // - Backend.stack on the CPU: a concatenation along dimension 0 that consumes its parts; bad parts
@@ -19,7 +20,9 @@ import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/backend/cpu.js';
 import type { HostArray, Tensor } from '../../src/backend/tensor.js';
 import { LimitExceededError, ModelFormatError, OpInputError } from '../../src/errors.js';
-import { loadModel } from '../../src/models/index.js';
+import { hfStreamPlan } from '../../src/models/hf/stream.js';
+import { loadModel, loadModelFiles, streamWeights } from '../../src/models/index.js';
+import { validateManifest, type HfManifest } from '../../src/models/manifest.js';
 import { forwardTokens, golden, HF_CASES, shardedFixture } from '../util/hf.js';
 import type { ShardEdits } from '../util/shards.js';
 
@@ -74,6 +77,29 @@ describe('HF checkpoints streamed from shards (cpu)', () => {
     let worst = 0;
     for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - g.logits[i]));
     expect(worst).toBeLessThan(2e-5);
+  });
+
+  it("GPT-2's fused c_attn streams as its q, k, v column blocks (uploaded as it arrives, not kept on the host)", async () => {
+    const be = new CpuBackend();
+    const { whole, sharded } = await shardedFixture('gpt2', 'f32', 3);
+    const manifest = validateManifest(JSON.parse(readFileSync(join(sharded, 'manifest.json'), 'utf8'))) as HfManifest;
+    const streamed = await streamWeights(sharded, manifest, be, {}, hfStreamPlan(manifest, be));
+    const loaded = (await loadModelFiles(whole)).weights;
+    for (const [kind, shape] of [
+      ['weight', [32, 32]],
+      ['bias', [32]],
+    ] as const) {
+      const name = `transformer.h.1.attn.c_attn.${kind}`;
+      const t = streamed.get(name)!;
+      expect(t.data.length, 'nothing on the host').toBe(0);
+      expect(t.parts?.map((p) => p.shape)).toEqual([shape, shape, shape]);
+      const all = loaded.get(name)!.data as Float32Array;
+      const rows = shape.length === 2 ? 32 : 1;
+      for (let j = 0; j < 3; j++) {
+        const want = Array.from({ length: rows * 32 }, (_, i) => all[Math.floor(i / 32) * 96 + j * 32 + (i % 32)]);
+        expect([...(await be.read(t.parts![j]))]).toEqual(want);
+      }
+    }
   });
 
   const failing = async (edits: ShardEdits, be = new CountingBackend(), opts = {}) => {

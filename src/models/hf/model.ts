@@ -28,7 +28,7 @@ import { WeightedModel, type WeightOptions } from '../weights.js';
 import { fromF16 } from '../../backend/f16.js';
 import { parseHfConfig, type HfSpec } from './config.js';
 import { checkHfWeights } from './names.js';
-import { admitHf, hfWidestActivation } from './stream.js';
+import { admitHf, columnBlocks, hfWidestActivation } from './stream.js';
 
 /** a linear map's weight and optional bias (uploaded) */
 interface Lin {
@@ -141,8 +141,6 @@ export class HfTextModel extends WeightedModel<HfManifest> implements Model {
     const up = (name: string, data?: Float32Array): Tensor =>
       data ? this.w.upload(name, data, [data.length]) : this.w.take(name, w.get(name)!, 'vector');
     const mat = (name: string): Tensor => this.w.take(name, w.get(name)!, 'matrix');
-    const upShaped = (name: string, data: Float32Array, shape: number[]): Tensor =>
-      this.w.uploadMatrix(name, data, shape);
     const opt = (name: string): Tensor | null => (w.has(name) ? up(name) : null);
     const lin = (name: string): Lin => ({ w: mat(`${name}.weight`), b: opt(`${name}.bias`) });
     const { d, layers } = s;
@@ -191,25 +189,25 @@ export class HfTextModel extends WeightedModel<HfManifest> implements Model {
         this.head = { transform: null, norm: lnF, decoder: wte, bias: null };
         for (let l = 0; l < layers; l++) {
           const p = `transformer.h.${l}.`;
-          // c_attn [d, 3d] → q, k, v [d, d] each (its column blocks), biases likewise
-          const W = host(`${p}attn.c_attn.weight`),
-            B = host(`${p}attn.c_attn.bias`);
-          const part = (j: number, name: string): Lin => {
-            const m = new Float32Array(d * d);
-            for (let r = 0; r < d; r++) m.set(W.subarray(r * 3 * d + j * d, r * 3 * d + (j + 1) * d), r * d);
-            return {
-              w: upShaped(`${p}attn.${name}.weight`, m, [d, d]),
-              b: up(`${p}attn.${name}.bias`, B.slice(j * d, (j + 1) * d)),
-            };
-          };
+          // c_attn [d, 3d] → q, k, v [d, d] each (its column blocks), biases likewise: split as it
+          // streamed (src/models/hf/stream.ts), else here
+          const qkv = (kind: 'weight' | 'bias', as: 'matrix' | 'vector') =>
+            this.w.takeParts(
+              ['q', 'k', 'v'].map((n) => `${p}attn.${n}.${kind}`),
+              w.get(`${p}attn.c_attn.${kind}`)!,
+              as,
+              (data, shape) => columnBlocks(data, shape, 3),
+            );
+          const [qw, kw, vw] = qkv('weight', 'matrix'),
+            [qb, kb, vb] = qkv('bias', 'vector');
           this.blocks.push({
             n1w: up(`${p}ln_1.weight`),
             n1b: up(`${p}ln_1.bias`),
             n2w: up(`${p}ln_2.weight`),
             n2b: up(`${p}ln_2.bias`),
-            q: part(0, 'q'),
-            k: part(1, 'k'),
-            v: part(2, 'v'),
+            q: { w: qw, b: qb },
+            k: { w: kw, b: kb },
+            v: { w: vw, b: vb },
             o: lin(`${p}attn.c_proj`),
             up: lin(`${p}mlp.c_fc`),
             down: lin(`${p}mlp.c_proj`),
