@@ -116,16 +116,35 @@ async function openSource(source: string, f: ManifestFile, opts: LoadOptions): P
   const { res, cache, fromCache } = await openResponse(url, opts);
   if (!res.body) throw new ModelLoadError(url, 'response has no body');
   const putting = cache && !fromCache ? cache.put(url, res.clone()).catch(() => {}) : undefined;
-  const reader = res.body.getReader();
-  let chunk = new Uint8Array(0);
+  // a byte stream is read into one reused 1 MiB buffer (BYOB): the default reader hands out a fresh
+  // ArrayBuffer per chunk, which the collector frees late (measured in Chromium: the peak JS memory of a
+  // 153M-parameter load 1.93× the largest tensor); a stream that is not a byte stream, as before
+  let byob: ReadableStreamBYOBReader | undefined;
+  try {
+    byob = res.body.getReader({ mode: 'byob' });
+  } catch {
+    byob = undefined;
+  }
+  const reader = byob ?? res.body.getReader();
+  let bounce = new ArrayBuffer(byob ? 1 << 20 : 0);
+  const next = async (): Promise<Uint8Array | undefined> => {
+    if (!byob) {
+      const r = await (reader as ReadableStreamDefaultReader<Uint8Array>).read();
+      return r.done ? undefined : r.value;
+    }
+    const r = await byob.read(new Uint8Array(bounce, 0, bounce.byteLength));
+    if (r.value) bounce = r.value.buffer as ArrayBuffer; // the read transferred it
+    return r.done ? undefined : r.value;
+  };
+  let chunk: Uint8Array = new Uint8Array(0);
   return {
     async readInto(buf) {
       let got = 0;
       while (got < buf.length) {
         if (!chunk.length) {
-          const r = await reader.read();
-          if (r.done) break;
-          chunk = r.value;
+          const c = await next();
+          if (!c) break;
+          chunk = c;
         }
         const n = Math.min(chunk.length, buf.length - got);
         buf.set(chunk.subarray(0, n), got);
