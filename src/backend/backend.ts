@@ -59,6 +59,14 @@ export interface Backend {
    * read those); otherwise a tensor past the binding is a LimitExceededError.
    */
   tensor(data: HostArray, shape: readonly number[], o?: { weight?: boolean }): Tensor;
+  /**
+   * Stack tensors of one dtype, equal past dimension 0, along dimension 0 (e.g. LLaMA's gate and up
+   * projections as one (2F, d) matrix). The result takes ownership of the parts: they count as freed
+   * and must not be used again (views are refused). On webgpu no byte moves: the result is a row-block
+   * tensor over the parts' buffers (like a weight split past the binding, so only matmul's transposed B
+   * and embedding's table read it); on cpu a concatenation.
+   */
+  stack(parts: readonly Tensor[]): Tensor;
   /** An uninitialised tensor (zeros on cpu; pooled memory on webgpu). */
   empty(shape: readonly number[], dtype?: DType): Tensor;
   /** Overwrite a tensor's contents from the host. */

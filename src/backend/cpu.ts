@@ -20,7 +20,7 @@ import { ropeRef } from '../reference/rope.js';
 import { softmaxRef } from '../reference/softmax.js';
 import type { Backend, BackendInfo, OutOption, TensorBound } from './backend.js';
 import { ElementwiseShorthands } from './shorthands.js';
-import { expectOut, planReshape, planRows, planWrite } from './shapes.js';
+import { expectOut, planReshape, planRows, planStack, planWrite } from './shapes.js';
 import { planAttention, type AttentionOptions } from '../ops/attention.js';
 import { checkSamples, planCategorical, type SampleOptions } from '../ops/categorical.js';
 import { planConv2d, type Conv2dOptions } from '../ops/conv2d.js';
@@ -115,6 +115,20 @@ export class CpuBackend extends ElementwiseShorthands implements Backend {
         `shape [${shape.join(', ')}] needs ${sizeOf(shape)} elements, data has ${data.length}`,
       );
     return new CpuTensor(data.slice(), [...shape], dtypeOf(data));
+  }
+
+  stack(parts: readonly Tensor[]): Tensor {
+    const shape = planStack(parts, 'cpu');
+    if (parts.length === 1) return parts[0];
+    this.fits(sizeOf(shape), 'stack', parts[0].dtype);
+    const out = hostArray(parts[0].dtype, sizeOf(shape));
+    let at = 0;
+    for (const p of parts) {
+      out.set(this.data(p), at);
+      at += p.size;
+      this.free(p);
+    }
+    return new CpuTensor(out, shape, parts[0].dtype);
   }
 
   empty(shape: readonly number[], dtype: DType = 'f32'): Tensor {

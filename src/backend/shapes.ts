@@ -74,3 +74,25 @@ export function planReshape(t: Tensor, shape: readonly number[], be: BackendName
     fail('reshape', `cannot view [${t.shape.join(', ')}] as [${shape.join(', ')}]`);
   }
 }
+
+/**
+ * Tensors stacked along dimension 0: at least one, all live on `backend`, owning their storage (no
+ * views), of one dtype and rank ≥ 1, equal past dimension 0. Returns the stacked shape.
+ */
+export function planStack(parts: readonly Tensor[], backend: BackendName): number[] {
+  if (!parts?.length) fail('stack', 'needs at least one tensor');
+  const [first] = parts;
+  parts.forEach((t, i) => expect('stack', `parts[${i}]`, t, backend, [first.dtype]));
+  if (first.shape.length < 1) fail('stack', 'tensors must have rank ≥ 1');
+  const tail = first.shape.slice(1);
+  let rows = 0;
+  for (let i = 0; i < parts.length; i++) {
+    const t = parts[i];
+    if ((t as { view?: boolean }).view) fail('stack', `parts[${i}] is a view (stack takes ownership of its storage)`);
+    if (t.shape.length !== first.shape.length || t.shape.slice(1).some((d, j) => d !== tail[j]))
+      fail('stack', `parts[${i}] has shape [${t.shape.join(', ')}], unlike [·, ${tail.join(', ')}]`);
+    if (parts.indexOf(t) !== i) fail('stack', `parts[${i}] appears twice`);
+    rows += t.shape[0];
+  }
+  return [rows, ...tail];
+}

@@ -37,7 +37,7 @@ import type { ParamFields, ParamsStruct, ParamValues } from '../ops/params.js';
 import { SOFTMAX_PARAMS, type SoftmaxOptions } from '../ops/softmax.js';
 import type { Backend, BackendInfo, OutOption, TensorBound } from './backend.js';
 import { ElementwiseShorthands } from './shorthands.js';
-import { expectOut, planReshape, planRows, planWrite } from './shapes.js';
+import { expectOut, planReshape, planRows, planStack, planWrite } from './shapes.js';
 import type { DType, HostArray, Tensor } from './tensor.js';
 import { assertLive, checkShape, dtypeOf, hostArray, sizeOf, storageBytes } from './tensor.js';
 
@@ -264,6 +264,26 @@ export class WebGPUBackend extends ElementwiseShorthands implements Backend {
       for (const sc of this.scopes) sc.add(t);
       return t;
     });
+  }
+
+  stack(parts: readonly Tensor[]): Tensor {
+    const shape = planStack(parts, 'webgpu');
+    if (parts.length === 1) return parts[0];
+    const blocks: RowBlock[] = [];
+    let row0 = 0;
+    for (const p of parts as GpuTensor[]) {
+      for (const b of this.blocksOf(p))
+        if (b.rows) blocks.push({ buffer: b.buffer, row0: row0 + b.row0, rows: b.rows });
+        else this.runtime.pool.release(b.buffer); // an empty part holds nothing the result needs
+      row0 += p.shape[0];
+      p.freed = true; // its buffers are the result's now
+      for (const sc of this.scopes) sc.delete(p);
+    }
+    if (!blocks.length) return this.alloc(shape, parts[0].dtype, 'tensor:stack');
+    const t = new GpuTensor(blocks[0].buffer, shape, parts[0].dtype);
+    if (blocks.length > 1) t.blocks = blocks;
+    for (const sc of this.scopes) sc.add(t);
+    return t;
   }
 
   empty(shape: readonly number[], dtype: DType = 'f32'): Tensor {

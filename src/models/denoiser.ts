@@ -13,7 +13,7 @@
  */
 import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../backend/tensor.js';
-import { LimitExceededError, OpInputError } from '../errors.js';
+import { OpInputError } from '../errors.js';
 import type { LoadedTensor } from './load.js';
 import type { DitArchitecture, DitManifest } from './manifest.js';
 import type { DenoiserInput, DenoiserModel } from './model.js';
@@ -153,9 +153,7 @@ export class DitDenoiser extends WeightedModel<DitManifest> implements DenoiserM
       N = (a.image_size / a.patch) ** 2;
     const bytes =
       batch * Math.max(N * Math.max(a.d_ff, 6 * a.d_model, 3 * a.d_model), a.image_size ** 2 * a.channels) * 4;
-    const max = this.backend.maxTensor;
-    if (!(bytes <= max.bytes))
-      throw new LimitExceededError(max.limit, bytes, max.bytes, `${this.name}: a forward of ${batch} images`);
+    this.checkBytes(bytes, `a forward of ${batch} images`);
   }
 
   private check(input: DenoiserInput): { B: number; classes: Uint32Array } {

@@ -4,7 +4,7 @@ import { ModelFormatError, SamplerConfigError } from '../errors.js';
 import { CnnClassifier } from './classifier.js';
 import { DitDenoiser } from './denoiser.js';
 import { loadManifest, loadModelFiles, loadTextTokenizer, type LoadedTensor, type LoadOptions } from './load.js';
-import { freeUnadopted, streamWeights } from './stream.js';
+import { freeUnadopted, streamWeights, type StreamPlan } from './stream.js';
 import type { TextTokenizer } from './tokenizer.js';
 import {
   isCnnManifest,
@@ -22,6 +22,7 @@ import type { ClassifierModel, DenoiserModel, TextClassifierModel } from './mode
 import { TextCnnClassifier } from './text_classifier.js';
 import { TransformerModel } from './transformer.js';
 import { HfTextModel } from './hf/model.js';
+import { hfStreamPlan } from './hf/stream.js';
 
 function wrongKind(m: AnyManifest, want: string, use: string): never {
   throw new ModelFormatError(
@@ -57,19 +58,19 @@ async function loadAs<M extends AnyManifest, T>(
 /**
  * A model's manifest and weights: streamed onto `backend` tensor by tensor (LoadOptions.stream; by
  * default for a sharded checkpoint) or read whole. `want` refuses a manifest of another kind first, and
- * returns false for an architecture that reads its weights on the host (read whole, never streamed).
+ * may return the architecture's StreamPlan (what it keeps on the host, how it checks the headers).
  */
 async function modelWeights(
   source: string,
   backend: Backend,
   opts: LoadOptions,
-  want: (m: AnyManifest) => boolean | void,
+  want: (m: AnyManifest) => StreamPlan | void,
 ): Promise<{ manifest: AnyManifest; weights: Map<string, LoadedTensor> }> {
   const manifest = await loadManifest(source, opts);
-  const streamable = want(manifest) !== false;
-  if (!streamable || !(opts.stream ?? manifest.files.some((f) => f.role === 'weights-index')))
+  const plan = want(manifest);
+  if (!(opts.stream ?? manifest.files.some((f) => f.role === 'weights-index')))
     return { manifest, weights: (await loadModelFiles(source, opts)).weights };
-  return { manifest, weights: await streamWeights(source, manifest, backend, opts) };
+  return { manifest, weights: await streamWeights(source, manifest, backend, opts, plan ?? {}) };
 }
 
 /**
@@ -95,11 +96,11 @@ export async function loadModel(
   backend: Backend,
   opts: LoadOptions = {},
 ): Promise<TransformerModel | HfTextModel> {
-  // published architectures (src/models/hf/) read their weights on the host (they slice and fuse some at build):
-  // loaded whole, not streamed; their matrices still go to the backend in f16 when the checkpoint is F16/BF16
+  // published architectures (src/models/hf/) stream like ours, keeping on the host only the small
+  // tensors they reshape at build, their headers checked against config.json and the adapter first
   const isText = (m: AnyManifest) => {
     if (!isTextManifest(m) && !isHfManifest(m)) wrongKind(m, 'a text transformer', loaderFor(m));
-    return !isHfManifest(m);
+    return isHfManifest(m) ? hfStreamPlan(m, backend, opts) : undefined;
   };
   const { manifest, weights } = await modelWeights(source, backend, opts, isText);
   let tokenizer: TextTokenizer;

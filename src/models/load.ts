@@ -28,7 +28,12 @@ export interface LoadedTensor {
   data: Float32Array | Int32Array | Uint32Array | Uint16Array;
   /** a streamed load's upload (src/models/stream.ts), until a model adopts it */
   tensor?: Tensor;
-  /** set when a model took ownership of `tensor` (the loader frees what no model took) */
+  /**
+   * a streamed load's uploads of this tensor in parts instead (StreamPlan.split: GPT-2's fused c_attn as
+   * its q, k, v column blocks); `tensor` is then unset
+   */
+  parts?: Tensor[];
+  /** set when a model took ownership of `tensor` / `parts` (the loader frees what no model took) */
   adopted?: boolean;
 }
 

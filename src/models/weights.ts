@@ -7,7 +7,7 @@
  */
 import type { Backend } from '../backend/backend.js';
 import { fromF16, toF16 } from '../backend/f16.js';
-import { storageBytes, type DType, type Tensor } from '../backend/tensor.js';
+import { storageBytes, type DType, type HostArray, type Tensor } from '../backend/tensor.js';
 import { LimitExceededError, ModelFormatError, OpInputError } from '../errors.js';
 import type { LoadedTensor, LoadOptions } from './load.js';
 
@@ -42,6 +42,46 @@ export function narrowToF16(values: Float32Array, name: string, file?: string): 
   );
 }
 
+/** A weight as it will be uploaded: its name, shape, dtype on the backend and element count. */
+export interface PlannedWeight {
+  name: string;
+  shape: readonly number[];
+  dtype: DType;
+  elements: number;
+}
+
+/**
+ * Refuse a model that cannot fit on `backend`, before anything is uploaded: a weight whose one row
+ * (the smallest block a split keeps) or whose whole vector exceeds a storage binding, or weights plus
+ * `activations` bytes over `budget`. The LimitExceededError names the model, its bytes, the limit and
+ * the adapter. Used on weights in hand (WeightSet.admit) and on a streamed checkpoint's headers.
+ */
+export function admitWeights(
+  be: Backend,
+  model: string,
+  weights: readonly PlannedWeight[],
+  activations: number,
+  budget?: number,
+): void {
+  const adapter = be.info.adapter ? be.info.adapter.description || be.info.adapter.device || 'webgpu' : be.name;
+  const bytes = weights.reduce((a, w) => a + storageBytes(w.dtype, w.elements), 0);
+  const ctx = `model ${model} (${bytes} bytes of weights, ${activations} of activations) on ${adapter}`;
+  const bound = be.maxTensor;
+  for (const { name, shape, dtype, elements: n } of weights) {
+    const unit = shape.length >= 2 ? n / Math.max(1, shape[0]) : n;
+    const need = storageBytes(dtype, unit);
+    if (need > bound.bytes)
+      throw new LimitExceededError(
+        bound.limit,
+        need,
+        bound.bytes,
+        `${ctx}: ${shape.length >= 2 ? 'one row of ' : ''}weight "${name}" [${shape.join(', ')}]`,
+      );
+  }
+  if (budget !== undefined && bytes + activations > budget)
+    throw new LimitExceededError('memoryBudget', bytes + activations, budget, ctx);
+}
+
 export class WeightSet {
   private readonly owned = new Map<string, Tensor>();
 
@@ -51,19 +91,14 @@ export class WeightSet {
     private readonly o: WeightOptions = {},
   ) {}
 
+  /** The weight precision when the model states one (WeightOptions.weights). */
+  get matrixPrecision(): 'f16' | 'f32' | undefined {
+    return this.o.weights;
+  }
+
   /** The dtype a loaded floating tensor takes as a matrix: the option, else as its file stores it. */
   private matrixDtype(data: LoadedTensor['data']): 'f16' | 'f32' {
     return this.o.weights ?? (data instanceof Uint16Array ? 'f16' : 'f32');
-  }
-
-  /**
-   * Bytes the weights will take once uploaded, from the loaded shapes alone (matrices — rank ≥ 2 — in
-   * the weight precision, the rest f32); nothing is allocated.
-   */
-  plannedBytes(): number {
-    let n = 0;
-    for (const t of this.weights.values()) n += storageBytes(this.plannedDtype(t), this.elements(t));
-    return n;
   }
 
   private plannedDtype(t: LoadedTensor): DType {
@@ -82,26 +117,13 @@ export class WeightSet {
    * the limit and the adapter.
    */
   admit(model: string, activations: number): void {
-    const be = this.backend;
-    const adapter = be.info.adapter ? be.info.adapter.description || be.info.adapter.device || 'webgpu' : be.name;
-    const bytes = this.plannedBytes();
-    const ctx = `model ${model} (${bytes} bytes of weights, ${activations} of activations) on ${adapter}`;
-    const bound = be.maxTensor;
-    for (const [name, t] of this.weights) {
-      const n = this.elements(t);
-      const unit = t.shape.length >= 2 ? n / Math.max(1, t.shape[0]) : n;
-      const need = storageBytes(this.plannedDtype(t), unit);
-      if (need > bound.bytes)
-        throw new LimitExceededError(
-          bound.limit,
-          need,
-          bound.bytes,
-          `${ctx}: ${t.shape.length >= 2 ? 'one row of ' : ''}weight "${name}" [${t.shape.join(', ')}]`,
-        );
-    }
-    const budget = this.o.memoryBudget;
-    if (budget !== undefined && bytes + activations > budget)
-      throw new LimitExceededError('memoryBudget', bytes + activations, budget, ctx);
+    const planned = [...this.weights].map(([name, t]) => ({
+      name,
+      shape: t.shape,
+      dtype: this.plannedDtype(t),
+      elements: this.elements(t),
+    }));
+    admitWeights(this.backend, model, planned, activations, this.o.memoryBudget);
   }
 
   /** A weight's entry, checked: present, with exactly the expected shape. */
@@ -173,11 +195,62 @@ export class WeightSet {
    * beyond f16's range are a ModelFormatError naming the weight and index (never clamped).
    */
   uploadMatrix(name: string, data: Float32Array | Uint16Array, shape: readonly number[]): Tensor {
+    return this.put(name, this.matrixTensor(name, data, shape));
+  }
+
+  /** A matrix on the backend in the weight precision, not yet owned. */
+  private matrixTensor(name: string, data: Float32Array | Uint16Array, shape: readonly number[]): Tensor {
     const want = this.matrixDtype(data);
     let d = data;
     if (want === 'f32' && d instanceof Uint16Array) d = fromF16(d);
     if (want === 'f16' && d instanceof Float32Array) d = narrowToF16(d, name);
-    return this.put(name, this.backend.tensor(d, shape, { weight: true }));
+    return this.backend.tensor(d, shape, { weight: true });
+  }
+
+  /**
+   * A loaded weight (checked by the caller) on the backend, owned here: a streamed one adopted as it is
+   * (a vector must have streamed as f32), else uploaded — a matrix in the weight precision, a vector in f32.
+   */
+  take(name: string, t: LoadedTensor, as: 'matrix' | 'vector'): Tensor {
+    if (t.tensor) return this.adopt(name, t, as === 'vector' ? 'f32' : undefined);
+    const d = t.data as Float32Array | Uint16Array;
+    if (as === 'matrix') return this.uploadMatrix(name, d, t.shape);
+    return this.upload(name, d instanceof Uint16Array ? fromF16(d) : d, t.shape);
+  }
+
+  /**
+   * A loaded weight (checked by the caller) as parts owned under `names` (GPT-2's c_attn as q, k, v):
+   * parts streamed as such (LoadedTensor.parts) adopted as they are, else `split` of its loaded values
+   * uploaded — matrices in the weight precision, vectors in f32.
+   */
+  takeParts(
+    names: readonly string[],
+    t: LoadedTensor,
+    as: 'matrix' | 'vector',
+    split: (data: HostArray, shape: readonly number[]) => { data: HostArray; shape: number[] }[],
+  ): Tensor[] {
+    if (t.parts) {
+      t.adopted = true;
+      return t.parts.map((g, i) => this.put(names[i], g));
+    }
+    return split(t.data, t.shape).map(({ data, shape }, i) => {
+      const d = data as Float32Array | Uint16Array;
+      if (as === 'matrix') return this.uploadMatrix(names[i], d, shape);
+      return this.upload(names[i], d instanceof Uint16Array ? fromF16(d) : d, shape);
+    });
+  }
+
+  /**
+   * Loaded matrices (checked by the caller) stacked along dimension 0 as one weight `name`
+   * (Backend.stack: zero copy on webgpu), streamed ones adopted, the others uploaded first.
+   */
+  stack(name: string, parts: readonly [string, LoadedTensor][]): Tensor {
+    const ts = parts.map(([n, t]) => {
+      if (!t.tensor) return this.matrixTensor(n, t.data as Float32Array | Uint16Array, t.shape);
+      t.adopted = true;
+      return t.tensor;
+    });
+    return this.put(name, this.backend.stack(ts));
   }
 
   /** Upload derived data (a slice of a weight, a constant) under a name; owned here. */

@@ -115,7 +115,7 @@ describe('samplescope convert refuses bad folders before writing anything', () =
     const r = cli(['convert', d, '--out', join(d, 'out')]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
-      /config\.json: model_type "deberta-v2" is not supported; supported architectures: llama, qwen2, mistral, gpt2, bert, roberta/,
+      /config\.json: model_type "deberta-v2" is not supported; supported architectures: llama, qwen2, mistral, llada, Dream, gpt2, bert, roberta/,
     );
     expect(existsSync(join(d, 'out', 'manifest.json'))).toBe(false);
 
@@ -191,8 +191,14 @@ describe('sharded checkpoints', () => {
     writeFileSync(join(d, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: weightMap }));
     const m = await convertHfFolder(d, { out: join(d, 'm') });
     expect(m.files.filter((x) => x.role === 'weights').map((x) => x.path)).toEqual(files);
+    // the index is listed, so the model streams by default (a progress report per tensor, not per file)
+    expect(m.files.filter((x) => x.role === 'weights-index').map((x) => x.path)).toEqual([
+      'model.safetensors.index.json',
+    ]);
     const be = new CpuBackend();
-    const model = await loadModel(join(d, 'm'), be);
+    const seen: string[] = [];
+    const model = await loadModel(join(d, 'm'), be, { onProgress: (p) => seen.push(p.file) });
+    expect(seen.length).toBeGreaterThan(names.length);
     const g = golden('llama-bidir');
     const got = (await be.read(model.forward({ tokens: g.ids, batch: g.B, length: g.T }))) as Float32Array;
     let worst = 0;

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { convertHfFolder, type ConvertOptions } from '../../src/models/hf/convert.js';
 import { parseSafetensors, tensorData } from '../../src/models/safetensors.js';
+import { shardedCopy, type ShardEdits } from './shards.js';
 
 export const HF_FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'hf');
 export type HfFixture = 'llama-bidir' | 'llama-causal' | 'gpt2' | 'bert' | 'roberta' | 'llada' | 'dream' | 'llama-rope';
@@ -39,6 +40,20 @@ export async function convertedFixture(
   const out = join(src, 'converted');
   await convertHfFolder(src, { out, name: `${name}-${dtype}`, ...o });
   return out;
+}
+
+/**
+ * Fixture `name` converted (weights `dtype` left as they are), then split into `n` shards with a
+ * model.safetensors.index.json (test/util/shards.ts; `edits` may break a header or a shard's bytes).
+ */
+export async function shardedFixture(
+  name: HfFixture,
+  dtype: HfWeights,
+  n: number,
+  edits: ShardEdits = {},
+): Promise<{ whole: string; sharded: string }> {
+  const whole = await convertedFixture(name, dtype);
+  return { whole, sharded: shardedCopy(whole, n, edits) };
 }
 
 /** input_ids (2, 8) and transformers' logits (2, 8, V) for the weights of `dtype` */

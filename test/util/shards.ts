@@ -14,6 +14,8 @@ import { parseSafetensors, writeSafetensors } from '../../src/models/safetensors
 export interface ShardEdits {
   /** rewrite the index's weight map before it is written (its sha256 is taken after) */
   index?: (map: Record<string, string>) => void;
+  /** change a shard's header entries (name, shape, dtype) before it is written and hashed */
+  header?: (i: number, tensors: { name: string; dtype: 'F16'; shape: number[]; data: Uint8Array }[]) => void;
   /** change a shard's bytes after the manifest's sha256 and size were taken */
   shard?: (i: number, bytes: Uint8Array) => Uint8Array;
 }
@@ -32,14 +34,14 @@ export function shardedCopy(dir: string, n: number, edits: ShardEdits = {}): str
   for (let i = 0; i < n; i++) {
     const path = `model-${String(i + 1).padStart(5, '0')}-of-${String(n).padStart(5, '0')}.safetensors`;
     const part = tensors.slice(i * per, (i + 1) * per);
-    const bytes = writeSafetensors(
-      part.map((t) => ({
-        name: t.name,
-        dtype: t.dtype as 'F16',
-        shape: t.shape,
-        data: st.data.subarray(t.begin, t.end),
-      })),
-    );
+    const entries = part.map((t) => ({
+      name: t.name,
+      dtype: t.dtype as 'F16',
+      shape: [...t.shape],
+      data: st.data.subarray(t.begin, t.end),
+    }));
+    edits.header?.(i, entries);
+    const bytes = writeSafetensors(entries);
     for (const t of part) map[t.name] = path;
     files.push({ path, role: 'weights', bytes: bytes.length, sha256: sha(bytes) });
     shards.push(bytes);

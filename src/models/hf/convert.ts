@@ -12,6 +12,8 @@
  *     <|mask|> (a bidirectional model needs one), BOS from config (a causal model needs one);
  *   - weights: without `dtype` left as they are — in place when `out` is the folder, else copied (the
  *     manifest names plain file names only: no folders, no "..", so nothing outside `out` is ever read);
+ *     a sharded folder's model.safetensors.index.json is listed too (role "weights-index"), so the model
+ *     streams onto the backend by default (src/models/hf/stream.ts);
  *     with `dtype` rewritten as one model.safetensors of F32 or F16 (a value outside f16's range is a
  *     ModelFormatError naming the tensor, not a silent ±inf).
  */
@@ -19,7 +21,7 @@ import { ModelFormatError } from '../../errors.js';
 import { sha256Hex, type LoadedTensor } from '../load.js';
 import { parseStrictJson } from '../json.js';
 import { validateManifest, type HfManifest, type ManifestFile } from '../manifest.js';
-import { parseSafetensors, tensorData, writeSafetensors } from '../safetensors.js';
+import { parseSafetensors, tensorData, writeSafetensors, type SafetensorsFile } from '../safetensors.js';
 import { parseHfConfig, type HfSpec } from './config.js';
 import { checkHfWeights } from './names.js';
 
@@ -115,6 +117,53 @@ function hasToken(tok: Record<string, unknown>, t: string): boolean {
   return Array.isArray(vocab) && vocab.some((e) => Array.isArray(e) && e[0] === t);
 }
 
+async function readWhole(fs: Fs, p: string, f: string): Promise<SafetensorsFile> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await fs.readFile(p));
+  } catch (e) {
+    throw new ModelFormatError('hf-missing-file', `cannot read: ${(e as Error).message}`, undefined, f);
+  }
+  return parseSafetensors(bytes, { file: f });
+}
+
+/** A weight file's header, checked by every rule against the file's size; no tensor bytes are read. */
+async function readHeaderOnly(fs: Fs, p: string, f: string): Promise<SafetensorsFile> {
+  let fh: Awaited<ReturnType<Fs['open']>>;
+  try {
+    fh = await fs.open(p, 'r');
+  } catch (e) {
+    throw new ModelFormatError('hf-missing-file', `cannot read: ${(e as Error).message}`, undefined, f);
+  }
+  try {
+    const size = (await fh.stat()).size;
+    const len = new Uint8Array(8);
+    await fh.read(len, 0, 8, 0);
+    const n = new DataView(len.buffer).getBigUint64(0, true);
+    const max = 16 * 1024 * 1024;
+    const head = new Uint8Array(8 + (n <= BigInt(Math.min(max, Math.max(0, size - 8))) ? Number(n) : 0));
+    await fh.read(head, 0, head.length, 0);
+    return parseSafetensors(head, { file: f, fileBytes: size, maxHeaderBytes: max });
+  } finally {
+    await fh.close();
+  }
+}
+
+/** A file's size and sha256, read as a stream. */
+async function hashFile(p: string): Promise<{ bytes: number; sha256: string }> {
+  const [{ createHash }, { createReadStream }] = await Promise.all([
+    import(/* @vite-ignore */ 'node:crypto' as string) as Promise<typeof import('node:crypto')>,
+    import(/* @vite-ignore */ 'node:fs' as string) as Promise<typeof import('node:fs')>,
+  ]);
+  const h = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(p)) {
+    h.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { bytes, sha256: h.digest('hex') };
+}
+
 async function readJson(fs: Fs, p: string, file: string): Promise<unknown> {
   let text: string;
   try {
@@ -154,26 +203,20 @@ export async function convertHfFolder(folder: string, o: ConvertOptions = {}): P
     weightFiles = [...names].sort();
   } else weightFiles = ['model.safetensors'];
 
+  // with weights left as they are only the headers are read (a 150M-parameter checkpoint never sits in
+  // memory: the files are hashed and copied as streams); a dtype rewrite reads every tensor
   const weights = new Map<string, LoadedTensor>();
-  const bytesOf = new Map<string, Uint8Array>();
   for (const f of weightFiles) {
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(await fs.readFile(path.join(src, f)));
-    } catch (e) {
-      throw new ModelFormatError('hf-missing-file', `cannot read: ${(e as Error).message}`, undefined, f);
-    }
-    const st = parseSafetensors(bytes, { file: f });
+    const st = o.dtype ? await readWhole(fs, path.join(src, f), f) : await readHeaderOnly(fs, path.join(src, f), f);
     for (const name of st.tensors.keys()) {
       if (weights.has(name))
         throw new ModelFormatError('duplicate-name', 'tensor appears in two weight files', name, f);
       const info = st.tensors.get(name)!;
       // integer buffers (position_ids …) are not weights; names.ts decides whether their names are known
-      const data =
-        info.dtype.startsWith('I') || info.dtype.startsWith('U') ? new Int32Array(0) : tensorData(st, name, f);
+      const int = info.dtype.startsWith('I') || info.dtype.startsWith('U');
+      const data = int ? new Int32Array(0) : o.dtype ? tensorData(st, name, f) : new Float32Array(0);
       weights.set(name, { shape: info.shape, data });
     }
-    bytesOf.set(f, bytes);
   }
   const rawNames = new Map<string, string>();
   const checked = checkHfWeights(spec, weights, weightFiles.join(', '), rawNames);
@@ -239,9 +282,14 @@ export async function convertHfFolder(folder: string, o: ConvertOptions = {}): P
     weightsDtype = o.dtype;
   } else {
     for (const f of weightFiles) {
-      const bytes = bytesOf.get(f)!;
-      if (out !== src) await fs.writeFile(path.join(out, f), bytes);
-      await entry(f, 'weights', bytes);
+      if (out !== src) await fs.copyFile(path.join(src, f), path.join(out, f));
+      files.push({ path: f, role: 'weights', ...(await hashFile(path.join(src, f))) });
+    }
+    // a sharded checkpoint keeps its index (role "weights-index"): loadModel then streams it by default
+    if (hasIndex) {
+      const name = 'model.safetensors.index.json';
+      if (out !== src) await fs.copyFile(index, path.join(out, name));
+      files.push({ path: name, role: 'weights-index', ...(await hashFile(index)) });
     }
     weightsDtype = 'as in the checkpoint';
   }

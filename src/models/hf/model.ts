@@ -14,11 +14,12 @@
  *
  * A causal model's logits at i are p(x_i | x_<i): it is fed [bos, x_0 … x_{T−2}] (as the ONNX causal
  * adapter), so the left-to-right sampler and NLL evaluator read them as a two-stream model's left-to-
- * right conditionals. Weights are checked against the config (names.ts) before any upload.
+ * right conditionals. Weights are checked against the config (names.ts) before any upload; streamed ones
+ * (src/models/hf/stream.ts) are adopted as they are, and LLaMA's gate and up are stacked on the backend.
  */
 import type { Backend } from '../../backend/backend.js';
 import type { Tensor } from '../../backend/tensor.js';
-import { LimitExceededError, ModelFormatError, OpInputError } from '../../errors.js';
+import { ModelFormatError, OpInputError } from '../../errors.js';
 import { ropeTable } from '../../ops/rope.js';
 import type { LoadedTensor } from '../load.js';
 import type { HfManifest } from '../manifest.js';
@@ -36,6 +37,7 @@ import { fromF16 } from '../../backend/f16.js';
 import { parseHfConfig, ropeFrequencies, type HfSpec } from './config.js';
 import { checkHfWeights } from './names.js';
 import { checkCacheShape, checkDecodeInput, RowCache } from '../decode.js';
+import { admitHf, columnBlocks, hfWidestActivation } from './stream.js';
 
 /** a linear map's weight and optional bias (uploaded) */
 interface Lin {
@@ -174,17 +176,29 @@ export class HfTextModel extends WeightedModel<HfManifest> implements Model {
     this.bos = a.bos_id ?? s.bosId ?? -1;
     if (a.causal && !(this.bos >= 0 && this.bos < s.vocab))
       throw new ModelFormatError('hf-bos', 'a causal model needs a BOS id in the vocabulary (architecture.bos_id)');
+    const weightDtype = this.w.matrixPrecision ?? 'f32';
+    // refused before the first upload if it cannot fit (a streamed load was admitted on its headers)
+    admitHf(
+      backend,
+      manifest,
+      s,
+      [...w].map(([name, t]) => ({
+        name,
+        shape: t.shape,
+        dtype: t.tensor ? t.tensor.dtype : t.shape.length >= 2 ? weightDtype : 'f32',
+      })),
+      o.memoryBudget,
+    );
     const host = (name: string): Float32Array => {
-      const d = w.get(name)!.data;
-      return d instanceof Uint16Array ? fromF16(d) : (d as Float32Array);
+      const t = w.get(name)!;
+      if (t.tensor)
+        throw new ModelFormatError('streamed-weight', 'the model reshapes it on the host, but it was streamed', name);
+      return t.data instanceof Uint16Array ? fromF16(t.data) : (t.data as Float32Array);
     };
+    // streamed weights are adopted as they are; loaded ones uploaded (matrices in the weight precision)
     const up = (name: string, data?: Float32Array): Tensor =>
-      this.w.upload(name, data ?? host(name), data ? [data.length] : w.get(name)!.shape);
-    // weight matrices in the model's weight precision (f16 bits as stored, else narrowed with a range check)
-    const mat = (name: string): Tensor =>
-      this.w.uploadMatrix(name, w.get(name)!.data as Float32Array | Uint16Array, w.get(name)!.shape);
-    const upShaped = (name: string, data: Float32Array, shape: number[]): Tensor =>
-      this.w.uploadMatrix(name, data, shape);
+      data ? this.w.upload(name, data, [data.length]) : this.w.take(name, w.get(name)!, 'vector');
+    const mat = (name: string): Tensor => this.w.take(name, w.get(name)!, 'matrix');
     const opt = (name: string): Tensor | null => (w.has(name) ? up(name) : null);
     const lin = (name: string): Lin => ({ w: mat(`${name}.weight`), b: opt(`${name}.bias`) });
     const { d, layers } = s;
@@ -195,11 +209,12 @@ export class HfTextModel extends WeightedModel<HfManifest> implements Model {
         const lmHead = s.tied ? tok : mat('lm_head.weight');
         for (let l = 0; l < layers; l++) {
           const p = `model.layers.${l}.`;
-          const g = host(`${p}mlp.gate_proj.weight`),
-            u = host(`${p}mlp.up_proj.weight`);
-          const gu = new Float32Array(g.length + u.length);
-          gu.set(g);
-          gu.set(u, g.length);
+          // [gate; up] as one (2F, d) B operand: stacked on the backend (no host copy; zero copy on webgpu)
+          const parts = ['gate_proj', 'up_proj'].map((n): [string, LoadedTensor] => {
+            const name = `${p}mlp.${n}.weight`;
+            return [name, w.get(name)!];
+          });
+          const gu = this.w.stack(`${p}mlp.gate_up.weight`, parts);
           let gub: Tensor | null = null;
           if (s.mlpBias) {
             const gb = host(`${p}mlp.gate_proj.bias`),
@@ -218,7 +233,7 @@ export class HfTextModel extends WeightedModel<HfManifest> implements Model {
             k: lin(`${p}self_attn.k_proj`),
             v: lin(`${p}self_attn.v_proj`),
             o: lin(`${p}self_attn.o_proj`),
-            up: { w: upShaped(`${p}mlp.gate_up.weight`, gu, [2 * s.ff, d]), b: gub },
+            up: { w: gu, b: gub },
             down: lin(`${p}mlp.down_proj`),
           });
         }
@@ -232,25 +247,25 @@ export class HfTextModel extends WeightedModel<HfManifest> implements Model {
         this.head = { transform: null, norm: lnF, decoder: wte, bias: null };
         for (let l = 0; l < layers; l++) {
           const p = `transformer.h.${l}.`;
-          // c_attn [d, 3d] → q, k, v [d, d] each (its column blocks), biases likewise
-          const W = host(`${p}attn.c_attn.weight`),
-            B = host(`${p}attn.c_attn.bias`);
-          const part = (j: number, name: string): Lin => {
-            const m = new Float32Array(d * d);
-            for (let r = 0; r < d; r++) m.set(W.subarray(r * 3 * d + j * d, r * 3 * d + (j + 1) * d), r * d);
-            return {
-              w: upShaped(`${p}attn.${name}.weight`, m, [d, d]),
-              b: up(`${p}attn.${name}.bias`, B.slice(j * d, (j + 1) * d)),
-            };
-          };
+          // c_attn [d, 3d] → q, k, v [d, d] each (its column blocks), biases likewise: split as it
+          // streamed (src/models/hf/stream.ts), else here
+          const qkv = (kind: 'weight' | 'bias', as: 'matrix' | 'vector') =>
+            this.w.takeParts(
+              ['q', 'k', 'v'].map((n) => `${p}attn.${n}.${kind}`),
+              w.get(`${p}attn.c_attn.${kind}`)!,
+              as,
+              (data, shape) => columnBlocks(data, shape, 3),
+            );
+          const [qw, kw, vw] = qkv('weight', 'matrix'),
+            [qb, kb, vb] = qkv('bias', 'vector');
           this.blocks.push({
             n1w: up(`${p}ln_1.weight`),
             n1b: up(`${p}ln_1.bias`),
             n2w: up(`${p}ln_2.weight`),
             n2b: up(`${p}ln_2.bias`),
-            q: part(0, 'q'),
-            k: part(1, 'k'),
-            v: part(2, 'v'),
+            q: { w: qw, b: qb },
+            k: { w: kw, b: kb },
+            v: { w: vw, b: vb },
             o: lin(`${p}attn.c_proj`),
             up: lin(`${p}mlp.c_fc`),
             down: lin(`${p}mlp.c_proj`),
@@ -287,7 +302,7 @@ export class HfTextModel extends WeightedModel<HfManifest> implements Model {
         this.head = {
           transform: lin(`${tr}dense`),
           norm: { w: up(`${ln}.weight`), b: up(`${ln}.bias`) },
-          decoder: opt(`${h}decoder.weight`) ?? word,
+          decoder: w.has(`${h}decoder.weight`) ? mat(`${h}decoder.weight`) : word,
           bias: opt(`${h}decoder.bias`) ?? up(`${h}bias`),
         };
       }
@@ -298,18 +313,7 @@ export class HfTextModel extends WeightedModel<HfManifest> implements Model {
   }
 
   checkFits(batch: number, length: number): void {
-    // the widest per-token tensor of a forward: logits (V), the MLP's (2F for SwiGLU), q's width, the
-    // (1, T, T) mask (T per token)
-    const s = this.spec;
-    const bytes = batch * length * Math.max(s.vocab, 2 * s.ff, s.heads * s.headDim, s.d, length) * 4;
-    const max = this.backend.maxTensor;
-    if (!(bytes <= max.bytes))
-      throw new LimitExceededError(
-        max.limit,
-        bytes,
-        max.bytes,
-        `${this.name}: a forward of batch ${batch} × length ${length}`,
-      );
+    this.checkBytes(hfWidestActivation(this.spec, batch, length), `a forward of batch ${batch} × length ${length}`);
   }
 
   /** (scoped: a call that throws frees what it allocated) */

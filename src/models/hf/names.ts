@@ -9,6 +9,7 @@
  */
 import { ModelFormatError } from '../../errors.js';
 import type { LoadedTensor } from '../load.js';
+import type { HeaderEntry } from '../stream.js';
 import type { HfModelType, HfSpec } from './config.js';
 
 interface Want {
@@ -171,6 +172,50 @@ function canonical(raw: string, want: ReadonlyMap<string, Want>, strip: string, 
   return raw;
 }
 
+/** One checkpoint entry against the table: its canonical name, or undefined for a known unused name. */
+function checkOne(
+  s: HfSpec,
+  want: ReadonlyMap<string, Want>,
+  raw: string,
+  shape: readonly number[],
+  float: boolean,
+  file: string,
+): string | undefined {
+  const name = canonical(raw, want, STRIPPABLE[s.family], s);
+  const w = want.get(name);
+  if (!w) {
+    if (unused(raw)) return undefined;
+    throw new ModelFormatError(
+      'hf-tensor-name',
+      `not a tensor of a ${s.modelType} checkpoint with ${s.layers} layers as config.json describes`,
+      raw,
+      file,
+    );
+  }
+  if (shape.length !== w.shape.length || shape.some((x, i) => x !== w.shape[i]))
+    throw new ModelFormatError(
+      'hf-tensor-shape',
+      `shape [${shape.join(', ')}], but config.json implies [${w.shape.join(', ')}]`,
+      raw,
+      file,
+    );
+  if (!float)
+    throw new ModelFormatError('hf-tensor-dtype', 'weights must be floating point (F32, F16 or BF16)', raw, file);
+  return name;
+}
+
+/** Every required tensor of the table is among `have` (canonical names), else hf-missing-tensor. */
+function checkComplete(s: HfSpec, want: ReadonlyMap<string, Want>, have: ReadonlySet<string>, file: string): void {
+  for (const [name, w] of want)
+    if (!w.optional && !have.has(name))
+      throw new ModelFormatError(
+        'hf-missing-tensor',
+        `a ${s.modelType} checkpoint with this config.json needs it, shape [${w.shape.join(', ')}]`,
+        (ALIASES[s.modelType] && renamed(name, ALIASES[s.modelType]!, 1)) ?? name,
+        file,
+      );
+}
+
 /**
  * Check `weights` (as loaded: F16/BF16 already f32) against the architecture and return them by
  * canonical name. `file` names the weights file(s) in messages; `rawNames`, if given, receives canonical → the
@@ -183,40 +228,38 @@ export function checkHfWeights(
   rawNames?: Map<string, string>,
 ): Map<string, LoadedTensor> {
   const want = hfTensorShapes(s);
-  const strip = STRIPPABLE[s.family];
   const out = new Map<string, LoadedTensor>();
   for (const [raw, t] of weights) {
-    const name = canonical(raw, want, strip, s);
-    const w = want.get(name);
-    if (!w) {
-      if (unused(raw)) continue;
-      throw new ModelFormatError(
-        'hf-tensor-name',
-        `not a tensor of a ${s.modelType} checkpoint with ${s.layers} layers as config.json describes`,
-        raw,
-        file,
-      );
-    }
-    if (t.shape.length !== w.shape.length || t.shape.some((x, i) => x !== w.shape[i]))
-      throw new ModelFormatError(
-        'hf-tensor-shape',
-        `shape [${t.shape.join(', ')}], but config.json implies [${w.shape.join(', ')}]`,
-        raw,
-        file,
-      );
-    if (!(t.data instanceof Float32Array || t.data instanceof Uint16Array))
-      throw new ModelFormatError('hf-tensor-dtype', 'weights must be floating point (F32, F16 or BF16)', raw, file);
+    const float = t.data instanceof Float32Array || t.data instanceof Uint16Array;
+    const name = checkOne(s, want, raw, t.shape, float, file);
+    if (name === undefined) continue;
     if (out.has(name)) throw new ModelFormatError('duplicate-name', 'the tensor appears twice', raw, file);
     out.set(name, t);
     rawNames?.set(name, raw);
   }
-  for (const [name, w] of want)
-    if (!w.optional && !out.has(name))
-      throw new ModelFormatError(
-        'hf-missing-tensor',
-        `a ${s.modelType} checkpoint with this config.json needs it, shape [${w.shape.join(', ')}]`,
-        (ALIASES[s.modelType] && renamed(name, ALIASES[s.modelType]!, 1)) ?? name,
-        file,
-      );
+  checkComplete(s, want, new Set(out.keys()), file);
+  return out;
+}
+
+/**
+ * The same checks on safetensors headers, before any tensor's bytes are read: names, shapes and
+ * dtypes by the rules of checkHfWeights; with `complete` (every weight file's header is in
+ * `tensors`) also the tensors that are missing. Returns the entries by canonical name.
+ */
+export function checkHfHeaders(
+  s: HfSpec,
+  tensors: ReadonlyMap<string, HeaderEntry>,
+  complete: boolean,
+): Map<string, HeaderEntry & { raw: string }> {
+  const want = hfTensorShapes(s);
+  const out = new Map<string, HeaderEntry & { raw: string }>();
+  for (const [raw, t] of tensors) {
+    const name = checkOne(s, want, raw, t.shape, ['F32', 'F16', 'BF16', 'F64'].includes(t.dtype), t.file);
+    if (name === undefined) continue;
+    if (out.has(name)) throw new ModelFormatError('duplicate-name', 'the tensor appears twice', raw, t.file);
+    out.set(name, { ...t, raw });
+  }
+  if (complete)
+    checkComplete(s, want, new Set(out.keys()), [...new Set([...tensors.values()].map((t) => t.file))].join(', '));
   return out;
 }
