@@ -160,13 +160,35 @@ fn matmul_blocked(@builtin(global_invocation_id) gid: vec3<u32>) {
   var acc1 = vec4<f32>(0.0);
   var acc2 = vec4<f32>(0.0);
   var acc3 = vec4<f32>(0.0);
-  for (var k = 0u; k < K; k = k + 1u) {
-    let kb = k * bs;
-    let bv = vec4<f32>(load_b(rb0 + kb), load_b(rb1 + kb), load_b(rb2 + kb), load_b(rb3 + kb));
-    acc0 = fma(vec4<f32>(a[ra0 + k]), bv, acc0);
-    acc1 = fma(vec4<f32>(a[ra1 + k]), bv, acc1);
-    acc2 = fma(vec4<f32>(a[ra2 + k]), bv, acc2);
-    acc3 = fma(vec4<f32>(a[ra3 + k]), bv, acc3);
+  if (B_F16 && TRANS_B && (K & 1u) == 0u) {
+    // f16 Bᵀ with even K: a column's k and k + 1 share one word (its offset col·K is even), so each word
+    // is read and widened once for both (the general loop reads it twice). Same fma order: k, then k + 1.
+    let w0 = rb0 >> 1u;
+    let w1 = rb1 >> 1u;
+    let w2 = rb2 >> 1u;
+    let w3 = rb3 >> 1u;
+    for (var k = 0u; k < K; k = k + 2u) {
+      let h = k >> 1u;
+      let p0 = ss_word_f16x2(b[w0 + h]);
+      let p1 = ss_word_f16x2(b[w1 + h]);
+      let p2 = ss_word_f16x2(b[w2 + h]);
+      let p3 = ss_word_f16x2(b[w3 + h]);
+      let lo = vec4<f32>(p0.x, p1.x, p2.x, p3.x);
+      let hi = vec4<f32>(p0.y, p1.y, p2.y, p3.y);
+      acc0 = fma(vec4<f32>(a[ra0 + k + 1u]), hi, fma(vec4<f32>(a[ra0 + k]), lo, acc0));
+      acc1 = fma(vec4<f32>(a[ra1 + k + 1u]), hi, fma(vec4<f32>(a[ra1 + k]), lo, acc1));
+      acc2 = fma(vec4<f32>(a[ra2 + k + 1u]), hi, fma(vec4<f32>(a[ra2 + k]), lo, acc2));
+      acc3 = fma(vec4<f32>(a[ra3 + k + 1u]), hi, fma(vec4<f32>(a[ra3 + k]), lo, acc3));
+    }
+  } else {
+    for (var k = 0u; k < K; k = k + 1u) {
+      let kb = k * bs;
+      let bv = vec4<f32>(load_b(rb0 + kb), load_b(rb1 + kb), load_b(rb2 + kb), load_b(rb3 + kb));
+      acc0 = fma(vec4<f32>(a[ra0 + k]), bv, acc0);
+      acc1 = fma(vec4<f32>(a[ra1 + k]), bv, acc1);
+      acc2 = fma(vec4<f32>(a[ra2 + k]), bv, acc2);
+      acc3 = fma(vec4<f32>(a[ra3 + k]), bv, acc3);
+    }
   }
   store_row(batch, r0, c0, acc0);
   store_row(batch, r0 + 1u, c0, acc1);

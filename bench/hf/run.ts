@@ -34,7 +34,8 @@
  *   tiny  B 1: ours f16 18.8, ours f32 24.9, ORT 458;   B 8: 157, 138, 2904
  *   150m  B 1: ours f16 33810, ours f32 24000, ORT 77733; B 8: 265160, 186166, 560411 (one timed run each)
  * ours f16 vs ORT: 2.1–24× faster (goal ≥ 2: met); ours f16 vs ours f32: 0.70–0.71× at 150m (goal ≥ 1.3: missed
- * on this adapter — the f16 matmul alone is 0.62–0.64× the f32 one here, see results.md); peak GPU at 150m B 8:
+ * on this adapter — the f16 matmul alone was 0.62–0.64× the f32 one here, 0.90–1.02× after the paired f16 reads, see
+ * results.md); peak GPU at 150m B 8:
  * ours f16 542 MiB, ours f32 779, ORT 916. ORT's f16 graph fails on SwiftShader ("Program Gather requires f16
  * but the device does not support it").
  */
