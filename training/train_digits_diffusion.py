@@ -173,7 +173,7 @@ def export(model, state, args):
     os.makedirs(out, exist_ok=True)
     round_weights_(model)
     model.eval()
-    acc = guided_accuracy(model, n_per_class=args.eval_per_class)
+    acc = guided_accuracy(model, ws=(0.0, 1.0, 2.0, 3.0), n_per_class=args.eval_per_class)
     write_safetensors(os.path.join(out, 'model.safetensors'), model.export_tensors(), {'model': 'digits-diffusion'})
     g = torch.Generator().manual_seed(9)
     x = torch.randn(4, 28, 28, 1, generator=g)
