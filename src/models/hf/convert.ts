@@ -151,9 +151,11 @@ async function readHeaderOnly(fs: Fs, p: string, f: string): Promise<Safetensors
 
 /** A file's size and sha256, read as a stream. */
 async function hashFile(p: string): Promise<{ bytes: number; sha256: string }> {
+  const cryptoSpec = 'node:crypto';
+  const fsSpec = 'node:fs';
   const [{ createHash }, { createReadStream }] = await Promise.all([
-    import(/* @vite-ignore */ 'node:crypto' as string) as Promise<typeof import('node:crypto')>,
-    import(/* @vite-ignore */ 'node:fs' as string) as Promise<typeof import('node:fs')>,
+    import(/* @vite-ignore */ cryptoSpec) as Promise<typeof import('node:crypto')>,
+    import(/* @vite-ignore */ fsSpec) as Promise<typeof import('node:fs')>,
   ]);
   const h = createHash('sha256');
   let bytes = 0;
