@@ -32,7 +32,7 @@ if [ $# -eq 0 ]; then
   else
     echo "test: GPU kernel and runtime tests again on a second driver ($icd)"
     report2=$(mktemp -t vitest-XXXXXX.json)
-    VK_ICD_FILENAMES="$icd" bash scripts/with-gpu.sh npx vitest run --project gpu --reporter=default --reporter=json --outputFile.json="$report2" "${second[@]}"
+    SAMPLESCOPE_SECOND_DRIVER=1 VK_ICD_FILENAMES="$icd" bash scripts/with-gpu.sh npx vitest run --project gpu --reporter=default --reporter=json --outputFile.json="$report2" "${second[@]}"
     rc2=$?
     [ $rc -eq 0 ] && rc=$rc2
     reports+=("$report2")

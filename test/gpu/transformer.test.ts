@@ -10,7 +10,7 @@ import type { Backend } from '../../src/backend/backend.js';
 import { loadModel } from '../../src/models/index.js';
 import { loadOnnxModel } from '../../src/models/onnx.js';
 import { sampleMdm } from '../../src/samplers/mdm.js';
-import { expectClose, gpuBackend, sameFraction } from '../util/gpu.js';
+import { expectClose, gpuBackend, sameFraction, SECOND_DRIVER } from '../util/gpu.js';
 import { FIXTURES, MODELS, golden, modelNames } from '../util/models.js';
 
 describe('transformer (webgpu) vs PyTorch golden', () => {
@@ -99,25 +99,30 @@ describe('text-mdm through its ONNX form (models/text-mdm-onnx, training/export_
   // same weights widened to f32, run by onnxruntime-web's wasm EP, logits uploaded to the GPU backend:
   // within 2e-3 + 2e-3·|ref| of the native WebGPU forward; FHS with one seed draws the same tokens on
   // ≥ 99.9 % of positions (a draw can only differ on a near-tie)
-  it('logits and FHS samples agree with the native model', async () => {
-    const gpu = await gpuBackend();
-    const onnx = await loadOnnxModel(MODELS + 'text-mdm-onnx', gpu);
-    const native = await loadModel(MODELS + 'text-mdm', gpu);
-    const B = 2,
-      L = 48;
-    const tokens = Uint32Array.from({ length: B * L }, (_, i) => (i % 3 === 0 ? 95 : (i * 13) % 95));
-    const input = { tokens, batch: B, length: L, classes: Uint32Array.of(0, 2) };
-    expectClose(
-      await gpu.read(await onnx.forward(input)),
-      await gpu.read(native.forward(input)),
-      2e-3,
-      2e-3,
-      'text-mdm logits',
-    );
-    const o = { batch: 4, length: 32, seed: 11, sampler: 'fhs' as const, classId: 1 };
-    const [a, b] = [await sampleMdm(onnx, o), await sampleMdm(native, o)];
-    expect(sameFraction(a.samples, b.samples)).toBeGreaterThanOrEqual(0.999);
-    onnx.dispose();
-    native.dispose();
-  }, 300_000);
+  // onnxruntime's output does not depend on our driver; the native side is checked on both drivers elsewhere
+  it.skipIf(SECOND_DRIVER)(
+    'logits and FHS samples agree with the native model',
+    async () => {
+      const gpu = await gpuBackend();
+      const onnx = await loadOnnxModel(MODELS + 'text-mdm-onnx', gpu);
+      const native = await loadModel(MODELS + 'text-mdm', gpu);
+      const B = 2,
+        L = 48;
+      const tokens = Uint32Array.from({ length: B * L }, (_, i) => (i % 3 === 0 ? 95 : (i * 13) % 95));
+      const input = { tokens, batch: B, length: L, classes: Uint32Array.of(0, 2) };
+      expectClose(
+        await gpu.read(await onnx.forward(input)),
+        await gpu.read(native.forward(input)),
+        2e-3,
+        2e-3,
+        'text-mdm logits',
+      );
+      const o = { batch: 4, length: 32, seed: 11, sampler: 'fhs' as const, classId: 1 };
+      const [a, b] = [await sampleMdm(onnx, o), await sampleMdm(native, o)];
+      expect(sameFraction(a.samples, b.samples)).toBeGreaterThanOrEqual(0.999);
+      onnx.dispose();
+      native.dispose();
+    },
+    300_000,
+  );
 });

@@ -23,6 +23,12 @@ export function gpuBackend(): Promise<WebGPUBackend> {
 
 export const cpu: Backend = new CpuBackend();
 
+/**
+ * True in scripts/test.sh's second pass (the GPU tests again on SwiftShader's Vulkan ICD): tests whose subject
+ * does not depend on the driver (host-side limits, another runtime's output) run once, on the first pass.
+ */
+export const SECOND_DRIVER = process.env.SAMPLESCOPE_SECOND_DRIVER === '1';
+
 /** Deterministic data (mulberry32), so a failing fast-check case can be replayed. */
 export function rand(seed: number): () => number {
   let a = seed >>> 0;
