@@ -16,6 +16,7 @@ describe('HF architectures in the browser', () => {
     const r = (await page.evaluate(`(async () => {
       const { createBackend } = await import('/src/backend/create.ts');
       const { loadModel, parseSafetensors, tensorData } = await import('/src/models/index.ts');
+      const { forwardTokens } = await import('/test/util/causal.ts');
       const be = await createBackend({ prefer: 'webgpu' });
       const out = [];
       for (const [name, causal] of ${JSON.stringify(HF_CASES)}) {
@@ -24,11 +25,7 @@ describe('HF architectures in the browser', () => {
         const g = parseSafetensors(new Uint8Array(await (await fetch(src + 'golden.safetensors')).arrayBuffer()));
         const ids = Uint32Array.from(tensorData(g, 'input_ids'));
         const [B, T] = g.tensors.get('input_ids').shape;
-        let tokens = ids;
-        if (causal) {
-          tokens = new Uint32Array(B * T).fill(5);
-          for (let b = 0; b < B; b++) tokens.set(ids.subarray(b * T + 1, (b + 1) * T), b * T);
-        }
+        const tokens = forwardTokens(ids, B, T, causal);
         const t = m.forward({ tokens, batch: B, length: T });
         const got = await be.read(t);
         be.free(t);

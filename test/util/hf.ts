@@ -67,10 +67,4 @@ export function golden(
   return { ids: Uint32Array.from(ids), logits: tensorData(f, `logits_${dtype}`) as Float32Array, B, T };
 }
 
-/** What our forward takes for a golden input: causal models are fed [bos, x_0 …], so drop the BOS and pad one id. */
-export function forwardTokens(ids: Uint32Array, B: number, T: number, causal: boolean): Uint32Array {
-  if (!causal) return ids;
-  const x = new Uint32Array(B * T).fill(5);
-  for (let b = 0; b < B; b++) x.set(ids.subarray(b * T + 1, (b + 1) * T), b * T);
-  return x;
-}
+export { forwardTokens } from './causal.js';
