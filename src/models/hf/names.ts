@@ -47,11 +47,18 @@ const ALIASES: Partial<Record<HfModelType, readonly (readonly [string, string])[
   ],
 };
 
-/** `name` renamed by the first pair whose `from` side (0 or 1) matches it, or undefined */
-function renamed(name: string, pairs: readonly (readonly [string, string])[], from: 0 | 1): string | undefined {
-  for (const p of pairs) {
-    const re = new RegExp(`^${p[from].replace(/\./g, '\\.').replace('N', '(\\d+)')}$`);
-    const m = re.exec(name);
+/** each pair with a matcher per side (`N` → a layer index), compiled once */
+const ALIAS_PATTERNS = new Map(
+  Object.entries(ALIASES).map(([type, pairs]) => [
+    type,
+    pairs!.map((p) => ({ p, re: p.map((x) => new RegExp(`^${x.replace(/\./g, '\\.').replace('N', '(\\d+)')}$`)) })),
+  ]),
+);
+
+/** `name` renamed by the model type's first pair whose `from` side (0 or 1) matches it, or undefined */
+function aliased(type: HfModelType, name: string, from: 0 | 1): string | undefined {
+  for (const { p, re } of ALIAS_PATTERNS.get(type) ?? []) {
+    const m = re[from].exec(name);
     if (m) return p[1 - from].replace('N', m[1] ?? '');
   }
   return undefined;
@@ -165,7 +172,7 @@ function unused(name: string): boolean {
  * checkpoints) as weight / bias — what transformers renames on load. Unknown names come back as they are.
  */
 function canonical(raw: string, want: ReadonlyMap<string, Want>, strip: string, s: HfSpec): string {
-  const alias = ALIASES[s.modelType] && renamed(raw, ALIASES[s.modelType]!, 0);
+  const alias = aliased(s.modelType, raw, 0);
   if (alias) return alias;
   for (const n of [raw, raw.replace(/\.gamma$/, '.weight').replace(/\.beta$/, '.bias')])
     for (const c of [n, strip && !n.startsWith(strip) ? strip + n : n]) if (want.has(c)) return c;
@@ -211,7 +218,7 @@ function checkComplete(s: HfSpec, want: ReadonlyMap<string, Want>, have: Readonl
       throw new ModelFormatError(
         'hf-missing-tensor',
         `a ${s.modelType} checkpoint with this config.json needs it, shape [${w.shape.join(', ')}]`,
-        (ALIASES[s.modelType] && renamed(name, ALIASES[s.modelType]!, 1)) ?? name,
+        aliased(s.modelType, name, 1) ?? name,
         file,
       );
 }
