@@ -56,6 +56,7 @@ def mdm_loss(model, x, cls, gen, t=None, mask_id=MASK_ID):
     masked = torch.rand(x.shape, generator=gen) < t[:, None]
     xt = torch.where(masked, torch.full_like(x, mask_id), x)
     logits, _ = model(xt, cls)
+    logits = logits.float()  # under bf16 autocast the trunk runs in bf16; the softmax and the loss stay f32
     ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), x.reshape(-1), reduction='none').view(B, T)
     return ((ce * masked).sum(1) / t).sum() / (B * T)  # NELBO, nats per token (per char for the char models)
 
@@ -71,7 +72,7 @@ def random_orders(B, gen, p_l2r=0.5):
 
 
 def asarm_loss(model, x, cls, order):
-    logits = model.forward_two_stream(x, cls, order)
+    logits = model.forward_two_stream(x, cls, order).float()
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), x.reshape(-1))
 
 
@@ -168,6 +169,7 @@ def main():
     ap.add_argument('--eval-every', type=int, default=1000)
     ap.add_argument('--export', action='store_true', help='export after training (or now, with --minutes 0)')
     ap.add_argument('--init-from-export', action='store_true', help='without a checkpoint, start from models/<name>/model.safetensors')
+    ap.add_argument('--bf16', action='store_true', help='bf16 autocast for the training passes (~1.35x faster on a CPU with avx512_bf16); evaluation stays f32')
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     kind = 'mdm' if args.model == 'text-mdm' else 'asarm'
@@ -185,18 +187,21 @@ def main():
         state['step'] = m['training']['recipe']['steps']
         state['seconds'] = m['training']['seconds']
         state['log'] = m['training'].get('log', [])
+        state['schedule'] = m['training']['recipe'].get('schedule_runs', [])
         print(f'warm start from models/{args.model} at step {state["step"]}', flush=True)
 
     # each run's lr schedule length is kept, so a resumed run with a shorter schedule stays reproducible
     runs = state.setdefault('schedule', [])
-    if not runs or runs[-1]['schedule_steps'] != args.steps:
-        runs.append({'from_step': state['step'], 'schedule_steps': args.steps})
+    precision = 'bf16 autocast' if args.bf16 else 'f32'
+    if not runs or runs[-1]['schedule_steps'] != args.steps or runs[-1].get('precision', 'f32') != precision:
+        runs.append({'from_step': state['step'], 'schedule_steps': args.steps, 'precision': precision})
 
     def loss_fn():
         x, cls = batch(data, 'train', args.batch, gen, drop=0.1)
-        if kind == 'mdm':
-            return mdm_loss(model, x, cls, gen)
-        return asarm_loss(model, x, cls, random_orders(args.batch, gen))
+        with torch.autocast('cpu', dtype=torch.bfloat16, enabled=args.bf16):
+            if kind == 'mdm':
+                return mdm_loss(model, x, cls, gen)
+            return asarm_loss(model, x, cls, random_orders(args.batch, gen))
 
     def eval_fn():
         v = evaluate(model, kind, data)
@@ -256,8 +261,8 @@ def export(model, kind, data, state, args, override=None):
                        'condition_dropout': 0.1, 'steps': state['step'], 'schedule_steps': args.steps,
                        'schedule_runs': state.get('schedule', []),
                        'objective': 'MDM NELBO (linear schedule)' if kind == 'mdm' else 'σ-causal NLL, σ left-to-right w.p. 1/2 else uniform'},
-            'seconds': round(state['seconds']), 'machine': '2 CPU cores, PyTorch (Debian python3-torch) fp32 with OpenBLAS',
-            'command': o.get('command') or f'OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 training/train_text.py --model {name} --steps {args.steps} --export',
+            'seconds': round(state['seconds']), 'machine': '2 CPU cores, PyTorch (Debian python3-torch) with OpenBLAS; precision per run in recipe.schedule_runs',
+            'command': o.get('command') or f'OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 training/train_text.py --model {name} --steps {args.steps}{" --bf16" if args.bf16 else ""} --export',
             'log': state['log'],
         },
         'metrics': val if isinstance(val, dict) else ({'val_nelbo_nats_per_char': round(val, 4)} if kind == 'mdm' else {'val_nll_l2r_nats_per_char': round(val, 4)}),
