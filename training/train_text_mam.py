@@ -21,7 +21,14 @@ self-consistency equations sums to the regression ((log p_θ(x_S) − log p_ψ(x
 uniform subsets of any size, half contiguous windows at any offset), plus the MDM NELBO as before. Starts from the
 committed models/text-mam; the token head stays the MDM's.
 
+--dense (recipe 4): the same teacher chain, supervised per position as well as in sum. With S in position order the
+chain is a sum of per-position terms −log p_ψ(x_t | x_{S<t}), and the head is a sum of per-position costs
+softplus(w · LN_f(h)_t + b) ≥ 0, so each observed position's cost is regressed on its own term (T targets per row
+instead of one; the sum's regression stays). The lr decays (cosine to 10 %) over --steps; --bf16 autocasts the
+passes. Starts from the committed models/text-mam (recipe 3).
+
   OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 /usr/bin/python3 training/train_text_mam.py --teacher --minutes 100 --export
+  OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 /usr/bin/python3 training/train_text_mam.py --dense --bf16 --steps 6000 --export
 
   OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 /usr/bin/python3 training/train_text_mam.py --minutes 90 --export
 """
@@ -40,6 +47,7 @@ ROOT = os.path.dirname(HERE)
 FORM = 'observed-softplus'
 SC_WEIGHT = 0.1
 DISTILL_WEIGHT = 4.0
+DENSE_WEIGHT = 1.0
 TEACHER = 'text-asarm'
 
 
@@ -94,23 +102,37 @@ def teacher_subsets(B, gen):
 
 
 @torch.no_grad()
-def teacher_log_p(teacher, x, cls, obs):
-    """log p_ψ(x_S) per row: the AS-ARM chain over S in increasing position order (σ = sorted S, then the rest)."""
+def teacher_terms(teacher, x, cls, obs):
+    """(B, T): at each observed t the AS-ARM chain's term log p_ψ(x_t | x_{S<t}) over S in increasing position order
+    (σ = sorted S, then the rest), 0 elsewhere; a row's sum is log p_ψ(x_S)."""
     T_ = x.shape[1]
     key = torch.where(obs, 0, T_) + torch.arange(T_)[None, :]  # S first, each part left to right
     order = torch.argsort(key, dim=1)
     logits = teacher.forward_two_stream(x, cls, order)
     lp = torch.log_softmax(logits.float(), -1).gather(-1, x[..., None])[..., 0]
-    return (lp * obs).sum(1)
+    return lp * obs
 
 
-def distill_losses(model, teacher, x, cls, gen):
+def teacher_log_p(teacher, x, cls, obs):
+    """log p_ψ(x_S) per row: the AS-ARM chain over S in increasing position order."""
+    return teacher_terms(teacher, x, cls, obs).sum(1)
+
+
+def distill_losses(model, teacher, x, cls, gen, dense=False):
+    """The regression of the one-pass log p_θ(x_S) on the teacher's chain, per char squared (and with dense, each
+    observed position's cost on its chain term, squared, per observed char), and the MDM NELBO on the same pass."""
     obs = teacher_subsets(x.shape[0], gen)
-    target = teacher_log_p(teacher, x, cls, obs)
+    terms = teacher_terms(teacher, x, cls, obs)
+    target = terms.sum(1)
     xs = torch.where(obs, x, torch.full_like(x, MASK_ID))
-    logits, lm = model.forward_with_marginal(xs, cls)
+    logits, hf = model(xs, cls)
+    logits = logits.float()
+    costs = model.marginal_costs(hf).float() * obs
+    lm = -costs.sum(1)
     size = obs.sum(1).float()
     l_d = (((lm - target) / size) ** 2).mean()
+    if dense:
+        l_d = l_d + DENSE_WEIGHT / DISTILL_WEIGHT * ((costs + terms) ** 2).sum() / size.sum()
     masked = ~obs
     t = masked.float().mean(1).clamp_min(1.0 / T)
     ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), x.reshape(-1), reduction='none').view(*x.shape)
@@ -182,10 +204,13 @@ def main():
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--export', action='store_true')
     ap.add_argument('--teacher', action='store_true', help=f'self-consistency against {TEACHER} (recipe 3)')
+    ap.add_argument('--dense', action='store_true', help=f'recipe 4: {TEACHER} per position and in sum, lr cosine over --steps')
+    ap.add_argument('--bf16', action='store_true', help='bf16 autocast for the training passes; evaluation stays f32')
     args = ap.parse_args()
+    args.teacher = args.teacher or args.dense
     torch.set_num_threads(args.threads)
     data = load_data()
-    ckpt = os.path.join(ckpt_dir(), 'text-mam-v3.pt' if args.teacher else 'text-mam-v2.pt')
+    ckpt = os.path.join(ckpt_dir(), 'text-mam-v4.pt' if args.dense else 'text-mam-v3.pt' if args.teacher else 'text-mam-v2.pt')
     teacher = load_teacher() if args.teacher else None
     torch.manual_seed(0)
     model = Transformer(len(VOCAB) + 1, marginal_head=True, marginal_form=FORM, mask_id=MASK_ID, **ARCH)
@@ -201,7 +226,8 @@ def main():
         base_dir = os.path.join(ROOT, 'models', 'text-mam')
         model.load_state_dict(read_safetensors(os.path.join(base_dir, 'model.safetensors')))
         base = json.load(open(os.path.join(base_dir, 'manifest.json')))
-        state['base'] = f"models/text-mam recipe 2 export ({base['training']['steps']} steps from {base['training']['base']}; weights sha256 {base['files'][0]['sha256'][:12]})"
+        recipe = 'recipe 3' if args.dense else 'recipe 2'
+        state['base'] = f"models/text-mam {recipe} export ({base['training']['steps']} steps from {base['training']['base']}; weights sha256 {base['files'][0]['sha256'][:12]})"
         state['log'].append({'step': 0, 'seconds': 0, **evaluate_vs_teacher(model, teacher, data)})
         print('eval', json.dumps(state['log'][-1]), flush=True)
     else:
@@ -214,10 +240,17 @@ def main():
             model.mam.weight.zero_()
             model.mam.bias.fill_(float(np.log(np.expm1(2.0))))
     t0, s0 = time.time(), state['seconds']
+    base_lr = [g['lr'] for g in opt.param_groups] if 'base_lr' not in state else state['base_lr']
+    state['base_lr'] = base_lr
     while state['step'] < args.steps and time.time() - t0 < args.minutes * 60:
+        if args.dense:  # cosine to 10 % over the run
+            f = 0.1 + 0.9 * 0.5 * (1 + np.cos(np.pi * min(1.0, state['step'] / args.steps)))
+            for g, lr in zip(opt.param_groups, base_lr):
+                g['lr'] = lr * f
         x, cls = batch(data, 'train', args.batch, gen, drop=0.3 if teacher is not None else 0.1)
         if teacher is not None:
-            l_sc, l_mdm = distill_losses(model, teacher, x, cls, gen)
+            with torch.autocast('cpu', dtype=torch.bfloat16, enabled=args.bf16):
+                l_sc, l_mdm = distill_losses(model, teacher, x, cls, gen, dense=args.dense)
             loss = l_mdm + DISTILL_WEIGHT * l_sc
         else:
             l_sc, l_mdm = losses(model, x, cls, gen)
@@ -233,7 +266,7 @@ def main():
         if state['step'] % 250 == 0:
             ev = evaluate(model, data, n=4)
             if teacher is not None:
-                ev.update(evaluate_vs_teacher(model, teacher, data))
+                ev.update(evaluate_vs_teacher(model, teacher, data, n=128 if args.dense else 32))
             state['log'].append({'step': state['step'], 'seconds': round(state['seconds']), **ev})
             print('eval', json.dumps(ev), flush=True)
             torch.save({'model': model.state_dict(), 'opt': opt.state_dict(), 'state': state, 'gen': gen.get_state()}, ckpt)
@@ -268,10 +301,12 @@ def export(model, data, state, args, teacher=None):
         'classes': CLASSES + ['none'], 'null_class': NULL_CLASS,
         'files': [file_entry(out, 'model.safetensors', 'weights'), file_entry(out, 'golden.safetensors', 'golden')],
         'training': {'base': state['base'], 'steps': state['step'], 'seconds': round(state['seconds']),
-                     'recipe': (f'observed-softplus head; MDM NELBO + {DISTILL_WEIGHT} × self-consistency against {TEACHER} conditionals summed over S in position order (half uniform subsets, half windows), class dropped 30 %, AdamW trunk 2e-4 / head 2e-3, batch {args.batch}'
+                     'recipe': (f'observed-softplus head; MDM NELBO + {DISTILL_WEIGHT} × (log p(x_S) vs {TEACHER} chain over S in position order, per char)² + {DENSE_WEIGHT} × (each observed position\'s cost vs its chain term)² per observed char (half uniform subsets, half windows), class dropped 30 %, AdamW trunk 2e-4 / head 2e-3 cosine to 10 % over {args.steps} steps, batch {args.batch}' + (', bf16 autocast' if args.bf16 else '')
+                                if args.dense else
+                                f'observed-softplus head; MDM NELBO + {DISTILL_WEIGHT} × self-consistency against {TEACHER} conditionals summed over S in position order (half uniform subsets, half windows), class dropped 30 %, AdamW trunk 2e-4 / head 2e-3, batch {args.batch}'
                                 if teacher is not None else
                                 f'observed-softplus head; MDM NELBO + {SC_WEIGHT} self-consistency (half random orders, half contiguous windows), AdamW trunk 2e-4 / head 2e-3, batch {args.batch}'),
-                     'command': 'OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 /usr/bin/python3 training/train_text_mam.py' + (' --teacher' if teacher is not None else '') + ' --export', 'log': state['log']},
+                     'command': 'OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 /usr/bin/python3 training/train_text_mam.py' + (f' --dense{" --bf16" if args.bf16 else ""} --steps {args.steps}' if args.dense else ' --teacher' if teacher is not None else '') + ' --export', 'log': state['log']},
         'metrics': {k: round(v, 4) for k, v in ev.items()},
         'weights_dtype': 'F16',
     }
