@@ -25,7 +25,8 @@ committed models/text-mam; the token head stays the MDM's.
 chain is a sum of per-position terms −log p_ψ(x_t | x_{S<t}), and the head is a sum of per-position costs
 softplus(w · LN_f(h)_t + b) ≥ 0, so each observed position's cost is regressed on its own term (T targets per row
 instead of one; the sum's regression stays). The lr decays (cosine to 10 %) over --steps; --bf16 autocasts the
-passes. Starts from the committed models/text-mam (recipe 3).
+passes. Starts from the committed models/text-mam (recipe 3), or with --from-mdm from the committed text-mdm
+export with a fresh head (as recipe 2 does).
 
   OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 /usr/bin/python3 training/train_text_mam.py --teacher --minutes 100 --export
   OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 /usr/bin/python3 training/train_text_mam.py --dense --bf16 --steps 6000 --export
@@ -206,11 +207,12 @@ def main():
     ap.add_argument('--teacher', action='store_true', help=f'self-consistency against {TEACHER} (recipe 3)')
     ap.add_argument('--dense', action='store_true', help=f'recipe 4: {TEACHER} per position and in sum, lr cosine over --steps')
     ap.add_argument('--bf16', action='store_true', help='bf16 autocast for the training passes; evaluation stays f32')
+    ap.add_argument('--from-mdm', action='store_true', help='with --dense: start from the committed text-mdm export (a fresh head) instead of text-mam')
     args = ap.parse_args()
     args.teacher = args.teacher or args.dense
     torch.set_num_threads(args.threads)
     data = load_data()
-    ckpt = os.path.join(ckpt_dir(), 'text-mam-v4.pt' if args.dense else 'text-mam-v3.pt' if args.teacher else 'text-mam-v2.pt')
+    ckpt = os.path.join(ckpt_dir(), ('text-mam-v5.pt' if args.from_mdm else 'text-mam-v4.pt') if args.dense else 'text-mam-v3.pt' if args.teacher else 'text-mam-v2.pt')
     teacher = load_teacher() if args.teacher else None
     torch.manual_seed(0)
     model = Transformer(len(VOCAB) + 1, marginal_head=True, marginal_form=FORM, mask_id=MASK_ID, **ARCH)
@@ -222,7 +224,7 @@ def main():
     if os.path.exists(ckpt):
         c = torch.load(ckpt)
         model.load_state_dict(c['model']); opt.load_state_dict(c['opt']); state = c['state']; gen.set_state(c['gen'])
-    elif args.teacher:
+    elif args.teacher and not args.from_mdm:
         base_dir = os.path.join(ROOT, 'models', 'text-mam')
         model.load_state_dict(read_safetensors(os.path.join(base_dir, 'model.safetensors')))
         base = json.load(open(os.path.join(base_dir, 'manifest.json')))
@@ -306,7 +308,7 @@ def export(model, data, state, args, teacher=None):
                                 f'observed-softplus head; MDM NELBO + {DISTILL_WEIGHT} × self-consistency against {TEACHER} conditionals summed over S in position order (half uniform subsets, half windows), class dropped 30 %, AdamW trunk 2e-4 / head 2e-3, batch {args.batch}'
                                 if teacher is not None else
                                 f'observed-softplus head; MDM NELBO + {SC_WEIGHT} self-consistency (half random orders, half contiguous windows), AdamW trunk 2e-4 / head 2e-3, batch {args.batch}'),
-                     'command': 'OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 /usr/bin/python3 training/train_text_mam.py' + (f' --dense{" --bf16" if args.bf16 else ""} --steps {args.steps}' if args.dense else ' --teacher' if teacher is not None else '') + ' --export', 'log': state['log']},
+                     'command': 'OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 /usr/bin/python3 training/train_text_mam.py' + (f' --dense{" --bf16" if args.bf16 else ""}{" --from-mdm" if args.from_mdm else ""} --steps {args.steps}' if args.dense else ' --teacher' if teacher is not None else '') + ' --export', 'log': state['log']},
         'metrics': {k: round(v, 4) for k, v in ev.items()},
         'weights_dtype': 'F16',
     }
