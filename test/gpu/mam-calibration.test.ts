@@ -1,15 +1,17 @@
 // Calibration of the committed text-mam (issue 21), on WebGPU, on the 400 held-out 128-character
 // windows the text classifier ships as its reference set, against text-asarm's exact left-to-right
 // likelihood (src/metrics/mam-calibration.ts; seed 1 fixes the prefix lengths 16–64, offsets and
-// shuffles). The issue's targets and what this model measured (npm run calibrate:mam; recipe 3: the head
-// trained to follow text-asarm's conditionals, training/train_text_mam.py --teacher):
+// shuffles). The issue's targets and what this model measured (npm run calibrate:mam; recipe 4: the head
+// regressed on text-asarm's chain per observed position and in sum, training/train_text_mam.py --dense):
 //   |log p(∅)| ≤ 0.01 for every class            — 0 (by construction: observed-softplus head)
-//   every log p scored ≤ 0                        — max −19.8 (by construction)
-//   text moved within the window: mean |Δ| ≤ 0.1 nats/char — 0.018
-//   English vs shuffled prefixes: ROC AUC ≥ 0.95  — 0.992
-//   vs text-asarm's exact log p of the same prefix: mean |Δ| ≤ 0.15 nats/char — 0.127 (was 0.427)
-//   vs text-asarm's exact log p: Spearman ≥ 0.9   — NOT MET: 0.841 (was 0.733; 0.822 on the first 100).
-//     The bound below is a regression bound under the measured values, not the target.
+//   every log p scored ≤ 0                        — max −21.4 (by construction)
+//   text moved within the window: mean |Δ| ≤ 0.1 nats/char — 0.019
+//   English vs shuffled prefixes: ROC AUC ≥ 0.95  — 0.9996
+//   vs text-asarm's exact log p of the same prefix: mean |Δ| ≤ 0.15 nats/char — 0.084 (recipe 3: 0.127)
+//   vs text-asarm's exact log p: Spearman ≥ 0.9   — 0.940 (recipe 3: 0.841)
+// On the first 100 snippets alone the Spearman is 0.894 (a rank correlation over 100 points moves by a few
+// hundredths with the sample), so the check part's Spearman bound is 0.85, a regression bound; the 400's is the
+// target.
 // The report the manifest records (what <mam-scorer> and `samplescope score` show users) holds these
 // bounds; its `check` part — the same measurement on the first 100 snippets — is recomputed here and
 // must agree to 1e-3, so a retrained model with a stale record fails (the whole 400 take minutes on
@@ -21,8 +23,9 @@ import { tensorData } from '../../src/models/safetensors.js';
 import { gpuBackend } from '../util/gpu.js';
 import { MODELS } from '../util/models.js';
 
-// the Spearman bound is a regression bound (target 0.9 not met, see above); the others are the targets
-const SPEARMAN_MIN = 0.8,
+// the issue's targets; the 100-snippet check's Spearman has a regression bound (see above)
+const SPEARMAN_MIN = 0.9,
+  CHECK_SPEARMAN_MIN = 0.85,
   ABS_MAX = 0.15,
   AUC_MIN = 0.95;
 
@@ -40,11 +43,14 @@ describe('text-mam calibration (held-out snippets vs text-asarm)', () => {
     const check = rec.check!;
     expect(check, 'the record has its check part (npm run calibrate:mam -- --write)').toBeDefined();
     // the whole set's figures, as recorded (scripts/calibrate-mam.ts measures them; minutes on lavapipe)
-    for (const r of [rec, check]) {
+    for (const [r, spearmanMin] of [
+      [rec, SPEARMAN_MIN],
+      [check, CHECK_SPEARMAN_MIN],
+    ] as const) {
       expect(r.emptyAbsMax).toBeLessThanOrEqual(0.01);
       expect(r.maxLogp).toBeLessThanOrEqual(0);
       expect(r.padding.meanAbsPerChar).toBeLessThanOrEqual(0.1);
-      expect(r.vsExact.spearman).toBeGreaterThanOrEqual(SPEARMAN_MIN);
+      expect(r.vsExact.spearman).toBeGreaterThanOrEqual(spearmanMin);
       expect(r.vsExact.meanAbsPerChar).toBeLessThanOrEqual(ABS_MAX);
       expect(r.shuffledAuc).toBeGreaterThanOrEqual(AUC_MIN);
     }
