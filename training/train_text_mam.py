@@ -29,7 +29,7 @@ passes. Starts from the committed models/text-mam (recipe 3), or with --from-mdm
 export with a fresh head (as recipe 2 does).
 
   OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 /usr/bin/python3 training/train_text_mam.py --teacher --minutes 100 --export
-  OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 /usr/bin/python3 training/train_text_mam.py --dense --bf16 --steps 6000 --export
+  OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 /usr/bin/python3 training/train_text_mam.py --dense --bf16 --steps 4500 --export
 
   OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 /usr/bin/python3 training/train_text_mam.py --minutes 90 --export
 """
@@ -209,6 +209,8 @@ def main():
     ap.add_argument('--bf16', action='store_true', help='bf16 autocast for the training passes; evaluation stays f32')
     ap.add_argument('--from-mdm', action='store_true', help='with --dense: start from the committed text-mdm export (a fresh head) instead of text-mam')
     args = ap.parse_args()
+    if args.from_mdm and not args.dense:
+        ap.error('--from-mdm starts recipe 4 from text-mdm: it goes with --dense')
     args.teacher = args.teacher or args.dense
     torch.set_num_threads(args.threads)
     data = load_data()
