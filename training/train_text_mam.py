@@ -41,7 +41,7 @@ import torch.nn.functional as F
 from model import Transformer, export_tensors
 from export import write_safetensors, read_safetensors, file_entry, round_weights_, ckpt_dir
 from prep_text import VOCAB, MASK_ID, CLASSES
-from train_text import ARCH, T, NULL_CLASS, load_data, batch
+from train_text import ARCH, T, NULL_CLASS, load_data, batch, lr_at
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -248,7 +248,7 @@ def main():
     state['base_lr'] = base_lr
     while state['step'] < args.steps and time.time() - t0 < args.minutes * 60:
         if args.dense:  # cosine to 10 % over the run
-            f = 0.1 + 0.9 * 0.5 * (1 + np.cos(np.pi * min(1.0, state['step'] / args.steps)))
+            f = lr_at(state['step'], args.steps, base=1.0, warm=0)
             for g, lr in zip(opt.param_groups, base_lr):
                 g['lr'] = lr * f
         x, cls = batch(data, 'train', args.batch, gen, drop=0.3 if teacher is not None else 0.1)
