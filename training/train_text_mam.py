@@ -25,11 +25,12 @@ committed models/text-mam; the token head stays the MDM's.
 chain is a sum of per-position terms −log p_ψ(x_t | x_{S<t}), and the head is a sum of per-position costs
 softplus(w · LN_f(h)_t + b) ≥ 0, so each observed position's cost is regressed on its own term (T targets per row
 instead of one; the sum's regression stays). The lr decays (cosine to 10 %) over --steps; --bf16 autocasts the
-passes. Starts from the committed models/text-mam (recipe 3), or with --from-mdm from the committed text-mdm
-export with a fresh head (as recipe 2 does).
+passes. Starts from the committed models/text-mam (whatever recipe made it: its manifest names it), or with
+--from-mdm from the committed text-mdm export with a fresh head (as recipe 2 does); the committed model is the
+second, 6,000 steps on the final text-mdm trunk.
 
   OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 /usr/bin/python3 training/train_text_mam.py --teacher --minutes 100 --export
-  OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 /usr/bin/python3 training/train_text_mam.py --dense --bf16 --steps 4500 --export
+  OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 /usr/bin/python3 training/train_text_mam.py --dense --bf16 --from-mdm --steps 6000 --minutes 170 --export
 
   OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 /usr/bin/python3 training/train_text_mam.py --minutes 90 --export
 """
@@ -230,8 +231,7 @@ def main():
         base_dir = os.path.join(ROOT, 'models', 'text-mam')
         model.load_state_dict(read_safetensors(os.path.join(base_dir, 'model.safetensors')))
         base = json.load(open(os.path.join(base_dir, 'manifest.json')))
-        recipe = 'recipe 3' if args.dense else 'recipe 2'
-        state['base'] = f"models/text-mam {recipe} export ({base['training']['steps']} steps from {base['training']['base']}; weights sha256 {base['files'][0]['sha256'][:12]})"
+        state['base'] = f"models/text-mam export ({base['training']['steps']} steps from {base['training']['base']}; weights sha256 {base['files'][0]['sha256'][:12]})"
         state['log'].append({'step': 0, 'seconds': 0, **evaluate_vs_teacher(model, teacher, data)})
         print('eval', json.dumps(state['log'][-1]), flush=True)
     else:
@@ -310,7 +310,7 @@ def export(model, data, state, args, teacher=None):
                                 f'observed-softplus head; MDM NELBO + {DISTILL_WEIGHT} × self-consistency against {TEACHER} conditionals summed over S in position order (half uniform subsets, half windows), class dropped 30 %, AdamW trunk 2e-4 / head 2e-3, batch {args.batch}'
                                 if teacher is not None else
                                 f'observed-softplus head; MDM NELBO + {SC_WEIGHT} self-consistency (half random orders, half contiguous windows), AdamW trunk 2e-4 / head 2e-3, batch {args.batch}'),
-                     'command': 'OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 /usr/bin/python3 training/train_text_mam.py' + (f' --dense{" --bf16" if args.bf16 else ""}{" --from-mdm" if args.from_mdm else ""} --steps {args.steps}' if args.dense else ' --teacher' if teacher is not None else '') + ' --export', 'log': state['log']},
+                     'command': 'OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 /usr/bin/python3 training/train_text_mam.py' + (f' --dense{" --bf16" if args.bf16 else ""}{" --from-mdm" if args.from_mdm else ""} --steps {args.steps} --minutes {args.minutes:g}' if args.dense else ' --teacher' if teacher is not None else '') + ' --export', 'log': state['log']},
         'metrics': {k: round(v, 4) for k, v in ev.items()},
         'weights_dtype': 'F16',
     }
