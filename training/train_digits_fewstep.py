@@ -32,9 +32,9 @@ def teacher_weights():
     """The teacher: the digits-diffusion checkpoint's EMA if present, else the committed export."""
     ck = os.path.join(ckpt_dir(), 'digits-diffusion.pt')
     sha = json.load(open(os.path.join(ROOT, 'models', 'digits-diffusion', 'manifest.json')))['files'][0]['sha256'][:12]
-    if os.path.exists(ck):  # named by step and by the export it matches, not by this machine's path
+    if os.path.exists(ck):  # named by its step and the export committed beside it, not by this machine's path
         c = torch.load(ck)
-        return c['ema'], f"digits-diffusion checkpoint EMA at step {c['state']['step']} (f32; its f16 export is models/digits-diffusion, weights sha256 {sha})"
+        return c['ema'], f"digits-diffusion checkpoint EMA at step {c['state']['step']} (f32; committed models/digits-diffusion then: weights sha256 {sha})"
     t = read_safetensors(os.path.join(ROOT, 'models', 'digits-diffusion', 'model.safetensors'))
     return t, f'models/digits-diffusion/model.safetensors (weights sha256 {sha})'
 
