@@ -41,6 +41,11 @@ def file_entry(dirpath, name, role):
     return {'path': name, 'role': role, 'bytes': os.path.getsize(p), 'sha256': sha256(p)}
 
 
+def weights_sha(manifest):
+    """A committed export's name in a later manifest: the first 12 hex digits of its weights file's sha256 (file_entry's role 'weights')."""
+    return next(f['sha256'] for f in manifest['files'] if f['role'] == 'weights')[:12]
+
+
 def round_weights_(model, dtype=torch.float16):
     """Round parameters to the export dtype in place, so golden vectors match the shipped weights."""
     with torch.no_grad():

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from export import write_safetensors, read_safetensors, file_entry, round_weights_, ckpt_dir
+from export import write_safetensors, read_safetensors, file_entry, round_weights_, ckpt_dir, weights_sha
 from image_models import DiT
 from prep_digits import load, PACKAGE
 from train_digits_diffusion import schedule, classifier, T_STEPS, BETA0, BETA1, NULL
@@ -31,7 +31,7 @@ N_GRID = 20
 def teacher_weights():
     """The teacher: the digits-diffusion checkpoint's EMA if present, else the committed export."""
     ck = os.path.join(ckpt_dir(), 'digits-diffusion.pt')
-    sha = json.load(open(os.path.join(ROOT, 'models', 'digits-diffusion', 'manifest.json')))['files'][0]['sha256'][:12]
+    sha = weights_sha(json.load(open(os.path.join(ROOT, 'models', 'digits-diffusion', 'manifest.json'))))
     if os.path.exists(ck):  # named by its step and the export committed beside it, not by this machine's path
         c = torch.load(ck)
         return c['ema'], f"digits-diffusion checkpoint EMA at step {c['state']['step']} (f32; committed models/digits-diffusion then: weights sha256 {sha})"

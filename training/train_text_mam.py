@@ -40,7 +40,7 @@ import torch
 import torch.nn.functional as F
 
 from model import Transformer, export_tensors
-from export import write_safetensors, read_safetensors, file_entry, round_weights_, ckpt_dir
+from export import write_safetensors, read_safetensors, file_entry, round_weights_, ckpt_dir, weights_sha
 from prep_text import VOCAB, MASK_ID, CLASSES
 from train_text import ARCH, T, NULL_CLASS, load_data, batch, lr_at
 
@@ -231,7 +231,7 @@ def main():
         base_dir = os.path.join(ROOT, 'models', 'text-mam')
         model.load_state_dict(read_safetensors(os.path.join(base_dir, 'model.safetensors')))
         base = json.load(open(os.path.join(base_dir, 'manifest.json')))
-        state['base'] = f"models/text-mam export ({base['training']['steps']} steps from {base['training']['base']}; weights sha256 {base['files'][0]['sha256'][:12]})"
+        state['base'] = f"models/text-mam export ({base['training']['steps']} steps from {base['training']['base']}; weights sha256 {weights_sha(base)})"
         state['log'].append({'step': 0, 'seconds': 0, **evaluate_vs_teacher(model, teacher, data)})
         print('eval', json.dumps(state['log'][-1]), flush=True)
     else:
@@ -239,7 +239,7 @@ def main():
         missing = model.load_state_dict(read_safetensors(os.path.join(base_dir, 'model.safetensors')), strict=False)
         assert set(missing.missing_keys) == {'mam.weight', 'mam.bias'}, missing
         base = json.load(open(os.path.join(base_dir, 'manifest.json')))
-        state['base'] = f"models/text-mdm final export (step {base['training']['log'][-1]['step']}, weights sha256 {base['files'][0]['sha256'][:12]})"
+        state['base'] = f"models/text-mdm final export (step {base['training']['log'][-1]['step']}, weights sha256 {weights_sha(base)})"
         with torch.no_grad():  # every cost starts at ~2 nats per observed char, the trunk's NELBO
             model.mam.weight.zero_()
             model.mam.bias.fill_(float(np.log(np.expm1(2.0))))
